@@ -1,0 +1,14 @@
+// Native ESM jest (run with --experimental-vm-modules): sources are ESM TypeScript, transpiled by
+// ts-jest without type checking (`npm test` type-checks everything with tsc first).
+const project = (name) => ({
+  displayName: name,
+  testEnvironment: 'node',
+  testMatch: [`<rootDir>/${name}/__tests__/**/*.test.ts`],
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json', diagnostics: false }] },
+});
+
+export default {
+  projects: [project('shared'), project('test')],
+};

@@ -1,0 +1,102 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { renderKubernetes, toYaml, type RenderedStack } from '../render/kubernetes/index.js';
+import { applyOverrides } from '../spec/overrides.js';
+import { parseSpec, readSpecDocument } from '../spec/parse.js';
+import type { LokiStack } from '../spec/schema.js';
+import { VERSION } from '../version.js';
+import { UsageError, type CliIo } from './io.js';
+
+export const RENDER_HELP = `Usage: loki-microservices render [-f spec.yaml] [--set path=value ...] [-o DIR]
+
+Print the Kubernetes manifests of a Loki stack as multi-document YAML, in apply order.
+Without -f, renders the default stack (profile demo, namespace loki). Nothing is contacted.
+
+Options:
+  -f, --file PATH        Spec file (YAML or JSON); "-" reads standard input
+      --set PATH=VALUE   Override a spec field, e.g. --set spec.profile=small (repeatable)
+  -o, --output-dir DIR   Write one file per object and a kustomization.yaml to DIR instead
+  -h, --help             Show this help
+
+Exit codes: 0 rendered, 2 invalid spec or usage, 1 other error.
+`;
+
+export async function render(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseCommandLine(args);
+  const document = await readSpecFile(values.file, io);
+  const stack = parseSpec(applyOverrides(document, values.set ?? []));
+  const rendered = renderKubernetes(stack);
+  if (values['output-dir']) {
+    const directory = resolve(io.cwd, values['output-dir']);
+    const files = await writeDirectory(directory, rendered);
+    io.stderr(`wrote ${files.length} files to ${directory}\n${generatedSecretsNote(rendered, '')}`);
+  } else {
+    io.stdout(`${header(stack, rendered)}${toYaml(rendered.objects)}`);
+  }
+}
+
+function parseCommandLine(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        file: { type: 'string', short: 'f' },
+        set: { type: 'string', multiple: true },
+        'output-dir': { type: 'string', short: 'o' },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = file === '-' ? await io.stdin() : await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new UsageError(`cannot read spec file ${file}: ${reason}`);
+  }
+  return readSpecDocument(text, file === '-' ? 'standard input' : file);
+}
+
+function header(stack: LokiStack, rendered: RenderedStack): string {
+  const lines = [
+    `# Loki ${stack.spec.version} microservices stack "${stack.metadata.name}" in namespace "${stack.metadata.namespace}" (profile ${stack.spec.profile}),`,
+    `# rendered by loki-microservices ${VERSION}. Apply in this order (kubectl apply --server-side -f -).`,
+  ];
+  return `${lines.join('\n')}\n${generatedSecretsNote(rendered, '# ')}`;
+}
+
+/** Tell GitOps users which Secrets they must provide themselves (apply generates them). */
+function generatedSecretsNote(rendered: RenderedStack, prefix: string): string {
+  return rendered.generatedSecrets
+    .map(
+      (secret) =>
+        `${prefix}Secret ${secret.namespace}/${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: ` +
+        `"loki-microservices apply" creates it with random values if it does not exist.\n` +
+        `${prefix}Without apply (GitOps), create it yourself or name your own with spec.storage.bundled.secretName.\n`,
+    )
+    .join('');
+}
+
+async function writeDirectory(directory: string, rendered: RenderedStack): Promise<string[]> {
+  await mkdir(directory, { recursive: true });
+  const width = String(rendered.objects.length).length;
+  const files = rendered.objects.map((object, index) => `${String(index + 1).padStart(width, '0')}-${fileStem(object)}.yaml`);
+  await Promise.all(rendered.objects.map((object, index) => writeFile(resolve(directory, files[index]!), toYaml([object]))));
+  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files };
+  await writeFile(resolve(directory, 'kustomization.yaml'), stringify(kustomization));
+  return [...files, 'kustomization.yaml'];
+}
+
+function fileStem(object: KubernetesObject): string {
+  return `${object.kind!.toLowerCase()}-${object.metadata!.name}`;
+}

@@ -1,0 +1,18 @@
+/**
+ * loki-microservices core: the stack spec, the Kubernetes renderer, and (next) the cluster operations.
+ * Node only; browsers import `loki-microservices/types`.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './spec/components.js';
+export { applyOverrides } from './spec/overrides.js';
+export { parseSpec, readSpecDocument } from './spec/parse.js';
+export { PROFILE_PRESETS, type ProfilePreset } from './spec/profiles.js';
+export * from './spec/schema.js';
+export { parseDurationMs, parseQuantity } from './spec/quantity.js';
+export { APPLY_ORDER, renderKubernetes, toYaml, type RenderedStack } from './render/kubernetes/index.js';
+export { lokiConfig, lokiConfigYaml, SCHEMA_FROM } from './render/kubernetes/loki-config.js';
+export { CONFIG_HASH_ANNOTATION } from './render/kubernetes/workload.js';
+export { MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
+export type { GeneratedSecret } from './render/kubernetes/storage.js';
+export { VERSION } from './version.js';

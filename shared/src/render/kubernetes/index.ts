@@ -1,0 +1,105 @@
+// renderKubernetes(stack): every object of the stack, in the order they must be applied. Pure and
+// deterministic: the same stack gives the same objects, and toYaml gives byte-identical text.
+import type { KubernetesObject, V1Namespace, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { LokiStack } from '../../spec/schema.js';
+import { MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
+import { compactor } from './components/compactor.js';
+import { distributor } from './components/distributor.js';
+import { indexGateway } from './components/index-gateway.js';
+import { ingester } from './components/ingester.js';
+import { objectStore } from './components/object-store.js';
+import { querier } from './components/querier.js';
+import { queryFrontend } from './components/query-frontend.js';
+import { queryScheduler } from './components/query-scheduler.js';
+import { ruler } from './components/ruler.js';
+import { lokiConfigMap } from './loki-config.js';
+import { generatedSecrets, type GeneratedSecret } from './storage.js';
+
+export interface RenderedStack {
+  /** Objects in apply order: namespace, identity and config, Services, volumes, workloads, PDBs. */
+  objects: KubernetesObject[];
+  /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
+  generatedSecrets: GeneratedSecret[];
+}
+
+/** Kinds in the order a cluster needs them; objects of one kind keep the order of their components. */
+export const APPLY_ORDER = [
+  'Namespace',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'Service',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'PodDisruptionBudget',
+] as const;
+
+// Write path before read path, so that a stack coming up can take data as early as possible.
+const COMPONENT_RENDERERS = [objectStore, compactor, indexGateway, ingester, distributor, querier, queryScheduler, queryFrontend, ruler];
+
+export function renderKubernetes(stack: LokiStack): RenderedStack {
+  const objects = [
+    namespace(stack),
+    serviceAccount(stack),
+    lokiConfigMap(stack),
+    memberlistService(stack),
+    ...COMPONENT_RENDERERS.flatMap((render) => render(stack)),
+  ];
+  const phase = (object: KubernetesObject) => {
+    // Deployments and StatefulSets form one phase: they are applied together.
+    const kind = object.kind === 'StatefulSet' ? 'Deployment' : object.kind;
+    return APPLY_ORDER.indexOf(kind as (typeof APPLY_ORDER)[number]);
+  };
+  return {
+    objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),
+    generatedSecrets: generatedSecrets(stack),
+  };
+}
+
+function namespace(stack: LokiStack): V1Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: stack.metadata.namespace,
+      labels: {
+        ...objectLabels(stack),
+        // Warn and audit, not enforce: the namespace may already hold workloads that are not ours.
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+      },
+    },
+  };
+}
+
+function serviceAccount(stack: LokiStack): V1ServiceAccount {
+  const { annotations } = stack.spec.serviceAccount;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { ...metadata(stack, serviceAccountName(stack)), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    automountServiceAccountToken: false,
+  };
+}
+
+/** Seeds for memberlist: every ring member, ready or not (an ingester is not ready until it has joined). */
+function memberlistService(stack: LokiStack): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(stack, memberlistName(stack), 'memberlist'),
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: { 'app.kubernetes.io/instance': stack.metadata.name, [MEMBERLIST_LABEL]: 'true' },
+      ports: [{ name: PORTS.gossip.name, port: PORTS.gossip.port, targetPort: PORTS.gossip.name, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Multi-document YAML, keys sorted so that the text depends only on the objects. */
+export function toYaml(objects: KubernetesObject[]): string {
+  return objects.map((object) => `---\n${stringify(object, { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false })}`).join('');
+}

@@ -1,0 +1,324 @@
+// The stack spec: the one source of truth for its types, its profile-independent defaults and its
+// documentation (the README reference is generated from the descriptions below). Profile-dependent
+// values (replicas, resources, ...) come from profiles.ts, merged under the user's input before parsing.
+import { z } from 'zod';
+import { COMPONENTS, type ComponentName } from './components.js';
+import { isDuration, isQuantity, parseDurationMs, parseQuantity } from './quantity.js';
+
+export const API_VERSION = 'loki-microservices/v1alpha1';
+export const KIND = 'LokiMicroservices';
+
+/** Loki minors whose configuration keys this renderer is verified against. */
+export const SUPPORTED_LOKI_MINORS = { min: 4, max: 7 } as const;
+export const DEFAULT_LOKI_VERSION = '3.7.8';
+export const DEFAULT_LOKI_IMAGE = 'docker.io/grafana/loki';
+export const DEFAULT_OBJECT_STORE_IMAGE = 'docker.io/rustfs/rustfs:1.0.0';
+
+// `<name>-query-scheduler-headless` is the longest object name we derive; it must stay a DNS-1123 label.
+const LONGEST_SUFFIX = `-${COMPONENTS.queryScheduler.target}-headless`;
+export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX.length;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const GCS_BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+const AZURE_CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+const ENDPOINT = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
+const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+// Loki tenant IDs: up to 150 of these characters, and not "." or "..".
+const TENANT = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
+
+function dnsLabel(what: string, maxLength = 63) {
+  return z
+    .string()
+    .max(maxLength, `must be at most ${maxLength} characters (${what})`)
+    .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+}
+
+const quantity = (example: string) =>
+  z.string().refine(isQuantity, `must be a Kubernetes quantity such as "${example}"`);
+
+const duration = (example: string) =>
+  z.string().refine(isDuration, `must be a duration such as "${example}" (units ms, s, m, h, d, w, y) or "0"`);
+
+const labels = z
+  .record(
+    z.string().regex(LABEL_KEY, 'must be a valid label key: an optional DNS subdomain prefix and "/", then a name of up to 63 characters'),
+    z.string().regex(LABEL_VALUE, 'must be a valid label value: up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit'),
+  );
+
+const resourceList = z.strictObject({
+  cpu: quantity('500m').optional().describe('CPU, in cores or millicores.'),
+  memory: quantity('512Mi').optional().describe('Memory, in bytes with a binary suffix.'),
+});
+
+const resources = z
+  .strictObject({
+    requests: resourceList.optional().describe('What the scheduler reserves for each pod.'),
+    limits: resourceList.optional().describe('Hard caps; a container above its memory limit is OOM-killed. CPU limits are left unset by the profiles to avoid throttling.'),
+  })
+  .describe('Container resources, merged over the profile values.');
+
+const toleration = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const volume = z.strictObject({
+  size: quantity('10Gi').describe('Size of the persistent volume claim of each replica.'),
+  storageClassName: z.string().regex(DNS_SUBDOMAIN, 'must be a StorageClass name (DNS subdomain)').optional().describe('StorageClass of the claims. Defaults to the cluster default class.'),
+});
+
+const placement = {
+  nodeSelector: labels.optional().describe('Node labels the pods must match.'),
+  tolerations: z.array(toleration).optional().describe('Tolerations for tainted nodes (Kubernetes `tolerations` syntax).'),
+};
+
+const replicas = z.number().int().min(1).max(100);
+
+function statelessComponent(name: ComponentName) {
+  return z
+    .strictObject({
+      replicas: replicas.describe('Number of pods.'),
+      resources,
+      ...placement,
+    })
+    .describe(`The ${COMPONENTS[name].target} Deployment.`);
+}
+
+function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> = replicas) {
+  return z
+    .strictObject({
+      replicas: replicaCount.describe('Number of pods.'),
+      resources,
+      storage: volume.describe('Persistent volume of each pod.'),
+      ...placement,
+    })
+    .describe(`The ${COMPONENTS[name].target} StatefulSet.`);
+}
+
+const components = z
+  .strictObject({
+    distributor: statelessComponent('distributor'),
+    ingester: statefulComponent('ingester'),
+    querier: statelessComponent('querier'),
+    queryFrontend: statelessComponent('queryFrontend'),
+    queryScheduler: statelessComponent('queryScheduler'),
+    indexGateway: statefulComponent('indexGateway'),
+    compactor: statefulComponent('compactor', z.literal(1, 'must be 1: the compactor is a singleton')),
+    ruler: statefulComponent('ruler').extend({
+      enabled: z.boolean().describe('Deploy the ruler (LogQL alerting and recording rules).'),
+      alertmanagerUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of Alertmanager' }).optional().describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
+    }),
+  })
+  .describe('Per-component settings; each component defaults to its profile values.');
+
+const bundledStorage = z
+  .strictObject({
+    image: z.string().regex(IMAGE_REFERENCE, 'must be an image reference with a tag or digest, e.g. "registry.example.com/rustfs/rustfs:1.0.0"').default(DEFAULT_OBJECT_STORE_IMAGE).describe('Image of the bundled S3-compatible store (RustFS), pinned by tag or digest.'),
+    bucket: z.string().regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"').default('loki').describe('Bucket created for Loki before any Loki pod starts.'),
+    size: quantity('10Gi').default('10Gi').describe('Size of the store\'s persistent volume claim.'),
+    storageClassName: z.string().regex(DNS_SUBDOMAIN, 'must be a StorageClass name (DNS subdomain)').optional().describe('StorageClass of the claim. Defaults to the cluster default class.'),
+    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store\'s root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.'),
+    resources: resources.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+  })
+  .describe('Bundled single-pod S3-compatible store (RustFS) for test clusters. Its data lives on one volume: not for production.');
+
+const s3Storage = z
+  .strictObject({
+    bucket: z.string().regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"').describe('Bucket for chunks, index, rules and delete requests.'),
+    region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region such as "eu-west-1"').optional().describe('Bucket region. Required for AWS S3 (no `endpoint`).'),
+    endpoint: z.string().regex(ENDPOINT, 'must be a host with optional port and scheme, e.g. "https://s3.example.com:9000"').optional().describe('S3-compatible endpoint; `http://` makes the connection plain-text. Omit for AWS S3.'),
+    forcePathStyle: z.boolean().default(false).describe('Path-style bucket URLs (needed by most S3-compatible stores such as MinIO, Ceph, RustFS).'),
+    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Without it, Loki uses the AWS default credential chain (IRSA, instance role).'),
+  })
+  .describe('Amazon S3 or an S3-compatible store.');
+
+const gcsStorage = z
+  .strictObject({
+    bucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name: 3-222 lowercase letters, digits, ".", "_" or "-"').describe('Bucket for chunks, index, rules and delete requests.'),
+    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with a service account key under `key.json`. Without it, Loki uses Application Default Credentials (Workload Identity).'),
+  })
+  .describe('Google Cloud Storage.');
+
+const azureStorage = z
+  .strictObject({
+    accountName: z.string().regex(AZURE_ACCOUNT, 'must be a storage account name: 3-24 lowercase letters or digits').describe('Storage account.'),
+    container: z.string().regex(AZURE_CONTAINER, 'must be a container name: 3-63 lowercase letters, digits or single "-"').describe('Blob container for chunks, index, rules and delete requests.'),
+    endpointSuffix: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS suffix such as "blob.core.windows.net"').optional().describe('Blob endpoint suffix for sovereign clouds.'),
+    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with the account key under `AZURE_STORAGE_ACCOUNT_KEY`. Required unless `useFederatedToken`.'),
+    useFederatedToken: z.boolean().default(false).describe('Authenticate with Azure Workload Identity instead of an account key.'),
+  })
+  .describe('Azure Blob Storage.');
+
+export const STORAGE_TYPES = ['bundled', 's3', 'gcs', 'azure'] as const;
+export type StorageType = (typeof STORAGE_TYPES)[number];
+
+const storage = z
+  .strictObject({
+    type: z.enum(STORAGE_TYPES).describe('Object store for chunks and index: `bundled` (a RustFS pod, for tests), `s3`, `gcs` or `azure`.'),
+    bundled: bundledStorage.optional(),
+    s3: s3Storage.optional(),
+    gcs: gcsStorage.optional(),
+    azure: azureStorage.optional(),
+  })
+  .describe('Where Loki keeps chunks, index, rules and delete requests. Only the block named by `type` may be set.');
+
+const limits = z
+  .strictObject({
+    ingestionRateMB: z.number().positive().default(4).describe('Per-tenant ingestion rate, MB/s (`limits_config.ingestion_rate_mb`).'),
+    ingestionBurstSizeMB: z.number().positive().default(6).describe('Per-tenant ingestion burst, MB (`ingestion_burst_size_mb`).'),
+    maxGlobalStreamsPerUser: z.number().int().nonnegative().default(5000).describe('Active streams per tenant across the cluster; 0 = unlimited.'),
+    maxQuerySeries: z.number().int().positive().default(500).describe('Unique series a metric query may return.'),
+    maxQueryParallelism: z.number().int().positive().default(32).describe('Sub-queries of one query scheduled at once.'),
+    maxEntriesLimitPerQuery: z.number().int().positive().default(5000).describe('Log lines a query may return.'),
+    queryTimeout: duration('1m').default('1m').describe('Timeout of one query.'),
+    rejectOldSamplesMaxAge: duration('168h').default('168h').describe('Entries older than this are rejected at ingestion.'),
+  })
+  .describe('Per-tenant limits (`limits_config`).');
+
+const auth = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Multi-tenancy: every request must carry `X-Scope-OrgID` (Loki `auth_enabled`).'),
+    tenant: z
+      .string()
+      .regex(TENANT, 'must be a Loki tenant ID: up to 150 letters, digits or !-_.*\'()')
+      .refine((tenant) => tenant !== '.' && tenant !== '..', 'must not be "." or ".."')
+      .default('default')
+      .describe('Tenant used by our own tools (smoke test, outputs) when `enabled`.'),
+  })
+  .describe('Tenancy.');
+
+const scheduling = z
+  .strictObject({
+    antiAffinity: z.enum(['none', 'soft', 'hard']).describe('Spread pods of a component over nodes: `soft` prefers distinct nodes, `hard` requires them (pods stay Pending when nodes are short).'),
+    zoneSpread: z.boolean().describe('Spread pods of a component over `topology.kubernetes.io/zone`.'),
+  })
+  .describe('Pod placement.');
+
+const retention = z
+  .preprocess(
+    (value) => (value === 0 ? '0' : value),
+    duration('168h').refine((value) => {
+      const ms = isDuration(value) ? parseDurationMs(value) : 0;
+      return ms === 0 || ms >= 24 * 3_600_000;
+    }, 'must be "0" (keep forever) or at least 24h: Loki deletes whole daily index periods'),
+  )
+  .default('0')
+  .describe('How long logs are kept; the compactor deletes older ones. `0` keeps them forever.');
+
+const version = z
+  .string()
+  .regex(/^3\.\d+\.\d+$/, `must be a Loki 3.x release such as "${DEFAULT_LOKI_VERSION}" (a pinned patch, not "latest")`)
+  .refine((value) => {
+    const minor = Number(value.split('.')[1]);
+    return Number.isNaN(minor) || (minor >= SUPPORTED_LOKI_MINORS.min && minor <= SUPPORTED_LOKI_MINORS.max);
+  }, `must be Loki 3.${SUPPORTED_LOKI_MINORS.min} to 3.${SUPPORTED_LOKI_MINORS.max}: the generated configuration is verified against those releases`)
+  .default(DEFAULT_LOKI_VERSION)
+  .describe('Loki release, used as the image tag.');
+
+export const PROFILES = ['demo', 'small', 'production'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+const stackSpec = z
+  .strictObject({
+    profile: z.enum(PROFILES).default('demo').describe('Size preset: `demo` (one replica each, fits a single-node kind cluster), `small` (replication factor 3, PodDisruptionBudgets), `production` (bigger requests, zone spread). Explicit fields override it.'),
+    version,
+    image: z.string().regex(IMAGE_REPOSITORY, 'must be an image repository without tag, e.g. "registry.example.com/grafana/loki"; the tag is `version`').default(DEFAULT_LOKI_IMAGE).describe('Loki image repository (for mirrors); the tag is `version`.'),
+    imagePullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Pull policy of every container.'),
+    imagePullSecrets: z.array(dnsLabel('a Secret name', 253)).default([]).describe('Secrets for pulling images from private registries.'),
+    replicationFactor: z.number().int().min(1).max(5).describe('Copies of each stream kept by the ingesters; writes need a quorum of them.'),
+    clusterDomain: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS domain such as "cluster.local"').default('cluster.local').describe('Cluster DNS domain used in service addresses.'),
+    components,
+    storage,
+    retention,
+    limits: limits.default(limits.parse({})),
+    auth: auth.default(auth.parse({})),
+    scheduling,
+    serviceAccount: z
+      .strictObject({
+        annotations: z.record(z.string(), z.string()).default({}).describe('Annotations of the stack\'s ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA or `iam.gke.io/gcp-service-account`.'),
+      })
+      .default({ annotations: {} })
+      .describe('The ServiceAccount every Loki pod runs as.'),
+  })
+  .describe('The stack.');
+
+const stackDocument = z
+  .strictObject({
+    apiVersion: z.literal(API_VERSION, `must be "${API_VERSION}"`).default(API_VERSION).describe('Spec format version.'),
+    kind: z.literal(KIND, `must be "${KIND}"`).default(KIND).describe('Always `LokiMicroservices`.'),
+    metadata: z
+      .strictObject({
+        name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH).default('loki').describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
+        namespace: dnsLabel('a namespace name').default('loki').describe('Namespace of every object.'),
+        labels: labels.default({}).describe('Extra labels on every object, e.g. `backstage.io/kubernetes-id`.'),
+      })
+      .default({ name: 'loki', namespace: 'loki', labels: {} })
+      .describe('Identity of the stack.'),
+    spec: stackSpec,
+  })
+  .describe('A Loki microservices stack.');
+
+/** A parsed, profile-resolved stack: what every renderer and cluster operation takes. */
+export type LokiStack = z.output<typeof stackDocument>;
+/** What users write: every field optional (defaults and the profile fill them in); validated by parseSpec. */
+export type LokiStackInput = DeepPartial<z.input<typeof stackDocument>>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export const stackSchema = stackDocument.superRefine(checkCrossFieldRules);
+export type ComponentSpec = LokiStack['spec']['components'][ComponentName];
+export type Resources = z.output<typeof resources>;
+
+/** Rules that span several fields; run once every field is individually valid. */
+function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
+  const { spec } = stack;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  if (spec.components.ingester.replicas < spec.replicationFactor) {
+    issue(['spec', 'components', 'ingester', 'replicas'], `must be ≥ replicationFactor (${spec.replicationFactor}): set it to at least ${spec.replicationFactor} or lower spec.replicationFactor`);
+  }
+
+  const type = spec.storage.type;
+  const whatToSet = { bundled: '', s3: 'bucket and region (or endpoint)', gcs: 'bucket', azure: 'accountName and container' }[type];
+  if (!spec.storage[type]) {
+    issue(['spec', 'storage', type], `required when storage.type is ${type}: set spec.storage.${type} with ${whatToSet}`);
+  }
+  for (const other of STORAGE_TYPES) {
+    if (other !== type && spec.storage[other]) {
+      issue(['spec', 'storage', other], `only used when storage.type is ${other} (it is ${type}): remove this block or change spec.storage.type`);
+    }
+  }
+  if (type === 's3' && spec.storage.s3 && !spec.storage.s3.region && !spec.storage.s3.endpoint) {
+    issue(['spec', 'storage', 's3', 'region'], 'required for AWS S3: set the bucket region, or set spec.storage.s3.endpoint for an S3-compatible store');
+  }
+  if (type === 'azure' && spec.storage.azure && !spec.storage.azure.secretName && !spec.storage.azure.useFederatedToken) {
+    issue(['spec', 'storage', 'azure', 'secretName'], 'required: name a Secret holding AZURE_STORAGE_ACCOUNT_KEY, or set useFederatedToken: true for Workload Identity');
+  }
+
+  for (const [name, component] of Object.entries(spec.components)) {
+    checkLimitsCoverRequests(component.resources, ['spec', 'components', name, 'resources'], issue);
+  }
+  if (spec.storage.bundled) checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
+}
+
+function checkLimitsCoverRequests(
+  resources: Resources,
+  path: string[],
+  issue: (path: string[], message: string) => void,
+): void {
+  for (const resource of ['cpu', 'memory'] as const) {
+    const request = resources.requests?.[resource];
+    const limit = resources.limits?.[resource];
+    if (request && limit && parseQuantity(limit) < parseQuantity(request)) {
+      issue([...path, 'limits', resource], `must be ≥ requests.${resource} (${request}); Kubernetes rejects a limit below the request`);
+    }
+  }
+}

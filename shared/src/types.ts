@@ -1,0 +1,8 @@
+/**
+ * Browser-safe entry: types and plain constants only, no Node built-ins and no runtime dependencies.
+ * The Backstage frontend imports this; everything else imports the main entry.
+ * @packageDocumentation
+ */
+export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits } from './spec/components.js';
+export type { LokiStack, LokiStackInput, ProfileName, StorageType } from './spec/schema.js';
+export type { SpecIssue } from './errors.js';

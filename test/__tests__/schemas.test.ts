@@ -1,0 +1,57 @@
+// Every rendered object of every profile, storage type and option set validates against the official
+// Kubernetes OpenAPI schemas (kubernetes-models, generated from Kubernetes' own definitions).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { unknownFields } from '../src/kubernetes-fields.js';
+import { render } from '../src/objects.js';
+import { specMatrix } from '../src/specs.js';
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Namespace,
+  ServiceAccount,
+  ConfigMap,
+  Service,
+  PersistentVolumeClaim,
+  Deployment,
+  StatefulSet,
+  PodDisruptionBudget,
+};
+
+function validate(object: KubernetesObject): void {
+  const Model = MODELS[object.kind ?? ''];
+  if (!Model) throw new Error(`no schema for kind ${object.kind}`);
+  new Model(object as never).validate();
+}
+
+describe.each(specMatrix())('$name', ({ input }) => {
+  test('every object is valid for the Kubernetes API', () => {
+    const { objects } = render(input);
+    expect(objects.length).toBeGreaterThan(20);
+    for (const object of objects) {
+      expect(() => validate(object)).not.toThrow();
+      expect(unknownFields(object)).toEqual([]);
+    }
+  });
+});
+
+test('the validator rejects what the API server would reject', () => {
+  const { objects } = render({});
+  const statefulSet = structuredClone(objects.find((object) => object.kind === 'StatefulSet')!) as unknown as { spec: { replicas: unknown } };
+  statefulSet.spec.replicas = 'three';
+  expect(() => validate(statefulSet as unknown as KubernetesObject)).toThrow(/replicas/);
+  const service = structuredClone(objects.find((object) => object.kind === 'Service')!) as unknown as { spec: { ports: { port: unknown }[] } };
+  delete service.spec.ports[0]!.port;
+  expect(() => validate(service as unknown as KubernetesObject)).toThrow(/port/);
+});
+
+test('the unknown-field check finds misspelled and misplaced fields', () => {
+  const { objects } = render({});
+  const deployment = structuredClone(objects.find((object) => object.kind === 'Deployment')!) as unknown as {
+    spec: { replicaz?: number; template: { spec: { containers: Record<string, unknown>[] } } };
+  };
+  deployment.spec.replicaz = 1;
+  deployment.spec.template.spec.containers[0]!.imagee = 'x';
+  expect(unknownFields(deployment as unknown as KubernetesObject).sort()).toEqual(['spec.replicaz', 'spec.template.spec.containers[0].imagee']);
+});

@@ -1,0 +1,63 @@
+// Spec inputs that together cover every profile, every storage type and credential style, and the
+// options that change the rendered shape. Tests and benchmarks render all of them.
+import type { LokiStackInput, ProfileName } from 'loki-microservices';
+
+type StorageInput = NonNullable<LokiStackInput['spec']>['storage'];
+
+export const STORAGE_VARIANTS: Record<string, StorageInput> = {
+  bundled: { type: 'bundled' },
+  'bundled-own-secret': { type: 'bundled', bundled: { secretName: 'my-store-credentials', bucket: 'logs', size: '20Gi', storageClassName: 'standard' } },
+  s3: { type: 's3', s3: { bucket: 'acme-loki', region: 'eu-west-1', secretName: 'loki-s3' } },
+  's3-irsa': { type: 's3', s3: { bucket: 'acme-loki', region: 'us-east-1' } },
+  's3-compatible': { type: 's3', s3: { bucket: 'loki', endpoint: 'http://minio.storage.svc:9000', forcePathStyle: true, secretName: 'minio-credentials' } },
+  gcs: { type: 'gcs', gcs: { bucket: 'acme-loki', secretName: 'loki-gcs' } },
+  'gcs-workload-identity': { type: 'gcs', gcs: { bucket: 'acme-loki' } },
+  azure: { type: 'azure', azure: { accountName: 'acmeloki', container: 'loki', secretName: 'loki-azure' } },
+  'azure-workload-identity': { type: 'azure', azure: { accountName: 'acmeloki', container: 'loki', useFederatedToken: true, endpointSuffix: 'blob.core.usgovcloudapi.net' } },
+};
+
+const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
+
+/** Options beyond profile and storage, each of which changes some rendered object. */
+const OPTIONS: Record<string, LokiStackInput> = {
+  'all-options': {
+    metadata: { name: 'logs', namespace: 'observability', labels: { 'backstage.io/kubernetes-id': 'logs', team: 'platform' } },
+    spec: {
+      profile: 'small',
+      version: '3.6.2',
+      image: 'registry.example.com/mirror/grafana/loki',
+      imagePullPolicy: 'Always',
+      imagePullSecrets: ['registry-credentials'],
+      clusterDomain: 'k8s.example.internal',
+      retention: '720h',
+      auth: { enabled: true, tenant: 'team-a' },
+      limits: { ingestionRateMB: 16, ingestionBurstSizeMB: 32, maxQuerySeries: 2000, queryTimeout: '2m' },
+      scheduling: { antiAffinity: 'hard', zoneSpread: true },
+      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/loki' } },
+      storage: { type: 'bundled', bundled: { image: 'registry.example.com/mirror/rustfs/rustfs:1.0.0' } },
+      components: {
+        ingester: { replicas: 5, storage: { size: '20Gi', storageClassName: 'fast-ssd' }, nodeSelector: { 'node-role/logs': 'true' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'logs', effect: 'NoSchedule' }] },
+        querier: { replicas: 4, resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '3Gi' } } },
+        ruler: { alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093' },
+      },
+    },
+  },
+  'ruler-disabled': { spec: { components: { ruler: { enabled: false } } } },
+  'no-anti-affinity': { spec: { scheduling: { antiAffinity: 'none', zoneSpread: false } } },
+};
+
+export interface NamedSpec {
+  name: string;
+  input: LokiStackInput;
+}
+
+export function specMatrix(): NamedSpec[] {
+  const specs: NamedSpec[] = [];
+  for (const profile of PROFILE_NAMES) {
+    for (const [storageName, storage] of Object.entries(STORAGE_VARIANTS)) {
+      specs.push({ name: `${profile}/${storageName}`, input: { spec: { profile, storage } } });
+    }
+  }
+  for (const [name, input] of Object.entries(OPTIONS)) specs.push({ name, input });
+  return specs;
+}
