@@ -10,6 +10,15 @@ import { PROFILES, stackSchema, type LokiStack, type ProfileName } from './schem
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
 
+/** Extra advice for values people are known to try. */
+const HINTS: Record<string, Record<string, string>> = {
+  'spec.storage.type': {
+    minio:
+      '. MinIO no longer publishes images (removed from Docker Hub in 2026): use "bundled" for a RustFS store in the stack, or "s3" with spec.storage.s3.endpoint and forcePathStyle: true for a MinIO you run',
+    filesystem: '. A filesystem store cannot be shared by several Loki pods: use "bundled" for a test cluster',
+  },
+};
+
 // How many times invalid fields are set aside to let the cross-field rules run on the rest.
 const MAX_PASSES = 3;
 
@@ -44,7 +53,8 @@ export function parseSpec(input: unknown): LokiStack {
     for (const issue of result.error.issues) {
       for (const formatted of formatIssue(issue, document)) report(formatted);
       // Set the offending field aside (back to its preset value, if any) so the next pass can check the rest.
-      resetPath(document, issue.path as Path, input);
+      const offending = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+      for (const path of offending) resetPath(document, path as Path, input);
     }
   }
   throw new SpecError(issues);
@@ -75,12 +85,13 @@ function withPreset(input: Json): Json {
   return document;
 }
 
-/** Objects merge key by key; anything else in `override` replaces what `base` has. */
+/** Objects merge key by key; `null` removes what `base` has (as in Helm); anything else replaces it. */
 export function deepMerge(base: Json, override: Json): Json {
   const merged: Json = structuredClone(base);
   for (const [key, value] of Object.entries(override)) {
     const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : structuredClone(value);
+    if (value === null) delete merged[key];
+    else merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : structuredClone(value);
   }
   return merged;
 }
@@ -88,7 +99,9 @@ export function deepMerge(base: Json, override: Json): Json {
 function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'required' : `must be ${article(issue.expected)}, got ${describeValue(issue.input)}`;
+      return issue.input === undefined ? 'required' : `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}, got ${describeValue(issue.input)}`;
+    case 'invalid_key':
+      return issue.issues[0]?.message;
     case 'too_small':
       return issue.origin === 'string'
         ? `must be at least ${issue.minimum} characters`
@@ -119,7 +132,7 @@ function formatIssue(issue: z.core.$ZodIssue, document: Json): SpecIssue[] {
   if (issue.code === 'invalid_type' && getPath(document, path) === undefined) {
     return [{ path: dotted(path), message: requiredMessage(path) }];
   }
-  return [{ path: dotted(path), message: issue.message }];
+  return [{ path: dotted(path), message: issue.message + (HINTS[dotted(path)]?.[String(getPath(document, path))] ?? '') }];
 }
 
 function requiredMessage(path: Path): string {
@@ -163,6 +176,8 @@ function didYouMean(value: string, candidates: string[]): string {
   const close = distance(value.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3));
   return close ? `; did you mean "${best}"?` : '';
 }
+
+const TYPE_NAMES: Record<string, string> = { object: 'mapping', array: 'list', int: 'integer' };
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;

@@ -1,6 +1,6 @@
 // Size presets. Each is a partial spec in the same shape users write; the user's input is merged over it,
 // so any field given explicitly wins. `demo` must fit a single-node kind cluster: the requests of all its
-// pods (object store included) add up to 0.75 CPU and 1.6 GiB, under the 1.5 CPU / 3 GiB budget.
+// pods (object store included) add up to 0.7 CPU and 1.56 GiB, under the 1.5 CPU / 3 GiB budget.
 import type { ComponentName } from './components.js';
 import type { ProfileName, Resources } from './schema.js';
 

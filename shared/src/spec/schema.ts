@@ -269,11 +269,13 @@ const stackDocument = z
 
 /** A parsed, profile-resolved stack: what every renderer and cluster operation takes. */
 export type LokiStack = z.output<typeof stackDocument>;
-/** What users write: every field optional (defaults and the profile fill them in); validated by parseSpec. */
+/** What users write: every field optional (defaults and the profile fill them in), `null` to remove a profile value; validated by parseSpec. */
 export type LokiStackInput = DeepPartial<z.input<typeof stackDocument>>;
-type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+// `null` removes a value the profile would set (see deepMerge).
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
 
-export const stackSchema = stackDocument.superRefine(checkCrossFieldRules);
+// Cross-field rules assume every field is individually valid, so they wait until no issue is left.
+export const stackSchema = stackDocument.superRefine(checkCrossFieldRules, { when: (payload) => payload.issues.length === 0 });
 export type ComponentSpec = LokiStack['spec']['components'][ComponentName];
 export type Resources = z.output<typeof resources>;
 

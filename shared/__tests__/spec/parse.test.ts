@@ -1,0 +1,120 @@
+import { SpecError } from '../../src/errors.js';
+import { applyOverrides } from '../../src/spec/overrides.js';
+import { deepMerge, parseSpec, readSpecDocument } from '../../src/spec/parse.js';
+import { PROFILE_PRESETS } from '../../src/spec/profiles.js';
+import { DEFAULT_LOKI_VERSION } from '../../src/spec/schema.js';
+
+function issuesOf(input: unknown): Record<string, string> {
+  try {
+    parseSpec(input);
+  } catch (error) {
+    if (error instanceof SpecError) return Object.fromEntries(error.issues.map((i) => [i.path, i.message]));
+    throw error;
+  }
+  throw new Error('expected the spec to be invalid');
+}
+
+describe('parseSpec', () => {
+  test('an empty document is the documented default stack', () => {
+    const stack = parseSpec({});
+    expect(stack.apiVersion).toBe('loki-microservices/v1alpha1');
+    expect(stack.metadata).toEqual({ name: 'loki', namespace: 'loki', labels: {} });
+    expect(stack.spec).toMatchObject({ profile: 'demo', version: DEFAULT_LOKI_VERSION, replicationFactor: 1, retention: '0', storage: { type: 'bundled' } });
+    expect(stack.spec.components).toEqual(PROFILE_PRESETS.demo.components);
+    expect(stack.spec.storage.bundled).toMatchObject({ bucket: 'loki', size: '10Gi', image: expect.stringMatching(/rustfs:\d/) });
+    expect(parseSpec(undefined)).toEqual(stack);
+  });
+
+  test('the profile fills what the user leaves out; the user wins where both speak', () => {
+    const stack = parseSpec({ spec: { profile: 'small', replicationFactor: 2, components: { querier: { replicas: 5, tolerations: [{ operator: 'Exists' }] } } } });
+    expect(stack.spec.replicationFactor).toBe(2);
+    expect(stack.spec.components.querier).toEqual({ ...PROFILE_PRESETS.small.components.querier, replicas: 5, tolerations: [{ operator: 'Exists' }] });
+    expect(stack.spec.components.ingester.replicas).toBe(3);
+  });
+
+  test('retention 0 as a number means keep forever', () => {
+    expect(parseSpec({ spec: { retention: 0 } }).spec.retention).toBe('0');
+    expect(parseSpec({ spec: { retention: '7d' } }).spec.retention).toBe('7d');
+  });
+
+  test('a non-mapping document is refused', () => {
+    expect(issuesOf('spec: {}')).toEqual({ '(root)': expect.stringMatching(/mapping/) });
+    expect(issuesOf([1])).toEqual({ '(root)': expect.stringMatching(/mapping/) });
+  });
+
+  test('missing required fields are named with what they are for', () => {
+    expect(issuesOf({ spec: { storage: { type: 'gcs', gcs: {} } } })).toEqual({ 'spec.storage.gcs.bucket': expect.stringMatching(/^required: Bucket for chunks/) });
+  });
+
+  test('a field-level error is reported once, not again as a cross-field error', () => {
+    const issues = issuesOf({ spec: { profile: 'small', components: { ingester: { replicas: 'x' } } } });
+    expect(Object.keys(issues)).toEqual(['spec.components.ingester.replicas']);
+    expect(issues['spec.components.ingester.replicas']).toMatch(/must be a number/);
+  });
+
+  test('the input is not modified', () => {
+    const input = { spec: { profile: 'small', components: { ingester: { replicas: 4 } } } };
+    const copy = structuredClone(input);
+    parseSpec(input);
+    expect(input).toEqual(copy);
+  });
+});
+
+describe('deepMerge', () => {
+  test('merges mappings key by key, replaces lists and scalars, and removes on null', () => {
+    const base = { a: { b: 1, c: [1, 2] }, d: 'x' };
+    expect(deepMerge(base, { a: { c: [3] }, d: 'y', e: true })).toEqual({ a: { b: 1, c: [3] }, d: 'y', e: true });
+    expect(deepMerge(base, { a: { b: null }, d: null })).toEqual({ a: { c: [1, 2] } });
+    expect(base).toEqual({ a: { b: 1, c: [1, 2] }, d: 'x' });
+  });
+});
+
+describe('applyOverrides', () => {
+  test('reads values as YAML scalars and flow collections, creating parents', () => {
+    const result = applyOverrides({ spec: { profile: 'demo' } }, [
+      'spec.profile=small',
+      'spec.components.ingester.replicas=5',
+      'spec.auth.enabled=true',
+      'spec.imagePullSecrets=[a, b]',
+      'metadata.labels={team: logs}',
+      'spec.storage.s3.bucket=acme-loki',
+    ]);
+    expect(result).toEqual({
+      metadata: { labels: { team: 'logs' } },
+      spec: {
+        profile: 'small',
+        components: { ingester: { replicas: 5 } },
+        auth: { enabled: true },
+        imagePullSecrets: ['a', 'b'],
+        storage: { s3: { bucket: 'acme-loki' } },
+      },
+    });
+  });
+
+  test('keeps text that is not YAML as a string, and an empty value as ""', () => {
+    expect(applyOverrides({}, ['spec.version=3.7.8', 'metadata.name=', 'spec.retention=[oops'])).toEqual({ spec: { version: '3.7.8', retention: '[oops' }, metadata: { name: '' } });
+  });
+
+  test('malformed assignments are refused, each by position', () => {
+    expect(() => applyOverrides({}, ['spec.profile', '=x', 'spec..a=1'])).toThrow(SpecError);
+    try {
+      applyOverrides({}, ['ok.path=1', 'spec.profile']);
+    } catch (error) {
+      expect((error as SpecError).issues).toEqual([{ path: '--set #2', message: expect.stringMatching(/path=value/) }]);
+    }
+  });
+});
+
+describe('readSpecDocument', () => {
+  test('reads YAML and JSON', () => {
+    expect(readSpecDocument('spec:\n  profile: small\n')).toEqual({ spec: { profile: 'small' } });
+    expect(readSpecDocument('{"spec": {"profile": "small"}}')).toEqual({ spec: { profile: 'small' } });
+    expect(readSpecDocument('')).toEqual({});
+  });
+
+  test('refuses duplicate keys, several documents and non-mappings', () => {
+    expect(() => readSpecDocument('spec: {}\nspec: {}\n', 'a.yaml')).toThrow(/a\.yaml is not valid YAML or JSON/);
+    expect(() => readSpecDocument('spec: {}\n---\nspec: {}\n')).toThrow(SpecError);
+    expect(() => readSpecDocument('- a\n- b\n')).toThrow(/must hold one mapping/);
+  });
+});

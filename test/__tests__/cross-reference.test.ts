@@ -1,0 +1,213 @@
+// Everything that points somewhere points at something that is rendered: Loki config addresses at a
+// Service and port whose pods listen on it, Service selectors at pods, volume and env references at
+// ConfigMaps, Secrets and claims, and persistent volumes only where state lives.
+import type { V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { COMPONENTS, lokiConfig, type LokiStack } from 'loki-microservices';
+import { allContainers, render, selects, services, workloads, type Rendered } from '../src/objects.js';
+import { specMatrix } from '../src/specs.js';
+
+interface Address {
+  key: string;
+  host: string;
+  port: number;
+}
+
+/** Every string in the Loki config that names an in-cluster host, with the key it sits under. */
+function configAddresses(stack: LokiStack): Address[] {
+  const suffix = `.svc.${stack.spec.clusterDomain}`;
+  const found: Address[] = [];
+  const visit = (value: unknown, key: string) => {
+    if (typeof value === 'string' && value.includes(suffix)) {
+      const match = /^(?:https?:\/\/|dns\+|dns:\/\/\/)?([a-z0-9.-]+):(\d+)\/?$/.exec(value);
+      if (!match) throw new Error(`${key}: cannot read host:port from ${value}`);
+      found.push({ key, host: match[1]!, port: Number(match[2]) });
+    } else if (Array.isArray(value)) value.forEach((item) => visit(item, `${key}[]`));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, key ? `${key}.${k}` : k);
+  };
+  visit(lokiConfig(stack), '');
+  return found;
+}
+
+function podsOf(rendered: Rendered, service: V1Service): V1PodTemplateSpec[] {
+  return workloads(rendered.objects)
+    .map((workload) => workload.template)
+    .filter((template) => selects(service.spec?.selector, template.metadata?.labels));
+}
+
+function listens(containers: V1Container[], portName: string | number | undefined, port: number): boolean {
+  return containers.some((container) =>
+    container.ports?.some((p) => (typeof portName === 'string' ? p.name === portName : p.containerPort === (portName ?? port)) && p.containerPort === port),
+  );
+}
+
+describe.each(specMatrix())('$name', ({ input }) => {
+  const rendered = render(input);
+  const { stack, objects } = rendered;
+
+  test('every address in the Loki config is a rendered Service whose pods listen on that port', () => {
+    // The wiring the microservices mode cannot run without; the test must not pass on an empty config.
+    expect(configAddresses(stack).map((a) => a.key)).toEqual(
+      expect.arrayContaining([
+        'common.compactor_address',
+        'memberlist.join_members[]',
+        'frontend.scheduler_address',
+        'frontend_worker.scheduler_address',
+        'frontend.tail_proxy_url',
+        'storage_config.tsdb_shipper.index_gateway_client.server_address',
+      ]),
+    );
+    expect(addressProblems(rendered)).toEqual([]);
+  });
+
+  test('scheduler and index-gateway addresses reach every pod, not one behind a virtual IP', () => {
+    const config = lokiConfig(stack) as { frontend: { scheduler_address: string }; storage_config: { tsdb_shipper: { index_gateway_client: { server_address: string } } } };
+    const headless = (address: string) => services(objects).find((s) => address.includes(`${s.metadata!.name}.`))?.spec?.clusterIP;
+    expect(headless(config.frontend.scheduler_address)).toBe('None');
+    expect(config.storage_config.tsdb_shipper.index_gateway_client.server_address).toMatch(/^dns:\/\/\//);
+    expect(headless(config.storage_config.tsdb_shipper.index_gateway_client.server_address)).toBe('None');
+  });
+
+  test('every Service selects pods, names ports, and targets a port the pods declare', () => {
+    for (const service of services(objects)) {
+      const pods = podsOf(rendered, service);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const port of service.spec!.ports!) {
+        expect(port.name).toMatch(/^[a-z0-9-]+$/);
+        expect(port.protocol).toBe('TCP');
+        for (const pod of pods) expect(listens(pod.spec!.containers, port.targetPort, port.port)).toBe(true);
+      }
+    }
+  });
+
+  test('every Loki component has a load-balanced Service; discovery components also a headless one', () => {
+    for (const [name, traits] of Object.entries(COMPONENTS)) {
+      if (name === 'ruler' && !stack.spec.components.ruler.enabled) continue;
+      const own = services(objects).filter((s) => s.metadata!.labels!['app.kubernetes.io/component'] === traits.target);
+      expect(own.filter((s) => s.spec!.clusterIP !== 'None').map((s) => s.metadata!.name)).toEqual([`${stack.metadata.name}-${traits.target}`]);
+      expect(own.filter((s) => s.spec!.clusterIP === 'None').length).toBe(traits.headless ? 1 : 0);
+    }
+  });
+
+  test('the memberlist Service selects exactly the ring members, which expose the gossip port', () => {
+    const memberlist = services(objects).find((s) => s.metadata!.name === `${stack.metadata.name}-memberlist`)!;
+    expect(memberlist.spec!.clusterIP).toBe('None');
+    expect(memberlist.spec!.publishNotReadyAddresses).toBe(true);
+    const members = podsOf(rendered, memberlist).map((pod) => pod.metadata!.labels!['app.kubernetes.io/component']);
+    // Every component that reads or writes a ring (Loki's jsonnet gossip members, plus the queriers that
+    // read the ingester ring); stated here, not derived from the renderer's own tables.
+    const ringUsers = ['distributor', 'ingester', 'querier', 'index-gateway', 'compactor', ...(stack.spec.components.ruler.enabled ? ['ruler'] : [])];
+    expect(members.sort()).toEqual(ringUsers.sort());
+    for (const pod of podsOf(rendered, memberlist)) {
+      expect(listens(pod.spec!.containers, 'tcp-gossip-ring', 7946)).toBe(true);
+    }
+  });
+
+  test('Loki listens where the Services and probes expect it', () => {
+    const config = lokiConfig(stack) as { server: { http_listen_port: number; grpc_listen_port: number }; memberlist: { bind_port: number } };
+    for (const { template } of workloads(objects)) {
+      const loki = template.spec!.containers.find((c) => c.name === 'loki');
+      if (!loki) continue;
+      const port = (name: string) => loki.ports!.find((p) => p.name === name)?.containerPort;
+      expect(port('http-metrics')).toBe(config.server.http_listen_port);
+      expect(port('grpc')).toBe(config.server.grpc_listen_port);
+      if (port('tcp-gossip-ring') !== undefined) expect(port('tcp-gossip-ring')).toBe(config.memberlist.bind_port);
+      expect(loki.readinessProbe!.httpGet!.port).toBe('http-metrics');
+      expect(loki.livenessProbe!.httpGet!.port).toBe('http-metrics');
+    }
+  });
+
+  test('workload selectors match their own pod templates and no other workload', () => {
+    for (const { object, template } of workloads(objects)) {
+      const selector = (object as V1StatefulSet).spec!.selector.matchLabels;
+      expect(selects(selector, template.metadata!.labels)).toBe(true);
+      const others = workloads(objects).filter((w) => w.object !== object && selects(selector, w.template.metadata!.labels));
+      expect(others).toEqual([]);
+    }
+  });
+
+  test('every StatefulSet is governed by a rendered headless Service', () => {
+    for (const statefulSet of objects.filter((o) => o.kind === 'StatefulSet') as V1StatefulSet[]) {
+      const governing = services(objects).find((s) => s.metadata!.name === statefulSet.spec!.serviceName);
+      expect(governing?.spec?.clusterIP).toBe('None');
+      expect(selects(governing!.spec!.selector, statefulSet.spec!.template.metadata!.labels)).toBe(true);
+    }
+  });
+
+  test('every ConfigMap, Secret and claim a pod refers to is rendered, generated by apply, or named by the user', () => {
+    const rendered_ = (kind: string) => new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata!.name));
+    const storage = stack.spec.storage;
+    const userSecrets = new Set([storage.bundled?.secretName, storage.s3?.secretName, storage.gcs?.secretName, storage.azure?.secretName, ...stack.spec.imagePullSecrets].filter(Boolean));
+    const secrets = new Set([...rendered_('Secret'), ...rendered.generatedSecrets.map((s) => s.name), ...userSecrets]);
+    const configMaps = rendered_('ConfigMap');
+    const claims = rendered_('PersistentVolumeClaim');
+    for (const { object, template } of workloads(objects)) {
+      const claimTemplates = new Set((object as V1StatefulSet).spec!.volumeClaimTemplates?.map((c) => c.metadata!.name) ?? []);
+      const volumes = new Set(template.spec!.volumes?.map((v) => v.name));
+      for (const volume of template.spec!.volumes ?? []) {
+        if (volume.configMap) expect(configMaps).toContain(volume.configMap.name);
+        if (volume.secret) expect(secrets).toContain(volume.secret.secretName);
+        if (volume.persistentVolumeClaim) expect(claims).toContain(volume.persistentVolumeClaim.claimName);
+      }
+      for (const container of allContainers(template)) {
+        for (const mount of container.volumeMounts ?? []) expect(volumes.has(mount.name) || claimTemplates.has(mount.name)).toBe(true);
+        for (const env of container.env ?? []) {
+          if (env.valueFrom?.secretKeyRef) expect(secrets).toContain(env.valueFrom.secretKeyRef.name);
+          if (env.valueFrom?.configMapKeyRef) expect(configMaps).toContain(env.valueFrom.configMapKeyRef.name);
+        }
+      }
+      for (const pullSecret of template.spec!.imagePullSecrets ?? []) expect(secrets).toContain(pullSecret.name);
+      expect(template.spec!.serviceAccountName === undefined || rendered_('ServiceAccount').has(template.spec!.serviceAccountName)).toBe(true);
+    }
+  });
+
+  test('persistent volumes only where state lives', () => {
+    const stateful = new Set(['ingester', 'index-gateway', 'compactor', 'ruler']);
+    for (const { object, template } of workloads(objects)) {
+      const component = object.metadata!.labels!['app.kubernetes.io/component']!;
+      const claimTemplates = (object as V1StatefulSet).spec!.volumeClaimTemplates ?? [];
+      if (object.kind === 'StatefulSet') {
+        expect(stateful.has(component)).toBe(true);
+        expect(claimTemplates.map((c) => c.metadata!.name)).toEqual(['data']);
+      }
+      const claimVolumes = template.spec!.volumes!.filter((v) => v.persistentVolumeClaim);
+      expect(claimVolumes.length).toBe(component === 'object-store' ? 1 : 0);
+    }
+    const standaloneClaims = objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata!.name);
+    expect(standaloneClaims).toEqual(storage(stack) === 'bundled' ? [`${stack.metadata.name}-object-store`] : []);
+  });
+});
+
+function storage(stack: LokiStack): string {
+  return stack.spec.storage.type;
+}
+
+/** Config addresses that do not lead to a listening pod, described. */
+function addressProblems(rendered: Rendered): string[] {
+  const { stack, objects } = rendered;
+  return configAddresses(stack).flatMap((address) => {
+    const [serviceName, namespace] = address.host.split('.');
+    if (namespace !== stack.metadata.namespace) return [`${address.key}: ${address.host} is outside namespace ${stack.metadata.namespace}`];
+    const service = services(objects).find((s) => s.metadata?.name === serviceName);
+    if (!service) return [`${address.key}: ${address.host} is not a rendered Service`];
+    const servicePort = service.spec?.ports?.find((p) => p.port === address.port);
+    if (!servicePort) return [`${address.key}: Service ${serviceName} has no port ${address.port}`];
+    const pods = podsOf(rendered, service);
+    if (pods.length === 0) return [`${address.key}: Service ${serviceName} selects no pods`];
+    return pods.some((pod) => !listens(pod.spec!.containers, servicePort.targetPort, address.port))
+      ? [`${address.key}: pods behind ${serviceName} do not listen on ${servicePort.targetPort}`]
+      : [];
+  });
+}
+
+test('the address check reports a config address whose Service is missing or has the wrong port', () => {
+  const rendered = render({});
+  const withoutCompactorService = rendered.objects.filter((o) => !(o.kind === 'Service' && o.metadata!.name === 'loki-compactor'));
+  expect(addressProblems({ ...rendered, objects: withoutCompactorService })).toEqual([
+    'common.compactor_address: loki-compactor.loki.svc.cluster.local is not a rendered Service',
+  ]);
+  const wrongPort = structuredClone(rendered.objects).map((o) => {
+    if (o.kind === 'Service' && o.metadata!.name === 'loki-querier') (o as V1Service).spec!.ports![0]!.port = 8080;
+    return o;
+  });
+  expect(addressProblems({ ...rendered, objects: wrongPort })).toEqual(['frontend.tail_proxy_url: Service loki-querier has no port 3100']);
+});

@@ -1,0 +1,103 @@
+// Loki refuses to start on an unknown configuration key. Every key we render must be in Loki's own
+// configuration reference (fixtures/loki-3.7-config-keys.json, v3.7.6), and in every older minor we accept
+// in spec.version (per-minor history in the same file).
+import { readFileSync } from 'node:fs';
+import { lokiConfig, SUPPORTED_LOKI_MINORS, type LokiStack } from 'loki-microservices';
+import { render } from '../src/objects.js';
+import { specMatrix } from '../src/specs.js';
+
+interface KeyReference {
+  paths: Record<string, string>;
+  open_paths: string[];
+  history: { paths_not_in_every_release: Record<string, string[]> };
+}
+
+const reference = JSON.parse(readFileSync(new URL('../fixtures/loki-3.7-config-keys.json', import.meta.url), 'utf8')) as KeyReference;
+
+/** Key paths of a config in the reference's notation: `a.b`, list elements as `a.b[].c`. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((item) => (item && typeof item === 'object' ? keyPaths(item, `${prefix}[]`) : []));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return [path, ...(reference.open_paths.includes(path) ? [] : keyPaths(child, path))];
+  });
+}
+
+/** The reference entry a path falls under: itself, a `*` map entry, or an open parent. */
+function known(path: string): boolean {
+  if (path in reference.paths) return true;
+  const parts = path.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const parent = parts.slice(0, i).join('.');
+    if (reference.open_paths.includes(parent)) return true;
+    const wildcard = [...parts.slice(0, i), '*', ...parts.slice(i + 1)].join('.');
+    if (wildcard in reference.paths) return true;
+  }
+  return false;
+}
+
+function unknownKeys(config: Record<string, unknown>): string[] {
+  return keyPaths(config).filter((path) => !known(path));
+}
+
+/** Keys absent from some supported 3.x minor, with the minors that lack them. */
+function keysMissingInSupportedMinors(config: Record<string, unknown>): string[] {
+  const supported = Array.from({ length: SUPPORTED_LOKI_MINORS.max - SUPPORTED_LOKI_MINORS.min + 1 }, (_, i) => `3.${SUPPORTED_LOKI_MINORS.min + i}`);
+  return keyPaths(config).flatMap((path) => {
+    const presentIn = reference.history.paths_not_in_every_release[path];
+    const missing = presentIn ? supported.filter((minor) => !presentIn.includes(minor)) : [];
+    return missing.length ? [`${path} (missing in ${missing.join(', ')})`] : [];
+  });
+}
+
+const configOf = (stack: LokiStack) => lokiConfig(stack);
+
+describe.each(specMatrix())('$name', ({ input }) => {
+  const config = configOf(render(input).stack);
+
+  test('every key is a Loki 3.7 configuration key', () => {
+    expect(keyPaths(config).length).toBeGreaterThan(60);
+    expect(unknownKeys(config)).toEqual([]);
+  });
+
+  test(`every key exists in Loki 3.${SUPPORTED_LOKI_MINORS.min} to 3.${SUPPORTED_LOKI_MINORS.max}`, () => {
+    expect(keysMissingInSupportedMinors(config)).toEqual([]);
+  });
+
+  test('tsdb with schema v13 on the object store, index and chunks alike', () => {
+    const { schema_config, storage_config, common } = config as {
+      schema_config: { configs: { store: string; schema: string; object_store: string; from: string }[] };
+      storage_config: Record<string, unknown>;
+      common: { storage: Record<string, unknown> };
+    };
+    expect(schema_config.configs).toHaveLength(1);
+    const [period] = schema_config.configs;
+    expect(period).toMatchObject({ store: 'tsdb', schema: 'v13' });
+    expect(period!.from).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(Object.keys(common.storage)).toEqual([period!.object_store]);
+    expect(Object.keys(storage_config)).not.toContain('filesystem');
+    expect(Object.keys(storage_config)).not.toContain('boltdb_shipper');
+  });
+});
+
+test('keys that Loki 3 removed are reported', () => {
+  const config = { ...configOf(render({}).stack) } as Record<string, Record<string, unknown>>;
+  config.ingester = { ...config.ingester, max_transfer_retries: 0 };
+  config.chunk_store_config = { ...config.chunk_store_config, max_look_back_period: '0s' };
+  config.limits_config = { ...config.limits_config, enforce_metric_name: false };
+  config.storage_config = { ...config.storage_config, boltdb_shipper: { shared_store: 's3' } };
+  config.common = { ...config.common, instance_availability_zone: 'a' };
+  expect(unknownKeys(config).sort()).toEqual([
+    'chunk_store_config.max_look_back_period',
+    'common.instance_availability_zone',
+    'ingester.max_transfer_retries',
+    'limits_config.enforce_metric_name',
+    'storage_config.boltdb_shipper.shared_store',
+  ]);
+});
+
+test('keys newer than the oldest supported minor are reported', () => {
+  const config = { compactor: { delete_request_store_db_type: 'sqlite' } };
+  expect(keysMissingInSupportedMinors(config)).toEqual(['compactor.delete_request_store_db_type (missing in 3.4)']);
+});
