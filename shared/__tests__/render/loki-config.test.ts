@@ -7,12 +7,12 @@ type Config = Record<string, Record<string, unknown>>;
 const config = (input: LokiStackInput) => lokiConfig(parseSpec(input)) as Config;
 const s3 = (s3: Record<string, unknown>) => ({ spec: { storage: { type: 's3' as const, s3: { bucket: 'acme-loki', ...s3 } } } });
 
-test('retention turns on compactor retention with a delete request store; 0 keeps everything', () => {
-  expect(config({}).compactor).toEqual({ working_directory: '/var/loki/compactor', compaction_interval: '10m', retention_enabled: false });
-  expect(config({}).limits_config!.retention_period).toBeUndefined();
-  const kept = config({ spec: { retention: '30d' } });
-  expect(kept.compactor).toMatchObject({ retention_enabled: true, delete_request_store: 's3', retention_delete_delay: '2h' });
-  expect(kept.limits_config!.retention_period).toBe('30d');
+test('the compactor always runs retention and deletes; only a retention period makes logs expire', () => {
+  const forever = config({});
+  expect(forever.compactor).toEqual({ working_directory: '/var/loki/compactor', compaction_interval: '10m', retention_enabled: true, retention_delete_delay: '2h', delete_request_store: 's3' });
+  expect(forever.limits_config!.retention_period).toBeUndefined();
+  expect(config({ spec: { retention: '30d' } }).limits_config!.retention_period).toBe('30d');
+  expect(config({ spec: { storage: { type: 'gcs', gcs: { bucket: 'acme-loki' } } } }).compactor!.delete_request_store).toBe('gcs');
 });
 
 test('S3 endpoints: the scheme decides TLS, no endpoint means AWS, no Secret means the default credential chain', () => {

@@ -56,12 +56,10 @@ const resourceList = z.strictObject({
   memory: quantity('512Mi').optional().describe('Memory, in bytes with a binary suffix.'),
 });
 
-const resources = z
-  .strictObject({
-    requests: resourceList.optional().describe('What the scheduler reserves for each pod.'),
-    limits: resourceList.optional().describe('Hard caps; a container above its memory limit is OOM-killed. CPU limits are left unset by the profiles to avoid throttling.'),
-  })
-  .describe('Container resources, merged over the profile values.');
+const resources = z.strictObject({
+  requests: resourceList.optional().describe('What the scheduler reserves for each pod.'),
+  limits: resourceList.optional().describe('Hard caps; a container above its memory limit is OOM-killed. CPU limits are left unset by the profiles to avoid throttling.'),
+});
 
 const toleration = z.strictObject({
   key: z.string().optional(),
@@ -87,7 +85,7 @@ function statelessComponent(name: ComponentName) {
   return z
     .strictObject({
       replicas: replicas.describe('Number of pods.'),
-      resources,
+      resources: resources.describe('Container requests and limits, merged over the profile values (`null` removes one).'),
       ...placement,
     })
     .describe(`The ${COMPONENTS[name].target} Deployment.`);
@@ -97,7 +95,7 @@ function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> 
   return z
     .strictObject({
       replicas: replicaCount.describe('Number of pods.'),
-      resources,
+      resources: resources.describe('Container requests and limits, merged over the profile values (`null` removes one).'),
       storage: volume.describe('Persistent volume of each pod.'),
       ...placement,
     })
@@ -127,7 +125,9 @@ const bundledStorage = z
     size: quantity('10Gi').default('10Gi').describe('Size of the store\'s persistent volume claim.'),
     storageClassName: z.string().regex(DNS_SUBDOMAIN, 'must be a StorageClass name (DNS subdomain)').optional().describe('StorageClass of the claim. Defaults to the cluster default class.'),
     secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store\'s root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.'),
-    resources: resources.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+    resources: resources
+      .default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } })
+      .describe('Requests and limits of the store\'s container; replace the default (100m CPU and 256Mi requested, 1Gi memory limit) as a whole.'),
   })
   .describe('Bundled single-pod S3-compatible store (RustFS) for test clusters. Its data lives on one volume: not for production.');
 
@@ -271,7 +271,6 @@ const stackDocument = z
 export type LokiStack = z.output<typeof stackDocument>;
 /** What users write: every field optional (defaults and the profile fill them in), `null` to remove a profile value; validated by parseSpec. */
 export type LokiStackInput = DeepPartial<z.input<typeof stackDocument>>;
-// `null` removes a value the profile would set (see deepMerge).
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
 
 // Cross-field rules assume every field is individually valid, so they wait until no issue is left.
@@ -289,9 +288,10 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   }
 
   const type = spec.storage.type;
-  const whatToSet = { bundled: '', s3: 'bucket and region (or endpoint)', gcs: 'bucket', azure: 'accountName and container' }[type];
-  if (!spec.storage[type]) {
-    issue(['spec', 'storage', type], `required when storage.type is ${type}: set spec.storage.${type} with ${whatToSet}`);
+  // parseSpec gives the bundled store its (all-default) block; the others need the user's settings.
+  const whatToSet = { s3: 'bucket and region (or endpoint)', gcs: 'bucket', azure: 'accountName and container' };
+  if (type !== 'bundled' && !spec.storage[type]) {
+    issue(['spec', 'storage', type], `required when storage.type is ${type}: set spec.storage.${type} with ${whatToSet[type]}`);
   }
   for (const other of STORAGE_TYPES) {
     if (other !== type && spec.storage[other]) {

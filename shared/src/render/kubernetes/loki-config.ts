@@ -6,7 +6,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../../spec/quantity.js';
 import type { LokiStack } from '../../spec/schema.js';
-import { configMapName, headlessName, memberlistName, metadata, objectName, PATHS, PORTS, serviceHost } from './common.js';
+import { checksum, configMapName, headlessName, memberlistName, metadata, objectName, PATHS, PORTS, serviceHost } from './common.js';
 import { commonStorageConfig, lokiObjectStore } from './storage.js';
 
 /** First day of the (only) schema period. Never change it in place: a new period needs a future date. */
@@ -102,8 +102,10 @@ export function lokiConfig(stack: LokiStack): Record<string, unknown> {
     compactor: {
       working_directory: `${PATHS.data}/compactor`,
       compaction_interval: '10m',
-      retention_enabled: retention,
-      ...(retention ? { retention_delete_delay: '2h', delete_request_store: objectStore } : {}),
+      // Also what enables the log deletion API; with no retention_period nothing expires.
+      retention_enabled: true,
+      retention_delete_delay: '2h',
+      delete_request_store: objectStore,
     },
     limits_config: {
       ingestion_rate_mb: spec.limits.ingestionRateMB,
@@ -136,6 +138,18 @@ export function lokiConfig(stack: LokiStack): Record<string, unknown> {
 
 export function lokiConfigYaml(stack: LokiStack): string {
   return stringify(lokiConfig(stack), { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false });
+}
+
+const configHashes = new WeakMap<LokiStack, string>();
+
+/** Hash of the config text, for pod annotations; computed once per stack (stacks are never mutated). */
+export function lokiConfigHash(stack: LokiStack): string {
+  let hash = configHashes.get(stack);
+  if (hash === undefined) {
+    hash = checksum(lokiConfigYaml(stack));
+    configHashes.set(stack, hash);
+  }
+  return hash;
 }
 
 export function lokiConfigMap(stack: LokiStack): V1ConfigMap {

@@ -16,7 +16,6 @@ import type {
 import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { LokiStack } from '../../spec/schema.js';
 import {
-  checksum,
   configMapName,
   hardenedContainer,
   headlessName,
@@ -37,7 +36,7 @@ import {
   serviceAccountName,
   tmpVolume,
 } from './common.js';
-import { lokiConfigYaml } from './loki-config.js';
+import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { storageAccess } from './storage.js';
 
@@ -157,7 +156,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, options: LokiCompone
   return {
     metadata: {
       labels: { ...objectLabels(stack, traits.target), ...(traits.ringMember ? { [MEMBERLIST_LABEL]: 'true' } : {}) },
-      annotations: { [CONFIG_HASH_ANNOTATION]: checksum(lokiConfigYaml(stack)) },
+      annotations: { [CONFIG_HASH_ANNOTATION]: lokiConfigHash(stack) },
     },
     spec: {
       serviceAccountName: serviceAccountName(stack),

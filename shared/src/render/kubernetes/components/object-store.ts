@@ -53,7 +53,8 @@ function claim(stack: LokiStack): V1PersistentVolumeClaim {
 function deployment(stack: LokiStack): V1Deployment {
   const bundled = stack.spec.storage.bundled!;
   const tmp = tmpVolume();
-  const health = { httpGet: { path: '/health', port: PORTS.s3.name }, periodSeconds: 10, timeoutSeconds: 2 };
+  // As RustFS's own Helm chart: ready when storage is usable, alive while the server answers.
+  const probe = (path: string) => ({ httpGet: { path, port: PORTS.s3.name }, periodSeconds: 10, timeoutSeconds: 2 });
   const rustfs: V1Container = hardenedContainer(stack, {
     name: 'rustfs',
     image: bundled.image,
@@ -67,8 +68,8 @@ function deployment(stack: LokiStack): V1Deployment {
     ],
     ports: [{ name: PORTS.s3.name, containerPort: PORTS.s3.port, protocol: 'TCP' }],
     resources: resourceRequirements(bundled.resources),
-    readinessProbe: { ...health, initialDelaySeconds: 5, failureThreshold: 3 },
-    livenessProbe: { ...health, initialDelaySeconds: 30, failureThreshold: 6 },
+    readinessProbe: { ...probe('/health/ready'), initialDelaySeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...probe('/health'), initialDelaySeconds: 30, failureThreshold: 6 },
     volumeMounts: [{ name: 'data', mountPath: '/data' }, tmp.mount],
   });
   return {
