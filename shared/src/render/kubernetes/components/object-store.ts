@@ -102,16 +102,20 @@ function deployment(stack: LokiStack): V1Deployment {
  * if it is missing (idempotent, so every such pod may run it). It reuses the RustFS image, which ships curl
  * with AWS SigV4 signing, so no extra image is pulled.
  */
+/** SHA-256 of an empty payload, as SigV4 requires in `x-amz-content-sha256`. */
+const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 export function ensureBucketContainer(stack: LokiStack): V1Container {
   const bundled = stack.spec.storage.bundled!;
   const url = `http://${bundledEndpoint(stack)}/${bundled.bucket}`;
   const script = [
     'set -u',
     `url='${url}'`,
-    // Credentials go on curl's command line, visible only inside this container.
-    `s3() { curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@" "$url"; }`,
+    // Credentials go on curl's command line, visible only inside this container. S3 wants the payload
+    // hash signed; both requests have an empty body.
+    `s3() { curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" --header 'x-amz-content-sha256: ${EMPTY_PAYLOAD_SHA256}' "$@" "$url"; }`,
     'until [ "$(s3 --head)" = 200 ]; do',
-    `  code=$(s3 --request PUT --data '')`,
+    `  code=$(s3 --request PUT --header 'Content-Length: 0')`,
     `  echo "bucket ${bundled.bucket}: not there yet (create answered HTTP \${code}), retrying in 2s"`,
     '  sleep 2',
     'done',
