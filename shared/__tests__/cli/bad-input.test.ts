@@ -64,7 +64,7 @@ const CASES: BadInput[] = [
   { what: 'tenant with a slash', spec: 'spec: { auth: { enabled: true, tenant: "a/b" } }', path: 'spec.auth.tenant', says: /tenant ID/ },
   { what: 'auth enabled as a string', spec: 'spec: { auth: { enabled: "yes" } }', path: 'spec.auth.enabled', says: /boolean/ },
   { what: 'unknown anti-affinity mode', spec: 'spec: { scheduling: { antiAffinity: strict } }', path: 'spec.scheduling.antiAffinity', says: /"none", "soft", "hard"/ },
-  { what: 'invalid pull secret name', spec: 'spec: { imagePullSecrets: [Registry_Creds] }', path: 'spec.imagePullSecrets[0]', says: /DNS-1123/ },
+  { what: 'invalid pull secret name', spec: 'spec: { imagePullSecrets: [Registry_Creds] }', path: 'spec.imagePullSecrets[0]', says: /Secret name: a DNS subdomain/ },
   { what: 'cluster domain with capitals', spec: 'spec: { clusterDomain: Cluster.Local }', path: 'spec.clusterDomain' },
   { what: 'invalid YAML', spec: 'spec: { profile: small', path: '(root)', says: /not valid YAML/ },
   { what: 'bad value through --set', args: ['--set', 'spec.components.ingester.replicas=zero'], path: 'spec.components.ingester.replicas' },

@@ -39,6 +39,12 @@ function dnsLabel(what: string, maxLength = 63) {
     .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
 }
 
+function dnsSubdomain(what: string) {
+  return z.string().max(253, `must be at most 253 characters (${what})`).regex(DNS_SUBDOMAIN, `must be ${what}: a DNS subdomain of lowercase letters, digits, "-" and "."`);
+}
+
+const secretName = dnsSubdomain('a Secret name');
+
 const quantity = (example: string) =>
   z.string().refine(isQuantity, `must be a Kubernetes quantity such as "${example}"`);
 
@@ -71,7 +77,7 @@ const toleration = z.strictObject({
 
 const volume = z.strictObject({
   size: quantity('10Gi').describe('Size of the persistent volume claim of each replica.'),
-  storageClassName: z.string().regex(DNS_SUBDOMAIN, 'must be a StorageClass name (DNS subdomain)').optional().describe('StorageClass of the claims. Defaults to the cluster default class.'),
+  storageClassName: dnsSubdomain('a StorageClass name').optional().describe('StorageClass of the claims. Defaults to the cluster default class.'),
 });
 
 const placement = {
@@ -123,8 +129,8 @@ const bundledStorage = z
     image: z.string().regex(IMAGE_REFERENCE, 'must be an image reference with a tag or digest, e.g. "registry.example.com/rustfs/rustfs:1.0.0"').default(DEFAULT_OBJECT_STORE_IMAGE).describe('Image of the bundled S3-compatible store (RustFS), pinned by tag or digest.'),
     bucket: z.string().regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"').default('loki').describe('Bucket created for Loki before any Loki pod starts.'),
     size: quantity('10Gi').default('10Gi').describe('Size of the store\'s persistent volume claim.'),
-    storageClassName: z.string().regex(DNS_SUBDOMAIN, 'must be a StorageClass name (DNS subdomain)').optional().describe('StorageClass of the claim. Defaults to the cluster default class.'),
-    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store\'s root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.'),
+    storageClassName: dnsSubdomain('a StorageClass name').optional().describe('StorageClass of the claim. Defaults to the cluster default class.'),
+    secretName: secretName.optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store\'s root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.'),
     resources: resources
       .default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } })
       .describe('Requests and limits of the store\'s container; replace the default (100m CPU and 256Mi requested, 1Gi memory limit) as a whole.'),
@@ -137,14 +143,14 @@ const s3Storage = z
     region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region such as "eu-west-1"').optional().describe('Bucket region. Required for AWS S3 (no `endpoint`).'),
     endpoint: z.string().regex(ENDPOINT, 'must be a host with optional port and scheme, e.g. "https://s3.example.com:9000"').optional().describe('S3-compatible endpoint; `http://` makes the connection plain-text. Omit for AWS S3.'),
     forcePathStyle: z.boolean().default(false).describe('Path-style bucket URLs (needed by most S3-compatible stores such as MinIO, Ceph, RustFS).'),
-    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Without it, Loki uses the AWS default credential chain (IRSA, instance role).'),
+    secretName: secretName.optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Without it, Loki uses the AWS default credential chain (IRSA, instance role).'),
   })
   .describe('Amazon S3 or an S3-compatible store.');
 
 const gcsStorage = z
   .strictObject({
     bucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name: 3-222 lowercase letters, digits, ".", "_" or "-"').describe('Bucket for chunks, index, rules and delete requests.'),
-    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with a service account key under `key.json`. Without it, Loki uses Application Default Credentials (Workload Identity).'),
+    secretName: secretName.optional().describe('Existing Secret with a service account key under `key.json`. Without it, Loki uses Application Default Credentials (Workload Identity).'),
   })
   .describe('Google Cloud Storage.');
 
@@ -152,8 +158,8 @@ const azureStorage = z
   .strictObject({
     accountName: z.string().regex(AZURE_ACCOUNT, 'must be a storage account name: 3-24 lowercase letters or digits').describe('Storage account.'),
     container: z.string().regex(AZURE_CONTAINER, 'must be a container name: 3-63 lowercase letters, digits or single "-"').describe('Blob container for chunks, index, rules and delete requests.'),
-    endpointSuffix: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS suffix such as "blob.core.windows.net"').optional().describe('Blob endpoint suffix for sovereign clouds.'),
-    secretName: dnsLabel('a Secret name', 253).optional().describe('Existing Secret with the account key under `AZURE_STORAGE_ACCOUNT_KEY`. Required unless `useFederatedToken`.'),
+    endpointSuffix: dnsSubdomain('a DNS suffix such as "blob.core.windows.net"').optional().describe('Blob endpoint suffix for sovereign clouds.'),
+    secretName: secretName.optional().describe('Existing Secret with the account key under `AZURE_STORAGE_ACCOUNT_KEY`. Required unless `useFederatedToken`.'),
     useFederatedToken: z.boolean().default(false).describe('Authenticate with Azure Workload Identity instead of an account key.'),
   })
   .describe('Azure Blob Storage.');
@@ -233,9 +239,9 @@ const stackSpec = z
     version,
     image: z.string().regex(IMAGE_REPOSITORY, 'must be an image repository without tag, e.g. "registry.example.com/grafana/loki"; the tag is `version`').default(DEFAULT_LOKI_IMAGE).describe('Loki image repository (for mirrors); the tag is `version`.'),
     imagePullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Pull policy of every container.'),
-    imagePullSecrets: z.array(dnsLabel('a Secret name', 253)).default([]).describe('Secrets for pulling images from private registries.'),
+    imagePullSecrets: z.array(secretName).default([]).describe('Secrets for pulling images from private registries.'),
     replicationFactor: z.number().int().min(1).max(5).describe('Copies of each stream kept by the ingesters; writes need a quorum of them.'),
-    clusterDomain: z.string().regex(DNS_SUBDOMAIN, 'must be a DNS domain such as "cluster.local"').default('cluster.local').describe('Cluster DNS domain used in service addresses.'),
+    clusterDomain: dnsSubdomain('a DNS domain such as "cluster.local"').default('cluster.local').describe('Cluster DNS domain used in service addresses.'),
     components,
     storage,
     retention,
