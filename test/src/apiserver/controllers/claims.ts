@@ -1,0 +1,42 @@
+// The PersistentVolume binder with a dynamic provisioner behind it: a Pending claim is Bound on the next
+// tick to a volume named `pvc-<claim uid>`, with the bind annotations, accessModes and capacity a real
+// binder writes (transcript 48). No PersistentVolume object exists (the double does not serve them).
+import type { Change, KubeObject } from '../store.js';
+import { writeObject, writeStatus, type ClusterContext, type Controller } from './context.js';
+import { CONTROLLER_MANAGER, isDeleting, refTo, type ObjectRef } from './objects.js';
+
+interface Claim extends KubeObject {
+  spec: { accessModes?: string[]; resources?: { requests?: { storage?: string } }; volumeName?: string };
+  status?: { phase?: string };
+}
+
+export class ClaimBinder implements Controller {
+  readonly name = 'persistentvolume-binder';
+
+  constructor(private readonly context: ClusterContext) {}
+
+  watch(change: Change): ObjectRef[] {
+    return change.kind === 'PersistentVolumeClaim' && change.type !== 'DELETED' ? [refTo('PersistentVolumeClaim', change.object)] : [];
+  }
+
+  reconcile(ref: ObjectRef): undefined {
+    const { api, store } = this.context;
+    const claim = store.get('PersistentVolumeClaim', ref.namespace, ref.name) as Claim | undefined;
+    if (!claim || isDeleting(claim) || claim.status?.phase !== 'Pending') return undefined;
+    const bound = claim.spec.volumeName ? claim : this.bindVolume(claim);
+    writeStatus(api, 'PersistentVolumeClaim', bound, boundStatus(bound), CONTROLLER_MANAGER);
+    return undefined;
+  }
+
+  private bindVolume(claim: Claim): Claim {
+    const annotations = { ...claim.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+    const next = { ...claim, metadata: { ...claim.metadata, annotations }, spec: { ...claim.spec, volumeName: `pvc-${claim.metadata.uid}` } };
+    return writeObject(this.context.api, 'PersistentVolumeClaim', claim, next, CONTROLLER_MANAGER);
+  }
+}
+
+const boundStatus = (claim: Claim) => ({
+  phase: 'Bound',
+  accessModes: claim.spec.accessModes ?? [],
+  capacity: { storage: claim.spec.resources?.requests?.storage ?? '' },
+});

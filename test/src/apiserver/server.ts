@@ -1,0 +1,404 @@
+// The HTTP face of the test API server: HTTPS, bearer-token authentication, discovery, the REST verbs on
+// every served resource (get, list, watch, create, update, patch in its four content types, delete,
+// deletecollection, status subresources), pod logs, the service proxy, and the fault knobs. What a
+// request does to the cluster is in api.ts; this file maps HTTP to it and back.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
+import { parse as parseYaml } from 'yaml';
+import { Api, type DeleteOptions, type FieldValidation, type WriteOptions, type WriteResult } from './api.js';
+import { Cluster, type ClusterOptions } from './controllers/index.js';
+import { Faults, type RequestRecord } from './faults.js';
+import { ServiceProxy } from './proxy.js';
+import { apiVersionOf, DISCOVERY, openApiDocument, openApiRoot, resourceByPath, type ResourceType } from './resources.js';
+import {
+  ApiError,
+  badRequest,
+  failure,
+  internalError,
+  methodNotAllowed,
+  notAcceptable,
+  tooManyRequests,
+  unauthorized,
+  unsupportedMediaType,
+  type StatusBody,
+} from './status.js';
+import { Store, type KubeObject } from './store.js';
+import { toTable } from './table.js';
+import { serverCredentials } from './tls.js';
+import { serveWatch } from './watch.js';
+
+export interface TestApiServerOptions extends Partial<ClusterOptions> {
+  /** Bearer token clients must send. @default a random one */
+  token?: string;
+  /** Added to every request before it is handled. @default 0 */
+  latencyMs?: number;
+  /** Fraction of requests answered 500, 429 or a reset connection. @default 0 */
+  faultRate?: number;
+  /** Seed of the fault sequence. @default 1 */
+  seed?: number;
+}
+
+/** A parsed resource URL: `/api/v1/namespaces/ns/pods/name/log`, `/apis/apps/v1/deployments`… */
+interface ResourcePath {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** After `/proxy/`: the path on the proxied service. */
+  rest?: string;
+}
+
+type Json = Record<string, unknown>;
+
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+export class TestApiServer {
+  readonly store = new Store();
+  readonly api = new Api(this.store);
+  readonly cluster: Cluster;
+  readonly faults: Faults;
+  readonly token: string;
+  private readonly proxy = new ServiceProxy(this.api);
+  private server: Server | undefined;
+
+  constructor(options: TestApiServerOptions = {}) {
+    this.token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
+    this.faults = new Faults(options.seed ?? 1);
+    this.faults.latencyMs = options.latencyMs ?? 0;
+    if (options.faultRate) this.faults.setFaultRate(options.faultRate);
+    this.cluster = new Cluster(this.api, { readyAfterMs: options.readyAfterMs ?? 200, ...(options.nodeName ? { nodeName: options.nodeName } : {}) });
+  }
+
+  /** Listen on 127.0.0.1 (port 0 = a free one); returns the server's URL. */
+  async listen(port = 0): Promise<string> {
+    const credentials = await serverCredentials();
+    this.server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, (request, response) => void this.handle(request, response));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.cluster.start();
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('the test API server is not listening');
+    return `https://127.0.0.1:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.cluster.stop();
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(request.url ?? '/', 'https://localhost');
+    const record: RequestRecord = { method: request.method ?? 'GET', path: url.pathname + url.search, status: 0, durationMs: 0 };
+    // Recorded when the head goes out, so that a client that has its answer finds it in the log.
+    const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
+    response.writeHead = ((...args: unknown[]) => {
+      record.status = args[0] as number;
+      record.durationMs = Date.now() - started;
+      return writeHead(...args);
+    }) as typeof response.writeHead;
+    this.faults.requests.push(record);
+    try {
+      if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+      const fault = this.faults.draw();
+      if (fault) {
+        record.fault = fault;
+        if (fault === 'reset') {
+          request.socket.destroy();
+          return;
+        }
+        throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
+      }
+      if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
+      await this.route(request, response, url);
+    } catch (error) {
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const status: StatusBody = error instanceof ApiError ? error.status : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
+      const headers: Record<string, string> = { ...JSON_TYPE };
+      if (status.code === 429) headers['Retry-After'] = '1';
+      response.writeHead(status.code ?? 500, headers).end(JSON.stringify(status));
+    }
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = request.method ?? 'GET';
+    if (method === 'GET') {
+      const discovery = this.discovery(path, request.headers.accept);
+      if (discovery) {
+        response.writeHead(200, JSON_TYPE).end(JSON.stringify(discovery));
+        return;
+      }
+      if (['/healthz', '/readyz', '/livez'].includes(path)) {
+        response.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+        return;
+      }
+    }
+    const resource = parseResourcePath(path);
+    if (!resource) throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    const verb = verbOf(method, resource, url.searchParams);
+    if (this.faults.isForbidden(verb, resource.type.plural, resource.namespace)) {
+      const what = `${resource.type.plural}${resource.type.group ? `.${resource.type.group}` : ''}${resource.name ? ` "${resource.name}"` : ''}`;
+      const scope = resource.namespace ? ` in the namespace "${resource.namespace}"` : ' at the cluster scope';
+      throw failure(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:test:client" cannot ${verb} resource "${resource.type.plural}" in API group "${resource.type.group}"${scope}`, {
+        ...(resource.name ? { name: resource.name } : {}),
+        ...(resource.type.group ? { group: resource.type.group } : {}),
+        kind: resource.type.plural,
+      });
+    }
+    if (resource.subresource === 'proxy') return this.serveProxy(request, response, resource, url);
+    if (resource.subresource === 'log') return this.serveLog(response, resource, url);
+    if (resource.subresource && (resource.subresource !== 'status' || !resource.type.subresources.includes('status'))) {
+      throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await text(request) : '';
+    const result = this.serveResource(method, verb, resource, url.searchParams, request.headers, body, response);
+    if (result) this.send(response, result.status, result.body, result.warnings, request.headers.accept);
+  }
+
+  private discovery(path: string, accept: string | undefined): unknown {
+    const documents: Record<string, unknown> = { '/version': DISCOVERY.version, '/api': DISCOVERY.api, '/apis': DISCOVERY.apis, ...prefixed(DISCOVERY.groupVersions) };
+    const document = documents[path] ?? (path === '/openapi/v3' ? openApiRoot() : path.startsWith('/openapi/v3/') ? openApiDocument(path.slice('/openapi/v3/'.length)) : undefined);
+    if (!document) return undefined;
+    // Aggregated discovery alone is refused as a 1.24 server does; clients then fall back (transcripts 07-08).
+    if (accept && accept.includes('as=APIGroupDiscoveryList') && !/(^|,)\s*application\/json\s*(;\s*q=[\d.]+)?\s*(,|$)/.test(accept)) throw notAcceptable();
+    return document;
+  }
+
+  private serveResource(
+    method: string,
+    verb: string,
+    resource: ResourcePath,
+    query: URLSearchParams,
+    headers: IncomingMessage['headers'],
+    body: string,
+    response: ServerResponse,
+  ): { status: number; body: unknown; warnings?: string[] } | undefined {
+    const { type, namespace, name } = resource;
+    const options = writeOptions(query, resource.subresource);
+    switch (verb) {
+      case 'get':
+        return { status: 200, body: this.api.get(type.kind, namespace, name!) };
+      case 'list':
+        return { status: 200, body: this.listBody(type, namespace, query, headers.accept) };
+      case 'watch':
+        serveWatch(
+          this.api,
+          {
+            type,
+            namespace,
+            labelSelector: query.get('labelSelector'),
+            fieldSelector: query.get('fieldSelector'),
+            resourceVersion: query.get('resourceVersion'),
+            timeoutSeconds: query.has('timeoutSeconds') ? Number(query.get('timeoutSeconds')) : undefined,
+            allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          },
+          response,
+        );
+        return undefined;
+      case 'create':
+        return written(this.api.create(type.kind, namespace, decodeJson(body) as KubeObject, options));
+      case 'update':
+        return written(this.api.replace(type.kind, namespace, name!, decodeJson(body) as KubeObject, options));
+      case 'patch':
+        return written(this.patch(type, namespace, name!, headers['content-type'] ?? '', body, query, options));
+      case 'delete': {
+        const result = this.api.delete(type.kind, namespace, name!, deleteOptions(query, body));
+        return { status: 200, body: 'object' in result ? result.object : result.status };
+      }
+      case 'deletecollection': {
+        const items = this.api.deleteCollection(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') }, deleteOptions(query, body));
+        return { status: 200, body: listOf(type, items, this.store.resourceVersion) };
+      }
+      default:
+        void method;
+        throw methodNotAllowed();
+    }
+  }
+
+  private patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, body: string, query: URLSearchParams, options: WriteOptions): WriteResult {
+    const mediaType = contentType.split(';')[0]!.trim();
+    switch (mediaType) {
+      case 'application/apply-patch+yaml': {
+        const manager = query.get('fieldManager');
+        if (!manager) throw failure(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+        return this.api.apply(type.kind, namespace, name, decodeYaml(body) as KubeObject, { ...options, manager, force: query.get('force') === 'true' });
+      }
+      case 'application/merge-patch+json':
+      case 'application/strategic-merge-patch+json':
+        return this.api.mergePatch(type.kind, namespace, name, decodeJson(body) as Json, options, mediaType.startsWith('application/strategic'));
+      case 'application/json-patch+json':
+        return this.api.jsonPatch(type.kind, namespace, name, decodeJson(body) as never, options);
+      default:
+        throw unsupportedMediaType(contentType);
+    }
+  }
+
+  private listBody(type: ResourceType, namespace: string | undefined, query: URLSearchParams, accept: string | undefined): unknown {
+    const all = this.api.list(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') });
+    const limit = Number(query.get('limit') ?? 0);
+    const start = query.get('continue') ? decodeContinue(query.get('continue')!) : 0;
+    const items = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
+    const more = limit > 0 && start + limit < all.length;
+    if (accept?.includes('as=Table')) return toTable(type.kind, items, this.store.resourceVersion, new Date());
+    const list = listOf(type, items, this.store.resourceVersion) as { metadata: Json };
+    if (more) list.metadata.continue = Buffer.from(JSON.stringify({ start: start + limit })).toString('base64');
+    return list;
+  }
+
+  private async serveProxy(request: IncomingMessage, response: ServerResponse, resource: ResourcePath, url: URL): Promise<void> {
+    if (resource.type.kind !== 'Service' || !resource.namespace) throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(',') : value]));
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const answer = this.proxy.handle({
+      method: request.method ?? 'GET',
+      namespace: resource.namespace,
+      target: resource.name!,
+      path: `/${resource.rest ?? ''}`,
+      query: url.searchParams,
+      headers,
+      body: Buffer.concat(chunks),
+    });
+    response.writeHead(answer.status, answer.headers).end(answer.body);
+  }
+
+  private serveLog(response: ServerResponse, resource: ResourcePath, url: URL): void {
+    if (resource.type.kind !== 'Pod') throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    const pod = this.api.get('Pod', resource.namespace, resource.name!);
+    const containers = (((pod.spec as Json).containers ?? []) as { name: string }[]).map((c) => c.name);
+    const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
+    if (!container) throw badRequest(`a container name must be specified for pod ${resource.name}, choose one of: [${containers.join(' ')}]`);
+    const tail = url.searchParams.has('tailLines') ? Number(url.searchParams.get('tailLines')) : undefined;
+    response.writeHead(200, { 'Content-Type': 'text/plain' }).end(this.cluster.logs(resource.namespace!, resource.name!, container, tail));
+  }
+
+  private send(response: ServerResponse, status: number, body: unknown, warnings: string[] = [], accept?: string): void {
+    const headers: Record<string, string | string[]> = { ...JSON_TYPE };
+    // RFC 7234 warn-text: a quoted string with backslash escapes, as the API server sends it.
+    if (warnings.length > 0) headers.Warning = warnings.map((warning) => `299 - "${warning.replace(/[\\"]/g, '\\$&')}"`);
+    if (accept?.includes('as=Table') && body && typeof body === 'object' && (body as Json).kind !== 'Table' && (body as Json).metadata && !(body as Json).items) {
+      const object = body as KubeObject;
+      body = toTable(object.kind ?? '', [object], this.store.resourceVersion, new Date());
+    }
+    response.writeHead(status, headers).end(JSON.stringify(body));
+  }
+}
+
+function prefixed(groupVersions: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(groupVersions).map(([groupVersion, document]) => [groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`, document]));
+}
+
+function parseResourcePath(path: string): ResourcePath | undefined {
+  const parts = path.split('/').filter(Boolean);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) [group, version, rest] = ['', parts[1]!, parts.slice(2)];
+  else if (parts[0] === 'apis' && parts.length >= 4) [group, version, rest] = [parts[1]!, parts[2]!, parts.slice(3)];
+  else return undefined;
+  let namespace: string | undefined;
+  // `namespaces/<ns>/<plural>…` is namespaced; `namespaces/<name>[/status]` is the Namespace itself.
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status' && rest[2] !== 'finalize') {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const type = resourceByPath(group, version, rest[0]!);
+  if (!type || (namespace !== undefined && !type.namespaced)) return undefined;
+  return {
+    type,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(rest[1] !== undefined ? { name: decodeURIComponent(rest[1]) } : {}),
+    ...(rest[2] !== undefined ? { subresource: rest[2] === 'finalize' ? 'status' : rest[2] } : {}),
+    ...(rest[2] === 'proxy' ? { rest: rest.slice(3).join('/') } : {}),
+  };
+}
+
+function verbOf(method: string, resource: ResourcePath, query: URLSearchParams): string {
+  const collection = resource.name === undefined;
+  switch (method) {
+    case 'GET':
+      return collection ? (['1', 'true'].includes(query.get('watch') ?? '') ? 'watch' : 'list') : 'get';
+    case 'POST':
+      return collection ? 'create' : 'unsupported';
+    case 'PUT':
+      return collection ? 'unsupported' : 'update';
+    case 'PATCH':
+      return collection ? 'unsupported' : 'patch';
+    case 'DELETE':
+      return collection ? 'deletecollection' : 'delete';
+    default:
+      return 'unsupported';
+  }
+}
+
+function writeOptions(query: URLSearchParams, subresource: string | undefined): WriteOptions {
+  const validation = query.get('fieldValidation');
+  return {
+    manager: query.get('fieldManager') ?? 'unknown',
+    dryRun: query.get('dryRun') === 'All',
+    ...(validation ? { fieldValidation: validation as FieldValidation } : {}),
+    ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+  };
+}
+
+function deleteOptions(query: URLSearchParams, body: string): DeleteOptions {
+  const fromBody = body.trim() ? (decodeJson(body) as DeleteOptions & { dryRun?: string[] | boolean }) : {};
+  const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
+  const grace = query.get('gracePeriodSeconds') ?? fromBody.gracePeriodSeconds;
+  const dryRun = query.get('dryRun') === 'All' || (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All'));
+  return {
+    ...(policy ? { propagationPolicy: policy as DeleteOptions['propagationPolicy'] } : {}),
+    ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
+    ...(dryRun ? { dryRun } : {}),
+  };
+}
+
+function written(result: WriteResult): { status: number; body: unknown; warnings: string[] } {
+  return { status: result.created ? 201 : 200, body: result.object, warnings: result.warnings };
+}
+
+function listOf(type: ResourceType, items: KubeObject[], resourceVersion: string): unknown {
+  // List items carry no kind or apiVersion of their own (transcripts 35-44).
+  return {
+    kind: `${type.kind}List`,
+    apiVersion: apiVersionOf(type),
+    metadata: { resourceVersion },
+    items: items.map(({ kind: _k, apiVersion: _a, ...item }) => item),
+  };
+}
+
+function decodeJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw badRequest(`error decoding the request body: ${(error as Error).message}`);
+  }
+}
+
+function decodeYaml(body: string): unknown {
+  try {
+    return parseYaml(body);
+  } catch (error) {
+    throw badRequest(`error decoding YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function decodeContinue(token: string): number {
+  try {
+    return (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { start: number }).start;
+  } catch {
+    throw badRequest('continue key is not valid: illegal base64 data');
+  }
+}
