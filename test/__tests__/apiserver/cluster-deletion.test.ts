@@ -5,7 +5,8 @@ import { parse } from 'yaml';
 import { Api } from '../../src/apiserver/api.js';
 import { Cluster } from '../../src/apiserver/controllers/index.js';
 import { ApiError } from '../../src/apiserver/status.js';
-import { Store, type KubeObject } from '../../src/apiserver/store.js';
+import type { KubeObject } from '../../src/apiserver/store.js';
+import { startCluster } from './cluster-fixture.js';
 import { transcript } from './transcripts.js';
 
 type Json = Record<string, any>;
@@ -14,10 +15,7 @@ let api: Api;
 let cluster: Cluster;
 
 beforeEach(() => {
-  api = new Api(new Store());
-  cluster = new Cluster(api, { readyAfterMs: 20 });
-  api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, { manager: 'test' });
-  cluster.start();
+  ({ api, cluster } = startCluster());
 });
 
 afterEach(() => cluster.stop());

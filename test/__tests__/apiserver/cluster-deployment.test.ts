@@ -6,7 +6,8 @@ import { Api } from '../../src/apiserver/api.js';
 import { Cluster } from '../../src/apiserver/controllers/index.js';
 import { deletionOrder } from '../../src/apiserver/controllers/replicaset.js';
 import type { Pod } from '../../src/apiserver/controllers/objects.js';
-import { Store, type KubeObject } from '../../src/apiserver/store.js';
+import type { KubeObject } from '../../src/apiserver/store.js';
+import { startCluster } from './cluster-fixture.js';
 import { shapeDifferences, transcript } from './transcripts.js';
 
 type Json = Record<string, any>;
@@ -15,10 +16,7 @@ let api: Api;
 let cluster: Cluster;
 
 beforeEach(() => {
-  api = new Api(new Store());
-  cluster = new Cluster(api, { readyAfterMs: 20 });
-  api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, { manager: 'test' });
-  cluster.start();
+  ({ api, cluster } = startCluster());
 });
 
 afterEach(() => {
