@@ -15,3 +15,40 @@ export class SpecError extends Error {
     this.issues = issues;
   }
 }
+
+/** A request to the Kubernetes API failed. `code` is the HTTP status (undefined when none came back). */
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly code?: number,
+    /** The API's `reason` (NotFound, Conflict, Forbidden, Invalid…), when it gave one. */
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+/** Fields owned by another field manager with a different value: nothing was changed. */
+export class ConflictError extends ClusterError {
+  constructor(
+    readonly object: string,
+    readonly conflicts: { manager: string; field: string }[],
+  ) {
+    super(
+      `${object}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join(', ')}. ` +
+        'Another tool manages these fields; re-run with --force-conflicts to take them over.',
+      409,
+      'Conflict',
+    );
+    this.name = 'ConflictError';
+  }
+}
+
+/** No stack of that name in that namespace (no object of ours carries its labels). */
+export class StackNotFoundError extends ClusterError {
+  constructor(name: string, namespace: string) {
+    super(`no Loki stack "${name}" in namespace "${namespace}"`, 404, 'NotFound');
+    this.name = 'StackNotFoundError';
+  }
+}

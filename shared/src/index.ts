@@ -1,5 +1,5 @@
 /**
- * loki-microservices core: the stack spec, the Kubernetes renderer, and (next) the cluster operations.
+ * loki-microservices core: the stack spec, the Kubernetes renderer, and the cluster operations.
  * Node only; browsers import `loki-microservices/types`.
  * @packageDocumentation
  */
@@ -15,4 +15,5 @@ export { lokiConfig, lokiConfigYaml, SCHEMA_FROM } from './render/kubernetes/lok
 export { CONFIG_HASH_ANNOTATION } from './render/kubernetes/workload.js';
 export { MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
 export type { GeneratedSecret } from './render/kubernetes/storage.js';
+export * from './cluster/index.js';
 export { VERSION } from './version.js';

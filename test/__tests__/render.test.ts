@@ -141,7 +141,7 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 
   test('every object carries the recommended labels and the stack selector finds it', () => {
-    const selector = Object.fromEntries(stackSelector(stack).split(',').map((pair) => pair.split('=')));
+    const selector = Object.fromEntries(stackSelector(stack.metadata.name).split(',').map((pair) => pair.split('=')));
     for (const object of objects) {
       const labels = object.metadata!.labels!;
       for (const key of ['name', 'instance', 'part-of', 'managed-by', 'version']) expect(labels[`app.kubernetes.io/${key}`]).toBeTruthy();

@@ -74,9 +74,9 @@ export function objectLabels(stack: LokiStack, component?: string): Record<strin
   };
 }
 
-/** The label selector that finds every object of a stack (for status, prune and destroy). */
-export function stackSelector(stack: LokiStack): string {
-  return `app.kubernetes.io/instance=${stack.metadata.name},app.kubernetes.io/managed-by=${MANAGER}`;
+/** The label selector that finds every object of the stack `name` (for status, prune and destroy). */
+export function stackSelector(name: string): string {
+  return `app.kubernetes.io/instance=${name},app.kubernetes.io/managed-by=${MANAGER}`;
 }
 
 export function metadata(stack: LokiStack, name: string, component?: string) {

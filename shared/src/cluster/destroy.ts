@@ -1,0 +1,140 @@
+// destroy: delete what carries this stack's instance and managed-by labels, in reverse apply order, and
+// wait until it is gone. Volumes stay unless asked for (their data would be lost); the namespace goes only
+// when this tool created it for this stack and nothing else is left in it. Objects without both labels,
+// look-alikes included, are never touched.
+import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.js';
+import { COMPONENTS } from '../spec/components.js';
+import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
+import { NAMESPACE_OWNER_ANNOTATION } from './apply.js';
+import type { Connection } from './connection.js';
+import { APPLY_PHASES, NAMESPACED_KINDS } from './kinds.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import type { StackRef } from './status.js';
+
+export interface DestroyOptions {
+  /** Also delete the stack's PersistentVolumeClaims, and so its data. @default false */
+  deleteVolumes?: boolean;
+  /** Wait until everything deleted is gone. @default true */
+  wait?: boolean;
+  /** How long to wait. @default 300000 */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  onObject?: (object: { kind: string; name: string }) => void;
+}
+
+export interface DestroyResult {
+  deleted: { kind: string; name: string }[];
+  /** What was left in place, and why. */
+  kept: { kind: string; name: string; why: string }[];
+  namespaceDeleted: boolean;
+}
+
+export async function destroyStack(connection: Connection, ref: StackRef, options: DestroyOptions = {}): Promise<DestroyResult> {
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const result: DestroyResult = { deleted: [], kept: [], namespaceDeleted: false };
+  const ours = await listStack(connection, ref, retry);
+  const claims = await claimsOfStatefulSets(connection, ref, retry);
+  for (const object of [...ours, ...claims]) {
+    if (object.kind === 'PersistentVolumeClaim' && !options.deleteVolumes) {
+      result.kept.push({ kind: object.kind, name: object.metadata!.name!, why: 'volumes are kept unless --delete-volumes' });
+    }
+  }
+  const doomed = [...ours, ...claims].filter((o) => options.deleteVolumes || o.kind !== 'PersistentVolumeClaim');
+
+  // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
+  for (const phase of [...APPLY_PHASES].reverse()) {
+    const kinds = new Set(phase.map((k) => k.kind));
+    await Promise.all(
+      doomed
+        .filter((object) => kinds.has(object.kind ?? ''))
+        .map(async (object) => {
+          await withRetry(`deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`, () => connection.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound), retry);
+          const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
+          result.deleted.push(deleted);
+          options.onObject?.(deleted);
+        }),
+    );
+  }
+  if (options.wait ?? true) await untilGone(connection, ref, doomed, options.timeoutMs ?? 300_000, retry);
+  result.namespaceDeleted = await deleteOwnNamespace(connection, ref, result, retry);
+  return result;
+}
+
+async function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
+  const lists = await Promise.all(
+    NAMESPACED_KINDS.map(({ apiVersion, kind }) =>
+      withRetry(`listing ${kind}s in ${ref.namespace}`, () => connection.objects.list(apiVersion, kind, ref.namespace, undefined, undefined, undefined, undefined, stackSelector(ref.name)), retry).then(
+        (list) => list.items.map((item) => ({ ...item, apiVersion, kind })),
+      ),
+    ),
+  );
+  return lists.flat();
+}
+
+/**
+ * The claims our StatefulSets made from their templates: they carry the pod labels (no managed-by), so
+ * they are recognised by those labels and by their exact names, `data-<name>-<component>-<ordinal>`.
+ */
+async function claimsOfStatefulSets(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
+  const statefulTargets = Object.values(COMPONENTS).filter((c) => c.kind === 'StatefulSet').map((c) => c.target);
+  const name = new RegExp(`^data-${ref.name}-(${statefulTargets.join('|')})-\\d+$`);
+  const list = await withRetry(
+    `listing PersistentVolumeClaims in ${ref.namespace}`,
+    () => connection.core.listNamespacedPersistentVolumeClaim({ namespace: ref.namespace, labelSelector: `app.kubernetes.io/name=loki,app.kubernetes.io/instance=${ref.name}` }),
+    retry,
+  );
+  return list.items
+    .filter((claim) => name.test(claim.metadata?.name ?? '') && statefulTargets.includes(claim.metadata?.labels?.['app.kubernetes.io/component'] ?? ''))
+    .map((claim) => ({ ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' }));
+}
+
+async function untilGone(connection: Connection, ref: StackRef, doomed: KubernetesObject[], timeoutMs: number, retry: RetryPolicy): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const names = new Set(doomed.map((o) => `${o.kind}/${o.metadata?.name}`));
+  // What was deleted, and the pods of the stack's workloads, which go after them.
+  const watched = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
+  for (;;) {
+    const lists = await Promise.all(
+      watched.map(({ apiVersion, kind }) =>
+        withRetry(`listing ${kind}s in ${ref.namespace}`, () => connection.objects.list(apiVersion, kind, ref.namespace, undefined, undefined, undefined, undefined, `app.kubernetes.io/instance=${ref.name}`), retry).then((list) =>
+          list.items.filter((item) => kind !== 'Pod' || item.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGER).map((item) => `${kind}/${item.metadata?.name}`),
+        ),
+      ),
+    );
+    const left = lists.flat().filter((key) => names.has(key) || key.startsWith('Pod/'));
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new ClusterError(`timed out waiting for ${left.length} objects of ${ref.namespace}/${ref.name} to go: ${left.slice(0, 5).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Delete the namespace only if this tool created it for this stack and nothing else lives in it. */
+async function deleteOwnNamespace(connection: Connection, ref: StackRef, result: DestroyResult, retry: RetryPolicy): Promise<boolean> {
+  const namespace = await withRetry(`reading namespace ${ref.namespace}`, () => connection.core.readNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
+  if (!namespace) return false;
+  const keep = (why: string) => {
+    result.kept.push({ kind: 'Namespace', name: ref.namespace, why });
+    return false;
+  };
+  if (namespace.metadata?.annotations?.[NAMESPACE_OWNER_ANNOTATION] !== ref.name) return keep('not created by loki-microservices for this stack');
+  const others = await othersIn(connection, ref.namespace, retry);
+  if (others.length > 0) return keep(`it holds other objects: ${others.slice(0, 3).join(', ')}`);
+  await withRetry(`deleting namespace ${ref.namespace}`, () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
+  return true;
+}
+
+/** Objects in the namespace that are not there by default (the root CA ConfigMap, the default ServiceAccount). */
+async function othersIn(connection: Connection, namespace: string, retry: RetryPolicy): Promise<string[]> {
+  const kinds = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
+  const lists = await Promise.all(kinds.map(({ apiVersion, kind }) => withRetry(`listing ${kind}s in ${namespace}`, () => connection.objects.list(apiVersion, kind, namespace), retry).then((list) => list.items.map((item) => ({ kind, item })))));
+  return lists
+    .flat()
+    .filter(({ kind, item }) => !(kind === 'ConfigMap' && item.metadata?.name === 'kube-root-ca.crt') && !(kind === 'ServiceAccount' && item.metadata?.name === 'default'))
+    .map(({ kind, item }) => `${kind}/${item.metadata?.name}`);
+}
+
+function ignoreNotFound(error: unknown): undefined {
+  if (error instanceof ApiException && error.code === 404) return undefined;
+  throw error;
+}

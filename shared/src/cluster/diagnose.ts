@@ -1,0 +1,82 @@
+// Why a stack is not ready: the components that are not, their pods and reasons (from the status), the
+// recent warning events about the stack's objects, and the last log lines of the containers that fail.
+import { ApiException } from '@kubernetes/client-node';
+import type { Connection } from './connection.js';
+import type { StackRef } from './status.js';
+import type { PodProblem, StackStatus } from './status-model.js';
+
+export interface Diagnosis {
+  components: { name: string; desired: number; ready: number; pods: PodProblem[] }[];
+  /** Newest first. */
+  events: { object: string; reason: string; message: string; count: number; lastSeen: string }[];
+  logs: { pod: string; container: string; previous: boolean; lines: string[] }[];
+}
+
+const EVENTS = 10;
+const LOG_LINES = 20;
+/** At most this many containers' logs: one per failing component is enough to see why. */
+const LOGS = 5;
+
+export async function diagnose(connection: Connection, ref: StackRef, status: StackStatus): Promise<Diagnosis> {
+  const components = Object.entries(status.components)
+    .filter(([, c]) => !c.current || c.notReady.length > 0)
+    .map(([name, c]) => ({ name, desired: c.desired, ready: c.ready, pods: c.notReady }));
+  const podNames = new Set(components.flatMap((c) => c.pods.map((p) => p.name)));
+  const [events, logs] = await Promise.all([warningEvents(connection, ref, podNames), failingLogs(connection, ref.namespace, components)]);
+  return { components, events, logs };
+}
+
+async function warningEvents(connection: Connection, ref: StackRef, pods: Set<string>): Promise<Diagnosis['events']> {
+  const list = await connection.core.listNamespacedEvent({ namespace: ref.namespace, fieldSelector: 'type=Warning' }).catch(() => ({ items: [] }));
+  const ours = (name: string) => pods.has(name) || name === ref.name || name.startsWith(`${ref.name}-`);
+  return list.items
+    .filter((event) => ours(event.involvedObject.name ?? ''))
+    .map((event) => ({
+      object: `${event.involvedObject.kind}/${event.involvedObject.name}`,
+      reason: event.reason ?? '',
+      message: event.message ?? '',
+      count: event.count ?? event.series?.count ?? 1,
+      lastSeen: String(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? ''),
+    }))
+    .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen))
+    .slice(0, EVENTS);
+}
+
+/** Logs of containers that started and failed; the crashed instance's (previous) when it restarted. */
+async function failingLogs(connection: Connection, namespace: string, components: Diagnosis['components']): Promise<Diagnosis['logs']> {
+  const failing = components
+    .map((c) => c.pods.find((p) => p.failing && p.container && p.reason !== 'ImagePullBackOff' && p.reason !== 'ErrImagePull' && p.reason !== 'Unschedulable'))
+    .filter((p): p is PodProblem => !!p)
+    .slice(0, LOGS);
+  const logs = await Promise.all(
+    failing.map(async (pod) => {
+      const read = (previous: boolean) =>
+        connection.core.readNamespacedPodLog({ name: pod.name, namespace, container: pod.container!, tailLines: LOG_LINES, ...(previous ? { previous } : {}) });
+      const previous = pod.restarts > 0;
+      const text = await read(previous).catch((error: unknown) => (previous && error instanceof ApiException ? read(false) : Promise.reject(error))).catch(() => '');
+      return { pod: pod.name, container: pod.container!, previous, lines: text.split('\n').filter(Boolean) };
+    }),
+  );
+  return logs.filter((log) => log.lines.length > 0);
+}
+
+/** The diagnosis as text, for a terminal or a log. */
+export function formatDiagnosis(diagnosis: Diagnosis): string {
+  const lines: string[] = [];
+  for (const component of diagnosis.components) {
+    lines.push(`${component.name}: ${component.ready}/${component.desired} ready`);
+    for (const pod of component.pods) {
+      const where = pod.container ? ` (container ${pod.container})` : '';
+      lines.push(`  ${pod.name}: ${pod.state}${pod.reason ? `, ${pod.reason}` : ''}${where}${pod.restarts ? `, ${pod.restarts} restarts` : ''}${pod.message ? ` - ${pod.message}` : ''}`);
+    }
+  }
+  if (diagnosis.events.length > 0) {
+    lines.push('recent warning events:');
+    for (const event of diagnosis.events) lines.push(`  ${event.object}: ${event.reason}${event.count > 1 ? ` (x${event.count})` : ''} - ${event.message}`);
+  }
+  for (const log of diagnosis.logs) {
+    lines.push(`last log lines of ${log.pod}/${log.container}${log.previous ? ' (before its last restart)' : ''}:`);
+    for (const line of log.lines) lines.push(`  ${line}`);
+  }
+  return lines.join('\n');
+}

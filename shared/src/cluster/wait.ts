@@ -1,0 +1,169 @@
+// wait: until every workload of the stack is really ready (its controller saw the latest spec, every pod
+// is up to date and ready, none is failing), watching workloads and pods rather than polling, so that
+// readiness is seen as soon as the API server sees it. Progress is reported per component as it changes;
+// on timeout, or once a pod keeps failing, it ends with a diagnosis.
+import { Watch, type V1Deployment, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.js';
+import { stackSelector } from '../render/kubernetes/common.js';
+import type { Connection } from './connection.js';
+import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import { clusterDomainOf, type StackRef } from './status.js';
+import { stackStatusOf, type StackStatus } from './status-model.js';
+
+export interface WaitOptions {
+  /** Give up after this long. @default 600000 (10 minutes) */
+  timeoutMs?: number;
+  /** Stop early once a pod has been failing (crash loop, image pull, no node) this long. @default 30000 */
+  failingForMs?: number;
+  /** Told when a component's ready count changes, e.g. "ingester 2/3 ready". */
+  onProgress?: (line: string, status: StackStatus) => void;
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+}
+
+export interface WaitResult {
+  status: StackStatus;
+  elapsedMs: number;
+}
+
+/** The stack did not become ready: `why` says whether time ran out or pods keep failing. */
+export class NotReadyError extends ClusterError {
+  constructor(
+    readonly why: 'timeout' | 'failing',
+    readonly status: StackStatus,
+    readonly diagnosis: Diagnosis,
+    elapsedMs: number,
+  ) {
+    const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : 'failing';
+    super(`stack ${status.namespace}/${status.name} is ${what}: ${status.condition.message}\n${formatDiagnosis(diagnosis)}`);
+    this.name = 'NotReadyError';
+  }
+}
+
+type Workload = V1Deployment | V1StatefulSet;
+
+interface Source<T> {
+  kind: string;
+  path: string;
+  list: () => Promise<{ metadata?: { resourceVersion?: string }; items: T[] }>;
+  into: Map<string, T>;
+}
+
+export async function waitForStack(connection: Connection, ref: StackRef, options: WaitOptions = {}): Promise<WaitResult> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const failingForMs = options.failingForMs ?? 30_000;
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const labelSelector = stackSelector(ref.name);
+  const { namespace } = ref;
+  const clusterDomain = await clusterDomainOf(connection, ref, retry);
+  const deployments = new Map<string, Workload>();
+  const statefulSets = new Map<string, Workload>();
+  const pods = new Map<string, V1Pod>();
+  const sources: Source<Workload | V1Pod>[] = [
+    { kind: 'Deployment', path: `/apis/apps/v1/namespaces/${namespace}/deployments`, list: () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }), into: deployments },
+    { kind: 'StatefulSet', path: `/apis/apps/v1/namespaces/${namespace}/statefulsets`, list: () => connection.apps.listNamespacedStatefulSet({ namespace, labelSelector }), into: statefulSets },
+    { kind: 'Pod', path: `/api/v1/namespaces/${namespace}/pods`, list: () => connection.core.listNamespacedPod({ namespace, labelSelector }), into: pods },
+  ] as Source<Workload | V1Pod>[];
+
+  const current = () =>
+    stackStatusOf({
+      ...ref,
+      clusterDomain,
+      workloads: [...[...deployments.values()].map((w) => ({ ...w, kind: 'Deployment' })), ...[...statefulSets.values()].map((w) => ({ ...w, kind: 'StatefulSet' }))],
+      pods: [...pods.values()],
+    });
+
+  return new Promise<WaitResult>((resolve, reject) => {
+    const aborts: AbortController[] = [];
+    const failingSince = new Map<string, number>();
+    const reported = new Map<string, string>();
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let recheck: ReturnType<typeof setTimeout> | undefined;
+
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(recheck);
+      for (const abort of aborts) abort.abort();
+      options.signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const fail = (why: 'timeout' | 'failing') => {
+      const status = current();
+      finish(() => {
+        diagnose(connection, ref, status).then(
+          (diagnosis) => reject(new NotReadyError(why, status, diagnosis, Date.now() - started)),
+          (error: unknown) => reject(error),
+        );
+      });
+    };
+    const onAbort = () => finish(() => reject(new ClusterError('waiting was cancelled')));
+
+    /** Look at the stack as it is now: report progress, and end when it is ready or keeps failing. */
+    const listed = new Set<string>();
+    const evaluate = () => {
+      // Judge only a whole picture: every kind listed once, and some workload there.
+      if (done || listed.size < sources.length || deployments.size + statefulSets.size === 0) return;
+      const status = current();
+      for (const [name, component] of Object.entries(status.components)) {
+        const line = `${name} ${component.ready}/${component.desired} ready${component.current || component.ready < component.desired ? '' : ' (rolling out)'}`;
+        if (reported.get(name) !== line) {
+          reported.set(name, line);
+          options.onProgress?.(line, status);
+        }
+      }
+      if (status.condition.type === 'Ready') {
+        finish(() => resolve({ status, elapsedMs: Date.now() - started }));
+        return;
+      }
+      const now = Date.now();
+      const failing = Object.values(status.components).flatMap((c) => c.notReady.filter((p) => p.failing).map((p) => `${p.name}/${p.reason}`));
+      for (const key of [...failingSince.keys()]) if (!failing.includes(key)) failingSince.delete(key);
+      for (const key of failing) if (!failingSince.has(key)) failingSince.set(key, now);
+      const oldest = Math.min(...failingSince.values());
+      clearTimeout(recheck);
+      if (failing.length > 0 && now - oldest >= failingForMs) fail('failing');
+      // Nothing may change while a pod keeps failing: look again when it has failed long enough.
+      else if (failing.length > 0) recheck = setTimeout(evaluate, failingForMs - (now - oldest) + 10);
+    };
+
+    /** List, then watch from the list's resourceVersion; on any end of the watch, do it again. */
+    const follow = async (source: Source<Workload | V1Pod>) => {
+      if (done) return;
+      try {
+        const list = await withRetry(`listing ${source.kind}s in ${namespace}`, source.list, retry);
+        source.into.clear();
+        for (const item of list.items) source.into.set(item.metadata?.name ?? '', item);
+        listed.add(source.kind);
+        evaluate();
+        if (done) return;
+        const abort = await new Watch(connection.kubeConfig).watch(
+          source.path,
+          { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+          (type: string, object: Workload | V1Pod) => {
+            if (type === 'ADDED' || type === 'MODIFIED') source.into.set(object.metadata?.name ?? '', object);
+            else if (type === 'DELETED') source.into.delete(object.metadata?.name ?? '');
+            else return; // BOOKMARK, or ERROR (410 Gone): the watch ends and is started again
+            evaluate();
+          },
+          () => {
+            if (!done) setTimeout(() => void follow(source), 200);
+          },
+        );
+        aborts.push(abort);
+        if (done) abort.abort();
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    };
+
+    timer = setTimeout(() => fail('timeout'), timeoutMs);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort);
+    for (const source of sources) void follow(source);
+  });
+}
