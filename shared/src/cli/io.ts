@@ -11,3 +11,9 @@ export interface CliIo {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** A subcommand: its --help text, and what it does. Returns the exit code. */
+export interface Command {
+  help: string;
+  run: (args: string[], io: CliIo) => Promise<number>;
+}

@@ -1,9 +1,8 @@
 // The CLI adapter: parse the command line, call the core, print the result. Exit codes: 0 ok,
-// 2 invalid input (spec or usage; nothing was contacted), 1 anything else.
+// 2 invalid input (spec or usage; nothing was contacted), 3 not ready or smoke test failed, 1 anything else.
 import { SpecError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { UsageError, type CliIo } from './io.js';
-import { RENDER_HELP, render } from './render.js';
+import { UsageError, type CliIo, type Command } from './io.js';
 
 const HELP = `loki-microservices ${VERSION}: Grafana Loki 3.x in microservices mode from one validated spec.
 
@@ -11,13 +10,25 @@ Usage: loki-microservices <command> [options]
 
 Commands:
   render    Print the Kubernetes manifests of a stack (or write them to a directory)
+  apply     Apply a stack by server-side apply; --wait until ready, --smoke to push and query a log line
+  status    Show whether a stack is ready, per component (table, json or yaml)
+  smoke     Push a log line to a stack and read it back
+  destroy   Delete a stack (volumes stay unless --delete-volumes)
+
+The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
+Exit codes: 0 ok, 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
 
 Run "loki-microservices <command> --help" for the options of a command.
 Global options: --help, --version
 `;
 
-const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<void>; help: string }> = {
-  render: { run: render, help: RENDER_HELP },
+// Loaded on use: render must not pay for loading the Kubernetes client.
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  render: () => import('./render.js'),
+  apply: () => import('./apply.js'),
+  status: () => import('./status.js'),
+  smoke: () => import('./smoke.js'),
+  destroy: () => import('./destroy.js'),
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -30,18 +41,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${VERSION}\n`);
     return 0;
   }
-  const entry = COMMANDS[command];
-  if (!entry) {
+  const load = COMMANDS[command];
+  if (!load) {
     io.stderr(`error: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
+  const entry = (await load()).command;
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(entry.help);
     return 0;
   }
   try {
-    await entry.run(args, io);
-    return 0;
+    return await entry.run(args, io);
   } catch (error) {
     if (error instanceof SpecError) {
       io.stderr(`error: the stack spec is invalid (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):\n`);

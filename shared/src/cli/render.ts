@@ -1,33 +1,29 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { renderKubernetes, toYaml, type RenderedStack } from '../render/kubernetes/index.js';
-import { applyOverrides } from '../spec/overrides.js';
-import { parseSpec, readSpecDocument } from '../spec/parse.js';
 import type { LokiStack } from '../spec/schema.js';
 import { VERSION } from '../version.js';
-import { UsageError, type CliIo } from './io.js';
+import type { CliIo, Command } from './io.js';
+import { loadStack, parseCommandLine, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 
-export const RENDER_HELP = `Usage: loki-microservices render [-f spec.yaml] [--set path=value ...] [-o DIR]
+const HELP = `Usage: loki-microservices render [-f spec.yaml] [--set path=value ...] [-o DIR]
 
 Print the Kubernetes manifests of a Loki stack as multi-document YAML, in apply order.
 Without -f, renders the default stack (profile demo, namespace loki). Nothing is contacted.
 
 Options:
-  -f, --file PATH        Spec file (YAML or JSON); "-" reads standard input
-      --set PATH=VALUE   Override a spec field, e.g. --set spec.profile=small (repeatable)
+${SPEC_HELP}
   -o, --output-dir DIR   Write one file per object and a kustomization.yaml to DIR instead
   -h, --help             Show this help
 
 Exit codes: 0 rendered, 2 invalid spec or usage, 1 other error.
 `;
 
-export async function render(args: string[], io: CliIo): Promise<void> {
-  const { values } = parseCommandLine(args);
-  const document = await readSpecFile(values.file, io);
-  const stack = parseSpec(applyOverrides(document, values.set ?? []));
+async function run(args: string[], io: CliIo): Promise<number> {
+  const values = parseCommandLine(args, { ...SPEC_OPTIONS, 'output-dir': { type: 'string', short: 'o' } });
+  const stack = await loadStack(values, io);
   const rendered = renderKubernetes(stack);
   if (values['output-dir']) {
     const directory = resolve(io.cwd, values['output-dir']);
@@ -36,35 +32,7 @@ export async function render(args: string[], io: CliIo): Promise<void> {
   } else {
     io.stdout(`${header(stack, rendered)}${toYaml(rendered.objects)}`);
   }
-}
-
-function parseCommandLine(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        file: { type: 'string', short: 'f' },
-        set: { type: 'string', multiple: true },
-        'output-dir': { type: 'string', short: 'o' },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {
-  if (file === undefined) return {};
-  let text: string;
-  try {
-    text = file === '-' ? await io.stdin() : await readFile(resolve(io.cwd, file), 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new UsageError(`cannot read spec file ${file}: ${reason}`);
-  }
-  return readSpecDocument(text, file === '-' ? 'standard input' : file);
+  return 0;
 }
 
 function header(stack: LokiStack, rendered: RenderedStack): string {
@@ -100,3 +68,5 @@ async function writeDirectory(directory: string, rendered: RenderedStack): Promi
 function fileStem(object: KubernetesObject): string {
   return `${object.kind!.toLowerCase()}-${object.metadata!.name}`;
 }
+
+export const command: Command = { help: HELP, run };

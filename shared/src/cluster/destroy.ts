@@ -1,11 +1,11 @@
 // destroy: delete what carries this stack's instance and managed-by labels, in reverse apply order, and
-// wait until it is gone. Volumes stay unless asked for (their data would be lost); the namespace goes only
-// when this tool created it for this stack and nothing else is left in it. Objects without both labels,
-// look-alikes included, are never touched.
+// wait until it is gone. Volumes, and the bundled store's generated credentials, stay unless asked for
+// (their data would be lost); the namespace goes only when this tool created it for this stack and
+// nothing else is left in it. Objects without both labels, look-alikes included, are never touched.
 import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 import { COMPONENTS } from '../spec/components.js';
-import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
+import { MANAGER, OBJECT_STORE, stackSelector } from '../render/kubernetes/common.js';
 import { NAMESPACE_OWNER_ANNOTATION } from './apply.js';
 import type { Connection } from './connection.js';
 import { APPLY_PHASES, NAMESPACED_KINDS } from './kinds.js';
@@ -35,12 +35,12 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   const result: DestroyResult = { deleted: [], kept: [], namespaceDeleted: false };
   const ours = await listStack(connection, ref, retry);
   const claims = await claimsOfStatefulSets(connection, ref, retry);
+  const doomed: KubernetesObject[] = [];
   for (const object of [...ours, ...claims]) {
-    if (object.kind === 'PersistentVolumeClaim' && !options.deleteVolumes) {
-      result.kept.push({ kind: object.kind, name: object.metadata!.name!, why: 'volumes are kept unless --delete-volumes' });
-    }
+    const why = options.deleteVolumes ? undefined : keptWithVolumes(object);
+    if (why) result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why });
+    else doomed.push(object);
   }
-  const doomed = [...ours, ...claims].filter((o) => options.deleteVolumes || o.kind !== 'PersistentVolumeClaim');
 
   // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
   for (const phase of [...APPLY_PHASES].reverse()) {
@@ -59,6 +59,15 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   if (options.wait ?? true) await untilGone(connection, ref, doomed, options.timeoutMs ?? 300_000, retry);
   result.namespaceDeleted = await deleteOwnNamespace(connection, ref, result, retry);
   return result;
+}
+
+/** What stays unless --delete-volumes: the volumes, and the credentials the bundled store's data is written with. */
+function keptWithVolumes(object: KubernetesObject): string | undefined {
+  if (object.kind === 'PersistentVolumeClaim') return 'volumes are kept unless --delete-volumes';
+  if (object.kind === 'Secret' && object.metadata?.labels?.['app.kubernetes.io/component'] === OBJECT_STORE) {
+    return 'the credentials of the kept object-store volume; deleted with --delete-volumes';
+  }
+  return undefined;
 }
 
 async function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
@@ -119,7 +128,7 @@ async function deleteOwnNamespace(connection: Connection, ref: StackRef, result:
   };
   if (namespace.metadata?.annotations?.[NAMESPACE_OWNER_ANNOTATION] !== ref.name) return keep('not created by loki-microservices for this stack');
   const others = await othersIn(connection, ref.namespace, retry);
-  if (others.length > 0) return keep(`it holds other objects: ${others.slice(0, 3).join(', ')}`);
+  if (others.length > 0) return keep(`it is not empty: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`);
   await withRetry(`deleting namespace ${ref.namespace}`, () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
   return true;
 }

@@ -4,7 +4,7 @@ export { connect, type Connection, type ConnectOptions } from './connection.js';
 export { destroyStack, type DestroyOptions, type DestroyResult } from './destroy.js';
 export { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-export { smokeTest, type SmokeOptions, type SmokeResult } from './smoke.js';
+export { smokeTenant, smokeTest, SmokeTestError, type SmokeOptions, type SmokeResult } from './smoke.js';
 export { getStackStatus, type StackRef } from './status.js';
 export * from './status-model.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './wait.js';

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ClusterError } from '../errors.js';
 import { PORTS } from '../render/kubernetes/common.js';
+import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
 import type { StackRef } from './status.js';
 
@@ -25,6 +26,16 @@ export interface SmokeResult {
   durationMs: number;
   line: string;
   tenant: string | null;
+}
+
+/** Push or query did not succeed in time; the message says which and what came back. */
+export class SmokeTestError extends ClusterError {
+  override name = 'SmokeTestError';
+}
+
+/** The tenant our smoke test writes as: the spec's tenant when the stack is multi-tenant. */
+export function smokeTenant(stack: LokiStack): string | undefined {
+  return stack.spec.auth.enabled ? stack.spec.auth.tenant : undefined;
 }
 
 interface Answer {
@@ -50,7 +61,7 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
       const answer = await call().catch((error: Error) => ({ status: 0, body: error.message }));
       if (accept(answer)) return;
       last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
-      if (Date.now() + interval > deadline) throw new ClusterError(`smoke test failed within ${options.timeoutMs ?? 120_000} ms: ${last}`);
+      if (Date.now() + interval > deadline) throw new SmokeTestError(`smoke test failed within ${options.timeoutMs ?? 120_000} ms: ${last}`);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   };

@@ -1,0 +1,110 @@
+import { applyStack, type ApplyResult } from '../cluster/apply.js';
+import { smokeTenant, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
+import type { StackStatus } from '../cluster/status-model.js';
+import { NotReadyError, waitForStack } from '../cluster/wait.js';
+import { UsageError, type CliIo, type Command } from './io.js';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
+import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
+import { formatEndpoints } from './status.js';
+
+const HELP = `Usage: loki-microservices apply [-f spec.yaml] [--set path=value ...] [--wait [--smoke]] [options]
+
+Apply a Loki stack to the cluster by server-side apply (field manager loki-microservices), phase by phase,
+then prune the objects of this stack that the spec no longer renders. Applying again changes nothing.
+
+Options:
+${SPEC_HELP}
+${CLUSTER_HELP}
+      --wait             Wait until every component is ready; on failure, print why
+      --smoke            Then push a log line and read it back (implies --wait)
+      --timeout DURATION How long --wait and --smoke may take together (default 10m)
+      --dry-run          Server-side dry run: the API server checks everything, nothing is stored
+      --force-conflicts  Take over fields that another field manager owns
+      --no-prune         Keep objects of this stack that the spec no longer renders
+      --prune-volumes    Also prune PersistentVolumeClaims the spec no longer renders (their data is lost)
+  -o, --output FORMAT    text (default) or json, on standard output
+  -h, --help             Show this help
+
+Progress goes to standard error, the result to standard output.
+Exit codes: 0 applied (and ready), 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
+`;
+
+interface ApplyOutput {
+  apply: ApplyResult;
+  status?: StackStatus;
+  smoke?: SmokeResult;
+}
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const values = parseCommandLine(args, {
+    ...SPEC_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    wait: { type: 'boolean' },
+    smoke: { type: 'boolean' },
+    timeout: { type: 'string', default: '10m' },
+    'dry-run': { type: 'boolean' },
+    'force-conflicts': { type: 'boolean' },
+    'no-prune': { type: 'boolean' },
+    'prune-volumes': { type: 'boolean' },
+    output: { type: 'string', short: 'o' },
+  });
+  const format = parseFormat(values.output, ['text', 'json'], 'text');
+  const timeoutMs = parseDuration(values.timeout, '--timeout');
+  const wait = values.wait || values.smoke;
+  if (values['dry-run'] && wait) throw new UsageError('--wait and --smoke need a real apply: drop --dry-run, or drop them');
+  if (values['no-prune'] && values['prune-volumes']) throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
+  const stack = await loadStack(values, io);
+  const connection = connectFrom(values, io);
+  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
+  const deadline = Date.now() + timeoutMs;
+
+  io.stderr(`applying stack ${ref.namespace}/${ref.name} to ${connection.server}${values['dry-run'] ? ' (server-side dry run)' : ''}\n`);
+  const output: ApplyOutput = {
+    apply: await applyStack(connection, stack, {
+      dryRun: values['dry-run'],
+      forceConflicts: values['force-conflicts'],
+      prune: !values['no-prune'],
+      pruneVolumes: values['prune-volumes'],
+      onObject: (object) => object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
+    }),
+  };
+  const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
+
+  if (wait) {
+    io.stderr('waiting until every component is ready\n');
+    try {
+      output.status = (await waitForStack(connection, ref, { timeoutMs, onProgress: (line) => io.stderr(`  ${line}\n`) })).status;
+    } catch (error) {
+      if (!(error instanceof NotReadyError)) throw error;
+      output.status = error.status;
+      print();
+      io.stderr(`error: ${error.message}\n`);
+      return 3;
+    }
+  }
+  if (values.smoke) {
+    io.stderr('smoke test: pushing a log line to the distributor and querying it through the query-frontend\n');
+    try {
+      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 10_000), tenant: smokeTenant(stack) });
+    } catch (error) {
+      if (!(error instanceof SmokeTestError)) throw error;
+      print();
+      io.stderr(`error: ${error.message}\n`);
+      return 3;
+    }
+  }
+  print();
+  return 0;
+}
+
+function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): string {
+  const { apply, status, smoke } = output;
+  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
+  const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
+  for (const secret of apply.secrets) lines.push(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
+  if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
+  if (smoke) lines.push(`smoke test passed: the log line was read back ${smoke.latencyMs} ms after its push (${smoke.durationMs} ms in all)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const command: Command = { help: HELP, run };

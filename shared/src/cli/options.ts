@@ -1,0 +1,65 @@
+// What every command reads from its command line: the spec (-f, --set), durations and output formats.
+// Mistakes here are usage errors (exit 2), found before any request is sent.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { applyOverrides } from '../spec/overrides.js';
+import { parseSpec, readSpecDocument } from '../spec/parse.js';
+import type { LokiStack } from '../spec/schema.js';
+import { UsageError, type CliIo } from './io.js';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export const SPEC_OPTIONS = {
+  file: { type: 'string', short: 'f' },
+  set: { type: 'string', multiple: true },
+} as const satisfies Options;
+
+export const SPEC_HELP = `  -f, --file PATH        Spec file (YAML or JSON); "-" reads standard input. Default: the default stack
+      --set PATH=VALUE   Override a spec field, e.g. --set spec.profile=small (repeatable)`;
+
+/** The options of a command, parsed strictly (no positionals); a mistake is a usage error. */
+type Values<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>>['values'];
+
+export function parseCommandLine<const T extends Options>(args: string[], options: T): Values<T> {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The validated stack from -f and --set (the default stack without -f). */
+export async function loadStack(values: { file?: string; set?: string[] }, io: CliIo): Promise<LokiStack> {
+  const document = await readSpecFile(values.file, io);
+  return parseSpec(applyOverrides(document, values.set ?? []));
+}
+
+async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = file === '-' ? await io.stdin() : await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new UsageError(`cannot read spec file ${file}: ${reason}`);
+  }
+  return readSpecDocument(text, file === '-' ? 'standard input' : file);
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration like kubectl's: 90s, 10m, 1h30m, 500ms. */
+export function parseDuration(text: string, option: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) {
+    throw new UsageError(`${option} must be a duration such as 90s, 10m or 1h30m, not "${text}"`);
+  }
+  return Math.round(parts.reduce((total, [, amount, unit]) => total + Number(amount) * UNITS[unit!]!, 0));
+}
+
+export function parseFormat<T extends string>(text: string | undefined, formats: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(formats as readonly string[]).includes(text)) throw new UsageError(`-o must be one of ${formats.join(', ')}, not "${text}"`);
+  return text as T;
+}
