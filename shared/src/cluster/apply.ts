@@ -2,6 +2,7 @@
 // by phase with the objects of a phase sent together; Secrets that render leaves out (random credentials)
 // created once and never rotated; objects of the stack that the render no longer contains pruned.
 import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError, ConflictError } from '../errors.js';
 import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
@@ -9,7 +10,7 @@ import { renderKubernetes } from '../render/kubernetes/index.js';
 import type { GeneratedSecret } from '../render/kubernetes/storage.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, NAMESPACED_KINDS, phaseOf } from './kinds.js';
+import { APPLY_PHASES, holdsData, NAMESPACED_KINDS, phaseOf } from './kinds.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
 
 /** On a namespace this tool created: the stack that created it (destroy may delete only such a namespace). */
@@ -66,12 +67,18 @@ export async function applyStack(connection: Connection, stack: LokiStack, optio
     options.onObject?.(object);
   };
 
-  for (const [index] of APPLY_PHASES.entries()) {
-    const phase = desired.filter((object) => phaseOf(object.kind ?? '') === index);
-    const secrets = index === phaseOf('Secret') ? rendered.generatedSecrets : [];
+  // A dry run into a namespace that does not exist yet: the API refuses namespaced objects there (404 for the
+  // namespace), and each of them would be created, so they are reported as such without being sent.
+  const unsent = (object: { kind?: string }) => !!options.dryRun && !namespace && object.kind !== 'Namespace';
+  const created = (object: KubernetesObject): AppliedObject => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'created' });
+  for (const round of roundsOf(!!namespace)) {
+    const objects = desired.filter((object) => round.includes(phaseOf(object.kind ?? '')));
+    const secrets = round.includes(phaseOf('Secret')) ? rendered.generatedSecrets : [];
     const settled = await Promise.allSettled([
-      ...phase.map((object) => applyObject(connection, object, existing, options, retry).then(report)),
-      ...secrets.map((secret) => ensureSecret(connection, secret, existing, options, retry).then((action) => result.secrets.push({ name: secret.name, action }))),
+      ...objects.map((object) => (unsent(object) ? Promise.resolve(created(object)) : applyObject(connection, object, existing, options, retry)).then(report)),
+      ...secrets.map((secret) =>
+        (unsent({ kind: 'Secret' }) ? Promise.resolve('created' as const) : ensureSecret(connection, secret, existing, options, retry)).then((action) => result.secrets.push({ name: secret.name, action })),
+      ),
     ]);
     const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failure) throw failure.reason;
@@ -79,11 +86,21 @@ export async function applyStack(connection: Connection, stack: LokiStack, optio
 
   if (options.prune ?? true) {
     const keep = new Set([...desired.map((o) => keyOf(o.kind, o.metadata?.name)), ...rendered.generatedSecrets.map((s) => keyOf('Secret', s.name))]);
-    const prunable = (object: KubernetesObject) => object.kind !== 'Namespace' && (options.pruneVolumes || object.kind !== 'PersistentVolumeClaim');
+    const prunable = (object: KubernetesObject) => object.kind !== 'Namespace' && (options.pruneVolumes || !holdsData(object));
     const stale = [...existing.values()].filter((object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object));
     await Promise.all(stale.map((object) => prune(connection, object, options, retry).then(report)));
   }
   return result;
+}
+
+/**
+ * The apply phases grouped into rounds of requests sent together. An existing namespace needs no round of
+ * its own: the namespaced objects cannot fail for want of it.
+ */
+function roundsOf(namespaceExists: boolean): number[][] {
+  const rounds = APPLY_PHASES.map((_, index) => [index]);
+  if (namespaceExists) rounds.splice(0, 2, [0, 1]);
+  return rounds;
 }
 
 /** The namespace and every object that carries this stack's labels, listed once per kind, concurrently. */
@@ -113,8 +130,23 @@ async function applyObject(connection: Connection, object: KubernetesObject, exi
         }),
     retry,
   );
-  const action: ObjectAction = !before ? 'created' : before.metadata?.resourceVersion === applied.metadata?.resourceVersion ? 'unchanged' : 'configured';
+  const action: ObjectAction = !before ? 'created' : unchanged(before, applied, !!options.dryRun) ? 'unchanged' : 'configured';
   return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action };
+}
+
+/**
+ * Whether the apply left the object as it was: the same resourceVersion, or else the same content outside
+ * status and bookkeeping (a dry run answers with the stored resourceVersion whatever it would change, and
+ * controllers write status between our read and our apply).
+ */
+function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: boolean): boolean {
+  if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) return true;
+  const content = (object: KubernetesObject) => {
+    const { apiVersion: _apiVersion, kind: _kind, status: _status, metadata, ...rest } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
+    const { resourceVersion: _resourceVersion, managedFields: _managedFields, generation: _generation, ...identity } = metadata ?? {};
+    return { metadata: identity, ...rest };
+  };
+  return isDeepStrictEqual(content(before), content(after));
 }
 
 /** A Secret with random values, created once: an existing one is never changed (no rotation). */

@@ -1,4 +1,7 @@
 // The kinds a stack is made of, in the order they are applied (and, reversed, destroyed).
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { OBJECT_STORE } from '../render/kubernetes/common.js';
+
 export interface ManagedKind {
   apiVersion: string;
   kind: string;
@@ -27,3 +30,12 @@ export const APPLY_PHASES: ManagedKind[][] = [
 export const NAMESPACED_KINDS: ManagedKind[] = APPLY_PHASES.flat().filter((k) => k.kind !== 'Namespace');
 
 export const phaseOf = (kind: string) => APPLY_PHASES.findIndex((phase) => phase.some((k) => k.kind === kind));
+
+/**
+ * Objects that prune and destroy keep unless asked (--prune-volumes, --delete-volumes): volume claims, and
+ * the generated credentials of the bundled store, without which the data on its volume cannot be read.
+ */
+export function holdsData(object: KubernetesObject): boolean {
+  if (object.kind === 'PersistentVolumeClaim') return true;
+  return object.kind === 'Secret' && object.metadata?.labels?.['app.kubernetes.io/component'] === OBJECT_STORE;
+}

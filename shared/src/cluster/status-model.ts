@@ -129,12 +129,14 @@ export function podProblem(pod: V1Pod): PodProblem | undefined {
   for (const container of containers) {
     const waiting = container.state?.waiting;
     const oom = container.lastState?.terminated?.reason === 'OOMKilled' || container.state?.terminated?.reason === 'OOMKilled';
-    if (oom) return { name, state, reason: 'OOMKilled', message: container.state?.waiting?.message ?? 'the container ran out of memory (raise its memory limit)', container: container.name, restarts, failing: true };
+    // A container that keeps failing makes its pod Failed for us, whatever its phase says (Running, Pending).
+    if (oom) return { name, state: 'Failed', reason: 'OOMKilled', message: container.state?.waiting?.message ?? 'the container ran out of memory (raise its memory limit)', container: container.name, restarts, failing: true };
     if (waiting?.reason && waiting.reason !== 'PodInitializing') {
-      return { name, state, reason: waiting.reason, message: waiting.message, container: container.name, restarts, failing: FAILING_REASONS.has(waiting.reason) };
+      const failing = FAILING_REASONS.has(waiting.reason);
+      return { name, state: failing ? 'Failed' : state, reason: waiting.reason, message: waiting.message, container: container.name, restarts, failing };
     }
     const terminated = container.state?.terminated;
-    if (terminated && terminated.reason !== 'Completed') return { name, state, reason: terminated.reason ?? 'Error', message: terminated.message, container: container.name, restarts, failing: true };
+    if (terminated && terminated.reason !== 'Completed') return { name, state: 'Failed', reason: terminated.reason ?? 'Error', message: terminated.message, container: container.name, restarts, failing: true };
   }
   const why = conditions.find((c) => c.type === 'Ready' && c.status !== 'True');
   return { name, state: phase === 'Failed' ? 'Failed' : state, reason: why?.reason ?? phase ?? 'Unknown', message: why?.message, restarts, failing: phase === 'Failed' };

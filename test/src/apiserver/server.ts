@@ -4,7 +4,7 @@
 // request does to the cluster is in api.ts; this file maps HTTP to it and back.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { parse as parseYaml } from 'yaml';
 import { Api, type DeleteOptions, type FieldValidation, type WriteOptions, type WriteResult } from './api.js';
@@ -62,6 +62,8 @@ export class TestApiServer {
   readonly token: string;
   private readonly proxy = new ServiceProxy(this.api);
   private server: Server | undefined;
+  /** Every open TCP connection, TLS handshake done or not (closeAllConnections only knows the former). */
+  private readonly sockets = new Set<Socket>();
 
   constructor(options: TestApiServerOptions = {}) {
     this.token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
@@ -75,6 +77,10 @@ export class TestApiServer {
   async listen(port = 0): Promise<string> {
     const credentials = await serverCredentials();
     this.server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, (request, response) => void this.handle(request, response));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.cluster.start();
     return this.url;
@@ -89,8 +95,12 @@ export class TestApiServer {
   async close(): Promise<void> {
     this.cluster.stop();
     if (!this.server) return;
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    // A connection still in its TLS handshake would otherwise be served and then kept alive, holding close
+    // up for the keep-alive timeout (a client that gave up on a call leaves such connections behind).
+    for (const socket of this.sockets) socket.destroy();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await closed;
     this.server = undefined;
   }
 
@@ -389,6 +399,14 @@ function decodeJson(body: string): unknown {
 
 function decodeYaml(body: string): unknown {
   try {
+    // JSON is YAML, and what most clients send; parsing it as YAML costs ten times more.
+    if (body.trimStart().startsWith('{')) {
+      try {
+        return JSON.parse(body);
+      } catch {
+        // not JSON after all: YAML decides
+      }
+    }
     return parseYaml(body);
   } catch (error) {
     throw badRequest(`error decoding YAML: ${(error as Error).message.split('\n')[0]}`);

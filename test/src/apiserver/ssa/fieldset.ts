@@ -11,17 +11,27 @@ export interface FieldSet {
 
 const EMPTY: FieldSet = { members: new Set(), children: new Map() };
 
-export function fieldSetOf(paths: Iterable<FieldPath>): FieldSet {
-  let set = EMPTY;
-  for (const path of paths) set = union(set, single(path));
-  return set;
+interface Building {
+  members: Set<PathElement>;
+  children: Map<PathElement, Building>;
 }
 
-function single(path: FieldPath): FieldSet {
-  const [first, ...rest] = path;
-  if (first === undefined) return EMPTY;
-  if (rest.length === 0) return { members: new Set([first]), children: new Map() };
-  return { members: new Set(), children: new Map([[first, single(rest)]]) };
+/** Built in place (a union per path would copy the top level once per path: quadratic on big objects). */
+export function fieldSetOf(paths: Iterable<FieldPath>): FieldSet {
+  const root: Building = { members: new Set(), children: new Map() };
+  for (const path of paths) {
+    let node = root;
+    for (const [index, element] of path.entries()) {
+      if (index === path.length - 1) {
+        node.members.add(element);
+        break;
+      }
+      let child = node.children.get(element);
+      if (!child) node.children.set(element, (child = { members: new Set(), children: new Map() }));
+      node = child;
+    }
+  }
+  return root;
 }
 
 export const isEmpty = (set: FieldSet): boolean => set.members.size === 0 && set.children.size === 0;

@@ -1,0 +1,81 @@
+// One test API server per test file, a connection to it through its kubeconfig (as users connect), and
+// specs parsed like the CLI parses them. Retries are fast here: the fault knobs make them happen on purpose.
+import { connect, parseSpec, type Connection, type LokiStack, type RetryPolicy } from 'loki-microservices';
+import { startTestApiServer, type RunningApiServer, type TestApiServerOptions } from '../../src/apiserver/index.js';
+
+export const FAST_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 2, maxDelayMs: 20 };
+
+export interface Fixture {
+  running: RunningApiServer;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+export async function startFixture(options: TestApiServerOptions = {}): Promise<Fixture> {
+  const running = await startTestApiServer({ readyAfterMs: 20, ...options });
+  const connection = connect({ kubeconfig: running.kubeconfigPath });
+  return { running, connection, close: () => running.close() };
+}
+
+/** The default stack (profile demo, name loki, namespace loki) with `spec` fields merged in. */
+export function stackOf(document: Record<string, unknown> = {}): LokiStack {
+  return parseSpec(document);
+}
+
+/** The namespaced kinds a stack is made of (as `applyStack` lists them for pruning). */
+export const STACK_KINDS = ['ServiceAccount', 'ConfigMap', 'Secret', 'Service', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'PodDisruptionBudget'] as const;
+
+/** What the server stores with both of the stack's labels in its namespace, as `Kind/name`, sorted. */
+export function storedStackObjects(running: RunningApiServer, name = 'loki', namespace = 'loki'): string[] {
+  const labelSelector = `app.kubernetes.io/instance=${name},app.kubernetes.io/managed-by=loki-microservices`;
+  return STACK_KINDS.flatMap((kind) => running.server.api.list(kind, namespace, { labelSelector }).map((object) => `${kind}/${object.metadata.name}`)).sort();
+}
+
+/** One step of the request log: a request arriving at the server, or its answer going out. */
+export interface RequestEvent {
+  at: 'sent' | 'answered';
+  method: string;
+  path: string;
+  status: number;
+}
+
+/**
+ * From now on, every request as it arrives and as its answer goes out, in order (the request log itself
+ * keeps arrivals only): enough to tell what was in flight together and what waited for what.
+ */
+export function recordTimeline(running: RunningApiServer): RequestEvent[] {
+  const events: RequestEvent[] = [];
+  const requests = running.server.faults.requests;
+  const push = requests.push.bind(requests);
+  requests.push = (...records) => {
+    for (const record of records) {
+      events.push({ at: 'sent', method: record.method, path: record.path, status: 0 });
+      let status = record.status;
+      Object.defineProperty(record, 'status', {
+        enumerable: true,
+        configurable: true,
+        get: () => status,
+        set: (value: number) => {
+          status = value;
+          events.push({ at: 'answered', method: record.method, path: record.path, status: value });
+        },
+      });
+    }
+    return push(...records);
+  };
+  return events;
+}
+
+/** Poll `probe` until it returns something other than undefined; fails with the last value seen after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000, intervalMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The JSON of an object without undefined members (the server never returns those). */
+export const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
