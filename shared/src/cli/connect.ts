@@ -15,10 +15,18 @@ export const CLUSTER_HELP = `      --kubeconfig PATH  Kubeconfig file. Default: 
 
 /** A connection from --kubeconfig and --context; a kubeconfig that cannot be used is a usage error. */
 export function connectFrom(values: { kubeconfig?: string; context?: string }, io: CliIo): Connection {
+  let connection: Connection;
   try {
-    return connect({ kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig), context: values.context });
+    connection = connect({ kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig), context: values.context });
   } catch (error) {
     if (error instanceof ClusterError) throw new UsageError(error.message);
     throw error;
   }
+  // Without any kubeconfig (none given, $KUBECONFIG empty, no ~/.kube/config, not in a pod), client-node
+  // makes one up for http://localhost:8080, which it then refuses to use: say what is missing instead.
+  const cluster = connection.kubeConfig.getCurrentCluster();
+  if (!values.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080' && connection.kubeConfig.getCurrentUser()?.name === 'user') {
+    throw new UsageError('no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config');
+  }
+  return connection;
 }

@@ -5,10 +5,10 @@
 import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 import { COMPONENTS } from '../spec/components.js';
-import { MANAGER, OBJECT_STORE, stackSelector } from '../render/kubernetes/common.js';
+import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
 import { NAMESPACE_OWNER_ANNOTATION } from './apply.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, NAMESPACED_KINDS } from './kinds.js';
+import { APPLY_PHASES, holdsData, NAMESPACED_KINDS } from './kinds.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 
@@ -30,6 +30,9 @@ export interface DestroyResult {
   namespaceDeleted: boolean;
 }
 
+const KEPT_VOLUME = 'volumes are kept unless --delete-volumes';
+const KEPT_CREDENTIALS = 'the credentials of the kept object-store volume; deleted with --delete-volumes';
+
 export async function destroyStack(connection: Connection, ref: StackRef, options: DestroyOptions = {}): Promise<DestroyResult> {
   const retry = options.retry ?? DEFAULT_RETRY;
   const result: DestroyResult = { deleted: [], kept: [], namespaceDeleted: false };
@@ -37,9 +40,8 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   const claims = await claimsOfStatefulSets(connection, ref, retry);
   const doomed: KubernetesObject[] = [];
   for (const object of [...ours, ...claims]) {
-    const why = options.deleteVolumes ? undefined : keptWithVolumes(object);
-    if (why) result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why });
-    else doomed.push(object);
+    if (options.deleteVolumes || !holdsData(object)) doomed.push(object);
+    else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: object.kind === 'Secret' ? KEPT_CREDENTIALS : KEPT_VOLUME });
   }
 
   // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
@@ -56,18 +58,12 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
         }),
     );
   }
-  if (options.wait ?? true) await untilGone(connection, ref, doomed, options.timeoutMs ?? 300_000, retry);
+  const wait = options.wait ?? true;
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  if (wait) await untilGone(connection, ref, doomed, deadline, retry);
   result.namespaceDeleted = await deleteOwnNamespace(connection, ref, result, retry);
+  if (wait && result.namespaceDeleted) await namespaceGone(connection, ref.namespace, deadline, retry);
   return result;
-}
-
-/** What stays unless --delete-volumes: the volumes, and the credentials the bundled store's data is written with. */
-function keptWithVolumes(object: KubernetesObject): string | undefined {
-  if (object.kind === 'PersistentVolumeClaim') return 'volumes are kept unless --delete-volumes';
-  if (object.kind === 'Secret' && object.metadata?.labels?.['app.kubernetes.io/component'] === OBJECT_STORE) {
-    return 'the credentials of the kept object-store volume; deleted with --delete-volumes';
-  }
-  return undefined;
 }
 
 async function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
@@ -98,8 +94,7 @@ async function claimsOfStatefulSets(connection: Connection, ref: StackRef, retry
     .map((claim) => ({ ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' }));
 }
 
-async function untilGone(connection: Connection, ref: StackRef, doomed: KubernetesObject[], timeoutMs: number, retry: RetryPolicy): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function untilGone(connection: Connection, ref: StackRef, doomed: KubernetesObject[], deadline: number, retry: RetryPolicy): Promise<void> {
   const names = new Set(doomed.map((o) => `${o.kind}/${o.metadata?.name}`));
   // What was deleted, and the pods of the stack's workloads, which go after them.
   const watched = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
@@ -131,6 +126,14 @@ async function deleteOwnNamespace(connection: Connection, ref: StackRef, result:
   if (others.length > 0) return keep(`it is not empty: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`);
   await withRetry(`deleting namespace ${ref.namespace}`, () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
   return true;
+}
+
+/** A deleted namespace lingers as Terminating while the namespace controller empties it. */
+async function namespaceGone(connection: Connection, name: string, deadline: number, retry: RetryPolicy): Promise<void> {
+  while (await withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(ignoreNotFound), retry)) {
+    if (Date.now() > deadline) throw new ClusterError(`timed out waiting for namespace ${name} to go (it is still terminating)`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** Objects in the namespace that are not there by default (the root CA ConfigMap, the default ServiceAccount). */

@@ -22,13 +22,17 @@ export async function diagnose(connection: Connection, ref: StackRef, status: St
     .filter(([, c]) => !c.current || c.notReady.length > 0)
     .map(([name, c]) => ({ name, desired: c.desired, ready: c.ready, pods: c.notReady }));
   const podNames = new Set(components.flatMap((c) => c.pods.map((p) => p.name)));
-  const [events, logs] = await Promise.all([warningEvents(connection, ref, podNames), failingLogs(connection, ref.namespace, components)]);
+  const [events, logs] = await Promise.all([warningEvents(connection, ref, status, podNames), failingLogs(connection, ref.namespace, components)]);
   return { components, events, logs };
 }
 
-async function warningEvents(connection: Connection, ref: StackRef, pods: Set<string>): Promise<Diagnosis['events']> {
+async function warningEvents(connection: Connection, ref: StackRef, status: StackStatus, pods: Set<string>): Promise<Diagnosis['events']> {
   const list = await connection.core.listNamespacedEvent({ namespace: ref.namespace, fieldSelector: 'type=Warning' }).catch(() => ({ items: [] }));
-  const ours = (name: string) => pods.has(name) || name === ref.name || name.startsWith(`${ref.name}-`);
+  // The stack's objects are named <stack>-<component>[-…] (claims data-<stack>-<component>-N): a bare
+  // "<stack>-" prefix would take in the warnings of neighbours such as loki-canary or a stack loki-dev.
+  const prefixes = Object.keys(status.components).map((component) => `${ref.name}-${component}`);
+  const ours = (name: string) =>
+    pods.has(name) || name === ref.name || prefixes.some((prefix) => name === prefix || name.startsWith(`${prefix}-`) || name.startsWith(`data-${prefix}-`));
   return list.items
     .filter((event) => ours(event.involvedObject.name ?? ''))
     .map((event) => ({

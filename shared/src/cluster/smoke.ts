@@ -61,6 +61,8 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
       const answer = await call().catch((error: Error) => ({ status: 0, body: error.message }));
       if (accept(answer)) return;
       last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
+      // No credentials or no access (Loki's tenant header, the API server's RBAC): waiting will not change that.
+      if (answer.status === 401 || answer.status === 403) throw new SmokeTestError(`smoke test failed: ${last}`);
       if (Date.now() + interval > deadline) throw new SmokeTestError(`smoke test failed within ${options.timeoutMs ?? 120_000} ms: ${last}`);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }

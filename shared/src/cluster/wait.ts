@@ -43,6 +43,9 @@ export class NotReadyError extends ClusterError {
 
 type Workload = V1Deployment | V1StatefulSet;
 
+/** Answers to a watch request that watching again would only repeat (bad request, no credentials, no access). */
+const PERMANENT_WATCH_STATUS = new Set([400, 401, 403]);
+
 interface Source<T> {
   kind: string;
   path: string;
@@ -77,7 +80,8 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
 
   return new Promise<WaitResult>((resolve, reject) => {
     const aborts: AbortController[] = [];
-    const failingSince = new Map<string, number>();
+    /** Pods that fail, or failed within failingForMs: when they began to, and when they last did. */
+    const troubled = new Map<string, { since: number; lastFailed: number }>();
     const reported = new Map<string, string>();
     let done = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,15 +120,19 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
           options.onProgress?.(line, status);
         }
       }
-      if (status.condition.type === 'Ready') {
+      // Ready once the pods agree too: the workloads' watch may report a ready count before the pods'
+      // watch delivers the pod that became ready, and the status handed back must not contradict itself.
+      if (status.condition.type === 'Ready' && Object.values(status.components).every((c) => c.pods.Ready >= c.desired)) {
         finish(() => resolve({ status, elapsedMs: Date.now() - started }));
         return;
       }
       const now = Date.now();
-      const failing = Object.values(status.components).flatMap((c) => c.notReady.filter((p) => p.failing).map((p) => `${p.name}/${p.reason}`));
-      for (const key of [...failingSince.keys()]) if (!failing.includes(key)) failingSince.delete(key);
-      for (const key of failing) if (!failingSince.has(key)) failingSince.set(key, now);
-      const oldest = Math.min(...failingSince.values());
+      const failing = Object.values(status.components).flatMap((c) => c.notReady.filter((p) => p.failing).map((p) => p.name));
+      // A crash-looping container runs for a moment between its back-offs: a pod keeps failing until it
+      // has gone a whole failingForMs without failing, not just until its next restart.
+      for (const name of failing) troubled.set(name, { since: troubled.get(name)?.since ?? now, lastFailed: now });
+      for (const [name, { lastFailed }] of troubled) if (now - lastFailed >= failingForMs) troubled.delete(name);
+      const oldest = Math.min(...failing.map((name) => troubled.get(name)!.since));
       clearTimeout(recheck);
       if (failing.length > 0 && now - oldest >= failingForMs) fail('failing');
       // Nothing may change while a pod keeps failing: look again when it has failed long enough.
@@ -150,8 +158,13 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
             else return; // BOOKMARK, or ERROR (410 Gone): the watch ends and is started again
             evaluate();
           },
-          () => {
-            if (!done) setTimeout(() => void follow(source), 200);
+          (error: unknown) => {
+            if (done) return;
+            // A refusal does not go away by watching again: end with it rather than at the timeout.
+            const code = (error as { statusCode?: number } | null)?.statusCode;
+            if (code !== undefined && PERMANENT_WATCH_STATUS.has(code)) {
+              finish(() => reject(new ClusterError(`watching ${source.kind}s in ${namespace}: ${(error as Error).message} (HTTP ${code})`, code)));
+            } else setTimeout(() => void follow(source), 200);
           },
         );
         aborts.push(abort);

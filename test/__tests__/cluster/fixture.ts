@@ -66,12 +66,12 @@ export function recordTimeline(running: RunningApiServer): RequestEvent[] {
   return events;
 }
 
-/** Poll `probe` until it returns something other than undefined; fails with the last value seen after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000, intervalMs = 10): Promise<T> {
+/** Poll `probe` until it returns something truthy (and return that), or fail after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 10_000, intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -1,0 +1,167 @@
+// smokeTest against the test API server and the fake Loki behind its service proxy: a line pushed to the
+// distributor is read back through the query-frontend, as the stack's tenant when it is multi-tenant; when
+// a component cannot answer, SmokeTestError says which step failed and what came back.
+import { request } from 'node:https';
+import { jest } from '@jest/globals';
+import { applyStack, smokeTenant, smokeTest, SmokeTestError, waitForStack } from 'loki-microservices';
+import { eventually, FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
+
+jest.setTimeout(30_000);
+
+let fixture: Fixture;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+afterEach(() => {
+  fixture.running.server.cluster.heal();
+});
+
+type Json = Record<string, any>;
+
+async function readyStack(namespace: string, spec: Json = {}, name = 'loki') {
+  const stack = stackOf({ metadata: { name, namespace }, spec });
+  await applyStack(fixture.connection, stack, { retry: FAST_RETRY });
+  await waitForStack(fixture.connection, { name, namespace }, { timeoutMs: 20_000, retry: FAST_RETRY });
+  return stack;
+}
+
+/** A GET through the API server's service proxy, as the test's own client (not the code under test). */
+async function proxyGet(namespace: string, service: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const url = new URL(`/api/v1/namespaces/${namespace}/services/${service}:http-metrics/proxy${path}`, fixture.running.url);
+  const options: Json = { method: 'GET', headers };
+  await fixture.running.kubeConfig.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const queryFor = (line: string) => `/loki/api/v1/query_range?${new URLSearchParams({ query: `{job="loki-microservices-smoke"} |= "${line}"`, start: String(Math.floor(Date.now() / 1000) - 600), limit: '10' })}`;
+
+const proxied = (namespace: string) => fixture.running.server.faults.requests.filter((r) => r.path.startsWith(`/api/v1/namespaces/${namespace}/services/`));
+
+test('passes on a ready stack: the line pushed to the distributor is read back through the query-frontend', async () => {
+  const stack = await readyStack('s-ready');
+  expect(smokeTenant(stack)).toBeUndefined();
+  fixture.running.server.faults.clearLog();
+  const result = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-ready' }, { timeoutMs: 10_000, intervalMs: 50 });
+
+  expect(result.tenant).toBeNull();
+  expect(result.line).toMatch(/^loki-microservices smoke test [0-9a-f-]{36}$/);
+  expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+  expect(result.durationMs).toBeGreaterThanOrEqual(result.latencyMs);
+  // Through the service proxy: a push to the distributor's http port, then a query to the query-frontend.
+  const requests = proxied('s-ready');
+  expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/s-ready/services/loki-distributor:http-metrics/proxy/loki/api/v1/push', status: 204 });
+  expect(requests.at(-1)).toMatchObject({ method: 'GET', status: 200 });
+  expect(requests.at(-1)!.path).toMatch(/^\/api\/v1\/namespaces\/s-ready\/services\/loki-query-frontend:http-metrics\/proxy\/loki\/api\/v1\/query_range\?/);
+  // The line really is in Loki now.
+  const stored = await proxyGet('s-ready', 'loki-query-frontend', queryFor(result.line));
+  expect(stored.status).toBe(200);
+  expect(stored.body).toContain(result.line);
+});
+
+test('each run pushes its own line, and a second run passes too', async () => {
+  await readyStack('s-twice');
+  const first = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
+  const second = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
+  expect(second.line).not.toBe(first.line);
+  const stored = await proxyGet('s-twice', 'loki-query-frontend', queryFor('loki-microservices smoke test'));
+  expect(stored.body).toContain(first.line);
+  expect(stored.body).toContain(second.line);
+});
+
+describe('a multi-tenant stack (spec.auth.enabled)', () => {
+  test('is tested as its tenant: the line is stored for that tenant only', async () => {
+    const stack = await readyStack('s-auth', { auth: { enabled: true, tenant: 'team-a' } });
+    expect(smokeTenant(stack)).toBe('team-a');
+    const result = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-auth' }, { timeoutMs: 10_000, intervalMs: 50, tenant: smokeTenant(stack) });
+    expect(result.tenant).toBe('team-a');
+
+    const asTenant = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-a' });
+    expect(asTenant.status).toBe(200);
+    expect(asTenant.body).toContain(result.line);
+    const asOther = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-b' });
+    expect(asOther.status).toBe(200);
+    expect(asOther.body).not.toContain(result.line);
+    const anonymous = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line));
+    expect(anonymous.status).toBe(401);
+  });
+
+  test('without the tenant, the push is refused at once (no retrying until the timeout) and the error says so', async () => {
+    await readyStack('s-auth2', { auth: { enabled: true, tenant: 'team-a' } });
+    const requests = fixture.running.server.faults.requests.length;
+    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-auth2' }, { timeoutMs: 60_000, intervalMs: 50 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmokeTestError);
+    expect((error as Error).message).toMatch(/^smoke test failed: the push to the distributor answered HTTP 401: no org id/);
+    expect(fixture.running.server.faults.requests.length - requests).toBe(1);
+  });
+});
+
+describe('a stack that cannot answer', () => {
+  test('no ready distributor: fails within its timeout, naming the push and the 503', async () => {
+    await readyStack('s-nodist');
+    // The distributor's only pod crashes: the Service has no ready endpoint left.
+    fixture.running.server.cluster.fail({ namespace: 's-nodist', workload: 'loki-distributor' }, 'crashLoop');
+    await eventuallyNoEndpoints('s-nodist', 'loki-distributor');
+    fixture.running.server.faults.clearLog();
+    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-nodist' }, { timeoutMs: 500, intervalMs: 50 }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(SmokeTestError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^smoke test failed within 500 ms: the push to the distributor answered HTTP 503: /);
+    expect(message).toContain('no endpoints available for service \\"loki-distributor\\"');
+    // It retried meanwhile, and never got as far as querying.
+    const requests = proxied('s-nodist');
+    expect(requests.length).toBeGreaterThan(1);
+    expect(requests.every((r) => r.path.includes('/services/loki-distributor:http-metrics/proxy/loki/api/v1/push') && r.status === 503)).toBe(true);
+  });
+
+  test('no ready query-frontend: the push passes, the query fails, and the error names the query', async () => {
+    await readyStack('s-noqf');
+    fixture.running.server.cluster.fail({ namespace: 's-noqf', workload: 'loki-query-frontend' }, 'crashLoop');
+    await eventuallyNoEndpoints('s-noqf', 'loki-query-frontend');
+    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-noqf' }, { timeoutMs: 500, intervalMs: 50 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmokeTestError);
+    expect((error as Error).message).toMatch(/^smoke test failed within 500 ms: the query through the query-frontend answered HTTP 503: .*loki-query-frontend/);
+  });
+
+  test('recovers when the distributor comes back within the timeout', async () => {
+    await readyStack('s-back');
+    const { server } = fixture.running;
+    server.cluster.fail({ namespace: 's-back', workload: 'loki-distributor' }, 'crashLoop');
+    await eventuallyNoEndpoints('s-back', 'loki-distributor');
+    server.faults.clearLog();
+    const smoke = smokeTest(fixture.connection, { name: 'loki', namespace: 's-back' }, { timeoutMs: 15_000, intervalMs: 50 });
+    await eventually(() => proxied('s-back').some((r) => r.status === 503), 'a refused push');
+    server.cluster.heal();
+    const result = await smoke;
+    expect(result.line).toMatch(/smoke test/);
+    expect(proxied('s-back').some((r) => r.status === 503)).toBe(true);
+  });
+
+  test('a stack that does not exist: the push answers 404', async () => {
+    const error = await smokeTest(fixture.connection, { name: 'nothing', namespace: 's-none' }, { timeoutMs: 200, intervalMs: 50 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SmokeTestError);
+    expect((error as Error).message).toMatch(/the push to the distributor answered HTTP 404: .*nothing-distributor/);
+  });
+});
+
+function eventuallyNoEndpoints(namespace: string, service: string): Promise<void> {
+  return eventually(() => {
+    const endpoints = fixture.running.server.store.get('Endpoints', namespace, service) as Json | undefined;
+    return endpoints && (endpoints.subsets ?? []).every((subset: Json) => (subset.addresses ?? []).length === 0);
+  }, `no ready endpoints of ${service}`);
+}
