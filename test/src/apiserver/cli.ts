@@ -1,7 +1,13 @@
 // `npm run test-apiserver -- --port N --kubeconfig FILE [--latency-ms 25] [--fault-rate 0.2] [--seed 1]
-// [--ready-after-ms 500]`: run the test double standalone (to try the CLI or kubectl against it) until killed.
+// [--ready-after-ms 500] [--fail loki-ingester=crashLoop]`: run the test double standalone (to try the CLI or
+// kubectl against it) until killed.
 import { parseArgs } from 'node:util';
-import { startTestApiServer } from './index.js';
+import { startTestApiServer, type FailureMode } from './index.js';
+
+const USAGE =
+  'Usage: npm run test-apiserver -- [--port N] [--kubeconfig FILE] [--latency-ms MS] [--fault-rate 0..1] [--seed N] [--ready-after-ms MS]\n' +
+  '         [--fail WORKLOAD=MODE]...   MODE: imagePull | crashLoop | unschedulable | oomKilled (pods of that Deployment or StatefulSet fail so)';
+const FAILURE_MODES: readonly FailureMode[] = ['imagePull', 'crashLoop', 'unschedulable', 'oomKilled'];
 
 const { values } = parseArgs({
   options: {
@@ -11,14 +17,24 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     'ready-after-ms': { type: 'string', default: '500' },
+    fail: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help) {
-  console.log('Usage: npm run test-apiserver -- [--port N] [--kubeconfig FILE] [--latency-ms MS] [--fault-rate 0..1] [--seed N] [--ready-after-ms MS]');
+  console.log(USAGE);
   process.exit(0);
 }
+
+const failures = values.fail.map((entry) => {
+  const [workload, mode] = entry.split('=');
+  if (!workload || !FAILURE_MODES.includes(mode as FailureMode)) {
+    console.error(`--fail ${entry}: expected WORKLOAD=MODE with MODE one of ${FAILURE_MODES.join(', ')}\n${USAGE}`);
+    process.exit(2);
+  }
+  return { workload, mode: mode as FailureMode };
+});
 
 const running = await startTestApiServer({
   port: Number(values.port),
@@ -28,6 +44,7 @@ const running = await startTestApiServer({
   seed: Number(values.seed),
   readyAfterMs: Number(values['ready-after-ms']),
 });
+for (const { workload, mode } of failures) running.server.cluster.fail({ workload }, mode);
 console.log(`test API server (a Kubernetes test double) listening on ${running.url}`);
 console.log(`kubeconfig: ${running.kubeconfigPath}   e.g. KUBECONFIG=${running.kubeconfigPath} kubectl get namespaces`);
 const stop = () => void running.close().then(() => process.exit(0));

@@ -1,0 +1,79 @@
+// The test API server on its own thread, so that its work (it simulates a whole cluster) does not share an
+// event loop with the client being measured. The bench asks it for request counts and for when a
+// namespace's pods and workloads last changed.
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { startTestApiServer, type TestApiServerOptions } from '../apiserver/index.js';
+
+const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet']);
+
+type Question =
+  | { id: number; ask: 'requests' }
+  | { id: number; ask: 'lastChange'; namespace: string }
+  | { id: number; ask: 'controllers'; running: boolean }
+  | { id: number; ask: 'close' };
+
+if (parentPort && workerData?.serverThread) {
+  const port = parentPort;
+  const running = await startTestApiServer(workerData.options as TestApiServerOptions);
+  const lastChange = new Map<string, number>();
+  running.server.store.subscribe((change) => {
+    const namespace = change.object.metadata?.namespace;
+    if (namespace && WORKLOAD_KINDS.has(change.kind)) lastChange.set(namespace, performance.timeOrigin + performance.now());
+  });
+  port.on('message', async (question: Question) => {
+    if (question.ask === 'requests') port.postMessage({ id: question.id, answer: running.server.faults.requests.length });
+    if (question.ask === 'lastChange') port.postMessage({ id: question.id, answer: lastChange.get(question.namespace) ?? 0 });
+    if (question.ask === 'controllers') {
+      if (question.running) running.server.cluster.start();
+      else running.server.cluster.stop();
+      port.postMessage({ id: question.id, answer: null });
+    }
+    if (question.ask === 'close') {
+      await running.close();
+      port.postMessage({ id: question.id, answer: null });
+    }
+  });
+  port.postMessage({ ready: { kubeconfigPath: running.kubeconfigPath, url: running.url } });
+}
+
+export interface ServerThread {
+  kubeconfigPath: string;
+  /** How many requests the server has answered so far. */
+  requests(): Promise<number>;
+  /** When (epoch ms, sub-millisecond) a pod or workload in `namespace` last changed. */
+  lastChange(namespace: string): Promise<number>;
+  /** Run or pause the simulated cluster (in Kubernetes, controllers do not share the API server's CPU). */
+  controllers(running: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServerThread(options: TestApiServerOptions): Promise<ServerThread> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { serverThread: true, options } });
+  const ready = await new Promise<{ kubeconfigPath: string }>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { ready: { kubeconfigPath: string } }) => resolve(message.ready));
+  });
+  let next = 0;
+  const ask = <T>(question: Record<string, unknown>) =>
+    new Promise<T>((resolve) => {
+      const id = next++;
+      const listener = (message: { id?: number; answer: T }) => {
+        if (message.id !== id) return;
+        worker.off('message', listener);
+        resolve(message.answer);
+      };
+      worker.on('message', listener);
+      worker.postMessage({ ...question, id });
+    });
+  return {
+    kubeconfigPath: ready.kubeconfigPath,
+    requests: () => ask<number>({ ask: 'requests' }),
+    lastChange: (namespace) => ask<number>({ ask: 'lastChange', namespace }),
+    controllers: (running) => ask<void>({ ask: 'controllers', running }),
+    close: async () => {
+      await ask({ ask: 'close' });
+      await worker.terminate();
+    },
+  };
+}
