@@ -249,6 +249,14 @@ describe('apply --dry-run', () => {
     const writes = requests().filter((r) => r.method !== 'GET' && r.path.includes('c-dry') && !/[?&]dryRun=All/.test(r.path));
     expect(writes).toEqual([]);
   });
+
+  test('into a namespace that does not exist, the text says which objects the API server did not check', async () => {
+    const result = await run(['apply', '--dry-run', '--set', 'metadata.namespace=c-dry-text']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('namespace c-dry-text does not exist yet: the API server checked the Namespace only; the other objects were not sent');
+    // Into an existing namespace every object is checked, and nothing says otherwise.
+    expect((await run(['apply', '--dry-run', '--set', 'metadata.namespace=default'])).stdout).not.toContain('does not exist yet');
+  });
 });
 
 describe('usage errors: exit 2 before any request reaches the server', () => {

@@ -102,6 +102,9 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
   const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
   for (const secret of apply.secrets) lines.push(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
+  if (apply.dryRun && apply.namespaceCreated) {
+    lines.push(`namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`);
+  }
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   if (smoke) lines.push(`smoke test passed: the log line was read back ${smoke.latencyMs} ms after its push (${smoke.durationMs} ms in all)`);
   return `${lines.join('\n')}\n`;

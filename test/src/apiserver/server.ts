@@ -52,6 +52,7 @@ interface ResourcePath {
 
 type Json = Record<string, unknown>;
 
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 export class TestApiServer {
@@ -71,6 +72,8 @@ export class TestApiServer {
     this.faults.latencyMs = options.latencyMs ?? 0;
     if (options.faultRate) this.faults.setFaultRate(options.faultRate);
     this.cluster = new Cluster(this.api, { readyAfterMs: options.readyAfterMs ?? 200, ...(options.nodeName ? { nodeName: options.nodeName } : {}) });
+    // The namespaces kube-apiserver creates when it starts.
+    for (const name of SYSTEM_NAMESPACES) this.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
   }
 
   /** Listen on 127.0.0.1 (port 0 = a free one); returns the server's URL. */
