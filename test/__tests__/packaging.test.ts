@@ -44,3 +44,8 @@ test('the command is declared by a committed file, so npm links it before the bu
   expect(bin['loki-microservices']).toBe('bin/loki-microservices.js');
   expect(readFileSync(resolve(packageDir, bin['loki-microservices']!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
 });
+
+test('VERSION is the version in package.json (a constant, so that bundles need not read the file)', async () => {
+  const { VERSION } = await import('loki-microservices');
+  expect(VERSION).toBe((JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version);
+});

@@ -1,8 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { renderKubernetes, toYaml, type RenderedStack } from '../render/kubernetes/index.js';
+import { generatedSecretsNote, writeManifests } from '../render/manifests.js';
 import type { LokiStack } from '../spec/schema.js';
 import { VERSION } from '../version.js';
 import type { CliIo, Command } from './io.js';
@@ -27,7 +25,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const rendered = renderKubernetes(stack);
   if (values['output-dir']) {
     const directory = resolve(io.cwd, values['output-dir']);
-    const files = await writeDirectory(directory, rendered);
+    const files = await writeManifests(directory, rendered);
     io.stderr(`wrote ${files.length} files to ${directory}\n${generatedSecretsNote(rendered, '')}`);
   } else {
     io.stdout(`${header(stack, rendered)}${toYaml(rendered.objects)}`);
@@ -41,32 +39,6 @@ function header(stack: LokiStack, rendered: RenderedStack): string {
     `# rendered by loki-microservices ${VERSION}. Apply in this order (kubectl apply --server-side -f -).`,
   ];
   return `${lines.join('\n')}\n${generatedSecretsNote(rendered, '# ')}`;
-}
-
-/** Tell GitOps users which Secrets they must provide themselves (apply generates them). */
-function generatedSecretsNote(rendered: RenderedStack, prefix: string): string {
-  return rendered.generatedSecrets
-    .map(
-      (secret) =>
-        `${prefix}Secret ${secret.namespace}/${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: ` +
-        `"loki-microservices apply" creates it with random values if it does not exist.\n` +
-        `${prefix}Without apply (GitOps), create it yourself or name your own with spec.storage.bundled.secretName.\n`,
-    )
-    .join('');
-}
-
-async function writeDirectory(directory: string, rendered: RenderedStack): Promise<string[]> {
-  await mkdir(directory, { recursive: true });
-  const width = String(rendered.objects.length).length;
-  const files = rendered.objects.map((object, index) => `${String(index + 1).padStart(width, '0')}-${fileStem(object)}.yaml`);
-  await Promise.all(rendered.objects.map((object, index) => writeFile(resolve(directory, files[index]!), toYaml([object]))));
-  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files };
-  await writeFile(resolve(directory, 'kustomization.yaml'), stringify(kustomization));
-  return [...files, 'kustomization.yaml'];
-}
-
-function fileStem(object: KubernetesObject): string {
-  return `${object.kind!.toLowerCase()}-${object.metadata!.name}`;
 }
 
 export const command: Command = { help: HELP, run };

@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError, ConflictError } from '../errors.js';
 import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
+import type { StorageCredentials } from '../render/kubernetes/credentials.js';
 import { renderKubernetes } from '../render/kubernetes/index.js';
 import type { GeneratedSecret } from '../render/kubernetes/storage.js';
 import type { LokiStack } from '../spec/schema.js';
@@ -25,6 +26,8 @@ export interface AppliedObject {
 }
 
 export interface ApplyOptions {
+  /** Object-store credentials, applied as the stack's `<name>-storage-credentials` Secret. */
+  credentials?: StorageCredentials;
   /** Server-side dry run (`dryRun=All`): the API validates and answers, nothing is stored. */
   dryRun?: boolean;
   /** Take over fields another field manager owns, instead of failing. @default false */
@@ -53,7 +56,7 @@ const describe = (object: KubernetesObject) => `${object.kind} ${object.metadata
 
 export async function applyStack(connection: Connection, stack: LokiStack, options: ApplyOptions = {}): Promise<ApplyResult> {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const rendered = renderKubernetes(stack);
+  const rendered = renderKubernetes(stack, { credentials: options.credentials });
   const { namespace, existing } = await readCurrentState(connection, stack, retry);
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(`namespace "${stack.metadata.namespace}" is being deleted; wait until it is gone, then apply again`, 409, 'Conflict');

@@ -64,6 +64,18 @@ function reusingConnections(kubeConfig: KubeConfig): SecurityAuthentication {
   };
 }
 
+/** The credentials in a kubeconfig's text (tokens, passwords, client keys), for an adapter to mask in its logs. */
+export function kubeconfigSecrets(text: string): string[] {
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromString(text);
+  } catch {
+    // Unreadable, so which parts are secret is unknown (and a parser's message may quote any of them).
+    return text.split('\n').map((line) => line.trim()).filter((line) => line.length >= 8);
+  }
+  return kubeConfig.users.flatMap((user) => [user.token, user.password, user.keyData, user.authProvider?.config?.['access-token'], user.authProvider?.config?.['refresh-token']]).filter((value): value is string => !!value);
+}
+
 function load(path: string | undefined): KubeConfig {
   const kubeConfig = new KubeConfig();
   try {

@@ -71,7 +71,6 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
     const pods = objects.pods.filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component && !pod.metadata?.deletionTimestamp);
     components[component] = componentStatus(workload, pods);
   }
-  const service = (component: string) => `http://${objects.name}-${component}.${objects.namespace}.svc.${objects.clusterDomain}:3100`;
   const created = objects.workloads.map((w) => w.metadata?.creationTimestamp).filter((t): t is Date => !!t);
   return {
     apiVersion: STATUS_API_VERSION,
@@ -80,10 +79,16 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
     namespace: objects.namespace,
     condition: conditionOf(components),
     components,
-    endpoints: { push: `${service('distributor')}/loki/api/v1/push`, query: service('query-frontend') },
+    endpoints: endpointsOf(objects),
     version: objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.['app.kubernetes.io/version'] ?? null,
     createdAt: created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
   };
+}
+
+/** The stack's in-cluster URLs: Loki's push API on the distributor, and the query-frontend (a data source URL). */
+export function endpointsOf(stack: { name: string; namespace: string; clusterDomain: string }): StackStatus['endpoints'] {
+  const service = (component: string) => `http://${stack.name}-${component}.${stack.namespace}.svc.${stack.clusterDomain}:3100`;
+  return { push: `${service('distributor')}/loki/api/v1/push`, query: service('query-frontend') };
 }
 
 const componentOf = (workload: V1Deployment | V1StatefulSet) => workload.metadata?.labels?.[COMPONENT_LABEL] ?? workload.metadata?.name ?? '';

@@ -257,17 +257,20 @@ const stackSpec = z
   })
   .describe('The stack.');
 
+/** `metadata.name` and `metadata.namespace` when the spec leaves them out. */
+export const DEFAULT_NAME = 'loki';
+
 const stackDocument = z
   .strictObject({
     apiVersion: z.literal(API_VERSION, `must be "${API_VERSION}"`).default(API_VERSION).describe('Spec format version.'),
     kind: z.literal(KIND, `must be "${KIND}"`).default(KIND).describe('Always `LokiMicroservices`.'),
     metadata: z
       .strictObject({
-        name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH).default('loki').describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
-        namespace: dnsLabel('a namespace name').default('loki').describe('Namespace of every object.'),
+        name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH).default(DEFAULT_NAME).describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
+        namespace: dnsLabel('a namespace name').default(DEFAULT_NAME).describe('Namespace of every object.'),
         labels: labels.default({}).describe('Extra labels on every object, e.g. `backstage.io/kubernetes-id`.'),
       })
-      .default({ name: 'loki', namespace: 'loki', labels: {} })
+      .default({ name: DEFAULT_NAME, namespace: DEFAULT_NAME, labels: {} })
       .describe('Identity of the stack.'),
     spec: stackSpec,
   })

@@ -13,6 +13,7 @@ import { querier } from './components/querier.js';
 import { queryFrontend } from './components/query-frontend.js';
 import { queryScheduler } from './components/query-scheduler.js';
 import { ruler } from './components/ruler.js';
+import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
 import { lokiConfigMap } from './loki-config.js';
 import { generatedSecrets, type GeneratedSecret } from './storage.js';
 
@@ -39,10 +40,17 @@ export const APPLY_ORDER = [
 // Write path before read path, so that a stack coming up can take data as early as possible.
 const COMPONENT_RENDERERS = [objectStore, compactor, indexGateway, ingester, distributor, querier, queryScheduler, queryFrontend, ruler];
 
-export function renderKubernetes(stack: LokiStack): RenderedStack {
+export interface RenderOptions {
+  /** Object-store credentials to render as a Secret of the stack (see `withStorageCredentials`). */
+  credentials?: StorageCredentials;
+}
+
+export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
+  const stack = options.credentials ? withStorageCredentials(given, options.credentials) : given;
   const objects = [
     namespace(stack),
     serviceAccount(stack),
+    ...(stack !== given ? [credentialsSecret(stack, options.credentials!)] : []),
     lokiConfigMap(stack),
     memberlistService(stack),
     ...COMPONENT_RENDERERS.flatMap((render) => render(stack)),
