@@ -14,4 +14,7 @@ export default {
   // Most suites wait on the test API server's timers and sockets, not the CPU: more workers than cores
   // halve the run on a 2-core CI machine (measured: 242 s with the default one worker, 143 s with three).
   maxWorkers: 3,
+  // The cluster tests wait for real behaviour of the test API server; on a busy machine a step can take
+  // seconds. A wrong result still fails at once; only a hang waits this long. (Not a project option.)
+  testTimeout: 30_000,
 };

@@ -1,0 +1,96 @@
+// deploy: apply, wait until ready, smoke-test, each in its log group and a row of the summary. The stack is
+// recorded for the post step before the first object is sent, so that `cleanup` removes even a half-made one.
+import * as core from '@actions/core';
+import { applyStack, connect, getStackStatus, NotReadyError, smokeTenant, smokeTest, SmokeTestError, waitForStack, type ApplyResult, type Connection } from 'loki-microservices';
+import type { Inputs } from './inputs.js';
+import { setStatusOutputs, stackTitle } from './outputs.js';
+import { saveDeployedStack } from './state.js';
+import { addDiagnosis, addHeading, addPhases, addStatus, type Phase } from './summary.js';
+
+export async function deploy(inputs: Inputs): Promise<void> {
+  const { stack } = inputs;
+  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
+  const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
+  const deadline = Date.now() + inputs.timeoutMs;
+  const phases: Phase[] = [];
+  const timed = async <T>(name: string, work: () => Promise<T>, result: (value: T) => string): Promise<T> => {
+    const started = Date.now();
+    try {
+      const value = await core.group(name, work);
+      phases.push({ name, durationMs: Date.now() - started, result: result(value) });
+      return value;
+    } catch (error) {
+      phases.push({ name, durationMs: Date.now() - started, result: 'failed' });
+      throw error;
+    }
+  };
+
+  core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
+  saveDeployedStack(inputs);
+  try {
+    await timed('apply', () => apply(connection, inputs), summarizeApply);
+    if (inputs.wait || inputs.smokeTest) {
+      await timed(
+        'wait',
+        () => waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), onProgress: (line) => core.info(line) }),
+        ({ status }) => status.condition.message,
+      );
+    }
+    if (inputs.smokeTest) {
+      const smoke = await timed(
+        'smoke test',
+        () => smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), tenant: smokeTenant(stack) }),
+        (result) => `passed: the line was read back ${result.latencyMs} ms after its push`,
+      );
+      core.setOutput('smoke-latency-ms', String(smoke.latencyMs));
+    }
+  } catch (error) {
+    await reportFailure(connection, inputs, phases, error);
+    throw error;
+  }
+  const status = await getStackStatus(connection, ref);
+  setStatusOutputs(status);
+  addHeading(stackTitle(stack), status);
+  addStatus(status);
+  addPhases(phases);
+}
+
+async function apply(connection: Connection, inputs: Inputs): Promise<ApplyResult> {
+  const result = await applyStack(connection, inputs.stack, {
+    credentials: inputs.credentials,
+    onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
+  });
+  for (const secret of result.secrets) core.info(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
+  return result;
+}
+
+function summarizeApply(result: ApplyResult): string {
+  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((o) => o.action === action).length] as const);
+  return `${result.objects.length} objects: ${counts.filter(([, n]) => n > 0).map(([action, n]) => `${n} ${action}`).join(', ')}`;
+}
+
+/** The summary and annotations of a deploy that did not work: what is not ready and why. */
+async function reportFailure(connection: Connection, inputs: Inputs, phases: Phase[], error: unknown): Promise<void> {
+  const title = stackTitle(inputs.stack);
+  if (error instanceof NotReadyError) {
+    setStatusOutputs(error.status);
+    addHeading(title, error.status);
+    addStatus(error.status);
+    addPhases(phases);
+    addDiagnosis(error.diagnosis);
+    for (const component of error.diagnosis.components) {
+      const pods = component.pods.map((pod) => `${pod.name}: ${pod.state}${pod.reason ? ` (${pod.reason})` : ''}${pod.message ? ` ${pod.message}` : ''}`);
+      core.error(`${component.name} ${component.ready}/${component.desired} ready${pods.length > 0 ? `; ${pods.join('; ')}` : ''}`, { title: `Loki ${component.name} not ready` });
+    }
+    return;
+  }
+  // Apply or smoke test failed: show the stack as it is, if it can be read.
+  const status = await getStackStatus(connection, { name: inputs.stack.metadata.name, namespace: inputs.stack.metadata.namespace }).catch(() => undefined);
+  if (status) {
+    setStatusOutputs(status);
+    addHeading(title, status);
+    addStatus(status);
+  } else addHeading(title);
+  addPhases(phases);
+  if (error instanceof SmokeTestError) core.error(error.message, { title: 'Loki smoke test failed' });
+}

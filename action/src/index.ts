@@ -1,0 +1,5 @@
+import { run } from './main.js';
+import { quietKnownDeprecations } from './warnings.js';
+
+quietKnownDeprecations();
+await run();

@@ -1,0 +1,215 @@
+// The Action's inputs, read and checked before anything touches a cluster. Inline inputs become spec fields
+// over the spec file, so they get the spec's own validation; its messages name the input that set a field.
+// Credentials are masked the moment they are read.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as core from '@actions/core';
+import {
+  applyOverrides,
+  COMPONENT_NAMES,
+  isDuration,
+  kubeconfigSecrets,
+  namingCredentialsSecret,
+  parseDurationMs,
+  parseSpec,
+  readSpecDocument,
+  SpecError,
+  withStorageCredentials,
+  type LokiStack,
+  type StorageCredentials,
+} from 'loki-microservices';
+
+export const COMMANDS = ['deploy', 'render', 'status', 'destroy'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export interface Inputs {
+  command: CommandName;
+  stack: LokiStack;
+  credentials: StorageCredentials;
+  /** A kubeconfig file (the input's, or one written from its content); undefined = the runner's default. */
+  kubeconfig?: string;
+  context?: string;
+  wait: boolean;
+  timeoutMs: number;
+  smokeTest: boolean;
+  cleanup: boolean;
+  deleteVolumes: boolean;
+  outputDir: string;
+}
+
+/** An input is wrong: the message names it and says what would be right. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+const STORAGE_TYPES = ['bundled', 's3', 'gcs', 'azure'];
+
+/** Spec fields set by inline inputs, and which input set each (for error messages). */
+type Fields = { path: string; value: unknown; input: string }[];
+
+export async function readInputs(): Promise<Inputs> {
+  const credentials = readCredentials();
+  const command = oneOf('command', COMMANDS);
+  const wait = boolean('wait');
+  const timeout = core.getInput('timeout');
+  if (!isDuration(timeout) || parseDurationMs(timeout) === 0) throw new InputError(`input "timeout" must be a duration such as 90s, 10m or 1h30m, not "${timeout}"`);
+  const stack = await readStack(credentials);
+  return {
+    command,
+    stack,
+    credentials,
+    ...(await readKubeconfig()),
+    wait,
+    timeoutMs: parseDurationMs(timeout),
+    smokeTest: boolean('smoke-test'),
+    cleanup: boolean('cleanup'),
+    deleteVolumes: boolean('delete-volumes'),
+    outputDir: resolve(core.getInput('output-dir') || 'loki-manifests'),
+  };
+}
+
+/** The credential inputs, masked at once, by the Secret key they fill. */
+function readCredentials(): StorageCredentials {
+  const read = (input: string) => {
+    const value = core.getInput(input);
+    if (value) core.setSecret(value);
+    return value || undefined;
+  };
+  const credentials: StorageCredentials = {
+    AWS_ACCESS_KEY_ID: read('access-key-id'),
+    AWS_SECRET_ACCESS_KEY: read('secret-access-key'),
+    'key.json': read('gcs-key'),
+    AZURE_STORAGE_ACCOUNT_KEY: read('azure-account-key'),
+  };
+  return Object.fromEntries(Object.entries(credentials).filter(([, value]) => value)) as StorageCredentials;
+}
+
+const CREDENTIAL_INPUTS: Record<string, string> = {
+  AWS_ACCESS_KEY_ID: 'access-key-id',
+  AWS_SECRET_ACCESS_KEY: 'secret-access-key',
+  'key.json': 'gcs-key',
+  AZURE_STORAGE_ACCOUNT_KEY: 'azure-account-key',
+};
+
+async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
+  const file = core.getInput('spec');
+  let document: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(resolve(file), 'utf8');
+    } catch (error) {
+      throw new InputError(`input "spec": cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    try {
+      document = readSpecDocument(text, file);
+    } catch (error) {
+      if (error instanceof SpecError) throw new InputError(`input "spec": ${error.message}`);
+      throw error;
+    }
+  }
+  const fields = inlineFields(document);
+  try {
+    const complete = setFields(document, fields);
+    const stack = parseSpec(Object.keys(credentials).length > 0 ? namingCredentialsSecret(complete) : complete);
+    withStorageCredentials(stack, credentials); // only to check them here: apply renders them into their Secret
+    return stack;
+  } catch (error) {
+    if (error instanceof SpecError) throw new InputError(describeIssues(error, fields));
+    throw error;
+  }
+}
+
+function inlineFields(document: Record<string, unknown>): Fields {
+  const fields: Fields = [];
+  const set = (input: string, path: string, value: unknown = core.getInput(input)) => {
+    if (value !== '') fields.push({ path, value, input });
+  };
+  set('name', 'metadata.name');
+  set('namespace', 'metadata.namespace');
+  set('profile', 'spec.profile');
+  set('version', 'spec.version');
+  const typeInput = core.getInput('storage-type');
+  if (typeInput && !STORAGE_TYPES.includes(typeInput)) throw new InputError(`input "storage-type" must be one of ${STORAGE_TYPES.join(', ')}, not "${typeInput}"`);
+  set('storage-type', 'spec.storage.type');
+  const type = typeInput || ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
+  const only = (input: string, types: string[]) => {
+    if (!core.getInput(input) || types.includes(type)) return;
+    const where = type ? `not ${type}` : 'set input "storage-type" (or spec.storage.type)';
+    throw new InputError(`input "${input}" applies to storage type ${types.join(', ')}: ${where}`);
+  };
+  only('secret-name', STORAGE_TYPES);
+  only('bucket', ['s3', 'gcs', 'azure']);
+  only('region', ['s3']);
+  only('endpoint', ['s3']);
+  only('azure-account-name', ['azure']);
+  set('bucket', type === 'azure' ? 'spec.storage.azure.container' : `spec.storage.${type}.bucket`);
+  set('region', 'spec.storage.s3.region');
+  set('endpoint', 'spec.storage.s3.endpoint');
+  // Path-style URLs are what S3-compatible stores (MinIO, Ceph, RustFS) serve.
+  if (core.getInput('endpoint')) set('endpoint', 'spec.storage.s3.forcePathStyle', true);
+  set('azure-account-name', 'spec.storage.azure.accountName');
+  set('secret-name', `spec.storage.${type}.secretName`);
+  for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
+  return fields;
+}
+
+function replicaOverrides(): [string, number][] {
+  const text = core.getInput('replicas');
+  if (!text) return [];
+  return text
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^([A-Za-z]+)\s*=\s*(\d+)$/.exec(entry);
+      if (!match) throw new InputError(`input "replicas": "${entry}" must be component=count, e.g. ingester=3`);
+      if (!(COMPONENT_NAMES as readonly string[]).includes(match[1]!)) throw new InputError(`input "replicas": unknown component "${match[1]}"; components: ${COMPONENT_NAMES.join(', ')}`);
+      return [match[1]!, Number(match[2])];
+    });
+}
+
+function setFields(document: Record<string, unknown>, fields: Fields): Record<string, unknown> {
+  // applyOverrides reads values as YAML; JSON text of each value reads back as that value, typed.
+  return applyOverrides(document, fields.map(({ path, value }) => `${path}=${JSON.stringify(value)}`));
+}
+
+/** The spec's messages, each with the input that set the field (spec paths stay for fields from the file). */
+function describeIssues(error: SpecError, fields: Fields): string {
+  const lines = error.issues.map((issue) => {
+    const credential = /^credentials\.(.+)$/.exec(issue.path)?.[1];
+    if (credential) return `  - input "${CREDENTIAL_INPUTS[credential] ?? credential}": ${issue.message.replace(/\b(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|key\.json|AZURE_STORAGE_ACCOUNT_KEY)\b/g, (key) => `"${CREDENTIAL_INPUTS[key]}"`)}`;
+    if (issue.path === 'credentials') return `  - inputs ${Object.values(CREDENTIAL_INPUTS).map((input) => `"${input}"`).join(', ')}: ${issue.message}`;
+    const input = fields.find((field) => field.path === issue.path || issue.path.startsWith(`${field.path}.`))?.input;
+    return `  - ${issue.path}${input ? ` (input "${input}")` : ''}: ${issue.message}`;
+  });
+  return `invalid stack spec:\n${lines.join('\n')}`;
+}
+
+/** The kubeconfig input: a path, or the kubeconfig itself (written to a private file, its credentials masked). */
+async function readKubeconfig(): Promise<{ kubeconfig?: string; context?: string }> {
+  const value = core.getInput('kubeconfig');
+  const context = core.getInput('context') || undefined;
+  if (!value) return { context };
+  if (!value.includes('\n')) return { kubeconfig: resolve(value), context };
+  for (const secret of kubeconfigSecrets(value)) core.setSecret(secret);
+  const directory = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'loki-microservices-'));
+  const path = join(directory, 'kubeconfig');
+  await writeFile(path, value, { mode: 0o600 });
+  return { kubeconfig: path, context };
+}
+
+function boolean(input: string): boolean {
+  try {
+    return core.getBooleanInput(input);
+  } catch {
+    throw new InputError(`input "${input}" must be true or false, not "${core.getInput(input)}"`);
+  }
+}
+
+function oneOf<T extends string>(input: string, values: readonly T[]): T {
+  const value = core.getInput(input) || values[0]!;
+  if (!(values as readonly string[]).includes(value)) throw new InputError(`input "${input}" must be one of ${values.join(', ')}, not "${value}"`);
+  return value as T;
+}

@@ -1,0 +1,40 @@
+// The Action's main step: read the inputs (nothing touches a cluster if one is wrong), run the command
+// through the core, and present the result as outputs, log groups, annotations and the job summary. The one
+// place that calls setFailed.
+import * as core from '@actions/core';
+import { ClusterError, endpointsOf, flowCollectorLoki } from 'loki-microservices';
+import { destroy, render, status } from './commands.js';
+import { deploy } from './deploy.js';
+import { InputError, readInputs, type Inputs } from './inputs.js';
+import { stackTitle } from './outputs.js';
+import { addError, addHeading, writeSummary } from './summary.js';
+
+export async function run(): Promise<void> {
+  let inputs: Inputs;
+  try {
+    inputs = await readInputs();
+  } catch (error) {
+    core.setFailed(error instanceof InputError ? `${error.message}\nNothing was sent to the cluster.` : String(error));
+    return;
+  }
+  const { stack } = inputs;
+  core.setOutput('name', stack.metadata.name);
+  core.setOutput('namespace', stack.metadata.namespace);
+  const endpoints = endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain });
+  core.setOutput('push-url', endpoints.push);
+  core.setOutput('query-url', endpoints.query);
+  core.setOutput('flowcollector', flowCollectorLoki(stack));
+  try {
+    await COMMAND_RUNNERS[inputs.command](inputs);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof ClusterError || error instanceof InputError)) core.debug(error instanceof Error ? (error.stack ?? message) : message);
+    if (core.summary.isEmptyBuffer()) addHeading(`${stackTitle(stack)}: ${inputs.command} failed`);
+    addError(message);
+    core.setFailed(message);
+  } finally {
+    await writeSummary();
+  }
+}
+
+const COMMAND_RUNNERS: Record<Inputs['command'], (inputs: Inputs) => Promise<void>> = { deploy, render, status, destroy };

@@ -1,0 +1,5 @@
+import { cleanup } from './cleanup.js';
+import { quietKnownDeprecations } from './warnings.js';
+
+quietKnownDeprecations();
+await cleanup();

