@@ -1,7 +1,20 @@
 // deploy: apply, wait until ready, smoke-test, each in its log group and a row of the summary. The stack is
 // recorded for the post step before the first object is sent, so that `cleanup` removes even a half-made one.
 import * as core from '@actions/core';
-import { applyStack, connect, getStackStatus, NotReadyError, smokeTenant, smokeTest, SmokeTestError, waitForStack, type ApplyResult, type Connection } from 'loki-microservices';
+import {
+  applyStack,
+  connect,
+  getStackStatus,
+  NotReadyError,
+  renderKubernetes,
+  smokeTenant,
+  smokeTest,
+  SmokeTestError,
+  waitForStack,
+  type ApplyResult,
+  type Connection,
+  type RenderedStack,
+} from 'loki-microservices';
 import type { Inputs } from './inputs.js';
 import { setStatusOutputs, stackTitle } from './outputs.js';
 import { saveDeployedStack } from './state.js';
@@ -28,6 +41,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
   core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
   saveDeployedStack(inputs);
   try {
+    await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
     await timed('apply', () => apply(connection, inputs), summarizeApply);
     if (inputs.wait || inputs.smokeTest) {
       await timed(
@@ -62,6 +76,14 @@ async function apply(connection: Connection, inputs: Inputs): Promise<ApplyResul
   });
   for (const secret of result.secrets) core.info(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
   return result;
+}
+
+/** What render produced, one kind per line (the log) and as counts (the summary). */
+function describeRendered(rendered: RenderedStack): string {
+  const counts = new Map<string, number>();
+  for (const object of rendered.objects) counts.set(object.kind!, (counts.get(object.kind!) ?? 0) + 1);
+  for (const [kind, count] of counts) core.info(`${count} ${kind}: ${rendered.objects.filter((o) => o.kind === kind).map((o) => o.metadata!.name).join(', ')}`);
+  return `${rendered.objects.length} objects`;
 }
 
 function summarizeApply(result: ApplyResult): string {

@@ -53,7 +53,7 @@ describe.each([
   test('succeeds, with a log group per phase and progress lines', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const phase of ['apply', 'wait', 'smoke test']) expect(result.stdout).toContain(`::group::${phase}\n`);
+    for (const phase of ['render', 'apply', 'wait', 'smoke test']) expect(result.stdout).toContain(`::group::${phase}\n`);
     expect(result.stdout).toContain('Deployment loki-distributor created');
     expect(result.stdout).toMatch(/^querier 2\/2 ready$/m);
   });
@@ -81,6 +81,7 @@ describe.each([
       expect(summary).toMatch(new RegExp(`<tr><td>${component}</td><td>(Deployment|StatefulSet)</td><td>(1/1|2/2)</td><td>✅</td></tr>`));
     }
     expect(summary).toContain(`<code>http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push</code>`);
+    expect(summary).toMatch(/<td>render<\/td><td>[\d.]+ s<\/td><td>30 objects<\/td>/);
     expect(summary).toMatch(/<td>apply<\/td><td>[\d.]+ s<\/td><td>30 objects: 30 created<\/td>/);
     expect(summary).toMatch(/<td>smoke test<\/td><td>[\d.]+ s<\/td><td>passed: the line was read back \d+ ms after its push<\/td>/);
   });
