@@ -6,16 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyOverrides,
   COMPONENT_NAMES,
   isDuration,
   kubeconfigSecrets,
   namingCredentialsSecret,
   parseDurationMs,
-  parseSpec,
+  parseSpecWithInputs,
   readSpecDocument,
   SpecError,
   withStorageCredentials,
+  type InputField,
   type LokiStack,
   type StorageCredentials,
 } from 'loki-microservices';
@@ -46,7 +46,7 @@ export class InputError extends Error {
 const STORAGE_TYPES = ['bundled', 's3', 'gcs', 'azure'];
 
 /** Spec fields set by inline inputs, and which input set each (for error messages). */
-type Fields = { path: string; value: unknown; input: string }[];
+type Fields = InputField[];
 
 export async function readInputs(): Promise<Inputs> {
   const credentials = readCredentials();
@@ -111,12 +111,12 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
   }
   const fields = inlineFields(document);
   try {
-    const complete = setFields(document, fields);
-    const stack = parseSpec(Object.keys(credentials).length > 0 ? namingCredentialsSecret(complete) : complete);
+    const prepare = Object.keys(credentials).length > 0 ? namingCredentialsSecret : undefined;
+    const stack = parseSpecWithInputs(document, fields, prepare);
     withStorageCredentials(stack, credentials); // only to check them here: apply renders them into their Secret
     return stack;
   } catch (error) {
-    if (error instanceof SpecError) throw new InputError(describeIssues(error, fields));
+    if (error instanceof SpecError) throw new InputError(describeIssues(error));
     throw error;
   }
 }
@@ -170,19 +170,13 @@ function replicaOverrides(): [string, number][] {
     });
 }
 
-function setFields(document: Record<string, unknown>, fields: Fields): Record<string, unknown> {
-  // applyOverrides reads values as YAML; JSON text of each value reads back as that value, typed.
-  return applyOverrides(document, fields.map(({ path, value }) => `${path}=${JSON.stringify(value)}`));
-}
-
-/** The spec's messages, each with the input that set the field (spec paths stay for fields from the file). */
-function describeIssues(error: SpecError, fields: Fields): string {
+/** The spec's messages (which name the input that set a field), credential keys as their inputs. */
+function describeIssues(error: SpecError): string {
   const lines = error.issues.map((issue) => {
     const credential = /^credentials\.(.+)$/.exec(issue.path)?.[1];
     if (credential) return `  - input "${CREDENTIAL_INPUTS[credential] ?? credential}": ${issue.message.replace(/\b(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|key\.json|AZURE_STORAGE_ACCOUNT_KEY)\b/g, (key) => `"${CREDENTIAL_INPUTS[key]}"`)}`;
     if (issue.path === 'credentials') return `  - inputs ${Object.values(CREDENTIAL_INPUTS).map((input) => `"${input}"`).join(', ')}: ${issue.message}`;
-    const input = fields.find((field) => field.path === issue.path || issue.path.startsWith(`${field.path}.`))?.input;
-    return `  - ${issue.path}${input ? ` (input "${input}")` : ''}: ${issue.message}`;
+    return `  - ${issue.path}: ${issue.message}`;
   });
   return `invalid stack spec:\n${lines.join('\n')}`;
 }

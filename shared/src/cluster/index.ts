@@ -8,3 +8,4 @@ export { smokeTenant, smokeTest, SmokeTestError, type SmokeOptions, type SmokeRe
 export { getStackStatus, type StackRef } from './status.js';
 export * from './status-model.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './wait.js';
+export { configuredClusters, connectToCluster, type ClusterEntry, type ConfigReader } from './clusters.js';
