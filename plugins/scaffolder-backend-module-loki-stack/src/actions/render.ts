@@ -1,0 +1,52 @@
+// loki:stack:render — the stack as files in the workspace, for GitOps: the spec (loki-stack.yaml) and the
+// manifests (manifests/, one file per object and a kustomization.yaml). Contacts no cluster.
+import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { endpointsOf, generatedSecretsNote, renderKubernetes, writeManifests } from 'loki-microservices';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { stringify } from 'yaml';
+import { RENDER_EXAMPLES } from './render.examples.js';
+import { specDocumentOf, STACK_INPUT, stackFromInput } from './stack.js';
+
+export function createRenderAction() {
+  return createTemplateAction({
+    id: 'loki:stack:render',
+    description: 'Renders a Loki stack into the workspace: its spec (loki-stack.yaml) and Kubernetes manifests (manifests/ with a kustomization.yaml), for GitOps.',
+    examples: RENDER_EXAMPLES,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        ...STACK_INPUT,
+        targetPath: (z) => z.string().default('./loki').describe('Directory in the workspace to write to. Default: ./loki.'),
+      },
+      output: {
+        specPath: (z) => z.string().describe('The spec file, relative to the workspace.'),
+        manifestsPath: (z) => z.string().describe('The manifests directory, relative to the workspace.'),
+        files: (z) => z.array(z.string()).describe('Every file written, relative to the workspace.'),
+        pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor), once deployed."),
+        queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
+      },
+    },
+    async handler(ctx) {
+      const stack = stackFromInput(ctx.input);
+      const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.targetPath);
+      const rendered = renderKubernetes(stack);
+      await mkdir(target, { recursive: true });
+      const specFile = join(target, 'loki-stack.yaml');
+      await writeFile(specFile, stringify(specDocumentOf(ctx.input)));
+      const manifests = join(target, 'manifests');
+      const written = await writeManifests(manifests, rendered);
+      const inWorkspace = (path: string) => relative(ctx.workspacePath, path);
+      ctx.logger.info(`Rendered Loki ${stack.spec.version} stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}): ${rendered.objects.length} objects in ${inWorkspace(manifests)}`);
+      const note = generatedSecretsNote(rendered, '');
+      if (note) ctx.logger.info(note.trim());
+      ctx.output('specPath', inWorkspace(specFile));
+      ctx.output('manifestsPath', inWorkspace(manifests));
+      const endpoints = endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain });
+      ctx.output('pushUrl', endpoints.push);
+      ctx.output('queryUrl', endpoints.query);
+      ctx.output('files', [inWorkspace(specFile), ...written.map((file) => inWorkspace(join(manifests, file)))]);
+    },
+  });
+}

@@ -1,0 +1,80 @@
+// The stack fields every loki:stack:* action takes (zod, in the scaffolder's callback form), and the stack
+// they describe: set over an optional whole spec document, validated like a spec file before any cluster call.
+import { InputError } from '@backstage/errors';
+import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, withInputs, type InputField, type LokiStack } from 'loki-microservices';
+import type { z as zod } from 'zod/v3';
+
+type Z = typeof zod;
+
+export const STACK_INPUT = {
+  name: (z: Z) => z.string().optional().describe('Stack name (metadata.name); every object is named <name>-<component>. Default: loki.'),
+  namespace: (z: Z) => z.string().optional().describe('Namespace of the stack (metadata.namespace). Default: loki.'),
+  profile: (z: Z) => z.enum(['demo', 'small', 'production']).optional().describe('Size preset: demo (one replica each), small (replication factor 3, PDBs) or production.'),
+  version: (z: Z) => z.string().optional().describe('Loki version, the image tag, e.g. 3.7.8.'),
+  storageType: (z: Z) => z.enum(['bundled', 's3', 'gcs', 'azure']).optional().describe('Object store: bundled (a RustFS pod, for tests), s3, gcs or azure.'),
+  bucket: (z: Z) => z.string().optional().describe('Bucket (S3, GCS) or blob container (Azure).'),
+  region: (z: Z) => z.string().optional().describe('S3 region.'),
+  endpoint: (z: Z) => z.string().optional().describe('S3-compatible endpoint; also turns on path-style URLs.'),
+  accountName: (z: Z) => z.string().optional().describe('Azure storage account.'),
+  secretName: (z: Z) => z.string().optional().describe('Existing Secret in the namespace with the object-store credentials (keys as in the spec reference).'),
+  retention: (z: Z) => z.string().optional().describe('How long logs are kept, e.g. 720h; 0 keeps them forever.'),
+  replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
+  spec: (z: Z) => z.record(z.string(), z.unknown()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
+};
+
+export interface StackInput {
+  name?: string;
+  namespace?: string;
+  profile?: string;
+  version?: string;
+  storageType?: string;
+  bucket?: string;
+  region?: string;
+  endpoint?: string;
+  accountName?: string;
+  secretName?: string;
+  retention?: string;
+  replicas?: Record<string, number>;
+  spec?: Record<string, unknown>;
+}
+
+function fieldsOf(input: StackInput): InputField[] {
+  const document = input.spec ?? {};
+  const type = input.storageType ?? (document.spec as { storage?: { type?: string } } | undefined)?.storage?.type;
+  const fields: InputField[] = [];
+  const set = (name: keyof StackInput, path: string, value: unknown = input[name]) => {
+    if (value !== undefined && value !== '') fields.push({ path, value, input: name });
+  };
+  set('name', 'metadata.name');
+  set('namespace', 'metadata.namespace');
+  set('profile', 'spec.profile');
+  set('version', 'spec.version');
+  set('retention', 'spec.retention');
+  set('storageType', 'spec.storage.type');
+  const external = (['bucket', 'region', 'endpoint', 'accountName'] as const).find((name) => input[name]);
+  if (external && (!type || type === 'bundled')) throw new InputError(`input ${external} needs an external object store: set storageType to s3, gcs or azure`);
+  if (input.secretName && !type) throw new InputError('input secretName needs storageType (or spec.storage.type)');
+  set('bucket', type === 'azure' ? 'spec.storage.azure.container' : `spec.storage.${type}.bucket`);
+  set('region', 'spec.storage.s3.region');
+  set('endpoint', 'spec.storage.s3.endpoint');
+  if (input.endpoint) set('endpoint', 'spec.storage.s3.forcePathStyle', true);
+  set('accountName', 'spec.storage.azure.accountName');
+  set('secretName', `spec.storage.${type}.secretName`);
+  for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);
+  return fields;
+}
+
+/** The validated stack; any problem is an InputError naming the spec field and the input that set it. */
+export function stackFromInput(input: StackInput): LokiStack {
+  try {
+    return parseSpecWithInputs(input.spec ?? {}, fieldsOf(input));
+  } catch (error) {
+    if (error instanceof SpecError) throw new InputError(error.message);
+    throw error;
+  }
+}
+
+/** The spec document as the user gave it (fields set over `spec`), for writing next to the manifests. */
+export function specDocumentOf(input: StackInput): Record<string, unknown> {
+  return withInputs(input.spec ?? {}, fieldsOf(input));
+}

@@ -1,0 +1,168 @@
+// loki:stack:render, deploy and destroy through the scaffolder's mock action context, against the test API
+// server configured as a Kubernetes-plugin cluster: outputs, dry run, checkpoint, cancel, bad input before any
+// request, unknown clusters, destroy's safety, and a token that never reaches a log line or an output.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '@backstage/errors';
+import { createDeployAction, createDestroyAction, createRenderAction, type Clusters } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { parse, parseAllDocuments } from 'yaml';
+import { eventually, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
+import { clustersOf, contextFor } from './fixture.js';
+
+let fixture: Fixture;
+let clusters: Clusters;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  clusters = await clustersOf(fixture.running);
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+type Json = Record<string, any>;
+
+const server = () => fixture.running.server;
+const writesTo = (namespace: string) => server().faults.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}`));
+/** Requests about a namespace (other tests' watches may still be ending, elsewhere). */
+const requestsAbout = (namespace: string) => server().faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`)).length;
+
+describe('loki:stack:deploy', () => {
+  test('applies, waits, smoke-tests, and sets the outputs', async () => {
+    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', name: 'logs', namespace: 's-deploy', replicas: { querier: 2 }, smokeTest: true, wait: true, timeout: '2m' });
+    await createDeployAction({ clusters }).handler(ctx);
+    const out = outputs();
+    expect(out).toMatchObject({
+      name: 'logs',
+      namespace: 's-deploy',
+      pushUrl: 'http://logs-distributor.s-deploy.svc.cluster.local:3100/loki/api/v1/push',
+      queryUrl: 'http://logs-query-frontend.s-deploy.svc.cluster.local:3100',
+    });
+    expect((out.status as Json).condition.type).toBe('Ready');
+    expect((out.status as Json).components.querier).toMatchObject({ desired: 2, ready: 2 });
+    expect(lines).toContain('Deployment logs-distributor created');
+    expect(lines).toContain('querier 2/2 ready');
+    expect(lines.some((line) => /^Smoke test passed/.test(line))).toBe(true);
+    expect(storedStackObjects(fixture.running, 'logs', 's-deploy')).toContain('StatefulSet/logs-ingester');
+  });
+
+  test('a retried task reuses the checkpoint and does not apply again', async () => {
+    const checkpoints = new Map<string, unknown>();
+    const checkpoint = async ({ key, fn }: { key: string; fn: () => Promise<unknown> }) => {
+      if (!checkpoints.has(key)) checkpoints.set(key, await fn());
+      return checkpoints.get(key);
+    };
+    const input = { cluster: 'dev', namespace: 's-retry', wait: false, smokeTest: false, timeout: '1m' };
+    await createDeployAction({ clusters }).handler(contextFor(input, { checkpoint } as never).ctx);
+    const applies = () => writesTo('s-retry').filter((r) => r.method === 'PATCH').length;
+    const after = applies();
+    expect(after).toBeGreaterThan(0);
+    const retried = contextFor(input, { checkpoint } as never);
+    await createDeployAction({ clusters }).handler(retried.ctx);
+    expect(applies()).toBe(after);
+    expect(retried.lines.some((line) => line.startsWith('Applied: {"created":'))).toBe(true);
+  });
+
+  test('dry run: a server-side dry run that stores nothing, with the outputs', async () => {
+    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', namespace: 's-dry', wait: true, smokeTest: true, timeout: '1m' }, { isDryRun: true });
+    await createDeployAction({ clusters }).handler(ctx);
+    expect(lines[0]).toMatch(/^Dry run: server-side dry run of Loki .* nothing is changed$/);
+    expect(outputs().queryUrl).toBe('http://loki-query-frontend.s-dry.svc.cluster.local:3100');
+    expect(server().store.get('Namespace', undefined, 's-dry')).toBeUndefined();
+    expect(writesTo('s-dry').filter((r) => !/[?&]dryRun=All/.test(r.path))).toEqual([]);
+  });
+
+  test('cancelled: the wait ends when the task is', async () => {
+    server().cluster.setReadyAfterMs(600_000);
+    try {
+      const abort = new AbortController();
+      const { ctx, lines } = contextFor({ cluster: 'dev', namespace: 's-cancel', wait: true, smokeTest: false, timeout: '5m' }, { signal: abort.signal } as never);
+      const deploying = createDeployAction({ clusters }).handler(ctx);
+      await eventually(() => lines.some((line) => line === 'ingester 0/1 ready'), 'the wait to report progress');
+      abort.abort();
+      await expect(deploying).rejects.toThrow('waiting was cancelled');
+    } finally {
+      server().cluster.setReadyAfterMs(20);
+    }
+  });
+
+  test.each([
+    { name: 'zero ingesters', input: { replicas: { ingester: 0 } }, message: /spec\.components\.ingester\.replicas \(input "replicas"\): / },
+    { name: 'a bucket without an external store', input: { bucket: 'logs' }, message: /input bucket needs an external object store: set storageType to s3, gcs or azure/ },
+    { name: 'a bad name', input: { name: 'Loki_Stack' }, message: /metadata\.name \(input "name"\): / },
+    { name: 'a bad timeout', input: { timeout: 'soon' }, message: /input timeout must be a duration such as 90s, 10m or 1h30m, not "soon"/ },
+    { name: 'an unknown cluster', input: { cluster: 'staging' }, message: /cluster "staging" is not configured; configured clusters: "dev", "prod-eu"/ },
+  ])('$name: an InputError before any request', async ({ input, message }) => {
+    const { ctx } = contextFor({ cluster: 'dev', namespace: 's-bad', wait: true, smokeTest: false, timeout: '1m', ...input });
+    const error = await createDeployAction({ clusters }).handler(ctx).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(message);
+    expect(requestsAbout('s-bad')).toBe(0);
+  });
+
+  test('the cluster token appears in no log line, output or error', async () => {
+    const token = server().token;
+    const { ctx, lines, outputs } = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
+    await createDeployAction({ clusters }).handler(ctx);
+    server().faults.forbid({ verb: 'list', resource: 'deployments' });
+    const failed = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
+    const error = (await createDeployAction({ clusters }).handler(failed.ctx).catch((caught: unknown) => caught)) as Error;
+    server().faults.allowAll();
+    expect(error).toBeInstanceOf(Error);
+    for (const text of [...lines, ...failed.lines, JSON.stringify(outputs()), JSON.stringify(failed.outputs()), error.message, String(error.stack)]) expect(text).not.toContain(token);
+  });
+});
+
+describe('loki:stack:render', () => {
+  test('writes the spec and the manifests into the workspace, and says where', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const { ctx, outputs } = contextFor(
+      { name: 'logs', namespace: 'obs', profile: 'small', storageType: 's3', bucket: 'acme-logs', region: 'eu-west-1', secretName: 'loki-s3', targetPath: './deploy/loki' },
+      { workspacePath },
+    );
+    await createRenderAction().handler(ctx);
+    expect(requestsAbout('obs')).toBe(0);
+    const out = outputs();
+    expect(out.specPath).toBe('deploy/loki/loki-stack.yaml');
+    expect(out.manifestsPath).toBe('deploy/loki/manifests');
+    expect(out.queryUrl).toBe('http://logs-query-frontend.obs.svc.cluster.local:3100');
+    expect((out.files as string[]).every((file) => existsSync(join(workspacePath, file)))).toBe(true);
+    // The spec as given (no profile defaults baked in), which renders the same stack again.
+    expect(parse(readFileSync(join(workspacePath, out.specPath as string), 'utf8'))).toEqual({
+      metadata: { name: 'logs', namespace: 'obs' },
+      spec: { profile: 'small', storage: { type: 's3', s3: { bucket: 'acme-logs', region: 'eu-west-1', secretName: 'loki-s3' } } },
+    });
+    const ingester = (out.files as string[]).find((file) => file.endsWith('statefulset-logs-ingester.yaml'))!;
+    const [document] = parseAllDocuments(readFileSync(join(workspacePath, ingester), 'utf8'));
+    expect((document!.toJSON() as Json).spec.replicas).toBe(3);
+  });
+
+  test('a targetPath outside the workspace is refused', async () => {
+    const { ctx } = contextFor({ targetPath: '../outside' }, { workspacePath: mkdtempSync(join(tmpdir(), 'workspace-')) });
+    await expect(createRenderAction().handler(ctx)).rejects.toThrow(/outside/);
+  });
+});
+
+describe('loki:stack:destroy', () => {
+  test('removes only this stack: another stack and a foreign object in the namespace stay, volumes stay', async () => {
+    const deploy = createDeployAction({ clusters });
+    for (const name of ['loki', 'loki-dev']) await deploy.handler(contextFor({ cluster: 'dev', name, namespace: 's-destroy', wait: false, smokeTest: false, timeout: '1m' }).ctx);
+    server().api.create(
+      'ConfigMap',
+      's-destroy',
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'loki-foreign', namespace: 's-destroy', labels: { 'app.kubernetes.io/instance': 'loki' } }, data: {} },
+      { manager: 'kubectl' },
+    );
+    const { ctx, outputs } = contextFor({ cluster: 'dev', name: 'loki', namespace: 's-destroy', deleteVolumes: false, timeout: '1m' });
+    await createDestroyAction({ clusters }).handler(ctx);
+    const out = outputs();
+    expect((out.deleted as string[])).toContain('StatefulSet/loki-ingester');
+    expect((out.kept as string[]).some((kept) => kept.startsWith('PersistentVolumeClaim/data-loki-ingester-0'))).toBe(true);
+    expect(out.namespaceDeleted).toBe(false);
+    expect(storedStackObjects(fixture.running, 'loki', 's-destroy').filter((o) => !o.startsWith('PersistentVolumeClaim/') && o !== 'Secret/loki-object-store')).toEqual([]);
+    expect(storedStackObjects(fixture.running, 'loki-dev', 's-destroy')).toContain('StatefulSet/loki-dev-ingester');
+    expect(server().store.get('ConfigMap', 's-destroy', 'loki-foreign')).toBeDefined();
+  });
+});

@@ -1,0 +1,38 @@
+// The scaffolder actions against the test API server, configured as a Backstage adopter configures the
+// Kubernetes plugin (clusters "dev" and "prod-eu" with a service account token and the server's CA), and run
+// through the scaffolder's own mock action context.
+import { jest } from '@jest/globals';
+import { ConfigReader } from '@backstage/config';
+import { Clusters } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { serverCredentials } from '../../src/apiserver/tls.js';
+import type { RunningApiServer } from '../../src/apiserver/index.js';
+
+// createMockActionContext makes its mocks with the global `jest`, which native-ESM jest does not define.
+(globalThis as { jest?: unknown }).jest = jest;
+const { createMockActionContext } = await import('@backstage/plugin-scaffolder-node-test-utils');
+
+export async function appConfig(running: RunningApiServer): Promise<ConfigReader> {
+  const caData = Buffer.from((await serverCredentials()).caPem).toString('base64');
+  const cluster = (name: string) => ({ name, url: running.url, authProvider: 'serviceAccount', serviceAccountToken: running.server.token, caData });
+  return new ConfigReader({ kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster('dev'), cluster('prod-eu')] }] } });
+}
+
+export async function clustersOf(running: RunningApiServer): Promise<Clusters> {
+  return new Clusters(await appConfig(running));
+}
+
+type Context = ReturnType<typeof createMockActionContext>;
+
+/**
+ * A mock context (createMockActionContext's, which ignores isDryRun, signal and checkpoint: `extra` sets
+ * them) with a logger whose lines, and outputs, are easy to read back.
+ */
+export function contextFor(input: Record<string, unknown>, extra: Partial<Context> = {}) {
+  const lines: string[] = [];
+  const log = (message: string) => void lines.push(message);
+  const logger = { info: log, warn: log, error: log, debug: log, child: () => logger };
+  const ctx = { ...createMockActionContext({ input: input as never }), logger: logger as unknown as Context['logger'], ...extra } as Context;
+  const outputs = () => Object.fromEntries((ctx.output as jest.Mock).mock.calls.map(([name, value]) => [name as string, value]));
+  // Typed loosely: each action narrows its own input type.
+  return { ctx: ctx as never, lines, outputs };
+}

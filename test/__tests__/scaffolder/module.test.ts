@@ -1,0 +1,67 @@
+// The backend module as a Backstage backend loads it (`backend.add(import(...))`): it registers the three
+// actions with the scaffolder's extension point; and each action's documented examples run as written.
+import { jest } from '@jest/globals';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { scaffolderActionsExtensionPoint, type TemplateAction } from '@backstage/plugin-scaffolder-node';
+import { createDeployAction, createDestroyAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { startFixture, type Fixture } from '../cluster/fixture.js';
+import { appConfig, clustersOf, contextFor } from './fixture.js';
+
+let fixture: Fixture;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+test('the module, loaded as backend.add(import(...)) does, registers loki:stack:render, deploy and destroy', async () => {
+  const addActions = jest.fn<(...actions: TemplateAction[]) => void>();
+  const config = await appConfig(fixture.running);
+  await startTestBackend({
+    extensionPoints: [[scaffolderActionsExtensionPoint, { addActions }]],
+    features: [import('@loki-microservices/plugin-scaffolder-backend-module-loki-stack'), mockServices.rootConfig.factory({ data: config.get() as never })],
+  });
+  const ids = addActions.mock.calls.flat().map((action) => action.id);
+  expect(ids.sort()).toEqual(['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:render']);
+  for (const action of addActions.mock.calls.flat()) {
+    expect(action.description).toBeTruthy();
+    expect(action.examples?.length).toBeGreaterThan(0);
+    // Every input field is described (zod's .describe, turned into JSON Schema for the template editor).
+    const properties = (action.schema?.input as { properties?: Record<string, { description?: string }> }).properties ?? {};
+    for (const [name, property] of Object.entries(properties)) expect([name, !!property.description]).toEqual([name, true]);
+  }
+});
+
+describe('every documented example runs as written', () => {
+  const examples = async () => {
+    const clusters = await clustersOf(fixture.running);
+    return [createRenderAction(), createDeployAction({ clusters }), createDestroyAction({ clusters })].flatMap((action) =>
+      (action.examples ?? []).map((example) => ({ action, example })),
+    );
+  };
+
+  test('render, deploy, destroy examples', async () => {
+    for (const { action, example } of await examples()) {
+      const steps = (parse(example.example) as { steps: { action: string; input: Record<string, unknown> }[] }).steps;
+      for (const step of steps) {
+        expect(step.action).toBe(action.id);
+        // The scaffolder fills in the schema's defaults before the handler runs; so does this.
+        const defaults = Object.fromEntries(
+          Object.entries((action.schema?.input as { properties: Record<string, { default?: unknown }> }).properties)
+            .filter(([, property]) => property.default !== undefined)
+            .map(([name, property]) => [name, property.default]),
+        );
+        const input = { ...defaults, ...step.input, ...(step.input.timeout ? { timeout: '2m' } : {}) };
+        const { ctx } = contextFor(input, { workspacePath: mkdtempSync(join(tmpdir(), 'example-')) } as never);
+        await expect(action.handler(ctx)).resolves.toBeUndefined();
+      }
+    }
+  });
+});
