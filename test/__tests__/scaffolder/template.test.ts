@@ -79,6 +79,12 @@ test('every ${{ steps.x.output.y }} names an earlier step and an output that act
     expect([match[0], step !== undefined]).toEqual([match[0], true]);
     expect([match[0], outputsOf[step!.action]?.includes(match[2]!)]).toEqual([match[0], true]);
   }
+  // A step reads only the outputs of the steps before it.
+  steps.forEach((step, index) => {
+    for (const [, id] of JSON.stringify(step).matchAll(/steps\.([a-z]+)\.output/g)) {
+      expect([step.id, id, steps.findIndex((candidate) => candidate.id === id) < index]).toEqual([step.id, id, true]);
+    }
+  });
 });
 
 test('the skeleton renders to a valid Resource entity with the stack annotation the status card reads', async () => {
