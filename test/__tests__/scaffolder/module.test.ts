@@ -4,9 +4,11 @@ import { jest } from '@jest/globals';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { scaffolderActionsExtensionPoint, type TemplateAction } from '@backstage/plugin-scaffolder-node';
 import { createDeployAction, createDestroyAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { startFixture, type Fixture } from '../cluster/fixture.js';
 import { appConfig, clustersOf, contextFor } from './fixture.js';
@@ -37,6 +39,11 @@ test('the module, loaded as backend.add(import(...)) does, registers loki:stack:
     const properties = (action.schema?.input as { properties?: Record<string, { description?: string }> }).properties ?? {};
     for (const [name, property] of Object.entries(properties)) expect([name, !!property.description]).toEqual([name, true]);
   }
+});
+
+test('a CommonJS backend (backstage-cli builds backends to CJS) can require the ESM package (Node >= 20.19)', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', "process.stdout.write(require('@loki-microservices/plugin-scaffolder-backend-module-loki-stack').default.$$type)"]);
+  expect(stdout).toBe('@backstage/BackendFeature');
 });
 
 describe('every documented example runs as written', () => {
