@@ -1,55 +1,25 @@
 // The loki-stack backend plugin in a test backend (startTestBackend, Backstage's default auth) answering from
 // the test API server: ready, degraded, failed, missing, unreachable, forbidden, unauthenticated, bad params,
 // and the cache (one lookup per TTL, concurrent requests sharing it).
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { applyStack, parseSpec } from 'loki-microservices';
-import request from 'supertest';
-import { FAST_RETRY, startFixture, type Fixture } from '../cluster/fixture.js';
-import { appConfig } from '../scaffolder/fixture.js';
-
-let fixture: Fixture;
-let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
+import { mockCredentials } from '@backstage/backend-test-utils';
+import { startStatusBackend, type StatusBackend } from './stacks.js';
 
 type Json = Record<string, any>;
 
 const TTL_SECONDS = 1;
+let backend: StatusBackend;
 
 beforeAll(async () => {
-  fixture = await startFixture();
-  const config = (await appConfig(fixture.running)).get() as Json;
-  // A third cluster whose API server is gone (a port nothing listens on).
-  config.kubernetes.clusterLocatorMethods[0].clusters.push({ name: 'gone', url: 'https://127.0.0.1:1', authProvider: 'serviceAccount', serviceAccountToken: 'x', skipTLSVerify: true });
-  ({ server } = await startTestBackend({
-    features: [import('@loki-microservices/plugin-loki-stack-backend'), mockServices.rootConfig.factory({ data: { ...config, lokiStack: { statusCacheSeconds: TTL_SECONDS } } })],
-  }));
-  // Three stacks: one ready, one whose ingester crash-loops (Failed), and one whose distributor rolls out to
-  // pods that cannot pull their image while the old pod serves (Degraded).
-  const { cluster } = fixture.running.server;
-  const apply = (namespace: string, spec: Json = {}) =>
-    applyStack(fixture.connection, parseSpec({ metadata: { namespace }, spec: { components: { querier: { replicas: 2 } }, ...spec } }), { retry: FAST_RETRY });
-  cluster.fail({ namespace: 'b-failed', workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
-  for (const namespace of ['b-ready', 'b-failed', 'b-degraded']) await apply(namespace);
-  await untilCondition('/stacks/dev/b-degraded/loki', 'Ready');
-  cluster.fail({ namespace: 'b-degraded', workload: 'loki-distributor' }, 'imagePull');
-  await apply('b-degraded', { limits: { maxQuerySeries: 1000 } });
+  backend = await startStatusBackend(TTL_SECONDS);
 });
 
 afterAll(async () => {
-  await fixture.close();
+  await backend.close();
 });
 
-const get = (path: string) => request(server).get(`/api/loki-stack${path}`);
-const listsIn = (namespace: string) => fixture.running.server.faults.requests.filter((r) => r.method === 'GET' && r.path.includes(`/namespaces/${namespace}/`)).length;
-
-async function untilCondition(path: string, type: string): Promise<Json> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const response = await get(path);
-    if (response.status === 200 && response.body.condition?.type === type) return response.body as Json;
-    if (Date.now() > deadline) throw new Error(`${path} did not become ${type}: ${JSON.stringify(response.body.condition ?? response.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000));
-  }
-}
+const get = (path: string) => backend.get(path);
+const untilCondition = (path: string, type: string) => backend.untilCondition(path, type);
+const listsIn = (namespace: string) => backend.fixture.running.server.faults.requests.filter((r) => r.method === 'GET' && r.path.includes(`/namespaces/${namespace}/`)).length;
 
 test('a ready stack: the StackStatus the CLI prints, and checkedAt', async () => {
   const body = await untilCondition('/stacks/dev/b-ready/loki', 'Ready');
@@ -79,13 +49,13 @@ test('errors: 404 for a missing stack or cluster, 503 for an unreachable or forb
     expect(response.body.error.message).toMatch(message);
     expect(JSON.stringify(response.body)).not.toMatch(/\n\s+at /);
   }
-  fixture.running.server.faults.forbid({ verb: 'list', resource: 'deployments' });
+  backend.fixture.running.server.faults.forbid({ verb: 'list', resource: 'deployments' });
   try {
     const forbidden = await get('/stacks/dev/b-failed/loki-x');
     expect(forbidden.status).toBe(503);
     expect(forbidden.body.error.message).toMatch(/cluster "dev" refuses access \(HTTP 403\)/);
   } finally {
-    fixture.running.server.faults.allowAll();
+    backend.fixture.running.server.faults.allowAll();
   }
 });
 

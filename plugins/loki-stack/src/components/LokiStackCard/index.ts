@@ -1,0 +1,1 @@
+export { LokiStackCard } from './LokiStackCard.js';
