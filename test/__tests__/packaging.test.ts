@@ -49,3 +49,15 @@ test('VERSION is the version in package.json (a constant, so that bundles need n
   const { VERSION } = await import('loki-microservices');
   expect(VERSION).toBe((JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version);
 });
+
+test('the status card reaches only the browser-safe part of the core (no Node code, no Kubernetes client)', async () => {
+  const { build } = await import('esbuild');
+  const entry = require.resolve('@loki-microservices/plugin-loki-stack');
+  const result = await build({ entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent', loader: { '.svg': 'dataurl', '.png': 'dataurl' } });
+  const inputs = Object.keys(result.metafile.inputs);
+  const core = inputs.filter((input) => input.includes('shared/dist/'));
+  expect(core.length).toBeGreaterThan(0);
+  expect(core.every((input) => /shared\/dist\/(types|annotation|spec\/components)\.js$/.test(input))).toBe(true);
+  // (zod comes in with Backstage's own packages; the Kubernetes client only ever through the core's main entry.)
+  expect(inputs.filter((input) => input.includes('@kubernetes/client-node'))).toEqual([]);
+});
