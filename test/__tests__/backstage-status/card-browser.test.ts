@@ -6,12 +6,14 @@ import { build, type Plugin } from 'esbuild';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { startStatusBackend, type StatusBackend } from './stacks.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
 export const SCREENSHOTS = join(ROOT, 'test/artifacts/screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
@@ -27,7 +29,7 @@ test('Chromium is installed ($CHROMIUM or /usr/bin/chromium; bash .ci/run instal
 const oneMaterialUi: Plugin = {
   name: 'one-material-ui',
   setup(build) {
-    const from = join(ROOT, 'node_modules/@backstage/core-components/node_modules/@material-ui/core');
+    const from = dirname(createRequire(require.resolve('@backstage/core-components/package.json')).resolve('@material-ui/core/package.json'));
     build.onResolve({ filter: /^@material-ui\/(core|styles)(\/|$)/ }, (args) =>
       args.pluginData === 'one-material-ui' ? undefined : build.resolve(args.path, { kind: args.kind, resolveDir: from, pluginData: 'one-material-ui' }),
     );

@@ -1,0 +1,93 @@
+// The card in jsdom with Backstage's test utilities (renderInTestApp, TestApiProvider, EntityProvider): every
+// state, from a stub API answering recorded statuses.
+import type { Entity } from '@backstage/catalog-model';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { LokiStackCard, LokiStackError, lokiStackApiRef, type CheckedStackStatus, type LokiStackApi } from '@loki-microservices/plugin-loki-stack';
+import { screen } from '@testing-library/react';
+
+const entityWith = (annotation?: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Resource',
+  metadata: { name: 'logs', annotations: annotation ? { 'loki-microservices/stack': annotation } : {} },
+  spec: { type: 'loki-stack', owner: 'group:default/platform' },
+});
+
+const component = (desired: number, ready: number, notReady: CheckedStackStatus['components'][string]['notReady'] = []) => ({
+  kind: 'Deployment' as const,
+  desired,
+  ready,
+  updated: desired,
+  current: notReady.length === 0,
+  pods: { Ready: ready, Running: 0, Pending: 0, Failed: notReady.length, Unknown: 0 },
+  notReady,
+});
+
+const status = (condition: CheckedStackStatus['condition'], components: CheckedStackStatus['components']): CheckedStackStatus => ({
+  apiVersion: 'loki-microservices/v1alpha1',
+  kind: 'StackStatus',
+  name: 'logs',
+  namespace: 'obs',
+  condition,
+  components,
+  endpoints: { push: 'http://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', query: 'http://logs-query-frontend.obs.svc.cluster.local:3100' },
+  version: '3.7.8',
+  createdAt: '2026-11-22T08:00:00.000Z',
+  checkedAt: '2026-11-22T09:00:00.000Z',
+});
+
+/** The card for an entity annotated with `annotation` ('' for none). */
+async function renderCard(api: LokiStackApi, annotation = 'dev/obs/logs') {
+  await renderInTestApp(
+    <TestApiProvider apis={[[lokiStackApiRef, api]]}>
+      <EntityProvider entity={entityWith(annotation)}>
+        <LokiStackCard />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+test('ready: the condition, a row per component, the URLs and the version', async () => {
+  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '2 components ready' }, { distributor: component(1, 1), querier: component(2, 2) }) });
+  expect(await screen.findByText('2 components ready (AllComponentsReady)')).toBeTruthy();
+  expect(screen.getByText('distributor')).toBeTruthy();
+  expect(screen.getByText('2/2')).toBeTruthy();
+  expect(screen.getByText('http://logs-query-frontend.obs.svc.cluster.local:3100')).toBeTruthy();
+  expect(screen.getByText(/Loki 3\.7\.8 · last checked/)).toBeTruthy();
+  expect(screen.queryByText('Pods not ready')).toBeNull();
+});
+
+test('failed: the component, the pod and why', async () => {
+  const pod = { name: 'logs-ingester-0', state: 'Failed' as const, reason: 'CrashLoopBackOff', message: 'back-off 40s', container: 'loki', restarts: 4, failing: true };
+  await renderCard({ getStatus: async () => status({ type: 'Failed', reason: 'ComponentsFailing', message: 'ingester 0/1 ready (CrashLoopBackOff)' }, { ingester: component(1, 0, [pod]) }) });
+  expect(await screen.findByText('ingester 0/1 ready (CrashLoopBackOff) (ComponentsFailing)')).toBeTruthy();
+  expect(screen.getByText('Pods not ready')).toBeTruthy();
+  expect(screen.getByText(/\(CrashLoopBackOff, container loki\), 4 restarts — back-off 40s/)).toBeTruthy();
+  expect(screen.getByText('failing')).toBeTruthy();
+});
+
+test.each([
+  ['not-found', /No Loki stack obs\/logs on cluster dev/],
+  ['unavailable', /The cluster cannot tell right now/],
+  ['unauthorized', /You are not allowed to read this stack's status/],
+] as const)('%s: its own message', async (kind, message) => {
+  await renderCard({ getStatus: async () => Promise.reject(new LokiStackError(kind, 'as the backend said')) });
+  expect((await screen.findByRole('alert')).textContent).toMatch(message);
+});
+
+test('loading: a progress bar until the status arrives', async () => {
+  await renderCard({ getStatus: () => new Promise(() => {}) });
+  expect(await screen.findByRole('progressbar')).toBeTruthy();
+});
+
+test('no annotation: the missing-annotation state naming it', async () => {
+  let asked = false;
+  const getStatus = async () => {
+    asked = true;
+    throw new Error('not to be asked');
+  };
+  await renderCard({ getStatus }, '');
+  expect(await screen.findByText(/Missing Annotation/i)).toBeTruthy();
+  expect(document.body.textContent).toContain('loki-microservices/stack');
+  expect(asked).toBe(false);
+});
