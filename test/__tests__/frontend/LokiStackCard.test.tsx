@@ -4,7 +4,7 @@ import type { Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { LokiStackCard, LokiStackError, lokiStackApiRef, type CheckedStackStatus, type LokiStackApi } from '@loki-microservices/plugin-loki-stack';
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 
 const entityWith = (annotation?: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -90,4 +90,32 @@ test('no annotation: the missing-annotation state naming it', async () => {
   expect(await screen.findByText(/Missing Annotation/i)).toBeTruthy();
   expect(document.body.textContent).toContain('loki-microservices/stack');
   expect(asked).toBe(false);
+});
+
+test('refresh: asks again on demand, and shows the new answer', async () => {
+  let calls = 0;
+  const getStatus = async () => {
+    calls += 1;
+    return calls === 1
+      ? status({ type: 'Pending', reason: 'ComponentsNotReady', message: 'querier 1/2 ready' }, { querier: component(2, 1) })
+      : status({ type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' }, { querier: component(2, 2) });
+  };
+  await renderCard({ getStatus });
+  expect(await screen.findByText('querier 1/2 ready (ComponentsNotReady)')).toBeTruthy();
+  fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+  expect(await screen.findByText('1 components ready (AllComponentsReady)')).toBeTruthy();
+  expect(calls).toBe(2);
+});
+
+test('the new frontend system entry is a frontend plugin with the API and the entity card', async () => {
+  const alpha = (await import('@loki-microservices/plugin-loki-stack/alpha')).default as unknown as {
+    $$type: string;
+    id?: string;
+    pluginId?: string;
+    getExtension(id: string): { kind?: string; name?: string };
+  };
+  expect(alpha.$$type).toBe('@backstage/FrontendPlugin');
+  expect(alpha.pluginId ?? alpha.id).toBe('loki-stack');
+  expect(alpha.getExtension('entity-card:loki-stack/loki-stack')).toMatchObject({ kind: 'entity-card', name: 'loki-stack' });
+  expect(alpha.getExtension('api:loki-stack')).toMatchObject({ kind: 'api' });
 });
