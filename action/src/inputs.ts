@@ -13,6 +13,7 @@ import {
   parseDurationMs,
   parseSpecWithInputs,
   readSpecDocument,
+  storageInputFields,
   SpecError,
   withStorageCredentials,
   type InputField,
@@ -43,7 +44,8 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-const STORAGE_TYPES = ['bundled', 's3', 'gcs', 'azure'];
+/** The names of the storage inputs. */
+const STORAGE_INPUT_NAMES = { type: 'storage-type', bucket: 'bucket', region: 'region', endpoint: 'endpoint', accountName: 'azure-account-name', secretName: 'secret-name' };
 
 /** Spec fields set by inline inputs, and which input set each (for error messages). */
 type Fields = InputField[];
@@ -109,8 +111,8 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
       throw error;
     }
   }
-  const fields = inlineFields(document);
   try {
+    const fields = inlineFields(document);
     const prepare = Object.keys(credentials).length > 0 ? namingCredentialsSecret : undefined;
     const stack = parseSpecWithInputs(document, fields, prepare);
     withStorageCredentials(stack, credentials); // only to check them here: apply renders them into their Secret
@@ -130,27 +132,15 @@ function inlineFields(document: Record<string, unknown>): Fields {
   set('namespace', 'metadata.namespace');
   set('profile', 'spec.profile');
   set('version', 'spec.version');
-  const typeInput = core.getInput('storage-type');
-  if (typeInput && !STORAGE_TYPES.includes(typeInput)) throw new InputError(`input "storage-type" must be one of ${STORAGE_TYPES.join(', ')}, not "${typeInput}"`);
-  set('storage-type', 'spec.storage.type');
-  const type = typeInput || ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
-  const only = (input: string, types: string[]) => {
-    if (!core.getInput(input) || types.includes(type)) return;
-    const where = type ? `not ${type}` : 'set input "storage-type" (or spec.storage.type)';
-    throw new InputError(`input "${input}" applies to storage type ${types.join(', ')}: ${where}`);
+  const storage = {
+    type: core.getInput('storage-type'),
+    bucket: core.getInput('bucket'),
+    region: core.getInput('region'),
+    endpoint: core.getInput('endpoint'),
+    accountName: core.getInput('azure-account-name'),
+    secretName: core.getInput('secret-name'),
   };
-  only('secret-name', STORAGE_TYPES);
-  only('bucket', ['s3', 'gcs', 'azure']);
-  only('region', ['s3']);
-  only('endpoint', ['s3']);
-  only('azure-account-name', ['azure']);
-  set('bucket', type === 'azure' ? 'spec.storage.azure.container' : `spec.storage.${type}.bucket`);
-  set('region', 'spec.storage.s3.region');
-  set('endpoint', 'spec.storage.s3.endpoint');
-  // Path-style URLs are what S3-compatible stores (MinIO, Ceph, RustFS) serve.
-  if (core.getInput('endpoint')) set('endpoint', 'spec.storage.s3.forcePathStyle', true);
-  set('azure-account-name', 'spec.storage.azure.accountName');
-  set('secret-name', `spec.storage.${type}.secretName`);
+  fields.push(...storageInputFields(document, storage, STORAGE_INPUT_NAMES));
   for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
   return fields;
 }

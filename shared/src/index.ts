@@ -6,7 +6,7 @@
 export * from './errors.js';
 export * from './spec/components.js';
 export { applyOverrides } from './spec/overrides.js';
-export { parseSpecWithInputs, withInputs, type InputField } from './spec/inputs.js';
+export { parseSpecWithInputs, storageInputFields, withInputs, type InputField, type StorageInputs } from './spec/inputs.js';
 export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './annotation.js';
 export { parseSpec, readSpecDocument } from './spec/parse.js';
 export { PROFILE_PRESETS, type ProfilePreset } from './spec/profiles.js';

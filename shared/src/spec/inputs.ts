@@ -36,3 +36,50 @@ export function parseSpecWithInputs(document: Record<string, unknown>, fields: I
     );
   }
 }
+
+const STORE_TYPES = ['bundled', 's3', 'gcs', 'azure'];
+
+/** The storage inputs adapters offer, as a user gives them ('' or undefined = not given). */
+export interface StorageInputs {
+  type?: string;
+  bucket?: string;
+  region?: string;
+  endpoint?: string;
+  accountName?: string;
+  secretName?: string;
+}
+
+/**
+ * The spec fields of the storage inputs, for the store type given (or else the document's): `bucket` is the S3
+ * or GCS bucket or the Azure container, and an S3 `endpoint` (an S3-compatible store) also turns on path-style
+ * URLs, which MinIO, Ceph and RustFS serve. `names` are the adapter's names of the inputs; an input that does not
+ * apply to the store type is a SpecError whose path is `input "<name>"`.
+ */
+export function storageInputFields(document: Record<string, unknown>, inputs: StorageInputs, names: Record<keyof StorageInputs, string>): InputField[] {
+  const given = (key: keyof StorageInputs) => inputs[key] !== undefined && inputs[key] !== '';
+  const type = given('type') ? inputs.type! : ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
+  const input = (key: keyof StorageInputs) => `input "${names[key]}"`;
+  if (given('type') && !STORE_TYPES.includes(type)) throw new SpecError([{ path: input('type'), message: `must be one of ${STORE_TYPES.join(', ')}, not "${type}"` }]);
+  const applies: [keyof StorageInputs, string[]][] = [
+    ['secretName', STORE_TYPES],
+    ['bucket', ['s3', 'gcs', 'azure']],
+    ['region', ['s3']],
+    ['endpoint', ['s3']],
+    ['accountName', ['azure']],
+  ];
+  const issues = applies
+    .filter(([key, types]) => given(key) && !types.includes(type))
+    .map(([key, types]) => ({ path: input(key), message: `applies to storage type ${types.join(', ')}: ${type ? `not ${type}` : `set ${input('type')} (or spec.storage.type)`}` }));
+  if (issues.length > 0) throw new SpecError(issues);
+  const paths: [keyof StorageInputs, string][] = [
+    ['type', 'spec.storage.type'],
+    ['bucket', type === 'azure' ? 'spec.storage.azure.container' : `spec.storage.${type}.bucket`],
+    ['region', 'spec.storage.s3.region'],
+    ['endpoint', 'spec.storage.s3.endpoint'],
+    ['accountName', 'spec.storage.azure.accountName'],
+    ['secretName', `spec.storage.${type}.secretName`],
+  ];
+  const fields: InputField[] = paths.filter(([key]) => given(key)).map(([key, path]) => ({ path, value: inputs[key], input: names[key] }));
+  if (given('endpoint')) fields.push({ path: 'spec.storage.s3.forcePathStyle', value: true, input: names.endpoint });
+  return fields;
+}

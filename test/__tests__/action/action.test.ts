@@ -235,7 +235,7 @@ describe('bad inputs fail before anything is sent to the cluster', () => {
     { name: 'a bad boolean', inputs: { wait: 'yes' }, message: 'input "wait" must be true or false, not "yes"' },
     { name: 'bad replicas', inputs: { replicas: 'ingester=three' }, message: 'input "replicas": "ingester=three" must be component=count' },
     { name: 'an unknown component', inputs: { replicas: 'ingestor=3' }, message: 'input "replicas": unknown component "ingestor"' },
-    { name: 'a bucket without a store', inputs: { bucket: 'logs' }, message: 'input "bucket" applies to storage type s3, gcs, azure: set input "storage-type"' },
+    { name: 'a bucket without a store', inputs: { bucket: 'logs' }, message: 'input "bucket": applies to storage type s3, gcs, azure: set input "storage-type" (or spec.storage.type)' },
     { name: 'half the S3 credentials', inputs: { 'storage-type': 's3', bucket: 'logs-bucket', region: 'eu-west-1', 'access-key-id': 'AKIAONLYHALF' }, message: 'input "secret-access-key": is missing' },
     { name: 'credentials for the bundled store', inputs: { 'secret-access-key': 'sekrit-sekrit' }, message: 'the bundled store makes its own credentials' },
     { name: 'a missing spec file', inputs: { spec: 'nowhere.yaml' }, message: 'input "spec": cannot read nowhere.yaml: no such file' },

@@ -90,7 +90,7 @@ describe('loki:stack:deploy', () => {
 
   test.each([
     { name: 'zero ingesters', input: { replicas: { ingester: 0 } }, message: /spec\.components\.ingester\.replicas \(input "replicas"\): / },
-    { name: 'a bucket without an external store', input: { bucket: 'logs' }, message: /input bucket needs an external object store: set storageType to s3, gcs or azure/ },
+    { name: 'a bucket without an external store', input: { bucket: 'logs' }, message: /input "bucket": applies to storage type s3, gcs, azure: set input "storageType" \(or spec\.storage\.type\)/ },
     { name: 'a bad name', input: { name: 'Loki_Stack' }, message: /metadata\.name \(input "name"\): / },
     { name: 'a bad timeout', input: { timeout: 'soon' }, message: /input timeout must be a duration such as 90s, 10m or 1h30m, not "soon"/ },
     { name: 'an unknown cluster', input: { cluster: 'staging' }, message: /cluster "staging" is not configured; configured clusters: "dev", "prod-eu"/ },

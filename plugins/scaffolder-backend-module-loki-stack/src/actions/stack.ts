@@ -1,7 +1,7 @@
 // The stack fields every loki:stack:* action takes (zod, in the scaffolder's callback form), and the stack
 // they describe: set over an optional whole spec document, validated like a spec file before any cluster call.
 import { InputError } from '@backstage/errors';
-import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, withInputs, type InputField, type LokiStack } from 'loki-microservices';
+import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
 type Z = typeof zod;
@@ -38,9 +38,10 @@ export interface StackInput {
   spec?: Record<string, unknown>;
 }
 
+const STORAGE_INPUT_NAMES = { type: 'storageType', bucket: 'bucket', region: 'region', endpoint: 'endpoint', accountName: 'accountName', secretName: 'secretName' };
+
 function fieldsOf(input: StackInput): InputField[] {
   const document = input.spec ?? {};
-  const type = input.storageType ?? (document.spec as { storage?: { type?: string } } | undefined)?.storage?.type;
   const fields: InputField[] = [];
   const set = (name: keyof StackInput, path: string, value: unknown = input[name]) => {
     if (value !== undefined && value !== '') fields.push({ path, value, input: name });
@@ -50,21 +51,13 @@ function fieldsOf(input: StackInput): InputField[] {
   set('profile', 'spec.profile');
   set('version', 'spec.version');
   set('retention', 'spec.retention');
-  set('storageType', 'spec.storage.type');
-  const external = (['bucket', 'region', 'endpoint', 'accountName'] as const).find((name) => input[name]);
-  if (external && (!type || type === 'bundled')) throw new InputError(`input ${external} needs an external object store: set storageType to s3, gcs or azure`);
-  if (input.secretName && !type) throw new InputError('input secretName needs storageType (or spec.storage.type)');
-  set('bucket', type === 'azure' ? 'spec.storage.azure.container' : `spec.storage.${type}.bucket`);
-  set('region', 'spec.storage.s3.region');
-  set('endpoint', 'spec.storage.s3.endpoint');
-  if (input.endpoint) set('endpoint', 'spec.storage.s3.forcePathStyle', true);
-  set('accountName', 'spec.storage.azure.accountName');
-  set('secretName', `spec.storage.${type}.secretName`);
+  const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
+  fields.push(...storageInputFields(document, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES));
   for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);
   return fields;
 }
 
-/** The validated stack; any problem is an InputError naming the spec field and the input that set it. */
+/** The validated stack; any problem (storage inputs that do not fit included) is an InputError naming the field and the input. */
 export function stackFromInput(input: StackInput): LokiStack {
   try {
     return parseSpecWithInputs(input.spec ?? {}, fieldsOf(input));
