@@ -3,7 +3,7 @@
 import { SpecError } from '../errors.js';
 import { applyOverrides } from './overrides.js';
 import { parseSpec } from './parse.js';
-import type { LokiStack } from './schema.js';
+import { STORAGE_TYPES, type LokiStack } from './schema.js';
 
 /** One spec field an adapter input sets: `path` in the spec, `input` as the adapter calls it. */
 export interface InputField {
@@ -37,7 +37,7 @@ export function parseSpecWithInputs(document: Record<string, unknown>, fields: I
   }
 }
 
-const STORE_TYPES = ['bundled', 's3', 'gcs', 'azure'];
+const STORE_TYPES: readonly string[] = STORAGE_TYPES;
 
 /** The storage inputs adapters offer, as a user gives them ('' or undefined = not given). */
 export interface StorageInputs {
@@ -60,7 +60,7 @@ export function storageInputFields(document: Record<string, unknown>, inputs: St
   const type = given('type') ? inputs.type! : ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
   const input = (key: keyof StorageInputs) => `input "${names[key]}"`;
   if (given('type') && !STORE_TYPES.includes(type)) throw new SpecError([{ path: input('type'), message: `must be one of ${STORE_TYPES.join(', ')}, not "${type}"` }]);
-  const applies: [keyof StorageInputs, string[]][] = [
+  const applies: [keyof StorageInputs, readonly string[]][] = [
     ['secretName', STORE_TYPES],
     ['bucket', ['s3', 'gcs', 'azure']],
     ['region', ['s3']],
