@@ -16,7 +16,8 @@ export { APPLY_ORDER, renderKubernetes, toYaml, type RenderedStack, type RenderO
 export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './render/kubernetes/credentials.js';
 export { generatedSecretsNote, writeManifests } from './render/manifests.js';
 export { flowCollectorLoki } from './integrations/netobserv.js';
-export { lokiConfig, lokiConfigYaml, SCHEMA_FROM } from './render/kubernetes/loki-config.js';
+export { lokiConfig, lokiConfigYaml } from './render/kubernetes/loki-config.js';
+export { SCHEMA_FROM, type GrpcTlsFiles, type LokiWiring } from './render/loki-config.js';
 export { CONFIG_HASH_ANNOTATION } from './render/kubernetes/workload.js';
 export { MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
 export type { GeneratedSecret } from './render/kubernetes/storage.js';

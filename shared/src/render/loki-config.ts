@@ -1,0 +1,203 @@
+// The one Loki configuration every component runs with (-target picks the role), for any target platform.
+// Valid for Loki 3.4-3.7: tsdb + schema v13, index and chunks on the object store, the query path wired
+// through the query-scheduler, and no key that Loki 3 removed. How components find each other (addresses,
+// rings, ports, paths) is the platform's part: each renderer passes its LokiWiring, and its cross-reference
+// test holds every address to a Service or service registration that renderer produces.
+import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
+import type { LokiStack } from '../spec/schema.js';
+
+/** First day of the (only) schema period. Never change it in place: a new period needs a future date. */
+export const SCHEMA_FROM = '2024-04-01';
+
+/** gRPC messages up to 100 MiB: the 4 MiB default fails large query results between components. */
+const GRPC_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+
+/** Certificate files every component presents and trusts for gRPC between components. */
+export interface GrpcTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** The name clients expect in the server's certificate (clients dial ring addresses, often bare IPs). */
+  serverName: string;
+}
+
+export interface LokiWiring {
+  /** Listen ports: numbers, or `${VAR}` placeholders Loki expands at start-up. */
+  listen: { http: number | string; grpc: number | string };
+  /** Root of every local path (WAL, tsdb index, compactor and ruler work dirs). */
+  dataDir: string;
+  /** `common.ring`: where rings are kept. */
+  ring: Record<string, unknown>;
+  /** Address every ring member and query-frontend advertises; omitted, Loki reads it from the network interface. */
+  instanceAddr?: string;
+  /** The `memberlist` block, when rings gossip. */
+  memberlist?: Record<string, unknown>;
+  /** HTTP URL of the compactor (delete requests, retention). */
+  compactorAddress: string;
+  /** HTTP URL of a querier: query-frontends proxy tail requests to it. */
+  tailProxyUrl: string;
+  /** gRPC address of the query-schedulers; omitted, schedulers join a ring and are found through it. */
+  schedulerAddress?: string;
+  /** gRPC target of the index-gateways (`simple` mode); omitted, gateways join a ring and are found through it. */
+  indexGatewayAddress?: string;
+  /** `common.storage`. */
+  storage: Record<string, unknown>;
+  /** Loki's name for the object store, as used by `schema_config` and `compactor.delete_request_store`. */
+  objectStore: 's3' | 'gcs' | 'azure';
+  /** mTLS between components: the server verifies clients, and every gRPC client block presents a certificate. */
+  grpcTls?: GrpcTlsFiles;
+}
+
+export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string, unknown> {
+  const { spec } = stack;
+  const { dataDir, objectStore } = wiring;
+  const retention = parseDurationMs(spec.retention) > 0;
+  const cacheMb = embeddedCacheMb(stack);
+  const client = wiring.grpcTls ? { grpc_client_config: grpcClientTls(wiring.grpcTls) } : {};
+  const schedulerAddress = wiring.schedulerAddress ? { scheduler_address: wiring.schedulerAddress } : {};
+
+  return {
+    auth_enabled: spec.auth.enabled,
+    server: {
+      http_listen_port: wiring.listen.http,
+      grpc_listen_port: wiring.listen.grpc,
+      log_level: 'info',
+      grpc_server_max_recv_msg_size: GRPC_MAX_MESSAGE_BYTES,
+      grpc_server_max_send_msg_size: GRPC_MAX_MESSAGE_BYTES,
+      ...(wiring.grpcTls ? { grpc_tls_config: grpcServerTls(wiring.grpcTls) } : {}),
+    },
+    common: {
+      path_prefix: dataDir,
+      replication_factor: spec.replicationFactor,
+      compactor_address: wiring.compactorAddress,
+      ...(wiring.instanceAddr ? { instance_addr: wiring.instanceAddr } : {}),
+      ring: wiring.ring,
+      storage: wiring.storage,
+    },
+    ...(wiring.memberlist ? { memberlist: wiring.memberlist } : {}),
+    schema_config: {
+      configs: [
+        {
+          from: SCHEMA_FROM,
+          store: 'tsdb',
+          object_store: objectStore,
+          schema: 'v13',
+          index: { prefix: 'index_', period: '24h' },
+        },
+      ],
+    },
+    storage_config: {
+      // Loki after 3.7 switches to the Thanos clients by default; keep reading `common.storage` either way.
+      use_thanos_objstore: false,
+      tsdb_shipper: {
+        active_index_directory: `${dataDir}/tsdb-index`,
+        cache_location: `${dataDir}/tsdb-cache`,
+        index_gateway_client: {
+          ...(wiring.indexGatewayAddress ? { server_address: wiring.indexGatewayAddress } : {}),
+          ...client,
+        },
+      },
+    },
+    index_gateway: { mode: wiring.indexGatewayAddress ? 'simple' : 'ring' },
+    ...(wiring.grpcTls ? { ingester_client: client, compactor_grpc_client: grpcClientTls(wiring.grpcTls) } : {}),
+    ingester: {
+      wal: {
+        enabled: true,
+        dir: `${dataDir}/wal`,
+        flush_on_shutdown: true,
+        replay_memory_ceiling: replayMemoryCeiling(stack),
+      },
+      chunk_idle_period: '30m',
+      max_chunk_age: '2h',
+      chunk_target_size: 1_572_864,
+    },
+    frontend: {
+      ...schedulerAddress,
+      tail_proxy_url: wiring.tailProxyUrl,
+      compress_responses: true,
+      log_queries_longer_than: '5s',
+      ...client,
+    },
+    frontend_worker: {
+      ...schedulerAddress,
+      ...(wiring.grpcTls
+        ? { query_frontend_grpc_client: grpcClientTls(wiring.grpcTls), query_scheduler_grpc_client: grpcClientTls(wiring.grpcTls) }
+        : {}),
+    },
+    query_scheduler: {
+      // The default of 100 rejects sharded queries with "too many outstanding requests".
+      max_outstanding_requests_per_tenant: 32_768,
+      ...(wiring.schedulerAddress ? {} : { use_scheduler_ring: true }),
+      ...client,
+    },
+    query_range: {
+      align_queries_with_step: true,
+      cache_results: true,
+      results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: cacheMb } } },
+    },
+    chunk_store_config: {
+      chunk_cache_config: { embedded_cache: { enabled: true, max_size_mb: cacheMb } },
+    },
+    compactor: {
+      working_directory: `${dataDir}/compactor`,
+      compaction_interval: '10m',
+      // Also what enables the log deletion API; with no retention_period nothing expires.
+      retention_enabled: true,
+      retention_delete_delay: '2h',
+      delete_request_store: objectStore,
+    },
+    limits_config: {
+      ingestion_rate_mb: spec.limits.ingestionRateMB,
+      ingestion_burst_size_mb: spec.limits.ingestionBurstSizeMB,
+      max_global_streams_per_user: spec.limits.maxGlobalStreamsPerUser,
+      max_query_series: spec.limits.maxQuerySeries,
+      max_query_parallelism: spec.limits.maxQueryParallelism,
+      max_entries_limit_per_query: spec.limits.maxEntriesLimitPerQuery,
+      query_timeout: spec.limits.queryTimeout,
+      reject_old_samples: true,
+      reject_old_samples_max_age: spec.limits.rejectOldSamplesMaxAge,
+      allow_structured_metadata: true,
+      volume_enabled: true,
+      ...(retention ? { retention_period: spec.retention } : {}),
+    },
+    ...(spec.components.ruler.enabled
+      ? {
+          ruler: {
+            enable_api: true,
+            enable_sharding: true,
+            rule_path: `${dataDir}/rules-temp`,
+            wal: { dir: `${dataDir}/ruler-wal` },
+            ...(spec.components.ruler.alertmanagerUrl ? { alertmanager_url: spec.components.ruler.alertmanagerUrl } : {}),
+            ...(wiring.grpcTls ? { ruler_client: grpcClientTls(wiring.grpcTls) } : {}),
+          },
+        }
+      : {}),
+    analytics: { reporting_enabled: false },
+  };
+}
+
+function grpcServerTls(tls: GrpcTlsFiles): Record<string, unknown> {
+  return { cert_file: tls.certFile, key_file: tls.keyFile, client_ca_file: tls.caFile, client_auth_type: 'RequireAndVerifyClientCert' };
+}
+
+/** A gRPC client block presenting the component's certificate and verifying the server's against the CA. */
+export function grpcClientTls(tls: GrpcTlsFiles): Record<string, unknown> {
+  return { tls_enabled: true, tls_cert_path: tls.certFile, tls_key_path: tls.keyFile, tls_ca_path: tls.caFile, tls_server_name: tls.serverName };
+}
+
+/**
+ * WAL replay may use half of the ingester's memory limit (Loki's 4GB default would OOM-kill a small
+ * ingester on restart). Without a limit, Loki's default applies.
+ */
+function replayMemoryCeiling(stack: LokiStack): string | undefined {
+  const limit = stack.spec.components.ingester.resources.limits?.memory;
+  return limit ? `${Math.floor(parseQuantity(limit) / 2 / 1e6)}MB` : undefined;
+}
+
+/** Embedded caches live in each process's memory: size them by the smallest querier-side memory limit. */
+function embeddedCacheMb(stack: LokiStack): number {
+  const { querier, queryFrontend } = stack.spec.components;
+  const limits = [querier, queryFrontend].map((c) => c.resources.limits?.memory).filter((m): m is string => !!m);
+  if (limits.length === 0) return 512;
+  return Math.max(16, Math.floor(Math.min(...limits.map(parseQuantity)) / 8 / 2 ** 20));
+}
