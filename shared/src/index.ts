@@ -24,3 +24,6 @@ export type { GeneratedSecret } from './render/kubernetes/storage.js';
 export * from './cluster/index.js';
 export { kubeconfigSecrets } from './cluster/connection.js';
 export { VERSION } from './version.js';
+export { renderNomad, type RenderedNomadJob } from './render/nomad/index.js';
+export { nomadLokiConfig } from './render/nomad/loki-config.js';
+export * from './nomad/index.js';

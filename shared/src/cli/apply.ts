@@ -4,6 +4,7 @@ import type { StackStatus } from '../cluster/status-model.js';
 import { NotReadyError, waitForStack } from '../cluster/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
+import { applyToNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 import { formatEndpoints } from './status.js';
 
@@ -11,10 +12,14 @@ const HELP = `Usage: loki-microservices apply [-f spec.yaml] [--set path=value .
 
 Apply a Loki stack to the cluster by server-side apply (field manager loki-microservices), phase by phase,
 then prune the objects of this stack that the spec no longer renders. Applying again changes nothing.
+With --target nomad: Nomad parses the job and registers it (nomad job run); --wait until every group's
+allocations are running and healthy.
 
 Options:
 ${SPEC_HELP}
+${TARGET_HELP}
 ${CLUSTER_HELP}
+${NOMAD_HELP}
       --wait             Wait until every component is ready; on failure, print why
       --smoke            Then push a log line and read it back (implies --wait)
       --timeout DURATION How long --wait and --smoke may take together (default 10m)
@@ -38,7 +43,9 @@ interface ApplyOutput {
 async function run(args: string[], io: CliIo): Promise<number> {
   const values = parseCommandLine(args, {
     ...SPEC_OPTIONS,
+    ...TARGET_OPTION,
     ...CLUSTER_OPTIONS,
+    ...NOMAD_OPTIONS,
     wait: { type: 'boolean' },
     smoke: { type: 'boolean' },
     timeout: { type: 'string', default: '10m' },
@@ -53,7 +60,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const wait = values.wait || values.smoke;
   if (values['dry-run'] && wait) throw new UsageError('--wait and --smoke need a real apply: drop --dry-run, or drop them');
   if (values['no-prune'] && values['prune-volumes']) throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
+  const target = parseTarget(values.target);
+  if (target === 'kubernetes') rejectNomadOptions(values);
+  else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'no-prune', 'prune-volumes']);
   const stack = await loadStack(values, io);
+  if (target === 'nomad') return applyToNomad(stack, { ...values, timeoutMs, json: format === 'json' }, io);
   const connection = connectFrom(values, io);
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const deadline = Date.now() + timeoutMs;

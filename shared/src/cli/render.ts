@@ -4,24 +4,29 @@ import { generatedSecretsNote, writeManifests } from '../render/manifests.js';
 import type { LokiStack } from '../spec/schema.js';
 import { VERSION } from '../version.js';
 import type { CliIo, Command } from './io.js';
+import { parseTarget, renderNomadFiles, TARGET_HELP, TARGET_OPTION } from './nomad.js';
 import { loadStack, parseCommandLine, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 
-const HELP = `Usage: loki-microservices render [-f spec.yaml] [--set path=value ...] [-o DIR]
+const HELP = `Usage: loki-microservices render [-f spec.yaml] [--set path=value ...] [-t kubernetes|nomad] [-o DIR]
 
-Print the Kubernetes manifests of a Loki stack as multi-document YAML, in apply order.
-Without -f, renders the default stack (profile demo, namespace loki). Nothing is contacted.
+Print the Kubernetes manifests of a Loki stack as multi-document YAML, in apply order; with --target nomad,
+the Nomad job (HCL2). Without -f, renders the default stack (profile demo, namespace loki). Nothing is contacted.
 
 Options:
 ${SPEC_HELP}
-  -o, --output-dir DIR   Write one file per object and a kustomization.yaml to DIR instead
+${TARGET_HELP}
+  -o, --output-dir DIR   Write one file per object and a kustomization.yaml to DIR instead (nomad:
+                         <name>.nomad.hcl and prometheus-scrape.yaml)
   -h, --help             Show this help
 
 Exit codes: 0 rendered, 2 invalid spec or usage, 1 other error.
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, 'output-dir': { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, 'output-dir': { type: 'string', short: 'o' } });
+  const target = parseTarget(values.target);
   const stack = await loadStack(values, io);
+  if (target === 'nomad') return renderNomadFiles(stack, values['output-dir'], io);
   const rendered = renderKubernetes(stack);
   if (values['output-dir']) {
     const directory = resolve(io.cwd, values['output-dir']);

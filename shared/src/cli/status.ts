@@ -4,16 +4,20 @@ import type { ComponentStatus, StackStatus } from '../cluster/status-model.js';
 import { StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
+import { NOMAD_HELP, NOMAD_OPTIONS, nomadStatus, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
 import { loadStack, parseCommandLine, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 
 const HELP = `Usage: loki-microservices status [-f spec.yaml] [--set path=value ...] [-o table|json|yaml]
 
 Show whether a Loki stack is Ready, Pending, Degraded or Failed, and per component the ready replicas,
-pods by state and why pods are not ready. The stack is named by its spec (metadata.name, metadata.namespace).
+pods by state and why pods are not ready. The stack is named by its spec (metadata.name, metadata.namespace;
+on Nomad the job metadata.name in spec.nomad.namespace, with allocations as the pods).
 
 Options:
 ${SPEC_HELP}
+${TARGET_HELP}
 ${CLUSTER_HELP}
+${NOMAD_HELP}
   -o, --output FORMAT    table (default), json or yaml: a StackStatus (apiVersion loki-microservices/v1alpha1)
   -h, --help             Show this help
 
@@ -21,9 +25,13 @@ Exit codes: 0 Ready, 3 not Ready or no such stack, 2 invalid spec or usage, 1 ot
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...CLUSTER_OPTIONS, output: { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, ...CLUSTER_OPTIONS, ...NOMAD_OPTIONS, output: { type: 'string', short: 'o' } });
   const format = parseFormat(values.output, ['table', 'json', 'yaml'], 'table');
+  const target = parseTarget(values.target);
+  if (target === 'kubernetes') rejectNomadOptions(values);
+  else rejectKubernetesOptions(values, []);
   const stack = await loadStack(values, io);
+  if (target === 'nomad') return nomadStatus(stack, values, format, io);
   const connection = connectFrom(values, io);
   let stackStatus: StackStatus;
   try {

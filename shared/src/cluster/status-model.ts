@@ -25,7 +25,8 @@ export interface PodProblem {
 }
 
 export interface ComponentStatus {
-  kind: 'Deployment' | 'StatefulSet';
+  /** The workload: a Kubernetes Deployment or StatefulSet, or a Nomad task group (its allocations are the pods). */
+  kind: 'Deployment' | 'StatefulSet' | 'TaskGroup';
   desired: number;
   ready: number;
   /** Pods running the current template. */
@@ -147,7 +148,7 @@ export function podProblem(pod: V1Pod): PodProblem | undefined {
   return { name, state: phase === 'Failed' ? 'Failed' : state, reason: why?.reason ?? phase ?? 'Unknown', message: why?.message, restarts, failing: phase === 'Failed' };
 }
 
-function conditionOf(components: Record<string, ComponentStatus>): StackStatus['condition'] {
+export function conditionOf(components: Record<string, ComponentStatus>): StackStatus['condition'] {
   const entries = Object.entries(components);
   const summary = (list: [string, ComponentStatus][]) =>
     list

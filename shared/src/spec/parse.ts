@@ -32,7 +32,7 @@ export function parseSpec(input: unknown): LokiStack {
   const reported = new Set<string>();
   const report = (issue: SpecIssue) => {
     // One message per field; a field's own message beats "required" on the block that contains it.
-    const covered = reported.has(issue.path) || [...reported].some((path) => path.startsWith(`${issue.path}.`));
+    const covered = reported.has(issue.path) || [...reported].some((path) => path.startsWith(`${issue.path}.`) || path.startsWith(`${issue.path}[`));
     if (!covered) {
       reported.add(issue.path);
       issues.push(issue);

@@ -230,6 +230,50 @@ const version = z
   .default(DEFAULT_LOKI_VERSION)
   .describe('Loki release, used as the image tag.');
 
+// htpasswd entries Traefik accepts: bcrypt, Apache MD5 or SHA-1 hashes, never a plain-text password.
+const HTPASSWD_ENTRY = /^[^:\s]+:(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
+// A Nomad attribute reference or a plain host, with a port: what a task uses to reach its Consul agent.
+const CONSUL_ADDRESS = /^(\$\{(attr|meta|node)\.[A-Za-z0-9._-]+\}|[A-Za-z0-9.-]+):\d{1,5}$/;
+const VAULT_PATH = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/;
+
+const nomadCredentials = z
+  .strictObject({
+    source: z.enum(['vault', 'nomadVariable']).describe('`vault` reads a KV v2 secret; `nomadVariable` a Nomad Variable (tasks read `nomad/jobs/<job>` without extra ACL policy).'),
+    path: z.string().regex(VAULT_PATH, 'must be a path such as "kv/data/loki/s3" (Vault KV v2) or "nomad/jobs/loki" (Nomad Variable)').describe('Where the keys live: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3), `AZURE_STORAGE_ACCOUNT_KEY` (azure) or `key.json` (gcs), as in the Kubernetes Secret.'),
+  })
+  .describe('Object-store credentials, rendered by a `template` into the task\'s secrets directory and never written into the job.');
+
+const nomad = z
+  .strictObject({
+    namespace: dnsLabel('a Nomad namespace').default('default').describe('Nomad namespace of the job (it must exist).'),
+    region: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a Nomad region name such as "global"').optional().describe('Nomad region; defaults to the region of the agent the job is sent to.'),
+    datacenters: z.array(z.string().regex(/^[A-Za-z0-9*_.-]+$/, 'must be a datacenter name or a glob such as "dc*"')).min(1).default(['*']).describe('Datacenters the job may run in (globs allowed).'),
+    serviceProvider: z.enum(['consul', 'nomad']).default('consul').describe('Where services are registered: Consul (rings kept in Consul KV) or Nomad\'s native service discovery (rings gossip over memberlist).'),
+    consulAddress: z.string().regex(CONSUL_ADDRESS, 'must be host:port, or a node attribute reference with a port such as "${attr.unique.network.ip-address}:8500"').default('${attr.unique.network.ip-address}:8500').describe('Consul HTTP API as a task reaches it (rings live in Consul KV); `${attr.…}` is interpolated by Nomad on each node.'),
+    volumes: z.enum(['ephemeral', 'csi']).default('ephemeral').describe('Data of the stateful components: `ephemeral` (sticky, migrating ephemeral disk of the components\' `storage.size`) or `csi` (per-allocation CSI volumes `<name>-<component>[N]` you create beforehand).'),
+    credentials: nomadCredentials.optional(),
+    vaultRole: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a Vault role name').optional().describe('Vault role of the tasks (workload identity); without it, Nomad\'s default role.'),
+    tls: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('mTLS on gRPC between components, with certificates issued by Vault PKI.'),
+        pkiIssuePath: z.string().regex(VAULT_PATH, 'must be a Vault PKI issue path such as "pki/issue/loki"').default('pki/issue/loki').describe('Vault PKI `issue` endpoint (mount and role).'),
+        serverName: dnsSubdomain('a DNS name the PKI role allows').optional().describe('Common name of every certificate and the name clients verify. Defaults to `<name>.service.consul`.'),
+        ttl: duration('240h').default('240h').describe('Certificate lifetime; Nomad renews it before expiry and restarts the task.'),
+      })
+      .default({ enabled: false, pkiIssuePath: 'pki/issue/loki', ttl: '240h' })
+      .describe('gRPC mTLS between components.'),
+    traefik: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Traefik routers for the push path (distributor) and the query API (query-frontend), both behind basic auth.'),
+        entrypoints: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a Traefik entrypoint name')).min(1).default(['web']).describe('Traefik entrypoints of the routers.'),
+        host: dnsSubdomain('a host name').optional().describe('Host the routers match; without it, any host.'),
+        basicAuthUsers: z.array(z.string().regex(HTPASSWD_ENTRY, 'must be an htpasswd entry "user:<hash>" with a bcrypt, apr1 or SHA hash (htpasswd -nbB user password), never a plain-text password')).default([]).describe('htpasswd entries allowed through both routers; required when `enabled`.'),
+      })
+      .default({ enabled: false, entrypoints: ['web'], basicAuthUsers: [] })
+      .describe('Ingress through Traefik\'s Consul catalog (or Nomad) provider.'),
+  })
+  .describe('Settings used only by `render --target nomad` and the Nomad commands.');
+
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -248,6 +292,7 @@ const stackSpec = z
     limits: limits.default(limits.parse({})),
     auth: auth.default(auth.parse({})),
     scheduling,
+    nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
       .strictObject({
         annotations: z.record(z.string(), z.string()).default({}).describe('Annotations of the stack\'s ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA or `iam.gke.io/gcp-service-account`.'),
@@ -287,6 +332,8 @@ export const stackSchema = stackDocument.superRefine(checkCrossFieldRules, { whe
 export type ComponentSpec = LokiStack['spec']['components'][ComponentName];
 export type Resources = z.output<typeof resources>;
 
+export const AZURE_CREDENTIALS_REQUIRED = 'required: name a Secret holding AZURE_STORAGE_ACCOUNT_KEY, or set useFederatedToken: true for Workload Identity (on Nomad, set spec.nomad.credentials instead)';
+
 /** Rules that span several fields; run once every field is individually valid. */
 function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   const { spec } = stack;
@@ -310,8 +357,13 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   if (type === 's3' && spec.storage.s3 && !spec.storage.s3.region && !spec.storage.s3.endpoint) {
     issue(['spec', 'storage', 's3', 'region'], 'required for AWS S3: set the bucket region, or set spec.storage.s3.endpoint for an S3-compatible store');
   }
-  if (type === 'azure' && spec.storage.azure && !spec.storage.azure.secretName && !spec.storage.azure.useFederatedToken) {
-    issue(['spec', 'storage', 'azure', 'secretName'], 'required: name a Secret holding AZURE_STORAGE_ACCOUNT_KEY, or set useFederatedToken: true for Workload Identity');
+  // On Nomad the key comes from spec.nomad.credentials; renderKubernetes still insists on one of the two.
+  if (type === 'azure' && spec.storage.azure && !spec.storage.azure.secretName && !spec.storage.azure.useFederatedToken && !spec.nomad.credentials) {
+    issue(['spec', 'storage', 'azure', 'secretName'], AZURE_CREDENTIALS_REQUIRED);
+  }
+
+  if (spec.nomad.traefik.enabled && spec.nomad.traefik.basicAuthUsers.length === 0) {
+    issue(['spec', 'nomad', 'traefik', 'basicAuthUsers'], 'required when traefik is enabled, or the push and query routes are open to anyone: add an entry made with `htpasswd -nbB <user> <password>`');
   }
 
   for (const [name, component] of Object.entries(spec.components)) {

@@ -13,7 +13,8 @@ export interface ServerCredentials {
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 
 function pem(label: string, der: ArrayBuffer): string {
   const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n');

@@ -2,7 +2,8 @@
 // deterministic: the same stack gives the same objects, and toYaml gives byte-identical text.
 import type { KubernetesObject, V1Namespace, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { LokiStack } from '../../spec/schema.js';
+import { SpecError } from '../../errors.js';
+import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
 import { MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
 import { compactor } from './components/compactor.js';
 import { distributor } from './components/distributor.js';
@@ -46,6 +47,10 @@ export interface RenderOptions {
 }
 
 export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
+  const azure = given.spec.storage.azure;
+  if (given.spec.storage.type === 'azure' && azure && !azure.secretName && !azure.useFederatedToken && !options.credentials) {
+    throw new SpecError([{ path: 'spec.storage.azure.secretName', message: AZURE_CREDENTIALS_REQUIRED }]);
+  }
   const stack = options.credentials ? withStorageCredentials(given, options.credentials) : given;
   const objects = [
     namespace(stack),

@@ -70,8 +70,11 @@ export function bundledEndpoint(stack: LokiStack): string {
   return `${serviceHost(stack, objectName(stack, OBJECT_STORE))}:${PORTS.s3.port}`;
 }
 
-/** `common.storage` of the Loki config. */
-export function commonStorageConfig(stack: LokiStack): Record<string, unknown> {
+/**
+ * `common.storage` of the Loki config. With `credentials`, the config reads keys from the environment;
+ * without, Loki uses the platform's identity (AWS credential chain, Workload Identity).
+ */
+export function commonStorageConfig(stack: LokiStack, credentials = credentialsSecretName(stack) !== undefined): Record<string, unknown> {
   const { storage } = stack.spec;
   const s3Credentials = {
     access_key_id: placeholder(ENV.s3AccessKeyId),
@@ -98,7 +101,7 @@ export function commonStorageConfig(stack: LokiStack): Record<string, unknown> {
           ...(s3.region ? { region: s3.region } : {}),
           ...(endpoint ? { endpoint: endpoint.host, insecure: endpoint.insecure } : {}),
           s3forcepathstyle: s3.forcePathStyle,
-          ...(s3.secretName ? s3Credentials : {}),
+          ...(credentials ? s3Credentials : {}),
         },
       };
     }
@@ -111,7 +114,7 @@ export function commonStorageConfig(stack: LokiStack): Record<string, unknown> {
           account_name: azure.accountName,
           container_name: azure.container,
           ...(azure.endpointSuffix ? { endpoint_suffix: azure.endpointSuffix } : {}),
-          ...(azure.secretName ? { account_key: placeholder(ENV.azureAccountKey) } : { use_federated_token: true }),
+          ...(credentials ? { account_key: placeholder(ENV.azureAccountKey) } : { use_federated_token: true }),
         },
       };
     }

@@ -1,0 +1,33 @@
+// What a valid spec may still ask for that Nomad cannot give: checked before rendering the job, so the
+// CLI reports it as invalid input (exit 2) with the field and the fix.
+import type { SpecIssue } from '../../errors.js';
+import type { LokiStack } from '../../spec/schema.js';
+
+export function nomadIssues(stack: LokiStack): SpecIssue[] {
+  const { storage, nomad } = stack.spec;
+  const issues: SpecIssue[] = [];
+  if (storage.type === 'bundled') {
+    issues.push({
+      path: 'spec.storage.type',
+      message: 'bundled runs a Kubernetes pod and has no Nomad form: use s3 (with endpoint and forcePathStyle for a MinIO or RustFS you run), gcs or azure',
+    });
+    return issues;
+  }
+  const block = storage[storage.type];
+  if (block?.secretName) {
+    issues.push({
+      path: `spec.storage.${storage.type}.secretName`,
+      message: 'names a Kubernetes Secret, which Nomad cannot read: remove it and set spec.nomad.credentials (a Vault path or a Nomad Variable)',
+    });
+  }
+  if (storage.type === 'azure' && !nomad.credentials) {
+    issues.push({
+      path: 'spec.nomad.credentials',
+      message: 'required for azure on Nomad (there is no workload identity for it): name the Vault path or Nomad Variable holding AZURE_STORAGE_ACCOUNT_KEY',
+    });
+  }
+  if (storage.type === 'azure' && storage.azure?.useFederatedToken) {
+    issues.push({ path: 'spec.storage.azure.useFederatedToken', message: 'Azure Workload Identity is Kubernetes-only: remove it and set spec.nomad.credentials' });
+  }
+  return issues;
+}

@@ -1,0 +1,163 @@
+// The Nomad job as a Nomad user would get it: parsed by a real HCL2 parser, with a group per component,
+// counts, services with /ready checks, the config delivered by a template, credentials only from Vault or
+// Nomad Variables, resources, disks and placement; and the Loki config passing the Loki 3 key test.
+import { COMPONENTS, nomadLokiConfig, parseSpec, renderNomad, SpecError, type ComponentName } from 'loki-microservices';
+import { closeHclParser } from '../../src/hcl.js';
+import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../../src/loki-keys.js';
+import { NOMAD_SPECS, renderNomadJob, TRAEFIK_USERS, type RenderedNomad } from '../../src/nomad-job.js';
+
+afterAll(closeHclParser);
+
+const specs = Object.entries(NOMAD_SPECS).map(([name, input]) => ({ name, input }));
+
+describe.each(specs)('$name', ({ input }) => {
+  let rendered: RenderedNomad;
+  beforeAll(async () => {
+    rendered = await renderNomadJob(input);
+  });
+
+  const deployed = () => (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => c !== 'ruler' || rendered.stack.spec.components.ruler.enabled);
+
+  test('one service job named after the stack, in its Nomad namespace, rolled out by health checks', () => {
+    const { job, stack } = rendered;
+    expect(job.id).toBe(stack.metadata.name);
+    expect(job.attributes).toMatchObject({ namespace: stack.spec.nomad.namespace, type: 'service', datacenters: stack.spec.nomad.datacenters });
+    expect(job.meta).toMatchObject({ managed_by: 'loki-microservices', loki_version: stack.spec.version });
+    expect(job.update).toMatchObject({ health_check: 'checks', auto_revert: true });
+  });
+
+  test('a group per deployed component, count from its replicas', () => {
+    const { job, stack } = rendered;
+    // hcl2json gives labelled blocks back sorted by label.
+    expect(job.groups.map((g) => g.name).sort()).toEqual(deployed().map((c) => COMPONENTS[c].target).sort());
+    for (const component of deployed()) {
+      expect(job.groups.find((g) => g.name === COMPONENTS[component].target)!.count).toBe(stack.spec.components[component].replicas);
+    }
+  });
+
+  test('each task runs the pinned Loki image with its -target, the templated config and env expansion', () => {
+    const { job, stack } = rendered;
+    for (const group of job.groups) {
+      const [task] = group.tasks;
+      expect(group.tasks).toHaveLength(1);
+      expect(task!.driver).toBe('docker');
+      expect(task!.config.image).toBe(`${stack.spec.image}:${stack.spec.version}`);
+      expect(task!.config.args).toEqual([`-target=${group.name}`, '-config.file=${NOMAD_TASK_DIR}/config.yaml', '-config.expand-env=true']);
+      expect([...task!.config.ports].sort()).toEqual([...group.ports].sort());
+      const config = task!.templates.find((t) => t.destination === 'local/config.yaml');
+      expect(config).toMatchObject({ changeMode: 'restart', env: false });
+      expect(config!.data).toContain('schema: v13');
+    }
+  });
+
+  test('a service per group with meta alloc_id and component, checked on /ready', () => {
+    const { job, stack } = rendered;
+    for (const group of job.groups) {
+      const service = group.services.find((s) => s.port === 'http')!;
+      expect(service).toMatchObject({ name: `${stack.metadata.name}-${group.name}`, provider: stack.spec.nomad.serviceProvider });
+      expect(service.meta).toEqual({ alloc_id: '${NOMAD_ALLOC_ID}', component: group.name });
+      expect(service.checks).toEqual([expect.objectContaining({ type: 'http', path: '/ready' })]);
+    }
+  });
+
+  test('resources from the profile: CPU in MHz, memory in MiB, the limit as memory_max', () => {
+    const { job, stack } = rendered;
+    const ingester = job.groups.find((g) => g.name === 'ingester')!.tasks[0]!;
+    const { requests, limits } = stack.spec.components.ingester.resources;
+    const mib = (q: string) => Number(q.replace('Gi', '')) * 1024 || Number(q.replace('Mi', ''));
+    expect(ingester.resources.memory).toBe(mib(requests!.memory!));
+    expect(ingester.resources.memory_max).toBe(mib(limits!.memory!));
+    expect(ingester.resources.cpu).toBeGreaterThanOrEqual(100);
+  });
+
+  test('ingesters get minutes to flush; the stateful components keep their data', () => {
+    const { job, stack } = rendered;
+    expect(job.groups.find((g) => g.name === 'ingester')!.tasks[0]!.killTimeout).toBe('5m');
+    expect(job.groups.find((g) => g.name === 'distributor')!.tasks[0]!.killTimeout).toBe('30s');
+    for (const group of job.groups) {
+      const stateful = Object.values(COMPONENTS).find((c) => c.target === group.name)!.kind === 'StatefulSet';
+      if (!stateful) {
+        expect(group.ephemeralDisk).toBeUndefined();
+        expect(group.volumes).toEqual({});
+      } else if (stack.spec.nomad.volumes === 'csi') {
+        expect(group.volumes.data).toMatchObject({ type: 'csi', source: `${stack.metadata.name}-${group.name}`, per_alloc: true });
+        expect(group.tasks[0]!.volumeMounts).toEqual([{ volume: 'data', destination: '/loki' }]);
+      } else {
+        expect(group.ephemeralDisk).toMatchObject({ sticky: true, migrate: true });
+        expect(group.ephemeralDisk!.size).toBeGreaterThanOrEqual(1024);
+      }
+    }
+  });
+
+  test('replicas spread over nodes, or kept apart when anti-affinity is hard', () => {
+    const { job, stack } = rendered;
+    const ingester = job.groups.find((g) => g.name === 'ingester')!;
+    if (ingester.count < 2) return expect(ingester.spreads).toEqual([]);
+    if (stack.spec.scheduling.antiAffinity === 'hard') expect(ingester.constraints).toContainEqual({ operator: 'distinct_hosts', value: 'true' });
+    else expect(ingester.spreads).toContainEqual({ attribute: '${node.unique.id}', weight: 50 });
+    if (stack.spec.scheduling.zoneSpread) expect(ingester.spreads).toContainEqual({ attribute: '${node.datacenter}', weight: 50 });
+  });
+
+  test('the Loki config passes the Loki 3 key test', () => {
+    const config = nomadLokiConfig(rendered.stack);
+    expect(keyPaths(config).length).toBeGreaterThan(60);
+    expect(unknownKeys(config)).toEqual([]);
+    expect(keysMissingInSupportedMinors(config)).toEqual([]);
+  });
+
+  test('no credential in the job: only template reads of Vault or a Nomad Variable', () => {
+    const { hcl, job, stack } = rendered;
+    const { credentials } = stack.spec.nomad;
+    const templates = job.groups.flatMap((g) => g.tasks[0]!.templates);
+    const credentialTemplates = templates.filter((t) => t.destination.startsWith('secrets/') && !t.destination.startsWith('secrets/tls/'));
+    if (!credentials) return expect(credentialTemplates).toEqual([]);
+    const reader = credentials.source === 'vault' ? `secret "${credentials.path}"` : `nomadVar "${credentials.path}"`;
+    for (const template of credentialTemplates) {
+      expect(template.data).toContain(reader);
+      expect(template.perms).toBe('0600');
+    }
+    // Only the components that touch the object store get them.
+    for (const group of job.groups) {
+      const touchesStore = Object.values(COMPONENTS).find((c) => c.target === group.name)!.objectStore;
+      expect(group.tasks[0]!.templates.some((t) => credentialTemplates.includes(t))).toBe(touchesStore);
+    }
+    expect(hcl).not.toMatch(/(access_key_id|secret_access_key|account_key):\s*[^$\s]/);
+  });
+});
+
+test('the Traefik users are the given htpasswd hashes, and plain-text passwords are refused', () => {
+  const spec = (users: string[]) => ({ spec: { storage: { type: 's3' as const, s3: { bucket: 'b-loki', region: 'eu-west-1' } }, nomad: { traefik: { enabled: true, basicAuthUsers: users } } } });
+  expect(() => parseSpec(spec(TRAEFIK_USERS))).not.toThrow();
+  expect(() => parseSpec(spec(['promtail:secret']))).toThrow(/spec\.nomad\.traefik\.basicAuthUsers\[0\]: must be an htpasswd entry/);
+  expect(() => parseSpec(spec([]))).toThrow(/spec\.nomad\.traefik\.basicAuthUsers: required when traefik is enabled/);
+});
+
+describe('what Nomad cannot do is invalid input, naming the field', () => {
+  const issuesOf = (input: Parameters<typeof parseSpec>[0]) => {
+    try {
+      renderNomad(parseSpec(input));
+    } catch (error) {
+      if (error instanceof SpecError) return error.issues;
+      throw error;
+    }
+    return [];
+  };
+
+  test('the bundled store (a Kubernetes pod), the default of the demo profile', () => {
+    expect(issuesOf({})).toEqual([{ path: 'spec.storage.type', message: expect.stringContaining('use s3') }]);
+  });
+
+  test('a Kubernetes Secret for credentials', () => {
+    expect(issuesOf({ spec: { storage: { type: 's3', s3: { bucket: 'b-loki', region: 'eu-west-1', secretName: 'loki-s3' } } } })).toEqual([
+      { path: 'spec.storage.s3.secretName', message: expect.stringContaining('spec.nomad.credentials') },
+    ]);
+  });
+
+  test('azure without credentials, or with Workload Identity', () => {
+    const azure = { accountName: 'acmeloki', container: 'loki' };
+    expect(issuesOf({ spec: { storage: { type: 'azure', azure: { ...azure, useFederatedToken: true } } } }).map((i) => i.path)).toEqual([
+      'spec.nomad.credentials',
+      'spec.storage.azure.useFederatedToken',
+    ]);
+  });
+});
