@@ -6,7 +6,7 @@ import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { applyToNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
-import { formatEndpoints } from './status.js';
+import { formatEndpoints } from './format-status.js';
 
 const HELP = `Usage: loki-microservices apply [-f spec.yaml] [--set path=value ...] [--wait [--smoke]] [options]
 

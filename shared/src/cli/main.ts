@@ -9,13 +9,14 @@ const HELP = `loki-microservices ${VERSION}: Grafana Loki 3.x in microservices m
 Usage: loki-microservices <command> [options]
 
 Commands:
-  render    Print the Kubernetes manifests of a stack (or write them to a directory)
+  render    Print the Kubernetes manifests of a stack (or write them to a directory); --target nomad: the Nomad job
   apply     Apply a stack by server-side apply; --wait until ready, --smoke to push and query a log line
   status    Show whether a stack is ready, per component (table, json or yaml)
   smoke     Push a log line to a stack and read it back
   destroy   Delete a stack (volumes stay unless --delete-volumes)
 
 The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
+With --target nomad, render, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
 Exit codes: 0 ok, 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
 
 Run "loki-microservices <command> --help" for the options of a command.

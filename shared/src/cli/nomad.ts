@@ -13,7 +13,7 @@ import { renderNomad } from '../render/nomad/index.js';
 import type { LokiStack } from '../spec/schema.js';
 import { UsageError, type CliIo } from './io.js';
 import type { Options } from './options.js';
-import { formatEndpoints, formatStatus } from './status.js';
+import { formatEndpoints, formatStatus } from './format-status.js';
 
 export const TARGET_OPTION = { target: { type: 'string', short: 't', default: 'kubernetes' } } as const satisfies Options;
 

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { getStackStatus } from '../cluster/status.js';
-import type { ComponentStatus, StackStatus } from '../cluster/status-model.js';
+import type { StackStatus } from '../cluster/status-model.js';
+import { formatStatus } from './format-status.js';
 import { StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
@@ -43,48 +44,6 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout(format === 'json' ? `${JSON.stringify(stackStatus, null, 2)}\n` : format === 'yaml' ? stringify(stackStatus) : formatStatus(stackStatus, Date.now()));
   return stackStatus.condition.type === 'Ready' ? 0 : 3;
-}
-
-/** The status for a terminal: the condition, a table of components, the pods that are not ready, the endpoints. */
-export function formatStatus(status: StackStatus, now: number): string {
-  const age = status.createdAt ? `, created ${formatAge(now - Date.parse(status.createdAt))} ago` : '';
-  const lines = [
-    `${status.namespace}/${status.name}: ${status.condition.type} (${status.condition.reason}) ${status.condition.message}`,
-    `Loki ${status.version ?? 'version unknown'}${age}`,
-    '',
-    ...table([
-      ['COMPONENT', 'KIND', 'READY', 'UP-TO-DATE', 'PODS'],
-      ...Object.entries(status.components).map(([name, c]) => [name, c.kind, `${c.ready}/${c.desired}`, String(c.updated), podsOf(c)]),
-    ]),
-  ];
-  const problems = Object.values(status.components).flatMap((c) => c.notReady);
-  if (problems.length > 0) {
-    lines.push('', ...table([['POD', 'STATE', 'REASON', 'RESTARTS', 'MESSAGE'], ...problems.map((p) => [p.name, p.state, p.reason ?? '', String(p.restarts), p.message ?? ''])]));
-  }
-  lines.push('', ...formatEndpoints(status));
-  return `${lines.join('\n')}\n`;
-}
-
-export function formatEndpoints(status: StackStatus): string[] {
-  return [`push URL:  ${status.endpoints.push}`, `query URL: ${status.endpoints.query}`];
-}
-
-function podsOf(component: ComponentStatus): string {
-  const counts = Object.entries(component.pods).filter(([, count]) => count > 0);
-  return counts.length > 0 ? counts.map(([state, count]) => `${count} ${state}`).join(', ') : 'none';
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('').trimEnd());
-}
-
-function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 120) return `${seconds}s`;
-  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d`;
 }
 
 export const command: Command = { help: HELP, run };
