@@ -1,6 +1,7 @@
 // `npm run bench`: how long validating and rendering take, per profile. Prints figures; asserts nothing.
 import { performance } from 'node:perf_hooks';
-import { parseSpec, renderKubernetes, toYaml, type LokiStackInput } from 'loki-microservices';
+import { parseSpec, renderKubernetes, renderNomad, toYaml, type LokiStackInput } from 'loki-microservices';
+import { NOMAD_SPECS } from '../nomad-job.js';
 import { specMatrix } from '../specs.js';
 
 const ITERATIONS = 200;
@@ -35,6 +36,11 @@ for (const [name, input] of cases) {
   measure('  renderKubernetes', () => renderKubernetes(stack));
   measure('  toYaml', () => toYaml(objects));
   measure('  spec to YAML (all three)', () => toYaml(renderKubernetes(parseSpec(input)).objects));
+}
+for (const name of ['demo/s3-instance-role', 'small/consul-vault-tls-traefik']) {
+  const stack = parseSpec(NOMAD_SPECS[name]!);
+  console.log(`nomad ${name}: ${(renderNomad(stack).hcl.length / 1024).toFixed(1)} KiB of HCL`);
+  measure('  renderNomad', () => renderNomad(stack));
 }
 measure('invalid spec, 5 problems (parseSpec throws)', () => {
   try {

@@ -11,8 +11,16 @@ function template(destination: string, data: string, extra: Record<string, strin
   return block('template', [], attributes({ destination, change_mode: 'restart', ...extra, data: heredoc(data) }));
 }
 
+const configTemplates = new WeakMap<LokiStack, HclBlock>();
+
+/** The same for every group: made once per stack (stacks are never mutated). */
 export function configTemplate(stack: LokiStack): HclBlock {
-  return template(TASK_PATHS.configFile, nomadLokiConfigTemplate(stack));
+  let block = configTemplates.get(stack);
+  if (!block) {
+    block = template(TASK_PATHS.configFile, nomadLokiConfigTemplate(stack));
+    configTemplates.set(stack, block);
+  }
+  return block;
 }
 
 /** consul-template text that reads one key of the stack's credentials. */
