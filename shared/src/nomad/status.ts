@@ -133,15 +133,23 @@ export function allocationProblem(allocation: AllocationStub): PodProblem | unde
   };
 }
 
-const ROUTINE_EVENTS = new Set(['Received', 'Task Setup', 'Started', 'Alloc Unhealthy', 'Task hook failed']);
+const ROUTINE_EVENTS = new Set(['Received', 'Task Setup', 'Started', 'Alloc Unhealthy']);
+/** What Nomad did about a failure, rather than the failure: told after the cause. */
+const CONSEQUENCE_EVENTS = new Set(['Restarting', 'Not Restarting', 'Killing', 'Killed']);
 
-/** The most recent event that says something about trouble or progress, across the allocation's tasks. */
+/**
+ * The most recent event that tells what is wrong or going on, across the allocation's tasks: the cause
+ * (a driver failure, a non-zero exit) with Nomad's consequence appended ("Exceeded allowed attempts…").
+ */
 function lastTelling(tasks: [string, TaskState][]): { task: string; reason: string; message?: string } | undefined {
   const events = tasks.flatMap(([task, state]) => (state.Events ?? []).map((event) => ({ task, event })));
   events.sort((a, b) => (a.event.Time ?? 0) - (b.event.Time ?? 0));
-  const telling = [...events].reverse().find(({ event }) => !ROUTINE_EVENTS.has(event.Type)) ?? events.at(-1);
+  const latest = [...events].reverse();
+  const telling = latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type) && !CONSEQUENCE_EVENTS.has(event.Type)) ?? latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type)) ?? latest[0];
   if (!telling) return undefined;
-  return { task: telling.task, reason: telling.event.Type.replace(/\s+/g, ''), ...(telling.event.DisplayMessage ? { message: telling.event.DisplayMessage } : {}) };
+  const consequence = latest.find(({ event }) => CONSEQUENCE_EVENTS.has(event.Type) && (event.Time ?? 0) >= (telling.event.Time ?? 0) && event !== telling.event);
+  const message = [telling.event.DisplayMessage, consequence?.event.DisplayMessage].filter(Boolean).join('; ');
+  return { task: telling.task, reason: telling.event.Type.replace(/\s+/g, ''), ...(message ? { message } : {}) };
 }
 
 function latestFailedPlacements(evaluations: Evaluation[]): Record<string, AllocationMetric> {

@@ -20,8 +20,10 @@ export class NomadNotReadyError extends ClusterError {
     readonly why: 'timeout' | 'failing',
     readonly status: StackStatus,
     elapsedMs: number,
+    /** Nomad's word on the deployment, when it gave up on it. */
+    readonly deployment?: string,
   ) {
-    const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : 'failing';
+    const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : deployment ? `failing (deployment: ${deployment})` : 'failing';
     const problems = Object.values(status.components).flatMap((c) => c.notReady.map((p) => `  ${p.name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.message ? `: ${p.message}` : ''}`));
     super(`Nomad job ${status.namespace}/${status.name} is ${what}: ${status.condition.message}${problems.length ? `\n${problems.join('\n')}` : ''}`);
     this.name = 'NomadNotReadyError';
@@ -49,7 +51,8 @@ export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, o
     const elapsed = Date.now() - started;
     const deploymentFailed = state.deployment?.Status === 'failed' && state.deployment.JobVersion === state.job.Version;
     failingSince = status.condition.type === 'Failed' ? (failingSince ?? Date.now()) : undefined;
-    if (deploymentFailed || (failingSince !== undefined && Date.now() - failingSince >= failAfterMs)) throw new NomadNotReadyError('failing', status, elapsed);
+    if (deploymentFailed) throw new NomadNotReadyError('failing', status, elapsed, state.deployment?.StatusDescription ?? 'failed');
+    if (failingSince !== undefined && Date.now() - failingSince >= failAfterMs) throw new NomadNotReadyError('failing', status, elapsed);
     if (elapsed >= timeoutMs) throw new NomadNotReadyError('timeout', status, elapsed);
   }
 }

@@ -1,0 +1,253 @@
+// Apply, wait, status and destroy on Nomad, through the core and the CLI, against the Nomad API test
+// double (real HTTP, Nomad's own endpoints, a simulated scheduler with failures on request).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+import {
+  applyNomadJob,
+  destroyNomadJob,
+  getNomadStatus,
+  NomadApiError,
+  NomadClient,
+  NomadJobNotFoundError,
+  NomadNotReadyError,
+  parseSpec,
+  waitForNomadJob,
+  type LokiStackInput,
+} from 'loki-microservices';
+import { closeHclParser } from '../../src/hcl.js';
+import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
+
+jest.setTimeout(60_000);
+
+const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
+const S3 = { type: 's3', s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true } } as const;
+const specOf = (name: string, extra: LokiStackInput['spec'] = {}): LokiStackInput => ({
+  metadata: { name },
+  spec: { storage: S3, nomad: { credentials: { source: 'nomadVariable', path: `nomad/jobs/${name}` } }, ...extra },
+});
+const TOKEN = 'acl-token-9f3b2c';
+
+let server: NomadApiServer;
+let client: NomadClient;
+
+beforeAll(async () => {
+  server = await startNomadApiServer({ aclToken: TOKEN, runDelayMs: 20, healthyDelayMs: 20, healthyDeadlineMs: 300, maxRestarts: 1 });
+  client = new NomadClient({ address: server.url, token: TOKEN }, {});
+});
+
+afterAll(async () => {
+  await server.close();
+  await closeHclParser();
+});
+
+const ref = (name: string) => ({ name, namespace: 'default' });
+
+test('apply registers the job; wait returns once every group is running and healthy; status tells it per group', async () => {
+  const stack = parseSpec(specOf('loki'));
+  const applied = await applyNomadJob(client, stack);
+  expect(applied).toMatchObject({ jobId: 'loki', namespace: 'default', action: 'created', version: 0 });
+  expect(server.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual(expect.arrayContaining(['POST /v1/jobs/parse', 'POST /v1/jobs']));
+
+  const progress: string[] = [];
+  const ready = await waitForNomadJob(client, ref('loki'), { timeoutMs: 20_000, onProgress: (line) => progress.push(line) });
+  expect(ready.condition).toMatchObject({ type: 'Ready', reason: 'AllComponentsReady' });
+  expect(progress).toContain('ingester 1/1 ready');
+
+  const status = await getNomadStatus(client, ref('loki'));
+  expect(status).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackStatus', name: 'loki', namespace: 'default', version: stack.spec.version });
+  expect(Object.keys(status.components).sort()).toEqual(['compactor', 'distributor', 'index-gateway', 'ingester', 'querier', 'query-frontend', 'query-scheduler', 'ruler']);
+  expect(status.components.ingester).toMatchObject({ kind: 'TaskGroup', desired: 1, ready: 1, updated: 1, current: true, notReady: [] });
+  expect(status.endpoints.push).toMatch(/^http:\/\/10\.0\.0\.\d+:\d{5}\/loki\/api\/v1\/push$/);
+  expect(status.endpoints.query).toMatch(/^http:\/\/10\.0\.0\.\d+:\d{5}$/);
+  expect(status.createdAt).toMatch(/^\d{4}-/);
+});
+
+test('applying the same spec again registers no new version; a changed spec does, and rolls out', async () => {
+  const again = await applyNomadJob(client, parseSpec(specOf('loki')));
+  expect(again).toMatchObject({ action: 'unchanged', version: 0 });
+  const scaled = await applyNomadJob(client, parseSpec(specOf('loki', { components: { querier: { replicas: 2 } } })));
+  expect(scaled).toMatchObject({ action: 'updated', version: 1 });
+  const status = await waitForNomadJob(client, ref('loki'), { timeoutMs: 20_000 });
+  expect(status.components.querier).toMatchObject({ desired: 2, ready: 2, current: true });
+});
+
+test('a crash-looping group ends the wait with the allocation, its task and the exit', async () => {
+  server.setGroupBehaviour('crashy', 'ingester', 'crash');
+  await applyNomadJob(client, parseSpec(specOf('crashy')));
+  const error = await waitForNomadJob(client, ref('crashy'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(NomadNotReadyError);
+  const { status, why } = error as NomadNotReadyError;
+  expect(why).toBe('failing');
+  expect(status.condition).toMatchObject({ type: 'Failed', reason: 'ComponentsFailing' });
+  const [problem] = status.components.ingester!.notReady;
+  expect(problem).toMatchObject({ name: 'crashy.ingester[0]', state: 'Failed', container: 'ingester', failing: true });
+  expect(problem!.reason).toBe('Terminated');
+  expect(problem!.message).toMatch(/Exit Code: 1.*Exceeded allowed attempts/);
+  expect((error as Error).message).toContain('crashy.ingester[0]');
+  // The other groups are fine and say so.
+  expect(status.components.distributor).toMatchObject({ ready: 1, notReady: [] });
+});
+
+test('a group Nomad cannot place is reported with the placement failure', async () => {
+  server.setGroupBehaviour('tight', 'querier', 'unplaceable');
+  await applyNomadJob(client, parseSpec(specOf('tight')));
+  const error = (await waitForNomadJob(client, ref('tight'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
+  expect(error).toBeInstanceOf(NomadNotReadyError);
+  expect(error.status.components.querier).toMatchObject({ desired: 1, ready: 0 });
+  expect(error.status.components.querier!.notReady).toEqual([
+    expect.objectContaining({ name: 'tight.querier', state: 'Pending', reason: 'Unplaceable', message: expect.stringMatching(/1 allocation not placed: .*exhausted/) }),
+  ]);
+});
+
+test('an image that cannot be pulled, and allocations that never pass their check', async () => {
+  server.setGroupBehaviour('pull', 'distributor', 'image-pull');
+  server.setGroupBehaviour('sick', 'compactor', 'unhealthy');
+  await applyNomadJob(client, parseSpec(specOf('pull')));
+  await applyNomadJob(client, parseSpec(specOf('sick')));
+  const pull = (await waitForNomadJob(client, ref('pull'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
+  expect(pull.status.components.distributor!.notReady[0]).toMatchObject({ state: 'Failed', reason: 'DriverFailure', message: expect.stringContaining('Failed to pull') });
+  const sick = (await waitForNomadJob(client, ref('sick'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
+  expect(sick.status.components.compactor!.notReady[0]).toMatchObject({ state: 'Failed', reason: 'Unhealthy', failing: true });
+});
+
+test('a wait that runs out of time says so, with the status as it was', async () => {
+  const slow = await startNomadApiServer({ runDelayMs: 60_000, healthyDeadlineMs: 60_000, progressDeadlineMs: 60_000 });
+  try {
+    const slowClient = new NomadClient({ address: slow.url }, {});
+    await applyNomadJob(slowClient, parseSpec(specOf('slow')));
+    const error = (await waitForNomadJob(slowClient, ref('slow'), { timeoutMs: 1500 }).catch((e: unknown) => e)) as NomadNotReadyError;
+    expect(error).toBeInstanceOf(NomadNotReadyError);
+    expect(error.why).toBe('timeout');
+    expect(error.status.condition.type).toBe('Pending');
+    expect(error.status.components.ingester!.notReady[0]).toMatchObject({ state: 'Pending', failing: false });
+  } finally {
+    await slow.close();
+  }
+});
+
+test('a deployment Nomad gives up on ends the wait with Nomad\'s reason', async () => {
+  const stalled = await startNomadApiServer({ runDelayMs: 60_000, healthyDeadlineMs: 60_000, progressDeadlineMs: 300 });
+  try {
+    const stalledClient = new NomadClient({ address: stalled.url }, {});
+    await applyNomadJob(stalledClient, parseSpec(specOf('stalled')));
+    const error = (await waitForNomadJob(stalledClient, ref('stalled'), { timeoutMs: 20_000 }).catch((e: unknown) => e)) as NomadNotReadyError;
+    expect(error).toBeInstanceOf(NomadNotReadyError);
+    expect(error.why).toBe('failing');
+    expect(error.deployment).toMatch(/progress deadline/);
+    expect(error.message).toMatch(/failing \(deployment: Failed due to progress deadline/);
+  } finally {
+    await stalled.close();
+  }
+});
+
+test('without the ACL token Nomad refuses, and the error says what to set; the token is never in a message', async () => {
+  const anonymous = new NomadClient({ address: server.url }, {});
+  const error = (await getNomadStatus(anonymous, ref('loki')).catch((e: unknown) => e)) as NomadApiError;
+  expect(error).toBeInstanceOf(NomadApiError);
+  expect(error.code).toBe(403);
+  expect(error.message).toMatch(/Permission denied.*NOMAD_TOKEN/);
+  const wrong = new NomadClient({ address: server.url, token: 'not-the-token' }, {});
+  const wrongError = (await applyNomadJob(wrong, parseSpec(specOf('loki'))).catch((e: unknown) => e)) as Error;
+  expect(wrongError.message).not.toContain('not-the-token');
+  expect(new NomadClient({}, { NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN }).address).toBe(server.url);
+});
+
+test('status of a job that does not exist is a not-found error naming it', async () => {
+  await expect(getNomadStatus(client, ref('nothing'))).rejects.toThrow(NomadJobNotFoundError);
+  await expect(getNomadStatus(client, ref('nothing'))).rejects.toThrow('no Loki stack "nothing" in Nomad namespace "default"');
+});
+
+test('destroy stops only a job loki-microservices made, and purges on request', async () => {
+  expect(await destroyNomadJob(client, ref('loki'))).toEqual({ jobId: 'loki', namespace: 'default', stopped: true, purged: false });
+  const stopped = await getNomadStatus(client, ref('loki'));
+  expect(stopped.condition).toMatchObject({ type: 'Failed', reason: 'JobStopped' });
+  expect(await destroyNomadJob(client, ref('loki'))).toMatchObject({ stopped: false });
+  expect(await destroyNomadJob(client, ref('loki'), { purge: true })).toMatchObject({ stopped: true, purged: true });
+  await expect(getNomadStatus(client, ref('loki'))).rejects.toThrow(NomadJobNotFoundError);
+  expect(await destroyNomadJob(client, ref('never-there'))).toMatchObject({ stopped: false });
+
+  // Somebody else's job of the same name: neither replaced nor stopped.
+  const foreign = `job "theirs" {\n  group "web" {\n    task "web" {\n      driver = "docker"\n      config { image = "nginx:1.27" }\n    }\n  }\n}\n`;
+  const headers = { 'X-Nomad-Token': TOKEN };
+  const parsed = await (await fetch(`${server.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: foreign, Canonicalize: true }) })).json();
+  await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: parsed }) });
+  await expect(destroyNomadJob(client, ref('theirs'))).rejects.toThrow(/not deployed by loki-microservices/);
+  await expect(applyNomadJob(client, parseSpec(specOf('theirs')))).rejects.toThrow(/not deployed by loki-microservices/);
+});
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('the CLI with --target nomad', () => {
+  const env = () => ({ NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN });
+  const sets = (name: string) => [
+    '--set', `metadata.name=${name}`,
+    '--set', 'spec.storage.type=s3',
+    '--set', 'spec.storage.s3.bucket=loki-chunks',
+    '--set', 'spec.storage.s3.region=eu-west-1',
+  ];
+
+  test('apply --wait, status -o json, destroy: exit codes and output', async () => {
+    const applied = await cli(['apply', '--target', 'nomad', ...sets('cli'), '--wait', '--timeout', '30s', '-o', 'json'], env());
+    expect(applied.stderr).toContain('registering Nomad job default/cli');
+    expect(applied.code).toBe(0);
+    const output = JSON.parse(applied.stdout) as { apply: { action: string }; status: { condition: { type: string } } };
+    expect(output.apply.action).toBe('created');
+    expect(output.status.condition.type).toBe('Ready');
+
+    const status = await cli(['status', '-t', 'nomad', ...sets('cli'), '-o', 'json'], env());
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'StackStatus', name: 'cli', condition: { type: 'Ready' } });
+    const table = await cli(['status', '-t', 'nomad', ...sets('cli')], env());
+    expect(table.stdout).toMatch(/ingester\s+TaskGroup\s+1\/1/);
+
+    const destroyed = await cli(['destroy', '--target', 'nomad', ...sets('cli'), '--purge'], env());
+    expect(destroyed.code).toBe(0);
+    expect(destroyed.stdout).toContain('Nomad job default/cli: stopped and purged');
+    const gone = await cli(['status', '-t', 'nomad', ...sets('cli')], env());
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain('no Loki stack "cli"');
+    for (const result of [applied, status, table, destroyed, gone]) expect(result.stdout + result.stderr).not.toContain(TOKEN);
+  });
+
+  test('a stack that does not get ready exits 3 with the reason', async () => {
+    server.setGroupBehaviour('cli-crash', 'querier', 'crash');
+    const result = await cli(['apply', '-t', 'nomad', ...sets('cli-crash'), '--wait', '--timeout', '3s'], env());
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/cli-crash\.querier\[0\]: Failed \((CrashLoop|Terminated)\): Exit Code: 1/);
+  });
+
+  test('invalid input exits 2 before contacting Nomad', async () => {
+    const before = server.requests.length;
+    const bundled = await cli(['apply', '-t', 'nomad', '--set', 'metadata.name=bad'], env());
+    expect(bundled.code).toBe(2);
+    expect(bundled.stderr).toContain('spec.storage.type: bundled runs a Kubernetes pod');
+    const mixed = await cli(['apply', '-t', 'nomad', ...sets('bad'), '--kubeconfig', '/dev/null'], env());
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--kubeconfig is not available with --target nomad');
+    const target = await cli(['status', '-t', 'swarm'], env());
+    expect(target.code).toBe(2);
+    expect(target.stderr).toContain('--target must be kubernetes or nomad');
+    const nomadOnly = await cli(['status', '--nomad-addr', server.url], env());
+    expect(nomadOnly.code).toBe(2);
+    expect(server.requests.length).toBe(before);
+  });
+
+  test('Nomad unreachable: a clear error and exit 1', async () => {
+    const result = await cli(['status', '-t', 'nomad', ...sets('x'), '--nomad-addr', 'http://127.0.0.1:9'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot reach Nomad at http:\/\/127\.0\.0\.1:9/);
+  });
+});
