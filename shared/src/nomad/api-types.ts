@@ -36,6 +36,9 @@ export interface AllocationStub {
   DeploymentStatus?: { Healthy?: boolean | null } | null;
   TaskStates?: Record<string, TaskState> | null;
   CreateTime?: number;
+  /** Set once Nomad has placed a replacement for this (failed) allocation. */
+  NextAllocation?: string;
+  RescheduleTracker?: { Events?: unknown[] | null } | null;
 }
 
 export interface Allocation extends AllocationStub {

@@ -70,8 +70,10 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
   const failedPlacements = latestFailedPlacements(state.evaluations);
   const components: Record<string, ComponentStatus> = {};
   for (const group of [...(job.TaskGroups ?? [])].sort((a, b) => a.Name.localeCompare(b.Name))) {
-    const allocations = state.allocations.filter((a) => a.TaskGroup === group.Name && a.DesiredStatus === 'run');
-    components[group.Name] = groupStatus(job, group.Count ?? 1, allocations, failedPlacements[group.Name], `${job.ID}.${group.Name}`);
+    const ofGroup = state.allocations.filter((a) => a.TaskGroup === group.Name);
+    // A failed allocation Nomad has replaced counts through its replacement, as a deleted pod would.
+    const current = ofGroup.filter((a) => a.DesiredStatus === 'run' && !a.NextAllocation);
+    components[group.Name] = groupStatus(job, group.Count ?? 1, current, ofGroup, failedPlacements[group.Name], `${job.ID}.${group.Name}`);
   }
   const url = (address: string | undefined, path = '') => (address ? `http://${address}${path}` : '');
   const submitted = job.SubmitTime ? new Date(Math.floor(job.SubmitTime / 1e6)).toISOString() : null;
@@ -89,11 +91,11 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
   };
 }
 
-function groupStatus(job: NomadJob, desired: number, allocations: AllocationStub[], placement: AllocationMetric | undefined, groupId: string): ComponentStatus {
+function groupStatus(job: NomadJob, desired: number, allocations: AllocationStub[], history: AllocationStub[], placement: AllocationMetric | undefined, groupId: string): ComponentStatus {
   const pods: Record<PodState, number> = { Ready: 0, Running: 0, Pending: 0, Failed: 0, Unknown: 0 };
   const notReady: PodProblem[] = [];
   for (const allocation of allocations) {
-    const problem = allocationProblem(allocation);
+    const problem = withRescheduleHistory(allocationProblem(allocation), allocation, history);
     pods[problem?.state ?? 'Ready']++;
     if (problem) notReady.push(problem);
   }
@@ -131,6 +133,19 @@ export function allocationProblem(allocation: AllocationStub): PodProblem | unde
     ...(state === 'Running' ? { message: 'running; waiting for the /ready check' } : event?.message ? { message: event.message } : {}),
     failing: false,
   };
+}
+
+/**
+ * A replacement for a failed allocation that is not ready yet is failing too (the analogue of a pod in
+ * CrashLoopBackOff): it says why its predecessor failed and how many times Nomad has rescheduled.
+ */
+function withRescheduleHistory(problem: PodProblem | undefined, allocation: AllocationStub, history: AllocationStub[]): PodProblem | undefined {
+  const reschedules = allocation.RescheduleTracker?.Events?.length ?? 0;
+  if (!problem || problem.failing || reschedules === 0) return problem;
+  const previous = history.find((a) => a.NextAllocation === allocation.ID);
+  const cause = previous && allocationProblem(previous);
+  const why = cause ? `${cause.reason ?? 'failed'}${cause.message ? `: ${cause.message}` : ''}` : 'failed';
+  return { ...problem, reason: 'Rescheduled', message: `rescheduled ${reschedules} time${reschedules === 1 ? '' : 's'} after failures; the last one ${why}`, failing: true };
 }
 
 const ROUTINE_EVENTS = new Set(['Received', 'Task Setup', 'Started', 'Alloc Unhealthy']);

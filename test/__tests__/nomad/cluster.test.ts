@@ -32,7 +32,8 @@ let server: NomadApiServer;
 let client: NomadClient;
 
 beforeAll(async () => {
-  server = await startNomadApiServer({ aclToken: TOKEN, runDelayMs: 20, healthyDelayMs: 20, healthyDeadlineMs: 300, maxRestarts: 1 });
+  // A progress deadline no test reaches on a loaded machine; the test that wants one starts its own server.
+  server = await startNomadApiServer({ aclToken: TOKEN, runDelayMs: 20, healthyDelayMs: 20, healthyDeadlineMs: 300, progressDeadlineMs: 30_000, maxRestarts: 1 });
   client = new NomadClient({ address: server.url, token: TOKEN }, {});
 });
 
@@ -82,8 +83,9 @@ test('a crash-looping group ends the wait with the allocation, its task and the 
   expect(status.condition).toMatchObject({ type: 'Failed', reason: 'ComponentsFailing' });
   const [problem] = status.components.ingester!.notReady;
   expect(problem).toMatchObject({ name: 'crashy.ingester[0]', state: 'Failed', container: 'ingester', failing: true });
-  expect(problem!.reason).toBe('Terminated');
-  expect(problem!.message).toMatch(/Exit Code: 1.*Exceeded allowed attempts/);
+  // Still restarting (CrashLoop), or given up on (the cause, then what Nomad did about it).
+  expect(problem!.reason).toMatch(/^(CrashLoop|Terminated)$/);
+  expect(problem!.message).toMatch(problem!.reason === 'Terminated' ? /Exit Code: 1.*Exceeded allowed attempts/ : /Exit Code: 1/);
   expect((error as Error).message).toContain('crashy.ingester[0]');
   // The other groups are fine and say so.
   expect(status.components.distributor).toMatchObject({ ready: 1, notReady: [] });
@@ -106,7 +108,10 @@ test('an image that cannot be pulled, and allocations that never pass their chec
   await applyNomadJob(client, parseSpec(specOf('pull')));
   await applyNomadJob(client, parseSpec(specOf('sick')));
   const pull = (await waitForNomadJob(client, ref('pull'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
-  expect(pull.status.components.distributor!.notReady[0]).toMatchObject({ state: 'Failed', reason: 'DriverFailure', message: expect.stringContaining('Failed to pull') });
+  // The failed allocation itself, or its replacement that tells why the one before failed.
+  const [pulled] = pull.status.components.distributor!.notReady;
+  expect(pulled).toMatchObject({ failing: true, message: expect.stringContaining('Failed to pull') });
+  expect(pulled!.reason).toMatch(/^(DriverFailure|Rescheduled)$/);
   const sick = (await waitForNomadJob(client, ref('sick'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
   expect(sick.status.components.compactor!.notReady[0]).toMatchObject({ state: 'Failed', reason: 'Unhealthy', failing: true });
 });
@@ -224,7 +229,7 @@ describe('the CLI with --target nomad', () => {
 
   test('a stack that does not get ready exits 3 with the reason', async () => {
     server.setGroupBehaviour('cli-crash', 'querier', 'crash');
-    const result = await cli(['apply', '-t', 'nomad', ...sets('cli-crash'), '--wait', '--timeout', '3s'], env());
+    const result = await cli(['apply', '-t', 'nomad', ...sets('cli-crash'), '--wait', '--timeout', '10s'], env());
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cli-crash\.querier\[0\]: Failed \((CrashLoop|Terminated)\): Exit Code: 1/);
   });
