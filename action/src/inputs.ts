@@ -141,6 +141,11 @@ function inlineFields(document: Record<string, unknown>): Fields {
     secretName: core.getInput('secret-name'),
   };
   fields.push(...storageInputFields(document, storage, STORAGE_INPUT_NAMES));
+  const networkPolicy = core.getInput('network-policy');
+  if (networkPolicy) {
+    if (!/^(true|false)$/i.test(networkPolicy)) throw new InputError(`input "network-policy" must be true or false (or empty for the spec's setting), not "${networkPolicy}"`);
+    set('network-policy', 'spec.networkPolicy.enabled', networkPolicy.toLowerCase() === 'true');
+  }
   for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
   return fields;
 }

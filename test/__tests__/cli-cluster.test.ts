@@ -211,8 +211,9 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
 describe('a stack that does not become ready', () => {
   test('apply --wait: 3, with the diagnosis on stderr and the status on stdout', async () => {
     fixture.running.server.cluster.fail({ namespace: 'c-fail', workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
-    // Pods that keep failing end the wait after 30 s; a shorter --timeout ends it first, with the same diagnosis.
-    const result = await run(['apply', '--wait', '--timeout', '2s', '--set', 'metadata.namespace=c-fail']);
+    // Pods that keep failing end the wait after 30 s; a shorter --timeout ends it first, with the same diagnosis
+    // (long enough for the first restarts on a loaded machine).
+    const result = await run(['apply', '--wait', '--timeout', '8s', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/^stack c-fail\/loki: 29 objects, 29 created/);
     expect(result.stdout).toContain('Failed: ingester 0/1 ready (CrashLoopBackOff)');

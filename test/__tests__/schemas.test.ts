@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { unknownFields } from '../src/kubernetes-fields.js';
 import { render } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
@@ -17,6 +18,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Deployment,
   StatefulSet,
   PodDisruptionBudget,
+  NetworkPolicy,
 };
 
 function validate(object: KubernetesObject): void {

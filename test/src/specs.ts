@@ -43,6 +43,20 @@ const OPTIONS: Record<string, LokiStackInput> = {
     },
   },
   'ruler-disabled': { spec: { components: { ruler: { enabled: false } } } },
+  'network-policy': {
+    spec: {
+      profile: 'small',
+      networkPolicy: {
+        enabled: true,
+        allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }, { podSelector: { matchLabels: { app: 'grafana' } } }],
+        allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
+      components: { ruler: { alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093' } },
+    },
+  },
+  'network-policy-s3-compatible': {
+    spec: { networkPolicy: { enabled: true }, storage: { type: 's3', s3: { bucket: 'loki', endpoint: 'http://minio.storage.svc:9000', forcePathStyle: true, secretName: 'minio-credentials' } } },
+  },
   'no-anti-affinity': { spec: { scheduling: { antiAffinity: 'none', zoneSpread: false } } },
 };
 

@@ -121,13 +121,24 @@ async function readCurrentState(connection: Connection, stack: LokiStack, retry:
   return { namespace: namespace as KubernetesObject | undefined, existing: new Map(found.map((object) => [keyOf(object.kind, object.metadata?.name), object])) };
 }
 
+/**
+ * client-node serializes a known kind through its model, which names a few fields differently from the
+ * Kubernetes JSON (NetworkPolicy ingress `from` is `_from`) and drops what it does not know: rename them.
+ */
+function clientNodeForm(object: KubernetesObject): KubernetesObject {
+  if (object.kind !== 'NetworkPolicy') return object;
+  const policy = object as KubernetesObject & { spec: { ingress?: Record<string, unknown>[] } };
+  const ingress = policy.spec.ingress?.map(({ from, ...rule }) => (from === undefined ? rule : { ...rule, _from: from }));
+  return { ...policy, spec: { ...policy.spec, ...(ingress ? { ingress } : {}) } } as KubernetesObject;
+}
+
 async function applyObject(connection: Connection, object: KubernetesObject, existing: Existing, options: ApplyOptions, retry: RetryPolicy): Promise<AppliedObject> {
   const before = existing.get(keyOf(object.kind, object.metadata?.name));
   const applied = await withRetry(
     `applying ${describe(object)}`,
     () =>
       connection.objects
-        .patch(object, undefined, options.dryRun ? 'All' : undefined, MANAGER, options.forceConflicts ?? false, PatchStrategy.ServerSideApply)
+        .patch(clientNodeForm(object), undefined, options.dryRun ? 'All' : undefined, MANAGER, options.forceConflicts ?? false, PatchStrategy.ServerSideApply)
         .catch((error: unknown) => {
           throw conflictOf(error, describe(object)) ?? error;
         }),

@@ -17,6 +17,8 @@ export const APPLY_PHASES: ManagedKind[][] = [
   ],
   [
     { apiVersion: 'v1', kind: 'Service' },
+    // Before the workloads: their pods start isolated.
+    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   ],
   [

@@ -274,6 +274,22 @@ const nomad = z
   })
   .describe('Settings used only by `render --target nomad` and the Nomad commands.');
 
+const networkPeer = z
+  .strictObject({
+    namespaceSelector: z.strictObject({ matchLabels: labels }).optional().describe('Namespaces whose pods may connect (`{}`: every namespace).'),
+    podSelector: z.strictObject({ matchLabels: labels }).optional().describe('Pods that may connect (in the stack\'s namespace unless `namespaceSelector` is set).'),
+    ipBlock: z.strictObject({ cidr: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR such as "10.0.0.0/8"') }).optional().describe('Addresses that may connect.'),
+  })
+  .describe('A NetworkPolicy peer (Kubernetes `NetworkPolicyPeer` syntax).');
+
+const networkPolicy = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('NetworkPolicies: deny every connection to and from the stack\'s pods except the flows the stack needs (gRPC between components, memberlist among ring members, HTTP to the compactor and queriers, the object store, DNS) and the entry points below.'),
+    allowFrom: z.array(networkPeer).optional().describe('Who may reach the push (distributor) and query (query-frontend) HTTP port. Without it, anyone may (the API server\'s service proxy included, which the smoke test uses).'),
+    allowMetricsFrom: z.array(networkPeer).default([]).describe('Who may scrape `/metrics` on every component (e.g. the namespace of Prometheus). Empty: nobody beyond `allowFrom` on the entry points.'),
+  })
+  .describe('Network isolation of the stack\'s pods.');
+
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -292,6 +308,7 @@ const stackSpec = z
     limits: limits.default(limits.parse({})),
     auth: auth.default(auth.parse({})),
     scheduling,
+    networkPolicy: networkPolicy.default(networkPolicy.parse({})),
     nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
       .strictObject({

@@ -240,6 +240,7 @@ describe('bad inputs fail before anything is sent to the cluster', () => {
     { name: 'credentials for the bundled store', inputs: { 'secret-access-key': 'sekrit-sekrit' }, message: 'the bundled store makes its own credentials' },
     { name: 'a missing spec file', inputs: { spec: 'nowhere.yaml' }, message: 'input "spec": cannot read nowhere.yaml: no such file' },
     { name: 'zero ingesters', inputs: { replicas: 'ingester=0' }, message: 'spec.components.ingester.replicas (input "replicas"): ' },
+    { name: 'a network-policy that is not a boolean', inputs: { 'network-policy': 'strict' }, message: 'input "network-policy" must be true or false (or empty for the spec\'s setting), not "strict"' },
   ];
 
   test.each(cases)('$name', async ({ inputs, message }) => {
@@ -278,6 +279,14 @@ describe('render and status', () => {
     expect(files.some((file) => file.endsWith('-statefulset-loki-ingester.yaml'))).toBe(true);
     expect(result.stdout).toMatch(/^::notice title=Secret not rendered::Secret loki\/loki-object-store/m);
     expect(running.server.faults.requests.length).toBe(before);
+  });
+
+  test('network-policy: true renders the NetworkPolicies', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-netpol-'));
+    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', 'network-policy': 'true', kubeconfig: '/nonexistent' } });
+    expect(result.code).toBe(0);
+    const policies = readdirSync(join(cwd, 'out')).filter((file) => file.includes('networkpolicy'));
+    expect(policies).toEqual(expect.arrayContaining([expect.stringContaining('loki-default-deny'), expect.stringContaining('loki-entrypoints')]));
   });
 
   test('status reports a ready stack, and a missing one as a failure', async () => {

@@ -55,7 +55,7 @@ describe('discovery', () => {
       const expected = { 3: ['configmaps', 'pods', 'pods/log', 'services/proxy'], 5: ['deployments', 'statefulsets/status'], 6: ['poddisruptionbudgets'] }[number as 3 | 5 | 6];
       expect(document.resources.map((r) => r.name)).toEqual(expect.arrayContaining(expected));
     } else if (document.groups) {
-      expect(document.groups.map((g) => g.name)).toEqual(['apps', 'policy']);
+      expect(document.groups.map((g) => g.name)).toEqual(['apps', 'networking.k8s.io', 'policy']);
     } else {
       expect(shapeDifferences(recorded.response.body, actual.json)).toEqual([]);
     }

@@ -23,7 +23,7 @@ export function stackOf(document: Record<string, unknown> = {}): LokiStack {
 }
 
 /** The namespaced kinds a stack is made of (as `applyStack` lists them for pruning). */
-export const STACK_KINDS = ['ServiceAccount', 'ConfigMap', 'Secret', 'Service', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'PodDisruptionBudget'] as const;
+export const STACK_KINDS = ['ServiceAccount', 'ConfigMap', 'Secret', 'Service', 'NetworkPolicy', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'PodDisruptionBudget'] as const;
 
 /** What the server stores with both of the stack's labels in its namespace, as `Kind/name`, sorted. */
 export function storedStackObjects(running: RunningApiServer, name = 'loki', namespace = 'loki'): string[] {

@@ -139,6 +139,15 @@ describe('loki:stack:render', () => {
     expect((document!.toJSON() as Json).spec.replicas).toBe(3);
   });
 
+  test('networkPolicy: true renders the NetworkPolicies and records it in the spec', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const { ctx, outputs } = contextFor({ name: 'iso', networkPolicy: true, targetPath: './loki' }, { workspacePath });
+    await createRenderAction().handler(ctx);
+    const files = outputs().files as string[];
+    expect(files.filter((file) => file.includes('networkpolicy-iso-')).length).toBeGreaterThan(5);
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({ metadata: { name: 'iso' }, spec: { networkPolicy: { enabled: true } } });
+  });
+
   test('a targetPath outside the workspace is refused', async () => {
     const { ctx } = contextFor({ targetPath: '../outside' }, { workspacePath: mkdtempSync(join(tmpdir(), 'workspace-')) });
     await expect(createRenderAction().handler(ctx)).rejects.toThrow(/outside/);

@@ -42,6 +42,7 @@ export const RESOURCES: ResourceType[] = [
   { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, subresources: ['status'], generation: true },
   { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, subresources: [], generation: false },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, subresources: ['status'], generation: true },
+  { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, subresources: [], generation: true },
 ];
 
 export function resourceByKind(kind: string): ResourceType {
@@ -84,6 +85,16 @@ const GROUP_VERSION_FILES: Record<string, string> = {
   'policy/v1': '06-discovery-policy-v1.json',
 };
 
+/** Not in the recordings: written after Kubernetes 1.24's resource list for networking.k8s.io/v1. */
+const NETWORKING_V1 = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'networking.k8s.io/v1',
+  resources: [
+    { name: 'networkpolicies', singularName: '', namespaced: true, kind: 'NetworkPolicy', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['netpol'], storageVersionHash: 'YpfwF18m1G8=' },
+  ],
+};
+
 export const DISCOVERY = {
   version: transcript('01-version.json'),
   api: transcript('02-discovery-api.json'),
@@ -97,7 +108,10 @@ export const DISCOVERY = {
       .map((group) => ({ ...group, preferredVersion: group.versions[0]! }));
     return { ...recorded, groups };
   })(),
-  groupVersions: Object.fromEntries(Object.entries(GROUP_VERSION_FILES).map(([groupVersion, file]) => [groupVersion, resourceList(file, groupVersion)])),
+  groupVersions: {
+    ...Object.fromEntries(Object.entries(GROUP_VERSION_FILES).map(([groupVersion, file]) => [groupVersion, resourceList(file, groupVersion)])),
+    'networking.k8s.io/v1': NETWORKING_V1,
+  } as Record<string, Record<string, unknown>>,
 };
 
 // ---- OpenAPI v3 --------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ const ROOT_MODELS: Record<string, string> = {
   StatefulSet: 'V1StatefulSet',
   ControllerRevision: 'V1ControllerRevision',
   PodDisruptionBudget: 'V1PodDisruptionBudget',
+  NetworkPolicy: 'V1NetworkPolicy',
 };
 
 export function schemaProblems(kind: string, object: unknown): SchemaProblem[] {

@@ -18,6 +18,7 @@ export const STACK_INPUT = {
   accountName: (z: Z) => z.string().optional().describe('Azure storage account.'),
   secretName: (z: Z) => z.string().optional().describe('Existing Secret in the namespace with the object-store credentials (keys as in the spec reference).'),
   retention: (z: Z) => z.string().optional().describe('How long logs are kept, e.g. 720h; 0 keeps them forever.'),
+  networkPolicy: (z: Z) => z.boolean().optional().describe('NetworkPolicies that deny every connection to and from the stack\'s pods except the flows Loki needs (spec.networkPolicy.enabled).'),
   replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
   spec: (z: Z) => z.record(z.string(), z.unknown()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
@@ -34,6 +35,7 @@ export interface StackInput {
   accountName?: string;
   secretName?: string;
   retention?: string;
+  networkPolicy?: boolean;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }
@@ -51,6 +53,7 @@ function fieldsOf(input: StackInput): InputField[] {
   set('profile', 'spec.profile');
   set('version', 'spec.version');
   set('retention', 'spec.retention');
+  set('networkPolicy', 'spec.networkPolicy.enabled');
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   fields.push(...storageInputFields(document, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES));
   for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);

@@ -16,10 +16,11 @@ import { queryScheduler } from './components/query-scheduler.js';
 import { ruler } from './components/ruler.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
 import { lokiConfigMap } from './loki-config.js';
+import { networkPolicies } from './network-policy.js';
 import { generatedSecrets, type GeneratedSecret } from './storage.js';
 
 export interface RenderedStack {
-  /** Objects in apply order: namespace, identity and config, Services, volumes, workloads, PDBs. */
+  /** Objects in apply order: namespace, identity and config, Services and NetworkPolicies, volumes, workloads, PDBs. */
   objects: KubernetesObject[];
   /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
   generatedSecrets: GeneratedSecret[];
@@ -32,6 +33,7 @@ export const APPLY_ORDER = [
   'Secret',
   'ConfigMap',
   'Service',
+  'NetworkPolicy',
   'PersistentVolumeClaim',
   'Deployment',
   'StatefulSet',
@@ -58,6 +60,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     ...(stack !== given ? [credentialsSecret(stack, options.credentials!)] : []),
     lokiConfigMap(stack),
     memberlistService(stack),
+    ...networkPolicies(stack),
     ...COMPONENT_RENDERERS.flatMap((render) => render(stack)),
   ];
   const phase = (object: KubernetesObject) => {

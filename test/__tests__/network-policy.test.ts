@@ -1,0 +1,161 @@
+// spec.networkPolicy: the rendered NetworkPolicies evaluated as Kubernetes evaluates them (a connection
+// passes when the source's egress and the destination's ingress both allow it; a pod no policy selects
+// for a direction is open in that direction). Every flow the Loki config needs must pass, and the flows
+// the stack does not need must not.
+import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
+import { COMPONENTS, type ComponentName, type LokiStackInput } from 'loki-microservices';
+import { render, workloads } from '../src/objects.js';
+import { specMatrix } from '../src/specs.js';
+
+interface Peer {
+  podSelector?: V1LabelSelector;
+  namespaceSelector?: V1LabelSelector;
+  ipBlock?: { cidr: string };
+}
+interface Rule {
+  from?: Peer[];
+  to?: Peer[];
+  ports?: { protocol?: string; port?: number }[];
+}
+interface Policy extends KubernetesObject {
+  spec: { podSelector: V1LabelSelector; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] };
+}
+
+/** A pod (labels, namespace) or an address outside the cluster. */
+type Endpoint = { labels: Record<string, string>; namespace: string } | { ip: string };
+
+function selects(selector: V1LabelSelector, labels: Record<string, string>): boolean {
+  const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const matchExpressions = (selector.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values!.includes(labels[e.key]!) : false));
+  return matchLabels && matchExpressions;
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  if (cidr === '0.0.0.0/0') return !ip.includes(':');
+  if (cidr === '::/0') return ip.includes(':');
+  const [base, bits] = cidr.split('/');
+  const toNumber = (address: string) => address.split('.').reduce((n, part) => n * 256 + Number(part), 0);
+  const mask = Number(bits) === 0 ? 0 : 2 ** 32 - 2 ** (32 - Number(bits));
+  return (toNumber(ip) & mask) >>> 0 === (toNumber(base!) & mask) >>> 0;
+}
+
+function peerMatches(peer: Peer, endpoint: Endpoint, policyNamespace: string): boolean {
+  if ('ip' in endpoint) return peer.ipBlock !== undefined && inCidr(endpoint.ip, peer.ipBlock.cidr);
+  if (peer.ipBlock) return false;
+  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace }) : endpoint.namespace === policyNamespace;
+  return namespaceOk && (!peer.podSelector || selects(peer.podSelector, endpoint.labels));
+}
+
+const portMatches = (rule: Rule, port: number, protocol: string) => !rule.ports || rule.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port));
+
+function direction(policies: Policy[], pod: Endpoint, type: 'Ingress' | 'Egress', other: Endpoint, port: number, protocol: string): boolean {
+  if ('ip' in pod) return true;
+  const selecting = policies.filter((p) => p.metadata!.namespace === pod.namespace && p.spec.policyTypes.includes(type) && selects(p.spec.podSelector, pod.labels));
+  if (selecting.length === 0) return true;
+  return selecting.some((p) =>
+    (type === 'Ingress' ? p.spec.ingress : p.spec.egress)?.some((rule) => {
+      const peers = type === 'Ingress' ? rule.from : rule.to;
+      return portMatches(rule, port, protocol) && (!peers || peers.some((peer) => peerMatches(peer, other, p.metadata!.namespace!)));
+    }),
+  );
+}
+
+const allowed = (policies: Policy[], from: Endpoint, to: Endpoint, port: number, protocol = 'TCP') =>
+  direction(policies, from, 'Egress', to, port, protocol) && direction(policies, to, 'Ingress', from, port, protocol);
+
+function setUp(input: LokiStackInput) {
+  const { objects, stack } = render(input);
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
+  const pods = new Map<string, Endpoint>(
+    workloads(objects).map(({ template }) => [template.metadata!.labels!['app.kubernetes.io/component']!, { labels: template.metadata!.labels!, namespace: stack.metadata.namespace }]),
+  );
+  const pod = (component: string) => pods.get(component)!;
+  return { stack, policies, pods, pod };
+}
+
+const target = (name: ComponentName) => COMPONENTS[name].target;
+const DNS: Endpoint = { labels: { 'k8s-app': 'kube-dns' }, namespace: 'kube-system' };
+const stranger = (namespace: string, labels: Record<string, string> = { app: 'curl' }): Endpoint => ({ labels, namespace });
+
+const withPolicies = specMatrix().filter(({ name }) => name.startsWith('network-policy'));
+
+describe.each(withPolicies)('$name', ({ input }) => {
+  const { stack, policies, pod } = setUp(input);
+  const deployed = (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => c !== 'ruler' || stack.spec.components.ruler.enabled);
+  const lokiPods = deployed.map(target);
+
+  test('every pod of the stack is selected by a deny-by-default policy for both directions', () => {
+    const deny = policies.find((p) => p.metadata!.name === `${stack.metadata.name}-default-deny`)!;
+    expect(deny.spec).toEqual({ podSelector: expect.any(Object), policyTypes: ['Ingress', 'Egress'] });
+    for (const component of [...lokiPods, ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : [])]) {
+      expect(selects(deny.spec.podSelector, (pod(component) as { labels: Record<string, string> }).labels)).toBe(true);
+    }
+  });
+
+  test('the flows the Loki config needs are allowed', () => {
+    const need = (from: string, to: string, port: number) => expect([from, to, port, allowed(policies, pod(from), pod(to), port)]).toEqual([from, to, port, true]);
+    for (const component of lokiPods) expect(allowed(policies, pod(component), DNS, 53, 'UDP')).toBe(true);
+    // Rings hand out pod addresses: writes and reads reach the ingesters over gRPC.
+    for (const from of ['distributor', 'querier', 'ruler'].filter((c) => lokiPods.includes(c))) need(from, 'ingester', 9095);
+    // frontend.scheduler_address and frontend_worker.scheduler_address; queriers answer the frontend.
+    need('query-frontend', 'query-scheduler', 9095);
+    need('querier', 'query-scheduler', 9095);
+    need('querier', 'query-frontend', 9095);
+    // storage_config.tsdb_shipper.index_gateway_client.server_address
+    need('querier', 'index-gateway', 9095);
+    // common.compactor_address and frontend.tail_proxy_url (HTTP)
+    for (const from of ['querier', 'query-frontend', 'index-gateway']) need(from, 'compactor', 3100);
+    need('query-frontend', 'querier', 3100);
+    // memberlist.join_members: every ring member gossips with every other.
+    const members = deployed.filter((c) => COMPONENTS[c].ringMember).map(target);
+    for (const from of members) for (const to of members) need(from, to, 7946);
+  });
+
+  test('the object store is reached only by the components that use it', () => {
+    const storage = deployed.filter((c) => COMPONENTS[c].objectStore).map(target);
+    const others = lokiPods.filter((c) => !storage.includes(c));
+    if (stack.spec.storage.type === 'bundled') {
+      for (const component of storage) expect(allowed(policies, pod(component), pod('object-store'), 9000)).toBe(true);
+      for (const component of others) expect(allowed(policies, pod(component), pod('object-store'), 9000)).toBe(false);
+      expect(allowed(policies, stranger(stack.metadata.namespace), pod('object-store'), 9000)).toBe(false);
+    } else {
+      const s3 = { ip: '203.0.113.10' };
+      for (const component of storage) expect(allowed(policies, pod(component), s3, 9000)).toBe(true);
+      for (const component of others) expect(allowed(policies, pod(component), s3, 9000)).toBe(false);
+    }
+  });
+
+  test('entry points: push and query from the allowed sources only; nothing else from outside the stack', () => {
+    const { allowFrom, allowMetricsFrom } = stack.spec.networkPolicy;
+    const promtail = stranger('promtail', { app: 'promtail' });
+    const elsewhere = stranger('default');
+    for (const entry of ['distributor', 'query-frontend']) {
+      expect(allowed(policies, promtail, pod(entry), 3100)).toBe(true);
+      expect(allowed(policies, elsewhere, pod(entry), 3100)).toBe(allowFrom === undefined);
+      expect(allowed(policies, promtail, pod(entry), 9095)).toBe(false);
+    }
+    for (const component of ['ingester', 'querier', 'compactor', 'index-gateway']) {
+      expect(allowed(policies, elsewhere, pod(component), 9095)).toBe(false);
+      expect(allowed(policies, elsewhere, pod(component), 7946)).toBe(false);
+      expect(allowed(policies, stranger('monitoring', { app: 'prometheus' }), pod(component), 3100)).toBe(allowMetricsFrom.length > 0);
+    }
+  });
+
+  test('nothing leaves for elsewhere: no egress beyond the stack, DNS, the store and Alertmanager', () => {
+    const internet = { ip: '198.51.100.7' };
+    for (const component of lokiPods) {
+      expect(allowed(policies, pod(component), internet, 22)).toBe(false);
+      expect(allowed(policies, pod(component), stranger('default'), 8080)).toBe(false);
+    }
+    const alertmanager = stack.spec.components.ruler.alertmanagerUrl;
+    if (alertmanager) {
+      const port = Number(new URL(alertmanager).port);
+      expect(allowed(policies, pod('ruler'), stranger('monitoring', { app: 'alertmanager' }), port)).toBe(true);
+      expect(allowed(policies, pod('querier'), stranger('monitoring', { app: 'alertmanager' }), port)).toBe(false);
+    }
+  });
+});
+
+test('no NetworkPolicy unless asked', () => {
+  expect(render({}).objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+});
