@@ -7,7 +7,7 @@ import type { LokiStack, Resources } from '../../spec/schema.js';
 /** Port labels of each group's network: Nomad picks the numbers; tasks read them as NOMAD_PORT_<label>. */
 export const PORT_LABELS = { http: 'http', grpc: 'grpc', gossip: 'gossip' } as const;
 
-/** The task's directories as the Loki process sees them (Nomad sets these variables in every task). */
+/** Files the templates write, relative to the task directory; runtimePath() says where the process sees them. */
 export const TASK_PATHS = {
   configFile: 'local/config.yaml',
   credentialsEnv: 'secrets/object-store.env',
