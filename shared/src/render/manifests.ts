@@ -1,12 +1,12 @@
 // A rendered stack as files for GitOps: one YAML file per object, numbered in apply order, and a
-// kustomization.yaml listing them. Used by `render -o DIR`, the Action's render command and Backstage.
+// kustomization.yaml listing them, and the stack's other files (Prometheus). Used by `render -o DIR`, the Action's render command and Backstage.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { toYaml, type RenderedStack } from './kubernetes/index.js';
 
-/** Write the files into `directory` (created if needed); returns their names, kustomization.yaml last. */
+/** Write the files into `directory` (created if needed); returns their names: objects, kustomization.yaml, others. */
 export async function writeManifests(directory: string, rendered: RenderedStack): Promise<string[]> {
   await mkdir(directory, { recursive: true });
   const width = String(rendered.objects.length).length;
@@ -14,7 +14,9 @@ export async function writeManifests(directory: string, rendered: RenderedStack)
   await Promise.all(rendered.objects.map((object, index) => writeFile(resolve(directory, files[index]!), toYaml([object]))));
   const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files };
   await writeFile(resolve(directory, 'kustomization.yaml'), stringify(kustomization));
-  return [...files, 'kustomization.yaml'];
+  const extra = Object.entries(rendered.files ?? {});
+  await Promise.all(extra.map(([name, text]) => writeFile(resolve(directory, name), text)));
+  return [...files, 'kustomization.yaml', ...extra.map(([name]) => name)];
 }
 
 function fileStem(object: KubernetesObject): string {

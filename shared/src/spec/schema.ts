@@ -290,6 +290,12 @@ const networkPolicy = z
   })
   .describe('Network isolation of the stack\'s pods.');
 
+const monitoring = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Prometheus files beside the manifests (`render -o DIR`): `prometheus-scrape.yaml`, a scrape job finding the Loki pods by Kubernetes service discovery (labels `component`, `instance`), and `prometheus-rules.yaml`, alerts on request errors, ingestion rate limiting, ingester flush failures and panics.'),
+  })
+  .describe('Metrics and alerts for a Prometheus without the Operator.');
+
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -309,6 +315,7 @@ const stackSpec = z
     auth: auth.default(auth.parse({})),
     scheduling,
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
+    monitoring: monitoring.default({ enabled: false }),
     nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
       .strictObject({

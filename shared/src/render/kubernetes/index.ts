@@ -16,6 +16,7 @@ import { queryScheduler } from './components/query-scheduler.js';
 import { ruler } from './components/ruler.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
 import { lokiConfigMap } from './loki-config.js';
+import { monitoringFiles } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
 import { generatedSecrets, type GeneratedSecret } from './storage.js';
 
@@ -24,6 +25,8 @@ export interface RenderedStack {
   objects: KubernetesObject[];
   /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
   generatedSecrets: GeneratedSecret[];
+  /** Files that are not cluster objects, by name (the Prometheus scrape config and rules of spec.monitoring). */
+  files: Record<string, string>;
 }
 
 /** Kinds in the order a cluster needs them; objects of one kind keep the order of their components. */
@@ -71,6 +74,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   return {
     objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),
     generatedSecrets: generatedSecrets(stack),
+    files: monitoringFiles(stack),
   };
 }
 

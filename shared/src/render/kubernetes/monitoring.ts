@@ -1,0 +1,96 @@
+// spec.monitoring for Prometheus without the Operator: a scrape config that finds the stack's Loki pods by
+// Kubernetes service discovery (relabelled to `component` and `instance` like the Nomad scrape job), and a
+// rules file with a few alerts that matter for Loki: request errors, ingestion rate limiting, ingester flush
+// failures, panics. Both are files next to the manifests (`render -o DIR`), not cluster objects.
+import { stringify } from 'yaml';
+import type { LokiStack } from '../../spec/schema.js';
+import { PORTS } from './common.js';
+
+/** The label every series of the stack carries, set by the scrape config, that the alerts select on. */
+export const STACK_LABEL = 'loki_stack';
+
+export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
+  const { name, namespace } = stack.metadata;
+  const label = (key: string) => `__meta_kubernetes_pod_label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  return {
+    scrape_configs: [
+      {
+        job_name: `loki-${namespace}-${name}`,
+        metrics_path: '/metrics',
+        kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
+        relabel_configs: [
+          // The stack's Loki pods, on their HTTP port; nothing else in the namespace.
+          { source_labels: [label('app.kubernetes.io/instance'), label('app.kubernetes.io/name')], regex: `${name};loki`, action: 'keep' },
+          { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: PORTS.http.name, action: 'keep' },
+          { source_labels: [label('app.kubernetes.io/component')], target_label: 'component' },
+          { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'instance' },
+          { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+          { target_label: STACK_LABEL, replacement: name },
+        ],
+      },
+    ],
+  };
+}
+
+export function alertRules(stack: LokiStack): Record<string, unknown> {
+  const { name, namespace } = stack.metadata;
+  const selector = `${STACK_LABEL}="${name}", namespace="${namespace}"`;
+  const alert = (alertName: string, expr: string, forDuration: string, severity: string, summary: string, description: string) => ({
+    alert: alertName,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description },
+  });
+  return {
+    groups: [
+      {
+        name: `loki-${namespace}-${name}`,
+        rules: [
+          alert(
+            'LokiRequestErrors',
+            `100 * sum by (namespace, component, route) (rate(loki_request_duration_seconds_count{${selector}, status_code=~"5.."}[2m])) / sum by (namespace, component, route) (rate(loki_request_duration_seconds_count{${selector}}[2m])) > 10`,
+            '15m',
+            'critical',
+            'Loki is answering requests with errors.',
+            '{{ $labels.component }} {{ $labels.route }} answers {{ printf "%.2f" $value }}% of requests with 5xx.',
+          ),
+          alert(
+            'LokiIngestionRateLimited',
+            `sum by (namespace, tenant, reason) (rate(loki_discarded_samples_total{${selector}, reason=~"rate_limited|per_stream_rate_limit|stream_limit"}[5m])) > 0`,
+            '15m',
+            'warning',
+            'Loki is discarding log lines over the tenant limits.',
+            'Tenant {{ $labels.tenant }} loses lines ({{ $labels.reason }}): raise spec.limits or lower the ingestion rate.',
+          ),
+          alert(
+            'LokiIngesterFlushFailures',
+            `sum by (namespace, instance) (increase(loki_ingester_chunks_flush_failures_total{${selector}}[15m])) > 0`,
+            '15m',
+            'critical',
+            'An ingester cannot flush chunks to the object store.',
+            '{{ $labels.instance }} failed to flush chunks: check the object store and its credentials; unflushed data lives only in the WAL.',
+          ),
+          alert(
+            'LokiPanics',
+            `sum by (namespace, component) (increase(loki_panic_total{${selector}}[10m])) > 0`,
+            '5m',
+            'critical',
+            'A Loki component panicked.',
+            '{{ $labels.component }} panicked {{ $value }} times in 10 minutes: see its logs.',
+          ),
+        ],
+      },
+    ],
+  };
+}
+
+/** The files `render -o DIR` writes beside the manifests when spec.monitoring.enabled. */
+export function monitoringFiles(stack: LokiStack): Record<string, string> {
+  if (!stack.spec.monitoring.enabled) return {};
+  const header = (what: string) => `# ${what} for Loki stack ${stack.metadata.namespace}/${stack.metadata.name}, rendered by loki-microservices.\n`;
+  return {
+    'prometheus-scrape.yaml': header('Prometheus scrape config (add to scrape_configs)') + stringify(scrapeConfig(stack), { lineWidth: 0 }),
+    'prometheus-rules.yaml': header('Prometheus alerting rules (rule_files)') + stringify(alertRules(stack), { lineWidth: 0 }),
+  };
+}
