@@ -141,13 +141,17 @@ function inlineFields(document: Record<string, unknown>): Fields {
     secretName: core.getInput('secret-name'),
   };
   fields.push(...storageInputFields(document, storage, STORAGE_INPUT_NAMES));
-  const networkPolicy = core.getInput('network-policy');
-  if (networkPolicy) {
-    if (!/^(true|false)$/i.test(networkPolicy)) throw new InputError(`input "network-policy" must be true or false (or empty for the spec's setting), not "${networkPolicy}"`);
-    set('network-policy', 'spec.networkPolicy.enabled', networkPolicy.toLowerCase() === 'true');
-  }
+  set('network-policy', 'spec.networkPolicy.enabled', optionalBoolean('network-policy'));
+  set('monitoring', 'spec.monitoring.enabled', optionalBoolean('monitoring'));
   for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
   return fields;
+}
+
+/** A switch that may be left empty for the spec's own setting ('' = not given). */
+function optionalBoolean(input: string): boolean | '' {
+  const value = core.getInput(input);
+  if (value && !/^(true|false)$/i.test(value)) throw new InputError(`input "${input}" must be true or false (or empty for the spec's setting), not "${value}"`);
+  return value && value.toLowerCase() === 'true';
 }
 
 function replicaOverrides(): [string, number][] {

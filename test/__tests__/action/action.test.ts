@@ -281,12 +281,13 @@ describe('render and status', () => {
     expect(running.server.faults.requests.length).toBe(before);
   });
 
-  test('network-policy: true renders the NetworkPolicies', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'render-netpol-'));
-    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', 'network-policy': 'true', kubeconfig: '/nonexistent' } });
+  test('network-policy and monitoring: true render the NetworkPolicies and the Prometheus files', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-options-'));
+    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', 'network-policy': 'true', monitoring: 'TRUE', kubeconfig: '/nonexistent' } });
     expect(result.code).toBe(0);
-    const policies = readdirSync(join(cwd, 'out')).filter((file) => file.includes('networkpolicy'));
-    expect(policies).toEqual(expect.arrayContaining([expect.stringContaining('loki-default-deny'), expect.stringContaining('loki-entrypoints')]));
+    const files = readdirSync(join(cwd, 'out'));
+    expect(files.filter((file) => file.includes('networkpolicy'))).toEqual(expect.arrayContaining([expect.stringContaining('loki-default-deny'), expect.stringContaining('loki-entrypoints')]));
+    expect(files).toEqual(expect.arrayContaining(['prometheus-scrape.yaml', 'prometheus-rules.yaml']));
   });
 
   test('status reports a ready stack, and a missing one as a failure', async () => {

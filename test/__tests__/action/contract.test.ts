@@ -14,7 +14,7 @@ const source = readdirSync(SOURCE_DIR)
   .join('\n');
 
 /** First arguments of the calls that read inputs: @actions/core's and inputs.ts's own readers. */
-const READERS = ['getInput', 'getBooleanInput', 'boolean', 'oneOf', 'read', 'set', 'only'];
+const READERS = ['getInput', 'getBooleanInput', 'boolean', 'optionalBoolean', 'oneOf', 'read', 'set', 'only'];
 const inputsRead = new Set([...source.matchAll(new RegExp(`\\b(?:${READERS.join('|')})\\(\\s*'([a-z][a-z0-9-]*)'`, 'g'))].map((match) => match[1]!));
 const outputsWritten = new Set([...source.matchAll(/\bsetOutput\(\s*'([a-z][a-z0-9-]*)'/g)].map((match) => match[1]!));
 

@@ -139,13 +139,14 @@ describe('loki:stack:render', () => {
     expect((document!.toJSON() as Json).spec.replicas).toBe(3);
   });
 
-  test('networkPolicy: true renders the NetworkPolicies and records it in the spec', async () => {
+  test('networkPolicy and monitoring render the NetworkPolicies and the Prometheus files, and are recorded in the spec', async () => {
     const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
-    const { ctx, outputs } = contextFor({ name: 'iso', networkPolicy: true, targetPath: './loki' }, { workspacePath });
+    const { ctx, outputs } = contextFor({ name: 'iso', networkPolicy: true, monitoring: true, targetPath: './loki' }, { workspacePath });
     await createRenderAction().handler(ctx);
     const files = outputs().files as string[];
     expect(files.filter((file) => file.includes('networkpolicy-iso-')).length).toBeGreaterThan(5);
-    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({ metadata: { name: 'iso' }, spec: { networkPolicy: { enabled: true } } });
+    expect(files).toEqual(expect.arrayContaining(['loki/manifests/prometheus-scrape.yaml', 'loki/manifests/prometheus-rules.yaml']));
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({ metadata: { name: 'iso' }, spec: { networkPolicy: { enabled: true }, monitoring: { enabled: true } } });
   });
 
   test('a targetPath outside the workspace is refused', async () => {

@@ -19,6 +19,7 @@ export const STACK_INPUT = {
   secretName: (z: Z) => z.string().optional().describe('Existing Secret in the namespace with the object-store credentials (keys as in the spec reference).'),
   retention: (z: Z) => z.string().optional().describe('How long logs are kept, e.g. 720h; 0 keeps them forever.'),
   networkPolicy: (z: Z) => z.boolean().optional().describe('NetworkPolicies that deny every connection to and from the stack\'s pods except the flows Loki needs (spec.networkPolicy.enabled).'),
+  monitoring: (z: Z) => z.boolean().optional().describe('Also write a Prometheus scrape config and alert rules beside the manifests (spec.monitoring.enabled).'),
   replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
   spec: (z: Z) => z.record(z.string(), z.unknown()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
@@ -36,6 +37,7 @@ export interface StackInput {
   secretName?: string;
   retention?: string;
   networkPolicy?: boolean;
+  monitoring?: boolean;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }
@@ -54,6 +56,7 @@ function fieldsOf(input: StackInput): InputField[] {
   set('version', 'spec.version');
   set('retention', 'spec.retention');
   set('networkPolicy', 'spec.networkPolicy.enabled');
+  set('monitoring', 'spec.monitoring.enabled');
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   fields.push(...storageInputFields(document, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES));
   for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);
