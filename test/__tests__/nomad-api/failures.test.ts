@@ -1,9 +1,9 @@
 // The failures a group can be told to show, and what Nomad makes of them: unhealthy allocations, tasks
 // that crash, images that cannot be pulled, groups that cannot be placed; deployments that fail on the
 // first unhealthy allocation or at the progress deadline, rescheduling, and auto-revert.
-import { startNomadApiServer, type NomadApiServer, type NomadApiServerOptions } from '../../src/nomad-api/index.js';
+import type { NomadApiServer, NomadApiServerOptions } from '../../src/nomad-api/index.js';
 import { closeHclParser } from '../../src/hcl.js';
-import { all, allocsOf, call, deploy, deploymentIs, evaluated, running, waitFor } from './nomad.js';
+import { all, allocsOf, call, deploy, deploymentIs, evaluated, running, serverStarter, waitFor } from './nomad.js';
 
 afterAll(closeHclParser);
 
@@ -13,19 +13,8 @@ const FAST: NomadApiServerOptions = { runDelayMs: 20, healthyDelayMs: 20, health
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let server: NomadApiServer;
-const started: NomadApiServer[] = [];
-afterEach(async () => {
-  for (const each of started.splice(0)) {
-    await each.close();
-    expect(each.simulationErrors).toEqual([]);
-  }
-});
-
-const start = async (options: NomadApiServerOptions = {}) => {
-  server = await startNomadApiServer({ ...FAST, ...options });
-  started.push(server);
-  return server;
-};
+const startServer = serverStarter(FAST);
+const start = async (options: NomadApiServerOptions = {}) => (server = await startServer(options));
 
 const taskState = (alloc: Json): Json => Object.values(alloc.TaskStates as Json)[0];
 const ingesters = async () => allocsOf((await call(server, 'GET', '/v1/job/loki/allocations')).json, 'ingester');

@@ -1,6 +1,6 @@
 // Plain fetch calls to the Nomad API double, and waiting on it with blocking queries as a client of
 // Nomad would (no sleeps: each wait returns as soon as the state changes).
-import type { NomadApiServer } from '../../src/nomad-api/index.js';
+import { startNomadApiServer, type NomadApiServer, type NomadApiServerOptions } from '../../src/nomad-api/index.js';
 import { jobFile, type JobFileOptions } from './job-file.js';
 
 type Json = Record<string, any>;
@@ -65,3 +65,22 @@ export const evaluated = (server: NomadApiServer, evalId: string, namespace = 'd
 /** Wait for the latest deployment of the job to reach `status`, the deployment being of `version` when given. */
 export const deploymentIs = (server: NomadApiServer, status: string, version?: number, job = 'loki', query = '') =>
   waitFor(server, `/v1/job/${job}/deployment${query}`, (deployment) => deployment?.Status === status && (version === undefined || deployment.JobVersion === version));
+
+/**
+ * A `start(options)` for a test file: servers with `defaults` under `options`, each closed after its test,
+ * which then checks that the simulation raised no error.
+ */
+export function serverStarter(defaults: NomadApiServerOptions): (options?: NomadApiServerOptions) => Promise<NomadApiServer> {
+  const started: NomadApiServer[] = [];
+  afterEach(async () => {
+    for (const each of started.splice(0)) {
+      await each.close();
+      expect(each.simulationErrors).toEqual([]);
+    }
+  });
+  return async (options = {}) => {
+    const server = await startNomadApiServer({ ...defaults, ...options });
+    started.push(server);
+    return server;
+  };
+}

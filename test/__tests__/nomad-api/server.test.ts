@@ -1,9 +1,9 @@
 // The Nomad HTTP API double, driven with plain fetch as a deployment tool drives Nomad: parse a job file,
 // register it, follow its allocations and deployment with blocking queries, update, stop and purge it.
-import { formatGoDuration, parseGoDuration, startNomadApiServer, type NomadApiServer, type NomadApiServerOptions } from '../../src/nomad-api/index.js';
+import { formatGoDuration, parseGoDuration, type NomadApiServer, type NomadApiServerOptions } from '../../src/nomad-api/index.js';
 import { closeHclParser } from '../../src/hcl.js';
 import { jobFile } from './job-file.js';
-import { all, allocsOf, call, deploy, deploymentIs, evaluated, running, waitFor } from './nomad.js';
+import { all, allocsOf, call, deploy, deploymentIs, evaluated, running, serverStarter, waitFor } from './nomad.js';
 
 afterAll(closeHclParser);
 
@@ -12,19 +12,8 @@ type Json = Record<string, any>;
 const FAST: NomadApiServerOptions = { runDelayMs: 20, healthyDelayMs: 20, healthyDeadlineMs: 2000, progressDeadlineMs: 5000, evalDelayMs: 5 };
 
 let server: NomadApiServer;
-const started: NomadApiServer[] = [];
-afterEach(async () => {
-  for (const each of started.splice(0)) {
-    await each.close();
-    expect(each.simulationErrors).toEqual([]);
-  }
-});
-
-const start = async (options: NomadApiServerOptions = {}) => {
-  server = await startNomadApiServer({ ...FAST, ...options });
-  started.push(server);
-  return server;
-};
+const startServer = serverStarter(FAST);
+const start = async (options: NomadApiServerOptions = {}) => (server = await startServer(options));
 
 const parse = async (hcl: string, canonicalize = true) => call(server, 'POST', '/v1/jobs/parse', { JobHCL: hcl, Canonicalize: canonicalize });
 
