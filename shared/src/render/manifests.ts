@@ -14,7 +14,7 @@ export async function writeManifests(directory: string, rendered: RenderedStack)
   await Promise.all(rendered.objects.map((object, index) => writeFile(resolve(directory, files[index]!), toYaml([object]))));
   const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files };
   await writeFile(resolve(directory, 'kustomization.yaml'), stringify(kustomization));
-  const extra = Object.entries(rendered.files ?? {});
+  const extra = Object.entries(rendered.files);
   await Promise.all(extra.map(([name, text]) => writeFile(resolve(directory, name), text)));
   return [...files, 'kustomization.yaml', ...extra.map(([name]) => name)];
 }
