@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { parseSpec, renderKubernetes } from 'loki-microservices';
 import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
 import { send } from './http.js';
+import { generatedSecrets } from './stack.js';
 
 let running: RunningApiServer;
 let objects: k8s.KubernetesObjectApi;
@@ -20,8 +21,12 @@ afterEach(async () => {
 const apply = (object: k8s.KubernetesObject, options: { manager?: string; force?: boolean; dryRun?: string } = {}) =>
   objects.patch(object, undefined, options.dryRun, options.manager ?? 'loki-microservices', options.force ?? true, k8s.PatchStrategy.ServerSideApply);
 
+/** The rendered stack, and the Secrets of random values `apply` creates beside it (the pods cannot start without them). */
 async function applyStack(input = {}) {
-  for (const object of renderKubernetes(parseSpec(input)).objects) await apply(object);
+  const rendered = renderKubernetes(parseSpec(input));
+  const namespaces = rendered.objects.filter((object) => object.kind === 'Namespace');
+  const others = rendered.objects.filter((object) => object.kind !== 'Namespace');
+  for (const object of [...namespaces, ...generatedSecrets(rendered.generatedSecrets), ...others]) await apply(object);
 }
 
 const configMap = (data: Record<string, string>): k8s.KubernetesObject =>

@@ -54,6 +54,22 @@ describe('WorkQueue', () => {
     await expect(queue.idle(0)).resolves.toBeUndefined();
   });
 
+  test('idle waits for tracked asynchronous work, which then reconciles its key again; a rejection fails idle', async () => {
+    const queue = new WorkQueue();
+    const runs: string[] = [];
+    let finish: () => void = () => undefined;
+    queue.track('certificate', () => void runs.push('again'), new Promise<void>((resolve) => (finish = resolve)));
+    let idle = false;
+    const waiting = queue.idle(0).then(() => (idle = true));
+    await tick();
+    expect(idle).toBe(false);
+    finish();
+    await waiting;
+    expect(runs).toEqual(['again']);
+    queue.track('broken', () => undefined, Promise.reject(new Error('signing failed')));
+    await expect(queue.idle(0)).rejects.toThrow('signing failed');
+  });
+
   test('stop drops queued work and timers', async () => {
     const queue = new WorkQueue();
     let runs = 0;

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { parseSpec, renderKubernetes, toYaml } from 'loki-microservices';
 import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
+import { generatedSecrets } from './stack.js';
 
 // kubectl is a separate process that starts in about a second; the stack needs a few of those.
 jest.setTimeout(60_000);
@@ -40,7 +41,11 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
 
   beforeAll(async () => {
     running = await startTestApiServer({ readyAfterMs: 20 });
-    writeFileSync(manifest, toYaml(renderKubernetes(parseSpec({ spec: { profile: 'small' } })).objects));
+    // With the Secrets `apply` would generate, as a GitOps user provides them: the pods cannot start without them.
+    const rendered = renderKubernetes(parseSpec({ spec: { profile: 'small' } }));
+    const namespaces = rendered.objects.filter((object) => object.kind === 'Namespace');
+    const others = rendered.objects.filter((object) => object.kind !== 'Namespace');
+    writeFileSync(manifest, toYaml([...namespaces, ...generatedSecrets(rendered.generatedSecrets), ...others]));
     const { stdout } = await run('version', '--client', '-o', 'json');
     const client = (JSON.parse(stdout) as { clientVersion: { major: string; minor: string } }).clientVersion;
     version = { major: Number(client.major), minor: Number.parseInt(client.minor, 10) };

@@ -1,12 +1,14 @@
 // `npm run test-apiserver -- --port N --kubeconfig FILE [--latency-ms 25] [--fault-rate 0.2] [--seed 1]
-// [--ready-after-ms 500] [--fail loki-ingester=crashLoop]`: run the test double standalone (to try the CLI or
-// kubectl against it) until killed.
+// [--ready-after-ms 500] [--fail loki-ingester=crashLoop] [--crds monitoring.coreos.com,cert-manager.io]`: run
+// the test double standalone (to try the CLI or kubectl against it) until killed.
 import { parseArgs } from 'node:util';
 import { startTestApiServer, type FailureMode } from './index.js';
+import { CUSTOM_RESOURCE_GROUPS, type CustomResourceGroup } from './resources.js';
 
 const USAGE =
   'Usage: npm run test-apiserver -- [--port N] [--kubeconfig FILE] [--latency-ms MS] [--fault-rate 0..1] [--seed N] [--ready-after-ms MS]\n' +
-  '         [--fail WORKLOAD=MODE]...   MODE: imagePull | crashLoop | unschedulable | oomKilled (pods of that Deployment or StatefulSet fail so)';
+  '         [--fail WORKLOAD=MODE]...   MODE: imagePull | crashLoop | unschedulable | oomKilled (pods of that Deployment or StatefulSet fail so)\n' +
+  `         [--crds GROUP[,GROUP]]...   custom resources the cluster has: ${CUSTOM_RESOURCE_GROUPS.join(', ')} (cert-manager.io also runs a simulated cert-manager)`;
 const FAILURE_MODES: readonly FailureMode[] = ['imagePull', 'crashLoop', 'unschedulable', 'oomKilled'];
 
 const { values } = parseArgs({
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'ready-after-ms': { type: 'string', default: '500' },
     fail: { type: 'string', multiple: true, default: [] },
+    crds: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -36,6 +39,13 @@ const failures = values.fail.map((entry) => {
   return { workload, mode: mode as FailureMode };
 });
 
+const crds = values.crds.flatMap((entry) => entry.split(',')).filter(Boolean);
+const unknown = crds.filter((group) => !CUSTOM_RESOURCE_GROUPS.includes(group as CustomResourceGroup));
+if (unknown.length > 0) {
+  console.error(`--crds ${unknown.join(',')}: expected one of ${CUSTOM_RESOURCE_GROUPS.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+
 const running = await startTestApiServer({
   port: Number(values.port),
   ...(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : {}),
@@ -43,6 +53,7 @@ const running = await startTestApiServer({
   faultRate: Number(values['fault-rate']),
   seed: Number(values.seed),
   readyAfterMs: Number(values['ready-after-ms']),
+  crds: crds as CustomResourceGroup[],
 });
 for (const { workload, mode } of failures) running.server.cluster.fail({ workload }, mode);
 console.log(`test API server (a Kubernetes test double) listening on ${running.url}`);

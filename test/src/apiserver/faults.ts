@@ -17,7 +17,7 @@ export interface RequestRecord {
 export interface AccessRule {
   /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection; omitted = any. */
   verb?: string;
-  /** Plural resource name, e.g. `pods`; omitted = any. */
+  /** Plural resource name, e.g. `pods` (`pods/portforward` for port-forwards, verb `create`); omitted = any. */
   resource?: string;
   namespace?: string;
 }

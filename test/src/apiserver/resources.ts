@@ -1,6 +1,9 @@
 // The resource types the test API server serves, and its discovery documents. The discovery documents
 // are the ones recorded from a real API server (fixtures/k8s-api-transcripts 01-06), filtered to the
-// resources implemented here, so that clients see exactly what works.
+// resources implemented here, so that clients see exactly what works. Custom resources (the Prometheus
+// Operator's and cert-manager's) exist only on a server started with their group in `crds`, as on a
+// cluster where their CRDs are installed.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export interface ResourceType {
@@ -9,11 +12,17 @@ export interface ResourceType {
   kind: string;
   plural: string;
   namespaced: boolean;
-  /** Subresources served: `status` (separate writes), `log` (pods), `proxy` (services). */
+  /** Subresources served: `status` (separate writes), `log` and `portforward` (pods), `proxy` (services). */
   subresources: string[];
   /** Writes to spec bump metadata.generation (as for workloads and PodDisruptionBudgets). */
   generation: boolean;
+  /** Set for custom resources: what their CRD declares for discovery. */
+  crd?: { singularName: string; shortNames?: string[]; categories?: string[] };
 }
+
+/** The API groups of the custom resources the double can serve. */
+export type CustomResourceGroup = 'monitoring.coreos.com' | 'cert-manager.io';
+export const CUSTOM_RESOURCE_GROUPS: readonly CustomResourceGroup[] = ['monitoring.coreos.com', 'cert-manager.io'];
 
 export const apiVersionOf = (type: ResourceType) => (type.group ? `${type.group}/${type.version}` : type.version);
 
@@ -35,7 +44,7 @@ export const RESOURCES: ResourceType[] = [
   core('Service', 'services', true, ['status', 'proxy']),
   core('Endpoints', 'endpoints', true),
   core('Event', 'events', true),
-  core('Pod', 'pods', true, ['status', 'log']),
+  core('Pod', 'pods', true, ['status', 'log', 'portforward']),
   core('PersistentVolumeClaim', 'persistentvolumeclaims', true, ['status']),
   { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, subresources: ['status'], generation: true },
   { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, subresources: ['status'], generation: true },
@@ -43,7 +52,23 @@ export const RESOURCES: ResourceType[] = [
   { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, subresources: [], generation: false },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, subresources: ['status'], generation: true },
   { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, subresources: [], generation: true },
+  // Custom resources always track generation; a status subresource is what their CRDs declare.
+  custom('monitoring.coreos.com', 'PodMonitor', 'podmonitors', true, [], { shortNames: ['pmon'], categories: ['prometheus-operator'] }),
+  custom('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', true, [], { shortNames: ['smon'], categories: ['prometheus-operator'] }),
+  custom('monitoring.coreos.com', 'PrometheusRule', 'prometheusrules', true, [], { shortNames: ['promrule'], categories: ['prometheus-operator'] }),
+  custom('cert-manager.io', 'Issuer', 'issuers', true, ['status'], { categories: ['cert-manager'] }),
+  custom('cert-manager.io', 'ClusterIssuer', 'clusterissuers', false, ['status'], { categories: ['cert-manager'] }),
+  custom('cert-manager.io', 'Certificate', 'certificates', true, ['status'], { shortNames: ['cert', 'certs'], categories: ['cert-manager'] }),
 ];
+
+function custom(group: CustomResourceGroup, kind: string, plural: string, namespaced: boolean, subresources: string[], crd: Omit<NonNullable<ResourceType['crd']>, 'singularName'>): ResourceType {
+  return { group, version: 'v1', kind, plural, namespaced, subresources, generation: true, crd: { singularName: kind.toLowerCase(), ...crd } };
+}
+
+/** The types a server with these custom resource groups serves. */
+export function servedTypes(crds: readonly CustomResourceGroup[]): ResourceType[] {
+  return RESOURCES.filter((type) => !type.crd || crds.includes(type.group as CustomResourceGroup));
+}
 
 export function resourceByKind(kind: string): ResourceType {
   const type = RESOURCES.find((r) => r.kind === kind);
@@ -51,8 +76,8 @@ export function resourceByKind(kind: string): ResourceType {
   return type;
 }
 
-export function resourceByPath(group: string, version: string, plural: string): ResourceType | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+export function resourceByPath(served: readonly ResourceType[], group: string, version: string, plural: string): ResourceType | undefined {
+  return served.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
 /** `deployments.apps`, as Kubernetes names a resource in messages. */
@@ -95,13 +120,15 @@ const NETWORKING_V1 = {
   ],
 };
 
-export const DISCOVERY = {
+type Version = { groupVersion: string; version: string };
+type ApiGroupList = { groups: { name: string; versions: Version[]; preferredVersion: Version }[] };
+
+const BUILT_IN = {
   version: transcript('01-version.json'),
   api: transcript('02-discovery-api.json'),
   apis: (() => {
-    type Version = { groupVersion: string; version: string };
-    const recorded = transcript('04-discovery-apis.json') as { groups: { name: string; versions: Version[]; preferredVersion: Version }[] };
-    const served = new Set(RESOURCES.map(apiVersionOf));
+    const recorded = transcript('04-discovery-apis.json') as ApiGroupList;
+    const served = new Set(RESOURCES.filter((r) => !r.crd).map(apiVersionOf));
     const groups = recorded.groups
       .map((group) => ({ ...group, versions: group.versions.filter((v) => served.has(v.groupVersion)) }))
       .filter((group) => group.versions.length > 0)
@@ -114,19 +141,69 @@ export const DISCOVERY = {
   } as Record<string, Record<string, unknown>>,
 };
 
+/** The verbs kube-apiserver lists for every custom resource, in its order. */
+const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+
+/** discovery.StorageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind`, base64. */
+const storageVersionHash = (type: ResourceType) => createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
+
+/** The resource list of a custom group version, as the API server builds it from the CRDs. */
+function customResourceList(groupVersion: string, types: ResourceType[]): Record<string, unknown> {
+  const resources = types.flatMap((type) => [
+    {
+      name: type.plural,
+      singularName: type.crd!.singularName,
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: CUSTOM_RESOURCE_VERBS,
+      ...(type.crd!.shortNames ? { shortNames: type.crd!.shortNames } : {}),
+      ...(type.crd!.categories ? { categories: type.crd!.categories } : {}),
+      storageVersionHash: storageVersionHash(type),
+    },
+    ...type.subresources.map((subresource) => ({ name: `${type.plural}/${subresource}`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] })),
+  ]);
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}
+
+export interface Discovery {
+  version: unknown;
+  api: unknown;
+  apis: unknown;
+  /** Resource lists by group version (`v1`, `apps/v1`, `cert-manager.io/v1`…). */
+  groupVersions: Record<string, Record<string, unknown>>;
+}
+
+/** The discovery documents of a server with these custom resource groups (their groups come after the built-in ones). */
+export function discovery(crds: readonly CustomResourceGroup[]): Discovery {
+  const custom = servedTypes(crds).filter((type) => type.crd);
+  const groupVersions = [...new Set(custom.map(apiVersionOf))].sort();
+  const groups = groupVersions.map((groupVersion) => {
+    const version = { groupVersion, version: groupVersion.split('/')[1]! };
+    return { name: groupVersion.split('/')[0]!, versions: [version], preferredVersion: version };
+  });
+  return {
+    ...BUILT_IN,
+    apis: { ...BUILT_IN.apis, groups: [...BUILT_IN.apis.groups, ...groups] },
+    groupVersions: {
+      ...BUILT_IN.groupVersions,
+      ...Object.fromEntries(groupVersions.map((gv) => [gv, customResourceList(gv, custom.filter((type) => apiVersionOf(type) === gv))])),
+    },
+  };
+}
+
 // ---- OpenAPI v3 --------------------------------------------------------------------------------------
 // Just enough for kubectl (1.27+) to see that PATCH takes `fieldValidation`, so that it validates on the
 // server (?fieldValidation=Strict) instead of downloading schemas for client-side validation. No schemas.
 
 const openApiPath = (groupVersion: string) => (groupVersion === 'v1' ? 'api/v1' : `apis/${groupVersion}`);
 
-export function openApiRoot(): Record<string, unknown> {
-  const groupVersions = [...new Set(RESOURCES.map(apiVersionOf))];
+export function openApiRoot(served: readonly ResourceType[]): Record<string, unknown> {
+  const groupVersions = [...new Set(served.map(apiVersionOf))];
   return { paths: Object.fromEntries(groupVersions.map((gv) => [openApiPath(gv), { serverRelativeURL: `/openapi/v3/${openApiPath(gv)}?hash=test` }])) };
 }
 
-export function openApiDocument(path: string): Record<string, unknown> | undefined {
-  const types = RESOURCES.filter((type) => openApiPath(apiVersionOf(type)) === path);
+export function openApiDocument(served: readonly ResourceType[], path: string): Record<string, unknown> | undefined {
+  const types = served.filter((type) => openApiPath(apiVersionOf(type)) === path);
   if (types.length === 0) return undefined;
   const parameter = (name: string) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } });
   const patch = (type: ResourceType) => ({

@@ -1,17 +1,31 @@
 // The HTTP face of the test API server: HTTPS, bearer-token authentication, discovery, the REST verbs on
 // every served resource (get, list, watch, create, update, patch in its four content types, delete,
-// deletecollection, status subresources), pod logs, the service proxy, and the fault knobs. What a
-// request does to the cluster is in api.ts; this file maps HTTP to it and back.
+// deletecollection, status subresources), pod logs, pod port-forwards (WebSocket), the service proxy, and
+// the fault knobs. What a request does to the cluster is in api.ts; this file maps HTTP to it and back.
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { parse as parseYaml } from 'yaml';
 import { Api, type DeleteOptions, type FieldValidation, type WriteOptions, type WriteResult } from './api.js';
 import { Cluster, type ClusterOptions } from './controllers/index.js';
+import type { Pod } from './controllers/objects.js';
 import { Faults, type RequestRecord } from './faults.js';
+import { PortForwards } from './portforward.js';
+import { Processes } from './processes.js';
 import { ServiceProxy } from './proxy.js';
-import { apiVersionOf, DISCOVERY, openApiDocument, openApiRoot, resourceByPath, type ResourceType } from './resources.js';
+import {
+  apiVersionOf,
+  discovery,
+  openApiDocument,
+  openApiRoot,
+  resourceByPath,
+  servedTypes,
+  type CustomResourceGroup,
+  type Discovery,
+  type ResourceType,
+} from './resources.js';
 import {
   ApiError,
   badRequest,
@@ -38,6 +52,12 @@ export interface TestApiServerOptions extends Partial<ClusterOptions> {
   faultRate?: number;
   /** Seed of the fault sequence. @default 1 */
   seed?: number;
+  /**
+   * Custom resource groups whose CRDs the cluster has: `monitoring.coreos.com` (PodMonitor, ServiceMonitor,
+   * PrometheusRule), `cert-manager.io` (Issuer, ClusterIssuer, Certificate, and a simulated cert-manager).
+   * @default [] (a bare cluster: their URLs answer 404)
+   */
+  crds?: CustomResourceGroup[];
 }
 
 /** A parsed resource URL: `/api/v1/namespaces/ns/pods/name/log`, `/apis/apps/v1/deployments`… */
@@ -61,7 +81,13 @@ export class TestApiServer {
   readonly cluster: Cluster;
   readonly faults: Faults;
   readonly token: string;
-  private readonly proxy = new ServiceProxy(this.api);
+  /** What answers on the simulated pods' ports (the in-memory Loki of each stack, the fake gateways). */
+  readonly processes: Processes;
+  /** Pod port-forwards (WebSocket); `portForwards.open` counts the pod-side connections open now. */
+  readonly portForwards: PortForwards;
+  private readonly proxy: ServiceProxy;
+  private readonly served: ResourceType[];
+  private readonly discoveryDocuments: Discovery;
   private server: Server | undefined;
   /** Every open TCP connection, TLS handshake done or not (closeAllConnections only knows the former). */
   private readonly sockets = new Set<Socket>();
@@ -71,7 +97,17 @@ export class TestApiServer {
     this.faults = new Faults(options.seed ?? 1);
     this.faults.latencyMs = options.latencyMs ?? 0;
     if (options.faultRate) this.faults.setFaultRate(options.faultRate);
-    this.cluster = new Cluster(this.api, { readyAfterMs: options.readyAfterMs ?? 200, ...(options.nodeName ? { nodeName: options.nodeName } : {}) });
+    const crds = options.crds ?? [];
+    this.served = servedTypes(crds);
+    this.discoveryDocuments = discovery(crds);
+    this.cluster = new Cluster(this.api, {
+      readyAfterMs: options.readyAfterMs ?? 200,
+      ...(options.nodeName ? { nodeName: options.nodeName } : {}),
+      certManager: crds.includes('cert-manager.io'),
+    });
+    this.processes = new Processes(this.api, (pod, volume) => this.cluster.secretVolume(pod, volume));
+    this.proxy = new ServiceProxy(this.api, this.processes);
+    this.portForwards = new PortForwards(this.processes);
     // The namespaces kube-apiserver creates when it starts.
     for (const name of SYSTEM_NAMESPACES) this.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
   }
@@ -80,6 +116,7 @@ export class TestApiServer {
   async listen(port = 0): Promise<string> {
     const credentials = await serverCredentials();
     this.server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, (request, response) => void this.handle(request, response));
+    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -131,6 +168,9 @@ export class TestApiServer {
         throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
       }
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
+      // kube-apiserver's authentication filter removes the credentials it accepted, so that nothing behind
+      // it (the service proxy's backends) sees them (kubernetes/kubernetes#38775).
+      delete request.headers.authorization;
       await this.route(request, response, url);
     } catch (error) {
       if (response.headersSent) {
@@ -158,20 +198,18 @@ export class TestApiServer {
         return;
       }
     }
-    const resource = parseResourcePath(path);
+    const resource = parseResourcePath(this.served, path);
     if (!resource) throw failure(404, 'NotFound', 'the server could not find the requested resource');
     const verb = verbOf(method, resource, url.searchParams);
-    if (this.faults.isForbidden(verb, resource.type.plural, resource.namespace)) {
-      const what = `${resource.type.plural}${resource.type.group ? `.${resource.type.group}` : ''}${resource.name ? ` "${resource.name}"` : ''}`;
-      const scope = resource.namespace ? ` in the namespace "${resource.namespace}"` : ' at the cluster scope';
-      throw failure(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:test:client" cannot ${verb} resource "${resource.type.plural}" in API group "${resource.type.group}"${scope}`, {
-        ...(resource.name ? { name: resource.name } : {}),
-        ...(resource.type.group ? { group: resource.type.group } : {}),
-        kind: resource.type.plural,
-      });
-    }
+    this.checkAccess(verb, resource.type.plural, resource);
     if (resource.subresource === 'proxy') return this.serveProxy(request, response, resource, url);
     if (resource.subresource === 'log') return this.serveLog(response, resource, url);
+    if (resource.subresource === 'portforward' && resource.type.kind === 'Pod') {
+      // What the kubelet's SPDY upgrader answers a request that asks for no upgrade.
+      const message = `unable to upgrade: missing upgrade headers in request: ${goHeader(request.headers)}`;
+      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`${message}\n`);
+      return;
+    }
     if (resource.subresource && (resource.subresource !== 'status' || !resource.type.subresources.includes('status'))) {
       throw failure(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -180,9 +218,73 @@ export class TestApiServer {
     if (result) this.send(response, result.status, result.body, result.warnings, request.headers.accept);
   }
 
+  /** 403 as RBAC words it, for requests an access rule forbids (`resource` may name a subresource: `pods/portforward`). */
+  private checkAccess(verb: string, resource: string, path: ResourcePath): void {
+    if (!this.faults.isForbidden(verb, resource, path.namespace)) return;
+    const { type, name, namespace } = path;
+    const what = `${type.plural}${type.group ? `.${type.group}` : ''}${name ? ` "${name}"` : ''}`;
+    const scope = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
+    throw failure(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:test:client" cannot ${verb} resource "${resource}" in API group "${type.group}"${scope}`, {
+      ...(name ? { name } : {}),
+      ...(type.group ? { group: type.group } : {}),
+      kind: type.plural,
+    });
+  }
+
+  /**
+   * A WebSocket upgrade: only `pods/<pod>/portforward` is served (the channel protocol client-node speaks,
+   * portforward.ts). Authentication, faults and errors as for any request; errors before the upgrade are
+   * written as plain HTTP responses on the socket.
+   */
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = Date.now();
+    const url = new URL(request.url ?? '/', 'https://localhost');
+    const record: RequestRecord = { method: request.method ?? 'GET', path: url.pathname + url.search, status: 0, durationMs: 0 };
+    this.faults.requests.push(record);
+    const answer = (status: number, body: string, contentType = 'application/json') => {
+      record.status = status;
+      record.durationMs = Date.now() - started;
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+    };
+    socket.on('error', () => socket.destroy());
+    try {
+      if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+      const fault = this.faults.draw();
+      if (fault) {
+        record.fault = fault;
+        if (fault === 'reset') {
+          socket.destroy();
+          return;
+        }
+        throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
+      }
+      if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
+      delete request.headers.authorization;
+      const resource = parseResourcePath(this.served, url.pathname.replace(/\/+$/, ''));
+      if (!resource || resource.type.kind !== 'Pod' || resource.subresource !== 'portforward' || !resource.namespace || request.method !== 'GET') {
+        throw failure(404, 'NotFound', 'the server could not find the requested resource');
+      }
+      this.checkAccess('create', 'pods/portforward', resource);
+      const pod = this.api.get('Pod', resource.namespace, resource.name!) as Pod;
+      const outcome = this.portForwards.upgrade(request, socket, head, pod, url.searchParams);
+      if ('body' in outcome) answer(outcome.status, outcome.body, 'text/plain; charset=utf-8');
+      else {
+        record.status = 101;
+        record.durationMs = Date.now() - started;
+      }
+    } catch (error) {
+      const status: StatusBody = error instanceof ApiError ? error.status : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
+      answer(status.code ?? 500, JSON.stringify(status));
+    }
+  }
+
   private discovery(path: string, accept: string | undefined): unknown {
-    const documents: Record<string, unknown> = { '/version': DISCOVERY.version, '/api': DISCOVERY.api, '/apis': DISCOVERY.apis, ...prefixed(DISCOVERY.groupVersions) };
-    const document = documents[path] ?? (path === '/openapi/v3' ? openApiRoot() : path.startsWith('/openapi/v3/') ? openApiDocument(path.slice('/openapi/v3/'.length)) : undefined);
+    const { version, api, apis, groupVersions } = this.discoveryDocuments;
+    const documents: Record<string, unknown> = { '/version': version, '/api': api, '/apis': apis, ...prefixed(groupVersions) };
+    const document =
+      documents[path] ?? (path === '/openapi/v3' ? openApiRoot(this.served) : path.startsWith('/openapi/v3/') ? openApiDocument(this.served, path.slice('/openapi/v3/'.length)) : undefined);
     if (!document) return undefined;
     // Aggregated discovery alone is refused as a 1.24 server does; clients then fall back (transcripts 07-08).
     if (accept && accept.includes('as=APIGroupDiscoveryList') && !/(^|,)\s*application\/json\s*(;\s*q=[\d.]+)?\s*(,|$)/.test(accept)) throw notAcceptable();
@@ -275,7 +377,7 @@ export class TestApiServer {
     const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(',') : value]));
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const answer = this.proxy.handle({
+    const answer = await this.proxy.handle({
       method: request.method ?? 'GET',
       namespace: resource.namespace,
       target: resource.name!,
@@ -313,7 +415,7 @@ function prefixed(groupVersions: Record<string, unknown>): Record<string, unknow
   return Object.fromEntries(Object.entries(groupVersions).map(([groupVersion, document]) => [groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`, document]));
 }
 
-function parseResourcePath(path: string): ResourcePath | undefined {
+function parseResourcePath(served: readonly ResourceType[], path: string): ResourcePath | undefined {
   const parts = path.split('/').filter(Boolean);
   let group: string;
   let version: string;
@@ -327,7 +429,7 @@ function parseResourcePath(path: string): ResourcePath | undefined {
     namespace = rest[1];
     rest = rest.slice(2);
   }
-  const type = resourceByPath(group, version, rest[0]!);
+  const type = resourceByPath(served, group, version, rest[0]!);
   if (!type || (namespace !== undefined && !type.namespaced)) return undefined;
   return {
     type,
@@ -336,6 +438,16 @@ function parseResourcePath(path: string): ResourcePath | undefined {
     ...(rest[2] !== undefined ? { subresource: rest[2] === 'finalize' ? 'status' : rest[2] } : {}),
     ...(rest[2] === 'proxy' ? { rest: rest.slice(3).join('/') } : {}),
   };
+}
+
+/** Go's %#v of an http.Header, as the kubelet prints request headers in its upgrade error. */
+function goHeader(headers: IncomingMessage['headers']): string {
+  const canonical = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  const entries = Object.entries(headers)
+    .map(([name, value]) => [canonical(name), Array.isArray(value) ? value : [value ?? '']] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, values]) => `${JSON.stringify(name)}:[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`);
+  return `http.Header{${entries.join(', ')}}`;
 }
 
 function verbOf(method: string, resource: ResourcePath, query: URLSearchParams): string {

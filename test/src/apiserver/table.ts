@@ -23,6 +23,7 @@ const age = (object: KubeObject, now: Date) => {
 const spec = (o: KubeObject) => (o.spec ?? {}) as Json;
 const status = (o: KubeObject) => (o.status ?? {}) as Json;
 const number = (value: unknown) => (typeof value === 'number' ? value : 0);
+const readyOf = (o: KubeObject) => ((status(o).conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status ?? '';
 
 function podStatus(pod: KubeObject): string {
   if (pod.metadata.deletionTimestamp) return 'Terminating';
@@ -71,6 +72,13 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   Namespace: [{ name: 'Status', type: 'string', cell: (n) => status(n).phase }],
   ConfigMap: [{ name: 'Data', type: 'integer', cell: (c) => Object.keys((c.data ?? {}) as Json).length }],
+  // The CRDs' additionalPrinterColumns (those of priority 0).
+  Certificate: [
+    { name: 'Ready', type: 'string', cell: (c) => readyOf(c) },
+    { name: 'Secret', type: 'string', cell: (c) => spec(c).secretName },
+  ],
+  Issuer: [{ name: 'Ready', type: 'string', cell: (i) => readyOf(i) }],
+  ClusterIssuer: [{ name: 'Ready', type: 'string', cell: (i) => readyOf(i) }],
   Secret: [
     { name: 'Type', type: 'string', cell: (s) => s.type },
     { name: 'Data', type: 'integer', cell: (s) => Object.keys((s.data ?? {}) as Json).length },

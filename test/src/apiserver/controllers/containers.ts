@@ -1,6 +1,7 @@
 // One container's life on the simulated node, as the kubelet drives it: pull, create, start, become ready
 // (or crash), restart with CrashLoopBackOff back-off (10 s doubling to 5 min, first restart immediate, as
-// the kubelet's back-off does), image pulls retried with ImagePullBackOff. Each step is due at a time;
+// the kubelet's back-off does), image pulls retried with ImagePullBackOff, CreateContainerConfigError while
+// its environment names a Secret or key that is missing (retried when that changes). Each step is due at a time;
 // the kubelet runs the due steps and publishes the status in between, so every intermediate state
 // (ErrImagePull, a terminated container before its back-off) is visible once, as on a real node.
 import { createHash, randomBytes } from 'node:crypto';
@@ -45,6 +46,8 @@ export interface StepEnvironment {
   runMs: number;
   /** `<pod>_<namespace>(<uid>)`, as the kubelet names pods in messages. */
   podLabel: string;
+  /** Why the container's environment cannot be built now (a missing Secret or key), if it cannot. */
+  configError: string | undefined;
   imagePresent(image: string): boolean;
   imagePulled(image: string): void;
 }
@@ -72,6 +75,9 @@ export function applyFailure(run: ContainerRun, env: StepEnvironment): void {
   if (reason === 'CrashLoopBackOff' && !isCrash(env.failure)) {
     run.crashBackOffSeconds = 0;
     run.next = { at: env.now, step: 'restart' };
+  } else if (reason === 'CreateContainerConfigError' && 'waiting' in run.state && env.configError !== run.state.waiting.message) {
+    // The kubelet tries again at its next sync: the container starts, or waits for another reason.
+    run.next = { at: env.now, step: 'start' };
   } else if ((reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && env.failure !== 'imagePull') {
     run.pullBackOffSeconds = 0;
     run.next = { at: env.now, step: 'start' };
@@ -122,6 +128,10 @@ function start(run: ContainerRun, env: StepEnvironment): EventDetails[] {
       ]
     : [{ type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` }];
   env.imagePulled(image);
+  if (env.configError) {
+    run.state = { waiting: { reason: 'CreateContainerConfigError', message: env.configError } };
+    return [...pullEvents, { type: 'Warning', reason: 'Failed', message: `Error: ${env.configError}` }];
+  }
   run.imageID = imageId(image);
   run.containerID = `containerd://${randomBytes(32).toString('hex')}`;
   run.state = { running: { startedAt: time(env.now) } };

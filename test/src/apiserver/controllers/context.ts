@@ -31,6 +31,8 @@ export interface ClusterContext {
   readyAfterMs(): number;
   /** Prefix of pod IPs: the IP is the prefix followed by 2..254. */
   readonly podIpPrefix: string;
+  /** Asynchronous work for `ref` (what idle() waits for); `controller` reconciles `ref` again when it is done. */
+  background(controller: Controller, ref: ObjectRef, work: Promise<unknown>): void;
 }
 
 /** Write a status through the status subresource, unless it is already what is stored. */

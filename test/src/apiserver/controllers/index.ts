@@ -13,13 +13,15 @@
 // - Failures are injected per namespace/workload/image (`fail`, `heal`): image pulls that fail, containers
 //   that crash or are OOM-killed, pods no node can take. Healing takes effect at once, without waiting
 //   for the back-off to expire.
-// - One node, no resources, probes, affinity, taints, volumes, networking or container runtime: readiness
-//   is a timer and container logs are generated (logs.ts).
+// - One node, no resources, probes, affinity, taints, volumes (but Secret volumes), networking or container
+//   runtime: readiness is a timer and container logs are generated (logs.ts).
+// - With `certManager`, a simulated cert-manager issues Certificates (cert-manager.ts).
 // - Each controller file says what of its real counterpart it leaves out.
 import type { Api } from '../api.js';
 import { RESOURCES, resourceByKind } from '../resources.js';
 import { ApiError, badRequest, notFound } from '../status.js';
 import type { Change } from '../store.js';
+import { CertificateController, IssuerController } from './cert-manager.js';
 import { ClaimBinder } from './claims.js';
 import type { ClusterContext, Controller } from './context.js';
 import { DeploymentController } from './deployment.js';
@@ -47,6 +49,8 @@ export interface ClusterOptions {
   nodeName?: string;
   /** Pod IPs are this prefix followed by 2..254. @default '10.244.0.' (kind's pod network) */
   podIpPrefix?: string;
+  /** Run a simulated cert-manager (the cert-manager.io custom resources are served). @default false */
+  certManager?: boolean;
 }
 
 /** Conflict, NotFound and Forbidden answers to a controller's write, retried after RETRY_MS. */
@@ -81,6 +85,7 @@ export class Cluster {
       node: { name: options.nodeName ?? 'test-node', ip: NODE_IP },
       podIpPrefix: options.podIpPrefix ?? '10.244.0.',
       readyAfterMs: () => this.readyAfterMs,
+      background: (controller, ref, work) => this.queue.track(...this.task(controller, ref), work),
     };
     this.kubelet = new Kubelet(context);
     this.scheduler = new Scheduler(context);
@@ -97,6 +102,7 @@ export class Cluster {
       new DisruptionController(context),
       new GarbageCollector(context),
       new NamespaceController(context),
+      ...(options.certManager ? [new IssuerController(context), new CertificateController(context)] : []),
     ];
     this.nodeControllers = new Set(this.controllers.filter((c) => c === this.scheduler || c === this.kubelet || c instanceof ClaimBinder));
   }
@@ -158,6 +164,11 @@ export class Cluster {
     return this.queue.idle(horizonMs);
   }
 
+  /** The files of a pod's Secret volume as its containers see them; undefined until the kubelet has mounted it. */
+  secretVolume(pod: Pod, volume: string): Record<string, Buffer> | undefined {
+    return this.kubelet.secretVolume(pod, volume);
+  }
+
   /**
    * A container's log, as GET pods/<pod>/log answers it: the current instance's lines (or, while it
    * waits to restart, the last one's), the last `tailLines` of them. Errors as the API server's.
@@ -192,18 +203,26 @@ export class Cluster {
 
   private enqueue(controller: Controller, ref: ObjectRef): void {
     if (!this.nodeAvailable && this.nodeControllers.has(controller)) return;
+    this.queue.add(...this.task(controller, ref));
+  }
+
+  /** The queue key and the reconcile of `ref` by `controller`. */
+  private task(controller: Controller, ref: ObjectRef): [string, () => number | undefined] {
     const key = `${controller.name}\u0000${ref.kind}\u0000${ref.namespace ?? ''}\u0000${ref.name}`;
-    this.queue.add(key, () => {
-      try {
-        return controller.reconcile(ref);
-      } catch (error) {
-        // Refusals a real controller meets too (a namespace being deleted, an object gone or taken
-        // meanwhile) are retried later, as its rate-limited queue would; anything else is a bug in the
-        // simulation and fails the next idle().
-        if (error instanceof ApiError && RETRIED.has(error.status.code ?? 0)) return RETRY_MS;
-        throw error;
-      }
-    });
+    return [
+      key,
+      () => {
+        try {
+          return controller.reconcile(ref);
+        } catch (error) {
+          // Refusals a real controller meets too (a namespace being deleted, an object gone or taken
+          // meanwhile) are retried later, as its rate-limited queue would; anything else is a bug in the
+          // simulation and fails the next idle().
+          if (error instanceof ApiError && RETRIED.has(error.status.code ?? 0)) return RETRY_MS;
+          throw error;
+        }
+      },
+    ];
   }
 
   private revisitPods(): void {

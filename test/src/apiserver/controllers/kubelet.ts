@@ -1,16 +1,23 @@
-// The kubelet of the one simulated node. For each pod bound to the node it runs the init containers in
-// order, then starts the containers, and `readyAfterMs` after the pod started it is Running and Ready:
-// conditions, container statuses, hostIP, podIP/podIPs (unique while the pod lives), startTime, and the
-// Pulling/Pulled/Created/Started events. Injected failures make containers fail to pull, crash-loop or get
-// OOM-killed (containers.ts). A pod being deleted has its containers stopped (Killing events) and is
-// removed 50 ms later whatever its grace period, so tests stay fast. Not imitated: probes (readiness is
-// the timer), resources, volumes, restart policies other than Always, pod phases Succeeded/Failed.
+// The kubelet of the one simulated node. For each pod bound to the node it mounts the pod's Secret volumes,
+// runs the init containers in order, then starts the containers, and `readyAfterMs` after the pod started
+// it is Running and Ready: conditions, container statuses, hostIP, podIP/podIPs (unique while the pod
+// lives), startTime, and the Pulling/Pulled/Created/Started events. A Secret volume whose Secret (or item
+// key) is missing keeps the pod Pending in ContainerCreating, with no IP and a FailedMount event, until the
+// Secret appears; a container whose environment names a missing Secret or key waits in
+// CreateContainerConfigError (secrets.ts). A mounted Secret volume keeps the files it had if its Secret is
+// deleted, and follows the Secret's changes at once (a kubelet takes up to a minute). Injected failures make
+// containers fail to pull, crash-loop or get OOM-killed (containers.ts). A pod being deleted has its
+// containers stopped (Killing events) and is removed 50 ms later whatever its grace period, so tests stay
+// fast. Not imitated: probes (readiness is the timer), resources, volumes other than Secret volumes,
+// ConfigMap references, restart policies other than Always, pod phases Succeeded/Failed, the kubelet's
+// mount retry back-off (a FailedMount event is recorded once per cause).
 import { resourceByKind } from '../resources.js';
 import { timestamp, type Change } from '../store.js';
 import { workloadOf, writeStatus, type ClusterContext, type Controller } from './context.js';
 import { applyFailure, containerStatus, hasCompleted, isWaitingToStart, newContainerRun, runStep, type ContainerRun, type StepEnvironment } from './containers.js';
 import type { EventSource } from './events.js';
 import { conditionOf, isDeleting, refTo, type Condition, type ObjectRef, type Pod, type PodStatus } from './objects.js';
+import { environmentError, mountFailure, secretVolumeFiles, secretVolumes, usesSecret } from './secrets.js';
 
 /** How long stopping a pod's containers takes. */
 const STOP_MS = 50;
@@ -24,6 +31,9 @@ interface PodRun {
   networked: boolean;
   containers: ContainerRun[];
   stopAt?: number;
+  /** The Secret volumes' files once they are set up; until then, why they cannot be. */
+  mounted?: Map<string, Record<string, Buffer>>;
+  mountFailure?: string;
 }
 
 export class Kubelet implements Controller {
@@ -37,7 +47,14 @@ export class Kubelet implements Controller {
   }
 
   watch(change: Change): ObjectRef[] {
-    return change.kind === 'Pod' ? [refTo('Pod', change.object)] : [];
+    if (change.kind === 'Pod') return [refTo('Pod', change.object)];
+    if (change.kind !== 'Secret') return [];
+    const { namespace, name } = change.object.metadata;
+    return [...this.runs.values()]
+      .filter((run) => run.namespace === namespace)
+      .map((run) => this.context.store.get('Pod', run.namespace, run.name) as Pod | undefined)
+      .filter((pod): pod is Pod => !!pod && usesSecret(pod, name))
+      .map((pod) => refTo('Pod', pod));
   }
 
   reconcile(ref: ObjectRef): number | undefined {
@@ -50,8 +67,19 @@ export class Kubelet implements Controller {
     const run = this.runs.get(pod.metadata.uid ?? '');
     if (!run) {
       this.runs.set(pod.metadata.uid ?? '', this.newRun(pod, now));
-      return this.publish(pod, now);
+      this.publish(pod, now);
+      return 0;
     }
+    if (!run.mounted) {
+      const failure = mountFailure(store, pod);
+      if (failure) {
+        if (failure !== run.mountFailure) this.context.events.record(this.source, pod, { type: 'Warning', reason: 'FailedMount', message: failure });
+        run.mountFailure = failure;
+        return this.publish(pod, now);
+      }
+      run.mounted = new Map(secretVolumes(pod).map((volume) => [volume.name, secretVolumeFiles(volume, store.get('Secret', pod.metadata.namespace, volume.secret.secretName))]));
+      startNext(run, now);
+    } else this.refreshSecretVolumes(pod, run);
     const environment = (container: ContainerRun) => this.environment(pod, container, now);
     for (const container of run.containers) applyFailure(container, environment(container));
     const due = run.containers.filter((container) => container.next && container.next.at <= now);
@@ -73,12 +101,29 @@ export class Kubelet implements Controller {
     return { waiting: 'waiting' in run.state ? run.state.waiting.reason : 'ContainerCreating' };
   }
 
+  /**
+   * The files a pod's Secret volume shows its containers: the Secret's data as mounted, or undefined when
+   * this kubelet has not mounted such a volume for the pod.
+   */
+  secretVolume(pod: Pod, volume: string): Record<string, Buffer> | undefined {
+    const run = this.runs.get(pod.metadata.uid ?? '');
+    if (run?.mounted) this.refreshSecretVolumes(pod, run);
+    return run?.mounted?.get(volume);
+  }
+
   private newRun(pod: Pod, now: number): PodRun {
     const inits = (pod.spec.initContainers ?? []).map((spec) => newContainerRun(spec, true, 'PodInitializing'));
     const mains = pod.spec.containers.map((spec) => newContainerRun(spec, false, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
-    const run: PodRun = { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, startedAt: now, ipSuffix: this.freeIpSuffix(), networked: false, containers: [...inits, ...mains] };
-    startNext(run, now);
-    return run;
+    // Volumes are set up at the next reconcile, then the first containers start.
+    return { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, startedAt: now, ipSuffix: this.freeIpSuffix(), networked: false, containers: [...inits, ...mains] };
+  }
+
+  /** A mounted Secret volume follows its Secret while it exists, and keeps its files when it is deleted. */
+  private refreshSecretVolumes(pod: Pod, run: PodRun): void {
+    for (const volume of secretVolumes(pod)) {
+      const secret = this.context.store.get('Secret', pod.metadata.namespace, volume.secret.secretName);
+      if (secret) run.mounted!.set(volume.name, secretVolumeFiles(volume, secret));
+    }
   }
 
   private environment(pod: Pod, container: ContainerRun, now: number): StepEnvironment {
@@ -89,6 +134,7 @@ export class Kubelet implements Controller {
       // Init containers and the containers' start-up share readyAfterMs, so a pod is Ready that long after it started.
       runMs: this.context.readyAfterMs() / (inits + 1),
       podLabel: `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+      configError: environmentError(this.context.store, pod.metadata.namespace ?? '', container.spec),
       imagePresent: (image) => this.pulledImages.has(image),
       imagePulled: (image) => this.pulledImages.add(image),
     };

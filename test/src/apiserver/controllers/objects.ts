@@ -15,17 +15,26 @@ interface ContainerPort {
   protocol?: string;
 }
 
+interface SecretKeyRef {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
 export interface Container {
   name: string;
   image: string;
   imagePullPolicy?: string;
   args?: string[];
   ports?: ContainerPort[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: SecretKeyRef; [source: string]: unknown } }[];
+  envFrom?: { secretRef?: { name: string; optional?: boolean }; [source: string]: unknown }[];
 }
 
 export interface Volume {
   name: string;
   persistentVolumeClaim?: { claimName: string };
+  secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
   [source: string]: unknown;
 }
 

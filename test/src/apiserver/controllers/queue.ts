@@ -16,6 +16,8 @@ export class WorkQueue {
   private waiters: Waiter[] = [];
   private failure: { error: unknown } | undefined;
   private stopped = false;
+  /** Asynchronous work controllers started (certificate signing) that has not finished. */
+  private inFlight = 0;
 
   /**
    * Reconcile `key` in the next tick. `work` returns how many ms later it wants to run again (0: the
@@ -33,6 +35,26 @@ export class WorkQueue {
       this.waiters.push({ horizonMs, resolve, reject });
       setImmediate(() => this.settleWaiters());
     });
+  }
+
+  /**
+   * Asynchronous work a reconcile started: idle waits for it, and once it is done `key` is reconciled again
+   * (a rejection fails the next idle, as a reconcile that throws does).
+   */
+  track(key: string, work: () => number | undefined, promise: Promise<unknown>): void {
+    this.inFlight++;
+    promise.then(
+      () => {
+        this.inFlight--;
+        this.add(key, work);
+        this.settleWaiters();
+      },
+      (error: unknown) => {
+        this.inFlight--;
+        this.failure ??= { error };
+        this.settleWaiters();
+      },
+    );
   }
 
   stop(): void {
@@ -89,7 +111,7 @@ export class WorkQueue {
       for (const waiter of this.waiters.splice(0)) waiter.reject(error);
       return;
     }
-    if (this.pending.size > 0 || this.flushing) return;
+    if (this.pending.size > 0 || this.flushing || this.inFlight > 0) return;
     const now = Date.now();
     const dues = [...this.timers.values()].map((timer) => timer.due);
     this.waiters = this.waiters.filter((waiter) => {

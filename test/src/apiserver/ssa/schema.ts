@@ -137,6 +137,10 @@ const STATUS_RESETS: Readonly<Record<string, readonly (readonly string[])[]>> = 
   PersistentVolumeClaim: [['spec']],
   PodDisruptionBudget: [['spec']],
   Namespace: [['spec']],
+  // Custom resources with a status subresource (the CRD status strategy resets spec only).
+  Issuer: [['spec']],
+  ClusterIssuer: [['spec']],
+  Certificate: [['spec']],
 };
 
 /** Fields a write to the resource (or its `status` subresource) never owns: the server resets them. */
