@@ -89,3 +89,47 @@ test('render -o DIR writes both files beside the manifests, outside the kustomiz
   expect(readdirSync(directory)).toEqual(expect.arrayContaining(files));
   expect(readFileSync(join(directory, 'kustomization.yaml'), 'utf8')).not.toContain('prometheus');
 });
+
+describe('with the Prometheus Operator (spec.monitoring.prometheusOperator)', () => {
+  const operatorInput = { ...input, spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } } };
+  const { objects, files } = render(operatorInput);
+  const podMonitor = objects.find((o) => o.kind === 'PodMonitor') as unknown as {
+    metadata: { name: string; labels: Record<string, string> };
+    spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string; relabelings: { sourceLabels?: string[]; targetLabel?: string; replacement?: string }[] }[] };
+  };
+  const rule = objects.find((o) => o.kind === 'PrometheusRule') as unknown as { metadata: { labels: Record<string, string> }; spec: unknown };
+
+  /** The relabelling the Operator generates for a PodMonitor: its selector and port, then the endpoint's own rules. */
+  function operatorRelabel(target: Record<string, string>): Record<string, string> | undefined {
+    const [endpoint] = podMonitor.spec.podMetricsEndpoints;
+    const selector: Relabel[] = Object.entries(podMonitor.spec.selector.matchLabels).map(([key, value]) => ({ source_labels: [`__meta_kubernetes_pod_label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`], regex: value, action: 'keep' }));
+    const port: Relabel = { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: endpoint!.port, action: 'keep' };
+    const namespace: Relabel = { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' };
+    const own = endpoint!.relabelings.map(({ sourceLabels, targetLabel, replacement }) => ({ ...(sourceLabels ? { source_labels: sourceLabels } : {}), target_label: targetLabel, replacement }));
+    return relabel(target, [...selector, port, namespace, ...own]);
+  }
+
+  test('a PodMonitor and a PrometheusRule replace the files, labelled for the Prometheus that should pick them up', () => {
+    expect(files).toEqual({});
+    expect(podMonitor.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/instance': 'logs' });
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    expect(rule.spec).toEqual(parse(render(input).files['prometheus-rules.yaml']!));
+  });
+
+  test('the PodMonitor scrapes the same targets as the scrape config, with the same labels the alerts select on', () => {
+    const scrape = parse(render(input).files['prometheus-scrape.yaml']!) as { scrape_configs: { relabel_configs: Relabel[] }[] };
+    let compared = 0;
+    for (const { template } of workloads(objects)) {
+      const ports = allContainers(template).flatMap((c) => (c.ports ?? []).map((p) => p.name!));
+      const labels = template.metadata!.labels!;
+      for (const target of [...targets(labels, 'pod-0', 'obs', ports), ...targets({ ...labels, 'app.kubernetes.io/instance': 'other' }, 'x', 'obs', ports)]) {
+        const viaFile = relabel(target, scrape.scrape_configs[0]!.relabel_configs);
+        const viaOperator = operatorRelabel(target);
+        const pick = (result: Record<string, string> | undefined) => result && { component: result.component, instance: result.instance, namespace: result.namespace, loki_stack: result.loki_stack };
+        expect(pick(viaOperator)).toEqual(pick(viaFile));
+        if (viaFile) compared++;
+      }
+    }
+    expect(compared).toBe(8);
+  });
+});

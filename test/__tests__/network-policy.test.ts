@@ -3,7 +3,7 @@
 // for a direction is open in that direction). Every flow the Loki config needs must pass, and the flows
 // the stack does not need must not.
 import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
-import { COMPONENTS, type ComponentName, type LokiStackInput } from 'loki-microservices';
+import { COMPONENTS, gatewayUpstreams, type ComponentName, type LokiStackInput } from 'loki-microservices';
 import { render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 
@@ -87,7 +87,7 @@ describe.each(withPolicies)('$name', ({ input }) => {
   test('every pod of the stack is selected by a deny-by-default policy for both directions', () => {
     const deny = policies.find((p) => p.metadata!.name === `${stack.metadata.name}-default-deny`)!;
     expect(deny.spec).toEqual({ podSelector: expect.any(Object), policyTypes: ['Ingress', 'Egress'] });
-    for (const component of [...lokiPods, ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : [])]) {
+    for (const component of [...lokiPods, ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : []), ...(stack.spec.gateway.enabled ? ['gateway'] : [])]) {
       expect(selects(deny.spec.podSelector, (pod(component) as { labels: Record<string, string> }).labels)).toBe(true);
     }
   });
@@ -129,10 +129,25 @@ describe.each(withPolicies)('$name', ({ input }) => {
     const { allowFrom, allowMetricsFrom } = stack.spec.networkPolicy;
     const promtail = stranger('promtail', { app: 'promtail' });
     const elsewhere = stranger('default');
-    for (const entry of ['distributor', 'query-frontend']) {
-      expect(allowed(policies, promtail, pod(entry), 3100)).toBe(true);
-      expect(allowed(policies, elsewhere, pod(entry), 3100)).toBe(allowFrom === undefined);
+    // With the gateway, clients reach it alone, and it alone reaches Loki's APIs.
+    const gateway = stack.spec.gateway.enabled;
+    const [entries, port] = gateway ? [['gateway'], 8080] : [['distributor', 'query-frontend'], 3100];
+    for (const entry of entries) {
+      expect(allowed(policies, promtail, pod(entry), port)).toBe(true);
+      expect(allowed(policies, elsewhere, pod(entry), port)).toBe(allowFrom === undefined);
       expect(allowed(policies, promtail, pod(entry), 9095)).toBe(false);
+    }
+    if (gateway) {
+      const upstreams = gatewayUpstreams(stack).map(target);
+      expect(upstreams).toEqual(expect.arrayContaining(['distributor', 'query-frontend', 'querier', 'compactor']));
+      for (const upstream of upstreams) {
+        expect(allowed(policies, pod('gateway'), pod(upstream), 3100)).toBe(true);
+        expect(allowed(policies, promtail, pod(upstream), 3100)).toBe(false);
+      }
+      expect(allowed(policies, pod('gateway'), pod('ingester'), 9095)).toBe(false);
+      expect(allowed(policies, pod('gateway'), pod('ingester'), 3100)).toBe(false);
+      expect(allowed(policies, pod('gateway'), stranger('default'), 8080)).toBe(false);
+      expect(allowed(policies, pod('gateway'), DNS, 53, 'UDP')).toBe(true);
     }
     for (const component of ['ingester', 'querier', 'compactor', 'index-gateway']) {
       expect(allowed(policies, elsewhere, pod(component), 9095)).toBe(false);

@@ -1,10 +1,13 @@
 // Every rendered object of every profile, storage type and option set validates against the official
-// Kubernetes OpenAPI schemas (kubernetes-models, generated from Kubernetes' own definitions).
+// Kubernetes OpenAPI schemas (kubernetes-models, generated from Kubernetes' own definitions), and the
+// cert-manager and Prometheus Operator objects against those projects' CRD schemas (same generator).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
+import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { unknownFields } from '../src/kubernetes-fields.js';
 import { render } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
@@ -19,6 +22,10 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   StatefulSet,
   PodDisruptionBudget,
   NetworkPolicy,
+  Issuer,
+  Certificate,
+  PodMonitor,
+  PrometheusRule,
 };
 
 function validate(object: KubernetesObject): void {

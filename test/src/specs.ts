@@ -58,6 +58,27 @@ const OPTIONS: Record<string, LokiStackInput> = {
     spec: { networkPolicy: { enabled: true }, storage: { type: 's3', s3: { bucket: 'loki', endpoint: 'http://minio.storage.svc:9000', forcePathStyle: true, secretName: 'minio-credentials' } } },
   },
   'no-anti-affinity': { spec: { scheduling: { antiAffinity: 'none', zoneSpread: false } } },
+  gateway: { spec: { profile: 'small', auth: { enabled: true, tenant: 'team-a' }, gateway: { enabled: true, tenants: ['team-a', 'team-b'] } } },
+  'network-policy-gateway': {
+    spec: {
+      gateway: { enabled: true, passwordsSecret: 'gateway-passwords' },
+      networkPolicy: { enabled: true, allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }] },
+    },
+  },
+  'tls-generated': { spec: { profile: 'small', tls: { enabled: true }, components: { ruler: { enabled: true } } } },
+  'tls-cert-manager': { metadata: { name: 'logs', namespace: 'observability' }, spec: { clusterDomain: 'k8s.example.internal', tls: { enabled: true, provider: 'cert-manager', validity: '720h' } } },
+  'tls-cert-manager-issuer': { spec: { tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' } } } },
+  'monitoring-operator': { spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } } },
+  'everything-on': {
+    spec: {
+      profile: 'small',
+      auth: { enabled: true },
+      gateway: { enabled: true },
+      tls: { enabled: true },
+      monitoring: { enabled: true, prometheusOperator: true },
+      networkPolicy: { enabled: true, allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    },
+  },
 };
 
 export interface NamedSpec {

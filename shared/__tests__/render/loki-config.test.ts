@@ -1,5 +1,5 @@
 import { lokiConfig } from '../../src/render/kubernetes/loki-config.js';
-import { generatedSecrets } from '../../src/render/kubernetes/storage.js';
+import { generatedSecrets } from '../../src/render/kubernetes/generated-secrets.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import type { LokiStackInput } from '../../src/spec/schema.js';
 
@@ -57,4 +57,11 @@ test('apply generates credentials only for the bundled store without a named Sec
   expect(generatedSecrets(parseSpec({})).map((s) => [s.name, s.keys])).toEqual([['loki-object-store', ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']]]);
   expect(generatedSecrets(parseSpec({ spec: { storage: { type: 'bundled', bundled: { secretName: 'mine' } } } }))).toEqual([]);
   expect(generatedSecrets(parseSpec(s3({ region: 'eu-west-1' })))).toEqual([]);
+});
+
+test('apply generates the gateway passwords, one per tenant and the admin, unless the spec names a Secret', () => {
+  const gateway = (extra: Record<string, unknown>) => parseSpec({ spec: { ...s3({ region: 'eu-west-1' }).spec, gateway: { enabled: true, ...extra } } });
+  expect(generatedSecrets(gateway({})).map((s) => [s.name, s.keys])).toEqual([['loki-gateway-passwords', ['default', 'admin']]]);
+  expect(generatedSecrets(gateway({ tenants: ['a', 'b'], adminUser: 'ops' })).map((s) => s.keys)).toEqual([['a', 'b', 'ops']]);
+  expect(generatedSecrets(gateway({ passwordsSecret: 'mine' }))).toEqual([]);
 });

@@ -118,3 +118,32 @@ describe('readSpecDocument', () => {
     expect(() => readSpecDocument('- a\n- b\n')).toThrow(/must hold one mapping/);
   });
 });
+
+describe('production options (gateway, tls, monitoring)', () => {
+  test('off by default, with the gateway sized by the profile', () => {
+    const stack = parseSpec({ spec: { profile: 'small' } });
+    expect(stack.spec.gateway).toMatchObject({ enabled: false, replicas: 2, tenants: [], adminUser: 'admin', image: expect.stringMatching(/nginx-unprivileged:/) });
+    expect(stack.spec.gateway.resources).toEqual(PROFILE_PRESETS.small.gateway.resources);
+    expect(stack.spec.tls).toEqual({ enabled: false, provider: 'generated', validity: '2160h' });
+    expect(stack.spec.monitoring).toEqual({ enabled: false, prometheusOperator: false, labels: {} });
+  });
+
+  test('gateway users: each tenant once, the admin apart, and the stack tenant among them when multi-tenant', () => {
+    expect(issuesOf({ spec: { gateway: { enabled: true, tenants: ['a', 'b', 'a'] } } })).toEqual({ 'spec.gateway.tenants[2]': '"a" is listed twice: list each tenant once' });
+    expect(issuesOf({ spec: { gateway: { tenants: ['ops', 'a'], adminUser: 'ops' } } })['spec.gateway.adminUser']).toMatch(/must differ from every tenant/);
+    expect(issuesOf({ spec: { auth: { enabled: true, tenant: 'x' }, gateway: { enabled: true, tenants: ['a'] } } })['spec.gateway.tenants']).toMatch(/must include spec.auth.tenant \("x"\)/);
+    expect(issuesOf({ spec: { gateway: { tenants: ['no:colon'] } } })['spec.gateway.tenants[0]']).toMatch(/Loki tenant ID/);
+    expect(issuesOf({ spec: { gateway: { image: 'nginx' } } })['spec.gateway.image']).toMatch(/tag or digest/);
+  });
+
+  test('tls: issuerRef only with cert-manager, a validity of at least an hour', () => {
+    expect(issuesOf({ spec: { tls: { enabled: true, issuerRef: { name: 'ca' } } } })).toEqual({ 'spec.tls.issuerRef': 'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager' });
+    expect(issuesOf({ spec: { tls: { validity: '30m' } } })['spec.tls.validity']).toBe('must be at least 1h');
+    expect(issuesOf({ spec: { tls: { provider: 'vault' } } })['spec.tls.provider']).toMatch(/generated.*cert-manager/);
+    expect(parseSpec({ spec: { tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corp', kind: 'ClusterIssuer' } } } }).spec.tls.issuerRef).toEqual({ name: 'corp', kind: 'ClusterIssuer' });
+  });
+
+  test('monitoring.prometheusOperator needs monitoring.enabled', () => {
+    expect(issuesOf({ spec: { monitoring: { prometheusOperator: true } } })).toEqual({ 'spec.monitoring.prometheusOperator': 'takes effect only with spec.monitoring.enabled: true: set that too, or remove this' });
+  });
+});

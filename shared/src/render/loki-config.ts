@@ -12,13 +12,17 @@ export const SCHEMA_FROM = '2024-04-01';
 /** gRPC messages up to 100 MiB: the 4 MiB default fails large query results between components. */
 const GRPC_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
-/** Certificate files every component presents and trusts for gRPC between components. */
+/** What a client dials: a component's gRPC server, or the memberlist cluster of the ring members. */
+export const TLS_PEERS = ['ingester', 'queryFrontend', 'queryScheduler', 'indexGateway', 'compactor', 'ruler', 'memberlist'] as const;
+export type TlsPeer = (typeof TLS_PEERS)[number];
+
+/** Certificate files every component presents and trusts for gRPC and memberlist between components. */
 export interface GrpcTlsFiles {
   certFile: string;
   keyFile: string;
   caFile: string;
-  /** The name clients expect in the server's certificate (clients dial ring addresses, often bare IPs). */
-  serverName: string;
+  /** The name a client expects in the certificate of each peer (clients dial ring addresses, often bare IPs). */
+  serverNames: Record<TlsPeer, string>;
 }
 
 export interface LokiWiring {
@@ -53,7 +57,8 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
   const { dataDir, objectStore } = wiring;
   const retention = parseDurationMs(spec.retention) > 0;
   const cacheMb = embeddedCacheMb(stack);
-  const client = wiring.grpcTls ? { grpc_client_config: grpcClientTls(wiring.grpcTls) } : {};
+  const tls = wiring.grpcTls;
+  const clientOf = (peer: TlsPeer) => (tls ? { grpc_client_config: grpcClientTls(tls, peer) } : {});
   const schedulerAddress = wiring.schedulerAddress ? { scheduler_address: wiring.schedulerAddress } : {};
 
   return {
@@ -64,7 +69,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       log_level: 'info',
       grpc_server_max_recv_msg_size: GRPC_MAX_MESSAGE_BYTES,
       grpc_server_max_send_msg_size: GRPC_MAX_MESSAGE_BYTES,
-      ...(wiring.grpcTls ? { grpc_tls_config: grpcServerTls(wiring.grpcTls) } : {}),
+      ...(tls ? { grpc_tls_config: grpcServerTls(tls) } : {}),
     },
     common: {
       path_prefix: dataDir,
@@ -74,7 +79,8 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       ring: wiring.ring,
       storage: wiring.storage,
     },
-    ...(wiring.memberlist ? { memberlist: wiring.memberlist } : {}),
+    // Gossip goes over memberlist's TCP transport (Loki's only one), with the same TLS keys as a gRPC client.
+    ...(wiring.memberlist ? { memberlist: { ...wiring.memberlist, ...(tls ? grpcClientTls(tls, 'memberlist') : {}) } } : {}),
     schema_config: {
       configs: [
         {
@@ -94,12 +100,12 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
         cache_location: `${dataDir}/tsdb-cache`,
         index_gateway_client: {
           ...(wiring.indexGatewayAddress ? { server_address: wiring.indexGatewayAddress } : {}),
-          ...client,
+          ...clientOf('indexGateway'),
         },
       },
     },
     index_gateway: { mode: wiring.indexGatewayAddress ? 'simple' : 'ring' },
-    ...(wiring.grpcTls ? { ingester_client: client, compactor_grpc_client: grpcClientTls(wiring.grpcTls) } : {}),
+    ...(tls ? { ingester_client: clientOf('ingester'), compactor_grpc_client: grpcClientTls(tls, 'compactor') } : {}),
     ingester: {
       wal: {
         enabled: true,
@@ -116,19 +122,21 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       tail_proxy_url: wiring.tailProxyUrl,
       compress_responses: true,
       log_queries_longer_than: '5s',
-      ...client,
+      // The query-frontend dials the query-schedulers.
+      ...clientOf('queryScheduler'),
     },
     frontend_worker: {
       ...schedulerAddress,
-      ...(wiring.grpcTls
-        ? { query_frontend_grpc_client: grpcClientTls(wiring.grpcTls), query_scheduler_grpc_client: grpcClientTls(wiring.grpcTls) }
+      ...(tls
+        ? { query_frontend_grpc_client: grpcClientTls(tls, 'queryFrontend'), query_scheduler_grpc_client: grpcClientTls(tls, 'queryScheduler') }
         : {}),
     },
     query_scheduler: {
       // The default of 100 rejects sharded queries with "too many outstanding requests".
       max_outstanding_requests_per_tenant: 32_768,
       ...(wiring.schedulerAddress ? {} : { use_scheduler_ring: true }),
-      ...client,
+      // The query-scheduler reports errors back to the query-frontends.
+      ...clientOf('queryFrontend'),
     },
     query_range: {
       align_queries_with_step: true,
@@ -168,7 +176,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
             rule_path: `${dataDir}/rules-temp`,
             wal: { dir: `${dataDir}/ruler-wal` },
             ...(spec.components.ruler.alertmanagerUrl ? { alertmanager_url: spec.components.ruler.alertmanagerUrl } : {}),
-            ...(wiring.grpcTls ? { ruler_client: grpcClientTls(wiring.grpcTls) } : {}),
+            ...(tls ? { ruler_client: grpcClientTls(tls, 'ruler') } : {}),
           },
         }
       : {}),
@@ -180,9 +188,9 @@ function grpcServerTls(tls: GrpcTlsFiles): Record<string, unknown> {
   return { cert_file: tls.certFile, key_file: tls.keyFile, client_ca_file: tls.caFile, client_auth_type: 'RequireAndVerifyClientCert' };
 }
 
-/** A gRPC client block presenting the component's certificate and verifying the server's against the CA. */
-export function grpcClientTls(tls: GrpcTlsFiles): Record<string, unknown> {
-  return { tls_enabled: true, tls_cert_path: tls.certFile, tls_key_path: tls.keyFile, tls_ca_path: tls.caFile, tls_server_name: tls.serverName };
+/** A gRPC client block presenting the component's certificate and verifying the peer's against the CA. */
+export function grpcClientTls(tls: GrpcTlsFiles, peer: TlsPeer): Record<string, unknown> {
+  return { tls_enabled: true, tls_cert_path: tls.certFile, tls_key_path: tls.keyFile, tls_ca_path: tls.caFile, tls_server_name: tls.serverNames[peer] };
 }
 
 /**

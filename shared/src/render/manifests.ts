@@ -23,14 +23,18 @@ function fileStem(object: KubernetesObject): string {
   return `${object.kind!.toLowerCase()}-${object.metadata!.name}`;
 }
 
-/** Tell GitOps users which Secrets they must provide themselves (apply generates them); one line each, `prefix`ed. */
+/** Tell GitOps users which Secrets they must provide themselves (apply makes them); one line each, `prefix`ed. */
 export function generatedSecretsNote(rendered: RenderedStack, prefix: string): string {
-  return rendered.generatedSecrets
-    .map(
-      (secret) =>
-        `${prefix}Secret ${secret.namespace}/${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: ` +
-        `"loki-microservices apply" creates it with random values if it does not exist.\n` +
-        `${prefix}Without apply (GitOps), create it yourself or name your own with spec.storage.bundled.secretName.\n`,
-    )
-    .join('');
+  const generated = rendered.generatedSecrets.map(
+    (secret) =>
+      `${prefix}Secret ${secret.namespace}/${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: ` +
+      `"loki-microservices apply" creates it with random values if it does not exist.\n` +
+      `${prefix}Without apply (GitOps), create it yourself or name your own with ${secret.instead}.\n`,
+  );
+  const derived = rendered.derivedSecrets.filter((secret) => secret.madeBy === 'apply').map(
+    (secret) =>
+      `${prefix}Secret ${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: "loki-microservices apply" makes it at every apply.\n` +
+      `${prefix}Without apply (GitOps), create it yourself: ${secret.description}.\n`,
+  );
+  return [...generated, ...derived].join('');
 }

@@ -16,6 +16,8 @@ export interface ProfilePreset {
   storageType?: 'bundled';
   scheduling: { antiAffinity: 'soft'; zoneSpread: boolean };
   components: Record<ComponentName, ComponentPreset & { enabled?: boolean }>;
+  /** The gateway's size, used when spec.gateway.enabled. */
+  gateway: ComponentPreset;
 }
 
 const res = (cpu: string, memory: string, memoryLimit: string): Resources => ({
@@ -38,6 +40,7 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       compactor: { replicas: 1, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
       ruler: { replicas: 1, enabled: true, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
     },
+    gateway: { replicas: 1, resources: res('25m', '32Mi', '128Mi') },
   },
   small: {
     replicationFactor: 3,
@@ -53,6 +56,7 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       compactor: { replicas: 1, resources: res('100m', '256Mi', '1Gi'), storage: { size: '5Gi' } },
       ruler: { replicas: 1, enabled: true, resources: res('100m', '256Mi', '1Gi'), storage: { size: '5Gi' } },
     },
+    gateway: { replicas: 2, resources: res('50m', '64Mi', '256Mi') },
   },
   production: {
     replicationFactor: 3,
@@ -67,6 +71,7 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       compactor: { replicas: 1, resources: res('500m', '2Gi', '4Gi'), storage: { size: '20Gi' } },
       ruler: { replicas: 2, enabled: true, resources: res('250m', '512Mi', '2Gi'), storage: { size: '10Gi' } },
     },
+    gateway: { replicas: 2, resources: res('100m', '128Mi', '512Mi') },
   },
 };
 
@@ -78,6 +83,7 @@ export function presetDocument(profile: ProfileName): Record<string, unknown> {
       replicationFactor: preset.replicationFactor,
       scheduling: preset.scheduling,
       components: preset.components,
+      gateway: preset.gateway,
       ...(preset.storageType ? { storage: { type: preset.storageType } } : {}),
     },
   };

@@ -13,6 +13,8 @@ export const SUPPORTED_LOKI_MINORS = { min: 4, max: 7 } as const;
 export const DEFAULT_LOKI_VERSION = '3.7.8';
 export const DEFAULT_LOKI_IMAGE = 'docker.io/grafana/loki';
 export const DEFAULT_OBJECT_STORE_IMAGE = 'docker.io/rustfs/rustfs:1.0.0';
+/** nginx built to run as an unprivileged user (uid 101, port 8080), as Loki's Helm chart uses for its gateway. */
+export const DEFAULT_GATEWAY_IMAGE = 'docker.io/nginxinc/nginx-unprivileged:1.29-alpine';
 
 // `<name>-query-scheduler-headless` is the longest object name we derive; it must stay a DNS-1123 label.
 const LONGEST_SUFFIX = `-${COMPONENTS.queryScheduler.target}-headless`;
@@ -292,9 +294,47 @@ const networkPolicy = z
 
 const monitoring = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('Prometheus files beside the manifests (`render -o DIR`): `prometheus-scrape.yaml`, a scrape job finding the Loki pods by Kubernetes service discovery (labels `component`, `instance`), and `prometheus-rules.yaml`, alerts on request errors, ingestion rate limiting, ingester flush failures and panics.'),
+    enabled: z.boolean().default(false).describe('Metrics and alerts: a scrape job finding the Loki pods by Kubernetes service discovery (labels `component`, `instance`), and alerts on request errors, ingestion rate limiting, ingester flush failures and panics. As files beside the manifests (`render -o DIR`: `prometheus-scrape.yaml`, `prometheus-rules.yaml`), or as Prometheus Operator objects with `prometheusOperator`.'),
+    prometheusOperator: z.boolean().default(false).describe('Render a PodMonitor and a PrometheusRule (monitoring.coreos.com/v1) with the stack instead of the files; the cluster needs the Prometheus Operator\'s CRDs.'),
+    labels: labels.default({}).describe('Extra labels on the PodMonitor and PrometheusRule, for the `podMonitorSelector` and `ruleSelector` of your Prometheus (e.g. `release: kube-prometheus-stack`).'),
   })
-  .describe('Metrics and alerts for a Prometheus without the Operator.');
+  .describe('Metrics and alerts for Prometheus.');
+
+const gatewayUser = z
+  .string()
+  .regex(TENANT, 'must be a Loki tenant ID: up to 150 letters, digits or !-_.*\'()')
+  .refine((user) => user !== '.' && user !== '..', 'must not be "." or ".."');
+
+const gateway = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('An nginx gateway in front of the push, query, tail, rules and delete APIs, with HTTP basic auth per tenant; the push and query URLs point at it, and the smoke test goes through it.'),
+    replicas: replicas.describe('Number of gateway pods.'),
+    resources: resources.describe('Requests and limits of the gateway container, merged over the profile values.'),
+    image: z.string().regex(IMAGE_REFERENCE, 'must be an image reference with a tag or digest, e.g. "registry.example.com/nginxinc/nginx-unprivileged:1.29-alpine"').default(DEFAULT_GATEWAY_IMAGE).describe('An unprivileged nginx image (uid 101, listening on 8080), pinned by tag or digest.'),
+    tenants: z.array(gatewayUser).default([]).describe('Basic-auth users, one per tenant: with `spec.auth.enabled`, a user writes and reads as the tenant of its name (the gateway sets `X-Scope-OrgID`, whatever the client sent). Empty: one user, `spec.auth.tenant`.'),
+    adminUser: gatewayUser.default('admin').describe('The one user who may open the ring, config and service pages (`/ring`, `/config`, `/services`, `/memberlist`…); tenants cannot.'),
+    passwordsSecret: secretName.optional().describe('Existing Secret with each user\'s password under the user\'s name (every tenant and `adminUser`). Without it, `apply` creates `<name>-gateway-passwords` with random passwords, adds one for each new user, and never changes one.'),
+    ...placement,
+  })
+  .describe('HTTP gateway with basic auth in front of Loki.');
+
+const tls = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('mTLS between Loki components: every gRPC server verifies its clients\' certificates, every gRPC client block and memberlist present one and verify the server\'s. HTTP (3100: APIs, probes, metrics) stays plain; put the gateway in front.'),
+    provider: z.enum(['generated', 'cert-manager']).default('generated').describe('`generated`: `apply` creates a CA and a certificate per component in Secrets and renews them (`validity`); `cert-manager`: Certificate objects that cert-manager issues and renews (the cluster needs cert-manager).'),
+    validity: duration('2160h')
+      .refine((value) => parseDurationMs(value) >= 3_600_000, 'must be at least 1h')
+      .default('2160h')
+      .describe('Lifetime of each component certificate (90 days by default). `apply` renews a certificate past 80% of its life and rolls the pods that use it; cert-manager renews at the same point.'),
+    issuerRef: z
+      .strictObject({
+        name: dnsSubdomain('an issuer name').describe('Issuer or ClusterIssuer name.'),
+        kind: z.enum(['Issuer', 'ClusterIssuer']).default('Issuer').describe('`Issuer` (in the stack\'s namespace) or `ClusterIssuer`.'),
+      })
+      .optional()
+      .describe('With `provider: cert-manager`: the issuer of the component certificates. Without it, the stack gets its own self-signed CA (a selfSigned Issuer, a CA Certificate and a CA Issuer).'),
+  })
+  .describe('gRPC and memberlist mTLS between components.');
 
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
@@ -315,7 +355,9 @@ const stackSpec = z
     auth: auth.default(auth.parse({})),
     scheduling,
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
-    monitoring: monitoring.default({ enabled: false }),
+    monitoring: monitoring.default({ enabled: false, prometheusOperator: false, labels: {} }),
+    gateway,
+    tls: tls.default({ enabled: false, provider: 'generated', validity: '2160h' }),
     nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
       .strictObject({
@@ -386,6 +428,23 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     issue(['spec', 'storage', 'azure', 'secretName'], AZURE_CREDENTIALS_REQUIRED);
   }
 
+  if (spec.monitoring.prometheusOperator && !spec.monitoring.enabled) {
+    issue(['spec', 'monitoring', 'prometheusOperator'], 'takes effect only with spec.monitoring.enabled: true: set that too, or remove this');
+  }
+  if (spec.tls.issuerRef && spec.tls.provider !== 'cert-manager') {
+    issue(['spec', 'tls', 'issuerRef'], 'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager');
+  }
+  const tenants = spec.gateway.tenants;
+  tenants.forEach((tenant, index) => {
+    if (tenants.indexOf(tenant) !== index) issue(['spec', 'gateway', 'tenants', index], `"${tenant}" is listed twice: list each tenant once`);
+  });
+  if (tenants.includes(spec.gateway.adminUser)) {
+    issue(['spec', 'gateway', 'adminUser'], `must differ from every tenant ("${spec.gateway.adminUser}" is one): the admin user sees every tenant's ring and config pages`);
+  }
+  if (spec.gateway.enabled && spec.auth.enabled && tenants.length > 0 && !tenants.includes(spec.auth.tenant)) {
+    issue(['spec', 'gateway', 'tenants'], `must include spec.auth.tenant ("${spec.auth.tenant}"), the tenant the smoke test and the outputs use: add it, or set spec.auth.tenant to one of them`);
+  }
+
   if (spec.nomad.traefik.enabled && spec.nomad.traefik.basicAuthUsers.length === 0) {
     issue(['spec', 'nomad', 'traefik', 'basicAuthUsers'], 'required when traefik is enabled, or the push and query routes are open to anyone: add an entry made with `htpasswd -nbB <user> <password>`');
   }
@@ -393,6 +452,7 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   for (const [name, component] of Object.entries(spec.components)) {
     checkLimitsCoverRequests(component.resources, ['spec', 'components', name, 'resources'], issue);
   }
+  checkLimitsCoverRequests(spec.gateway.resources, ['spec', 'gateway', 'resources'], issue);
   if (spec.storage.bundled) checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
 }
 

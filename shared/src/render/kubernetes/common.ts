@@ -32,11 +32,13 @@ export const PATHS = {
 /** Loki's image runs as uid/gid 10001, and so does RustFS's. */
 const NON_ROOT_ID = 10001;
 
-/** A stack component that is not a Loki target. */
+/** Stack components that are not Loki targets, by the product they run. */
 export const OBJECT_STORE = 'object-store';
+export const GATEWAY = 'gateway';
+const PRODUCTS: Record<string, string> = { [OBJECT_STORE]: 'rustfs', [GATEWAY]: 'nginx' };
 
-export function objectName(stack: LokiStack, component: ComponentName | typeof OBJECT_STORE): string {
-  const suffix = component === OBJECT_STORE ? OBJECT_STORE : COMPONENTS[component].target;
+export function objectName(stack: LokiStack, component: ComponentName | typeof OBJECT_STORE | typeof GATEWAY): string {
+  const suffix = component === OBJECT_STORE || component === GATEWAY ? component : COMPONENTS[component].target;
   return `${stack.metadata.name}-${suffix}`;
 }
 
@@ -56,7 +58,7 @@ export const MEMBERLIST_LABEL = 'loki-microservices/memberlist';
 /** Labels that identify a component's pods. Stable for the life of a workload (selectors are immutable). */
 export function selectorLabels(stack: LokiStack, component: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': component === OBJECT_STORE ? 'rustfs' : 'loki',
+    'app.kubernetes.io/name': PRODUCTS[component] ?? 'loki',
     'app.kubernetes.io/instance': stack.metadata.name,
     'app.kubernetes.io/component': component,
   };
@@ -64,7 +66,7 @@ export function selectorLabels(stack: LokiStack, component: string): Record<stri
 
 /** Labels for every object; `component` is a Loki target, `object-store`, or omitted for stack-wide objects. */
 export function objectLabels(stack: LokiStack, component?: string): Record<string, string> {
-  const version = component === OBJECT_STORE ? imageTag(stack.spec.storage.bundled!.image) : stack.spec.version;
+  const version = component === OBJECT_STORE ? imageTag(stack.spec.storage.bundled!.image) : component === GATEWAY ? imageTag(stack.spec.gateway.image) : stack.spec.version;
   return {
     ...stack.metadata.labels,
     ...(component ? selectorLabels(stack, component) : { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/instance': stack.metadata.name }),
@@ -93,12 +95,13 @@ function imageTag(image: string): string {
   return image.slice(image.lastIndexOf(':') + 1);
 }
 
-export function podSecurityContext(): V1PodSecurityContext {
+/** Runs as `id` (Loki's and RustFS's 10001 unless told), in the Pod Security Standards "restricted" way. */
+export function podSecurityContext(id = NON_ROOT_ID): V1PodSecurityContext {
   return {
     runAsNonRoot: true,
-    runAsUser: NON_ROOT_ID,
-    runAsGroup: NON_ROOT_ID,
-    fsGroup: NON_ROOT_ID,
+    runAsUser: id,
+    runAsGroup: id,
+    fsGroup: id,
     fsGroupChangePolicy: 'OnRootMismatch',
     seccompProfile: { type: 'RuntimeDefault' },
   };

@@ -1,6 +1,6 @@
 // renderKubernetes(stack): every object of the stack, in the order they must be applied. Pure and
 // deterministic: the same stack gives the same objects, and toYaml gives byte-identical text.
-import type { KubernetesObject, V1Namespace, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Namespace, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { SpecError } from '../../errors.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
@@ -16,15 +16,19 @@ import { queryScheduler } from './components/query-scheduler.js';
 import { ruler } from './components/ruler.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
 import { lokiConfigMap } from './loki-config.js';
-import { monitoringFiles } from './monitoring.js';
+import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
-import { generatedSecrets, type GeneratedSecret } from './storage.js';
+import { certManagerObjects } from './tls.js';
+import { gateway } from './components/gateway.js';
+import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
 
 export interface RenderedStack {
   /** Objects in apply order: namespace, identity and config, Services and NetworkPolicies, volumes, workloads, PDBs. */
   objects: KubernetesObject[];
   /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
   generatedSecrets: GeneratedSecret[];
+  /** Secrets the objects reference that `apply` computes from others (password hashes, certificates), never rendered. */
+  derivedSecrets: DerivedSecret[];
   /** Files that are not cluster objects, by name (the Prometheus scrape config and rules of spec.monitoring). */
   files: Record<string, string>;
 }
@@ -35,8 +39,12 @@ export const APPLY_ORDER = [
   'ServiceAccount',
   'Secret',
   'ConfigMap',
+  'Issuer',
+  'Certificate',
   'Service',
   'NetworkPolicy',
+  'PodMonitor',
+  'PrometheusRule',
   'PersistentVolumeClaim',
   'Deployment',
   'StatefulSet',
@@ -44,11 +52,15 @@ export const APPLY_ORDER = [
 ] as const;
 
 // Write path before read path, so that a stack coming up can take data as early as possible.
-const COMPONENT_RENDERERS = [objectStore, compactor, indexGateway, ingester, distributor, querier, queryScheduler, queryFrontend, ruler];
+const COMPONENT_RENDERERS = [objectStore, compactor, indexGateway, ingester, distributor, querier, queryScheduler, queryFrontend, ruler, gateway];
+
+/** Pod-template annotations by component (`app.kubernetes.io/component`) that only `apply` knows, e.g. the hash of a certificate. */
+export type PodAnnotations = Partial<Record<string, Record<string, string>>>;
 
 export interface RenderOptions {
   /** Object-store credentials to render as a Secret of the stack (see `withStorageCredentials`). */
   credentials?: StorageCredentials;
+  podAnnotations?: PodAnnotations;
 }
 
 export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
@@ -64,7 +76,9 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     lokiConfigMap(stack),
     memberlistService(stack),
     ...networkPolicies(stack),
-    ...COMPONENT_RENDERERS.flatMap((render) => render(stack)),
+    ...prometheusOperatorObjects(stack),
+    ...certManagerObjects(stack),
+    ...COMPONENT_RENDERERS.flatMap((render) => render(stack)).map((object) => withPodAnnotations(object, options.podAnnotations)),
   ];
   const phase = (object: KubernetesObject) => {
     // Deployments and StatefulSets form one phase: they are applied together.
@@ -74,8 +88,21 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   return {
     objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),
     generatedSecrets: generatedSecrets(stack),
+    derivedSecrets: derivedSecrets(stack),
     files: monitoringFiles(stack),
   };
+}
+
+function withPodAnnotations(object: KubernetesObject, podAnnotations: PodAnnotations = {}): KubernetesObject {
+  const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''];
+  if (!added || (object.kind !== 'Deployment' && object.kind !== 'StatefulSet')) return object;
+  const workload = object as V1Deployment | V1StatefulSet;
+  const template = workload.spec!.template;
+  const annotated: V1Deployment | V1StatefulSet = {
+    ...workload,
+    spec: { ...workload.spec!, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...added } } } } as V1Deployment['spec'] & V1StatefulSet['spec'],
+  };
+  return annotated;
 }
 
 function namespace(stack: LokiStack): V1Namespace {

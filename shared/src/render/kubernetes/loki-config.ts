@@ -7,11 +7,13 @@ import type { LokiStack } from '../../spec/schema.js';
 import { lokiConfig as buildLokiConfig, type LokiWiring } from '../loki-config.js';
 import { checksum, configMapName, headlessName, memberlistName, metadata, objectName, PATHS, PORTS, serviceHost } from './common.js';
 import { commonStorageConfig, lokiObjectStore } from './storage.js';
+import { tlsFiles } from './tls.js';
 
 /** How components find each other on Kubernetes: Services by cluster DNS name, rings over memberlist. */
 export function kubernetesWiring(stack: LokiStack): LokiWiring {
   const grpcAddress = (service: string) => `${serviceHost(stack, service)}:${PORTS.grpc.port}`;
   const httpUrl = (service: string) => `http://${serviceHost(stack, service)}:${PORTS.http.port}`;
+  const grpcTls = tlsFiles(stack);
   return {
     listen: { http: PORTS.http.port, grpc: PORTS.grpc.port },
     dataDir: PATHS.data,
@@ -30,6 +32,7 @@ export function kubernetesWiring(stack: LokiStack): LokiWiring {
     indexGatewayAddress: `dns:///${grpcAddress(headlessName(stack, 'indexGateway'))}`,
     storage: commonStorageConfig(stack),
     objectStore: lokiObjectStore(stack),
+    ...(grpcTls ? { grpcTls } : {}),
   };
 }
 

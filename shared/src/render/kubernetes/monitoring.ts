@@ -1,10 +1,12 @@
-// spec.monitoring for Prometheus without the Operator: a scrape config that finds the stack's Loki pods by
-// Kubernetes service discovery (relabelled to `component` and `instance` like the Nomad scrape job), and a
-// rules file with a few alerts that matter for Loki: request errors, ingestion rate limiting, ingester flush
-// failures, panics. Both are files next to the manifests (`render -o DIR`), not cluster objects.
+// spec.monitoring: a scrape config that finds the stack's Loki pods by Kubernetes service discovery
+// (relabelled to `component` and `instance` like the Nomad scrape job), and alerts that matter for Loki:
+// request errors, ingestion rate limiting, ingester flush failures, panics. For a Prometheus without the
+// Operator they are files next to the manifests (`render -o DIR`); with `prometheusOperator`, a PodMonitor
+// and a PrometheusRule applied with the stack, producing the same series labels.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { LokiStack } from '../../spec/schema.js';
-import { PORTS } from './common.js';
+import { metadata, PORTS } from './common.js';
 
 /** The label every series of the stack carries, set by the scrape config, that the alerts select on. */
 export const STACK_LABEL = 'loki_stack';
@@ -85,9 +87,39 @@ export function alertRules(stack: LokiStack): Record<string, unknown> {
   };
 }
 
-/** The files `render -o DIR` writes beside the manifests when spec.monitoring.enabled. */
+/** The PodMonitor and PrometheusRule of spec.monitoring.prometheusOperator: the scrape job and the rules above, as objects. */
+export function prometheusOperatorObjects(stack: LokiStack): KubernetesObject[] {
+  const { monitoring } = stack.spec;
+  if (!monitoring.enabled || !monitoring.prometheusOperator) return [];
+  const { name } = stack.metadata;
+  const withLabels = (kind: string, spec: Record<string, unknown>): KubernetesObject => {
+    const meta = metadata(stack, name);
+    return { apiVersion: 'monitoring.coreos.com/v1', kind, metadata: { ...meta, labels: { ...meta.labels, ...monitoring.labels } }, spec } as KubernetesObject;
+  };
+  return [
+    withLabels('PodMonitor', {
+      // The Operator adds `namespace`, `pod` and `container`; the relabelling adds what the scrape config adds.
+      // The stack's Loki pods, as the scrape config keeps them (not the object store or the gateway).
+      selector: { matchLabels: { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'loki' } },
+      podMetricsEndpoints: [
+        {
+          port: PORTS.http.name,
+          path: '/metrics',
+          relabelings: [
+            { sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'], targetLabel: 'component' },
+            { sourceLabels: ['__meta_kubernetes_pod_name'], targetLabel: 'instance' },
+            { targetLabel: STACK_LABEL, replacement: name },
+          ],
+        },
+      ],
+    }),
+    withLabels('PrometheusRule', alertRules(stack)),
+  ];
+}
+
+/** The files `render -o DIR` writes beside the manifests when spec.monitoring.enabled without the Operator. */
 export function monitoringFiles(stack: LokiStack): Record<string, string> {
-  if (!stack.spec.monitoring.enabled) return {};
+  if (!stack.spec.monitoring.enabled || stack.spec.monitoring.prometheusOperator) return {};
   const header = (what: string) => `# ${what} for Loki stack ${stack.metadata.namespace}/${stack.metadata.name}, rendered by loki-microservices.\n`;
   return {
     'prometheus-scrape.yaml': header('Prometheus scrape config (add to scrape_configs)') + stringify(scrapeConfig(stack), { lineWidth: 0 }),

@@ -1,12 +1,14 @@
 // NetworkPolicies of a stack (spec.networkPolicy): every pod of the stack denies all traffic by default,
 // then each policy opens one flow the stack needs: gRPC between Loki components, memberlist among ring
 // members, HTTP from the query path to the compactor and queriers, the object store, DNS, and the entry
-// points (push on the distributor, queries on the query-frontend) for the sources the user allows.
+// points (push on the distributor, queries on the query-frontend; or the gateway, which alone reaches them)
+// for the sources the user allows.
 // Kubelet probes are not subject to NetworkPolicy on the common CNIs.
 import type { KubernetesObject, V1LabelSelector, V1NetworkPolicyEgressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
 import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { LokiStack } from '../../spec/schema.js';
-import { MANAGER, MEMBERLIST_LABEL, metadata, OBJECT_STORE, PORTS } from './common.js';
+import { GATEWAY, MANAGER, MEMBERLIST_LABEL, metadata, OBJECT_STORE, PORTS } from './common.js';
+import { GATEWAY_PORT, gatewayUpstreams } from './gateway-config.js';
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
@@ -84,16 +86,40 @@ export function networkPolicies(stack: LokiStack): NetworkPolicy[] {
       ingress: [{ from: [ringMembers], ports: tcp(PORTS.gossip.port) }],
       egress: [{ to: [ringMembers], ports: tcp(PORTS.gossip.port) }],
     }),
-    policy(stack, 'entrypoints', {
-      podSelector: componentPods(stack, targets(['distributor', 'queryFrontend'])),
-      policyTypes: ['Ingress'],
-      ingress: [{ ...(networkPolicy.allowFrom ? { from: networkPolicy.allowFrom } : {}), ports: tcp(PORTS.http.port) }],
-    }),
+    ...(stack.spec.gateway.enabled
+      ? gatewayPolicies(stack)
+      : [
+          policy(stack, 'entrypoints', {
+            podSelector: componentPods(stack, targets(['distributor', 'queryFrontend'])),
+            policyTypes: ['Ingress'],
+            ingress: [{ ...(networkPolicy.allowFrom ? { from: networkPolicy.allowFrom } : {}), ports: tcp(PORTS.http.port) }],
+          }),
+        ]),
     ...(networkPolicy.allowMetricsFrom.length > 0
       ? [policy(stack, 'metrics', { podSelector: lokiPods(stack), policyTypes: ['Ingress'], ingress: [{ from: networkPolicy.allowMetricsFrom, ports: tcp(PORTS.http.port) }] })]
       : []),
     ...objectStorePolicies(stack),
     ...alertmanagerPolicy(stack),
+  ];
+}
+
+/** With the gateway, clients (`allowFrom`) reach the gateway only, and only the gateway reaches Loki's APIs. */
+function gatewayPolicies(stack: LokiStack): NetworkPolicy[] {
+  const { allowFrom } = stack.spec.networkPolicy;
+  const gatewayPods: V1LabelSelector = { matchLabels: { ...stackPods(stack).matchLabels, [COMPONENT_LABEL]: GATEWAY } };
+  const upstreams: V1LabelSelector = componentPods(stack, targets(gatewayUpstreams(stack)));
+  return [
+    policy(stack, 'gateway', {
+      podSelector: gatewayPods,
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ ...(allowFrom ? { from: allowFrom } : {}), ports: tcp(GATEWAY_PORT.port) }],
+      egress: [{ to: [{ podSelector: upstreams }], ports: tcp(PORTS.http.port) }],
+    }),
+    policy(stack, 'gateway-upstreams', {
+      podSelector: upstreams,
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: gatewayPods }], ports: tcp(PORTS.http.port) }],
+    }),
   ];
 }
 

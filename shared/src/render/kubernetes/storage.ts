@@ -3,6 +3,7 @@
 // Loki expands at start-up (-config.expand-env). Components without the env vars expand them to "".
 import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
+import type { GeneratedSecret } from './generated-secrets.js';
 import { OBJECT_STORE, objectLabels, objectName, PATHS, PORTS, serviceHost } from './common.js';
 
 /** Keys of the Secrets that hold object-store credentials (user-provided or generated). */
@@ -19,15 +20,6 @@ export const ENV = {
   s3SecretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY',
   azureAccountKey: 'LOKI_AZURE_ACCOUNT_KEY',
 } as const;
-
-/** A Secret the stack needs that `render` cannot write (its values are random) and `apply` creates once. */
-export interface GeneratedSecret {
-  name: string;
-  namespace: string;
-  /** Keys to fill with random values when the Secret does not exist yet; existing Secrets are never changed. */
-  keys: string[];
-  labels: Record<string, string>;
-}
 
 const placeholder = (variable: string) => `\${${variable}:-}`;
 
@@ -46,7 +38,8 @@ export function credentialsSecretName(stack: LokiStack): string | undefined {
   }
 }
 
-export function generatedSecrets(stack: LokiStack): GeneratedSecret[] {
+/** The bundled store's root credentials, when `apply` is to generate them. */
+export function bundledStoreSecret(stack: LokiStack): GeneratedSecret[] {
   const bundled = stack.spec.storage.bundled;
   if (stack.spec.storage.type !== 'bundled' || !bundled || bundled.secretName) return [];
   return [
@@ -55,6 +48,7 @@ export function generatedSecrets(stack: LokiStack): GeneratedSecret[] {
       namespace: stack.metadata.namespace,
       keys: [SECRET_KEYS.s3AccessKeyId, SECRET_KEYS.s3SecretAccessKey],
       labels: objectLabels(stack, OBJECT_STORE),
+      instead: 'spec.storage.bundled.secretName',
     },
   ];
 }

@@ -39,6 +39,7 @@ import {
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { storageAccess } from './storage.js';
+import { tlsVolume } from './tls.js';
 
 /** Pod-template annotation carrying the config hash: a config change rolls the pods. */
 export const CONFIG_HASH_ANNOTATION = 'loki-microservices/config-hash';
@@ -132,12 +133,14 @@ function podTemplate(stack: LokiStack, name: ComponentName, options: LokiCompone
   const traits = COMPONENTS[name];
   const component = stack.spec.components[name];
   const storage = traits.objectStore ? storageAccess(stack) : { env: [], volumes: [], mounts: [] };
+  const tls = tlsVolume(stack, name);
   const tmp = tmpVolume();
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: PATHS.configDir, readOnly: true },
     { name: 'data', mountPath: PATHS.data },
     tmp.mount,
     ...storage.mounts,
+    ...tls.mounts,
   ];
   const ports = [PORTS.http, PORTS.grpc, ...(traits.ringMember ? [PORTS.gossip] : [])];
   const loki: V1Container = hardenedContainer(stack, {
@@ -176,6 +179,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, options: LokiCompone
         ...(dataVolume ? [dataVolume] : []),
         tmp.volume,
         ...storage.volumes,
+        ...tls.volumes,
       ],
     },
   };

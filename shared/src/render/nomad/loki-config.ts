@@ -8,7 +8,7 @@
 import { stringify } from 'yaml';
 import type { LokiStack } from '../../spec/schema.js';
 import { commonStorageConfig, lokiObjectStore } from '../kubernetes/storage.js';
-import { lokiConfig, type GrpcTlsFiles, type LokiWiring } from '../loki-config.js';
+import { lokiConfig, TLS_PEERS, type GrpcTlsFiles, type LokiWiring } from '../loki-config.js';
 import { CSI_DATA_DIR, memberlistServiceName, PORT_LABELS, runtimePath, serviceName, TASK_PATHS, usesMemberlist } from './common.js';
 
 /** Environment of every task that Loki's config refers to (set in the job's `env` block). */
@@ -22,7 +22,8 @@ export function tlsFiles(stack: LokiStack): GrpcTlsFiles | undefined {
     certFile: runtimePath(`${TASK_PATHS.tlsDir}/cert.pem`),
     keyFile: runtimePath(`${TASK_PATHS.tlsDir}/key.pem`),
     caFile: runtimePath(`${TASK_PATHS.tlsDir}/ca.pem`),
-    serverName: tlsServerName(stack),
+    // Vault issues one certificate for every task, under one name.
+    serverNames: Object.fromEntries(TLS_PEERS.map((peer) => [peer, tlsServerName(stack)])) as GrpcTlsFiles['serverNames'],
   };
 }
 
