@@ -4,10 +4,11 @@ import * as core from '@actions/core';
 import {
   applyStack,
   connect,
+  describeGeneratedSecret,
   getStackStatus,
   NotReadyError,
   renderKubernetes,
-  smokeTenant,
+  smokeOptionsOf,
   smokeTest,
   SmokeTestError,
   waitForStack,
@@ -53,7 +54,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
     if (inputs.smokeTest) {
       const smoke = await timed(
         'smoke test',
-        () => smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), tenant: smokeTenant(stack) }),
+        () => smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) }),
         (result) => `passed: the line was read back ${result.latencyMs} ms after its push`,
       );
       core.setOutput('smoke-latency-ms', String(smoke.latencyMs));
@@ -74,7 +75,7 @@ async function apply(connection: Connection, inputs: Inputs): Promise<ApplyResul
     credentials: inputs.credentials,
     onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
   });
-  for (const secret of result.secrets) core.info(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
+  for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
   return result;
 }
 

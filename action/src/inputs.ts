@@ -143,6 +143,8 @@ function inlineFields(document: Record<string, unknown>): Fields {
   fields.push(...storageInputFields(document, storage, STORAGE_INPUT_NAMES));
   set('network-policy', 'spec.networkPolicy.enabled', optionalBoolean('network-policy'));
   set('monitoring', 'spec.monitoring.enabled', optionalBoolean('monitoring'));
+  set('gateway', 'spec.gateway.enabled', optionalBoolean('gateway'));
+  set('tls', 'spec.tls.enabled', optionalBoolean('tls'));
   for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
   return fields;
 }

@@ -2,7 +2,7 @@
 // through the core, and present the result as outputs, log groups, annotations and the job summary. The one
 // place that calls setFailed.
 import * as core from '@actions/core';
-import { ClusterError, endpointsOf, flowCollectorLoki } from 'loki-microservices';
+import { ClusterError, flowCollectorLoki, smokeOptionsOf, stackEndpoints } from 'loki-microservices';
 import { destroy, render, status } from './commands.js';
 import { deploy } from './deploy.js';
 import { InputError, readInputs, type Inputs } from './inputs.js';
@@ -20,9 +20,12 @@ export async function run(): Promise<void> {
   const { stack } = inputs;
   core.setOutput('name', stack.metadata.name);
   core.setOutput('namespace', stack.metadata.namespace);
-  const endpoints = endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain });
+  const endpoints = stackEndpoints(stack);
   core.setOutput('push-url', endpoints.push);
   core.setOutput('query-url', endpoints.query);
+  const gateway = smokeOptionsOf(stack).gateway;
+  core.setOutput('gateway-user', gateway?.user ?? '');
+  core.setOutput('gateway-passwords-secret', gateway?.passwordsSecret ?? '');
   core.setOutput('flowcollector', flowCollectorLoki(stack));
   try {
     await COMMAND_RUNNERS[inputs.command](inputs);

@@ -74,7 +74,7 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(result.stderr).not.toMatch(/^error/m);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe('stack c-main/loki: 29 objects, 29 created, 0 configured, 0 unchanged, 0 pruned');
-    expect(lines).toContain('Secret loki-object-store created with random credentials');
+    expect(lines).toContain('Secret loki-object-store created with random values');
     expect(lines).toContain('Ready: 9 components ready');
     expect(lines).toContain('push URL:  http://loki-distributor.c-main.svc.cluster.local:3100/loki/api/v1/push');
     expect(result.stdout).toMatch(/^smoke test passed: the log line was read back \d+ ms after its push \(\d+ ms in all\)$/m);

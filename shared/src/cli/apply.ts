@@ -1,5 +1,5 @@
-import { applyStack, type ApplyResult } from '../cluster/apply.js';
-import { smokeTenant, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
+import { applyStack, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
+import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
 import type { StackStatus } from '../cluster/status-model.js';
 import { NotReadyError, waitForStack } from '../cluster/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
@@ -94,9 +94,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
   }
   if (values.smoke) {
-    io.stderr('smoke test: pushing a log line to the distributor and querying it through the query-frontend\n');
+    io.stderr(`smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}\n`);
     try {
-      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), tenant: smokeTenant(stack) });
+      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), ...smokeOptionsOf(stack) });
     } catch (error) {
       if (!(error instanceof SmokeTestError)) throw error;
       print();
@@ -112,12 +112,12 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   const { apply, status, smoke } = output;
   const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
   const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
-  for (const secret of apply.secrets) lines.push(`Secret ${secret.name} ${secret.action === 'created' ? 'created with random credentials' : 'kept as it was'}`);
+  lines.push(...apply.secrets.map(describeGeneratedSecret));
   if (apply.dryRun && apply.namespaceCreated) {
     lines.push(`namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`);
   }
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
-  if (smoke) lines.push(`smoke test passed: the log line was read back ${smoke.latencyMs} ms after its push (${smoke.durationMs} ms in all)`);
+  if (smoke) lines.push(smokePassed(smoke));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,18 +1,21 @@
 // apply: the rendered stack onto a cluster by server-side apply (field manager `loki-microservices`), phase
 // by phase with the objects of a phase sent together; Secrets that render leaves out (random credentials)
 // created once and never rotated; objects of the stack that the render no longer contains pruned.
-import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError, ConflictError } from '../errors.js';
 import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
 import type { StorageCredentials } from '../render/kubernetes/credentials.js';
-import { renderKubernetes } from '../render/kubernetes/index.js';
-import type { GeneratedSecret } from '../render/kubernetes/storage.js';
+import { htpasswdSecretName } from '../render/kubernetes/components/gateway.js';
+import { renderKubernetes, type PodAnnotations } from '../render/kubernetes/index.js';
+import { certificateRequests, TLS_KEYS } from '../render/kubernetes/tls.js';
+import { generatedSecrets } from '../render/kubernetes/generated-secrets.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, holdsData, NAMESPACED_KINDS, phaseOf } from './kinds.js';
+import { APPLY_PHASES, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
+import { tlsAnnotationsOf, tlsSecrets } from './certificates.js';
+import { gatewayPasswords, htpasswdSecret, resolveGeneratedSecret, secretValues, type ResolvedSecret, type SecretValues } from './secrets.js';
 
 /** On a namespace this tool created: the stack that created it (destroy may delete only such a namespace). */
 export const NAMESPACE_OWNER_ANNOTATION = 'loki-microservices/created-for';
@@ -37,17 +40,25 @@ export interface ApplyOptions {
   /** Also prune PersistentVolumeClaims (their data is lost). @default false */
   pruneVolumes?: boolean;
   retry?: RetryPolicy;
+  /** The time generated certificates are judged at (renewed past 80% of their life). @default the current time */
+  now?: Date;
   /** Told of every object as it is done. */
   onObject?: (object: AppliedObject) => void;
 }
 
 export interface ApplyResult {
   objects: AppliedObject[];
-  /** Secrets apply generates: created now, or kept as they were. */
-  secrets: { name: string; action: 'created' | 'kept' }[];
+  /** Secrets apply generates: created now, given the keys they lacked, or kept as they were. */
+  secrets: { name: string; action: 'created' | 'extended' | 'kept' }[];
   /** Whether this apply created the namespace. */
   namespaceCreated: boolean;
   dryRun: boolean;
+}
+
+/** One line for the log about a generated Secret. */
+export function describeGeneratedSecret(secret: ApplyResult['secrets'][number]): string {
+  const what = { created: 'created with random values', extended: 'given random values for the keys it lacked', kept: 'kept as it was' };
+  return `Secret ${secret.name} ${what[secret.action]}`;
 }
 
 type Existing = Map<string, KubernetesObject>;
@@ -56,13 +67,20 @@ const describe = (object: KubernetesObject) => `${object.kind} ${object.metadata
 
 export async function applyStack(connection: Connection, stack: LokiStack, options: ApplyOptions = {}): Promise<ApplyResult> {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const rendered = renderKubernetes(stack, { credentials: options.credentials });
-  const { namespace, existing } = await readCurrentState(connection, stack, retry);
+  const { namespace, existing, served } = await readCurrentState(connection, stack, retry);
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(`namespace "${stack.metadata.namespace}" is being deleted; wait until it is gone, then apply again`, 409, 'Conflict');
   }
+  const generated = generatedSecrets(stack).map((secret) => resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))));
+  const derived = await derivedSecrets(connection, stack, existing, generated, retry, options.now);
   const createdFor = namespace ? namespace.metadata?.annotations?.[NAMESPACE_OWNER_ANNOTATION] : stack.metadata.name;
-  const desired = rendered.objects.map((object) => (object.kind === 'Namespace' && createdFor ? withAnnotation(object, NAMESPACE_OWNER_ANNOTATION, createdFor) : object));
+  const render = (podAnnotations: PodAnnotations) => {
+    const rendered = renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
+    const objects = rendered.objects.map((object) => (object.kind === 'Namespace' && createdFor ? withAnnotation(object, NAMESPACE_OWNER_ANNOTATION, createdFor) : object));
+    return { objects: [...objects, ...derived.objects], derivedSecrets: rendered.derivedSecrets };
+  };
+  let desired = render(derived.podAnnotations);
+  checkCrdsServed(desired.objects, served);
 
   const result: ApplyResult = { objects: [], secrets: [], namespaceCreated: !namespace, dryRun: !!options.dryRun };
   const report = (object: AppliedObject) => {
@@ -75,12 +93,16 @@ export async function applyStack(connection: Connection, stack: LokiStack, optio
   const unsent = (object: { kind?: string }) => !!options.dryRun && !namespace && object.kind !== 'Namespace';
   const created = (object: KubernetesObject): AppliedObject => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'created' });
   for (const round of roundsOf(!!namespace)) {
-    const objects = desired.filter((object) => round.includes(phaseOf(object.kind ?? '')));
-    const secrets = round.includes(phaseOf('Secret')) ? rendered.generatedSecrets : [];
+    if (round.includes(phaseOf('Deployment')) && stack.spec.tls.enabled && stack.spec.tls.provider === 'cert-manager' && !options.dryRun) {
+      // The pods mount what cert-manager issues, and roll when it changes.
+      desired = render(tlsAnnotationsOf(stack, await issuedByCertManager(connection, stack, retry)));
+    }
+    const objects = desired.objects.filter((object) => round.includes(phaseOf(object.kind ?? '')));
+    const secrets = round.includes(phaseOf('Secret')) ? generated : [];
     const settled = await Promise.allSettled([
       ...objects.map((object) => (unsent(object) ? Promise.resolve(created(object)) : applyObject(connection, object, existing, options, retry)).then(report)),
-      ...secrets.map((secret) =>
-        (unsent({ kind: 'Secret' }) ? Promise.resolve('created' as const) : ensureSecret(connection, secret, existing, options, retry)).then((action) => result.secrets.push({ name: secret.name, action })),
+      ...secrets.map((resolved) =>
+        (unsent({ kind: 'Secret' }) ? Promise.resolve('created' as const) : ensureSecret(connection, resolved, options, retry)).then((action) => result.secrets.push({ name: resolved.secret.name, action })),
       ),
     ]);
     const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -88,12 +110,50 @@ export async function applyStack(connection: Connection, stack: LokiStack, optio
   }
 
   if (options.prune ?? true) {
-    const keep = new Set([...desired.map((o) => keyOf(o.kind, o.metadata?.name)), ...rendered.generatedSecrets.map((s) => keyOf('Secret', s.name))]);
+    const keep = new Set([
+      ...desired.objects.map((o) => keyOf(o.kind, o.metadata?.name)),
+      ...generated.map(({ secret }) => keyOf('Secret', secret.name)),
+      // cert-manager's Secrets carry the stack's labels (so that destroy removes them) but are not ours to apply.
+      ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
+    ]);
     const prunable = (object: KubernetesObject) => object.kind !== 'Namespace' && (options.pruneVolumes || !holdsData(object));
     const stale = [...existing.values()].filter((object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object));
     await Promise.all(stale.map((object) => prune(connection, object, options, retry).then(report)));
   }
   return result;
+}
+
+/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
+function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void {
+  const missing = [...new Set(objects.filter((object) => kindOf(object.kind)?.crd && !served.has(object.apiVersion ?? '')).map((object) => object.kind!))];
+  if (missing.length === 0) return;
+  const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
+  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate') ? 'spec.tls.provider: cert-manager' : 'spec.monitoring.prometheusOperator';
+  throw new ClusterError(
+    `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
+    404,
+    'NotFound',
+  );
+}
+
+/** How long apply waits for cert-manager to issue the certificates before it applies the workloads. */
+const CERT_MANAGER_TIMEOUT_MS = 120_000;
+
+/** The values of the certificate Secrets once cert-manager has issued every one of them. */
+async function issuedByCertManager(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<(name: string) => SecretValues | undefined> {
+  const names = certificateRequests(stack).map((request) => request.secretName);
+  const namespace = stack.metadata.namespace;
+  const deadline = Date.now() + CERT_MANAGER_TIMEOUT_MS;
+  for (;;) {
+    const secrets = await withRetry(`listing Secrets in ${namespace}`, () => connection.core.listNamespacedSecret({ namespace, labelSelector: stackSelector(stack.metadata.name) }), retry);
+    const issued = new Map(secrets.items.filter((secret) => secret.data?.[TLS_KEYS.cert]).map((secret) => [secret.metadata!.name!, secretValues(secret)]));
+    const missing = names.filter((name) => !issued.has(name));
+    if (missing.length === 0) return (name) => issued.get(name);
+    if (Date.now() > deadline) {
+      throw new ClusterError(`cert-manager has not issued ${missing.join(', ')} within ${CERT_MANAGER_TIMEOUT_MS / 1000} s: see kubectl -n ${namespace} describe certificate ${missing[0]}`, 504, 'Timeout');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 /**
@@ -106,19 +166,22 @@ function roundsOf(namespaceExists: boolean): number[][] {
   return rounds;
 }
 
-/** The namespace and every object that carries this stack's labels, listed once per kind, concurrently. */
-async function readCurrentState(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<{ namespace: KubernetesObject | undefined; existing: Existing }> {
+/**
+ * The namespace, the API groups the cluster serves, and every object that carries this stack's labels, listed
+ * once per kind, concurrently (the kinds of a CRD once the cluster is known to serve it).
+ */
+async function readCurrentState(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<{ namespace: KubernetesObject | undefined; existing: Existing; served: Set<string> }> {
   const name = stack.metadata.namespace;
-  const [namespace, ...lists] = await Promise.all([
+  const selector = stackSelector(stack.metadata.name);
+  const [namespace, served, builtIn] = await Promise.all([
     withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined), retry),
-    ...NAMESPACED_KINDS.map(({ apiVersion, kind }) =>
-      withRetry(`listing ${kind}s in ${name}`, () => connection.objects.list(apiVersion, kind, name, undefined, undefined, undefined, undefined, stackSelector(stack.metadata.name)), retry).then(
-        (list) => list.items.map((item) => ({ ...item, apiVersion, kind })),
-      ),
-    ),
+    servedGroupVersions(connection, retry),
+    listKinds(connection, name, NAMESPACED_KINDS.filter((kind) => !kind.crd), selector, retry),
   ]);
-  const found = namespace ? [{ ...(namespace as KubernetesObject), kind: 'Namespace' }, ...lists.flat()] : lists.flat();
-  return { namespace: namespace as KubernetesObject | undefined, existing: new Map(found.map((object) => [keyOf(object.kind, object.metadata?.name), object])) };
+  const custom = await listKinds(connection, name, NAMESPACED_KINDS.filter((kind) => kind.crd), selector, retry, served);
+  const objects = [...builtIn, ...custom];
+  const found = namespace ? [{ ...(namespace as KubernetesObject), kind: 'Namespace' }, ...objects] : objects;
+  return { namespace: namespace as KubernetesObject | undefined, existing: new Map(found.map((object) => [keyOf(object.kind, object.metadata?.name), object])), served };
 }
 
 /**
@@ -163,18 +226,41 @@ function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: bo
   return isDeepStrictEqual(content(before), content(after));
 }
 
-/** A Secret with random values, created once: an existing one is never changed (no rotation). */
-async function ensureSecret(connection: Connection, secret: GeneratedSecret, existing: Existing, options: ApplyOptions, retry: RetryPolicy): Promise<'created' | 'kept'> {
-  if (existing.has(keyOf('Secret', secret.name))) return 'kept';
-  const body = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: secret.name, namespace: secret.namespace, labels: secret.labels },
-    type: 'Opaque',
-    stringData: Object.fromEntries(secret.keys.map((key) => [key, randomCredential(key.includes('SECRET') ? 40 : 20)])),
-  };
+/** Secrets computed from others at every apply (the gateway's htpasswd files, generated certificates), and the pod annotations they call for. */
+async function derivedSecrets(connection: Connection, stack: LokiStack, existing: Existing, generated: ResolvedSecret[], retry: RetryPolicy, now = new Date()): Promise<{ objects: KubernetesObject[]; podAnnotations: PodAnnotations }> {
+  const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
+  const objects: KubernetesObject[] = [];
+  let podAnnotations: PodAnnotations = {};
+  if (stack.spec.gateway.enabled) {
+    const passwords = await gatewayPasswords(connection, stack, generated, retry);
+    objects.push(htpasswdSecret(stack, passwords, existing.get(keyOf('Secret', htpasswdSecretName(stack)))));
+  }
+  if (stack.spec.tls.enabled && stack.spec.tls.provider === 'generated') {
+    const tls = await tlsSecrets(stack, current, now);
+    objects.push(...tls.secrets);
+    podAnnotations = tls.podAnnotations;
+  } else if (stack.spec.tls.enabled) {
+    podAnnotations = tlsAnnotationsOf(stack, current);
+  }
+  return { objects, podAnnotations };
+}
+
+/** A Secret of random values: created once; an existing one only gains the keys it lacks, its values never change. */
+async function ensureSecret(connection: Connection, resolved: ResolvedSecret, options: ApplyOptions, retry: RetryPolicy): Promise<'created' | 'extended' | 'kept'> {
+  const { secret, values, added } = resolved;
+  if (added.length === 0) return 'kept';
+  const dryRun = options.dryRun ? 'All' : undefined;
+  const describeSecret = `Secret ${secret.namespace}/${secret.name}`;
+  const metadata = { name: secret.name, namespace: secret.namespace, labels: secret.labels };
+  if (resolved.exists) {
+    // A merge patch adds the missing keys and leaves every other key as it is.
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata, stringData: Object.fromEntries(added.map((key) => [key, values[key]!])) };
+    await withRetry(`adding ${added.length} key(s) to ${describeSecret}`, () => connection.objects.patch(body, undefined, dryRun, MANAGER, undefined, PatchStrategy.MergePatch), retry);
+    return 'extended';
+  }
+  const body = { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', stringData: values };
   try {
-    await withRetry(`creating Secret ${secret.namespace}/${secret.name}`, () => connection.objects.create(body, undefined, options.dryRun ? 'All' : undefined, MANAGER), retry);
+    await withRetry(`creating ${describeSecret}`, () => connection.objects.create(body, undefined, dryRun, MANAGER), retry);
     return 'created';
   } catch (error) {
     // Made meanwhile by another apply: that one is kept.
@@ -208,10 +294,4 @@ function notFoundAsUndefined(error: unknown): undefined {
 
 function withAnnotation(object: KubernetesObject, key: string, value: string): KubernetesObject {
   return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [key]: value } } };
-}
-
-const CREDENTIAL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function randomCredential(length: number): string {
-  return Array.from({ length }, () => CREDENTIAL_ALPHABET[randomInt(CREDENTIAL_ALPHABET.length)]).join('');
 }

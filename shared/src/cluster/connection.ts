@@ -1,7 +1,7 @@
 // The only place that builds a KubeConfig and API clients. The kubeconfig is found as kubectl finds it: an
 // explicit path, else $KUBECONFIG (a list of files), else ~/.kube/config, else the in-cluster service account.
 import { Agent } from 'node:https';
-import { AppsV1Api, CoreV1Api, createConfiguration, KubeConfig, KubernetesObjectApi, ServerConfiguration, type SecurityAuthentication } from '@kubernetes/client-node';
+import { ApisApi, AppsV1Api, CoreV1Api, createConfiguration, KubeConfig, KubernetesObjectApi, ServerConfiguration, type SecurityAuthentication } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 
 export interface ConnectOptions {
@@ -18,6 +18,8 @@ export interface Connection {
   objects: KubernetesObjectApi;
   core: CoreV1Api;
   apps: AppsV1Api;
+  /** The API group list (`/apis`). */
+  apis: ApisApi;
   /** The API server URL, for messages. */
   server: string;
 }
@@ -39,6 +41,7 @@ export function connect(options: ConnectOptions = {}): Connection {
     objects: new KubernetesObjectApi(configuration),
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
+    apis: new ApisApi(configuration),
     server,
   };
 }

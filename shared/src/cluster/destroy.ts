@@ -8,7 +8,7 @@ import { COMPONENTS } from '../spec/components.js';
 import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
 import { NAMESPACE_OWNER_ANNOTATION } from './apply.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, holdsData, NAMESPACED_KINDS } from './kinds.js';
+import { APPLY_PHASES, holdsData, listKinds, NAMESPACED_KINDS } from './kinds.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 
@@ -66,15 +66,8 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   return result;
 }
 
-async function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
-  const lists = await Promise.all(
-    NAMESPACED_KINDS.map(({ apiVersion, kind }) =>
-      withRetry(`listing ${kind}s in ${ref.namespace}`, () => connection.objects.list(apiVersion, kind, ref.namespace, undefined, undefined, undefined, undefined, stackSelector(ref.name)), retry).then(
-        (list) => list.items.map((item) => ({ ...item, apiVersion, kind })),
-      ),
-    ),
-  );
-  return lists.flat();
+function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
+  return listKinds(connection, ref.namespace, NAMESPACED_KINDS, stackSelector(ref.name), retry);
 }
 
 /**
@@ -99,14 +92,11 @@ async function untilGone(connection: Connection, ref: StackRef, doomed: Kubernet
   // What was deleted, and the pods of the stack's workloads, which go after them.
   const watched = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
   for (;;) {
-    const lists = await Promise.all(
-      watched.map(({ apiVersion, kind }) =>
-        withRetry(`listing ${kind}s in ${ref.namespace}`, () => connection.objects.list(apiVersion, kind, ref.namespace, undefined, undefined, undefined, undefined, `app.kubernetes.io/instance=${ref.name}`), retry).then((list) =>
-          list.items.filter((item) => kind !== 'Pod' || item.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGER).map((item) => `${kind}/${item.metadata?.name}`),
-        ),
-      ),
-    );
-    const left = lists.flat().filter((key) => names.has(key) || key.startsWith('Pod/'));
+    const listed = await listKinds(connection, ref.namespace, watched, `app.kubernetes.io/instance=${ref.name}`, retry);
+    const left = listed
+      .filter((item) => item.kind !== 'Pod' || item.metadata?.labels?.['app.kubernetes.io/managed-by'] === MANAGER)
+      .map((item) => `${item.kind}/${item.metadata?.name}`)
+      .filter((key) => names.has(key) || key.startsWith('Pod/'));
     if (left.length === 0) return;
     if (Date.now() > deadline) throw new ClusterError(`timed out waiting for ${left.length} objects of ${ref.namespace}/${ref.name} to go: ${left.slice(0, 5).join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -138,12 +128,10 @@ async function namespaceGone(connection: Connection, name: string, deadline: num
 
 /** Objects in the namespace that are not there by default (the root CA ConfigMap, the default ServiceAccount). */
 async function othersIn(connection: Connection, namespace: string, retry: RetryPolicy): Promise<string[]> {
-  const kinds = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
-  const lists = await Promise.all(kinds.map(({ apiVersion, kind }) => withRetry(`listing ${kind}s in ${namespace}`, () => connection.objects.list(apiVersion, kind, namespace), retry).then((list) => list.items.map((item) => ({ kind, item })))));
-  return lists
-    .flat()
-    .filter(({ kind, item }) => !(kind === 'ConfigMap' && item.metadata?.name === 'kube-root-ca.crt') && !(kind === 'ServiceAccount' && item.metadata?.name === 'default'))
-    .map(({ kind, item }) => `${kind}/${item.metadata?.name}`);
+  const listed = await listKinds(connection, namespace, [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }], undefined, retry);
+  return listed
+    .filter((item) => !(item.kind === 'ConfigMap' && item.metadata?.name === 'kube-root-ca.crt') && !(item.kind === 'ServiceAccount' && item.metadata?.name === 'default'))
+    .map((item) => `${item.kind}/${item.metadata?.name}`);
 }
 
 function ignoreNotFound(error: unknown): undefined {

@@ -1,11 +1,18 @@
-// The kinds a stack is made of, in the order they are applied (and, reversed, destroyed).
-import type { KubernetesObject } from '@kubernetes/client-node';
+// The kinds a stack is made of, in the order they are applied (and, reversed, destroyed), and listing them.
+import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { OBJECT_STORE } from '../render/kubernetes/common.js';
+import type { Connection } from './connection.js';
+import { withRetry, type RetryPolicy } from './retry.js';
 
 export interface ManagedKind {
   apiVersion: string;
   kind: string;
+  /** Served only where its CustomResourceDefinition is installed (cert-manager, the Prometheus Operator). */
+  crd?: string;
 }
+
+const CERT_MANAGER = 'cert-manager.io/v1';
+const PROMETHEUS_OPERATOR = 'monitoring.coreos.com/v1';
 
 /** Apply phases: the objects of one phase are sent together, a phase starts when the previous one is done. */
 export const APPLY_PHASES: ManagedKind[][] = [
@@ -14,12 +21,16 @@ export const APPLY_PHASES: ManagedKind[][] = [
     { apiVersion: 'v1', kind: 'ServiceAccount' },
     { apiVersion: 'v1', kind: 'ConfigMap' },
     { apiVersion: 'v1', kind: 'Secret' },
+    { apiVersion: CERT_MANAGER, kind: 'Issuer', crd: 'cert-manager' },
+    { apiVersion: CERT_MANAGER, kind: 'Certificate', crd: 'cert-manager' },
   ],
   [
     { apiVersion: 'v1', kind: 'Service' },
     // Before the workloads: their pods start isolated.
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PodMonitor', crd: 'the Prometheus Operator' },
+    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PrometheusRule', crd: 'the Prometheus Operator' },
   ],
   [
     { apiVersion: 'apps/v1', kind: 'Deployment' },
@@ -32,6 +43,43 @@ export const APPLY_PHASES: ManagedKind[][] = [
 export const NAMESPACED_KINDS: ManagedKind[] = APPLY_PHASES.flat().filter((k) => k.kind !== 'Namespace');
 
 export const phaseOf = (kind: string) => APPLY_PHASES.findIndex((phase) => phase.some((k) => k.kind === kind));
+
+export const kindOf = (kind: string | undefined) => NAMESPACED_KINDS.find((k) => k.kind === kind);
+
+/** The API groups the cluster serves (one request), to leave out the kinds whose CRD it lacks. */
+export async function servedGroupVersions(connection: Connection, retry: RetryPolicy): Promise<Set<string>> {
+  const groups = await withRetry('reading the API groups', () => connection.apis.getAPIVersions(), retry);
+  return new Set(groups.groups.flatMap((group) => group.versions.map((version) => version.groupVersion)));
+}
+
+/**
+ * Every object of `kinds` in the namespace (matching `labelSelector`), with `kind` set; kinds whose CRD the
+ * cluster does not serve have none (and cost no request).
+ */
+export async function listKinds(
+  connection: Connection,
+  namespace: string,
+  kinds: ManagedKind[],
+  labelSelector: string | undefined,
+  retry: RetryPolicy,
+  served?: Set<string>,
+): Promise<KubernetesObject[]> {
+  served ??= kinds.some((k) => k.crd) ? await servedGroupVersions(connection, retry) : new Set<string>();
+  const lists = await Promise.all(
+    kinds
+      .filter((k) => !k.crd || served!.has(k.apiVersion))
+      .map(({ apiVersion, kind }) =>
+        withRetry(`listing ${kind}s in ${namespace}`, () => connection.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector), retry)
+          // A CRD removed meanwhile: nothing of that kind is left.
+          .catch((error: unknown) => {
+            if (error instanceof ApiException && error.code === 404 && kindOf(kind)?.crd) return { items: [] };
+            throw error;
+          })
+          .then((list) => list.items.map((item) => ({ ...item, apiVersion, kind }))),
+      ),
+  );
+  return lists.flat();
+}
 
 /**
  * Objects that prune and destroy keep unless asked (--prune-volumes, --delete-volumes): volume claims, and

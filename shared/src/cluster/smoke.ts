@@ -1,13 +1,20 @@
-// smoke: push a unique log line to the distributor and read it back through the query-frontend, through
-// the API server's service proxy (so that it works from a CI runner without port-forwarding), retrying
-// until it succeeds or time runs out.
+// smoke: push a unique log line and read it back, retrying until it succeeds or time runs out. Without a
+// gateway: to the distributor and through the query-frontend by the API server's service proxy (so that it
+// works from a CI runner without port-forwarding). With the gateway: through it, authenticated as a tenant,
+// over a port-forward to a gateway pod, because the API server drops the Authorization header of proxied
+// requests; and a request without credentials must be refused first.
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { PortForward, type V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
-import { PORTS } from '../render/kubernetes/common.js';
+import { GATEWAY, PORTS } from '../render/kubernetes/common.js';
+import { gatewayPasswordsSecretName, gatewaySmokeUser } from '../render/kubernetes/components/gateway.js';
+import { GATEWAY_PORT } from '../render/kubernetes/gateway-config.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
+import { secretValues } from './secrets.js';
 import type { StackRef } from './status.js';
 
 export interface SmokeOptions {
@@ -15,8 +22,10 @@ export interface SmokeOptions {
   timeoutMs?: number;
   /** Pause between attempts. @default 1000 */
   intervalMs?: number;
-  /** `X-Scope-OrgID` to send when the stack is multi-tenant. */
+  /** `X-Scope-OrgID` to send when the stack is multi-tenant (the gateway sets it from `gateway.user`). */
   tenant?: string;
+  /** Go through the stack's gateway as this user, whose password is in the Secret `passwordsSecret`. */
+  gateway?: { user: string; passwordsSecret: string };
 }
 
 export interface SmokeResult {
@@ -26,6 +35,8 @@ export interface SmokeResult {
   durationMs: number;
   line: string;
   tenant: string | null;
+  /** `services` (the distributor and query-frontend through the API server's proxy) or `gateway`. */
+  through: 'services' | 'gateway';
 }
 
 /** Push or query did not succeed in time; the message says which and what came back. */
@@ -38,55 +49,131 @@ export function smokeTenant(stack: LokiStack): string | undefined {
   return stack.spec.auth.enabled ? stack.spec.auth.tenant : undefined;
 }
 
+/** How to smoke-test this stack: as its tenant, and through its gateway when it has one. */
+export function smokeOptionsOf(stack: LokiStack): Pick<SmokeOptions, 'tenant' | 'gateway'> {
+  const gateway = stack.spec.gateway.enabled ? { gateway: { user: gatewaySmokeUser(stack), passwordsSecret: gatewayPasswordsSecretName(stack) } } : {};
+  const user = gateway.gateway?.user;
+  const tenant = stack.spec.auth.enabled ? (user ?? stack.spec.auth.tenant) : undefined;
+  return { ...(tenant ? { tenant } : {}), ...gateway };
+}
+
+/** One line for a passed smoke test. */
+export function smokePassed(result: SmokeResult): string {
+  return `smoke test passed${result.through === 'gateway' ? ' through the gateway' : ''}: the log line was read back ${result.latencyMs} ms after its push (${result.durationMs} ms in all)`;
+}
+
 interface Answer {
   status: number;
   body: string;
 }
 
+/** Sends one request to a Loki component, whichever way the smoke test reaches the stack. */
+type Send = (method: string, component: 'distributor' | 'query-frontend', path: string, headers: Record<string, string>, body?: string) => Promise<Answer>;
+
 export async function smokeTest(connection: Connection, ref: StackRef, options: SmokeOptions = {}): Promise<SmokeResult> {
   const started = Date.now();
-  const deadline = started + (options.timeoutMs ?? 120_000);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const deadline = started + timeoutMs;
   const interval = options.intervalMs ?? 1000;
   const id = randomUUID();
   const line = `loki-microservices smoke test ${id}`;
-  const proxy = (component: string, path: string) =>
-    `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`;
-  const headers = { 'Content-Type': 'application/json', ...(options.tenant ? { 'X-Scope-OrgID': options.tenant } : {}) };
+  const gateway = options.gateway ? await openGateway(connection, ref, options.gateway) : undefined;
+  const send: Send = gateway ? gateway.send : (method, component, path, headers, body) => sendToApiServer(connection, method, `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`, headers, body);
+  const headers = { 'Content-Type': 'application/json', ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}) };
   const pushedAt = `${Date.now()}000000`;
   const push = JSON.stringify({ streams: [{ stream: { job: 'loki-microservices-smoke', smoke_id: id }, values: [[pushedAt, line]] }] });
+  const via = gateway ? ' through the gateway' : '';
 
   let last = 'no attempt was made';
-  const attempt = async (what: string, call: () => Promise<Answer>, accept: (answer: Answer) => boolean): Promise<void> => {
+  const attempt = async (what: string, call: () => Promise<Answer>, accept: (answer: Answer) => boolean, giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403): Promise<void> => {
     for (;;) {
       const answer = await call().catch((error: Error) => ({ status: 0, body: error.message }));
       if (accept(answer)) return;
       last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
-      // No credentials or no access (Loki's tenant header, the API server's RBAC): waiting will not change that.
-      if (answer.status === 401 || answer.status === 403) throw new SmokeTestError(`smoke test failed: ${last}`);
-      if (Date.now() + interval > deadline) throw new SmokeTestError(`smoke test failed within ${options.timeoutMs ?? 120_000} ms: ${last}`);
+      // No credentials or no access (Loki's tenant header, the gateway, the API server's RBAC): waiting will not change that.
+      if (giveUpOn(answer.status)) throw new SmokeTestError(`smoke test failed: ${last}`);
+      if (Date.now() + interval > deadline) throw new SmokeTestError(`smoke test failed within ${timeoutMs} ms: ${last}`);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   };
 
-  await attempt('the push to the distributor', () => send(connection, 'POST', proxy('distributor', '/loki/api/v1/push'), headers, push), (a) => a.status === 204 || a.status === 200);
-  const accepted = Date.now();
-  // Loki reads a start of up to 10 digits as seconds: five minutes before the push.
-  const query = new URLSearchParams({ query: `{smoke_id="${id}"}`, start: String(Math.floor(started / 1000) - 300), limit: '10' });
-  await attempt(
-    'the query through the query-frontend',
-    () => send(connection, 'GET', proxy('query-frontend', `/loki/api/v1/query_range?${query}`), headers),
-    (a) => a.status === 200 && a.body.includes(line),
-  );
-  const found = Date.now();
-  return { latencyMs: found - accepted, durationMs: found - started, line, tenant: options.tenant ?? null };
+  try {
+    if (gateway) {
+      // The gateway must refuse a push without credentials before we trust it with ours.
+      await attempt('the gateway, asked without credentials', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
+    }
+    await attempt(`the push to the distributor${via}`, () => send('POST', 'distributor', '/loki/api/v1/push', headers, push), (a) => a.status === 204 || a.status === 200);
+    const accepted = Date.now();
+    // Loki reads a start of up to 10 digits as seconds: five minutes before the push.
+    const query = new URLSearchParams({ query: `{smoke_id="${id}"}`, start: String(Math.floor(started / 1000) - 300), limit: '10' });
+    await attempt(`the query through the query-frontend${via}`, () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers), (a) => a.status === 200 && a.body.includes(line));
+    const found = Date.now();
+    return { latencyMs: found - accepted, durationMs: found - started, line, tenant: options.tenant ?? null, through: gateway ? 'gateway' : 'services' };
+  } finally {
+    gateway?.close();
+  }
 }
 
+interface GatewayClient {
+  send: Send;
+  sendAnonymous: (method: string, path: string, headers: Record<string, string>, body?: string) => Promise<Answer>;
+  close: () => void;
+}
+
+/**
+ * A local port forwarded to a ready gateway pod (as `kubectl port-forward` does, over the API server's
+ * WebSocket port-forward), and the user's Basic credentials, read from the passwords Secret.
+ */
+async function openGateway(connection: Connection, ref: StackRef, gateway: NonNullable<SmokeOptions['gateway']>): Promise<GatewayClient> {
+  const secret = await connection.core.readNamespacedSecret({ name: gateway.passwordsSecret, namespace: ref.namespace }).catch((error: { code?: number }) => {
+    throw new SmokeTestError(`smoke test failed: cannot read the gateway passwords from Secret ${ref.namespace}/${gateway.passwordsSecret}${error.code ? ` (HTTP ${error.code})` : ''}`, error.code);
+  });
+  const password = secretValues(secret)[gateway.user];
+  if (!password) throw new SmokeTestError(`smoke test failed: Secret ${ref.namespace}/${gateway.passwordsSecret} has no password for the gateway user "${gateway.user}"`);
+  const authorization = `Basic ${Buffer.from(`${gateway.user}:${password}`).toString('base64')}`;
+  const server = await forwardToGateway(connection, ref);
+  const port = (server.address() as AddressInfo).port;
+  const sendAnonymous = (method: string, path: string, headers: Record<string, string>, body?: string) => sendHttp(`http://127.0.0.1:${port}${path}`, { method, headers: withLength(headers, body) }, body);
+  return {
+    send: (method, _component, path, headers, body) => sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),
+    sendAnonymous,
+    close: () => server.close(),
+  };
+}
+
+/** A local TCP server whose connections are forwarded to the gateway port of a ready gateway pod. */
+async function forwardToGateway(connection: Connection, ref: StackRef): Promise<Server> {
+  const pods = await connection.core.listNamespacedPod({
+    namespace: ref.namespace,
+    labelSelector: `app.kubernetes.io/instance=${ref.name},app.kubernetes.io/component=${GATEWAY}`,
+  });
+  const pod = pods.items.find(isReady);
+  if (!pod) throw new SmokeTestError(`smoke test failed: no ready gateway pod in ${ref.namespace} (${pods.items.length} gateway pods)`);
+  const forward = new PortForward(connection.kubeConfig);
+  const server = createServer((socket) => {
+    forward
+      .portForward(ref.namespace, pod.metadata!.name!, [GATEWAY_PORT.port], socket, null, socket)
+      // client-node leaves the local end open when the pod's end closes.
+      .then((webSocket) => (webSocket as unknown as { on(event: 'close', listener: () => void): void }).on('close', () => socket.end()))
+      .catch((error: Error) => socket.destroy(error));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const isReady = (pod: V1Pod) => !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+const withLength = (headers: Record<string, string>, body?: string) => ({ ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), Connection: 'close' });
+
 /** A request to the API server with the kubeconfig's credentials and TLS settings. */
-async function send(connection: Connection, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  const url = new URL(path, connection.server);
+async function sendToApiServer(connection: Connection, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   const options: RequestOptions = { method, headers: { ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) } };
   await connection.kubeConfig.applyToHTTPSOptions(options);
-  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return sendHttp(new URL(path, connection.server).toString(), options, body);
+}
+
+function sendHttp(url: string, options: RequestOptions, body?: string): Promise<Answer> {
+  const request = url.startsWith('http:') ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, { ...options, timeout: 30_000 }, (res) => {
       let text = '';

@@ -4,6 +4,7 @@
 // The JSON shape is a contract (StackStatus, loki-microservices/v1alpha1): the status card and the Action
 // read it. Browser-safe: types only from client-node.
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { LokiStack } from '../spec/schema.js';
 
 export const STATUS_API_VERSION = 'loki-microservices/v1alpha1';
 
@@ -43,14 +44,22 @@ export interface StackStatus {
   name: string;
   namespace: string;
   condition: { type: ConditionType; reason: string; message: string };
-  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, object-store. */
+  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, object-store, gateway. */
   components: Record<string, ComponentStatus>;
-  /** In-cluster URLs: push is Loki's push API on the distributor, query the query-frontend (a Grafana data source URL). */
-  endpoints: { push: string; query: string };
+  /** In-cluster URLs: push is Loki's push API, query the query API root (a Grafana data source URL). */
+  endpoints: StackEndpoints;
   /** The Loki version the workloads run (their app.kubernetes.io/version label). */
   version: string | null;
   /** When the oldest workload of the stack was created. */
   createdAt: string | null;
+}
+
+/** Where clients push and query: the gateway when the stack has one, else the distributor and query-frontend. */
+export interface StackEndpoints {
+  push: string;
+  query: string;
+  /** The gateway asks for HTTP basic auth (a tenant's user and password). */
+  basicAuth: boolean;
 }
 
 export interface StackObjects {
@@ -63,6 +72,8 @@ export interface StackObjects {
 }
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
+/** The gateway's component label (render/kubernetes/common.ts GATEWAY; this file stays free of runtime imports). */
+const GATEWAY_COMPONENT = 'gateway';
 const FAILING_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 export function stackStatusOf(objects: StackObjects): StackStatus {
@@ -80,16 +91,22 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
     namespace: objects.namespace,
     condition: conditionOf(components),
     components,
-    endpoints: endpointsOf(objects),
+    endpoints: endpointsOf({ ...objects, gateway: objects.workloads.some((workload) => componentOf(workload) === GATEWAY_COMPONENT) }),
     version: objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.['app.kubernetes.io/version'] ?? null,
     createdAt: created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
   };
 }
 
-/** The stack's in-cluster URLs: Loki's push API on the distributor, and the query-frontend (a data source URL). */
-export function endpointsOf(stack: { name: string; namespace: string; clusterDomain: string }): StackStatus['endpoints'] {
-  const service = (component: string) => `http://${stack.name}-${component}.${stack.namespace}.svc.${stack.clusterDomain}:3100`;
-  return { push: `${service('distributor')}/loki/api/v1/push`, query: service('query-frontend') };
+/** The stack's in-cluster URLs: through its gateway (port 80), or the distributor and the query-frontend. */
+export function endpointsOf(stack: { name: string; namespace: string; clusterDomain: string; gateway: boolean }): StackEndpoints {
+  const host = (component: string) => `${stack.name}-${component}.${stack.namespace}.svc.${stack.clusterDomain}`;
+  if (stack.gateway) return { push: `http://${host(GATEWAY_COMPONENT)}/loki/api/v1/push`, query: `http://${host(GATEWAY_COMPONENT)}`, basicAuth: true };
+  return { push: `http://${host('distributor')}:3100/loki/api/v1/push`, query: `http://${host('query-frontend')}:3100`, basicAuth: false };
+}
+
+/** The URLs of a stack as its spec renders it. */
+export function stackEndpoints(stack: LokiStack): StackEndpoints {
+  return endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain, gateway: stack.spec.gateway.enabled });
 }
 
 const componentOf = (workload: V1Deployment | V1StatefulSet) => workload.metadata?.labels?.[COMPONENT_LABEL] ?? workload.metadata?.name ?? '';

@@ -85,7 +85,7 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     namespace: job.Namespace ?? 'default',
     condition: job.Stop ? { type: 'Failed', reason: 'JobStopped', message: 'the job is stopped (nomad job stop); apply it again to start it' } : conditionOf(components),
     components,
-    endpoints: { push: url(state.addresses.distributor, '/loki/api/v1/push'), query: url(state.addresses.queryFrontend) },
+    endpoints: { push: url(state.addresses.distributor, '/loki/api/v1/push'), query: url(state.addresses.queryFrontend), basicAuth: false },
     version: job.Meta?.loki_version ?? null,
     createdAt: created.length > 0 ? new Date(Math.floor(Math.min(...created) / 1e6)).toISOString() : submitted,
   };

@@ -62,12 +62,13 @@ describe('permanent errors', () => {
 
     expect(error).toMatchObject({ name: 'ClusterError', code: 500 });
     expect((error as Error).message).toMatch(/injected fault/);
-    // Three attempts at each of the ten reads (the namespace, and a list per kind, which client-node precedes
-    // with a discovery request), no more; nothing written.
+    // Three attempts at each of the eleven reads (the namespace, the API groups, and a list per built-in kind,
+    // which client-node precedes with a discovery request), no more; nothing written.
     const { requests } = running.server.faults;
-    await eventually(() => (requests.length >= 30 ? true : undefined), 'every read to give up');
+    await eventually(() => (requests.length >= 33 ? true : undefined), 'every read to give up');
     expect(requests.filter((r) => r.path === '/api/v1/namespaces/loki')).toHaveLength(3);
-    expect(requests).toHaveLength(30);
+    expect(requests.filter((r) => r.path === '/apis')).toHaveLength(3);
+    expect(requests).toHaveLength(33);
     expect(requests.every((r) => r.method === 'GET' && r.fault === 'error')).toBe(true);
   });
 });

@@ -51,6 +51,7 @@ describe('a ready stack', () => {
     expect(ready.endpoints).toEqual({
       push: 'http://loki-distributor.loki.svc.cluster.local:3100/loki/api/v1/push',
       query: 'http://loki-query-frontend.loki.svc.cluster.local:3100',
+      basicAuth: false,
     });
     expect(ready.version).toBe('3.7.8');
     // The oldest workload's creation time.
@@ -67,6 +68,7 @@ describe('a ready stack', () => {
     expect(ready.endpoints).toEqual({
       push: 'http://logs-distributor.observability.svc.cluster.example:3100/loki/api/v1/push',
       query: 'http://logs-query-frontend.observability.svc.cluster.example:3100',
+      basicAuth: false,
     });
   });
 

@@ -23,14 +23,14 @@ const component = (desired: number, ready: number, notReady: CheckedStackStatus[
   notReady,
 });
 
-const status = (condition: CheckedStackStatus['condition'], components: CheckedStackStatus['components']): CheckedStackStatus => ({
+const status = (condition: CheckedStackStatus['condition'], components: CheckedStackStatus['components'], endpoints: Partial<CheckedStackStatus['endpoints']> = {}): CheckedStackStatus => ({
   apiVersion: 'loki-microservices/v1alpha1',
   kind: 'StackStatus',
   name: 'logs',
   namespace: 'obs',
   condition,
   components,
-  endpoints: { push: 'http://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', query: 'http://logs-query-frontend.obs.svc.cluster.local:3100' },
+  endpoints: { push: 'http://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', query: 'http://logs-query-frontend.obs.svc.cluster.local:3100', basicAuth: false, ...endpoints },
   version: '3.7.8',
   createdAt: '2026-11-22T08:00:00.000Z',
   checkedAt: '2026-11-22T09:00:00.000Z',
@@ -55,6 +55,14 @@ test('ready: the condition, a row per component, the URLs and the version', asyn
   expect(screen.getByText('http://logs-query-frontend.obs.svc.cluster.local:3100')).toBeTruthy();
   expect(screen.getByText(/Loki 3\.7\.8 · last checked/)).toBeTruthy();
   expect(screen.queryByText('Pods not ready')).toBeNull();
+  expect(screen.queryByText(/basic auth/)).toBeNull();
+});
+
+test('with the gateway: its URLs, and that they ask for a tenant\'s password', async () => {
+  const gateway = { push: 'http://logs-gateway.obs.svc.cluster.local/loki/api/v1/push', query: 'http://logs-gateway.obs.svc.cluster.local', basicAuth: true };
+  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '3 components ready' }, { gateway: component(1, 1) }, gateway) });
+  expect(await screen.findByText('http://logs-gateway.obs.svc.cluster.local')).toBeTruthy();
+  expect(screen.getByText(/sign in with a tenant's user and password \(basic auth\)/)).toBeTruthy();
 });
 
 test('failed: the component, the pod and why', async () => {

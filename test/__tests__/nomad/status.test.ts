@@ -23,7 +23,7 @@ test('running and healthy allocations make a Ready group', () => {
   const status = statusOf([alloc('a0', {}), alloc('a1', {})]);
   expect(status.condition.type).toBe('Ready');
   expect(status.components.ingester).toMatchObject({ kind: 'TaskGroup', desired: 2, ready: 2, updated: 2, current: true, pods: { Ready: 2 } });
-  expect(status.endpoints).toEqual({ push: '', query: '' });
+  expect(status.endpoints).toEqual({ push: '', query: '', basicAuth: false });
   expect(status.version).toBe('3.7.8');
 });
 

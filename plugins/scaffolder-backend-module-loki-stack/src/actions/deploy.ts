@@ -1,7 +1,7 @@
 // loki:stack:deploy — apply, wait until ready, optionally smoke-test; in a dry run, a server-side dry run
 // that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again.
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { applyStack, endpointsOf, getStackStatus, smokeTenant, smokeTest, waitForStack, type ApplyResult } from 'loki-microservices';
+import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, waitForStack, type ApplyResult } from 'loki-microservices';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
 import { DEPLOY_EXAMPLES } from './deploy.examples.js';
 import { STACK_INPUT, stackFromInput } from './stack.js';
@@ -38,7 +38,7 @@ export function createDeployAction(options: { clusters: Clusters }) {
       const connection = options.clusters.connect(ctx.input.cluster);
       const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
       const where = ctx.input.cluster ? `cluster ${ctx.input.cluster}` : connection.server;
-      const endpoints = endpointsOf({ ...ref, clusterDomain: stack.spec.clusterDomain });
+      const endpoints = stackEndpoints(stack);
       ctx.output('name', ref.name);
       ctx.output('namespace', ref.namespace);
       ctx.output('pushUrl', endpoints.push);
@@ -65,7 +65,7 @@ export function createDeployAction(options: { clusters: Clusters }) {
       }
       if (ctx.input.smokeTest) {
         ctx.signal?.throwIfAborted();
-        const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), tenant: smokeTenant(stack) });
+        const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) });
         ctx.logger.info(`Smoke test passed: the line was read back ${smoke.latencyMs} ms after its push`);
       }
       const status = await getStackStatus(connection, ref);

@@ -2,7 +2,7 @@
 // manifests (manifests/, one file per object and a kustomization.yaml). Contacts no cluster.
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { endpointsOf, generatedSecretsNote, renderKubernetes, writeManifests } from 'loki-microservices';
+import { generatedSecretsNote, renderKubernetes, stackEndpoints, writeManifests } from 'loki-microservices';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
@@ -43,7 +43,7 @@ export function createRenderAction() {
       if (note) ctx.logger.info(note.trim());
       ctx.output('specPath', inWorkspace(specFile));
       ctx.output('manifestsPath', inWorkspace(manifests));
-      const endpoints = endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain });
+      const endpoints = stackEndpoints(stack);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
       ctx.output('files', [inWorkspace(specFile), ...written.map((file) => inWorkspace(join(manifests, file)))]);

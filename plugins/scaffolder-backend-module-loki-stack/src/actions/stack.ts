@@ -20,6 +20,9 @@ export const STACK_INPUT = {
   retention: (z: Z) => z.string().optional().describe('How long logs are kept, e.g. 720h; 0 keeps them forever.'),
   networkPolicy: (z: Z) => z.boolean().optional().describe('NetworkPolicies that deny every connection to and from the stack\'s pods except the flows Loki needs (spec.networkPolicy.enabled).'),
   monitoring: (z: Z) => z.boolean().optional().describe('Also write a Prometheus scrape config and alert rules beside the manifests (spec.monitoring.enabled).'),
+  gateway: (z: Z) => z.boolean().optional().describe('An nginx gateway with basic auth per tenant in front of Loki (spec.gateway.enabled); pushUrl and queryUrl point at it.'),
+  tls: (z: Z) => z.boolean().optional().describe('mTLS between Loki components (spec.tls.enabled).'),
+  tlsProvider: (z: Z) => z.enum(['generated', 'cert-manager']).optional().describe('Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).'),
   replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
   spec: (z: Z) => z.record(z.string(), z.unknown()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
@@ -38,6 +41,9 @@ export interface StackInput {
   retention?: string;
   networkPolicy?: boolean;
   monitoring?: boolean;
+  gateway?: boolean;
+  tls?: boolean;
+  tlsProvider?: string;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }
@@ -57,6 +63,9 @@ function fieldsOf(input: StackInput): InputField[] {
   set('retention', 'spec.retention');
   set('networkPolicy', 'spec.networkPolicy.enabled');
   set('monitoring', 'spec.monitoring.enabled');
+  set('gateway', 'spec.gateway.enabled');
+  set('tls', 'spec.tls.enabled');
+  set('tlsProvider', 'spec.tls.provider');
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   fields.push(...storageInputFields(document, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES));
   for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);

@@ -86,6 +86,7 @@ function StackStatusView({ status }: { status: CheckedStackStatus }) {
       <div style={{ marginTop: 16 }}>
         <Endpoint label="Push" url={status.endpoints.push} />
         <Endpoint label="Query" url={status.endpoints.query} />
+        {status.endpoints.basicAuth ? <div style={{ fontSize: '0.875rem' }}>Through the gateway: sign in with a tenant's user and password (basic auth).</div> : null}
       </div>
       <div style={{ fontSize: '0.75rem', marginTop: 8 }}>
         Loki {status.version ?? 'version unknown'} · last checked {new Date(status.checkedAt).toLocaleTimeString()}

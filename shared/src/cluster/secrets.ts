@@ -1,0 +1,93 @@
+// The Secrets `apply` makes rather than renders: generated ones (random values, created once, a key added
+// when one is missing, a value never changed) and derived ones, computed at every apply from other Secrets
+// (the gateway's htpasswd files from its users' passwords). Values are read and written here only; they
+// never reach a log, an output or an error message.
+import { randomInt } from 'node:crypto';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.js';
+import { GATEWAY, metadata } from '../render/kubernetes/common.js';
+import { gatewayPasswordsSecretName, gatewayTenants, htpasswdSecretName } from '../render/kubernetes/components/gateway.js';
+import { HTPASSWD_KEYS } from '../render/kubernetes/gateway-config.js';
+import type { GeneratedSecret } from '../render/kubernetes/generated-secrets.js';
+import type { LokiStack } from '../spec/schema.js';
+import type { Connection } from './connection.js';
+import { htpasswdFile, parseHtpasswd } from './htpasswd.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+
+export type SecretValues = Record<string, string>;
+
+/** A generated Secret with all its values: those it has, and new random ones for its missing keys. */
+export interface ResolvedSecret {
+  secret: GeneratedSecret;
+  values: SecretValues;
+  /** Keys that get a new value now (all of them for a Secret that does not exist yet). */
+  added: string[];
+  exists: boolean;
+}
+
+export function secretValues(secret: KubernetesObject | undefined): SecretValues {
+  const data = (secret as V1Secret | undefined)?.data ?? {};
+  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+}
+
+export function resolveGeneratedSecret(secret: GeneratedSecret, current: KubernetesObject | undefined): ResolvedSecret {
+  const values = secretValues(current);
+  const added = secret.keys.filter((key) => values[key] === undefined);
+  for (const key of added) values[key] = randomCredential(key.includes('SECRET') ? 40 : key.includes('ACCESS_KEY') ? 20 : 32);
+  return { secret, values, added, exists: current !== undefined };
+}
+
+/**
+ * The passwords of the gateway's users: from the Secret `apply` generates (resolved already), or from the
+ * user's own `spec.gateway.passwordsSecret`, which must hold every user.
+ */
+export async function gatewayPasswords(connection: Connection, stack: LokiStack, generated: ResolvedSecret[], retry: RetryPolicy): Promise<SecretValues> {
+  const name = gatewayPasswordsSecretName(stack);
+  const own = generated.find((resolved) => resolved.secret.name === name);
+  const users = [...gatewayTenants(stack), stack.spec.gateway.adminUser];
+  const values = own ? own.values : await readUserSecret(connection, stack, name, retry);
+  const missing = users.filter((user) => values[user] === undefined || values[user] === '');
+  if (missing.length > 0) {
+    throw new ClusterError(
+      `Secret ${stack.metadata.namespace}/${name} (spec.gateway.passwordsSecret) has no password for ${missing.map((user) => `"${user}"`).join(', ')}: add a key per gateway user (every tenant and the admin user)`,
+      422,
+      'Invalid',
+    );
+  }
+  return values;
+}
+
+async function readUserSecret(connection: Connection, stack: LokiStack, name: string, retry: RetryPolicy): Promise<SecretValues> {
+  const namespace = stack.metadata.namespace;
+  try {
+    return secretValues(await withRetry(`reading Secret ${namespace}/${name}`, () => connection.core.readNamespacedSecret({ name, namespace }), retry));
+  } catch (error) {
+    if (error instanceof ClusterError && error.code === 404) {
+      throw new ClusterError(`Secret ${namespace}/${name} (spec.gateway.passwordsSecret) does not exist: create it with a password per gateway user, or remove spec.gateway.passwordsSecret to have apply generate them`, 404, 'NotFound');
+    }
+    throw error;
+  }
+}
+
+/** The gateway's htpasswd Secret for these passwords, keeping the lines of `current` that still verify. */
+export function htpasswdSecret(stack: LokiStack, passwords: SecretValues, current: KubernetesObject | undefined): V1Secret {
+  const previous = secretValues(current);
+  const file = (users: string[], key: string) => htpasswdFile(users, passwords, parseHtpasswd(previous[key] ?? ''));
+  const files = {
+    [HTPASSWD_KEYS.tenants]: file(gatewayTenants(stack), HTPASSWD_KEYS.tenants),
+    [HTPASSWD_KEYS.admin]: file([stack.spec.gateway.adminUser], HTPASSWD_KEYS.admin),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(stack, htpasswdSecretName(stack), GATEWAY),
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(files).map(([key, text]) => [key, Buffer.from(text).toString('base64')])),
+  };
+}
+
+const CREDENTIAL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomCredential(length: number): string {
+  return Array.from({ length }, () => CREDENTIAL_ALPHABET[randomInt(CREDENTIAL_ALPHABET.length)]).join('');
+}
