@@ -1,21 +1,20 @@
 // apply: the rendered stack onto a cluster by server-side apply (field manager `loki-microservices`), phase
-// by phase with the objects of a phase sent together; Secrets that render leaves out (random credentials)
-// created once and never rotated; objects of the stack that the render no longer contains pruned.
+// by phase with the objects of a phase sent together; Secrets that render leaves out made here (secrets.ts:
+// random credentials created once and never rotated, htpasswd files and certificates derived at every apply);
+// objects of the stack that the render no longer contains pruned.
 import { isDeepStrictEqual } from 'node:util';
 import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError, ConflictError } from '../errors.js';
 import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
 import type { StorageCredentials } from '../render/kubernetes/credentials.js';
-import { htpasswdSecretName } from '../render/kubernetes/components/gateway.js';
-import { renderKubernetes, type PodAnnotations } from '../render/kubernetes/index.js';
-import { certificateRequests, TLS_KEYS } from '../render/kubernetes/tls.js';
 import { generatedSecrets } from '../render/kubernetes/generated-secrets.js';
+import { renderKubernetes, type PodAnnotations } from '../render/kubernetes/index.js';
 import type { LokiStack } from '../spec/schema.js';
+import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
 import type { Connection } from './connection.js';
 import { APPLY_PHASES, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
-import { tlsAnnotationsOf, tlsSecrets } from './certificates.js';
-import { gatewayPasswords, htpasswdSecret, resolveGeneratedSecret, secretValues, type ResolvedSecret, type SecretValues } from './secrets.js';
+import { derivedSecrets, resolveGeneratedSecret, secretValues, type ResolvedSecret } from './secrets.js';
 
 /** On a namespace this tool created: the stack that created it (destroy may delete only such a namespace). */
 export const NAMESPACE_OWNER_ANNOTATION = 'loki-microservices/created-for';
@@ -72,7 +71,8 @@ export async function applyStack(connection: Connection, stack: LokiStack, optio
     throw new ClusterError(`namespace "${stack.metadata.namespace}" is being deleted; wait until it is gone, then apply again`, 409, 'Conflict');
   }
   const generated = generatedSecrets(stack).map((secret) => resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))));
-  const derived = await derivedSecrets(connection, stack, existing, generated, retry, options.now);
+  const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
+  const derived = await derivedSecrets(connection, stack, current, generated, retry, options.now);
   const createdFor = namespace ? namespace.metadata?.annotations?.[NAMESPACE_OWNER_ANNOTATION] : stack.metadata.name;
   const render = (podAnnotations: PodAnnotations) => {
     const rendered = renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
@@ -134,26 +134,6 @@ function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void
     404,
     'NotFound',
   );
-}
-
-/** How long apply waits for cert-manager to issue the certificates before it applies the workloads. */
-const CERT_MANAGER_TIMEOUT_MS = 120_000;
-
-/** The values of the certificate Secrets once cert-manager has issued every one of them. */
-async function issuedByCertManager(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<(name: string) => SecretValues | undefined> {
-  const names = certificateRequests(stack).map((request) => request.secretName);
-  const namespace = stack.metadata.namespace;
-  const deadline = Date.now() + CERT_MANAGER_TIMEOUT_MS;
-  for (;;) {
-    const secrets = await withRetry(`listing Secrets in ${namespace}`, () => connection.core.listNamespacedSecret({ namespace, labelSelector: stackSelector(stack.metadata.name) }), retry);
-    const issued = new Map(secrets.items.filter((secret) => secret.data?.[TLS_KEYS.cert]).map((secret) => [secret.metadata!.name!, secretValues(secret)]));
-    const missing = names.filter((name) => !issued.has(name));
-    if (missing.length === 0) return (name) => issued.get(name);
-    if (Date.now() > deadline) {
-      throw new ClusterError(`cert-manager has not issued ${missing.join(', ')} within ${CERT_MANAGER_TIMEOUT_MS / 1000} s: see kubectl -n ${namespace} describe certificate ${missing[0]}`, 504, 'Timeout');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
 }
 
 /**
@@ -224,25 +204,6 @@ function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: bo
     return { metadata: identity, ...rest };
   };
   return isDeepStrictEqual(content(before), content(after));
-}
-
-/** Secrets computed from others at every apply (the gateway's htpasswd files, generated certificates), and the pod annotations they call for. */
-async function derivedSecrets(connection: Connection, stack: LokiStack, existing: Existing, generated: ResolvedSecret[], retry: RetryPolicy, now = new Date()): Promise<{ objects: KubernetesObject[]; podAnnotations: PodAnnotations }> {
-  const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
-  const objects: KubernetesObject[] = [];
-  let podAnnotations: PodAnnotations = {};
-  if (stack.spec.gateway.enabled) {
-    const passwords = await gatewayPasswords(connection, stack, generated, retry);
-    objects.push(htpasswdSecret(stack, passwords, existing.get(keyOf('Secret', htpasswdSecretName(stack)))));
-  }
-  if (stack.spec.tls.enabled && stack.spec.tls.provider === 'generated') {
-    const tls = await tlsSecrets(stack, current, now);
-    objects.push(...tls.secrets);
-    podAnnotations = tls.podAnnotations;
-  } else if (stack.spec.tls.enabled) {
-    podAnnotations = tlsAnnotationsOf(stack, current);
-  }
-  return { objects, podAnnotations };
 }
 
 /** A Secret of random values: created once; an existing one only gains the keys it lacks, its values never change. */

@@ -9,13 +9,16 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { V1Secret } from '@kubernetes/client-node';
-import { checksum, metadata } from '../render/kubernetes/common.js';
+import { ClusterError } from '../errors.js';
+import { checksum, metadata, stackSelector } from '../render/kubernetes/common.js';
 import type { PodAnnotations } from '../render/kubernetes/index.js';
 import { caSecretName, certificateRequests, RENEW_AT_FRACTION, TLS_HASH_ANNOTATION, TLS_KEYS, type CertificateRequest } from '../render/kubernetes/tls.js';
 import { COMPONENTS } from '../spec/components.js';
 import { parseDurationMs } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
-import type { SecretValues } from './secrets.js';
+import type { Connection } from './connection.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+import { secretValues, type SecretValues } from './secrets.js';
 
 // The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
@@ -198,4 +201,24 @@ function tlsSecret(stack: LokiStack, name: string, component: string | undefined
     type: 'kubernetes.io/tls',
     data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
   };
+}
+
+/** How long apply waits for cert-manager to issue the certificates before it applies the workloads. */
+const CERT_MANAGER_TIMEOUT_MS = 120_000;
+
+/** With provider cert-manager: the values of the certificate Secrets once cert-manager has issued every one. */
+export async function issuedByCertManager(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<(name: string) => SecretValues | undefined> {
+  const names = certificateRequests(stack).map((request) => request.secretName);
+  const namespace = stack.metadata.namespace;
+  const deadline = Date.now() + CERT_MANAGER_TIMEOUT_MS;
+  for (;;) {
+    const secrets = await withRetry(`listing Secrets in ${namespace}`, () => connection.core.listNamespacedSecret({ namespace, labelSelector: stackSelector(stack.metadata.name) }), retry);
+    const issued = new Map(secrets.items.filter((secret) => secret.data?.[TLS_KEYS.cert]).map((secret) => [secret.metadata!.name!, secretValues(secret)]));
+    const missing = names.filter((name) => !issued.has(name));
+    if (missing.length === 0) return (name) => issued.get(name);
+    if (Date.now() > deadline) {
+      throw new ClusterError(`cert-manager has not issued ${missing.join(', ')} within ${CERT_MANAGER_TIMEOUT_MS / 1000} s: see kubectl -n ${namespace} describe certificate ${missing[0]}`, 504, 'Timeout');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }

@@ -1,5 +1,6 @@
 // The kinds a stack is made of, in the order they are applied (and, reversed, destroyed), and listing them.
-import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { ClusterError } from '../errors.js';
 import { OBJECT_STORE } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
@@ -68,11 +69,11 @@ export async function listKinds(
   const lists = await Promise.all(
     kinds
       .filter((k) => !k.crd || served!.has(k.apiVersion))
-      .map(({ apiVersion, kind }) =>
+      .map(({ apiVersion, kind, crd }) =>
         withRetry(`listing ${kind}s in ${namespace}`, () => connection.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector), retry)
           // A CRD removed meanwhile: nothing of that kind is left.
           .catch((error: unknown) => {
-            if (error instanceof ApiException && error.code === 404 && kindOf(kind)?.crd) return { items: [] };
+            if (error instanceof ClusterError && error.code === 404 && crd) return { items: [] };
             throw error;
           })
           .then((list) => list.items.map((item) => ({ ...item, apiVersion, kind }))),

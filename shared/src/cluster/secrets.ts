@@ -1,7 +1,7 @@
 // The Secrets `apply` makes rather than renders: generated ones (random values, created once, a key added
 // when one is missing, a value never changed) and derived ones, computed at every apply from other Secrets
-// (the gateway's htpasswd files from its users' passwords). Values are read and written here only; they
-// never reach a log, an output or an error message.
+// (the gateway's htpasswd files from its users' passwords; certificates, certificates.ts). Values are read and
+// written here only; they never reach a log, an output or an error message.
 import { randomInt } from 'node:crypto';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
@@ -9,7 +9,9 @@ import { GATEWAY, metadata } from '../render/kubernetes/common.js';
 import { gatewayPasswordsSecretName, gatewayTenants, htpasswdSecretName } from '../render/kubernetes/components/gateway.js';
 import { HTPASSWD_KEYS } from '../render/kubernetes/gateway-config.js';
 import type { GeneratedSecret } from '../render/kubernetes/generated-secrets.js';
+import type { PodAnnotations } from '../render/kubernetes/index.js';
 import type { LokiStack } from '../spec/schema.js';
+import { tlsAnnotationsOf, tlsSecrets } from './certificates.js';
 import type { Connection } from './connection.js';
 import { htpasswdFile, parseHtpasswd } from './htpasswd.js';
 import { withRetry, type RetryPolicy } from './retry.js';
@@ -69,9 +71,8 @@ async function readUserSecret(connection: Connection, stack: LokiStack, name: st
   }
 }
 
-/** The gateway's htpasswd Secret for these passwords, keeping the lines of `current` that still verify. */
-export function htpasswdSecret(stack: LokiStack, passwords: SecretValues, current: KubernetesObject | undefined): V1Secret {
-  const previous = secretValues(current);
+/** The gateway's htpasswd Secret for these passwords, keeping the lines of the `previous` files that still verify. */
+export function htpasswdSecret(stack: LokiStack, passwords: SecretValues, previous: SecretValues = {}): V1Secret {
   const file = (users: string[], key: string) => htpasswdFile(users, passwords, parseHtpasswd(previous[key] ?? ''));
   const files = {
     [HTPASSWD_KEYS.tenants]: file(gatewayTenants(stack), HTPASSWD_KEYS.tenants),
@@ -84,6 +85,31 @@ export function htpasswdSecret(stack: LokiStack, passwords: SecretValues, curren
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(files).map(([key, text]) => [key, Buffer.from(text).toString('base64')])),
   };
+}
+
+/** Secrets computed from others at every apply (the gateway's htpasswd files, generated certificates), and the pod annotations they call for. */
+export async function derivedSecrets(
+  connection: Connection,
+  stack: LokiStack,
+  current: (name: string) => SecretValues | undefined,
+  generated: ResolvedSecret[],
+  retry: RetryPolicy,
+  now = new Date(),
+): Promise<{ objects: V1Secret[]; podAnnotations: PodAnnotations }> {
+  const objects: V1Secret[] = [];
+  let podAnnotations: PodAnnotations = {};
+  if (stack.spec.gateway.enabled) {
+    const passwords = await gatewayPasswords(connection, stack, generated, retry);
+    objects.push(htpasswdSecret(stack, passwords, current(htpasswdSecretName(stack))));
+  }
+  if (stack.spec.tls.enabled && stack.spec.tls.provider === 'generated') {
+    const tls = await tlsSecrets(stack, current, now);
+    objects.push(...tls.secrets);
+    podAnnotations = tls.podAnnotations;
+  } else if (stack.spec.tls.enabled) {
+    podAnnotations = tlsAnnotationsOf(stack, current);
+  }
+  return { objects, podAnnotations };
 }
 
 const CREDENTIAL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

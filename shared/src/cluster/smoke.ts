@@ -100,7 +100,7 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
   try {
     if (gateway) {
       // The gateway must refuse a push without credentials before we trust it with ours.
-      await attempt('the gateway, asked without credentials', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
+      await attempt('a push without credentials, which the gateway must refuse with 401,', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
     }
     await attempt(`the push to the distributor${via}`, () => send('POST', 'distributor', '/loki/api/v1/push', headers, push), (a) => a.status === 204 || a.status === 200);
     const accepted = Date.now();
@@ -133,7 +133,8 @@ async function openGateway(connection: Connection, ref: StackRef, gateway: NonNu
   const authorization = `Basic ${Buffer.from(`${gateway.user}:${password}`).toString('base64')}`;
   const server = await forwardToGateway(connection, ref);
   const port = (server.address() as AddressInfo).port;
-  const sendAnonymous = (method: string, path: string, headers: Record<string, string>, body?: string) => sendHttp(`http://127.0.0.1:${port}${path}`, { method, headers: withLength(headers, body) }, body);
+  const sendAnonymous = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    sendHttp(`http://127.0.0.1:${port}${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' } }, body);
   return {
     send: (method, _component, path, headers, body) => sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),
     sendAnonymous,
@@ -163,11 +164,11 @@ async function forwardToGateway(connection: Connection, ref: StackRef): Promise<
 
 const isReady = (pod: V1Pod) => !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-const withLength = (headers: Record<string, string>, body?: string) => ({ ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), Connection: 'close' });
+const withLength = (headers: Record<string, string>, body?: string) => ({ ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) });
 
 /** A request to the API server with the kubeconfig's credentials and TLS settings. */
 async function sendToApiServer(connection: Connection, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
-  const options: RequestOptions = { method, headers: { ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) } };
+  const options: RequestOptions = { method, headers: withLength(headers, body) };
   await connection.kubeConfig.applyToHTTPSOptions(options);
   return sendHttp(new URL(path, connection.server).toString(), options, body);
 }

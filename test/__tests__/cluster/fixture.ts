@@ -1,5 +1,6 @@
 // One test API server per test file, a connection to it through its kubeconfig (as users connect), and
 // specs parsed like the CLI parses them. Retries are fast here: the fault knobs make them happen on purpose.
+import { request } from 'node:https';
 import { connect, parseSpec, type Connection, type LokiStack, type RetryPolicy } from 'loki-microservices';
 import { startTestApiServer, type RunningApiServer, type TestApiServerOptions } from '../../src/apiserver/index.js';
 
@@ -79,3 +80,20 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
 
 /** The JSON of an object without undefined members (the server never returns those). */
 export const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** A GET through the API server's service proxy, as the test's own client (not the code under test). */
+export async function proxyGet(fixture: Fixture, namespace: string, service: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const url = new URL(`/api/v1/namespaces/${namespace}/services/${service}:http-metrics/proxy${path}`, fixture.running.url);
+  const options: Record<string, unknown> = { method: 'GET', headers };
+  await fixture.running.kubeConfig.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -3,7 +3,6 @@
 // certificates (issued, kept on re-apply, renewed past 80% of their life with the pods rolling), cert-manager
 // (Certificates applied, what it issues mounted and kept), Prometheus Operator objects, and the clear refusal
 // when the cluster lacks a CRD an option needs.
-import { request } from 'node:https';
 import { PatchStrategy } from '@kubernetes/client-node';
 import bcrypt from 'bcryptjs';
 import {
@@ -23,7 +22,7 @@ import {
   type LokiStack,
 } from 'loki-microservices';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
-import { FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
+import { FAST_RETRY, proxyGet, startFixture, stackOf, type Fixture } from './fixture.js';
 
 type Json = Record<string, any>;
 
@@ -41,22 +40,10 @@ function podAnnotations(running: RunningApiServer, namespace: string, kind: 'Dep
   return ((running.server.store.get(kind, namespace, name) as Json).spec.template.metadata.annotations ?? {}) as Record<string, string>;
 }
 
-/** A query to the query-frontend through the API server's service proxy, as a tenant (the test's own client). */
+/** A query to the query-frontend as a tenant (through the service proxy, the test's own client). */
 async function queryAs(fixture: Fixture, namespace: string, tenant: string, line: string): Promise<string> {
   const query = new URLSearchParams({ query: `{job="loki-microservices-smoke"} |= "${line}"`, start: String(Math.floor(Date.now() / 1000) - 600), limit: '10' });
-  const url = new URL(`/api/v1/namespaces/${namespace}/services/loki-query-frontend:http-metrics/proxy/loki/api/v1/query_range?${query}`, fixture.running.url);
-  const options: Json = { method: 'GET', headers: { 'X-Scope-OrgID': tenant } };
-  await fixture.running.kubeConfig.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return (await proxyGet(fixture, namespace, 'loki-query-frontend', `/loki/api/v1/query_range?${query}`, { 'X-Scope-OrgID': tenant })).body;
 }
 
 describe('the gateway', () => {

@@ -1,10 +1,9 @@
 // smokeTest against the test API server and the fake Loki behind its service proxy: a line pushed to the
 // distributor is read back through the query-frontend, as the stack's tenant when it is multi-tenant; when
 // a component cannot answer, SmokeTestError says which step failed and what came back.
-import { request } from 'node:https';
 import { jest } from '@jest/globals';
 import { applyStack, smokeTenant, smokeTest, SmokeTestError, waitForStack } from 'loki-microservices';
-import { eventually, FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
+import { eventually, FAST_RETRY, proxyGet, startFixture, stackOf, type Fixture } from './fixture.js';
 
 jest.setTimeout(30_000);
 
@@ -31,23 +30,6 @@ async function readyStack(namespace: string, spec: Json = {}, name = 'loki') {
   return stack;
 }
 
-/** A GET through the API server's service proxy, as the test's own client (not the code under test). */
-async function proxyGet(namespace: string, service: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(`/api/v1/namespaces/${namespace}/services/${service}:http-metrics/proxy${path}`, fixture.running.url);
-  const options: Json = { method: 'GET', headers };
-  await fixture.running.kubeConfig.applyToHTTPSOptions(options);
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const queryFor = (line: string) => `/loki/api/v1/query_range?${new URLSearchParams({ query: `{job="loki-microservices-smoke"} |= "${line}"`, start: String(Math.floor(Date.now() / 1000) - 600), limit: '10' })}`;
 
 const proxied = (namespace: string) => fixture.running.server.faults.requests.filter((r) => r.path.startsWith(`/api/v1/namespaces/${namespace}/services/`));
@@ -68,7 +50,7 @@ test('passes on a ready stack: the line pushed to the distributor is read back t
   expect(requests.at(-1)).toMatchObject({ method: 'GET', status: 200 });
   expect(requests.at(-1)!.path).toMatch(/^\/api\/v1\/namespaces\/s-ready\/services\/loki-query-frontend:http-metrics\/proxy\/loki\/api\/v1\/query_range\?/);
   // The line really is in Loki now.
-  const stored = await proxyGet('s-ready', 'loki-query-frontend', queryFor(result.line));
+  const stored = await proxyGet(fixture, 's-ready', 'loki-query-frontend', queryFor(result.line));
   expect(stored.status).toBe(200);
   expect(stored.body).toContain(result.line);
 });
@@ -78,7 +60,7 @@ test('each run pushes its own line, and a second run passes too', async () => {
   const first = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
   const second = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
   expect(second.line).not.toBe(first.line);
-  const stored = await proxyGet('s-twice', 'loki-query-frontend', queryFor('loki-microservices smoke test'));
+  const stored = await proxyGet(fixture, 's-twice', 'loki-query-frontend', queryFor('loki-microservices smoke test'));
   expect(stored.body).toContain(first.line);
   expect(stored.body).toContain(second.line);
 });
@@ -90,13 +72,13 @@ describe('a multi-tenant stack (spec.auth.enabled)', () => {
     const result = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-auth' }, { timeoutMs: 10_000, intervalMs: 50, tenant: smokeTenant(stack) });
     expect(result.tenant).toBe('team-a');
 
-    const asTenant = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-a' });
+    const asTenant = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-a' });
     expect(asTenant.status).toBe(200);
     expect(asTenant.body).toContain(result.line);
-    const asOther = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-b' });
+    const asOther = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-b' });
     expect(asOther.status).toBe(200);
     expect(asOther.body).not.toContain(result.line);
-    const anonymous = await proxyGet('s-auth', 'loki-query-frontend', queryFor(result.line));
+    const anonymous = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line));
     expect(anonymous.status).toBe(401);
   });
 

@@ -144,6 +144,19 @@ export class TestApiServer {
     this.server = undefined;
   }
 
+
+  /** The knobs' latency and a drawn fault, for a request or an upgrade: true when the connection was reset. */
+  private async injectFaults(record: RequestRecord, reset: () => void): Promise<boolean> {
+    if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    const fault = this.faults.draw();
+    if (!fault) return false;
+    record.fault = fault;
+    if (fault === 'reset') {
+      reset();
+      return true;
+    }
+    throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
+  }
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const url = new URL(request.url ?? '/', 'https://localhost');
@@ -157,16 +170,7 @@ export class TestApiServer {
     }) as typeof response.writeHead;
     this.faults.requests.push(record);
     try {
-      if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-      const fault = this.faults.draw();
-      if (fault) {
-        record.fault = fault;
-        if (fault === 'reset') {
-          request.socket.destroy();
-          return;
-        }
-        throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
-      }
+      if (await this.injectFaults(record, () => request.socket.destroy())) return;
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       // kube-apiserver's authentication filter removes the credentials it accepted, so that nothing behind
       // it (the service proxy's backends) sees them (kubernetes/kubernetes#38775).
@@ -250,16 +254,7 @@ export class TestApiServer {
     };
     socket.on('error', () => socket.destroy());
     try {
-      if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-      const fault = this.faults.draw();
-      if (fault) {
-        record.fault = fault;
-        if (fault === 'reset') {
-          socket.destroy();
-          return;
-        }
-        throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
-      }
+      if (await this.injectFaults(record, () => socket.destroy())) return;
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       delete request.headers.authorization;
       const resource = parseResourcePath(this.served, url.pathname.replace(/\/+$/, ''));

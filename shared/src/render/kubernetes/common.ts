@@ -64,7 +64,7 @@ export function selectorLabels(stack: LokiStack, component: string): Record<stri
   };
 }
 
-/** Labels for every object; `component` is a Loki target, `object-store`, or omitted for stack-wide objects. */
+/** Labels for every object; `component` is a Loki target, `object-store`, `gateway`, or omitted for stack-wide objects. */
 export function objectLabels(stack: LokiStack, component?: string): Record<string, string> {
   const version = component === OBJECT_STORE ? imageTag(stack.spec.storage.bundled!.image) : component === GATEWAY ? imageTag(stack.spec.gateway.image) : stack.spec.version;
   return {

@@ -7,6 +7,7 @@ import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js
 import { MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
 import { compactor } from './components/compactor.js';
 import { distributor } from './components/distributor.js';
+import { gateway } from './components/gateway.js';
 import { indexGateway } from './components/index-gateway.js';
 import { ingester } from './components/ingester.js';
 import { objectStore } from './components/object-store.js';
@@ -18,12 +19,11 @@ import { credentialsSecret, withStorageCredentials, type StorageCredentials } fr
 import { lokiConfigMap } from './loki-config.js';
 import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
-import { certManagerObjects } from './tls.js';
-import { gateway } from './components/gateway.js';
 import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
+import { certManagerObjects } from './tls.js';
 
 export interface RenderedStack {
-  /** Objects in apply order: namespace, identity and config, Services and NetworkPolicies, volumes, workloads, PDBs. */
+  /** Objects in apply order: namespace, identity and config (cert-manager's too), Services, NetworkPolicies and monitors, volumes, workloads, PDBs. */
   objects: KubernetesObject[];
   /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
   generatedSecrets: GeneratedSecret[];
