@@ -55,7 +55,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
       const smoke = await timed(
         'smoke test',
         () => smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) }),
-        (result) => `passed: the line was read back ${result.latencyMs} ms after its push`,
+        (result) => `passed${result.through === 'gateway' ? ' through the gateway' : ''}: the line was read back ${result.latencyMs} ms after its push`,
       );
       core.setOutput('smoke-latency-ms', String(smoke.latencyMs));
     }

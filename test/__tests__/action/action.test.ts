@@ -227,6 +227,26 @@ describe('secrets', () => {
   });
 });
 
+test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested through it; the outputs name the gateway and where the passwords are, never a password', async () => {
+  const namespace = 'a-gateway';
+  const result = await runAction({ inputs: withCluster({ namespace, gateway: 'true', tls: 'true' }) });
+  expect(result.code).toBe(0);
+  expect(result.outputs).toMatchObject({
+    'push-url': `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`,
+    'query-url': `http://loki-gateway.${namespace}.svc.cluster.local`,
+    'gateway-user': 'default',
+    'gateway-passwords-secret': 'loki-gateway-passwords',
+  });
+  expect(result.summary).toMatch(/passed through the gateway: the line was read back \d+ ms after its push/);
+  expect(stored('Secret', namespace)).toEqual(expect.arrayContaining(['loki-gateway-htpasswd', 'loki-tls-ca', 'loki-ingester-tls']));
+  const passwords = running.server.store.get('Secret', namespace, 'loki-gateway-passwords') as Json;
+  for (const value of Object.values(passwords.data as Record<string, string>).map((v) => Buffer.from(v, 'base64').toString())) {
+    expect(result.stdout).not.toContain(value);
+    expect(JSON.stringify(result.outputs)).not.toContain(value);
+    expect(result.summary).not.toContain(value);
+  }
+});
+
 describe('bad inputs fail before anything is sent to the cluster', () => {
   const cases: { name: string; inputs: Record<string, string>; message: string }[] = [
     { name: 'an unknown command', inputs: { command: 'apply' }, message: 'input "command" must be one of deploy, render, status, destroy, not "apply"' },
@@ -241,6 +261,7 @@ describe('bad inputs fail before anything is sent to the cluster', () => {
     { name: 'a missing spec file', inputs: { spec: 'nowhere.yaml' }, message: 'input "spec": cannot read nowhere.yaml: no such file' },
     { name: 'zero ingesters', inputs: { replicas: 'ingester=0' }, message: 'spec.components.ingester.replicas (input "replicas"): ' },
     { name: 'a network-policy that is not a boolean', inputs: { 'network-policy': 'strict' }, message: 'input "network-policy" must be true or false (or empty for the spec\'s setting), not "strict"' },
+    { name: 'a tls that is not a boolean', inputs: { tls: 'mutual' }, message: 'input "tls" must be true or false (or empty for the spec\'s setting), not "mutual"' },
   ];
 
   test.each(cases)('$name', async ({ inputs, message }) => {

@@ -1,6 +1,6 @@
 // `npm run bench`: how long validating and rendering take, per profile. Prints figures; asserts nothing.
 import { performance } from 'node:perf_hooks';
-import { parseSpec, renderKubernetes, renderNomad, toYaml, type LokiStackInput } from 'loki-microservices';
+import { htpasswdFile, parseHtpasswd, parseSpec, renderKubernetes, renderNomad, tlsSecrets, toYaml, type LokiStackInput } from 'loki-microservices';
 import { NOMAD_SPECS } from '../nomad-job.js';
 import { specMatrix } from '../specs.js';
 
@@ -24,6 +24,7 @@ const cases: [string, LokiStackInput][] = [
   ['small / s3', specMatrix().find((s) => s.name === 'small/s3')!.input],
   ['production / gcs', specMatrix().find((s) => s.name === 'production/gcs')!.input],
   ['all options', specMatrix().find((s) => s.name === 'all-options')!.input],
+  ['everything on (gateway, tls, monitoring, network policy)', specMatrix().find((s) => s.name === 'everything-on')!.input],
 ];
 
 console.log(`node ${process.version}, ${ITERATIONS} runs each\n`);
@@ -49,3 +50,27 @@ measure('invalid spec, 5 problems (parseSpec throws)', () => {
     // expected
   }
 });
+
+// What apply adds for the production options: certificates (issued once, then only checked) and htpasswd lines.
+async function measureAsync(label: string, runs: number, run: () => Promise<unknown>): Promise<void> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await run();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  console.log(`${label.padEnd(42)} median ${samples[Math.floor(runs / 2)]!.toFixed(2).padStart(6)} ms   (${runs} runs)`);
+}
+const secured = parseSpec({ spec: { tls: { enabled: true } } });
+const issued = await tlsSecrets(secured, () => undefined);
+const byName = new Map(issued.secrets.map((secret) => [secret.metadata!.name!, Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))]));
+console.log(`tls generated: a CA and ${issued.secrets.length - 1} certificates`);
+await measureAsync('  issue all (first apply)', 20, () => tlsSecrets(secured, () => undefined));
+await measureAsync('  check all, none due (every later apply)', 20, () => tlsSecrets(secured, (name) => byName.get(name)));
+const users = ['team-a', 'team-b', 'admin'];
+const passwords = Object.fromEntries(users.map((user) => [user, `${user}-0123456789abcdefghijklmnopqrstuv`]));
+const file = htpasswdFile(users, passwords);
+console.log(`gateway htpasswd: ${users.length} users, bcrypt cost 5`);
+measure('  hash every user (first apply)', () => htpasswdFile(users, passwords));
+measure('  verify every line (later applies)', () => htpasswdFile(users, passwords, parseHtpasswd(file)));

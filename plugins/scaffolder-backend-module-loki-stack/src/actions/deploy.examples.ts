@@ -19,4 +19,26 @@ export const DEPLOY_EXAMPLES: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description: 'Deploy two tenants behind the gateway (basic auth, passwords in the Secret logs-gateway-passwords) with mTLS between components and network isolation, and smoke-test through the gateway.',
+    example: stringify({
+      steps: [
+        {
+          id: 'deploy',
+          name: 'Deploy Loki stack',
+          action: 'loki:stack:deploy',
+          input: {
+            cluster: 'dev',
+            name: 'logs',
+            namespace: 'secured-logs',
+            gateway: true,
+            tls: true,
+            networkPolicy: true,
+            spec: { spec: { auth: { enabled: true, tenant: 'team-a' }, gateway: { tenants: ['team-a', 'team-b'] } } },
+            smokeTest: true,
+          },
+        },
+      ],
+    }),
+  },
 ];
