@@ -22,7 +22,8 @@ export function formatStatus(status: StackStatus, now: number): string {
 }
 
 export function formatEndpoints(status: StackStatus): string[] {
-  return [`push URL:  ${status.endpoints.push}`, `query URL: ${status.endpoints.query}`];
+  const auth = status.endpoints.basicAuth ? ' (basic auth: a tenant\'s user and password)' : '';
+  return [`push URL:  ${status.endpoints.push}${auth}`, `query URL: ${status.endpoints.query}${auth}`];
 }
 
 function podsOf(component: ComponentStatus): string {
