@@ -117,7 +117,11 @@ test('a deleted Namespace is Terminating while its content is deleted, then goes
     refused = error as ApiError;
   }
   expect(refused?.status.code).toBe(403);
+  // The content goes later (namespaceDeletionDelayMs), not with the DELETE: it is all still there.
+  expect([names('Deployment'), names('Service')]).toEqual([['loki-distributor'], ['loki-gateway']]);
+  expect(names('Pod')).toHaveLength(2);
 
+  // idle() waits for the namespace controller's delay and work, then for the pods to stop.
   await cluster.idle();
   expect(api.store.get('Namespace', undefined, 'demo')).toBeUndefined();
   expect(phases.at(-1)).toBe('DELETED Terminating');

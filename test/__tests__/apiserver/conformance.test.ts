@@ -52,10 +52,10 @@ describe('discovery', () => {
       // Every resource the double lists is listed as the real server lists it; resources it does not
       // implement (nodes, bindings, daemonsets…) are left out so that clients never find a 404.
       for (const resource of document.resources) expect(resource).toEqual(recordedDocument.resources!.find((r) => r.name === resource.name));
-      const expected = { 3: ['configmaps', 'pods', 'pods/log', 'services/proxy'], 5: ['deployments', 'statefulsets/status'], 6: ['poddisruptionbudgets'] }[number as 3 | 5 | 6];
+      const expected = { 3: ['configmaps', 'namespaces/finalize', 'pods', 'pods/log', 'services/proxy'], 5: ['deployments', 'statefulsets/status'], 6: ['poddisruptionbudgets'] }[number as 3 | 5 | 6];
       expect(document.resources.map((r) => r.name)).toEqual(expect.arrayContaining(expected));
     } else if (document.groups) {
-      expect(document.groups.map((g) => g.name)).toEqual(['apps', 'networking.k8s.io', 'policy']);
+      expect(document.groups.map((g) => g.name)).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
     } else {
       expect(shapeDifferences(recorded.response.body, actual.json)).toEqual([]);
     }

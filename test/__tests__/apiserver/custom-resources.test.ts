@@ -35,7 +35,7 @@ describe('a bare cluster', () => {
   test('has neither group in discovery, and their URLs answer 404', async () => {
     await start([]);
     const groups = ((await send(running, 'GET', '/apis')).json as { groups: { name: string }[] }).groups.map((g) => g.name);
-    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy']);
+    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
     for (const path of ['/apis/monitoring.coreos.com/v1', '/apis/cert-manager.io/v1', '/apis/monitoring.coreos.com/v1/namespaces/demo/podmonitors', '/apis/cert-manager.io/v1/clusterissuers']) {
       expect({ path, status: (await send(running, 'GET', path)).status }).toEqual({ path, status: 404 });
     }
@@ -52,7 +52,7 @@ describe('a bare cluster', () => {
   test('one group can be served without the other', async () => {
     await start(['monitoring.coreos.com']);
     const groups = ((await send(running, 'GET', '/apis')).json as { groups: { name: string }[] }).groups.map((g) => g.name);
-    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'monitoring.coreos.com']);
+    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io', 'monitoring.coreos.com']);
     expect((await send(running, 'GET', '/apis/cert-manager.io/v1/namespaces/demo/certificates')).status).toBe(404);
   });
 });

@@ -1,10 +1,12 @@
 // kubectl against the test API server: apply --server-side, get, rollout status, logs and delete of the
-// rendered stack. Runs every kubectl it finds: $KUBECTL (CI sets it to Debian's kubernetes-client, 1.20)
-// and `kubectl` on PATH. At least one must be there.
+// rendered stack. Runs every kubectl it finds: $KUBECTL (CI sets it to Debian's kubernetes-client, 1.20),
+// `kubectl` on PATH, and Debian's unpacked into .cache/kubernetes-client as .ci/run does it. At least one
+// must be there.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { parseSpec, renderKubernetes, toYaml } from 'loki-microservices';
@@ -15,9 +17,13 @@ import { generatedSecrets } from './stack.js';
 jest.setTimeout(60_000);
 
 const onPath = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find(existsSync);
-const KUBECTLS = [...new Set([process.env.KUBECTL, onPath].filter((path): path is string => !!path && existsSync(path)))];
+const unpacked = fileURLToPath(new URL('../../../.cache/kubernetes-client/usr/bin/kubectl', import.meta.url));
+const KUBECTLS = [...new Set([process.env.KUBECTL, onPath, unpacked].filter((path): path is string => !!path && existsSync(path)).map((path) => realpathSync(path)))];
 
-test('a kubectl to test with is installed ($KUBECTL or PATH)', () => {
+/** Long enough that kubectl has sent every DELETE of the stack before the namespace controller starts. */
+const NAMESPACE_DELETION_DELAY_MS = 5000;
+
+test('a kubectl to test with is installed ($KUBECTL, PATH or .cache/kubernetes-client)', () => {
   expect(KUBECTLS.length).toBeGreaterThan(0);
 });
 
@@ -40,7 +46,7 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
   const validate = () => (version.minor < 27 ? ['--validate=false'] : []);
 
   beforeAll(async () => {
-    running = await startTestApiServer({ readyAfterMs: 20 });
+    running = await startTestApiServer({ readyAfterMs: 20, namespaceDeletionDelayMs: NAMESPACE_DELETION_DELAY_MS });
     // With the Secrets `apply` would generate, as a GitOps user provides them: the pods cannot start without them.
     const rendered = renderKubernetes(parseSpec({ spec: { profile: 'small' } }));
     const namespaces = rendered.objects.filter((object) => object.kind === 'Namespace');
@@ -87,10 +93,28 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
     expect(conflict.stderr).toMatch(/Apply failed with \d+ conflicts?: conflicts? with "kubectl"/);
   });
 
-  test('delete removes the stack and, with it, the namespace', async () => {
-    const { code, stderr } = await run('delete', '--ignore-not-found', '-f', manifest);
+  test('get leases shows the holder', async () => {
+    running.server.api.create('Lease', 'loki', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'loki-lock' }, spec: { holderIdentity: 'runner-a' } }, { manager: 'test' });
+    const { code, stdout } = await run('get', '-n', 'loki', 'leases');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^NAME\s+HOLDER\s+AGE\n/);
+    expect(stdout).toMatch(/loki-lock\s+runner-a\s+\d+s/);
+  });
+
+  test('delete -f with the Namespace first: every object is still there to delete, then kubectl waits for the namespace to empty and go', async () => {
+    running.server.faults.clearLog();
+    const started = Date.now();
+    const { code, stdout, stderr } = await run('delete', '-f', manifest);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    await running.server.cluster.idle();
+    // If kubectl were this slow the namespace controller could have raced it: the test would prove nothing.
+    const deletes = running.server.faults.requests.filter((r) => r.method === 'DELETE');
+    expect(deletes.length).toBeGreaterThan(20);
+    expect(deletes.every((r) => r.status === 200)).toBe(true);
+    expect(stdout).toMatch(/namespace "loki" deleted/);
+    expect(stdout).toMatch(/statefulset\.apps "loki-ingester" deleted/);
+    // kubectl waited until everything was gone, the namespace too (emptied after the delay).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(NAMESPACE_DELETION_DELAY_MS);
+    expect(running.server.store.get('Namespace', undefined, 'loki')).toBeUndefined();
     const namespaces = await run('get', 'namespaces', '-o', 'name');
     expect(namespaces.stdout).not.toMatch(/namespace\/loki/);
   });

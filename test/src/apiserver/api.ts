@@ -3,7 +3,7 @@
 // (server.ts) and the simulated controllers both go through here, so managedFields, validation and the
 // deletion flow are the same whoever writes.
 import { addZeroValues, admit, applyDefaults, randomSuffix, type IpAllocator } from './defaults.js';
-import { apiVersionOf, resourceByKind, type ResourceType } from './resources.js';
+import { apiVersionOf, qualifiedName, resourceByKind, type ResourceType } from './resources.js';
 import { schemaProblems } from './schema.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { applyObject, conflictStatus, recordUpdate, sameJson, SchemaError } from './ssa/index.js';
@@ -30,7 +30,13 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Current Kubernetes' default is Warn: unknown fields are dropped with a warning. */
   fieldValidation?: FieldValidation;
-  subresource?: 'status';
+  /** `status`, or a Namespace's `finalize` (which writes everything but status; spec.finalizers is the point). */
+  subresource?: 'status' | 'finalize';
+  /**
+   * Validating admission: called with the object as it would be stored (and the stored one for updates)
+   * once it passed validation, before it is stored (dry runs included); it throws to refuse the write.
+   */
+  validatingAdmission?: (object: KubeObject, old: KubeObject | undefined) => void;
 }
 
 export interface WriteResult {
@@ -49,6 +55,10 @@ export interface DeleteOptions {
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   gracePeriodSeconds?: number;
   dryRun?: boolean;
+  /** DeleteOptions.preconditions: the delete is refused (409 Conflict) unless the stored object has these. */
+  preconditions?: { uid?: string | null; resourceVersion?: string | null };
+  /** Validating admission of the DELETE: called with the stored object; it throws to refuse. */
+  validatingAdmission?: (old: KubeObject) => void;
 }
 
 export type DeleteResult = { object: KubeObject } | { status: StatusBody };
@@ -95,8 +105,29 @@ export class Api implements IpAllocator {
     return { ...this.commit(type, object, undefined, options), warnings };
   }
 
-  /** PUT: replace the whole object (or its status), with optimistic concurrency on resourceVersion. */
-  replace(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions): WriteResult {
+  /**
+   * PUT, as the generic registry's Update does it: a missing object is created where the kind's strategy
+   * allows it (Leases: 201), else 404; without metadata.resourceVersion the write is unconditional where the
+   * strategy allows it, else 422 "must be specified for an update" (Leases, custom resources); a stale one
+   * is 409 Conflict.
+   */
+  update(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions): WriteResult {
+    const type = resourceByKind(kind);
+    if (type.createOnUpdate && !options.subresource && !this.store.get(kind, scope(type, namespace), name)) {
+      const sent = body && typeof body === 'object' && body.metadata && typeof body.metadata === 'object' ? body : undefined;
+      if (sent?.metadata.name && sent.metadata.name !== name) checkName(structuredClone(sent), name);
+      const named = sent ? { ...sent, metadata: { ...sent.metadata, name, resourceVersion: undefined } } : body;
+      return this.create(kind, namespace, named as KubeObject, options);
+    }
+    return this.replace(kind, namespace, name, body, options, type.unconditionalUpdate === false);
+  }
+
+  /**
+   * Replace the whole object (or its status), with optimistic concurrency on resourceVersion: a stale one is
+   * 409 Conflict; a missing one overwrites, unless `requireResourceVersion` (then 422, as for kinds whose
+   * strategy does not allow unconditional updates).
+   */
+  replace(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions, requireResourceVersion = false): WriteResult {
     const type = resourceByKind(kind);
     const { object, warnings } = this.decode(type, body, options.fieldValidation);
     checkNamespace(type, object, namespace);
@@ -104,6 +135,7 @@ export class Api implements IpAllocator {
     const live = this.store.get(kind, object.metadata.namespace, name);
     if (!live) throw notFound(type, name);
     const expected = object.metadata.resourceVersion;
+    if (!expected && requireResourceVersion) throw resourceVersionRequired(type, name);
     if (expected && expected !== live.metadata.resourceVersion) {
       throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
@@ -125,6 +157,7 @@ export class Api implements IpAllocator {
       throw badRequest(`the apiVersion and kind of the applied object (${body.apiVersion}, ${body.kind}) do not match the request (${apiVersionOf(type)}, ${type.kind})`);
     }
     const applied = structuredClone(body);
+    normalizeMicroTimes(type, applied);
     checkNamespace(type, applied, namespace);
     checkName(applied, name);
     const live = this.store.get(kind, applied.metadata.namespace, name);
@@ -139,7 +172,11 @@ export class Api implements IpAllocator {
     const live = this.store.get(kind, scope(type, namespace), name);
     if (!live) throw notFound(type, name);
     const patched = mergeValues(live, patch, strategic) as KubeObject;
-    return this.replace(kind, namespace, name, { ...patched, metadata: { ...patched.metadata, resourceVersion: undefined } } as KubeObject, options);
+    // A resourceVersion in the patch is a precondition (409 when stale); without one the patch applies to
+    // whatever is stored.
+    const precondition = (patch.metadata as Json | undefined)?.resourceVersion;
+    const resourceVersion = typeof precondition === 'string' && precondition !== '' ? precondition : undefined;
+    return this.replace(kind, namespace, name, { ...patched, metadata: { ...patched.metadata, resourceVersion } } as KubeObject, options);
   }
 
   /** JSON patch (RFC 6902). */
@@ -155,6 +192,13 @@ export class Api implements IpAllocator {
     const type = resourceByKind(kind);
     const live = this.store.get(kind, scope(type, namespace), name);
     if (!live) throw notFound(type, name);
+    if (kind === 'Namespace') checkNamespacePreconditions(live, options.preconditions);
+    else checkPreconditions(type, live, options.preconditions);
+    if (kind === 'Namespace' && live.metadata.deletionTimestamp && namespaceFinalizers(live).length > 0) {
+      // The namespace REST's answer to a DELETE while its content is still being removed.
+      throw conflict(type, name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+    }
+    options.validatingAdmission?.(withTypeMeta(type, structuredClone(live)));
     if (options.dryRun) return { object: withTypeMeta(type, live) };
     const marked = structuredClone(live);
     const now = this.now();
@@ -166,11 +210,13 @@ export class Api implements IpAllocator {
       marked.metadata.deletionGracePeriodSeconds = grace;
       return { object: withTypeMeta(type, this.store.put(kind, marked)) };
     }
-    if (kind === 'Namespace') {
-      marked.metadata.deletionTimestamp ??= now;
+    if (kind === 'Namespace' && !live.metadata.deletionTimestamp) {
+      // The first DELETE only marks it (even without finalizers): the namespace controller takes it from there.
+      marked.metadata.deletionTimestamp = now;
       (marked.status as Json).phase = 'Terminating';
       return { object: withTypeMeta(type, this.store.put(kind, marked)) };
     }
+    // A later DELETE of a Namespace whose spec.finalizers are gone is an ordinary delete (the registry's).
     const policy = options.propagationPolicy ?? 'Background';
     const finalizers = new Set(live.metadata.finalizers ?? []);
     if (policy === 'Foreground') finalizers.add('foregroundDeletion');
@@ -209,6 +255,7 @@ export class Api implements IpAllocator {
     if (unknown.length > 0 && validation === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((path) => `unknown field "${path}"`).join(', ')}`);
     const object = structuredClone(body);
     for (const path of unknown) deleteField(object, path);
+    normalizeMicroTimes(type, object);
     return { object, warnings: validation === 'Warn' ? unknown.map((path) => `unknown field "${path}"`) : [] };
   }
 
@@ -226,10 +273,13 @@ export class Api implements IpAllocator {
       next = { ...structuredClone(live), status: candidate.status };
       if (candidate.metadata.annotations) next.metadata.annotations = candidate.metadata.annotations;
     } else if (hasStatus) {
-      // The main resource ignores status; only /status writes it.
+      // The main resource ignores status; only /status writes it (and namespaces/finalize keeps it too).
+      if (options.subresource === 'finalize' && !live) throw notFound(type, candidate.metadata.name);
       if (live?.status !== undefined) next.status = structuredClone(live.status);
       else delete next.status;
     }
+    if (kind === 'Namespace') namespaceFinalizersOnWrite(next, live, options.subresource);
+    if (kind === 'Lease') dropGatedLeaseFields(next, live);
     if (live) {
       next.metadata.deletionTimestamp = live.metadata.deletionTimestamp;
       next.metadata.deletionGracePeriodSeconds = live.metadata.deletionGracePeriodSeconds;
@@ -244,6 +294,7 @@ export class Api implements IpAllocator {
     // Validated as it would be stored, so that comparisons with the stored object see like with like.
     const causes = validate(kind, next, live);
     if (causes.length > 0) throw invalid(type, next.metadata.name, causes);
+    options.validatingAdmission?.(withTypeMeta(type, structuredClone(next)), live && withTypeMeta(type, structuredClone(live)));
     if (live && sameJson(withoutTimes(live), withoutTimes(next))) next = { ...next, metadata: { ...next.metadata, managedFields: live.metadata.managedFields } };
     if (options.dryRun) return { object: withTypeMeta(type, this.store.preview(kind, next)), created: !live };
     if (live && finalized(kind, next)) {
@@ -257,7 +308,141 @@ export class Api implements IpAllocator {
 /** Marked for deletion and nothing holds it any more (pods wait for their kubelet instead). */
 function finalized(kind: string, object: KubeObject): boolean {
   if (!object.metadata.deletionTimestamp || kind === 'Pod' || (object.metadata.finalizers ?? []).length > 0) return false;
-  return kind !== 'Namespace' || (((object.spec as Json | undefined)?.finalizers as string[] | undefined) ?? []).length === 0;
+  return kind !== 'Namespace' || namespaceFinalizers(object).length === 0;
+}
+
+/** A Namespace's spec.finalizers (`kubernetes` until the namespace controller has emptied it). */
+export function namespaceFinalizers(namespace: KubeObject): string[] {
+  return ((namespace.spec as Json | undefined)?.finalizers as string[] | undefined) ?? [];
+}
+
+/**
+ * The namespace strategies: on create the `kubernetes` finalizer is added (PrepareForCreate); an update of
+ * the resource keeps the stored spec.finalizers (PrepareForUpdate), only namespaces/finalize changes them.
+ */
+function namespaceFinalizersOnWrite(next: KubeObject, live: KubeObject | undefined, subresource: WriteOptions['subresource']): void {
+  const spec = ((next.spec ??= {}) as Json);
+  if (!live) {
+    const finalizers = Array.isArray(spec.finalizers) ? (spec.finalizers as string[]) : [];
+    spec.finalizers = finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'];
+  } else if (subresource !== 'finalize') {
+    const stored = (live.spec as Json | undefined)?.finalizers;
+    if (stored === undefined) delete spec.finalizers;
+    else spec.finalizers = structuredClone(stored);
+  } else if (Array.isArray(spec.finalizers) && spec.finalizers.length === 0) {
+    // An empty list is not serialized (omitempty).
+    delete spec.finalizers;
+  }
+}
+
+/**
+ * The lease strategy drops spec.strategy and spec.preferredHolder while the CoordinatedLeaderElection
+ * feature gate is off (its default), unless the stored Lease already has them.
+ */
+function dropGatedLeaseFields(next: KubeObject, live: KubeObject | undefined): void {
+  const spec = next.spec as Json | undefined;
+  const stored = (live?.spec ?? {}) as Json;
+  if (!spec) return;
+  if (stored.strategy === undefined) delete spec.strategy;
+  if (stored.preferredHolder === undefined) delete spec.preferredHolder;
+}
+
+/** metav1.MicroTime fields of the kinds that have them: RFC 3339 with exactly six fractional digits. */
+const MICRO_TIME_FIELDS: Record<string, string[]> = { Lease: ['acquireTime', 'renewTime'] };
+const RFC3339_MICRO = '2006-01-02T15:04:05.000000Z07:00';
+
+/**
+ * Decode MicroTime fields as the API server does (time.Parse with RFC3339Micro; anything else is a 400
+ * naming Go's parse error) and write them back as it encodes them: in UTC.
+ */
+function normalizeMicroTimes(type: ResourceType, object: KubeObject): void {
+  const spec = object.spec as Json | undefined;
+  for (const field of MICRO_TIME_FIELDS[type.kind] ?? []) {
+    const value = spec?.[field];
+    if (typeof value !== 'string') continue;
+    const parsed = parseMicroTime(value);
+    if (typeof parsed === 'string') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${parsed}`);
+    spec![field] = parsed.utc;
+  }
+}
+
+/** Go's time.Parse(RFC3339Micro, value): the UTC rendering, or Go's error message. */
+export function parseMicroTime(value: string): { utc: string } | string {
+  const elements: [layout: string, pattern: RegExp][] = [
+    ['2006', /^\d{4}/],
+    ['-', /^-/],
+    ['01', /^\d{2}/],
+    ['-', /^-/],
+    ['02', /^\d{2}/],
+    ['T', /^T/],
+    ['15', /^\d{2}/],
+    [':', /^:/],
+    ['04', /^\d{2}/],
+    [':', /^:/],
+    ['05', /^\d{2}/],
+    ['.000000', /^[.,]\d{6}/],
+    ['Z07:00', /^(Z|[+-]\d{2}:\d{2})/],
+  ];
+  const parts: string[] = [];
+  let rest = value;
+  for (const [layout, pattern] of elements) {
+    const match = pattern.exec(rest);
+    if (!match) return `parsing time ${JSON.stringify(value)} as ${JSON.stringify(RFC3339_MICRO)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(layout)}`;
+    parts.push(match[0]);
+    rest = rest.slice(match[0].length);
+  }
+  if (rest) return `parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(rest)}`;
+  const [year, , month, , day, , hour, , minute, , second, fraction, zone] = parts;
+  const ranges: [string, number, number, number][] = [
+    ['month', Number(month), 1, 12],
+    ['day', Number(day), 1, 31],
+    ['hour', Number(hour), 0, 23],
+    ['minute', Number(minute), 0, 59],
+    ['second', Number(second), 0, 59],
+  ];
+  for (const [what, number, min, max] of ranges) if (number < min || number > max) return `parsing time ${JSON.stringify(value)}: ${what} out of range`;
+  const offset = zone === 'Z' ? 0 : (zone!.startsWith('-') ? -1 : 1) * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6)));
+  const ms = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute) - offset, Number(second));
+  if (new Date(Date.UTC(Number(year), Number(month) - 1, Number(day))).getUTCDate() !== Number(day)) return `parsing time ${JSON.stringify(value)}: day out of range`;
+  return { utc: `${new Date(ms).toISOString().slice(0, 19)}.${fraction!.slice(1)}Z` };
+}
+
+/** DeleteOptions.preconditions, as rest.BeforeDelete checks them (every kind but Namespace). */
+function checkPreconditions(type: ResourceType, live: KubeObject, preconditions: DeleteOptions['preconditions']): void {
+  const { uid, resourceVersion } = preconditions ?? {};
+  // BeforeDelete names the resource by its kind ("Deployment.apps", "Lease.coordination.k8s.io").
+  const details = { name: live.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.kind };
+  const what = `${type.kind}${type.group ? `.${type.group}` : ''} ${JSON.stringify(live.metadata.name)}`;
+  if (uid !== undefined && uid !== null && uid !== live.metadata.uid) {
+    throw failure(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the UID in the precondition (${uid}) does not match the UID in record (${live.metadata.uid}). The object might have been deleted and then recreated`, details);
+  }
+  if (resourceVersion !== undefined && resourceVersion !== null && resourceVersion !== live.metadata.resourceVersion) {
+    throw failure(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the ResourceVersion in the precondition (${resourceVersion}) does not match the ResourceVersion in record (${live.metadata.resourceVersion}). The object might have been modified`, details);
+  }
+}
+
+/** The namespace REST's own precondition checks (pkg/registry/core/namespace/storage). */
+function checkNamespacePreconditions(live: KubeObject, preconditions: DeleteOptions['preconditions']): void {
+  const { uid, resourceVersion } = preconditions ?? {};
+  const type = resourceByKind('Namespace');
+  if (uid !== undefined && uid !== null && uid !== live.metadata.uid) {
+    throw conflict(type, live.metadata.name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${live.metadata.uid}`);
+  }
+  if (resourceVersion !== undefined && resourceVersion !== null && resourceVersion !== live.metadata.resourceVersion) {
+    throw conflict(type, live.metadata.name, `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
+  }
+}
+
+/** The registry's answer to a PUT without resourceVersion for a kind that allows no unconditional update. */
+function resourceVersionRequired(type: ResourceType, name: string) {
+  // NewInvalid with the GroupKind {group, resource}: the resource's plural stands where the kind would.
+  const cause = { reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' };
+  return failure(422, 'Invalid', `${qualifiedName(type)} ${JSON.stringify(name)} is invalid: metadata.resourceVersion: ${cause.message}`, {
+    name,
+    ...(type.group ? { group: type.group } : {}),
+    kind: type.plural,
+    causes: [cause],
+  });
 }
 
 /** Typing failures (list items that cannot be identified) are 500s in Kubernetes too. */

@@ -1,5 +1,6 @@
 // `npm run test-apiserver -- --port N --kubeconfig FILE [--latency-ms 25] [--fault-rate 0.2] [--seed 1]
-// [--ready-after-ms 500] [--fail loki-ingester=crashLoop] [--crds monitoring.coreos.com,cert-manager.io]`: run
+// [--ready-after-ms 500] [--namespace-deletion-delay-ms 1000] [--fail loki-ingester=crashLoop]
+// [--crds monitoring.coreos.com,cert-manager.io]`: run
 // the test double standalone (to try the CLI or kubectl against it) until killed.
 import { parseArgs } from 'node:util';
 import { startTestApiServer, type FailureMode } from './index.js';
@@ -7,6 +8,7 @@ import { CUSTOM_RESOURCE_GROUPS, type CustomResourceGroup } from './resources.js
 
 const USAGE =
   'Usage: npm run test-apiserver -- [--port N] [--kubeconfig FILE] [--latency-ms MS] [--fault-rate 0..1] [--seed N] [--ready-after-ms MS]\n' +
+  '         [--namespace-deletion-delay-ms MS]   how long after its DELETE a namespace starts being emptied (default 1000)\n' +
   '         [--fail WORKLOAD=MODE]...   MODE: imagePull | crashLoop | unschedulable | oomKilled (pods of that Deployment or StatefulSet fail so)\n' +
   `         [--crds GROUP[,GROUP]]...   custom resources the cluster has: ${CUSTOM_RESOURCE_GROUPS.join(', ')} (cert-manager.io also runs a simulated cert-manager)`;
 const FAILURE_MODES: readonly FailureMode[] = ['imagePull', 'crashLoop', 'unschedulable', 'oomKilled'];
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     'fault-rate': { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     'ready-after-ms': { type: 'string', default: '500' },
+    'namespace-deletion-delay-ms': { type: 'string', default: '1000' },
     fail: { type: 'string', multiple: true, default: [] },
     crds: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', short: 'h' },
@@ -53,6 +56,7 @@ const running = await startTestApiServer({
   faultRate: Number(values['fault-rate']),
   seed: Number(values.seed),
   readyAfterMs: Number(values['ready-after-ms']),
+  namespaceDeletionDelayMs: Number(values['namespace-deletion-delay-ms']),
   crds: crds as CustomResourceGroup[],
 });
 for (const { workload, mode } of failures) running.server.cluster.fail({ workload }, mode);

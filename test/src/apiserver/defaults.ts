@@ -51,6 +51,8 @@ export function applyDefaults(kind: string, target: KubeObject, ips: IpAllocator
 /** Fields of Kubernetes' Go types that are not omitempty: serialized as zero values on every read. */
 const ZERO_VALUES: Record<string, Record<string, Json>> = {
   ReplicaSet: { status: { replicas: 0 } },
+  // LeaseSpec is a struct, not a pointer: a Lease without one reads back with `spec: {}`.
+  Lease: { '': { spec: {} } },
   StatefulSet: { status: { replicas: 0, availableReplicas: 0 } },
   PodDisruptionBudget: { status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } },
   Event: { '': { eventTime: null, reportingComponent: '', reportingInstance: '' } },
@@ -80,9 +82,10 @@ function defaultPodTemplate(template: Json): void {
   if (spec.serviceAccountName !== undefined) setDefault(spec, 'serviceAccount', spec.serviceAccountName);
 }
 
+/** The `kubernetes` finalizer is added on create only (api.ts): the namespace controller removes it for good. */
 function defaultNamespace(namespace: KubeObject): void {
   namespace.metadata.labels = { ...namespace.metadata.labels, 'kubernetes.io/metadata.name': namespace.metadata.name };
-  setDefault(object(namespace, 'spec'), 'finalizers', ['kubernetes']);
+  object(namespace, 'spec');
   setDefault(object(namespace, 'status'), 'phase', 'Active');
 }
 

@@ -11,7 +11,7 @@ import { serverCredentials } from './tls.js';
 
 export { TestApiServer, type TestApiServerOptions } from './server.js';
 export type { FailureMode, FailureTarget } from './controllers/index.js';
-export type { AccessRule, Fault, RequestRecord } from './faults.js';
+export type { AccessRule, AdmissionReview, DenyRule, Fault, RequestRecord } from './faults.js';
 export type { CustomResourceGroup } from './resources.js';
 
 export interface RunningApiServer {

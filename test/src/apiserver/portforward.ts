@@ -29,8 +29,17 @@ export class PortForwards {
   private readonly backend = createServer((request, response) => void this.serve(request, response));
   private readonly listeners = new WeakMap<object, Listener>();
   private readonly connections = new Set<Duplex>();
+  /** The client side: every port-forward WebSocket open now. */
+  private readonly webSockets = new Set<WebSocket>();
 
   constructor(private readonly processes: Processes) {}
+
+  /** Cut every port-forward at once (an API server outage, or its shutdown): the WebSockets and the pod side. */
+  closeAll(): void {
+    for (const ws of this.webSockets) ws.terminate();
+    this.webSockets.clear();
+    for (const connection of this.connections) connection.destroy();
+  }
 
   /** Connections to pod ports that are open now (each forwarded port of each WebSocket has one). */
   get open(): number {
@@ -53,6 +62,8 @@ export class PortForwards {
   }
 
   private forward(ws: WebSocket, pod: Pod, ports: number[]): void {
+    this.webSockets.add(ws);
+    ws.once('close', () => this.webSockets.delete(ws));
     const send = (channel: number, data: Buffer) => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.of(channel), data]), { binary: true });
     };

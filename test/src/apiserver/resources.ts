@@ -16,6 +16,17 @@ export interface ResourceType {
   subresources: string[];
   /** Writes to spec bump metadata.generation (as for workloads and PodDisruptionBudgets). */
   generation: boolean;
+  /**
+   * The registry strategy's AllowCreateOnUpdate: a PUT of a missing object creates it (Leases).
+   * @default false
+   */
+  createOnUpdate?: boolean;
+  /**
+   * The registry strategy's AllowUnconditionalUpdate: a PUT without metadata.resourceVersion overwrites
+   * whatever is stored. False for Leases and custom resources: such a PUT answers 422.
+   * @default true
+   */
+  unconditionalUpdate?: boolean;
   /** Set for custom resources: what their CRD declares for discovery. */
   crd?: { singularName: string; shortNames?: string[]; categories?: string[] };
 }
@@ -37,7 +48,8 @@ const core = (kind: string, plural: string, namespaced: boolean, subresources: s
 });
 
 export const RESOURCES: ResourceType[] = [
-  core('Namespace', 'namespaces', false, ['status']),
+  // namespaces/finalize: the namespace controller's way of removing its `kubernetes` finalizer (spec.finalizers).
+  core('Namespace', 'namespaces', false, ['status', 'finalize']),
   core('ConfigMap', 'configmaps', true),
   core('Secret', 'secrets', true),
   core('ServiceAccount', 'serviceaccounts', true),
@@ -52,6 +64,9 @@ export const RESOURCES: ResourceType[] = [
   { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, subresources: [], generation: false },
   { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, subresources: ['status'], generation: true },
   { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, subresources: [], generation: true },
+  // The lease strategy (pkg/registry/coordination/lease/strategy.go): AllowCreateOnUpdate true,
+  // AllowUnconditionalUpdate false; no status, no generation.
+  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, subresources: [], generation: false, createOnUpdate: true, unconditionalUpdate: false },
   // Custom resources always track generation; a status subresource is what their CRDs declare.
   custom('monitoring.coreos.com', 'PodMonitor', 'podmonitors', true, [], { shortNames: ['pmon'], categories: ['prometheus-operator'] }),
   custom('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', true, [], { shortNames: ['smon'], categories: ['prometheus-operator'] }),
@@ -61,8 +76,9 @@ export const RESOURCES: ResourceType[] = [
   custom('cert-manager.io', 'Certificate', 'certificates', true, ['status'], { shortNames: ['cert', 'certs'], categories: ['cert-manager'] }),
 ];
 
+/** The custom resource strategy allows no create on update, and no update without a resourceVersion. */
 function custom(group: CustomResourceGroup, kind: string, plural: string, namespaced: boolean, subresources: string[], crd: Omit<NonNullable<ResourceType['crd']>, 'singularName'>): ResourceType {
-  return { group, version: 'v1', kind, plural, namespaced, subresources, generation: true, crd: { singularName: kind.toLowerCase(), ...crd } };
+  return { group, version: 'v1', kind, plural, namespaced, subresources, generation: true, unconditionalUpdate: false, crd: { singularName: kind.toLowerCase(), ...crd } };
 }
 
 /** The types a server with these custom resource groups serves. */
@@ -110,6 +126,19 @@ const GROUP_VERSION_FILES: Record<string, string> = {
   'policy/v1': '06-discovery-policy-v1.json',
 };
 
+/**
+ * Not in the recordings: written after Kubernetes 1.24's resource list for coordination.k8s.io/v1 (no short
+ * names; the storage version hash is discovery.StorageVersionHash of coordination.k8s.io/v1/Lease).
+ */
+const COORDINATION_V1 = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'coordination.k8s.io/v1',
+  resources: [
+    { name: 'leases', singularName: '', namespaced: true, kind: 'Lease', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], storageVersionHash: 'gqkMMb/YqFM=' },
+  ],
+};
+
 /** Not in the recordings: written after Kubernetes 1.24's resource list for networking.k8s.io/v1. */
 const NETWORKING_V1 = {
   kind: 'APIResourceList',
@@ -138,6 +167,7 @@ const BUILT_IN = {
   groupVersions: {
     ...Object.fromEntries(Object.entries(GROUP_VERSION_FILES).map(([groupVersion, file]) => [groupVersion, resourceList(file, groupVersion)])),
     'networking.k8s.io/v1': NETWORKING_V1,
+    'coordination.k8s.io/v1': COORDINATION_V1,
   } as Record<string, Record<string, unknown>>,
 };
 

@@ -35,6 +35,7 @@ const ROOT_MODELS: Record<string, string> = {
   ControllerRevision: 'V1ControllerRevision',
   PodDisruptionBudget: 'V1PodDisruptionBudget',
   NetworkPolicy: 'V1NetworkPolicy',
+  Lease: 'V1Lease',
 };
 
 export function schemaProblems(kind: string, object: unknown): SchemaProblem[] {
@@ -64,6 +65,7 @@ function check(value: unknown, type: string, path: string): SchemaProblem[] {
   switch (type) {
     case 'string':
     case 'Date':
+    case 'V1MicroTime':
       return typeof value === 'string' ? [] : wrong('string');
     case 'number':
       return typeof value === 'number' ? [] : wrong('numeric (int or float)');

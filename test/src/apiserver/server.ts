@@ -1,7 +1,8 @@
 // The HTTP face of the test API server: HTTPS, bearer-token authentication, discovery, the REST verbs on
 // every served resource (get, list, watch, create, update, patch in its four content types, delete,
-// deletecollection, status subresources), pod logs, pod port-forwards (WebSocket), the service proxy, and
-// the fault knobs. What a request does to the cluster is in api.ts; this file maps HTTP to it and back.
+// deletecollection, status subresources, namespaces/finalize), pod logs, pod port-forwards (WebSocket), the
+// service proxy, and the fault knobs (latency, injected failures, access rules, outages, stalls, webhook
+// denials). What a request does to the cluster is in api.ts; this file maps HTTP to it and back.
 import { createServer, type Server } from 'node:https';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -11,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { Api, type DeleteOptions, type FieldValidation, type WriteOptions, type WriteResult } from './api.js';
 import { Cluster, type ClusterOptions } from './controllers/index.js';
 import type { Pod } from './controllers/objects.js';
-import { Faults, type RequestRecord } from './faults.js';
+import { Faults, type AdmissionReview, type RequestRecord } from './faults.js';
 import { PortForwards } from './portforward.js';
 import { Processes } from './processes.js';
 import { ServiceProxy } from './proxy.js';
@@ -36,6 +37,7 @@ import {
   tooManyRequests,
   unauthorized,
   unsupportedMediaType,
+  webhookDenied,
   type StatusBody,
 } from './status.js';
 import { Store, type KubeObject } from './store.js';
@@ -103,11 +105,17 @@ export class TestApiServer {
     this.cluster = new Cluster(this.api, {
       readyAfterMs: options.readyAfterMs ?? 200,
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
+      ...(options.namespaceDeletionDelayMs !== undefined ? { namespaceDeletionDelayMs: options.namespaceDeletionDelayMs } : {}),
       certManager: crds.includes('cert-manager.io'),
     });
     this.processes = new Processes(this.api, (pod, volume) => this.cluster.secretVolume(pod, volume));
     this.proxy = new ServiceProxy(this.api, this.processes);
     this.portForwards = new PortForwards(this.processes);
+    // An outage starts as a crash: every connection is cut, watches and port-forwards included.
+    this.faults.onOutage(() => {
+      for (const socket of this.sockets) socket.destroy();
+      this.portForwards.closeAll();
+    });
     // The namespaces kube-apiserver creates when it starts.
     for (const name of SYSTEM_NAMESPACES) this.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
   }
@@ -118,12 +126,22 @@ export class TestApiServer {
     this.server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, (request, response) => void this.handle(request, response));
     this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
     this.server.on('connection', (socket: Socket) => {
+      // During an outage a connection is reset before anything is said (not even the TLS handshake).
+      if (this.faults.inOutage) {
+        socket.destroy();
+        return;
+      }
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.cluster.start();
     return this.url;
+  }
+
+  /** TCP connections open now (clients' keep-alive connections, watches and port-forwards included). */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   get url(): string {
@@ -134,21 +152,26 @@ export class TestApiServer {
 
   async close(): Promise<void> {
     this.cluster.stop();
+    this.faults.endOutage();
     if (!this.server) return;
-    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    const server = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // A connection still in its TLS handshake would otherwise be served and then kept alive, holding close
     // up for the keep-alive timeout (a client that gave up on a call leaves such connections behind).
     for (const socket of this.sockets) socket.destroy();
-    this.server.closeAllConnections();
+    server.closeAllConnections();
+    this.portForwards.closeAll();
+    // Stalled requests wake up to find their connection gone, and end there.
+    this.faults.releaseStalled();
     await closed;
-    this.server = undefined;
   }
 
 
   /** The knobs' latency and a drawn fault, for a request or an upgrade: true when the connection was reset. */
   private async injectFaults(record: RequestRecord, reset: () => void): Promise<boolean> {
     if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-    const fault = this.faults.draw();
+    const fault = this.faults.draw(record);
     if (!fault) return false;
     record.fault = fault;
     if (fault === 'reset') {
@@ -170,6 +193,7 @@ export class TestApiServer {
     }) as typeof response.writeHead;
     this.faults.requests.push(record);
     try {
+      if (this.dropInOutage(record, request.socket)) return;
       if (await this.injectFaults(record, () => request.socket.destroy())) return;
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       // kube-apiserver's authentication filter removes the credentials it accepted, so that nothing behind
@@ -177,6 +201,7 @@ export class TestApiServer {
       delete request.headers.authorization;
       await this.route(request, response, url);
     } catch (error) {
+      if (error === GONE) return;
       if (response.headersSent) {
         response.destroy();
         return;
@@ -206,6 +231,7 @@ export class TestApiServer {
     if (!resource) throw failure(404, 'NotFound', 'the server could not find the requested resource');
     const verb = verbOf(method, resource, url.searchParams);
     this.checkAccess(verb, resource.type.plural, resource);
+    await this.stallIfAsked(verb, resource.type.plural, resource, request.socket);
     if (resource.subresource === 'proxy') return this.serveProxy(request, response, resource, url);
     if (resource.subresource === 'log') return this.serveLog(response, resource, url);
     if (resource.subresource === 'portforward' && resource.type.kind === 'Pod') {
@@ -214,12 +240,32 @@ export class TestApiServer {
       response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`${message}\n`);
       return;
     }
-    if (resource.subresource && (resource.subresource !== 'status' || !resource.type.subresources.includes('status'))) {
+    if (resource.subresource && (!['status', 'finalize'].includes(resource.subresource) || !resource.type.subresources.includes(resource.subresource))) {
       throw failure(404, 'NotFound', 'the server could not find the requested resource');
     }
+    // namespaces/finalize only takes updates.
+    if (resource.subresource === 'finalize' && verb !== 'update') throw methodNotAllowed();
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) ? await text(request) : '';
     const result = this.serveResource(method, verb, resource, url.searchParams, request.headers, body, response);
     if (result) this.send(response, result.status, result.body, result.warnings, request.headers.accept);
+  }
+
+  /** During an outage: drop the connection without an answer (true when it was dropped). */
+  private dropInOutage(record: RequestRecord, socket: Duplex): boolean {
+    if (!this.faults.inOutage) return false;
+    record.fault = 'outage';
+    socket.destroy();
+    return true;
+  }
+
+  /**
+   * A request a stall rule matches waits, unanswered, until the stall is released; then it goes on if its
+   * client is still connected (and the server still running), else it ends without a word.
+   */
+  private async stallIfAsked(verb: string, resource: string, path: ResourcePath, socket: Duplex): Promise<void> {
+    if (!this.faults.isStalled(verb, resource, path.namespace)) return;
+    await this.faults.hold();
+    if (socket.destroyed || !this.server) throw GONE;
   }
 
   /** 403 as RBAC words it, for requests an access rule forbids (`resource` may name a subresource: `pods/portforward`). */
@@ -254,6 +300,7 @@ export class TestApiServer {
     };
     socket.on('error', () => socket.destroy());
     try {
+      if (this.dropInOutage(record, socket)) return;
       if (await this.injectFaults(record, () => socket.destroy())) return;
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       delete request.headers.authorization;
@@ -262,6 +309,7 @@ export class TestApiServer {
         throw failure(404, 'NotFound', 'the server could not find the requested resource');
       }
       this.checkAccess('create', 'pods/portforward', resource);
+      await this.stallIfAsked('create', 'pods/portforward', resource, socket);
       const pod = this.api.get('Pod', resource.namespace, resource.name!) as Pod;
       const outcome = this.portForwards.upgrade(request, socket, head, pod, url.searchParams);
       if ('body' in outcome) answer(outcome.status, outcome.body, 'text/plain; charset=utf-8');
@@ -270,6 +318,7 @@ export class TestApiServer {
         record.durationMs = Date.now() - started;
       }
     } catch (error) {
+      if (error === GONE) return;
       const status: StatusBody = error instanceof ApiError ? error.status : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
       answer(status.code ?? 500, JSON.stringify(status));
     }
@@ -296,7 +345,9 @@ export class TestApiServer {
     response: ServerResponse,
   ): { status: number; body: unknown; warnings?: string[] } | undefined {
     const { type, namespace, name } = resource;
-    const options = writeOptions(query, resource.subresource);
+    const admission = this.admission(verb, resource, headers['content-type'], body);
+    const options: WriteOptions = { ...writeOptions(query, resource.subresource), ...(admission ? { validatingAdmission: admission } : {}) };
+    const deletion = (): DeleteOptions => ({ ...deleteOptions(query, body), ...(admission ? { validatingAdmission: (old: KubeObject) => admission(undefined, old) } : {}) });
     switch (verb) {
       case 'get':
         return { status: 200, body: this.api.get(type.kind, namespace, name!) };
@@ -320,21 +371,35 @@ export class TestApiServer {
       case 'create':
         return written(this.api.create(type.kind, namespace, decodeJson(body) as KubeObject, options));
       case 'update':
-        return written(this.api.replace(type.kind, namespace, name!, decodeJson(body) as KubeObject, options));
+        return written(this.api.update(type.kind, namespace, name!, decodeJson(body) as KubeObject, options));
       case 'patch':
         return written(this.patch(type, namespace, name!, headers['content-type'] ?? '', body, query, options));
       case 'delete': {
-        const result = this.api.delete(type.kind, namespace, name!, deleteOptions(query, body));
+        const result = this.api.delete(type.kind, namespace, name!, deletion());
         return { status: 200, body: 'object' in result ? result.object : result.status };
       }
       case 'deletecollection': {
-        const items = this.api.deleteCollection(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') }, deleteOptions(query, body));
+        const items = this.api.deleteCollection(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') }, deletion());
         return { status: 200, body: listOf(type, items, this.store.resourceVersion) };
       }
       default:
         void method;
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * The simulated validating webhook of a `deny` rule that matches this write: it refuses with the rule's
+   * message, computed from the decoded request body and what a webhook is shown.
+   */
+  private admission(verb: string, resource: ResourcePath, contentType: string | undefined, body: string): ((object: KubeObject | undefined, old: KubeObject | undefined) => void) | undefined {
+    const denial = this.faults.denial(verb, resource.type.plural, resource.namespace);
+    if (!denial) return undefined;
+    return (object, old) => {
+      const name = object?.metadata.name ?? old?.metadata.name ?? resource.name ?? '';
+      const review: AdmissionReview = { verb, resource: resource.type.plural, namespace: resource.namespace, name, object, oldObject: old };
+      throw webhookDenied(denial.webhook, denial.message(decodeForWebhook(contentType, body), review), denial.code, denial.reason);
+    };
   }
 
   private patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, body: string, query: URLSearchParams, options: WriteOptions): WriteResult {
@@ -430,7 +495,7 @@ function parseResourcePath(served: readonly ResourceType[], path: string): Resou
     type,
     ...(namespace !== undefined ? { namespace } : {}),
     ...(rest[1] !== undefined ? { name: decodeURIComponent(rest[1]) } : {}),
-    ...(rest[2] !== undefined ? { subresource: rest[2] === 'finalize' ? 'status' : rest[2] } : {}),
+    ...(rest[2] !== undefined ? { subresource: rest[2] } : {}),
     ...(rest[2] === 'proxy' ? { rest: rest.slice(3).join('/') } : {}),
   };
 }
@@ -469,7 +534,7 @@ function writeOptions(query: URLSearchParams, subresource: string | undefined): 
     manager: query.get('fieldManager') ?? 'unknown',
     dryRun: query.get('dryRun') === 'All',
     ...(validation ? { fieldValidation: validation as FieldValidation } : {}),
-    ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+    ...(subresource === 'status' || subresource === 'finalize' ? { subresource } : {}),
   };
 }
 
@@ -478,12 +543,27 @@ function deleteOptions(query: URLSearchParams, body: string): DeleteOptions {
   const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
   const grace = query.get('gracePeriodSeconds') ?? fromBody.gracePeriodSeconds;
   const dryRun = query.get('dryRun') === 'All' || (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All'));
+  const preconditions = fromBody.preconditions && typeof fromBody.preconditions === 'object' ? fromBody.preconditions : undefined;
   return {
     ...(policy ? { propagationPolicy: policy as DeleteOptions['propagationPolicy'] } : {}),
     ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
     ...(dryRun ? { dryRun } : {}),
+    ...(preconditions ? { preconditions } : {}),
   };
 }
+
+/** The request body as a webhook's author would read it: JSON, the YAML of an apply, or the text itself. */
+function decodeForWebhook(contentType: string | undefined, body: string): unknown {
+  if (!body.trim()) return undefined;
+  try {
+    return contentType?.startsWith('application/apply-patch+yaml') ? parseYaml(body) : JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+/** Thrown when a request's client went away while it was held: it ends without an answer. */
+const GONE = Symbol('the client is gone');
 
 function written(result: WriteResult): { status: number; body: unknown; warnings: string[] } {
   return { status: result.created ? 201 : 200, body: result.object, warnings: result.warnings };

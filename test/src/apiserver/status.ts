@@ -71,6 +71,19 @@ export const namespaceTerminating = (type: ResourceType, name: string, namespace
     causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
   });
 
+/**
+ * A validating admission webhook's refusal, as the webhook plugin's ToStatusErr
+ * (k8s.io/apiserver/pkg/admission/plugin/webhook/errors/statuserror.go) turns the webhook's Status into the
+ * answer: the webhook's code (below 400, or none: 400), status Failure, its reason if it gave one, and the
+ * message `admission webhook "<name>" denied the request: <message>` ("… denied the request without
+ * explanation" when there is none); no details.
+ */
+export function webhookDenied(webhook: string, message: string, code = 400, reason?: string): ApiError {
+  const deniedBy = `admission webhook ${JSON.stringify(webhook)} denied the request`;
+  const text = message ? `${deniedBy}: ${message}` : reason ? `${deniedBy}: ${reason}` : `${deniedBy} without explanation`;
+  return failure(code < 400 ? 400 : code, reason, text);
+}
+
 export const methodNotAllowed = () => failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 
 export const unsupportedMediaType = (contentType: string) =>

@@ -71,6 +71,8 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'StorageClass', type: 'string', cell: (c) => spec(c).storageClassName ?? '' },
   ],
   Namespace: [{ name: 'Status', type: 'string', cell: (n) => status(n).phase }],
+  // printLease (pkg/printers/internalversion): the holder, empty when there is none.
+  Lease: [{ name: 'Holder', type: 'string', cell: (l) => spec(l).holderIdentity ?? '' }],
   ConfigMap: [{ name: 'Data', type: 'integer', cell: (c) => Object.keys((c.data ?? {}) as Json).length }],
   // The CRDs' additionalPrinterColumns (those of priority 0).
   Certificate: [

@@ -63,9 +63,20 @@ function validateKind(kind: string, object: KubeObject): StatusCause[] {
       return spec.minAvailable !== undefined && spec.maxUnavailable !== undefined
         ? [invalidValue('spec', spec, 'minAvailable and maxUnavailable cannot be both set')]
         : [];
+    case 'Lease':
+      return leaseSpec(spec);
     default:
       return [];
   }
+}
+
+/** ValidateLeaseSpec (pkg/apis/coordination/validation), on create and update alike. */
+function leaseSpec(spec: Json): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const { leaseDurationSeconds: duration, leaseTransitions: transitions } = spec;
+  if (typeof duration === 'number' && duration <= 0) causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
+  if (typeof transitions === 'number' && transitions < 0) causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
+  return causes;
 }
 
 function selectorMatchesTemplate(spec: Json): StatusCause[] {

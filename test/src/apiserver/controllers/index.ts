@@ -9,7 +9,8 @@
 // What is simulated and what is not:
 // - Time: a scheduled pod is Running and Ready `readyAfterMs` after the kubelet starts it; container stops
 //   take 50 ms; back-offs (CrashLoopBackOff, ImagePullBackOff), minReadySeconds and progress deadlines run
-//   on real time, as in Kubernetes. `idle()` waits until nothing is due within a horizon.
+//   on real time, as in Kubernetes; a deleted namespace is emptied from `namespaceDeletionDelayMs` after
+//   its DELETE on. `idle()` waits until nothing is due within a horizon.
 // - Failures are injected per namespace/workload/image (`fail`, `heal`): image pulls that fail, containers
 //   that crash or are OOM-killed, pods no node can take. Healing takes effect at once, without waiting
 //   for the back-off to expire.
@@ -31,7 +32,7 @@ import { EventRecorder } from './events.js';
 import { Failures, type FailureMode, type FailureTarget } from './failures.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { Kubelet } from './kubelet.js';
-import { NamespaceController } from './namespace.js';
+import { DEFAULT_NAMESPACE_DELETION_DELAY_MS, NamespaceController } from './namespace.js';
 import type { ObjectRef, Pod } from './objects.js';
 import { PodGarbageCollector } from './podgc.js';
 import { PvcProtectionController } from './pvc-protection.js';
@@ -51,6 +52,13 @@ export interface ClusterOptions {
   podIpPrefix?: string;
   /** Run a simulated cert-manager (the cert-manager.io custom resources are served). @default false */
   certManager?: boolean;
+  /**
+   * How long after a Namespace's DELETE the namespace controller starts removing its content (which then
+   * goes one resource type at a time, through the normal deletion flow). Until then its objects stay
+   * readable, listable, watchable and deletable; new ones are refused (403).
+   * @default 1000
+   */
+  namespaceDeletionDelayMs?: number;
 }
 
 /** Conflict, NotFound and Forbidden answers to a controller's write, retried after RETRY_MS. */
@@ -101,7 +109,7 @@ export class Cluster {
       new EndpointsController(context),
       new DisruptionController(context),
       new GarbageCollector(context),
-      new NamespaceController(context),
+      new NamespaceController(context, options.namespaceDeletionDelayMs ?? DEFAULT_NAMESPACE_DELETION_DELAY_MS),
       ...(options.certManager ? [new IssuerController(context), new CertificateController(context)] : []),
     ];
     this.nodeControllers = new Set(this.controllers.filter((c) => c === this.scheduler || c === this.kubelet || c instanceof ClaimBinder));

@@ -167,6 +167,7 @@ const ZERO_VALUES: Readonly<Record<string, Record<string, unknown>>> = {
   PodDisruptionBudget: { spec: {}, status: {} },
   Namespace: { spec: {}, status: {} },
   Event: { source: {} },
+  Lease: { spec: {} },
 };
 
 export function zeroValue(kind: string): Record<string, unknown> {

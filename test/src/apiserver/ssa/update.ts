@@ -14,7 +14,7 @@ import { compareObjects, isObject, type JsonObject } from './typed.js';
  *
  * As the API server, it keeps no record for an existing object that has none.
  */
-export function recordUpdate(live: KubernetesObject | undefined, updated: KubernetesObject, manager: string, now: string, subresource?: 'status'): KubernetesObject {
+export function recordUpdate(live: KubernetesObject | undefined, updated: KubernetesObject, manager: string, now: string, subresource?: 'status' | 'finalize'): KubernetesObject {
   const body = bodyOf(updated);
   const managers = managersBefore(live, updated, subresource);
   if (live && managers.length === 0) return body as KubernetesObject;
