@@ -1,7 +1,7 @@
 // The post step: with `cleanup: true`, destroy the stack this job deployed, volumes included, whatever the
 // job's outcome. A cluster that is already gone (a kind cluster deleted before us) is said, not failed on.
 import * as core from '@actions/core';
-import { ClusterError, connect, destroyStack } from 'loki-microservices';
+import { ClusterError, connect, describeError, destroyStack } from 'loki-microservices';
 import { deployedStack } from './state.js';
 import { writeSummary } from './summary.js';
 
@@ -29,7 +29,7 @@ export async function cleanup(): Promise<void> {
     core.info(message);
     core.summary.addHeading(title, 3).addRaw(message, true);
   } catch (error) {
-    const message = (error as Error).message;
+    const message = describeError(error);
     if (unreachable(error)) {
       core.warning(`could not reach the cluster to delete the stack (${message}); if the cluster is gone, so is the stack`, { title: 'Loki stack not cleaned up' });
       core.summary.addHeading(title, 3).addRaw(`Not done: the cluster could not be reached (${message}).`, true);

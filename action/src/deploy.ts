@@ -11,6 +11,7 @@ import {
   smokeOptionsOf,
   smokeTest,
   SmokeTestError,
+  until,
   waitForStack,
   type ApplyResult,
   type Connection,
@@ -27,23 +28,27 @@ export async function deploy(inputs: Inputs): Promise<void> {
   const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
   const deadline = Date.now() + inputs.timeoutMs;
   const phases: Phase[] = [];
-  const timed = async <T>(name: string, work: () => Promise<T>, result: (value: T) => string): Promise<T> => {
+  const begin = (name: string) => {
     const started = Date.now();
+    core.startGroup(name);
+    return (result: string) => {
+      core.endGroup();
+      phases.push({ name, durationMs: Date.now() - started, result });
+    };
+  };
+  const timed = async <T>(name: string, work: () => Promise<T>, result: (value: T) => string): Promise<T> => {
+    const end = begin(name);
     try {
-      const value = await core.group(name, work);
-      phases.push({ name, durationMs: Date.now() - started, result: result(value) });
+      const value = await work();
+      end(result(value));
       return value;
     } catch (error) {
-      phases.push({ name, durationMs: Date.now() - started, result: 'failed' });
+      end('failed');
       throw error;
     }
   };
-
-  core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
-  saveDeployedStack(inputs);
-  try {
-    await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
-    await timed('apply', () => apply(connection, inputs), summarizeApply);
+  // The wait and the smoke test run while apply still holds the stack's lock: the deploy is one run.
+  const waitAndSmoke = async () => {
     if (inputs.wait || inputs.smokeTest) {
       await timed(
         'wait',
@@ -59,6 +64,30 @@ export async function deploy(inputs: Inputs): Promise<void> {
       );
       core.setOutput('smoke-latency-ms', String(smoke.latencyMs));
     }
+  };
+
+  core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
+  saveDeployedStack(inputs);
+  try {
+    await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
+    let endApply: ((result: string) => void) | undefined = begin('apply');
+    try {
+      await applyStack(connection, stack, {
+        credentials: inputs.credentials,
+        adopt: inputs.adopt,
+        retry: until(deadline),
+        onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
+        thenWhileLocked: async (result) => {
+          for (const object of result.adopted) core.info(`${object.kind} ${object.name} adopted: it is part of the stack now`);
+          for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
+          endApply!(summarizeApply(result));
+          endApply = undefined;
+          await waitAndSmoke();
+        },
+      });
+    } finally {
+      endApply?.('failed');
+    }
   } catch (error) {
     await reportFailure(connection, inputs, phases, error);
     throw error;
@@ -68,15 +97,6 @@ export async function deploy(inputs: Inputs): Promise<void> {
   addHeading(stackTitle(stack), status);
   addStatus(status);
   addPhases(phases);
-}
-
-async function apply(connection: Connection, inputs: Inputs): Promise<ApplyResult> {
-  const result = await applyStack(connection, inputs.stack, {
-    credentials: inputs.credentials,
-    onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
-  });
-  for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
-  return result;
 }
 
 /** What render produced, one kind per line (the log) and as counts (the summary). */

@@ -36,6 +36,7 @@ export interface Inputs {
   smokeTest: boolean;
   cleanup: boolean;
   deleteVolumes: boolean;
+  adopt: boolean;
   outputDir: string;
 }
 
@@ -67,6 +68,7 @@ export async function readInputs(): Promise<Inputs> {
     smokeTest: boolean('smoke-test'),
     cleanup: boolean('cleanup'),
     deleteVolumes: boolean('delete-volumes'),
+    adopt: boolean('adopt'),
     outputDir: resolve(core.getInput('output-dir') || 'loki-manifests'),
   };
 }
@@ -182,13 +184,20 @@ function describeIssues(error: SpecError): string {
   return `invalid stack spec:\n${lines.join('\n')}`;
 }
 
-/** The kubeconfig input: a path, or the kubeconfig itself (written to a private file, its credentials masked). */
+/**
+ * The kubeconfig input: a path, or the kubeconfig itself (written to a private file). Whichever kubeconfig the
+ * steps will use (this one, or the runner's $KUBECONFIG or ~/.kube/config), its credentials are masked in the
+ * job's log before anything can print them.
+ */
 async function readKubeconfig(): Promise<{ kubeconfig?: string; context?: string }> {
   const value = core.getInput('kubeconfig');
   const context = core.getInput('context') || undefined;
-  if (!value) return { context };
-  if (!value.includes('\n')) return { kubeconfig: resolve(value), context };
-  for (const secret of kubeconfigSecrets(value)) core.setSecret(secret);
+  if (!value.includes('\n')) {
+    const kubeconfig = value ? resolve(value) : undefined;
+    for (const secret of kubeconfigSecrets({ path: kubeconfig })) core.setSecret(secret);
+    return { kubeconfig, context };
+  }
+  for (const secret of kubeconfigSecrets({ text: value })) core.setSecret(secret);
   const directory = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'loki-microservices-'));
   const path = join(directory, 'kubeconfig');
   await writeFile(path, value, { mode: 0o600 });

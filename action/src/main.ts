@@ -2,7 +2,7 @@
 // through the core, and present the result as outputs, log groups, annotations and the job summary. The one
 // place that calls setFailed.
 import * as core from '@actions/core';
-import { ClusterError, flowCollectorLoki, smokeOptionsOf, stackEndpoints } from 'loki-microservices';
+import { ClusterError, describeError, flowCollectorLoki, smokeOptionsOf, stackEndpoints } from 'loki-microservices';
 import { destroy, render, status } from './commands.js';
 import { deploy } from './deploy.js';
 import { InputError, readInputs, type Inputs } from './inputs.js';
@@ -14,7 +14,7 @@ export async function run(): Promise<void> {
   try {
     inputs = await readInputs();
   } catch (error) {
-    core.setFailed(error instanceof InputError ? `${error.message}\nNothing was sent to the cluster.` : String(error));
+    core.setFailed(error instanceof InputError ? `${describeError(error)}\nNothing was sent to the cluster.` : describeError(error, { stack: true }));
     return;
   }
   const { stack } = inputs;
@@ -30,8 +30,8 @@ export async function run(): Promise<void> {
   try {
     await COMMAND_RUNNERS[inputs.command](inputs);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (!(error instanceof ClusterError || error instanceof InputError)) core.debug(error instanceof Error ? (error.stack ?? message) : message);
+    const message = describeError(error);
+    if (!(error instanceof ClusterError || error instanceof InputError)) core.debug(describeError(error, { stack: true }));
     if (core.summary.isEmptyBuffer()) addHeading(`${stackTitle(stack)}: ${inputs.command} failed`);
     addError(message);
     core.setFailed(message);

@@ -5,6 +5,11 @@ export interface Config {
      * the API server. Default 5.
      */
     statusCacheSeconds?: number;
+    /**
+     * How long one status lookup may take, retries included, in seconds; then the answer is 503 saying the
+     * cluster did not answer in time. Keep it below the timeouts of whatever sits in front of Backstage. Default 10.
+     */
+    statusTimeoutSeconds?: number;
   };
   // Clusters: `kubernetes.clusterLocatorMethods` (type config), as for the Kubernetes plugin and the
   // loki:stack:* scaffolder actions (see @loki-microservices/plugin-scaffolder-backend-module-loki-stack).

@@ -1,5 +1,6 @@
 // The catalog annotation that ties a Backstage entity to a Loki stack: `<cluster>/<namespace>/<name>`, the
-// cluster being a name from the Kubernetes plugin's configuration. Browser-safe: no imports.
+// cluster being a name from the Kubernetes plugin's configuration. Browser-safe.
+import { isClusterName, isNamespaceName, isStackName } from './names.js';
 
 export const STACK_ANNOTATION = 'loki-microservices/stack';
 
@@ -13,10 +14,13 @@ export function formatStackAnnotation(location: StackLocation): string {
   return `${location.cluster}/${location.namespace}/${location.name}`;
 }
 
-/** The location an annotation value names, or undefined when it is not `<cluster>/<namespace>/<name>`. */
+/**
+ * The location an annotation value names, or undefined when it is not `<cluster>/<namespace>/<name>` with a
+ * valid cluster name, namespace and stack name (anyone who can edit a catalog file writes this value).
+ */
 export function parseStackAnnotation(value: string | undefined): StackLocation | undefined {
   const parts = value?.trim().split('/');
-  if (!parts || parts.length !== 3 || parts.some((part) => part === '')) return undefined;
+  if (!parts || parts.length !== 3) return undefined;
   const [cluster, namespace, name] = parts as [string, string, string];
-  return { cluster, namespace, name };
+  return isClusterName(cluster) && isNamespaceName(namespace) && isStackName(name) ? { cluster, namespace, name } : undefined;
 }

@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /** One problem with a stack spec: where it is and what would be valid. */
 export interface SpecIssue {
   /** Dotted path of the field, e.g. `spec.components.ingester.replicas`. */
@@ -10,13 +12,17 @@ export class SpecError extends Error {
   readonly issues: SpecIssue[];
 
   constructor(issues: SpecIssue[]) {
-    super(`invalid stack spec:\n${issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
+    const redacted = issues.map((issue) => ({ path: issue.path, message: redact(issue.message) }));
+    super(`invalid stack spec:\n${redacted.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
     this.name = 'SpecError';
-    this.issues = issues;
+    this.issues = redacted;
   }
 }
 
-/** A request to the Kubernetes API failed. `code` is the HTTP status (undefined when none came back). */
+/**
+ * A request to the Kubernetes API failed. `code` is the HTTP status (undefined when none came back). The
+ * message is redacted: it may quote what an API server or a webhook answered.
+ */
 export class ClusterError extends Error {
   constructor(
     message: string,
@@ -24,7 +30,7 @@ export class ClusterError extends Error {
     /** The API's `reason` (NotFound, Conflict, Forbidden, Invalid…), when it gave one. */
     readonly reason?: string,
   ) {
-    super(message);
+    super(redact(message));
     this.name = 'ClusterError';
   }
 }

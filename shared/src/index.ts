@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefProblems } from './names.js';
+export { describeError, redact, REDACTED, registerSecret } from './redact.js';
 export * from './spec/components.js';
 export { applyOverrides } from './spec/overrides.js';
 export { parseSpecWithInputs, storageInputFields, withInputs, type InputField, type StorageInputs } from './spec/inputs.js';
@@ -14,12 +16,12 @@ export * from './spec/schema.js';
 export { isDuration, parseDurationMs, parseQuantity } from './spec/quantity.js';
 export { APPLY_ORDER, renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './render/kubernetes/index.js';
 export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './render/kubernetes/credentials.js';
-export { generatedSecretsNote, writeManifests } from './render/manifests.js';
+export { directoryWithin, generatedSecretsNote, writeFileWithin, writeManifests } from './render/manifests.js';
 export { flowCollectorLoki } from './integrations/netobserv.js';
 export { lokiConfig, lokiConfigYaml } from './render/kubernetes/loki-config.js';
 export { SCHEMA_FROM, type GrpcTlsFiles, type LokiWiring } from './render/loki-config.js';
 export { CONFIG_HASH_ANNOTATION } from './render/kubernetes/workload.js';
-export { MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
+export { CLUSTER_DOMAIN_ANNOTATION, CREATED_FOR_ANNOTATION, MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
 export { gatewayRoutes, gatewayUpstreams, GATEWAY_PORT, HTPASSWD_KEYS, nginxConfig, podSite, type GatewayRoute, type NginxSite } from './render/kubernetes/gateway-config.js';
 export { gatewayPasswordsSecretName, gatewaySmokeUser, gatewayTenants, htpasswdSecretName } from './render/kubernetes/components/gateway.js';
 export { BCRYPT_COST, htpasswdFile, parseHtpasswd } from './cluster/htpasswd.js';

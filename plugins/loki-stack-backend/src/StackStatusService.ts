@@ -1,7 +1,23 @@
-// The status of one stack, read through the core (a handful of LIST calls), kept for a few seconds so that a
-// page of cards does not hammer the API server; concurrent requests for one stack share one lookup.
+// The status of one stack, read through the core (three LIST calls), kept for a few seconds so that a page
+// of cards does not hammer the API server; concurrent requests for one stack share one lookup. Every lookup
+// ends within its deadline, well inside any HTTP timeout, and a failure says what failed, not where: the API
+// server's URL and the backend's RBAC identity go to the backend's log only.
+import type { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { ClusterError, configuredClusters, connectToCluster, getStackStatus, StackNotFoundError, type ClusterEntry, type ConfigReader, type Connection, type StackStatus } from 'loki-microservices';
+import {
+  assertStackRef,
+  ClusterError,
+  configuredClusters,
+  connectToCluster,
+  describeError,
+  getStackStatus,
+  StackNotFoundError,
+  until,
+  type ClusterEntry,
+  type ConfigReader,
+  type Connection,
+  type StackStatus,
+} from 'loki-microservices';
 
 export interface StackKey {
   cluster: string;
@@ -13,11 +29,14 @@ export type CheckedStatus = StackStatus & { checkedAt: string };
 
 export interface StackStatusServiceOptions {
   config: ConfigReader;
+  logger: LoggerService;
   /** How long a status is served from memory. @default 5000 */
   cacheTtlMs?: number;
+  /** How long a lookup may take, retries included; then the answer is 503. @default 10000 */
+  deadlineMs?: number;
 }
 
-/** A card waits for an answer: a blip is retried, an unreachable cluster is said within about a second. */
+/** A card waits for an answer: a blip is retried quickly, within the lookup's deadline. */
 const STATUS_RETRY = { attempts: 3, baseDelayMs: 200, maxDelayMs: 1000 };
 
 export class StackStatusService {
@@ -25,10 +44,14 @@ export class StackStatusService {
   private readonly connections = new Map<string, Connection>();
   private readonly cache = new Map<string, { at: number; status: Promise<CheckedStatus> }>();
   private readonly cacheTtlMs: number;
+  private readonly deadlineMs: number;
+  private readonly logger: LoggerService;
 
   constructor(options: StackStatusServiceOptions) {
     this.clusters = configuredClusters(options.config);
     this.cacheTtlMs = options.cacheTtlMs ?? 5000;
+    this.deadlineMs = options.deadlineMs ?? 10_000;
+    this.logger = options.logger;
   }
 
   /** The stack's status; NotFoundError for an unknown cluster or stack, ServiceUnavailableError when the cluster cannot tell. */
@@ -44,17 +67,23 @@ export class StackStatusService {
   }
 
   private async lookUp(key: StackKey): Promise<CheckedStatus> {
+    const ref = { name: key.name, namespace: key.namespace };
+    assertStackRef(ref);
     const connection = this.connection(key.cluster);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClusterError(`no answer within ${this.deadlineMs} ms`)), this.deadlineMs);
+    });
     try {
-      const status = await getStackStatus(connection, { name: key.name, namespace: key.namespace }, STATUS_RETRY);
+      const status = await Promise.race([getStackStatus(connection, ref, until(Date.now() + this.deadlineMs, STATUS_RETRY)), late]);
       return { ...status, checkedAt: new Date().toISOString() };
     } catch (error) {
-      if (error instanceof StackNotFoundError) throw new NotFoundError(error.message);
-      if (error instanceof ClusterError) {
-        const why = error.code === 401 || error.code === 403 ? `refuses access (HTTP ${error.code})` : error.code ? `answered HTTP ${error.code}` : 'cannot be reached';
-        throw new ServiceUnavailableError(`cluster "${key.cluster}" ${why}: ${error.message}`);
-      }
-      throw error;
+      if (error instanceof StackNotFoundError) throw new NotFoundError(`no Loki stack "${key.name}" in namespace "${key.namespace}" of cluster "${key.cluster}"`);
+      this.logger.warn(`status of stack ${key.cluster}/${key.namespace}/${key.name}: ${describeError(error)}`);
+      if (error instanceof ClusterError) throw new ServiceUnavailableError(`cluster "${key.cluster}" ${unavailable(error)}; the backend's log says more`);
+      throw new ServiceUnavailableError(`the status of the stack could not be read; the backend's log says more`);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -65,13 +94,21 @@ export class StackStatusService {
         throw new NotFoundError(`cluster "${cluster}" is not configured; configured clusters: ${this.clusters.map((entry) => `"${entry.name}"`).join(', ') || 'none'}`);
       }
       try {
-        connection = connectToCluster(this.clusters, cluster);
+        connection = connectToCluster(this.clusters, cluster, { requestTimeoutMs: this.deadlineMs });
       } catch (error) {
-        if (error instanceof ClusterError) throw new ServiceUnavailableError(error.message);
-        throw error;
+        this.logger.warn(`cluster "${cluster}": ${describeError(error)}`);
+        throw new ServiceUnavailableError(`cluster "${cluster}" is not usable as configured; the backend's log says why`);
       }
       this.connections.set(cluster, connection);
     }
     return connection;
   }
+}
+
+/** What went wrong, without the API server's URL or the identity it refused. */
+function unavailable(error: ClusterError): string {
+  if (error.code === 401) return 'refuses the configured credentials (HTTP 401)';
+  if (error.code === 403) return 'refuses access to the stack\'s workloads or pods (HTTP 403): the service account needs get, list and watch on them';
+  if (error.code) return `answered HTTP ${error.code}`;
+  return error.reason === 'Timeout' || /no answer/.test(error.message) ? 'did not answer in time' : 'cannot be reached';
 }

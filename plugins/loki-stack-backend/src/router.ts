@@ -3,11 +3,10 @@
 import type { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import express from 'express';
+import { isClusterName, isNamespaceName, isStackName } from 'loki-microservices';
 import Router from 'express-promise-router';
 import type { StackStatusService } from './StackStatusService.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 export async function createRouter(options: { statuses: StackStatusService; httpAuth: HttpAuthService }): Promise<express.Router> {
   const router = Router();
@@ -15,9 +14,9 @@ export async function createRouter(options: { statuses: StackStatusService; http
     await options.httpAuth.credentials(request, { allow: ['user', 'service'] });
     const { cluster, namespace, name } = request.params;
     const problems = [
-      CLUSTER_NAME.test(cluster) ? '' : `cluster "${cluster}" is not a cluster name`,
-      DNS_LABEL.test(namespace) ? '' : `namespace "${namespace}" is not a namespace name (DNS-1123 label)`,
-      DNS_LABEL.test(name) ? '' : `name "${name}" is not a stack name (DNS-1123 label)`,
+      isClusterName(cluster) ? '' : `cluster "${cluster.slice(0, 80)}" is not a cluster name`,
+      isNamespaceName(namespace) ? '' : `namespace "${namespace.slice(0, 80)}" is not a namespace name (DNS-1123 label)`,
+      isStackName(name) ? '' : `name "${name.slice(0, 80)}" is not a stack name (a DNS-1123 label the spec allows)`,
     ].filter(Boolean);
     if (problems.length > 0) throw new InputError(problems.join('; '));
     response.json(await options.statuses.get({ cluster, namespace, name }));

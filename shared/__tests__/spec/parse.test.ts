@@ -109,13 +109,56 @@ describe('readSpecDocument', () => {
   test('reads YAML and JSON', () => {
     expect(readSpecDocument('spec:\n  profile: small\n')).toEqual({ spec: { profile: 'small' } });
     expect(readSpecDocument('{"spec": {"profile": "small"}}')).toEqual({ spec: { profile: 'small' } });
-    expect(readSpecDocument('')).toEqual({});
+  });
+
+  test('refuses an empty file, or one of comments only: only leaving the file out means the default stack', () => {
+    for (const text of ['', '\n\n', '# just a comment\n# another\n', '---\n']) {
+      expect(() => readSpecDocument(text, 'spec.yaml')).toThrow(/spec\.yaml is empty/);
+    }
+  });
+
+  test('refuses keys that reach into JavaScript objects, wherever they are', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const text = `spec:\n  components:\n    ingester:\n      ${key}:\n        replicas: 9\n`;
+      expect(() => readSpecDocument(text)).toThrow(new RegExp(`spec\\.components\\.ingester\\.${key}: is not a field name`));
+      expect(() => parseSpec(JSON.parse(`{"metadata": {"${key}": {"namespace": "kube-system"}}}`))).toThrow(SpecError);
+    }
+    expect(Object.prototype).not.toHaveProperty('replicas');
   });
 
   test('refuses duplicate keys, several documents and non-mappings', () => {
     expect(() => readSpecDocument('spec: {}\nspec: {}\n', 'a.yaml')).toThrow(/a\.yaml is not valid YAML or JSON/);
     expect(() => readSpecDocument('spec: {}\n---\nspec: {}\n')).toThrow(SpecError);
     expect(() => readSpecDocument('- a\n- b\n')).toThrow(/must hold one mapping/);
+  });
+});
+
+describe('fields that land in the Loki configuration', () => {
+  const ruler = (alertmanagerUrl: string) => ({ spec: { components: { ruler: { enabled: true, alertmanagerUrl } } } });
+
+  test.each([
+    ['http://am:9093/${SECRET}', /must not contain "\$"/],
+    ['http://am:9093/$HOME', /must not contain "\$"/],
+    ['http://am:9093/{{ with secret "kv/x" }}{{ .Data }}{{ end }}', /must not contain "\{\{"/],
+    ['http://admin:hunter2@am:9093', /must not carry a user or password/],
+    ['ftp://am:9093', /http\(s\) URL/],
+  ])('alertmanagerUrl %s is refused', (url, message) => {
+    expect(() => parseSpec(ruler(url))).toThrow(SpecError);
+    try {
+      parseSpec(ruler(url));
+    } catch (error) {
+      expect((error as SpecError).issues).toEqual([{ path: 'spec.components.ruler.alertmanagerUrl', message: expect.stringMatching(message) }]);
+      expect((error as SpecError).message).not.toContain('hunter2');
+    }
+  });
+
+  test('a plain Alertmanager URL is taken', () => {
+    expect(parseSpec(ruler('http://alertmanager.monitoring.svc:9093')).spec.components.ruler.alertmanagerUrl).toBe('http://alertmanager.monitoring.svc:9093');
+  });
+
+  test('labels may not set the Pod Security level of the namespace', () => {
+    expect(() => parseSpec({ metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } })).toThrow(/metadata\.labels: must not set pod-security\.kubernetes\.io\/\* labels/);
+    expect(parseSpec({ metadata: { labels: { team: 'obs' } } }).metadata.labels).toEqual({ team: 'obs' });
   });
 });
 

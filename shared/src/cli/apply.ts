@@ -1,6 +1,7 @@
 import { applyStack, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
 import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
 import type { StackStatus } from '../cluster/status-model.js';
+import { until } from '../cluster/retry.js';
 import { NotReadyError, waitForStack } from '../cluster/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
@@ -22,9 +23,12 @@ ${CLUSTER_HELP}
 ${NOMAD_HELP}
       --wait             Wait until every component is ready; on failure, print why
       --smoke            Then push a log line and read it back (implies --wait)
-      --timeout DURATION How long --wait and --smoke may take together (default 10m)
+      --timeout DURATION How long apply, --wait and --smoke may take together, retries of an unreachable
+                         API server included (default 10m)
       --dry-run          Server-side dry run: the API server checks everything, nothing is stored
       --force-conflicts  Take over fields that another field manager owns
+      --adopt            Make existing objects of the stack's names that this tool did not create (e.g. a
+                         ServiceAccount made with kubectl) part of the stack; without it, apply refuses them
       --no-prune         Keep objects of this stack that the spec no longer renders
       --prune-volumes    Also prune PersistentVolumeClaims the spec no longer renders (their data is lost)
   -o, --output FORMAT    text (default) or json, on standard output
@@ -51,6 +55,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     timeout: { type: 'string', default: '10m' },
     'dry-run': { type: 'boolean' },
     'force-conflicts': { type: 'boolean' },
+    adopt: { type: 'boolean' },
     'no-prune': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
@@ -62,7 +67,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values['no-prune'] && values['prune-volumes']) throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
-  else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'no-prune', 'prune-volumes']);
+  else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'adopt', 'no-prune', 'prune-volumes']);
   const stack = await loadStack(values, io);
   if (target === 'nomad') return applyToNomad(stack, { ...values, timeoutMs, json: format === 'json' }, io);
   const connection = connectFrom(values, io);
@@ -70,39 +75,37 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const deadline = Date.now() + timeoutMs;
 
   io.stderr(`applying stack ${ref.namespace}/${ref.name} to ${connection.server}${values['dry-run'] ? ' (server-side dry run)' : ''}\n`);
-  const output: ApplyOutput = {
-    apply: await applyStack(connection, stack, {
+  const output = {} as ApplyOutput;
+  const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
+  // The wait and the smoke test are part of this run: no other apply or destroy of the stack until they are over.
+  const waitAndSmoke = async (applied: ApplyResult) => {
+    output.apply = applied;
+    if (wait) {
+      io.stderr('waiting until every component is ready\n');
+      output.status = (await waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), onProgress: (line) => io.stderr(`  ${line}\n`) })).status;
+    }
+    if (values.smoke) {
+      io.stderr(`smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}\n`);
+      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), ...smokeOptionsOf(stack) });
+    }
+  };
+  try {
+    await applyStack(connection, stack, {
       dryRun: values['dry-run'],
       forceConflicts: values['force-conflicts'],
+      adopt: values.adopt,
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
+      retry: until(deadline),
       onObject: (object) => object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
-    }),
-  };
-  const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
-
-  if (wait) {
-    io.stderr('waiting until every component is ready\n');
-    try {
-      output.status = (await waitForStack(connection, ref, { timeoutMs, onProgress: (line) => io.stderr(`  ${line}\n`) })).status;
-    } catch (error) {
-      if (!(error instanceof NotReadyError)) throw error;
-      output.status = error.status;
-      print();
-      io.stderr(`error: ${error.message}\n`);
-      return 3;
-    }
-  }
-  if (values.smoke) {
-    io.stderr(`smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}\n`);
-    try {
-      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), ...smokeOptionsOf(stack) });
-    } catch (error) {
-      if (!(error instanceof SmokeTestError)) throw error;
-      print();
-      io.stderr(`error: ${error.message}\n`);
-      return 3;
-    }
+      thenWhileLocked: waitAndSmoke,
+    });
+  } catch (error) {
+    if (!(error instanceof NotReadyError || error instanceof SmokeTestError)) throw error;
+    if (error instanceof NotReadyError) output.status = error.status;
+    print();
+    io.stderr(`error: ${error.message}\n`);
+    return 3;
   }
   print();
   return 0;
@@ -112,6 +115,7 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   const { apply, status, smoke } = output;
   const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
   const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
+  lines.push(...apply.adopted.map((object) => `${object.kind} ${object.name} adopted: it is part of the stack now`));
   lines.push(...apply.secrets.map(describeGeneratedSecret));
   if (apply.dryRun && apply.namespaceCreated) {
     lines.push(`namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`);

@@ -3,21 +3,26 @@ import { resolve } from 'node:path';
 import { connect, type Connection } from '../cluster/connection.js';
 import { ClusterError } from '../errors.js';
 import { UsageError, type CliIo } from './io.js';
-import type { Options } from './options.js';
+import { parseDuration, type Options } from './options.js';
 
 export const CLUSTER_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
+  'request-timeout': { type: 'string', default: '30s' },
 } as const satisfies Options;
 
 export const CLUSTER_HELP = `      --kubeconfig PATH  Kubeconfig file. Default: $KUBECONFIG, then ~/.kube/config, then in-cluster
-      --context NAME     Kubeconfig context. Default: the current context`;
+      --context NAME     Kubeconfig context. Default: the current context
+      --request-timeout DURATION  Give up on one API request after this long (retried while there is time;
+                         default 30s)`;
 
-/** A connection from --kubeconfig and --context; a kubeconfig that cannot be used is a usage error. */
-export function connectFrom(values: { kubeconfig?: string; context?: string }, io: CliIo): Connection {
+/** A connection from --kubeconfig, --context and --request-timeout; a kubeconfig that cannot be used is a usage error. */
+export function connectFrom(values: { kubeconfig?: string; context?: string; 'request-timeout': string }, io: CliIo): Connection {
+  const requestTimeoutMs = parseDuration(values['request-timeout'], '--request-timeout');
+  if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be longer than 0');
   let connection: Connection;
   try {
-    connection = connect({ kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig), context: values.context });
+    connection = connect({ kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig), context: values.context, requestTimeoutMs });
   } catch (error) {
     if (error instanceof ClusterError) throw new UsageError(error.message);
     throw error;

@@ -1,6 +1,7 @@
 // The CLI adapter: parse the command line, call the core, print the result. Exit codes: 0 ok,
 // 2 invalid input (spec or usage; nothing was contacted), 3 not ready or smoke test failed, 1 anything else.
 import { SpecError } from '../errors.js';
+import { describeError, redact } from '../redact.js';
 import { VERSION } from '../version.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 
@@ -32,7 +33,9 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   destroy: () => import('./destroy.js'),
 };
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/** Runs one command. Everything it writes to standard error (progress, errors) passes the redaction layer. */
+export async function main(argv: string[], given: CliIo): Promise<number> {
+  const io: CliIo = { ...given, stderr: (text) => given.stderr(redact(text)) };
   const [command, ...args] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(HELP);
@@ -64,7 +67,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`error: ${error.message}\nRun "loki-microservices ${command} --help" for usage.\n`);
       return 2;
     }
-    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`error: ${describeError(error)}\n`);
     return 1;
   }
 }

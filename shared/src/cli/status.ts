@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { until } from '../cluster/retry.js';
 import { getStackStatus } from '../cluster/status.js';
 import type { StackStatus } from '../cluster/status-model.js';
 import { formatStatus } from './format-status.js';
@@ -6,7 +7,7 @@ import { StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { NOMAD_HELP, NOMAD_OPTIONS, nomadStatus, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
-import { loadStack, parseCommandLine, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
+import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 
 const HELP = `Usage: loki-microservices status [-f spec.yaml] [--set path=value ...] [-o table|json|yaml]
 
@@ -19,6 +20,7 @@ ${SPEC_HELP}
 ${TARGET_HELP}
 ${CLUSTER_HELP}
 ${NOMAD_HELP}
+      --timeout DURATION Give up after this long, retries of an unreachable API server included (default 1m)
   -o, --output FORMAT    table (default), json or yaml: a StackStatus (apiVersion loki-microservices/v1alpha1)
   -h, --help             Show this help
 
@@ -26,8 +28,9 @@ Exit codes: 0 Ready, 3 not Ready or no such stack, 2 invalid spec or usage, 1 ot
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, ...CLUSTER_OPTIONS, ...NOMAD_OPTIONS, output: { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, ...CLUSTER_OPTIONS, ...NOMAD_OPTIONS, timeout: { type: 'string', default: '1m' }, output: { type: 'string', short: 'o' } });
   const format = parseFormat(values.output, ['table', 'json', 'yaml'], 'table');
+  const timeoutMs = parseDuration(values.timeout, '--timeout');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
   else rejectKubernetesOptions(values, []);
@@ -36,7 +39,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const connection = connectFrom(values, io);
   let stackStatus: StackStatus;
   try {
-    stackStatus = await getStackStatus(connection, { name: stack.metadata.name, namespace: stack.metadata.namespace });
+    stackStatus = await getStackStatus(connection, { name: stack.metadata.name, namespace: stack.metadata.namespace }, until(Date.now() + timeoutMs));
   } catch (error) {
     if (!(error instanceof StackNotFoundError)) throw error;
     io.stderr(`${error.message}\n`);

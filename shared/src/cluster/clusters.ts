@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
-import { connect, type Connection } from './connection.js';
+import { connect, type Connection, type ConnectOptions } from './connection.js';
 
 /** The part of Backstage's `Config` reader used here. */
 export interface ConfigReader {
@@ -45,8 +45,8 @@ export function configuredClusters(config: ConfigReader): ClusterEntry[] {
  * A connection to the configured cluster `name`; without a name, the default one (kubeconfig, then in-cluster).
  * An unknown name or an unsupported authProvider is a ClusterError naming what is configured.
  */
-export function connectToCluster(clusters: ClusterEntry[], name: string | undefined): Connection {
-  if (!name) return connect();
+export function connectToCluster(clusters: ClusterEntry[], name: string | undefined, options: Pick<ConnectOptions, 'requestTimeoutMs'> = {}): Connection {
+  if (!name) return connect(options);
   const cluster = clusters.find((candidate) => candidate.name === name);
   if (!cluster) {
     const known = clusters.map((candidate) => `"${candidate.name}"`).join(', ');
@@ -60,7 +60,7 @@ export function connectToCluster(clusters: ClusterEntry[], name: string | undefi
     { name: cluster.name, server: cluster.url, skipTLSVerify: cluster.skipTLSVerify, ...(cluster.caData ? { caData: cluster.caData } : {}) },
     { name: `${cluster.name}-service-account`, ...(cluster.serviceAccountToken ? { token: cluster.serviceAccountToken } : ownServiceAccount(name)) },
   );
-  return connect({ kubeConfig });
+  return connect({ kubeConfig, ...options });
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';

@@ -1,15 +1,19 @@
-// destroy: delete what carries this stack's instance and managed-by labels, in reverse apply order, and
-// wait until it is gone. Volumes, and the bundled store's generated credentials, stay unless asked for
-// (their data would be lost); the namespace goes only when this tool created it for this stack and
-// nothing else is left in it. Objects without both labels, look-alikes included, are never touched.
-import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
+// destroy: delete what this tool created for the stack (both of its labels and the created-for mark), in
+// reverse apply order, holding the stack's lock, and wait until it is gone. Volumes, and the bundled
+// store's generated credentials, stay unless asked for (their data would be lost); the namespace goes only
+// when this tool created it for this stack and a look through every namespaced kind the cluster serves
+// finds nothing else in it. Look-alikes (our labels, not our mark) are never touched.
+import { ApiException, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
+import { assertStackRef } from '../names.js';
+import { describeError } from '../redact.js';
 import { COMPONENTS } from '../spec/components.js';
-import { MANAGER, stackSelector } from '../render/kubernetes/common.js';
-import { NAMESPACE_OWNER_ANNOTATION } from './apply.js';
+import { CREATED_FOR_ANNOTATION, MANAGER, stackSelector } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, holdsData, listKinds, NAMESPACED_KINDS } from './kinds.js';
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import { namespacedKinds } from './discovery.js';
+import { APPLY_PHASES, createdFor, holdsData, listKinds, NAMESPACED_KINDS, type ManagedKind } from './kinds.js';
+import { acquireStackLock, lockName } from './lock.js';
+import { until, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 
 export interface DestroyOptions {
@@ -17,7 +21,7 @@ export interface DestroyOptions {
   deleteVolumes?: boolean;
   /** Wait until everything deleted is gone. @default true */
   wait?: boolean;
-  /** How long to wait. @default 300000 */
+  /** How long to wait; transient failures are retried until then unless `retry` says otherwise. @default 300000 */
   timeoutMs?: number;
   retry?: RetryPolicy;
   onObject?: (object: { kind: string; name: string }) => void;
@@ -34,36 +38,50 @@ const KEPT_VOLUME = 'volumes are kept unless --delete-volumes';
 const KEPT_CREDENTIALS = 'the credentials of the kept object-store volume; deleted with --delete-volumes';
 
 export async function destroyStack(connection: Connection, ref: StackRef, options: DestroyOptions = {}): Promise<DestroyResult> {
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const result: DestroyResult = { deleted: [], kept: [], namespaceDeleted: false };
-  const ours = await listStack(connection, ref, retry);
-  const claims = await claimsOfStatefulSets(connection, ref, retry);
-  const doomed: KubernetesObject[] = [];
-  for (const object of [...ours, ...claims]) {
-    if (options.deleteVolumes || !holdsData(object)) doomed.push(object);
-    else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: object.kind === 'Secret' ? KEPT_CREDENTIALS : KEPT_VOLUME });
-  }
-
-  // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
-  for (const phase of [...APPLY_PHASES].reverse()) {
-    const kinds = new Set(phase.map((k) => k.kind));
-    await Promise.all(
-      doomed
-        .filter((object) => kinds.has(object.kind ?? ''))
-        .map(async (object) => {
-          await withRetry(`deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`, () => connection.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound), retry);
-          const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
-          result.deleted.push(deleted);
-          options.onObject?.(deleted);
-        }),
-    );
-  }
-  const wait = options.wait ?? true;
+  assertStackRef(ref);
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
-  if (wait) await untilGone(connection, ref, doomed, deadline, retry);
-  result.namespaceDeleted = await deleteOwnNamespace(connection, ref, result, retry);
-  if (wait && result.namespaceDeleted) await namespaceGone(connection, ref.namespace, deadline, retry);
-  return result;
+  const retry = options.retry ?? until(deadline);
+  const result: DestroyResult = { deleted: [], kept: [], namespaceDeleted: false };
+  const namespace = await readNamespace(connection, ref.namespace, retry);
+  if (!namespace) return result;
+  // A namespace being deleted takes every object with it, and refuses a new Lease: there is nothing to lock.
+  const lock = namespace.metadata?.deletionTimestamp ? undefined : await acquireStackLock(connection, ref, 'destroy', retry);
+  try {
+    const ours = (await listStack(connection, ref, retry)).filter((object) => createdFor(object, ref.name));
+    const claims = await claimsOfStatefulSets(connection, ref, retry);
+    const doomed: KubernetesObject[] = [];
+    for (const object of [...ours, ...claims]) {
+      if (options.deleteVolumes || !holdsData(object)) doomed.push(object);
+      else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: object.kind === 'Secret' ? KEPT_CREDENTIALS : KEPT_VOLUME });
+    }
+
+    // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
+    for (const phase of [...APPLY_PHASES].reverse()) {
+      lock?.check();
+      const kinds = new Set(phase.map((k) => k.kind));
+      await Promise.all(
+        doomed
+          .filter((object) => kinds.has(object.kind ?? ''))
+          .map(async (object) => {
+            await withRetry(`deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`, () => connection.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound), retry);
+            const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
+            result.deleted.push(deleted);
+            options.onObject?.(deleted);
+          }),
+      );
+    }
+    const wait = options.wait ?? true;
+    if (wait) await untilGone(connection, ref, doomed, deadline, retry);
+    result.namespaceDeleted = await deleteOwnNamespace(connection, ref, namespace, doomed, result, retry);
+    if (wait && result.namespaceDeleted) await namespaceGone(connection, ref.namespace, deadline, retry);
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function readNamespace(connection: Connection, name: string, retry: RetryPolicy): Promise<KubernetesObject | undefined> {
+  return withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(ignoreNotFound), retry);
 }
 
 function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
@@ -103,16 +121,22 @@ async function untilGone(connection: Connection, ref: StackRef, doomed: Kubernet
   }
 }
 
-/** Delete the namespace only if this tool created it for this stack and nothing else lives in it. */
-async function deleteOwnNamespace(connection: Connection, ref: StackRef, result: DestroyResult, retry: RetryPolicy): Promise<boolean> {
-  const namespace = await withRetry(`reading namespace ${ref.namespace}`, () => connection.core.readNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
-  if (!namespace) return false;
+/**
+ * Delete the namespace only if this tool created it for this stack and nothing else lives in it: every
+ * namespaced kind the cluster serves is listed, and only what the stack's objects leave behind while they go
+ * is overlooked (objects deleted now, what they own, Endpoints of deleted Services, events, the lock).
+ */
+async function deleteOwnNamespace(connection: Connection, ref: StackRef, namespace: KubernetesObject, doomed: KubernetesObject[], result: DestroyResult, retry: RetryPolicy): Promise<boolean> {
   const keep = (why: string) => {
     result.kept.push({ kind: 'Namespace', name: ref.namespace, why });
     return false;
   };
-  if (namespace.metadata?.annotations?.[NAMESPACE_OWNER_ANNOTATION] !== ref.name) return keep('not created by loki-microservices for this stack');
-  const others = await othersIn(connection, ref.namespace, retry);
+  if (namespace.metadata?.annotations?.[CREATED_FOR_ANNOTATION] !== ref.name) return keep('not created by loki-microservices for this stack');
+  if (namespace.metadata?.deletionTimestamp) return keep('it is being deleted already');
+  const { kinds, unreadable } = await namespacedKinds(connection, retry);
+  const { others, unlisted } = await othersIn(connection, ref, kinds, doomed, retry);
+  const unknown = [...unreadable, ...unlisted];
+  if (unknown.length > 0) return keep(`not every kind in it could be listed, so it may hold objects of others: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`);
   if (others.length > 0) return keep(`it is not empty: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`);
   await withRetry(`deleting namespace ${ref.namespace}`, () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
   return true;
@@ -126,12 +150,52 @@ async function namespaceGone(connection: Connection, name: string, deadline: num
   }
 }
 
-/** Objects in the namespace that are not there by default (the root CA ConfigMap, the default ServiceAccount). */
-async function othersIn(connection: Connection, namespace: string, retry: RetryPolicy): Promise<string[]> {
-  const listed = await listKinds(connection, namespace, [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }], undefined, retry);
-  return listed
-    .filter((item) => !(item.kind === 'ConfigMap' && item.metadata?.name === 'kube-root-ca.crt') && !(item.kind === 'ServiceAccount' && item.metadata?.name === 'default'))
-    .map((item) => `${item.kind}/${item.metadata?.name}`);
+/** Kinds whose objects Kubernetes records about others, not objects of anyone's. */
+const RECORDS = new Set(['Event']);
+const PAGE = 500;
+
+/**
+ * Objects in the namespace, of every listable kind, that are neither the stack's (deleted now, or owned by
+ * them through ownerReferences: ReplicaSets, pods, ControllerRevisions, EndpointSlices) nor there by default
+ * (the root CA ConfigMap, the default ServiceAccount and its token Secrets), as `Kind/name`; and the kinds
+ * that could not be listed (no access, say). A kind with more objects than one page counts as holding others.
+ */
+async function othersIn(connection: Connection, ref: StackRef, kinds: ManagedKind[], doomed: KubernetesObject[], retry: RetryPolicy): Promise<{ others: string[]; unlisted: string[] }> {
+  const unlisted: string[] = [];
+  const listed = await Promise.all(
+    kinds
+      .filter((kind) => !RECORDS.has(kind.kind))
+      .map((kind) =>
+        withRetry(`listing ${kind.kind}s in ${ref.namespace}`, () => connection.objects.list(kind.apiVersion, kind.kind, ref.namespace, undefined, undefined, undefined, undefined, undefined, PAGE), retry).then(
+          (list) => ({ kind, items: list.items.map((item) => ({ ...item, apiVersion: kind.apiVersion, kind: kind.kind })), more: !!list.metadata?._continue }),
+          (error: unknown) => void unlisted.push(`${kind.kind} (${error instanceof ClusterError && error.code ? `HTTP ${error.code}` : describeError(error)})`),
+        ),
+      ),
+  );
+  const pages = listed.filter((page): page is NonNullable<typeof page> => !!page);
+  const ours = new Set(doomed.map((object) => `${object.kind}/${object.metadata?.name}`));
+  const serviceAccounts = new Set(['default', ...doomed.filter((object) => object.kind === 'ServiceAccount').map((object) => object.metadata?.name)]);
+  for (const object of doomed) if (object.kind === 'Service') ours.add(`Endpoints/${object.metadata?.name}`);
+  ours.add(`Lease/${lockName(ref)}`);
+  ours.add('ConfigMap/kube-root-ca.crt');
+  // Owners first: a pod is ours when its ReplicaSet is, which is ours when its Deployment is.
+  const items = pages.flatMap((page) => page.items);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const item of items) {
+      const key = `${item.kind}/${item.metadata?.name}`;
+      const owned = (item.metadata?.ownerReferences ?? []).some((owner) => ours.has(`${owner.kind}/${owner.name}`));
+      const token = item.kind === 'Secret' && (item as V1Secret).type === 'kubernetes.io/service-account-token' && serviceAccounts.has(item.metadata?.annotations?.['kubernetes.io/service-account.name']);
+      const defaultAccount = item.kind === 'ServiceAccount' && item.metadata?.name === 'default';
+      if (!ours.has(key) && (owned || token || defaultAccount)) {
+        ours.add(key);
+        grew = true;
+      }
+    }
+  }
+  const others = items.map((item) => `${item.kind}/${item.metadata?.name}`).filter((key) => !ours.has(key));
+  const crowded = pages.filter((page) => page.more).map((page) => `more than ${PAGE} ${page.kind.kind}s`);
+  return { others: [...crowded, ...others], unlisted };
 }
 
 function ignoreNotFound(error: unknown): undefined {

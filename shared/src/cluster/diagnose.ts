@@ -1,9 +1,12 @@
 // Why a stack is not ready: the components that are not, their pods and reasons (from the status), the
-// recent warning events about the stack's objects, and the last log lines of the containers that fail.
+// recent warning events about the stack's objects, and the last log lines of the containers that fail
+// (redacted, as everything shown: a crashing container may print its credentials).
 import { ApiException } from '@kubernetes/client-node';
+import { redact } from '../redact.js';
 import type { Connection } from './connection.js';
 import type { StackRef } from './status.js';
 import type { PodProblem, StackStatus } from './status-model.js';
+import { assertStackRef } from '../names.js';
 
 export interface Diagnosis {
   components: { name: string; desired: number; ready: number; pods: PodProblem[] }[];
@@ -18,6 +21,7 @@ const LOG_LINES = 20;
 const LOGS = 5;
 
 export async function diagnose(connection: Connection, ref: StackRef, status: StackStatus): Promise<Diagnosis> {
+  assertStackRef(ref);
   const components = Object.entries(status.components)
     .filter(([, c]) => !c.current || c.notReady.length > 0)
     .map(([name, c]) => ({ name, desired: c.desired, ready: c.ready, pods: c.notReady }));
@@ -38,7 +42,7 @@ async function warningEvents(connection: Connection, ref: StackRef, status: Stac
     .map((event) => ({
       object: `${event.involvedObject.kind}/${event.involvedObject.name}`,
       reason: event.reason ?? '',
-      message: event.message ?? '',
+      message: redact(event.message ?? ''),
       count: event.count ?? event.series?.count ?? 1,
       lastSeen: String(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? ''),
     }))
@@ -58,7 +62,7 @@ async function failingLogs(connection: Connection, namespace: string, components
         connection.core.readNamespacedPodLog({ name: pod.name, namespace, container: pod.container!, tailLines: LOG_LINES, ...(previous ? { previous } : {}) });
       const previous = pod.restarts > 0;
       const text = await read(previous).catch((error: unknown) => (previous && error instanceof ApiException ? read(false) : Promise.reject(error))).catch(() => '');
-      return { pod: pod.name, container: pod.container!, previous, lines: text.split('\n').filter(Boolean) };
+      return { pod: pod.name, container: pod.container!, previous, lines: text.split('\n').filter(Boolean).map(redact) };
     }),
   );
   return logs.filter((log) => log.lines.length > 0);

@@ -1,9 +1,10 @@
 // The cluster half of the core: apply, wait, status, smoke test and destroy, through @kubernetes/client-node.
-export { applyStack, describeGeneratedSecret, NAMESPACE_OWNER_ANNOTATION, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './apply.js';
-export { connect, type Connection, type ConnectOptions } from './connection.js';
+export { applyStack, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './apply.js';
+export { connect, DEFAULT_REQUEST_TIMEOUT_MS, type Connection, type ConnectOptions } from './connection.js';
 export { destroyStack, type DestroyOptions, type DestroyResult } from './destroy.js';
 export { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { LOCK_DURATION_SECONDS, lockName, StackLockedError } from './lock.js';
+export { DEFAULT_RETRY, until, type RetryPolicy } from './retry.js';
 export { smokeOptionsOf, smokePassed, smokeTenant, smokeTest, SmokeTestError, type SmokeOptions, type SmokeResult } from './smoke.js';
 export { getStackStatus, type StackRef } from './status.js';
 export * from './status-model.js';

@@ -1,7 +1,7 @@
 // The kinds a stack is made of, in the order they are applied (and, reversed, destroyed), and listing them.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
-import { OBJECT_STORE } from '../render/kubernetes/common.js';
+import { CREATED_FOR_ANNOTATION, OBJECT_STORE } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
@@ -90,3 +90,6 @@ export function holdsData(object: KubernetesObject): boolean {
   if (object.kind === 'PersistentVolumeClaim') return true;
   return object.kind === 'Secret' && object.metadata?.labels?.['app.kubernetes.io/component'] === OBJECT_STORE;
 }
+
+/** Made by this tool for the stack `stack` (the only objects it may change, prune or destroy). */
+export const createdFor = (object: KubernetesObject | undefined, stack: string) => object?.metadata?.annotations?.[CREATED_FOR_ANNOTATION] === stack;

@@ -1,6 +1,7 @@
 // Every API call goes through here: transient failures (429, 5xx, a reset or refused connection, a
-// timeout) are retried with exponential backoff and jitter within a bounded budget; permanent ones (400,
-// 401, 403, 404, 409, 422) fail at once, carrying the API's own message.
+// timeout) are retried with exponential backoff and jitter, a bounded number of times or, when the
+// operation has a deadline, until it; permanent ones (400, 401, 403, 404, 409, 422) fail at once, carrying
+// the API's own message.
 import { ApiException } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 
@@ -11,7 +12,15 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Longest single delay. @default 5000 */
   maxDelayMs: number;
+  /**
+   * When the operation must be over (epoch ms): transient failures are retried until then, however many
+   * attempts that takes (an API server restarting for a minute is survived by a ten-minute apply).
+   */
+  deadline?: number;
 }
+
+/** The policy, retrying until `deadline` rather than a number of times. */
+export const until = (deadline: number, policy: RetryPolicy = DEFAULT_RETRY): RetryPolicy => ({ ...policy, deadline });
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 250, maxDelayMs: 5000 };
 
@@ -38,9 +47,14 @@ export function statusOf(error: unknown): ApiStatus | undefined {
 
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiException) return TRANSIENT_STATUS.has(error.code);
+  if (error instanceof ClusterError) return error.code === undefined ? TRANSIENT_NETWORK.test(error.message) || error.reason === 'Timeout' : TRANSIENT_STATUS.has(error.code);
+  if (isTimeout(error)) return true;
   const text = `${(error as { code?: unknown })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
   return TRANSIENT_NETWORK.test(text);
 }
+
+/** A request given up by its timeout signal (node-fetch's AbortError, or the signal's TimeoutError). */
+const isTimeout = (error: unknown) => (error as Error | undefined)?.name === 'AbortError' || (error as Error | undefined)?.name === 'TimeoutError';
 
 /** The failure as a ClusterError that says what was being done and what the API answered. */
 export function toClusterError(error: unknown, what: string): ClusterError {
@@ -50,6 +64,7 @@ export function toClusterError(error: unknown, what: string): ClusterError {
     const message = status?.message ?? (error.code === 401 ? 'Unauthorized: the credentials in the kubeconfig were refused' : `HTTP ${error.code}`);
     return new ClusterError(`${what}: ${message}`, error.code, status?.reason);
   }
+  if (isTimeout(error)) return new ClusterError(`${what}: the API server did not answer in time`, undefined, 'Timeout');
   return new ClusterError(`${what}: ${(error as Error)?.message ?? String(error)}`);
 }
 
@@ -58,8 +73,10 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, policy:
     try {
       return await call();
     } catch (error) {
-      if (!isTransient(error) || attempt >= policy.attempts) throw toClusterError(error, what);
-      await sleep(delayFor(error, attempt, policy));
+      const delay = delayFor(error, attempt, policy);
+      const spent = policy.deadline === undefined ? attempt >= policy.attempts : Date.now() + delay > policy.deadline;
+      if (!isTransient(error) || spent) throw toClusterError(error, what);
+      await sleep(delay);
     }
   }
 }

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
+import { registerSecret } from '../redact.js';
 import { GATEWAY, metadata } from '../render/kubernetes/common.js';
 import { gatewayPasswordsSecretName, gatewayTenants, htpasswdSecretName } from '../render/kubernetes/components/gateway.js';
 import { HTPASSWD_KEYS } from '../render/kubernetes/gateway-config.js';
@@ -25,18 +26,23 @@ export interface ResolvedSecret {
   /** Keys that get a new value now (all of them for a Secret that does not exist yet). */
   added: string[];
   exists: boolean;
+  /** The Secret as it is in the cluster. */
+  current: KubernetesObject | undefined;
 }
 
+/** The decoded values of a Secret read from the cluster, each registered with the redaction layer. */
 export function secretValues(secret: KubernetesObject | undefined): SecretValues {
   const data = (secret as V1Secret | undefined)?.data ?? {};
-  return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  const values = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  for (const value of Object.values(values)) registerSecret(value);
+  return values;
 }
 
 export function resolveGeneratedSecret(secret: GeneratedSecret, current: KubernetesObject | undefined): ResolvedSecret {
   const values = secretValues(current);
   const added = secret.keys.filter((key) => values[key] === undefined);
   for (const key of added) values[key] = randomCredential(key.includes('SECRET') ? 40 : key.includes('ACCESS_KEY') ? 20 : 32);
-  return { secret, values, added, exists: current !== undefined };
+  return { secret, values, added, exists: current !== undefined, current };
 }
 
 /**
@@ -115,5 +121,7 @@ export async function derivedSecrets(
 const CREDENTIAL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 function randomCredential(length: number): string {
-  return Array.from({ length }, () => CREDENTIAL_ALPHABET[randomInt(CREDENTIAL_ALPHABET.length)]).join('');
+  const credential = Array.from({ length }, () => CREDENTIAL_ALPHABET[randomInt(CREDENTIAL_ALPHABET.length)]).join('');
+  registerSecret(credential);
+  return credential;
 }

@@ -2,18 +2,23 @@
 // gateway: to the distributor and through the query-frontend by the API server's service proxy (so that it
 // works from a CI runner without port-forwarding). With the gateway: through it, authenticated as a tenant,
 // over a port-forward to a gateway pod, because the API server drops the Authorization header of proxied
-// requests; and a request without credentials must be refused first.
+// requests; and a request without credentials must be refused first. Every read and request is retried
+// until the smoke test's deadline (a ready gateway pod is picked again after a failed forward); only a
+// refusal of credentials or access ends it early.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type ClientRequestArgs } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { PortForward, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
+import { assertStackRef } from '../names.js';
+import { describeError } from '../redact.js';
 import { GATEWAY, PORTS } from '../render/kubernetes/common.js';
 import { gatewayPasswordsSecretName, gatewaySmokeUser } from '../render/kubernetes/components/gateway.js';
 import { GATEWAY_PORT } from '../render/kubernetes/gateway-config.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
+import { openPortForward } from './port-forward.js';
+import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
 import { secretValues } from './secrets.js';
 import type { StackRef } from './status.js';
 
@@ -71,13 +76,15 @@ interface Answer {
 type Send = (method: string, component: 'distributor' | 'query-frontend', path: string, headers: Record<string, string>, body?: string) => Promise<Answer>;
 
 export async function smokeTest(connection: Connection, ref: StackRef, options: SmokeOptions = {}): Promise<SmokeResult> {
+  assertStackRef(ref);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = started + timeoutMs;
   const interval = options.intervalMs ?? 1000;
   const id = randomUUID();
   const line = `loki-microservices smoke test ${id}`;
-  const gateway = options.gateway ? await openGateway(connection, ref, options.gateway) : undefined;
+  const retry = until(deadline, DEFAULT_RETRY);
+  const gateway = options.gateway ? await openGateway(connection, ref, options.gateway, retry) : undefined;
   const send: Send = gateway ? gateway.send : (method, component, path, headers, body) => sendToApiServer(connection, method, `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`, headers, body);
   const headers = { 'Content-Type': 'application/json', ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}) };
   const pushedAt = `${Date.now()}000000`;
@@ -87,7 +94,10 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
   let last = 'no attempt was made';
   const attempt = async (what: string, call: () => Promise<Answer>, accept: (answer: Answer) => boolean, giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403): Promise<void> => {
     for (;;) {
-      const answer = await call().catch((error: Error) => ({ status: 0, body: error.message }));
+      const answer = await call().catch((error: unknown) => {
+        if (error instanceof SmokeTestError) throw error;
+        return { status: 0, body: describeError(error) };
+      });
       if (accept(answer)) return;
       last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
       // No credentials or no access (Loki's tenant header, the gateway, the API server's RBAC): waiting will not change that.
@@ -97,69 +107,61 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
     }
   };
 
-  try {
-    if (gateway) {
-      // The gateway must refuse a push without credentials before we trust it with ours.
-      await attempt('a push without credentials, which the gateway must refuse with 401,', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
-    }
-    await attempt(`the push to the distributor${via}`, () => send('POST', 'distributor', '/loki/api/v1/push', headers, push), (a) => a.status === 204 || a.status === 200);
-    const accepted = Date.now();
-    // Loki reads a start of up to 10 digits as seconds: five minutes before the push.
-    const query = new URLSearchParams({ query: `{smoke_id="${id}"}`, start: String(Math.floor(started / 1000) - 300), limit: '10' });
-    await attempt(`the query through the query-frontend${via}`, () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers), (a) => a.status === 200 && a.body.includes(line));
-    const found = Date.now();
-    return { latencyMs: found - accepted, durationMs: found - started, line, tenant: options.tenant ?? null, through: gateway ? 'gateway' : 'services' };
-  } finally {
-    gateway?.close();
+  if (gateway) {
+    // The gateway must refuse a push without credentials before we trust it with ours.
+    await attempt('a push without credentials, which the gateway must refuse with 401,', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
   }
+  await attempt(`the push to the distributor${via}`, () => send('POST', 'distributor', '/loki/api/v1/push', headers, push), (a) => a.status === 204 || a.status === 200);
+  const accepted = Date.now();
+  // Loki reads a start of up to 10 digits as seconds: five minutes before the push.
+  const query = new URLSearchParams({ query: `{smoke_id="${id}"}`, start: String(Math.floor(started / 1000) - 300), limit: '10' });
+  await attempt(`the query through the query-frontend${via}`, () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers), (a) => a.status === 200 && a.body.includes(line));
+  const found = Date.now();
+  return { latencyMs: found - accepted, durationMs: found - started, line, tenant: options.tenant ?? null, through: gateway ? 'gateway' : 'services' };
 }
 
 interface GatewayClient {
   send: Send;
   sendAnonymous: (method: string, path: string, headers: Record<string, string>, body?: string) => Promise<Answer>;
-  close: () => void;
 }
 
 /**
- * A local port forwarded to a ready gateway pod (as `kubectl port-forward` does, over the API server's
- * WebSocket port-forward), and the user's Basic credentials, read from the passwords Secret.
+ * Requests to the gateway port of a ready gateway pod, each over its own port-forward (as `kubectl
+ * port-forward` does, over the API server's WebSocket port-forward), and the user's Basic credentials, read
+ * from the passwords Secret. A forward that fails sends the next request to a ready pod picked again.
  */
-async function openGateway(connection: Connection, ref: StackRef, gateway: NonNullable<SmokeOptions['gateway']>): Promise<GatewayClient> {
-  const secret = await connection.core.readNamespacedSecret({ name: gateway.passwordsSecret, namespace: ref.namespace }).catch((error: { code?: number }) => {
-    throw new SmokeTestError(`smoke test failed: cannot read the gateway passwords from Secret ${ref.namespace}/${gateway.passwordsSecret}${error.code ? ` (HTTP ${error.code})` : ''}`, error.code);
+async function openGateway(connection: Connection, ref: StackRef, gateway: NonNullable<SmokeOptions['gateway']>, retry: RetryPolicy): Promise<GatewayClient> {
+  const secretName = `Secret ${ref.namespace}/${gateway.passwordsSecret}`;
+  const secret = await withRetry(`reading ${secretName}`, () => connection.core.readNamespacedSecret({ name: gateway.passwordsSecret, namespace: ref.namespace }), retry).catch((error: unknown) => {
+    const code = error instanceof ClusterError ? error.code : undefined;
+    throw new SmokeTestError(`smoke test failed: cannot read the gateway passwords from ${secretName}${code ? ` (HTTP ${code})` : `: ${describeError(error)}`}`, code);
   });
   const password = secretValues(secret)[gateway.user];
-  if (!password) throw new SmokeTestError(`smoke test failed: Secret ${ref.namespace}/${gateway.passwordsSecret} has no password for the gateway user "${gateway.user}"`);
+  if (!password) throw new SmokeTestError(`smoke test failed: ${secretName} has no password for the gateway user "${gateway.user}"`);
   const authorization = `Basic ${Buffer.from(`${gateway.user}:${password}`).toString('base64')}`;
-  const server = await forwardToGateway(connection, ref);
-  const port = (server.address() as AddressInfo).port;
-  const sendAnonymous = (method: string, path: string, headers: Record<string, string>, body?: string) =>
-    sendHttp(`http://127.0.0.1:${port}${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' } }, body);
+  let pod: string | undefined;
+  const sendAnonymous = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> => {
+    pod ??= await readyGatewayPod(connection, ref, retry);
+    const stream = await openPortForward(connection, ref.namespace, pod, GATEWAY_PORT.port, connection.requestTimeoutMs).catch((error: Error & { statusCode?: number }) => {
+      pod = undefined;
+      // No access to pods/portforward: waiting will not change that.
+      if (error.statusCode === 401 || error.statusCode === 403) throw new SmokeTestError(`smoke test failed: ${error.message}`, error.statusCode);
+      throw error;
+    });
+    return sendHttp(`http://127.0.0.1${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream }, connection.requestTimeoutMs, body);
+  };
   return {
     send: (method, _component, path, headers, body) => sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),
     sendAnonymous,
-    close: () => server.close(),
   };
 }
 
-/** A local TCP server whose connections are forwarded to the gateway port of a ready gateway pod. */
-async function forwardToGateway(connection: Connection, ref: StackRef): Promise<Server> {
-  const pods = await connection.core.listNamespacedPod({
-    namespace: ref.namespace,
-    labelSelector: `app.kubernetes.io/instance=${ref.name},app.kubernetes.io/component=${GATEWAY}`,
-  });
+async function readyGatewayPod(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<string> {
+  const labelSelector = `app.kubernetes.io/instance=${ref.name},app.kubernetes.io/component=${GATEWAY}`;
+  const pods = await withRetry(`listing gateway pods in ${ref.namespace}`, () => connection.core.listNamespacedPod({ namespace: ref.namespace, labelSelector }), retry);
   const pod = pods.items.find(isReady);
-  if (!pod) throw new SmokeTestError(`smoke test failed: no ready gateway pod in ${ref.namespace} (${pods.items.length} gateway pods)`);
-  const forward = new PortForward(connection.kubeConfig);
-  const server = createServer((socket) => {
-    forward
-      .portForward(ref.namespace, pod.metadata!.name!, [GATEWAY_PORT.port], socket, null, socket)
-      // client-node leaves the local end open when the pod's end closes.
-      .then((webSocket) => (webSocket as unknown as { on(event: 'close', listener: () => void): void }).on('close', () => socket.end()))
-      .catch((error: Error) => socket.destroy(error));
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  return server;
+  if (!pod) throw new Error(`no ready gateway pod in ${ref.namespace} (${pods.items.length} gateway pods)`);
+  return pod.metadata!.name!;
 }
 
 const isReady = (pod: V1Pod) => !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -170,19 +172,21 @@ const withLength = (headers: Record<string, string>, body?: string) => ({ ...hea
 async function sendToApiServer(connection: Connection, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   const options: RequestOptions = { method, headers: withLength(headers, body) };
   await connection.kubeConfig.applyToHTTPSOptions(options);
-  return sendHttp(new URL(path, connection.server).toString(), options, body);
+  return sendHttp(new URL(path, connection.server).toString(), options, connection.requestTimeoutMs, body);
 }
 
-function sendHttp(url: string, options: RequestOptions, body?: string): Promise<Answer> {
+/** One HTTP exchange; every socket and stream error, and silence longer than `timeoutMs`, rejects it. */
+function sendHttp(url: string, options: ClientRequestArgs, timeoutMs: number, body?: string): Promise<Answer> {
   const request = url.startsWith('http:') ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, { ...options, timeout: 30_000 }, (res) => {
+    const req = request(url, { ...options, timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
+      res.on('error', reject);
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     if (body) req.write(body);
     req.end();

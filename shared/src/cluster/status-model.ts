@@ -65,7 +65,6 @@ export interface StackEndpoints {
 export interface StackObjects {
   name: string;
   namespace: string;
-  clusterDomain: string;
   /** With `kind` set (list items do not carry it). */
   workloads: (V1Deployment | V1StatefulSet)[];
   pods: V1Pod[];
@@ -74,6 +73,8 @@ export interface StackObjects {
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 /** The gateway's component label (render/kubernetes/common.ts GATEWAY; this file stays free of runtime imports). */
 const GATEWAY_COMPONENT = 'gateway';
+/** render/kubernetes/common.ts CLUSTER_DOMAIN_ANNOTATION, on every workload. */
+const CLUSTER_DOMAIN_ANNOTATION = 'loki-microservices/cluster-domain';
 const FAILING_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 export function stackStatusOf(objects: StackObjects): StackStatus {
@@ -91,7 +92,11 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
     namespace: objects.namespace,
     condition: conditionOf(components),
     components,
-    endpoints: endpointsOf({ ...objects, gateway: objects.workloads.some((workload) => componentOf(workload) === GATEWAY_COMPONENT) }),
+    endpoints: endpointsOf({
+      ...objects,
+      clusterDomain: objects.workloads.map((w) => w.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION]).find(Boolean) ?? 'cluster.local',
+      gateway: objects.workloads.some((workload) => componentOf(workload) === GATEWAY_COMPONENT),
+    }),
     version: objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.['app.kubernetes.io/version'] ?? null,
     createdAt: created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
   };

@@ -2,14 +2,16 @@
 // is up to date and ready, none is failing), watching workloads and pods rather than polling, so that
 // readiness is seen as soon as the API server sees it. Progress is reported per component as it changes;
 // on timeout, or once a pod keeps failing, it ends with a diagnosis.
-import { Watch, type V1Deployment, type V1Pod, type V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 import { stackSelector } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
-import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
-import { clusterDomainOf, type StackRef } from './status.js';
+import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
+import type { StackRef } from './status.js';
+import { watch } from './watch.js';
 import { stackStatusOf, type StackStatus } from './status-model.js';
+import { assertStackRef } from '../names.js';
 
 export interface WaitOptions {
   /** Give up after this long. @default 600000 (10 minutes) */
@@ -19,7 +21,10 @@ export interface WaitOptions {
   /** Told when a component's ready count changes, e.g. "ingester 2/3 ready". */
   onProgress?: (line: string, status: StackStatus) => void;
   signal?: AbortSignal;
+  /** Delays between retries; transient failures (an API server away for a while) are retried until the timeout. */
   retry?: RetryPolicy;
+  /** A watch that hears nothing this long is started again. @default 90000 */
+  watchIdleTimeoutMs?: number;
 }
 
 export interface WaitResult {
@@ -54,13 +59,13 @@ interface Source<T> {
 }
 
 export async function waitForStack(connection: Connection, ref: StackRef, options: WaitOptions = {}): Promise<WaitResult> {
+  assertStackRef(ref);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 600_000;
   const failingForMs = options.failingForMs ?? 30_000;
-  const retry = options.retry ?? DEFAULT_RETRY;
+  const retry = until(started + timeoutMs, options.retry ?? DEFAULT_RETRY);
   const labelSelector = stackSelector(ref.name);
   const { namespace } = ref;
-  const clusterDomain = await clusterDomainOf(connection, ref, retry);
   const deployments = new Map<string, Workload>();
   const statefulSets = new Map<string, Workload>();
   const pods = new Map<string, V1Pod>();
@@ -73,13 +78,12 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
   const current = () =>
     stackStatusOf({
       ...ref,
-      clusterDomain,
       workloads: [...[...deployments.values()].map((w) => ({ ...w, kind: 'Deployment' })), ...[...statefulSets.values()].map((w) => ({ ...w, kind: 'StatefulSet' }))],
       pods: [...pods.values()],
     });
 
   return new Promise<WaitResult>((resolve, reject) => {
-    const aborts: AbortController[] = [];
+    const stops: (() => void)[] = [];
     /** Pods that fail, or failed within failingForMs: when they began to, and when they last did. */
     const troubled = new Map<string, { since: number; lastFailed: number }>();
     const reported = new Map<string, string>();
@@ -92,7 +96,7 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
       done = true;
       clearTimeout(timer);
       clearTimeout(recheck);
-      for (const abort of aborts) abort.abort();
+      for (const stop of stops) stop();
       options.signal?.removeEventListener('abort', onAbort);
       outcome();
     };
@@ -149,26 +153,27 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
         listed.add(source.kind);
         evaluate();
         if (done) return;
-        const abort = await new Watch(connection.kubeConfig).watch(
-          source.path,
-          { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
-          (type: string, object: Workload | V1Pod) => {
-            if (type === 'ADDED' || type === 'MODIFIED') source.into.set(object.metadata?.name ?? '', object);
-            else if (type === 'DELETED') source.into.delete(object.metadata?.name ?? '');
+        const stop = await watch(connection, source.path, {
+          query: { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: 'true' },
+          idleTimeoutMs: options.watchIdleTimeoutMs,
+          onEvent: ({ type, object }) => {
+            const item = object as Workload | V1Pod;
+            if (type === 'ADDED' || type === 'MODIFIED') source.into.set(item.metadata?.name ?? '', item);
+            else if (type === 'DELETED') source.into.delete(item.metadata?.name ?? '');
             else return; // BOOKMARK, or ERROR (410 Gone): the watch ends and is started again
             evaluate();
           },
-          (error: unknown) => {
+          onEnd: (error) => {
             if (done) return;
             // A refusal does not go away by watching again: end with it rather than at the timeout.
-            const code = (error as { statusCode?: number } | null)?.statusCode;
+            const code = error?.statusCode;
             if (code !== undefined && PERMANENT_WATCH_STATUS.has(code)) {
-              finish(() => reject(new ClusterError(`watching ${source.kind}s in ${namespace}: ${(error as Error).message} (HTTP ${code})`, code)));
-            } else setTimeout(() => void follow(source), 200);
+              finish(() => reject(new ClusterError(`watching ${source.kind}s in ${namespace}: ${error!.message} (HTTP ${code})`, code)));
+            } else setTimeout(() => void follow(source), error ? 1000 : 0);
           },
-        );
-        aborts.push(abort);
-        if (done) abort.abort();
+        });
+        stops.push(stop);
+        if (done) stop();
       } catch (error) {
         finish(() => reject(error));
       }

@@ -6,6 +6,7 @@ import { renderNomad } from '../render/nomad/index.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
+import { assertStackRef } from '../names.js';
 
 export interface NomadApplyResult {
   jobId: string;
@@ -17,6 +18,7 @@ export interface NomadApplyResult {
 }
 
 export async function applyNomadJob(client: NomadClient, stack: LokiStack): Promise<NomadApplyResult> {
+  assertStackRef({ name: stack.metadata.name, namespace: stack.spec.nomad.namespace });
   const rendered = renderNomad(stack);
   const namespace = rendered.namespace;
   const before = await currentVersion(client, rendered.id, namespace);

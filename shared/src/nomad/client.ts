@@ -3,6 +3,7 @@
 // queries, and the same retry rules as the Kubernetes side (transient errors retried within a budget,
 // permanent ones at once with Nomad's own message). The token is sent as X-Nomad-Token and never logged.
 import { ClusterError } from '../errors.js';
+import { registerSecret } from '../redact.js';
 
 export interface NomadConnectionOptions {
   /** @default $NOMAD_ADDR, else http://127.0.0.1:4646 */
@@ -38,6 +39,8 @@ export interface RequestOptions {
 
 const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
 const ATTEMPTS = 6;
+/** How long a request may take; a blocking query gets its wait on top. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export class NomadClient {
   readonly address: string;
@@ -49,6 +52,7 @@ export class NomadClient {
     if (!/^https?:\/\/[^/]+\/?$/.test(address)) throw new NomadApiError(`Nomad address must be http(s)://host:port, not "${address}" (NOMAD_ADDR or --nomad-addr)`);
     this.address = address.replace(/\/$/, '');
     this.#token = options.token ?? (env.NOMAD_TOKEN || undefined);
+    registerSecret(this.#token);
     this.#region = options.region ?? (env.NOMAD_REGION || undefined);
   }
 
@@ -70,7 +74,7 @@ export class NomadClient {
           method,
           headers: { ...(this.#token ? { 'X-Nomad-Token': this.#token } : {}), ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
           ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
+          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS + (options.index !== undefined ? (options.waitMs ?? 30_000) : 0)), ...(options.signal ? [options.signal] : [])]),
         });
       } catch (error) {
         if (options.signal?.aborted) throw error;

@@ -5,6 +5,7 @@ import { MANAGER } from '../render/kubernetes/common.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
 import type { NomadStackRef } from './status.js';
+import { assertStackRef } from '../names.js';
 
 export interface NomadDestroyResult {
   jobId: string;
@@ -15,6 +16,7 @@ export interface NomadDestroyResult {
 }
 
 export async function destroyNomadJob(client: NomadClient, ref: NomadStackRef, options: { purge?: boolean } = {}): Promise<NomadDestroyResult> {
+  assertStackRef(ref);
   const path = `/v1/job/${encodeURIComponent(ref.name)}`;
   const result = { jobId: ref.name, namespace: ref.namespace, stopped: false, purged: false };
   let job: NomadJob;

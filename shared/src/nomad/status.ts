@@ -5,6 +5,7 @@
 import { conditionOf, STATUS_API_VERSION, type ComponentStatus, type PodProblem, type PodState, type StackStatus } from '../cluster/status-model.js';
 import type { Allocation, AllocationMetric, AllocationStub, Deployment, Evaluation, NomadJob, TaskState } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
+import { assertStackRef } from '../names.js';
 
 export interface NomadStackRef {
   /** Job ID: the stack name. */
@@ -31,6 +32,7 @@ export class NomadJobNotFoundError extends NomadApiError {
 
 /** Reads everything the status needs; `index` is the allocations' index, for a blocking wait on them. */
 export async function readNomadJob(client: NomadClient, ref: NomadStackRef, block?: { index: number; waitMs: number; signal?: AbortSignal }): Promise<{ state: NomadJobState; index: number }> {
+  assertStackRef(ref);
   const path = `/v1/job/${encodeURIComponent(ref.name)}`;
   const options = { namespace: ref.namespace, ...(block?.signal ? { signal: block.signal } : {}) };
   const allocations = await client

@@ -5,6 +5,7 @@ import { ClusterError } from '../errors.js';
 import type { StackStatus } from '../cluster/status-model.js';
 import type { NomadClient } from './client.js';
 import { nomadStatusOf, readNomadJob, type NomadStackRef } from './status.js';
+import { assertStackRef } from '../names.js';
 
 export interface NomadWaitOptions {
   /** @default 600000 (10m) */
@@ -31,6 +32,7 @@ export class NomadNotReadyError extends ClusterError {
 }
 
 export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, options: NomadWaitOptions = {}): Promise<StackStatus> {
+  assertStackRef(ref);
   const timeoutMs = options.timeoutMs ?? 600_000;
   const failAfterMs = options.failAfterMs ?? 60_000;
   const started = Date.now();

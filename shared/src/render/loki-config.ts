@@ -3,6 +3,7 @@
 // through the query-scheduler, and no key that Loki 3 removed. How components find each other (addresses,
 // rings, ports, paths) is the platform's part: each renderer passes its LokiWiring, and its cross-reference
 // test holds every address to a Service or service registration that renderer produces.
+import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 
@@ -208,4 +209,23 @@ function embeddedCacheMb(stack: LokiStack): number {
   const limits = [querier, queryFrontend].map((c) => c.resources.limits?.memory).filter((m): m is string => !!m);
   if (limits.length === 0) return 512;
   return Math.max(16, Math.floor(Math.min(...limits.map(parseQuantity)) / 8 / 2 ** 20));
+}
+
+/** A string value Loki takes from the environment at start-up (-config.expand-env), empty when unset. */
+const STRING_FROM_ENV = /^\$\{[A-Z][A-Z0-9_]*:-\}$/;
+
+/**
+ * The config as YAML text. Loki expands `${VAR}` in the text before parsing it, so a value with YAML's own
+ * characters (`#`, `: `, `*`, `%`, a leading quote…) would change the document: each string placeholder is
+ * single-quoted, which carries any value but one with a single quote or a line break (refused where we see
+ * the value).
+ */
+export function lokiConfigText(config: Record<string, unknown>): string {
+  const document = new Document(config, { aliasDuplicateObjects: false, sortMapEntries: true });
+  visit(document, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'string' && STRING_FROM_ENV.test(node.value)) node.type = 'QUOTE_SINGLE';
+    },
+  });
+  return document.toString({ lineWidth: 0 });
 }

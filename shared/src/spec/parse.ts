@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.js';
 import { presetDocument } from './profiles.js';
-import { PROFILES, stackSchema, type LokiStack, type ProfileName } from './schema.js';
+import { API_VERSION, PROFILES, stackSchema, type LokiStack, type ProfileName } from './schema.js';
 
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
@@ -26,6 +26,7 @@ const MAX_PASSES = 3;
 export function parseSpec(input: unknown): LokiStack {
   if (input === undefined || input === null) input = {};
   if (!isObject(input)) throw new SpecError([{ path: '(root)', message: 'must be a mapping with apiVersion, kind, metadata and spec' }]);
+  refuseUnsafeKeys(input);
 
   const document = withPreset(input);
   const issues: SpecIssue[] = [];
@@ -60,15 +61,40 @@ export function parseSpec(input: unknown): LokiStack {
   throw new SpecError(issues);
 }
 
-/** Read a spec file's text (YAML or JSON, one document) into a document for applyOverrides/parseSpec. */
+/**
+ * Read a spec file's text (YAML or JSON, one document) into a document for applyOverrides/parseSpec. An
+ * empty file (or one of comments only) is an error: only leaving the file out means the default stack.
+ */
 export function readSpecDocument(text: string, source = 'the spec'): Record<string, unknown> {
   const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (parsed.errors.length > 0) {
     throw new SpecError(parsed.errors.map((error) => ({ path: '(root)', message: `${source} is not valid YAML or JSON: ${error.message.split('\n')[0]}` })));
   }
-  const document: unknown = parsed.toJS() ?? {};
+  const document: unknown = parsed.toJS();
+  if (document === null || document === undefined) {
+    throw new SpecError([{ path: '(root)', message: `${source} is empty: write a spec in it (at least "apiVersion: ${API_VERSION}"), or leave the file out for the default stack` }]);
+  }
   if (!isObject(document)) throw new SpecError([{ path: '(root)', message: `${source} must hold one mapping with apiVersion, kind, metadata and spec` }]);
+  refuseUnsafeKeys(document);
   return document;
+}
+
+/** Keys that would reach an object's prototype when merged or set by path: never a spec field. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function refuseUnsafeKeys(document: Json): void {
+  const issues: SpecIssue[] = [];
+  const walk = (value: unknown, path: Path) => {
+    if (Array.isArray(value)) value.forEach((item, index) => walk(item, [...path, index]));
+    else if (isObject(value)) {
+      for (const key of Object.keys(value)) {
+        if (UNSAFE_KEYS.has(key)) issues.push({ path: dotted([...path, key]), message: 'is not a field name (it would reach into JavaScript objects): remove it' });
+        else walk(value[key], [...path, key]);
+      }
+    }
+  };
+  walk(document, []);
+  if (issues.length > 0) throw new SpecError(issues);
 }
 
 function profileOf(input: Json): ProfileName {
@@ -152,7 +178,10 @@ function schemaAt(path: Path): z.ZodType | undefined {
   for (const key of path) {
     if (!schema) return undefined;
     const def: z.core.$ZodTypeDef = unwrap(schema).def;
-    if (def.type === 'object') schema = (def as z.core.$ZodObjectDef).shape[key as string] as z.ZodType | undefined;
+    if (def.type === 'object') {
+      const shape = (def as z.core.$ZodObjectDef).shape;
+      schema = Object.hasOwn(shape, key) ? (shape[key as string] as z.ZodType) : undefined;
+    }
     else if (def.type === 'record') schema = (def as z.core.$ZodRecordDef).valueType as z.ZodType;
     else if (def.type === 'array') schema = (def as z.core.$ZodArrayDef).element as z.ZodType;
     else return undefined;
@@ -206,10 +235,11 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The value at `path`, own properties only (`toString` is not a field of a document). */
 export function getPath(document: unknown, path: Path): unknown {
   let current = document;
   for (const key of path) {
-    if (!isObject(current) && !Array.isArray(current)) return undefined;
+    if ((!isObject(current) && !Array.isArray(current)) || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string | number, unknown>)[key];
   }
   return current;

@@ -2,6 +2,7 @@
 // documentation (the README reference is generated from the descriptions below). Profile-dependent
 // values (replicas, resources, ...) come from profiles.ts, merged under the user's input before parsing.
 import { z } from 'zod';
+import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../names.js';
 import { COMPONENTS, type ComponentName } from './components.js';
 import { isDuration, isQuantity, parseDurationMs, parseQuantity } from './quantity.js';
 
@@ -16,11 +17,7 @@ export const DEFAULT_OBJECT_STORE_IMAGE = 'docker.io/rustfs/rustfs:1.0.0';
 /** nginx built to run as an unprivileged user (uid 101, port 8080), as Loki's Helm chart uses for its gateway. */
 export const DEFAULT_GATEWAY_IMAGE = 'docker.io/nginxinc/nginx-unprivileged:1.29-alpine';
 
-// `<name>-query-scheduler-headless` is the longest object name we derive; it must stay a DNS-1123 label.
-const LONGEST_SUFFIX = `-${COMPONENTS.queryScheduler.target}-headless`;
-export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX.length;
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export { MAX_NAME_LENGTH } from '../names.js';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
@@ -39,6 +36,19 @@ function dnsLabel(what: string, maxLength = 63) {
     .string()
     .max(maxLength, `must be at most ${maxLength} characters (${what})`)
     .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+}
+
+/**
+ * A URL written into the Loki configuration. Loki reads its config with -config.expand-env (`${VAR}` and
+ * `$VAR` become environment values, secrets included) and Nomad renders it as a consul-template (`{{ … }}`
+ * runs, Vault reads included), so neither may appear; nor a user:password, which /config and logs would show.
+ */
+function configUrl(error: string) {
+  return z
+    .url({ protocol: /^https?$/, error })
+    .refine((url) => !url.includes('$'), 'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration')
+    .refine((url) => !url.includes('{{') && !url.includes('}}'), 'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them')
+    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs');
 }
 
 function dnsSubdomain(what: string) {
@@ -121,7 +131,7 @@ const components = z
     compactor: statefulComponent('compactor', z.literal(1, 'must be 1: the compactor is a singleton')),
     ruler: statefulComponent('ruler').extend({
       enabled: z.boolean().describe('Deploy the ruler (LogQL alerting and recording rules).'),
-      alertmanagerUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of Alertmanager' }).optional().describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
+      alertmanagerUrl: configUrl('must be an http(s) URL of Alertmanager').optional().describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
     }),
   })
   .describe('Per-component settings; each component defaults to its profile values.');
@@ -368,6 +378,9 @@ const stackSpec = z
   })
   .describe('The stack.');
 
+/** Labels that set a namespace's Pod Security admission level: never taken from a spec. */
+const POD_SECURITY_PREFIX = 'pod-security.kubernetes.io/';
+
 /** `metadata.name` and `metadata.namespace` when the spec leaves them out. */
 export const DEFAULT_NAME = 'loki';
 
@@ -379,7 +392,10 @@ const stackDocument = z
       .strictObject({
         name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH).default(DEFAULT_NAME).describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
         namespace: dnsLabel('a namespace name').default(DEFAULT_NAME).describe('Namespace of every object.'),
-        labels: labels.default({}).describe('Extra labels on every object, e.g. `backstage.io/kubernetes-id`.'),
+        labels: labels
+          .refine((given) => !Object.keys(given).some((key) => key.startsWith(POD_SECURITY_PREFIX)), `must not set ${POD_SECURITY_PREFIX}* labels: they would change the Pod Security level of the namespace; set those on the namespace yourself`)
+          .default({})
+          .describe('Extra labels on every object, e.g. `backstage.io/kubernetes-id`. Not `pod-security.kubernetes.io/*`.'),
       })
       .default({ name: DEFAULT_NAME, namespace: DEFAULT_NAME, labels: {} })
       .describe('Identity of the stack.'),

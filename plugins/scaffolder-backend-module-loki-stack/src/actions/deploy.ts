@@ -1,9 +1,11 @@
 // loki:stack:deploy — apply, wait until ready, optionally smoke-test; in a dry run, a server-side dry run
-// that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again.
+// that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again (which is why
+// the wait is not part of the apply's locked run, as it is for the CLI and the Action).
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, waitForStack, type ApplyResult } from 'loki-microservices';
+import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, until, waitForStack, type ApplyResult } from 'loki-microservices';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
 import { DEPLOY_EXAMPLES } from './deploy.examples.js';
+import { reportingFailures } from './failures.js';
 import { STACK_INPUT, stackFromInput } from './stack.js';
 import { timeoutMs } from './timeout.js';
 
@@ -23,6 +25,7 @@ export function createDeployAction(options: { clusters: Clusters }) {
         wait: (z) => z.boolean().default(true).describe('Wait until every component is ready; fail with a diagnosis if it does not get there in time.'),
         timeout: (z) => z.string().default('10m').describe('How long to wait (and smoke-test), e.g. 90s, 10m.'),
         smokeTest: (z) => z.boolean().default(false).describe('After the wait, push a log line to the distributor and read it back through the query-frontend.'),
+        adopt: (z) => z.boolean().optional().describe('Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.'),
       },
       output: {
         name: (z) => z.string().describe('The stack name.'),
@@ -44,33 +47,36 @@ export function createDeployAction(options: { clusters: Clusters }) {
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
       const onObject = (object: { kind: string; name: string; action: string }) => ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
-
-      if (ctx.isDryRun) {
-        ctx.logger.info(`Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`);
-        const result = await applyStack(connection, stack, { dryRun: true, onObject });
-        ctx.logger.info(`Dry run: ${JSON.stringify(counts(result))}`);
-        return;
-      }
-
-      ctx.logger.info(`Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`);
-      const applied = await ctx.checkpoint({
-        key: `loki-stack-apply-${ctx.input.cluster ?? 'default'}-${ref.namespace}-${ref.name}`,
-        fn: async () => counts(await applyStack(connection, stack, { onObject })),
-      });
-      ctx.logger.info(`Applied: ${JSON.stringify(applied)}`);
       const deadline = Date.now() + waitMs;
-      if (ctx.input.wait || ctx.input.smokeTest) {
-        ctx.signal?.throwIfAborted();
-        await waitForStack(connection, ref, { timeoutMs: waitMs, signal: ctx.signal, onProgress: (line) => ctx.logger.info(line) });
-      }
-      if (ctx.input.smokeTest) {
-        ctx.signal?.throwIfAborted();
-        const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) });
-        ctx.logger.info(`Smoke test passed: the line was read back ${smoke.latencyMs} ms after its push`);
-      }
-      const status = await getStackStatus(connection, ref);
-      ctx.logger.info(`${status.condition.type}: ${status.condition.message}`);
-      ctx.output('status', status as unknown as Record<string, unknown>);
+      const applyOptions = { adopt: ctx.input.adopt, retry: until(deadline), onObject };
+
+      await reportingFailures(async () => {
+        if (ctx.isDryRun) {
+          ctx.logger.info(`Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`);
+          const result = await applyStack(connection, stack, { ...applyOptions, dryRun: true });
+          ctx.logger.info(`Dry run: ${JSON.stringify(counts(result))}`);
+          return;
+        }
+
+        ctx.logger.info(`Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`);
+        const applied = await ctx.checkpoint({
+          key: `loki-stack-apply-${ctx.input.cluster ?? 'default'}-${ref.namespace}-${ref.name}`,
+          fn: async () => counts(await applyStack(connection, stack, applyOptions)),
+        });
+        ctx.logger.info(`Applied: ${JSON.stringify(applied)}`);
+        if (ctx.input.wait || ctx.input.smokeTest) {
+          ctx.signal?.throwIfAborted();
+          await waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), signal: ctx.signal, onProgress: (line) => ctx.logger.info(line) });
+        }
+        if (ctx.input.smokeTest) {
+          ctx.signal?.throwIfAborted();
+          const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) });
+          ctx.logger.info(`Smoke test passed: the line was read back ${smoke.latencyMs} ms after its push`);
+        }
+        const status = await getStackStatus(connection, ref);
+        ctx.logger.info(`${status.condition.type}: ${status.condition.message}`);
+        ctx.output('status', status as unknown as Record<string, unknown>);
+      }).finally(() => connection.close());
     },
   });
 }

@@ -2,10 +2,10 @@
 // manifests (manifests/, one file per object and a kustomization.yaml). Contacts no cluster.
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { generatedSecretsNote, renderKubernetes, stackEndpoints, writeManifests } from 'loki-microservices';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { generatedSecretsNote, renderKubernetes, stackEndpoints, writeFileWithin, writeManifests } from 'loki-microservices';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { reportingFailures } from './failures.js';
 import { RENDER_EXAMPLES } from './render.examples.js';
 import { specDocumentOf, STACK_INPUT, stackFromInput } from './stack.js';
 
@@ -32,12 +32,15 @@ export function createRenderAction() {
       const stack = stackFromInput(ctx.input);
       const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.targetPath);
       const rendered = renderKubernetes(stack);
-      await mkdir(target, { recursive: true });
-      const specFile = join(target, 'loki-stack.yaml');
-      await writeFile(specFile, stringify(specDocumentOf(ctx.input)));
-      const manifests = join(target, 'manifests');
-      const written = await writeManifests(manifests, rendered);
       const inWorkspace = (path: string) => relative(ctx.workspacePath, path);
+      const specFile = join(target, 'loki-stack.yaml');
+      const manifests = join(target, 'manifests');
+      // A symbolic link planted in the workspace (by an earlier step, or a fetched repository) must not lead the
+      // files out of it.
+      const written = await reportingFailures(async () => {
+        await writeFileWithin(ctx.workspacePath, specFile, stringify(specDocumentOf(ctx.input)));
+        return writeManifests(manifests, rendered, { within: ctx.workspacePath });
+      });
       ctx.logger.info(`Rendered Loki ${stack.spec.version} stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}): ${rendered.objects.length} objects in ${inWorkspace(manifests)}`);
       const note = generatedSecretsNote(rendered, '');
       if (note) ctx.logger.info(note.trim());

@@ -15,6 +15,16 @@ import type { LokiStack, Resources } from '../../spec/schema.js';
 
 export const MANAGER = 'loki-microservices';
 
+/**
+ * On every object this tool creates, the stack it was created for: only such objects may be changed, pruned
+ * or destroyed by it (an object of the same name made by someone else is refused unless adopted). On a
+ * namespace, set only when apply created the namespace.
+ */
+export const CREATED_FOR_ANNOTATION = 'loki-microservices/created-for';
+
+/** On the workloads: the cluster DNS domain of the stack's addresses, so that status need not read its config. */
+export const CLUSTER_DOMAIN_ANNOTATION = 'loki-microservices/cluster-domain';
+
 export const PORTS = {
   http: { name: 'http-metrics', port: 3100 },
   grpc: { name: 'grpc', port: 9095 },
@@ -82,7 +92,7 @@ export function stackSelector(name: string): string {
 }
 
 export function metadata(stack: LokiStack, name: string, component?: string) {
-  return { name, namespace: stack.metadata.namespace, labels: objectLabels(stack, component) };
+  return { name, namespace: stack.metadata.namespace, labels: objectLabels(stack, component), annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name } };
 }
 
 export function lokiImage(stack: LokiStack): string {

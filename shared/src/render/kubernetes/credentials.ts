@@ -2,6 +2,7 @@
 // secret): rendered as a Secret of the stack that the storage block references by name, so the values
 // travel only in that Secret, never in the spec, the Loki config or a ConfigMap.
 import type { V1Secret } from '@kubernetes/client-node';
+import { registerSecret } from '../../redact.js';
 import { SpecError, type SpecIssue } from '../../errors.js';
 import { DEFAULT_NAME, type LokiStack, type StorageType } from '../../spec/schema.js';
 import { metadata } from './common.js';
@@ -45,8 +46,13 @@ export function withStorageCredentials(stack: LokiStack, credentials: StorageCre
   const type = stack.spec.storage.type;
   const given = (Object.keys(credentials) as (keyof StorageCredentials)[]).filter((key) => credentials[key]);
   if (given.length === 0) return stack;
+  for (const key of given) registerSecret(credentials[key]);
   const needed = CREDENTIAL_KEYS[type];
   const issues: SpecIssue[] = [];
+  // Loki puts the value in place of a single-quoted placeholder in its YAML config (-config.expand-env).
+  for (const key of given.filter((key) => key !== 'key.json' && /['\r\n]/.test(credentials[key]!))) {
+    issues.push({ path: `credentials.${key}`, message: 'contains a single quote or a line break, which the Loki configuration cannot carry: use a key without them' });
+  }
   if (type === 'bundled') {
     issues.push({ path: 'credentials', message: 'the bundled store makes its own credentials; credentials are for spec.storage.type s3, gcs or azure' });
   } else {

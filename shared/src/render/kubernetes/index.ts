@@ -4,7 +4,7 @@ import type { KubernetesObject, V1Deployment, V1Namespace, V1Service, V1ServiceA
 import { stringify } from 'yaml';
 import { SpecError } from '../../errors.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
-import { MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
+import { CLUSTER_DOMAIN_ANNOTATION, MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
 import { compactor } from './components/compactor.js';
 import { distributor } from './components/distributor.js';
 import { gateway } from './components/gateway.js';
@@ -78,7 +78,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     ...networkPolicies(stack),
     ...prometheusOperatorObjects(stack),
     ...certManagerObjects(stack),
-    ...COMPONENT_RENDERERS.flatMap((render) => render(stack)).map((object) => withPodAnnotations(object, options.podAnnotations)),
+    ...COMPONENT_RENDERERS.flatMap((render) => render(stack)).map((object) => withWorkloadAnnotations(stack, object, options.podAnnotations)),
   ];
   const phase = (object: KubernetesObject) => {
     // Deployments and StatefulSets form one phase: they are applied together.
@@ -93,13 +93,15 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   };
 }
 
-function withPodAnnotations(object: KubernetesObject, podAnnotations: PodAnnotations = {}): KubernetesObject {
-  const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''];
-  if (!added || (object.kind !== 'Deployment' && object.kind !== 'StatefulSet')) return object;
+/** A workload with what status reads off it (the cluster domain), and the pod annotations only apply knows. */
+function withWorkloadAnnotations(stack: LokiStack, object: KubernetesObject, podAnnotations: PodAnnotations = {}): KubernetesObject {
+  if (object.kind !== 'Deployment' && object.kind !== 'StatefulSet') return object;
   const workload = object as V1Deployment | V1StatefulSet;
+  const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''] ?? {};
   const template = workload.spec!.template;
   const annotated: V1Deployment | V1StatefulSet = {
     ...workload,
+    metadata: { ...workload.metadata, annotations: { ...workload.metadata?.annotations, [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain } },
     spec: { ...workload.spec!, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...added } } } } as V1Deployment['spec'] & V1StatefulSet['spec'],
   };
   return annotated;
@@ -123,10 +125,11 @@ function namespace(stack: LokiStack): V1Namespace {
 
 function serviceAccount(stack: LokiStack): V1ServiceAccount {
   const { annotations } = stack.spec.serviceAccount;
+  const base = metadata(stack, serviceAccountName(stack));
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { ...metadata(stack, serviceAccountName(stack)), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+    metadata: { ...base, annotations: { ...annotations, ...base.annotations } },
     automountServiceAccountToken: false,
   };
 }

@@ -2,9 +2,8 @@
 // renderer produces, and the ConfigMap that carries it. The cross-reference test holds every address to a
 // rendered Service and port.
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import type { LokiStack } from '../../spec/schema.js';
-import { lokiConfig as buildLokiConfig, type LokiWiring } from '../loki-config.js';
+import { lokiConfig as buildLokiConfig, lokiConfigText, type LokiWiring } from '../loki-config.js';
 import { checksum, configMapName, headlessName, memberlistName, metadata, objectName, PATHS, PORTS, serviceHost } from './common.js';
 import { commonStorageConfig, lokiObjectStore } from './storage.js';
 import { tlsFiles } from './tls.js';
@@ -41,7 +40,7 @@ export function lokiConfig(stack: LokiStack): Record<string, unknown> {
 }
 
 export function lokiConfigYaml(stack: LokiStack): string {
-  return stringify(lokiConfig(stack), { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false });
+  return lokiConfigText(lokiConfig(stack));
 }
 
 const configHashes = new WeakMap<LokiStack, string>();

@@ -113,7 +113,7 @@ export function certManagerObjects(stack: LokiStack): KubernetesObject[] {
             renewBefore: goDuration(10 * validityMs * (1 - RENEW_AT_FRACTION)),
             privateKey: ecdsa,
             issuerRef: { name: `${name}-tls-selfsigned`, kind: 'Issuer', group: 'cert-manager.io' },
-            secretTemplate: { labels: metadata(stack, caSecretName(stack)).labels },
+            secretTemplate: secretTemplate(metadata(stack, caSecretName(stack))),
           }),
           object('Issuer', `${name}-tls-ca`, { ca: { secretName: caSecretName(stack) } }),
         ]
@@ -128,8 +128,11 @@ export function certManagerObjects(stack: LokiStack): KubernetesObject[] {
         usages: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
         privateKey: ecdsa,
         issuerRef,
-        secretTemplate: { labels: metadata(stack, request.secretName, COMPONENTS[request.component].target).labels },
+        secretTemplate: secretTemplate(metadata(stack, request.secretName, COMPONENTS[request.component].target)),
       }),
     ),
   ];
 }
+
+/** What cert-manager copies onto the Secrets it makes: our labels and mark, so that destroy removes them. */
+const secretTemplate = ({ labels, annotations }: { labels: Record<string, string>; annotations: Record<string, string> }) => ({ labels, annotations });

@@ -5,10 +5,9 @@
 // in Consul (memberlist would advertise container addresses under Nomad's port mapping), and gossip over
 // memberlist with an explicit advertise address when only Nomad's service discovery is available. The two
 // HTTP addresses Loki needs (compactor, tail proxy) come from the service catalog through the template.
-import { stringify } from 'yaml';
 import type { LokiStack } from '../../spec/schema.js';
 import { commonStorageConfig, lokiObjectStore } from '../kubernetes/storage.js';
-import { lokiConfig, TLS_PEERS, type GrpcTlsFiles, type LokiWiring } from '../loki-config.js';
+import { lokiConfig, lokiConfigText, TLS_PEERS, type GrpcTlsFiles, type LokiWiring } from '../loki-config.js';
 import { CSI_DATA_DIR, memberlistServiceName, PORT_LABELS, runtimePath, serviceName, TASK_PATHS, usesMemberlist } from './common.js';
 
 /** Environment of every task that Loki's config refers to (set in the job's `env` block). */
@@ -82,7 +81,7 @@ export function nomadLokiConfig(stack: LokiStack): Record<string, unknown> {
 
 /** The Loki config as the `data` of a Nomad template: YAML with consul-template actions for the catalog. */
 export function nomadLokiConfigTemplate(stack: LokiStack): string {
-  const yaml = stringify(nomadLokiConfig(stack), { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false });
+  const yaml = lokiConfigText(nomadLokiConfig(stack));
   const lookup = stack.spec.nomad.serviceProvider === 'consul' ? `service "${memberlistServiceName(stack)}|any"` : `nomadService "${memberlistServiceName(stack)}"`;
   return yaml.replace(
     new RegExp(`^( *)join_members: ${JOIN_MEMBERS}$`, 'm'),

@@ -3,6 +3,7 @@
 // unauthorised) has its own message.
 import {
   CopyTextButton,
+  EmptyState,
   InfoCard,
   MissingAnnotationEmptyState,
   Progress,
@@ -130,6 +131,15 @@ export function LokiStackCard() {
   const { entity } = useEntity();
   const annotation = entity.metadata.annotations?.[STACK_ANNOTATION];
   const location = parseStackAnnotation(annotation);
-  if (!location) return <MissingAnnotationEmptyState annotation={STACK_ANNOTATION} />;
+  if (annotation === undefined) return <MissingAnnotationEmptyState annotation={STACK_ANNOTATION} />;
+  if (!location) {
+    return (
+      <EmptyState
+        missing="field"
+        title={`The ${STACK_ANNOTATION} annotation is not valid`}
+        description={`It must be <cluster>/<namespace>/<name>: a configured cluster's name, a namespace and a stack name (lowercase letters, digits and "-"), not "${annotation.slice(0, 120)}".`}
+      />
+    );
+  }
   return <StackCardBody location={location} />;
 }
