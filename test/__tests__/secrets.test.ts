@@ -12,7 +12,8 @@ describe.each(specMatrix())('$name', ({ input }) => {
   test('credential fields in the Loki config are environment placeholders, never values', () => {
     const config = lokiConfigYaml(stack);
     for (const [, key, value] of config.matchAll(CREDENTIAL_KEYS)) {
-      expect({ key, value }).toEqual({ key, value: expect.stringMatching(/^\$\{LOKI_[A-Z0-9_]+:-\}$/) });
+      // Single-quoted: Loki expands the variable in the text, and the value must stay one YAML string.
+      expect({ key, value }).toEqual({ key, value: expect.stringMatching(/^'\$\{LOKI_[A-Z0-9_]+:-\}'$/) });
     }
   });
 

@@ -53,7 +53,7 @@ test('errors: 404 for a missing stack or cluster, 503 for an unreachable or forb
   try {
     const forbidden = await get('/stacks/dev/b-failed/loki-x');
     expect(forbidden.status).toBe(503);
-    expect(forbidden.body.error.message).toMatch(/cluster "dev" refuses access \(HTTP 403\)/);
+    expect(forbidden.body.error.message).toMatch(/cluster "dev" refuses access to the stack.s workloads or pods \(HTTP 403\)/);
   } finally {
     backend.fixture.running.server.faults.allowAll();
   }

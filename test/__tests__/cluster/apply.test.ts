@@ -75,12 +75,15 @@ describe('a first apply', () => {
     expect(secret.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'loki', 'app.kubernetes.io/managed-by': 'loki-microservices' });
   });
 
-  test('the namespace of someone else keeps having no created-for annotation', async () => {
-    fixture.running.server.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'loki' } }, { manager: 'kubectl' });
+  test('the namespace of someone else is left as it is: no created-for annotation, none of our labels', async () => {
+    fixture.running.server.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'loki', labels: { team: 'logs' } } }, { manager: 'kubectl' });
+    const before = mustGet('Namespace', 'loki').metadata.resourceVersion;
     const result = await apply();
     expect(result.namespaceCreated).toBe(false);
-    expect(result.objects.find((o) => o.kind === 'Namespace')?.action).toBe('configured');
+    expect(result.objects.find((o) => o.kind === 'Namespace')).toBeUndefined();
     expect(mustGet('Namespace', 'loki').metadata.annotations?.['loki-microservices/created-for']).toBeUndefined();
+    expect(mustGet('Namespace', 'loki').metadata.labels).toEqual({ team: 'logs', 'kubernetes.io/metadata.name': 'loki' });
+    expect(mustGet('Namespace', 'loki').metadata.resourceVersion).toBe(before);
   });
 });
 
@@ -107,8 +110,9 @@ describe('a second apply', () => {
     expect(secretAfter.data).toEqual(secretBefore.data);
     expect(secretAfter.metadata.resourceVersion).toBe(secretBefore.metadata.resourceVersion);
     expect(versions()).toEqual(before);
-    // Reads and applies only: no create of the Secret, no delete.
-    expect(Object.keys(fixture.running.server.faults.counts()).sort()).toEqual(['GET', 'PATCH']);
+    // Reads and applies only: no create of the Secret, no delete (but the stack's lock, taken and released).
+    const lock = (r: { path: string }) => r.path.includes('/leases');
+    expect([...new Set(fixture.running.server.faults.requests.filter((r) => !lock(r)).map((r) => r.method))].sort()).toEqual(['GET', 'PATCH']);
   });
 
   test('a status written meanwhile (by a controller) is not a change of ours', async () => {

@@ -1,10 +1,10 @@
 // destroyStack against the test API server. Acceptance criterion: "Destroy with foreign objects,
-// look-alikes and PVCs present: none touched". Only what carries both the stack's instance label and our
-// managed-by label goes (and the claims its StatefulSets made), in reverse apply order; volumes and the
+// look-alikes and PVCs present: none touched". Only what apply created for the stack goes (both its labels
+// and the created-for mark, and the claims its StatefulSets made), in reverse apply order; volumes and the
 // generated store credentials stay unless asked for; the namespace goes only when apply created it for
-// this stack and nothing else is left in it.
+// this stack and nothing else is left in it. The stack's lock (a Lease) is taken and released around it.
 import { jest } from '@jest/globals';
-import { applyStack, destroyStack, NAMESPACE_OWNER_ANNOTATION, waitForStack, type DestroyResult } from 'loki-microservices';
+import { applyStack, CREATED_FOR_ANNOTATION, destroyStack, waitForStack, type DestroyResult } from 'loki-microservices';
 import type { KubeObject } from '../../src/apiserver/store.js';
 import { eventually, FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
 
@@ -51,19 +51,26 @@ function contents(namespace: string, keep: (object: KubeObject, kind: string) =>
   return new Map(entries);
 }
 
-const isOurs = (name: string) => (object: KubeObject) => object.metadata.labels?.[INSTANCE] === name && object.metadata.labels?.[MANAGED_BY] === MANAGER;
+/** Kinds the cluster makes from the stack's objects, with their labels (and not apply's mark). */
+const MADE_BY_THE_CLUSTER = ['Endpoints', 'Pod', 'ReplicaSet', 'ControllerRevision'];
+
+const isOurs = (name: string) => (object: KubeObject, kind?: string) =>
+  object.metadata.labels?.[INSTANCE] === name &&
+  object.metadata.labels?.[MANAGED_BY] === MANAGER &&
+  (object.metadata.annotations?.[CREATED_FOR_ANNOTATION] === name || MADE_BY_THE_CLUSTER.includes(kind ?? object.kind ?? ''));
 
 /** Ours, or a claim one of our StatefulSets made (those carry the pod's name, instance and component labels, no managed-by). */
 const isOursOrClaim = (name: string) => (object: KubeObject, kind: string) =>
-  isOurs(name)(object) ||
+  isOurs(name)(object, kind) ||
   (kind === 'PersistentVolumeClaim' && object.metadata.labels?.[INSTANCE] === name && new RegExp(`^data-${name}-(ingester|compactor|index-gateway|ruler)-\\d+$`).test(object.metadata.name));
 
-/** Objects in the namespace with both labels of stack `name`: ours, and what the cluster made from them (pods…). */
+/** Objects in the namespace with both labels and the mark of stack `name`: ours, and what the cluster made from them (pods…). */
 function left(namespace: string, name = 'loki'): string[] {
-  return [...contents(namespace, isOurs(name)).keys()].sort();
+  return [...contents(namespace, (object, kind) => isOurs(name)(object, kind)).keys()].sort();
 }
 
-const deletes = () => fixture.running.server.faults.requests.filter((r) => r.method === 'DELETE');
+/** DELETE requests, but the release of the stack's lock. */
+const deletes = () => fixture.running.server.faults.requests.filter((r) => r.method === 'DELETE' && !r.path.includes('/leases/'));
 
 const keys = (objects: { kind: string; name: string }[]) => objects.map((o) => `${o.kind}/${o.name}`).sort();
 
@@ -103,6 +110,7 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
     create('PersistentVolumeClaim', namespace, { metadata: { name: 'data-loki-ingester-7' }, spec: claimSpec });
     create('PersistentVolumeClaim', namespace, { metadata: { name: 'data-loki-ingester-8', labels: { 'app.kubernetes.io/name': 'loki', [INSTANCE]: 'loki' } }, spec: claimSpec });
+    // And one with both our labels, which apply did not make (no created-for mark): a look-alike all the same.
     create('PersistentVolumeClaim', namespace, { metadata: { name: 'loki-ingester-0', labels: ours }, spec: claimSpec });
     // A workload of someone else's whose pods carry our instance label (but not managed-by).
     create('Deployment', namespace, {
@@ -118,7 +126,6 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     await eventually(() => store().list('Pod', namespace).filter((p) => p.metadata.labels?.app === 'canary' || p.metadata.name === 'loki-ingester-debug').every((p) => (p.status as Json)?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True')), 'the foreign pods to be ready');
     await fixture.running.server.cluster.idle(500);
 
-    // The loki-ingester-0 claim above carries both our labels: it is ours by the rules, and is expected to go with the volumes.
     foreign = contents(namespace, (object, kind) => !isOursOrClaim('loki')(object, kind));
     elsewhere = contents('d-shared-2');
     namespaceBefore = JSON.stringify(store().get('Namespace', undefined, namespace));
@@ -137,7 +144,7 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     expect(keys(result.deleted)).not.toContain('PersistentVolumeClaim/loki-ingester-0');
     // Waited for: nothing of it is left, its pods included, but the kept claims and Secret (the Endpoints
     // controller removes the Endpoints of the deleted Services on its own time).
-    const kept = ['PersistentVolumeClaim/loki-ingester-0', 'PersistentVolumeClaim/loki-object-store', 'Secret/loki-object-store'].sort();
+    const kept = ['PersistentVolumeClaim/loki-object-store', 'Secret/loki-object-store'].sort();
     expect(left(namespace).filter((key) => !key.startsWith('Endpoints/'))).toEqual(kept);
     await eventually(() => left(namespace).length === kept.length, 'the Endpoints to go');
     expect(store().list('Pod', namespace).filter((p) => p.metadata.labels?.[INSTANCE] === 'loki' && p.metadata.labels?.[MANAGED_BY] === MANAGER)).toEqual([]);
@@ -147,8 +154,7 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     expect(store().get('Secret', namespace, 'loki-object-store')).toBeDefined();
 
     // Kept, and said why.
-    expect(keys(result.kept.filter((k) => k.kind === 'PersistentVolumeClaim'))).toContain('PersistentVolumeClaim/loki-ingester-0');
-    expectVolumesKept({ ...result, kept: result.kept.filter((k) => k.name !== 'loki-ingester-0') });
+    expectVolumesKept(result);
     expect(result.kept.find((k) => k.kind === 'Namespace')).toEqual({ kind: 'Namespace', name: namespace, why: expect.stringMatching(/^it is not empty: /) });
     expect(result.namespaceDeleted).toBe(false);
 
@@ -156,8 +162,8 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     expect(contents(namespace, (object, kind) => foreign.has(`${kind}/${object.metadata.name}`))).toEqual(foreign);
     expect(contents('d-shared-2')).toEqual(elsewhere);
     expect(JSON.stringify(store().get('Namespace', undefined, namespace))).toBe(namespaceBefore);
-    // Nor was any of them even sent a request that changes something.
-    const written = fixture.running.server.faults.requests.filter((r) => r.method !== 'GET');
+    // Nor was any of them even sent a request that changes something (the stack's lock aside).
+    const written = fixture.running.server.faults.requests.filter((r) => r.method !== 'GET' && !r.path.includes('/leases'));
     expect(written.every((r) => r.method === 'DELETE')).toBe(true);
     const deleted = new Set(result.deleted.map((o) => o.name));
     for (const request of written) expect(deleted.has(decodeURIComponent(request.path.split('?')[0]!.split('/').at(-1)!))).toBe(true);
@@ -170,7 +176,7 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     const result = await destroyStack(fixture.connection, { name: 'loki', namespace }, { retry: FAST_RETRY, deleteVolumes: true });
 
     expect(keys(result.deleted)).toEqual(
-      ['data-loki-compactor-0', 'data-loki-index-gateway-0', 'data-loki-ingester-0', 'data-loki-ruler-0', 'loki-ingester-0', 'loki-object-store']
+      ['data-loki-compactor-0', 'data-loki-index-gateway-0', 'data-loki-ingester-0', 'data-loki-ruler-0', 'loki-object-store']
         .map((n) => `PersistentVolumeClaim/${n}`)
         .concat('Secret/loki-object-store')
         .sort(),
@@ -186,6 +192,7 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     // The look-alike claims are still there, unchanged.
     expect(store().get('PersistentVolumeClaim', namespace, 'data-loki-ingester-7')).toBeDefined();
     expect(store().get('PersistentVolumeClaim', namespace, 'data-loki-ingester-8')).toBeDefined();
+    expect(store().get('PersistentVolumeClaim', namespace, 'loki-ingester-0')).toBeDefined();
   });
 
   test('the other stack in the namespace is still whole and ready', async () => {
@@ -199,7 +206,7 @@ describe('the namespace', () => {
   test('created by apply for this stack: kept while the volumes are, deleted with them once empty', async () => {
     await applyReady('d-own');
     const namespace = store().get('Namespace', undefined, 'd-own')!;
-    expect(namespace.metadata.annotations?.[NAMESPACE_OWNER_ANNOTATION]).toBe('loki');
+    expect(namespace.metadata.annotations?.[CREATED_FOR_ANNOTATION]).toBe('loki');
 
     const first = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-own' }, { retry: FAST_RETRY });
     expect(first.namespaceDeleted).toBe(false);
@@ -226,7 +233,7 @@ describe('the namespace', () => {
   test('that existed before apply is never deleted, even empty', async () => {
     create('Namespace', undefined, { metadata: { name: 'd-pre', labels: { team: 'logs' } } });
     await applyReady('d-pre');
-    expect(store().get('Namespace', undefined, 'd-pre')!.metadata.annotations?.[NAMESPACE_OWNER_ANNOTATION]).toBeUndefined();
+    expect(store().get('Namespace', undefined, 'd-pre')!.metadata.annotations?.[CREATED_FOR_ANNOTATION]).toBeUndefined();
 
     const result = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-pre' }, { retry: FAST_RETRY, deleteVolumes: true });
     expect(result.namespaceDeleted).toBe(false);

@@ -38,11 +38,12 @@ describe('permanent errors', () => {
     const patches = running.server.faults.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/'));
     expect(patches.map((r) => r.path.split('?')[0]!.split('/').pop()).sort()).toEqual(deployments.map((d) => d.metadata!.name).sort());
     expect(patches.every((r) => r.status === 403)).toBe(true);
-    expect(running.server.faults.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+    // Nothing deleted but the stack's lock, released at the end.
+    expect(running.server.faults.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices']);
     expect(running.server.store.get('Service', 'loki', 'loki-distributor')).toBeDefined();
   });
 
-  test('a forbidden read fails before anything is written', async () => {
+  test('a forbidden read fails before anything of the stack is written', async () => {
     const { running, connection } = await start();
     running.server.faults.forbid({ verb: 'list', resource: 'secrets' });
 
@@ -51,7 +52,9 @@ describe('permanent errors', () => {
     expect(error).toMatchObject({ name: 'ClusterError', code: 403 });
     expect((error as Error).message).toMatch(/^listing Secrets in loki: secrets is forbidden: .*cannot list resource "secrets"/);
     expect(running.server.faults.requests.filter((r) => r.path.includes('/secrets'))).toHaveLength(1);
-    expect(running.server.faults.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    // Only the namespace, where the stack's lock lives, and the lock, taken and released.
+    const writes = running.server.faults.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    expect(writes).toEqual(['PATCH /api/v1/namespaces/loki', 'POST /apis/coordination.k8s.io/v1/namespaces/loki/leases', 'DELETE /apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices']);
   });
 
   test('a transient failure that outlasts the budget fails with the last answer', async () => {
@@ -62,13 +65,12 @@ describe('permanent errors', () => {
 
     expect(error).toMatchObject({ name: 'ClusterError', code: 500 });
     expect((error as Error).message).toMatch(/injected fault/);
-    // Three attempts at each of the eleven reads (the namespace, the API groups, and a list per built-in kind,
-    // which client-node precedes with a discovery request), no more; nothing written.
+    // Three attempts at each of the first two reads (the namespace and the API groups), no more; nothing written.
     const { requests } = running.server.faults;
-    await eventually(() => (requests.length >= 33 ? true : undefined), 'every read to give up');
+    await eventually(() => (requests.length >= 6 ? true : undefined), 'every read to give up');
     expect(requests.filter((r) => r.path === '/api/v1/namespaces/loki')).toHaveLength(3);
     expect(requests.filter((r) => r.path === '/apis')).toHaveLength(3);
-    expect(requests).toHaveLength(33);
+    expect(requests).toHaveLength(6);
     expect(requests.every((r) => r.method === 'GET' && r.fault === 'error')).toBe(true);
   });
 });
@@ -78,11 +80,9 @@ describe('transient errors are retried', () => {
     const { running, connection } = await start();
     const { faults } = running.server;
     faults.failNext(fault, 3); // the first three reads
-    const result = await applyStack(connection, stackOf(), {
-      retry: FAST_RETRY,
-      // Once the namespace is applied: the three writes of the next phase (ServiceAccount, ConfigMap, Secret).
-      onObject: (object) => object.kind === 'Namespace' && faults.failNext(fault, 3),
-    });
+    // The three writes of the phase after the namespace (ServiceAccount, ConfigMap, Secret), once each.
+    for (const write of [/^PATCH .*\/serviceaccounts\/loki/, /^PATCH .*\/configmaps\/loki-config/, /^POST .*\/secrets/]) faults.failNext(fault, 1, (r) => write.test(`${r.method} ${r.path}`));
+    const result = await applyStack(connection, stackOf(), { retry: FAST_RETRY });
 
     expect(result.objects.every((o) => o.action === 'created')).toBe(true);
     expect(result.secrets).toEqual([{ name: 'loki-object-store', action: 'created' }]);
@@ -137,7 +137,7 @@ describe('a fifth of all requests failing', () => {
   /** Back to an empty cluster: the namespace and everything in it removed from the store at once. */
   function forget(running: Fixture['running'], namespace: string): void {
     const { store } = running.server;
-    for (const kind of [...STACK_KINDS, 'Endpoints', 'Event']) for (const object of store.list(kind, namespace)) store.remove(kind, namespace, object.metadata.name);
+    for (const kind of [...STACK_KINDS, 'Endpoints', 'Event', 'Lease']) for (const object of store.list(kind, namespace)) store.remove(kind, namespace, object.metadata.name);
     store.remove('Namespace', undefined, namespace);
   }
 

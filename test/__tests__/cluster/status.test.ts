@@ -1,5 +1,5 @@
 // getStackStatus against the test API server's simulated cluster: a ready stack, the cost of a status
-// (four reads whatever the stack's size), failing, rolling and unscheduled pods, and a stack that is not there.
+// (three reads whatever the stack's size), failing, rolling and unscheduled pods, and a stack that is not there.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { applyStack, getStackStatus, StackNotFoundError, STATUS_API_VERSION, type ConditionType, type StackStatus } from 'loki-microservices';
 import { eventually, FAST_RETRY, stackOf, startFixture, type Fixture } from './fixture.js';
@@ -72,14 +72,13 @@ describe('a ready stack', () => {
     });
   });
 
-  test('costs four reads, whatever the number of replicas', async () => {
+  test('costs three reads, whatever the number of replicas, and never reads the config', async () => {
     await apply();
     await statusWhen('Ready');
     fixture.running.server.faults.clearLog();
     await status();
     const small = fixture.running.server.faults.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`).sort();
     expect(small).toEqual([
-      'GET /api/v1/namespaces/loki/configmaps/loki-config',
       'GET /api/v1/namespaces/loki/pods',
       'GET /apis/apps/v1/namespaces/loki/deployments',
       'GET /apis/apps/v1/namespaces/loki/statefulsets',

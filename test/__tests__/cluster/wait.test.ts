@@ -130,8 +130,8 @@ describe('a stack that becomes ready', () => {
     expect(lastReadyAt).toBeGreaterThan(0);
     expect(resolvedAt).toBeGreaterThanOrEqual(lastReadyAt);
     const paths = server.faults.requests.map((r) => r.path.replace(/\?.*/, ''));
-    // One read of the config, one list and one watch per kind: nothing more while pods were pending…
-    expect(whilePending).toBeLessThanOrEqual(8);
+    // One list and one watch per kind: nothing more while pods were pending…
+    expect(whilePending).toBeLessThanOrEqual(6);
     expect(watchesIn('w-watch').map((r) => r.path.replace(/\?.*/, '')).sort()).toEqual(
       ['/api/v1/namespaces/w-watch/pods', '/apis/apps/v1/namespaces/w-watch/deployments', '/apis/apps/v1/namespaces/w-watch/statefulsets'],
     );
@@ -398,9 +398,9 @@ describe('cancelling and interruptions', () => {
     server.cluster.setNodeAvailable(false);
     await apply('w-watchfail');
     server.faults.clearLog();
-    // Let the config read and the three lists through, then fail the first watch requests.
+    // Let the three lists through, then fail the first watch requests.
     const waiting = waitForStack(fixture.connection, refOf('w-watchfail'), { timeoutMs: 20_000, retry: FAST_RETRY });
-    await eventually(() => server.faults.requests.filter((r) => !/[?&]watch=true/.test(r.path)).length >= 4, 'the lists');
+    await eventually(() => server.faults.requests.filter((r) => !/[?&]watch=true/.test(r.path)).length >= 3, 'the lists');
     server.faults.failNext('error', 3);
     await eventually(() => server.faults.requests.filter((r) => r.fault === 'error').length >= 3 && watchesIn('w-watchfail').filter((r) => !r.fault).length >= 3, 'the watches after the failures');
     // It was the watch requests that failed (the lists had all been answered).

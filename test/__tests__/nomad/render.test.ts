@@ -121,7 +121,7 @@ describe.each(specs)('$name', ({ input }) => {
       const touchesStore = Object.values(COMPONENTS).find((c) => c.target === group.name)!.objectStore;
       expect(group.tasks[0]!.templates.some((t) => credentialTemplates.includes(t))).toBe(touchesStore);
     }
-    expect(hcl).not.toMatch(/(access_key_id|secret_access_key|account_key):\s*[^$\s]/);
+    expect(hcl).not.toMatch(/(access_key_id|secret_access_key|account_key):\s*'?[^$\s']/);
   });
 });
 
