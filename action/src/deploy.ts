@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import {
   applyStack,
   connect,
+  describeAdoption,
   describeGeneratedSecret,
   getStackStatus,
   NotReadyError,
@@ -78,7 +79,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
         retry: until(deadline),
         onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
         thenWhileLocked: async (result) => {
-          for (const object of result.adopted) core.info(`${object.kind} ${object.name} adopted: it is part of the stack now`);
+          for (const object of result.adopted) core.info(describeAdoption(object));
           for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
           endApply!(summarizeApply(result));
           endApply = undefined;

@@ -1,4 +1,4 @@
-import { applyStack, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
+import { applyStack, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
 import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
 import type { StackStatus } from '../cluster/status-model.js';
 import { until } from '../cluster/retry.js';
@@ -115,7 +115,7 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   const { apply, status, smoke } = output;
   const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
   const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
-  lines.push(...apply.adopted.map((object) => `${object.kind} ${object.name} adopted: it is part of the stack now`));
+  lines.push(...apply.adopted.map(describeAdoption));
   lines.push(...apply.secrets.map(describeGeneratedSecret));
   if (apply.dryRun && apply.namespaceCreated) {
     lines.push(`namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`);

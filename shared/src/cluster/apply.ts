@@ -73,6 +73,9 @@ export function describeGeneratedSecret(secret: ApplyResult['secrets'][number]):
   return `Secret ${secret.name} ${what[secret.action]}`;
 }
 
+/** One line for the log about an object `adopt` made part of the stack. */
+export const describeAdoption = (object: { kind: string; name: string }) => `${object.kind} ${object.name} adopted: it is part of the stack now`;
+
 /** Objects of the names the stack renders exist and were not created by this tool for this stack: nothing was sent. */
 export class ForeignObjectsError extends ClusterError {
   constructor(

@@ -2,11 +2,11 @@
 // recent warning events about the stack's objects, and the last log lines of the containers that fail
 // (redacted, as everything shown: a crashing container may print its credentials).
 import { ApiException } from '@kubernetes/client-node';
+import { assertStackRef } from '../names.js';
 import { redact } from '../redact.js';
 import type { Connection } from './connection.js';
 import type { StackRef } from './status.js';
 import type { PodProblem, StackStatus } from './status-model.js';
-import { assertStackRef } from '../names.js';
 
 export interface Diagnosis {
   components: { name: string; desired: number; ready: number; pods: PodProblem[] }[];

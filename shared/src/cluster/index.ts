@@ -1,5 +1,5 @@
 // The cluster half of the core: apply, wait, status, smoke test and destroy, through @kubernetes/client-node.
-export { applyStack, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './apply.js';
+export { applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './apply.js';
 export { connect, DEFAULT_REQUEST_TIMEOUT_MS, type Connection, type ConnectOptions } from './connection.js';
 export { destroyStack, type DestroyOptions, type DestroyResult } from './destroy.js';
 export { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';

@@ -6,8 +6,8 @@
 // while the run goes on, and deleted at its end. A run that died leaves it to go stale after
 // LOCK_DURATION_SECONDS without renewal; staleness is judged on this machine's clock against the renewTime
 // the holder wrote, so clocks are assumed to agree within seconds (as NTP keeps them).
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
 import { CREATED_FOR_ANNOTATION, MANAGER } from '../render/kubernetes/common.js';
@@ -111,7 +111,7 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
       // Anything else (the API server away for a while) is tried again at the next renewal.
       if (toClusterError(error, 'renewing').code === 409) {
         const taker = await connection.coordination.readNamespacedLease({ name, namespace }).then((lease) => lease.spec?.holderIdentity, () => undefined);
-        if (taker !== current.spec?.holderIdentity) lost = new ClusterError(`lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} while the API server could not be reached for ${LOCK_DURATION_SECONDS}s: stopped before changing more`, 409, 'Conflict');
+        if (taker !== current.spec?.holderIdentity) lost = new ClusterError(`lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} (a lock not renewed for ${LOCK_DURATION_SECONDS}s may be taken over): stopped before changing more`, 409, 'Conflict');
       }
     }
   };

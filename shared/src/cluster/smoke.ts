@@ -141,14 +141,17 @@ async function openGateway(connection: Connection, ref: StackRef, gateway: NonNu
   const authorization = `Basic ${Buffer.from(`${gateway.user}:${password}`).toString('base64')}`;
   let pod: string | undefined;
   const sendAnonymous = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> => {
-    pod ??= await readyGatewayPod(connection, ref, retry);
-    const stream = await openPortForward(connection, ref.namespace, pod, GATEWAY_PORT.port, connection.requestTimeoutMs).catch((error: Error & { statusCode?: number }) => {
+    try {
+      pod ??= await readyGatewayPod(connection, ref, retry);
+      const stream = await openPortForward(connection, ref.namespace, pod, GATEWAY_PORT.port, connection.requestTimeoutMs);
+      return await sendHttp(`http://127.0.0.1${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream }, connection.requestTimeoutMs, body);
+    } catch (error) {
       pod = undefined;
-      // No access to pods/portforward: waiting will not change that.
-      if (error.statusCode === 401 || error.statusCode === 403) throw new SmokeTestError(`smoke test failed: ${error.message}`, error.statusCode);
+      // No access to the pods or their port-forward: waiting will not change that.
+      const code = error instanceof ClusterError ? error.code : (error as { statusCode?: number }).statusCode;
+      if (code === 401 || code === 403) throw new SmokeTestError(`smoke test failed: ${describeError(error)}`, code);
       throw error;
-    });
-    return sendHttp(`http://127.0.0.1${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream }, connection.requestTimeoutMs, body);
+    }
   };
   return {
     send: (method, _component, path, headers, body) => sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),

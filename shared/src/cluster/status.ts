@@ -3,11 +3,11 @@
 // cluster domain of the endpoints) is an annotation on the workloads.
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { StackNotFoundError } from '../errors.js';
+import { assertStackRef } from '../names.js';
 import { stackSelector } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import { stackStatusOf, type StackStatus } from './status-model.js';
-import { assertStackRef } from '../names.js';
 
 export interface StackRef {
   name: string;

@@ -4,14 +4,14 @@
 // on timeout, or once a pod keeps failing, it ends with a diagnosis.
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
+import { assertStackRef } from '../names.js';
 import { stackSelector } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
-import { watch } from './watch.js';
 import { stackStatusOf, type StackStatus } from './status-model.js';
-import { assertStackRef } from '../names.js';
+import { watch } from './watch.js';
 
 export interface WaitOptions {
   /** Give up after this long. @default 600000 (10 minutes) */

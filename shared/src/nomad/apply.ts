@@ -1,12 +1,12 @@
 // Submit a stack's job as `nomad job run` does: Nomad parses the HCL (/v1/jobs/parse), then the job is
 // registered (/v1/jobs). Registering an identical job changes nothing (same version, no deployment);
 // `unchanged` is told by the job version before and after.
+import { assertStackRef } from '../names.js';
 import { MANAGER } from '../render/kubernetes/common.js';
 import { renderNomad } from '../render/nomad/index.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
-import { assertStackRef } from '../names.js';
 
 export interface NomadApplyResult {
   jobId: string;

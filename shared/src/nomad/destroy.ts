@@ -1,11 +1,11 @@
 // Deregister a stack's job, as `nomad job stop` does; only a job our renderer made (meta.managed_by).
 // Nomad stops the allocations; CSI volumes are never touched (the user created them); the data on
 // ephemeral disks goes with the allocations, as Nomad always does. `purge` also removes the job's history.
+import { assertStackRef } from '../names.js';
 import { MANAGER } from '../render/kubernetes/common.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
 import type { NomadStackRef } from './status.js';
-import { assertStackRef } from '../names.js';
 
 export interface NomadDestroyResult {
   jobId: string;

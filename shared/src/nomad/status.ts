@@ -3,9 +3,9 @@
 // task events, and groups Nomad could not place from the evaluation's FailedTGAllocs. Constant cost: the
 // job, its allocations, its deployment and evaluations, and two allocations for the endpoints.
 import { conditionOf, STATUS_API_VERSION, type ComponentStatus, type PodProblem, type PodState, type StackStatus } from '../cluster/status-model.js';
+import { assertStackRef } from '../names.js';
 import type { Allocation, AllocationMetric, AllocationStub, Deployment, Evaluation, NomadJob, TaskState } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
-import { assertStackRef } from '../names.js';
 
 export interface NomadStackRef {
   /** Job ID: the stack name. */

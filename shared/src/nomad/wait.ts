@@ -3,9 +3,9 @@
 // change, and on timeout or failure the status with the reason of every allocation that is not ready.
 import { ClusterError } from '../errors.js';
 import type { StackStatus } from '../cluster/status-model.js';
+import { assertStackRef } from '../names.js';
 import type { NomadClient } from './client.js';
 import { nomadStatusOf, readNomadJob, type NomadStackRef } from './status.js';
-import { assertStackRef } from '../names.js';
 
 export interface NomadWaitOptions {
   /** @default 600000 (10m) */

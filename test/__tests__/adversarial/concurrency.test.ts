@@ -120,3 +120,24 @@ test('a fresh lock of another run is respected, even by a destroy', async () => 
   expect(destroy.stderr).toContain('locked by loki-microservices apply on another-runner (pid 7, run 12345678)');
   expect(storedStackObjects(fixture.running, 'loki', namespace)).toEqual(objects);
 });
+
+test('a run that lost its lock (taken over while it could not renew it) stops before changing more', async () => {
+  const namespace = 'lost';
+  fixture.running.server.faults.stall({ verb: 'patch', resource: 'statefulsets', namespace });
+  const applying = cli(fixture.running, ['apply', ...inNamespace(namespace)]);
+  try {
+    await until(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets');
+    // Another run took the lock over, as it may once a lock has gone stale.
+    const lease = await fixture.connection.coordination.readNamespacedLease({ name: LEASE, namespace });
+    await fixture.connection.coordination.replaceNamespacedLease({ name: LEASE, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' } } });
+    const before = fixture.running.server.faults.requests.length;
+    // The holder renews every 15 s: its next renewal finds the Lease changed.
+    await until(() => fixture.running.server.faults.requests.slice(before).some((request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409), 'a renewal to be refused', 60_000);
+  } finally {
+    fixture.running.server.faults.allowAll();
+  }
+  const result = await applying;
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/lost the lock of stack lost\/loki to loki-microservices apply on intruder .*stopped before changing more/);
+  expect(store().get('Lease', namespace, LEASE)?.spec).toMatchObject({ holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' });
+});

@@ -2,8 +2,8 @@
 // secret): rendered as a Secret of the stack that the storage block references by name, so the values
 // travel only in that Secret, never in the spec, the Loki config or a ConfigMap.
 import type { V1Secret } from '@kubernetes/client-node';
-import { registerSecret } from '../../redact.js';
 import { SpecError, type SpecIssue } from '../../errors.js';
+import { registerSecret } from '../../redact.js';
 import { DEFAULT_NAME, type LokiStack, type StorageType } from '../../spec/schema.js';
 import { metadata } from './common.js';
 import { SECRET_KEYS } from './storage.js';
