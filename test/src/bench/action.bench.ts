@@ -42,7 +42,7 @@ async function startUp(node: string): Promise<{ firstRequest: number; exit: numb
     return push(...records);
   };
   const child = spawn(node, [join(DIST, 'index.js')], {
-    env: { PATH: process.env.PATH, ...fileCommands, INPUT_COMMAND: 'status', INPUT_KUBECONFIG: running.kubeconfigPath, INPUT_TIMEOUT: '1m', INPUT_WAIT: 'true', 'INPUT_SMOKE-TEST': 'true', INPUT_CLEANUP: 'false', 'INPUT_DELETE-VOLUMES': 'false' },
+    env: { PATH: process.env.PATH, ...fileCommands, INPUT_COMMAND: 'status', INPUT_KUBECONFIG: running.kubeconfigPath, INPUT_TIMEOUT: '1m', INPUT_WAIT: 'true', 'INPUT_SMOKE-TEST': 'true', INPUT_CLEANUP: 'false', 'INPUT_DELETE-VOLUMES': 'false', INPUT_ADOPT: 'false' },
     stdio: 'ignore',
   });
   await new Promise((resolve) => child.on('exit', resolve));
