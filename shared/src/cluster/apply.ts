@@ -177,7 +177,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   const unsent = (object: { kind?: string }) => run.namespace === 'absent' && object.kind !== 'Namespace';
   const created = (object: KubernetesObject): AppliedObject => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'created' });
   for (const round of roundsOf(run.namespace !== 'absent')) {
-    run.lock?.check();
+    await run.lock?.check();
     if (round.includes(phaseOf('Deployment')) && stack.spec.tls.enabled && stack.spec.tls.provider === 'cert-manager' && !options.dryRun) {
       // The pods mount what cert-manager issues, and roll when it changes.
       desired = render(tlsAnnotationsOf(stack, await issuedByCertManager(connection, stack, retry)));
@@ -195,7 +195,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   }
 
   if (options.prune ?? true) {
-    run.lock?.check();
+    await run.lock?.check();
     const keep = new Set([
       ...desired.objects.map((o) => keyOf(o.kind, o.metadata?.name)),
       ...generated.map((secret) => keyOf('Secret', secret.name)),

@@ -57,7 +57,7 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
 
     // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
     for (const phase of [...APPLY_PHASES].reverse()) {
-      lock?.check();
+      await lock?.check();
       const kinds = new Set(phase.map((k) => k.kind));
       await Promise.all(
         doomed

@@ -40,8 +40,8 @@ export class StackLockedError extends ClusterError {
 }
 
 export interface StackLock {
-  /** Throws if the lock was lost (taken over after this run failed to renew it): stop changing the stack. */
-  check(): void;
+  /** Rejects if the lock was lost (taken over after this run failed to renew it): stop changing the stack. */
+  check(): Promise<void>;
   /** Stops renewing and deletes the Lease (if it is still ours). */
   release(): Promise<void>;
 }
@@ -103,16 +103,21 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
   let current = taken;
   let lost: ClusterError | undefined;
   let renewing: Promise<void> = Promise.resolve();
+  const lostTo = (taker: string | undefined) =>
+    new ClusterError(`lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} (a lock not renewed for ${LOCK_DURATION_SECONDS}s may be taken over): stopped before changing more`, 409, 'Conflict');
   const renew = async () => {
     try {
       current = await connection.coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } } });
     } catch (error) {
-      // A 409 means someone else wrote the Lease: it is theirs now (ours went stale during an outage).
-      // Anything else (the API server away for a while) is tried again at the next renewal.
-      if (toClusterError(error, 'renewing').code === 409) {
-        const taker = await connection.coordination.readNamespacedLease({ name, namespace }).then((lease) => lease.spec?.holderIdentity, () => undefined);
-        if (taker !== current.spec?.holderIdentity) lost = new ClusterError(`lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} (a lock not renewed for ${LOCK_DURATION_SECONDS}s may be taken over): stopped before changing more`, 409, 'Conflict');
-      }
+      // Anything but a 409 (the API server away for a while) is tried again at the next renewal. A 409 means
+      // someone else wrote the Lease: lost at once (the run stops at its next step), unless it is still ours.
+      if (toClusterError(error, 'renewing').code !== 409) return;
+      lost = lostTo(undefined);
+      const read = await connection.coordination.readNamespacedLease({ name, namespace }).catch(() => undefined);
+      if (read?.spec?.holderIdentity === current.spec?.holderIdentity) {
+        current = read!;
+        lost = undefined;
+      } else lost = lostTo(read?.spec?.holderIdentity);
     }
   };
   const timer = setInterval(() => {
@@ -120,7 +125,9 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
   }, RENEW_EVERY_MS);
   timer.unref();
   return {
-    check: () => {
+    // A renewal under way may be the one that finds the lock taken: its answer first.
+    check: async () => {
+      await renewing;
       if (lost) throw lost;
     },
     release: async () => {

@@ -131,8 +131,9 @@ test('a run that lost its lock (taken over while it could not renew it) stops be
     const lease = await fixture.connection.coordination.readNamespacedLease({ name: LEASE, namespace });
     await fixture.connection.coordination.replaceNamespacedLease({ name: LEASE, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' } } });
     const before = fixture.running.server.faults.requests.length;
-    // The holder renews every 15 s: its next renewal finds the Lease changed.
-    await until(() => fixture.running.server.faults.requests.slice(before).some((request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409), 'a renewal to be refused', 60_000);
+    // The holder renews every 15 s: its next renewal finds the Lease changed, and it reads who has it now.
+    const refused = () => fixture.running.server.faults.requests.slice(before).findIndex((request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409);
+    await until(() => refused() >= 0 && fixture.running.server.faults.requests.slice(before + refused()).some((request) => request.method === 'GET' && request.path.includes('/leases/')), 'a renewal to be refused', 60_000);
   } finally {
     fixture.running.server.faults.allowAll();
   }
