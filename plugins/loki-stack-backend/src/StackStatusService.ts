@@ -3,15 +3,15 @@
 // ends within its deadline, well inside any HTTP timeout, and a failure says what failed, not where: the API
 // server's URL and the backend's RBAC identity go to the backend's log only.
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { InputError, NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import {
-  assertStackRef,
   ClusterError,
   configuredClusters,
   connectToCluster,
   describeError,
   getStackStatus,
   StackNotFoundError,
+  stackRefProblems,
   until,
   type ClusterEntry,
   type ConfigReader,
@@ -68,7 +68,8 @@ export class StackStatusService {
 
   private async lookUp(key: StackKey): Promise<CheckedStatus> {
     const ref = { name: key.name, namespace: key.namespace };
-    assertStackRef(ref);
+    const problems = stackRefProblems(ref);
+    if (problems.length > 0) throw new InputError(problems.map((problem) => problem.message).join('; '));
     const connection = this.connection(key.cluster);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {

@@ -44,5 +44,5 @@ export async function until<T>(probe: () => T | undefined | null | false | Promi
   }
 }
 
-/** The apply phases' labels, for a spec that names a namespace. */
+/** `--set` for the stack's namespace. */
 export const inNamespace = (namespace: string) => ['--set', `metadata.namespace=${namespace}`];
