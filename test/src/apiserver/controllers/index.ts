@@ -167,6 +167,13 @@ export class Cluster {
     this.readyAfterMs = ms;
   }
 
+  /** How long after a Namespace's DELETE its content starts to go, for the namespaces terminating now too. */
+  setNamespaceDeletionDelayMs(ms: number): void {
+    for (const controller of this.controllers) {
+      if (controller instanceof NamespaceController) for (const ref of controller.setDelay(ms)) this.enqueue(controller, ref);
+    }
+  }
+
   /** Resolves once no reconcile is queued and no timer is due within `horizonMs`; rejects if a controller threw. */
   idle(horizonMs = 5000): Promise<void> {
     return this.queue.idle(horizonMs);

@@ -69,8 +69,16 @@ export class NamespaceController implements Controller {
 
   constructor(
     private readonly context: ClusterContext,
-    private readonly delayMs = DEFAULT_NAMESPACE_DELETION_DELAY_MS,
+    private delayMs = DEFAULT_NAMESPACE_DELETION_DELAY_MS,
   ) {}
+
+  /** From now on, content goes `ms` after a namespace was first seen Terminating (for those waiting already too); returns the namespaces to look at again. */
+  setDelay(ms: number): ObjectRef[] {
+    const shortenedBy = this.delayMs - ms;
+    this.delayMs = ms;
+    for (const progress of this.progress.values()) progress.startAt -= shortenedBy;
+    return [...this.progress.keys()].map((name) => ({ kind: 'Namespace', name }));
+  }
 
   watch(change: Change): ObjectRef[] {
     if (change.kind === 'Namespace' && change.type === 'DELETED') {
