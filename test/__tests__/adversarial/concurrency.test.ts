@@ -5,8 +5,8 @@
 import { jest } from '@jest/globals';
 import { applyStack, HTPASSWD_KEYS, parseHtpasswd, parseSpec, waitForStack } from 'loki-microservices';
 import bcrypt from 'bcryptjs';
-import { FAST_RETRY, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
-import { cli, inNamespace, until, type CliResult } from './harness.js';
+import { eventually, FAST_RETRY, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
+import { cli, inNamespace, type CliResult } from './harness.js';
 
 jest.setTimeout(300_000);
 
@@ -61,7 +61,7 @@ test('a destroy while an apply runs is refused, and the apply leaves a whole, re
   fixture.running.server.faults.stall({ verb: 'patch', resource: 'statefulsets', namespace });
   const applying = cli(fixture.running, ['apply', '--wait', ...inNamespace(namespace)]);
   try {
-    await until(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets');
+    await eventually(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets', 60_000);
     const destroy = await cli(fixture.running, ['destroy', '--delete-volumes', ...inNamespace(namespace)]);
     expect(destroy.code).toBe(1);
     expect(destroy.stderr).toMatch(LOCKED);
@@ -82,7 +82,7 @@ test('a destroy while an apply --wait waits is refused too: the wait is part of 
   fixture.running.server.faults.stall({ verb: 'watch', namespace });
   const applying = cli(fixture.running, ['apply', '--wait', ...inNamespace(namespace)]);
   try {
-    await until(() => fixture.running.server.faults.stalled > 0, 'the apply to wait');
+    await eventually(() => fixture.running.server.faults.stalled > 0, 'the apply to wait', 60_000);
     const destroy = await cli(fixture.running, ['destroy', ...inNamespace(namespace)]);
     expect(destroy.code).toBe(1);
     expect(destroy.stderr).toMatch(LOCKED);
@@ -126,14 +126,14 @@ test('a run that lost its lock (taken over while it could not renew it) stops be
   fixture.running.server.faults.stall({ verb: 'patch', resource: 'statefulsets', namespace });
   const applying = cli(fixture.running, ['apply', ...inNamespace(namespace)]);
   try {
-    await until(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets');
+    await eventually(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets', 60_000);
     // Another run took the lock over, as it may once a lock has gone stale.
     const lease = await fixture.connection.coordination.readNamespacedLease({ name: LEASE, namespace });
     await fixture.connection.coordination.replaceNamespacedLease({ name: LEASE, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' } } });
     const before = fixture.running.server.faults.requests.length;
     // The holder renews every 15 s: its next renewal finds the Lease changed, and it reads who has it now.
     const refused = () => fixture.running.server.faults.requests.slice(before).findIndex((request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409);
-    await until(() => refused() >= 0 && fixture.running.server.faults.requests.slice(before + refused()).some((request) => request.method === 'GET' && request.path.includes('/leases/')), 'a renewal to be refused', 60_000);
+    await eventually(() => refused() >= 0 && fixture.running.server.faults.requests.slice(before + refused()).some((request) => request.method === 'GET' && request.path.includes('/leases/')), 'a renewal to be refused', 60_000);
   } finally {
     fixture.running.server.faults.allowAll();
   }

@@ -1,6 +1,5 @@
 // What the adversarial suites share: the CLI run as users run it (a child process, a kubeconfig file, a home
-// without ~/.kube/config), every line any run printed kept to look for credentials in, and waiting on a
-// condition rather than for a while.
+// without ~/.kube/config), and every line any run printed, kept to look for credentials in.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,17 +30,6 @@ export function cli(running: RunningApiServer | undefined, args: string[], optio
     });
     options.started?.(child);
   });
-}
-
-/** Poll `probe` until it returns something truthy, or fail after `timeoutMs` (generous: the machine may be busy). */
-export async function until<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** `--set` for the stack's namespace. */

@@ -5,8 +5,8 @@
 // destroyed (--adopt takes over the rest on purpose), and a namespace goes only when a look through every
 // namespaced kind the cluster serves finds nothing but the stack.
 import { jest } from '@jest/globals';
-import { startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
-import { cli, inNamespace, until } from './harness.js';
+import { eventually, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
+import { cli, inNamespace } from './harness.js';
 
 jest.setTimeout(180_000);
 
@@ -100,5 +100,5 @@ test('…and deletes it when nothing but the stack was there, the objects its wo
   const result = await cli(fixture.running, ['destroy', '--delete-volumes', ...inNamespace(namespace)]);
   expect(result.code).toBe(0);
   expect(result.stdout).toContain(`namespace ${namespace} deleted`);
-  await until(() => !store().get('Namespace', undefined, namespace), 'the namespace to go');
+  await eventually(() => !store().get('Namespace', undefined, namespace), 'the namespace to go', 60_000);
 });

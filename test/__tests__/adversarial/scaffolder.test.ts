@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { createDeployAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
-import { startFixture, type Fixture } from '../cluster/fixture.js';
+import { eventually, startFixture, type Fixture } from '../cluster/fixture.js';
 import { clustersOf, contextFor } from '../scaffolder/fixture.js';
-import { until } from './harness.js';
 
 jest.setTimeout(120_000);
 
@@ -62,5 +61,5 @@ test('loki:stack:deploy leaves no connection to the API server open once it is d
   const action = createDeployAction({ clusters: await clustersOf(fixture.running) });
   const { ctx } = contextFor({ cluster: 'dev', namespace: 'sockets', wait: true, timeout: '2m', smokeTest: false });
   await action.handler(ctx);
-  await until(() => fixture.running.server.openConnections === 0, 'every connection of the task to close', 10_000);
+  await eventually(() => fixture.running.server.openConnections === 0, 'every connection of the task to close', 10_000);
 });
