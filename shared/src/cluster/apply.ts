@@ -310,12 +310,12 @@ function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: bo
  */
 async function ensureSecret(connection: Connection, resolved: ResolvedSecret, stack: LokiStack, options: ApplyOptions, retry: RetryPolicy): Promise<'created' | 'extended' | 'kept'> {
   const { secret, values, added } = resolved;
-  const adopting = resolved.exists && !createdFor(resolved.current, stack.metadata.name);
+  const adopting = resolved.current !== undefined && !createdFor(resolved.current, stack.metadata.name);
   if (added.length === 0 && !adopting) return 'kept';
   const dryRun = options.dryRun ? 'All' : undefined;
   const describeSecret = `Secret ${secret.namespace}/${secret.name}`;
   const metadata = { name: secret.name, namespace: secret.namespace, labels: secret.labels, annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name } };
-  if (resolved.exists) {
+  if (resolved.current) {
     // A merge patch adds the missing keys and leaves every other key as it is.
     const body = { apiVersion: 'v1', kind: 'Secret', metadata, stringData: Object.fromEntries(added.map((key) => [key, values[key]!])) };
     await withRetry(`adding ${added.length} key(s) to ${describeSecret}`, () => connection.objects.patch(body, undefined, dryRun, MANAGER, undefined, PatchStrategy.MergePatch), retry);

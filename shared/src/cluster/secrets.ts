@@ -25,8 +25,7 @@ export interface ResolvedSecret {
   values: SecretValues;
   /** Keys that get a new value now (all of them for a Secret that does not exist yet). */
   added: string[];
-  exists: boolean;
-  /** The Secret as it is in the cluster. */
+  /** The Secret as it is in the cluster (undefined: it does not exist yet). */
   current: KubernetesObject | undefined;
 }
 
@@ -42,7 +41,7 @@ export function resolveGeneratedSecret(secret: GeneratedSecret, current: Kuberne
   const values = secretValues(current);
   const added = secret.keys.filter((key) => values[key] === undefined);
   for (const key of added) values[key] = randomCredential(key.includes('SECRET') ? 40 : key.includes('ACCESS_KEY') ? 20 : 32);
-  return { secret, values, added, exists: current !== undefined, current };
+  return { secret, values, added, current };
 }
 
 /**

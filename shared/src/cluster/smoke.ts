@@ -18,7 +18,7 @@ import { GATEWAY_PORT } from '../render/kubernetes/gateway-config.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
 import { openPortForward } from './port-forward.js';
-import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
+import { until, withRetry, type RetryPolicy } from './retry.js';
 import { secretValues } from './secrets.js';
 import type { StackRef } from './status.js';
 
@@ -83,7 +83,7 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
   const interval = options.intervalMs ?? 1000;
   const id = randomUUID();
   const line = `loki-microservices smoke test ${id}`;
-  const retry = until(deadline, DEFAULT_RETRY);
+  const retry = until(deadline);
   const gateway = options.gateway ? await openGateway(connection, ref, options.gateway, retry) : undefined;
   const send: Send = gateway ? gateway.send : (method, component, path, headers, body) => sendToApiServer(connection, method, `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`, headers, body);
   const headers = { 'Content-Type': 'application/json', ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}) };
