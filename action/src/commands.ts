@@ -1,7 +1,7 @@
 // The commands besides deploy: render (no cluster), status (read only) and destroy.
 import * as core from '@actions/core';
 import { connect, credentialsSecretNameOf, destroyStack, generatedSecretsNote, getStackStatus, renderKubernetes, withStorageCredentials, writeManifests } from 'loki-microservices';
-import type { Inputs } from './inputs.js';
+import { ACTION_OPTION_NAMES, type Inputs } from './inputs.js';
 import { setStatusOutputs, stackTitle } from './outputs.js';
 import { addHeading, addStatus } from './summary.js';
 
@@ -38,7 +38,7 @@ export async function destroy(inputs: Inputs): Promise<void> {
   const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const result = await core.group('destroy', () =>
-    destroyStack(connection, ref, { deleteVolumes: inputs.deleteVolumes, timeoutMs: inputs.timeoutMs, onObject: (object) => core.info(`${object.kind} ${object.name} deleted`) }),
+    destroyStack(connection, ref, { deleteVolumes: inputs.deleteVolumes, timeoutMs: inputs.timeoutMs, optionNames: ACTION_OPTION_NAMES, onObject: (object) => core.info(`${object.kind} ${object.name} deleted`) }),
   );
   addHeading(`${stackTitle(stack)}: destroyed`);
   core.summary.addRaw(result.deleted.length === 0 ? 'Nothing to delete.' : `${result.deleted.length} objects deleted.`, true);

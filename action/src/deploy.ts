@@ -18,7 +18,7 @@ import {
   type Connection,
   type RenderedStack,
 } from 'loki-microservices';
-import type { Inputs } from './inputs.js';
+import { ACTION_OPTION_NAMES, type Inputs } from './inputs.js';
 import { setStatusOutputs, stackTitle } from './outputs.js';
 import { saveDeployedStack } from './state.js';
 import { addDiagnosis, addHeading, addPhases, addStatus, type Phase } from './summary.js';
@@ -76,6 +76,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
       await applyStack(connection, stack, {
         credentials: inputs.credentials,
         adopt: inputs.adopt,
+        optionNames: ACTION_OPTION_NAMES,
         retry: until(deadline),
         onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
         thenWhileLocked: async (result) => {

@@ -18,11 +18,15 @@ import {
   withStorageCredentials,
   type InputField,
   type LokiStack,
+  type OptionNames,
   type StorageCredentials,
 } from 'loki-microservices';
 
 export const COMMANDS = ['deploy', 'render', 'status', 'destroy'] as const;
 export type CommandName = (typeof COMMANDS)[number];
+
+/** The Action's inputs that the core's messages may advise. */
+export const ACTION_OPTION_NAMES: OptionNames = { adopt: 'adopt: true', deleteVolumes: 'delete-volumes: true' };
 
 export interface Inputs {
   command: CommandName;

@@ -40,10 +40,11 @@ export class ConflictError extends ClusterError {
   constructor(
     readonly object: string,
     readonly conflicts: { manager: string; field: string }[],
+    forceConflicts: string | undefined,
   ) {
     super(
       `${object}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join(', ')}. ` +
-        'Another tool manages these fields; re-run with --force-conflicts to take them over.',
+        `Another tool manages these fields${forceConflicts ? `; re-run with ${forceConflicts} to take them over` : ''}.`,
       409,
       'Conflict',
     );

@@ -15,6 +15,7 @@ import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
 import type { Connection } from './connection.js';
 import { APPLY_PHASES, createdFor, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
 import { acquireStackLock, type StackLock } from './lock.js';
+import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
 import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, secretValues, type ResolvedSecret } from './secrets.js';
 
@@ -47,6 +48,8 @@ export interface ApplyOptions {
   retry?: RetryPolicy;
   /** The time generated certificates are judged at (renewed past 80% of their life). @default the current time */
   now?: Date;
+  /** How messages name the options they advise. @default CLI_OPTION_NAMES */
+  optionNames?: OptionNames;
   /** Told of every object as it is done. */
   onObject?: (object: AppliedObject) => void;
   /**
@@ -81,11 +84,12 @@ export class ForeignObjectsError extends ClusterError {
   constructor(
     stack: LokiStack,
     readonly objects: { kind: string; name: string }[],
+    adopt: string,
   ) {
     const list = objects.map((object) => `${object.kind} ${object.name}`).join(', ');
     super(
       `${list} already exist${objects.length === 1 ? 's' : ''} in namespace ${stack.metadata.namespace} and ${objects.length === 1 ? 'was' : 'were'} not created by loki-microservices for stack "${stack.metadata.name}": ` +
-        'apply would take them over and destroy would delete them, so nothing was applied. Delete or rename them, choose another stack name or namespace, or re-run with --adopt to make them part of the stack.',
+        `apply would take them over and destroy would delete them, so nothing was applied. Delete or rename them, choose another stack name or namespace, or re-run with ${adopt} to make them part of the stack.`,
       409,
       'AlreadyExists',
     );
@@ -158,7 +162,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   if (run.namespace === 'existing') {
     const names = [...run.rendered.filter((object) => object.kind !== 'Namespace'), ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } }))];
     result.adopted = await foreignObjects(connection, stack, names, existing, retry);
-    if (result.adopted.length > 0 && !options.adopt) throw new ForeignObjectsError(stack, result.adopted);
+    if (result.adopted.length > 0 && !options.adopt) throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
   }
   const resolved = generated.map((secret) => resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))));
   const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
@@ -281,7 +285,7 @@ async function applyObject(connection: Connection, object: KubernetesObject, exi
       connection.objects
         .patch(clientNodeForm(object), undefined, options.dryRun ? 'All' : undefined, MANAGER, options.forceConflicts ?? false, PatchStrategy.ServerSideApply)
         .catch((error: unknown) => {
-          throw conflictOf(error, describe(object)) ?? error;
+          throw conflictOf(error, describe(object), optionNamesOf(options).forceConflicts) ?? error;
         }),
     retry,
   );
@@ -330,7 +334,7 @@ async function ensureSecret(connection: Connection, resolved: ResolvedSecret, st
     // An earlier attempt whose answer was lost made it, or someone else did: only the first is ours to keep.
     const stored = secretValues(await withRetry(`reading ${describeSecret}`, () => connection.core.readNamespacedSecret({ name: secret.name, namespace: secret.namespace }), retry));
     if (Object.entries(values).every(([key, value]) => stored[key] === value)) return 'created';
-    throw new ForeignObjectsError(stack, [{ kind: 'Secret', name: secret.name }]);
+    throw new ForeignObjectsError(stack, [{ kind: 'Secret', name: secret.name }], optionNamesOf(options).adopt);
   }
 }
 
@@ -343,13 +347,15 @@ async function prune(connection: Connection, object: KubernetesObject, options: 
   return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'pruned' };
 }
 
-function conflictOf(error: unknown, object: string): ConflictError | undefined {
+const optionNamesOf = (options: ApplyOptions) => options.optionNames ?? CLI_OPTION_NAMES;
+
+function conflictOf(error: unknown, object: string, forceConflicts: string | undefined): ConflictError | undefined {
   if (!(error instanceof ApiException) || error.code !== 409) return undefined;
   const causes = statusOf(error)?.details?.causes ?? [];
   const conflicts = causes
     .filter((cause) => cause.reason === 'FieldManagerConflict')
     .map((cause) => ({ manager: /"([^"]+)"/.exec(cause.message ?? '')?.[1] ?? 'another manager', field: cause.field ?? '' }));
-  return conflicts.length > 0 ? new ConflictError(object, conflicts) : undefined;
+  return conflicts.length > 0 ? new ConflictError(object, conflicts, forceConflicts) : undefined;
 }
 
 function notFoundAsUndefined(error: unknown): undefined {

@@ -12,6 +12,7 @@ export interface ConfigReader {
   getString(key: string): string;
   getOptionalString(key: string): string | undefined;
   getOptionalBoolean(key: string): boolean | undefined;
+  getOptionalStringArray(key: string): string[] | undefined;
 }
 
 export interface ClusterEntry {
@@ -23,7 +24,12 @@ export interface ClusterEntry {
   /** Base64 PEM of the API server's CA. */
   caData?: string;
   skipTLSVerify: boolean;
+  /** Namespace patterns deploys and destroys may touch (`lokiStack.clusters.<name>.namespaces`); see namespaceRefusal. */
+  namespaces?: string[];
 }
+
+/** What may not be touched on a cluster without a `namespaces` list: the cluster's own namespaces and `default`. */
+export const DEFAULT_REFUSED_NAMESPACES = ['kube-*', 'default'];
 
 /** Every cluster of the `config` cluster locators under `kubernetes`. */
 export function configuredClusters(config: ConfigReader): ClusterEntry[] {
@@ -38,20 +44,43 @@ export function configuredClusters(config: ConfigReader): ClusterEntry[] {
       serviceAccountToken: cluster.getOptionalString('serviceAccountToken'),
       caData: cluster.getOptionalString('caData'),
       skipTLSVerify: cluster.getOptionalBoolean('skipTLSVerify') ?? false,
+      namespaces: config.getOptionalStringArray(`lokiStack.clusters.${cluster.getString('name')}.namespaces`),
     }));
 }
 
+/** Whether `namespace` matches a pattern in which `*` stands for any run of characters. */
+const matches = (pattern: string, namespace: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(namespace);
+
 /**
- * A connection to the configured cluster `name`; without a name, the default one (kubeconfig, then in-cluster).
- * An unknown name or an unsupported authProvider is a ClusterError naming what is configured.
+ * Why `namespace` may not be deployed to or destroyed in on `cluster`, naming what is allowed; undefined when it
+ * may. With `namespaces` configured, only those patterns; without, every namespace but DEFAULT_REFUSED_NAMESPACES.
  */
-export function connectToCluster(clusters: ClusterEntry[], name: string | undefined, options: Pick<ConnectOptions, 'requestTimeoutMs'> = {}): Connection {
-  if (!name) return connect(options);
-  const cluster = clusters.find((candidate) => candidate.name === name);
-  if (!cluster) {
-    const known = clusters.map((candidate) => `"${candidate.name}"`).join(', ');
-    throw new ClusterError(`cluster "${name}" is not configured; ${known ? `configured clusters: ${known}` : 'no cluster is configured under kubernetes.clusterLocatorMethods (type: config)'}`);
+export function namespaceRefusal(cluster: ClusterEntry, namespace: string): string | undefined {
+  const key = `lokiStack.clusters.${cluster.name}.namespaces`;
+  if (cluster.namespaces) {
+    if (cluster.namespaces.some((pattern) => matches(pattern, namespace))) return undefined;
+    const allowed = cluster.namespaces.length > 0 ? `the namespaces allowed are ${cluster.namespaces.join(', ')}` : 'no namespace is allowed';
+    return `namespace "${namespace}" is not allowed on cluster "${cluster.name}": ${allowed} (${key})`;
   }
+  if (!DEFAULT_REFUSED_NAMESPACES.some((pattern) => matches(pattern, namespace))) return undefined;
+  return `namespace "${namespace}" is not allowed on cluster "${cluster.name}": every namespace but ${DEFAULT_REFUSED_NAMESPACES.join(' and ')} is allowed unless ${key} lists patterns, e.g. [team-*]`;
+}
+
+/** The configured cluster `name`; an unknown name is a ClusterError naming what is configured. */
+export function findCluster(clusters: ClusterEntry[], name: string): ClusterEntry {
+  const cluster = clusters.find((candidate) => candidate.name === name);
+  if (cluster) return cluster;
+  const known = clusters.map((candidate) => `"${candidate.name}"`).join(', ');
+  throw new ClusterError(`cluster "${name}" is not configured; ${known ? `configured clusters: ${known}` : 'no cluster is configured under kubernetes.clusterLocatorMethods (type: config)'}`);
+}
+
+/**
+ * A connection to the configured cluster `name`, only ever with the credentials configured for it (a token, or the
+ * backend pod's own service account for an entry without one). An unknown name or an unsupported authProvider is
+ * a ClusterError naming what is configured.
+ */
+export function connectToCluster(clusters: ClusterEntry[], name: string, options: Pick<ConnectOptions, 'requestTimeoutMs'> = {}): Connection {
+  const cluster = findCluster(clusters, name);
   if (cluster.authProvider !== 'serviceAccount') {
     throw new ClusterError(`cluster "${name}": authProvider "${cluster.authProvider}" is not supported; use serviceAccount (with serviceAccountToken, or the backend's own service account)`);
   }

@@ -13,6 +13,7 @@ import type { Connection } from './connection.js';
 import { namespacedKinds } from './discovery.js';
 import { APPLY_PHASES, createdFor, holdsData, listKinds, NAMESPACED_KINDS, type ManagedKind } from './kinds.js';
 import { acquireStackLock, lockName } from './lock.js';
+import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { until, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 
@@ -24,6 +25,8 @@ export interface DestroyOptions {
   /** How long to wait; transient failures are retried until then unless `retry` says otherwise. @default 300000 */
   timeoutMs?: number;
   retry?: RetryPolicy;
+  /** How messages name the options they advise. @default CLI_OPTION_NAMES */
+  optionNames?: OptionNames;
   onObject?: (object: { kind: string; name: string }) => void;
 }
 
@@ -34,8 +37,8 @@ export interface DestroyResult {
   namespaceDeleted: boolean;
 }
 
-const KEPT_VOLUME = 'volumes are kept unless --delete-volumes';
-const KEPT_CREDENTIALS = 'the credentials of the kept object-store volume; deleted with --delete-volumes';
+const keptBecause = (object: KubernetesObject, deleteVolumes: string) =>
+  object.kind === 'Secret' ? `the credentials of the kept object-store volume; deleted with ${deleteVolumes}` : `volumes are kept unless ${deleteVolumes}`;
 
 export async function destroyStack(connection: Connection, ref: StackRef, options: DestroyOptions = {}): Promise<DestroyResult> {
   assertStackRef(ref);
@@ -52,7 +55,7 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
     const doomed: KubernetesObject[] = [];
     for (const object of [...ours, ...claims]) {
       if (options.deleteVolumes || !holdsData(object)) doomed.push(object);
-      else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: object.kind === 'Secret' ? KEPT_CREDENTIALS : KEPT_VOLUME });
+      else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: keptBecause(object, (options.optionNames ?? CLI_OPTION_NAMES).deleteVolumes) });
     }
 
     // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.

@@ -328,6 +328,6 @@ describe('render and status', () => {
     expect(result.code).toBe(0);
     expect(stored('Deployment', namespace)).toEqual([]);
     expect(stored('PersistentVolumeClaim', namespace).length).toBeGreaterThan(0);
-    expect(result.summary).toContain('kept PersistentVolumeClaim');
+    expect(result.summary).toContain('volumes are kept unless delete-volumes: true');
   });
 });

@@ -1,0 +1,10 @@
+// A message that advises an option names it as the surface the user drives spells it: a CLI flag, an Action
+// input, a scaffolder input. An option the surface does not have is not advised.
+
+export interface OptionNames {
+  adopt: string;
+  deleteVolumes: string;
+  forceConflicts?: string;
+}
+
+export const CLI_OPTION_NAMES: OptionNames = { adopt: '--adopt', deleteVolumes: '--delete-volumes', forceConflicts: '--force-conflicts' };
