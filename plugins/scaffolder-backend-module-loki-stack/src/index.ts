@@ -8,3 +8,4 @@ export { createDeployAction } from './actions/deploy.js';
 export { createDestroyAction } from './actions/destroy.js';
 export { createRenderAction } from './actions/render.js';
 export { Clusters } from './actions/clusters.js';
+export { lokiStackDeployPermission, lokiStackDestroyPermission } from './actions/permissions.js';

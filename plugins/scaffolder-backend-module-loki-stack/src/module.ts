@@ -4,6 +4,7 @@ import { Clusters } from './actions/clusters.js';
 import { createDeployAction } from './actions/deploy.js';
 import { createDestroyAction } from './actions/destroy.js';
 import { createRenderAction } from './actions/render.js';
+import { LOKI_STACK_SCAFFOLDER_PERMISSIONS } from './actions/permissions.js';
 
 /** The loki:stack:* scaffolder actions. `backend.add(import('@loki-microservices/plugin-scaffolder-backend-module-loki-stack'))` */
 export const lokiStackScaffolderModule = createBackendModule({
@@ -11,10 +12,16 @@ export const lokiStackScaffolderModule = createBackendModule({
   moduleId: 'loki-stack',
   register(reg) {
     reg.registerInit({
-      deps: { scaffolder: scaffolderActionsExtensionPoint, config: coreServices.rootConfig },
-      async init({ scaffolder, config }) {
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        config: coreServices.rootConfig,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+      },
+      async init({ scaffolder, config, permissions, permissionsRegistry }) {
+        permissionsRegistry.addPermissions(LOKI_STACK_SCAFFOLDER_PERMISSIONS);
         const clusters = new Clusters(config);
-        scaffolder.addActions(createRenderAction(), createDeployAction({ clusters }), createDestroyAction({ clusters }));
+        scaffolder.addActions(createRenderAction(), createDeployAction({ clusters, permissions }), createDestroyAction({ clusters, permissions }));
       },
     });
   },

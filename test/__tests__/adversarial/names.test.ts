@@ -4,9 +4,8 @@
 // Every entry point refuses such names, and so does every core function that talks to a cluster.
 import { jest } from '@jest/globals';
 import { applyStack, destroyStack, diagnose, getStackStatus, parseSpec, parseStackAnnotation, smokeTest, SpecError, waitForStack, type LokiStack, type StackStatus } from 'loki-microservices';
-import { createDestroyAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { FAST_RETRY, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
-import { clustersOf, contextFor } from '../scaffolder/fixture.js';
+import { clusterActions, clustersOf, contextFor } from '../scaffolder/fixture.js';
 import { cli } from './harness.js';
 
 jest.setTimeout(120_000);
@@ -35,7 +34,7 @@ const untouched = () => {
 const BAD_NAMESPACES = ['..', '.', 'team-a/..', '%2e%2e', 'Team-A', ''];
 
 test.each(BAD_NAMESPACES)('loki:stack:destroy with namespace %j is refused naming the input, and deletes nothing anywhere', async (namespace) => {
-  const action = createDestroyAction({ clusters: await clustersOf(fixture.running) });
+  const action = clusterActions(await clustersOf(fixture.running)).destroy;
   const { ctx } = contextFor({ cluster: 'dev', name: 'loki', namespace, deleteVolumes: true, timeout: '1m' });
   const sent = writes().length;
   await expect(action.handler(ctx)).rejects.toThrow(/input namespace: .* is not a namespace name/);
@@ -44,7 +43,7 @@ test.each(BAD_NAMESPACES)('loki:stack:destroy with namespace %j is refused namin
 });
 
 test('loki:stack:destroy with a name no spec allows is refused too', async () => {
-  const action = createDestroyAction({ clusters: await clustersOf(fixture.running) });
+  const action = clusterActions(await clustersOf(fixture.running)).destroy;
   const { ctx } = contextFor({ cluster: 'dev', name: '../loki', namespace: 'team-a', timeout: '1m' });
   await expect(action.handler(ctx)).rejects.toThrow(/input name: .* is not a stack name/);
   untouched();

@@ -6,9 +6,9 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { createDeployAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { eventually, startFixture, type Fixture } from '../cluster/fixture.js';
-import { clustersOf, contextFor } from '../scaffolder/fixture.js';
+import { clusterActions, clustersOf, contextFor } from '../scaffolder/fixture.js';
 
 jest.setTimeout(120_000);
 
@@ -58,7 +58,7 @@ test('loki:stack:deploy leaves no connection to the API server open once it is d
   // The server would close idle kept-alive connections after its keep-alive timeout (5 s by default): make
   // that long, so that only the action's own closing can empty the count.
   (fixture.running.server as unknown as { server: { keepAliveTimeout: number } }).server.keepAliveTimeout = 600_000;
-  const action = createDeployAction({ clusters: await clustersOf(fixture.running) });
+  const action = clusterActions(await clustersOf(fixture.running)).deploy;
   const { ctx } = contextFor({ cluster: 'dev', namespace: 'sockets', wait: true, timeout: '2m', smokeTest: false });
   await action.handler(ctx);
   await eventually(() => fixture.running.server.openConnections === 0, 'every connection of the task to close', 10_000);

@@ -4,18 +4,18 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '@backstage/errors';
-import { createDeployAction, createDestroyAction, createRenderAction, type Clusters } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import { createDeployAction, createDestroyAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { parse, parseAllDocuments } from 'yaml';
 import { eventually, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
-import { clustersOf, contextFor } from './fixture.js';
+import { clusterActions, clustersOf, contextFor, permissionsThat } from './fixture.js';
 
 let fixture: Fixture;
-let clusters: Clusters;
+let actions: ReturnType<typeof clusterActions>;
 
 beforeAll(async () => {
   fixture = await startFixture();
-  clusters = await clustersOf(fixture.running);
+  actions = clusterActions(await clustersOf(fixture.running));
 });
 
 afterAll(async () => {
@@ -32,7 +32,7 @@ const requestsAbout = (namespace: string) => server().faults.requests.filter((r)
 describe('loki:stack:deploy', () => {
   test('applies, waits, smoke-tests, and sets the outputs', async () => {
     const { ctx, lines, outputs } = contextFor({ cluster: 'dev', name: 'logs', namespace: 's-deploy', replicas: { querier: 2 }, smokeTest: true, wait: true, timeout: '2m' });
-    await createDeployAction({ clusters }).handler(ctx);
+    await actions.deploy.handler(ctx);
     const out = outputs();
     expect(out).toMatchObject({
       name: 'logs',
@@ -55,19 +55,19 @@ describe('loki:stack:deploy', () => {
       return checkpoints.get(key);
     };
     const input = { cluster: 'dev', namespace: 's-retry', wait: false, smokeTest: false, timeout: '1m' };
-    await createDeployAction({ clusters }).handler(contextFor(input, { checkpoint } as never).ctx);
+    await actions.deploy.handler(contextFor(input, { checkpoint } as never).ctx);
     const applies = () => writesTo('s-retry').filter((r) => r.method === 'PATCH').length;
     const after = applies();
     expect(after).toBeGreaterThan(0);
     const retried = contextFor(input, { checkpoint } as never);
-    await createDeployAction({ clusters }).handler(retried.ctx);
+    await actions.deploy.handler(retried.ctx);
     expect(applies()).toBe(after);
     expect(retried.lines.some((line) => line.startsWith('Applied: {"created":'))).toBe(true);
   });
 
   test('dry run: a server-side dry run that stores nothing, with the outputs', async () => {
     const { ctx, lines, outputs } = contextFor({ cluster: 'dev', namespace: 's-dry', wait: true, smokeTest: true, timeout: '1m' }, { isDryRun: true });
-    await createDeployAction({ clusters }).handler(ctx);
+    await actions.deploy.handler(ctx);
     expect(lines[0]).toMatch(/^Dry run: server-side dry run of Loki .* nothing is changed$/);
     expect(outputs().queryUrl).toBe('http://loki-query-frontend.s-dry.svc.cluster.local:3100');
     expect(server().store.get('Namespace', undefined, 's-dry')).toBeUndefined();
@@ -79,7 +79,7 @@ describe('loki:stack:deploy', () => {
     try {
       const abort = new AbortController();
       const { ctx, lines } = contextFor({ cluster: 'dev', namespace: 's-cancel', wait: true, smokeTest: false, timeout: '5m' }, { signal: abort.signal } as never);
-      const deploying = createDeployAction({ clusters }).handler(ctx);
+      const deploying = actions.deploy.handler(ctx);
       await eventually(() => lines.some((line) => line === 'ingester 0/1 ready'), 'the wait to report progress');
       abort.abort();
       await expect(deploying).rejects.toThrow('waiting was cancelled');
@@ -96,7 +96,7 @@ describe('loki:stack:deploy', () => {
     { name: 'an unknown cluster', input: { cluster: 'staging' }, message: /cluster "staging" is not configured; configured clusters: "dev", "prod-eu"/ },
   ])('$name: an InputError before any request', async ({ input, message }) => {
     const { ctx } = contextFor({ cluster: 'dev', namespace: 's-bad', wait: true, smokeTest: false, timeout: '1m', ...input });
-    const error = await createDeployAction({ clusters }).handler(ctx).catch((caught: unknown) => caught);
+    const error = await actions.deploy.handler(ctx).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(message);
     expect(requestsAbout('s-bad')).toBe(0);
@@ -105,13 +105,91 @@ describe('loki:stack:deploy', () => {
   test('the cluster token appears in no log line, output or error', async () => {
     const token = server().token;
     const { ctx, lines, outputs } = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
-    await createDeployAction({ clusters }).handler(ctx);
+    await actions.deploy.handler(ctx);
     server().faults.forbid({ verb: 'list', resource: 'deployments' });
     const failed = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
-    const error = (await createDeployAction({ clusters }).handler(failed.ctx).catch((caught: unknown) => caught)) as Error;
+    const error = (await actions.deploy.handler(failed.ctx).catch((caught: unknown) => caught)) as Error;
     server().faults.allowAll();
     expect(error).toBeInstanceOf(Error);
     for (const text of [...lines, ...failed.lines, JSON.stringify(outputs()), JSON.stringify(failed.outputs()), error.message, String(error.stack)]) expect(text).not.toContain(token);
+  });
+});
+
+describe('input as the real scaffolder passes it: checked against the JSON Schema, defaults not filled in', () => {
+  test('deploy with only cluster and namespace waits until ready (wait defaults to true, timeout to 10m)', async () => {
+    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', namespace: 's-defaults' });
+    await actions.deploy.handler(ctx);
+    expect(lines).toContain('ingester 1/1 ready');
+    expect((outputs().status as Json).condition.type).toBe('Ready');
+  });
+
+  test('destroy with only cluster, name and namespace keeps the volumes and says which input deletes them', async () => {
+    await actions.deploy.handler(contextFor({ cluster: 'dev', namespace: 's-defaults-destroy', wait: false }).ctx);
+    const { ctx, outputs } = contextFor({ cluster: 'dev', name: 'loki', namespace: 's-defaults-destroy' });
+    await actions.destroy.handler(ctx);
+    expect(outputs().kept).toContain('PersistentVolumeClaim/data-loki-ingester-0: volumes are kept unless deleteVolumes: true');
+  });
+
+  test('render with no input at all writes the demo stack into ./loki', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const { ctx, outputs } = contextFor({}, { workspacePath });
+    await createRenderAction().handler(ctx);
+    expect(outputs().specPath).toBe('loki/loki-stack.yaml');
+  });
+
+  test.each([
+    { name: 'no cluster', input: { cluster: undefined }, message: /^input cluster: Required$/ },
+    { name: 'a number for a duration', input: { timeout: 600 }, message: /^input timeout: Expected string, received number$/ },
+    { name: 'an input the action does not have', input: { waitForIt: true }, message: /^input \(the whole input\): Unrecognized key\(s\) in object: 'waitForIt'$/ },
+  ])('$name: an InputError naming the input, before any request', async ({ input, message }) => {
+    const { ctx } = contextFor({ cluster: 'dev', namespace: 's-bad-input', ...input });
+    const error = await actions.deploy.handler(ctx).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(message);
+    expect(requestsAbout('s-bad-input')).toBe(0);
+  });
+
+  test('an adopt refusal names the input adopt, not a CLI flag', async () => {
+    server().api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 's-adopt' } }, { manager: 'kubectl' });
+    server().api.create('ServiceAccount', 's-adopt', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'loki', namespace: 's-adopt' } }, { manager: 'kubectl' });
+    const { ctx } = contextFor({ cluster: 'dev', namespace: 's-adopt', wait: false });
+    await expect(actions.deploy.handler(ctx)).rejects.toThrow(/re-run with adopt: true to make them part of the stack/);
+  });
+});
+
+describe('who may deploy and destroy, and where', () => {
+  test('a policy that denies loki.stack.deploy or loki.stack.destroy stops the action before any request', async () => {
+    const clusters = await clustersOf(fixture.running);
+    const denied = { deploy: createDeployAction({ clusters, permissions: permissionsThat('deny') }), destroy: createDestroyAction({ clusters, permissions: permissionsThat('deny') }) };
+    for (const action of [denied.deploy, denied.destroy]) {
+      const error = await action.handler(contextFor({ cluster: 'dev', name: 'loki', namespace: 's-denied' }).ctx).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(NotAllowedError);
+      expect((error as Error).message).toMatch(/the permission policy does not allow loki\.stack\.(deploy|destroy)/);
+    }
+    expect(requestsAbout('s-denied')).toBe(0);
+  });
+
+  test.each([
+    { namespace: 'kube-system', message: /namespace "kube-system" is not allowed on cluster "dev": every namespace but kube-\* and default is allowed unless lokiStack\.clusters\.dev\.namespaces lists patterns/ },
+    { namespace: 'default', message: /namespace "default" is not allowed on cluster "dev"/ },
+  ])('without an allow-list, $namespace is refused before any request', async ({ namespace, message }) => {
+    for (const action of [actions.deploy, actions.destroy]) {
+      const error = await action.handler(contextFor({ cluster: 'dev', name: 'loki', namespace }).ctx).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toMatch(message);
+    }
+    expect(requestsAbout(namespace)).toBe(0);
+  });
+
+  test('lokiStack.clusters.<name>.namespaces: only its patterns, named when a namespace is refused; other clusters keep the default', async () => {
+    const { deploy } = clusterActions(await clustersOf(fixture.running, { lokiStack: { clusters: { dev: { namespaces: ['team-*', 'logs'] } } } }));
+    const refused = await deploy.handler(contextFor({ cluster: 'dev', namespace: 's-outside', wait: false }).ctx).catch((caught: unknown) => caught);
+    expect((refused as Error).message).toBe('input namespace: namespace "s-outside" is not allowed on cluster "dev": the namespaces allowed are team-*, logs (lokiStack.clusters.dev.namespaces)');
+    expect(requestsAbout('s-outside')).toBe(0);
+    await deploy.handler(contextFor({ cluster: 'dev', namespace: 'team-a', wait: false }).ctx);
+    await deploy.handler(contextFor({ cluster: 'prod-eu', namespace: 's-other-cluster', wait: false }).ctx);
+    expect(storedStackObjects(fixture.running, 'loki', 'team-a')).toContain('StatefulSet/loki-ingester');
+    expect(storedStackObjects(fixture.running, 'loki', 's-other-cluster')).toContain('StatefulSet/loki-ingester');
   });
 });
 
@@ -157,7 +235,7 @@ describe('loki:stack:render', () => {
 
 describe('loki:stack:destroy', () => {
   test('removes only this stack: another stack and a foreign object in the namespace stay, volumes stay', async () => {
-    const deploy = createDeployAction({ clusters });
+    const deploy = actions.deploy;
     for (const name of ['loki', 'loki-dev']) await deploy.handler(contextFor({ cluster: 'dev', name, namespace: 's-destroy', wait: false, smokeTest: false, timeout: '1m' }).ctx);
     server().api.create(
       'ConfigMap',
@@ -166,7 +244,7 @@ describe('loki:stack:destroy', () => {
       { manager: 'kubectl' },
     );
     const { ctx, outputs } = contextFor({ cluster: 'dev', name: 'loki', namespace: 's-destroy', deleteVolumes: false, timeout: '1m' });
-    await createDestroyAction({ clusters }).handler(ctx);
+    await actions.destroy.handler(ctx);
     const out = outputs();
     expect((out.deleted as string[])).toContain('StatefulSet/loki-ingester');
     expect((out.kept as string[]).some((kept) => kept.startsWith('PersistentVolumeClaim/data-loki-ingester-0'))).toBe(true);

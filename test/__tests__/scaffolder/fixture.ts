@@ -2,8 +2,10 @@
 // Kubernetes plugin (clusters "dev" and "prod-eu" with a service account token and the server's CA), and run
 // through the scaffolder's own mock action context.
 import { jest } from '@jest/globals';
+import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { Clusters } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { Clusters, createDeployAction, createDestroyAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { serverCredentials } from '../../src/apiserver/tls.js';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
 
@@ -11,14 +13,23 @@ import type { RunningApiServer } from '../../src/apiserver/index.js';
 (globalThis as { jest?: unknown }).jest = jest;
 const { createMockActionContext } = await import('@backstage/plugin-scaffolder-node-test-utils');
 
-export async function appConfig(running: RunningApiServer): Promise<ConfigReader> {
+export async function appConfig(running: RunningApiServer, extra: Record<string, unknown> = {}): Promise<ConfigReader> {
   const caData = Buffer.from((await serverCredentials()).caPem).toString('base64');
   const cluster = (name: string) => ({ name, url: running.url, authProvider: 'serviceAccount', serviceAccountToken: running.server.token, caData });
-  return new ConfigReader({ kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster('dev'), cluster('prod-eu')] }] } });
+  return new ConfigReader({ kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster('dev'), cluster('prod-eu')] }] }, ...extra });
 }
 
-export async function clustersOf(running: RunningApiServer): Promise<Clusters> {
-  return new Clusters(await appConfig(running));
+export async function clustersOf(running: RunningApiServer, extra: Record<string, unknown> = {}): Promise<Clusters> {
+  return new Clusters(await appConfig(running, extra));
+}
+
+/** The permission service of a backend whose policy allows everything, or denies everything. */
+export const permissionsThat = (result: 'allow' | 'deny') => mockServices.permissions({ result: result === 'allow' ? AuthorizeResult.ALLOW : AuthorizeResult.DENY });
+
+/** The deploy and destroy actions on `clusters`, under a policy that allows everything. */
+export function clusterActions(clusters: Clusters) {
+  const permissions = permissionsThat('allow');
+  return { deploy: createDeployAction({ clusters, permissions }), destroy: createDestroyAction({ clusters, permissions }) };
 }
 
 type Context = ReturnType<typeof createMockActionContext>;

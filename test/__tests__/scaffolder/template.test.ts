@@ -9,6 +9,7 @@ import nunjucks from 'nunjucks';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { permissionsThat } from './fixture.js';
 
 const TEMPLATE_DIR = new URL('../../../plugins/scaffolder-backend-module-loki-stack/templates/new-loki-stack/', import.meta.url).pathname;
 const text = readFileSync(join(TEMPLATE_DIR, 'template.yaml'), 'utf8');
@@ -17,8 +18,9 @@ type Json = Record<string, any>;
 const template = parse(text) as Json;
 
 const clusters = new Clusters(new ConfigReader({}));
+const permissions = permissionsThat('allow');
 const OURS = Object.fromEntries(
-  [createRenderAction(), createDeployAction({ clusters }), createDestroyAction({ clusters })].map((action) => [
+  [createRenderAction(), createDeployAction({ clusters, permissions }), createDestroyAction({ clusters, permissions })].map((action) => [
     action.id,
     Object.keys((action.schema?.input as { properties: Json }).properties),
   ]),
@@ -69,7 +71,7 @@ test('every ${{ steps.x.output.y }} names an earlier step and an output that act
   const steps = template.spec.steps as Json[];
   const outputsOf: Record<string, string[]> = {
     ...Object.fromEntries(
-      [createRenderAction(), createDeployAction({ clusters })].map((action) => [action.id, Object.keys((action.schema?.output as { properties: Json }).properties)]),
+      [createRenderAction(), createDeployAction({ clusters, permissions })].map((action) => [action.id, Object.keys((action.schema?.output as { properties: Json }).properties)]),
     ),
     'publish:github': ['remoteUrl', 'repoContentsUrl', 'commitHash'],
     'catalog:register': ['entityRef', 'catalogInfoUrl'],

@@ -1,12 +1,12 @@
-// Which cluster an action works on: a `cluster` input naming an entry of the Kubernetes plugin's
-// configuration, or, without one, the backend's kubeconfig or in-cluster service account.
+// Which cluster an action works on: the `cluster` input names an entry of the Kubernetes plugin's configuration,
+// whose credentials are the only ones used; and which namespaces of it an action may touch
+// (`lokiStack.clusters.<name>.namespaces`).
 import { InputError } from '@backstage/errors';
-import { ClusterError, configuredClusters, connectToCluster, type ClusterEntry, type ConfigReader, type Connection } from 'loki-microservices';
+import { ClusterError, configuredClusters, connectToCluster, findCluster, namespaceRefusal, type ClusterEntry, type ConfigReader, type Connection } from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
 export const CLUSTER_INPUT = {
-  cluster: (z: typeof zod) =>
-    z.string().optional().describe('A cluster name from kubernetes.clusterLocatorMethods (type config) in app-config. Without it: the backend\'s kubeconfig or in-cluster service account.'),
+  cluster: (z: typeof zod) => z.string().min(1).describe('A cluster name from kubernetes.clusterLocatorMethods (type config) in app-config; its namespaces may be narrowed by lokiStack.clusters.<name>.namespaces.'),
 };
 
 export class Clusters {
@@ -16,12 +16,14 @@ export class Clusters {
     this.entries = configuredClusters(config);
   }
 
-  /** A connection to `name`; an unknown name is an InputError listing the configured ones. */
-  connect(name: string | undefined): Connection {
+  /** A connection to `name` for work in `namespace`; an unknown cluster or a namespace not allowed there is an InputError saying what is. */
+  connect(name: string, namespace: string): Connection {
     try {
+      const refusal = namespaceRefusal(findCluster(this.entries, name), namespace);
+      if (refusal) throw new InputError(`input namespace: ${refusal}`);
       return connectToCluster(this.entries, name);
     } catch (error) {
-      if (error instanceof ClusterError) throw new InputError(error.message);
+      if (error instanceof ClusterError) throw new InputError(`input cluster: ${error.message}`);
       throw error;
     }
   }

@@ -3,30 +3,37 @@
 // the wait is not part of the apply's locked run, as it is for the CLI and the Action).
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, until, waitForStack, type ApplyResult } from 'loki-microservices';
+import type { PermissionsService } from '@backstage/backend-plugin-api';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
 import { DEPLOY_EXAMPLES } from './deploy.examples.js';
 import { reportingFailures } from './failures.js';
-import { STACK_INPUT, stackFromInput } from './stack.js';
+import { inputParser, SCAFFOLDER_OPTION_NAMES } from './input.js';
+import { authorizeInitiator, lokiStackDeployPermission } from './permissions.js';
+import { STACK_INPUT, stackFromInput, type Z } from './stack.js';
 import { timeoutMs } from './timeout.js';
 
 const counts = (result: ApplyResult) =>
   Object.fromEntries((['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((o) => o.action === action).length]));
 
-export function createDeployAction(options: { clusters: Clusters }) {
+const INPUT = {
+  ...CLUSTER_INPUT,
+  ...STACK_INPUT,
+  wait: (z: Z) => z.boolean().default(true).describe('Wait until every component is ready; fail with a diagnosis if it does not get there in time.'),
+  timeout: (z: Z) => z.string().default('10m').describe('How long to wait (and smoke-test), e.g. 90s, 10m.'),
+  smokeTest: (z: Z) => z.boolean().default(false).describe('After the wait, push a log line to the distributor and read it back through the query-frontend.'),
+  adopt: (z: Z) =>
+    z.boolean().default(false).describe('Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.'),
+};
+const parseInput = inputParser(INPUT);
+
+export function createDeployAction(options: { clusters: Clusters; permissions: PermissionsService }) {
   return createTemplateAction({
     id: 'loki:stack:deploy',
     description: 'Deploys a Loki stack to a cluster by server-side apply, waits until every component is ready, and optionally pushes and queries a test line.',
     examples: DEPLOY_EXAMPLES,
     supportsDryRun: true,
     schema: {
-      input: {
-        ...CLUSTER_INPUT,
-        ...STACK_INPUT,
-        wait: (z) => z.boolean().default(true).describe('Wait until every component is ready; fail with a diagnosis if it does not get there in time.'),
-        timeout: (z) => z.string().default('10m').describe('How long to wait (and smoke-test), e.g. 90s, 10m.'),
-        smokeTest: (z) => z.boolean().default(false).describe('After the wait, push a log line to the distributor and read it back through the query-frontend.'),
-        adopt: (z) => z.boolean().optional().describe('Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.'),
-      },
+      input: INPUT,
       output: {
         name: (z) => z.string().describe('The stack name.'),
         namespace: (z) => z.string().describe('The stack namespace.'),
@@ -36,11 +43,13 @@ export function createDeployAction(options: { clusters: Clusters }) {
       },
     },
     async handler(ctx) {
-      const stack = stackFromInput(ctx.input);
-      const waitMs = timeoutMs(ctx.input.timeout);
-      const connection = options.clusters.connect(ctx.input.cluster);
+      const input = parseInput(ctx.input);
+      const stack = stackFromInput(input);
+      const waitMs = timeoutMs(input.timeout);
+      await authorizeInitiator(options.permissions, ctx, lokiStackDeployPermission);
       const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
-      const where = ctx.input.cluster ? `cluster ${ctx.input.cluster}` : connection.server;
+      const connection = options.clusters.connect(input.cluster, ref.namespace);
+      const where = `cluster ${input.cluster}`;
       const endpoints = stackEndpoints(stack);
       ctx.output('name', ref.name);
       ctx.output('namespace', ref.namespace);
@@ -48,7 +57,7 @@ export function createDeployAction(options: { clusters: Clusters }) {
       ctx.output('queryUrl', endpoints.query);
       const onObject = (object: { kind: string; name: string; action: string }) => ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
       const deadline = Date.now() + waitMs;
-      const applyOptions = { adopt: ctx.input.adopt, retry: until(deadline), onObject };
+      const applyOptions = { adopt: input.adopt, optionNames: SCAFFOLDER_OPTION_NAMES, retry: until(deadline), onObject };
 
       await reportingFailures(async () => {
         if (ctx.isDryRun) {
@@ -60,15 +69,15 @@ export function createDeployAction(options: { clusters: Clusters }) {
 
         ctx.logger.info(`Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`);
         const applied = await ctx.checkpoint({
-          key: `loki-stack-apply-${ctx.input.cluster ?? 'default'}-${ref.namespace}-${ref.name}`,
+          key: `loki-stack-apply-${input.cluster}-${ref.namespace}-${ref.name}`,
           fn: async () => counts(await applyStack(connection, stack, applyOptions)),
         });
         ctx.logger.info(`Applied: ${JSON.stringify(applied)}`);
-        if (ctx.input.wait || ctx.input.smokeTest) {
+        if (input.wait || input.smokeTest) {
           ctx.signal?.throwIfAborted();
           await waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), signal: ctx.signal, onProgress: (line) => ctx.logger.info(line) });
         }
-        if (ctx.input.smokeTest) {
+        if (input.smokeTest) {
           ctx.signal?.throwIfAborted();
           const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) });
           ctx.logger.info(`Smoke test passed: the line was read back ${smoke.latencyMs} ms after its push`);

@@ -7,7 +7,14 @@ import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { reportingFailures } from './failures.js';
 import { RENDER_EXAMPLES } from './render.examples.js';
-import { specDocumentOf, STACK_INPUT, stackFromInput } from './stack.js';
+import { inputParser } from './input.js';
+import { specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js';
+
+const INPUT = {
+  ...STACK_INPUT,
+  targetPath: (z: Z) => z.string().default('./loki').describe('Directory in the workspace to write to. Default: ./loki.'),
+};
+const parseInput = inputParser(INPUT);
 
 export function createRenderAction() {
   return createTemplateAction({
@@ -16,10 +23,7 @@ export function createRenderAction() {
     examples: RENDER_EXAMPLES,
     supportsDryRun: true,
     schema: {
-      input: {
-        ...STACK_INPUT,
-        targetPath: (z) => z.string().default('./loki').describe('Directory in the workspace to write to. Default: ./loki.'),
-      },
+      input: INPUT,
       output: {
         specPath: (z) => z.string().describe('The spec file, relative to the workspace.'),
         manifestsPath: (z) => z.string().describe('The manifests directory, relative to the workspace.'),
@@ -29,8 +33,9 @@ export function createRenderAction() {
       },
     },
     async handler(ctx) {
-      const stack = stackFromInput(ctx.input);
-      const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.targetPath);
+      const input = parseInput(ctx.input);
+      const stack = stackFromInput(input);
+      const target = resolveSafeChildPath(ctx.workspacePath, input.targetPath);
       const rendered = renderKubernetes(stack);
       const inWorkspace = (path: string) => relative(ctx.workspacePath, path);
       const specFile = join(target, 'loki-stack.yaml');
@@ -38,7 +43,7 @@ export function createRenderAction() {
       // A symbolic link planted in the workspace (by an earlier step, or a fetched repository) must not lead the
       // files out of it.
       const written = await reportingFailures(async () => {
-        await writeFileWithin(ctx.workspacePath, specFile, stringify(specDocumentOf(ctx.input)));
+        await writeFileWithin(ctx.workspacePath, specFile, stringify(specDocumentOf(input)));
         return writeManifests(manifests, rendered, { within: ctx.workspacePath });
       });
       ctx.logger.info(`Rendered Loki ${stack.spec.version} stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}): ${rendered.objects.length} objects in ${inWorkspace(manifests)}`);

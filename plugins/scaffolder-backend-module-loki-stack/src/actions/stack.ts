@@ -4,7 +4,7 @@ import { InputError } from '@backstage/errors';
 import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
-type Z = typeof zod;
+export type Z = typeof zod;
 
 export const STACK_INPUT = {
   name: (z: Z) => z.string().optional().describe('Stack name (metadata.name); every object is named <name>-<component>. Default: loki.'),
