@@ -1,4 +1,6 @@
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { lokiStackPermissions } from './permissions.js';
 import { createRouter } from './router.js';
 import { StackStatusService } from './StackStatusService.js';
 
@@ -7,8 +9,16 @@ export const lokiStackPlugin = createBackendPlugin({
   pluginId: 'loki-stack',
   register(env) {
     env.registerInit({
-      deps: { httpRouter: coreServices.httpRouter, httpAuth: coreServices.httpAuth, config: coreServices.rootConfig, logger: coreServices.logger },
-      async init({ httpRouter, httpAuth, config, logger }) {
+      deps: {
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        catalog: catalogServiceRef,
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+      },
+      async init({ httpRouter, httpAuth, permissions, permissionsRegistry, catalog, config, logger }) {
         const cacheSeconds = config.getOptionalNumber('lokiStack.statusCacheSeconds');
         const timeoutSeconds = config.getOptionalNumber('lokiStack.statusTimeoutSeconds');
         const statuses = new StackStatusService({
@@ -17,7 +27,8 @@ export const lokiStackPlugin = createBackendPlugin({
           ...(cacheSeconds !== undefined ? { cacheTtlMs: cacheSeconds * 1000 } : {}),
           ...(timeoutSeconds !== undefined ? { deadlineMs: timeoutSeconds * 1000 } : {}),
         });
-        httpRouter.use(await createRouter({ statuses, httpAuth }));
+        permissionsRegistry.addPermissions(lokiStackPermissions);
+        httpRouter.use(await createRouter({ statuses, httpAuth, permissions, catalog }));
       },
     });
   },
