@@ -1,15 +1,15 @@
 // The card in jsdom with Backstage's test utilities (renderInTestApp, TestApiProvider, EntityProvider): every
-// state, from a stub API answering recorded statuses.
-import type { Entity } from '@backstage/catalog-model';
+// state, from a stub API answering recorded statuses; and the client's requests, from a stub fetch.
+import type { CompoundEntityRef, Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { LokiStackCard, LokiStackError, lokiStackApiRef, type CheckedStackStatus, type LokiStackApi } from '@loki-microservices/plugin-loki-stack';
+import { LokiStackCard, LokiStackClient, LokiStackError, lokiStackApiRef, type CheckedStackStatus, type LokiStackApi } from '@loki-microservices/plugin-loki-stack';
 import { fireEvent, screen } from '@testing-library/react';
 
 const entityWith = (annotation?: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Resource',
-  metadata: { name: 'logs', annotations: annotation ? { 'loki-microservices/stack': annotation } : {} },
+  metadata: { name: 'logs', namespace: 'Observability', annotations: annotation ? { 'loki-microservices/stack': annotation } : {} },
   spec: { type: 'loki-stack', owner: 'group:default/platform' },
 });
 
@@ -47,9 +47,11 @@ async function renderCard(api: LokiStackApi, annotation = 'dev/obs/logs') {
   );
 }
 
-test('ready: the condition, a row per component, the URLs and the version', async () => {
-  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '2 components ready' }, { distributor: component(1, 1), querier: component(2, 2) }) });
+test('ready: the condition, a row per component, the URLs and the version, for the card\'s entity', async () => {
+  const asked: CompoundEntityRef[] = [];
+  await renderCard({ getStatus: async (entityRef) => (asked.push(entityRef), status({ type: 'Ready', reason: 'AllComponentsReady', message: '2 components ready' }, { distributor: component(1, 1), querier: component(2, 2) })) });
   expect(await screen.findByText('2 components ready (AllComponentsReady)')).toBeTruthy();
+  expect(asked).toEqual([{ kind: 'Resource', namespace: 'Observability', name: 'logs' }]);
   expect(screen.getByText('distributor')).toBeTruthy();
   expect(screen.getByText('2/2')).toBeTruthy();
   expect(screen.getByText('http://logs-query-frontend.obs.svc.cluster.local:3100')).toBeTruthy();
@@ -110,9 +112,53 @@ test('refresh: asks again on demand, and shows the new answer', async () => {
   };
   await renderCard({ getStatus });
   expect(await screen.findByText('querier 1/2 ready (ComponentsNotReady)')).toBeTruthy();
-  fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+  const refresh = screen.getByRole('button', { name: 'Refresh' });
+  fireEvent.mouseOver(refresh);
+  expect((await screen.findByRole('tooltip')).textContent).toBe('Refresh');
+  fireEvent.click(refresh);
   expect(await screen.findByText('1 components ready (AllComponentsReady)')).toBeTruthy();
   expect(calls).toBe(2);
+});
+
+test('each endpoint is a row: its label, its URL, and a button copying it', async () => {
+  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' }, { querier: component(1, 1) }) });
+  const table = await screen.findByRole('table', { name: 'Endpoints' });
+  const rows = [...table.querySelectorAll('tr')].map((row) => [row.textContent, row.querySelector('button')?.getAttribute('aria-label')]);
+  expect(rows).toEqual([
+    ['Pushhttp://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', 'Copy the push URL'],
+    ['Queryhttp://logs-query-frontend.obs.svc.cluster.local:3100', 'Copy the query URL'],
+  ]);
+});
+
+describe('LokiStackClient', () => {
+  // jsdom has no fetch Response; the client reads only these members.
+  const clientAnswering = (status: number, body: unknown) => {
+    const urls: string[] = [];
+    const answer = { ok: status < 300, status, statusText: '', json: async () => body } as Response;
+    const client = new LokiStackClient({
+      discoveryApi: { getBaseUrl: async (pluginId) => `https://backstage.example/api/${pluginId}` },
+      fetchApi: { fetch: async (url) => (urls.push(String(url)), answer) },
+    });
+    return { client, urls };
+  };
+
+  test('asks by entity: kind and namespace in lower case as the catalog writes them, each part encoded', async () => {
+    const { client, urls } = clientAnswering(200, { kind: 'StackStatus' });
+    expect(await client.getStatus({ kind: 'Resource', namespace: 'Observability', name: 'logs/x y' })).toEqual({ kind: 'StackStatus' });
+    expect(await client.getStatus({ kind: 'Component', namespace: '', name: 'Logs' })).toEqual({ kind: 'StackStatus' });
+    expect(urls).toEqual(['https://backstage.example/api/loki-stack/stacks/by-entity/resource/observability/logs%2Fx%20y', 'https://backstage.example/api/loki-stack/stacks/by-entity/component/default/Logs']);
+  });
+
+  test.each([
+    [404, 'not-found'],
+    [401, 'unauthorized'],
+    [403, 'unauthorized'],
+    [503, 'unavailable'],
+    [500, 'other'],
+  ] as const)('HTTP %i is a LokiStackError of kind %s with the backend\'s message', async (code, kind) => {
+    const { client } = clientAnswering(code, { error: { message: 'as the backend said' } });
+    await expect(client.getStatus({ kind: 'Resource', namespace: 'default', name: 'logs' })).rejects.toMatchObject({ kind, message: 'as the backend said' });
+  });
 });
 
 test('the new frontend system entry is a frontend plugin with the API and the entity card', async () => {

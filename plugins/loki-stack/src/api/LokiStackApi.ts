@@ -1,5 +1,6 @@
 import { createApiRef } from '@backstage/core-plugin-api';
-import type { StackLocation, StackStatus } from 'loki-microservices/types';
+import type { CompoundEntityRef } from '@backstage/catalog-model';
+import type { StackStatus } from 'loki-microservices/types';
 
 /** A stack's status as the loki-stack backend answers it. */
 export type CheckedStackStatus = StackStatus & { checkedAt: string };
@@ -18,7 +19,8 @@ export class LokiStackError extends Error {
 }
 
 export interface LokiStackApi {
-  getStatus(location: StackLocation): Promise<CheckedStackStatus>;
+  /** The status of the stack the entity's annotation names, read by the backend as the signed-in user. */
+  getStatus(entityRef: CompoundEntityRef): Promise<CheckedStackStatus>;
 }
 
 export const lokiStackApiRef = createApiRef<LokiStackApi>({ id: 'plugin.loki-stack.service' });

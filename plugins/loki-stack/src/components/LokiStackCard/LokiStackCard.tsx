@@ -1,6 +1,8 @@
 // The entity card: whether the stack the entity's annotation names is healthy, and if not, which component
 // and why. Refreshes every 30 s and on demand; every state (loading, no annotation, not found, unreachable,
-// unauthorised) has its own message.
+// unauthorised) has its own message. Everything is drawn with the app's theme (Typography, Backstage and
+// Material UI v4 components), so the card looks like its neighbours on the entity page, light or dark.
+import { getCompoundEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   CopyTextButton,
   EmptyState,
@@ -16,12 +18,21 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
+import { IconButton, makeStyles, SvgIcon, Table as MuiTable, TableBody, TableCell, TableRow, Tooltip, Typography } from '@material-ui/core';
 import { parseStackAnnotation, STACK_ANNOTATION, type ComponentStatus, type PodProblem, type StackLocation } from 'loki-microservices/types';
 import type { ReactNode } from 'react';
 import { useAsyncRetry, useInterval } from 'react-use';
 import { LokiStackError, lokiStackApiRef, type CheckedStackStatus } from '../../api/LokiStackApi.js';
 
 const REFRESH_MS = 30_000;
+
+const useStyles = makeStyles((theme) => ({
+  section: { marginTop: theme.spacing(2) },
+  condition: { display: 'flex', alignItems: 'baseline', gap: theme.spacing(1), flexWrap: 'wrap', marginBottom: theme.spacing(1) },
+  endpointLabel: { width: '1%', whiteSpace: 'nowrap', paddingLeft: 0, fontWeight: theme.typography.fontWeightMedium as number },
+  endpointUrl: { fontFamily: 'monospace', wordBreak: 'break-all' },
+  endpointCopy: { width: '1%', paddingRight: 0, whiteSpace: 'nowrap' },
+}));
 
 const MARK: Record<CheckedStackStatus['condition']['type'], (props: { children?: ReactNode }) => ReactNode> = {
   Ready: StatusOK,
@@ -44,54 +55,100 @@ const COMPONENT_COLUMNS: TableColumn<ComponentRow>[] = [
   { title: 'Status', render: (row) => componentMark(row.component) },
 ];
 
+/** Material's "refresh" icon, drawn here rather than imported from @material-ui/icons (CommonJS default exports). */
+function RefreshIcon() {
+  return (
+    <SvgIcon fontSize="small">
+      <path d="M17.65 6.35A7.958 7.958 0 0 0 12 4c-4.42 0-7.99 3.58-7.99 8s3.57 8 7.99 8c3.73 0 6.84-2.55 7.73-6h-2.08A5.99 5.99 0 0 1 12 18c-3.31 0-6-2.69-6-6s2.69-6 6-6c1.66 0 3.14.69 4.22 1.78L13 11h7V4l-2.35 2.35z" />
+    </SvgIcon>
+  );
+}
+
+function RefreshButton({ onClick }: { onClick: () => void }) {
+  return (
+    <Tooltip title="Refresh">
+      <IconButton aria-label="Refresh" size="small" onClick={onClick}>
+        <RefreshIcon />
+      </IconButton>
+    </Tooltip>
+  );
+}
+
+function podLine(pod: PodProblem): string {
+  const reason = pod.reason ? ` (${pod.reason}${pod.container ? `, container ${pod.container}` : ''})` : '';
+  return `: ${pod.state}${reason}${pod.restarts > 0 ? `, ${pod.restarts} restarts` : ''}${pod.message ? ` — ${pod.message}` : ''}`;
+}
+
 function PodProblems({ pods }: { pods: PodProblem[] }) {
+  const classes = useStyles();
   if (pods.length === 0) return null;
   return (
-    <div style={{ marginTop: 16 }}>
-      <strong>Pods not ready</strong>
+    <div className={classes.section}>
+      <Typography variant="subtitle2">Pods not ready</Typography>
       {pods.map((pod) => (
-        <div key={pod.name}>
-          <strong>{pod.name}</strong>: {pod.state}
-          {pod.reason ? ` (${pod.reason}${pod.container ? `, container ${pod.container}` : ''})` : ''}
-          {pod.restarts > 0 ? `, ${pod.restarts} restarts` : ''}
-          {pod.message ? ` — ${pod.message}` : ''}
-        </div>
+        <Typography key={pod.name} variant="body2">
+          <strong>{pod.name}</strong>
+          {podLine(pod)}
+        </Typography>
       ))}
     </div>
   );
 }
 
-function Endpoint({ label, url }: { label: string; url: string }) {
+/** The push and query URLs, one row each: label, URL, and its copy button on the same line. */
+function Endpoints({ endpoints }: { endpoints: CheckedStackStatus['endpoints'] }) {
+  const classes = useStyles();
+  const rows = [
+    { label: 'Push', url: endpoints.push },
+    { label: 'Query', url: endpoints.query },
+  ];
   return (
-    <div>
-      {label}: <code>{url}</code>
-      <CopyTextButton text={url} tooltipText={`${label} URL copied`} />
+    <div className={classes.section}>
+      <MuiTable size="small" aria-label="Endpoints">
+        <TableBody>
+          {rows.map(({ label, url }) => (
+            <TableRow key={label} data-endpoint={label}>
+              <TableCell component="th" scope="row" className={classes.endpointLabel}>
+                {label}
+              </TableCell>
+              <TableCell className={classes.endpointUrl}>{url}</TableCell>
+              <TableCell className={classes.endpointCopy}>
+                <CopyTextButton text={url} tooltipText={`${label} URL copied`} aria-label={`Copy the ${label.toLowerCase()} URL`} />
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </MuiTable>
+      {endpoints.basicAuth ? (
+        <Typography variant="body2" color="textSecondary" className={classes.section}>
+          Through the gateway: sign in with a tenant's user and password (basic auth).
+        </Typography>
+      ) : null}
     </div>
   );
 }
 
 function StackStatusView({ status }: { status: CheckedStackStatus }) {
+  const classes = useStyles();
   const Mark = MARK[status.condition.type];
   const rows = Object.entries(status.components).map(([name, component]) => ({ id: name, name, component }));
   const pods = Object.values(status.components).flatMap((component) => component.notReady);
   return (
     <>
-      <div style={{ fontSize: '1.25rem' }}>
-        <Mark>{status.condition.type}</Mark>
-      </div>
-      <div>
-        {status.condition.message} ({status.condition.reason})
+      <div className={classes.condition}>
+        <Typography variant="h6" component="div">
+          <Mark>{status.condition.type}</Mark>
+        </Typography>
+        <Typography variant="body2" color="textSecondary">
+          {status.condition.message} ({status.condition.reason})
+        </Typography>
       </div>
       <Table<ComponentRow> options={{ paging: false, search: false, toolbar: false, padding: 'dense' }} columns={COMPONENT_COLUMNS} data={rows} />
       <PodProblems pods={pods} />
-      <div style={{ marginTop: 16 }}>
-        <Endpoint label="Push" url={status.endpoints.push} />
-        <Endpoint label="Query" url={status.endpoints.query} />
-        {status.endpoints.basicAuth ? <div style={{ fontSize: '0.875rem' }}>Through the gateway: sign in with a tenant's user and password (basic auth).</div> : null}
-      </div>
-      <div style={{ fontSize: '0.75rem', marginTop: 8 }}>
+      <Endpoints endpoints={status.endpoints} />
+      <Typography variant="caption" color="textSecondary" component="p" className={classes.section}>
         Loki {status.version ?? 'version unknown'} · last checked {new Date(status.checkedAt).toLocaleTimeString()}
-      </div>
+      </Typography>
     </>
   );
 }
@@ -112,16 +169,21 @@ function errorMessage(error: Error, location: StackLocation): string {
 
 function StackCardBody({ location }: { location: StackLocation }) {
   const api = useApi(lokiStackApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(() => api.getStatus(location), [api, location.cluster, location.namespace, location.name]);
+  const { entity } = useEntity();
+  const entityRef = getCompoundEntityRef(entity);
+  const { value, loading, error, retry } = useAsyncRetry(() => api.getStatus(entityRef), [api, stringifyEntityRef(entityRef)]);
   useInterval(retry, REFRESH_MS);
-  const refresh = (
-    <button type="button" aria-label="Refresh" title="Refresh" onClick={retry}>
-      ⟳
-    </button>
-  );
   return (
-    <InfoCard title="Loki stack" subheader={`${location.cluster} · ${location.namespace}/${location.name}`} action={refresh}>
-      {error ? <div role="alert">{errorMessage(error, location)}</div> : value ? <StackStatusView status={value} /> : loading ? <Progress /> : null}
+    <InfoCard title="Loki stack" subheader={`${location.cluster} · ${location.namespace}/${location.name}`} action={<RefreshButton onClick={retry} />}>
+      {error ? (
+        <Typography role="alert" variant="body2" color="error">
+          {errorMessage(error, location)}
+        </Typography>
+      ) : value ? (
+        <StackStatusView status={value} />
+      ) : loading ? (
+        <Progress />
+      ) : null}
     </InfoCard>
   );
 }
