@@ -4,6 +4,7 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, until, waitForStack, type ApplyResult } from 'loki-microservices';
 import type { PermissionsService } from '@backstage/backend-plugin-api';
+import type { JsonValue } from '@backstage/types';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
 import { DEPLOY_EXAMPLES } from './deploy.examples.js';
 import { reportingFailures } from './failures.js';
@@ -39,7 +40,7 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         namespace: (z) => z.string().describe('The stack namespace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor)."),
         queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend, a Grafana data source URL.'),
-        status: (z) => z.record(z.string(), z.unknown()).optional().describe('The stack status (StackStatus); not in a dry run.'),
+        status: (z) => z.record(z.string(), z.custom<JsonValue>()).optional().describe('The stack status (StackStatus); not in a dry run.'),
       },
     },
     async handler(ctx) {
@@ -84,7 +85,7 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         }
         const status = await getStackStatus(connection, ref);
         ctx.logger.info(`${status.condition.type}: ${status.condition.message}`);
-        ctx.output('status', status as unknown as Record<string, unknown>);
+        ctx.output('status', status as unknown as Record<string, JsonValue>);
       }).finally(() => connection.close());
     },
   });

@@ -1,6 +1,7 @@
 // The stack fields every loki:stack:* action takes (zod, in the scaffolder's callback form), and the stack
 // they describe: set over an optional whole spec document, validated like a spec file before any cluster call.
 import { InputError } from '@backstage/errors';
+import type { JsonValue } from '@backstage/types';
 import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
@@ -24,7 +25,7 @@ export const STACK_INPUT = {
   tls: (z: Z) => z.boolean().optional().describe('mTLS between Loki components (spec.tls.enabled).'),
   tlsProvider: (z: Z) => z.enum(['generated', 'cert-manager']).optional().describe('Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).'),
   replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
-  spec: (z: Z) => z.record(z.string(), z.unknown()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
+  spec: (z: Z) => z.record(z.string(), z.custom<JsonValue>()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
 
 export interface StackInput {
