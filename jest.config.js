@@ -6,6 +6,8 @@ const project = (name) => ({
   displayName: name,
   testEnvironment: 'node',
   testMatch: [`<rootDir>/${name}/__tests__/**/*.test.ts`],
+  // The Backstage test host's install (test/backstage-host, prepared by npm test) is not part of the project.
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json', diagnostics: false }] },
@@ -24,6 +26,7 @@ const frontend = {
   displayName: 'frontend',
   testEnvironment: 'jsdom',
   testMatch: ['<rootDir>/test/__tests__/frontend/**/*.test.tsx'],
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   setupFiles: ['<rootDir>/test/__tests__/frontend/setup.cjs'],
   extensionsToTreatAsEsm: ['.ts', '.tsx'],
   moduleNameMapper: {
