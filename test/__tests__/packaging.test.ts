@@ -1,8 +1,11 @@
-// The package as others consume it: the browser entry stays free of Node and of dependencies, the README
-// reference matches the schema, and the command is declared where npm links it.
-import { readFileSync } from 'node:fs';
+// The packages as others consume them: what npm packs (README, LICENSE, every export, source maps that resolve),
+// dependency ranges, declarations that compile without skipLibCheck; the browser entry stays free of Node and of
+// dependencies, the README reference matches the schema, and the command is declared where npm links it.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { specReference } from '../../shared/src/docs/spec-reference.js';
 
 const require = createRequire(import.meta.url);
@@ -61,3 +64,62 @@ test('the status card reaches only the browser-safe part of the core (no Node co
   // (zod comes in with Backstage's own packages; the Kubernetes client only ever through the core's main entry.)
   expect(inputs.filter((input) => input.includes('@kubernetes/client-node'))).toEqual([]);
 });
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const PUBLISHED = ['shared', 'plugins/scaffolder-backend-module-loki-stack', 'plugins/loki-stack-backend', 'plugins/loki-stack'];
+
+interface Manifest {
+  name: string;
+  version: string;
+  exports: Record<string, { types: string; default: string } | string>;
+  dependencies?: Record<string, string>;
+}
+const manifestOf = (dir: string) => JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as Manifest;
+
+/** The files `npm pack` puts in the package's tarball. */
+function packedFiles(dir: string): string[] {
+  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', `--workspace=${dir}`], { cwd: ROOT, encoding: 'utf8' })) as [{ files: { path: string }[] }];
+  return packed.files.map((file) => file.path);
+}
+
+describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
+  const files = packedFiles(dir);
+
+  test("carries its README, the project's LICENSE and every file its exports name", () => {
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
+    expect(readFileSync(join(ROOT, dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+    const targets = Object.values(manifestOf(dir).exports).flatMap((target) => (typeof target === 'string' ? [target] : [target.types, target.default]));
+    for (const target of targets) expect(files).toContain(target.replace(/^\.\//, ''));
+  });
+
+  test('every source map in it works without the sources beside it (they are inlined)', () => {
+    const maps = files.filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(ROOT, dir, map), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+      expect([map, sourcesContent?.length]).toEqual([map, sources.length]);
+    }
+  });
+
+  test('depends on the core by a caret range of its version, never "*"', () => {
+    const range = manifestOf(dir).dependencies?.['loki-microservices'];
+    if (dir === 'shared') expect(range).toBeUndefined();
+    else expect(range).toBe(`^${manifestOf('shared').version}`);
+  });
+});
+
+test('the declarations of every package compile with skipLibCheck: false', async () => {
+  const consumer = join(ROOT, 'test/artifacts/declarations');
+  mkdirSync(consumer, { recursive: true });
+  const entries = PUBLISHED.flatMap((dir) => Object.keys(manifestOf(dir).exports).filter((entry) => entry !== './package.json').map((entry) => `${manifestOf(dir).name}${entry.slice(1)}`));
+  writeFileSync(join(consumer, 'consumer.ts'), entries.map((entry) => `import '${entry}';\n`).join(''));
+  const compilerOptions = { noEmit: true, skipLibCheck: false, strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', jsx: 'react-jsx', types: ['node'] };
+  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  const { stdout } = await promisify(execFile)(process.execPath, [tsc, '-p', consumer, '--listFiles'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout: string }) => error);
+  const lines = stdout.split('\n');
+  // Each package's declarations were read...
+  for (const dir of PUBLISHED) expect(lines.some((line) => line.startsWith(join(ROOT, dir, 'dist/')) && line.endsWith('.d.ts'))).toBe(true);
+  // ...and none has an error. (Third-party declarations may: remark-rehype's, reached through Backstage's core-components, do.)
+  expect(lines.filter((line) => /^(shared|plugins)\/.*error TS/.test(line))).toEqual([]);
+}, 300_000);
