@@ -36,6 +36,11 @@ export interface HostOptions {
   entities?: Json[];
   /** Merged into the generated app-config (objects deeply, anything else replaced). */
   config?: Json;
+  /**
+   * More static tokens of external services, by subject, each with its accessRestrictions
+   * (backend.auth.externalAccess[].accessRestrictions: `{ plugin, permission? }` entries).
+   */
+  restrictedServices?: Record<string, Json[]>;
   /** How long the backend may take to become ready. @default 5 minutes */
   readyTimeoutMs?: number;
 }
@@ -48,8 +53,10 @@ export interface DecisionRecord {
 
 export interface Host {
   baseUrl: string;
-  /** The static token of backend.auth.externalAccess: a service principal. */
+  /** The static token of backend.auth.externalAccess: a service principal without access restrictions. */
   serviceToken: string;
+  /** The static tokens of `restrictedServices`, by subject. */
+  restrictedTokens: Record<string, string>;
   userEntityRef: string;
   /** A Backstage user token for userEntityRef, from the guest provider's refresh endpoint. */
   userToken(): Promise<string>;
@@ -88,6 +95,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   const decisionsPath = join(runDir, 'decisions.jsonl');
   const userEntityRef = options.userEntityRef ?? 'user:default/guest-tester';
   const serviceToken = randomBytes(24).toString('base64url');
+  const restrictedTokens = Object.fromEntries(Object.keys(options.restrictedServices ?? {}).map((subject) => [subject, randomBytes(24).toString('base64url')]));
   const writePolicy = (policy: TestPolicy) => writeFileSync(policyPath, JSON.stringify(policy));
   writePolicy(options.policy ?? { deny: [] });
   writeFileSync(decisionsPath, '');
@@ -125,7 +133,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
         listen: { host: '127.0.0.1', port },
         database: { client: 'better-sqlite3', connection: ':memory:' },
         workingDirectory: join(runDir, 'work'),
-        auth: { externalAccess: [{ type: 'static', options: { token: serviceToken, subject: 'backstage-host-test' } }] },
+        auth: {
+          externalAccess: [
+            { type: 'static', options: { token: serviceToken, subject: 'backstage-host-test' } },
+            ...Object.entries(options.restrictedServices ?? {}).map(([subject, accessRestrictions]) => ({ type: 'static', options: { token: restrictedTokens[subject], subject }, accessRestrictions })),
+          ],
+        },
       },
       permission: { enabled: true },
       auth: { providers: { guest: { userEntityRef, dangerouslyAllowOutsideDevelopment: true } } },
@@ -209,6 +222,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   return {
     baseUrl,
     serviceToken,
+    restrictedTokens,
     userEntityRef,
     async userToken() {
       const refreshed = await request('/api/auth/guest/refresh', {});

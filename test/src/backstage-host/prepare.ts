@@ -4,7 +4,7 @@
 // when the tarballs changed). Run by `npm test` after the build and before jest. Exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostCacheRoot, hostDir, hostHash, hostSourceDir, INSTALLED_MARKER, PACKAGES_MARKER, PACKED_WORKSPACES, repoRoot } from './paths.js';
 
@@ -19,7 +19,7 @@ function run(command: string, args: string[], cwd: string, capture = false): str
   return capture ? result.stdout : '';
 }
 
-/** Only one prepare at a time per host directory (npm test may run in two checkouts of one cache... or twice). */
+/** One prepare at a time per host directory: two `npm test` runs of one checkout may overlap. */
 function withLock<T>(name: string, fn: () => T): T {
   const lock = join(hostCacheRoot, `${name}.lock`);
   mkdirSync(hostCacheRoot, { recursive: true });
@@ -119,12 +119,26 @@ function installPackages(dir: string): void {
   say(`packages installed in ${seconds(started)}`);
 }
 
+/** Run directories (test/src/backstage-host/host.ts) that a killed test run left behind, a day old or more. */
+function removeOldRuns(dir: string): void {
+  const runs = join(dir, 'runs');
+  if (!existsSync(runs)) return;
+  for (const entry of readdirSync(runs)) {
+    const path = join(runs, entry);
+    if (Date.now() - statSync(path).mtimeMs > 24 * 3600_000) {
+      say(`removing an old run directory: ${path}`);
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
 const started = Date.now();
 try {
   const dir = hostDir();
   withLock(hostHash(), () => {
     installHost(dir);
     installPackages(dir);
+    removeOldRuns(dir);
   });
   say(`ready: ${dir} (${seconds(started)})`);
 } catch (error) {
