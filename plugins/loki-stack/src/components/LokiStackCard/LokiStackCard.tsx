@@ -20,7 +20,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { IconButton, makeStyles, SvgIcon, Table as MuiTable, TableBody, TableCell, TableRow, Tooltip, Typography } from '@material-ui/core';
 import { parseStackAnnotation, STACK_ANNOTATION, type ComponentStatus, type PodProblem, type StackLocation } from 'loki-microservices/types';
-import type { ReactNode } from 'react';
+import { Fragment, type ReactNode } from 'react';
 import { useAsyncRetry, useInterval } from 'react-use';
 import { LokiStackError, lokiStackApiRef, type CheckedStackStatus } from '../../api/LokiStackApi.js';
 
@@ -30,7 +30,7 @@ const useStyles = makeStyles((theme) => ({
   section: { marginTop: theme.spacing(2) },
   condition: { display: 'flex', alignItems: 'baseline', gap: theme.spacing(1), flexWrap: 'wrap', marginBottom: theme.spacing(1) },
   endpointLabel: { width: '1%', whiteSpace: 'nowrap', paddingLeft: 0, fontWeight: theme.typography.fontWeightMedium as number },
-  endpointUrl: { fontFamily: 'monospace', wordBreak: 'break-all' },
+  endpointUrl: { fontFamily: 'monospace', overflowWrap: 'anywhere', lineHeight: 1.5 },
   endpointCopy: { width: '1%', paddingRight: 0, whiteSpace: 'nowrap' },
 }));
 
@@ -95,6 +95,20 @@ function PodProblems({ pods }: { pods: PodProblem[] }) {
   );
 }
 
+/** A URL that wraps after its dots and slashes rather than inside a name. */
+function Breakable({ url }: { url: string }) {
+  return (
+    <>
+      {url.split(/(?<=[./])/).map((part, index) => (
+        <Fragment key={index}>
+          {index > 0 ? <wbr /> : null}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
 /** The push and query URLs, one row each: label, URL, and its copy button on the same line. */
 function Endpoints({ endpoints }: { endpoints: CheckedStackStatus['endpoints'] }) {
   const classes = useStyles();
@@ -111,9 +125,11 @@ function Endpoints({ endpoints }: { endpoints: CheckedStackStatus['endpoints'] }
               <TableCell component="th" scope="row" className={classes.endpointLabel}>
                 {label}
               </TableCell>
-              <TableCell className={classes.endpointUrl}>{url}</TableCell>
+              <TableCell className={classes.endpointUrl}>
+                <Breakable url={url} />
+              </TableCell>
               <TableCell className={classes.endpointCopy}>
-                <CopyTextButton text={url} tooltipText={`${label} URL copied`} aria-label={`Copy the ${label.toLowerCase()} URL`} />
+                <CopyTextButton text={url} tooltipText={`${label} URL copied`} aria-label={`Copy the ${label.toLowerCase()} URL`} variant="tertiary" />
               </TableCell>
             </TableRow>
           ))}
