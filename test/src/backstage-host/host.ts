@@ -86,6 +86,19 @@ process.on('exit', () => {
 });
 
 export async function startHost(options: HostOptions): Promise<Host> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHostOnce(options);
+    } catch (error) {
+      // The port was free when chosen; another process can still bind it first. Only that is tried again.
+      if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startHostOnce(options: HostOptions): Promise<Host> {
   const hostDir = preparedHostDir();
   const runDir = join(hostDir, 'runs', `${Date.now()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   mkdirSync(runDir, { recursive: true });
@@ -210,13 +223,19 @@ export async function startHost(options: HostOptions): Promise<Host> {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the backend exited (${child.exitCode ?? child.signalCode}) before it was ready`);
       const ready = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then((r) => r.status === 200, () => false);
-      if (ready) break;
+      // Any Backstage backend answers readiness; only ours accepts our token (another could hold the port).
+      if (ready) {
+        const ours = await request('/api/catalog/entity-facets?facet=kind', { token: serviceToken });
+        if (ours.status === 200) break;
+        throw new PortTakenError(`a server on port ${port} is ready but refuses this backend's token (HTTP ${ours.status}): another process holds the port`);
+      }
       if (Date.now() > deadline) throw new Error(`the backend was not ready within ${options.readyTimeoutMs ?? 5 * 60_000} ms`);
       await Promise.race([new Promise((r) => setTimeout(r, 250)), exited]);
     }
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}; its output:\n${output.slice(-20_000)}`);
+    const message = `${(error as Error).message}; its output:\n${output.slice(-20_000)}`;
+    throw error instanceof PortTakenError || /EADDRINUSE/.test(output) ? new PortTakenError(message) : new Error(message);
   }
 
   return {
@@ -270,12 +289,23 @@ async function serveRaw(root: string): Promise<{ server: Server; url: string; ho
   return { server, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768-60999): servers of other tests listen on port 0 and get ports
+ * from that range, and one could take a port between this check and the backend's own listen.
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((done) => {
+      server.once('error', () => done(false));
+      server.listen(port, '127.0.0.1', () => done(true));
+    });
+    if (free) {
+      await new Promise<void>((done) => server.close(() => done()));
+      return port;
+    }
+  }
 }
 
 function merge(base: Json, extra: Json): Json {
