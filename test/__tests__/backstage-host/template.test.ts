@@ -66,19 +66,21 @@ test('a task with the required values, not kept in a repository, not deployed: c
   expect(started.host.publishedFile('acme', 'plain', 'main', 'catalog-info.yaml')).toBeUndefined();
 }, TEST_TIMEOUT_MS);
 
-test('a task kept in a repository: the definition is published and the stack registered in the catalog, where the status route finds it', async () => {
-  const values = requiredValues(template, choicesFor('kept', 'tpl-kept'), { publish: true, deployNow: false });
+test('a task kept in a repository and deployed: the definition is published, the stack registered in the catalog, and the status route finds the stack through the entity', async () => {
+  const values = requiredValues(template, choicesFor('kept', 'tpl-kept'), { publish: true, deployNow: true });
   expect(values.repoUrl).toBe('github.com?owner=acme&repo=kept');
   const run = await runTask(started.host, SHIPPED_TEMPLATE_REF, values, userToken);
   expectTaskStatus(run, 'completed');
-  const catalogInfo = started.host.publishedFile('acme', 'kept', 'main', 'catalog-info.yaml');
-  expect(catalogInfo).toBeDefined();
+  expect(started.host.publishedFile('acme', 'kept', 'main', 'catalog-info.yaml')).toBeDefined();
   expect(started.host.publishedFile('acme', 'kept', 'main', 'loki/loki-stack.yaml')).toBeDefined();
   const entity = await waitForEntity(started.host, 'resource:default/kept');
   expect(entity.metadata.annotations).toMatchObject({ 'loki-microservices/stack': 'dev/tpl-kept/kept' });
   expect(entity.spec.owner).toBe('group:default/platform');
   const links = (run.completion.body.output?.links ?? []) as Json[];
   expect(links).toEqual(expect.arrayContaining([expect.objectContaining({ entityRef: 'resource:default/kept' }), expect.objectContaining({ url: expect.stringMatching(/\/acme\/kept$/) })]));
+  const status = await started.host.request('/api/loki-stack/stacks/by-entity/resource/default/kept', { token: userToken });
+  expect([status.status, status.text.slice(0, 1000)]).toEqual([200, expect.anything()]);
+  expect(status.body).toMatchObject({ name: 'kept', namespace: 'tpl-kept', condition: { type: 'Ready' } });
 }, TEST_TIMEOUT_MS);
 
 test('a task with deployNow: the stack is applied, becomes ready and passes the smoke test on the cluster', async () => {
