@@ -29,7 +29,14 @@ export interface HostOptions {
   clusters?: string[];
   /** The user the guest provider signs in. @default user:default/guest-tester */
   userEntityRef?: string;
+  /** The groups that user is a member of, as the seeded catalog says. @default [group:default/platform] */
+  memberOf?: string[];
   policy?: TestPolicy;
+  /**
+   * The source of an ES module (JavaScript) whose default export is a permission policy module, an adopter's own,
+   * added instead of the test policy (setPolicy and decisions then do nothing).
+   */
+  policyModule?: string;
   /** Catalog file locations besides the shipped template and the seeded users and groups (absolute paths). */
   locations?: string[];
   /** Entities written to a file of the run and added as a location. */
@@ -124,7 +131,7 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
     orgPath,
     [
       { apiVersion: 'backstage.io/v1alpha1', kind: 'Group', metadata: { name: 'platform' }, spec: { type: 'team', children: [] } },
-      { apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: userName, namespace: userNamespace }, spec: { memberOf: [TEMPLATE_OWNER_GROUP] } },
+      { apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: userName, namespace: userNamespace }, spec: { memberOf: options.memberOf ?? [TEMPLATE_OWNER_GROUP] } },
     ]
       .map((entity) => stringify(entity))
       .join('---\n'),
@@ -176,7 +183,9 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
   const configPath = join(runDir, 'app-config.yaml');
   writeFileSync(configPath, stringify(config));
   const entryPath = join(runDir, 'backend.mjs');
-  writeFileSync(entryPath, ENTRY);
+  const policyModulePath = join(runDir, 'policy-module.mjs');
+  if (options.policyModule) writeFileSync(policyModulePath, options.policyModule);
+  writeFileSync(entryPath, options.policyModule ? ENTRY.replace('backend.add(testPolicy);', "backend.add(import('./policy-module.mjs'));") : ENTRY);
   mkdirSync(join(runDir, 'work'));
 
   let output = '';
