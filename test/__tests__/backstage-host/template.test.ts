@@ -64,6 +64,12 @@ test('a task with the required values, not kept in a repository, not deployed: c
   expect(skipped).toEqual(expect.arrayContaining(['publish', 'deploy', 'register']));
   expect(started.running.server.faults.requests.slice(requestsBefore)).toEqual([]);
   expect(started.host.publishedFile('acme', 'plain', 'main', 'catalog-info.yaml')).toBeUndefined();
+  // What the user is shown at the end: the query URL, and nothing about a repository there is not.
+  const output = run.completion.body.output as Json;
+  expect(output.links).toEqual([{ title: expect.stringMatching(/^Loki query URL/), url: 'http://plain-query-frontend.tpl-plain.svc.cluster.local:3100' }]);
+  expect(JSON.stringify(output.text)).not.toMatch(/repositor/i);
+  // Step names are shown as written: Backstage does not template them.
+  expect((template.spec.steps as Json[]).map((step) => step.name).filter((name) => name.includes('${{'))).toEqual([]);
 }, TEST_TIMEOUT_MS);
 
 test('a task kept in a repository and deployed: the definition is published, the stack registered in the catalog, and the status route finds the stack through the entity', async () => {
