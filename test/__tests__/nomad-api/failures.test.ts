@@ -177,7 +177,9 @@ describe('unplaceable', () => {
 
     server.setGroupBehaviour('loki', 'ingester', 'healthy');
     await deploymentIs(server, 'successful');
-    expect((await call(server, 'GET', `/v1/evaluation/${evaluation.BlockedEval}`)).json.Status).toBe('complete');
+    // The blocked evaluation is done with: it ran and completed, or, when another evaluation of the job (the deployment
+    // watcher's) placed everything first (a busy machine's timing), it was cancelled, as Nomad does with it then.
+    expect(['complete', 'canceled']).toContain((await call(server, 'GET', `/v1/evaluation/${evaluation.BlockedEval}`)).json.Status);
     expect((await call(server, 'GET', '/v1/job/loki/summary')).json.Summary.ingester).toMatchObject({ Queued: 0, Running: 2 });
   });
 
