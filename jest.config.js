@@ -6,6 +6,8 @@ const project = (name) => ({
   displayName: name,
   testEnvironment: 'node',
   testMatch: [`<rootDir>/${name}/__tests__/**/*.test.ts`],
+  // The programs `npm test` fetched for the tests (.cache/tools.json) as the environment variables they read.
+  setupFiles: ['<rootDir>/test/tools-env.cjs'],
   // The Backstage test host's install (test/backstage-host, prepared by npm test) is not part of the project.
   modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   extensionsToTreatAsEsm: ['.ts'],

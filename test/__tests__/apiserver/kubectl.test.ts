@@ -1,6 +1,6 @@
 // kubectl against the test API server: apply --server-side, get, rollout status, logs and delete of the
-// rendered stack. Runs every kubectl it finds: $KUBECTL (CI sets it to Debian's kubernetes-client, 1.20),
-// `kubectl` on PATH, and Debian's unpacked into .cache/kubernetes-client as .ci/run does it. At least one
+// rendered stack. Runs every kubectl it finds: $KUBECTL (npm test sets it to Debian's kubernetes-client, 1.20),
+// `kubectl` on PATH, and Debian's unpacked into .cache/kubernetes-client as npm test does it. At least one
 // must be there.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 export const SCREENSHOTS = join(ROOT, 'test/artifacts/screenshots');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-test('Chromium is installed ($CHROMIUM or /usr/bin/chromium; bash .ci/run installs Debian\'s)', () => {
+test('Chromium is installed ($CHROMIUM, which npm test provides, or /usr/bin/chromium)', () => {
   expect(existsSync(CHROMIUM)).toBe(true);
 });
 

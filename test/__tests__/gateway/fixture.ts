@@ -25,7 +25,7 @@ import {
   type NginxSite,
 } from 'loki-microservices';
 
-/** nginx to run: $NGINX_BINARY (bash .ci/run sets it to Debian's), else one on PATH, else /usr/sbin/nginx. */
+/** nginx to run: $NGINX_BINARY (npm test sets it to Debian's, unpacked), else one on PATH, else /usr/sbin/nginx. */
 export function findNginx(): { binary?: string; tried: string[] } {
   // A $NGINX_BINARY that is set but missing is a broken set-up, not a reason to test another nginx.
   const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'nginx'));

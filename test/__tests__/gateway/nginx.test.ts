@@ -1,4 +1,4 @@
-// The gateway's nginx configuration run by the real nginx (Debian's 1.22: bash .ci/run unpacks it and sets
+// The gateway's nginx configuration run by the real nginx (Debian's 1.22: npm test unpacks it and sets
 // $NGINX_BINARY) and spoken to over real HTTP. Every route of gatewayRoutes() takes its paths to the component it
 // names, query and body intact; Loki's own API paths land where Loki serves them, and nothing else is let
 // through; basic auth against the $2y$ bcrypt lines htpasswdFile() writes (checked by nginx's crypt(3)) lets
@@ -25,9 +25,9 @@ import { findNginx, send, serviceHost, startGateway, testConfiguration, type Ans
 
 const nginx = findNginx();
 
-test("an nginx to run is installed ($NGINX_BINARY, which bash .ci/run sets to Debian's, or nginx on PATH)", () => {
+test("an nginx to run is installed ($NGINX_BINARY, which npm test sets to Debian's, or nginx on PATH)", () => {
   if (!nginx.binary) {
-    throw new Error(`no nginx binary (looked for ${nginx.tried.join(', ')}): run bash .ci/run, which unpacks Debian's nginx into .cache and sets NGINX_BINARY, or set NGINX_BINARY to an nginx binary`);
+    throw new Error(`no nginx binary (looked for ${nginx.tried.join(', ')}): run npm test, which unpacks Debian's nginx into .cache and sets NGINX_BINARY, or set NGINX_BINARY to an nginx binary`);
   }
 });
 

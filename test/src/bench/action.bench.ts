@@ -58,7 +58,7 @@ const nodes: [string, string | undefined][] = [
 console.log(`\nstart-up of the bundle (command status, a stack that does not exist), median of ${RUNS} runs:`);
 for (const [label, node] of nodes) {
   if (!node) {
-    console.log(`  ${label.padEnd(24)} not measured: set NODE24 (bash .ci/run unpacks it into .cache/node24)`);
+    console.log(`  ${label.padEnd(24)} not measured: set NODE24 (npm test unpacks it into .cache/node24)`);
     continue;
   }
   const runs: { firstRequest: number; exit: number }[] = [];
