@@ -1,6 +1,6 @@
 // The packages as others consume them: what npm packs (README, LICENSE, every export, source maps that resolve),
 // dependency ranges, declarations that compile without skipLibCheck; the browser entry stays free of Node and of
-// dependencies, the README reference matches the schema, and the command is declared where npm links it.
+// dependencies, the spec reference in docs/spec.md matches the schema, and the command is declared where npm links it.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,11 +34,12 @@ test('the browser entry reaches no Node built-in and no package, only its own fi
   expect(mainExternal).toEqual(expect.arrayContaining(['node:crypto', 'yaml', 'zod']));
 });
 
-test('the README spec reference is the one the schema generates (npm run docs)', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf('<!-- spec-reference:start');
-  const end = readme.indexOf('<!-- spec-reference:end -->');
-  const section = readme.slice(readme.indexOf('\n', start) + 1, end).trim();
+test('the spec reference in docs/spec.md is the one the schema generates (npm run docs)', () => {
+  const doc = readFileSync(new URL('../../docs/spec.md', import.meta.url), 'utf8');
+  const start = doc.indexOf('<!-- spec-reference:start');
+  const end = doc.indexOf('<!-- spec-reference:end -->');
+  expect([start >= 0, end > start]).toEqual([true, true]);
+  const section = doc.slice(doc.indexOf('\n', start) + 1, end).trim();
   expect(section).toBe(specReference().trim());
 });
 

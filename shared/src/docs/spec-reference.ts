@@ -1,5 +1,5 @@
-// The README's spec reference, generated from the zod schema and the profile presets, so that the
-// documentation cannot drift from what parseSpec accepts (a test compares the README with this output).
+// The spec reference (docs/spec.md), generated from the zod schema and the profile presets, so that the
+// documentation cannot drift from what parseSpec accepts (a test compares docs/spec.md with this output).
 import type { z } from 'zod';
 import { COMPONENT_NAMES, COMPONENTS } from '../spec/components.js';
 import { PROFILE_PRESETS } from '../spec/profiles.js';

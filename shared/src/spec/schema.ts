@@ -1,5 +1,5 @@
 // The stack spec: the one source of truth for its types, its profile-independent defaults and its
-// documentation (the README reference is generated from the descriptions below). Profile-dependent
+// documentation (the reference in docs/spec.md is generated from the descriptions below). Profile-dependent
 // values (replicas, resources, ...) come from profiles.ts, merged under the user's input before parsing.
 import { z } from 'zod';
 import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../names.js';

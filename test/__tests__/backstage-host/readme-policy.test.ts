@@ -1,6 +1,6 @@
-// The README's example permission policy, as an adopter copies it into a backend: it type-checks against the
-// packages the adopter installs, and, as the real backend's policy, lets the platform team deploy, refuses
-// anyone else before any request reaches the cluster, and shows a stack's status only to its entity's owners.
+// The example permission policy of docs/backstage.md, as an adopter copies it into a backend: it type-checks
+// against the packages the adopter installs, and, as the real backend's policy, lets the platform team deploy,
+// refuses anyone else before any request reaches the cluster, and shows a stack's status only to its entity's owners.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,10 +15,10 @@ import { choicesFor, expectTaskStatus, requiredValues, SHIPPED_TEMPLATE_REF, STA
 type Json = Record<string, any>;
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const POLICY = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!).filter((block) => block.includes('policyExtensionPoint'));
+const DOC = readFileSync(join(ROOT, 'docs/backstage.md'), 'utf8');
+const POLICY = [...DOC.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!).filter((block) => block.includes('policyExtensionPoint'));
 
-test('the README shows one permission policy module', () => {
+test('docs/backstage.md shows one permission policy module', () => {
   expect(POLICY).toHaveLength(1);
 });
 

@@ -2,7 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { actionReference, END, START } from './action-reference.js';
 
-const file = process.argv[process.argv.indexOf('--write') + 1] ?? 'README.md';
+const write = process.argv.indexOf('--write');
+const file = write >= 0 ? process.argv[write + 1]! : 'README.md';
 const readme = readFileSync(file, 'utf8');
 const start = readme.indexOf(START);
 const end = readme.indexOf(END);
