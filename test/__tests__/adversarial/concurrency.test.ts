@@ -26,7 +26,7 @@ const store = () => fixture.running.server.store;
 const decoded = (namespace: string, name: string) =>
   Object.fromEntries(Object.entries(((store().get('Secret', namespace, name) as Json | undefined)?.data ?? {}) as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
 const LOCKED = /stack \S+ is locked by loki-microservices (apply|destroy) on .*nothing was changed/;
-/** The lock's Lease, as the README names it: `<name>-loki-microservices` in the stack's namespace. */
+/** The lock's Lease, as docs/security.md (Safety) names it: `<name>-loki-microservices` in the stack's namespace. */
 const LEASE = 'loki-loki-microservices';
 
 /** Whether every gateway user's password verifies against the gateway's htpasswd files. */

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const store = () => fixture.running.server.store;
-/** The mark apply puts on what it creates (the README's Safety section). */
+/** The mark apply puts on what it creates (docs/security.md, Safety). */
 const CREATED_FOR_ANNOTATION = 'loki-microservices/created-for';
 const OUR_LABELS = { 'app.kubernetes.io/instance': 'loki', 'app.kubernetes.io/managed-by': 'loki-microservices' };
 const createNamespace = (name: string, labels: Record<string, string> = {}) => fixture.connection.core.createNamespace({ body: { metadata: { name, labels } } });
