@@ -17,7 +17,8 @@ import { APPLY_PHASES, createdFor, holdsData, kindOf, listKinds, NAMESPACED_KIND
 import { acquireStackLock, type StackLock } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
-import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, secretValues, type ResolvedSecret } from './secrets.js';
+import { secretValues } from './secret-values.js';
+import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
 
 export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned';
 

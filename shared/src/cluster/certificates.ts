@@ -18,7 +18,7 @@ import { parseDurationMs } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-import { secretValues, type SecretValues } from './secrets.js';
+import { secretValues, type SecretValues } from './secret-values.js';
 
 // The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);

@@ -15,9 +15,8 @@ import type { LokiStack } from '../spec/schema.js';
 import { tlsAnnotationsOf, tlsSecrets } from './certificates.js';
 import type { Connection } from './connection.js';
 import { htpasswdFile, parseHtpasswd } from './htpasswd.js';
+import { secretValues, type SecretValues } from './secret-values.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-
-export type SecretValues = Record<string, string>;
 
 /** A generated Secret with all its values: those it has, and new random ones for its missing keys. */
 export interface ResolvedSecret {
@@ -27,14 +26,6 @@ export interface ResolvedSecret {
   added: string[];
   /** The Secret as it is in the cluster (undefined: it does not exist yet). */
   current: KubernetesObject | undefined;
-}
-
-/** The decoded values of a Secret read from the cluster, each registered with the redaction layer. */
-export function secretValues(secret: KubernetesObject | undefined): SecretValues {
-  const data = (secret as V1Secret | undefined)?.data ?? {};
-  const values = Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
-  for (const value of Object.values(values)) registerSecret(value);
-  return values;
 }
 
 export function resolveGeneratedSecret(secret: GeneratedSecret, current: KubernetesObject | undefined): ResolvedSecret {

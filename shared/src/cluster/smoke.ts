@@ -19,7 +19,7 @@ import type { LokiStack } from '../spec/schema.js';
 import type { Connection } from './connection.js';
 import { openPortForward } from './port-forward.js';
 import { until, withRetry, type RetryPolicy } from './retry.js';
-import { secretValues } from './secrets.js';
+import { secretValues } from './secret-values.js';
 import type { StackRef } from './status.js';
 
 export interface SmokeOptions {

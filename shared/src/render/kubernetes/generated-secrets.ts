@@ -1,10 +1,10 @@
 // Secrets the objects reference that `render` cannot write, because their values are random or derived
 // from other secrets at apply time: `apply` makes them, and GitOps users are told how to provide them.
 import type { LokiStack } from '../../spec/schema.js';
-import { GATEWAY, objectLabels } from './common.js';
+import { GATEWAY, OBJECT_STORE, objectLabels, objectName } from './common.js';
 import { gatewayPasswordsSecretName, gatewayTenants, htpasswdSecretName } from './components/gateway.js';
 import { HTPASSWD_KEYS } from './gateway-config.js';
-import { bundledStoreSecret } from './storage.js';
+import { SECRET_KEYS } from './storage.js';
 import { caSecretName, certificateRequests, TLS_KEYS } from './tls.js';
 
 /** A Secret of random values: `apply` creates it once and adds a key when one is missing, never changing a value. */
@@ -15,6 +15,21 @@ export interface GeneratedSecret {
   labels: Record<string, string>;
   /** The spec field that names a Secret of the user's instead. */
   instead: string;
+}
+
+/** The bundled store's root credentials, when `apply` is to generate them. */
+function bundledStoreSecret(stack: LokiStack): GeneratedSecret[] {
+  const bundled = stack.spec.storage.bundled;
+  if (stack.spec.storage.type !== 'bundled' || !bundled || bundled.secretName) return [];
+  return [
+    {
+      name: objectName(stack, OBJECT_STORE),
+      namespace: stack.metadata.namespace,
+      keys: [SECRET_KEYS.s3AccessKeyId, SECRET_KEYS.s3SecretAccessKey],
+      labels: objectLabels(stack, OBJECT_STORE),
+      instead: 'spec.storage.bundled.secretName',
+    },
+  ];
 }
 
 /** A Secret computed from others (password hashes, certificates): by `apply` at every apply, or by cert-manager. */

@@ -3,7 +3,6 @@
 // Loki expands at start-up (-config.expand-env). Components without the env vars expand them to "".
 import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
-import type { GeneratedSecret } from './generated-secrets.js';
 import { OBJECT_STORE, objectLabels, objectName, PATHS, PORTS, serviceHost } from './common.js';
 
 /** Keys of the Secrets that hold object-store credentials (user-provided or generated). */
@@ -38,20 +37,6 @@ export function credentialsSecretName(stack: LokiStack): string | undefined {
   }
 }
 
-/** The bundled store's root credentials, when `apply` is to generate them. */
-export function bundledStoreSecret(stack: LokiStack): GeneratedSecret[] {
-  const bundled = stack.spec.storage.bundled;
-  if (stack.spec.storage.type !== 'bundled' || !bundled || bundled.secretName) return [];
-  return [
-    {
-      name: objectName(stack, OBJECT_STORE),
-      namespace: stack.metadata.namespace,
-      keys: [SECRET_KEYS.s3AccessKeyId, SECRET_KEYS.s3SecretAccessKey],
-      labels: objectLabels(stack, OBJECT_STORE),
-      instead: 'spec.storage.bundled.secretName',
-    },
-  ];
-}
 
 /** Loki's name for the store, as used by `schema_config` and `compactor.delete_request_store`. */
 export function lokiObjectStore(stack: LokiStack): 's3' | 'gcs' | 'azure' {
