@@ -13,7 +13,8 @@ import { renderKubernetes, type PodAnnotations } from '../render/kubernetes/inde
 import type { LokiStack } from '../spec/schema.js';
 import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
 import type { Connection } from './connection.js';
-import { APPLY_PHASES, createdFor, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
+import { APPLY_PHASES } from '../render/kubernetes/apply-order.js';
+import { createdFor, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
 import { acquireStackLock, type StackLock } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { ClusterError } from '../errors.js';
 import type { Connection } from './connection.js';
-import type { ManagedKind } from './kinds.js';
+import type { ManagedKind } from '../render/kubernetes/apply-order.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
 /** Discovery documents are small; anything larger is not one. */

@@ -1,44 +1,10 @@
-// The kinds a stack is made of, in the order they are applied (and, reversed, destroyed), and listing them.
+// The kinds a stack is made of (render/kubernetes/apply-order.ts), and listing them.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../errors.js';
+import { APPLY_PHASES, type ManagedKind } from '../render/kubernetes/apply-order.js';
 import { CREATED_FOR_ANNOTATION, OBJECT_STORE } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-
-export interface ManagedKind {
-  apiVersion: string;
-  kind: string;
-  /** Served only where its CustomResourceDefinition is installed (cert-manager, the Prometheus Operator). */
-  crd?: string;
-}
-
-const CERT_MANAGER = 'cert-manager.io/v1';
-const PROMETHEUS_OPERATOR = 'monitoring.coreos.com/v1';
-
-/** Apply phases: the objects of one phase are sent together, a phase starts when the previous one is done. */
-export const APPLY_PHASES: ManagedKind[][] = [
-  [{ apiVersion: 'v1', kind: 'Namespace' }],
-  [
-    { apiVersion: 'v1', kind: 'ServiceAccount' },
-    { apiVersion: 'v1', kind: 'ConfigMap' },
-    { apiVersion: 'v1', kind: 'Secret' },
-    { apiVersion: CERT_MANAGER, kind: 'Issuer', crd: 'cert-manager' },
-    { apiVersion: CERT_MANAGER, kind: 'Certificate', crd: 'cert-manager' },
-  ],
-  [
-    { apiVersion: 'v1', kind: 'Service' },
-    // Before the workloads: their pods start isolated.
-    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-    { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PodMonitor', crd: 'the Prometheus Operator' },
-    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PrometheusRule', crd: 'the Prometheus Operator' },
-  ],
-  [
-    { apiVersion: 'apps/v1', kind: 'Deployment' },
-    { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-  ],
-];
 
 /** Every namespaced kind a stack may own, for listing, pruning and destroying by label. */
 export const NAMESPACED_KINDS: ManagedKind[] = APPLY_PHASES.flat().filter((k) => k.kind !== 'Namespace');

@@ -4,6 +4,7 @@ import type { KubernetesObject, V1Deployment, V1Namespace, V1Service, V1ServiceA
 import { stringify } from 'yaml';
 import { SpecError } from '../../errors.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
+import { APPLY_ORDER } from './apply-order.js';
 import { CLUSTER_DOMAIN_ANNOTATION, MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
 import { compactor } from './components/compactor.js';
 import { distributor } from './components/distributor.js';
@@ -33,23 +34,7 @@ export interface RenderedStack {
   files: Record<string, string>;
 }
 
-/** Kinds in the order a cluster needs them; objects of one kind keep the order of their components. */
-export const APPLY_ORDER = [
-  'Namespace',
-  'ServiceAccount',
-  'Secret',
-  'ConfigMap',
-  'Issuer',
-  'Certificate',
-  'Service',
-  'NetworkPolicy',
-  'PodMonitor',
-  'PrometheusRule',
-  'PersistentVolumeClaim',
-  'Deployment',
-  'StatefulSet',
-  'PodDisruptionBudget',
-] as const;
+export { APPLY_ORDER } from './apply-order.js';
 
 // Write path before read path, so that a stack coming up can take data as early as possible.
 const COMPONENT_RENDERERS = [objectStore, compactor, indexGateway, ingester, distributor, querier, queryScheduler, queryFrontend, ruler, gateway];
@@ -83,7 +68,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   const phase = (object: KubernetesObject) => {
     // Deployments and StatefulSets form one phase: they are applied together.
     const kind = object.kind === 'StatefulSet' ? 'Deployment' : object.kind;
-    return APPLY_ORDER.indexOf(kind as (typeof APPLY_ORDER)[number]);
+    return APPLY_ORDER.indexOf(kind ?? '');
   };
   return {
     objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),

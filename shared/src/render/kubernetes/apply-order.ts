@@ -1,0 +1,40 @@
+// The kinds a stack is made of, in the order a cluster needs them: the one source for the order `render` writes
+// objects in, the phases `apply` sends them in, and (reversed) the order `destroy` deletes them in.
+
+export interface ManagedKind {
+  apiVersion: string;
+  kind: string;
+  /** Served only where its CustomResourceDefinition is installed (cert-manager, the Prometheus Operator). */
+  crd?: string;
+}
+
+const CERT_MANAGER = 'cert-manager.io/v1';
+const PROMETHEUS_OPERATOR = 'monitoring.coreos.com/v1';
+
+/** Apply phases: the objects of one phase are sent together, a phase starts when the previous one is done. */
+export const APPLY_PHASES: ManagedKind[][] = [
+  [{ apiVersion: 'v1', kind: 'Namespace' }],
+  [
+    { apiVersion: 'v1', kind: 'ServiceAccount' },
+    { apiVersion: 'v1', kind: 'Secret' },
+    { apiVersion: 'v1', kind: 'ConfigMap' },
+    { apiVersion: CERT_MANAGER, kind: 'Issuer', crd: 'cert-manager' },
+    { apiVersion: CERT_MANAGER, kind: 'Certificate', crd: 'cert-manager' },
+  ],
+  [
+    { apiVersion: 'v1', kind: 'Service' },
+    // Before the workloads: their pods start isolated.
+    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PodMonitor', crd: 'the Prometheus Operator' },
+    { apiVersion: PROMETHEUS_OPERATOR, kind: 'PrometheusRule', crd: 'the Prometheus Operator' },
+    { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  ],
+  [
+    { apiVersion: 'apps/v1', kind: 'Deployment' },
+    { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  ],
+];
+
+/** Every kind in apply order; objects of one kind keep the order of their components. */
+export const APPLY_ORDER: string[] = APPLY_PHASES.flat().map((managed) => managed.kind);
