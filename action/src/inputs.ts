@@ -7,14 +7,14 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
   COMPONENT_NAMES,
-  isDuration,
   kubeconfigSecrets,
   namingCredentialsSecret,
-  parseDurationMs,
+  parseTimeoutMs,
   parseSpecWithInputs,
   readSpecDocument,
   storageInputFields,
   SpecError,
+  TIMEOUT_EXAMPLES,
   withStorageCredentials,
   type InputField,
   type LokiStack,
@@ -60,7 +60,8 @@ export async function readInputs(): Promise<Inputs> {
   const command = oneOf('command', COMMANDS);
   const wait = boolean('wait');
   const timeout = core.getInput('timeout');
-  if (!isDuration(timeout) || parseDurationMs(timeout) === 0) throw new InputError(`input "timeout" must be a duration such as 90s, 10m or 1h30m, not "${timeout}"`);
+  const timeoutMs = parseTimeoutMs(timeout);
+  if (timeoutMs === undefined) throw new InputError(`input "timeout" must be ${TIMEOUT_EXAMPLES}, not "${timeout}"`);
   const stack = await readStack(credentials);
   return {
     command,
@@ -68,7 +69,7 @@ export async function readInputs(): Promise<Inputs> {
     credentials,
     ...(await readKubeconfig()),
     wait,
-    timeoutMs: parseDurationMs(timeout),
+    timeoutMs,
     smokeTest: boolean('smoke-test'),
     cleanup: boolean('cleanup'),
     deleteVolumes: boolean('delete-volumes'),

@@ -13,7 +13,7 @@ export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type Sta
 export { parseSpec, readSpecDocument } from './spec/parse.js';
 export { PROFILE_PRESETS, type ProfilePreset } from './spec/profiles.js';
 export * from './spec/schema.js';
-export { isDuration, parseDurationMs, parseQuantity } from './spec/quantity.js';
+export { isDuration, parseDurationMs, parseQuantity, parseTimeoutMs, TIMEOUT_EXAMPLES } from './spec/quantity.js';
 export { APPLY_ORDER, renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './render/kubernetes/index.js';
 export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './render/kubernetes/credentials.js';
 export { directoryWithin, generatedSecretsNote, writeFileWithin, writeManifests } from './render/manifests.js';

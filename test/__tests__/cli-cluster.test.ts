@@ -260,6 +260,11 @@ describe('apply --dry-run', () => {
   });
 });
 
+test('--timeout takes every duration the Action and the scaffolder take, days included', async () => {
+  const result = await run(['destroy', '--timeout', '1d', '--set', 'metadata.namespace=cli-timeout-days']);
+  expect([result.code, result.stderr]).toEqual([0, expect.not.stringContaining('--timeout')]);
+});
+
 describe('usage errors: exit 2 before any request reaches the server', () => {
   const cases: { name: string; args: string[]; stderr: RegExp; kubeconfig?: false; env?: Record<string, string> }[] = [
     { name: 'a bad --timeout', args: ['apply', '--wait', '--timeout', 'ten'], stderr: /--timeout must be a duration such as 90s, 10m or 1h30m, not "ten"/ },

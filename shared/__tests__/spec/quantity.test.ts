@@ -1,4 +1,4 @@
-import { isDuration, isQuantity, parseDurationMs, parseQuantity } from '../../src/spec/quantity.js';
+import { isDuration, isQuantity, parseDurationMs, parseQuantity, parseTimeoutMs } from '../../src/spec/quantity.js';
 
 test.each([
   ['500m', 0.5],
@@ -32,4 +32,18 @@ test.each([
 
 test.each(['', '7days', '1.5h', '30m1h', 'h', '-1h'])('%p is not a duration', (text) => {
   expect(isDuration(text)).toBe(false);
+});
+
+// The one parser of every timeout: the CLI's --timeout, the Action's and the scaffolder's timeout inputs.
+test.each([
+  ['90s', 90_000],
+  ['1h30m', 5_400_000],
+  ['500ms', 500],
+  ['1d', 86_400_000],
+])('timeout %s is %d ms', (text, ms) => {
+  expect(parseTimeoutMs(text)).toBe(ms);
+});
+
+test.each(['0', '', 'ten', '1.5m', '30m1h'])('%p is not a timeout', (text) => {
+  expect(parseTimeoutMs(text)).toBeUndefined();
 });

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { applyOverrides } from '../spec/overrides.js';
 import { parseSpec, readSpecDocument } from '../spec/parse.js';
+import { parseTimeoutMs, TIMEOUT_EXAMPLES } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 import { UsageError, type CliIo } from './io.js';
 
@@ -47,15 +48,11 @@ async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record
   return readSpecDocument(text, file === '-' ? 'standard input' : file);
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A duration like kubectl's: 90s, 10m, 1h30m, 500ms. */
+/** A duration as Loki writes them: 90s, 10m, 1h30m, 500ms, 1d. */
 export function parseDuration(text: string, option: string): number {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) {
-    throw new UsageError(`${option} must be a duration such as 90s, 10m or 1h30m, not "${text}"`);
-  }
-  return Math.round(parts.reduce((total, [, amount, unit]) => total + Number(amount) * UNITS[unit!]!, 0));
+  const ms = parseTimeoutMs(text);
+  if (ms === undefined) throw new UsageError(`${option} must be ${TIMEOUT_EXAMPLES}, not "${text}"`);
+  return ms;
 }
 
 export function parseFormat<T extends string>(text: string | undefined, formats: readonly T[], fallback: T): T {

@@ -44,3 +44,11 @@ export function parseDurationMs(value: string): number {
   if (!match || value === '') throw new Error(`not a duration: ${value}`);
   return DURATION_UNIT_MS.reduce((total, unitMs, i) => total + Number(match[i + 1] ?? 0) * unitMs, 0);
 }
+
+/** How a timeout is written: every surface says the same when it is not one. */
+export const TIMEOUT_EXAMPLES = 'a duration such as 90s, 10m or 1h30m';
+
+/** A timeout (a duration as Loki writes them, not 0) in milliseconds; undefined when `text` is not one. */
+export function parseTimeoutMs(text: string): number | undefined {
+  return isDuration(text) && parseDurationMs(text) > 0 ? parseDurationMs(text) : undefined;
+}
