@@ -2,19 +2,14 @@
 // recorded for the post step before the first object is sent, so that `cleanup` removes even a half-made one.
 import * as core from '@actions/core';
 import {
-  applyStack,
   connect,
+  deployStack,
   describeAdoption,
   describeGeneratedSecret,
   getStackStatus,
   NotReadyError,
   renderKubernetes,
-  smokeOptionsOf,
-  smokeTest,
   SmokeTestError,
-  until,
-  waitForStack,
-  type ApplyResult,
   type Connection,
   type RenderedStack,
 } from 'loki-microservices';
@@ -27,7 +22,6 @@ export async function deploy(inputs: Inputs): Promise<void> {
   const { stack } = inputs;
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
-  const deadline = Date.now() + inputs.timeoutMs;
   const phases: Phase[] = [];
   const begin = (name: string) => {
     const started = Date.now();
@@ -48,48 +42,31 @@ export async function deploy(inputs: Inputs): Promise<void> {
       throw error;
     }
   };
-  // The wait and the smoke test run while apply still holds the stack's lock: the deploy is one run.
-  const waitAndSmoke = async () => {
-    if (inputs.wait || inputs.smokeTest) {
-      await timed(
-        'wait',
-        () => waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), onProgress: (line) => core.info(line) }),
-        ({ status }) => status.condition.message,
-      );
-    }
-    if (inputs.smokeTest) {
-      const smoke = await timed(
-        'smoke test',
-        () => smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) }),
-        (result) => `passed${result.through === 'gateway' ? ' through the gateway' : ''}: the line was read back ${result.latencyMs} ms after its push`,
-      );
-      core.setOutput('smoke-latency-ms', String(smoke.latencyMs));
-    }
-  };
 
   core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
   saveDeployedStack(inputs);
   try {
     await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
-    let endApply: ((result: string) => void) | undefined = begin('apply');
-    try {
-      await applyStack(connection, stack, {
-        credentials: inputs.credentials,
-        adopt: inputs.adopt,
-        optionNames: ACTION_OPTION_NAMES,
-        retry: until(deadline),
-        onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
-        thenWhileLocked: async (result) => {
-          for (const object of result.adopted) core.info(describeAdoption(object));
-          for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
-          endApply!(summarizeApply(result));
-          endApply = undefined;
-          await waitAndSmoke();
-        },
-      });
-    } finally {
-      endApply?.('failed');
-    }
+    // The wait and the smoke test run while apply still holds the stack's lock: the deploy is one run.
+    const deployed = await deployStack(connection, stack, {
+      credentials: inputs.credentials,
+      adopt: inputs.adopt,
+      optionNames: ACTION_OPTION_NAMES,
+      timeoutMs: inputs.timeoutMs,
+      wait: inputs.wait,
+      smoke: inputs.smokeTest,
+      onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
+      onApplied: (result) => {
+        for (const object of result.adopted) core.info(describeAdoption(object));
+        for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
+      },
+      onPhase: (phase) => {
+        const end = begin(phase);
+        return (summary) => end(summary ?? 'failed');
+      },
+      onProgress: (line) => core.info(line),
+    });
+    if (deployed.smoke) core.setOutput('smoke-latency-ms', String(deployed.smoke.latencyMs));
   } catch (error) {
     await reportFailure(connection, inputs, phases, error);
     throw error;
@@ -107,11 +84,6 @@ function describeRendered(rendered: RenderedStack): string {
   for (const object of rendered.objects) counts.set(object.kind!, (counts.get(object.kind!) ?? 0) + 1);
   for (const [kind, count] of counts) core.info(`${count} ${kind}: ${rendered.objects.filter((o) => o.kind === kind).map((o) => o.metadata!.name).join(', ')}`);
   return `${rendered.objects.length} objects`;
-}
-
-function summarizeApply(result: ApplyResult): string {
-  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((o) => o.action === action).length] as const);
-  return `${result.objects.length} objects: ${counts.filter(([, n]) => n > 0).map(([action, n]) => `${n} ${action}`).join(', ')}`;
 }
 
 /** The summary and annotations of a deploy that did not work: what is not ready and why. */

@@ -1,8 +1,8 @@
-import { applyStack, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
-import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
+import { describeAdoption, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
+import { deployStack, type DeployPhase } from '../cluster/deploy.js';
+import { smokePassed, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
 import type { StackStatus } from '../cluster/status-model.js';
-import { until } from '../cluster/retry.js';
-import { NotReadyError, waitForStack } from '../cluster/wait.js';
+import { NotReadyError } from '../cluster/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { applyToNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
@@ -72,34 +72,29 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (target === 'nomad') return applyToNomad(stack, { ...values, timeoutMs, json: format === 'json' }, io);
   const connection = connectFrom(values, io);
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
-  const deadline = Date.now() + timeoutMs;
-
   io.stderr(`applying stack ${ref.namespace}/${ref.name} to ${connection.server}${values['dry-run'] ? ' (server-side dry run)' : ''}\n`);
   const output = {} as ApplyOutput;
   const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
-  // The wait and the smoke test are part of this run: no other apply or destroy of the stack until they are over.
-  const waitAndSmoke = async (applied: ApplyResult) => {
-    output.apply = applied;
-    if (wait) {
-      io.stderr('waiting until every component is ready\n');
-      output.status = (await waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), onProgress: (line) => io.stderr(`  ${line}\n`) })).status;
-    }
-    if (values.smoke) {
-      io.stderr(`smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}\n`);
-      output.smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), ...smokeOptionsOf(stack) });
-    }
+  const announce: Partial<Record<DeployPhase, string>> = {
+    wait: 'waiting until every component is ready',
+    'smoke test': `smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}`,
   };
   try {
-    await applyStack(connection, stack, {
+    const deployed = await deployStack(connection, stack, {
       dryRun: values['dry-run'],
       forceConflicts: values['force-conflicts'],
       adopt: values.adopt,
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
-      retry: until(deadline),
+      timeoutMs,
+      wait,
+      smoke: values.smoke,
       onObject: (object) => object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
-      thenWhileLocked: waitAndSmoke,
+      onApplied: (applied) => (output.apply = applied),
+      onPhase: (phase) => void (announce[phase] && io.stderr(`${announce[phase]}\n`)),
+      onProgress: (line) => io.stderr(`  ${line}\n`),
     });
+    Object.assign(output, { status: deployed.status, smoke: deployed.smoke });
   } catch (error) {
     if (!(error instanceof NotReadyError || error instanceof SmokeTestError)) throw error;
     if (error instanceof NotReadyError) output.status = error.status;

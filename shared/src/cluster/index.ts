@@ -1,6 +1,7 @@
 // The cluster half of the core: apply, wait, status, smoke test and destroy, through @kubernetes/client-node.
 export { applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './apply.js';
 export { connect, DEFAULT_REQUEST_TIMEOUT_MS, type Connection, type ConnectOptions } from './connection.js';
+export { deployStack, SMOKE_MIN_MS, summarizeApply, verifyStack, type DeployOptions, type DeployPhase, type DeployResult, type PhaseListener, type Verified, type VerifyOptions } from './deploy.js';
 export { destroyStack, type DestroyOptions, type DestroyResult } from './destroy.js';
 export { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
 export { LOCK_DURATION_SECONDS, lockName, StackLockedError } from './lock.js';

@@ -2,7 +2,7 @@
 // that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again (which is why
 // the wait is not part of the apply's locked run, as it is for the CLI and the Action).
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { applyStack, getStackStatus, smokeOptionsOf, smokeTest, stackEndpoints, until, waitForStack, type ApplyResult } from 'loki-microservices';
+import { applyStack, getStackStatus, stackEndpoints, until, verifyStack, type ApplyResult } from 'loki-microservices';
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import type { JsonValue } from '@backstage/types';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
@@ -74,15 +74,14 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
           fn: async () => counts(await applyStack(connection, stack, applyOptions)),
         });
         ctx.logger.info(`Applied: ${JSON.stringify(applied)}`);
-        if (input.wait || input.smokeTest) {
-          ctx.signal?.throwIfAborted();
-          await waitForStack(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 1000), signal: ctx.signal, onProgress: (line) => ctx.logger.info(line) });
-        }
-        if (input.smokeTest) {
-          ctx.signal?.throwIfAborted();
-          const smoke = await smokeTest(connection, ref, { timeoutMs: Math.max(deadline - Date.now(), 30_000), ...smokeOptionsOf(stack) });
-          ctx.logger.info(`Smoke test passed: the line was read back ${smoke.latencyMs} ms after its push`);
-        }
+        await verifyStack(connection, stack, {
+          wait: input.wait,
+          smoke: input.smokeTest,
+          deadline,
+          signal: ctx.signal,
+          onProgress: (line) => ctx.logger.info(line),
+          onPhase: (phase) => (summary) => phase === 'smoke test' && summary && ctx.logger.info(`Smoke test ${summary}`),
+        });
         const status = await getStackStatus(connection, ref);
         ctx.logger.info(`${status.condition.type}: ${status.condition.message}`);
         ctx.output('status', status as unknown as Record<string, JsonValue>);
