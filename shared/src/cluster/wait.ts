@@ -8,6 +8,7 @@ import { assertStackRef } from '../names.js';
 import { stackSelector } from '../render/kubernetes/common.js';
 import type { Connection } from './connection.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
+import { judgeReadiness, progressLines, type FailureMemory } from './readiness.js';
 import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 import { stackStatusOf, type StackStatus } from './status-model.js';
@@ -84,8 +85,7 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
 
   return new Promise<WaitResult>((resolve, reject) => {
     const stops: (() => void)[] = [];
-    /** Pods that fail, or failed within failingForMs: when they began to, and when they last did. */
-    const troubled = new Map<string, { since: number; lastFailed: number }>();
+    let failures: FailureMemory = new Map();
     const reported = new Map<string, string>();
     let done = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -117,30 +117,20 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
       // Judge only a whole picture: every kind listed once, and some workload there.
       if (done || listed.size < sources.length || deployments.size + statefulSets.size === 0) return;
       const status = current();
-      for (const [name, component] of Object.entries(status.components)) {
-        const line = `${name} ${component.ready}/${component.desired} ready${component.current || component.ready < component.desired ? '' : ' (rolling out)'}`;
+      for (const [name, line] of progressLines(status)) {
         if (reported.get(name) !== line) {
           reported.set(name, line);
           options.onProgress?.(line, status);
         }
       }
-      // Ready once the pods agree too: the workloads' watch may report a ready count before the pods'
-      // watch delivers the pod that became ready, and the status handed back must not contradict itself.
-      if (status.condition.type === 'Ready' && Object.values(status.components).every((c) => c.pods.Ready >= c.desired)) {
-        finish(() => resolve({ status, elapsedMs: Date.now() - started }));
-        return;
-      }
-      const now = Date.now();
-      const failing = Object.values(status.components).flatMap((c) => c.notReady.filter((p) => p.failing).map((p) => p.name));
-      // A crash-looping container runs for a moment between its back-offs: a pod keeps failing until it
-      // has gone a whole failingForMs without failing, not just until its next restart.
-      for (const name of failing) troubled.set(name, { since: troubled.get(name)?.since ?? now, lastFailed: now });
-      for (const [name, { lastFailed }] of troubled) if (now - lastFailed >= failingForMs) troubled.delete(name);
-      const oldest = Math.min(...failing.map((name) => troubled.get(name)!.since));
+      const judgement = judgeReadiness(status, failures, Date.now(), failingForMs);
+      failures = judgement.failures;
+      const { verdict } = judgement;
       clearTimeout(recheck);
-      if (failing.length > 0 && now - oldest >= failingForMs) fail('failing');
+      if (verdict.kind === 'ready') finish(() => resolve({ status, elapsedMs: Date.now() - started }));
+      else if (verdict.kind === 'failing') fail('failing');
       // Nothing may change while a pod keeps failing: look again when it has failed long enough.
-      else if (failing.length > 0) recheck = setTimeout(evaluate, failingForMs - (now - oldest) + 10);
+      else if (verdict.recheckInMs !== undefined) recheck = setTimeout(evaluate, verdict.recheckInMs);
     };
 
     /** List, then watch from the list's resourceVersion; on any end of the watch, do it again. */
