@@ -7,11 +7,15 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
   COMPONENT_NAMES,
+  kebabCase,
   kubeconfigSecrets,
   namingCredentialsSecret,
   parseTimeoutMs,
   parseSpecWithInputs,
   readSpecDocument,
+  replicaFields,
+  STACK_INPUTS,
+  stackInputFields,
   storageInputFields,
   SpecError,
   TIMEOUT_EXAMPLES,
@@ -131,14 +135,9 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
 }
 
 function inlineFields(document: Record<string, unknown>): Fields {
-  const fields: Fields = [];
-  const set = (input: string, path: string, value: unknown = core.getInput(input)) => {
-    if (value !== '') fields.push({ path, value, input });
-  };
-  set('name', 'metadata.name');
-  set('namespace', 'metadata.namespace');
-  set('profile', 'spec.profile');
-  set('version', 'spec.version');
+  const values = Object.fromEntries(
+    Object.entries(STACK_INPUTS).map(([name, { type }]) => [name, type === 'boolean' ? optionalBoolean(kebabCase(name)) : core.getInput(kebabCase(name))]),
+  );
   const storage = {
     type: core.getInput('storage-type'),
     bucket: core.getInput('bucket'),
@@ -147,13 +146,7 @@ function inlineFields(document: Record<string, unknown>): Fields {
     accountName: core.getInput('azure-account-name'),
     secretName: core.getInput('secret-name'),
   };
-  fields.push(...storageInputFields(document, storage, STORAGE_INPUT_NAMES));
-  set('network-policy', 'spec.networkPolicy.enabled', optionalBoolean('network-policy'));
-  set('monitoring', 'spec.monitoring.enabled', optionalBoolean('monitoring'));
-  set('gateway', 'spec.gateway.enabled', optionalBoolean('gateway'));
-  set('tls', 'spec.tls.enabled', optionalBoolean('tls'));
-  for (const [component, count] of replicaOverrides()) set('replicas', `spec.components.${component}.replicas`, count);
-  return fields;
+  return [...stackInputFields(values, kebabCase), ...storageInputFields(document, storage, STORAGE_INPUT_NAMES), ...replicaFields(Object.fromEntries(replicaOverrides()), 'replicas')];
 }
 
 /** A switch that may be left empty for the spec's own setting ('' = not given). */

@@ -8,7 +8,7 @@ export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefPr
 export { describeError, redact, REDACTED, registerSecret } from './redact.js';
 export * from './spec/components.js';
 export { applyOverrides } from './spec/overrides.js';
-export { parseSpecWithInputs, storageInputFields, withInputs, type InputField, type StorageInputs } from './spec/inputs.js';
+export { kebabCase, parseSpecWithInputs, replicaFields, STACK_INPUTS, stackInputFields, storageInputFields, withInputs, type InputField, type StackInputName, type StorageInputs } from './spec/inputs.js';
 export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './annotation.js';
 export { parseSpec, readSpecDocument } from './spec/parse.js';
 export { PROFILE_PRESETS, type ProfilePreset } from './spec/profiles.js';

@@ -37,6 +37,42 @@ export function parseSpecWithInputs(document: Record<string, unknown>, fields: I
   }
 }
 
+/**
+ * The stack inputs the Action and the scaffolder both take, by the scaffolder's name (the Action's is its
+ * kebab-case, `networkPolicy` → `network-policy`), and the spec field each sets. The storage inputs and the
+ * replica counts have rules of their own (storageInputFields).
+ */
+export const STACK_INPUTS = {
+  name: { path: 'metadata.name', type: 'string' },
+  namespace: { path: 'metadata.namespace', type: 'string' },
+  profile: { path: 'spec.profile', type: 'string' },
+  version: { path: 'spec.version', type: 'string' },
+  retention: { path: 'spec.retention', type: 'string' },
+  networkPolicy: { path: 'spec.networkPolicy.enabled', type: 'boolean' },
+  monitoring: { path: 'spec.monitoring.enabled', type: 'boolean' },
+  gateway: { path: 'spec.gateway.enabled', type: 'boolean' },
+  tls: { path: 'spec.tls.enabled', type: 'boolean' },
+  tlsProvider: { path: 'spec.tls.provider', type: 'string' },
+} as const;
+
+export type StackInputName = keyof typeof STACK_INPUTS;
+
+/** An input's name as GitHub Actions spell them: `networkPolicy` → `network-policy`. */
+export const kebabCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** The fields the given stack inputs set ('' or undefined: not given); `nameOf` gives the adapter's name of an input, for messages. */
+export function stackInputFields(values: Partial<Record<StackInputName, unknown>>, nameOf: (name: StackInputName) => string): InputField[] {
+  return (Object.keys(STACK_INPUTS) as StackInputName[]).flatMap((name) => {
+    const value = values[name];
+    return value === undefined || value === '' ? [] : [{ path: STACK_INPUTS[name].path, value, input: nameOf(name) }];
+  });
+}
+
+/** The replica-count fields of `{ component: count }`, set by the input `input`. */
+export function replicaFields(replicas: Record<string, number>, input: string): InputField[] {
+  return Object.entries(replicas).map(([component, count]) => ({ path: `spec.components.${component}.replicas`, value: count, input }));
+}
+
 const STORE_TYPES: readonly string[] = STORAGE_TYPES;
 
 /** The storage inputs adapters offer, as a user gives them ('' or undefined = not given). */

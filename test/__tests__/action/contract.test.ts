@@ -3,6 +3,7 @@
 // action.yml, and the runner metadata points at files that exist.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kebabCase, STACK_INPUTS } from 'loki-microservices';
 import { actionReference, END, START } from '../../src/docs/action-reference.js';
 import { ACTION_YML } from './run-action.js';
 
@@ -15,7 +16,11 @@ const source = readdirSync(SOURCE_DIR)
 
 /** First arguments of the calls that read inputs: @actions/core's and inputs.ts's own readers. */
 const READERS = ['getInput', 'getBooleanInput', 'boolean', 'optionalBoolean', 'oneOf', 'read', 'set', 'only'];
-const inputsRead = new Set([...source.matchAll(new RegExp(`\\b(?:${READERS.join('|')})\\(\\s*'([a-z][a-z0-9-]*)'`, 'g'))].map((match) => match[1]!));
+// ...and the stack inputs the Action and the scaffolder share, which inputs.ts reads through the core's table.
+const inputsRead = new Set([
+  ...[...source.matchAll(new RegExp(`\\b(?:${READERS.join('|')})\\(\\s*'([a-z][a-z0-9-]*)'`, 'g'))].map((match) => match[1]!),
+  ...(source.includes('STACK_INPUTS') ? Object.keys(STACK_INPUTS).map(kebabCase) : []),
+]);
 const outputsWritten = new Set([...source.matchAll(/\bsetOutput\(\s*'([a-z][a-z0-9-]*)'/g)].map((match) => match[1]!));
 
 test('every input in action.yml is read by the code, and the code reads no other', () => {

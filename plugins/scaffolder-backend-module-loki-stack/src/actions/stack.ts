@@ -2,7 +2,7 @@
 // they describe: set over an optional whole spec document, validated like a spec file before any cluster call.
 import { InputError } from '@backstage/errors';
 import type { JsonValue } from '@backstage/types';
-import { COMPONENT_NAMES, parseSpecWithInputs, SpecError, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
+import { COMPONENT_NAMES, parseSpecWithInputs, replicaFields, SpecError, stackInputFields, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
 export type Z = typeof zod;
@@ -52,25 +52,12 @@ export interface StackInput {
 const STORAGE_INPUT_NAMES = { type: 'storageType', bucket: 'bucket', region: 'region', endpoint: 'endpoint', accountName: 'accountName', secretName: 'secretName' };
 
 function fieldsOf(input: StackInput): InputField[] {
-  const document = input.spec ?? {};
-  const fields: InputField[] = [];
-  const set = (name: keyof StackInput, path: string, value: unknown = input[name]) => {
-    if (value !== undefined && value !== '') fields.push({ path, value, input: name });
-  };
-  set('name', 'metadata.name');
-  set('namespace', 'metadata.namespace');
-  set('profile', 'spec.profile');
-  set('version', 'spec.version');
-  set('retention', 'spec.retention');
-  set('networkPolicy', 'spec.networkPolicy.enabled');
-  set('monitoring', 'spec.monitoring.enabled');
-  set('gateway', 'spec.gateway.enabled');
-  set('tls', 'spec.tls.enabled');
-  set('tlsProvider', 'spec.tls.provider');
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
-  fields.push(...storageInputFields(document, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES));
-  for (const [component, count] of Object.entries(input.replicas ?? {})) set('replicas', `spec.components.${component}.replicas`, count);
-  return fields;
+  return [
+    ...stackInputFields(input, (name) => name),
+    ...storageInputFields(input.spec ?? {}, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES),
+    ...replicaFields(input.replicas ?? {}, 'replicas'),
+  ];
 }
 
 /** The validated stack; any problem (storage inputs that do not fit included) is an InputError naming the field and the input. */
