@@ -11,6 +11,7 @@ export default {
   moduleNameMapper: {
     '^loki-microservices$': '<rootDir>/shared/src/index.ts',
     '^loki-microservices/types$': '<rootDir>/shared/src/types.ts',
+    '^loki-microservices/testing$': '<rootDir>/shared/src/testing.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json', diagnostics: false }] },

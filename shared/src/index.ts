@@ -1,36 +1,50 @@
 /**
- * loki-microservices core: the stack spec, the Kubernetes renderer, and the cluster operations.
- * Node only; browsers import `loki-microservices/types`.
+ * loki-microservices core: the stack spec, the Kubernetes and Nomad renderers, and the operations on a cluster
+ * (deploy, status, destroy). Node only; browsers import `loki-microservices/types`; tests that look inside a
+ * rendered stack import `loki-microservices/testing`.
  * @packageDocumentation
  */
-export * from './errors.js';
-export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefProblems } from './names.js';
-export { describeError, redact, REDACTED, registerSecret } from './redact.js';
-export * from './spec/components.js';
-export { applyOverrides } from './spec/overrides.js';
-export { kebabCase, parseSpecWithInputs, replicaFields, STACK_INPUTS, stackInputFields, storageInputFields, withInputs, type InputField, type StackInputName, type StorageInputs } from './spec/inputs.js';
-export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './annotation.js';
+
+// The spec: parsing, the inputs the Action and the scaffolder share, and its vocabulary.
 export { parseSpec, readSpecDocument } from './spec/parse.js';
-export { PROFILE_PRESETS, type ProfilePreset } from './spec/profiles.js';
-export * from './spec/schema.js';
-export { isDuration, parseDurationMs, parseQuantity, parseTimeoutMs, TIMEOUT_EXAMPLES } from './spec/quantity.js';
-export { APPLY_ORDER, renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './render/kubernetes/index.js';
-export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './render/kubernetes/credentials.js';
-export { directoryWithin, generatedSecretsNote, writeFileWithin, writeManifests } from './render/manifests.js';
-export { flowCollectorLoki } from './integrations/netobserv.js';
-export { lokiConfig, lokiConfigYaml } from './render/kubernetes/loki-config.js';
-export { SCHEMA_FROM, type GrpcTlsFiles, type LokiWiring } from './render/loki-config.js';
-export { CONFIG_HASH_ANNOTATION } from './render/kubernetes/workload.js';
-export { CLUSTER_DOMAIN_ANNOTATION, CREATED_FOR_ANNOTATION, MANAGER, objectName, stackSelector } from './render/kubernetes/common.js';
-export { gatewayRoutes, gatewayUpstreams, GATEWAY_PORT, HTPASSWD_KEYS, nginxConfig, podSite, type GatewayRoute, type NginxSite } from './render/kubernetes/gateway-config.js';
-export { gatewayPasswordsSecretName, gatewaySmokeUser, gatewayTenants, htpasswdSecretName } from './render/kubernetes/components/gateway.js';
-export { BCRYPT_COST, htpasswdFile, parseHtpasswd } from './cluster/htpasswd.js';
-export { caSecretName, certificateRequests, RENEW_AT_FRACTION, TLS_HASH_ANNOTATION, tlsSecretName, type CertificateRequest } from './render/kubernetes/tls.js';
-export { tlsSecrets, type IssuedTls } from './cluster/certificates.js';
-export type { DerivedSecret, GeneratedSecret } from './render/kubernetes/generated-secrets.js';
-export * from './cluster/index.js';
-export { kubeconfigSecrets } from './cluster/connection.js';
+export { kebabCase, parseSpecWithInputs, replicaFields, STACK_INPUTS, stackInputFields, storageInputFields, withInputs, type InputField, type StackInputName, type StorageInputs } from './spec/inputs.js';
+export { parseTimeoutMs, TIMEOUT_EXAMPLES } from './spec/quantity.js';
+export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits } from './spec/components.js';
+export { DEFAULT_LOKI_VERSION, PROFILES, STORAGE_TYPES, SUPPORTED_LOKI_MINORS, type ComponentSpec, type LokiStack, type LokiStackInput, type ProfileName, type Resources, type StorageType } from './spec/schema.js';
+export { ClusterError, ConflictError, SpecError, StackNotFoundError, type SpecIssue } from './errors.js';
+export { describeError, redact, REDACTED, registerSecret } from './redact.js';
 export { VERSION } from './version.js';
-export { renderNomad, type RenderedNomadJob } from './render/nomad/index.js';
-export { nomadLokiConfig } from './render/nomad/loki-config.js';
-export * from './nomad/index.js';
+
+// A stack on any platform: its name rules, its catalog annotation, its status.
+export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefProblems } from './stack/names.js';
+export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './stack/annotation.js';
+export { STATUS_API_VERSION, type ComponentStatus, type ConditionType, type PodProblem, type PodState, type StackEndpoints, type StackStatus } from './stack/status-model.js';
+
+// Kubernetes: render.
+export { renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './kubernetes/render/index.js';
+export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './kubernetes/render/credentials.js';
+export { generatedSecretsNote, writeFileWithin, writeManifests } from './kubernetes/render/manifests.js';
+export { flowCollectorLoki } from './kubernetes/render/netobserv.js';
+
+// Kubernetes: operations on a cluster.
+export { connect, kubeconfigSecrets, type Connection, type ConnectOptions } from './kubernetes/ops/connection.js';
+export { configuredClusters, connectToCluster, DEFAULT_REFUSED_NAMESPACES, findCluster, namespaceRefusal, type ClusterEntry, type ConfigReader } from './kubernetes/ops/clusters.js';
+export type { OptionNames } from './kubernetes/ops/option-names.js';
+export { deployStack, verifyStack, type DeployOptions, type DeployPhase, type DeployResult, type PhaseListener, type Verified, type VerifyOptions } from './kubernetes/ops/deploy.js';
+export { applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './kubernetes/ops/apply.js';
+export { StackLockedError } from './kubernetes/ops/lock.js';
+export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './kubernetes/ops/wait.js';
+export { smokeOptionsOf, smokeTest, SmokeTestError, type SmokeOptions, type SmokeResult } from './kubernetes/ops/smoke.js';
+export { getStackStatus, type StackRef } from './kubernetes/ops/status.js';
+export { stackEndpoints } from './kubernetes/ops/stack-status.js';
+export { diagnose, type Diagnosis } from './kubernetes/ops/diagnose.js';
+export { destroyStack, type DestroyOptions, type DestroyResult } from './kubernetes/ops/destroy.js';
+export { until, type RetryPolicy } from './kubernetes/ops/retry.js';
+
+// Nomad: render and operations.
+export { renderNomad, type RenderedNomadJob } from './nomad/render/index.js';
+export { NomadApiError, NomadClient, type NomadConnectionOptions } from './nomad/ops/client.js';
+export { applyNomadJob, type NomadApplyResult } from './nomad/ops/apply.js';
+export { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from './nomad/ops/status.js';
+export { NomadNotReadyError, waitForNomadJob, type NomadWaitOptions } from './nomad/ops/wait.js';
+export { destroyNomadJob, type NomadDestroyResult } from './nomad/ops/destroy.js';

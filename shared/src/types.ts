@@ -6,5 +6,5 @@
 export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits } from './spec/components.js';
 export type { LokiStack, LokiStackInput, ProfileName, StorageType } from './spec/schema.js';
 export type { SpecIssue } from './errors.js';
-export type { ComponentStatus, ConditionType, PodProblem, PodState, StackStatus } from './cluster/status-model.js';
-export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './annotation.js';
+export type { ComponentStatus, ConditionType, PodProblem, PodState, StackStatus } from './stack/status-model.js';
+export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './stack/annotation.js';

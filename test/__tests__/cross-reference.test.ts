@@ -2,7 +2,8 @@
 // Service and port whose pods listen on it, Service selectors at pods, volume and env references at
 // ConfigMaps, Secrets and claims, and persistent volumes only where state lives.
 import type { V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { COMPONENTS, lokiConfig, type LokiStack } from 'loki-microservices';
+import { COMPONENTS, type LokiStack } from 'loki-microservices';
+import { lokiConfig } from 'loki-microservices/testing';
 import { allContainers, render, selects, services, workloads, type Rendered } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 

@@ -1,7 +1,8 @@
 // Loki refuses to start on an unknown configuration key. Every key we render must be in Loki's own
 // configuration reference (fixtures/loki-3.7-config-keys.json, v3.7.6), and in every older minor we accept
 // in spec.version (per-minor history in the same file).
-import { lokiConfig, SUPPORTED_LOKI_MINORS, type LokiStack } from 'loki-microservices';
+import { SUPPORTED_LOKI_MINORS, type LokiStack } from 'loki-microservices';
+import { lokiConfig } from 'loki-microservices/testing';
 import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../src/loki-keys.js';
 import { render } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';

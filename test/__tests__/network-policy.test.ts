@@ -3,7 +3,8 @@
 // for a direction is open in that direction). Every flow the Loki config needs must pass, and the flows
 // the stack does not need must not.
 import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
-import { COMPONENTS, gatewayUpstreams, type ComponentName, type LokiStackInput } from 'loki-microservices';
+import { COMPONENTS, type ComponentName, type LokiStackInput } from 'loki-microservices';
+import { gatewayUpstreams } from 'loki-microservices/testing';
 import { render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 

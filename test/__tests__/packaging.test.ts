@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { specReference } from '../../shared/src/docs/spec-reference.js';
+import { specReference } from '../../shared/src/spec/reference.js';
 
 const require = createRequire(import.meta.url);
 const packageJson = require.resolve('loki-microservices/package.json');
@@ -61,7 +61,7 @@ test('the status card reaches only the browser-safe part of the core (no Node co
   const inputs = Object.keys(result.metafile.inputs);
   const core = inputs.filter((input) => input.includes('shared/dist/'));
   expect(core.length).toBeGreaterThan(0);
-  expect(core.every((input) => /shared\/dist\/(types|annotation|names|errors|redact|spec\/components)\.js$/.test(input))).toBe(true);
+  expect(core.every((input) => /shared\/dist\/(types|stack\/annotation|stack\/names|errors|redact|spec\/components)\.js$/.test(input))).toBe(true);
   // (zod comes in with Backstage's own packages; the Kubernetes client only ever through the core's main entry.)
   expect(inputs.filter((input) => input.includes('@kubernetes/client-node'))).toEqual([]);
 });

@@ -1,6 +1,7 @@
 // What each profile promises, images, labels and deterministic output.
 import type { KubernetesObject, V1Container, V1Deployment, V1PodDisruptionBudget, V1StatefulSet } from '@kubernetes/client-node';
-import { parseQuantity, renderKubernetes, stackSelector, toYaml, parseSpec, type ComponentName } from 'loki-microservices';
+import { renderKubernetes, toYaml, parseSpec, type ComponentName } from 'loki-microservices';
+import { parseQuantity, stackSelector } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 

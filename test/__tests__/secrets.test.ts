@@ -1,6 +1,7 @@
 // Credentials live only in Secrets: the Loki config holds `${VAR:-}` placeholders, only components that
 // touch the object store get the variables, nothing rendered carries a credential value.
-import { COMPONENTS, lokiConfigYaml } from 'loki-microservices';
+import { COMPONENTS } from 'loki-microservices';
+import { lokiConfigYaml } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 

@@ -7,20 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
-import {
-  caSecretName,
-  certificateRequests,
-  COMPONENTS,
-  lokiConfig,
-  parseSpec,
-  renderKubernetes,
-  TLS_HASH_ANNOTATION,
-  tlsSecretName,
-  tlsSecrets,
-  type ComponentName,
-  type LokiStack,
-  type LokiStackInput,
-} from 'loki-microservices';
+import { COMPONENTS, parseSpec, renderKubernetes, type ComponentName, type LokiStack, type LokiStackInput } from 'loki-microservices';
+import { caSecretName, certificateRequests, lokiConfig, TLS_HASH_ANNOTATION, tlsSecretName, tlsSecrets } from 'loki-microservices/testing';
 import { render, services, workloads } from '../src/objects.js';
 
 type Json = Record<string, any>;

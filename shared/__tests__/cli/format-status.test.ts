@@ -1,4 +1,5 @@
-import { endpointsOf, type StackStatus } from '../../src/cluster/status-model.js';
+import { endpointsOf } from '../../src/kubernetes/ops/stack-status.js';
+import type { StackStatus } from '../../src/stack/status-model.js';
 import { formatEndpoints } from '../../src/cli/format-status.js';
 
 const statusWith = (gateway: boolean) => ({ endpoints: endpointsOf({ name: 'logs', namespace: 'obs', clusterDomain: 'cluster.local', gateway }) }) as StackStatus;

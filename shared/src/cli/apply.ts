@@ -1,8 +1,8 @@
-import { describeAdoption, describeGeneratedSecret, type ApplyResult } from '../cluster/apply.js';
-import { deployStack, type DeployPhase } from '../cluster/deploy.js';
-import { smokePassed, SmokeTestError, type SmokeResult } from '../cluster/smoke.js';
-import type { StackStatus } from '../cluster/status-model.js';
-import { NotReadyError } from '../cluster/wait.js';
+import { describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
+import { deployStack, type DeployPhase } from '../kubernetes/ops/deploy.js';
+import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
+import type { StackStatus } from '../stack/status-model.js';
+import { NotReadyError } from '../kubernetes/ops/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { applyToNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';

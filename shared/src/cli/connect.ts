@@ -1,6 +1,6 @@
 // The cluster options of the commands that talk to one: --kubeconfig and --context, resolved like kubectl.
 import { resolve } from 'node:path';
-import { connect, type Connection } from '../cluster/connection.js';
+import { connect, type Connection } from '../kubernetes/ops/connection.js';
 import { ClusterError } from '../errors.js';
 import { UsageError, type CliIo } from './io.js';
 import { parseDuration, type Options } from './options.js';

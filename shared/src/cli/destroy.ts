@@ -1,4 +1,4 @@
-import { destroyStack } from '../cluster/destroy.js';
+import { destroyStack } from '../kubernetes/ops/destroy.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { destroyOnNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';

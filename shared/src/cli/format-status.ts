@@ -1,5 +1,5 @@
 // A StackStatus for a terminal: shared by status and apply, on both targets.
-import type { ComponentStatus, StackStatus } from '../cluster/status-model.js';
+import type { ComponentStatus, StackStatus } from '../stack/status-model.js';
 
 /** The status for a terminal: the condition, a table of components, the pods that are not ready, the endpoints. */
 export function formatStatus(status: StackStatus, now: number): string {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { renderKubernetes, toYaml, type RenderedStack } from '../render/kubernetes/index.js';
-import { generatedSecretsNote, writeManifests } from '../render/manifests.js';
+import { renderKubernetes, toYaml, type RenderedStack } from '../kubernetes/render/index.js';
+import { generatedSecretsNote, writeManifests } from '../kubernetes/render/manifests.js';
 import type { LokiStack } from '../spec/schema.js';
 import { VERSION } from '../version.js';
 import type { CliIo, Command } from './io.js';

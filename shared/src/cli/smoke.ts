@@ -1,4 +1,4 @@
-import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError } from '../cluster/smoke.js';
+import { smokeOptionsOf, smokePassed, smokeTest, SmokeTestError } from '../kubernetes/ops/smoke.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import { until } from '../cluster/retry.js';
-import { getStackStatus } from '../cluster/status.js';
-import type { StackStatus } from '../cluster/status-model.js';
+import { until } from '../kubernetes/ops/retry.js';
+import { getStackStatus } from '../kubernetes/ops/status.js';
+import type { StackStatus } from '../stack/status-model.js';
 import { formatStatus } from './format-status.js';
 import { StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';

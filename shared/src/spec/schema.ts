@@ -2,7 +2,7 @@
 // documentation (the reference in docs/spec.md is generated from the descriptions below). Profile-dependent
 // values (replicas, resources, ...) come from profiles.ts, merged under the user's input before parsing.
 import { z } from 'zod';
-import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../names.js';
+import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../stack/names.js';
 import { COMPONENTS, type ComponentName } from './components.js';
 import { isDuration, isQuantity, parseDurationMs, parseQuantity } from './quantity.js';
 
@@ -17,7 +17,7 @@ export const DEFAULT_OBJECT_STORE_IMAGE = 'docker.io/rustfs/rustfs:1.0.0';
 /** nginx built to run as an unprivileged user (uid 101, port 8080), as Loki's Helm chart uses for its gateway. */
 export const DEFAULT_GATEWAY_IMAGE = 'docker.io/nginxinc/nginx-unprivileged:1.29-alpine';
 
-export { MAX_NAME_LENGTH } from '../names.js';
+export { MAX_NAME_LENGTH } from '../stack/names.js';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;

@@ -3,7 +3,8 @@
 // beside an apply left half a stack. Apply and destroy hold a Lease per stack: the second run is refused,
 // naming the holder, and changes nothing.
 import { jest } from '@jest/globals';
-import { applyStack, HTPASSWD_KEYS, parseHtpasswd, parseSpec, waitForStack } from 'loki-microservices';
+import { applyStack, parseSpec, waitForStack } from 'loki-microservices';
+import { HTPASSWD_KEYS, parseHtpasswd } from 'loki-microservices/testing';
 import bcrypt from 'bcryptjs';
 import { eventually, FAST_RETRY, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
 import { cli, inNamespace, type CliResult } from './harness.js';

@@ -4,7 +4,8 @@
 // generated store credentials stay unless asked for; the namespace goes only when apply created it for
 // this stack and nothing else is left in it. The stack's lock (a Lease) is taken and released around it.
 import { jest } from '@jest/globals';
-import { applyStack, CREATED_FOR_ANNOTATION, destroyStack, waitForStack, type DestroyResult } from 'loki-microservices';
+import { applyStack, destroyStack, waitForStack, type DestroyResult } from 'loki-microservices';
+import { CREATED_FOR_ANNOTATION } from 'loki-microservices/testing';
 import type { KubeObject } from '../../src/apiserver/store.js';
 import { eventually, FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
 

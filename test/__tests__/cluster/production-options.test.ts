@@ -5,22 +5,8 @@
 // when the cluster lacks a CRD an option needs.
 import { PatchStrategy } from '@kubernetes/client-node';
 import bcrypt from 'bcryptjs';
-import {
-  applyStack,
-  caSecretName,
-  certificateRequests,
-  ClusterError,
-  destroyStack,
-  getStackStatus,
-  smokeOptionsOf,
-  smokeTest,
-  SmokeTestError,
-  TLS_HASH_ANNOTATION,
-  tlsSecretName,
-  waitForStack,
-  type ApplyResult,
-  type LokiStack,
-} from 'loki-microservices';
+import { applyStack, ClusterError, destroyStack, getStackStatus, smokeOptionsOf, smokeTest, SmokeTestError, waitForStack, type ApplyResult, type LokiStack } from 'loki-microservices';
+import { caSecretName, certificateRequests, TLS_HASH_ANNOTATION, tlsSecretName } from 'loki-microservices/testing';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
 import { FAST_RETRY, proxyGet, startFixture, stackOf, type Fixture } from './fixture.js';
 

@@ -2,7 +2,8 @@
 // distributor is read back through the query-frontend, as the stack's tenant when it is multi-tenant; when
 // a component cannot answer, SmokeTestError says which step failed and what came back.
 import { jest } from '@jest/globals';
-import { applyStack, smokeTenant, smokeTest, SmokeTestError, waitForStack } from 'loki-microservices';
+import { applyStack, smokeTest, SmokeTestError, waitForStack } from 'loki-microservices';
+import { smokeTenant } from 'loki-microservices/testing';
 import { eventually, FAST_RETRY, proxyGet, startFixture, stackOf, type Fixture } from './fixture.js';
 
 jest.setTimeout(30_000);

@@ -12,18 +12,8 @@ import { delimiter, join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
 import { WebSocketServer } from 'ws';
-import {
-  COMPONENT_NAMES,
-  gatewayTenants,
-  HTPASSWD_KEYS,
-  htpasswdFile,
-  nginxConfig,
-  objectName,
-  renderKubernetes,
-  type ComponentName,
-  type LokiStack,
-  type NginxSite,
-} from 'loki-microservices';
+import { COMPONENT_NAMES, renderKubernetes, type ComponentName, type LokiStack } from 'loki-microservices';
+import { gatewayTenants, HTPASSWD_KEYS, htpasswdFile, nginxConfig, objectName, type NginxSite } from 'loki-microservices/testing';
 
 /** nginx to run: $NGINX_BINARY (npm test sets it to Debian's, unpacked), else one on PATH, else /usr/sbin/nginx. */
 export function findNginx(): { binary?: string; tried: string[] } {

@@ -9,18 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { WebSocket } from 'ws';
-import {
-  gatewayRoutes,
-  gatewayTenants,
-  HTPASSWD_KEYS,
-  htpasswdFile,
-  parseHtpasswd,
-  parseSpec,
-  type ComponentName,
-  type GatewayRoute,
-  type LokiStack,
-  type LokiStackInput,
-} from 'loki-microservices';
+import { parseSpec, type ComponentName, type LokiStack, type LokiStackInput } from 'loki-microservices';
+import { gatewayRoutes, gatewayTenants, HTPASSWD_KEYS, htpasswdFile, parseHtpasswd, type GatewayRoute } from 'loki-microservices/testing';
 import { findNginx, send, serviceHost, startGateway, testConfiguration, type Answer, type Gateway, type Received } from './fixture.js';
 
 const nginx = findNginx();

@@ -1,7 +1,7 @@
 // The HCL writer against a real HCL2 parser: whatever the values hold (quotes, newlines, template
 // sequences, a line that looks like the heredoc's end), the parsed job holds exactly those values.
 import { closeHclParser, parseHcl as parse } from '../../src/hcl.js';
-import { attributes, block, heredoc, interpolated, toHcl } from '../../../shared/dist/render/nomad/hcl.js';
+import { attributes, block, heredoc, interpolated, toHcl } from '../../../shared/dist/nomad/render/hcl.js';
 import { unescapeHcl } from '../../src/nomad-job.js';
 
 afterAll(closeHclParser);

@@ -1,7 +1,8 @@
 // The Nomad job as a Nomad user would get it: parsed by a real HCL2 parser, with a group per component,
 // counts, services with /ready checks, the config delivered by a template, credentials only from Vault or
 // Nomad Variables, resources, disks and placement; and the Loki config passing the Loki 3 key test.
-import { COMPONENTS, nomadLokiConfig, parseSpec, renderNomad, SpecError, type ComponentName } from 'loki-microservices';
+import { COMPONENTS, parseSpec, renderNomad, SpecError, type ComponentName } from 'loki-microservices';
+import { nomadLokiConfig } from 'loki-microservices/testing';
 import { closeHclParser } from '../../src/hcl.js';
 import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../../src/loki-keys.js';
 import { NOMAD_SPECS, renderNomadJob, TRAEFIK_USERS, type RenderedNomad } from '../../src/nomad-job.js';

@@ -1,5 +1,5 @@
 // The Nomad status model on hand-made API objects: what each allocation state means for the stack.
-import { nomadStatusOf } from 'loki-microservices';
+import { nomadStatusOf } from 'loki-microservices/testing';
 
 const NS = 1e6;
 const job = { ID: 'loki', Namespace: 'default', Version: 2, Meta: { loki_version: '3.7.8' }, TaskGroups: [{ Name: 'ingester', Count: 2 }] };

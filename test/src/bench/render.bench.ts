@@ -1,6 +1,7 @@
 // `npm run bench`: how long validating and rendering take, per profile. Prints figures; asserts nothing.
 import { performance } from 'node:perf_hooks';
-import { htpasswdFile, parseHtpasswd, parseSpec, renderKubernetes, renderNomad, tlsSecrets, toYaml, type LokiStackInput } from 'loki-microservices';
+import { parseSpec, renderKubernetes, renderNomad, toYaml, type LokiStackInput } from 'loki-microservices';
+import { htpasswdFile, parseHtpasswd, tlsSecrets } from 'loki-microservices/testing';
 import { NOMAD_SPECS } from '../nomad-job.js';
 import { specMatrix } from '../specs.js';
 

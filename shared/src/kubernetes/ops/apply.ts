@@ -1,0 +1,371 @@
+// apply: the rendered stack onto a cluster by server-side apply (field manager `loki-microservices`), phase
+// by phase with the objects of a phase sent together; Secrets that render leaves out made here (secrets.ts:
+// random credentials created once and never rotated, htpasswd files and certificates derived at every apply);
+// objects of the stack that the render no longer contains pruned.
+import { isDeepStrictEqual } from 'node:util';
+import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { ClusterError, ConflictError } from '../../errors.js';
+import { assertStackRef } from '../../stack/names.js';
+import { MANAGER } from '../../stack/names.js';
+import { CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
+import type { StorageCredentials } from '../render/credentials.js';
+import { generatedSecrets } from '../render/generated-secrets.js';
+import { renderKubernetes, type PodAnnotations } from '../render/index.js';
+import type { LokiStack } from '../../spec/schema.js';
+import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
+import type { Connection } from './connection.js';
+import { APPLY_PHASES } from '../render/apply-order.js';
+import { createdFor, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
+import { acquireStackLock, type StackLock } from './lock.js';
+import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
+import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
+import { secretValues } from './secret-values.js';
+import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
+
+export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned';
+
+export interface AppliedObject {
+  kind: string;
+  name: string;
+  action: ObjectAction;
+}
+
+export interface ApplyOptions {
+  /** Object-store credentials, applied as the stack's `<name>-storage-credentials` Secret. */
+  credentials?: StorageCredentials;
+  /** Server-side dry run (`dryRun=All`): the API validates and answers, nothing is stored. */
+  dryRun?: boolean;
+  /** Take over fields another field manager owns, instead of failing. @default false */
+  forceConflicts?: boolean;
+  /**
+   * Make existing objects of the names the stack renders, which this tool did not create, part of the stack
+   * (changed now, pruned and destroyed with it later). Without it they stop apply before anything is sent.
+   * @default false
+   */
+  adopt?: boolean;
+  /** Delete objects of this stack that the render no longer contains. @default true */
+  prune?: boolean;
+  /** Also prune PersistentVolumeClaims (their data is lost). @default false */
+  pruneVolumes?: boolean;
+  /** Transient failures are retried by this policy (give it a deadline to survive an API server away for a while). */
+  retry?: RetryPolicy;
+  /** The time generated certificates are judged at (renewed past 80% of their life). @default the current time */
+  now?: Date;
+  /** How messages name the options they advise. @default CLI_OPTION_NAMES */
+  optionNames?: OptionNames;
+  /** Told of every object as it is done. */
+  onObject?: (object: AppliedObject) => void;
+  /**
+   * The rest of the run, done while the stack's lock is still held (waiting, smoke-testing), so that no other
+   * run changes the stack before it is over. Its failure is the apply's.
+   */
+  thenWhileLocked?: (result: ApplyResult) => Promise<void>;
+}
+
+export interface ApplyResult {
+  objects: AppliedObject[];
+  /** Secrets apply generates: created now, given the keys they lacked, or kept as they were. */
+  secrets: { name: string; action: 'created' | 'extended' | 'kept' }[];
+  /** Objects that existed without having been created by this tool, made part of the stack by `adopt`. */
+  adopted: { kind: string; name: string }[];
+  /** Whether this apply created the namespace. */
+  namespaceCreated: boolean;
+  dryRun: boolean;
+}
+
+/** One line for the log about a generated Secret. */
+export function describeGeneratedSecret(secret: ApplyResult['secrets'][number]): string {
+  const what = { created: 'created with random values', extended: 'given random values for the keys it lacked', kept: 'kept as it was' };
+  return `Secret ${secret.name} ${what[secret.action]}`;
+}
+
+/** One line for the log about an object `adopt` made part of the stack. */
+export const describeAdoption = (object: { kind: string; name: string }) => `${object.kind} ${object.name} adopted: it is part of the stack now`;
+
+/** Objects of the names the stack renders exist and were not created by this tool for this stack: nothing was sent. */
+export class ForeignObjectsError extends ClusterError {
+  constructor(
+    stack: LokiStack,
+    readonly objects: { kind: string; name: string }[],
+    adopt: string,
+  ) {
+    const list = objects.map((object) => `${object.kind} ${object.name}`).join(', ');
+    super(
+      `${list} already exist${objects.length === 1 ? 's' : ''} in namespace ${stack.metadata.namespace} and ${objects.length === 1 ? 'was' : 'were'} not created by loki-microservices for stack "${stack.metadata.name}": ` +
+        `apply would take them over and destroy would delete them, so nothing was applied. Delete or rename them, choose another stack name or namespace, or re-run with ${adopt} to make them part of the stack.`,
+      409,
+      'AlreadyExists',
+    );
+    this.name = 'ForeignObjectsError';
+  }
+}
+
+type Existing = Map<string, KubernetesObject>;
+const keyOf = (kind: string | undefined, name: string | undefined) => `${kind}/${name}`;
+const describe = (object: KubernetesObject) => `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
+
+/**
+ * Applies the stack. Before anything is sent: the names are checked, the render must succeed, the cluster must
+ * serve the kinds it needs. A real apply then makes sure the namespace exists and holds the stack's lock
+ * (lock.ts) for the rest, and for `thenWhileLocked`, so that it reads and writes the stack's Secrets alone.
+ */
+export async function applyStack(connection: Connection, stack: LokiStack, options: ApplyOptions = {}): Promise<ApplyResult> {
+  assertStackRef(stack.metadata);
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
+  const rendered = renderKubernetes(stack, { credentials: options.credentials });
+  const [namespace, served] = await Promise.all([readNamespace(connection, ref.namespace, retry), servedGroupVersions(connection, retry)]);
+  if (namespace?.metadata?.deletionTimestamp) {
+    throw new ClusterError(`namespace "${ref.namespace}" is being deleted; wait until it is gone, then apply again`, 409, 'Conflict');
+  }
+  checkCrdsServed(rendered.objects, served);
+  // The user's own gateway passwords must be there, with every user, before anything is sent.
+  if (stack.spec.gateway.enabled && stack.spec.gateway.passwordsSecret) await gatewayPasswords(connection, stack, [], retry);
+  const result: ApplyResult = { objects: [], secrets: [], adopted: [], namespaceCreated: !namespace, dryRun: !!options.dryRun };
+  const report = (object: AppliedObject) => {
+    result.objects.push(object);
+    options.onObject?.(object);
+  };
+  if (options.dryRun) {
+    await applyObjects(connection, stack, options, { namespace: namespace ? 'existing' : 'absent', namespaceObject: namespace, rendered: rendered.objects, served, retry, report, result });
+    await options.thenWhileLocked?.(result);
+    return result;
+  }
+  // The lock lives in the namespace: a new namespace is made first, as the first phase would make it.
+  if (!namespace) report(await applyObject(connection, withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name), new Map(), options, retry));
+  const lock = await acquireStackLock(connection, ref, 'apply', retry);
+  try {
+    await applyObjects(connection, stack, options, { namespace: namespace ? 'existing' : 'made', namespaceObject: namespace, rendered: rendered.objects, served, retry, report, result, lock });
+    await options.thenWhileLocked?.(result);
+    return result;
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Run {
+  /** The namespace before this apply: there, made by it already, or absent (in a dry run). */
+  namespace: 'existing' | 'made' | 'absent';
+  namespaceObject: KubernetesObject | undefined;
+  /** The stack's objects, rendered before anything was sent (their names are what adoption looks for). */
+  rendered: KubernetesObject[];
+  served: Set<string>;
+  retry: RetryPolicy;
+  report: (object: AppliedObject) => void;
+  result: ApplyResult;
+  lock?: StackLock;
+}
+
+async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
+  const { retry, report, result } = run;
+  const existing = run.namespace === 'absent' ? new Map<string, KubernetesObject>() : await readStackObjects(connection, stack, retry, run.served);
+  if (run.namespaceObject) existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
+  const generated = generatedSecrets(stack);
+  // A namespace this run made holds nothing of anyone else's to look for.
+  if (run.namespace === 'existing') {
+    const names = [...run.rendered.filter((object) => object.kind !== 'Namespace'), ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } }))];
+    result.adopted = await foreignObjects(connection, stack, names, existing, retry);
+    if (result.adopted.length > 0 && !options.adopt) throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
+  }
+  const resolved = generated.map((secret) => resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))));
+  const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
+  const derived = await derivedSecrets(connection, stack, current, resolved, retry, options.now);
+  // The namespace is changed only if this tool made it for this stack: never the labels of someone else's.
+  const touchNamespace = run.namespace === 'absent' || (run.namespace === 'existing' && createdFor(run.namespaceObject, stack.metadata.name));
+  const render = (podAnnotations: PodAnnotations) => {
+    const rendered = renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
+    const objects = rendered.objects.flatMap((object) => (object.kind !== 'Namespace' ? [object] : touchNamespace ? [withAnnotation(object, CREATED_FOR_ANNOTATION, stack.metadata.name)] : []));
+    return { objects: [...objects, ...derived.objects], derivedSecrets: rendered.derivedSecrets };
+  };
+  let desired = render(derived.podAnnotations);
+
+  // A dry run into a namespace that does not exist yet: the API refuses namespaced objects there (404 for the
+  // namespace), and each of them would be created, so they are reported as such without being sent.
+  const unsent = (object: { kind?: string }) => run.namespace === 'absent' && object.kind !== 'Namespace';
+  const created = (object: KubernetesObject): AppliedObject => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'created' });
+  for (const round of roundsOf(run.namespace !== 'absent')) {
+    await run.lock?.check();
+    if (round.includes(phaseOf('Deployment')) && stack.spec.tls.enabled && stack.spec.tls.provider === 'cert-manager' && !options.dryRun) {
+      // The pods mount what cert-manager issues, and roll when it changes.
+      desired = render(tlsAnnotationsOf(stack, await issuedByCertManager(connection, stack, retry)));
+    }
+    const objects = desired.objects.filter((object) => round.includes(phaseOf(object.kind ?? '')));
+    const secrets = round.includes(phaseOf('Secret')) ? resolved : [];
+    const settled = await Promise.allSettled([
+      ...objects.map((object) => (unsent(object) ? Promise.resolve(created(object)) : applyObject(connection, object, existing, options, retry)).then(report)),
+      ...secrets.map((secret) =>
+        (unsent({ kind: 'Secret' }) ? Promise.resolve('created' as const) : ensureSecret(connection, secret, stack, options, retry)).then((action) => result.secrets.push({ name: secret.secret.name, action })),
+      ),
+    ]);
+    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  if (options.prune ?? true) {
+    await run.lock?.check();
+    const keep = new Set([
+      ...desired.objects.map((o) => keyOf(o.kind, o.metadata?.name)),
+      ...generated.map((secret) => keyOf('Secret', secret.name)),
+      // cert-manager's Secrets carry the stack's labels (so that destroy removes them) but are not ours to apply.
+      ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
+    ]);
+    const prunable = (object: KubernetesObject) => object.kind !== 'Namespace' && createdFor(object, stack.metadata.name) && (options.pruneVolumes || !holdsData(object));
+    const stale = [...existing.values()].filter((object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object));
+    await Promise.all(stale.map((object) => prune(connection, object, options, retry).then(report)));
+  }
+}
+
+/**
+ * The objects of the stack's names that exist without having been created for this stack: those listed by
+ * the stack's labels without our mark, and those a GET finds among the names the labels did not list (added
+ * to `existing`, so that they are reported as changed rather than created).
+ */
+async function foreignObjects(connection: Connection, stack: LokiStack, wanted: KubernetesObject[], existing: Existing, retry: RetryPolicy): Promise<{ kind: string; name: string }[]> {
+  const unlisted = wanted.filter((object) => !existing.has(keyOf(object.kind, object.metadata?.name)));
+  const found = await Promise.all(
+    unlisted.map((object) => {
+      const kind = kindOf(object.kind)!;
+      const target = { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { name: object.metadata!.name!, namespace: stack.metadata.namespace } };
+      return withRetry(`reading ${describe(target)}`, () => connection.objects.read(target).catch(notFoundAsUndefined), retry);
+    }),
+  );
+  for (const object of found) if (object) existing.set(keyOf(object.kind, object.metadata?.name), object);
+  return wanted
+    .map((object) => existing.get(keyOf(object.kind, object.metadata?.name)))
+    .filter((object): object is KubernetesObject => !!object && !createdFor(object, stack.metadata.name))
+    .map((object) => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '' }));
+}
+
+/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
+function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void {
+  const missing = [...new Set(objects.filter((object) => kindOf(object.kind)?.crd && !served.has(object.apiVersion ?? '')).map((object) => object.kind!))];
+  if (missing.length === 0) return;
+  const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
+  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate') ? 'spec.tls.provider: cert-manager' : 'spec.monitoring.prometheusOperator';
+  throw new ClusterError(
+    `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
+    404,
+    'NotFound',
+  );
+}
+
+/**
+ * The apply phases grouped into rounds of requests sent together. An existing namespace needs no round of
+ * its own: the namespaced objects cannot fail for want of it.
+ */
+function roundsOf(namespaceExists: boolean): number[][] {
+  const rounds = APPLY_PHASES.map((_, index) => [index]);
+  if (namespaceExists) rounds.splice(0, 2, [0, 1]);
+  return rounds;
+}
+
+async function readNamespace(connection: Connection, name: string, retry: RetryPolicy): Promise<KubernetesObject | undefined> {
+  return withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined), retry);
+}
+
+/** Every object that carries this stack's labels, listed once per kind, concurrently (CRD kinds only where served). */
+async function readStackObjects(connection: Connection, stack: LokiStack, retry: RetryPolicy, served: Set<string>): Promise<Existing> {
+  const objects = await listKinds(connection, stack.metadata.namespace, NAMESPACED_KINDS, stackSelector(stack.metadata.name), retry, served);
+  return new Map(objects.map((object) => [keyOf(object.kind, object.metadata?.name), object]));
+}
+
+/**
+ * client-node serializes a known kind through its model, which names a few fields differently from the
+ * Kubernetes JSON (NetworkPolicy ingress `from` is `_from`) and drops what it does not know: rename them.
+ */
+function clientNodeForm(object: KubernetesObject): KubernetesObject {
+  if (object.kind !== 'NetworkPolicy') return object;
+  const policy = object as KubernetesObject & { spec: { ingress?: Record<string, unknown>[] } };
+  const ingress = policy.spec.ingress?.map(({ from, ...rule }) => (from === undefined ? rule : { ...rule, _from: from }));
+  return { ...policy, spec: { ...policy.spec, ...(ingress ? { ingress } : {}) } } as KubernetesObject;
+}
+
+async function applyObject(connection: Connection, object: KubernetesObject, existing: Existing, options: ApplyOptions, retry: RetryPolicy): Promise<AppliedObject> {
+  const before = existing.get(keyOf(object.kind, object.metadata?.name));
+  const applied = await withRetry(
+    `applying ${describe(object)}`,
+    () =>
+      connection.objects
+        .patch(clientNodeForm(object), undefined, options.dryRun ? 'All' : undefined, MANAGER, options.forceConflicts ?? false, PatchStrategy.ServerSideApply)
+        .catch((error: unknown) => {
+          throw conflictOf(error, describe(object), optionNamesOf(options).forceConflicts) ?? error;
+        }),
+    retry,
+  );
+  const action: ObjectAction = !before ? 'created' : unchanged(before, applied, !!options.dryRun) ? 'unchanged' : 'configured';
+  return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action };
+}
+
+/**
+ * Whether the apply left the object as it was: the same resourceVersion, or else the same content outside
+ * status and bookkeeping (a dry run answers with the stored resourceVersion whatever it would change, and
+ * controllers write status between our read and our apply).
+ */
+function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: boolean): boolean {
+  if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) return true;
+  const content = (object: KubernetesObject) => {
+    const { apiVersion: _apiVersion, kind: _kind, status: _status, metadata, ...rest } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
+    const { resourceVersion: _resourceVersion, managedFields: _managedFields, generation: _generation, ...identity } = metadata ?? {};
+    return { metadata: identity, ...rest };
+  };
+  return isDeepStrictEqual(content(before), content(after));
+}
+
+/**
+ * A Secret of random values: created once; an existing one only gains the keys it lacks (and, adopted, our
+ * labels and mark), its values never change.
+ */
+async function ensureSecret(connection: Connection, resolved: ResolvedSecret, stack: LokiStack, options: ApplyOptions, retry: RetryPolicy): Promise<'created' | 'extended' | 'kept'> {
+  const { secret, values, added } = resolved;
+  const adopting = resolved.current !== undefined && !createdFor(resolved.current, stack.metadata.name);
+  if (added.length === 0 && !adopting) return 'kept';
+  const dryRun = options.dryRun ? 'All' : undefined;
+  const describeSecret = `Secret ${secret.namespace}/${secret.name}`;
+  const metadata = { name: secret.name, namespace: secret.namespace, labels: secret.labels, annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name } };
+  if (resolved.current) {
+    // A merge patch adds the missing keys and leaves every other key as it is.
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata, stringData: Object.fromEntries(added.map((key) => [key, values[key]!])) };
+    await withRetry(`adding ${added.length} key(s) to ${describeSecret}`, () => connection.objects.patch(body, undefined, dryRun, MANAGER, undefined, PatchStrategy.MergePatch), retry);
+    return added.length > 0 ? 'extended' : 'kept';
+  }
+  const body = { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', stringData: values };
+  try {
+    await withRetry(`creating ${describeSecret}`, () => connection.objects.create(body, undefined, dryRun, MANAGER), retry);
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof ClusterError) || error.code !== 409) throw error;
+    // An earlier attempt whose answer was lost made it, or someone else did: only the first is ours to keep.
+    const stored = secretValues(await withRetry(`reading ${describeSecret}`, () => connection.core.readNamespacedSecret({ name: secret.name, namespace: secret.namespace }), retry));
+    if (Object.entries(values).every(([key, value]) => stored[key] === value)) return 'created';
+    throw new ForeignObjectsError(stack, [{ kind: 'Secret', name: secret.name }], optionNamesOf(options).adopt);
+  }
+}
+
+async function prune(connection: Connection, object: KubernetesObject, options: ApplyOptions, retry: RetryPolicy): Promise<AppliedObject> {
+  await withRetry(
+    `pruning ${describe(object)}`,
+    () => connection.objects.delete(object, undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background').catch(notFoundAsUndefined),
+    retry,
+  );
+  return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'pruned' };
+}
+
+const optionNamesOf = (options: ApplyOptions) => options.optionNames ?? CLI_OPTION_NAMES;
+
+function conflictOf(error: unknown, object: string, forceConflicts: string | undefined): ConflictError | undefined {
+  if (!(error instanceof ApiException) || error.code !== 409) return undefined;
+  const causes = statusOf(error)?.details?.causes ?? [];
+  const conflicts = causes
+    .filter((cause) => cause.reason === 'FieldManagerConflict')
+    .map((cause) => ({ manager: /"([^"]+)"/.exec(cause.message ?? '')?.[1] ?? 'another manager', field: cause.field ?? '' }));
+  return conflicts.length > 0 ? new ConflictError(object, conflicts, forceConflicts) : undefined;
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof ApiException && error.code === 404) return undefined;
+  throw error;
+}
+
+function withAnnotation(object: KubernetesObject, key: string, value: string): KubernetesObject {
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [key]: value } } };
+}

@@ -1,0 +1,120 @@
+// One deploy, whoever asks for it (the CLI's apply --wait --smoke, the Action's deploy, the scaffolder's
+// loki:stack:deploy): apply; then, within the same deadline, wait until every component is ready and push and
+// read back a test line. The CLI and the Action do it all under the stack's lock; the scaffolder applies in a
+// checkpoint of its own and verifies after it.
+import type { LokiStack } from '../../spec/schema.js';
+import { applyStack, type ApplyOptions, type ApplyResult } from './apply.js';
+import type { Connection } from './connection.js';
+import { until } from './retry.js';
+import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
+import type { StackStatus } from '../../stack/status-model.js';
+import { waitForStack } from './wait.js';
+
+/** However much of the deadline the wait used, the smoke test gets this long: a push and a query take their time. */
+export const SMOKE_MIN_MS = 30_000;
+/** The wait always looks at least once. */
+const WAIT_MIN_MS = 1000;
+
+export type DeployPhase = 'apply' | 'wait' | 'smoke test';
+
+/** Told as a phase begins; the function it returns is told how the phase ended: its summary, or undefined when it failed. */
+export type PhaseListener = (phase: DeployPhase) => ((summary: string | undefined) => void) | void;
+
+export interface VerifyOptions {
+  /** Wait until every component is ready (a NotReadyError with a diagnosis if it does not get there in time). */
+  wait?: boolean;
+  /** Then push a log line and read it back (a SmokeTestError if it cannot); implies `wait`. */
+  smoke?: boolean;
+  /** When the whole deploy must be over (a Date.now() value). */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Told when a component's ready count changes, e.g. "ingester 2/3 ready". */
+  onProgress?: (line: string) => void;
+  onPhase?: PhaseListener;
+}
+
+export interface Verified {
+  /** The status the wait ended with. */
+  status?: StackStatus;
+  smoke?: SmokeResult;
+}
+
+/** Runs `work` as `phase`, telling `onPhase` when it begins and how it ends. */
+async function inPhase<T>(phase: DeployPhase, onPhase: PhaseListener | undefined, work: () => Promise<T>, summary: (value: T) => string): Promise<T> {
+  const end = onPhase?.(phase);
+  try {
+    const value = await work();
+    end?.(summary(value));
+    return value;
+  } catch (error) {
+    end?.(undefined);
+    throw error;
+  }
+}
+
+/** The wait and the smoke test of an applied stack, as asked. */
+export async function verifyStack(connection: Connection, stack: LokiStack, options: VerifyOptions): Promise<Verified> {
+  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
+  const verified: Verified = {};
+  if (options.wait || options.smoke) {
+    options.signal?.throwIfAborted();
+    const waited = await inPhase(
+      'wait',
+      options.onPhase,
+      () => waitForStack(connection, ref, { timeoutMs: Math.max(options.deadline - Date.now(), WAIT_MIN_MS), signal: options.signal, onProgress: options.onProgress }),
+      ({ status }) => status.condition.message,
+    );
+    verified.status = waited.status;
+  }
+  if (options.smoke) {
+    options.signal?.throwIfAborted();
+    verified.smoke = await inPhase(
+      'smoke test',
+      options.onPhase,
+      () => smokeTest(connection, ref, { timeoutMs: Math.max(options.deadline - Date.now(), SMOKE_MIN_MS), ...smokeOptionsOf(stack) }),
+      (smoke) => `passed${smoke.through === 'gateway' ? ' through the gateway' : ''}: the line was read back ${smoke.latencyMs} ms after its push`,
+    );
+  }
+  return verified;
+}
+
+export interface DeployOptions extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'> {
+  /** How long the apply, the wait and the smoke test may take together. */
+  timeoutMs: number;
+  /** Told of the apply's result as soon as it is done, before the wait. */
+  onApplied?: (result: ApplyResult) => void;
+}
+
+export interface DeployResult extends Verified {
+  apply: ApplyResult;
+}
+
+/** Applies the stack, then, still holding its lock, waits and smoke-tests as asked: nothing else changes it meanwhile. */
+export async function deployStack(connection: Connection, stack: LokiStack, options: DeployOptions): Promise<DeployResult> {
+  const deadline = Date.now() + options.timeoutMs;
+  const endApply = options.onPhase?.('apply');
+  let applied = false;
+  let deployed: DeployResult | undefined;
+  try {
+    await applyStack(connection, stack, {
+      ...options,
+      retry: until(deadline),
+      thenWhileLocked: async (apply) => {
+        applied = true;
+        options.onApplied?.(apply);
+        endApply?.(summarizeApply(apply));
+        deployed = { apply, ...(await verifyStack(connection, stack, { ...options, deadline })) };
+      },
+    });
+  } catch (error) {
+    if (!applied) endApply?.(undefined);
+    throw error;
+  }
+  return deployed!;
+}
+
+/** "37 objects: 12 created, 25 unchanged". */
+export function summarizeApply(result: ApplyResult): string {
+  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((object) => object.action === action).length] as const);
+  return `${result.objects.length} objects: ${counts.filter(([, count]) => count > 0).map(([action, count]) => `${count} ${action}`).join(', ')}`;
+}

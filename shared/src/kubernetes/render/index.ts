@@ -1,0 +1,141 @@
+// renderKubernetes(stack): every object of the stack, in the order they must be applied. Pure and
+// deterministic: the same stack gives the same objects, and toYaml gives byte-identical text.
+import type { KubernetesObject, V1Deployment, V1Namespace, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { SpecError } from '../../errors.js';
+import type { ComponentName } from '../../spec/components.js';
+import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
+import { deployedComponents } from '../../stack/components.js';
+import { APPLY_ORDER } from './apply-order.js';
+import { CLUSTER_DOMAIN_ANNOTATION, MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
+import { gateway } from './components/gateway.js';
+import { objectStore } from './components/object-store.js';
+import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
+import { lokiConfigMap } from './loki-config.js';
+import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
+import { networkPolicies } from './network-policy.js';
+import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
+import { certManagerObjects } from './tls.js';
+import { lokiComponent } from './workload.js';
+
+export interface RenderedStack {
+  /** Objects in apply order: namespace, identity and config (cert-manager's too), Services, NetworkPolicies and monitors, volumes, workloads, PDBs. */
+  objects: KubernetesObject[];
+  /** Secrets the objects reference that only `apply` can create (random values), never rendered. */
+  generatedSecrets: GeneratedSecret[];
+  /** Secrets the objects reference that `apply` computes from others (password hashes, certificates), never rendered. */
+  derivedSecrets: DerivedSecret[];
+  /** Files that are not cluster objects, by name (the Prometheus scrape config and rules of spec.monitoring). */
+  files: Record<string, string>;
+}
+
+export { APPLY_ORDER } from './apply-order.js';
+
+// Write path before read path, so that a stack coming up can take data as early as possible.
+const LOKI_RENDER_ORDER: ComponentName[] = ['compactor', 'indexGateway', 'ingester', 'distributor', 'querier', 'queryScheduler', 'queryFrontend', 'ruler'];
+
+function componentObjects(stack: LokiStack): KubernetesObject[] {
+  const deployed = deployedComponents(stack);
+  const loki = LOKI_RENDER_ORDER.filter((name) => deployed.includes(name)).flatMap((name) => lokiComponent(stack, name));
+  return [...objectStore(stack), ...loki, ...gateway(stack)];
+}
+
+/** Pod-template annotations by component (`app.kubernetes.io/component`) that only `apply` knows, e.g. the hash of a certificate. */
+export type PodAnnotations = Partial<Record<string, Record<string, string>>>;
+
+export interface RenderOptions {
+  /** Object-store credentials to render as a Secret of the stack (see `withStorageCredentials`). */
+  credentials?: StorageCredentials;
+  podAnnotations?: PodAnnotations;
+}
+
+export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
+  const azure = given.spec.storage.azure;
+  if (given.spec.storage.type === 'azure' && azure && !azure.secretName && !azure.useFederatedToken && !options.credentials) {
+    throw new SpecError([{ path: 'spec.storage.azure.secretName', message: AZURE_CREDENTIALS_REQUIRED }]);
+  }
+  const stack = options.credentials ? withStorageCredentials(given, options.credentials) : given;
+  const objects = [
+    namespace(stack),
+    serviceAccount(stack),
+    ...(stack !== given ? [credentialsSecret(stack, options.credentials!)] : []),
+    lokiConfigMap(stack),
+    memberlistService(stack),
+    ...networkPolicies(stack),
+    ...prometheusOperatorObjects(stack),
+    ...certManagerObjects(stack),
+    ...componentObjects(stack).map((object) => withWorkloadAnnotations(stack, object, options.podAnnotations)),
+  ];
+  const phase = (object: KubernetesObject) => {
+    // Deployments and StatefulSets form one phase: they are applied together.
+    const kind = object.kind === 'StatefulSet' ? 'Deployment' : object.kind;
+    return APPLY_ORDER.indexOf(kind ?? '');
+  };
+  return {
+    objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),
+    generatedSecrets: generatedSecrets(stack),
+    derivedSecrets: derivedSecrets(stack),
+    files: monitoringFiles(stack),
+  };
+}
+
+/** A workload with what status reads off it (the cluster domain), and the pod annotations only apply knows. */
+function withWorkloadAnnotations(stack: LokiStack, object: KubernetesObject, podAnnotations: PodAnnotations = {}): KubernetesObject {
+  if (object.kind !== 'Deployment' && object.kind !== 'StatefulSet') return object;
+  const workload = object as V1Deployment | V1StatefulSet;
+  const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''] ?? {};
+  const template = workload.spec!.template;
+  const annotated: V1Deployment | V1StatefulSet = {
+    ...workload,
+    metadata: { ...workload.metadata, annotations: { ...workload.metadata?.annotations, [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain } },
+    spec: { ...workload.spec!, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...added } } } } as V1Deployment['spec'] & V1StatefulSet['spec'],
+  };
+  return annotated;
+}
+
+function namespace(stack: LokiStack): V1Namespace {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: stack.metadata.namespace,
+      labels: {
+        ...objectLabels(stack),
+        // Warn and audit, not enforce: the namespace may already hold workloads that are not ours.
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'pod-security.kubernetes.io/audit': 'restricted',
+      },
+    },
+  };
+}
+
+function serviceAccount(stack: LokiStack): V1ServiceAccount {
+  const { annotations } = stack.spec.serviceAccount;
+  const base = metadata(stack, serviceAccountName(stack));
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { ...base, annotations: { ...annotations, ...base.annotations } },
+    automountServiceAccountToken: false,
+  };
+}
+
+/** Seeds for memberlist: every ring member, ready or not (an ingester is not ready until it has joined). */
+function memberlistService(stack: LokiStack): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(stack, memberlistName(stack), 'memberlist'),
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: { 'app.kubernetes.io/instance': stack.metadata.name, [MEMBERLIST_LABEL]: 'true' },
+      ports: [{ name: PORTS.gossip.name, port: PORTS.gossip.port, targetPort: PORTS.gossip.name, protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Multi-document YAML, keys sorted so that the text depends only on the objects. */
+export function toYaml(objects: KubernetesObject[]): string {
+  return objects.map((object) => `---\n${stringify(object, { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false })}`).join('');
+}

@@ -1,0 +1,189 @@
+// The shape every Loki component shares (cf. newLokiStatefulSet in Loki's common.libsonnet): the same
+// image with its own -target, the shared config, ports, probes, hardening, placement, Services and PDB.
+// Component files (components/*.ts) only say what differs.
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1PodDisruptionBudget,
+  V1PodTemplateSpec,
+  V1Service,
+  V1StatefulSet,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { COMPONENTS, type ComponentName } from '../../spec/components.js';
+import type { LokiStack } from '../../spec/schema.js';
+import {
+  configMapName,
+  hardenedContainer,
+  headlessName,
+  imagePullSecrets,
+  livenessProbe,
+  lokiImage,
+  MEMBERLIST_LABEL,
+  metadata,
+  objectLabels,
+  objectName,
+  PATHS,
+  placement,
+  podSecurityContext,
+  PORTS,
+  readinessProbe,
+  resourceRequirements,
+  selectorLabels,
+  serviceAccountName,
+  tmpVolume,
+} from './common.js';
+import { lokiConfigHash } from './loki-config.js';
+import { ensureBucketContainer } from './components/object-store.js';
+import { storageAccess } from './storage.js';
+import { tlsVolume } from './tls.js';
+
+/** Pod-template annotation carrying the config hash: a config change rolls the pods. */
+export const CONFIG_HASH_ANNOTATION = 'loki-microservices/config-hash';
+
+/** Every object of one Loki component: Services, workload, and a PodDisruptionBudget when it has several pods. */
+export function lokiComponent(stack: LokiStack, name: ComponentName): KubernetesObject[] {
+  const traits = COMPONENTS[name];
+  const replicas = stack.spec.components[name].replicas;
+  return [
+    service(stack, name, objectName(stack, name), false),
+    ...(traits.headless ? [service(stack, name, headlessName(stack, name), true, traits.discoveredBeforeReady)] : []),
+    traits.kind === 'StatefulSet' ? statefulSet(stack, name) : deployment(stack, name),
+    ...(replicas > 1 ? [podDisruptionBudget(stack, name)] : []),
+  ];
+}
+
+function service(stack: LokiStack, name: ComponentName, serviceName: string, headless: boolean, publishNotReady = false): V1Service {
+  const target = COMPONENTS[name].target;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(stack, serviceName, target),
+    spec: {
+      ...(headless ? { clusterIP: 'None' } : { type: 'ClusterIP' }),
+      ...(publishNotReady ? { publishNotReadyAddresses: true } : {}),
+      selector: selectorLabels(stack, target),
+      ports: [PORTS.http, PORTS.grpc].map(({ name: portName, port }) => ({ name: portName, port, targetPort: portName, protocol: 'TCP' })),
+    },
+  };
+}
+
+function deployment(stack: LokiStack, name: ComponentName): V1Deployment {
+  const target = COMPONENTS[name].target;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(stack, objectName(stack, name), target),
+    spec: {
+      replicas: stack.spec.components[name].replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selectorLabels(stack, target) },
+      // Surge first: a one-replica component stays available during a rollout.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: podTemplate(stack, name, { name: 'data', emptyDir: {} }),
+    },
+  };
+}
+
+function statefulSet(stack: LokiStack, name: ComponentName): V1StatefulSet {
+  const target = COMPONENTS[name].target;
+  const component = stack.spec.components[name];
+  if (!('storage' in component)) throw new Error(`${name} has no storage settings`);
+  const claim: V1PersistentVolumeClaim = {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'data', labels: selectorLabels(stack, target) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: component.storage.size } },
+      ...(component.storage.storageClassName ? { storageClassName: component.storage.storageClassName } : {}),
+    },
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(stack, objectName(stack, name), target),
+    spec: {
+      replicas: component.replicas,
+      revisionHistoryLimit: 5,
+      serviceName: headlessName(stack, name),
+      // Loki pods do not depend on their siblings' order; starting them together halves start-up time.
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+      // Volumes outlive the StatefulSet: `destroy` keeps data unless asked to delete it.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      selector: { matchLabels: selectorLabels(stack, target) },
+      template: podTemplate(stack, name),
+      volumeClaimTemplates: [claim],
+    },
+  };
+}
+
+function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volume): V1PodTemplateSpec {
+  const traits = COMPONENTS[name];
+  const component = stack.spec.components[name];
+  const storage = traits.objectStore ? storageAccess(stack) : { env: [], volumes: [], mounts: [] };
+  const tls = tlsVolume(stack, name);
+  const tmp = tmpVolume();
+  const mounts: V1VolumeMount[] = [
+    { name: 'config', mountPath: PATHS.configDir, readOnly: true },
+    { name: 'data', mountPath: PATHS.data },
+    tmp.mount,
+    ...storage.mounts,
+    ...tls.mounts,
+  ];
+  const ports = [PORTS.http, PORTS.grpc, ...(traits.ringMember ? [PORTS.gossip] : [])];
+  const loki: V1Container = hardenedContainer(stack, {
+    name: 'loki',
+    image: lokiImage(stack),
+    args: [`-target=${traits.target}`, `-config.file=${PATHS.configFile}`, '-config.expand-env=true'],
+    ports: ports.map(({ name: portName, port }) => ({ name: portName, containerPort: port, protocol: 'TCP' })),
+    ...(storage.env.length > 0 ? { env: storage.env } : {}),
+    resources: resourceRequirements(component.resources),
+    readinessProbe: readinessProbe(),
+    livenessProbe: livenessProbe(),
+    volumeMounts: mounts,
+  });
+  const initContainers = traits.objectStore && stack.spec.storage.type === 'bundled' ? [ensureBucketContainer(stack)] : [];
+
+  return {
+    metadata: {
+      labels: { ...objectLabels(stack, traits.target), ...(traits.ringMember ? { [MEMBERLIST_LABEL]: 'true' } : {}) },
+      annotations: { [CONFIG_HASH_ANNOTATION]: lokiConfigHash(stack) },
+    },
+    spec: {
+      serviceAccountName: serviceAccountName(stack),
+      // Loki never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: podSecurityContext(),
+      ...imagePullSecrets(stack),
+      ...placement(stack, traits.target),
+      ...(component.nodeSelector ? { nodeSelector: component.nodeSelector } : {}),
+      ...(component.tolerations ? { tolerations: component.tolerations } : {}),
+      terminationGracePeriodSeconds: traits.shutdownGraceSeconds,
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+      containers: [loki],
+      volumes: [
+        { name: 'config', configMap: { name: configMapName(stack) } },
+        ...(dataVolume ? [dataVolume] : []),
+        tmp.volume,
+        ...storage.volumes,
+        ...tls.volumes,
+      ],
+    },
+  };
+}
+
+function podDisruptionBudget(stack: LokiStack, name: ComponentName): V1PodDisruptionBudget {
+  const target = COMPONENTS[name].target;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(stack, objectName(stack, name), target),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(stack, target) } },
+  };
+}

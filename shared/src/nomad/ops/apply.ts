@@ -1,0 +1,44 @@
+// Submit a stack's job as `nomad job run` does: Nomad parses the HCL (/v1/jobs/parse), then the job is
+// registered (/v1/jobs). Registering an identical job changes nothing (same version, no deployment);
+// `unchanged` is told by the job version before and after.
+import { assertStackRef } from '../../stack/names.js';
+import { MANAGER } from '../../stack/names.js';
+import { renderNomad } from '../render/index.js';
+import type { LokiStack } from '../../spec/schema.js';
+import type { NomadJob } from './api-types.js';
+import { NomadApiError, type NomadClient } from './client.js';
+
+export interface NomadApplyResult {
+  jobId: string;
+  namespace: string;
+  action: 'created' | 'updated' | 'unchanged';
+  /** Job version after the registration. */
+  version: number;
+  evalId: string;
+}
+
+export async function applyNomadJob(client: NomadClient, stack: LokiStack): Promise<NomadApplyResult> {
+  assertStackRef({ name: stack.metadata.name, namespace: stack.spec.nomad.namespace });
+  const rendered = renderNomad(stack);
+  const namespace = rendered.namespace;
+  const before = await currentVersion(client, rendered.id, namespace);
+  if (before && before.managedBy !== MANAGER) {
+    throw new NomadApiError(`job "${rendered.id}" in Nomad namespace "${namespace}" exists and was not deployed by loki-microservices (no meta.managed_by): choose another metadata.name`, 409);
+  }
+  const job = await client.request<NomadJob>('POST', '/v1/jobs/parse', { namespace, body: { JobHCL: rendered.hcl, Canonicalize: true } });
+  const registered = await client.request<{ EvalID: string }>('POST', '/v1/jobs', { namespace, body: { Job: job.body } });
+  const after = await currentVersion(client, rendered.id, namespace);
+  const version = after?.version ?? 0;
+  const action = before === undefined ? 'created' : before.version === version && !before.stopped ? 'unchanged' : 'updated';
+  return { jobId: rendered.id, namespace, action, version, evalId: registered.body.EvalID };
+}
+
+async function currentVersion(client: NomadClient, id: string, namespace: string): Promise<{ version: number; stopped: boolean; managedBy: string | undefined } | undefined> {
+  try {
+    const { body } = await client.request<NomadJob>('GET', `/v1/job/${encodeURIComponent(id)}`, { namespace });
+    return { version: body.Version ?? 0, stopped: body.Stop === true, managedBy: body.Meta?.managed_by };
+  } catch (error) {
+    if (error instanceof NomadApiError && error.code === 404) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+// Wait until every group of the job has its count of allocations running and healthy, with blocking
+// queries on the job's allocations (an answer as soon as any allocation changes), a progress line per
+// change, and on timeout or failure the status with the reason of every allocation that is not ready.
+import { ClusterError } from '../../errors.js';
+import type { StackStatus } from '../../stack/status-model.js';
+import { assertStackRef } from '../../stack/names.js';
+import type { NomadClient } from './client.js';
+import { nomadStatusOf, readNomadJob, type NomadStackRef } from './status.js';
+
+export interface NomadWaitOptions {
+  /** @default 600000 (10m) */
+  timeoutMs?: number;
+  /** A group failing (crash loop, unplaceable, unhealthy) this long with nothing ready ends the wait. @default 60000 */
+  failAfterMs?: number;
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export class NomadNotReadyError extends ClusterError {
+  constructor(
+    readonly why: 'timeout' | 'failing',
+    readonly status: StackStatus,
+    elapsedMs: number,
+    /** Nomad's word on the deployment, when it gave up on it. */
+    readonly deployment?: string,
+  ) {
+    const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : deployment ? `failing (deployment: ${deployment})` : 'failing';
+    const problems = Object.values(status.components).flatMap((c) => c.notReady.map((p) => `  ${p.name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.message ? `: ${p.message}` : ''}`));
+    super(`Nomad job ${status.namespace}/${status.name} is ${what}: ${status.condition.message}${problems.length ? `\n${problems.join('\n')}` : ''}`);
+    this.name = 'NomadNotReadyError';
+  }
+}
+
+export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, options: NomadWaitOptions = {}): Promise<StackStatus> {
+  assertStackRef(ref);
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const failAfterMs = options.failAfterMs ?? 60_000;
+  const started = Date.now();
+  let index = 0;
+  let failingSince: number | undefined;
+  const reported = new Map<string, string>();
+  for (;;) {
+    const remaining = timeoutMs - (Date.now() - started);
+    const { state, index: next } = await readNomadJob(client, ref, { index, waitMs: Math.max(1000, Math.min(remaining, 10_000)), ...(options.signal ? { signal: options.signal } : {}) });
+    index = next;
+    const status = nomadStatusOf(state);
+    for (const [name, component] of Object.entries(status.components)) {
+      const line = `${name} ${component.ready}/${component.desired} ready`;
+      if (reported.get(name) !== line) options.onProgress?.(line);
+      reported.set(name, line);
+    }
+    if (status.condition.type === 'Ready') return status;
+    const elapsed = Date.now() - started;
+    const deploymentFailed = state.deployment?.Status === 'failed' && state.deployment.JobVersion === state.job.Version;
+    failingSince = status.condition.type === 'Failed' ? (failingSince ?? Date.now()) : undefined;
+    if (deploymentFailed) throw new NomadNotReadyError('failing', status, elapsed, state.deployment?.StatusDescription ?? 'failed');
+    if (failingSince !== undefined && Date.now() - failingSince >= failAfterMs) throw new NomadNotReadyError('failing', status, elapsed);
+    if (elapsed >= timeoutMs) throw new NomadNotReadyError('timeout', status, elapsed);
+  }
+}

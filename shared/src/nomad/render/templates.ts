@@ -1,0 +1,64 @@
+// The `template` blocks of a task: the Loki config, the object-store credentials (Vault or a Nomad
+// Variable, rendered into the task's secrets directory, never into the job) and the Vault PKI
+// certificates for gRPC mTLS. Each renders a file the Loki config or the task's `env` refers to.
+import { ENV, SECRET_KEYS } from '../../stack/object-store.js';
+import type { LokiStack } from '../../spec/schema.js';
+import { attributes, block, heredoc, type HclBlock } from './hcl.js';
+import { TASK_PATHS } from './common.js';
+import { nomadLokiConfigTemplate, tlsServerName } from './loki-config.js';
+
+function template(destination: string, data: string, extra: Record<string, string | boolean> = {}): HclBlock {
+  return block('template', [], attributes({ destination, change_mode: 'restart', ...extra, data: heredoc(data) }));
+}
+
+const configTemplates = new WeakMap<LokiStack, HclBlock>();
+
+/** The same for every group: made once per stack (stacks are never mutated). */
+export function configTemplate(stack: LokiStack): HclBlock {
+  let block = configTemplates.get(stack);
+  if (!block) {
+    block = template(TASK_PATHS.configFile, nomadLokiConfigTemplate(stack));
+    configTemplates.set(stack, block);
+  }
+  return block;
+}
+
+/** consul-template text that reads one key of the stack's credentials. */
+function credentialReader(stack: LokiStack): (key: string) => string {
+  const credentials = stack.spec.nomad.credentials!;
+  const item = (key: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `index . "${key}"`);
+  return credentials.source === 'vault'
+    ? (key) => `{{ with secret "${credentials.path}" }}{{ index .Data.data "${key}" }}{{ end }}`
+    : (key) => `{{ with nomadVar "${credentials.path}" }}{{ ${item(key)} }}{{ end }}`;
+}
+
+/** Templates that deliver the object-store credentials, for the components that touch the store. */
+export function credentialTemplates(stack: LokiStack): HclBlock[] {
+  if (!stack.spec.nomad.credentials) return [];
+  const read = credentialReader(stack);
+  const envFile = (lines: [string, string][]) =>
+    template(TASK_PATHS.credentialsEnv, lines.map(([variable, key]) => `${variable}=${read(key)}\n`).join(''), { env: true, perms: '0600' });
+  switch (stack.spec.storage.type) {
+    case 's3':
+      return [envFile([[ENV.s3AccessKeyId, SECRET_KEYS.s3AccessKeyId], [ENV.s3SecretAccessKey, SECRET_KEYS.s3SecretAccessKey]])];
+    case 'azure':
+      return [envFile([[ENV.azureAccountKey, SECRET_KEYS.azureAccountKey]])];
+    case 'gcs':
+      return [template(TASK_PATHS.gcsKeyFile, read(SECRET_KEYS.gcsKeyFile), { perms: '0600' })];
+    case 'bundled':
+      return [];
+  }
+}
+
+/**
+ * Certificate, key and CA from one Vault PKI issue call: the three templates make the identical
+ * `secret` call, which Nomad's template runner fetches once and shares, so the files always match.
+ */
+export function tlsTemplates(stack: LokiStack): HclBlock[] {
+  const { tls } = stack.spec.nomad;
+  if (!tls.enabled) return [];
+  const issue = `secret "${tls.pkiIssuePath}" "common_name=${tlsServerName(stack)}" "ttl=${tls.ttl}"`;
+  const file = (name: string, field: string, perms: string) =>
+    template(`${TASK_PATHS.tlsDir}/${name}`, `{{ with ${issue} }}{{ .Data.${field} }}{{ end }}`, { perms });
+  return [file('ca.pem', 'issuing_ca', '0644'), file('cert.pem', 'certificate', '0644'), file('key.pem', 'private_key', '0600')];
+}

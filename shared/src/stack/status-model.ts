@@ -1,0 +1,78 @@
+// The status of a stack on any platform: a condition (Ready | Pending | Degraded | Failed) with a
+// machine-readable reason, and per component the desired and ready replicas, pods by state and the reasons
+// of those that are not ready. The JSON shape is a contract (StackStatus, loki-microservices/v1alpha1): the
+// status card and the Action read it. Browser-safe: no imports.
+
+export const STATUS_API_VERSION = 'loki-microservices/v1alpha1';
+
+export type ConditionType = 'Ready' | 'Pending' | 'Degraded' | 'Failed';
+export type PodState = 'Ready' | 'Running' | 'Pending' | 'Failed' | 'Unknown';
+
+/** A pod that is not ready, and why. */
+export interface PodProblem {
+  name: string;
+  state: PodState;
+  /** Kubernetes' own word: CrashLoopBackOff, ImagePullBackOff, OOMKilled, Unschedulable, ContainerCreating… */
+  reason?: string;
+  message?: string;
+  /** The container the reason is about. */
+  container?: string;
+  restarts: number;
+  /** Will not get better by waiting (a crash loop, an image that cannot be pulled, no node for it). */
+  failing: boolean;
+}
+
+export interface ComponentStatus {
+  /** The workload: a Kubernetes Deployment or StatefulSet, or a Nomad task group (its allocations are the pods). */
+  kind: 'Deployment' | 'StatefulSet' | 'TaskGroup';
+  desired: number;
+  ready: number;
+  /** Pods running the current template. */
+  updated: number;
+  /** The controller has seen the latest spec and every pod runs it. */
+  current: boolean;
+  pods: Record<PodState, number>;
+  notReady: PodProblem[];
+}
+
+export interface StackStatus {
+  apiVersion: typeof STATUS_API_VERSION;
+  kind: 'StackStatus';
+  name: string;
+  namespace: string;
+  condition: { type: ConditionType; reason: string; message: string };
+  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, object-store, gateway. */
+  components: Record<string, ComponentStatus>;
+  /** In-cluster URLs: push is Loki's push API, query the query API root (a Grafana data source URL). */
+  endpoints: StackEndpoints;
+  /** The Loki version the workloads run (their app.kubernetes.io/version label). */
+  version: string | null;
+  /** When the oldest workload of the stack was created. */
+  createdAt: string | null;
+}
+
+/** Where clients push and query: the gateway when the stack has one, else the distributor and query-frontend. */
+export interface StackEndpoints {
+  push: string;
+  query: string;
+  /** The gateway asks for HTTP basic auth (a tenant's user and password). */
+  basicAuth: boolean;
+}
+
+export function conditionOf(components: Record<string, ComponentStatus>): StackStatus['condition'] {
+  const entries = Object.entries(components);
+  const summary = (list: [string, ComponentStatus][]) =>
+    list
+      .map(([name, c]) => {
+        const reasons = [...new Set(c.notReady.map((p) => p.reason).filter(Boolean))];
+        return `${name} ${c.ready}/${c.desired} ready${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+      })
+      .join('; ');
+  const failing = entries.filter(([, c]) => c.notReady.some((p) => p.failing));
+  const down = failing.filter(([, c]) => c.ready === 0);
+  if (down.length > 0) return { type: 'Failed', reason: 'ComponentsFailing', message: summary(failing) };
+  if (failing.length > 0) return { type: 'Degraded', reason: 'ComponentsDegraded', message: summary(failing) };
+  const waiting = entries.filter(([, c]) => !c.current);
+  if (waiting.length > 0) return { type: 'Pending', reason: 'ComponentsNotReady', message: summary(waiting) };
+  return { type: 'Ready', reason: 'AllComponentsReady', message: `${entries.length} components ready` };
+}
