@@ -31,7 +31,7 @@ export { connect, kubeconfigSecrets, type Connection, type ConnectOptions } from
 export { configuredClusters, connectToCluster, DEFAULT_REFUSED_NAMESPACES, findCluster, namespaceRefusal, type ClusterEntry, type ConfigReader } from './kubernetes/ops/clusters.js';
 export type { OptionNames } from './kubernetes/ops/option-names.js';
 export { deployStack, verifyStack, type DeployOptions, type DeployPhase, type DeployResult, type PhaseListener, type Verified, type VerifyOptions } from './kubernetes/ops/deploy.js';
-export { applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './kubernetes/ops/apply.js';
+export { actionCounts, applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './kubernetes/ops/apply.js';
 export { StackLockedError } from './kubernetes/ops/lock.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './kubernetes/ops/wait.js';
 export { smokeOptionsOf, smokeTest, SmokeTestError, type SmokeOptions, type SmokeResult } from './kubernetes/ops/smoke.js';

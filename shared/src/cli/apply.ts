@@ -1,4 +1,4 @@
-import { describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
+import { actionCounts, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
 import { deployStack, type DeployPhase } from '../kubernetes/ops/deploy.js';
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
@@ -108,7 +108,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): string {
   const { apply, status, smoke } = output;
-  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => `${apply.objects.filter((o) => o.action === action).length} ${action}`);
+  const counts = Object.entries(actionCounts(apply)).map(([action, count]) => `${count} ${action}`);
   const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
   lines.push(...apply.adopted.map(describeAdoption));
   lines.push(...apply.secrets.map(describeGeneratedSecret));

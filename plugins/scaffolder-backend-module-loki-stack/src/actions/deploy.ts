@@ -2,7 +2,7 @@
 // that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again (which is why
 // the wait is not part of the apply's locked run, as it is for the CLI and the Action).
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { applyStack, getStackStatus, stackEndpoints, until, verifyStack, type ApplyResult } from 'loki-microservices';
+import { actionCounts, applyStack, getStackStatus, stackEndpoints, until, verifyStack } from 'loki-microservices';
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import type { JsonValue } from '@backstage/types';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
@@ -12,9 +12,6 @@ import { inputParser, SCAFFOLDER_OPTION_NAMES } from './input.js';
 import { authorizeInitiator, lokiStackDeployPermission } from './permissions.js';
 import { STACK_INPUT, stackFromInput, type Z } from './stack.js';
 import { timeoutMs } from './timeout.js';
-
-const counts = (result: ApplyResult) =>
-  Object.fromEntries((['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((o) => o.action === action).length]));
 
 const INPUT = {
   ...CLUSTER_INPUT,
@@ -64,14 +61,14 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         if (ctx.isDryRun) {
           ctx.logger.info(`Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`);
           const result = await applyStack(connection, stack, { ...applyOptions, dryRun: true });
-          ctx.logger.info(`Dry run: ${JSON.stringify(counts(result))}`);
+          ctx.logger.info(`Dry run: ${JSON.stringify(actionCounts(result))}`);
           return;
         }
 
         ctx.logger.info(`Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`);
         const applied = await ctx.checkpoint({
           key: `loki-stack-apply-${input.cluster}-${ref.namespace}-${ref.name}`,
-          fn: async () => counts(await applyStack(connection, stack, applyOptions)),
+          fn: async () => actionCounts(await applyStack(connection, stack, applyOptions)),
         });
         ctx.logger.info(`Applied: ${JSON.stringify(applied)}`);
         await verifyStack(connection, stack, {

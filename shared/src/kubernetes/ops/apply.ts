@@ -22,7 +22,8 @@ import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js
 import { secretValues } from './secret-values.js';
 import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
 
-export type ObjectAction = 'created' | 'configured' | 'unchanged' | 'pruned';
+const OBJECT_ACTIONS = ['created', 'configured', 'unchanged', 'pruned'] as const;
+export type ObjectAction = (typeof OBJECT_ACTIONS)[number];
 
 export interface AppliedObject {
   kind: string;
@@ -71,6 +72,11 @@ export interface ApplyResult {
   /** Whether this apply created the namespace. */
   namespaceCreated: boolean;
   dryRun: boolean;
+}
+
+/** How many objects an apply created, configured, left unchanged and pruned (zeros included, in that order). */
+export function actionCounts(result: ApplyResult): Record<ObjectAction, number> {
+  return Object.fromEntries(OBJECT_ACTIONS.map((action) => [action, result.objects.filter((object) => object.action === action).length])) as Record<ObjectAction, number>;
 }
 
 /** One line for the log about a generated Secret. */

@@ -3,7 +3,7 @@
 // read back a test line. The CLI and the Action do it all under the stack's lock; the scaffolder applies in a
 // checkpoint of its own and verifies after it.
 import type { LokiStack } from '../../spec/schema.js';
-import { applyStack, type ApplyOptions, type ApplyResult } from './apply.js';
+import { actionCounts, applyStack, type ApplyOptions, type ApplyResult } from './apply.js';
 import type { Connection } from './connection.js';
 import { until } from './retry.js';
 import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
@@ -114,7 +114,7 @@ export async function deployStack(connection: Connection, stack: LokiStack, opti
 }
 
 /** "37 objects: 12 created, 25 unchanged". */
-export function summarizeApply(result: ApplyResult): string {
-  const counts = (['created', 'configured', 'unchanged', 'pruned'] as const).map((action) => [action, result.objects.filter((object) => object.action === action).length] as const);
-  return `${result.objects.length} objects: ${counts.filter(([, count]) => count > 0).map(([action, count]) => `${count} ${action}`).join(', ')}`;
+function summarizeApply(result: ApplyResult): string {
+  const counts = Object.entries(actionCounts(result)).filter(([, count]) => count > 0);
+  return `${result.objects.length} objects: ${counts.map(([action, count]) => `${count} ${action}`).join(', ')}`;
 }
