@@ -11,7 +11,6 @@ interface BadInput {
   says?: RegExp;
 }
 
-const s3 = 'storage: { type: s3, s3: { bucket: acme-loki, region: eu-west-1 } }';
 
 const CASES: BadInput[] = [
   { what: 'uppercase name', spec: 'metadata: { name: Loki }', path: 'metadata.name', says: /DNS-1123/ },

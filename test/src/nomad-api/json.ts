@@ -1,7 +1,6 @@
 // Job documents are free-form JSON, as Nomad's API sends and takes them; the objects this double reasons
 // about (allocations, evaluations, deployments) are typed in model.ts.
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
 export const clone = <T>(value: T): T => structuredClone(value);

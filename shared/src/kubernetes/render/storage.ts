@@ -4,7 +4,7 @@
 import type { V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { ENV, SECRET_KEYS } from '../../stack/object-store.js';
-import { OBJECT_STORE, objectLabels, objectName, PATHS, PORTS, serviceHost } from './common.js';
+import { OBJECT_STORE, objectName, PATHS, PORTS, serviceHost } from './common.js';
 
 /** The Secret holding object-store credentials, if the stack uses one. */
 export function credentialsSecretName(stack: LokiStack): string | undefined {

@@ -9,7 +9,6 @@ export interface FieldSet {
   readonly children: ReadonlyMap<PathElement, FieldSet>;
 }
 
-const EMPTY: FieldSet = { members: new Set(), children: new Map() };
 
 interface Building {
   members: Set<PathElement>;
