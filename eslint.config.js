@@ -21,7 +21,10 @@ export default tseslint.config(
     },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // A timer cleared by a callback that may run before the timer is set stays `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Errors are rewritten through the one redaction layer on purpose: the raw cause may carry a token.

@@ -18,9 +18,13 @@ const project = (name) => ({
 // npm nests a copy of Material UI v4 under each Backstage frontend package (its peer range stops at React 17);
 // each copy has its own theme context, and components of one do not see the theme of another. Resolve them all to
 // the copy core-components uses, as an app's bundler dedupes them.
-const requireFromCoreComponents = createRequire(createRequire(import.meta.url).resolve('@backstage/core-components/package.json'));
+const requireFromCoreComponents = createRequire(
+  createRequire(import.meta.url).resolve('@backstage/core-components/package.json'),
+);
 const materialUiCore = dirname(requireFromCoreComponents.resolve('@material-ui/core/package.json'));
-const materialUiStyles = dirname(createRequire(join(materialUiCore, 'package.json')).resolve('@material-ui/styles/package.json'));
+const materialUiStyles = dirname(
+  createRequire(join(materialUiCore, 'package.json')).resolve('@material-ui/styles/package.json'),
+);
 
 // The status card's unit tests: jsdom, and everything (Backstage's ESM-only packages too) through swc, as
 // backstage-cli's own jest setup does, except the packages it also leaves alone.
@@ -38,9 +42,20 @@ const frontend = {
     '^@material-ui/styles(/.*)?$': `${materialUiStyles}$1`,
   },
   transform: {
-    '^.+\\.(t|j|mj|cj)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' } }],
+    '^.+\\.(t|j|mj|cj)sx?$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', tsx: true },
+          transform: { react: { runtime: 'automatic' } },
+          target: 'es2022',
+        },
+      },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?:@material-ui|ajv|core-js|jest-.*|jsdom|knex|react|react-dom|highlight\\.js|prismjs|json-schema|react-use/lib|typescript)/'],
+  transformIgnorePatterns: [
+    '/node_modules/(?:@material-ui|ajv|core-js|jest-.*|jsdom|knex|react|react-dom|highlight\\.js|prismjs|json-schema|react-use/lib|typescript)/',
+  ],
 };
 
 export default {

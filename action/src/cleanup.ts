@@ -24,14 +24,21 @@ export async function cleanup(): Promise<void> {
   const title = `Loki stack ${stack.namespace}/${stack.name}: cleanup`;
   try {
     const connection = connect({ kubeconfig: stack.kubeconfig, context: stack.context });
-    const result = await destroyStack(connection, stack, { deleteVolumes: true, retry: CLEANUP_RETRY, onObject: (object) => core.info(`${object.kind} ${object.name} deleted`) });
+    const result = await destroyStack(connection, stack, {
+      deleteVolumes: true,
+      retry: CLEANUP_RETRY,
+      onObject: (object) => core.info(`${object.kind} ${object.name} deleted`),
+    });
     const message = `${result.deleted.length} objects deleted, volumes included${result.namespaceDeleted ? `; namespace ${stack.namespace} deleted` : ''}`;
     core.info(message);
     core.summary.addHeading(title, 3).addRaw(message, true);
   } catch (error) {
     const message = describeError(error);
     if (unreachable(error)) {
-      core.warning(`could not reach the cluster to delete the stack (${message}); if the cluster is gone, so is the stack`, { title: 'Loki stack not cleaned up' });
+      core.warning(
+        `could not reach the cluster to delete the stack (${message}); if the cluster is gone, so is the stack`,
+        { title: 'Loki stack not cleaned up' },
+      );
       core.summary.addHeading(title, 3).addRaw(`Not done: the cluster could not be reached (${message}).`, true);
     } else {
       core.summary.addHeading(title, 3).addRaw(`Failed: ${message}`, true);
@@ -45,5 +52,8 @@ export async function cleanup(): Promise<void> {
 function unreachable(error: unknown): boolean {
   if (error instanceof ClusterError && error.code !== undefined) return false;
   const text = `${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`;
-  return error instanceof ClusterError || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|socket hang up|fetch failed/.test(text);
+  return (
+    error instanceof ClusterError ||
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|socket hang up|fetch failed/.test(text)
+  );
 }

@@ -43,7 +43,9 @@ export async function deploy(inputs: Inputs): Promise<void> {
     }
   };
 
-  core.info(`Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`);
+  core.info(
+    `Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`,
+  );
   saveDeployedStack(inputs);
   try {
     await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
@@ -82,7 +84,13 @@ export async function deploy(inputs: Inputs): Promise<void> {
 function describeRendered(rendered: RenderedStack): string {
   const counts = new Map<string, number>();
   for (const object of rendered.objects) counts.set(object.kind!, (counts.get(object.kind!) ?? 0) + 1);
-  for (const [kind, count] of counts) core.info(`${count} ${kind}: ${rendered.objects.filter((o) => o.kind === kind).map((o) => o.metadata!.name).join(', ')}`);
+  for (const [kind, count] of counts)
+    core.info(
+      `${count} ${kind}: ${rendered.objects
+        .filter((o) => o.kind === kind)
+        .map((o) => o.metadata!.name)
+        .join(', ')}`,
+    );
   return `${rendered.objects.length} objects`;
 }
 
@@ -96,13 +104,22 @@ async function reportFailure(connection: Connection, inputs: Inputs, phases: Pha
     addPhases(phases);
     addDiagnosis(error.diagnosis);
     for (const component of error.diagnosis.components) {
-      const pods = component.pods.map((pod) => `${pod.name}: ${pod.state}${pod.reason ? ` (${pod.reason})` : ''}${pod.message ? ` ${pod.message}` : ''}`);
-      core.error(`${component.name} ${component.ready}/${component.desired} ready${pods.length > 0 ? `; ${pods.join('; ')}` : ''}`, { title: `Loki ${component.name} not ready` });
+      const pods = component.pods.map(
+        (pod) =>
+          `${pod.name}: ${pod.state}${pod.reason ? ` (${pod.reason})` : ''}${pod.message ? ` ${pod.message}` : ''}`,
+      );
+      core.error(
+        `${component.name} ${component.ready}/${component.desired} ready${pods.length > 0 ? `; ${pods.join('; ')}` : ''}`,
+        { title: `Loki ${component.name} not ready` },
+      );
     }
     return;
   }
   // Apply or smoke test failed: show the stack as it is, if it can be read.
-  const status = await getStackStatus(connection, { name: inputs.stack.metadata.name, namespace: inputs.stack.metadata.namespace }).catch(() => undefined);
+  const status = await getStackStatus(connection, {
+    name: inputs.stack.metadata.name,
+    namespace: inputs.stack.metadata.namespace,
+  }).catch(() => undefined);
   if (status) {
     setStatusOutputs(status);
     addHeading(title, status);

@@ -54,7 +54,14 @@ export class InputError extends Error {
 }
 
 /** The names of the storage inputs. */
-const STORAGE_INPUT_NAMES = { type: 'storage-type', bucket: 'bucket', region: 'region', endpoint: 'endpoint', accountName: 'azure-account-name', secretName: 'secret-name' };
+const STORAGE_INPUT_NAMES = {
+  type: 'storage-type',
+  bucket: 'bucket',
+  region: 'region',
+  endpoint: 'endpoint',
+  accountName: 'azure-account-name',
+  secretName: 'secret-name',
+};
 
 /** Spec fields set by inline inputs, and which input set each (for error messages). */
 type Fields = InputField[];
@@ -113,7 +120,9 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
     try {
       text = await readFile(resolve(file), 'utf8');
     } catch (error) {
-      throw new InputError(`input "spec": cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      throw new InputError(
+        `input "spec": cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      );
     }
     try {
       document = readSpecDocument(text, file);
@@ -136,7 +145,10 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
 
 function inlineFields(document: Record<string, unknown>): Fields {
   const values = Object.fromEntries(
-    Object.entries(STACK_INPUTS).map(([name, { type }]) => [name, type === 'boolean' ? optionalBoolean(kebabCase(name)) : core.getInput(kebabCase(name))]),
+    Object.entries(STACK_INPUTS).map(([name, { type }]) => [
+      name,
+      type === 'boolean' ? optionalBoolean(kebabCase(name)) : core.getInput(kebabCase(name)),
+    ]),
   );
   const storage = {
     type: core.getInput('storage-type'),
@@ -146,13 +158,18 @@ function inlineFields(document: Record<string, unknown>): Fields {
     accountName: core.getInput('azure-account-name'),
     secretName: core.getInput('secret-name'),
   };
-  return [...stackInputFields(values, kebabCase), ...storageInputFields(document, storage, STORAGE_INPUT_NAMES), ...replicaFields(Object.fromEntries(replicaOverrides()), 'replicas')];
+  return [
+    ...stackInputFields(values, kebabCase),
+    ...storageInputFields(document, storage, STORAGE_INPUT_NAMES),
+    ...replicaFields(Object.fromEntries(replicaOverrides()), 'replicas'),
+  ];
 }
 
 /** A switch that may be left empty for the spec's own setting ('' = not given). */
 function optionalBoolean(input: string): boolean | '' {
   const value = core.getInput(input);
-  if (value && !/^(true|false)$/i.test(value)) throw new InputError(`input "${input}" must be true or false (or empty for the spec's setting), not "${value}"`);
+  if (value && !/^(true|false)$/i.test(value))
+    throw new InputError(`input "${input}" must be true or false (or empty for the spec's setting), not "${value}"`);
   return value && value.toLowerCase() === 'true';
 }
 
@@ -166,7 +183,10 @@ function replicaOverrides(): [string, number][] {
     .map((entry) => {
       const match = /^([A-Za-z]+)\s*=\s*(\d+)$/.exec(entry);
       if (!match) throw new InputError(`input "replicas": "${entry}" must be component=count, e.g. ingester=3`);
-      if (!(COMPONENT_NAMES as readonly string[]).includes(match[1]!)) throw new InputError(`input "replicas": unknown component "${match[1]}"; components: ${COMPONENT_NAMES.join(', ')}`);
+      if (!(COMPONENT_NAMES as readonly string[]).includes(match[1]!))
+        throw new InputError(
+          `input "replicas": unknown component "${match[1]}"; components: ${COMPONENT_NAMES.join(', ')}`,
+        );
       return [match[1]!, Number(match[2])];
     });
 }
@@ -175,8 +195,12 @@ function replicaOverrides(): [string, number][] {
 function describeIssues(error: SpecError): string {
   const lines = error.issues.map((issue) => {
     const credential = /^credentials\.(.+)$/.exec(issue.path)?.[1];
-    if (credential) return `  - input "${CREDENTIAL_INPUTS[credential] ?? credential}": ${issue.message.replace(/\b(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|key\.json|AZURE_STORAGE_ACCOUNT_KEY)\b/g, (key) => `"${CREDENTIAL_INPUTS[key]}"`)}`;
-    if (issue.path === 'credentials') return `  - inputs ${Object.values(CREDENTIAL_INPUTS).map((input) => `"${input}"`).join(', ')}: ${issue.message}`;
+    if (credential)
+      return `  - input "${CREDENTIAL_INPUTS[credential] ?? credential}": ${issue.message.replace(/\b(AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|key\.json|AZURE_STORAGE_ACCOUNT_KEY)\b/g, (key) => `"${CREDENTIAL_INPUTS[key]}"`)}`;
+    if (issue.path === 'credentials')
+      return `  - inputs ${Object.values(CREDENTIAL_INPUTS)
+        .map((input) => `"${input}"`)
+        .join(', ')}: ${issue.message}`;
     return `  - ${issue.path}: ${issue.message}`;
   });
   return `invalid stack spec:\n${lines.join('\n')}`;
@@ -212,6 +236,7 @@ function boolean(input: string): boolean {
 
 function oneOf<T extends string>(input: string, values: readonly T[]): T {
   const value = core.getInput(input) || values[0]!;
-  if (!(values as readonly string[]).includes(value)) throw new InputError(`input "${input}" must be one of ${values.join(', ')}, not "${value}"`);
+  if (!(values as readonly string[]).includes(value))
+    throw new InputError(`input "${input}" must be one of ${values.join(', ')}, not "${value}"`);
   return value as T;
 }

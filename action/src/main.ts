@@ -14,7 +14,11 @@ export async function run(): Promise<void> {
   try {
     inputs = await readInputs();
   } catch (error) {
-    core.setFailed(error instanceof InputError ? `${describeError(error)}\nNothing was sent to the cluster.` : describeError(error, { stack: true }));
+    core.setFailed(
+      error instanceof InputError
+        ? `${describeError(error)}\nNothing was sent to the cluster.`
+        : describeError(error, { stack: true }),
+    );
     return;
   }
   const { stack } = inputs;
@@ -31,7 +35,8 @@ export async function run(): Promise<void> {
     await COMMAND_RUNNERS[inputs.command](inputs);
   } catch (error) {
     const message = describeError(error);
-    if (!(error instanceof ClusterError || error instanceof InputError)) core.debug(describeError(error, { stack: true }));
+    if (!(error instanceof ClusterError || error instanceof InputError))
+      core.debug(describeError(error, { stack: true }));
     if (core.summary.isEmptyBuffer()) addHeading(`${stackTitle(stack)}: ${inputs.command} failed`);
     addError(message);
     core.setFailed(message);
@@ -40,4 +45,9 @@ export async function run(): Promise<void> {
   }
 }
 
-const COMMAND_RUNNERS: Record<Inputs['command'], (inputs: Inputs) => Promise<void>> = { deploy, render, status, destroy };
+const COMMAND_RUNNERS: Record<Inputs['command'], (inputs: Inputs) => Promise<void>> = {
+  deploy,
+  render,
+  status,
+  destroy,
+};

@@ -13,7 +13,15 @@ const KEY = 'deployed-stack';
 
 export function saveDeployedStack(inputs: Inputs): void {
   const { kubeconfig, context } = inputs;
-  core.saveState(KEY, JSON.stringify({ name: inputs.stack.metadata.name, namespace: inputs.stack.metadata.namespace, kubeconfig, context } satisfies DeployedStack));
+  core.saveState(
+    KEY,
+    JSON.stringify({
+      name: inputs.stack.metadata.name,
+      namespace: inputs.stack.metadata.namespace,
+      kubeconfig,
+      context,
+    } satisfies DeployedStack),
+  );
 }
 
 export function deployedStack(): DeployedStack | undefined {

@@ -3,7 +3,12 @@
 import * as core from '@actions/core';
 import type { Diagnosis, StackStatus } from 'loki-microservices';
 
-const MARK: Record<StackStatus['condition']['type'], string> = { Ready: '✅', Pending: '⏳', Degraded: '⚠️', Failed: '❌' };
+const MARK: Record<StackStatus['condition']['type'], string> = {
+  Ready: '✅',
+  Pending: '⏳',
+  Degraded: '⚠️',
+  Failed: '❌',
+};
 
 export interface Phase {
   name: string;
@@ -12,7 +17,13 @@ export interface Phase {
 }
 
 /** Table cells are HTML: escape what the API or a log line may contain, and keep them on one line. */
-const cell = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '&#124;').replace(/\s*\n\s*/g, ' ');
+const cell = (text: string) =>
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '&#124;')
+    .replace(/\s*\n\s*/g, ' ');
 const code = (text: string) => `<code>${cell(text)}</code>`;
 const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 
@@ -27,13 +38,27 @@ export function addStatus(status: StackStatus): void {
     const failing = component.notReady.some((pod) => pod.failing);
     return [name, component.kind, `${component.ready}/${component.desired}`, ok ? '✅' : failing ? '❌' : '⏳'];
   });
-  core.summary.addTable([[{ data: 'Component', header: true }, { data: 'Kind', header: true }, { data: 'Ready', header: true }, { data: '', header: true }], ...rows]);
+  core.summary.addTable([
+    [
+      { data: 'Component', header: true },
+      { data: 'Kind', header: true },
+      { data: 'Ready', header: true },
+      { data: '', header: true },
+    ],
+    ...rows,
+  ]);
   const pods = Object.values(status.components).flatMap((component) => component.notReady);
   if (pods.length > 0) {
     core.summary.addHeading('Pods not ready', 3);
     core.summary.addTable([
       ['Pod', 'State', 'Reason', 'Restarts', 'Message'].map((data) => ({ data, header: true })),
-      ...pods.map((pod) => [pod.name, pod.state, `${pod.reason ?? ''}${pod.container ? ` (${pod.container})` : ''}`, String(pod.restarts), cell(pod.message ?? '')]),
+      ...pods.map((pod) => [
+        pod.name,
+        pod.state,
+        `${pod.reason ?? ''}${pod.container ? ` (${pod.container})` : ''}`,
+        String(pod.restarts),
+        cell(pod.message ?? ''),
+      ]),
     ]);
   }
   addEndpoints(status);
@@ -42,7 +67,10 @@ export function addStatus(status: StackStatus): void {
 
 export function addEndpoints(status: Pick<StackStatus, 'endpoints'>): void {
   core.summary.addTable([
-    [{ data: 'Endpoint', header: true }, { data: 'In-cluster URL', header: true }],
+    [
+      { data: 'Endpoint', header: true },
+      { data: 'In-cluster URL', header: true },
+    ],
     ['push', code(status.endpoints.push)],
     ['query', code(status.endpoints.query)],
   ]);
@@ -50,7 +78,14 @@ export function addEndpoints(status: Pick<StackStatus, 'endpoints'>): void {
 
 export function addPhases(phases: Phase[]): void {
   if (phases.length === 0) return;
-  core.summary.addTable([[{ data: 'Phase', header: true }, { data: 'Took', header: true }, { data: 'Result', header: true }], ...phases.map((phase) => [phase.name, seconds(phase.durationMs), cell(phase.result)])]);
+  core.summary.addTable([
+    [
+      { data: 'Phase', header: true },
+      { data: 'Took', header: true },
+      { data: 'Result', header: true },
+    ],
+    ...phases.map((phase) => [phase.name, seconds(phase.durationMs), cell(phase.result)]),
+  ]);
 }
 
 export function addDiagnosis(diagnosis: Diagnosis): void {

@@ -3,14 +3,26 @@ import { describeError, redact, REDACTED, registerSecret } from '../src/redact.j
 
 describe('redact', () => {
   test.each([
-    ['a Node dump of a request', "Error: Unexpected server response: 403 { headers: { Authorization: 'Bearer abcDEF123456.xyz' } }", 'abcDEF123456'],
+    [
+      'a Node dump of a request',
+      "Error: Unexpected server response: 403 { headers: { Authorization: 'Bearer abcDEF123456.xyz' } }",
+      'abcDEF123456',
+    ],
     ['a header list', "authorization: [ 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' ]", 'eyJhbGci'],
     ['a JWT alone', 'token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl in a message', 'eyJzdWIiOiJ4In0'],
     ['basic credentials', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA'],
     ['a URL with user and password', 'GET http://admin:hunter22@nomad:4646/v1/jobs failed', 'hunter22'],
-    ['Secret data echoed as JSON by a webhook', 'admission webhook "x" denied the request: {"kind":"Secret","stringData":{"AWS_SECRET_ACCESS_KEY":"abc/def+123"}}', 'abc/def+123'],
+    [
+      'Secret data echoed as JSON by a webhook',
+      'admission webhook "x" denied the request: {"kind":"Secret","stringData":{"AWS_SECRET_ACCESS_KEY":"abc/def+123"}}',
+      'abc/def+123',
+    ],
     ['Secret data as a Go map', 'denied: Secret data:map[password:c3VwZXJzZWNyZXQ=]', 'c3VwZXJzZWNyZXQ='],
-    ['a 422 naming a data key', 'Secret "x" is invalid: data[tls.key]: Invalid value: "LS0tsecretvalue": bad', 'LS0tsecretvalue'],
+    [
+      'a 422 naming a data key',
+      'Secret "x" is invalid: data[tls.key]: Invalid value: "LS0tsecretvalue": bad',
+      'LS0tsecretvalue',
+    ],
     ['key=value', 'token=abcdef123 next', 'abcdef123'],
     ['key: value', 'password: hunter2hunter2', 'hunter2hunter2'],
     ['a JSON field', '{"client-secret":"xyz-123-abc"}', 'xyz-123-abc'],

@@ -7,34 +7,108 @@
 
 // The spec: parsing, the inputs the Action and the scaffolder share, and its vocabulary.
 export { parseSpec, readSpecDocument } from './spec/parse.js';
-export { kebabCase, parseSpecWithInputs, replicaFields, STACK_INPUTS, stackInputFields, storageInputFields, withInputs, type InputField, type StackInputName, type StorageInputs } from './spec/inputs.js';
+export {
+  kebabCase,
+  parseSpecWithInputs,
+  replicaFields,
+  STACK_INPUTS,
+  stackInputFields,
+  storageInputFields,
+  withInputs,
+  type InputField,
+  type StackInputName,
+  type StorageInputs,
+} from './spec/inputs.js';
 export { parseTimeoutMs, TIMEOUT_EXAMPLES } from './spec/quantity.js';
 export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits } from './spec/components.js';
-export { DEFAULT_LOKI_VERSION, PROFILES, STORAGE_TYPES, SUPPORTED_LOKI_MINORS, type ComponentSpec, type LokiStack, type LokiStackInput, type ProfileName, type Resources, type StorageType } from './spec/schema.js';
+export {
+  DEFAULT_LOKI_VERSION,
+  PROFILES,
+  STORAGE_TYPES,
+  SUPPORTED_LOKI_MINORS,
+  type ComponentSpec,
+  type LokiStack,
+  type LokiStackInput,
+  type ProfileName,
+  type Resources,
+  type StorageType,
+} from './spec/schema.js';
 export { ClusterError, ConflictError, SpecError, StackNotFoundError, type SpecIssue } from './errors.js';
 export { describeError, redact, REDACTED, registerSecret } from './redact.js';
 export { VERSION } from './version.js';
 
 // A stack on any platform: its name rules, its catalog annotation, its status.
 export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefProblems } from './stack/names.js';
-export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './stack/annotation.js';
-export { STATUS_API_VERSION, type ComponentStatus, type ConditionType, type PodProblem, type PodState, type StackEndpoints, type StackStatus } from './stack/status-model.js';
+export {
+  formatStackAnnotation,
+  parseStackAnnotation,
+  STACK_ANNOTATION,
+  type StackLocation,
+} from './stack/annotation.js';
+export {
+  STATUS_API_VERSION,
+  type ComponentStatus,
+  type ConditionType,
+  type PodProblem,
+  type PodState,
+  type StackEndpoints,
+  type StackStatus,
+} from './stack/status-model.js';
 
 // Kubernetes: render.
 export { renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './kubernetes/render/index.js';
-export { CREDENTIAL_KEYS, credentialsSecretNameOf, namingCredentialsSecret, withStorageCredentials, type StorageCredentials } from './kubernetes/render/credentials.js';
+export {
+  CREDENTIAL_KEYS,
+  credentialsSecretNameOf,
+  namingCredentialsSecret,
+  withStorageCredentials,
+  type StorageCredentials,
+} from './kubernetes/render/credentials.js';
 export { generatedSecretsNote, writeFileWithin, writeManifests } from './kubernetes/render/manifests.js';
 export { flowCollectorLoki } from './kubernetes/render/netobserv.js';
 
 // Kubernetes: operations on a cluster.
 export { connect, kubeconfigSecrets, type Connection, type ConnectOptions } from './kubernetes/ops/connection.js';
-export { configuredClusters, connectToCluster, DEFAULT_REFUSED_NAMESPACES, findCluster, namespaceRefusal, type ClusterEntry, type ConfigReader } from './kubernetes/ops/clusters.js';
+export {
+  configuredClusters,
+  connectToCluster,
+  DEFAULT_REFUSED_NAMESPACES,
+  findCluster,
+  namespaceRefusal,
+  type ClusterEntry,
+  type ConfigReader,
+} from './kubernetes/ops/clusters.js';
 export type { OptionNames } from './kubernetes/ops/option-names.js';
-export { deployStack, verifyStack, type DeployOptions, type DeployPhase, type DeployResult, type PhaseListener, type Verified, type VerifyOptions } from './kubernetes/ops/deploy.js';
-export { actionCounts, applyStack, describeAdoption, describeGeneratedSecret, ForeignObjectsError, type AppliedObject, type ApplyOptions, type ApplyResult, type ObjectAction } from './kubernetes/ops/apply.js';
+export {
+  deployStack,
+  verifyStack,
+  type DeployOptions,
+  type DeployPhase,
+  type DeployResult,
+  type PhaseListener,
+  type Verified,
+  type VerifyOptions,
+} from './kubernetes/ops/deploy.js';
+export {
+  actionCounts,
+  applyStack,
+  describeAdoption,
+  describeGeneratedSecret,
+  ForeignObjectsError,
+  type AppliedObject,
+  type ApplyOptions,
+  type ApplyResult,
+  type ObjectAction,
+} from './kubernetes/ops/apply.js';
 export { StackLockedError } from './kubernetes/ops/lock.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './kubernetes/ops/wait.js';
-export { smokeOptionsOf, smokeTest, SmokeTestError, type SmokeOptions, type SmokeResult } from './kubernetes/ops/smoke.js';
+export {
+  smokeOptionsOf,
+  smokeTest,
+  SmokeTestError,
+  type SmokeOptions,
+  type SmokeResult,
+} from './kubernetes/ops/smoke.js';
 export { getStackStatus, type StackRef } from './kubernetes/ops/status.js';
 export { stackEndpoints } from './kubernetes/ops/stack-status.js';
 export { diagnose, type Diagnosis } from './kubernetes/ops/diagnose.js';

@@ -16,7 +16,9 @@ export function registerSecret(value: string | undefined): void {
   if (!value || value.length < MIN_SECRET_LENGTH) return;
   known.add(value);
   // The same value as it shows in a Basic header or a Secret's data.
-  known.add(btoa(Array.from(new TextEncoder().encode(value), (byte) => String.fromCharCode(byte)).join('')).replace(/=+$/, ''));
+  known.add(
+    btoa(Array.from(new TextEncoder().encode(value), (byte) => String.fromCharCode(byte)).join('')).replace(/=+$/, ''),
+  );
 }
 
 // Field names that hold a credential, as kubeconfigs, HTTP headers, env files and JSON write them.
@@ -29,7 +31,10 @@ const PATTERNS: [RegExp, string][] = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `${REDACTED} private key`],
   [/LS0tLS1CRUdJTi[A-Za-z0-9+/=]*/g, REDACTED],
   // Authorization header values, however they are written (HTTP, JSON, a Node object dump), and JWTs.
-  [new RegExp(String.raw`\b([Bb]earer|BEARER|[Bb]asic|BASIC|[Dd]igest|[Nn]egotiate)\s+${CREDENTIAL}`, 'g'), `$1 ${REDACTED}`],
+  [
+    new RegExp(String.raw`\b([Bb]earer|BEARER|[Bb]asic|BASIC|[Dd]igest|[Nn]egotiate)\s+${CREDENTIAL}`, 'g'),
+    `$1 ${REDACTED}`,
+  ],
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
   // user:password@ in URLs.
   [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi, `$1${REDACTED}@`],
@@ -39,7 +44,13 @@ const PATTERNS: [RegExp, string][] = [
   // "key":"value" (JSON), and key: value or key=value with the key standing alone (not a field path such as
   // spec.gateway.passwordsSecret, whose messages must stay readable).
   [new RegExp(String.raw`("${SECRET_KEYS}"\s*:\s*)"(?:[^"\\]|\\.)*"`, 'gi'), `$1"${REDACTED}"`],
-  [new RegExp(String.raw`((?:^|[\s{,;?&(\[])${SECRET_KEYS}\s*[:=]\s*)(?!\[REDACTED|['"]?\$\{)("(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s,;}&)\]]+)`, 'gim'), `$1${REDACTED}`],
+  [
+    new RegExp(
+      String.raw`((?:^|[\s{,;?&(\[])${SECRET_KEYS}\s*[:=]\s*)(?!\[REDACTED|['"]?\$\{)("(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|[^\s,;}&)\]]+)`,
+      'gim',
+    ),
+    `$1${REDACTED}`,
+  ],
 ];
 
 /** The text with every credential it may carry replaced by [REDACTED]. */
@@ -54,6 +65,8 @@ export function redact(text: string): string {
 export function describeError(error: unknown, options: { stack?: boolean } = {}): string {
   if (!(error instanceof Error)) return redact(String(error));
   const cause = (error as { cause?: unknown }).cause;
-  const text = options.stack ? `${error.stack ?? error.message}${cause ? `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}` : ''}` : error.message;
+  const text = options.stack
+    ? `${error.stack ?? error.message}${cause ? `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}` : ''}`
+    : error.message;
   return redact(text);
 }

@@ -7,7 +7,14 @@
 export { CREATED_FOR_ANNOTATION, objectName, stackSelector } from './kubernetes/render/common.js';
 export { lokiConfig, lokiConfigYaml } from './kubernetes/render/loki-config.js';
 export { nomadLokiConfig } from './nomad/render/loki-config.js';
-export { gatewayRoutes, gatewayUpstreams, HTPASSWD_KEYS, nginxConfig, type GatewayRoute, type NginxSite } from './kubernetes/render/gateway-config.js';
+export {
+  gatewayRoutes,
+  gatewayUpstreams,
+  HTPASSWD_KEYS,
+  nginxConfig,
+  type GatewayRoute,
+  type NginxSite,
+} from './kubernetes/render/gateway-config.js';
 export { gatewayTenants } from './kubernetes/render/components/gateway.js';
 export { htpasswdFile, parseHtpasswd } from './kubernetes/ops/htpasswd.js';
 export { caSecretName, certificateRequests, TLS_HASH_ANNOTATION, tlsSecretName } from './kubernetes/render/tls.js';

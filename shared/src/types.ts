@@ -7,4 +7,9 @@ export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits }
 export type { LokiStack, LokiStackInput, ProfileName, StorageType } from './spec/schema.js';
 export type { SpecIssue } from './errors.js';
 export type { ComponentStatus, ConditionType, PodProblem, PodState, StackStatus } from './stack/status-model.js';
-export { formatStackAnnotation, parseStackAnnotation, STACK_ANNOTATION, type StackLocation } from './stack/annotation.js';
+export {
+  formatStackAnnotation,
+  parseStackAnnotation,
+  STACK_ANNOTATION,
+  type StackLocation,
+} from './stack/annotation.js';

@@ -29,7 +29,10 @@ let fixture: Fixture;
 const printed: string[] = [];
 /** The values of the Secrets apply generated (base64, as stored). */
 const secretValues: string[] = [];
-const rememberSecret = (namespace: string) => secretValues.push(...Object.values((store().get('Secret', namespace, 'loki-object-store') as Json).data as Record<string, string>));
+const rememberSecret = (namespace: string) =>
+  secretValues.push(
+    ...Object.values((store().get('Secret', namespace, 'loki-object-store') as Json).data as Record<string, string>),
+  );
 
 beforeAll(async () => {
   fixture = await startFixture();
@@ -77,7 +80,9 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(lines).toContain('Secret loki-object-store created with random values');
     expect(lines).toContain('Ready: 9 components ready');
     expect(lines).toContain('push URL:  http://loki-distributor.c-main.svc.cluster.local:3100/loki/api/v1/push');
-    expect(result.stdout).toMatch(/^smoke test passed: the log line was read back \d+ ms after its push \(\d+ ms in all\)$/m);
+    expect(result.stdout).toMatch(
+      /^smoke test passed: the log line was read back \d+ ms after its push \(\d+ ms in all\)$/m,
+    );
     // Each stream keeps to its own: no progress in the result, no result in the progress.
     expect(result.stdout).not.toMatch(/created\n|waiting until|1\/1 ready/);
     expect(result.stderr).not.toContain('smoke test passed');
@@ -94,8 +99,19 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(output.apply.objects.filter((o: Json) => o.action !== 'unchanged')).toEqual([]);
     expect(output.apply.secrets).toEqual([{ name: 'loki-object-store', action: 'kept' }]);
     expect(output.apply).toMatchObject({ namespaceCreated: false, dryRun: false });
-    expect(output.status).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackStatus', name: 'loki', namespace: 'c-main', condition: { type: 'Ready' } });
-    expect(output.smoke).toMatchObject({ latencyMs: expect.any(Number), durationMs: expect.any(Number), line: expect.stringMatching(/^loki-microservices smoke test /), tenant: null });
+    expect(output.status).toMatchObject({
+      apiVersion: 'loki-microservices/v1alpha1',
+      kind: 'StackStatus',
+      name: 'loki',
+      namespace: 'c-main',
+      condition: { type: 'Ready' },
+    });
+    expect(output.smoke).toMatchObject({
+      latencyMs: expect.any(Number),
+      durationMs: expect.any(Number),
+      line: expect.stringMatching(/^loki-microservices smoke test /),
+      tenant: null,
+    });
     // Nothing changed, so nothing is reported as changing.
     expect(result.stderr).not.toMatch(/ (created|configured|pruned)\n/);
   });
@@ -108,7 +124,9 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     // Three distributors get a disruption budget: it would be created, the Deployment changed.
     expect(result.stderr).toContain('  Deployment loki-distributor configured\n');
     expect(result.stderr).toContain('  PodDisruptionBudget loki-distributor created\n');
-    expect(result.stdout).toMatch(/^stack c-main\/loki \(dry run, nothing stored\): 30 objects, 1 created, 1 configured, 28 unchanged, 0 pruned$/m);
+    expect(result.stdout).toMatch(
+      /^stack c-main\/loki \(dry run, nothing stored\): 30 objects, 1 created, 1 configured, 28 unchanged, 0 pruned$/m,
+    );
     const after = store().get('Deployment', 'c-main', 'loki-distributor')! as Json;
     expect(after.metadata.resourceVersion).toBe(before);
     expect(after.spec.replicas).toBe(1);
@@ -116,7 +134,11 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
   });
 
   test('status: a table, and -o json / -o yaml StackStatus; 0 when Ready', async () => {
-    const [table, json, yaml] = await Promise.all([run(['status', ...ns]), run(['status', '-o', 'json', ...ns]), run(['status', '-o', 'yaml', ...ns])]);
+    const [table, json, yaml] = await Promise.all([
+      run(['status', ...ns]),
+      run(['status', '-o', 'json', ...ns]),
+      run(['status', '-o', 'yaml', ...ns]),
+    ]);
     expect(table.code).toBe(0);
     expect(table.stderr).toBe('');
     const lines = table.stdout.split('\n');
@@ -129,9 +151,21 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
 
     expect(json.code).toBe(0);
     const status = JSON.parse(json.stdout) as Json;
-    expect(status).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackStatus', name: 'loki', namespace: 'c-main', condition: { type: 'Ready', reason: 'AllComponentsReady' } });
+    expect(status).toMatchObject({
+      apiVersion: 'loki-microservices/v1alpha1',
+      kind: 'StackStatus',
+      name: 'loki',
+      namespace: 'c-main',
+      condition: { type: 'Ready', reason: 'AllComponentsReady' },
+    });
     expect(Object.keys(status.components)).toHaveLength(9);
-    expect(status.components.ingester).toMatchObject({ kind: 'StatefulSet', desired: 1, ready: 1, current: true, notReady: [] });
+    expect(status.components.ingester).toMatchObject({
+      kind: 'StatefulSet',
+      desired: 1,
+      ready: 1,
+      current: true,
+      notReady: [],
+    });
 
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toEqual({ ...status, createdAt: status.createdAt });
@@ -158,9 +192,15 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     const [text, json] = await Promise.all([run(['smoke', ...ns]), run(['smoke', '-o', 'json', ...ns])]);
     expect(text.code).toBe(0);
     expect(text.stderr).toMatch(/^smoke test of stack c-main\/loki through https:\/\/127\.0\.0\.1:\d+\n$/);
-    expect(text.stdout).toMatch(/^smoke test passed: the log line was read back \d+ ms after its push \(\d+ ms in all\)\n$/);
+    expect(text.stdout).toMatch(
+      /^smoke test passed: the log line was read back \d+ ms after its push \(\d+ ms in all\)\n$/,
+    );
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ latencyMs: expect.any(Number), durationMs: expect.any(Number), tenant: null });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      latencyMs: expect.any(Number),
+      durationMs: expect.any(Number),
+      tenant: null,
+    });
   });
 
   test('smoke of a stack whose distributor is down: 3, saying what failed', async () => {
@@ -168,7 +208,9 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     const result = await run(['smoke', '--timeout', '1s', ...ns]);
     expect(result.code).toBe(3);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^error: smoke test failed within 1000 ms: the push to the distributor answered HTTP 503: .*no endpoints available/m);
+    expect(result.stderr).toMatch(
+      /^error: smoke test failed within 1000 ms: the push to the distributor answered HTTP 503: .*no endpoints available/m,
+    );
     fixture.running.server.cluster.heal();
     // It comes back (and the stack is Ready again for what follows).
     const again = await run(['apply', '--wait', '--smoke', '--timeout', '30s', ...ns]);
@@ -181,10 +223,13 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(result.stderr).toMatch(/^destroying stack c-main\/loki on https:\/\/127\.0\.0\.1:\d+\n/);
     expect(result.stderr).toContain('  StatefulSet loki-ingester deleted\n');
     expect(result.stdout).toMatch(/^stack c-main\/loki: \d+ objects deleted\n/);
-    expect(result.stdout).toContain('kept PersistentVolumeClaim data-loki-ingester-0: volumes are kept unless --delete-volumes\n');
+    expect(result.stdout).toContain(
+      'kept PersistentVolumeClaim data-loki-ingester-0: volumes are kept unless --delete-volumes\n',
+    );
     expect(result.stdout).toMatch(/^kept Secret loki-object-store: /m);
     expect(result.stdout).toMatch(/^kept Namespace c-main: it is not empty: /m);
-    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'PodDisruptionBudget']) expect(store().list(kind, 'c-main')).toEqual([]);
+    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'PodDisruptionBudget'])
+      expect(store().list(kind, 'c-main')).toEqual([]);
     expect(store().list('Pod', 'c-main')).toEqual([]);
     expect(store().get('PersistentVolumeClaim', 'c-main', 'data-loki-ingester-0')).toBeDefined();
 
@@ -203,23 +248,31 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('namespace c-main deleted (apply had created it for this stack)');
     const deadline = Date.now() + 10_000;
-    while (store().get('Namespace', undefined, 'c-main') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (store().get('Namespace', undefined, 'c-main') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(store().get('Namespace', undefined, 'c-main')).toBeUndefined();
   });
 });
 
 describe('a stack that does not become ready', () => {
   test('apply --wait: 3, with the diagnosis on stderr and the status on stdout', async () => {
-    fixture.running.server.cluster.fail({ namespace: 'c-fail', workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
+    fixture.running.server.cluster.fail(
+      { namespace: 'c-fail', workload: 'loki-ingester', image: 'grafana/loki' },
+      'crashLoop',
+    );
     // Pods that keep failing end the wait after 30 s; a shorter --timeout ends it first, with the same diagnosis
     // (long enough for the first restarts on a loaded machine).
     const result = await run(['apply', '--wait', '--timeout', '8s', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/^stack c-fail\/loki: 29 objects, 29 created/);
     expect(result.stdout).toContain('Failed: ingester 0/1 ready (CrashLoopBackOff)');
-    expect(result.stderr).toMatch(/^error: stack c-fail\/loki is not ready after \d+s: ingester 0\/1 ready \(CrashLoopBackOff\)$/m);
+    expect(result.stderr).toMatch(
+      /^error: stack c-fail\/loki is not ready after \d+s: ingester 0\/1 ready \(CrashLoopBackOff\)$/m,
+    );
     expect(result.stderr).toContain('ingester: 0/1 ready\n');
-    expect(result.stderr).toMatch(/^ {2}loki-ingester-0: \w+, CrashLoopBackOff \(container loki\), \d+ restarts - back-off \d+s restarting failed container=loki pod=loki-ingester-0_c-fail/m);
+    expect(result.stderr).toMatch(
+      /^ {2}loki-ingester-0: \w+, CrashLoopBackOff \(container loki\), \d+ restarts - back-off \d+s restarting failed container=loki pod=loki-ingester-0_c-fail/m,
+    );
     expect(result.stderr).toMatch(/^recent warning events:\n {2}Pod\/loki-ingester-0: BackOff/m);
     expect(result.stderr).toContain('last log lines of loki-ingester-0/loki (before its last restart):\n');
     expect(result.stderr).toContain('msg="error running loki"');
@@ -229,7 +282,9 @@ describe('a stack that does not become ready', () => {
 
     const status = await run(['status', '--set', 'metadata.namespace=c-fail']);
     expect(status.code).toBe(3);
-    expect(status.stdout).toMatch(/^c-fail\/loki: Failed \(ComponentsFailing\) ingester 0\/1 ready \(CrashLoopBackOff\)$/m);
+    expect(status.stdout).toMatch(
+      /^c-fail\/loki: Failed \(ComponentsFailing\) ingester 0\/1 ready \(CrashLoopBackOff\)$/m,
+    );
     expect(status.stdout).toMatch(/^loki-ingester-0\s+\w+\s+CrashLoopBackOff\s+\d+\s+back-off/m);
   });
 });
@@ -243,20 +298,35 @@ describe('apply --dry-run', () => {
     expect(output.apply.objects).toHaveLength(29);
     expect(output.apply.objects.every((o: Json) => o.action === 'created')).toBe(true);
     expect(store().get('Namespace', undefined, 'c-dry')).toBeUndefined();
-    for (const kind of ['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'PodDisruptionBudget']) {
+    for (const kind of [
+      'ConfigMap',
+      'Secret',
+      'ServiceAccount',
+      'Service',
+      'PersistentVolumeClaim',
+      'Deployment',
+      'StatefulSet',
+      'PodDisruptionBudget',
+    ]) {
       expect(store().list(kind, 'c-dry')).toEqual([]);
     }
     // Not a single write reached the store (the simulated cluster only writes in reaction to writes).
-    const writes = requests().filter((r) => r.method !== 'GET' && r.path.includes('c-dry') && !/[?&]dryRun=All/.test(r.path));
+    const writes = requests().filter(
+      (r) => r.method !== 'GET' && r.path.includes('c-dry') && !/[?&]dryRun=All/.test(r.path),
+    );
     expect(writes).toEqual([]);
   });
 
   test('into a namespace that does not exist, the text says which objects the API server did not check', async () => {
     const result = await run(['apply', '--dry-run', '--set', 'metadata.namespace=c-dry-text']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('namespace c-dry-text does not exist yet: the API server checked the Namespace only; the other objects were not sent');
+    expect(result.stdout).toContain(
+      'namespace c-dry-text does not exist yet: the API server checked the Namespace only; the other objects were not sent',
+    );
     // Into an existing namespace every object is checked, and nothing says otherwise.
-    expect((await run(['apply', '--dry-run', '--set', 'metadata.namespace=default'])).stdout).not.toContain('does not exist yet');
+    expect((await run(['apply', '--dry-run', '--set', 'metadata.namespace=default'])).stdout).not.toContain(
+      'does not exist yet',
+    );
   });
 });
 
@@ -267,21 +337,58 @@ test('--timeout takes every duration the Action and the scaffolder take, days in
 
 describe('usage errors: exit 2 before any request reaches the server', () => {
   const cases: { name: string; args: string[]; stderr: RegExp; kubeconfig?: false; env?: Record<string, string> }[] = [
-    { name: 'a bad --timeout', args: ['apply', '--wait', '--timeout', 'ten'], stderr: /--timeout must be a duration such as 90s, 10m or 1h30m, not "ten"/ },
+    {
+      name: 'a bad --timeout',
+      args: ['apply', '--wait', '--timeout', 'ten'],
+      stderr: /--timeout must be a duration such as 90s, 10m or 1h30m, not "ten"/,
+    },
     { name: 'an unknown -o', args: ['status', '-o', 'xml'], stderr: /-o must be one of table, json, yaml, not "xml"/ },
-    { name: '--dry-run --wait', args: ['apply', '--dry-run', '--wait'], stderr: /--wait and --smoke need a real apply/ },
+    {
+      name: '--dry-run --wait',
+      args: ['apply', '--dry-run', '--wait'],
+      stderr: /--wait and --smoke need a real apply/,
+    },
     { name: 'an unknown option', args: ['destroy', '--force'], stderr: /Unknown option '--force'/ },
-    { name: 'a missing kubeconfig file', args: ['status', '--kubeconfig', '/nonexistent/kubeconfig'], kubeconfig: false, stderr: /cannot load the kubeconfig \/nonexistent\/kubeconfig: .*no such file/ },
-    { name: 'a missing KUBECONFIG file', args: ['status'], kubeconfig: false, env: { KUBECONFIG: '/nonexistent/kubeconfig' }, stderr: /cannot load the kubeconfig/ },
-    { name: 'no kubeconfig at all', args: ['apply'], kubeconfig: false, env: { KUBECONFIG: '' }, stderr: /no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~\/\.kube\/config/ },
-    { name: 'an unknown --context', args: ['apply', '--context', 'prod'], stderr: /context "prod" is not in the kubeconfig; it has: test-apiserver/ },
-    { name: 'an invalid spec', args: ['apply', '--wait', '--set', 'spec.profile=huge'], stderr: /the stack spec is invalid \(1 problem\):\n {2}spec\.profile: must be one of/ },
+    {
+      name: 'a missing kubeconfig file',
+      args: ['status', '--kubeconfig', '/nonexistent/kubeconfig'],
+      kubeconfig: false,
+      stderr: /cannot load the kubeconfig \/nonexistent\/kubeconfig: .*no such file/,
+    },
+    {
+      name: 'a missing KUBECONFIG file',
+      args: ['status'],
+      kubeconfig: false,
+      env: { KUBECONFIG: '/nonexistent/kubeconfig' },
+      stderr: /cannot load the kubeconfig/,
+    },
+    {
+      name: 'no kubeconfig at all',
+      args: ['apply'],
+      kubeconfig: false,
+      env: { KUBECONFIG: '' },
+      stderr: /no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~\/\.kube\/config/,
+    },
+    {
+      name: 'an unknown --context',
+      args: ['apply', '--context', 'prod'],
+      stderr: /context "prod" is not in the kubeconfig; it has: test-apiserver/,
+    },
+    {
+      name: 'an invalid spec',
+      args: ['apply', '--wait', '--set', 'spec.profile=huge'],
+      stderr: /the stack spec is invalid \(1 problem\):\n {2}spec\.profile: must be one of/,
+    },
   ];
 
   // All at once (each is a process that loads the Kubernetes client): none may send a single request.
   test(cases.map((c) => c.name).join(', '), async () => {
     fixture.running.server.faults.clearLog();
-    const results = await Promise.all(cases.map(({ args, kubeconfig, env }) => run(args, { ...(kubeconfig === false ? { kubeconfig } : {}), ...(env ? { env } : {}) })));
+    const results = await Promise.all(
+      cases.map(({ args, kubeconfig, env }) =>
+        run(args, { ...(kubeconfig === false ? { kubeconfig } : {}), ...(env ? { env } : {}) }),
+      ),
+    );
     cases.forEach(({ name, stderr }, index) => {
       const result = results[index]!;
       expect({ name, code: result.code, stdout: result.stdout }).toEqual({ name, code: 2, stdout: '' });
@@ -293,7 +400,7 @@ describe('usage errors: exit 2 before any request reaches the server', () => {
 });
 
 describe('errors from the API', () => {
-  test('403 on status: 1, with the API server\'s own words', async () => {
+  test("403 on status: 1, with the API server's own words", async () => {
     fixture.running.server.faults.forbid({ verb: 'list', resource: 'deployments' });
     const result = await run(['status', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(1);
@@ -307,28 +414,32 @@ describe('errors from the API', () => {
     fixture.running.server.faults.forbid({ verb: 'patch', resource: 'configmaps' });
     const result = await run(['apply', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: applying ConfigMap c-fail\/loki-config: configmaps "loki-config" is forbidden: User .* cannot patch resource "configmaps"/m);
+    expect(result.stderr).toMatch(
+      /^error: applying ConfigMap c-fail\/loki-config: configmaps "loki-config" is forbidden: User .* cannot patch resource "configmaps"/m,
+    );
   });
 
   test('403 on destroy: 1', async () => {
     fixture.running.server.faults.forbid({ verb: 'delete' });
     const result = await run(['destroy', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: deleting \w+ c-fail\/loki-[\w-]+: .* is forbidden: User .* cannot delete resource/m);
+    expect(result.stderr).toMatch(
+      /^error: deleting \w+ c-fail\/loki-[\w-]+: .* is forbidden: User .* cannot delete resource/m,
+    );
     expect(store().get('StatefulSet', 'c-fail', 'loki-ingester')).toBeDefined();
   });
 });
 
 describe('secrets', () => {
-test('the generated credentials never appear in any output', () => {
-  expect(secretValues.length).toBeGreaterThanOrEqual(4);
-  const everything = printed.join('\n');
-  expect(everything.length).toBeGreaterThan(10_000);
-  for (const value of secretValues) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    expect(decoded.length).toBeGreaterThanOrEqual(20);
-    expect(everything).not.toContain(decoded);
-    expect(everything).not.toContain(value);
-  }
-});
+  test('the generated credentials never appear in any output', () => {
+    expect(secretValues.length).toBeGreaterThanOrEqual(4);
+    const everything = printed.join('\n');
+    expect(everything.length).toBeGreaterThan(10_000);
+    for (const value of secretValues) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      expect(decoded.length).toBeGreaterThanOrEqual(20);
+      expect(everything).not.toContain(decoded);
+      expect(everything).not.toContain(value);
+    }
+  });
 });

@@ -22,7 +22,10 @@ async function run(args: string[], options: { input?: string; env?: Record<strin
   }
 }
 
-const documents = (yaml: string) => parseAllDocuments(yaml).map((doc) => doc.toJS() as { kind: string; metadata: { name: string } }).filter(Boolean);
+const documents = (yaml: string) =>
+  parseAllDocuments(yaml)
+    .map((doc) => doc.toJS() as { kind: string; metadata: { name: string } })
+    .filter(Boolean);
 
 test('render without a spec prints the default stack in apply order and exits 0', async () => {
   const result = await run(['render']);
@@ -50,7 +53,12 @@ test('-f - reads the spec from standard input', async () => {
 
 test('credentials in the environment never reach the output', async () => {
   const sentinel = 'sentinel-Secret-Value-9f2c';
-  const env = { AWS_ACCESS_KEY_ID: sentinel, AWS_SECRET_ACCESS_KEY: sentinel, LOKI_S3_SECRET_ACCESS_KEY: sentinel, AZURE_STORAGE_ACCOUNT_KEY: sentinel };
+  const env = {
+    AWS_ACCESS_KEY_ID: sentinel,
+    AWS_SECRET_ACCESS_KEY: sentinel,
+    LOKI_S3_SECRET_ACCESS_KEY: sentinel,
+    AZURE_STORAGE_ACCOUNT_KEY: sentinel,
+  };
   for (const file of readdirSync(FIXTURES)) {
     const result = await run(['render', '-f', join(FIXTURES, file)], { env });
     expect({ file, code: result.code }).toEqual({ file, code: 0 });
@@ -65,7 +73,11 @@ test('-o writes one file per object and a kustomization listing them in apply or
   expect(result.stderr).toMatch(/wrote \d+ files/);
   expect(result.stderr).toMatch(/Secret loki\/loki-object-store/);
   const kustomization = parse(readFileSync(join(directory, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
-  expect(kustomization.resources.sort()).toEqual(readdirSync(directory).filter((f) => f !== 'kustomization.yaml').sort());
+  expect(kustomization.resources.sort()).toEqual(
+    readdirSync(directory)
+      .filter((f) => f !== 'kustomization.yaml')
+      .sort(),
+  );
   const fromFiles = kustomization.resources.flatMap((file) => documents(readFileSync(join(directory, file), 'utf8')));
   const fromStdout = documents((await run(['render', '--set', 'spec.profile=small'])).stdout);
   expect(fromFiles).toEqual(fromStdout);

@@ -25,7 +25,8 @@ function configAddresses(stack: LokiStack): Address[] {
       if (!match) throw new Error(`${key}: cannot read host:port from ${value}`);
       found.push({ key, host: match[1]!, port: Number(match[2]) });
     } else if (Array.isArray(value)) value.forEach((item) => visit(item, `${key}[]`));
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, key ? `${key}.${k}` : k);
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) visit(v, key ? `${key}.${k}` : k);
   };
   visit(lokiConfig(stack), '');
   return found;
@@ -39,7 +40,9 @@ function podsOf(rendered: Rendered, service: V1Service): V1PodTemplateSpec[] {
 
 function listens(containers: V1Container[], portName: string | number | undefined, port: number): boolean {
   return containers.some((container) =>
-    container.ports?.some((p) => (typeof portName === 'string' ? p.name === portName : p.containerPort === (portName ?? port))),
+    container.ports?.some((p) =>
+      typeof portName === 'string' ? p.name === portName : p.containerPort === (portName ?? port),
+    ),
   );
 }
 
@@ -63,8 +66,12 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 
   test('scheduler and index-gateway addresses reach every pod, not one behind a virtual IP', () => {
-    const config = lokiConfig(stack) as { frontend: { scheduler_address: string }; storage_config: { tsdb_shipper: { index_gateway_client: { server_address: string } } } };
-    const headless = (address: string) => services(objects).find((s) => address.includes(`${s.metadata!.name}.`))?.spec?.clusterIP;
+    const config = lokiConfig(stack) as {
+      frontend: { scheduler_address: string };
+      storage_config: { tsdb_shipper: { index_gateway_client: { server_address: string } } };
+    };
+    const headless = (address: string) =>
+      services(objects).find((s) => address.includes(`${s.metadata!.name}.`))?.spec?.clusterIP;
     expect(headless(config.frontend.scheduler_address)).toBe('None');
     expect(config.storage_config.tsdb_shipper.index_gateway_client.server_address).toMatch(/^dns:\/\/\//);
     expect(headless(config.storage_config.tsdb_shipper.index_gateway_client.server_address)).toBe('None');
@@ -86,7 +93,9 @@ describe.each(specMatrix())('$name', ({ input }) => {
     for (const [name, traits] of Object.entries(COMPONENTS)) {
       if (name === 'ruler' && !stack.spec.components.ruler.enabled) continue;
       const own = services(objects).filter((s) => s.metadata!.labels!['app.kubernetes.io/component'] === traits.target);
-      expect(own.filter((s) => s.spec!.clusterIP !== 'None').map((s) => s.metadata!.name)).toEqual([`${stack.metadata.name}-${traits.target}`]);
+      expect(own.filter((s) => s.spec!.clusterIP !== 'None').map((s) => s.metadata!.name)).toEqual([
+        `${stack.metadata.name}-${traits.target}`,
+      ]);
       expect(own.filter((s) => s.spec!.clusterIP === 'None').length).toBe(traits.headless ? 1 : 0);
     }
   });
@@ -98,7 +107,14 @@ describe.each(specMatrix())('$name', ({ input }) => {
     const members = podsOf(rendered, memberlist).map((pod) => pod.metadata!.labels!['app.kubernetes.io/component']);
     // Every component that reads or writes a ring (Loki's jsonnet gossip members, plus the queriers that
     // read the ingester ring); stated here, not derived from the renderer's own tables.
-    const ringUsers = ['distributor', 'ingester', 'querier', 'index-gateway', 'compactor', ...(stack.spec.components.ruler.enabled ? ['ruler'] : [])];
+    const ringUsers = [
+      'distributor',
+      'ingester',
+      'querier',
+      'index-gateway',
+      'compactor',
+      ...(stack.spec.components.ruler.enabled ? ['ruler'] : []),
+    ];
     expect(members.sort()).toEqual(ringUsers.sort());
     for (const pod of podsOf(rendered, memberlist)) {
       expect(listens(pod.spec!.containers, 'tcp-gossip-ring', 7946)).toBe(true);
@@ -106,7 +122,10 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 
   test('Loki listens where the Services and probes expect it', () => {
-    const config = lokiConfig(stack) as { server: { http_listen_port: number; grpc_listen_port: number }; memberlist: { bind_port: number } };
+    const config = lokiConfig(stack) as {
+      server: { http_listen_port: number; grpc_listen_port: number };
+      memberlist: { bind_port: number };
+    };
     for (const { template } of workloads(objects)) {
       const loki = template.spec!.containers.find((c) => c.name === 'loki');
       if (!loki) continue;
@@ -123,7 +142,9 @@ describe.each(specMatrix())('$name', ({ input }) => {
     for (const { object, template } of workloads(objects)) {
       const selector = (object as V1StatefulSet).spec!.selector.matchLabels;
       expect(selects(selector, template.metadata!.labels)).toBe(true);
-      const others = workloads(objects).filter((w) => w.object !== object && selects(selector, w.template.metadata!.labels));
+      const others = workloads(objects).filter(
+        (w) => w.object !== object && selects(selector, w.template.metadata!.labels),
+      );
       expect(others).toEqual([]);
     }
   });
@@ -139,12 +160,28 @@ describe.each(specMatrix())('$name', ({ input }) => {
   test('every ConfigMap, Secret and claim a pod refers to is rendered, generated by apply, or named by the user', () => {
     const rendered_ = (kind: string) => new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata!.name));
     const storage = stack.spec.storage;
-    const userSecrets = new Set([storage.bundled?.secretName, storage.s3?.secretName, storage.gcs?.secretName, storage.azure?.secretName, stack.spec.gateway.passwordsSecret, ...stack.spec.imagePullSecrets].filter(Boolean));
-    const secrets = new Set([...rendered_('Secret'), ...rendered.generatedSecrets.map((s) => s.name), ...rendered.derivedSecrets.map((s) => s.name), ...userSecrets]);
+    const userSecrets = new Set(
+      [
+        storage.bundled?.secretName,
+        storage.s3?.secretName,
+        storage.gcs?.secretName,
+        storage.azure?.secretName,
+        stack.spec.gateway.passwordsSecret,
+        ...stack.spec.imagePullSecrets,
+      ].filter(Boolean),
+    );
+    const secrets = new Set([
+      ...rendered_('Secret'),
+      ...rendered.generatedSecrets.map((s) => s.name),
+      ...rendered.derivedSecrets.map((s) => s.name),
+      ...userSecrets,
+    ]);
     const configMaps = rendered_('ConfigMap');
     const claims = rendered_('PersistentVolumeClaim');
     for (const { object, template } of workloads(objects)) {
-      const claimTemplates = new Set((object as V1StatefulSet).spec!.volumeClaimTemplates?.map((c) => c.metadata!.name) ?? []);
+      const claimTemplates = new Set(
+        (object as V1StatefulSet).spec!.volumeClaimTemplates?.map((c) => c.metadata!.name) ?? [],
+      );
       const volumes = new Set(template.spec!.volumes?.map((v) => v.name));
       for (const volume of template.spec!.volumes ?? []) {
         if (volume.configMap) expect(configMaps).toContain(volume.configMap.name);
@@ -152,14 +189,18 @@ describe.each(specMatrix())('$name', ({ input }) => {
         if (volume.persistentVolumeClaim) expect(claims).toContain(volume.persistentVolumeClaim.claimName);
       }
       for (const container of allContainers(template)) {
-        for (const mount of container.volumeMounts ?? []) expect(volumes.has(mount.name) || claimTemplates.has(mount.name)).toBe(true);
+        for (const mount of container.volumeMounts ?? [])
+          expect(volumes.has(mount.name) || claimTemplates.has(mount.name)).toBe(true);
         for (const env of container.env ?? []) {
           if (env.valueFrom?.secretKeyRef) expect(secrets).toContain(env.valueFrom.secretKeyRef.name);
           if (env.valueFrom?.configMapKeyRef) expect(configMaps).toContain(env.valueFrom.configMapKeyRef.name);
         }
       }
       for (const pullSecret of template.spec!.imagePullSecrets ?? []) expect(secrets).toContain(pullSecret.name);
-      expect(template.spec!.serviceAccountName === undefined || rendered_('ServiceAccount').has(template.spec!.serviceAccountName)).toBe(true);
+      expect(
+        template.spec!.serviceAccountName === undefined ||
+          rendered_('ServiceAccount').has(template.spec!.serviceAccountName),
+      ).toBe(true);
     }
   });
 
@@ -189,7 +230,8 @@ function addressProblems(rendered: Rendered): string[] {
   const { stack, objects } = rendered;
   return configAddresses(stack).flatMap((address) => {
     const [serviceName, namespace] = address.host.split('.');
-    if (namespace !== stack.metadata.namespace) return [`${address.key}: ${address.host} is outside namespace ${stack.metadata.namespace}`];
+    if (namespace !== stack.metadata.namespace)
+      return [`${address.key}: ${address.host} is outside namespace ${stack.metadata.namespace}`];
     const service = services(objects).find((s) => s.metadata?.name === serviceName);
     if (!service) return [`${address.key}: ${address.host} is not a rendered Service`];
     const servicePort = service.spec?.ports?.find((p) => p.port === address.port);
@@ -204,7 +246,9 @@ function addressProblems(rendered: Rendered): string[] {
 
 test('the address check reports a config address whose Service is missing or has the wrong port', () => {
   const rendered = render({});
-  const withoutCompactorService = rendered.objects.filter((o) => !(o.kind === 'Service' && o.metadata!.name === 'loki-compactor'));
+  const withoutCompactorService = rendered.objects.filter(
+    (o) => !(o.kind === 'Service' && o.metadata!.name === 'loki-compactor'),
+  );
   expect(addressProblems({ ...rendered, objects: withoutCompactorService })).toEqual([
     'common.compactor_address: loki-compactor.loki.svc.cluster.local is not a rendered Service',
   ]);
@@ -212,5 +256,7 @@ test('the address check reports a config address whose Service is missing or has
     if (o.kind === 'Service' && o.metadata!.name === 'loki-querier') (o as V1Service).spec!.ports![0]!.port = 8080;
     return o;
   });
-  expect(addressProblems({ ...rendered, objects: wrongPort })).toEqual(['frontend.tail_proxy_url: Service loki-querier has no port 3100']);
+  expect(addressProblems({ ...rendered, objects: wrongPort })).toEqual([
+    'frontend.tail_proxy_url: Service loki-querier has no port 3100',
+  ]);
 });

@@ -7,12 +7,30 @@ import { join } from 'node:path';
 import { anchors, problem, readmesUnder, relativeLinks, slug } from '../src/docs/links.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const DOCS = readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`);
-const FILES = ['README.md', ...DOCS, ...readmesUnder(ROOT, 'shared'), ...readmesUnder(ROOT, 'action'), ...readmesUnder(ROOT, 'plugins'), ...readmesUnder(ROOT, 'test')];
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((file) => file.endsWith('.md'))
+  .map((file) => `docs/${file}`);
+const FILES = [
+  'README.md',
+  ...DOCS,
+  ...readmesUnder(ROOT, 'shared'),
+  ...readmesUnder(ROOT, 'action'),
+  ...readmesUnder(ROOT, 'plugins'),
+  ...readmesUnder(ROOT, 'test'),
+];
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
 test('the files checked include the README, every document in docs/ and the package READMEs', () => {
-  expect(FILES).toEqual(expect.arrayContaining(['README.md', 'docs/spec.md', 'docs/kubernetes.md', 'shared/README.md', 'plugins/README.md', 'test/src/apiserver/README.md']));
+  expect(FILES).toEqual(
+    expect.arrayContaining([
+      'README.md',
+      'docs/spec.md',
+      'docs/kubernetes.md',
+      'shared/README.md',
+      'plugins/README.md',
+      'test/src/apiserver/README.md',
+    ]),
+  );
   expect(FILES.some((file) => file.includes('node_modules'))).toBe(false);
 });
 
@@ -34,7 +52,7 @@ test('the README is a front page: at most 250 lines, linking every document in d
 });
 
 describe('the link checker', () => {
-  test("makes anchors as GitHub does: lower case, punctuation dropped but - and _, spaces to -, repeats numbered", () => {
+  test('makes anchors as GitHub does: lower case, punctuation dropped but - and _, spaces to -, repeats numbered', () => {
     expect(slug('mTLS between components')).toBe('mtls-between-components');
     expect(slug("The Action's bundle")).toBe('the-actions-bundle');
     expect(slug('`spec.gateway` and [the gateway](x.md) — why')).toBe('specgateway-and-the-gateway--why');
@@ -57,7 +75,14 @@ describe('the link checker', () => {
     ].join('\n');
     writeFileSync(join(root, 'README.md'), readme);
     const links = relativeLinks('README.md', readme);
-    expect(links.map((link) => link.target)).toEqual(['docs/a.md#real-section', '#top-heading', 'docs/a.md', 'docs/b.md', 'docs/a.md#no-such-section', '../elsewhere.md']);
+    expect(links.map((link) => link.target)).toEqual([
+      'docs/a.md#real-section',
+      '#top-heading',
+      'docs/a.md',
+      'docs/b.md',
+      'docs/a.md#no-such-section',
+      '../elsewhere.md',
+    ]);
     expect(links.map((link) => [link.target, problem(root, link)])).toEqual([
       ['docs/a.md#real-section', undefined],
       ['#top-heading', undefined],

@@ -27,7 +27,9 @@ type Endpoint = { labels: Record<string, string>; namespace: string } | { ip: st
 
 function selects(selector: V1LabelSelector, labels: Record<string, string>): boolean {
   const matchLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
-  const matchExpressions = (selector.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values!.includes(labels[e.key]!) : false));
+  const matchExpressions = (selector.matchExpressions ?? []).every((e) =>
+    e.operator === 'In' ? e.values!.includes(labels[e.key]!) : false,
+  );
   return matchLabels && matchExpressions;
 }
 
@@ -43,20 +45,39 @@ function inCidr(ip: string, cidr: string): boolean {
 function peerMatches(peer: Peer, endpoint: Endpoint, policyNamespace: string): boolean {
   if ('ip' in endpoint) return peer.ipBlock !== undefined && inCidr(endpoint.ip, peer.ipBlock.cidr);
   if (peer.ipBlock) return false;
-  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace }) : endpoint.namespace === policyNamespace;
+  const namespaceOk = peer.namespaceSelector
+    ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace })
+    : endpoint.namespace === policyNamespace;
   return namespaceOk && (!peer.podSelector || selects(peer.podSelector, endpoint.labels));
 }
 
-const portMatches = (rule: Rule, port: number, protocol: string) => !rule.ports || rule.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port));
+const portMatches = (rule: Rule, port: number, protocol: string) =>
+  !rule.ports ||
+  rule.ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || p.port === port));
 
-function direction(policies: Policy[], pod: Endpoint, type: 'Ingress' | 'Egress', other: Endpoint, port: number, protocol: string): boolean {
+function direction(
+  policies: Policy[],
+  pod: Endpoint,
+  type: 'Ingress' | 'Egress',
+  other: Endpoint,
+  port: number,
+  protocol: string,
+): boolean {
   if ('ip' in pod) return true;
-  const selecting = policies.filter((p) => p.metadata!.namespace === pod.namespace && p.spec.policyTypes.includes(type) && selects(p.spec.podSelector, pod.labels));
+  const selecting = policies.filter(
+    (p) =>
+      p.metadata!.namespace === pod.namespace &&
+      p.spec.policyTypes.includes(type) &&
+      selects(p.spec.podSelector, pod.labels),
+  );
   if (selecting.length === 0) return true;
   return selecting.some((p) =>
     (type === 'Ingress' ? p.spec.ingress : p.spec.egress)?.some((rule) => {
       const peers = type === 'Ingress' ? rule.from : rule.to;
-      return portMatches(rule, port, protocol) && (!peers || peers.some((peer) => peerMatches(peer, other, p.metadata!.namespace!)));
+      return (
+        portMatches(rule, port, protocol) &&
+        (!peers || peers.some((peer) => peerMatches(peer, other, p.metadata!.namespace!)))
+      );
     }),
   );
 }
@@ -68,7 +89,10 @@ function setUp(input: LokiStackInput) {
   const { objects, stack } = render(input);
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
   const pods = new Map<string, Endpoint>(
-    workloads(objects).map(({ template }) => [template.metadata!.labels!['app.kubernetes.io/component']!, { labels: template.metadata!.labels!, namespace: stack.metadata.namespace }]),
+    workloads(objects).map(({ template }) => [
+      template.metadata!.labels!['app.kubernetes.io/component']!,
+      { labels: template.metadata!.labels!, namespace: stack.metadata.namespace },
+    ]),
   );
   const pod = (component: string) => pods.get(component)!;
   return { stack, policies, pods, pod };
@@ -76,28 +100,39 @@ function setUp(input: LokiStackInput) {
 
 const target = (name: ComponentName) => COMPONENTS[name].target;
 const DNS: Endpoint = { labels: { 'k8s-app': 'kube-dns' }, namespace: 'kube-system' };
-const stranger = (namespace: string, labels: Record<string, string> = { app: 'curl' }): Endpoint => ({ labels, namespace });
+const stranger = (namespace: string, labels: Record<string, string> = { app: 'curl' }): Endpoint => ({
+  labels,
+  namespace,
+});
 
 const withPolicies = specMatrix().filter(({ name }) => name.startsWith('network-policy'));
 
 describe.each(withPolicies)('$name', ({ input }) => {
   const { stack, policies, pod } = setUp(input);
-  const deployed = (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => c !== 'ruler' || stack.spec.components.ruler.enabled);
+  const deployed = (Object.keys(COMPONENTS) as ComponentName[]).filter(
+    (c) => c !== 'ruler' || stack.spec.components.ruler.enabled,
+  );
   const lokiPods = deployed.map(target);
 
   test('every pod of the stack is selected by a deny-by-default policy for both directions', () => {
     const deny = policies.find((p) => p.metadata!.name === `${stack.metadata.name}-default-deny`)!;
     expect(deny.spec).toEqual({ podSelector: expect.any(Object), policyTypes: ['Ingress', 'Egress'] });
-    for (const component of [...lokiPods, ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : []), ...(stack.spec.gateway.enabled ? ['gateway'] : [])]) {
+    for (const component of [
+      ...lokiPods,
+      ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : []),
+      ...(stack.spec.gateway.enabled ? ['gateway'] : []),
+    ]) {
       expect(selects(deny.spec.podSelector, (pod(component) as { labels: Record<string, string> }).labels)).toBe(true);
     }
   });
 
   test('the flows the Loki config needs are allowed', () => {
-    const need = (from: string, to: string, port: number) => expect([from, to, port, allowed(policies, pod(from), pod(to), port)]).toEqual([from, to, port, true]);
+    const need = (from: string, to: string, port: number) =>
+      expect([from, to, port, allowed(policies, pod(from), pod(to), port)]).toEqual([from, to, port, true]);
     for (const component of lokiPods) expect(allowed(policies, pod(component), DNS, 53, 'UDP')).toBe(true);
     // Rings hand out pod addresses: writes and reads reach the ingesters over gRPC.
-    for (const from of ['distributor', 'querier', 'ruler'].filter((c) => lokiPods.includes(c))) need(from, 'ingester', 9095);
+    for (const from of ['distributor', 'querier', 'ruler'].filter((c) => lokiPods.includes(c)))
+      need(from, 'ingester', 9095);
     // frontend.scheduler_address and frontend_worker.scheduler_address; queriers answer the frontend.
     need('query-frontend', 'query-scheduler', 9095);
     need('querier', 'query-scheduler', 9095);
@@ -153,7 +188,9 @@ describe.each(withPolicies)('$name', ({ input }) => {
     for (const component of ['ingester', 'querier', 'compactor', 'index-gateway']) {
       expect(allowed(policies, elsewhere, pod(component), 9095)).toBe(false);
       expect(allowed(policies, elsewhere, pod(component), 7946)).toBe(false);
-      expect(allowed(policies, stranger('monitoring', { app: 'prometheus' }), pod(component), 3100)).toBe(allowMetricsFrom.length > 0);
+      expect(allowed(policies, stranger('monitoring', { app: 'prometheus' }), pod(component), 3100)).toBe(
+        allowMetricsFrom.length > 0,
+      );
     }
   });
 

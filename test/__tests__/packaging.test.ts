@@ -16,21 +16,27 @@ const packageDir = dirname(packageJson);
 function importGraph(file: string, seen = new Map<string, string[]>()): Map<string, string[]> {
   if (seen.has(file)) return seen;
   const source = readFileSync(file, 'utf8');
-  const specifiers = [...source.matchAll(/(?:^|[;\s])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)].map(
-    (match) => match[1] ?? match[2] ?? match[3]!,
-  );
+  const specifiers = [
+    ...source.matchAll(
+      /(?:^|[;\s])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm,
+    ),
+  ].map((match) => match[1] ?? match[2] ?? match[3]!);
   seen.set(file, specifiers);
-  for (const specifier of specifiers) if (specifier.startsWith('.')) importGraph(resolve(dirname(file), specifier), seen);
+  for (const specifier of specifiers)
+    if (specifier.startsWith('.')) importGraph(resolve(dirname(file), specifier), seen);
   return seen;
 }
 
 test('the browser entry reaches no Node built-in and no package, only its own files', () => {
-  const exports = (JSON.parse(readFileSync(packageJson, 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+  const exports = (JSON.parse(readFileSync(packageJson, 'utf8')) as { exports: Record<string, { default: string }> })
+    .exports;
   const graph = importGraph(resolve(packageDir, exports['./types']!.default));
   const external = [...graph.values()].flat().filter((specifier) => !specifier.startsWith('.'));
   expect(external).toEqual([]);
   // The graph reader does see imports: the main entry reaches Node and packages.
-  const mainExternal = [...importGraph(resolve(packageDir, exports['.']!.default)).values()].flat().filter((s) => !s.startsWith('.'));
+  const mainExternal = [...importGraph(resolve(packageDir, exports['.']!.default)).values()]
+    .flat()
+    .filter((s) => !s.startsWith('.'));
   expect(mainExternal).toEqual(expect.arrayContaining(['node:crypto', 'yaml', 'zod']));
 });
 
@@ -57,17 +63,35 @@ test('VERSION is the version in package.json (a constant, so that bundles need n
 test('the status card reaches only the browser-safe part of the core (no Node code, no Kubernetes client)', async () => {
   const { build } = await import('esbuild');
   const entry = require.resolve('@loki-microservices/plugin-loki-stack');
-  const result = await build({ entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent', loader: { '.svg': 'dataurl', '.png': 'dataurl' } });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    metafile: true,
+    logLevel: 'silent',
+    loader: { '.svg': 'dataurl', '.png': 'dataurl' },
+  });
   const inputs = Object.keys(result.metafile.inputs);
   const core = inputs.filter((input) => input.includes('shared/dist/'));
   expect(core.length).toBeGreaterThan(0);
-  expect(core.every((input) => /shared\/dist\/(types|stack\/annotation|stack\/names|errors|redact|spec\/components)\.js$/.test(input))).toBe(true);
+  expect(
+    core.every((input) =>
+      /shared\/dist\/(types|stack\/annotation|stack\/names|errors|redact|spec\/components)\.js$/.test(input),
+    ),
+  ).toBe(true);
   // (zod comes in with Backstage's own packages; the Kubernetes client only ever through the core's main entry.)
   expect(inputs.filter((input) => input.includes('@kubernetes/client-node'))).toEqual([]);
 });
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const PUBLISHED = ['shared', 'plugins/scaffolder-backend-module-loki-stack', 'plugins/loki-stack-backend', 'plugins/loki-stack'];
+const PUBLISHED = [
+  'shared',
+  'plugins/scaffolder-backend-module-loki-stack',
+  'plugins/loki-stack-backend',
+  'plugins/loki-stack',
+];
 
 interface Manifest {
   name: string;
@@ -79,7 +103,12 @@ const manifestOf = (dir: string) => JSON.parse(readFileSync(join(ROOT, dir, 'pac
 
 /** The files `npm pack` puts in the package's tarball. */
 function packedFiles(dir: string): string[] {
-  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', `--workspace=${dir}`], { cwd: ROOT, encoding: 'utf8' })) as [{ files: { path: string }[] }];
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', `--workspace=${dir}`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }),
+  ) as [{ files: { path: string }[] }];
   return packed.files.map((file) => file.path);
 }
 
@@ -89,7 +118,9 @@ describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
   test("carries its README, the project's LICENSE and every file its exports name", () => {
     expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
     expect(readFileSync(join(ROOT, dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
-    const targets = Object.values(manifestOf(dir).exports).flatMap((target) => (typeof target === 'string' ? [target] : [target.types, target.default]));
+    const targets = Object.values(manifestOf(dir).exports).flatMap((target) =>
+      typeof target === 'string' ? [target] : [target.types, target.default],
+    );
     for (const target of targets) expect(files).toContain(target.replace(/^\.\//, ''));
   });
 
@@ -97,7 +128,10 @@ describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
     const maps = files.filter((file) => file.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(0);
     for (const map of maps) {
-      const { sources, sourcesContent } = JSON.parse(readFileSync(join(ROOT, dir, map), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(ROOT, dir, map), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: string[];
+      };
       expect([map, sourcesContent?.length]).toEqual([map, sources.length]);
     }
   });
@@ -112,15 +146,32 @@ describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
 test('the declarations of every package compile with skipLibCheck: false', async () => {
   const consumer = join(ROOT, 'test/artifacts/declarations');
   mkdirSync(consumer, { recursive: true });
-  const entries = PUBLISHED.flatMap((dir) => Object.keys(manifestOf(dir).exports).filter((entry) => entry !== './package.json').map((entry) => `${manifestOf(dir).name}${entry.slice(1)}`));
+  const entries = PUBLISHED.flatMap((dir) =>
+    Object.keys(manifestOf(dir).exports)
+      .filter((entry) => entry !== './package.json')
+      .map((entry) => `${manifestOf(dir).name}${entry.slice(1)}`),
+  );
   writeFileSync(join(consumer, 'consumer.ts'), entries.map((entry) => `import '${entry}';\n`).join(''));
-  const compilerOptions = { noEmit: true, skipLibCheck: false, strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', jsx: 'react-jsx', types: ['node'] };
+  const compilerOptions = {
+    noEmit: true,
+    skipLibCheck: false,
+    strict: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2022',
+    jsx: 'react-jsx',
+    types: ['node'],
+  };
   writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  const { stdout } = await promisify(execFile)(process.execPath, [tsc, '-p', consumer, '--listFiles'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout: string }) => error);
+  const { stdout } = await promisify(execFile)(process.execPath, [tsc, '-p', consumer, '--listFiles'], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((error: { stdout: string }) => error);
   const lines = stdout.split('\n');
   // Each package's declarations were read...
-  for (const dir of PUBLISHED) expect(lines.some((line) => line.startsWith(join(ROOT, dir, 'dist/')) && line.endsWith('.d.ts'))).toBe(true);
+  for (const dir of PUBLISHED)
+    expect(lines.some((line) => line.startsWith(join(ROOT, dir, 'dist/')) && line.endsWith('.d.ts'))).toBe(true);
   // ...and none has an error. (Third-party declarations may: remark-rehype's, reached through Backstage's core-components, do.)
   expect(lines.filter((line) => /^(shared|plugins)\/.*error TS/.test(line))).toEqual([]);
 }, 300_000);

@@ -8,7 +8,10 @@ describe.each(specMatrix())('$name', ({ input }) => {
     const pods = workloads(render(input).objects);
     expect(pods.length).toBeGreaterThanOrEqual(7);
     for (const { object, template } of pods) {
-      expect({ workload: object.metadata!.name, violations: restrictedViolations(template.spec!) }).toEqual({ workload: object.metadata!.name, violations: [] });
+      expect({ workload: object.metadata!.name, violations: restrictedViolations(template.spec!) }).toEqual({
+        workload: object.metadata!.name,
+        violations: [],
+      });
     }
   });
 

@@ -1,5 +1,11 @@
 // What each profile promises, images, labels and deterministic output.
-import type { KubernetesObject, V1Container, V1Deployment, V1PodDisruptionBudget, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { renderKubernetes, toYaml, parseSpec, type ComponentName } from 'loki-microservices';
 import { parseQuantity, stackSelector } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
@@ -25,7 +31,9 @@ function totalRequests(objects: KubernetesObject[]): { cpu: number; memory: numb
 }
 
 const replicasOf = (objects: KubernetesObject[], name: string) => {
-  const workload = objects.find((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata!.name === name) as Workload;
+  const workload = objects.find(
+    (o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata!.name === name,
+  ) as Workload;
   return workload.spec!.replicas;
 };
 
@@ -42,7 +50,17 @@ describe('profile demo', () => {
   test('replication factor 1, one replica of each of the eight components, bundled store', () => {
     expect(stack.spec.replicationFactor).toBe(1);
     const components = workloads(objects).map((w) => w.object.metadata!.labels!['app.kubernetes.io/component']);
-    expect(components.sort()).toEqual(['compactor', 'distributor', 'index-gateway', 'ingester', 'object-store', 'querier', 'query-frontend', 'query-scheduler', 'ruler']);
+    expect(components.sort()).toEqual([
+      'compactor',
+      'distributor',
+      'index-gateway',
+      'ingester',
+      'object-store',
+      'querier',
+      'query-frontend',
+      'query-scheduler',
+      'ruler',
+    ]);
     for (const { object } of workloads(objects)) expect((object as Workload).spec!.replicas).toBe(1);
     expect(stack.spec.storage.type).toBe('bundled');
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
@@ -64,17 +82,21 @@ describe('profile small', () => {
   test('replication factor 3, three ingesters, two of each stateless component', () => {
     expect(stack.spec.replicationFactor).toBe(3);
     expect(replicasOf(objects, 'loki-ingester')).toBe(3);
-    for (const name of ['distributor', 'querier', 'query-frontend', 'query-scheduler']) expect(replicasOf(objects, `loki-${name}`)).toBe(2);
+    for (const name of ['distributor', 'querier', 'query-frontend', 'query-scheduler'])
+      expect(replicasOf(objects, `loki-${name}`)).toBe(2);
     expect(replicasOf(objects, 'loki-compactor')).toBe(1);
   });
 
   test('a PodDisruptionBudget for every component with more than one pod, and only those', () => {
     const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget') as V1PodDisruptionBudget[];
-    const multi = workloads(objects).filter((w) => ((w.object as Workload).spec!.replicas ?? 1) > 1).map((w) => w.object.metadata!.name);
+    const multi = workloads(objects)
+      .filter((w) => ((w.object as Workload).spec!.replicas ?? 1) > 1)
+      .map((w) => w.object.metadata!.name);
     expect(budgets.map((b) => b.metadata!.name).sort()).toEqual(multi.sort());
     for (const budget of budgets) {
       expect(budget.spec!.maxUnavailable).toBe(1);
-      const workload = workloads(objects).find((w) => w.object.metadata!.name === budget.metadata!.name)!.object as Workload;
+      const workload = workloads(objects).find((w) => w.object.metadata!.name === budget.metadata!.name)!
+        .object as Workload;
       expect(budget.spec!.selector).toEqual(workload.spec!.selector);
     }
   });
@@ -89,19 +111,26 @@ describe('profile production', () => {
     for (const [name, component] of Object.entries(production.stack.spec.components)) {
       const smallComponent = small.stack.spec.components[name as ComponentName];
       for (const resource of ['cpu', 'memory'] as const) {
-        expect(parseQuantity(component.resources.requests![resource]!)).toBeGreaterThan(parseQuantity(smallComponent.resources.requests![resource]!));
+        expect(parseQuantity(component.resources.requests![resource]!)).toBeGreaterThan(
+          parseQuantity(smallComponent.resources.requests![resource]!),
+        );
       }
     }
   });
 
   test('spreads every Loki component over zones', () => {
     for (const { object, template } of workloads(production.objects)) {
-      expect({ name: object.metadata!.name, spread: template.spec!.topologySpreadConstraints?.[0]?.topologyKey }).toEqual({ name: object.metadata!.name, spread: 'topology.kubernetes.io/zone' });
+      expect({
+        name: object.metadata!.name,
+        spread: template.spec!.topologySpreadConstraints?.[0]?.topologyKey,
+      }).toEqual({ name: object.metadata!.name, spread: 'topology.kubernetes.io/zone' });
     }
   });
 
   test('hard anti-affinity on request', () => {
-    const hard = render({ spec: { profile: 'production', storage, scheduling: { antiAffinity: 'hard', zoneSpread: true } } });
+    const hard = render({
+      spec: { profile: 'production', storage, scheduling: { antiAffinity: 'hard', zoneSpread: true } },
+    });
     for (const { object, template } of workloads(hard.objects)) {
       const [term] = template.spec!.affinity!.podAntiAffinity!.requiredDuringSchedulingIgnoredDuringExecution!;
       expect(term!.topologyKey).toBe('kubernetes.io/hostname');
@@ -110,21 +139,29 @@ describe('profile production', () => {
   });
 
   test('makes the user choose the object store', () => {
-    expect(() => parseSpec({ spec: { profile: 'production' } })).toThrow(/spec\.storage\.type: required for profile production/);
+    expect(() => parseSpec({ spec: { profile: 'production' } })).toThrow(
+      /spec\.storage\.type: required for profile production/,
+    );
   });
 });
 
 test('explicit fields override the profile, the rest of the profile stays', () => {
-  const { stack } = render({ spec: { profile: 'small', components: { ingester: { replicas: 5, resources: { limits: { memory: '3Gi' } } } } } });
+  const { stack } = render({
+    spec: { profile: 'small', components: { ingester: { replicas: 5, resources: { limits: { memory: '3Gi' } } } } },
+  });
   expect(stack.spec.components.ingester.replicas).toBe(5);
-  expect(stack.spec.components.ingester.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '3Gi' } });
+  expect(stack.spec.components.ingester.resources).toEqual({
+    requests: { cpu: '250m', memory: '512Mi' },
+    limits: { memory: '3Gi' },
+  });
   expect(stack.spec.components.querier.replicas).toBe(2);
 });
 
 test('ingesters get five minutes to flush on shutdown; other Loki pods the default', () => {
   const { objects } = render({});
   for (const { object, template } of workloads(objects)) {
-    const expected = object.metadata!.name === 'loki-ingester' ? 300 : object.metadata!.name === 'loki-object-store' ? undefined : 30;
+    const expected =
+      object.metadata!.name === 'loki-ingester' ? 300 : object.metadata!.name === 'loki-object-store' ? undefined : 30;
     expect(template.spec!.terminationGracePeriodSeconds).toBe(expected);
   }
 });
@@ -142,15 +179,21 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 
   test('every object carries the recommended labels and the stack selector finds it', () => {
-    const selector = Object.fromEntries(stackSelector(stack.metadata.name).split(',').map((pair) => pair.split('=')));
+    const selector = Object.fromEntries(
+      stackSelector(stack.metadata.name)
+        .split(',')
+        .map((pair) => pair.split('=')),
+    );
     for (const object of objects) {
       const labels = object.metadata!.labels!;
-      for (const key of ['name', 'instance', 'part-of', 'managed-by', 'version']) expect(labels[`app.kubernetes.io/${key}`]).toBeTruthy();
+      for (const key of ['name', 'instance', 'part-of', 'managed-by', 'version'])
+        expect(labels[`app.kubernetes.io/${key}`]).toBeTruthy();
       expect(labels).toEqual(expect.objectContaining(selector));
       expect(labels).toEqual(expect.objectContaining(stack.metadata.labels));
       if (object.kind !== 'Namespace') expect(object.metadata!.namespace).toBe(stack.metadata.namespace);
     }
-    for (const { template } of workloads(objects)) expect(template.metadata!.labels!['app.kubernetes.io/component']).toBeTruthy();
+    for (const { template } of workloads(objects))
+      expect(template.metadata!.labels!['app.kubernetes.io/component']).toBeTruthy();
   });
 
   test('objects are named <name>-<component>', () => {
@@ -166,14 +209,29 @@ describe.each(specMatrix())('$name', ({ input }) => {
 });
 
 test('images follow spec.image, spec.version and storage.bundled.image', () => {
-  const { objects } = render({ spec: { version: '3.5.1', image: 'mirror.example.com/grafana/loki', storage: { type: 'bundled', bundled: { image: 'mirror.example.com/rustfs/rustfs@sha256:' + 'a'.repeat(64) } } } });
+  const { objects } = render({
+    spec: {
+      version: '3.5.1',
+      image: 'mirror.example.com/grafana/loki',
+      storage: { type: 'bundled', bundled: { image: 'mirror.example.com/rustfs/rustfs@sha256:' + 'a'.repeat(64) } },
+    },
+  });
   const images = new Set(workloads(objects).flatMap((w) => allContainers(w.template).map((c) => c.image)));
-  expect([...images].sort()).toEqual(['mirror.example.com/grafana/loki:3.5.1', `mirror.example.com/rustfs/rustfs@sha256:${'a'.repeat(64)}`]);
+  expect([...images].sort()).toEqual([
+    'mirror.example.com/grafana/loki:3.5.1',
+    `mirror.example.com/rustfs/rustfs@sha256:${'a'.repeat(64)}`,
+  ]);
 });
 
 test('the order of fields in the input does not change the output', () => {
-  const a = { metadata: { name: 'x', labels: { b: '2', a: '1' } }, spec: { profile: 'small' as const, retention: '168h' } };
-  const b = { spec: { retention: '168h', profile: 'small' as const }, metadata: { labels: { a: '1', b: '2' }, name: 'x' } };
+  const a = {
+    metadata: { name: 'x', labels: { b: '2', a: '1' } },
+    spec: { profile: 'small' as const, retention: '168h' },
+  };
+  const b = {
+    spec: { retention: '168h', profile: 'small' as const },
+    metadata: { labels: { a: '1', b: '2' }, name: 'x' },
+  };
   expect(toYaml(render(a).objects)).toBe(toYaml(render(b).objects));
 });
 
@@ -184,13 +242,16 @@ test('objects come in apply order', () => {
   expect(kinds[0]).toBe('Namespace');
   expect(lastIndex('ConfigMap')).toBeLessThan(firstIndex('Service'));
   expect(lastIndex('Service')).toBeLessThan(firstIndex('PersistentVolumeClaim'));
-  expect(lastIndex('PersistentVolumeClaim')).toBeLessThan(Math.min(firstIndex('Deployment'), firstIndex('StatefulSet')));
+  expect(lastIndex('PersistentVolumeClaim')).toBeLessThan(
+    Math.min(firstIndex('Deployment'), firstIndex('StatefulSet')),
+  );
   expect(Math.max(lastIndex('Deployment'), lastIndex('StatefulSet'))).toBeLessThan(firstIndex('PodDisruptionBudget'));
 });
 
-test('a config change changes the pods\' config hash; an unrelated change does not', () => {
+test("a config change changes the pods' config hash; an unrelated change does not", () => {
   const hash = (input: Parameters<typeof render>[0]) =>
-    workloads(render(input).objects).find((w) => w.object.metadata!.name === 'loki-querier')!.template.metadata!.annotations!['loki-microservices/config-hash'];
+    workloads(render(input).objects).find((w) => w.object.metadata!.name === 'loki-querier')!.template.metadata!
+      .annotations!['loki-microservices/config-hash'];
   expect(hash({ spec: { retention: '168h' } })).not.toBe(hash({}));
   expect(hash({ spec: { components: { querier: { replicas: 3 } } } })).toBe(hash({}));
 });

@@ -47,10 +47,14 @@ describe.each(specMatrix())('$name', ({ input }) => {
 
 test('the validator rejects what the API server would reject', () => {
   const { objects } = render({});
-  const statefulSet = structuredClone(objects.find((object) => object.kind === 'StatefulSet')!) as unknown as { spec: { replicas: unknown } };
+  const statefulSet = structuredClone(objects.find((object) => object.kind === 'StatefulSet')!) as unknown as {
+    spec: { replicas: unknown };
+  };
   statefulSet.spec.replicas = 'three';
   expect(() => validate(statefulSet as unknown as KubernetesObject)).toThrow(/replicas/);
-  const service = structuredClone(objects.find((object) => object.kind === 'Service')!) as unknown as { spec: { ports: { port: unknown }[] } };
+  const service = structuredClone(objects.find((object) => object.kind === 'Service')!) as unknown as {
+    spec: { ports: { port: unknown }[] };
+  };
   delete service.spec.ports[0]!.port;
   expect(() => validate(service as unknown as KubernetesObject)).toThrow(/port/);
 });
@@ -62,5 +66,8 @@ test('the unknown-field check finds misspelled and misplaced fields', () => {
   };
   deployment.spec.replicaz = 1;
   deployment.spec.template.spec.containers[0]!.imagee = 'x';
-  expect(unknownFields(deployment as unknown as KubernetesObject).sort()).toEqual(['spec.replicaz', 'spec.template.spec.containers[0].imagee']);
+  expect(unknownFields(deployment as unknown as KubernetesObject).sort()).toEqual([
+    'spec.replicaz',
+    'spec.template.spec.containers[0].imagee',
+  ]);
 });

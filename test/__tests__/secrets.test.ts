@@ -5,7 +5,8 @@ import { lokiConfigYaml } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 
-const CREDENTIAL_KEYS = /^\s*(access_key_id|secret_access_key|account_key|session_token|service_account|client_secret|password):\s*(.*)$/gm;
+const CREDENTIAL_KEYS =
+  /^\s*(access_key_id|secret_access_key|account_key|session_token|service_account|client_secret|password):\s*(.*)$/gm;
 
 describe.each(specMatrix())('$name', ({ input }) => {
   const { stack, objects } = render(input);
@@ -33,9 +34,13 @@ describe.each(specMatrix())('$name', ({ input }) => {
     for (const { object, template } of workloads(objects)) {
       const component = object.metadata!.labels!['app.kubernetes.io/component'];
       const traits = Object.values(COMPONENTS).find((c) => c.target === component);
-      const secretRefs = allContainers(template).flatMap((c) => c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef);
+      const secretRefs = allContainers(template)
+        .flatMap((c) => c.env ?? [])
+        .filter((e) => e.valueFrom?.secretKeyRef);
       // Besides its own certificate (spec.tls), which every component mounts.
-      const secretVolumes = template.spec!.volumes!.filter((v) => v.secret && v.secret.secretName !== `${object.metadata!.name}-tls`);
+      const secretVolumes = template.spec!.volumes!.filter(
+        (v) => v.secret && v.secret.secretName !== `${object.metadata!.name}-tls`,
+      );
       if (traits && !traits.objectStore) {
         expect({ component, secretRefs, secretVolumes }).toEqual({ component, secretRefs: [], secretVolumes: [] });
       }
@@ -44,15 +49,22 @@ describe.each(specMatrix())('$name', ({ input }) => {
 });
 
 test('components that do not touch the object store are the stateless front of the stack', () => {
-  const without = Object.values(COMPONENTS).filter((c) => !c.objectStore).map((c) => c.target);
+  const without = Object.values(COMPONENTS)
+    .filter((c) => !c.objectStore)
+    .map((c) => c.target);
   expect(without.sort()).toEqual(['distributor', 'query-frontend', 'query-scheduler']);
 });
 
 test('with a credentials Secret, storage components read it by reference', () => {
-  const { objects } = render({ spec: { storage: { type: 's3', s3: { bucket: 'logs', region: 'eu-west-1', secretName: 'loki-s3' } } } });
+  const { objects } = render({
+    spec: { storage: { type: 's3', s3: { bucket: 'logs', region: 'eu-west-1', secretName: 'loki-s3' } } },
+  });
   const ingester = workloads(objects).find((w) => w.object.metadata!.name === 'loki-ingester')!;
   expect(ingester.template.spec!.containers[0]!.env).toEqual([
     { name: 'LOKI_S3_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'loki-s3', key: 'AWS_ACCESS_KEY_ID' } } },
-    { name: 'LOKI_S3_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'loki-s3', key: 'AWS_SECRET_ACCESS_KEY' } } },
+    {
+      name: 'LOKI_S3_SECRET_ACCESS_KEY',
+      valueFrom: { secretKeyRef: { name: 'loki-s3', key: 'AWS_SECRET_ACCESS_KEY' } },
+    },
   ]);
 });

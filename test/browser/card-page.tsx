@@ -45,7 +45,11 @@ createRoot(document.getElementById('root')!).render(
       >
         <EntityProvider entity={entity}>
           <Page themeId="service">
-            <Header title={entity.metadata.name} subtitle={`${entity.kind} in ${entity.metadata.namespace}`} type="resource" />
+            <Header
+              title={entity.metadata.name}
+              subtitle={`${entity.kind} in ${entity.metadata.namespace}`}
+              type="resource"
+            />
             <Content>
               <Grid container spacing={3}>
                 <Grid item xs={12} md={6}>

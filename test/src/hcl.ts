@@ -37,12 +37,15 @@ function start(): Parser {
     for (const call of started.pending.values()) call.reject(error);
     started.pending.clear();
   };
-  started.worker.on('message', ({ id, result, error }: { id: number; result?: Record<string, unknown>; error?: string }) => {
-    const call = started.pending.get(id);
-    started.pending.delete(id);
-    if (error !== undefined) call?.reject(new Error(error));
-    else call?.resolve(result!);
-  });
+  started.worker.on(
+    'message',
+    ({ id, result, error }: { id: number; result?: Record<string, unknown>; error?: string }) => {
+      const call = started.pending.get(id);
+      started.pending.delete(id);
+      if (error !== undefined) call?.reject(new Error(error));
+      else call?.resolve(result!);
+    },
+  );
   started.worker.on('error', (error) => {
     if (parser === started) parser = undefined;
     failPending(error);

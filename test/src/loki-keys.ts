@@ -9,11 +9,14 @@ interface KeyReference {
   history: { paths_not_in_every_release: Record<string, string[]> };
 }
 
-const reference = JSON.parse(readFileSync(new URL('../fixtures/loki-3.7-config-keys.json', import.meta.url), 'utf8')) as KeyReference;
+const reference = JSON.parse(
+  readFileSync(new URL('../fixtures/loki-3.7-config-keys.json', import.meta.url), 'utf8'),
+) as KeyReference;
 
 /** Key paths of a config in the reference's notation: `a.b`, list elements as `a.b[].c`. */
 export function keyPaths(value: unknown, prefix = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((item) => (item && typeof item === 'object' ? keyPaths(item, `${prefix}[]`) : []));
+  if (Array.isArray(value))
+    return value.flatMap((item) => (item && typeof item === 'object' ? keyPaths(item, `${prefix}[]`) : []));
   if (!value || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([key, child]) => {
     const path = prefix ? `${prefix}.${key}` : key;
@@ -40,11 +43,13 @@ export function unknownKeys(config: Record<string, unknown>): string[] {
 
 /** Keys absent from some supported 3.x minor, with the minors that lack them. */
 export function keysMissingInSupportedMinors(config: Record<string, unknown>): string[] {
-  const supported = Array.from({ length: SUPPORTED_LOKI_MINORS.max - SUPPORTED_LOKI_MINORS.min + 1 }, (_, i) => `3.${SUPPORTED_LOKI_MINORS.min + i}`);
+  const supported = Array.from(
+    { length: SUPPORTED_LOKI_MINORS.max - SUPPORTED_LOKI_MINORS.min + 1 },
+    (_, i) => `3.${SUPPORTED_LOKI_MINORS.min + i}`,
+  );
   return keyPaths(config).flatMap((path) => {
     const presentIn = reference.history.paths_not_in_every_release[path];
     const missing = presentIn ? supported.filter((minor) => !presentIn.includes(minor)) : [];
     return missing.length ? [`${path} (missing in ${missing.join(', ')})`] : [];
   });
 }
-

@@ -6,7 +6,10 @@ import { parseSpec, renderNomad, type LokiStack, type LokiStackInput, type Rende
 const BCRYPT_USER = 'promtail:$2y$05$sDd4RjXi0z9w8c3H5pK7KuY8xN1mWvA2Q3bC4dE5fG6hI7jK8lM9n';
 export const TRAEFIK_USERS = [BCRYPT_USER];
 
-const S3 = { type: 's3', s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true } } as const;
+const S3 = {
+  type: 's3',
+  s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true },
+} as const;
 
 /** Specs that together cover both service providers, every credential source, TLS, Traefik and volumes. */
 export const NOMAD_SPECS: Record<string, LokiStackInput> = {
@@ -15,7 +18,12 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
     spec: {
       profile: 'small',
       storage: S3,
-      nomad: { credentials: { source: 'vault', path: 'kv/data/loki/s3' }, vaultRole: 'loki', tls: { enabled: true }, traefik: { enabled: true, host: 'logs.example.com', basicAuthUsers: TRAEFIK_USERS } },
+      nomad: {
+        credentials: { source: 'vault', path: 'kv/data/loki/s3' },
+        vaultRole: 'loki',
+        tls: { enabled: true },
+        traefik: { enabled: true, host: 'logs.example.com', basicAuthUsers: TRAEFIK_USERS },
+      },
     },
   },
   'small/nomad-services-variables-csi': {
@@ -23,7 +31,13 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
     spec: {
       profile: 'small',
       storage: S3,
-      nomad: { namespace: 'observability', serviceProvider: 'nomad', volumes: 'csi', credentials: { source: 'nomadVariable', path: 'nomad/jobs/logs' }, traefik: { enabled: true, basicAuthUsers: TRAEFIK_USERS } },
+      nomad: {
+        namespace: 'observability',
+        serviceProvider: 'nomad',
+        volumes: 'csi',
+        credentials: { source: 'nomadVariable', path: 'nomad/jobs/logs' },
+        traefik: { enabled: true, basicAuthUsers: TRAEFIK_USERS },
+      },
     },
   },
   'production/gcs-hard-anti-affinity': {
@@ -33,7 +47,11 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
       auth: { enabled: true },
       scheduling: { antiAffinity: 'hard', zoneSpread: true },
       storage: { type: 'gcs', gcs: { bucket: 'acme-loki' } },
-      nomad: { credentials: { source: 'vault', path: 'secret/data/loki/gcs' }, region: 'europe', datacenters: ['eu-west-1a', 'eu-west-1b'] },
+      nomad: {
+        credentials: { source: 'vault', path: 'secret/data/loki/gcs' },
+        region: 'europe',
+        datacenters: ['eu-west-1a', 'eu-west-1b'],
+      },
     },
   },
   'production/azure-ruler-disabled': {
@@ -41,7 +59,15 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
       profile: 'production',
       components: { ruler: { enabled: false } },
       storage: { type: 'azure', azure: { accountName: 'acmeloki', container: 'loki' } },
-      nomad: { credentials: { source: 'nomadVariable', path: 'nomad/jobs/loki' }, tls: { enabled: true, serverName: 'loki.internal.example', pkiIssuePath: 'pki_int/issue/loki-grpc', ttl: '72h' } },
+      nomad: {
+        credentials: { source: 'nomadVariable', path: 'nomad/jobs/loki' },
+        tls: {
+          enabled: true,
+          serverName: 'loki.internal.example',
+          pkiIssuePath: 'pki_int/issue/loki-grpc',
+          ttl: '72h',
+        },
+      },
     },
   },
 };
@@ -98,7 +124,8 @@ export interface NomadJobFile {
 
 type Block = Record<string, unknown>;
 const blocks = (value: unknown): Block[] => (Array.isArray(value) ? (value as Block[]) : []);
-const labelled = (value: unknown): [string, Block][] => Object.entries((value ?? {}) as Record<string, Block[]>).map(([label, list]) => [label, list[0]!]);
+const labelled = (value: unknown): [string, Block][] =>
+  Object.entries((value ?? {}) as Record<string, Block[]>).map(([label, list]) => [label, list[0]!]);
 const one = (value: unknown): Block | undefined => blocks(value)[0];
 /** hcl2json returns template strings as written; undo the escapes as Nomad's HCL2 evaluation does. */
 export const unescapeHcl = (text: string) => text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');

@@ -6,14 +6,33 @@ type StorageInput = NonNullable<LokiStackInput['spec']>['storage'];
 
 export const STORAGE_VARIANTS: Record<string, StorageInput> = {
   bundled: { type: 'bundled' },
-  'bundled-own-secret': { type: 'bundled', bundled: { secretName: 'my-store-credentials', bucket: 'logs', size: '20Gi', storageClassName: 'standard' } },
+  'bundled-own-secret': {
+    type: 'bundled',
+    bundled: { secretName: 'my-store-credentials', bucket: 'logs', size: '20Gi', storageClassName: 'standard' },
+  },
   s3: { type: 's3', s3: { bucket: 'acme-loki', region: 'eu-west-1', secretName: 'loki-s3' } },
   's3-irsa': { type: 's3', s3: { bucket: 'acme-loki', region: 'us-east-1' } },
-  's3-compatible': { type: 's3', s3: { bucket: 'loki', endpoint: 'http://minio.storage.svc:9000', forcePathStyle: true, secretName: 'minio-credentials' } },
+  's3-compatible': {
+    type: 's3',
+    s3: {
+      bucket: 'loki',
+      endpoint: 'http://minio.storage.svc:9000',
+      forcePathStyle: true,
+      secretName: 'minio-credentials',
+    },
+  },
   gcs: { type: 'gcs', gcs: { bucket: 'acme-loki', secretName: 'loki-gcs' } },
   'gcs-workload-identity': { type: 'gcs', gcs: { bucket: 'acme-loki' } },
   azure: { type: 'azure', azure: { accountName: 'acmeloki', container: 'loki', secretName: 'loki-azure' } },
-  'azure-workload-identity': { type: 'azure', azure: { accountName: 'acmeloki', container: 'loki', useFederatedToken: true, endpointSuffix: 'blob.core.usgovcloudapi.net' } },
+  'azure-workload-identity': {
+    type: 'azure',
+    azure: {
+      accountName: 'acmeloki',
+      container: 'loki',
+      useFederatedToken: true,
+      endpointSuffix: 'blob.core.usgovcloudapi.net',
+    },
+  },
 };
 
 const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
@@ -21,7 +40,11 @@ const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
 /** Options beyond profile and storage, each of which changes some rendered object. */
 const OPTIONS: Record<string, LokiStackInput> = {
   'all-options': {
-    metadata: { name: 'logs', namespace: 'observability', labels: { 'backstage.io/kubernetes-id': 'logs', team: 'platform' } },
+    metadata: {
+      name: 'logs',
+      namespace: 'observability',
+      labels: { 'backstage.io/kubernetes-id': 'logs', team: 'platform' },
+    },
     spec: {
       profile: 'small',
       version: '3.6.2',
@@ -36,7 +59,12 @@ const OPTIONS: Record<string, LokiStackInput> = {
       serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/loki' } },
       storage: { type: 'bundled', bundled: { image: 'registry.example.com/mirror/rustfs/rustfs:1.0.0' } },
       components: {
-        ingester: { replicas: 5, storage: { size: '20Gi', storageClassName: 'fast-ssd' }, nodeSelector: { 'node-role/logs': 'true' }, tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'logs', effect: 'NoSchedule' }] },
+        ingester: {
+          replicas: 5,
+          storage: { size: '20Gi', storageClassName: 'fast-ssd' },
+          nodeSelector: { 'node-role/logs': 'true' },
+          tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'logs', effect: 'NoSchedule' }],
+        },
         querier: { replicas: 4, resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '3Gi' } } },
         ruler: { alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093' },
       },
@@ -48,27 +76,59 @@ const OPTIONS: Record<string, LokiStackInput> = {
       profile: 'small',
       networkPolicy: {
         enabled: true,
-        allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }, { podSelector: { matchLabels: { app: 'grafana' } } }],
+        allowFrom: [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } },
+          { podSelector: { matchLabels: { app: 'grafana' } } },
+        ],
         allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
       },
       components: { ruler: { alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093' } },
     },
   },
   'network-policy-s3-compatible': {
-    spec: { networkPolicy: { enabled: true }, storage: { type: 's3', s3: { bucket: 'loki', endpoint: 'http://minio.storage.svc:9000', forcePathStyle: true, secretName: 'minio-credentials' } } },
+    spec: {
+      networkPolicy: { enabled: true },
+      storage: {
+        type: 's3',
+        s3: {
+          bucket: 'loki',
+          endpoint: 'http://minio.storage.svc:9000',
+          forcePathStyle: true,
+          secretName: 'minio-credentials',
+        },
+      },
+    },
   },
   'no-anti-affinity': { spec: { scheduling: { antiAffinity: 'none', zoneSpread: false } } },
-  gateway: { spec: { profile: 'small', auth: { enabled: true, tenant: 'team-a' }, gateway: { enabled: true, tenants: ['team-a', 'team-b'] } } },
+  gateway: {
+    spec: {
+      profile: 'small',
+      auth: { enabled: true, tenant: 'team-a' },
+      gateway: { enabled: true, tenants: ['team-a', 'team-b'] },
+    },
+  },
   'network-policy-gateway': {
     spec: {
       gateway: { enabled: true, passwordsSecret: 'gateway-passwords' },
-      networkPolicy: { enabled: true, allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }] },
+      networkPolicy: {
+        enabled: true,
+        allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }],
+      },
     },
   },
   'tls-generated': { spec: { profile: 'small', tls: { enabled: true }, components: { ruler: { enabled: true } } } },
-  'tls-cert-manager': { metadata: { name: 'logs', namespace: 'observability' }, spec: { clusterDomain: 'k8s.example.internal', tls: { enabled: true, provider: 'cert-manager', validity: '720h' } } },
-  'tls-cert-manager-issuer': { spec: { tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' } } } },
-  'monitoring-operator': { spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } } },
+  'tls-cert-manager': {
+    metadata: { name: 'logs', namespace: 'observability' },
+    spec: { clusterDomain: 'k8s.example.internal', tls: { enabled: true, provider: 'cert-manager', validity: '720h' } },
+  },
+  'tls-cert-manager-issuer': {
+    spec: {
+      tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corporate-ca', kind: 'ClusterIssuer' } },
+    },
+  },
+  'monitoring-operator': {
+    spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } },
+  },
   'everything-on': {
     spec: {
       profile: 'small',
@@ -76,7 +136,10 @@ const OPTIONS: Record<string, LokiStackInput> = {
       gateway: { enabled: true },
       tls: { enabled: true },
       monitoring: { enabled: true, prometheusOperator: true },
-      networkPolicy: { enabled: true, allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+      networkPolicy: {
+        enabled: true,
+        allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
     },
   },
 };

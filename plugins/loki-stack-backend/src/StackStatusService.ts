@@ -76,12 +76,21 @@ export class StackStatusService {
       timer = setTimeout(() => reject(new ClusterError(`no answer within ${this.deadlineMs} ms`)), this.deadlineMs);
     });
     try {
-      const status = await Promise.race([getStackStatus(connection, ref, until(Date.now() + this.deadlineMs, STATUS_RETRY)), late]);
+      const status = await Promise.race([
+        getStackStatus(connection, ref, until(Date.now() + this.deadlineMs, STATUS_RETRY)),
+        late,
+      ]);
       return { ...status, checkedAt: new Date().toISOString() };
     } catch (error) {
-      if (error instanceof StackNotFoundError) throw new NotFoundError(`no Loki stack "${key.name}" in namespace "${key.namespace}" of cluster "${key.cluster}"`);
+      if (error instanceof StackNotFoundError)
+        throw new NotFoundError(
+          `no Loki stack "${key.name}" in namespace "${key.namespace}" of cluster "${key.cluster}"`,
+        );
       this.logger.warn(`status of stack ${key.cluster}/${key.namespace}/${key.name}: ${describeError(error)}`);
-      if (error instanceof ClusterError) throw new ServiceUnavailableError(`cluster "${key.cluster}" ${unavailable(error)}; the backend's log says more`);
+      if (error instanceof ClusterError)
+        throw new ServiceUnavailableError(
+          `cluster "${key.cluster}" ${unavailable(error)}; the backend's log says more`,
+        );
       throw new ServiceUnavailableError(`the status of the stack could not be read; the backend's log says more`);
     } finally {
       clearTimeout(timer);
@@ -92,13 +101,17 @@ export class StackStatusService {
     let connection = this.connections.get(cluster);
     if (!connection) {
       if (!this.clusters.some((entry) => entry.name === cluster)) {
-        throw new NotFoundError(`cluster "${cluster}" is not configured; configured clusters: ${this.clusters.map((entry) => `"${entry.name}"`).join(', ') || 'none'}`);
+        throw new NotFoundError(
+          `cluster "${cluster}" is not configured; configured clusters: ${this.clusters.map((entry) => `"${entry.name}"`).join(', ') || 'none'}`,
+        );
       }
       try {
         connection = connectToCluster(this.clusters, cluster, { requestTimeoutMs: this.deadlineMs });
       } catch (error) {
         this.logger.warn(`cluster "${cluster}": ${describeError(error)}`);
-        throw new ServiceUnavailableError(`cluster "${cluster}" is not usable as configured; the backend's log says why`);
+        throw new ServiceUnavailableError(
+          `cluster "${cluster}" is not usable as configured; the backend's log says why`,
+        );
       }
       this.connections.set(cluster, connection);
     }
@@ -109,7 +122,8 @@ export class StackStatusService {
 /** What went wrong, without the API server's URL or the identity it refused. */
 function unavailable(error: ClusterError): string {
   if (error.code === 401) return 'refuses the configured credentials (HTTP 401)';
-  if (error.code === 403) return 'refuses access to the stack\'s workloads or pods (HTTP 403): the service account needs get, list and watch on them';
+  if (error.code === 403)
+    return "refuses access to the stack's workloads or pods (HTTP 403): the service account needs get, list and watch on them";
   if (error.code) return `answered HTTP ${error.code}`;
   return error.reason === 'Timeout' || /no answer/.test(error.message) ? 'did not answer in time' : 'cannot be reached';
 }

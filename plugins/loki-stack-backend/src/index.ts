@@ -7,4 +7,9 @@
  */
 export { lokiStackPlugin as default } from './plugin.js';
 export { lokiStackLocationReadPermission, lokiStackPermissions, lokiStackReadPermission } from './permissions.js';
-export { StackStatusService, type CheckedStatus, type StackKey, type StackStatusServiceOptions } from './StackStatusService.js';
+export {
+  StackStatusService,
+  type CheckedStatus,
+  type StackKey,
+  type StackStatusServiceOptions,
+} from './StackStatusService.js';

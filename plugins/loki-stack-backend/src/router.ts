@@ -36,7 +36,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const entity = await readableEntity(catalog, { kind, namespace, name }, credentials);
     const entityRef = stringifyEntityRef(entity);
     if (!(await allowed({ permission: lokiStackReadPermission, resourceRef: entityRef }, credentials))) {
-      throw new NotAllowedError(`you may not read the Loki stack status of ${entityRef} (permission ${lokiStackReadPermission.name})`);
+      throw new NotAllowedError(
+        `you may not read the Loki stack status of ${entityRef} (permission ${lokiStackReadPermission.name})`,
+      );
     }
     response.json(await statuses.get(stackOf(entity, entityRef)));
   });
@@ -44,7 +46,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/stacks/:cluster/:namespace/:name', async (request, response) => {
     const credentials = await httpAuth.credentials(request, { allow: ['service'] });
     if (!(await allowed({ permission: lokiStackLocationReadPermission }, credentials))) {
-      throw new NotAllowedError(`this service may not read stacks by location (permission ${lokiStackLocationReadPermission.name})`);
+      throw new NotAllowedError(
+        `this service may not read stacks by location (permission ${lokiStackLocationReadPermission.name})`,
+      );
     }
     response.json(await statuses.get(locationOf(request.params)));
   });
@@ -52,19 +56,27 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 }
 
 /** The entity as the caller may see it. Missing and unreadable answer alike, so a 404 does not tell which. */
-async function readableEntity(catalog: CatalogService, ref: CompoundEntityRef, credentials: BackstageCredentials): Promise<Entity> {
+async function readableEntity(
+  catalog: CatalogService,
+  ref: CompoundEntityRef,
+  credentials: BackstageCredentials,
+): Promise<Entity> {
   const entity = await catalog.getEntityByRef(ref, { credentials });
-  if (!entity) throw new NotFoundError(`no entity ${stringifyEntityRef(ref).slice(0, 300)} that you may read in the catalog`);
+  if (!entity)
+    throw new NotFoundError(`no entity ${stringifyEntityRef(ref).slice(0, 300)} that you may read in the catalog`);
   return entity;
 }
 
 /** The stack the entity names; an entity without a (valid) annotation names none: 404. */
 function stackOf(entity: Entity, entityRef: string): StackLocation {
   const annotation = entity.metadata.annotations?.[STACK_ANNOTATION];
-  if (annotation === undefined) throw new NotFoundError(`${entityRef} names no Loki stack: it has no ${STACK_ANNOTATION} annotation`);
+  if (annotation === undefined)
+    throw new NotFoundError(`${entityRef} names no Loki stack: it has no ${STACK_ANNOTATION} annotation`);
   const location = parseStackAnnotation(annotation);
   if (!location) {
-    throw new NotFoundError(`${entityRef} names no Loki stack: its ${STACK_ANNOTATION} annotation "${annotation.slice(0, 120)}" is not <cluster>/<namespace>/<name>`);
+    throw new NotFoundError(
+      `${entityRef} names no Loki stack: its ${STACK_ANNOTATION} annotation "${annotation.slice(0, 120)}" is not <cluster>/<namespace>/<name>`,
+    );
   }
   return location;
 }

@@ -1,5 +1,11 @@
 import type { Entity } from '@backstage/catalog-model';
-import { createApiFactory, createComponentExtension, createPlugin, discoveryApiRef, fetchApiRef } from '@backstage/core-plugin-api';
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
 import { parseStackAnnotation, STACK_ANNOTATION } from 'loki-microservices/types';
 import { lokiStackApiRef } from './api/LokiStackApi.js';
 import { LokiStackClient } from './api/LokiStackClient.js';

@@ -21,7 +21,11 @@ export const lokiStackScaffolderModule = createBackendModule({
       async init({ scaffolder, config, permissions, permissionsRegistry }) {
         permissionsRegistry.addPermissions(LOKI_STACK_SCAFFOLDER_PERMISSIONS);
         const clusters = new Clusters(config);
-        scaffolder.addActions(createRenderAction(), createDeployAction({ clusters, permissions }), createDestroyAction({ clusters, permissions }));
+        scaffolder.addActions(
+          createRenderAction(),
+          createDeployAction({ clusters, permissions }),
+          createDestroyAction({ clusters, permissions }),
+        );
       },
     });
   },

@@ -10,7 +10,11 @@ export interface CliResult {
 }
 
 /** Run the CLI in-process, with `files` written to a fresh working directory. */
-export async function runCli(argv: string[], files: Record<string, string> = {}, stdin = ''): Promise<CliResult & { cwd: string }> {
+export async function runCli(
+  argv: string[],
+  files: Record<string, string> = {},
+  stdin = '',
+): Promise<CliResult & { cwd: string }> {
   const cwd = mkdtempSync(join(tmpdir(), 'loki-cli-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(cwd, name), content);
   let stdout = '';

@@ -34,10 +34,11 @@ async function runScript(responses: string[]) {
 test('waits for the store, creates the bucket once, and stops when the bucket answers', async () => {
   // HEAD: no connection (000); PUT: no connection; HEAD: 404; PUT: 200; HEAD: 200.
   const { stdout, calls } = await runScript(['000', '000', '404', '200', '200']);
-  const method = (call: string) => (/(^| )--head( |$)/.test(call) ? 'HEAD' : call.includes('--request PUT') ? 'PUT' : call);
+  const method = (call: string) =>
+    /(^| )--head( |$)/.test(call) ? 'HEAD' : call.includes('--request PUT') ? 'PUT' : call;
   expect(calls.map(method)).toEqual(['HEAD', 'PUT', 'HEAD', 'PUT', 'HEAD']);
   for (const call of calls) {
-    expect(call).toContain("--aws-sigv4 aws:amz:us-east-1:s3");
+    expect(call).toContain('--aws-sigv4 aws:amz:us-east-1:s3');
     expect(call).toContain('--user id-123:secret-456');
     expect(call).toContain('x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(call.endsWith('http://logs-object-store.obs.svc.cluster.local:9000/loki')).toBe(true);

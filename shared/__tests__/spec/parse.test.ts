@@ -19,16 +19,36 @@ describe('parseSpec', () => {
     const stack = parseSpec({});
     expect(stack.apiVersion).toBe('loki-microservices/v1alpha1');
     expect(stack.metadata).toEqual({ name: 'loki', namespace: 'loki', labels: {} });
-    expect(stack.spec).toMatchObject({ profile: 'demo', version: DEFAULT_LOKI_VERSION, replicationFactor: 1, retention: '0', storage: { type: 'bundled' } });
+    expect(stack.spec).toMatchObject({
+      profile: 'demo',
+      version: DEFAULT_LOKI_VERSION,
+      replicationFactor: 1,
+      retention: '0',
+      storage: { type: 'bundled' },
+    });
     expect(stack.spec.components).toEqual(PROFILE_PRESETS.demo.components);
-    expect(stack.spec.storage.bundled).toMatchObject({ bucket: 'loki', size: '10Gi', image: expect.stringMatching(/rustfs:\d/) });
+    expect(stack.spec.storage.bundled).toMatchObject({
+      bucket: 'loki',
+      size: '10Gi',
+      image: expect.stringMatching(/rustfs:\d/),
+    });
     expect(parseSpec(undefined)).toEqual(stack);
   });
 
   test('the profile fills what the user leaves out; the user wins where both speak', () => {
-    const stack = parseSpec({ spec: { profile: 'small', replicationFactor: 2, components: { querier: { replicas: 5, tolerations: [{ operator: 'Exists' }] } } } });
+    const stack = parseSpec({
+      spec: {
+        profile: 'small',
+        replicationFactor: 2,
+        components: { querier: { replicas: 5, tolerations: [{ operator: 'Exists' }] } },
+      },
+    });
     expect(stack.spec.replicationFactor).toBe(2);
-    expect(stack.spec.components.querier).toEqual({ ...PROFILE_PRESETS.small.components.querier, replicas: 5, tolerations: [{ operator: 'Exists' }] });
+    expect(stack.spec.components.querier).toEqual({
+      ...PROFILE_PRESETS.small.components.querier,
+      replicas: 5,
+      tolerations: [{ operator: 'Exists' }],
+    });
     expect(stack.spec.components.ingester.replicas).toBe(3);
   });
 
@@ -43,7 +63,9 @@ describe('parseSpec', () => {
   });
 
   test('missing required fields are named with what they are for', () => {
-    expect(issuesOf({ spec: { storage: { type: 'gcs', gcs: {} } } })).toEqual({ 'spec.storage.gcs.bucket': expect.stringMatching(/^required: Bucket for chunks/) });
+    expect(issuesOf({ spec: { storage: { type: 'gcs', gcs: {} } } })).toEqual({
+      'spec.storage.gcs.bucket': expect.stringMatching(/^required: Bucket for chunks/),
+    });
   });
 
   test('a field-level error is reported once, not again as a cross-field error', () => {
@@ -92,7 +114,10 @@ describe('applyOverrides', () => {
   });
 
   test('keeps text that is not YAML as a string, and an empty value as ""', () => {
-    expect(applyOverrides({}, ['spec.version=3.7.8', 'metadata.name=', 'spec.retention=[oops'])).toEqual({ spec: { version: '3.7.8', retention: '[oops' }, metadata: { name: '' } });
+    expect(applyOverrides({}, ['spec.version=3.7.8', 'metadata.name=', 'spec.retention=[oops'])).toEqual({
+      spec: { version: '3.7.8', retention: '[oops' },
+      metadata: { name: '' },
+    });
   });
 
   test('malformed assignments are refused, each by position', () => {
@@ -120,7 +145,9 @@ describe('readSpecDocument', () => {
   test('refuses keys that reach into JavaScript objects, wherever they are', () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const text = `spec:\n  components:\n    ingester:\n      ${key}:\n        replicas: 9\n`;
-      expect(() => readSpecDocument(text)).toThrow(new RegExp(`spec\\.components\\.ingester\\.${key}: is not a field name`));
+      expect(() => readSpecDocument(text)).toThrow(
+        new RegExp(`spec\\.components\\.ingester\\.${key}: is not a field name`),
+      );
       expect(() => parseSpec(JSON.parse(`{"metadata": {"${key}": {"namespace": "kube-system"}}}`))).toThrow(SpecError);
     }
     expect(Object.prototype).not.toHaveProperty('replicas');
@@ -147,17 +174,23 @@ describe('fields that land in the Loki configuration', () => {
     try {
       parseSpec(ruler(url));
     } catch (error) {
-      expect((error as SpecError).issues).toEqual([{ path: 'spec.components.ruler.alertmanagerUrl', message: expect.stringMatching(message) }]);
+      expect((error as SpecError).issues).toEqual([
+        { path: 'spec.components.ruler.alertmanagerUrl', message: expect.stringMatching(message) },
+      ]);
       expect((error as SpecError).message).not.toContain('hunter2');
     }
   });
 
   test('a plain Alertmanager URL is taken', () => {
-    expect(parseSpec(ruler('http://alertmanager.monitoring.svc:9093')).spec.components.ruler.alertmanagerUrl).toBe('http://alertmanager.monitoring.svc:9093');
+    expect(parseSpec(ruler('http://alertmanager.monitoring.svc:9093')).spec.components.ruler.alertmanagerUrl).toBe(
+      'http://alertmanager.monitoring.svc:9093',
+    );
   });
 
   test('labels may not set the Pod Security level of the namespace', () => {
-    expect(() => parseSpec({ metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } })).toThrow(/metadata\.labels: must not set pod-security\.kubernetes\.io\/\* labels/);
+    expect(() => parseSpec({ metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } })).toThrow(
+      /metadata\.labels: must not set pod-security\.kubernetes\.io\/\* labels/,
+    );
     expect(parseSpec({ metadata: { labels: { team: 'obs' } } }).metadata.labels).toEqual({ team: 'obs' });
   });
 });
@@ -165,28 +198,54 @@ describe('fields that land in the Loki configuration', () => {
 describe('production options (gateway, tls, monitoring)', () => {
   test('off by default, with the gateway sized by the profile', () => {
     const stack = parseSpec({ spec: { profile: 'small' } });
-    expect(stack.spec.gateway).toMatchObject({ enabled: false, replicas: 2, tenants: [], adminUser: 'admin', image: expect.stringMatching(/nginx-unprivileged:/) });
+    expect(stack.spec.gateway).toMatchObject({
+      enabled: false,
+      replicas: 2,
+      tenants: [],
+      adminUser: 'admin',
+      image: expect.stringMatching(/nginx-unprivileged:/),
+    });
     expect(stack.spec.gateway.resources).toEqual(PROFILE_PRESETS.small.gateway.resources);
     expect(stack.spec.tls).toEqual({ enabled: false, provider: 'generated', validity: '2160h' });
     expect(stack.spec.monitoring).toEqual({ enabled: false, prometheusOperator: false, labels: {} });
   });
 
   test('gateway users: each tenant once, the admin apart, and the stack tenant among them when multi-tenant', () => {
-    expect(issuesOf({ spec: { gateway: { enabled: true, tenants: ['a', 'b', 'a'] } } })).toEqual({ 'spec.gateway.tenants[2]': '"a" is listed twice: list each tenant once' });
-    expect(issuesOf({ spec: { gateway: { tenants: ['ops', 'a'], adminUser: 'ops' } } })['spec.gateway.adminUser']).toMatch(/must differ from every tenant/);
-    expect(issuesOf({ spec: { auth: { enabled: true, tenant: 'x' }, gateway: { enabled: true, tenants: ['a'] } } })['spec.gateway.tenants']).toMatch(/must include spec.auth.tenant \("x"\)/);
-    expect(issuesOf({ spec: { gateway: { tenants: ['no:colon'] } } })['spec.gateway.tenants[0]']).toMatch(/Loki tenant ID/);
+    expect(issuesOf({ spec: { gateway: { enabled: true, tenants: ['a', 'b', 'a'] } } })).toEqual({
+      'spec.gateway.tenants[2]': '"a" is listed twice: list each tenant once',
+    });
+    expect(
+      issuesOf({ spec: { gateway: { tenants: ['ops', 'a'], adminUser: 'ops' } } })['spec.gateway.adminUser'],
+    ).toMatch(/must differ from every tenant/);
+    expect(
+      issuesOf({ spec: { auth: { enabled: true, tenant: 'x' }, gateway: { enabled: true, tenants: ['a'] } } })[
+        'spec.gateway.tenants'
+      ],
+    ).toMatch(/must include spec.auth.tenant \("x"\)/);
+    expect(issuesOf({ spec: { gateway: { tenants: ['no:colon'] } } })['spec.gateway.tenants[0]']).toMatch(
+      /Loki tenant ID/,
+    );
     expect(issuesOf({ spec: { gateway: { image: 'nginx' } } })['spec.gateway.image']).toMatch(/tag or digest/);
   });
 
   test('tls: issuerRef only with cert-manager, a validity of at least an hour', () => {
-    expect(issuesOf({ spec: { tls: { enabled: true, issuerRef: { name: 'ca' } } } })).toEqual({ 'spec.tls.issuerRef': 'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager' });
+    expect(issuesOf({ spec: { tls: { enabled: true, issuerRef: { name: 'ca' } } } })).toEqual({
+      'spec.tls.issuerRef':
+        'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager',
+    });
     expect(issuesOf({ spec: { tls: { validity: '30m' } } })['spec.tls.validity']).toBe('must be at least 1h');
     expect(issuesOf({ spec: { tls: { provider: 'vault' } } })['spec.tls.provider']).toMatch(/generated.*cert-manager/);
-    expect(parseSpec({ spec: { tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corp', kind: 'ClusterIssuer' } } } }).spec.tls.issuerRef).toEqual({ name: 'corp', kind: 'ClusterIssuer' });
+    expect(
+      parseSpec({
+        spec: { tls: { enabled: true, provider: 'cert-manager', issuerRef: { name: 'corp', kind: 'ClusterIssuer' } } },
+      }).spec.tls.issuerRef,
+    ).toEqual({ name: 'corp', kind: 'ClusterIssuer' });
   });
 
   test('monitoring.prometheusOperator needs monitoring.enabled', () => {
-    expect(issuesOf({ spec: { monitoring: { prometheusOperator: true } } })).toEqual({ 'spec.monitoring.prometheusOperator': 'takes effect only with spec.monitoring.enabled: true: set that too, or remove this' });
+    expect(issuesOf({ spec: { monitoring: { prometheusOperator: true } } })).toEqual({
+      'spec.monitoring.prometheusOperator':
+        'takes effect only with spec.monitoring.enabled: true: set that too, or remove this',
+    });
   });
 });

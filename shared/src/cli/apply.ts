@@ -5,7 +5,16 @@ import type { StackStatus } from '../stack/status-model.js';
 import { NotReadyError } from '../kubernetes/ops/wait.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
-import { applyToNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
+import {
+  applyToNomad,
+  NOMAD_HELP,
+  NOMAD_OPTIONS,
+  parseTarget,
+  rejectKubernetesOptions,
+  rejectNomadOptions,
+  TARGET_HELP,
+  TARGET_OPTION,
+} from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 import { formatEndpoints } from './format-status.js';
 
@@ -63,8 +72,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const format = parseFormat(values.output, ['text', 'json'], 'text');
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const wait = values.wait || values.smoke;
-  if (values['dry-run'] && wait) throw new UsageError('--wait and --smoke need a real apply: drop --dry-run, or drop them');
-  if (values['no-prune'] && values['prune-volumes']) throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
+  if (values['dry-run'] && wait)
+    throw new UsageError('--wait and --smoke need a real apply: drop --dry-run, or drop them');
+  if (values['no-prune'] && values['prune-volumes'])
+    throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
   else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'adopt', 'no-prune', 'prune-volumes']);
@@ -72,7 +83,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (target === 'nomad') return applyToNomad(stack, { ...values, timeoutMs, json: format === 'json' }, io);
   const connection = connectFrom(values, io);
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
-  io.stderr(`applying stack ${ref.namespace}/${ref.name} to ${connection.server}${values['dry-run'] ? ' (server-side dry run)' : ''}\n`);
+  io.stderr(
+    `applying stack ${ref.namespace}/${ref.name} to ${connection.server}${values['dry-run'] ? ' (server-side dry run)' : ''}\n`,
+  );
   const output = {} as ApplyOutput;
   const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
   const announce: Partial<Record<DeployPhase, string>> = {
@@ -89,7 +102,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
       timeoutMs,
       wait,
       smoke: values.smoke,
-      onObject: (object) => object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
+      onObject: (object) =>
+        object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
       onApplied: (applied) => (output.apply = applied),
       onPhase: (phase) => void (announce[phase] && io.stderr(`${announce[phase]}\n`)),
       onProgress: (line) => io.stderr(`  ${line}\n`),
@@ -109,11 +123,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
 function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): string {
   const { apply, status, smoke } = output;
   const counts = Object.entries(actionCounts(apply)).map(([action, count]) => `${count} ${action}`);
-  const lines = [`stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`];
+  const lines = [
+    `stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`,
+  ];
   lines.push(...apply.adopted.map(describeAdoption));
   lines.push(...apply.secrets.map(describeGeneratedSecret));
   if (apply.dryRun && apply.namespaceCreated) {
-    lines.push(`namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`);
+    lines.push(
+      `namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`,
+    );
   }
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   if (smoke) lines.push(smokePassed(smoke));

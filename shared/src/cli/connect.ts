@@ -17,12 +17,19 @@ export const CLUSTER_HELP = `      --kubeconfig PATH  Kubeconfig file. Default: 
                          default 30s)`;
 
 /** A connection from --kubeconfig, --context and --request-timeout; a kubeconfig that cannot be used is a usage error. */
-export function connectFrom(values: { kubeconfig?: string; context?: string; 'request-timeout': string }, io: CliIo): Connection {
+export function connectFrom(
+  values: { kubeconfig?: string; context?: string; 'request-timeout': string },
+  io: CliIo,
+): Connection {
   const requestTimeoutMs = parseDuration(values['request-timeout'], '--request-timeout');
   if (requestTimeoutMs === 0) throw new UsageError('--request-timeout must be longer than 0');
   let connection: Connection;
   try {
-    connection = connect({ kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig), context: values.context, requestTimeoutMs });
+    connection = connect({
+      kubeconfig: values.kubeconfig && resolve(io.cwd, values.kubeconfig),
+      context: values.context,
+      requestTimeoutMs,
+    });
   } catch (error) {
     if (error instanceof ClusterError) throw new UsageError(error.message);
     throw error;
@@ -30,7 +37,12 @@ export function connectFrom(values: { kubeconfig?: string; context?: string; 're
   // Without any kubeconfig (none given, $KUBECONFIG empty, no ~/.kube/config, not in a pod), client-node
   // makes one up for http://localhost:8080, which it then refuses to use: say what is missing instead.
   const cluster = connection.kubeConfig.getCurrentCluster();
-  if (!values.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080' && connection.kubeConfig.getCurrentUser()?.name === 'user') {
+  if (
+    !values.kubeconfig &&
+    cluster?.name === 'cluster' &&
+    cluster.server === 'http://localhost:8080' &&
+    connection.kubeConfig.getCurrentUser()?.name === 'user'
+  ) {
     throw new UsageError('no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config');
   }
   return connection;

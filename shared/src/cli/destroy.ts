@@ -1,7 +1,16 @@
 import { destroyStack } from '../kubernetes/ops/destroy.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
-import { destroyOnNomad, NOMAD_HELP, NOMAD_OPTIONS, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
+import {
+  destroyOnNomad,
+  NOMAD_HELP,
+  NOMAD_OPTIONS,
+  parseTarget,
+  rejectKubernetesOptions,
+  rejectNomadOptions,
+  TARGET_HELP,
+  TARGET_OPTION,
+} from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 import { UsageError } from './io.js';
 
@@ -48,7 +57,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
     rejectNomadOptions(values);
     if (values.purge) throw new UsageError('--purge needs --target nomad');
   } else {
-    if (values['delete-volumes']) throw new UsageError('--delete-volumes is for Kubernetes: on Nomad, CSI volumes are yours to delete (nomad volume delete)');
+    if (values['delete-volumes'])
+      throw new UsageError(
+        '--delete-volumes is for Kubernetes: on Nomad, CSI volumes are yours to delete (nomad volume delete)',
+      );
     rejectKubernetesOptions(values, ['no-wait']);
   }
   const stack = await loadStack(values, io);
@@ -66,7 +78,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   }
-  const lines = [`stack ${ref.namespace}/${ref.name}: ${result.deleted.length === 0 ? 'nothing to delete' : `${result.deleted.length} objects deleted`}`];
+  const lines = [
+    `stack ${ref.namespace}/${ref.name}: ${result.deleted.length === 0 ? 'nothing to delete' : `${result.deleted.length} objects deleted`}`,
+  ];
   for (const kept of result.kept) lines.push(`kept ${kept.kind} ${kept.name}: ${kept.why}`);
   if (result.namespaceDeleted) lines.push(`namespace ${ref.namespace} deleted (apply had created it for this stack)`);
   io.stdout(`${lines.join('\n')}\n`);

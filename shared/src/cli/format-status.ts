@@ -10,19 +10,31 @@ export function formatStatus(status: StackStatus, now: number): string {
     '',
     ...table([
       ['COMPONENT', 'KIND', 'READY', 'UP-TO-DATE', 'PODS'],
-      ...Object.entries(status.components).map(([name, c]) => [name, c.kind, `${c.ready}/${c.desired}`, String(c.updated), podsOf(c)]),
+      ...Object.entries(status.components).map(([name, c]) => [
+        name,
+        c.kind,
+        `${c.ready}/${c.desired}`,
+        String(c.updated),
+        podsOf(c),
+      ]),
     ]),
   ];
   const problems = Object.values(status.components).flatMap((c) => c.notReady);
   if (problems.length > 0) {
-    lines.push('', ...table([['POD', 'STATE', 'REASON', 'RESTARTS', 'MESSAGE'], ...problems.map((p) => [p.name, p.state, p.reason ?? '', String(p.restarts), p.message ?? ''])]));
+    lines.push(
+      '',
+      ...table([
+        ['POD', 'STATE', 'REASON', 'RESTARTS', 'MESSAGE'],
+        ...problems.map((p) => [p.name, p.state, p.reason ?? '', String(p.restarts), p.message ?? '']),
+      ]),
+    );
   }
   lines.push('', ...formatEndpoints(status));
   return `${lines.join('\n')}\n`;
 }
 
 export function formatEndpoints(status: StackStatus): string[] {
-  const auth = status.endpoints.basicAuth ? ' (basic auth: a tenant\'s user and password)' : '';
+  const auth = status.endpoints.basicAuth ? " (basic auth: a tenant's user and password)" : '';
   return [`push URL:  ${status.endpoints.push}${auth}`, `query URL: ${status.endpoints.query}${auth}`];
 }
 
@@ -33,7 +45,12 @@ function podsOf(component: ComponentStatus): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2)))
+      .join('')
+      .trimEnd(),
+  );
 }
 
 function formatAge(ms: number): string {

@@ -59,7 +59,9 @@ export async function main(argv: string[], given: CliIo): Promise<number> {
     return await entry.run(args, io);
   } catch (error) {
     if (error instanceof SpecError) {
-      io.stderr(`error: the stack spec is invalid (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):\n`);
+      io.stderr(
+        `error: the stack spec is invalid (${error.issues.length} problem${error.issues.length === 1 ? '' : 's'}):\n`,
+      );
       for (const issue of error.issues) io.stderr(`  ${issue.path}: ${issue.message}\n`);
       return 2;
     }

@@ -15,7 +15,9 @@ import { UsageError, type CliIo } from './io.js';
 import type { Options } from './options.js';
 import { formatEndpoints, formatStatus } from './format-status.js';
 
-export const TARGET_OPTION = { target: { type: 'string', short: 't', default: 'kubernetes' } } as const satisfies Options;
+export const TARGET_OPTION = {
+  target: { type: 'string', short: 't', default: 'kubernetes' },
+} as const satisfies Options;
 
 export const NOMAD_OPTIONS = {
   'nomad-addr': { type: 'string' },
@@ -46,7 +48,9 @@ export function rejectNomadOptions(values: NomadValues): void {
 
 /** Kubernetes-only options given with --target nomad are a mistake worth saying, too. */
 export function rejectKubernetesOptions(values: Record<string, unknown>, options: string[]): void {
-  const given = ['kubeconfig', 'context', ...options].find((option) => values[option] !== undefined && values[option] !== false);
+  const given = ['kubeconfig', 'context', ...options].find(
+    (option) => values[option] !== undefined && values[option] !== false,
+  );
   if (given) throw new UsageError(`--${given} is not available with --target nomad`);
 }
 
@@ -63,7 +67,10 @@ function clientFrom(values: NomadValues): NomadClient {
   }
 }
 
-const refOf = (stack: LokiStack): NomadStackRef => ({ name: stack.metadata.name, namespace: stack.spec.nomad.namespace });
+const refOf = (stack: LokiStack): NomadStackRef => ({
+  name: stack.metadata.name,
+  namespace: stack.spec.nomad.namespace,
+});
 
 export async function renderNomadFiles(stack: LokiStack, outputDir: string | undefined, io: CliIo): Promise<number> {
   const rendered = renderNomad(stack);
@@ -85,7 +92,11 @@ interface NomadApplyOutput {
   status?: StackStatus;
 }
 
-export async function applyToNomad(stack: LokiStack, values: NomadValues & { wait?: boolean; timeoutMs: number; json: boolean }, io: CliIo): Promise<number> {
+export async function applyToNomad(
+  stack: LokiStack,
+  values: NomadValues & { wait?: boolean; timeoutMs: number; json: boolean },
+  io: CliIo,
+): Promise<number> {
   const client = clientFrom(values);
   const ref = refOf(stack);
   io.stderr(`registering Nomad job ${ref.namespace}/${ref.name} at ${client.address}\n`);
@@ -95,7 +106,10 @@ export async function applyToNomad(stack: LokiStack, values: NomadValues & { wai
   if (values.wait) {
     io.stderr('waiting until every group is running and healthy\n');
     try {
-      output.status = await waitForNomadJob(client, ref, { timeoutMs: values.timeoutMs, onProgress: (line) => io.stderr(`  ${line}\n`) });
+      output.status = await waitForNomadJob(client, ref, {
+        timeoutMs: values.timeoutMs,
+        onProgress: (line) => io.stderr(`  ${line}\n`),
+      });
     } catch (error) {
       if (!(error instanceof NomadNotReadyError)) throw error;
       output.status = error.status;
@@ -109,12 +123,19 @@ export async function applyToNomad(stack: LokiStack, values: NomadValues & { wai
 }
 
 function applyText({ apply, status }: NomadApplyOutput): string {
-  const lines = [`Nomad job ${apply.namespace}/${apply.jobId}: ${apply.action}, version ${apply.version}, evaluation ${apply.evalId}`];
+  const lines = [
+    `Nomad job ${apply.namespace}/${apply.jobId}: ${apply.action}, version ${apply.version}, evaluation ${apply.evalId}`,
+  ];
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   return `${lines.join('\n')}\n`;
 }
 
-export async function nomadStatus(stack: LokiStack, values: NomadValues, format: 'table' | 'json' | 'yaml', io: CliIo): Promise<number> {
+export async function nomadStatus(
+  stack: LokiStack,
+  values: NomadValues,
+  format: 'table' | 'json' | 'yaml',
+  io: CliIo,
+): Promise<number> {
   let status: StackStatus;
   try {
     status = await getNomadStatus(clientFrom(values), refOf(stack));
@@ -123,11 +144,21 @@ export async function nomadStatus(stack: LokiStack, values: NomadValues, format:
     io.stderr(`${error.message}\n`);
     return 3;
   }
-  io.stdout(format === 'json' ? `${JSON.stringify(status, null, 2)}\n` : format === 'yaml' ? stringify(status) : formatStatus(status, Date.now()));
+  io.stdout(
+    format === 'json'
+      ? `${JSON.stringify(status, null, 2)}\n`
+      : format === 'yaml'
+        ? stringify(status)
+        : formatStatus(status, Date.now()),
+  );
   return status.condition.type === 'Ready' ? 0 : 3;
 }
 
-export async function destroyOnNomad(stack: LokiStack, values: NomadValues & { purge?: boolean; json: boolean }, io: CliIo): Promise<number> {
+export async function destroyOnNomad(
+  stack: LokiStack,
+  values: NomadValues & { purge?: boolean; json: boolean },
+  io: CliIo,
+): Promise<number> {
   const client = clientFrom(values);
   const ref = refOf(stack);
   io.stderr(`stopping Nomad job ${ref.namespace}/${ref.name} at ${client.address}\n`);

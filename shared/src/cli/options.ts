@@ -20,7 +20,9 @@ export const SPEC_HELP = `  -f, --file PATH        Spec file (YAML or JSON); "-"
       --set PATH=VALUE   Override a spec field, e.g. --set spec.profile=small (repeatable)`;
 
 /** The options of a command, parsed strictly (no positionals); a mistake is a usage error. */
-type Values<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>>['values'];
+type Values<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>
+>['values'];
 
 export function parseCommandLine<const T extends Options>(args: string[], options: T): Values<T> {
   try {
@@ -57,6 +59,7 @@ export function parseDuration(text: string, option: string): number {
 
 export function parseFormat<T extends string>(text: string | undefined, formats: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
-  if (!(formats as readonly string[]).includes(text)) throw new UsageError(`-o must be one of ${formats.join(', ')}, not "${text}"`);
+  if (!(formats as readonly string[]).includes(text))
+    throw new UsageError(`-o must be one of ${formats.join(', ')}, not "${text}"`);
   return text as T;
 }

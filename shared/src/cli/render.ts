@@ -23,7 +23,11 @@ Exit codes: 0 rendered, 2 invalid spec or usage, 1 other error.
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, 'output-dir': { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, {
+    ...SPEC_OPTIONS,
+    ...TARGET_OPTION,
+    'output-dir': { type: 'string', short: 'o' },
+  });
   const target = parseTarget(values.target);
   const stack = await loadStack(values, io);
   if (target === 'nomad') return renderNomadFiles(stack, values['output-dir'], io);

@@ -22,14 +22,23 @@ Exit codes: 0 passed, 3 failed, 2 invalid spec or usage, 1 other error.
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...CLUSTER_OPTIONS, timeout: { type: 'string', default: '2m' }, output: { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, {
+    ...SPEC_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    timeout: { type: 'string', default: '2m' },
+    output: { type: 'string', short: 'o' },
+  });
   const format = parseFormat(values.output, ['text', 'json'], 'text');
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const stack = await loadStack(values, io);
   const connection = connectFrom(values, io);
   io.stderr(`smoke test of stack ${stack.metadata.namespace}/${stack.metadata.name} through ${connection.server}\n`);
   try {
-    const result = await smokeTest(connection, { name: stack.metadata.name, namespace: stack.metadata.namespace }, { timeoutMs, ...smokeOptionsOf(stack) });
+    const result = await smokeTest(
+      connection,
+      { name: stack.metadata.name, namespace: stack.metadata.namespace },
+      { timeoutMs, ...smokeOptionsOf(stack) },
+    );
     io.stdout(format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : `${smokePassed(result)}\n`);
     return 0;
   } catch (error) {

@@ -6,7 +6,16 @@ import { formatStatus } from './format-status.js';
 import { StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
-import { NOMAD_HELP, NOMAD_OPTIONS, nomadStatus, parseTarget, rejectKubernetesOptions, rejectNomadOptions, TARGET_HELP, TARGET_OPTION } from './nomad.js';
+import {
+  NOMAD_HELP,
+  NOMAD_OPTIONS,
+  nomadStatus,
+  parseTarget,
+  rejectKubernetesOptions,
+  rejectNomadOptions,
+  TARGET_HELP,
+  TARGET_OPTION,
+} from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 
 const HELP = `Usage: loki-microservices status [-f spec.yaml] [--set path=value ...] [-o table|json|yaml]
@@ -28,7 +37,14 @@ Exit codes: 0 Ready, 3 not Ready or no such stack, 2 invalid spec or usage, 1 ot
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  const values = parseCommandLine(args, { ...SPEC_OPTIONS, ...TARGET_OPTION, ...CLUSTER_OPTIONS, ...NOMAD_OPTIONS, timeout: { type: 'string', default: '1m' }, output: { type: 'string', short: 'o' } });
+  const values = parseCommandLine(args, {
+    ...SPEC_OPTIONS,
+    ...TARGET_OPTION,
+    ...CLUSTER_OPTIONS,
+    ...NOMAD_OPTIONS,
+    timeout: { type: 'string', default: '1m' },
+    output: { type: 'string', short: 'o' },
+  });
   const format = parseFormat(values.output, ['table', 'json', 'yaml'], 'table');
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const target = parseTarget(values.target);
@@ -39,13 +55,23 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const connection = connectFrom(values, io);
   let stackStatus: StackStatus;
   try {
-    stackStatus = await getStackStatus(connection, { name: stack.metadata.name, namespace: stack.metadata.namespace }, until(Date.now() + timeoutMs));
+    stackStatus = await getStackStatus(
+      connection,
+      { name: stack.metadata.name, namespace: stack.metadata.namespace },
+      until(Date.now() + timeoutMs),
+    );
   } catch (error) {
     if (!(error instanceof StackNotFoundError)) throw error;
     io.stderr(`${error.message}\n`);
     return 3;
   }
-  io.stdout(format === 'json' ? `${JSON.stringify(stackStatus, null, 2)}\n` : format === 'yaml' ? stringify(stackStatus) : formatStatus(stackStatus, Date.now()));
+  io.stdout(
+    format === 'json'
+      ? `${JSON.stringify(stackStatus, null, 2)}\n`
+      : format === 'yaml'
+        ? stringify(stackStatus)
+        : formatStatus(stackStatus, Date.now()),
+  );
   return stackStatus.condition.type === 'Ready' ? 0 : 3;
 }
 

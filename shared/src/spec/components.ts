@@ -35,21 +35,85 @@ export interface ComponentTraits {
 
 export const COMPONENTS: Record<ComponentName, ComponentTraits> = {
   /** Receives pushes (`/loki/api/v1/push`) and forwards each stream to replicationFactor ingesters. */
-  distributor: { target: 'distributor', kind: 'Deployment', objectStore: false, ringMember: true, headless: false, discoveredBeforeReady: false, shutdownGraceSeconds: 30 },
+  distributor: {
+    target: 'distributor',
+    kind: 'Deployment',
+    objectStore: false,
+    ringMember: true,
+    headless: false,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
   /** Holds recent streams in memory with a WAL on its volume, and flushes chunks to the object store. */
-  ingester: { target: 'ingester', kind: 'StatefulSet', objectStore: true, ringMember: true, headless: true, discoveredBeforeReady: false, shutdownGraceSeconds: 300 },
+  ingester: {
+    target: 'ingester',
+    kind: 'StatefulSet',
+    objectStore: true,
+    ringMember: true,
+    headless: true,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 300,
+  },
   /** Pulls query work from the query-scheduler; reads ingesters for recent data and the object store for the rest. */
-  querier: { target: 'querier', kind: 'Deployment', objectStore: true, ringMember: true, headless: false, discoveredBeforeReady: false, shutdownGraceSeconds: 30 },
+  querier: {
+    target: 'querier',
+    kind: 'Deployment',
+    objectStore: true,
+    ringMember: true,
+    headless: false,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
   /** The query API: splits and caches queries, queues them on the scheduler, proxies tails to queriers. */
-  queryFrontend: { target: 'query-frontend', kind: 'Deployment', objectStore: false, ringMember: false, headless: true, discoveredBeforeReady: true, shutdownGraceSeconds: 30 },
+  queryFrontend: {
+    target: 'query-frontend',
+    kind: 'Deployment',
+    objectStore: false,
+    ringMember: false,
+    headless: true,
+    discoveredBeforeReady: true,
+    shutdownGraceSeconds: 30,
+  },
   /** Queues queries between frontends and querier workers. */
-  queryScheduler: { target: 'query-scheduler', kind: 'Deployment', objectStore: false, ringMember: false, headless: true, discoveredBeforeReady: true, shutdownGraceSeconds: 30 },
+  queryScheduler: {
+    target: 'query-scheduler',
+    kind: 'Deployment',
+    objectStore: false,
+    ringMember: false,
+    headless: true,
+    discoveredBeforeReady: true,
+    shutdownGraceSeconds: 30,
+  },
   /** Serves the tsdb index from the object store to queriers and rulers, with a local cache on its volume. */
-  indexGateway: { target: 'index-gateway', kind: 'StatefulSet', objectStore: true, ringMember: true, headless: true, discoveredBeforeReady: false, shutdownGraceSeconds: 30 },
+  indexGateway: {
+    target: 'index-gateway',
+    kind: 'StatefulSet',
+    objectStore: true,
+    ringMember: true,
+    headless: true,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
   /** The singleton that compacts the index, applies retention and serves delete requests. */
-  compactor: { target: 'compactor', kind: 'StatefulSet', objectStore: true, ringMember: true, headless: true, discoveredBeforeReady: false, shutdownGraceSeconds: 30 },
+  compactor: {
+    target: 'compactor',
+    kind: 'StatefulSet',
+    objectStore: true,
+    ringMember: true,
+    headless: true,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
   /** Evaluates LogQL alerting and recording rules kept on the object store; absent when disabled. */
-  ruler: { target: 'ruler', kind: 'StatefulSet', objectStore: true, ringMember: true, headless: true, discoveredBeforeReady: false, shutdownGraceSeconds: 30 },
+  ruler: {
+    target: 'ruler',
+    kind: 'StatefulSet',
+    objectStore: true,
+    ringMember: true,
+    headless: true,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
 };
 
 export type StatefulComponentName = 'ingester' | 'indexGateway' | 'compactor' | 'ruler';

@@ -15,14 +15,21 @@ export interface InputField {
 /** The spec document with the fields set (as a user would have written it: no defaults filled in). */
 export function withInputs(document: Record<string, unknown>, fields: InputField[]): Record<string, unknown> {
   // applyOverrides reads values as YAML; the JSON text of each value reads back as that value, typed.
-  return applyOverrides(document, fields.map(({ path, value }) => `${path}=${JSON.stringify(value)}`));
+  return applyOverrides(
+    document,
+    fields.map(({ path, value }) => `${path}=${JSON.stringify(value)}`),
+  );
 }
 
 /**
  * The stack from `document` with `fields` set over it (and `prepare`d, e.g. `namingCredentialsSecret`). A
  * SpecError's issues carry the input that set each field: `spec.profile (input "profile")`.
  */
-export function parseSpecWithInputs(document: Record<string, unknown>, fields: InputField[], prepare = (d: Record<string, unknown>) => d): LokiStack {
+export function parseSpecWithInputs(
+  document: Record<string, unknown>,
+  fields: InputField[],
+  prepare = (d: Record<string, unknown>) => d,
+): LokiStack {
   const complete = withInputs(document, fields);
   try {
     return parseSpec(prepare(complete));
@@ -30,7 +37,9 @@ export function parseSpecWithInputs(document: Record<string, unknown>, fields: I
     if (!(error instanceof SpecError)) throw error;
     throw new SpecError(
       error.issues.map((issue) => {
-        const input = fields.find((field) => field.path === issue.path || issue.path.startsWith(`${field.path}.`))?.input;
+        const input = fields.find(
+          (field) => field.path === issue.path || issue.path.startsWith(`${field.path}.`),
+        )?.input;
         return input ? { ...issue, path: `${issue.path} (input "${input}")` } : issue;
       }),
     );
@@ -61,7 +70,10 @@ export type StackInputName = keyof typeof STACK_INPUTS;
 export const kebabCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 /** The fields the given stack inputs set ('' or undefined: not given); `nameOf` gives the adapter's name of an input, for messages. */
-export function stackInputFields(values: Partial<Record<StackInputName, unknown>>, nameOf: (name: StackInputName) => string): InputField[] {
+export function stackInputFields(
+  values: Partial<Record<StackInputName, unknown>>,
+  nameOf: (name: StackInputName) => string,
+): InputField[] {
   return (Object.keys(STACK_INPUTS) as StackInputName[]).flatMap((name) => {
     const value = values[name];
     return value === undefined || value === '' ? [] : [{ path: STACK_INPUTS[name].path, value, input: nameOf(name) }];
@@ -70,7 +82,11 @@ export function stackInputFields(values: Partial<Record<StackInputName, unknown>
 
 /** The replica-count fields of `{ component: count }`, set by the input `input`. */
 export function replicaFields(replicas: Record<string, number>, input: string): InputField[] {
-  return Object.entries(replicas).map(([component, count]) => ({ path: `spec.components.${component}.replicas`, value: count, input }));
+  return Object.entries(replicas).map(([component, count]) => ({
+    path: `spec.components.${component}.replicas`,
+    value: count,
+    input,
+  }));
 }
 
 const STORE_TYPES: readonly string[] = STORAGE_TYPES;
@@ -91,11 +107,18 @@ export interface StorageInputs {
  * URLs, which MinIO, Ceph and RustFS serve. `names` are the adapter's names of the inputs; an input that does not
  * apply to the store type is a SpecError whose path is `input "<name>"`.
  */
-export function storageInputFields(document: Record<string, unknown>, inputs: StorageInputs, names: Record<keyof StorageInputs, string>): InputField[] {
+export function storageInputFields(
+  document: Record<string, unknown>,
+  inputs: StorageInputs,
+  names: Record<keyof StorageInputs, string>,
+): InputField[] {
   const given = (key: keyof StorageInputs) => inputs[key] !== undefined && inputs[key] !== '';
-  const type = given('type') ? inputs.type! : ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
+  const type = given('type')
+    ? inputs.type!
+    : ((document.spec as { storage?: { type?: string } } | undefined)?.storage?.type ?? '');
   const input = (key: keyof StorageInputs) => `input "${names[key]}"`;
-  if (given('type') && !STORE_TYPES.includes(type)) throw new SpecError([{ path: input('type'), message: `must be one of ${STORE_TYPES.join(', ')}, not "${type}"` }]);
+  if (given('type') && !STORE_TYPES.includes(type))
+    throw new SpecError([{ path: input('type'), message: `must be one of ${STORE_TYPES.join(', ')}, not "${type}"` }]);
   const applies: [keyof StorageInputs, readonly string[]][] = [
     ['secretName', STORE_TYPES],
     ['bucket', ['s3', 'gcs', 'azure']],
@@ -105,7 +128,10 @@ export function storageInputFields(document: Record<string, unknown>, inputs: St
   ];
   const issues = applies
     .filter(([key, types]) => given(key) && !types.includes(type))
-    .map(([key, types]) => ({ path: input(key), message: `applies to storage type ${types.join(', ')}: ${type ? `not ${type}` : `set ${input('type')} (or spec.storage.type)`}` }));
+    .map(([key, types]) => ({
+      path: input(key),
+      message: `applies to storage type ${types.join(', ')}: ${type ? `not ${type}` : `set ${input('type')} (or spec.storage.type)`}`,
+    }));
   if (issues.length > 0) throw new SpecError(issues);
   const paths: [keyof StorageInputs, string][] = [
     ['type', 'spec.storage.type'],
@@ -115,7 +141,9 @@ export function storageInputFields(document: Record<string, unknown>, inputs: St
     ['accountName', 'spec.storage.azure.accountName'],
     ['secretName', `spec.storage.${type}.secretName`],
   ];
-  const fields: InputField[] = paths.filter(([key]) => given(key)).map(([key, path]) => ({ path, value: inputs[key], input: names[key] }));
+  const fields: InputField[] = paths
+    .filter(([key]) => given(key))
+    .map(([key, path]) => ({ path, value: inputs[key], input: names[key] }));
   if (given('endpoint')) fields.push({ path: 'spec.storage.s3.forcePathStyle', value: true, input: names.endpoint });
   return fields;
 }

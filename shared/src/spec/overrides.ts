@@ -18,7 +18,10 @@ export function applyOverrides(document: Record<string, unknown>, assignments: s
     const path = separator > 0 ? assignment.slice(0, separator) : assignment;
     if (separator <= 0 || !PATH.test(path)) {
       // The text is not echoed: a malformed assignment may be a credential pasted in the wrong place.
-      problems.push({ path: `--set #${index + 1}`, message: 'must be path=value with a dotted field path, e.g. spec.profile=small' });
+      problems.push({
+        path: `--set #${index + 1}`,
+        message: 'must be path=value with a dotted field path, e.g. spec.profile=small',
+      });
       continue;
     }
     setPath(result, path.split('.'), parseValue(assignment.slice(separator + 1)));

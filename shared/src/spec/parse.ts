@@ -25,7 +25,8 @@ const MAX_PASSES = 3;
 /** Validate a spec document and resolve its profile. Throws SpecError with every problem found. */
 export function parseSpec(input: unknown): LokiStack {
   if (input === undefined || input === null) input = {};
-  if (!isObject(input)) throw new SpecError([{ path: '(root)', message: 'must be a mapping with apiVersion, kind, metadata and spec' }]);
+  if (!isObject(input))
+    throw new SpecError([{ path: '(root)', message: 'must be a mapping with apiVersion, kind, metadata and spec' }]);
   refuseUnsafeKeys(input);
 
   const document = withPreset(input);
@@ -33,7 +34,9 @@ export function parseSpec(input: unknown): LokiStack {
   const reported = new Set<string>();
   const report = (issue: SpecIssue) => {
     // One message per field; a field's own message beats "required" on the block that contains it.
-    const covered = reported.has(issue.path) || [...reported].some((path) => path.startsWith(`${issue.path}.`) || path.startsWith(`${issue.path}[`));
+    const covered =
+      reported.has(issue.path) ||
+      [...reported].some((path) => path.startsWith(`${issue.path}.`) || path.startsWith(`${issue.path}[`));
     if (!covered) {
       reported.add(issue.path);
       issues.push(issue);
@@ -42,7 +45,11 @@ export function parseSpec(input: unknown): LokiStack {
 
   const profile = profileOf(input);
   if (profile === 'production' && getPath(document, ['spec', 'storage', 'type']) === undefined) {
-    report({ path: 'spec.storage.type', message: 'required for profile production: choose s3, gcs or azure (bundled is a single-pod store meant for tests)' });
+    report({
+      path: 'spec.storage.type',
+      message:
+        'required for profile production: choose s3, gcs or azure (bundled is a single-pod store meant for tests)',
+    });
   }
 
   for (let pass = 0; pass < MAX_PASSES; pass++) {
@@ -54,7 +61,8 @@ export function parseSpec(input: unknown): LokiStack {
     for (const issue of result.error.issues) {
       for (const formatted of formatIssue(issue, document)) report(formatted);
       // Set the offending field aside (back to its preset value, if any) so the next pass can check the rest.
-      const offending = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+      const offending =
+        issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
       for (const path of offending) resetPath(document, path as Path, input);
     }
   }
@@ -68,13 +76,26 @@ export function parseSpec(input: unknown): LokiStack {
 export function readSpecDocument(text: string, source = 'the spec'): Record<string, unknown> {
   const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (parsed.errors.length > 0) {
-    throw new SpecError(parsed.errors.map((error) => ({ path: '(root)', message: `${source} is not valid YAML or JSON: ${error.message.split('\n')[0]}` })));
+    throw new SpecError(
+      parsed.errors.map((error) => ({
+        path: '(root)',
+        message: `${source} is not valid YAML or JSON: ${error.message.split('\n')[0]}`,
+      })),
+    );
   }
   const document: unknown = parsed.toJS();
   if (document === null || document === undefined) {
-    throw new SpecError([{ path: '(root)', message: `${source} is empty: write a spec in it (at least "apiVersion: ${API_VERSION}"), or leave the file out for the default stack` }]);
+    throw new SpecError([
+      {
+        path: '(root)',
+        message: `${source} is empty: write a spec in it (at least "apiVersion: ${API_VERSION}"), or leave the file out for the default stack`,
+      },
+    ]);
   }
-  if (!isObject(document)) throw new SpecError([{ path: '(root)', message: `${source} must hold one mapping with apiVersion, kind, metadata and spec` }]);
+  if (!isObject(document))
+    throw new SpecError([
+      { path: '(root)', message: `${source} must hold one mapping with apiVersion, kind, metadata and spec` },
+    ]);
   refuseUnsafeKeys(document);
   return document;
 }
@@ -88,7 +109,11 @@ function refuseUnsafeKeys(document: Json): void {
     if (Array.isArray(value)) value.forEach((item, index) => walk(item, [...path, index]));
     else if (isObject(value)) {
       for (const key of Object.keys(value)) {
-        if (UNSAFE_KEYS.has(key)) issues.push({ path: dotted([...path, key]), message: 'is not a field name (it would reach into JavaScript objects): remove it' });
+        if (UNSAFE_KEYS.has(key))
+          issues.push({
+            path: dotted([...path, key]),
+            message: 'is not a field name (it would reach into JavaScript objects): remove it',
+          });
         else walk(value[key], [...path, key]);
       }
     }
@@ -105,7 +130,10 @@ function profileOf(input: Json): ProfileName {
 function withPreset(input: Json): Json {
   const document = deepMerge(presetDocument(profileOf(input)), input);
   // The bundled store needs no settings: give its block so that its defaults apply.
-  if (getPath(document, ['spec', 'storage', 'type']) === 'bundled' && getPath(document, ['spec', 'storage', 'bundled']) === undefined) {
+  if (
+    getPath(document, ['spec', 'storage', 'type']) === 'bundled' &&
+    getPath(document, ['spec', 'storage', 'bundled']) === undefined
+  ) {
     setPath(document, ['spec', 'storage', 'bundled'], {});
   }
   return document;
@@ -125,7 +153,9 @@ export function deepMerge(base: Json, override: Json): Json {
 function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'required' : `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}, got ${describeValue(issue.input)}`;
+      return issue.input === undefined
+        ? 'required'
+        : `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}, got ${describeValue(issue.input)}`;
     case 'invalid_key':
       return issue.issues[0]?.message;
     case 'too_small':
@@ -135,7 +165,9 @@ function friendlyMessage(issue: z.core.$ZodRawIssue): string | undefined {
           ? `must have at least ${issue.minimum} entries`
           : `must be ${issue.inclusive === false ? '>' : '≥'} ${issue.minimum}`;
     case 'too_big':
-      return issue.origin === 'string' ? `must be at most ${issue.maximum} characters` : `must be ${issue.inclusive === false ? '<' : '≤'} ${issue.maximum}`;
+      return issue.origin === 'string'
+        ? `must be at most ${issue.maximum} characters`
+        : `must be ${issue.inclusive === false ? '<' : '≤'} ${issue.maximum}`;
     case 'invalid_value': {
       const hint = typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : '';
       return `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${hint}`;
@@ -158,7 +190,9 @@ function formatIssue(issue: z.core.$ZodIssue, document: Json): SpecIssue[] {
   if (issue.code === 'invalid_type' && getPath(document, path) === undefined) {
     return [{ path: dotted(path), message: requiredMessage(path) }];
   }
-  return [{ path: dotted(path), message: issue.message + (HINTS[dotted(path)]?.[String(getPath(document, path))] ?? '') }];
+  return [
+    { path: dotted(path), message: issue.message + (HINTS[dotted(path)]?.[String(getPath(document, path))] ?? '') },
+  ];
 }
 
 function requiredMessage(path: Path): string {
@@ -181,8 +215,7 @@ function schemaAt(path: Path): z.ZodType | undefined {
     if (def.type === 'object') {
       const shape = (def as z.core.$ZodObjectDef).shape;
       schema = Object.hasOwn(shape, key) ? (shape[key as string] as z.ZodType) : undefined;
-    }
-    else if (def.type === 'record') schema = (def as z.core.$ZodRecordDef).valueType as z.ZodType;
+    } else if (def.type === 'record') schema = (def as z.core.$ZodRecordDef).valueType as z.ZodType;
     else if (def.type === 'array') schema = (def as z.core.$ZodArrayDef).element as z.ZodType;
     else return undefined;
   }
@@ -216,12 +249,18 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
 function dotted(path: Path): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '') || '(root)';
+  return (
+    path.reduce<string>(
+      (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key),
+      '',
+    ) || '(root)'
+  );
 }
 
 function resetPath(document: Json, path: Path, input: Json): void {

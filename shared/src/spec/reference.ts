@@ -34,10 +34,20 @@ function fieldRows(schema: z.ZodType, path: string): Row[] {
     const shape = def.shape as Record<string, z.ZodType>;
     if (path === 'spec.components') return componentRows(shape, path);
     const own = path && description ? [{ path, type: 'object', fallback: '', description: escape(description) }] : [];
-    return [...own, ...Object.entries(shape).flatMap(([key, child]) => fieldRows(child, path ? `${path}.${key}` : key))];
+    return [
+      ...own,
+      ...Object.entries(shape).flatMap(([key, child]) => fieldRows(child, path ? `${path}.${key}` : key)),
+    ];
   }
   const fromProfile = PROFILES.some((profile) => getPath(presetDocument(profile), path.split('.')) !== undefined);
-  return [{ path, type: typeName(core), fallback: fallback ?? (fromProfile ? 'profile' : isOptional(schema) ? '' : 'required'), description: escape(description) }];
+  return [
+    {
+      path,
+      type: typeName(core),
+      fallback: fallback ?? (fromProfile ? 'profile' : isOptional(schema) ? '' : 'required'),
+      description: escape(description),
+    },
+  ];
 }
 
 /** The eight components share their fields: one row per field, saying which components have it. */
@@ -60,7 +70,8 @@ function componentRows(shape: Record<string, z.ZodType>, path: string): Row[] {
   return [
     header,
     ...[...fields.entries()].flatMap(([field, { schema, components }]) => {
-      const scope = components.length === COMPONENT_NAMES.length ? '' : ` Only ${components.map((c) => `\`${c}\``).join(', ')}.`;
+      const scope =
+        components.length === COMPONENT_NAMES.length ? '' : ` Only ${components.map((c) => `\`${c}\``).join(', ')}.`;
       return fieldRows(schema, `${path}.<component>.${field}`).map((row) => ({
         ...row,
         fallback: row.fallback === 'required' ? 'profile' : row.fallback,
@@ -77,7 +88,8 @@ function unwrapWithDefault(schema: z.ZodType): { core: z.ZodType; fallback?: str
     const def = current.def as Def;
     if (def.type === 'default') fallback = formatDefault(def.defaultValue);
     if (def.innerType) current = def.innerType as z.ZodType;
-    else if (def.type === 'pipe') current = (def.in as z.ZodType).def.type === 'transform' ? (def.out as z.ZodType) : (def.in as z.ZodType);
+    else if (def.type === 'pipe')
+      current = (def.in as z.ZodType).def.type === 'transform' ? (def.out as z.ZodType) : (def.in as z.ZodType);
     else return { core: current, ...(fallback !== undefined ? { fallback } : {}) };
   }
 }
@@ -94,7 +106,9 @@ function typeName(schema: z.ZodType): string {
   const def = schema.def as Def;
   switch (def.type) {
     case 'enum':
-      return Object.values(def.entries as Record<string, string>).map((v) => `\`${v}\``).join(' \\| ');
+      return Object.values(def.entries as Record<string, string>)
+        .map((v) => `\`${v}\``)
+        .join(' \\| ');
     case 'literal':
       return (def.values as unknown[]).map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
     case 'array':
@@ -102,7 +116,11 @@ function typeName(schema: z.ZodType): string {
     case 'record':
       return 'map of string';
     case 'number':
-      return (def.checks as { _zod: { def: { check: string; format?: string } } }[] | undefined)?.some((c) => c._zod.def.format === 'safeint') ? 'integer' : 'number';
+      return (def.checks as { _zod: { def: { check: string; format?: string } } }[] | undefined)?.some(
+        (c) => c._zod.def.format === 'safeint',
+      )
+        ? 'integer'
+        : 'number';
     default:
       return def.type;
   }

@@ -19,7 +19,8 @@ export const DEFAULT_GATEWAY_IMAGE = 'docker.io/nginxinc/nginx-unprivileged:1.29
 
 export { MAX_NAME_LENGTH } from '../stack/names.js';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const GCS_BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
@@ -27,7 +28,8 @@ const AZURE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 const AZURE_CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 const ENDPOINT = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const IMAGE_REFERENCE =
+  /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 // Loki tenant IDs: up to 150 of these characters, and not "." or "..".
 const TENANT = /^[A-Za-z0-9!\-_.*'()]{1,150}$/;
 
@@ -35,7 +37,10 @@ function dnsLabel(what: string, maxLength = 63) {
   return z
     .string()
     .max(maxLength, `must be at most ${maxLength} characters (${what})`)
-    .regex(DNS_LABEL, 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit');
+    .regex(
+      DNS_LABEL,
+      'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+    );
 }
 
 /**
@@ -46,13 +51,25 @@ function dnsLabel(what: string, maxLength = 63) {
 function configUrl(error: string) {
   return z
     .url({ protocol: /^https?$/, error })
-    .refine((url) => !url.includes('$'), 'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration')
-    .refine((url) => !url.includes('{{') && !url.includes('}}'), 'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them')
-    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs');
+    .refine(
+      (url) => !url.includes('$'),
+      'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
+    )
+    .refine(
+      (url) => !url.includes('{{') && !url.includes('}}'),
+      'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
+    )
+    .refine(
+      (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+      'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs',
+    );
 }
 
 function dnsSubdomain(what: string) {
-  return z.string().max(253, `must be at most 253 characters (${what})`).regex(DNS_SUBDOMAIN, `must be ${what}: a DNS subdomain of lowercase letters, digits, "-" and "."`);
+  return z
+    .string()
+    .max(253, `must be at most 253 characters (${what})`)
+    .regex(DNS_SUBDOMAIN, `must be ${what}: a DNS subdomain of lowercase letters, digits, "-" and "."`);
 }
 
 const secretName = dnsSubdomain('a Secret name');
@@ -63,11 +80,20 @@ const quantity = (example: string) =>
 const duration = (example: string) =>
   z.string().refine(isDuration, `must be a duration such as "${example}" (units ms, s, m, h, d, w, y) or "0"`);
 
-const labels = z
-  .record(
-    z.string().regex(LABEL_KEY, 'must be a valid label key: an optional DNS subdomain prefix and "/", then a name of up to 63 characters'),
-    z.string().regex(LABEL_VALUE, 'must be a valid label value: up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit'),
-  );
+const labels = z.record(
+  z
+    .string()
+    .regex(
+      LABEL_KEY,
+      'must be a valid label key: an optional DNS subdomain prefix and "/", then a name of up to 63 characters',
+    ),
+  z
+    .string()
+    .regex(
+      LABEL_VALUE,
+      'must be a valid label value: up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+    ),
+);
 
 const resourceList = z.strictObject({
   cpu: quantity('500m').optional().describe('CPU, in cores or millicores.'),
@@ -76,7 +102,11 @@ const resourceList = z.strictObject({
 
 const resources = z.strictObject({
   requests: resourceList.optional().describe('What the scheduler reserves for each pod.'),
-  limits: resourceList.optional().describe('Hard caps; a container above its memory limit is OOM-killed. CPU limits are left unset by the profiles to avoid throttling.'),
+  limits: resourceList
+    .optional()
+    .describe(
+      'Hard caps; a container above its memory limit is OOM-killed. CPU limits are left unset by the profiles to avoid throttling.',
+    ),
 });
 
 const toleration = z.strictObject({
@@ -89,12 +119,17 @@ const toleration = z.strictObject({
 
 const volume = z.strictObject({
   size: quantity('10Gi').describe('Size of the persistent volume claim of each replica.'),
-  storageClassName: dnsSubdomain('a StorageClass name').optional().describe('StorageClass of the claims. Defaults to the cluster default class.'),
+  storageClassName: dnsSubdomain('a StorageClass name')
+    .optional()
+    .describe('StorageClass of the claims. Defaults to the cluster default class.'),
 });
 
 const placement = {
   nodeSelector: labels.optional().describe('Node labels the pods must match.'),
-  tolerations: z.array(toleration).optional().describe('Tolerations for tainted nodes (Kubernetes `tolerations` syntax).'),
+  tolerations: z
+    .array(toleration)
+    .optional()
+    .describe('Tolerations for tainted nodes (Kubernetes `tolerations` syntax).'),
 };
 
 const replicas = z.number().int().min(1).max(100);
@@ -103,7 +138,9 @@ function statelessComponent(name: ComponentName) {
   return z
     .strictObject({
       replicas: replicas.describe('Number of pods.'),
-      resources: resources.describe('Container requests and limits, merged over the profile values (`null` removes one).'),
+      resources: resources.describe(
+        'Container requests and limits, merged over the profile values (`null` removes one).',
+      ),
       ...placement,
     })
     .describe(`The ${COMPONENTS[name].target} Deployment.`);
@@ -113,7 +150,9 @@ function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> 
   return z
     .strictObject({
       replicas: replicaCount.describe('Number of pods.'),
-      resources: resources.describe('Container requests and limits, merged over the profile values (`null` removes one).'),
+      resources: resources.describe(
+        'Container requests and limits, merged over the profile values (`null` removes one).',
+      ),
       storage: volume.describe('Persistent volume of each pod.'),
       ...placement,
     })
@@ -131,48 +170,111 @@ const components = z
     compactor: statefulComponent('compactor', z.literal(1, 'must be 1: the compactor is a singleton')),
     ruler: statefulComponent('ruler').extend({
       enabled: z.boolean().describe('Deploy the ruler (LogQL alerting and recording rules).'),
-      alertmanagerUrl: configUrl('must be an http(s) URL of Alertmanager').optional().describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
+      alertmanagerUrl: configUrl('must be an http(s) URL of Alertmanager')
+        .optional()
+        .describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
     }),
   })
   .describe('Per-component settings; each component defaults to its profile values.');
 
 const bundledStorage = z
   .strictObject({
-    image: z.string().regex(IMAGE_REFERENCE, 'must be an image reference with a tag or digest, e.g. "registry.example.com/rustfs/rustfs:1.0.0"').default(DEFAULT_OBJECT_STORE_IMAGE).describe('Image of the bundled S3-compatible store (RustFS), pinned by tag or digest.'),
-    bucket: z.string().regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"').default('loki').describe('Bucket created for Loki before any Loki pod starts.'),
-    size: quantity('10Gi').default('10Gi').describe('Size of the store\'s persistent volume claim.'),
-    storageClassName: dnsSubdomain('a StorageClass name').optional().describe('StorageClass of the claim. Defaults to the cluster default class.'),
-    secretName: secretName.optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store\'s root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.'),
+    image: z
+      .string()
+      .regex(
+        IMAGE_REFERENCE,
+        'must be an image reference with a tag or digest, e.g. "registry.example.com/rustfs/rustfs:1.0.0"',
+      )
+      .default(DEFAULT_OBJECT_STORE_IMAGE)
+      .describe('Image of the bundled S3-compatible store (RustFS), pinned by tag or digest.'),
+    bucket: z
+      .string()
+      .regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"')
+      .default('loki')
+      .describe('Bucket created for Loki before any Loki pod starts.'),
+    size: quantity('10Gi').default('10Gi').describe("Size of the store's persistent volume claim."),
+    storageClassName: dnsSubdomain('a StorageClass name')
+      .optional()
+      .describe('StorageClass of the claim. Defaults to the cluster default class.'),
+    secretName: secretName
+      .optional()
+      .describe(
+        "Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` for the store's root user. Without it, `apply` creates `<name>-object-store` with random values once and never rotates it.",
+      ),
     resources: resources
       .default({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } })
-      .describe('Requests and limits of the store\'s container; replace the default (100m CPU and 256Mi requested, 1Gi memory limit) as a whole.'),
+      .describe(
+        "Requests and limits of the store's container; replace the default (100m CPU and 256Mi requested, 1Gi memory limit) as a whole.",
+      ),
   })
-  .describe('Bundled single-pod S3-compatible store (RustFS) for test clusters. Its data lives on one volume: not for production.');
+  .describe(
+    'Bundled single-pod S3-compatible store (RustFS) for test clusters. Its data lives on one volume: not for production.',
+  );
 
 const s3Storage = z
   .strictObject({
-    bucket: z.string().regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"').describe('Bucket for chunks, index, rules and delete requests.'),
-    region: z.string().regex(/^[a-z0-9-]+$/, 'must be a region such as "eu-west-1"').optional().describe('Bucket region. Required for AWS S3 (no `endpoint`).'),
-    endpoint: z.string().regex(ENDPOINT, 'must be a host with optional port and scheme, e.g. "https://s3.example.com:9000"').optional().describe('S3-compatible endpoint; `http://` makes the connection plain-text. Omit for AWS S3.'),
-    forcePathStyle: z.boolean().default(false).describe('Path-style bucket URLs (needed by most S3-compatible stores such as MinIO, Ceph, RustFS).'),
-    secretName: secretName.optional().describe('Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Without it, Loki uses the AWS default credential chain (IRSA, instance role).'),
+    bucket: z
+      .string()
+      .regex(S3_BUCKET, 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-"')
+      .describe('Bucket for chunks, index, rules and delete requests.'),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'must be a region such as "eu-west-1"')
+      .optional()
+      .describe('Bucket region. Required for AWS S3 (no `endpoint`).'),
+    endpoint: z
+      .string()
+      .regex(ENDPOINT, 'must be a host with optional port and scheme, e.g. "https://s3.example.com:9000"')
+      .optional()
+      .describe('S3-compatible endpoint; `http://` makes the connection plain-text. Omit for AWS S3.'),
+    forcePathStyle: z
+      .boolean()
+      .default(false)
+      .describe('Path-style bucket URLs (needed by most S3-compatible stores such as MinIO, Ceph, RustFS).'),
+    secretName: secretName
+      .optional()
+      .describe(
+        'Existing Secret with keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. Without it, Loki uses the AWS default credential chain (IRSA, instance role).',
+      ),
   })
   .describe('Amazon S3 or an S3-compatible store.');
 
 const gcsStorage = z
   .strictObject({
-    bucket: z.string().regex(GCS_BUCKET, 'must be a GCS bucket name: 3-222 lowercase letters, digits, ".", "_" or "-"').describe('Bucket for chunks, index, rules and delete requests.'),
-    secretName: secretName.optional().describe('Existing Secret with a service account key under `key.json`. Without it, Loki uses Application Default Credentials (Workload Identity).'),
+    bucket: z
+      .string()
+      .regex(GCS_BUCKET, 'must be a GCS bucket name: 3-222 lowercase letters, digits, ".", "_" or "-"')
+      .describe('Bucket for chunks, index, rules and delete requests.'),
+    secretName: secretName
+      .optional()
+      .describe(
+        'Existing Secret with a service account key under `key.json`. Without it, Loki uses Application Default Credentials (Workload Identity).',
+      ),
   })
   .describe('Google Cloud Storage.');
 
 const azureStorage = z
   .strictObject({
-    accountName: z.string().regex(AZURE_ACCOUNT, 'must be a storage account name: 3-24 lowercase letters or digits').describe('Storage account.'),
-    container: z.string().regex(AZURE_CONTAINER, 'must be a container name: 3-63 lowercase letters, digits or single "-"').describe('Blob container for chunks, index, rules and delete requests.'),
-    endpointSuffix: dnsSubdomain('a DNS suffix such as "blob.core.windows.net"').optional().describe('Blob endpoint suffix for sovereign clouds.'),
-    secretName: secretName.optional().describe('Existing Secret with the account key under `AZURE_STORAGE_ACCOUNT_KEY`. Required unless `useFederatedToken`.'),
-    useFederatedToken: z.boolean().default(false).describe('Authenticate with Azure Workload Identity instead of an account key.'),
+    accountName: z
+      .string()
+      .regex(AZURE_ACCOUNT, 'must be a storage account name: 3-24 lowercase letters or digits')
+      .describe('Storage account.'),
+    container: z
+      .string()
+      .regex(AZURE_CONTAINER, 'must be a container name: 3-63 lowercase letters, digits or single "-"')
+      .describe('Blob container for chunks, index, rules and delete requests.'),
+    endpointSuffix: dnsSubdomain('a DNS suffix such as "blob.core.windows.net"')
+      .optional()
+      .describe('Blob endpoint suffix for sovereign clouds.'),
+    secretName: secretName
+      .optional()
+      .describe(
+        'Existing Secret with the account key under `AZURE_STORAGE_ACCOUNT_KEY`. Required unless `useFederatedToken`.',
+      ),
+    useFederatedToken: z
+      .boolean()
+      .default(false)
+      .describe('Authenticate with Azure Workload Identity instead of an account key.'),
   })
   .describe('Azure Blob Storage.');
 
@@ -181,7 +283,9 @@ export type StorageType = (typeof STORAGE_TYPES)[number];
 
 const storage = z
   .strictObject({
-    type: z.enum(STORAGE_TYPES).describe('Object store for chunks and index: `bundled` (a RustFS pod, for tests), `s3`, `gcs` or `azure`.'),
+    type: z
+      .enum(STORAGE_TYPES)
+      .describe('Object store for chunks and index: `bundled` (a RustFS pod, for tests), `s3`, `gcs` or `azure`.'),
     bundled: bundledStorage.optional(),
     s3: s3Storage.optional(),
     gcs: gcsStorage.optional(),
@@ -191,23 +295,46 @@ const storage = z
 
 const limits = z
   .strictObject({
-    ingestionRateMB: z.number().positive().default(4).describe('Per-tenant ingestion rate, MB/s (`limits_config.ingestion_rate_mb`).'),
-    ingestionBurstSizeMB: z.number().positive().default(6).describe('Per-tenant ingestion burst, MB (`ingestion_burst_size_mb`).'),
-    maxGlobalStreamsPerUser: z.number().int().nonnegative().default(5000).describe('Active streams per tenant across the cluster; 0 = unlimited.'),
+    ingestionRateMB: z
+      .number()
+      .positive()
+      .default(4)
+      .describe('Per-tenant ingestion rate, MB/s (`limits_config.ingestion_rate_mb`).'),
+    ingestionBurstSizeMB: z
+      .number()
+      .positive()
+      .default(6)
+      .describe('Per-tenant ingestion burst, MB (`ingestion_burst_size_mb`).'),
+    maxGlobalStreamsPerUser: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(5000)
+      .describe('Active streams per tenant across the cluster; 0 = unlimited.'),
     maxQuerySeries: z.number().int().positive().default(500).describe('Unique series a metric query may return.'),
-    maxQueryParallelism: z.number().int().positive().default(32).describe('Sub-queries of one query scheduled at once.'),
+    maxQueryParallelism: z
+      .number()
+      .int()
+      .positive()
+      .default(32)
+      .describe('Sub-queries of one query scheduled at once.'),
     maxEntriesLimitPerQuery: z.number().int().positive().default(5000).describe('Log lines a query may return.'),
     queryTimeout: duration('1m').default('1m').describe('Timeout of one query.'),
-    rejectOldSamplesMaxAge: duration('168h').default('168h').describe('Entries older than this are rejected at ingestion.'),
+    rejectOldSamplesMaxAge: duration('168h')
+      .default('168h')
+      .describe('Entries older than this are rejected at ingestion.'),
   })
   .describe('Per-tenant limits (`limits_config`).');
 
 const auth = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('Multi-tenancy: every request must carry `X-Scope-OrgID` (Loki `auth_enabled`).'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('Multi-tenancy: every request must carry `X-Scope-OrgID` (Loki `auth_enabled`).'),
     tenant: z
       .string()
-      .regex(TENANT, 'must be a Loki tenant ID: up to 150 letters, digits or !-_.*\'()')
+      .regex(TENANT, "must be a Loki tenant ID: up to 150 letters, digits or !-_.*'()")
       .refine((tenant) => tenant !== '.' && tenant !== '..', 'must not be "." or ".."')
       .default('default')
       .describe('Tenant used by our own tools (smoke test, outputs) when `enabled`.'),
@@ -216,7 +343,11 @@ const auth = z
 
 const scheduling = z
   .strictObject({
-    antiAffinity: z.enum(['none', 'soft', 'hard']).describe('Spread pods of a component over nodes: `soft` prefers distinct nodes, `hard` requires them (pods stay Pending when nodes are short).'),
+    antiAffinity: z
+      .enum(['none', 'soft', 'hard'])
+      .describe(
+        'Spread pods of a component over nodes: `soft` prefers distinct nodes, `hard` requires them (pods stay Pending when nodes are short).',
+      ),
     zoneSpread: z.boolean().describe('Spread pods of a component over `topology.kubernetes.io/zone`.'),
   })
   .describe('Pod placement.');
@@ -243,106 +374,261 @@ const version = z
   .describe('Loki release, used as the image tag.');
 
 // htpasswd entries Traefik accepts: bcrypt, Apache MD5 or SHA-1 hashes, never a plain-text password.
-const HTPASSWD_ENTRY = /^[^:\s]+:(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
+const HTPASSWD_ENTRY =
+  /^[^:\s]+:(\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$/;
 // A Nomad attribute reference or a plain host, with a port: what a task uses to reach its Consul agent.
 const CONSUL_ADDRESS = /^(\$\{(attr|meta|node)\.[A-Za-z0-9._-]+\}|[A-Za-z0-9.-]+):\d{1,5}$/;
 const VAULT_PATH = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/;
 
 const nomadCredentials = z
   .strictObject({
-    source: z.enum(['vault', 'nomadVariable']).describe('`vault` reads a KV v2 secret; `nomadVariable` a Nomad Variable (tasks read `nomad/jobs/<job>` without extra ACL policy).'),
-    path: z.string().regex(VAULT_PATH, 'must be a path such as "kv/data/loki/s3" (Vault KV v2) or "nomad/jobs/loki" (Nomad Variable)').describe('Where the keys live: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3), `AZURE_STORAGE_ACCOUNT_KEY` (azure) or `key.json` (gcs), as in the Kubernetes Secret.'),
+    source: z
+      .enum(['vault', 'nomadVariable'])
+      .describe(
+        '`vault` reads a KV v2 secret; `nomadVariable` a Nomad Variable (tasks read `nomad/jobs/<job>` without extra ACL policy).',
+      ),
+    path: z
+      .string()
+      .regex(VAULT_PATH, 'must be a path such as "kv/data/loki/s3" (Vault KV v2) or "nomad/jobs/loki" (Nomad Variable)')
+      .describe(
+        'Where the keys live: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (s3), `AZURE_STORAGE_ACCOUNT_KEY` (azure) or `key.json` (gcs), as in the Kubernetes Secret.',
+      ),
   })
-  .describe('Object-store credentials, rendered by a `template` into the task\'s secrets directory and never written into the job.');
+  .describe(
+    "Object-store credentials, rendered by a `template` into the task's secrets directory and never written into the job.",
+  );
 
 const nomad = z
   .strictObject({
     namespace: dnsLabel('a Nomad namespace').default('default').describe('Nomad namespace of the job (it must exist).'),
-    region: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a Nomad region name such as "global"').optional().describe('Nomad region; defaults to the region of the agent the job is sent to.'),
-    datacenters: z.array(z.string().regex(/^[A-Za-z0-9*_.-]+$/, 'must be a datacenter name or a glob such as "dc*"')).min(1).default(['*']).describe('Datacenters the job may run in (globs allowed).'),
-    serviceProvider: z.enum(['consul', 'nomad']).default('consul').describe('Where services are registered: Consul (rings kept in Consul KV) or Nomad\'s native service discovery (rings gossip over memberlist).'),
-    consulAddress: z.string().regex(CONSUL_ADDRESS, 'must be host:port, or a node attribute reference with a port such as "${attr.unique.network.ip-address}:8500"').default('${attr.unique.network.ip-address}:8500').describe('Consul HTTP API as a task reaches it (rings live in Consul KV); `${attr.…}` is interpolated by Nomad on each node.'),
-    volumes: z.enum(['ephemeral', 'csi']).default('ephemeral').describe('Data of the stateful components: `ephemeral` (sticky, migrating ephemeral disk of the components\' `storage.size`) or `csi` (per-allocation CSI volumes `<name>-<component>[N]` you create beforehand).'),
+    region: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be a Nomad region name such as "global"')
+      .optional()
+      .describe('Nomad region; defaults to the region of the agent the job is sent to.'),
+    datacenters: z
+      .array(z.string().regex(/^[A-Za-z0-9*_.-]+$/, 'must be a datacenter name or a glob such as "dc*"'))
+      .min(1)
+      .default(['*'])
+      .describe('Datacenters the job may run in (globs allowed).'),
+    serviceProvider: z
+      .enum(['consul', 'nomad'])
+      .default('consul')
+      .describe(
+        "Where services are registered: Consul (rings kept in Consul KV) or Nomad's native service discovery (rings gossip over memberlist).",
+      ),
+    consulAddress: z
+      .string()
+      .regex(
+        CONSUL_ADDRESS,
+        'must be host:port, or a node attribute reference with a port such as "${attr.unique.network.ip-address}:8500"',
+      )
+      .default('${attr.unique.network.ip-address}:8500')
+      .describe(
+        'Consul HTTP API as a task reaches it (rings live in Consul KV); `${attr.…}` is interpolated by Nomad on each node.',
+      ),
+    volumes: z
+      .enum(['ephemeral', 'csi'])
+      .default('ephemeral')
+      .describe(
+        "Data of the stateful components: `ephemeral` (sticky, migrating ephemeral disk of the components' `storage.size`) or `csi` (per-allocation CSI volumes `<name>-<component>[N]` you create beforehand).",
+      ),
     credentials: nomadCredentials.optional(),
-    vaultRole: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be a Vault role name').optional().describe('Vault role of the tasks (workload identity); without it, Nomad\'s default role.'),
+    vaultRole: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be a Vault role name')
+      .optional()
+      .describe("Vault role of the tasks (workload identity); without it, Nomad's default role."),
     tls: z
       .strictObject({
-        enabled: z.boolean().default(false).describe('mTLS on gRPC between components, with certificates issued by Vault PKI.'),
-        pkiIssuePath: z.string().regex(VAULT_PATH, 'must be a Vault PKI issue path such as "pki/issue/loki"').default('pki/issue/loki').describe('Vault PKI `issue` endpoint (mount and role).'),
-        serverName: dnsSubdomain('a DNS name the PKI role allows').optional().describe('Common name of every certificate and the name clients verify. Defaults to `<name>.service.consul`.'),
-        ttl: duration('240h').default('240h').describe('Certificate lifetime; Nomad renews it before expiry and restarts the task.'),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe('mTLS on gRPC between components, with certificates issued by Vault PKI.'),
+        pkiIssuePath: z
+          .string()
+          .regex(VAULT_PATH, 'must be a Vault PKI issue path such as "pki/issue/loki"')
+          .default('pki/issue/loki')
+          .describe('Vault PKI `issue` endpoint (mount and role).'),
+        serverName: dnsSubdomain('a DNS name the PKI role allows')
+          .optional()
+          .describe(
+            'Common name of every certificate and the name clients verify. Defaults to `<name>.service.consul`.',
+          ),
+        ttl: duration('240h')
+          .default('240h')
+          .describe('Certificate lifetime; Nomad renews it before expiry and restarts the task.'),
       })
       .default({ enabled: false, pkiIssuePath: 'pki/issue/loki', ttl: '240h' })
       .describe('gRPC mTLS between components.'),
     traefik: z
       .strictObject({
-        enabled: z.boolean().default(false).describe('Traefik routers for the push path (distributor) and the query API (query-frontend), both behind basic auth.'),
-        entrypoints: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a Traefik entrypoint name')).min(1).default(['web']).describe('Traefik entrypoints of the routers.'),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Traefik routers for the push path (distributor) and the query API (query-frontend), both behind basic auth.',
+          ),
+        entrypoints: z
+          .array(z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a Traefik entrypoint name'))
+          .min(1)
+          .default(['web'])
+          .describe('Traefik entrypoints of the routers.'),
         host: dnsSubdomain('a host name').optional().describe('Host the routers match; without it, any host.'),
-        basicAuthUsers: z.array(z.string().regex(HTPASSWD_ENTRY, 'must be an htpasswd entry "user:<hash>" with a bcrypt, apr1 or SHA hash (htpasswd -nbB user password), never a plain-text password')).default([]).describe('htpasswd entries allowed through both routers; required when `enabled`.'),
+        basicAuthUsers: z
+          .array(
+            z
+              .string()
+              .regex(
+                HTPASSWD_ENTRY,
+                'must be an htpasswd entry "user:<hash>" with a bcrypt, apr1 or SHA hash (htpasswd -nbB user password), never a plain-text password',
+              ),
+          )
+          .default([])
+          .describe('htpasswd entries allowed through both routers; required when `enabled`.'),
       })
       .default({ enabled: false, entrypoints: ['web'], basicAuthUsers: [] })
-      .describe('Ingress through Traefik\'s Consul catalog (or Nomad) provider.'),
+      .describe("Ingress through Traefik's Consul catalog (or Nomad) provider."),
   })
   .describe('Settings used only by `render --target nomad` and the Nomad commands.');
 
 const networkPeer = z
   .strictObject({
-    namespaceSelector: z.strictObject({ matchLabels: labels }).optional().describe('Namespaces whose pods may connect (`{}`: every namespace).'),
-    podSelector: z.strictObject({ matchLabels: labels }).optional().describe('Pods that may connect (in the stack\'s namespace unless `namespaceSelector` is set).'),
-    ipBlock: z.strictObject({ cidr: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR such as "10.0.0.0/8"') }).optional().describe('Addresses that may connect.'),
+    namespaceSelector: z
+      .strictObject({ matchLabels: labels })
+      .optional()
+      .describe('Namespaces whose pods may connect (`{}`: every namespace).'),
+    podSelector: z
+      .strictObject({ matchLabels: labels })
+      .optional()
+      .describe("Pods that may connect (in the stack's namespace unless `namespaceSelector` is set)."),
+    ipBlock: z
+      .strictObject({ cidr: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR such as "10.0.0.0/8"') })
+      .optional()
+      .describe('Addresses that may connect.'),
   })
   .describe('A NetworkPolicy peer (Kubernetes `NetworkPolicyPeer` syntax).');
 
 const networkPolicy = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('NetworkPolicies: deny every connection to and from the stack\'s pods except the flows the stack needs (gRPC between components, memberlist among ring members, HTTP to the compactor and queriers, the object store, DNS) and the entry points below.'),
-    allowFrom: z.array(networkPeer).optional().describe('Who may reach the push (distributor) and query (query-frontend) HTTP port. Without it, anyone may (the API server\'s service proxy included, which the smoke test uses).'),
-    allowMetricsFrom: z.array(networkPeer).default([]).describe('Who may scrape `/metrics` on every component (e.g. the namespace of Prometheus). Empty: nobody beyond `allowFrom` on the entry points.'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "NetworkPolicies: deny every connection to and from the stack's pods except the flows the stack needs (gRPC between components, memberlist among ring members, HTTP to the compactor and queriers, the object store, DNS) and the entry points below.",
+      ),
+    allowFrom: z
+      .array(networkPeer)
+      .optional()
+      .describe(
+        "Who may reach the push (distributor) and query (query-frontend) HTTP port. Without it, anyone may (the API server's service proxy included, which the smoke test uses).",
+      ),
+    allowMetricsFrom: z
+      .array(networkPeer)
+      .default([])
+      .describe(
+        'Who may scrape `/metrics` on every component (e.g. the namespace of Prometheus). Empty: nobody beyond `allowFrom` on the entry points.',
+      ),
   })
-  .describe('Network isolation of the stack\'s pods.');
+  .describe("Network isolation of the stack's pods.");
 
 const monitoring = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('Metrics and alerts: a scrape job finding the Loki pods by Kubernetes service discovery (labels `component`, `instance`), and alerts on request errors, ingestion rate limiting, ingester flush failures and panics. As files beside the manifests (`render -o DIR`: `prometheus-scrape.yaml`, `prometheus-rules.yaml`), or as Prometheus Operator objects with `prometheusOperator`.'),
-    prometheusOperator: z.boolean().default(false).describe('Render a PodMonitor and a PrometheusRule (monitoring.coreos.com/v1) with the stack instead of the files; the cluster needs the Prometheus Operator\'s CRDs.'),
-    labels: labels.default({}).describe('Extra labels on the PodMonitor and PrometheusRule, for the `podMonitorSelector` and `ruleSelector` of your Prometheus (e.g. `release: kube-prometheus-stack`).'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Metrics and alerts: a scrape job finding the Loki pods by Kubernetes service discovery (labels `component`, `instance`), and alerts on request errors, ingestion rate limiting, ingester flush failures and panics. As files beside the manifests (`render -o DIR`: `prometheus-scrape.yaml`, `prometheus-rules.yaml`), or as Prometheus Operator objects with `prometheusOperator`.',
+      ),
+    prometheusOperator: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Render a PodMonitor and a PrometheusRule (monitoring.coreos.com/v1) with the stack instead of the files; the cluster needs the Prometheus Operator's CRDs.",
+      ),
+    labels: labels
+      .default({})
+      .describe(
+        'Extra labels on the PodMonitor and PrometheusRule, for the `podMonitorSelector` and `ruleSelector` of your Prometheus (e.g. `release: kube-prometheus-stack`).',
+      ),
   })
   .describe('Metrics and alerts for Prometheus.');
 
 const gatewayUser = z
   .string()
-  .regex(TENANT, 'must be a Loki tenant ID: up to 150 letters, digits or !-_.*\'()')
+  .regex(TENANT, "must be a Loki tenant ID: up to 150 letters, digits or !-_.*'()")
   .refine((user) => user !== '.' && user !== '..', 'must not be "." or ".."');
 
 const gateway = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('An nginx gateway in front of the push, query, tail, rules and delete APIs, with HTTP basic auth per tenant; the push and query URLs point at it, and the smoke test goes through it.'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'An nginx gateway in front of the push, query, tail, rules and delete APIs, with HTTP basic auth per tenant; the push and query URLs point at it, and the smoke test goes through it.',
+      ),
     replicas: replicas.describe('Number of gateway pods.'),
     resources: resources.describe('Requests and limits of the gateway container, merged over the profile values.'),
-    image: z.string().regex(IMAGE_REFERENCE, 'must be an image reference with a tag or digest, e.g. "registry.example.com/nginxinc/nginx-unprivileged:1.29-alpine"').default(DEFAULT_GATEWAY_IMAGE).describe('An unprivileged nginx image (uid 101, listening on 8080), pinned by tag or digest.'),
-    tenants: z.array(gatewayUser).default([]).describe('Basic-auth users, one per tenant: with `spec.auth.enabled`, a user writes and reads as the tenant of its name (the gateway sets `X-Scope-OrgID`, whatever the client sent). Empty: one user, `spec.auth.tenant`.'),
-    adminUser: gatewayUser.default('admin').describe('The one user who may open the ring, config and service pages (`/ring`, `/config`, `/services`, `/memberlist`…); tenants cannot.'),
-    passwordsSecret: secretName.optional().describe('Existing Secret with each user\'s password under the user\'s name (every tenant and `adminUser`). Without it, `apply` creates `<name>-gateway-passwords` with random passwords, adds one for each new user, and never changes one.'),
+    image: z
+      .string()
+      .regex(
+        IMAGE_REFERENCE,
+        'must be an image reference with a tag or digest, e.g. "registry.example.com/nginxinc/nginx-unprivileged:1.29-alpine"',
+      )
+      .default(DEFAULT_GATEWAY_IMAGE)
+      .describe('An unprivileged nginx image (uid 101, listening on 8080), pinned by tag or digest.'),
+    tenants: z
+      .array(gatewayUser)
+      .default([])
+      .describe(
+        'Basic-auth users, one per tenant: with `spec.auth.enabled`, a user writes and reads as the tenant of its name (the gateway sets `X-Scope-OrgID`, whatever the client sent). Empty: one user, `spec.auth.tenant`.',
+      ),
+    adminUser: gatewayUser
+      .default('admin')
+      .describe(
+        'The one user who may open the ring, config and service pages (`/ring`, `/config`, `/services`, `/memberlist`…); tenants cannot.',
+      ),
+    passwordsSecret: secretName
+      .optional()
+      .describe(
+        "Existing Secret with each user's password under the user's name (every tenant and `adminUser`). Without it, `apply` creates `<name>-gateway-passwords` with random passwords, adds one for each new user, and never changes one.",
+      ),
     ...placement,
   })
   .describe('HTTP gateway with basic auth in front of Loki.');
 
 const tls = z
   .strictObject({
-    enabled: z.boolean().default(false).describe('mTLS between Loki components: every gRPC server verifies its clients\' certificates, every gRPC client block and memberlist present one and verify the server\'s. HTTP (3100: APIs, probes, metrics) stays plain; put the gateway in front.'),
-    provider: z.enum(['generated', 'cert-manager']).default('generated').describe('`generated`: `apply` creates a CA and a certificate per component in Secrets and renews them (`validity`); `cert-manager`: Certificate objects that cert-manager issues and renews (the cluster needs cert-manager).'),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "mTLS between Loki components: every gRPC server verifies its clients' certificates, every gRPC client block and memberlist present one and verify the server's. HTTP (3100: APIs, probes, metrics) stays plain; put the gateway in front.",
+      ),
+    provider: z
+      .enum(['generated', 'cert-manager'])
+      .default('generated')
+      .describe(
+        '`generated`: `apply` creates a CA and a certificate per component in Secrets and renews them (`validity`); `cert-manager`: Certificate objects that cert-manager issues and renews (the cluster needs cert-manager).',
+      ),
     validity: duration('2160h')
       .refine((value) => parseDurationMs(value) >= 3_600_000, 'must be at least 1h')
       .default('2160h')
-      .describe('Lifetime of each component certificate (90 days by default). `apply` renews a certificate past 80% of its life and rolls the pods that use it; cert-manager renews at the same point.'),
+      .describe(
+        'Lifetime of each component certificate (90 days by default). `apply` renews a certificate past 80% of its life and rolls the pods that use it; cert-manager renews at the same point.',
+      ),
     issuerRef: z
       .strictObject({
         name: dnsSubdomain('an issuer name').describe('Issuer or ClusterIssuer name.'),
-        kind: z.enum(['Issuer', 'ClusterIssuer']).default('Issuer').describe('`Issuer` (in the stack\'s namespace) or `ClusterIssuer`.'),
+        kind: z
+          .enum(['Issuer', 'ClusterIssuer'])
+          .default('Issuer')
+          .describe("`Issuer` (in the stack's namespace) or `ClusterIssuer`."),
       })
       .optional()
-      .describe('With `provider: cert-manager`: the issuer of the component certificates. Without it, the stack gets its own self-signed CA (a selfSigned Issuer, a CA Certificate and a CA Issuer).'),
+      .describe(
+        'With `provider: cert-manager`: the issuer of the component certificates. Without it, the stack gets its own self-signed CA (a selfSigned Issuer, a CA Certificate and a CA Issuer).',
+      ),
   })
   .describe('gRPC and memberlist mTLS between components.');
 
@@ -351,13 +637,35 @@ export type ProfileName = (typeof PROFILES)[number];
 
 const stackSpec = z
   .strictObject({
-    profile: z.enum(PROFILES).default('demo').describe('Size preset: `demo` (one replica each, fits a single-node kind cluster), `small` (replication factor 3, PodDisruptionBudgets), `production` (bigger requests, zone spread). Explicit fields override it.'),
+    profile: z
+      .enum(PROFILES)
+      .default('demo')
+      .describe(
+        'Size preset: `demo` (one replica each, fits a single-node kind cluster), `small` (replication factor 3, PodDisruptionBudgets), `production` (bigger requests, zone spread). Explicit fields override it.',
+      ),
     version,
-    image: z.string().regex(IMAGE_REPOSITORY, 'must be an image repository without tag, e.g. "registry.example.com/grafana/loki"; the tag is `version`').default(DEFAULT_LOKI_IMAGE).describe('Loki image repository (for mirrors); the tag is `version`.'),
-    imagePullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Pull policy of every container.'),
+    image: z
+      .string()
+      .regex(
+        IMAGE_REPOSITORY,
+        'must be an image repository without tag, e.g. "registry.example.com/grafana/loki"; the tag is `version`',
+      )
+      .default(DEFAULT_LOKI_IMAGE)
+      .describe('Loki image repository (for mirrors); the tag is `version`.'),
+    imagePullPolicy: z
+      .enum(['IfNotPresent', 'Always', 'Never'])
+      .default('IfNotPresent')
+      .describe('Pull policy of every container.'),
     imagePullSecrets: z.array(secretName).default([]).describe('Secrets for pulling images from private registries.'),
-    replicationFactor: z.number().int().min(1).max(5).describe('Copies of each stream kept by the ingesters; writes need a quorum of them.'),
-    clusterDomain: dnsSubdomain('a DNS domain such as "cluster.local"').default('cluster.local').describe('Cluster DNS domain used in service addresses.'),
+    replicationFactor: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .describe('Copies of each stream kept by the ingesters; writes need a quorum of them.'),
+    clusterDomain: dnsSubdomain('a DNS domain such as "cluster.local"')
+      .default('cluster.local')
+      .describe('Cluster DNS domain used in service addresses.'),
     components,
     storage,
     retention,
@@ -371,7 +679,12 @@ const stackSpec = z
     nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
       .strictObject({
-        annotations: z.record(z.string(), z.string()).default({}).describe('Annotations of the stack\'s ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA or `iam.gke.io/gcp-service-account`.'),
+        annotations: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe(
+            "Annotations of the stack's ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA or `iam.gke.io/gcp-service-account`.",
+          ),
       })
       .default({ annotations: {} })
       .describe('The ServiceAccount every Loki pod runs as.'),
@@ -386,16 +699,26 @@ export const DEFAULT_NAME = 'loki';
 
 const stackDocument = z
   .strictObject({
-    apiVersion: z.literal(API_VERSION, `must be "${API_VERSION}"`).default(API_VERSION).describe('Spec format version.'),
+    apiVersion: z
+      .literal(API_VERSION, `must be "${API_VERSION}"`)
+      .default(API_VERSION)
+      .describe('Spec format version.'),
     kind: z.literal(KIND, `must be "${KIND}"`).default(KIND).describe('Always `LokiMicroservices`.'),
     metadata: z
       .strictObject({
-        name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH).default(DEFAULT_NAME).describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
+        name: dnsLabel(`so that "<name>${LONGEST_SUFFIX}" fits in 63`, MAX_NAME_LENGTH)
+          .default(DEFAULT_NAME)
+          .describe(`Stack name; every object is named \`<name>-<component>\`. At most ${MAX_NAME_LENGTH} characters.`),
         namespace: dnsLabel('a namespace name').default(DEFAULT_NAME).describe('Namespace of every object.'),
         labels: labels
-          .refine((given) => !Object.keys(given).some((key) => key.startsWith(POD_SECURITY_PREFIX)), `must not set ${POD_SECURITY_PREFIX}* labels: they would change the Pod Security level of the namespace; set those on the namespace yourself`)
+          .refine(
+            (given) => !Object.keys(given).some((key) => key.startsWith(POD_SECURITY_PREFIX)),
+            `must not set ${POD_SECURITY_PREFIX}* labels: they would change the Pod Security level of the namespace; set those on the namespace yourself`,
+          )
           .default({})
-          .describe('Extra labels on every object, e.g. `backstage.io/kubernetes-id`. Not `pod-security.kubernetes.io/*`.'),
+          .describe(
+            'Extra labels on every object, e.g. `backstage.io/kubernetes-id`. Not `pod-security.kubernetes.io/*`.',
+          ),
       })
       .default({ name: DEFAULT_NAME, namespace: DEFAULT_NAME, labels: {} })
       .describe('Identity of the stack.'),
@@ -407,14 +730,21 @@ const stackDocument = z
 export type LokiStack = z.output<typeof stackDocument>;
 /** What users write: every field optional (defaults and the profile fill them in), `null` to remove a profile value; validated by parseSpec. */
 export type LokiStackInput = DeepPartial<z.input<typeof stackDocument>>;
-type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | null } : T;
+type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> | null }
+    : T;
 
 // Cross-field rules assume every field is individually valid, so they wait until no issue is left.
-export const stackSchema = stackDocument.superRefine(checkCrossFieldRules, { when: (payload) => payload.issues.length === 0 });
+export const stackSchema = stackDocument.superRefine(checkCrossFieldRules, {
+  when: (payload) => payload.issues.length === 0,
+});
 export type ComponentSpec = LokiStack['spec']['components'][ComponentName];
 export type Resources = z.output<typeof resources>;
 
-export const AZURE_CREDENTIALS_REQUIRED = 'required: name a Secret holding AZURE_STORAGE_ACCOUNT_KEY, or set useFederatedToken: true for Workload Identity (on Nomad, set spec.nomad.credentials instead)';
+export const AZURE_CREDENTIALS_REQUIRED =
+  'required: name a Secret holding AZURE_STORAGE_ACCOUNT_KEY, or set useFederatedToken: true for Workload Identity (on Nomad, set spec.nomad.credentials instead)';
 
 /** Rules that span several fields; run once every field is individually valid. */
 function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
@@ -422,54 +752,89 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
   if (spec.components.ingester.replicas < spec.replicationFactor) {
-    issue(['spec', 'components', 'ingester', 'replicas'], `must be ≥ replicationFactor (${spec.replicationFactor}): set it to at least ${spec.replicationFactor} or lower spec.replicationFactor`);
+    issue(
+      ['spec', 'components', 'ingester', 'replicas'],
+      `must be ≥ replicationFactor (${spec.replicationFactor}): set it to at least ${spec.replicationFactor} or lower spec.replicationFactor`,
+    );
   }
 
   const type = spec.storage.type;
   // parseSpec gives the bundled store its (all-default) block; the others need the user's settings.
   const whatToSet = { s3: 'bucket and region (or endpoint)', gcs: 'bucket', azure: 'accountName and container' };
   if (type !== 'bundled' && !spec.storage[type]) {
-    issue(['spec', 'storage', type], `required when storage.type is ${type}: set spec.storage.${type} with ${whatToSet[type]}`);
+    issue(
+      ['spec', 'storage', type],
+      `required when storage.type is ${type}: set spec.storage.${type} with ${whatToSet[type]}`,
+    );
   }
   for (const other of STORAGE_TYPES) {
     if (other !== type && spec.storage[other]) {
-      issue(['spec', 'storage', other], `only used when storage.type is ${other} (it is ${type}): remove this block or change spec.storage.type`);
+      issue(
+        ['spec', 'storage', other],
+        `only used when storage.type is ${other} (it is ${type}): remove this block or change spec.storage.type`,
+      );
     }
   }
   if (type === 's3' && spec.storage.s3 && !spec.storage.s3.region && !spec.storage.s3.endpoint) {
-    issue(['spec', 'storage', 's3', 'region'], 'required for AWS S3: set the bucket region, or set spec.storage.s3.endpoint for an S3-compatible store');
+    issue(
+      ['spec', 'storage', 's3', 'region'],
+      'required for AWS S3: set the bucket region, or set spec.storage.s3.endpoint for an S3-compatible store',
+    );
   }
   // On Nomad the key comes from spec.nomad.credentials; renderKubernetes still insists on one of the two.
-  if (type === 'azure' && spec.storage.azure && !spec.storage.azure.secretName && !spec.storage.azure.useFederatedToken && !spec.nomad.credentials) {
+  if (
+    type === 'azure' &&
+    spec.storage.azure &&
+    !spec.storage.azure.secretName &&
+    !spec.storage.azure.useFederatedToken &&
+    !spec.nomad.credentials
+  ) {
     issue(['spec', 'storage', 'azure', 'secretName'], AZURE_CREDENTIALS_REQUIRED);
   }
 
   if (spec.monitoring.prometheusOperator && !spec.monitoring.enabled) {
-    issue(['spec', 'monitoring', 'prometheusOperator'], 'takes effect only with spec.monitoring.enabled: true: set that too, or remove this');
+    issue(
+      ['spec', 'monitoring', 'prometheusOperator'],
+      'takes effect only with spec.monitoring.enabled: true: set that too, or remove this',
+    );
   }
   if (spec.tls.issuerRef && spec.tls.provider !== 'cert-manager') {
-    issue(['spec', 'tls', 'issuerRef'], 'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager');
+    issue(
+      ['spec', 'tls', 'issuerRef'],
+      'only used with tls.provider cert-manager: remove it, or set spec.tls.provider to cert-manager',
+    );
   }
   const tenants = spec.gateway.tenants;
   tenants.forEach((tenant, index) => {
-    if (tenants.indexOf(tenant) !== index) issue(['spec', 'gateway', 'tenants', index], `"${tenant}" is listed twice: list each tenant once`);
+    if (tenants.indexOf(tenant) !== index)
+      issue(['spec', 'gateway', 'tenants', index], `"${tenant}" is listed twice: list each tenant once`);
   });
   if (tenants.includes(spec.gateway.adminUser)) {
-    issue(['spec', 'gateway', 'adminUser'], `must differ from every tenant ("${spec.gateway.adminUser}" is one): the admin user sees every tenant's ring and config pages`);
+    issue(
+      ['spec', 'gateway', 'adminUser'],
+      `must differ from every tenant ("${spec.gateway.adminUser}" is one): the admin user sees every tenant's ring and config pages`,
+    );
   }
   if (spec.gateway.enabled && spec.auth.enabled && tenants.length > 0 && !tenants.includes(spec.auth.tenant)) {
-    issue(['spec', 'gateway', 'tenants'], `must include spec.auth.tenant ("${spec.auth.tenant}"), the tenant the smoke test and the outputs use: add it, or set spec.auth.tenant to one of them`);
+    issue(
+      ['spec', 'gateway', 'tenants'],
+      `must include spec.auth.tenant ("${spec.auth.tenant}"), the tenant the smoke test and the outputs use: add it, or set spec.auth.tenant to one of them`,
+    );
   }
 
   if (spec.nomad.traefik.enabled && spec.nomad.traefik.basicAuthUsers.length === 0) {
-    issue(['spec', 'nomad', 'traefik', 'basicAuthUsers'], 'required when traefik is enabled, or the push and query routes are open to anyone: add an entry made with `htpasswd -nbB <user> <password>`');
+    issue(
+      ['spec', 'nomad', 'traefik', 'basicAuthUsers'],
+      'required when traefik is enabled, or the push and query routes are open to anyone: add an entry made with `htpasswd -nbB <user> <password>`',
+    );
   }
 
   for (const [name, component] of Object.entries(spec.components)) {
     checkLimitsCoverRequests(component.resources, ['spec', 'components', name, 'resources'], issue);
   }
   checkLimitsCoverRequests(spec.gateway.resources, ['spec', 'gateway', 'resources'], issue);
-  if (spec.storage.bundled) checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
+  if (spec.storage.bundled)
+    checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
 }
 
 function checkLimitsCoverRequests(
@@ -481,7 +846,10 @@ function checkLimitsCoverRequests(
     const request = resources.requests?.[resource];
     const limit = resources.limits?.[resource];
     if (request && limit && parseQuantity(limit) < parseQuantity(request)) {
-      issue([...path, 'limits', resource], `must be ≥ requests.${resource} (${request}); Kubernetes rejects a limit below the request`);
+      issue(
+        [...path, 'limits', resource],
+        `must be ≥ requests.${resource} (${request}); Kubernetes rejects a limit below the request`,
+      );
     }
   }
 }

@@ -22,5 +22,7 @@ export function parseStackAnnotation(value: string | undefined): StackLocation |
   const parts = value?.trim().split('/');
   if (!parts || parts.length !== 3) return undefined;
   const [cluster, namespace, name] = parts as [string, string, string];
-  return isClusterName(cluster) && isNamespaceName(namespace) && isStackName(name) ? { cluster, namespace, name } : undefined;
+  return isClusterName(cluster) && isNamespaceName(namespace) && isStackName(name)
+    ? { cluster, namespace, name }
+    : undefined;
 }

@@ -14,7 +14,15 @@ export const SCHEMA_FROM = '2024-04-01';
 const GRPC_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
 /** What a client dials: a component's gRPC server, or the memberlist cluster of the ring members. */
-export const TLS_PEERS = ['ingester', 'queryFrontend', 'queryScheduler', 'indexGateway', 'compactor', 'ruler', 'memberlist'] as const;
+export const TLS_PEERS = [
+  'ingester',
+  'queryFrontend',
+  'queryScheduler',
+  'indexGateway',
+  'compactor',
+  'ruler',
+  'memberlist',
+] as const;
 export type TlsPeer = (typeof TLS_PEERS)[number];
 
 /** Certificate files every component presents and trusts for gRPC and memberlist between components. */
@@ -81,7 +89,9 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       storage: wiring.storage,
     },
     // Gossip goes over memberlist's TCP transport (Loki's only one), with the same TLS keys as a gRPC client.
-    ...(wiring.memberlist ? { memberlist: { ...wiring.memberlist, ...(tls ? grpcClientTls(tls, 'memberlist') : {}) } } : {}),
+    ...(wiring.memberlist
+      ? { memberlist: { ...wiring.memberlist, ...(tls ? grpcClientTls(tls, 'memberlist') : {}) } }
+      : {}),
     schema_config: {
       configs: [
         {
@@ -129,7 +139,10 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
     frontend_worker: {
       ...schedulerAddress,
       ...(tls
-        ? { query_frontend_grpc_client: grpcClientTls(tls, 'queryFrontend'), query_scheduler_grpc_client: grpcClientTls(tls, 'queryScheduler') }
+        ? {
+            query_frontend_grpc_client: grpcClientTls(tls, 'queryFrontend'),
+            query_scheduler_grpc_client: grpcClientTls(tls, 'queryScheduler'),
+          }
         : {}),
     },
     query_scheduler: {
@@ -176,7 +189,9 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
             enable_sharding: true,
             rule_path: `${dataDir}/rules-temp`,
             wal: { dir: `${dataDir}/ruler-wal` },
-            ...(spec.components.ruler.alertmanagerUrl ? { alertmanager_url: spec.components.ruler.alertmanagerUrl } : {}),
+            ...(spec.components.ruler.alertmanagerUrl
+              ? { alertmanager_url: spec.components.ruler.alertmanagerUrl }
+              : {}),
             ...(tls ? { ruler_client: grpcClientTls(tls, 'ruler') } : {}),
           },
         }
@@ -186,12 +201,23 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
 }
 
 function grpcServerTls(tls: GrpcTlsFiles): Record<string, unknown> {
-  return { cert_file: tls.certFile, key_file: tls.keyFile, client_ca_file: tls.caFile, client_auth_type: 'RequireAndVerifyClientCert' };
+  return {
+    cert_file: tls.certFile,
+    key_file: tls.keyFile,
+    client_ca_file: tls.caFile,
+    client_auth_type: 'RequireAndVerifyClientCert',
+  };
 }
 
 /** A gRPC client block presenting the component's certificate and verifying the peer's against the CA. */
 export function grpcClientTls(tls: GrpcTlsFiles, peer: TlsPeer): Record<string, unknown> {
-  return { tls_enabled: true, tls_cert_path: tls.certFile, tls_key_path: tls.keyFile, tls_ca_path: tls.caFile, tls_server_name: tls.serverNames[peer] };
+  return {
+    tls_enabled: true,
+    tls_cert_path: tls.certFile,
+    tls_key_path: tls.keyFile,
+    tls_ca_path: tls.caFile,
+    tls_server_name: tls.serverNames[peer],
+  };
 }
 
 /**
@@ -224,7 +250,8 @@ export function lokiConfigText(config: Record<string, unknown>): string {
   const document = new Document(config, { aliasDuplicateObjects: false, sortMapEntries: true });
   visit(document, {
     Scalar(_key, node) {
-      if (isScalar(node) && typeof node.value === 'string' && STRING_FROM_ENV.test(node.value)) node.type = 'QUOTE_SINGLE';
+      if (isScalar(node) && typeof node.value === 'string' && STRING_FROM_ENV.test(node.value))
+        node.type = 'QUOTE_SINGLE';
     },
   });
   return document.toString({ lineWidth: 0 });

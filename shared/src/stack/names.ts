@@ -17,19 +17,31 @@ export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX.length;
 /** A cluster's name in Backstage's Kubernetes configuration: one path segment, no dots alone. */
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
-export const isStackName = (name: unknown): boolean => typeof name === 'string' && name.length <= MAX_NAME_LENGTH && DNS_LABEL.test(name);
-export const isNamespaceName = (name: unknown): boolean => typeof name === 'string' && name.length <= 63 && DNS_LABEL.test(name);
+export const isStackName = (name: unknown): boolean =>
+  typeof name === 'string' && name.length <= MAX_NAME_LENGTH && DNS_LABEL.test(name);
+export const isNamespaceName = (name: unknown): boolean =>
+  typeof name === 'string' && name.length <= 63 && DNS_LABEL.test(name);
 export const isClusterName = (name: unknown): boolean => typeof name === 'string' && CLUSTER_NAME.test(name);
 
 export const STACK_NAME_RULE = `a DNS-1123 label of at most ${MAX_NAME_LENGTH} characters (lowercase letters, digits and "-", starting and ending with a letter or digit)`;
-export const NAMESPACE_RULE = 'a DNS-1123 label of at most 63 characters (lowercase letters, digits and "-", starting and ending with a letter or digit)';
+export const NAMESPACE_RULE =
+  'a DNS-1123 label of at most 63 characters (lowercase letters, digits and "-", starting and ending with a letter or digit)';
 
 /** What is wrong with a stack's name and namespace, by field (empty when both are valid). */
 export function stackRefProblems(ref: { name: unknown; namespace: unknown }): { path: string; message: string }[] {
   const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value);
   return [
-    ...(isStackName(ref.name) ? [] : [{ path: 'metadata.name', message: `${shown(ref.name)} is not a stack name: must be ${STACK_NAME_RULE}` }]),
-    ...(isNamespaceName(ref.namespace) ? [] : [{ path: 'metadata.namespace', message: `${shown(ref.namespace)} is not a namespace name: must be ${NAMESPACE_RULE}` }]),
+    ...(isStackName(ref.name)
+      ? []
+      : [{ path: 'metadata.name', message: `${shown(ref.name)} is not a stack name: must be ${STACK_NAME_RULE}` }]),
+    ...(isNamespaceName(ref.namespace)
+      ? []
+      : [
+          {
+            path: 'metadata.namespace',
+            message: `${shown(ref.namespace)} is not a namespace name: must be ${NAMESPACE_RULE}`,
+          },
+        ]),
   ];
 }
 

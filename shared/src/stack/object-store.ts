@@ -31,7 +31,11 @@ export function lokiObjectStore(stack: LokiStack): 's3' | 'gcs' | 'azure' {
  * without, Loki uses the platform's identity (AWS credential chain, Workload Identity). `bundledEndpoint` is where
  * the platform runs the bundled store (Kubernetes only).
  */
-export function commonStorageConfig(stack: LokiStack, credentials: boolean, bundledEndpoint?: string): Record<string, unknown> {
+export function commonStorageConfig(
+  stack: LokiStack,
+  credentials: boolean,
+  bundledEndpoint?: string,
+): Record<string, unknown> {
   const { storage } = stack.spec;
   const s3Credentials = {
     access_key_id: placeholder(ENV.s3AccessKeyId),
@@ -81,6 +85,7 @@ export function commonStorageConfig(stack: LokiStack, credentials: boolean, bund
 /** `https://host:port/` → host `host:port`; plain `http://` means no TLS. */
 function splitEndpoint(endpoint: string): { host: string; insecure: boolean } {
   const match = /^(https?):\/\/(.*?)\/?$/.exec(endpoint);
-  return match ? { host: match[2]!, insecure: match[1] === 'http' } : { host: endpoint.replace(/\/$/, ''), insecure: false };
+  return match
+    ? { host: match[2]!, insecure: match[1] === 'http' }
+    : { host: endpoint.replace(/\/$/, ''), insecure: false };
 }
-

@@ -31,10 +31,16 @@ type Json = Record<string, any>;
 const NODE24 = process.env.NODE24;
 
 const withCluster = (inputs: Record<string, string>) => ({ kubeconfig: running.kubeconfigPath, ...inputs });
-const requestsTo = (namespace: string) => running.server.faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`));
-const stored = (kind: string, namespace: string) => running.server.store.list(kind, namespace).map((o) => o.metadata.name);
+const requestsTo = (namespace: string) =>
+  running.server.faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`));
+const stored = (kind: string, namespace: string) =>
+  running.server.store.list(kind, namespace).map((o) => o.metadata.name);
 /** What the runner shows: stdout without the ::add-mask:: commands it consumes. */
-const visible = (result: ActionRun) => result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+const visible = (result: ActionRun) =>
+  result.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 
 test('a Node 24 binary to run the bundle with is installed ($NODE24, as npm test sets it)', () => {
   expect(NODE24 && existsSync(NODE24)).toBeTruthy();
@@ -53,7 +59,8 @@ describe.each([
   test('succeeds, with a log group per phase and progress lines', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    for (const phase of ['render', 'apply', 'wait', 'smoke test']) expect(result.stdout).toContain(`::group::${phase}\n`);
+    for (const phase of ['render', 'apply', 'wait', 'smoke test'])
+      expect(result.stdout).toContain(`::group::${phase}\n`);
     expect(result.stdout).toContain('Deployment loki-distributor created');
     expect(result.stdout).toMatch(/^querier 2\/2 ready$/m);
   });
@@ -70,20 +77,40 @@ describe.each([
     expect(status.components.querier).toMatchObject({ desired: 2, ready: 2 });
     expect(Number(outputs['smoke-latency-ms'])).toBeGreaterThanOrEqual(0);
     const flowCollector = parse(outputs.flowcollector!) as Json;
-    expect(flowCollector.loki).toMatchObject({ enable: true, mode: 'Microservices', microservices: { ingesterUrl: `http://loki-distributor.${namespace}.svc.cluster.local:3100/` } });
+    expect(flowCollector.loki).toMatchObject({
+      enable: true,
+      mode: 'Microservices',
+      microservices: { ingesterUrl: `http://loki-distributor.${namespace}.svc.cluster.local:3100/` },
+    });
     expect(outputs.manifests).toBeUndefined();
   });
 
   test('writes a summary with every component, the endpoints and each phase', () => {
     const { summary } = result;
     expect(summary).toContain(`<h2>✅ Loki stack ${namespace}/loki: Ready</h2>`);
-    for (const component of ['distributor', 'ingester', 'querier', 'query-frontend', 'query-scheduler', 'index-gateway', 'compactor', 'ruler', 'object-store']) {
-      expect(summary).toMatch(new RegExp(`<tr><td>${component}</td><td>(Deployment|StatefulSet)</td><td>(1/1|2/2)</td><td>✅</td></tr>`));
+    for (const component of [
+      'distributor',
+      'ingester',
+      'querier',
+      'query-frontend',
+      'query-scheduler',
+      'index-gateway',
+      'compactor',
+      'ruler',
+      'object-store',
+    ]) {
+      expect(summary).toMatch(
+        new RegExp(`<tr><td>${component}</td><td>(Deployment|StatefulSet)</td><td>(1/1|2/2)</td><td>✅</td></tr>`),
+      );
     }
-    expect(summary).toContain(`<code>http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push</code>`);
+    expect(summary).toContain(
+      `<code>http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push</code>`,
+    );
     expect(summary).toMatch(/<td>render<\/td><td>[\d.]+ s<\/td><td>30 objects<\/td>/);
     expect(summary).toMatch(/<td>apply<\/td><td>[\d.]+ s<\/td><td>30 objects: 30 created<\/td>/);
-    expect(summary).toMatch(/<td>smoke test<\/td><td>[\d.]+ s<\/td><td>passed: the line was read back \d+ ms after its push<\/td>/);
+    expect(summary).toMatch(
+      /<td>smoke test<\/td><td>[\d.]+ s<\/td><td>passed: the line was read back \d+ ms after its push<\/td>/,
+    );
   });
 
   test('records the stack for the post step', () => {
@@ -103,7 +130,9 @@ describe('a stack that does not become ready', () => {
 
   test('fails the step with the diagnosis, and an error annotation per component', () => {
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^::error title=Loki ingester not ready::ingester 0\/1 ready; loki-ingester-0: Failed \((CrashLoopBackOff|Error)\)/m);
+    expect(result.stdout).toMatch(
+      /^::error title=Loki ingester not ready::ingester 0\/1 ready; loki-ingester-0: Failed \((CrashLoopBackOff|Error)\)/m,
+    );
     expect(result.stdout).toMatch(/^::error::stack a-failing\/loki is failing: /m);
     expect(result.stdout).not.toContain('::group::smoke test');
   });
@@ -112,7 +141,9 @@ describe('a stack that does not become ready', () => {
     const { summary } = result;
     expect(summary).toContain(`<h2>❌ Loki stack ${namespace}/loki: Failed</h2>`);
     expect(summary).toContain('<tr><td>ingester</td><td>StatefulSet</td><td>0/1</td><td>❌</td></tr>');
-    expect(summary).toMatch(/<h3>Pods not ready<\/h3>\s*<table>.*<td>loki-ingester-0<\/td><td>Failed<\/td><td>(CrashLoopBackOff|Error) \(loki\)<\/td>/s);
+    expect(summary).toMatch(
+      /<h3>Pods not ready<\/h3>\s*<table>.*<td>loki-ingester-0<\/td><td>Failed<\/td><td>(CrashLoopBackOff|Error) \(loki\)<\/td>/s,
+    );
     expect(summary).toContain('<h3>Recent warning events</h3>');
     expect(summary).toContain('Last log lines of loki-ingester-0/loki (before its last restart)');
     expect(summary).toContain('msg="error running loki"');
@@ -159,9 +190,15 @@ describe('cleanup: the post step', () => {
   test('a cluster that is already gone is a warning, not a failure', async () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'gone-')), 'kubeconfig');
     await (await startTestApiServer({ kubeconfigPath: kubeconfig })).close();
-    const post = await runAction({ step: 'post', inputs: { cleanup: 'true' }, state: { 'deployed-stack': JSON.stringify({ name: 'loki', namespace: 'loki', kubeconfig }) } });
+    const post = await runAction({
+      step: 'post',
+      inputs: { cleanup: 'true' },
+      state: { 'deployed-stack': JSON.stringify({ name: 'loki', namespace: 'loki', kubeconfig }) },
+    });
     expect(post.code).toBe(0);
-    expect(post.stdout).toMatch(/^::warning title=Loki stack not cleaned up::could not reach the cluster to delete the stack/m);
+    expect(post.stdout).toMatch(
+      /^::warning title=Loki stack not cleaned up::could not reach the cluster to delete the stack/m,
+    );
     expect(post.summary).toContain('Not done: the cluster could not be reached');
   });
 });
@@ -199,20 +236,32 @@ describe('secrets', () => {
     const config = JSON.stringify(running.server.store.get('ConfigMap', namespace, 'loki-config'));
     expect(config).not.toContain(SECRET_ACCESS_KEY);
     const ingester = running.server.store.get('StatefulSet', namespace, 'loki-ingester') as Json;
-    expect(JSON.stringify(ingester.spec.template.spec.containers[0].env)).toContain('"secretKeyRef":{"key":"AWS_SECRET_ACCESS_KEY","name":"loki-storage-credentials"}');
+    expect(JSON.stringify(ingester.spec.template.spec.containers[0].env)).toContain(
+      '"secretKeyRef":{"key":"AWS_SECRET_ACCESS_KEY","name":"loki-storage-credentials"}',
+    );
   });
 
   test('Azure: the account key input is all the storage block needs', async () => {
     const namespace = 'a-azure';
     const key = 'azure-account-key-value-0123456789';
     const result = await runAction({
-      inputs: withCluster({ namespace, 'storage-type': 'azure', 'azure-account-name': 'acmelogs', bucket: 'loki', 'azure-account-key': key, wait: 'false', 'smoke-test': 'false' }),
+      inputs: withCluster({
+        namespace,
+        'storage-type': 'azure',
+        'azure-account-name': 'acmelogs',
+        bucket: 'loki',
+        'azure-account-key': key,
+        wait: 'false',
+        'smoke-test': 'false',
+      }),
     });
     expect(result.code).toBe(0);
     expect(visible(result)).not.toContain(key);
     const secret = running.server.store.get('Secret', namespace, 'loki-storage-credentials') as Json;
     expect(Buffer.from(secret.data.AZURE_STORAGE_ACCOUNT_KEY, 'base64').toString()).toBe(key);
-    const config = (running.server.store.get('ConfigMap', namespace, 'loki-config') as Json).data['config.yaml'] as string;
+    const config = (running.server.store.get('ConfigMap', namespace, 'loki-config') as Json).data[
+      'config.yaml'
+    ] as string;
     expect(config).toContain('account_name: acmelogs');
     expect(config).toContain('container_name: loki');
   });
@@ -239,9 +288,13 @@ test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested throug
     'gateway-passwords-secret': 'loki-gateway-passwords',
   });
   expect(result.summary).toMatch(/passed through the gateway: the line was read back \d+ ms after its push/);
-  expect(stored('Secret', namespace)).toEqual(expect.arrayContaining(['loki-gateway-htpasswd', 'loki-tls-ca', 'loki-ingester-tls']));
+  expect(stored('Secret', namespace)).toEqual(
+    expect.arrayContaining(['loki-gateway-htpasswd', 'loki-tls-ca', 'loki-ingester-tls']),
+  );
   const passwords = running.server.store.get('Secret', namespace, 'loki-gateway-passwords') as Json;
-  for (const value of Object.values(passwords.data as Record<string, string>).map((v) => Buffer.from(v, 'base64').toString())) {
+  for (const value of Object.values(passwords.data as Record<string, string>).map((v) =>
+    Buffer.from(v, 'base64').toString(),
+  )) {
     expect(result.stdout).not.toContain(value);
     expect(JSON.stringify(result.outputs)).not.toContain(value);
     expect(result.summary).not.toContain(value);
@@ -250,31 +303,79 @@ test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested throug
 
 describe('bad inputs fail before anything is sent to the cluster', () => {
   const cases: { name: string; inputs: Record<string, string>; message: string }[] = [
-    { name: 'an unknown command', inputs: { command: 'apply' }, message: 'input "command" must be one of deploy, render, status, destroy, not "apply"' },
+    {
+      name: 'an unknown command',
+      inputs: { command: 'apply' },
+      message: 'input "command" must be one of deploy, render, status, destroy, not "apply"',
+    },
     { name: 'an unknown profile', inputs: { profile: 'huge' }, message: 'spec.profile (input "profile"): ' },
-    { name: 'a bad timeout', inputs: { timeout: 'soon' }, message: 'input "timeout" must be a duration such as 90s, 10m or 1h30m, not "soon"' },
+    {
+      name: 'a bad timeout',
+      inputs: { timeout: 'soon' },
+      message: 'input "timeout" must be a duration such as 90s, 10m or 1h30m, not "soon"',
+    },
     { name: 'a bad boolean', inputs: { wait: 'yes' }, message: 'input "wait" must be true or false, not "yes"' },
-    { name: 'bad replicas', inputs: { replicas: 'ingester=three' }, message: 'input "replicas": "ingester=three" must be component=count' },
-    { name: 'an unknown component', inputs: { replicas: 'ingestor=3' }, message: 'input "replicas": unknown component "ingestor"' },
-    { name: 'a bucket without a store', inputs: { bucket: 'logs' }, message: 'input "bucket": applies to storage type s3, gcs, azure: set input "storage-type" (or spec.storage.type)' },
-    { name: 'half the S3 credentials', inputs: { 'storage-type': 's3', bucket: 'logs-bucket', region: 'eu-west-1', 'access-key-id': 'AKIAONLYHALF' }, message: 'input "secret-access-key": is missing' },
-    { name: 'credentials for the bundled store', inputs: { 'secret-access-key': 'sekrit-sekrit' }, message: 'the bundled store makes its own credentials' },
-    { name: 'a missing spec file', inputs: { spec: 'nowhere.yaml' }, message: 'input "spec": cannot read nowhere.yaml: no such file' },
-    { name: 'zero ingesters', inputs: { replicas: 'ingester=0' }, message: 'spec.components.ingester.replicas (input "replicas"): ' },
-    { name: 'a network-policy that is not a boolean', inputs: { 'network-policy': 'strict' }, message: 'input "network-policy" must be true or false (or empty for the spec\'s setting), not "strict"' },
-    { name: 'a tls that is not a boolean', inputs: { tls: 'mutual' }, message: 'input "tls" must be true or false (or empty for the spec\'s setting), not "mutual"' },
+    {
+      name: 'bad replicas',
+      inputs: { replicas: 'ingester=three' },
+      message: 'input "replicas": "ingester=three" must be component=count',
+    },
+    {
+      name: 'an unknown component',
+      inputs: { replicas: 'ingestor=3' },
+      message: 'input "replicas": unknown component "ingestor"',
+    },
+    {
+      name: 'a bucket without a store',
+      inputs: { bucket: 'logs' },
+      message:
+        'input "bucket": applies to storage type s3, gcs, azure: set input "storage-type" (or spec.storage.type)',
+    },
+    {
+      name: 'half the S3 credentials',
+      inputs: { 'storage-type': 's3', bucket: 'logs-bucket', region: 'eu-west-1', 'access-key-id': 'AKIAONLYHALF' },
+      message: 'input "secret-access-key": is missing',
+    },
+    {
+      name: 'credentials for the bundled store',
+      inputs: { 'secret-access-key': 'sekrit-sekrit' },
+      message: 'the bundled store makes its own credentials',
+    },
+    {
+      name: 'a missing spec file',
+      inputs: { spec: 'nowhere.yaml' },
+      message: 'input "spec": cannot read nowhere.yaml: no such file',
+    },
+    {
+      name: 'zero ingesters',
+      inputs: { replicas: 'ingester=0' },
+      message: 'spec.components.ingester.replicas (input "replicas"): ',
+    },
+    {
+      name: 'a network-policy that is not a boolean',
+      inputs: { 'network-policy': 'strict' },
+      message: 'input "network-policy" must be true or false (or empty for the spec\'s setting), not "strict"',
+    },
+    {
+      name: 'a tls that is not a boolean',
+      inputs: { tls: 'mutual' },
+      message: 'input "tls" must be true or false (or empty for the spec\'s setting), not "mutual"',
+    },
   ];
 
   test.each(cases)('$name', async ({ inputs, message }) => {
     const before = running.server.faults.requests.length;
     const result = await runAction({ inputs: withCluster(inputs) });
     expect(result.code).toBe(1);
-    const error = visible(result).split('\n').find((line) => line.startsWith('::error::'));
+    const error = visible(result)
+      .split('\n')
+      .find((line) => line.startsWith('::error::'));
     expect(decodeURIComponent(error!.replace(/%0A/g, '\n'))).toContain(message);
     expect(error).toContain('Nothing was sent to the cluster.');
     expect(running.server.faults.requests.length).toBe(before);
     expect(result.state).toEqual({});
-    for (const value of Object.values(inputs).filter((v) => v.startsWith('sekrit') || v.startsWith('AKIA'))) expect(visible(result)).not.toContain(value);
+    for (const value of Object.values(inputs).filter((v) => v.startsWith('sekrit') || v.startsWith('AKIA')))
+      expect(visible(result)).not.toContain(value);
   });
 });
 
@@ -293,7 +394,10 @@ describe('render and status', () => {
   test('render writes the manifests to output-dir, contacting nothing', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'render-'));
     const before = running.server.faults.requests.length;
-    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', profile: 'small', kubeconfig: '/nonexistent' } });
+    const result = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'out', profile: 'small', kubeconfig: '/nonexistent' },
+    });
     expect(result.code).toBe(0);
     expect(result.outputs.manifests).toBe(join(cwd, 'out'));
     const files = readdirSync(join(cwd, 'out'));
@@ -305,19 +409,52 @@ describe('render and status', () => {
 
   test('network-policy and monitoring: true render the NetworkPolicies and the Prometheus files', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'render-options-'));
-    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', 'network-policy': 'true', monitoring: 'TRUE', kubeconfig: '/nonexistent' } });
+    const result = await runAction({
+      cwd,
+      inputs: {
+        command: 'render',
+        'output-dir': 'out',
+        'network-policy': 'true',
+        monitoring: 'TRUE',
+        kubeconfig: '/nonexistent',
+      },
+    });
     expect(result.code).toBe(0);
     const files = readdirSync(join(cwd, 'out'));
-    expect(files.filter((file) => file.includes('networkpolicy'))).toEqual(expect.arrayContaining([expect.stringContaining('loki-default-deny'), expect.stringContaining('loki-entrypoints')]));
+    expect(files.filter((file) => file.includes('networkpolicy'))).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('loki-default-deny'),
+        expect.stringContaining('loki-entrypoints'),
+      ]),
+    );
     expect(files).toEqual(expect.arrayContaining(['prometheus-scrape.yaml', 'prometheus-rules.yaml']));
   });
 
   test('retention and tls-provider, the inputs the scaffolder has too, set their spec fields', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'render-inputs-'));
-    const result = await runAction({ cwd, inputs: { command: 'render', 'output-dir': 'out', retention: '720h', tls: 'true', 'tls-provider': 'cert-manager', kubeconfig: '/nonexistent' } });
+    const result = await runAction({
+      cwd,
+      inputs: {
+        command: 'render',
+        'output-dir': 'out',
+        retention: '720h',
+        tls: 'true',
+        'tls-provider': 'cert-manager',
+        kubeconfig: '/nonexistent',
+      },
+    });
     expect(result.code).toBe(0);
     const files = readdirSync(join(cwd, 'out'));
-    expect(readFileSync(join(cwd, 'out', files.find((file) => file.includes('-configmap-loki-config'))!), 'utf8')).toContain('retention_period: 720h');
+    expect(
+      readFileSync(
+        join(
+          cwd,
+          'out',
+          files.find((file) => file.includes('-configmap-loki-config'))!,
+        ),
+        'utf8',
+      ),
+    ).toContain('retention_period: 720h');
     expect(files.some((file) => file.includes('-certificate-'))).toBe(true);
   });
 

@@ -18,7 +18,9 @@ const source = readdirSync(SOURCE_DIR)
 const READERS = ['getInput', 'getBooleanInput', 'boolean', 'optionalBoolean', 'oneOf', 'read', 'set', 'only'];
 // ...and the stack inputs the Action and the scaffolder share, which inputs.ts reads through the core's table.
 const inputsRead = new Set([
-  ...[...source.matchAll(new RegExp(`\\b(?:${READERS.join('|')})\\(\\s*'([a-z][a-z0-9-]*)'`, 'g'))].map((match) => match[1]!),
+  ...[...source.matchAll(new RegExp(`\\b(?:${READERS.join('|')})\\(\\s*'([a-z][a-z0-9-]*)'`, 'g'))].map(
+    (match) => match[1]!,
+  ),
   ...(source.includes('STACK_INPUTS') ? Object.keys(STACK_INPUTS).map(kebabCase) : []),
 ]);
 const outputsWritten = new Set([...source.matchAll(/\bsetOutput\(\s*'([a-z][a-z0-9-]*)'/g)].map((match) => match[1]!));
@@ -37,7 +39,8 @@ test('every input and output is described, and booleans default to true or false
     expect(input).toHaveProperty('default');
     if (/^(wait|smoke-test|cleanup|delete-volumes)$/.test(name)) expect(['true', 'false']).toContain(input.default);
   }
-  for (const [name, output] of Object.entries(ACTION_YML.outputs)) expect([name, output.description.length > 10]).toEqual([name, true]);
+  for (const [name, output] of Object.entries(ACTION_YML.outputs))
+    expect([name, output.description.length > 10]).toEqual([name, true]);
 });
 
 test('the README tables are the ones action.yml generates (npm run docs)', () => {
@@ -48,6 +51,11 @@ test('the README tables are the ones action.yml generates (npm run docs)', () =>
 });
 
 test('action.yml runs the committed bundle on node24, with a post step that always runs', () => {
-  expect(ACTION_YML.runs).toEqual({ using: 'node24', main: 'action/dist/index.js', post: 'action/dist/post.js', 'post-if': 'always()' });
+  expect(ACTION_YML.runs).toEqual({
+    using: 'node24',
+    main: 'action/dist/index.js',
+    post: 'action/dist/post.js',
+    'post-if': 'always()',
+  });
   for (const entry of [ACTION_YML.runs.main, ACTION_YML.runs.post]) expect(existsSync(join(ROOT, entry))).toBe(true);
 });

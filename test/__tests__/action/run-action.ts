@@ -37,9 +37,16 @@ export interface RunOptions {
 
 export function runAction(options: RunOptions = {}): Promise<ActionRun> {
   const directory = mkdtempSync(join(tmpdir(), 'action-run-'));
-  const files = { GITHUB_OUTPUT: join(directory, 'output'), GITHUB_STATE: join(directory, 'state'), GITHUB_STEP_SUMMARY: join(directory, 'summary') };
+  const files = {
+    GITHUB_OUTPUT: join(directory, 'output'),
+    GITHUB_STATE: join(directory, 'state'),
+    GITHUB_STEP_SUMMARY: join(directory, 'summary'),
+  };
   for (const file of Object.values(files)) writeFileSync(file, '');
-  const inputs = { ...Object.fromEntries(Object.entries(ACTION_YML.inputs).map(([name, input]) => [name, input.default ?? ''])), ...options.inputs };
+  const inputs = {
+    ...Object.fromEntries(Object.entries(ACTION_YML.inputs).map(([name, input]) => [name, input.default ?? ''])),
+    ...options.inputs,
+  };
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: directory,
@@ -52,16 +59,21 @@ export function runAction(options: RunOptions = {}): Promise<ActionRun> {
   };
   const entry = join(ROOT, options.step === 'post' ? ACTION_YML.runs.post : ACTION_YML.runs.main);
   return new Promise((resolve) => {
-    execFile(options.node ?? process.execPath, [entry], { env, cwd: options.cwd ?? directory, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({
-        code: error ? ((error as { code?: number }).code ?? 1) : 0,
-        stdout,
-        stderr,
-        outputs: readFileCommand(files.GITHUB_OUTPUT),
-        state: readFileCommand(files.GITHUB_STATE),
-        summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-      });
-    });
+    execFile(
+      options.node ?? process.execPath,
+      [entry],
+      { env, cwd: options.cwd ?? directory, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? ((error as { code?: number }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          outputs: readFileCommand(files.GITHUB_OUTPUT),
+          state: readFileCommand(files.GITHUB_STATE),
+          summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+        });
+      },
+    );
   });
 }
 

@@ -25,7 +25,11 @@ afterAll(async () => {
 
 const store = () => fixture.running.server.store;
 const decoded = (namespace: string, name: string) =>
-  Object.fromEntries(Object.entries(((store().get('Secret', namespace, name) as Json | undefined)?.data ?? {}) as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+  Object.fromEntries(
+    Object.entries(
+      ((store().get('Secret', namespace, name) as Json | undefined)?.data ?? {}) as Record<string, string>,
+    ).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
+  );
 const LOCKED = /stack \S+ is locked by loki-microservices (apply|destroy) on .*nothing was changed/;
 /** The lock's Lease, as docs/security.md (Safety) names it: `<name>-loki-microservices` in the stack's namespace. */
 const LEASE = 'loki-loki-microservices';
@@ -34,11 +38,17 @@ const LEASE = 'loki-loki-microservices';
 function htpasswdMatches(namespace: string): boolean {
   const passwords = decoded(namespace, 'loki-gateway-passwords');
   const files = decoded(namespace, 'loki-gateway-htpasswd');
-  const lines = new Map([...parseHtpasswd(files[HTPASSWD_KEYS.tenants] ?? ''), ...parseHtpasswd(files[HTPASSWD_KEYS.admin] ?? '')]);
-  return Object.keys(passwords).length > 0 && Object.entries(passwords).every(([user, password]) => {
-    const line = lines.get(user);
-    return !!line && bcrypt.compareSync(password, line.slice(line.indexOf(':') + 1));
-  });
+  const lines = new Map([
+    ...parseHtpasswd(files[HTPASSWD_KEYS.tenants] ?? ''),
+    ...parseHtpasswd(files[HTPASSWD_KEYS.admin] ?? ''),
+  ]);
+  return (
+    Object.keys(passwords).length > 0 &&
+    Object.entries(passwords).every(([user, password]) => {
+      const line = lines.get(user);
+      return !!line && bcrypt.compareSync(password, line.slice(line.indexOf(':') + 1));
+    })
+  );
 }
 
 test('two applies of one gateway stack at once: the htpasswd always matches the passwords, a refused run says who holds the lock', async () => {
@@ -75,7 +85,9 @@ test('a destroy while an apply runs is refused, and the apply leaves a whole, re
   expect(applied.stdout).toMatch(/^Ready: /m);
   // Whole: every object an apply alone makes.
   await applyStack(fixture.connection, parseSpec({ metadata: { namespace: 'alone' } }), { retry: FAST_RETRY });
-  expect(storedStackObjects(fixture.running, 'loki', namespace)).toEqual(storedStackObjects(fixture.running, 'loki', 'alone'));
+  expect(storedStackObjects(fixture.running, 'loki', namespace)).toEqual(
+    storedStackObjects(fixture.running, 'loki', 'alone'),
+  );
 });
 
 test('a destroy while an apply --wait waits is refused too: the wait is part of the run', async () => {
@@ -99,7 +111,15 @@ test('a lock left by a run that died goes stale, and the next run takes it over'
   const long = new Date(Date.now() - 10 * 60_000).toISOString().replace('Z', '000Z');
   await fixture.connection.coordination.createNamespacedLease({
     namespace,
-    body: { metadata: { name: LEASE }, spec: { holderIdentity: 'loki-microservices apply on a-dead-runner (pid 1, run 00000000)', leaseDurationSeconds: 60, acquireTime: long as never, renewTime: long as never } },
+    body: {
+      metadata: { name: LEASE },
+      spec: {
+        holderIdentity: 'loki-microservices apply on a-dead-runner (pid 1, run 00000000)',
+        leaseDurationSeconds: 60,
+        acquireTime: long as never,
+        renewTime: long as never,
+      },
+    },
   });
   const result = await cli(fixture.running, ['apply', '--wait', ...inNamespace(namespace)]);
   expect(result.code).toBe(0);
@@ -113,7 +133,15 @@ test('a fresh lock of another run is respected, even by a destroy', async () => 
   const now = new Date().toISOString().replace('Z', '000Z');
   await fixture.connection.coordination.createNamespacedLease({
     namespace,
-    body: { metadata: { name: LEASE }, spec: { holderIdentity: 'loki-microservices apply on another-runner (pid 7, run 12345678)', leaseDurationSeconds: 60, acquireTime: now as never, renewTime: now as never } },
+    body: {
+      metadata: { name: LEASE },
+      spec: {
+        holderIdentity: 'loki-microservices apply on another-runner (pid 7, run 12345678)',
+        leaseDurationSeconds: 60,
+        acquireTime: now as never,
+        renewTime: now as never,
+      },
+    },
   });
   const objects = storedStackObjects(fixture.running, 'loki', namespace);
   const destroy = await cli(fixture.running, ['destroy', '--delete-volumes', ...inNamespace(namespace)]);
@@ -130,16 +158,40 @@ test('a run that lost its lock (taken over while it could not renew it) stops be
     await eventually(() => fixture.running.server.faults.stalled > 0, 'the apply to reach its StatefulSets', 60_000);
     // Another run took the lock over, as it may once a lock has gone stale.
     const lease = await fixture.connection.coordination.readNamespacedLease({ name: LEASE, namespace });
-    await fixture.connection.coordination.replaceNamespacedLease({ name: LEASE, namespace, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' } } });
+    await fixture.connection.coordination.replaceNamespacedLease({
+      name: LEASE,
+      namespace,
+      body: {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' },
+      },
+    });
     const before = fixture.running.server.faults.requests.length;
     // The holder renews every 15 s: its next renewal finds the Lease changed, and it reads who has it now.
-    const refused = () => fixture.running.server.faults.requests.slice(before).findIndex((request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409);
-    await eventually(() => refused() >= 0 && fixture.running.server.faults.requests.slice(before + refused()).some((request) => request.method === 'GET' && request.path.includes('/leases/')), 'a renewal to be refused', 60_000);
+    const refused = () =>
+      fixture.running.server.faults.requests
+        .slice(before)
+        .findIndex(
+          (request) => request.method === 'PUT' && request.path.includes('/leases/') && request.status === 409,
+        );
+    await eventually(
+      () =>
+        refused() >= 0 &&
+        fixture.running.server.faults.requests
+          .slice(before + refused())
+          .some((request) => request.method === 'GET' && request.path.includes('/leases/')),
+      'a renewal to be refused',
+      60_000,
+    );
   } finally {
     fixture.running.server.faults.allowAll();
   }
   const result = await applying;
   expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(/lost the lock of stack lost\/loki to loki-microservices apply on intruder .*stopped before changing more/);
-  expect(store().get('Lease', namespace, LEASE)?.spec).toMatchObject({ holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)' });
+  expect(result.stderr).toMatch(
+    /lost the lock of stack lost\/loki to loki-microservices apply on intruder .*stopped before changing more/,
+  );
+  expect(store().get('Lease', namespace, LEASE)?.spec).toMatchObject({
+    holderIdentity: 'loki-microservices apply on intruder (pid 9, run 99999999)',
+  });
 });

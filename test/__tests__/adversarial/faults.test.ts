@@ -16,7 +16,15 @@ const PARALLEL = 5;
 async function seededRun(seed: number): Promise<{ seed: number; result: CliResult; token: string }> {
   const running = await startTestApiServer({ readyAfterMs: 20, faultRate: 0.3, seed });
   try {
-    const result = await cli(running, ['apply', '--wait', '--smoke', '--set', 'spec.gateway.enabled=true', '--timeout', '5m']);
+    const result = await cli(running, [
+      'apply',
+      '--wait',
+      '--smoke',
+      '--set',
+      'spec.gateway.enabled=true',
+      '--timeout',
+      '5m',
+    ]);
     return { seed, result, token: running.server.token };
   } finally {
     await running.close();
@@ -25,8 +33,17 @@ async function seededRun(seed: number): Promise<{ seed: number; result: CliResul
 
 test('at a 30 % fault rate, apply --wait --smoke through the gateway succeeds in 20 of 20 seeded runs, printing no token', async () => {
   const runs: Awaited<ReturnType<typeof seededRun>>[] = [];
-  for (let start = 0; start < SEEDS.length; start += PARALLEL) runs.push(...(await Promise.all(SEEDS.slice(start, start + PARALLEL).map(seededRun))));
-  const failed = runs.filter((run) => run.result.code !== 0).map((run) => `seed ${run.seed}: exit ${run.result.code}: ${run.result.stderr.split('\n').filter((line) => line.startsWith('error')).join(' ')}`);
+  for (let start = 0; start < SEEDS.length; start += PARALLEL)
+    runs.push(...(await Promise.all(SEEDS.slice(start, start + PARALLEL).map(seededRun))));
+  const failed = runs
+    .filter((run) => run.result.code !== 0)
+    .map(
+      (run) =>
+        `seed ${run.seed}: exit ${run.result.code}: ${run.result.stderr
+          .split('\n')
+          .filter((line) => line.startsWith('error'))
+          .join(' ')}`,
+    );
   expect(failed).toEqual([]);
   for (const run of runs) {
     expect(run.result.stdout).toMatch(/^smoke test passed through the gateway/m);

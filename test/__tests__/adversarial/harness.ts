@@ -20,14 +20,23 @@ export interface CliResult {
 export const printed: string[] = [];
 
 /** Runs the CLI against `running` (its kubeconfig appended, unless `kubeconfig: false`); `started` sees the process. */
-export function cli(running: RunningApiServer | undefined, args: string[], options: { env?: Record<string, string>; cwd?: string; started?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
+export function cli(
+  running: RunningApiServer | undefined,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; started?: (child: ChildProcess) => void } = {},
+): Promise<CliResult> {
   const { KUBECONFIG: _ignored, ...inherited } = process.env;
   const withConfig = running ? [...args, '--kubeconfig', running.kubeconfigPath] : args;
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...withConfig], { env: { ...inherited, HOME, ...options.env }, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      printed.push(stdout, stderr);
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [BIN, ...withConfig],
+      { env: { ...inherited, HOME, ...options.env }, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        printed.push(stdout, stderr);
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
     options.started?.(child);
   });
 }

@@ -3,7 +3,19 @@
 // `loki:stack:destroy` with namespace ".." once deleted the stacks of every namespace, volumes included.
 // Every entry point refuses such names, and so does every core function that talks to a cluster.
 import { jest } from '@jest/globals';
-import { applyStack, destroyStack, diagnose, getStackStatus, parseSpec, parseStackAnnotation, smokeTest, SpecError, waitForStack, type LokiStack, type StackStatus } from 'loki-microservices';
+import {
+  applyStack,
+  destroyStack,
+  diagnose,
+  getStackStatus,
+  parseSpec,
+  parseStackAnnotation,
+  smokeTest,
+  SpecError,
+  waitForStack,
+  type LokiStack,
+  type StackStatus,
+} from 'loki-microservices';
 import { FAST_RETRY, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
 import { clusterActions, clustersOf, contextFor } from '../scaffolder/fixture.js';
 import { cli } from './harness.js';
@@ -28,19 +40,23 @@ afterAll(async () => {
 
 const writes = () => fixture.running.server.faults.requests.filter((request) => request.method !== 'GET');
 const untouched = () => {
-  for (const namespace of TEAMS) expect(storedStackObjects(fixture.running, 'loki', namespace)).toEqual(before[namespace]);
+  for (const namespace of TEAMS)
+    expect(storedStackObjects(fixture.running, 'loki', namespace)).toEqual(before[namespace]);
 };
 
 const BAD_NAMESPACES = ['..', '.', 'team-a/..', '%2e%2e', 'Team-A', ''];
 
-test.each(BAD_NAMESPACES)('loki:stack:destroy with namespace %j is refused naming the input, and deletes nothing anywhere', async (namespace) => {
-  const action = clusterActions(await clustersOf(fixture.running)).destroy;
-  const { ctx } = contextFor({ cluster: 'dev', name: 'loki', namespace, deleteVolumes: true, timeout: '1m' });
-  const sent = writes().length;
-  await expect(action.handler(ctx)).rejects.toThrow(/input namespace: .* is not a namespace name/);
-  expect(writes()).toHaveLength(sent);
-  untouched();
-});
+test.each(BAD_NAMESPACES)(
+  'loki:stack:destroy with namespace %j is refused naming the input, and deletes nothing anywhere',
+  async (namespace) => {
+    const action = clusterActions(await clustersOf(fixture.running)).destroy;
+    const { ctx } = contextFor({ cluster: 'dev', name: 'loki', namespace, deleteVolumes: true, timeout: '1m' });
+    const sent = writes().length;
+    await expect(action.handler(ctx)).rejects.toThrow(/input namespace: .* is not a namespace name/);
+    expect(writes()).toHaveLength(sent);
+    untouched();
+  },
+);
 
 test('loki:stack:destroy with a name no spec allows is refused too', async () => {
   const action = clusterActions(await clustersOf(fixture.running)).destroy;
@@ -79,5 +95,6 @@ test('the CLI refuses it with exit 2 naming the field, before contacting the clu
 
 test('the catalog annotation the status card and backend read names a stack only with valid names', () => {
   expect(parseStackAnnotation('dev/team-a/loki')).toEqual({ cluster: 'dev', namespace: 'team-a', name: 'loki' });
-  for (const value of ['dev/../loki', 'dev/team-a/..', '../team-a/loki', 'dev/.%2e/loki', 'dev/team-a/Loki']) expect(parseStackAnnotation(value)).toBeUndefined();
+  for (const value of ['dev/../loki', 'dev/team-a/..', '../team-a/loki', 'dev/.%2e/loki', 'dev/team-a/Loki'])
+    expect(parseStackAnnotation(value)).toBeUndefined();
 });

@@ -35,7 +35,15 @@ afterAll(async () => {
 
 test('a refused port-forward fails the smoke test with a message, not a crash dump carrying the token', async () => {
   fixture.running.server.faults.forbid({ verb: 'create', resource: 'pods/portforward' });
-  const result = await cli(fixture.running, ['smoke', '--set', 'metadata.namespace=gw', '--set', 'spec.gateway.enabled=true', '--timeout', '20s']);
+  const result = await cli(fixture.running, [
+    'smoke',
+    '--set',
+    'metadata.namespace=gw',
+    '--set',
+    'spec.gateway.enabled=true',
+    '--timeout',
+    '20s',
+  ]);
   expect(`${result.stdout}${result.stderr}`).not.toContain(token());
   expect(result.stderr).not.toMatch(/Unhandled|_header|crashed/);
   expect(result.code).toBe(3);
@@ -44,10 +52,15 @@ test('a refused port-forward fails the smoke test with a message, not a crash du
 
 test('the Action given a kubeconfig path masks its token, and a refused port-forward prints no token', async () => {
   fixture.running.server.faults.forbid({ verb: 'create', resource: 'pods/portforward' });
-  const result = await runAction({ inputs: { kubeconfig: fixture.running.kubeconfigPath, namespace: 'gw', gateway: 'true', timeout: '30s' } });
+  const result = await runAction({
+    inputs: { kubeconfig: fixture.running.kubeconfigPath, namespace: 'gw', gateway: 'true', timeout: '30s' },
+  });
   expect(result.stdout).toContain(`::add-mask::${token()}`);
   // What the runner shows: it consumes the ::add-mask:: commands.
-  const shown = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+  const shown = result.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
   printed.push(shown, result.stderr, result.summary);
   expect(`${shown}${result.stderr}${result.summary}`).not.toContain(token());
   expect(result.code).not.toBe(0);
@@ -77,13 +90,51 @@ test('every credential a kubeconfig can carry is found for masking', () => {
     { name: 'basic', user: { username: 'admin', password: 'basic-password-1234' } },
     { name: 'key-data', user: { 'client-certificate-data': 'Y2VydA==', 'client-key-data': 'a2V5LWRhdGEtMTIzNA==' } },
     { name: 'key-file', user: { 'client-certificate-data': 'Y2VydA==', 'client-key': keyFile } },
-    { name: 'oidc', user: { 'auth-provider': { name: 'oidc', config: { 'id-token': 'oidc-id-token-1234', 'refresh-token': 'oidc-refresh-1234', 'client-secret': 'oidc-client-secret-1234', 'client-id': 'public' } } } },
-    { name: 'exec', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'get-token', env: [{ name: 'CLOUD_SECRET', value: 'exec-env-secret-1234' }] } } },
+    {
+      name: 'oidc',
+      user: {
+        'auth-provider': {
+          name: 'oidc',
+          config: {
+            'id-token': 'oidc-id-token-1234',
+            'refresh-token': 'oidc-refresh-1234',
+            'client-secret': 'oidc-client-secret-1234',
+            'client-id': 'public',
+          },
+        },
+      },
+    },
+    {
+      name: 'exec',
+      user: {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: 'get-token',
+          env: [{ name: 'CLOUD_SECRET', value: 'exec-env-secret-1234' }],
+        },
+      },
+    },
   ];
-  const text = stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: 'https://k8s.example.com' } }], users, contexts: [{ name: 'c', context: { cluster: 'c', user: 'token' } }], 'current-context': 'c' });
+  const text = stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c', cluster: { server: 'https://k8s.example.com' } }],
+    users,
+    contexts: [{ name: 'c', context: { cluster: 'c', user: 'token' } }],
+    'current-context': 'c',
+  });
   const path = join(directory, 'kubeconfig');
   writeFileSync(path, text);
-  const expected = ['static-token-1234', 'basic-password-1234', 'a2V5LWRhdGEtMTIzNA==', 'MHcCAQEEIFILEKEYLINE', 'oidc-id-token-1234', 'oidc-refresh-1234', 'oidc-client-secret-1234', 'exec-env-secret-1234'];
+  const expected = [
+    'static-token-1234',
+    'basic-password-1234',
+    'a2V5LWRhdGEtMTIzNA==',
+    'MHcCAQEEIFILEKEYLINE',
+    'oidc-id-token-1234',
+    'oidc-refresh-1234',
+    'oidc-client-secret-1234',
+    'exec-env-secret-1234',
+  ];
   for (const found of [kubeconfigSecrets({ text }), kubeconfigSecrets({ path })]) {
     for (const secret of expected) expect(found.some((value) => value.includes(secret))).toBe(true);
     // Multi-line values are masked line by line too (the runner masks one line at a time).
@@ -93,7 +144,13 @@ test('every credential a kubeconfig can carry is found for masking', () => {
 });
 
 test('a Nomad address with user:password@ is not printed with its password', async () => {
-  const result = await cli(undefined, ['status', '--target', 'nomad', '--nomad-addr', 'http://admin:nomad-pass-1234@127.0.0.1:9/']);
+  const result = await cli(undefined, [
+    'status',
+    '--target',
+    'nomad',
+    '--nomad-addr',
+    'http://admin:nomad-pass-1234@127.0.0.1:9/',
+  ]);
   expect(result.code).not.toBe(0);
   expect(`${result.stdout}${result.stderr}`).not.toContain('nomad-pass-1234');
   expect(result.stderr).toMatch(/127\.0\.0\.1:9/);

@@ -25,14 +25,20 @@ afterAll(async () => {
 describe('loki:stack:render and symbolic links in the workspace', () => {
   const cases: [string, (workspace: string, outside: string) => void][] = [
     ['the target directory is a link out', (workspace, outside) => symlinkSync(outside, join(workspace, 'loki'))],
-    ['the manifests directory is a link out', (workspace, outside) => {
-      mkdirSync(join(workspace, 'loki'));
-      symlinkSync(outside, join(workspace, 'loki', 'manifests'));
-    }],
-    ['the spec file is a link out', (workspace, outside) => {
-      mkdirSync(join(workspace, 'loki'));
-      symlinkSync(join(outside, 'stolen.yaml'), join(workspace, 'loki', 'loki-stack.yaml'));
-    }],
+    [
+      'the manifests directory is a link out',
+      (workspace, outside) => {
+        mkdirSync(join(workspace, 'loki'));
+        symlinkSync(outside, join(workspace, 'loki', 'manifests'));
+      },
+    ],
+    [
+      'the spec file is a link out',
+      (workspace, outside) => {
+        mkdirSync(join(workspace, 'loki'));
+        symlinkSync(join(outside, 'stolen.yaml'), join(workspace, 'loki', 'loki-stack.yaml'));
+      },
+    ],
   ];
 
   test.each(cases)('%s: refused, and nothing is written outside', async (_what, plant) => {

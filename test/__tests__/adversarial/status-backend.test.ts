@@ -30,12 +30,23 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const config = (await appConfig(fixture.running)).get() as Json;
   const port = (silent.address() as { port: number }).port;
-  config.kubernetes.clusterLocatorMethods[0].clusters.push({ name: 'silent', url: `https://127.0.0.1:${port}`, authProvider: 'serviceAccount', serviceAccountToken: 'silent-token', skipTLSVerify: true });
+  config.kubernetes.clusterLocatorMethods[0].clusters.push({
+    name: 'silent',
+    url: `https://127.0.0.1:${port}`,
+    authProvider: 'serviceAccount',
+    serviceAccountToken: 'silent-token',
+    skipTLSVerify: true,
+  });
   const { server } = await startTestBackend({
     features: [
       import('@loki-microservices/plugin-loki-stack-backend'),
-      mockServices.rootConfig.factory({ data: { ...config, lokiStack: { statusCacheSeconds: 0, statusTimeoutSeconds: TIMEOUT_SECONDS } } }),
-      ...statusServices([...['silent/seen/loki', 'dev/seen/loki'].map((location) => stackEntity(location)), ...TRAVERSALS.map((location, index) => stackEntity(location, `traversal-${index}`))]),
+      mockServices.rootConfig.factory({
+        data: { ...config, lokiStack: { statusCacheSeconds: 0, statusTimeoutSeconds: TIMEOUT_SECONDS } },
+      }),
+      ...statusServices([
+        ...['silent/seen/loki', 'dev/seen/loki'].map((location) => stackEntity(location)),
+        ...TRAVERSALS.map((location, index) => stackEntity(location, `traversal-${index}`)),
+      ]),
     ],
   });
   get = (path: string, as = AS.user) => request(server).get(`/api/loki-stack${path}`).set('Authorization', as);
@@ -48,20 +59,30 @@ afterAll(async () => {
   await fixture.close();
 });
 
-test.each(['/stacks/dev/%2E%2E/loki', '/stacks/dev/seen/%2E%2E', '/stacks/dev/seen/..%2Floki', '/stacks/%2E%2E/seen/loki'])('%s: 400, nothing asked of the cluster', async (path) => {
+test.each([
+  '/stacks/dev/%2E%2E/loki',
+  '/stacks/dev/seen/%2E%2E',
+  '/stacks/dev/seen/..%2Floki',
+  '/stacks/%2E%2E/seen/loki',
+])('%s: 400, nothing asked of the cluster', async (path) => {
   const sent = fixture.running.server.faults.requests.length;
   const response = await get(path, AS.service);
   expect(response.status).toBe(400);
   expect(fixture.running.server.faults.requests).toHaveLength(sent);
 });
 
-test.each(TRAVERSALS.map((location, index) => [location, index]))('an entity annotated %s: 404, nothing asked of the cluster', async (location, index) => {
-  const sent = fixture.running.server.faults.requests.length;
-  const response = await get(byEntity(stackEntity(location as string, `traversal-${index}`)));
-  expect(response.status).toBe(404);
-  expect(response.body.error.message).toMatch(/names no Loki stack: its loki-microservices\/stack annotation .* is not <cluster>\/<namespace>\/<name>/);
-  expect(fixture.running.server.faults.requests).toHaveLength(sent);
-});
+test.each(TRAVERSALS.map((location, index) => [location, index]))(
+  'an entity annotated %s: 404, nothing asked of the cluster',
+  async (location, index) => {
+    const sent = fixture.running.server.faults.requests.length;
+    const response = await get(byEntity(stackEntity(location as string, `traversal-${index}`)));
+    expect(response.status).toBe(404);
+    expect(response.body.error.message).toMatch(
+      /names no Loki stack: its loki-microservices\/stack annotation .* is not <cluster>\/<namespace>\/<name>/,
+    );
+    expect(fixture.running.server.faults.requests).toHaveLength(sent);
+  },
+);
 
 test('a cluster that never answers: 503 within the deadline, saying it did not answer in time', async () => {
   const started = Date.now();
@@ -71,7 +92,7 @@ test('a cluster that never answers: 503 within the deadline, saying it did not a
   expect(Date.now() - started).toBeLessThan(TIMEOUT_SECONDS * 1000 + 10_000);
 });
 
-test('a 503 says what failed, not the API server\'s address or the identity it refused', async () => {
+test("a 503 says what failed, not the API server's address or the identity it refused", async () => {
   fixture.running.server.faults.forbid({ verb: 'list', resource: 'pods' });
   try {
     const response = await get(byEntity(stackEntity('dev/seen/loki')));

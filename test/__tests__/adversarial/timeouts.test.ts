@@ -28,7 +28,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const port = (silent.address() as { port: number }).port;
   silentKubeconfig = join(mkdtempSync(join(tmpdir(), 'silent-')), 'kubeconfig');
-  writeFileSync(silentKubeconfig, kubeconfigYaml(`https://127.0.0.1:${port}`, 'silent-token', (await serverCredentials()).caPem));
+  writeFileSync(
+    silentKubeconfig,
+    kubeconfigYaml(`https://127.0.0.1:${port}`, 'silent-token', (await serverCredentials()).caPem),
+  );
 });
 
 afterAll(async () => {
@@ -55,19 +58,35 @@ test('a wait whose watches go silent lists again and sees the stack become ready
   await applyStack(fixture.connection, parseSpec({ metadata: { namespace: ref.namespace } }), { retry: FAST_RETRY });
   fixture.running.server.faults.stall({ verb: 'watch' });
   try {
-    const { status } = await waitForStack(fixture.connection, ref, { timeoutMs: 90_000, watchIdleTimeoutMs: 1000, retry: FAST_RETRY });
+    const { status } = await waitForStack(fixture.connection, ref, {
+      timeoutMs: 90_000,
+      watchIdleTimeoutMs: 1000,
+      retry: FAST_RETRY,
+    });
     expect(status.condition.type).toBe('Ready');
   } finally {
     fixture.running.server.faults.allowAll();
   }
 });
 
-test('status reads no ConfigMap: a megabyte of hostile YAML in the stack\'s config costs it nothing', async () => {
+test("status reads no ConfigMap: a megabyte of hostile YAML in the stack's config costs it nothing", async () => {
   const ref = { name: 'loki', namespace: 'big-config' };
   await applyStack(fixture.connection, parseSpec({ metadata: { namespace: ref.namespace } }), { retry: FAST_RETRY });
   const megabyte = 'key: value\n'.repeat(95_000);
-  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'loki-config', namespace: ref.namespace }, data: { 'config.yaml': megabyte } };
-  await fixture.connection.objects.patch(configMap, undefined, undefined, 'someone', undefined, PatchStrategy.MergePatch);
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'loki-config', namespace: ref.namespace },
+    data: { 'config.yaml': megabyte },
+  };
+  await fixture.connection.objects.patch(
+    configMap,
+    undefined,
+    undefined,
+    'someone',
+    undefined,
+    PatchStrategy.MergePatch,
+  );
   const before = fixture.running.server.faults.requests.length;
   const status = await getStackStatus(fixture.connection, ref, FAST_RETRY);
   expect(status.endpoints.query).toBe('http://loki-query-frontend.big-config.svc.cluster.local:3100');

@@ -25,18 +25,47 @@ afterEach(async () => {
 });
 
 type Json = Record<string, unknown>;
-type Condition = { type: string; status: string; reason?: string; message?: string; observedGeneration?: number; lastTransitionTime?: string };
+type Condition = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+  lastTransitionTime?: string;
+};
 
-const issuer = (name: string, spec: Json, kind = 'Issuer') => ({ apiVersion: 'cert-manager.io/v1', kind, metadata: { name, ...(kind === 'Issuer' ? { namespace: 'demo' } : {}) }, spec });
-const certificate = (name: string, spec: Json) => ({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name, namespace: 'demo' }, spec: { secretName: name, ...spec } });
-const get = (kind: string, name: string, namespace: string | undefined = 'demo') => running.server.api.get(kind, namespace, name);
-const conditions = (object: KubeObject) => ((object.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).map(({ type, status, reason, message }) => ({ type, status, reason, message }));
-const secretText = (secret: KubeObject, key: string) => Buffer.from((secret.data as Record<string, string>)[key]!, 'base64').toString('utf8');
+const issuer = (name: string, spec: Json, kind = 'Issuer') => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind,
+  metadata: { name, ...(kind === 'Issuer' ? { namespace: 'demo' } : {}) },
+  spec,
+});
+const certificate = (name: string, spec: Json) => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'Certificate',
+  metadata: { name, namespace: 'demo' },
+  spec: { secretName: name, ...spec },
+});
+const get = (kind: string, name: string, namespace: string | undefined = 'demo') =>
+  running.server.api.get(kind, namespace, name);
+const conditions = (object: KubeObject) =>
+  ((object.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).map(
+    ({ type, status, reason, message }) => ({ type, status, reason, message }),
+  );
+const secretText = (secret: KubeObject, key: string) =>
+  Buffer.from((secret.data as Record<string, string>)[key]!, 'base64').toString('utf8');
 
 /** A CA as our stacks set one up: a selfSigned Issuer, a CA Certificate it issues, a CA Issuer from its Secret. */
 async function applyCa(): Promise<void> {
   await apply(issuer('selfsigned', { selfSigned: {} }));
-  await apply(certificate('stack-ca', { isCA: true, commonName: 'stack CA', privateKey: { algorithm: 'ECDSA', size: 256 }, issuerRef: { name: 'selfsigned', kind: 'Issuer', group: 'cert-manager.io' } }));
+  await apply(
+    certificate('stack-ca', {
+      isCA: true,
+      commonName: 'stack CA',
+      privateKey: { algorithm: 'ECDSA', size: 256 },
+      issuerRef: { name: 'selfsigned', kind: 'Issuer', group: 'cert-manager.io' },
+    }),
+  );
   await apply(issuer('stack-ca', { ca: { secretName: 'stack-ca' } }));
 }
 
@@ -56,25 +85,50 @@ describe('issuers', () => {
     await apply(issuer('selfsigned', { selfSigned: {} }));
     await apply(issuer('cluster-selfsigned', { selfSigned: {} }, 'ClusterIssuer'));
     await running.server.cluster.idle();
-    expect(conditions(get('Issuer', 'selfsigned'))).toEqual([{ type: 'Ready', status: 'True', reason: 'IsReady', message: undefined }]);
-    expect(conditions(get('ClusterIssuer', 'cluster-selfsigned', undefined))).toEqual([{ type: 'Ready', status: 'True', reason: 'IsReady', message: undefined }]);
-    expect((get('Issuer', 'selfsigned').status as { conditions: Condition[] }).conditions[0]).toMatchObject({ observedGeneration: 1, lastTransitionTime: expect.any(String) });
+    expect(conditions(get('Issuer', 'selfsigned'))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'IsReady', message: undefined },
+    ]);
+    expect(conditions(get('ClusterIssuer', 'cluster-selfsigned', undefined))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'IsReady', message: undefined },
+    ]);
+    expect((get('Issuer', 'selfsigned').status as { conditions: Condition[] }).conditions[0]).toMatchObject({
+      observedGeneration: 1,
+      lastTransitionTime: expect.any(String),
+    });
   });
 
   test('a ca Issuer is Ready only once its Secret holds a CA key pair; a ClusterIssuer reads it in the cert-manager namespace', async () => {
     await apply(issuer('stack-ca', { ca: { secretName: 'stack-ca' } }));
     await apply(issuer('cluster-ca', { ca: { secretName: 'cluster-ca' } }, 'ClusterIssuer'));
     await running.server.cluster.idle();
-    expect(conditions(get('Issuer', 'stack-ca'))).toEqual([{ type: 'Ready', status: 'False', reason: 'ErrGetKeyPair', message: 'Error getting keypair for CA issuer: secret "stack-ca" not found' }]);
+    expect(conditions(get('Issuer', 'stack-ca'))).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ErrGetKeyPair',
+        message: 'Error getting keypair for CA issuer: secret "stack-ca" not found',
+      },
+    ]);
 
     await apply(issuer('selfsigned', { selfSigned: {} }));
     await apply(certificate('stack-ca', { isCA: true, commonName: 'stack CA', issuerRef: { name: 'selfsigned' } }));
     await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cert-manager' } });
-    await apply({ ...certificate('cluster-ca', { isCA: true, commonName: 'cluster CA', issuerRef: { name: 'selfsigned-cluster', kind: 'ClusterIssuer' } }), metadata: { name: 'cluster-ca', namespace: 'cert-manager' } });
+    await apply({
+      ...certificate('cluster-ca', {
+        isCA: true,
+        commonName: 'cluster CA',
+        issuerRef: { name: 'selfsigned-cluster', kind: 'ClusterIssuer' },
+      }),
+      metadata: { name: 'cluster-ca', namespace: 'cert-manager' },
+    });
     await apply(issuer('selfsigned-cluster', { selfSigned: {} }, 'ClusterIssuer'));
     await running.server.cluster.idle();
-    expect(conditions(get('Issuer', 'stack-ca'))).toEqual([{ type: 'Ready', status: 'True', reason: 'KeyPairVerified', message: 'Signing CA verified' }]);
-    expect(conditions(get('ClusterIssuer', 'cluster-ca', undefined))).toEqual([{ type: 'Ready', status: 'True', reason: 'KeyPairVerified', message: 'Signing CA verified' }]);
+    expect(conditions(get('Issuer', 'stack-ca'))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'KeyPairVerified', message: 'Signing CA verified' },
+    ]);
+    expect(conditions(get('ClusterIssuer', 'cluster-ca', undefined))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'KeyPairVerified', message: 'Signing CA verified' },
+    ]);
   });
 
   test('a ca Issuer whose Secret holds no CA certificate is not Ready', async () => {
@@ -82,7 +136,14 @@ describe('issuers', () => {
     await apply(certificate('not-a-ca', { commonName: 'leaf', issuerRef: { name: 'selfsigned' } }));
     await apply(issuer('wrong', { ca: { secretName: 'not-a-ca' } }));
     await running.server.cluster.idle();
-    expect(conditions(get('Issuer', 'wrong'))).toEqual([{ type: 'Ready', status: 'False', reason: 'ErrInvalidKeyPair', message: 'Error getting keypair for CA issuer: certificate is not a CA' }]);
+    expect(conditions(get('Issuer', 'wrong'))).toEqual([
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ErrInvalidKeyPair',
+        message: 'Error getting keypair for CA issuer: certificate is not a CA',
+      },
+    ]);
   });
 });
 
@@ -99,10 +160,12 @@ describe('certificates', () => {
     expect([ca.ca, ca.subject, ca.issuer]).toEqual([true, 'CN=stack CA', 'CN=stack CA']);
     expect(ca.verify(ca.publicKey)).toBe(true);
     const usages = new x509.X509Certificate(secretText(secret, 'tls.crt')).getExtension(x509.KeyUsagesExtension)!;
-    expect(usages.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign);
+    expect(usages.usages).toBe(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign,
+    );
   });
 
-  test('a leaf from a CA issuer chains to ca.crt, with the requested SANs, usages and validity; the Secret and status are cert-manager\'s', async () => {
+  test("a leaf from a CA issuer chains to ca.crt, with the requested SANs, usages and validity; the Secret and status are cert-manager's", async () => {
     await applyCa();
     await apply(leaf());
     await running.server.cluster.idle();
@@ -119,7 +182,9 @@ describe('certificates', () => {
     });
     expect(secret.metadata.labels).toEqual({ 'controller.cert-manager.io/fao': 'true' });
     const ca = new X509Certificate(secretText(secret, 'ca.crt'));
-    expect(ca.fingerprint256).toBe(new X509Certificate(secretText(get('Secret', 'stack-ca'), 'tls.crt')).fingerprint256);
+    expect(ca.fingerprint256).toBe(
+      new X509Certificate(secretText(get('Secret', 'stack-ca'), 'tls.crt')).fingerprint256,
+    );
     const cert = new X509Certificate(secretText(secret, 'tls.crt'));
     expect(cert.checkIssued(ca)).toBe(true);
     expect(cert.verify(ca.publicKey)).toBe(true);
@@ -130,15 +195,22 @@ describe('certificates', () => {
     expect(secretText(secret, 'tls.key')).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     expect(createPrivateKey(secretText(secret, 'tls.key')).asymmetricKeyDetails?.modulusLength).toBe(2048);
     const parsed = new x509.X509Certificate(secretText(secret, 'tls.crt'));
-    expect(parsed.getExtension(x509.KeyUsagesExtension)!.usages).toBe(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment);
-    expect(parsed.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toEqual([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]);
+    expect(parsed.getExtension(x509.KeyUsagesExtension)!.usages).toBe(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+    );
+    expect(parsed.getExtension(x509.ExtendedKeyUsageExtension)!.usages).toEqual([
+      x509.ExtendedKeyUsage.serverAuth,
+      x509.ExtendedKeyUsage.clientAuth,
+    ]);
     const notBefore = Date.parse(cert.validFrom);
     const notAfter = Date.parse(cert.validTo);
     expect(notAfter - notBefore).toBe(2 * 3_600_000);
     expect(Math.abs(notBefore - Date.now())).toBeLessThan(60_000);
 
     const status = get('Certificate', 'ingester-tls').status as Json;
-    expect(conditions(get('Certificate', 'ingester-tls'))).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }]);
+    expect(conditions(get('Certificate', 'ingester-tls'))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' },
+    ]);
     expect(status).toMatchObject({
       notBefore: new Date(notBefore).toISOString().replace('.000', ''),
       notAfter: new Date(notAfter).toISOString().replace('.000', ''),
@@ -151,20 +223,31 @@ describe('certificates', () => {
     await applyCa();
     await apply(leaf());
     await apply(issuer('other-selfsigned', { selfSigned: {} }));
-    await apply(certificate('other-ca', { isCA: true, commonName: 'other CA', issuerRef: { name: 'other-selfsigned' } }));
+    await apply(
+      certificate('other-ca', { isCA: true, commonName: 'other CA', issuerRef: { name: 'other-selfsigned' } }),
+    );
     await running.server.cluster.idle();
     const secret = get('Secret', 'ingester-tls');
-    const server = createServer({ cert: secretText(secret, 'tls.crt'), key: secretText(secret, 'tls.key') }, (socket) => socket.end('hello'));
+    const server = createServer({ cert: secretText(secret, 'tls.crt'), key: secretText(secret, 'tls.key') }, (socket) =>
+      socket.end('hello'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const handshake = (ca: string, servername: string) =>
       new Promise<string>((resolve) => {
-        const socket: TLSSocket = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, ca, servername }, () => socket.once('data', (data) => resolve(data.toString())));
+        const socket: TLSSocket = connect(
+          { host: '127.0.0.1', port: (server.address() as AddressInfo).port, ca, servername },
+          () => socket.once('data', (data) => resolve(data.toString())),
+        );
         socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
       });
     try {
       expect(await handshake(secretText(secret, 'ca.crt'), 'loki-ingester.demo.svc')).toBe('hello');
-      expect(await handshake(secretText(secret, 'ca.crt'), 'loki-distributor.demo.svc')).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
-      expect(await handshake(secretText(get('Secret', 'other-ca'), 'ca.crt'), 'loki-ingester.demo.svc')).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      expect(await handshake(secretText(secret, 'ca.crt'), 'loki-distributor.demo.svc')).toBe(
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+      );
+      expect(await handshake(secretText(get('Secret', 'other-ca'), 'ca.crt'), 'loki-ingester.demo.svc')).toBe(
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      );
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -173,8 +256,13 @@ describe('certificates', () => {
   test('kubectl get shows the Ready and Secret columns the CRD declares', async () => {
     await applyCa();
     await running.server.cluster.idle();
-    const table = await send(running, 'GET', '/apis/cert-manager.io/v1/namespaces/demo/certificates', { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
-    const { columnDefinitions, rows } = table.json as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    const table = await send(running, 'GET', '/apis/cert-manager.io/v1/namespaces/demo/certificates', {
+      headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    });
+    const { columnDefinitions, rows } = table.json as {
+      columnDefinitions: { name: string }[];
+      rows: { cells: unknown[] }[];
+    };
     expect(columnDefinitions.map((column) => column.name)).toEqual(['Name', 'Ready', 'Secret', 'Age']);
     expect(rows.map((row) => row.cells.slice(0, 3))).toEqual([['stack-ca', 'True', 'stack-ca']]);
   });
@@ -192,8 +280,18 @@ describe('certificates', () => {
     await apply(leaf());
     await running.server.cluster.idle();
     const waiting = [
-      { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' },
-      { type: 'Issuing', status: 'True', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'DoesNotExist',
+        message: 'Issuing certificate as Secret does not exist',
+      },
+      {
+        type: 'Issuing',
+        status: 'True',
+        reason: 'DoesNotExist',
+        message: 'Issuing certificate as Secret does not exist',
+      },
     ];
     expect(conditions(get('Certificate', 'ingester-tls'))).toEqual(waiting);
     await apply(issuer('stack-ca', { ca: { secretName: 'stack-ca' } }));
@@ -204,7 +302,9 @@ describe('certificates', () => {
     await apply(issuer('selfsigned', { selfSigned: {} }));
     await apply(certificate('stack-ca', { isCA: true, commonName: 'stack CA', issuerRef: { name: 'selfsigned' } }));
     await running.server.cluster.idle();
-    expect(conditions(get('Certificate', 'ingester-tls'))).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }]);
+    expect(conditions(get('Certificate', 'ingester-tls'))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' },
+    ]);
   });
 
   test('a spec change issues a new certificate (a new revision); so does a deleted Secret', async () => {
@@ -216,17 +316,26 @@ describe('certificates', () => {
     await running.server.cluster.idle();
     const second = new X509Certificate(secretText(get('Secret', 'ingester-tls'), 'tls.crt'));
     expect(second.serialNumber).not.toBe(first.serialNumber);
-    expect(second.subjectAltName).toBe('DNS:loki-ingester.demo.svc, DNS:loki-ingester-0.loki-ingester-headless.demo.svc');
+    expect(second.subjectAltName).toBe(
+      'DNS:loki-ingester.demo.svc, DNS:loki-ingester-0.loki-ingester-headless.demo.svc',
+    );
     const certificateObject = get('Certificate', 'ingester-tls');
     expect(certificateObject.metadata.generation).toBe(2);
-    expect(certificateObject.status).toMatchObject({ revision: 2, conditions: [{ type: 'Ready', status: 'True', observedGeneration: 2 }] });
-    const events = running.server.api.list('Event', 'demo', { fieldSelector: 'involvedObject.name=ingester-tls' }).map((event) => event.message);
+    expect(certificateObject.status).toMatchObject({
+      revision: 2,
+      conditions: [{ type: 'Ready', status: 'True', observedGeneration: 2 }],
+    });
+    const events = running.server.api
+      .list('Event', 'demo', { fieldSelector: 'involvedObject.name=ingester-tls' })
+      .map((event) => event.message);
     expect(events).toContain('Fields on existing CertificateRequest resource not up to date: [spec.dnsNames]');
 
     running.server.api.delete('Secret', 'demo', 'ingester-tls');
     await running.server.cluster.idle();
     expect(get('Certificate', 'ingester-tls').status).toMatchObject({ revision: 3 });
-    expect(new X509Certificate(secretText(get('Secret', 'ingester-tls'), 'tls.crt')).subjectAltName).toBe(second.subjectAltName);
+    expect(new X509Certificate(secretText(get('Secret', 'ingester-tls'), 'tls.crt')).subjectAltName).toBe(
+      second.subjectAltName,
+    );
   });
 
   test('a certificate cert-manager cannot issue reports the failure', async () => {
@@ -234,12 +343,24 @@ describe('certificates', () => {
     await apply(certificate('broken', { commonName: 'x', duration: 'ninety days', issuerRef: { name: 'selfsigned' } }));
     await running.server.cluster.idle();
     expect(conditions(get('Certificate', 'broken'))).toEqual([
-      { type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' },
-      { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: invalid duration "ninety days"' },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'DoesNotExist',
+        message: 'Issuing certificate as Secret does not exist',
+      },
+      {
+        type: 'Issuing',
+        status: 'False',
+        reason: 'Failed',
+        message: 'The certificate request has failed to complete and will be retried: invalid duration "ninety days"',
+      },
     ]);
     await apply(certificate('broken', { commonName: 'x', duration: '24h', issuerRef: { name: 'selfsigned' } }));
     await running.server.cluster.idle();
-    expect(conditions(get('Certificate', 'broken'))).toEqual([{ type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' }]);
+    expect(conditions(get('Certificate', 'broken'))).toEqual([
+      { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired' },
+    ]);
     expect(get('Certificate', 'broken').status).not.toHaveProperty('lastFailureTime');
   });
 });

@@ -19,7 +19,14 @@ afterEach(async () => {
 });
 
 const apply = (object: k8s.KubernetesObject, options: { manager?: string; force?: boolean; dryRun?: string } = {}) =>
-  objects.patch(object, undefined, options.dryRun, options.manager ?? 'loki-microservices', options.force ?? true, k8s.PatchStrategy.ServerSideApply);
+  objects.patch(
+    object,
+    undefined,
+    options.dryRun,
+    options.manager ?? 'loki-microservices',
+    options.force ?? true,
+    k8s.PatchStrategy.ServerSideApply,
+  );
 
 /** The rendered stack, and the Secrets of random values `apply` creates beside it (the pods cannot start without them). */
 async function applyStack(input = {}) {
@@ -30,7 +37,12 @@ async function applyStack(input = {}) {
 }
 
 const configMap = (data: Record<string, string>): k8s.KubernetesObject =>
-  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data }) as k8s.KubernetesObject;
+  ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'settings', namespace: 'default' },
+    data,
+  }) as k8s.KubernetesObject;
 
 const codeOf = async (promise: Promise<unknown>) => {
   try {
@@ -52,8 +64,12 @@ describe('through client-node', () => {
       throw new Error('expected a conflict');
     } catch (error) {
       expect((error as k8s.ApiException<string>).code).toBe(409);
-      const status = JSON.parse((error as k8s.ApiException<string>).body) as { details: { causes: { field: string; message: string }[] } };
-      expect(status.details.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "loki-microservices"', field: '.data.a' }]);
+      const status = JSON.parse((error as k8s.ApiException<string>).body) as {
+        details: { causes: { field: string; message: string }[] };
+      };
+      expect(status.details.causes).toEqual([
+        { reason: 'FieldManagerConflict', message: 'conflict with "loki-microservices"', field: '.data.a' },
+      ]);
     }
   });
 
@@ -70,13 +86,17 @@ describe('through client-node', () => {
     const abort = await new k8s.Watch(running.kubeConfig).watch(
       '/apis/apps/v1/namespaces/loki/statefulsets',
       { labelSelector: 'app.kubernetes.io/component=ingester' },
-      (type, object: k8s.V1StatefulSet) => seen.push(`${type} ${object.metadata?.name} ${object.status?.readyReplicas ?? 0}`),
+      (type, object: k8s.V1StatefulSet) =>
+        seen.push(`${type} ${object.metadata?.name} ${object.status?.readyReplicas ?? 0}`),
       () => undefined,
     );
     await applyStack({ spec: { profile: 'small' } });
     await running.server.cluster.idle();
     abort.abort();
-    const deployments = await apps.listNamespacedDeployment({ namespace: 'loki', labelSelector: 'app.kubernetes.io/instance=loki' });
+    const deployments = await apps.listNamespacedDeployment({
+      namespace: 'loki',
+      labelSelector: 'app.kubernetes.io/instance=loki',
+    });
     expect(deployments.items.map((d) => [d.metadata?.name, d.status?.readyReplicas])).toEqual(
       deployments.items.map((d) => [d.metadata?.name, d.spec?.replicas]),
     );
@@ -104,7 +124,9 @@ describe('knobs, one line each', () => {
     const throttled = await send(running, 'GET', '/api/v1/namespaces/default/configmaps');
     expect([throttled.status, throttled.headers['retry-after']]).toEqual([429, '1']);
     running.server.faults.failNext('reset');
-    await expect(send(running, 'GET', '/api/v1/namespaces/default/configmaps')).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(send(running, 'GET', '/api/v1/namespaces/default/configmaps')).rejects.toThrow(
+      /socket hang up|ECONNRESET/,
+    );
     expect(await codeOf(apply(configMap({ a: '1' })))).toBe('ok');
   });
 
@@ -112,7 +134,13 @@ describe('knobs, one line each', () => {
     const outcomes = async (seed: number) => {
       running.server.faults.setFaultRate(0.3, seed);
       const results: (string | number)[] = [];
-      for (let i = 0; i < 40; i++) results.push(await send(running, 'GET', '/api/v1/namespaces/default/configmaps').then((r) => r.status, () => 'reset'));
+      for (let i = 0; i < 40; i++)
+        results.push(
+          await send(running, 'GET', '/api/v1/namespaces/default/configmaps').then(
+            (r) => r.status,
+            () => 'reset',
+          ),
+        );
       running.server.faults.setFaultRate(0);
       return results;
     };
@@ -128,7 +156,9 @@ describe('knobs, one line each', () => {
     running.server.faults.latencyMs = 30;
     running.server.faults.clearLog();
     await send(running, 'GET', '/api/v1/namespaces/default/configmaps');
-    expect(running.server.faults.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/api/v1/namespaces/default/configmaps', status: 200 })]);
+    expect(running.server.faults.requests).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/api/v1/namespaces/default/configmaps', status: 200 }),
+    ]);
     expect(running.server.faults.requests[0]!.durationMs).toBeGreaterThanOrEqual(30);
     expect(running.server.faults.counts()).toEqual({ GET: 1 });
   });
@@ -137,7 +167,9 @@ describe('knobs, one line each', () => {
     running.server.faults.forbid({ verb: 'list', resource: 'pods' });
     const answer = await send(running, 'GET', '/api/v1/namespaces/default/pods');
     expect(answer.status).toBe(403);
-    expect((answer.json as { message: string }).message).toBe('pods is forbidden: User "system:serviceaccount:test:client" cannot list resource "pods" in API group "" in the namespace "default"');
+    expect((answer.json as { message: string }).message).toBe(
+      'pods is forbidden: User "system:serviceaccount:test:client" cannot list resource "pods" in API group "" in the namespace "default"',
+    );
     expect((await send(running, 'GET', '/api/v1/namespaces/default/configmaps')).status).toBe(200);
   });
 
@@ -145,14 +177,29 @@ describe('knobs, one line each', () => {
     running.server.cluster.fail({ workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
     await applyStack();
     await running.server.cluster.idle();
-    const pod = running.server.api.get('Pod', 'loki', 'loki-ingester-0') as unknown as { status: { containerStatuses: { ready: boolean; restartCount: number; state: { waiting?: { reason: string } } }[] } };
-    expect(pod.status.containerStatuses[0]).toMatchObject({ ready: false, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+    const pod = running.server.api.get('Pod', 'loki', 'loki-ingester-0') as unknown as {
+      status: {
+        containerStatuses: { ready: boolean; restartCount: number; state: { waiting?: { reason: string } } }[];
+      };
+    };
+    expect(pod.status.containerStatuses[0]).toMatchObject({
+      ready: false,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+    });
     expect(pod.status.containerStatuses[0]!.restartCount).toBeGreaterThan(0);
-    const log = await send(running, 'GET', '/api/v1/namespaces/loki/pods/loki-ingester-0/log?container=loki&tailLines=5');
+    const log = await send(
+      running,
+      'GET',
+      '/api/v1/namespaces/loki/pods/loki-ingester-0/log?container=loki&tailLines=5',
+    );
     expect(log.text).toMatch(/level=error/);
-    const events = running.server.api.list('Event', 'loki', { fieldSelector: 'involvedObject.name=loki-ingester-0,type=Warning' });
+    const events = running.server.api.list('Event', 'loki', {
+      fieldSelector: 'involvedObject.name=loki-ingester-0,type=Warning',
+    });
     expect(events.map((e) => e.reason)).toContain('BackOff');
-    const distributor = running.server.api.list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=distributor' });
+    const distributor = running.server.api.list('Pod', 'loki', {
+      labelSelector: 'app.kubernetes.io/component=distributor',
+    });
     expect((distributor[0]!.status as { phase: string }).phase).toBe('Running');
   });
 
@@ -160,15 +207,24 @@ describe('knobs, one line each', () => {
     await applyStack({ spec: { auth: { enabled: true } } });
     await running.server.cluster.idle();
     const now = `${Date.now()}000000`;
-    const push = await send(running, 'POST', '/api/v1/namespaces/loki/services/loki-distributor:http-metrics/proxy/loki/api/v1/push', {
-      headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'team-a' },
-      body: { streams: [{ stream: { job: 'smoke' }, values: [[now, 'hello']] }] },
-    });
+    const push = await send(
+      running,
+      'POST',
+      '/api/v1/namespaces/loki/services/loki-distributor:http-metrics/proxy/loki/api/v1/push',
+      {
+        headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'team-a' },
+        body: { streams: [{ stream: { job: 'smoke' }, values: [[now, 'hello']] }] },
+      },
+    );
     expect(push.status).toBe(204);
     const query = `/api/v1/namespaces/loki/services/loki-query-frontend:http-metrics/proxy/loki/api/v1/query_range?query=${encodeURIComponent('{job="smoke"}')}`;
     const found = await send(running, 'GET', query, { headers: { 'X-Scope-OrgID': 'team-a' } });
-    expect((found.json as { data: { result: { values: string[][] }[] } }).data.result[0]!.values).toEqual([[now, 'hello']]);
+    expect((found.json as { data: { result: { values: string[][] }[] } }).data.result[0]!.values).toEqual([
+      [now, 'hello'],
+    ]);
     expect((await send(running, 'GET', query)).status).toBe(401);
-    expect((await send(running, 'GET', query, { headers: { 'X-Scope-OrgID': 'team-b' } })).json).toMatchObject({ data: { result: [] } });
+    expect((await send(running, 'GET', query, { headers: { 'X-Scope-OrgID': 'team-b' } })).json).toMatchObject({
+      data: { result: [] },
+    });
   });
 });

@@ -46,7 +46,9 @@ test('Background: the Deployment goes at once, then its ReplicaSet and pods', as
 test('Foreground: pods go first, then the ReplicaSet, then the Deployment with its finalizer (transcript 55)', async () => {
   await readyDistributor();
   const removed = removals();
-  const marked = api.delete('Deployment', 'demo', 'loki-distributor', { propagationPolicy: 'Foreground' }) as { object: Json };
+  const marked = api.delete('Deployment', 'demo', 'loki-distributor', { propagationPolicy: 'Foreground' }) as {
+    object: Json;
+  };
   expect(marked.object.metadata.finalizers).toEqual(['foregroundDeletion']);
   await cluster.idle();
   expect(removed).toEqual(['DELETED Pod', 'DELETED Pod', 'DELETED ReplicaSet', 'DELETED Deployment']);
@@ -60,15 +62,30 @@ test('Orphan: the Deployment goes, its ReplicaSet and pods stay, no longer owned
   const [rs] = api.list('ReplicaSet', 'demo');
   expect(rs!.metadata.ownerReferences).toBeUndefined();
   expect(rs!.metadata.finalizers).toBeUndefined();
-  expect(api.list('Pod', 'demo').map((pod) => pod.metadata.ownerReferences?.[0]?.name)).toEqual([rs!.metadata.name, rs!.metadata.name]);
+  expect(api.list('Pod', 'demo').map((pod) => pod.metadata.ownerReferences?.[0]?.name)).toEqual([
+    rs!.metadata.name,
+    rs!.metadata.name,
+  ]);
 });
 
 test('a dependent with another owner left only loses the reference to the one that went', async () => {
-  const owner = (name: string) => api.create('ConfigMap', 'demo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }, { manager: 'test' }).object;
+  const owner = (name: string) =>
+    api.create('ConfigMap', 'demo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }, { manager: 'test' })
+      .object;
   const [a, b] = [owner('a'), owner('b')];
   const ref = (o: KubeObject) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: o.metadata.name, uid: o.metadata.uid! });
-  api.create('Secret', 'demo', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared', ownerReferences: [ref(a), ref(b)] } }, { manager: 'test' });
-  api.create('Secret', 'demo', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'only-a', ownerReferences: [ref(a)] } }, { manager: 'test' });
+  api.create(
+    'Secret',
+    'demo',
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared', ownerReferences: [ref(a), ref(b)] } },
+    { manager: 'test' },
+  );
+  api.create(
+    'Secret',
+    'demo',
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'only-a', ownerReferences: [ref(a)] } },
+    { manager: 'test' },
+  );
   api.delete('ConfigMap', 'demo', 'a');
   await cluster.idle();
   expect(names('Secret')).toEqual(['shared']);
@@ -76,9 +93,19 @@ test('a dependent with another owner left only loses the reference to the one th
 });
 
 test('an object whose owner never existed (or has another uid) is collected', async () => {
-  api.create('ConfigMap', 'demo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }, { manager: 'test' });
+  api.create(
+    'ConfigMap',
+    'demo',
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } },
+    { manager: 'test' },
+  );
   const ghost = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: '00000000-0000-0000-0000-000000000000' };
-  api.create('Secret', 'demo', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'orphan', ownerReferences: [ghost] } }, { manager: 'test' });
+  api.create(
+    'Secret',
+    'demo',
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'orphan', ownerReferences: [ghost] } },
+    { manager: 'test' },
+  );
   await cluster.idle();
   expect(names('Secret')).toEqual([]);
 });
@@ -90,11 +117,25 @@ test('a pod is stopped by the kubelet (Killing events) before it goes; an unsche
   expect(api.get('Pod', 'demo', pod!.metadata.name).metadata.deletionTimestamp).toBeDefined();
   await cluster.idle();
   expect(names('Pod')).not.toContain(pod!.metadata.name);
-  const killing = api.list('Event', 'demo', { fieldSelector: `involvedObject.name=${pod!.metadata.name},reason=Killing` });
-  expect(killing.map((e) => [e.message, (e.involvedObject as Json).fieldPath])).toEqual([['Stopping container distributor', 'spec.containers{distributor}']]);
+  const killing = api.list('Event', 'demo', {
+    fieldSelector: `involvedObject.name=${pod!.metadata.name},reason=Killing`,
+  });
+  expect(killing.map((e) => [e.message, (e.involvedObject as Json).fieldPath])).toEqual([
+    ['Stopping container distributor', 'spec.containers{distributor}'],
+  ]);
 
   cluster.fail({ namespace: 'demo' }, 'unschedulable');
-  api.create('Pod', 'demo', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stuck' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, { manager: 'test' });
+  api.create(
+    'Pod',
+    'demo',
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'stuck' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    },
+    { manager: 'test' },
+  );
   await cluster.idle();
   api.delete('Pod', 'demo', 'stuck');
   await cluster.idle();
@@ -103,16 +144,26 @@ test('a pod is stopped by the kubelet (Killing events) before it goes; an unsche
 
 test('a deleted Namespace is Terminating while its content is deleted, then goes (transcripts 59-61)', async () => {
   await readyDistributor();
-  api.apply('Service', 'demo', 'loki-gateway', parse(transcript(13).request.body as string) as KubeObject, { manager: 'loki-microservices', force: true });
+  api.apply('Service', 'demo', 'loki-gateway', parse(transcript(13).request.body as string) as KubeObject, {
+    manager: 'loki-microservices',
+    force: true,
+  });
   await cluster.idle();
   const deleted = api.delete('Namespace', undefined, 'demo') as { object: Json };
   expect(deleted.object.status.phase).toBe('Terminating');
 
   const phases: string[] = [];
-  api.store.subscribe((change) => change.kind === 'Namespace' && phases.push(`${change.type} ${(change.object.status as Json).phase}`));
+  api.store.subscribe(
+    (change) => change.kind === 'Namespace' && phases.push(`${change.type} ${(change.object.status as Json).phase}`),
+  );
   let refused: ApiError | undefined;
   try {
-    api.create('ConfigMap', 'demo', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }, { manager: 'test' });
+    api.create(
+      'ConfigMap',
+      'demo',
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } },
+      { manager: 'test' },
+    );
   } catch (error) {
     refused = error as ApiError;
   }
@@ -125,5 +176,6 @@ test('a deleted Namespace is Terminating while its content is deleted, then goes
   await cluster.idle();
   expect(api.store.get('Namespace', undefined, 'demo')).toBeUndefined();
   expect(phases.at(-1)).toBe('DELETED Terminating');
-  for (const kind of ['Deployment', 'ReplicaSet', 'Pod', 'Service', 'Endpoints', 'Event']) expect(names(kind)).toEqual([]);
+  for (const kind of ['Deployment', 'ReplicaSet', 'Pod', 'Service', 'Endpoints', 'Event'])
+    expect(names(kind)).toEqual([]);
 });

@@ -28,16 +28,24 @@ afterEach(() => {
 function applyDistributor(edit: (spec: Json) => void = () => {}): KubeObject {
   const body = parse(transcript(15).request.body as string) as Json;
   edit(body.spec);
-  return api.apply('Deployment', 'demo', 'loki-distributor', body as KubeObject, { manager: 'loki-microservices', force: true }).object;
+  return api.apply('Deployment', 'demo', 'loki-distributor', body as KubeObject, {
+    manager: 'loki-microservices',
+    force: true,
+  }).object;
 }
 
 const deployment = () => api.get('Deployment', 'demo', 'loki-distributor') as Json;
 const replicaSets = () => api.list('ReplicaSet', 'demo') as Json[];
 const pods = () => api.list('Pod', 'demo') as Json[];
 const hashOf = (rs: Json) => rs.metadata.labels['pod-template-hash'] as string;
-const eventMessages = (reason: string) => api.list('Event', 'demo').filter((e) => e.reason === reason).map((e) => e.message);
+const eventMessages = (reason: string) =>
+  api
+    .list('Event', 'demo')
+    .filter((e) => e.reason === reason)
+    .map((e) => e.message);
 /** A recorded body with the recorded pod-template-hash replaced by ours (ours is not Kubernetes' hash value). */
-const recorded = (n: number, hash: string) => JSON.parse(JSON.stringify(transcript(n).response.body).replaceAll('77844cbfb6', hash)) as Json;
+const recorded = (n: number, hash: string) =>
+  JSON.parse(JSON.stringify(transcript(n).response.body).replaceAll('77844cbfb6', hash)) as Json;
 const withoutTypeMeta = ({ kind: _k, apiVersion: _a, ...rest }: Json) => rest;
 
 /** Every value `read` returns after each change in the store, from now on. */
@@ -57,11 +65,30 @@ describe('a new Deployment', () => {
     expect(hash).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{10}$/);
     expect(rs!.metadata).toMatchObject({
       name: `loki-distributor-${hash}`,
-      annotations: { 'deployment.kubernetes.io/desired-replicas': '2', 'deployment.kubernetes.io/max-replicas': '3', 'deployment.kubernetes.io/revision': '1' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'loki-distributor', uid: deployment().metadata.uid, controller: true, blockOwnerDeletion: true }],
+      annotations: {
+        'deployment.kubernetes.io/desired-replicas': '2',
+        'deployment.kubernetes.io/max-replicas': '3',
+        'deployment.kubernetes.io/revision': '1',
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'loki-distributor',
+          uid: deployment().metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     });
     expect(rs!.spec.selector.matchLabels['pod-template-hash']).toBe(hash);
-    expect(rs!.status).toEqual({ replicas: 2, fullyLabeledReplicas: 2, readyReplicas: 2, availableReplicas: 2, observedGeneration: 1 });
+    expect(rs!.status).toEqual({
+      replicas: 2,
+      fullyLabeledReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      observedGeneration: 1,
+    });
 
     const ready = recorded(45, hash);
     expect(shapeDifferences(ready.status, deployment().status)).toEqual([]);
@@ -77,7 +104,9 @@ describe('a new Deployment', () => {
     const hash = hashOf(replicaSets()[0]!);
     const notAvailable = (recorded(35, hash).items as Json[])[0]!.status;
     expect(statuses.some((status) => status && shapeDifferences(notAvailable, status).length === 0)).toBe(true);
-    const reasons = statuses.flatMap((status) => (status?.conditions ?? []).filter((c: Json) => c.type === 'Progressing').map((c: Json) => c.reason));
+    const reasons = statuses.flatMap((status) =>
+      (status?.conditions ?? []).filter((c: Json) => c.type === 'Progressing').map((c: Json) => c.reason),
+    );
     expect([...new Set(reasons)]).toEqual(['NewReplicaSetCreated', 'ReplicaSetUpdated', 'NewReplicaSetAvailable']);
   });
 
@@ -90,10 +119,21 @@ describe('a new Deployment', () => {
       expect(shapeDifferences(recordedPod.metadata, pod.metadata, ['.managedFields*'])).toEqual([]);
       expect(pod.metadata.managedFields[0]).toMatchObject({ manager: 'kube-controller-manager', operation: 'Update' });
     }
-    const deploymentEvents = api.list('Event', 'demo', { fieldSelector: 'involvedObject.kind=Deployment' }).map(withoutTypeMeta);
+    const deploymentEvents = api
+      .list('Event', 'demo', { fieldSelector: 'involvedObject.kind=Deployment' })
+      .map(withoutTypeMeta);
     // Our events also put eventTime/reportingComponent/reportingInstance in the body, so they show in managedFields.
-    expect(shapeDifferences(recorded(42, hash).items, deploymentEvents, ['[*].metadata.managedFields[*].fieldsV1.f:eventTime', '[*].metadata.managedFields[*].fieldsV1.f:reporting*'])).toEqual([]);
-    expect(eventMessages('SuccessfulCreate').sort()).toEqual(pods().map((pod) => `Created pod: ${pod.metadata.name}`).sort());
+    expect(
+      shapeDifferences(recorded(42, hash).items, deploymentEvents, [
+        '[*].metadata.managedFields[*].fieldsV1.f:eventTime',
+        '[*].metadata.managedFields[*].fieldsV1.f:reporting*',
+      ]),
+    ).toEqual([]);
+    expect(eventMessages('SuccessfulCreate').sort()).toEqual(
+      pods()
+        .map((pod) => `Created pod: ${pod.metadata.name}`)
+        .sort(),
+    );
   });
 });
 
@@ -103,7 +143,12 @@ describe('a template change', () => {
     await cluster.idle();
     const oldHash = hashOf(replicaSets()[0]!);
     const live = () => pods().filter((pod) => !pod.metadata.deletionTimestamp);
-    const counts = record(() => ({ total: live().length, ready: live().filter((pod) => pod.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True')).length }));
+    const counts = record(() => ({
+      total: live().length,
+      ready: live().filter((pod) =>
+        pod.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'),
+      ).length,
+    }));
 
     applyDistributor((spec) => (spec.template.spec.containers[0].image = 'grafana/loki:3.5.0'));
     await cluster.idle();
@@ -125,8 +170,18 @@ describe('a template change', () => {
       `Scaled up replica set ${newRs.metadata.name} to 2`,
       `Scaled down replica set ${oldRs.metadata.name} to 0`,
     ]);
-    expect(deployment().status).toMatchObject({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
-    expect(deployment().status.conditions[1]).toMatchObject({ type: 'Progressing', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRs.metadata.name}" has successfully progressed.` });
+    expect(deployment().status).toMatchObject({
+      observedGeneration: 2,
+      replicas: 2,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+    });
+    expect(deployment().status.conditions[1]).toMatchObject({
+      type: 'Progressing',
+      reason: 'NewReplicaSetAvailable',
+      message: `ReplicaSet "${newRs.metadata.name}" has successfully progressed.`,
+    });
   });
 
   test('with the Recreate strategy stops every old pod before a new one starts', async () => {
@@ -152,7 +207,10 @@ describe('a template change', () => {
       });
       await cluster.idle();
     }
-    const revisions = replicaSets().map((rs) => [rs.spec.template.spec.containers[0].image, rs.metadata.annotations['deployment.kubernetes.io/revision']]);
+    const revisions = replicaSets().map((rs) => [
+      rs.spec.template.spec.containers[0].image,
+      rs.metadata.annotations['deployment.kubernetes.io/revision'],
+    ]);
     expect(revisions.sort()).toEqual([
       ['grafana/loki:3.4.2', '3'],
       ['grafana/loki:3.5.0', '4'],
@@ -181,22 +239,42 @@ describe('scaling', () => {
     expect(pods()).toHaveLength(1);
     expect(eventMessages('SuccessfulDelete')).toHaveLength(2);
     expect(replicaSets()[0]!.status).toMatchObject({ replicas: 1, readyReplicas: 1, availableReplicas: 1 });
-    expect(deployment().status).toMatchObject({ replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    expect(deployment().status).toMatchObject({
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: 1,
+      availableReplicas: 1,
+    });
     expect(deployment().status.unavailableReplicas).toBeUndefined();
   });
 
   test('down removes unscheduled, then pending, then not-ready pods first, newest first among equals', () => {
     const pod = (name: string, created: string, status: Json, nodeName?: string) =>
-      ({ metadata: { name, creationTimestamp: created }, spec: { containers: [], ...(nodeName ? { nodeName } : {}) }, status }) as unknown as Pod;
+      ({
+        metadata: { name, creationTimestamp: created },
+        spec: { containers: [], ...(nodeName ? { nodeName } : {}) },
+        status,
+      }) as unknown as Pod;
     const ready = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
     const candidates = [
       pod('ready-old', '2024-01-01T00:00:00Z', ready, 'node'),
       pod('ready-new', '2024-01-02T00:00:00Z', ready, 'node'),
-      pod('running-not-ready', '2024-01-01T00:00:00Z', { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }, 'node'),
+      pod(
+        'running-not-ready',
+        '2024-01-01T00:00:00Z',
+        { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+        'node',
+      ),
       pod('pending-scheduled', '2024-01-01T00:00:00Z', { phase: 'Pending' }, 'node'),
       pod('unscheduled', '2024-01-01T00:00:00Z', { phase: 'Pending' }),
     ];
-    expect(candidates.sort(deletionOrder).map((p) => p.metadata.name)).toEqual(['unscheduled', 'pending-scheduled', 'running-not-ready', 'ready-new', 'ready-old']);
+    expect(candidates.sort(deletionOrder).map((p) => p.metadata.name)).toEqual([
+      'unscheduled',
+      'pending-scheduled',
+      'running-not-ready',
+      'ready-new',
+      'ready-old',
+    ]);
   });
 });
 
@@ -205,12 +283,26 @@ test('a controller that starts on an existing ReplicaSet reports it as found (Fo
   await cluster.idle();
   cluster.stop();
   const live = api.get('Deployment', 'demo', 'loki-distributor');
-  api.replace('Deployment', 'demo', 'loki-distributor', { ...live, status: {} }, { manager: 'test', subresource: 'status' });
-  const reasons = record(() => (api.store.get('Deployment', 'demo', 'loki-distributor')?.status as Json).conditions?.find((c: Json) => c.type === 'Progressing')?.reason);
+  api.replace(
+    'Deployment',
+    'demo',
+    'loki-distributor',
+    { ...live, status: {} },
+    { manager: 'test', subresource: 'status' },
+  );
+  const reasons = record(
+    () =>
+      (api.store.get('Deployment', 'demo', 'loki-distributor')?.status as Json).conditions?.find(
+        (c: Json) => c.type === 'Progressing',
+      )?.reason,
+  );
   cluster = new Cluster(api, { readyAfterMs: 20 });
   cluster.start();
   await cluster.idle();
-  expect(reasons.filter((reason, i) => reason && reason !== reasons[i - 1])).toEqual(['FoundNewReplicaSet', 'NewReplicaSetAvailable']);
+  expect(reasons.filter((reason, i) => reason && reason !== reasons[i - 1])).toEqual([
+    'FoundNewReplicaSet',
+    'NewReplicaSetAvailable',
+  ]);
   expect(replicaSets()).toHaveLength(1);
 });
 
@@ -238,6 +330,13 @@ test('a rollout that makes no progress within progressDeadlineSeconds is reporte
     await cluster.idle(0);
   }
   const progressing = deployment().status.conditions.find((c: Json) => c.type === 'Progressing');
-  expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${replicaSets()[0]!.metadata.name}" has timed out progressing.` });
-  expect(deployment().status.conditions.find((c: Json) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+  expect(progressing).toMatchObject({
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    message: `ReplicaSet "${replicaSets()[0]!.metadata.name}" has timed out progressing.`,
+  });
+  expect(deployment().status.conditions.find((c: Json) => c.type === 'Available')).toMatchObject({
+    status: 'False',
+    reason: 'MinimumReplicasUnavailable',
+  });
 });

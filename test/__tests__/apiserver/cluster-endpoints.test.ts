@@ -22,7 +22,10 @@ afterEach(() => cluster.stop());
 function applyRecorded(n: number, edit: (body: Json) => void = () => {}): KubeObject {
   const body = parse(transcript(n).request.body as string) as Json;
   edit(body);
-  return api.apply(body.kind, 'demo', body.metadata.name, body as KubeObject, { manager: 'loki-microservices', force: true }).object;
+  return api.apply(body.kind, 'demo', body.metadata.name, body as KubeObject, {
+    manager: 'loki-microservices',
+    force: true,
+  }).object;
 }
 
 /** A Deployment of `replicas` gateway pods with named ports (the recorded distributor, relabelled). */
@@ -52,10 +55,16 @@ describe('Endpoints', () => {
     expect(new Set(ips).size).toBe(2);
     for (const ip of ips) expect(ip).toMatch(/^10\.1\.2\.\d+$/);
     expect(endpoints('loki-gateway')).toMatchObject({
-      metadata: { name: 'loki-gateway', labels: api.get('Service', 'demo', 'loki-gateway').metadata.labels, managedFields: [{ manager: 'kube-controller-manager' }] },
+      metadata: {
+        name: 'loki-gateway',
+        labels: api.get('Service', 'demo', 'loki-gateway').metadata.labels,
+        managedFields: [{ manager: 'kube-controller-manager' }],
+      },
       subsets: [
         {
-          addresses: pods().map(addressOf).sort((a, b) => a.ip.localeCompare(b.ip)),
+          addresses: pods()
+            .map(addressOf)
+            .sort((a, b) => a.ip.localeCompare(b.ip)),
           ports: [
             { name: 'http', port: 3100, protocol: 'TCP' },
             { name: 'grpc', port: 9095, protocol: 'TCP' },
@@ -75,8 +84,18 @@ describe('Endpoints', () => {
   });
 
   test('of a Service without a selector are left to whoever writes them', async () => {
-    api.create('Service', 'demo', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external' }, spec: { ports: [{ port: 80 }] } }, { manager: 'test' });
-    const manual = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'external' }, subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80, protocol: 'TCP' }] }] };
+    api.create(
+      'Service',
+      'demo',
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external' }, spec: { ports: [{ port: 80 }] } },
+      { manager: 'test' },
+    );
+    const manual = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'external' },
+      subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80, protocol: 'TCP' }] }],
+    };
     api.create('Endpoints', 'demo', manual as KubeObject, { manager: 'test' });
     applyGateway(1);
     await cluster.idle();
@@ -89,11 +108,14 @@ describe('Endpoints', () => {
     applyRecorded(13);
     applyGateway(1);
     await cluster.idle();
-    expect(endpoints('loki-gateway')!.subsets).toEqual([{ notReadyAddresses: [addressOf(pods()[0]!)], ports: expect.any(Array) }]);
+    expect(endpoints('loki-gateway')!.subsets).toEqual([
+      { notReadyAddresses: [addressOf(pods()[0]!)], ports: expect.any(Array) },
+    ]);
 
     const updates: { subsets: unknown; podDeleting: boolean }[] = [];
     api.store.subscribe((change) => {
-      if (change.kind === 'Endpoints') updates.push({ subsets: change.object.subsets, podDeleting: Boolean(pods()[0]?.metadata.deletionTimestamp) });
+      if (change.kind === 'Endpoints')
+        updates.push({ subsets: change.object.subsets, podDeleting: Boolean(pods()[0]?.metadata.deletionTimestamp) });
     });
     api.delete('Deployment', 'demo', 'loki-gateway');
     await cluster.idle();
@@ -109,16 +131,22 @@ describe('Endpoints', () => {
     expect(headless.metadata.labels['service.kubernetes.io/headless']).toBe('');
     expect(headless.subsets).toHaveLength(1);
     expect(headless.subsets[0].notReadyAddresses).toBeUndefined();
-    expect(headless.subsets[0].addresses.map((a: Json) => a.hostname).sort()).toEqual(['loki-ingester-0', 'loki-ingester-1']);
+    expect(headless.subsets[0].addresses.map((a: Json) => a.hostname).sort()).toEqual([
+      'loki-ingester-0',
+      'loki-ingester-1',
+    ]);
   });
 
   test('take numeric target ports as they are, and leave out pods a named port cannot be found on', async () => {
-    applyRecorded(13, (body) => body.spec.ports.push({ name: 'metrics', port: 8080, targetPort: 9100, protocol: 'TCP' }));
+    applyRecorded(13, (body) =>
+      body.spec.ports.push({ name: 'metrics', port: 8080, targetPort: 9100, protocol: 'TCP' }),
+    );
     applyGateway(1);
     applyRecorded(15, (body) => {
       body.metadata.name = 'no-ports';
       body.spec.replicas = 1;
-      for (const labels of [body.spec.selector.matchLabels, body.spec.template.metadata.labels]) labels['app.kubernetes.io/component'] = 'gateway';
+      for (const labels of [body.spec.selector.matchLabels, body.spec.template.metadata.labels])
+        labels['app.kubernetes.io/component'] = 'gateway';
       body.spec.selector.matchLabels.variant = 'no-ports';
       body.spec.template.metadata.labels.variant = 'no-ports';
       delete body.spec.template.spec.containers[0].ports;
@@ -127,7 +155,14 @@ describe('Endpoints', () => {
     const withPorts = pods().find((pod) => !pod.metadata.labels.variant);
     const withoutNamedPorts = pods().find((pod) => pod.metadata.labels.variant);
     expect(endpoints('loki-gateway')!.subsets).toEqual([
-      { addresses: [addressOf(withPorts!)], ports: [{ name: 'http', port: 3100, protocol: 'TCP' }, { name: 'grpc', port: 9095, protocol: 'TCP' }, { name: 'metrics', port: 9100, protocol: 'TCP' }] },
+      {
+        addresses: [addressOf(withPorts!)],
+        ports: [
+          { name: 'http', port: 3100, protocol: 'TCP' },
+          { name: 'grpc', port: 9095, protocol: 'TCP' },
+          { name: 'metrics', port: 9100, protocol: 'TCP' },
+        ],
+      },
       { addresses: [addressOf(withoutNamedPorts!)], ports: [{ name: 'metrics', port: 9100, protocol: 'TCP' }] },
     ]);
   });
@@ -146,7 +181,16 @@ describe('PodDisruptionBudget status', () => {
       currentHealthy: 2,
       desiredHealthy: 1,
       expectedPods: 2,
-      conditions: [{ type: 'DisruptionAllowed', status: 'True', observedGeneration: 1, lastTransitionTime: expect.any(String), reason: 'SufficientPods', message: '' }],
+      conditions: [
+        {
+          type: 'DisruptionAllowed',
+          status: 'True',
+          observedGeneration: 1,
+          lastTransitionTime: expect.any(String),
+          reason: 'SufficientPods',
+          message: '',
+        },
+      ],
     });
   });
 

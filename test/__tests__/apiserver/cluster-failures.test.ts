@@ -29,15 +29,22 @@ function applyDistributor(edit: (spec: Json) => void = () => {}): void {
   const body = parse(transcript(15).request.body as string) as Json;
   body.spec.replicas = 1;
   edit(body.spec);
-  api.apply('Deployment', 'demo', 'loki-distributor', body as KubeObject, { manager: 'loki-microservices', force: true });
+  api.apply('Deployment', 'demo', 'loki-distributor', body as KubeObject, {
+    manager: 'loki-microservices',
+    force: true,
+  });
 }
 
 const thePod = () => api.list('Pod', 'demo')[0] as Json;
 const containerStatus = () => thePod().status.containerStatuses[0] as Json;
 const condition = (type: string) => thePod().status.conditions.find((c: Json) => c.type === type) as Json;
-const podEvents = () => api.list('Event', 'demo', { fieldSelector: `involvedObject.name=${thePod().metadata.name}` }) as Json[];
+const podEvents = () =>
+  api.list('Event', 'demo', { fieldSelector: `involvedObject.name=${thePod().metadata.name}` }) as Json[];
 const eventLines = () => podEvents().map((e) => `${e.type} ${e.reason}: ${e.message}`);
-const deploymentAvailable = () => (api.get('Deployment', 'demo', 'loki-distributor').status as Json).conditions.find((c: Json) => c.type === 'Available').status;
+const deploymentAvailable = () =>
+  (api.get('Deployment', 'demo', 'loki-distributor').status as Json).conditions.find(
+    (c: Json) => c.type === 'Available',
+  ).status;
 
 /** The container's state after each change from now on, as `<state>[/<reason>] <restartCount>`. */
 function stateTimeline(): string[] {
@@ -77,11 +84,14 @@ describe('imagePull', () => {
     const logErrors = new Set<string>();
     api.store.subscribe((change) => {
       const waiting = (change.object.status as Json | undefined)?.containerStatuses?.[0]?.state.waiting;
-      if (change.kind === 'Pod' && waiting?.reason === 'ErrImagePull') logErrors.add(apiError(() => cluster.logs('demo', change.object.metadata.name)).status.message!);
+      if (change.kind === 'Pod' && waiting?.reason === 'ErrImagePull')
+        logErrors.add(apiError(() => cluster.logs('demo', change.object.metadata.name)).status.message!);
     });
     applyDistributor();
     await cluster.idle();
-    expect([...logErrors]).toEqual([`container "distributor" in pod "${thePod().metadata.name}" is waiting to start: image can't be pulled`]);
+    expect([...logErrors]).toEqual([
+      `container "distributor" in pod "${thePod().metadata.name}" is waiting to start: image can't be pulled`,
+    ]);
 
     expect(states).toEqual(['waiting/ContainerCreating 0', 'waiting/ErrImagePull 0', 'waiting/ImagePullBackOff 0']);
     expect(thePod().status.phase).toBe('Pending');
@@ -95,7 +105,11 @@ describe('imagePull', () => {
       imageID: '',
       started: false,
     });
-    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [distributor]' });
+    expect(condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+      message: 'containers with unready status: [distributor]',
+    });
     const reference = 'docker.io/grafana/loki:3.4.2';
     expect(eventLines()).toEqual(
       expect.arrayContaining([
@@ -106,7 +120,11 @@ describe('imagePull', () => {
       ]),
     );
     const failed = podEvents().find((e) => e.message === 'Error: ErrImagePull')!;
-    expect(failed).toMatchObject({ source: { component: 'kubelet', host: 'test-node' }, involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{distributor}' }, count: 1 });
+    expect(failed).toMatchObject({
+      source: { component: 'kubelet', host: 'test-node' },
+      involvedObject: { kind: 'Pod', fieldPath: 'spec.containers{distributor}' },
+      count: 1,
+    });
     expect(apiError(() => cluster.logs('demo', thePod().metadata.name)).status).toMatchObject({
       code: 400,
       message: `container "distributor" in pod "${thePod().metadata.name}" is waiting to start: trying and failing to pull image`,
@@ -144,29 +162,54 @@ describe('crashLoop', () => {
     applyDistributor();
     await cluster.idle();
 
-    expect(states).toEqual(['waiting/ContainerCreating 0', 'running 0', 'terminated/Error 0', 'running 1', 'terminated/Error 1', 'waiting/CrashLoopBackOff 1']);
+    expect(states).toEqual([
+      'waiting/ContainerCreating 0',
+      'running 0',
+      'terminated/Error 0',
+      'running 1',
+      'terminated/Error 1',
+      'waiting/CrashLoopBackOff 1',
+    ]);
     const pod = thePod();
     expect(pod.status.phase).toBe('Running');
     expect(containerStatus()).toMatchObject({
-      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=distributor pod=${pod.metadata.name}_demo(${pod.metadata.uid})` } },
+      state: {
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: `back-off 10s restarting failed container=distributor pod=${pod.metadata.name}_demo(${pod.metadata.uid})`,
+        },
+      },
       lastState: { terminated: { exitCode: 1, reason: 'Error', containerID: containerStatus().containerID } },
       ready: false,
       restartCount: 1,
       started: false,
     });
-    expect(Object.keys(containerStatus().lastState.terminated)).toEqual(['exitCode', 'reason', 'startedAt', 'finishedAt', 'containerID']);
+    expect(Object.keys(containerStatus().lastState.terminated)).toEqual([
+      'exitCode',
+      'reason',
+      'startedAt',
+      'finishedAt',
+      'containerID',
+    ]);
     expect(condition('ContainersReady')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
     expect(eventLines()).toContain('Warning BackOff: Back-off restarting failed container');
     expect(eventLines().filter((line) => line === 'Normal Started: Started container distributor')).toHaveLength(1);
     expect(podEvents().find((e) => e.reason === 'Started')!.count).toBe(2);
     const log = cluster.logs('demo', pod.metadata.name);
     expect(log).toContain('msg="Loki started"');
-    expect(log.trimEnd().split('\n').at(-1)).toMatch(/^level=error ts=\S+ caller=\S+ msg="error running loki" err="error initialising module: distributor: /);
+    expect(log.trimEnd().split('\n').at(-1)).toMatch(
+      /^level=error ts=\S+ caller=\S+ msg="error running loki" err="error initialising module: distributor: /,
+    );
     expect(deploymentAvailable()).toBe('False');
 
     cluster.heal({ image: 'loki' });
     await cluster.idle();
-    expect(containerStatus()).toMatchObject({ state: { running: {} }, ready: true, restartCount: 2, lastState: { terminated: { reason: 'Error' } } });
+    expect(containerStatus()).toMatchObject({
+      state: { running: {} },
+      ready: true,
+      restartCount: 2,
+      lastState: { terminated: { reason: 'Error' } },
+    });
     expect(cluster.logs('demo', pod.metadata.name)).not.toContain('level=error');
     expect(deploymentAvailable()).toBe('True');
   });
@@ -198,7 +241,11 @@ describe('crashLoop', () => {
     expect(containerStatus().ready).toBe(true);
     cluster.fail({ namespace: 'demo' }, 'crashLoop');
     await cluster.idle();
-    expect(containerStatus()).toMatchObject({ ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+    expect(containerStatus()).toMatchObject({
+      ready: false,
+      restartCount: 1,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+    });
   });
 });
 
@@ -225,10 +272,21 @@ describe('unschedulable', () => {
     expect(pod.spec.nodeName).toBeUndefined();
     expect(pod.status).toEqual({
       phase: 'Pending',
-      conditions: [{ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: expect.any(String), reason: 'Unschedulable', message: UNSCHEDULABLE_MESSAGE }],
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          lastProbeTime: null,
+          lastTransitionTime: expect.any(String),
+          reason: 'Unschedulable',
+          message: UNSCHEDULABLE_MESSAGE,
+        },
+      ],
       qosClass: 'BestEffort',
     });
-    expect(UNSCHEDULABLE_MESSAGE).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+    expect(UNSCHEDULABLE_MESSAGE).toBe(
+      '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+    );
     // The scheduler writes events through events.k8s.io: no source or legacy timestamps, a series when repeated.
     const [warning] = podEvents();
     expect(warning).toMatchObject({
@@ -250,9 +308,16 @@ describe('unschedulable', () => {
     cluster.heal({ namespace: 'demo' });
     await cluster.idle();
     expect(thePod().spec.nodeName).toBe('test-node');
-    expect(condition('PodScheduled')).toEqual({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: expect.any(String) });
+    expect(condition('PodScheduled')).toEqual({
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: expect.any(String),
+    });
     expect(condition('Ready').status).toBe('True');
-    expect(eventLines()).toContain(`Normal Scheduled: Successfully assigned demo/${thePod().metadata.name} to test-node`);
+    expect(eventLines()).toContain(
+      `Normal Scheduled: Successfully assigned demo/${thePod().metadata.name} to test-node`,
+    );
   });
 });
 
@@ -268,9 +333,16 @@ describe('targets', () => {
     await cluster.idle();
     const [loki, proxy] = thePod().status.containerStatuses as Json[];
     expect(loki).toMatchObject({ name: 'distributor', ready: true, restartCount: 0 });
-    expect(proxy).toMatchObject({ name: 'proxy', ready: false, restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } } });
+    expect(proxy).toMatchObject({
+      name: 'proxy',
+      ready: false,
+      restartCount: 1,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+    });
     expect(condition('Ready').message).toBe('containers with unready status: [proxy]');
-    expect(cluster.logs('demo', thePod().metadata.name, 'proxy')).toMatch(/ERROR proxy: fatal error, exiting with status 1\n$/);
+    expect(cluster.logs('demo', thePod().metadata.name, 'proxy')).toMatch(
+      /ERROR proxy: fatal error, exiting with status 1\n$/,
+    );
   });
 
   test('failures elsewhere leave the pods alone, and heal only forgets the failures within its target', async () => {

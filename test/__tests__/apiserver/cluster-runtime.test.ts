@@ -86,17 +86,47 @@ describe('WorkQueue', () => {
 describe('EventRecorder', () => {
   const setup = () => {
     const api = new Api(new Store());
-    api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, { manager: 'test' });
-    const pod = api.create('Pod', 'demo', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }, { manager: 'test' }).object;
+    api.create(
+      'Namespace',
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
+      { manager: 'test' },
+    );
+    const pod = api.create(
+      'Pod',
+      'demo',
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web' },
+        spec: { containers: [{ name: 'c', image: 'nginx' }] },
+      },
+      { manager: 'test' },
+    ).object;
     return { api, pod, events: new EventRecorder(api) };
   };
   const kubelet = { manager: 'kubelet', component: 'kubelet', host: 'node-1' };
 
   test('writes a repeated identical event once, bumping count and lastTimestamp', () => {
     const { api, pod, events } = setup();
-    events.record(kubelet, pod, { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', fieldPath: 'spec.containers{c}' });
-    events.record(kubelet, pod, { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container', fieldPath: 'spec.containers{c}' });
-    events.record(kubelet, pod, { type: 'Warning', reason: 'BackOff', message: 'another message', fieldPath: 'spec.containers{c}' });
+    events.record(kubelet, pod, {
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container',
+      fieldPath: 'spec.containers{c}',
+    });
+    events.record(kubelet, pod, {
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container',
+      fieldPath: 'spec.containers{c}',
+    });
+    events.record(kubelet, pod, {
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'another message',
+      fieldPath: 'spec.containers{c}',
+    });
     const written = api.list('Event', 'demo') as Json[];
     expect(written.map((e) => [e.message, e.count])).toEqual([
       ['Back-off restarting failed container', 2],
@@ -104,7 +134,15 @@ describe('EventRecorder', () => {
     ]);
     expect(written[0]).toMatchObject({
       metadata: { namespace: 'demo', managedFields: [{ manager: 'kubelet' }] },
-      involvedObject: { kind: 'Pod', namespace: 'demo', name: 'web', uid: pod.metadata.uid, apiVersion: 'v1', resourceVersion: pod.metadata.resourceVersion, fieldPath: 'spec.containers{c}' },
+      involvedObject: {
+        kind: 'Pod',
+        namespace: 'demo',
+        name: 'web',
+        uid: pod.metadata.uid,
+        apiVersion: 'v1',
+        resourceVersion: pod.metadata.resourceVersion,
+        fieldPath: 'spec.containers{c}',
+      },
       source: { component: 'kubelet', host: 'node-1' },
       type: 'Warning',
       eventTime: null,
@@ -116,8 +154,18 @@ describe('EventRecorder', () => {
 
   test('counts repeats of events.k8s.io events in series', () => {
     const { api, pod, events } = setup();
-    const scheduler = { manager: 'kube-scheduler', component: 'default-scheduler', reportingInstance: 'default-scheduler-node-1' };
-    for (let i = 0; i < 3; i++) events.record(scheduler, pod, { type: 'Warning', reason: 'FailedScheduling', message: 'no', action: 'Scheduling' });
+    const scheduler = {
+      manager: 'kube-scheduler',
+      component: 'default-scheduler',
+      reportingInstance: 'default-scheduler-node-1',
+    };
+    for (let i = 0; i < 3; i++)
+      events.record(scheduler, pod, {
+        type: 'Warning',
+        reason: 'FailedScheduling',
+        message: 'no',
+        action: 'Scheduling',
+      });
     const [event] = api.list('Event', 'demo') as Json[];
     expect(event!.series).toEqual({ count: 3, lastObservedTime: expect.stringMatching(/\.\d{6}Z$/) });
     expect(event!.count).toBeUndefined();
@@ -146,12 +194,14 @@ test('content hashes are 10 characters of the vowel-free alphabet and ignore key
 
 test('messages spell durations and image references as Kubernetes and containerd do', () => {
   expect([10, 80, 300].map(goDuration)).toEqual(['10s', '1m20s', '5m0s']);
-  expect(['nginx', 'grafana/loki:3.4.2', 'quay.io/org/app@sha256:ab', 'localhost:5000/app'].map(fullReference)).toEqual([
-    'docker.io/library/nginx:latest',
-    'docker.io/grafana/loki:3.4.2',
-    'quay.io/org/app@sha256:ab',
-    'localhost:5000/app:latest',
-  ]);
+  expect(['nginx', 'grafana/loki:3.4.2', 'quay.io/org/app@sha256:ab', 'localhost:5000/app'].map(fullReference)).toEqual(
+    [
+      'docker.io/library/nginx:latest',
+      'docker.io/grafana/loki:3.4.2',
+      'quay.io/org/app@sha256:ab',
+      'localhost:5000/app:latest',
+    ],
+  );
 });
 
 describe('the kubelet', () => {
@@ -161,12 +211,20 @@ describe('the kubelet', () => {
   beforeEach(() => {
     api = new Api(new Store());
     cluster = new Cluster(api, { readyAfterMs: 20, nodeName: 'worker-1' });
-    api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } }, { manager: 'test' });
+    api.create(
+      'Namespace',
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } },
+      { manager: 'test' },
+    );
   });
 
   afterEach(() => cluster.stop());
 
-  const createPod = (name: string, spec: Json) => api.create('Pod', 'demo', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec } as KubeObject, { manager: 'test' });
+  const createPod = (name: string, spec: Json) =>
+    api.create('Pod', 'demo', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec } as KubeObject, {
+      manager: 'test',
+    });
   const pod = (name: string) => api.get('Pod', 'demo', name) as Json;
   const ready = (name: string) => pod(name).status.conditions?.find((c: Json) => c.type === 'Ready')?.status;
 
@@ -185,25 +243,57 @@ describe('the kubelet', () => {
   test('runs init containers one after the other, then the containers; logs and their errors follow GET pods/log', async () => {
     cluster.start();
     const started: string[] = [];
-    api.store.subscribe((change) => change.kind === 'Event' && change.type === 'ADDED' && (change.object as Json).reason === 'Started' && started.push((change.object as Json).message));
+    api.store.subscribe(
+      (change) =>
+        change.kind === 'Event' &&
+        change.type === 'ADDED' &&
+        (change.object as Json).reason === 'Started' &&
+        started.push((change.object as Json).message),
+    );
     createPod('web', {
-      initContainers: [{ name: 'migrate', image: 'busybox' }, { name: 'warm', image: 'busybox' }],
-      containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80 }] }, { name: 'loki', image: 'grafana/loki:3.4.2', args: ['-target=querier'] }],
+      initContainers: [
+        { name: 'migrate', image: 'busybox' },
+        { name: 'warm', image: 'busybox' },
+      ],
+      containers: [
+        { name: 'app', image: 'nginx', ports: [{ containerPort: 80 }] },
+        { name: 'loki', image: 'grafana/loki:3.4.2', args: ['-target=querier'] },
+      ],
     });
     await cluster.idle();
-    expect(started).toEqual(['Started container migrate', 'Started container warm', 'Started container app', 'Started container loki']);
+    expect(started).toEqual([
+      'Started container migrate',
+      'Started container warm',
+      'Started container app',
+      'Started container loki',
+    ]);
     const status = pod('web').status;
-    expect(status.initContainerStatuses.map((s: Json) => [s.name, s.state.terminated.reason, s.state.terminated.exitCode, s.ready, s.started])).toEqual([
+    expect(
+      status.initContainerStatuses.map((s: Json) => [
+        s.name,
+        s.state.terminated.reason,
+        s.state.terminated.exitCode,
+        s.ready,
+        s.started,
+      ]),
+    ).toEqual([
       ['migrate', 'Completed', 0, true, false],
       ['warm', 'Completed', 0, true, false],
     ]);
-    expect(status.conditions.map((c: Json) => `${c.type}=${c.status}`)).toEqual(['Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True']);
+    expect(status.conditions.map((c: Json) => `${c.type}=${c.status}`)).toEqual([
+      'Initialized=True',
+      'Ready=True',
+      'ContainersReady=True',
+      'PodScheduled=True',
+    ]);
     expect(status.podIPs).toEqual([{ ip: status.podIP }]);
     expect(status.hostIP).toBe('172.18.0.2');
 
     const appLog = cluster.logs('demo', 'web', 'app');
     expect(appLog).toMatch(/^\S+ INFO starting app \(image nginx\)\n\S+ INFO listening on :80\n\S+ INFO ready\n$/);
-    expect(cluster.logs('demo', 'web', 'loki', 2)).toMatch(/^level=info ts=\S+ caller=module_service.go:82 msg=starting module=querier\nlevel=info .*msg="Loki started"/);
+    expect(cluster.logs('demo', 'web', 'loki', 2)).toMatch(
+      /^level=info ts=\S+ caller=module_service.go:82 msg=starting module=querier\nlevel=info .*msg="Loki started"/,
+    );
     expect(cluster.logs('demo', 'web', 'loki')).toContain('msg="Starting Loki" version="(version=3.4.2,');
     expect(cluster.logs('demo', 'web', 'migrate')).toContain('INFO starting migrate');
     expect(cluster.logs('demo', 'web', 'app', 0)).toBe('');
@@ -216,9 +306,20 @@ describe('the kubelet', () => {
       }
       return undefined;
     };
-    expect(error(() => cluster.logs('demo', 'web'))).toMatchObject({ code: 400, message: 'a container name must be specified for pod web, choose one of: [app loki] or one of the init containers: [migrate warm]' });
-    expect(error(() => cluster.logs('demo', 'web', 'nope'))).toMatchObject({ code: 400, message: 'container nope is not valid for pod web' });
-    expect(error(() => cluster.logs('demo', 'missing'))).toMatchObject({ code: 404, reason: 'NotFound', message: 'pods "missing" not found' });
+    expect(error(() => cluster.logs('demo', 'web'))).toMatchObject({
+      code: 400,
+      message:
+        'a container name must be specified for pod web, choose one of: [app loki] or one of the init containers: [migrate warm]',
+    });
+    expect(error(() => cluster.logs('demo', 'web', 'nope'))).toMatchObject({
+      code: 400,
+      message: 'container nope is not valid for pod web',
+    });
+    expect(error(() => cluster.logs('demo', 'missing'))).toMatchObject({
+      code: 404,
+      reason: 'NotFound',
+      message: 'pods "missing" not found',
+    });
   });
 
   test('keeps a started pod Running but not Ready until readyAfterMs has passed', async () => {
@@ -227,7 +328,11 @@ describe('the kubelet', () => {
     createPod('slow', { containers: [{ name: 'c', image: 'nginx' }] });
     await cluster.idle();
     expect(pod('slow').status.phase).toBe('Running');
-    expect(pod('slow').status.containerStatuses[0]).toMatchObject({ started: true, ready: false, state: { running: {} } });
+    expect(pod('slow').status.containerStatuses[0]).toMatchObject({
+      started: true,
+      ready: false,
+      state: { running: {} },
+    });
     expect(ready('slow')).toBe('False');
     expect(() => cluster.logs('demo', 'slow')).not.toThrow();
   });
@@ -258,11 +363,27 @@ describe('the kubelet', () => {
     cluster.start();
     createPod('first', { containers: [{ name: 'c', image: 'nginx:1.27' }] });
     await cluster.idle();
-    createPod('second', { containers: [{ name: 'c', image: 'nginx:1.27' }, { name: 'd', image: 'nginx:1.27', imagePullPolicy: 'Always' }] });
+    createPod('second', {
+      containers: [
+        { name: 'c', image: 'nginx:1.27' },
+        { name: 'd', image: 'nginx:1.27', imagePullPolicy: 'Always' },
+      ],
+    });
     await cluster.idle();
-    const pulls = (name: string) => api.list('Event', 'demo', { fieldSelector: `involvedObject.name=${name}` }).filter((e) => e.reason === 'Pulled' || e.reason === 'Pulling').map((e) => e.message);
-    expect(pulls('first')).toEqual(['Pulling image "nginx:1.27"', expect.stringMatching(/^Successfully pulled image "nginx:1.27" in \d+\.\d{6}s$/)]);
-    expect(pulls('second')).toEqual(['Container image "nginx:1.27" already present on machine', 'Pulling image "nginx:1.27"', expect.stringMatching(/^Successfully pulled/)]);
+    const pulls = (name: string) =>
+      api
+        .list('Event', 'demo', { fieldSelector: `involvedObject.name=${name}` })
+        .filter((e) => e.reason === 'Pulled' || e.reason === 'Pulling')
+        .map((e) => e.message);
+    expect(pulls('first')).toEqual([
+      'Pulling image "nginx:1.27"',
+      expect.stringMatching(/^Successfully pulled image "nginx:1.27" in \d+\.\d{6}s$/),
+    ]);
+    expect(pulls('second')).toEqual([
+      'Container image "nginx:1.27" already present on machine',
+      'Pulling image "nginx:1.27"',
+      expect.stringMatching(/^Successfully pulled/),
+    ]);
     expect(pod('first').status.containerStatuses[0]).toMatchObject({
       image: 'docker.io/library/nginx:1.27',
       imageID: expect.stringMatching(/^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/),

@@ -22,7 +22,10 @@ afterEach(() => cluster.stop());
 function applyIngester(edit: (spec: Json) => void = () => {}): KubeObject {
   const body = parse(transcript(16).request.body as string) as Json;
   edit(body.spec);
-  return api.apply('StatefulSet', 'demo', 'loki-ingester', body as KubeObject, { manager: 'loki-microservices', force: true }).object;
+  return api.apply('StatefulSet', 'demo', 'loki-ingester', body as KubeObject, {
+    manager: 'loki-microservices',
+    force: true,
+  }).object;
 }
 
 /** Change the live StatefulSet with an update, as `kubectl edit` would. */
@@ -36,13 +39,16 @@ const statefulSet = () => api.get('StatefulSet', 'demo', 'loki-ingester') as Jso
 const pod = (name: string) => api.store.get('Pod', 'demo', name) as Json | undefined;
 const pods = () => api.list('Pod', 'demo') as Json[];
 const claims = () => api.list('PersistentVolumeClaim', 'demo') as Json[];
-const isReady = (p: Json | undefined) => Boolean(p?.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
+const isReady = (p: Json | undefined) =>
+  Boolean(p?.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
 const withoutTypeMeta = ({ kind: _k, apiVersion: _a, ...rest }: Json) => rest;
 
 /** A recorded body with the recorded revision hash replaced by ours. */
 function recorded(n: number): Json {
   const revision = statefulSet().status.updateRevision as string;
-  return JSON.parse(JSON.stringify(transcript(n).response.body).replaceAll('loki-ingester-849d49c494', revision)) as Json;
+  return JSON.parse(
+    JSON.stringify(transcript(n).response.body).replaceAll('loki-ingester-849d49c494', revision),
+  ) as Json;
 }
 
 /** The store's changes from now on, as `ADDED loki-ingester-0`, `READY loki-ingester-0`, `DELETED …`. */
@@ -53,7 +59,8 @@ function podTimeline(): string[] {
     const name = change.object.metadata.name;
     if (change.type === 'ADDED' || change.type === 'DELETED') timeline.push(`${change.type} ${name}`);
     else if (isReady(change.object) && !isReady(change.previous)) timeline.push(`READY ${name}`);
-    else if (change.object.metadata.deletionTimestamp && !change.previous?.metadata.deletionTimestamp) timeline.push(`DELETING ${name}`);
+    else if (change.object.metadata.deletionTimestamp && !change.previous?.metadata.deletionTimestamp)
+      timeline.push(`DELETING ${name}`);
   });
   return timeline;
 }
@@ -68,7 +75,13 @@ describe('the recorded StatefulSet (Parallel, one volumeClaimTemplate)', () => {
 
     const revisions = api.list('ControllerRevision', 'demo') as Json[];
     expect(revisions).toHaveLength(1);
-    expect(revisions[0]).toMatchObject({ metadata: { name: set.status.updateRevision, ownerReferences: [{ kind: 'StatefulSet', uid: set.metadata.uid, controller: true }] }, revision: 1 });
+    expect(revisions[0]).toMatchObject({
+      metadata: {
+        name: set.status.updateRevision,
+        ownerReferences: [{ kind: 'StatefulSet', uid: set.metadata.uid, controller: true }],
+      },
+      revision: 1,
+    });
     expect(revisions[0]!.data.spec.template.$patch).toBe('replace');
 
     const running = pod('loki-ingester-0')!;
@@ -77,13 +90,25 @@ describe('the recorded StatefulSet (Parallel, one volumeClaimTemplate)', () => {
     // status writer was a stand-in, manager "unknown"); binding adds none. The double's defaulting gives the
     // fields admission plugins add (priority, tolerations, the token volume) to the creator; Kubernetes to no one.
     const spec = '.managedFields[*].fieldsV1.f:spec';
-    const admission = [`${spec}.f:preemptionPolicy`, `${spec}.f:priority`, `${spec}.f:tolerations`, `${spec}.f:volumes.k:{"name":"kube-api-access-*`, `${spec}.f:containers.k:{"name":"ingester"}.f:volumeMounts.k:{"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}`];
-    expect(shapeDifferences(expected.metadata, running.metadata, ['.managedFields[*].manager', ...admission])).toEqual([]);
+    const admission = [
+      `${spec}.f:preemptionPolicy`,
+      `${spec}.f:priority`,
+      `${spec}.f:tolerations`,
+      `${spec}.f:volumes.k:{"name":"kube-api-access-*`,
+      `${spec}.f:containers.k:{"name":"ingester"}.f:volumeMounts.k:{"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}`,
+    ];
+    expect(shapeDifferences(expected.metadata, running.metadata, ['.managedFields[*].manager', ...admission])).toEqual(
+      [],
+    );
     expect(running.metadata.managedFields.map((entry: Json) => [entry.manager, entry.subresource])).toEqual([
       ['kube-controller-manager', undefined],
       ['kubelet', 'status'],
     ]);
-    expect(running.spec).toMatchObject({ hostname: 'loki-ingester-0', subdomain: 'loki-ingester-headless', nodeName: 'fake-node' });
+    expect(running.spec).toMatchObject({
+      hostname: 'loki-ingester-0',
+      subdomain: 'loki-ingester-headless',
+      nodeName: 'fake-node',
+    });
     // The claim's volume comes first, as recorded.
     expect(shapeDifferences(expected.spec.volumes, running.spec.volumes)).toEqual([]);
   });
@@ -98,7 +123,9 @@ describe('the recorded StatefulSet (Parallel, one volumeClaimTemplate)', () => {
       if (change.kind === 'StatefulSet') statuses.push(change.object.status as Json);
       const spec = change.object.spec as Json;
       if (change.kind === 'Pod' && spec.nodeName && !(change.previous?.spec as Json | undefined)?.nodeName) {
-        claimWhenBound.push((api.store.get('PersistentVolumeClaim', 'demo', `data-${change.object.metadata.name}`)!.status as Json).phase);
+        claimWhenBound.push(
+          (api.store.get('PersistentVolumeClaim', 'demo', `data-${change.object.metadata.name}`)!.status as Json).phase,
+        );
       }
       if (change.kind !== 'PersistentVolumeClaim') return;
       claimPhases.push(`${change.object.metadata.name} ${(change.object.status as Json).phase}`);
@@ -110,7 +137,11 @@ describe('the recorded StatefulSet (Parallel, one volumeClaimTemplate)', () => {
     expect(statuses.some((status) => shapeDifferences(beforeReady, status).length === 0)).toBe(true);
     // The recorded claims carry the pvc-protection finalizer an admission plugin adds (not simulated), and
     // the recorded cluster had no default StorageClass (the double defaults kind's `standard`).
-    const notSimulated = ['[*].metadata.finalizers', '[*].spec.storageClassName', '[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName'];
+    const notSimulated = [
+      '[*].metadata.finalizers',
+      '[*].spec.storageClassName',
+      '[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName',
+    ];
     expect(shapeDifferences(recorded(40).items, pendingClaims, notSimulated)).toEqual([]);
     expect(timeline.indexOf('ADDED loki-ingester-1')).toBeLessThan(timeline.indexOf('READY loki-ingester-0'));
     expect(claimPhases.slice(0, 2)).toEqual(['data-loki-ingester-0 Pending', 'data-loki-ingester-1 Pending']);
@@ -121,10 +152,17 @@ describe('the recorded StatefulSet (Parallel, one volumeClaimTemplate)', () => {
     const bound = claims().map(withoutTypeMeta);
     // The recorded cluster had a fake binder (volume `fake-pv-…`), no default StorageClass, and the
     // pvc-protection finalizer an admission plugin adds (not simulated); ours binds like a dynamic provisioner.
-    const ignore = ['[*].metadata.finalizers', '[*].spec.volumeName', '[*].spec.storageClassName', '[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName'];
+    const ignore = [
+      '[*].metadata.finalizers',
+      '[*].spec.volumeName',
+      '[*].spec.storageClassName',
+      '[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName',
+    ];
     expect(shapeDifferences(recorded(48).items, bound, ignore)).toEqual([]);
     for (const claim of bound) expect(claim.spec.volumeName).toBe(`pvc-${claim.metadata.uid}`);
-    const events = api.list('Event', 'demo', { fieldSelector: 'involvedObject.kind=StatefulSet' }).map((e) => e.message);
+    const events = api
+      .list('Event', 'demo', { fieldSelector: 'involvedObject.kind=StatefulSet' })
+      .map((e) => e.message);
     expect(events).toEqual([
       'create Claim data-loki-ingester-0 Pod loki-ingester-0 in StatefulSet loki-ingester success',
       'create Pod loki-ingester-0 in StatefulSet loki-ingester successful',
@@ -154,16 +192,22 @@ test('a claim takes the place of a template volume of the same name', async () =
 });
 
 test('with whenDeleted: Delete, the claims belong to the StatefulSet and go with it', async () => {
-  applyIngester((spec) => (spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Delete', whenScaled: 'Retain' }));
+  applyIngester(
+    (spec) => (spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Delete', whenScaled: 'Retain' }),
+  );
   await cluster.idle();
-  expect(claims()[0]!.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'loki-ingester', uid: statefulSet().metadata.uid }]);
+  expect(claims()[0]!.metadata.ownerReferences).toEqual([
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'loki-ingester', uid: statefulSet().metadata.uid },
+  ]);
   api.delete('StatefulSet', 'demo', 'loki-ingester');
   await cluster.idle();
   expect(claims()).toEqual([]);
 });
 
 test('with whenScaled: Delete, scaling down deletes the claims of the removed ordinals', async () => {
-  applyIngester((spec) => (spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Retain', whenScaled: 'Delete' }));
+  applyIngester(
+    (spec) => (spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Retain', whenScaled: 'Delete' }),
+  );
   await cluster.idle();
   updateIngester((spec) => (spec.replicas = 1));
   await cluster.idle();
@@ -181,12 +225,24 @@ describe('OrderedReady', () => {
     applyIngester(ordered);
     await cluster.idle();
     const added = timeline.filter((entry) => !entry.startsWith('DELET'));
-    expect(added).toEqual(['ADDED loki-ingester-0', 'READY loki-ingester-0', 'ADDED loki-ingester-1', 'READY loki-ingester-1', 'ADDED loki-ingester-2', 'READY loki-ingester-2']);
+    expect(added).toEqual([
+      'ADDED loki-ingester-0',
+      'READY loki-ingester-0',
+      'ADDED loki-ingester-1',
+      'READY loki-ingester-1',
+      'ADDED loki-ingester-2',
+      'READY loki-ingester-2',
+    ]);
 
     timeline.length = 0;
     updateIngester((spec) => (spec.replicas = 1));
     await cluster.idle();
-    expect(timeline).toEqual(['DELETING loki-ingester-2', 'DELETED loki-ingester-2', 'DELETING loki-ingester-1', 'DELETED loki-ingester-1']);
+    expect(timeline).toEqual([
+      'DELETING loki-ingester-2',
+      'DELETED loki-ingester-2',
+      'DELETING loki-ingester-1',
+      'DELETED loki-ingester-1',
+    ]);
     expect(statefulSet().status).toMatchObject({ replicas: 1, readyReplicas: 1, availableReplicas: 1 });
   });
 
@@ -214,16 +270,42 @@ describe('a template change', () => {
     await cluster.idle();
 
     expect(timeline).toEqual([
-      'DELETING loki-ingester-2', 'DELETED loki-ingester-2', 'ADDED loki-ingester-2', 'READY loki-ingester-2',
-      'DELETING loki-ingester-1', 'DELETED loki-ingester-1', 'ADDED loki-ingester-1', 'READY loki-ingester-1',
-      'DELETING loki-ingester-0', 'DELETED loki-ingester-0', 'ADDED loki-ingester-0', 'READY loki-ingester-0',
+      'DELETING loki-ingester-2',
+      'DELETED loki-ingester-2',
+      'ADDED loki-ingester-2',
+      'READY loki-ingester-2',
+      'DELETING loki-ingester-1',
+      'DELETED loki-ingester-1',
+      'ADDED loki-ingester-1',
+      'READY loki-ingester-1',
+      'DELETING loki-ingester-0',
+      'DELETED loki-ingester-0',
+      'ADDED loki-ingester-0',
+      'READY loki-ingester-0',
     ]);
     const status = statefulSet().status;
     expect(status.updateRevision).not.toBe(oldRevision);
-    expect(status).toMatchObject({ observedGeneration: 2, replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, currentRevision: status.updateRevision });
-    expect(pods().map((p) => p.metadata.labels['controller-revision-hash'])).toEqual([status.updateRevision, status.updateRevision, status.updateRevision]);
-    expect(pods().map((p) => p.spec.containers[0].image)).toEqual(['grafana/loki:3.5.0', 'grafana/loki:3.5.0', 'grafana/loki:3.5.0']);
-    const revisions = (api.list('ControllerRevision', 'demo') as Json[]).map((r) => [r.metadata.name, r.revision]).sort((a, b) => a[1] - b[1]);
+    expect(status).toMatchObject({
+      observedGeneration: 2,
+      replicas: 3,
+      readyReplicas: 3,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      currentRevision: status.updateRevision,
+    });
+    expect(pods().map((p) => p.metadata.labels['controller-revision-hash'])).toEqual([
+      status.updateRevision,
+      status.updateRevision,
+      status.updateRevision,
+    ]);
+    expect(pods().map((p) => p.spec.containers[0].image)).toEqual([
+      'grafana/loki:3.5.0',
+      'grafana/loki:3.5.0',
+      'grafana/loki:3.5.0',
+    ]);
+    const revisions = (api.list('ControllerRevision', 'demo') as Json[])
+      .map((r) => [r.metadata.name, r.revision])
+      .sort((a, b) => a[1] - b[1]);
     expect(revisions).toEqual([
       [oldRevision, 1],
       [status.updateRevision, 2],
@@ -239,8 +321,17 @@ describe('a template change', () => {
       spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 2 } };
     });
     await cluster.idle();
-    expect(pods().map((p) => p.spec.containers[0].image)).toEqual(['grafana/loki:3.4.2', 'grafana/loki:3.4.2', 'grafana/loki:3.5.0']);
-    expect(statefulSet().status).toMatchObject({ currentRevision: oldRevision, currentReplicas: 2, updatedReplicas: 1, readyReplicas: 3 });
+    expect(pods().map((p) => p.spec.containers[0].image)).toEqual([
+      'grafana/loki:3.4.2',
+      'grafana/loki:3.4.2',
+      'grafana/loki:3.5.0',
+    ]);
+    expect(statefulSet().status).toMatchObject({
+      currentRevision: oldRevision,
+      currentReplicas: 2,
+      updatedReplicas: 1,
+      readyReplicas: 3,
+    });
 
     // A pod below the partition that is deleted comes back with the current revision.
     api.delete('Pod', 'demo', 'loki-ingester-0');
@@ -257,7 +348,11 @@ describe('a template change', () => {
       spec.updateStrategy = { type: 'OnDelete' };
     });
     await cluster.idle();
-    expect(pods().map((p) => p.spec.containers[0].image)).toEqual(['grafana/loki:3.4.2', 'grafana/loki:3.4.2', 'grafana/loki:3.4.2']);
+    expect(pods().map((p) => p.spec.containers[0].image)).toEqual([
+      'grafana/loki:3.4.2',
+      'grafana/loki:3.4.2',
+      'grafana/loki:3.4.2',
+    ]);
     api.delete('Pod', 'demo', 'loki-ingester-1');
     await cluster.idle();
     expect(pod('loki-ingester-1')!.spec.containers[0].image).toBe('grafana/loki:3.5.0');
@@ -271,7 +366,9 @@ describe('a template change', () => {
     await cluster.idle();
     updateIngester((spec) => (spec.template.spec.containers[0].image = 'grafana/loki:3.4.2'));
     await cluster.idle();
-    const revisions = Object.fromEntries((api.list('ControllerRevision', 'demo') as Json[]).map((r) => [r.metadata.name, r.revision]));
+    const revisions = Object.fromEntries(
+      (api.list('ControllerRevision', 'demo') as Json[]).map((r) => [r.metadata.name, r.revision]),
+    );
     expect(statefulSet().status.updateRevision).toBe(first);
     expect(revisions[first]).toBe(3);
   });

@@ -25,41 +25,71 @@ afterAll(async () => {
   await running.close();
 });
 
-async function replay(number: number, options: { path?: string; watchMs?: number } = {}): Promise<{ recorded: Transcript; actual: RawResponse }> {
+async function replay(
+  number: number,
+  options: { path?: string; watchMs?: number } = {},
+): Promise<{ recorded: Transcript; actual: RawResponse }> {
   const recorded = transcript(number);
   const { method, headers, body } = recorded.request;
-  const actual = await send(running, method, options.path ?? recorded.request.path, { headers, ...(body !== undefined ? { body } : {}), ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}) });
-  return { recorded: { ...recorded, response: { ...recorded.response, body: withHashPlaceholders(recorded.response.body, RECORDED_HASHES) } }, actual };
+  const actual = await send(running, method, options.path ?? recorded.request.path, {
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    ...(options.watchMs !== undefined ? { watchMs: options.watchMs } : {}),
+  });
+  return {
+    recorded: {
+      ...recorded,
+      response: { ...recorded.response, body: withHashPlaceholders(recorded.response.body, RECORDED_HASHES) },
+    },
+    actual,
+  };
 }
 
 /** Replay and compare status and shape; `ignore` lists paths that knowingly differ (see each use). */
 async function conforms(number: number, ignore: string[] = [], options: { path?: string } = {}): Promise<RawResponse> {
   const { recorded, actual } = await replay(number, options);
-  expect({ transcript: recorded.file, status: actual.status }).toEqual({ transcript: recorded.file, status: recorded.response.status });
+  expect({ transcript: recorded.file, status: actual.status }).toEqual({
+    transcript: recorded.file,
+    status: recorded.response.status,
+  });
   expect(shapeDifferences(recorded.response.body, actual.json, ignore)).toEqual([]);
   return actual;
 }
 
-const rv = (response: RawResponse) => (response.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+const rv = (response: RawResponse) =>
+  (response.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
 
 describe('discovery', () => {
-  test.each([1, 2, 3, 4, 5, 6])('transcript %i: the recorded document, limited to what the double serves', async (number) => {
-    const { recorded, actual } = await replay(number);
-    expect(actual.status).toBe(200);
-    const document = actual.json as { resources?: { name: string }[]; groups?: { name: string }[] };
-    const recordedDocument = recorded.response.body as typeof document;
-    if (document.resources) {
-      // Every resource the double lists is listed as the real server lists it; resources it does not
-      // implement (nodes, bindings, daemonsets…) are left out so that clients never find a 404.
-      for (const resource of document.resources) expect(resource).toEqual(recordedDocument.resources!.find((r) => r.name === resource.name));
-      const expected = { 3: ['configmaps', 'namespaces/finalize', 'pods', 'pods/log', 'services/proxy'], 5: ['deployments', 'statefulsets/status'], 6: ['poddisruptionbudgets'] }[number as 3 | 5 | 6];
-      expect(document.resources.map((r) => r.name)).toEqual(expect.arrayContaining(expected));
-    } else if (document.groups) {
-      expect(document.groups.map((g) => g.name)).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
-    } else {
-      expect(shapeDifferences(recorded.response.body, actual.json)).toEqual([]);
-    }
-  });
+  test.each([1, 2, 3, 4, 5, 6])(
+    'transcript %i: the recorded document, limited to what the double serves',
+    async (number) => {
+      const { recorded, actual } = await replay(number);
+      expect(actual.status).toBe(200);
+      const document = actual.json as { resources?: { name: string }[]; groups?: { name: string }[] };
+      const recordedDocument = recorded.response.body as typeof document;
+      if (document.resources) {
+        // Every resource the double lists is listed as the real server lists it; resources it does not
+        // implement (nodes, bindings, daemonsets…) are left out so that clients never find a 404.
+        for (const resource of document.resources)
+          expect(resource).toEqual(recordedDocument.resources!.find((r) => r.name === resource.name));
+        const expected = {
+          3: ['configmaps', 'namespaces/finalize', 'pods', 'pods/log', 'services/proxy'],
+          5: ['deployments', 'statefulsets/status'],
+          6: ['poddisruptionbudgets'],
+        }[number as 3 | 5 | 6];
+        expect(document.resources.map((r) => r.name)).toEqual(expect.arrayContaining(expected));
+      } else if (document.groups) {
+        expect(document.groups.map((g) => g.name)).toEqual([
+          'apps',
+          'networking.k8s.io',
+          'policy',
+          'coordination.k8s.io',
+        ]);
+      } else {
+        expect(shapeDifferences(recorded.response.body, actual.json)).toEqual([]);
+      }
+    },
+  );
 
   test('transcripts 7, 8: aggregated discovery alone is refused; with a JSON fallback the group list comes back', async () => {
     await conforms(7);
@@ -70,10 +100,13 @@ describe('discovery', () => {
 });
 
 describe('server-side apply', () => {
-  test.each([9, 10, 11, 12, 13, 14, 15, 17])('transcript %i: create by apply answers 201 with the stored object', async (number) => {
-    const response = await conforms(number);
-    seen[number] = rv(response);
-  });
+  test.each([9, 10, 11, 12, 13, 14, 15, 17])(
+    'transcript %i: create by apply answers 201 with the stored object',
+    async (number) => {
+      const response = await conforms(number);
+      seen[number] = rv(response);
+    },
+  );
 
   test('transcript 16: a StatefulSet, with the claim retention policy current Kubernetes defaults (1.24 had none)', async () => {
     await conforms(16, ['.spec.persistentVolumeClaimRetentionPolicy']);
@@ -156,12 +189,19 @@ describe('errors', () => {
 });
 
 /** Current Kubernetes defaults a StatefulSet's claim retention policy; 1.24 did not have the field. */
-const RETENTION_POLICY = ['.spec.persistentVolumeClaimRetentionPolicy', '.items[*].spec.persistentVolumeClaimRetentionPolicy'];
+const RETENTION_POLICY = [
+  '.spec.persistentVolumeClaimRetentionPolicy',
+  '.items[*].spec.persistentVolumeClaimRetentionPolicy',
+];
 /**
  * The double defaults a claim's StorageClass to "standard" as kind's DefaultStorageClass admission does;
  * the recording cluster had no default class.
  */
-const STORAGE_CLASS = ['.items[*].spec.storageClassName', '.items[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName', '.spec.storageClassName'];
+const STORAGE_CLASS = [
+  '.items[*].spec.storageClassName',
+  '.items[*].metadata.managedFields[*].fieldsV1.f:spec.f:storageClassName',
+  '.spec.storageClassName',
+];
 
 describe('a stack waiting for its node', () => {
   beforeAll(async () => {
@@ -191,7 +231,7 @@ describe('a stack that became ready', () => {
     await conforms(45);
   });
 
-  test('transcript 47: a running pod, with the real kubelet\'s manager name, condition order and container runtime IDs where the recording cluster had a stand-in agent', async () => {
+  test("transcript 47: a running pod, with the real kubelet's manager name, condition order and container runtime IDs where the recording cluster had a stand-in agent", async () => {
     await conforms(47, [
       '.metadata.managedFields[1].manager',
       '.status.conditions[*].type',
@@ -210,12 +250,21 @@ describe('a stack that became ready', () => {
     await conforms(48, [...STORAGE_CLASS, '.items[*].spec.volumeName']);
   });
 
-  test('transcripts 49, 50: a pod no node can take stays Pending — with the scheduler\'s verdict, which the recording cluster (no scheduler) lacked', async () => {
+  test("transcripts 49, 50: a pod no node can take stays Pending — with the scheduler's verdict, which the recording cluster (no scheduler) lacked", async () => {
     await conforms(49);
     await running.server.cluster.idle();
     const pending = await conforms(50, ['.status.conditions', '.metadata.managedFields']);
-    const conditions = (pending.json as { status: { conditions: { type: string; status: string; reason: string; message: string }[] } }).status.conditions;
-    expect(conditions).toEqual([expect.objectContaining({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: expect.stringMatching(/didn't match Pod's node affinity\/selector/) })]);
+    const conditions = (
+      pending.json as { status: { conditions: { type: string; status: string; reason: string; message: string }[] } }
+    ).status.conditions;
+    expect(conditions).toEqual([
+      expect.objectContaining({
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: expect.stringMatching(/didn't match Pod's node affinity\/selector/),
+      }),
+    ]);
   });
 });
 
@@ -226,16 +275,25 @@ describe('watches', () => {
   });
 
   test('transcript 51: a watch from a list resourceVersion sees the scale-up and the controller status updates', async () => {
-    const list = await send(running, 'GET', '/apis/apps/v1/namespaces/demo/deployments?labelSelector=app.kubernetes.io%2Finstance%3Dloki');
+    const list = await send(
+      running,
+      'GET',
+      '/apis/apps/v1/namespaces/demo/deployments?labelSelector=app.kubernetes.io%2Finstance%3Dloki',
+    );
     const recorded = transcript(51);
     const watching = send(running, 'GET', recorded.request.path.replace('<rv>', rv(list)), { watchMs: 1500 });
     const scale = transcript(15).request.body as string;
-    await send(running, 'PATCH', transcript(15).request.path, { headers: transcript(15).request.headers, body: scale.replace('replicas: 2', 'replicas: 3') });
+    await send(running, 'PATCH', transcript(15).request.path, {
+      headers: transcript(15).request.headers,
+      body: scale.replace('replicas: 2', 'replicas: 3'),
+    });
     const events = (await watching).json as { type: string; object: unknown }[];
     const recordedEvents = recorded.response.body as { type: string; object: unknown }[];
     expect(events.length).toBeGreaterThanOrEqual(2);
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(['MODIFIED']));
-    expect(shapeDifferences(recordedEvents[0]!.object, events[0]!.object, ['.status*', '.metadata.managedFields*'])).toEqual([]);
+    expect(
+      shapeDifferences(recordedEvents[0]!.object, events[0]!.object, ['.status*', '.metadata.managedFields*']),
+    ).toEqual([]);
   });
 
   test('transcripts 52, 53: without a resourceVersion (or with 0) a watch starts with ADDED and ends cleanly at timeoutSeconds', async () => {

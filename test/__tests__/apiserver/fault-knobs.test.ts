@@ -37,18 +37,33 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
  * A raw request that gives up after `timeoutMs` without an answer (as a client's timeout does): resolves
  * with the answer, or rejects with the error (`timed out` when it gave up).
  */
-async function call(method: string, path: string, options: { body?: unknown; timeoutMs?: number; onResponse?: () => void } = {}): Promise<{ status: number; text: string }> {
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; timeoutMs?: number; onResponse?: () => void } = {},
+): Promise<{ status: number; text: string }> {
   const { caPem } = await serverCredentials();
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
-    const req = request(`${running.url}${path}`, { method, ca: caPem, headers: { Authorization: `Bearer ${running.server.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
-      options.onResponse?.();
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
+    const req = request(
+      `${running.url}${path}`,
+      {
+        method,
+        ca: caPem,
+        headers: {
+          Authorization: `Bearer ${running.server.token}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        options.onResponse?.();
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
     if (options.timeoutMs !== undefined) req.setTimeout(options.timeoutMs, () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     if (body) req.write(body);
@@ -69,12 +84,20 @@ describe('outage', () => {
     expect(running.server.portForwards.open).toBe(1);
     const ws = forwarded.sockets[0]!;
     let watchEnded = false;
-    const watch = await new k8s.Watch(running.kubeConfig).watch(configMaps, {}, () => undefined, () => (watchEnded = true));
+    const watch = await new k8s.Watch(running.kubeConfig).watch(
+      configMaps,
+      {},
+      () => undefined,
+      () => (watchEnded = true),
+    );
 
     running.server.faults.outage();
     expect(running.server.faults.inOutage).toBe(true);
     await until(() => watchEnded, 'the watch to be cut');
-    await until(() => ws.readyState === (ws as WebSocket).CLOSED && running.server.portForwards.open === 0, 'the port-forward to be cut');
+    await until(
+      () => ws.readyState === (ws as WebSocket).CLOSED && running.server.portForwards.open === 0,
+      'the port-forward to be cut',
+    );
     await until(() => running.server.openConnections === 0, 'every connection to be cut');
     // Nothing answers: not a raw request, not client-node.
     await expect(send(running, 'GET', configMaps)).rejects.toThrow();
@@ -107,7 +130,9 @@ describe('stall', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(running.server.faults.stalled).toBe(1);
     // Other verbs and resources go through.
-    expect((await call('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'c' } } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'c' } } })).status,
+    ).toBe(201);
     expect((await call('GET', '/api/v1/namespaces/default/configmaps/c')).status).toBe(200);
     expect((await call('GET', '/api/v1/namespaces/default/pods')).status).toBe(200);
 
@@ -124,7 +149,9 @@ describe('stall', () => {
     running.server.faults.stall({ verb: 'watch' });
     expect((await call('GET', '/api/v1/namespaces/default/configmaps')).status).toBe(200);
     let started = false;
-    const watch = call('GET', '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1', { onResponse: () => (started = true) });
+    const watch = call('GET', '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1', {
+      onResponse: () => (started = true),
+    });
     await until(() => running.server.faults.stalled === 1, 'the watch to be held');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(started).toBe(false);
@@ -139,7 +166,12 @@ describe('stall', () => {
       call('GET', '/api/v1/namespaces/default/configmaps'),
       call('GET', '/api/v1/namespaces/default/configmaps?watch=1'),
       call('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'c' } } }),
-    ].map((promise) => promise.then(() => 'answered', () => 'failed'));
+    ].map((promise) =>
+      promise.then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    );
     await until(() => running.server.faults.stalled === 3, 'the requests to be held');
     const closing = Date.now();
     await running.close();
@@ -150,7 +182,12 @@ describe('stall', () => {
 });
 
 describe('deny', () => {
-  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'default' }, stringData: { password: 'hunter2' } };
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'creds', namespace: 'default' },
+    stringData: { password: 'hunter2' },
+  };
 
   test('refuses matching writes as a validating webhook does, with a message made from the request body (a Secret echoed back)', async () => {
     const reviews: Json[] = [];
@@ -171,35 +208,81 @@ describe('deny', () => {
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: 'admission webhook "secrets.policy.example.com" denied the request: secret values are not allowed here: {"password":"hunter2"}',
+        message:
+          'admission webhook "secrets.policy.example.com" denied the request: secret values are not allowed here: {"password":"hunter2"}',
         code: 400,
       },
     });
     // The webhook saw the object as it would be stored: stringData already turned into data.
-    expect(reviews[0]).toMatchObject({ verb: 'patch', resource: 'secrets', namespace: 'default', name: 'creds', object: { kind: 'Secret', data: { password: Buffer.from('hunter2').toString('base64') } }, oldObject: undefined });
+    expect(reviews[0]).toMatchObject({
+      verb: 'patch',
+      resource: 'secrets',
+      namespace: 'default',
+      name: 'creds',
+      object: { kind: 'Secret', data: { password: Buffer.from('hunter2').toString('base64') } },
+      oldObject: undefined,
+    });
     expect(reviews[0]!.object.stringData).toBeUndefined();
     // Nothing was stored; a JSON create and a dry run are refused the same way; reads and other kinds are not concerned.
     expect((await send(running, 'GET', '/api/v1/namespaces/default/secrets/creds')).status).toBe(404);
-    const created = await send(running, 'POST', '/api/v1/namespaces/default/secrets', { body: { metadata: { name: 'creds' }, data: { token: 'c2VjcmV0' } } });
-    expect({ code: created.status, message: (created.json as Json).message }).toEqual({ code: 400, message: 'admission webhook "secrets.policy.example.com" denied the request: secret values are not allowed here: {"token":"c2VjcmV0"}' });
-    expect((await send(running, 'POST', '/api/v1/namespaces/default/secrets?dryRun=All', { body: { metadata: { name: 'creds' } } })).status).toBe(400);
+    const created = await send(running, 'POST', '/api/v1/namespaces/default/secrets', {
+      body: { metadata: { name: 'creds' }, data: { token: 'c2VjcmV0' } },
+    });
+    expect({ code: created.status, message: (created.json as Json).message }).toEqual({
+      code: 400,
+      message:
+        'admission webhook "secrets.policy.example.com" denied the request: secret values are not allowed here: {"token":"c2VjcmV0"}',
+    });
+    expect(
+      (
+        await send(running, 'POST', '/api/v1/namespaces/default/secrets?dryRun=All', {
+          body: { metadata: { name: 'creds' } },
+        })
+      ).status,
+    ).toBe(400);
     expect((await send(running, 'GET', '/api/v1/namespaces/default/secrets')).status).toBe(200);
-    expect((await send(running, 'POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'c' } } })).status).toBe(201);
+    expect(
+      (await send(running, 'POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'c' } } }))
+        .status,
+    ).toBe(201);
     // The API server's own validation comes first.
-    expect((await send(running, 'POST', '/api/v1/namespaces/default/secrets', { body: { metadata: { name: 'Not_Valid' } } })).status).toBe(422);
+    expect(
+      (await send(running, 'POST', '/api/v1/namespaces/default/secrets', { body: { metadata: { name: 'Not_Valid' } } }))
+        .status,
+    ).toBe(422);
     // The simulated cluster's controllers are not clients: their writes are not refused.
-    running.server.api.create('Secret', 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'internal' } }, { manager: 'test' });
+    running.server.api.create(
+      'Secret',
+      'default',
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'internal' } },
+      { manager: 'test' },
+    );
 
     running.server.faults.allowAll();
     expect((await apply(secret)).metadata?.name).toBe('creds');
   });
 
-  test('narrows by verb; deletes are shown the stored object; the webhook\'s code and reason are passed on', async () => {
-    await send(running, 'POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'keep' }, data: { a: '1' } } });
+  test("narrows by verb; deletes are shown the stored object; the webhook's code and reason are passed on", async () => {
+    await send(running, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: { metadata: { name: 'keep' }, data: { a: '1' } },
+    });
     // As controller-runtime's admission.Denied answers: 403 Forbidden.
-    running.server.faults.deny({ verb: 'delete', resource: 'configmaps', namespace: 'default', reason: 'Forbidden' }, (body, review) => `not ${review.verb} of ${JSON.stringify((review.oldObject as Json).data)} (${JSON.stringify(body)})`, 403);
-    expect((await send(running, 'PUT', '/api/v1/namespaces/default/configmaps/keep', { body: { metadata: { name: 'keep' }, data: { a: '2' } } })).status).toBe(200);
-    const refused = await send(running, 'DELETE', '/api/v1/namespaces/default/configmaps/keep', { body: { propagationPolicy: 'Background' } });
+    running.server.faults.deny(
+      { verb: 'delete', resource: 'configmaps', namespace: 'default', reason: 'Forbidden' },
+      (body, review) =>
+        `not ${review.verb} of ${JSON.stringify((review.oldObject as Json).data)} (${JSON.stringify(body)})`,
+      403,
+    );
+    expect(
+      (
+        await send(running, 'PUT', '/api/v1/namespaces/default/configmaps/keep', {
+          body: { metadata: { name: 'keep' }, data: { a: '2' } },
+        })
+      ).status,
+    ).toBe(200);
+    const refused = await send(running, 'DELETE', '/api/v1/namespaces/default/configmaps/keep', {
+      body: { propagationPolicy: 'Background' },
+    });
     expect({ code: refused.status, body: refused.json }).toEqual({
       code: 403,
       body: {
@@ -207,7 +290,8 @@ describe('deny', () => {
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: 'admission webhook "validate.test-apiserver.example.com" denied the request: not delete of {"a":"2"} ({"propagationPolicy":"Background"})',
+        message:
+          'admission webhook "validate.test-apiserver.example.com" denied the request: not delete of {"a":"2"} ({"propagationPolicy":"Background"})',
         reason: 'Forbidden',
         code: 403,
       },
@@ -215,17 +299,37 @@ describe('deny', () => {
     // Verbs are the API's, as for forbid: a deletecollection is its own verb.
     running.server.faults.deny({ verb: 'deletecollection', resource: 'configmaps' }, () => 'not all of them');
     const collection = await send(running, 'DELETE', '/api/v1/namespaces/default/configmaps');
-    expect({ code: collection.status, message: (collection.json as Json).message }).toEqual({ code: 400, message: 'admission webhook "validate.test-apiserver.example.com" denied the request: not all of them' });
+    expect({ code: collection.status, message: (collection.json as Json).message }).toEqual({
+      code: 400,
+      message: 'admission webhook "validate.test-apiserver.example.com" denied the request: not all of them',
+    });
     expect((await send(running, 'GET', '/api/v1/namespaces/default/configmaps/keep')).status).toBe(200);
 
     running.server.faults.clearDenials();
     // A code below 400 is raised to 400; an empty message says so.
     running.server.faults.deny({ resource: 'deployments' }, () => '', 200);
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
-    const unexplained = await send(running, 'POST', '/apis/apps/v1/namespaces/default/deployments', { body: deployment });
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    };
+    const unexplained = await send(running, 'POST', '/apis/apps/v1/namespaces/default/deployments', {
+      body: deployment,
+    });
     expect({ code: unexplained.status, body: unexplained.json }).toEqual({
       code: 400,
-      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'admission webhook "validate.test-apiserver.example.com" denied the request without explanation', code: 400 },
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'admission webhook "validate.test-apiserver.example.com" denied the request without explanation',
+        code: 400,
+      },
     });
   });
 });

@@ -56,14 +56,24 @@ function lokiRequests(): () => LokiRequest[] {
 }
 
 describe('through a port-forward to a gateway pod', () => {
-  test('GET / answers OK to anyone; a push and a query with a tenant\'s credentials reach Loki', async () => {
+  test("GET / answers OK to anyone; a push and a query with a tenant's credentials reach Loki", async () => {
     const port = await startGateway();
     expect(await http(port, 'GET', '/')).toMatchObject({ status: 200, body: 'OK' });
-    expect(await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...tenant }, body: pushBody('through the gateway') })).toMatchObject({ status: 204 });
+    expect(
+      await http(port, 'POST', '/loki/api/v1/push', {
+        headers: { ...json, ...tenant },
+        body: pushBody('through the gateway'),
+      }),
+    ).toMatchObject({ status: 204 });
     const answer = await http(port, 'GET', queryPath(), { headers: tenant });
     expect(answer.status).toBe(200);
     expect(linesOf(answer)).toEqual(['through the gateway']);
-    for (const path of ['/loki/api/v1/labels', '/loki/api/v1/label/job/values', '/loki/api/v1/series?match[]={job="smoke"}', '/loki/api/v1/index/stats?query={job="smoke"}']) {
+    for (const path of [
+      '/loki/api/v1/labels',
+      '/loki/api/v1/label/job/values',
+      '/loki/api/v1/series?match[]={job="smoke"}',
+      '/loki/api/v1/index/stats?query={job="smoke"}',
+    ]) {
       expect((await http(port, 'GET', path, { headers: tenant })).status).not.toBe(401);
     }
   });
@@ -72,12 +82,25 @@ describe('through a port-forward to a gateway pod', () => {
     const port = await startGateway();
     const unauthorized = {
       status: 401,
-      headers: expect.objectContaining({ 'www-authenticate': 'Basic realm="Loki"', 'content-type': 'text/html', server: 'nginx' }),
+      headers: expect.objectContaining({
+        'www-authenticate': 'Basic realm="Loki"',
+        'content-type': 'text/html',
+        server: 'nginx',
+      }),
       body: '<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
     };
     const requests = lokiRequests();
-    for (const headers of [{}, basic('team-a', 'wrong'), basic('nobody', 'pw-a'), admin, { Authorization: 'Bearer a-token' }, { Authorization: 'Basic not base64!' }]) {
-      expect(await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...headers }, body: pushBody('refused') })).toMatchObject(unauthorized);
+    for (const headers of [
+      {},
+      basic('team-a', 'wrong'),
+      basic('nobody', 'pw-a'),
+      admin,
+      { Authorization: 'Bearer a-token' },
+      { Authorization: 'Basic not base64!' },
+    ]) {
+      expect(
+        await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...headers }, body: pushBody('refused') }),
+      ).toMatchObject(unauthorized);
       expect(await http(port, 'GET', queryPath(), { headers })).toMatchObject(unauthorized);
     }
     expect(requests()).toHaveLength(0);
@@ -86,13 +109,18 @@ describe('through a port-forward to a gateway pod', () => {
   test('multi-tenant: the request reaches Loki as the user, whatever X-Scope-OrgID the client sent, without the Authorization header', async () => {
     const port = await startGateway({ multiTenant: true });
     const requests = lokiRequests();
-    const pushed = await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...tenant, 'X-Scope-OrgID': 'team-b' }, body: pushBody('team a only') });
+    const pushed = await http(port, 'POST', '/loki/api/v1/push', {
+      headers: { ...json, ...tenant, 'X-Scope-OrgID': 'team-b' },
+      body: pushBody('team a only'),
+    });
     expect(pushed.status).toBe(204);
     expect(requests()[0]!.headers).toMatchObject({ 'x-scope-orgid': 'team-a' });
     expect(requests()[0]!.headers).not.toHaveProperty('authorization');
     expect(linesOf(await http(port, 'GET', queryPath(), { headers: tenant }))).toEqual(['team a only']);
     expect(linesOf(await http(port, 'GET', queryPath(), { headers: other }))).toEqual([]);
-    expect(linesOf(await http(port, 'GET', queryPath(), { headers: { ...other, 'X-Scope-OrgID': 'team-a' } }))).toEqual([]);
+    expect(linesOf(await http(port, 'GET', queryPath(), { headers: { ...other, 'X-Scope-OrgID': 'team-a' } }))).toEqual(
+      [],
+    );
   });
 
   test('single-tenant: Loki puts everyone in one tenant, and the gateway leaves X-Scope-OrgID alone', async () => {
@@ -107,7 +135,11 @@ describe('through a port-forward to a gateway pod', () => {
     const port = await startGateway({ multiTenant: true });
     for (const page of ['/ring', '/config', '/services', '/memberlist', '/distributor/ring']) {
       const answer = await http(port, 'GET', page, { headers: admin });
-      expect({ page, status: answer.status, type: answer.headers['content-type'] }).toEqual({ page, status: 200, type: 'text/plain; charset=utf-8' });
+      expect({ page, status: answer.status, type: answer.headers['content-type'] }).toEqual({
+        page,
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+      });
       expect(answer.body.length).toBeGreaterThan(0);
       expect((await http(port, 'GET', page, { headers: tenant })).status).toBe(401);
       expect((await http(port, 'GET', page)).status).toBe(401);
@@ -115,10 +147,16 @@ describe('through a port-forward to a gateway pod', () => {
     expect((await http(port, 'GET', '/config', { headers: admin })).body).toBe('auth_enabled: true\n');
   });
 
-  test('paths the gateway does not route answer nginx\'s 404; paths Loki does not serve on the query-frontend answer Loki\'s', async () => {
+  test("paths the gateway does not route answer nginx's 404; paths Loki does not serve on the query-frontend answer Loki's", async () => {
     const port = await startGateway();
-    expect(await http(port, 'GET', '/metrics', { headers: admin })).toMatchObject({ status: 404, body: expect.stringContaining('<title>404 Not Found</title>') });
-    expect(await http(port, 'GET', '/loki/api/v1/nothing-here', { headers: tenant })).toMatchObject({ status: 404, body: '404 page not found\n' });
+    expect(await http(port, 'GET', '/metrics', { headers: admin })).toMatchObject({
+      status: 404,
+      body: expect.stringContaining('<title>404 Not Found</title>'),
+    });
+    expect(await http(port, 'GET', '/loki/api/v1/nothing-here', { headers: tenant })).toMatchObject({
+      status: 404,
+      body: '404 page not found\n',
+    });
   });
 
   test('nginx reads the user files at every request: a changed password works at once', async () => {
@@ -135,7 +173,10 @@ describe('through a port-forward to a gateway pod', () => {
 
   test('a user file missing from the Secret is what nginx answers for a file it cannot find: 403 with credentials, 401 without', async () => {
     const port = await startGateway({ htpasswd: { 'tenants.htpasswd': DEFAULT_HTPASSWD['tenants.htpasswd'] } });
-    expect(await http(port, 'GET', '/ring', { headers: admin })).toMatchObject({ status: 403, body: expect.stringContaining('<title>403 Forbidden</title>') });
+    expect(await http(port, 'GET', '/ring', { headers: admin })).toMatchObject({
+      status: 403,
+      body: expect.stringContaining('<title>403 Forbidden</title>'),
+    });
     expect((await http(port, 'GET', '/ring')).status).toBe(401);
     expect((await http(port, 'GET', queryPath(), { headers: tenant })).status).toBe(200);
   });
@@ -150,7 +191,9 @@ describe('through a port-forward to a gateway pod', () => {
     const port = await startGateway();
     running.server.cluster.fail({ workload: `${STACK}-distributor` }, 'crashLoop');
     await running.server.cluster.idle();
-    expect(await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...tenant }, body: pushBody('nobody home') })).toMatchObject({
+    expect(
+      await http(port, 'POST', '/loki/api/v1/push', { headers: { ...json, ...tenant }, body: pushBody('nobody home') }),
+    ).toMatchObject({
       status: 502,
       body: expect.stringContaining('<title>502 Bad Gateway</title>'),
     });
@@ -163,13 +206,28 @@ describe('a gateway whose Secret does not exist', () => {
     await applyStack(running, { htpasswd: undefined });
     await running.server.cluster.idle();
     const pod = running.server.api.get('Pod', NAMESPACE, podOf(running, 'gateway'));
-    expect(pod.status).toMatchObject({ phase: 'Pending', containerStatuses: [{ name: 'nginx', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }] });
-    const events = running.server.api.list('Event', NAMESPACE, { fieldSelector: `involvedObject.name=${pod.metadata.name},type=Warning` });
-    expect(events.map((event) => [event.reason, event.message])).toEqual([['FailedMount', `MountVolume.SetUp failed for volume "htpasswd" : secret "${STACK}-gateway-htpasswd" not found`]]);
+    expect(pod.status).toMatchObject({
+      phase: 'Pending',
+      containerStatuses: [{ name: 'nginx', ready: false, state: { waiting: { reason: 'ContainerCreating' } } }],
+    });
+    const events = running.server.api.list('Event', NAMESPACE, {
+      fieldSelector: `involvedObject.name=${pod.metadata.name},type=Warning`,
+    });
+    expect(events.map((event) => [event.reason, event.message])).toEqual([
+      ['FailedMount', `MountVolume.SetUp failed for volume "htpasswd" : secret "${STACK}-gateway-htpasswd" not found`],
+    ]);
     const proxied = await send(running, 'GET', `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-gateway:http/proxy/`);
-    expect([proxied.status, (proxied.json as { message: string }).message]).toEqual([503, `no endpoints available for service "${STACK}-gateway"`]);
+    expect([proxied.status, (proxied.json as { message: string }).message]).toEqual([
+      503,
+      `no endpoints available for service "${STACK}-gateway"`,
+    ]);
 
-    await applier(running)({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${STACK}-gateway-htpasswd`, namespace: NAMESPACE }, stringData: DEFAULT_HTPASSWD });
+    await applier(running)({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${STACK}-gateway-htpasswd`, namespace: NAMESPACE },
+      stringData: DEFAULT_HTPASSWD,
+    });
     await running.server.cluster.idle();
     gateway = await forward(running, podOf(running, 'gateway'), 8080);
     expect((await http(gateway.port, 'GET', queryPath(), { headers: tenant })).status).toBe(200);
@@ -177,9 +235,10 @@ describe('a gateway whose Secret does not exist', () => {
 });
 
 describe('through the service proxy', () => {
-  const proxy = (port: string, path: string) => `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-gateway:${port}/proxy${path}`;
+  const proxy = (port: string, path: string) =>
+    `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-gateway:${port}/proxy${path}`;
 
-  test('GET / answers OK; every Loki path is 401, since the API server keeps the caller\'s credentials to itself', async () => {
+  test("GET / answers OK; every Loki path is 401, since the API server keeps the caller's credentials to itself", async () => {
     await applyStack(running);
     await running.server.cluster.idle();
     for (const port of ['http', '80']) {
@@ -195,7 +254,12 @@ describe('through the service proxy', () => {
     await applyStack(running, { gateway: false });
     await running.server.cluster.idle();
     const requests = lokiRequests();
-    const pushed = await send(running, 'POST', `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor:http-metrics/proxy/loki/api/v1/push`, { headers: json, body: pushBody('proxied') });
+    const pushed = await send(
+      running,
+      'POST',
+      `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor:http-metrics/proxy/loki/api/v1/push`,
+      { headers: json, body: pushBody('proxied') },
+    );
     expect(pushed.status).toBe(204);
     expect(requests()).toHaveLength(1);
     expect(requests()[0]!.headers).not.toHaveProperty('authorization');
@@ -208,12 +272,28 @@ describe('through the service proxy', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: `${STACK}-distributor-grpc`, namespace: NAMESPACE },
-      spec: { selector: { 'app.kubernetes.io/component': 'distributor' }, ports: [{ name: 'grpc', port: 9095, targetPort: 'grpc' }] },
+      spec: {
+        selector: { 'app.kubernetes.io/component': 'distributor' },
+        ports: [{ name: 'grpc', port: 9095, targetPort: 'grpc' }],
+      },
     });
     await running.server.cluster.idle();
-    const grpc = await send(running, 'GET', `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor-grpc:grpc/proxy/ready`);
-    expect([grpc.status, (grpc.json as { message: string }).message]).toEqual([502, expect.stringMatching(/^error trying to reach service: dial tcp 10\.244\.0\.\d+:9095: connect: connection refused$/)]);
-    const unnamed = await send(running, 'GET', `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor/proxy/ready`);
+    const grpc = await send(
+      running,
+      'GET',
+      `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor-grpc:grpc/proxy/ready`,
+    );
+    expect([grpc.status, (grpc.json as { message: string }).message]).toEqual([
+      502,
+      expect.stringMatching(
+        /^error trying to reach service: dial tcp 10\.244\.0\.\d+:9095: connect: connection refused$/,
+      ),
+    ]);
+    const unnamed = await send(
+      running,
+      'GET',
+      `/api/v1/namespaces/${NAMESPACE}/services/${STACK}-distributor/proxy/ready`,
+    );
     expect(unnamed.status).toBe(503);
   });
 });

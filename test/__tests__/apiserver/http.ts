@@ -19,24 +19,43 @@ export async function send(
   options: { headers?: Record<string, string>; body?: unknown; token?: string; watchMs?: number } = {},
 ): Promise<RawResponse> {
   const { caPem } = await serverCredentials();
-  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
     const req = request(
       `${running.url}${path}`,
       {
         method,
         ca: caPem,
-        headers: { Authorization: `Bearer ${options.token ?? running.server.token}`, ...options.headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          Authorization: `Bearer ${options.token ?? running.server.token}`,
+          ...options.headers,
+          ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}),
+        },
       },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         const watch = /[?&]watch=(1|true)/.test(path);
-        const finish = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: watch ? parseLines(text) : parse(text) });
+        const finish = () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: watch ? parseLines(text) : parse(text),
+          });
         res.on('end', finish);
         // A watch that the test stops listening to after watchMs, as a client closing the connection.
-        if (options.watchMs !== undefined) setTimeout(() => { res.destroy(); finish(); }, options.watchMs);
+        if (options.watchMs !== undefined)
+          setTimeout(() => {
+            res.destroy();
+            finish();
+          }, options.watchMs);
       },
     );
     req.on('error', reject);

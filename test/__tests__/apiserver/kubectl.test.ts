@@ -16,9 +16,18 @@ import { generatedSecrets } from './stack.js';
 // kubectl is a separate process that starts in about a second; the stack needs a few of those.
 jest.setTimeout(60_000);
 
-const onPath = (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'kubectl')).find(existsSync);
+const onPath = (process.env.PATH ?? '')
+  .split(delimiter)
+  .map((dir) => join(dir, 'kubectl'))
+  .find(existsSync);
 const unpacked = fileURLToPath(new URL('../../../.cache/kubernetes-client/usr/bin/kubectl', import.meta.url));
-const KUBECTLS = [...new Set([process.env.KUBECTL, onPath, unpacked].filter((path): path is string => !!path && existsSync(path)).map((path) => realpathSync(path)))];
+const KUBECTLS = [
+  ...new Set(
+    [process.env.KUBECTL, onPath, unpacked]
+      .filter((path): path is string => !!path && existsSync(path))
+      .map((path) => realpathSync(path)),
+  ),
+];
 
 /**
  * Longer than any kubectl takes to send every DELETE of the stack, on any machine: the delete test then cuts it
@@ -38,7 +47,10 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
 
   const run = async (...args: string[]) => {
     try {
-      const { stdout, stderr } = await promisify(execFile)(kubectl, args, { env: { ...process.env, KUBECONFIG: running.kubeconfigPath }, timeout: 60_000 });
+      const { stdout, stderr } = await promisify(execFile)(kubectl, args, {
+        env: { ...process.env, KUBECONFIG: running.kubeconfigPath },
+        timeout: 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -85,7 +97,9 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
     expect(stdout).toMatch(/loki-ingester\s+3\/3/);
     const rollout = await run('rollout', 'status', '-n', 'loki', 'statefulset/loki-ingester', '--timeout=30s');
     expect(rollout.code).toBe(0);
-    const pods = JSON.parse((await run('get', '-n', 'loki', 'pods', '-o', 'json')).stdout) as { items: { status: { phase: string } }[] };
+    const pods = JSON.parse((await run('get', '-n', 'loki', 'pods', '-o', 'json')).stdout) as {
+      items: { status: { phase: string } }[];
+    };
     expect(pods.items.length).toBeGreaterThanOrEqual(16);
     expect(new Set(pods.items.map((p) => p.status.phase))).toEqual(new Set(['Running']));
   });
@@ -100,7 +114,17 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
   });
 
   test('get leases shows the holder', async () => {
-    running.server.api.create('Lease', 'loki', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'loki-lock' }, spec: { holderIdentity: 'runner-a' } }, { manager: 'test' });
+    running.server.api.create(
+      'Lease',
+      'loki',
+      {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'loki-lock' },
+        spec: { holderIdentity: 'runner-a' },
+      },
+      { manager: 'test' },
+    );
     const { code, stdout } = await run('get', '-n', 'loki', 'leases');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^NAME\s+HOLDER\s+AGE\n/);
@@ -114,7 +138,8 @@ describe.each(KUBECTLS)('%s', (kubectl) => {
     // and a slow kubectl can meet NotFound there too): whatever the machine's speed, the race goes one way.
     const deletes = () => running.server.faults.requests.filter((r) => r.method === 'DELETE');
     const deadline = Date.now() + 120_000;
-    while (deletes().filter((r) => r.status !== 0).length < objectsInManifest && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (deletes().filter((r) => r.status !== 0).length < objectsInManifest && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(running.server.store.get('Namespace', undefined, 'loki')?.metadata.deletionTimestamp).toBeDefined();
     running.server.cluster.setNamespaceDeletionDelayMs(0);
     const { code, stdout, stderr } = await deleting;

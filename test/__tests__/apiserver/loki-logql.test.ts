@@ -14,10 +14,28 @@ loki.handle({
   body: Buffer.from(
     JSON.stringify({
       streams: [
-        { stream: { job: 'web', env: 'prod', team: 'a' }, values: [[at(4), 'GET /index 200'], [at(3), 'GET /admin 500 error']] },
+        {
+          stream: { job: 'web', env: 'prod', team: 'a' },
+          values: [
+            [at(4), 'GET /index 200'],
+            [at(3), 'GET /admin 500 error'],
+          ],
+        },
         { stream: { job: 'webserver', env: 'dev' }, values: [[at(4), 'started']] },
-        { stream: { job: 'api', env: 'prod', team: 'b' }, values: [[at(2), 'ERROR timeout'], [at(1), 'debug: ok']] },
-        { stream: { job: 'worker', note: 'multi\nline' }, values: [[at(1), 'tab\there'], [at(2), 'a\nb']] },
+        {
+          stream: { job: 'api', env: 'prod', team: 'b' },
+          values: [
+            [at(2), 'ERROR timeout'],
+            [at(1), 'debug: ok'],
+          ],
+        },
+        {
+          stream: { job: 'worker', note: 'multi\nline' },
+          values: [
+            [at(1), 'tab\there'],
+            [at(2), 'a\nb'],
+          ],
+        },
       ],
     }),
   ),
@@ -40,7 +58,10 @@ function result(query: string): { stream: Record<string, string>; values: [strin
 }
 
 /** The `job` of every stream the query returns, sorted. */
-const jobs = (query: string) => result(query).map(({ stream }) => stream.job).sort();
+const jobs = (query: string) =>
+  result(query)
+    .map(({ stream }) => stream.job)
+    .sort();
 
 /** Every line the query returns, oldest first. */
 const lines = (query: string) =>
@@ -121,7 +142,10 @@ describe('queries Loki rejects, with its messages', () => {
   });
 
   test.each(['{job=~"("}', '{job="x"} |~ "["'])('an invalid regexp: %s', (query) => {
-    expect(rangeQuery(query)).toMatchObject({ status: 400, body: expect.stringMatching(/^parse error : error parsing regexp: /) });
+    expect(rangeQuery(query)).toMatchObject({
+      status: 400,
+      body: expect.stringMatching(/^parse error : error parsing regexp: /),
+    });
   });
 });
 
@@ -144,6 +168,9 @@ describe('valid LogQL this double does not evaluate', () => {
     '{job="web"} |= ip("10.0.0.1")',
     '{job=~"(?U)w.*"}',
   ])('%s', (query) => {
-    expect(rangeQuery(query)).toMatchObject({ status: 400, body: expect.stringMatching(/^parse error : .*(not implemented|not supported) by this Loki test double/) });
+    expect(rangeQuery(query)).toMatchObject({
+      status: 400,
+      body: expect.stringMatching(/^parse error : .*(not implemented|not supported) by this Loki test double/),
+    });
   });
 });

@@ -30,7 +30,12 @@ function pushRaw(loki: FakeLoki, body: Buffer, headers: Record<string, string | 
   return loki.handle({ method: 'POST', path: '/loki/api/v1/push', query: new URLSearchParams(), headers, body });
 }
 
-function get(loki: FakeLoki, path: string, params: Record<string, string> = {}, headers: Record<string, string> = {}): LokiResponse {
+function get(
+  loki: FakeLoki,
+  path: string,
+  params: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): LokiResponse {
   return loki.handle({ method: 'GET', path, query: new URLSearchParams(params), headers, body: Buffer.alloc(0) });
 }
 
@@ -55,7 +60,11 @@ const textError = (status: number, body: string) => ({
 describe('push then query_range', () => {
   test('a pushed line comes back with its stream labels, in the shape Loki answers', () => {
     const loki = fakeLoki();
-    expect(push(loki, [{ stream: { job: 'smoke' }, values: [[ago(10), 'hello loki']] }])).toEqual({ status: 204, headers: {}, body: '' });
+    expect(push(loki, [{ stream: { job: 'smoke' }, values: [[ago(10), 'hello loki']] }])).toEqual({
+      status: 204,
+      headers: {},
+      body: '',
+    });
 
     const response = get(loki, '/loki/api/v1/query_range', { query: '{job="smoke"}' });
     expect(JSON.parse(response.body)).toEqual({
@@ -64,7 +73,12 @@ describe('push then query_range', () => {
         resultType: 'streams',
         result: [{ stream: { job: 'smoke', service_name: 'smoke' }, values: [[ago(10), 'hello loki']] }],
         stats: {
-          summary: expect.objectContaining({ totalLinesProcessed: 1, totalBytesProcessed: 10, totalEntriesReturned: 1, totalPostFilterLines: 1 }),
+          summary: expect.objectContaining({
+            totalLinesProcessed: 1,
+            totalBytesProcessed: 10,
+            totalEntriesReturned: 1,
+            totalPostFilterLines: 1,
+          }),
         },
       },
     });
@@ -73,7 +87,16 @@ describe('push then query_range', () => {
 
   test('backward (the default) returns newest first, forward oldest first', () => {
     const loki = fakeLoki();
-    push(loki, [{ stream: { job: 'a' }, values: [[ago(30), 'first'], [ago(10), 'third'], [ago(20), 'second']] }]);
+    push(loki, [
+      {
+        stream: { job: 'a' },
+        values: [
+          [ago(30), 'first'],
+          [ago(10), 'third'],
+          [ago(20), 'second'],
+        ],
+      },
+    ]);
     expect(lines(loki, { query: '{job="a"}' })).toEqual(['third', 'second', 'first']);
     expect(lines(loki, { query: '{job="a"}', direction: 'backward' })).toEqual(['third', 'second', 'first']);
     expect(lines(loki, { query: '{job="a"}', direction: 'FORWARD' })).toEqual(['first', 'second', 'third']);
@@ -82,8 +105,20 @@ describe('push then query_range', () => {
   test('limit keeps the entries nearest the starting end across all streams; streams are sorted by labels', () => {
     const loki = fakeLoki();
     push(loki, [
-      { stream: { job: 'j', pod: 'b' }, values: [[ago(40), 'b-40'], [ago(10), 'b-10']] },
-      { stream: { job: 'j', pod: 'a' }, values: [[ago(30), 'a-30'], [ago(20), 'a-20']] },
+      {
+        stream: { job: 'j', pod: 'b' },
+        values: [
+          [ago(40), 'b-40'],
+          [ago(10), 'b-10'],
+        ],
+      },
+      {
+        stream: { job: 'j', pod: 'a' },
+        values: [
+          [ago(30), 'a-30'],
+          [ago(20), 'a-20'],
+        ],
+      },
     ]);
     const newest = queryRange(loki, { query: '{job="j"}', limit: '3' });
     expect(newest.map(({ stream, values }) => [stream.pod, values.map(([, line]) => line)])).toEqual([
@@ -110,34 +145,70 @@ describe('push then query_range', () => {
     const start = NOW - 100n * SECOND;
     const end = NOW - 50n * SECOND;
     const at = (ns: bigint, line: string) => [ns.toString(), line];
-    push(loki, [{ stream: { job: 'b' }, values: [at(start - 1n, 'before'), at(start, 'at start'), at(end - 1n, 'inside'), at(end, 'at end')] }]);
+    push(loki, [
+      {
+        stream: { job: 'b' },
+        values: [at(start - 1n, 'before'), at(start, 'at start'), at(end - 1n, 'inside'), at(end, 'at end')],
+      },
+    ]);
     const window = { start: start.toString(), end: end.toString(), direction: 'forward' };
     expect(lines(loki, { query: '{job="b"}', ...window })).toEqual(['at start', 'inside']);
   });
 
   test('integers up to 1e10 are seconds, larger ones nanoseconds', () => {
     const loki = fakeLoki();
-    push(loki, [{ stream: { job: 'n' }, values: [['5000000000', 'at 5s'], ['10000000001', 'at 10.000000001s'], ['20000000000', 'at 20s']] }]);
-    expect(lines(loki, { query: '{job="n"}', start: '5', end: '10000000002', direction: 'forward' })).toEqual(['at 5s', 'at 10.000000001s']);
-    expect(lines(loki, { query: '{job="n"}', start: '10000000001', end: '20000000001' })).toEqual(['at 20s', 'at 10.000000001s']);
+    push(loki, [
+      {
+        stream: { job: 'n' },
+        values: [
+          ['5000000000', 'at 5s'],
+          ['10000000001', 'at 10.000000001s'],
+          ['20000000000', 'at 20s'],
+        ],
+      },
+    ]);
+    expect(lines(loki, { query: '{job="n"}', start: '5', end: '10000000002', direction: 'forward' })).toEqual([
+      'at 5s',
+      'at 10.000000001s',
+    ]);
+    expect(lines(loki, { query: '{job="n"}', start: '10000000001', end: '20000000001' })).toEqual([
+      'at 20s',
+      'at 10.000000001s',
+    ]);
     // 1e10 itself is still seconds (the year 2286), so this start lies after the end.
-    expect(get(loki, '/loki/api/v1/query_range', { query: '{job="n"}', start: '10000000000', end: '20000000001' }).body).toBe(
-      'end timestamp must not be before or equal to start time',
-    );
+    expect(
+      get(loki, '/loki/api/v1/query_range', { query: '{job="n"}', start: '10000000000', end: '20000000001' }).body,
+    ).toBe('end timestamp must not be before or equal to start time');
   });
 
   test('without start and end the window is the hour before now, end exclusive', () => {
     const loki = fakeLoki();
     const hourAgo = NOW - 3600n * SECOND;
     push(loki, [
-      { stream: { job: 'w' }, values: [[(hourAgo - 1n).toString(), 'too old'], [hourAgo.toString(), 'oldest kept'], [NOW.toString(), 'now']] },
+      {
+        stream: { job: 'w' },
+        values: [
+          [(hourAgo - 1n).toString(), 'too old'],
+          [hourAgo.toString(), 'oldest kept'],
+          [NOW.toString(), 'now'],
+        ],
+      },
     ]);
     expect(lines(loki, { query: '{job="w"}' })).toEqual(['oldest kept']);
   });
 
   test('since sets the window length; an end in the future still counts the default start from now', () => {
     const loki = fakeLoki();
-    push(loki, [{ stream: { job: 's' }, values: [[ago(400), 'six minutes ago'], [ago(200), 'three minutes ago'], [ago(-600), 'in ten minutes']] }]);
+    push(loki, [
+      {
+        stream: { job: 's' },
+        values: [
+          [ago(400), 'six minutes ago'],
+          [ago(200), 'three minutes ago'],
+          [ago(-600), 'in ten minutes'],
+        ],
+      },
+    ]);
     expect(lines(loki, { query: '{job="s"}', since: '5m' })).toEqual(['three minutes ago']);
     expect(lines(loki, { query: '{job="s"}', end: (NOW + 3600n * SECOND).toString(), since: '5m' })).toEqual([
       'in ten minutes',
@@ -154,7 +225,17 @@ describe('push then query_range', () => {
     ['RFC 3339 beyond nanoseconds', '2024-01-15T11:59:00.0000000009Z', '2024-01-15T11:59:30Z'],
   ])('start and end in %s', (_format, start, end) => {
     const loki = fakeLoki();
-    push(loki, [{ stream: { job: 't' }, values: [[ago(61), 'before'], [ago(60), 'start'], [ago(31), 'inside'], [ago(30), 'end']] }]);
+    push(loki, [
+      {
+        stream: { job: 't' },
+        values: [
+          [ago(61), 'before'],
+          [ago(60), 'start'],
+          [ago(31), 'inside'],
+          [ago(30), 'end'],
+        ],
+      },
+    ]);
     expect(lines(loki, { query: '{job="t"}', start, end, direction: 'forward' })).toEqual(['start', 'inside']);
   });
 
@@ -188,8 +269,25 @@ describe('push then query_range', () => {
 describe('what push stores', () => {
   test('duplicates (same stream, timestamp and line) are kept once, within and across requests', () => {
     const loki = fakeLoki();
-    push(loki, [{ stream: { job: 'd' }, values: [[ago(5), 'same'], [ago(5), 'same'], [ago(5), 'different line']] }]);
-    push(loki, [{ stream: { job: 'd' }, values: [[ago(5), 'same'], [ago(6), 'same']] }]);
+    push(loki, [
+      {
+        stream: { job: 'd' },
+        values: [
+          [ago(5), 'same'],
+          [ago(5), 'same'],
+          [ago(5), 'different line'],
+        ],
+      },
+    ]);
+    push(loki, [
+      {
+        stream: { job: 'd' },
+        values: [
+          [ago(5), 'same'],
+          [ago(6), 'same'],
+        ],
+      },
+    ]);
     push(loki, [{ stream: { job: 'd', other: 'stream' }, values: [[ago(5), 'same']] }]);
     expect(loki.entryCount).toBe(4);
     expect(lines(loki, { query: '{job="d"}' }).sort()).toEqual(['different line', 'same', 'same', 'same']);
@@ -200,7 +298,13 @@ describe('what push stores', () => {
     push(loki, [{ stream: { b: '2', a: '1' }, values: [[ago(2), 'one']] }]);
     push(loki, [{ stream: { a: '1', empty: '', b: '2' }, values: [[ago(1), 'two']] }]);
     expect(queryRange(loki, { query: '{a="1"}' })).toEqual([
-      { stream: { a: '1', b: '2', service_name: 'unknown_service' }, values: [[ago(1), 'two'], [ago(2), 'one']] },
+      {
+        stream: { a: '1', b: '2', service_name: 'unknown_service' },
+        values: [
+          [ago(1), 'two'],
+          [ago(2), 'one'],
+        ],
+      },
     ]);
   });
 
@@ -252,19 +356,30 @@ describe('what push stores', () => {
     push(loki, [
       {
         stream: { job: 'sm' },
-        values: [[ago(3), 'plain'], [ago(2), 'traced', { trace_id: 'abc' }], [ago(1), 'shadowed', { job: 'ignored', empty: '' }]],
+        values: [
+          [ago(3), 'plain'],
+          [ago(2), 'traced', { trace_id: 'abc' }],
+          [ago(1), 'shadowed', { job: 'ignored', empty: '' }],
+        ],
       },
     ]);
     // Sorted by the label string, where `,` sorts before `}`: the longer label set comes first.
     expect(queryRange(loki, { query: '{job="sm"}' })).toEqual([
       { stream: { job: 'sm', service_name: 'sm', trace_id: 'abc' }, values: [[ago(2), 'traced']] },
-      { stream: { job: 'sm', service_name: 'sm' }, values: [[ago(1), 'shadowed'], [ago(3), 'plain']] },
+      {
+        stream: { job: 'sm', service_name: 'sm' },
+        values: [
+          [ago(1), 'shadowed'],
+          [ago(3), 'plain'],
+        ],
+      },
     ]);
   });
 
   test('gzip and deflate bodies are decoded; snappy is passed through for JSON as Loki does', () => {
     const loki = fakeLoki();
-    const body = (line: string) => Buffer.from(JSON.stringify({ streams: [{ stream: { job: 'enc' }, values: [[ago(1), line]] }] }));
+    const body = (line: string) =>
+      Buffer.from(JSON.stringify({ streams: [{ stream: { job: 'enc' }, values: [[ago(1), line]] }] }));
     const json = { 'content-type': 'application/json; charset=utf-8' };
     expect(pushRaw(loki, gzipSync(body('gzip')), { ...json, 'content-encoding': 'gzip' }).status).toBe(204);
     expect(pushRaw(loki, deflateRawSync(body('deflate')), { ...json, 'content-encoding': 'deflate' }).status).toBe(204);
@@ -278,8 +393,20 @@ describe('push errors', () => {
 
   test.each([
     ['malformed JSON', Buffer.from('{"streams": ['), json, 400, /^malformed JSON push request: .+\n$/],
-    ['a body that is not an object', Buffer.from('[]'), json, 400, /^malformed JSON push request: the body must be an object\n$/],
-    ['a stream that is not an object', Buffer.from('{"streams": [1]}'), json, 400, /^malformed JSON push request: streams\[0\] must be an object\n$/],
+    [
+      'a body that is not an object',
+      Buffer.from('[]'),
+      json,
+      400,
+      /^malformed JSON push request: the body must be an object\n$/,
+    ],
+    [
+      'a stream that is not an object',
+      Buffer.from('{"streams": [1]}'),
+      json,
+      400,
+      /^malformed JSON push request: streams\[0\] must be an object\n$/,
+    ],
     [
       'labels that are not an object',
       Buffer.from('{"streams":[{"stream":"job=x","values":[["1","line"]]}]}'),
@@ -301,7 +428,13 @@ describe('push errors', () => {
       400,
       /^malformed JSON push request: streams\[0\]\.values\[0\] must be \["<unix epoch in nanoseconds>", "<log line>"/,
     ],
-    ['streams not an array', Buffer.from('{"streams": {}}'), json, 400, /^malformed JSON push request: "streams" must be an array\n$/],
+    [
+      'streams not an array',
+      Buffer.from('{"streams": {}}'),
+      json,
+      400,
+      /^malformed JSON push request: "streams" must be an array\n$/,
+    ],
     [
       'a timestamp that is not a number',
       Buffer.from('{"streams":[{"stream":{"job":"x"},"values":[["12:00","line"]]}]}'),
@@ -330,11 +463,29 @@ describe('push errors', () => {
       400,
       /^couldn't parse labels: invalid label name "my-label" in streams\[0\]\.stream\n$/,
     ],
-    ['protobuf', Buffer.from([0x0a, 0x00]), { 'content-type': 'application/x-protobuf' }, 415, /accepts only JSON pushes/],
+    [
+      'protobuf',
+      Buffer.from([0x0a, 0x00]),
+      { 'content-type': 'application/x-protobuf' },
+      415,
+      /accepts only JSON pushes/,
+    ],
     ['no Content-Type', Buffer.from('{}'), {}, 400, /^mime: no media type\n$/],
-    ['an unknown Content-Encoding', Buffer.from('{}'), { ...json, 'content-encoding': 'br' }, 400, /^Content-Encoding "br" not supported\n$/],
+    [
+      'an unknown Content-Encoding',
+      Buffer.from('{}'),
+      { ...json, 'content-encoding': 'br' },
+      400,
+      /^Content-Encoding "br" not supported\n$/,
+    ],
     ['a body that is not gzip', Buffer.from('{}'), { ...json, 'content-encoding': 'gzip' }, 400, /^gzip: .+\n$/],
-    ['a body that is not deflate', Buffer.from([0xff, 0xff]), { ...json, 'content-encoding': 'deflate' }, 400, /^flate: .+\n$/],
+    [
+      'a body that is not deflate',
+      Buffer.from([0xff, 0xff]),
+      { ...json, 'content-encoding': 'deflate' },
+      400,
+      /^flate: .+\n$/,
+    ],
   ])('%s is refused whole', (_case, body, headers, status, message) => {
     const loki = fakeLoki();
     const valid = { stream: { job: 'fine' }, values: [[ago(1), 'would be fine']] };
@@ -361,8 +512,15 @@ describe('tenancy', () => {
     const loki = fakeLoki({ authEnabled: true });
     const noOrgId = textError(401, 'no org id\n');
     expect(push(loki, [{ stream: { job: 'x' }, values: [[ago(1), 'line']] }])).toEqual(noOrgId);
-    expect(push(loki, [{ stream: { job: 'x' }, values: [[ago(1), 'line']] }], { 'x-scope-orgid': '' })).toEqual(noOrgId);
-    for (const path of ['/loki/api/v1/query_range', '/loki/api/v1/query', '/loki/api/v1/labels', '/loki/api/v1/label/job/values']) {
+    expect(push(loki, [{ stream: { job: 'x' }, values: [[ago(1), 'line']] }], { 'x-scope-orgid': '' })).toEqual(
+      noOrgId,
+    );
+    for (const path of [
+      '/loki/api/v1/query_range',
+      '/loki/api/v1/query',
+      '/loki/api/v1/labels',
+      '/loki/api/v1/label/job/values',
+    ]) {
       expect(get(loki, path, { query: '{job="x"}' })).toEqual(noOrgId);
     }
     expect(loki.entryCount).toBe(0);
@@ -401,18 +559,29 @@ describe('query parameter errors (plain text, no trailing newline)', () => {
     [{ limit: '0' }, 'limit must be a positive value'],
     [{ limit: 'ten' }, 'strconv.Atoi: parsing "ten": invalid syntax'],
     [{ direction: 'sideways' }, "invalid direction 'sideways'"],
-    [{ start: 'yesterday' }, `could not parse 'start' parameter: strconv.ParseInt: parsing "yesterday": invalid syntax`],
+    [
+      { start: 'yesterday' },
+      `could not parse 'start' parameter: strconv.ParseInt: parsing "yesterday": invalid syntax`,
+    ],
     [{ end: '1.2.3' }, `could not parse 'end' parameter: strconv.ParseFloat: parsing "1.2.3": invalid syntax`],
-    [{ end: '99999999999999999999' }, `could not parse 'end' parameter: strconv.ParseInt: parsing "99999999999999999999": value out of range`],
+    [
+      { end: '99999999999999999999' },
+      `could not parse 'end' parameter: strconv.ParseInt: parsing "99999999999999999999": value out of range`,
+    ],
     [{ end: '1.0e30' }, `could not parse 'end' parameter: floating point timestamp exceeds integer range`],
-    [{ end: '2024-02-30T00:00:00Z' }, `could not parse 'end' parameter: strconv.ParseInt: parsing "2024-02-30T00:00:00Z": invalid syntax`],
+    [
+      { end: '2024-02-30T00:00:00Z' },
+      `could not parse 'end' parameter: strconv.ParseInt: parsing "2024-02-30T00:00:00Z": invalid syntax`,
+    ],
     [{ since: 'a while' }, `could not parse 'since' parameter: not a valid duration string: "a while"`],
   ])('%j', (params, message) => {
     expect(get(loki, '/loki/api/v1/query_range', { query: '{job="x"}', ...params })).toEqual(textError(400, message));
   });
 
   test('parameters are checked before the query, as Loki does', () => {
-    expect(get(loki, '/loki/api/v1/query_range', { query: '{}', limit: '-1' }).body).toBe('limit must be a positive value');
+    expect(get(loki, '/loki/api/v1/query_range', { query: '{}', limit: '-1' }).body).toBe(
+      'limit must be a positive value',
+    );
   });
 });
 
@@ -421,18 +590,36 @@ describe('instant queries', () => {
   push(loki, [{ stream: { job: 'i' }, values: [[ago(1), 'pushed']] }]);
 
   test('a log query is refused with 400, as Loki 3.x refuses log queries on /query', () => {
-    const response = get(loki, '/loki/api/v1/query', { query: '{job="i"}', time: NOW.toString(), limit: '10', direction: 'forward' });
+    const response = get(loki, '/loki/api/v1/query', {
+      query: '{job="i"}',
+      time: NOW.toString(),
+      limit: '10',
+      direction: 'forward',
+    });
     expect(response).toEqual(
-      textError(400, 'log queries are not supported as an instant query type, please change your query to a range query type'),
+      textError(
+        400,
+        'log queries are not supported as an instant query type, please change your query to a range query type',
+      ),
     );
   });
 
   test('parameters, then the query, are checked first', () => {
-    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', limit: 'x' }).body).toBe('strconv.Atoi: parsing "x": invalid syntax');
-    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', time: 'noon' }).body).toBe('strconv.ParseInt: parsing "noon": invalid syntax');
-    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', direction: 'up' }).body).toBe("invalid direction 'up'");
-    expect(get(loki, '/loki/api/v1/query', { query: '{}' }).body).toBe('parse error at line 1, col 2: syntax error: unexpected }, expecting IDENTIFIER');
-    expect(get(loki, '/loki/api/v1/query', { query: 'count_over_time({job="i"}[5m])' }).body).toMatch(/not implemented by this Loki test double/);
+    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', limit: 'x' }).body).toBe(
+      'strconv.Atoi: parsing "x": invalid syntax',
+    );
+    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', time: 'noon' }).body).toBe(
+      'strconv.ParseInt: parsing "noon": invalid syntax',
+    );
+    expect(get(loki, '/loki/api/v1/query', { query: '{job="i"}', direction: 'up' }).body).toBe(
+      "invalid direction 'up'",
+    );
+    expect(get(loki, '/loki/api/v1/query', { query: '{}' }).body).toBe(
+      'parse error at line 1, col 2: syntax error: unexpected }, expecting IDENTIFIER',
+    );
+    expect(get(loki, '/loki/api/v1/query', { query: 'count_over_time({job="i"}[5m])' }).body).toMatch(
+      /not implemented by this Loki test double/,
+    );
   });
 });
 
@@ -462,7 +649,9 @@ describe('label endpoints', () => {
 
   test('the query parameter restricts the streams considered', () => {
     expect(data('/loki/api/v1/labels', { query: '{job="web"}' }).data).toEqual(['job', 'region', 'service_name']);
-    expect(get(loki, '/loki/api/v1/labels', { query: '{job="web"} |= "x"' })).toEqual(textError(400, 'only label matchers are supported'));
+    expect(get(loki, '/loki/api/v1/labels', { query: '{job="web"} |= "x"' })).toEqual(
+      textError(400, 'only label matchers are supported'),
+    );
   });
 
   test('no labels or values means a response without data, as Loki omits it', () => {
@@ -481,14 +670,24 @@ describe('routing and status endpoints', () => {
   test('buildinfo reports the configured version, 3.7.8 by default', () => {
     const response = get(loki, '/loki/api/v1/status/buildinfo');
     expect(response.headers['content-type']).toBe('application/json');
-    expect(Object.keys(JSON.parse(response.body))).toEqual(['version', 'revision', 'branch', 'buildUser', 'buildDate', 'goVersion']);
+    expect(Object.keys(JSON.parse(response.body))).toEqual([
+      'version',
+      'revision',
+      'branch',
+      'buildUser',
+      'buildDate',
+      'goVersion',
+    ]);
     expect(JSON.parse(response.body).version).toBe('3.5.1');
     expect(JSON.parse(get(fakeLoki(), '/loki/api/v1/status/buildinfo').body).version).toBe('3.7.8');
   });
 
-  test.each(['/', '/loki/api/v1/tail', '/loki/api/v1/labels/', '/ready/', '/loki/api/v1/label//values'])('%s is 404', (path) => {
-    expect(get(loki, path)).toEqual(textError(404, '404 page not found\n'));
-  });
+  test.each(['/', '/loki/api/v1/tail', '/loki/api/v1/labels/', '/ready/', '/loki/api/v1/label//values'])(
+    '%s is 404',
+    (path) => {
+      expect(get(loki, path)).toEqual(textError(404, '404 page not found\n'));
+    },
+  );
 
   test.each([
     ['GET', '/loki/api/v1/push'],

@@ -20,15 +20,25 @@ afterEach(async () => {
   await running.close();
 });
 
-const closed = (ws: WebSocket) => new Promise<number>((resolve) => (ws.readyState === ws.CLOSED ? resolve(1000) : ws.once('close', (code) => resolve(code))));
+const closed = (ws: WebSocket) =>
+  new Promise<number>((resolve) =>
+    ws.readyState === ws.CLOSED ? resolve(1000) : ws.once('close', (code) => resolve(code)),
+  );
 
 /** A raw WebSocket to the port-forward endpoint; resolves with it open, or with the HTTP answer that refused it. */
-async function openRaw(path: string, options: { protocols?: string[]; token?: string } = {}): Promise<{ ws: WebSocket; messages: Buffer[] } | { status: number; body: string }> {
+async function openRaw(
+  path: string,
+  options: { protocols?: string[]; token?: string } = {},
+): Promise<{ ws: WebSocket; messages: Buffer[] } | { status: number; body: string }> {
   const { caPem } = await serverCredentials();
-  const ws = new WebSocket(`${running.url.replace('https', 'wss')}${path}`, options.protocols ?? ['v4.channel.k8s.io', 'channel.k8s.io'], {
-    ca: caPem,
-    headers: { Authorization: `Bearer ${options.token ?? running.server.token}` },
-  });
+  const ws = new WebSocket(
+    `${running.url.replace('https', 'wss')}${path}`,
+    options.protocols ?? ['v4.channel.k8s.io', 'channel.k8s.io'],
+    {
+      ca: caPem,
+      headers: { Authorization: `Bearer ${options.token ?? running.server.token}` },
+    },
+  );
   const messages: Buffer[] = [];
   ws.on('message', (data) => messages.push(data as Buffer));
   return new Promise((resolve, reject) => {
@@ -52,11 +62,15 @@ async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> 
   }
 }
 
-const portForwardPath = (pod: string, ports: string) => `/api/v1/namespaces/${NAMESPACE}/pods/${pod}/portforward?ports=${ports}`;
+const portForwardPath = (pod: string, ports: string) =>
+  `/api/v1/namespaces/${NAMESPACE}/pods/${pod}/portforward?ports=${ports}`;
 
 function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
-  return { stream: new Writable({ write: (chunk: Buffer, _encoding, callback) => (chunks.push(chunk), callback()) }), text: () => Buffer.concat(chunks).toString() };
+  return {
+    stream: new Writable({ write: (chunk: Buffer, _encoding, callback) => (chunks.push(chunk), callback()) }),
+    text: () => Buffer.concat(chunks).toString(),
+  };
 }
 
 describe('HTTP through a port-forward with client-node', () => {
@@ -69,7 +83,11 @@ describe('HTTP through a port-forward with client-node', () => {
     try {
       expect((await http(distributor.port, 'GET', '/ready', { agent })).body).toBe('ready\n');
       for (const line of ['first', 'second', 'third']) {
-        const pushed = await http(distributor.port, 'POST', '/loki/api/v1/push', { agent, headers: { 'Content-Type': 'application/json' }, body: pushBody(line) });
+        const pushed = await http(distributor.port, 'POST', '/loki/api/v1/push', {
+          agent,
+          headers: { 'Content-Type': 'application/json' },
+          body: pushBody(line),
+        });
         expect(pushed.status).toBe(204);
       }
       // Each target answers only its own paths, as through the service proxy.
@@ -126,17 +144,23 @@ describe('the channel protocol on the wire', () => {
   test('v4.channel.k8s.io: the port number first on both channels, then the data both ways; closed with 1000 when the pod side is done', async () => {
     await applyStack(running, { gateway: false });
     await running.server.cluster.idle();
-    const opened = await openRaw(portForwardPath(podOf(running, 'distributor'), '3100'), { protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'] });
+    const opened = await openRaw(portForwardPath(podOf(running, 'distributor'), '3100'), {
+      protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'],
+    });
     if (!('ws' in opened)) throw new Error(`refused: ${opened.status}`);
     const { ws, messages } = opened;
     expect(ws.protocol).toBe('v4.channel.k8s.io');
-    ws.send(Buffer.concat([Buffer.of(0), Buffer.from('GET /ready HTTP/1.1\r\nHost: loki\r\nConnection: close\r\n\r\n')]));
+    ws.send(
+      Buffer.concat([Buffer.of(0), Buffer.from('GET /ready HTTP/1.1\r\nHost: loki\r\nConnection: close\r\n\r\n')]),
+    );
     expect(await closed(ws)).toBe(1000);
     expect(messages.slice(0, 2)).toEqual([Buffer.of(0, 3100 & 0xff, 3100 >> 8), Buffer.of(1, 3100 & 0xff, 3100 >> 8)]);
-    const data = Buffer.concat(messages.slice(2).map((message) => {
-      expect(message[0]).toBe(0);
-      return message.subarray(1);
-    })).toString();
+    const data = Buffer.concat(
+      messages.slice(2).map((message) => {
+        expect(message[0]).toBe(0);
+        return message.subarray(1);
+      }),
+    ).toString();
     expect(data).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(data).toMatch(/\r\n\r\nready\n$/);
   });
@@ -148,11 +172,28 @@ describe('the channel protocol on the wire', () => {
     if (!('ws' in opened)) throw new Error(`refused: ${opened.status}`);
     const { ws, messages } = opened;
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(messages.filter((m) => m.length === 3).map((m) => [m[0], m.readUInt16LE(1)])).toEqual([[0, 3100], [1, 3100], [2, 9095], [3, 9095]]);
-    expect(messages.find((m) => m[0] === 3 && m.length > 3)!.subarray(1).toString()).toMatch(/^error forwarding port 9095 to pod [0-9a-f]{64}, uid : .*connect: connection refused/);
-    ws.send(Buffer.concat([Buffer.of(0), Buffer.from('GET /ready HTTP/1.1\r\nHost: loki\r\nConnection: close\r\n\r\n')]));
+    expect(messages.filter((m) => m.length === 3).map((m) => [m[0], m.readUInt16LE(1)])).toEqual([
+      [0, 3100],
+      [1, 3100],
+      [2, 9095],
+      [3, 9095],
+    ]);
+    expect(
+      messages
+        .find((m) => m[0] === 3 && m.length > 3)!
+        .subarray(1)
+        .toString(),
+    ).toMatch(/^error forwarding port 9095 to pod [0-9a-f]{64}, uid : .*connect: connection refused/);
+    ws.send(
+      Buffer.concat([Buffer.of(0), Buffer.from('GET /ready HTTP/1.1\r\nHost: loki\r\nConnection: close\r\n\r\n')]),
+    );
     expect(await closed(ws)).toBe(1000);
-    expect(messages.filter((m) => m[0] === 0 && m.length > 3).map((m) => m.subarray(1).toString()).join('')).toMatch(/\r\n\r\nready\n$/);
+    expect(
+      messages
+        .filter((m) => m[0] === 0 && m.length > 3)
+        .map((m) => m.subarray(1).toString())
+        .join(''),
+    ).toMatch(/\r\n\r\nready\n$/);
   });
 });
 
@@ -160,18 +201,29 @@ describe('refusals', () => {
   test('a wrong token is 401, an unknown pod 404, both as the API server answers any request', async () => {
     await applyStack(running, { gateway: false });
     await running.server.cluster.idle();
-    expect(await openRaw(portForwardPath(podOf(running, 'distributor'), '3100'), { token: 'not-the-token' })).toMatchObject({ status: 401 });
+    expect(
+      await openRaw(portForwardPath(podOf(running, 'distributor'), '3100'), { token: 'not-the-token' }),
+    ).toMatchObject({ status: 401 });
     const missing = await openRaw(portForwardPath('no-such-pod', '3100'));
     expect(missing).toMatchObject({ status: 404 });
-    expect(JSON.parse((missing as { body: string }).body)).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'pods "no-such-pod" not found', code: 404 });
-    expect(running.server.faults.requests.filter((r) => r.path.includes('/portforward')).map((r) => r.status)).toEqual([401, 404]);
+    expect(JSON.parse((missing as { body: string }).body)).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'pods "no-such-pod" not found',
+      code: 404,
+    });
+    expect(running.server.faults.requests.filter((r) => r.path.includes('/portforward')).map((r) => r.status)).toEqual([
+      401, 404,
+    ]);
   });
 
   test('client-node rejects a port-forward to an unknown pod', async () => {
     await applyStack(running, { gateway: false });
     const portForward = new k8s.PortForward(running.kubeConfig);
     // isomorphic-ws rejects with its error event, which carries the message.
-    await expect(portForward.portForward(NAMESPACE, 'no-such-pod', [3100], new PassThrough(), null, new PassThrough())).rejects.toMatchObject({ message: 'Unexpected server response: 404' });
+    await expect(
+      portForward.portForward(NAMESPACE, 'no-such-pod', [3100], new PassThrough(), null, new PassThrough()),
+    ).rejects.toMatchObject({ message: 'Unexpected server response: 404' });
   });
 
   test('a port the pod does not declare: the kubelet writes the refusal on the error channel, then closes', async () => {
@@ -182,7 +234,11 @@ describe('refusals', () => {
     try {
       await expect(http(frontend.port, 'GET', '/ready')).rejects.toThrow(/socket hang up|ECONNRESET/);
       expect(await closed(frontend.sockets[0]!)).toBe(1000);
-      expect(errors.text()).toMatch(new RegExp(`^error forwarding port 8080 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "/var/run/netns/cni-[-0-9a-f]+": failed to connect to localhost:8080 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127.0.0.1:8080: connect: connection refused IPv6 dial tcp6 \\[::1\\]:8080: connect: connection refused $`));
+      expect(errors.text()).toMatch(
+        new RegExp(
+          `^error forwarding port 8080 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace "/var/run/netns/cni-[-0-9a-f]+": failed to connect to localhost:8080 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127.0.0.1:8080: connect: connection refused IPv6 dial tcp6 \\[::1\\]:8080: connect: connection refused $`,
+        ),
+      );
     } finally {
       await frontend.close();
     }
@@ -208,7 +264,10 @@ describe('refusals', () => {
     await running.server.cluster.idle();
     const unscheduled = await openRaw(portForwardPath(podOf(running, 'distributor'), '3100'));
     expect(unscheduled).toMatchObject({ status: 400 });
-    expect(JSON.parse((unscheduled as { body: string }).body)).toMatchObject({ reason: 'BadRequest', message: `pod ${podOf(running, 'distributor')} does not have a host assigned` });
+    expect(JSON.parse((unscheduled as { body: string }).body)).toMatchObject({
+      reason: 'BadRequest',
+      message: `pod ${podOf(running, 'distributor')} does not have a host assigned`,
+    });
     // The gateway's Secret is missing: its volume cannot be mounted, so no sandbox and no IP yet.
     const gateway = running.server.api.get('Pod', NAMESPACE, podOf(running, 'gateway'));
     expect(await openRaw(portForwardPath(gateway.metadata.name, '8080'))).toEqual({
@@ -221,10 +280,20 @@ describe('refusals', () => {
     await applyStack(running, { gateway: false });
     await running.server.cluster.idle();
     const pod = podOf(running, 'distributor');
-    expect(await openRaw(portForwardPath(pod, '3100'), { protocols: ['v5.channel.k8s.io', 'base64.channel.k8s.io'] })).toEqual({ status: 403, body: '' });
+    expect(
+      await openRaw(portForwardPath(pod, '3100'), { protocols: ['v5.channel.k8s.io', 'base64.channel.k8s.io'] }),
+    ).toEqual({ status: 403, body: '' });
     const plain = await send(running, 'GET', portForwardPath(pod, '3100'));
-    expect([plain.status, plain.text]).toEqual([400, expect.stringMatching(/^unable to upgrade: missing upgrade headers in request: http\.Header\{"Connection":\[\]string\{"keep-alive"\}, "Host":\[\]string\{"127\.0\.0\.1:\d+"\}\}\n$/)]);
-    expect(await openRaw(portForwardPath(pod, 'http'))).toEqual({ status: 400, body: 'unable to parse "http" as a port\n' });
+    expect([plain.status, plain.text]).toEqual([
+      400,
+      expect.stringMatching(
+        /^unable to upgrade: missing upgrade headers in request: http\.Header\{"Connection":\[\]string\{"keep-alive"\}, "Host":\[\]string\{"127\.0\.0\.1:\d+"\}\}\n$/,
+      ),
+    ]);
+    expect(await openRaw(portForwardPath(pod, 'http'))).toEqual({
+      status: 400,
+      body: 'unable to parse "http" as a port\n',
+    });
     running.server.faults.forbid({ verb: 'create', resource: 'pods/portforward' });
     const forbidden = await openRaw(portForwardPath(pod, '3100'));
     expect(JSON.parse((forbidden as { body: string }).body)).toMatchObject({
@@ -235,6 +304,12 @@ describe('refusals', () => {
 
   test('discovery lists pods/portforward as the recorded server does', async () => {
     const v1 = await send(running, 'GET', '/api/v1');
-    expect((v1.json as { resources: { name: string }[] }).resources).toContainEqual({ name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] });
+    expect((v1.json as { resources: { name: string }[] }).resources).toContainEqual({
+      name: 'pods/portforward',
+      singularName: '',
+      namespaced: true,
+      kind: 'PodPortForwardOptions',
+      verbs: ['create', 'get'],
+    });
   });
 });

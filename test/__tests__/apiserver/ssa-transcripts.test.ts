@@ -4,7 +4,13 @@
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { applyObject, conflictStatus, recordUpdate, type ApplyResult, type ManagedFieldsEntry } from '../../src/apiserver/ssa/index.js';
+import {
+  applyObject,
+  conflictStatus,
+  recordUpdate,
+  type ApplyResult,
+  type ManagedFieldsEntry,
+} from '../../src/apiserver/ssa/index.js';
 
 interface Exchange {
   request: { path: string; body?: string };
@@ -14,7 +20,9 @@ interface Exchange {
 const NOW = '<time>';
 
 function exchange(name: string): Exchange {
-  return JSON.parse(readFileSync(new URL(`../../fixtures/k8s-api-transcripts/${name}.json`, import.meta.url), 'utf8')) as Exchange;
+  return JSON.parse(
+    readFileSync(new URL(`../../fixtures/k8s-api-transcripts/${name}.json`, import.meta.url), 'utf8'),
+  ) as Exchange;
 }
 
 /** Replays a recorded apply on `live`, with the request's field manager and force. */
@@ -47,7 +55,9 @@ function withStatusFrom(object: KubernetesObject, recorded: Exchange, annotation
   const source = recorded.response.body;
   return {
     ...structuredClone(object),
-    ...(annotations && { metadata: { ...structuredClone(object.metadata), annotations: source.metadata?.annotations } }),
+    ...(annotations && {
+      metadata: { ...structuredClone(object.metadata), annotations: source.metadata?.annotations },
+    }),
     status: structuredClone(source.status),
   } as KubernetesObject;
 }
@@ -93,7 +103,9 @@ describe('re-applying to the ConfigMap', () => {
 
   test('a key the manager stopped applying is pruned (19)', () => {
     const recorded = exchange('19-apply-configmap-prune');
-    expect(applied(replayApply(recorded, exchange('18-apply-configmap-unchanged').response.body))).toStrictEqual(recorded.response.body);
+    expect(applied(replayApply(recorded, exchange('18-apply-configmap-unchanged').response.body))).toStrictEqual(
+      recorded.response.body,
+    );
   });
 
   test('another manager changing an owned key conflicts with the recorded 409 body (20)', () => {
@@ -101,14 +113,18 @@ describe('re-applying to the ConfigMap', () => {
     const result = replayApply(recorded, exchange('19-apply-configmap-prune').response.body);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.conflicts.map(({ manager, field }) => ({ manager, field }))).toEqual([{ manager: 'loki-microservices', field: '.data.runtime.yaml' }]);
+    expect(result.conflicts.map(({ manager, field }) => ({ manager, field }))).toEqual([
+      { manager: 'loki-microservices', field: '.data.runtime.yaml' },
+    ]);
     expect(recorded.response.status).toBe(409);
     expect(conflictStatus(result.conflicts)).toStrictEqual(recorded.response.body);
   });
 
   test('with force the other manager takes the key over (21)', () => {
     const recorded = exchange('21-apply-conflict-forced');
-    expect(applied(replayApply(recorded, exchange('19-apply-configmap-prune').response.body))).toStrictEqual(recorded.response.body);
+    expect(applied(replayApply(recorded, exchange('19-apply-configmap-prune').response.body))).toStrictEqual(
+      recorded.response.body,
+    );
   });
 });
 
@@ -133,14 +149,26 @@ describe('the Deployment after the deployment controller wrote its status', () =
   const created = exchange('15-apply-deployment').response.body;
   const rolling = exchange('22-apply-deployment-dryrun');
   const ready = exchange('45-get-deployment-ready');
-  const progressing = recordUpdate(created, withStatusFrom(created, rolling, true), 'kube-controller-manager', NOW, 'status');
+  const progressing = recordUpdate(
+    created,
+    withStatusFrom(created, rolling, true),
+    'kube-controller-manager',
+    NOW,
+    'status',
+  );
 
   test('the status update owns the revision annotation and the status (22)', () => {
     expect(entries(progressing)[1]).toStrictEqual(recordedEntries(rolling)[1]);
   });
 
   test('a later status update keeps what it still sets and drops what it removed (45)', () => {
-    const readyObject = recordUpdate(progressing, withStatusFrom(progressing, ready), 'kube-controller-manager', NOW, 'status');
+    const readyObject = recordUpdate(
+      progressing,
+      withStatusFrom(progressing, ready),
+      'kube-controller-manager',
+      NOW,
+      'status',
+    );
     expect(entries(readyObject)).toStrictEqual(recordedEntries(ready));
   });
 
@@ -154,17 +182,33 @@ describe('the Deployment after the deployment controller wrote its status', () =
 test('the StatefulSet after the statefulset controller wrote its status (46)', () => {
   const created = exchange('16-apply-statefulset').response.body;
   const ready = exchange('46-get-statefulset-ready');
-  expect(entries(recordUpdate(created, withStatusFrom(created, ready), 'kube-controller-manager', NOW, 'status'))).toStrictEqual(recordedEntries(ready));
+  expect(
+    entries(recordUpdate(created, withStatusFrom(created, ready), 'kube-controller-manager', NOW, 'status')),
+  ).toStrictEqual(recordedEntries(ready));
 });
 
 describe('a Pod the statefulset controller created and a node agent ran (47)', () => {
   // Placeholders as real values: Kubernetes writes `<` in a key as \u003c.
-  const realistic = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('<uid>', '3f0c8e51-7a2d-4c9e-9b1f-52e6d0a4c7b8').replaceAll('<podIP>', '10.244.0.7')) as T;
-  const recorded = realistic(exchange('47-get-pod-running').response.body) as unknown as KubernetesObject & { spec: Record<string, unknown>; status: unknown };
+  const realistic = <T>(value: T): T =>
+    JSON.parse(
+      JSON.stringify(value)
+        .replaceAll('<uid>', '3f0c8e51-7a2d-4c9e-9b1f-52e6d0a4c7b8')
+        .replaceAll('<podIP>', '10.244.0.7'),
+    ) as T;
+  const recorded = realistic(exchange('47-get-pod-running').response.body) as unknown as KubernetesObject & {
+    spec: Record<string, unknown>;
+    status: unknown;
+  };
   const { managedFields: _, ...metadata } = recorded.metadata!;
   // What the controller sent: admission added the service account token volume, tolerations and
   // priority afterwards, the scheduler the node name, the node agent the status.
-  const { nodeName: _node, tolerations: _tolerations, priority: _priority, preemptionPolicy: _preemption, ...spec } = recorded.spec;
+  const {
+    nodeName: _node,
+    tolerations: _tolerations,
+    priority: _priority,
+    preemptionPolicy: _preemption,
+    ...spec
+  } = recorded.spec;
   const fromController = {
     ...recorded,
     metadata,
@@ -182,15 +226,27 @@ describe('a Pod the statefulset controller created and a node agent ran (47)', (
   const scheduled = {
     ...recorded,
     metadata: { ...metadata, managedFields: created.metadata?.managedFields },
-    status: { phase: 'Pending', conditions: [(recorded.status as { conditions: unknown[] }).conditions[0]], qosClass: 'BestEffort' },
+    status: {
+      phase: 'Pending',
+      conditions: [(recorded.status as { conditions: unknown[] }).conditions[0]],
+      qosClass: 'BestEffort',
+    },
   } as KubernetesObject;
 
   test('the create records what the controller sent, with `.` on what the empty Pod lacked', () => {
-    expect(entries(created)).toStrictEqual([realistic(exchange('47-get-pod-running').response.body.metadata?.managedFields?.[0])]);
+    expect(entries(created)).toStrictEqual([
+      realistic(exchange('47-get-pod-running').response.body.metadata?.managedFields?.[0]),
+    ]);
   });
 
   test('the status update by a nameless manager records what it changed', () => {
-    const running = recordUpdate(scheduled, { ...recorded, metadata: { ...metadata, managedFields: created.metadata?.managedFields } } as KubernetesObject, '', NOW, 'status');
+    const running = recordUpdate(
+      scheduled,
+      { ...recorded, metadata: { ...metadata, managedFields: created.metadata?.managedFields } } as KubernetesObject,
+      '',
+      NOW,
+      'status',
+    );
     expect(entries(running)).toStrictEqual(realistic(recordedEntries(exchange('47-get-pod-running'))));
   });
 });

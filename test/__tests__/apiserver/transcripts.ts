@@ -48,7 +48,9 @@ function pattern(recorded: string): RegExp | undefined {
   PLACEHOLDER.lastIndex = 0;
   const parts = recorded.split(PLACEHOLDER);
   // split with a capture group alternates literal text and placeholder names.
-  const source = parts.map((part, i) => (i % 2 === 0 ? part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : PLACEHOLDERS[`<${part}>`])).join('');
+  const source = parts
+    .map((part, i) => (i % 2 === 0 ? part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : PLACEHOLDERS[`<${part}>`]))
+    .join('');
   return new RegExp(`^${source}$`);
 }
 
@@ -73,7 +75,8 @@ export function shapeDifferences(recorded: unknown, actual: unknown, ignore: str
     return recorded.flatMap((item, i) => shapeDifferences(item, actual[i], ignore, `${path}[${i}]`));
   }
   if (recorded && typeof recorded === 'object') {
-    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return [`${path}: expected an object, got ${JSON.stringify(actual)?.slice(0, 80)}`];
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual))
+      return [`${path}: expected an object, got ${JSON.stringify(actual)?.slice(0, 80)}`];
     const actualKeys = Object.keys(actual);
     const used = new Set<string>();
     const differences: string[] = [];
@@ -85,14 +88,18 @@ export function shapeDifferences(recorded: unknown, actual: unknown, ignore: str
         continue;
       }
       used.add(match);
-      differences.push(...shapeDifferences(value, (actual as Record<string, unknown>)[match], ignore, `${path}.${key}`));
+      differences.push(
+        ...shapeDifferences(value, (actual as Record<string, unknown>)[match], ignore, `${path}.${key}`),
+      );
     }
     for (const key of actualKeys) {
       if (!used.has(key) && !ignored(`${path}.${key}`)) differences.push(`${path}.${key}: not in the recording`);
     }
     return differences;
   }
-  return sameScalar(recorded, actual) ? [] : [`${path}: expected ${JSON.stringify(recorded)}, got ${JSON.stringify(actual)}`];
+  return sameScalar(recorded, actual)
+    ? []
+    : [`${path}: expected ${JSON.stringify(recorded)}, got ${JSON.stringify(actual)}`];
 }
 
 /** An ignore rule: a path where `[*]` stands for any list index, and a trailing `*` for anything below. */

@@ -20,14 +20,24 @@ beforeAll(async () => {
   started = await startAll();
   userToken = await started.host.userToken();
   const answer = await started.host.request('/api/scaffolder/v2/actions', { token: userToken });
-  if (answer.status !== 200) throw new Error(`GET /v2/actions answered ${answer.status}: ${answer.text.slice(0, 1000)}`);
+  if (answer.status !== 200)
+    throw new Error(`GET /v2/actions answered ${answer.status}: ${answer.text.slice(0, 1000)}`);
   actions = (answer.body as Json[]).filter((action) => String(action.id).startsWith('loki:stack:'));
 
   // One template per example, registered as a user registers templates: a catalog location on a repository.
-  const templates = actions.flatMap((action) => (action.examples as Json[]).map((example, index) => templateOf(action.id, index, example)));
-  const contents = started.host.pushToRepo('acme', 'examples', 'main', { 'templates.yaml': templates.map((template) => stringify(template)).join('---\n') });
-  const location = await started.host.request('/api/catalog/locations', { method: 'POST', token: userToken, body: { type: 'url', target: `${contents}/templates.yaml` } });
-  if (location.status !== 201) throw new Error(`POST /api/catalog/locations answered ${location.status}: ${location.text.slice(0, 1000)}`);
+  const templates = actions.flatMap((action) =>
+    (action.examples as Json[]).map((example, index) => templateOf(action.id, index, example)),
+  );
+  const contents = started.host.pushToRepo('acme', 'examples', 'main', {
+    'templates.yaml': templates.map((template) => stringify(template)).join('---\n'),
+  });
+  const location = await started.host.request('/api/catalog/locations', {
+    method: 'POST',
+    token: userToken,
+    body: { type: 'url', target: `${contents}/templates.yaml` },
+  });
+  if (location.status !== 201)
+    throw new Error(`POST /api/catalog/locations answered ${location.status}: ${location.text.slice(0, 1000)}`);
   for (const template of templates) await waitForEntity(started.host, `template:default/${template.metadata.name}`);
 }, START_TIMEOUT_MS);
 
@@ -44,13 +54,18 @@ function templateOf(actionId: string, index: number, example: Json): Json {
   return {
     apiVersion: 'scaffolder.backstage.io/v1beta3',
     kind: 'Template',
-    metadata: { name: templateName(actionId, index), title: `${actionId} example ${index + 1}`, description: example.description },
+    metadata: {
+      name: templateName(actionId, index),
+      title: `${actionId} example ${index + 1}`,
+      description: example.description,
+    },
     spec: { owner: 'group:default/platform', type: 'example', parameters: [], steps },
   };
 }
 
 /** The inputs of an example's steps for `actionId`. */
-const inputsOf = (example: Json, actionId: string): Json[] => (parse(example.example).steps as Json[]).filter((step) => step.action === actionId).map((step) => step.input ?? {});
+const inputsOf = (example: Json, actionId: string): Json[] =>
+  (parse(example.example).steps as Json[]).filter((step) => step.action === actionId).map((step) => step.input ?? {});
 
 /** Runs each example of `actionId` as a task; returns one line per example that did not complete, and the runs. */
 async function runExamples(actionId: string, check: (example: Json, log: string) => void) {
@@ -58,7 +73,9 @@ async function runExamples(actionId: string, check: (example: Json, log: string)
   expect(action?.examples?.length).toBeGreaterThan(0);
   for (const [index, example] of (action!.examples as Json[]).entries()) {
     const run = await runTask(started.host, `template:default/${templateName(actionId, index)}`, {}, userToken);
-    expect({ example: example.description, status: run.task.status, log: run.log }).toMatchObject({ status: 'completed' });
+    expect({ example: example.description, status: run.task.status, log: run.log }).toMatchObject({
+      status: 'completed',
+    });
     check(example, run.log);
   }
 }
@@ -68,33 +85,60 @@ test('the loki:stack actions the backend lists are the three this suite runs, ea
   for (const action of actions) expect([action.id, action.examples.length > 0]).toEqual([action.id, true]);
 });
 
-test('loki:stack:render examples', async () => {
-  const requestsBefore = started.running.server.faults.requests.length;
-  await runExamples('loki:stack:render', () => undefined);
-  expect(started.running.server.faults.requests.slice(requestsBefore)).toEqual([]);
-}, TEST_TIMEOUT_MS);
+test(
+  'loki:stack:render examples',
+  async () => {
+    const requestsBefore = started.running.server.faults.requests.length;
+    await runExamples('loki:stack:render', () => undefined);
+    expect(started.running.server.faults.requests.slice(requestsBefore)).toEqual([]);
+  },
+  TEST_TIMEOUT_MS,
+);
 
-test('loki:stack:deploy examples: each stack is on the cluster, ready, and smoke-tested when the example asks', async () => {
-  await runExamples('loki:stack:deploy', (example, log) => {
-    for (const input of inputsOf(example, 'loki:stack:deploy')) {
-      const objects = storedStackObjects(started.running, input.name, input.namespace);
-      expect([input.namespace, input.name, objects.filter((object) => object.startsWith('StatefulSet/')).length > 0]).toEqual([input.namespace, input.name, true]);
-      if (input.smokeTest) expect(log).toMatch(/Smoke test passed/);
-    }
-  });
-}, 3 * TEST_TIMEOUT_MS);
+test(
+  'loki:stack:deploy examples: each stack is on the cluster, ready, and smoke-tested when the example asks',
+  async () => {
+    await runExamples('loki:stack:deploy', (example, log) => {
+      for (const input of inputsOf(example, 'loki:stack:deploy')) {
+        const objects = storedStackObjects(started.running, input.name, input.namespace);
+        expect([
+          input.namespace,
+          input.name,
+          objects.filter((object) => object.startsWith('StatefulSet/')).length > 0,
+        ]).toEqual([input.namespace, input.name, true]);
+        if (input.smokeTest) expect(log).toMatch(/Smoke test passed/);
+      }
+    });
+  },
+  3 * TEST_TIMEOUT_MS,
+);
 
-test('loki:stack:destroy examples: each removes the stack a deploy example made (its data only when asked)', async () => {
-  const action = actions.find((candidate) => candidate.id === 'loki:stack:destroy')!;
-  const targets = (action.examples as Json[]).flatMap((example) => inputsOf(example, 'loki:stack:destroy'));
-  for (const input of targets) expect([input.namespace, input.name, storedStackObjects(started.running, input.name, input.namespace).length > 0]).toEqual([input.namespace, input.name, true]);
-  await runExamples('loki:stack:destroy', (example) => {
-    for (const input of inputsOf(example, 'loki:stack:destroy')) {
-      const left = storedStackObjects(started.running, input.name, input.namespace);
-      // Without deleteVolumes the data stays: the claims, and the Secret of the bundled object store's credentials.
-      const data = left.filter((object) => object.startsWith('PersistentVolumeClaim/') || object === `Secret/${input.name}-object-store`);
-      expect([input.namespace, input.name, left]).toEqual([input.namespace, input.name, input.deleteVolumes ? [] : data]);
-      if (!input.deleteVolumes) expect(data.some((object) => object.startsWith('PersistentVolumeClaim/'))).toBe(true);
-    }
-  });
-}, TEST_TIMEOUT_MS);
+test(
+  'loki:stack:destroy examples: each removes the stack a deploy example made (its data only when asked)',
+  async () => {
+    const action = actions.find((candidate) => candidate.id === 'loki:stack:destroy')!;
+    const targets = (action.examples as Json[]).flatMap((example) => inputsOf(example, 'loki:stack:destroy'));
+    for (const input of targets)
+      expect([
+        input.namespace,
+        input.name,
+        storedStackObjects(started.running, input.name, input.namespace).length > 0,
+      ]).toEqual([input.namespace, input.name, true]);
+    await runExamples('loki:stack:destroy', (example) => {
+      for (const input of inputsOf(example, 'loki:stack:destroy')) {
+        const left = storedStackObjects(started.running, input.name, input.namespace);
+        // Without deleteVolumes the data stays: the claims, and the Secret of the bundled object store's credentials.
+        const data = left.filter(
+          (object) => object.startsWith('PersistentVolumeClaim/') || object === `Secret/${input.name}-object-store`,
+        );
+        expect([input.namespace, input.name, left]).toEqual([
+          input.namespace,
+          input.name,
+          input.deleteVolumes ? [] : data,
+        ]);
+        if (!input.deleteVolumes) expect(data.some((object) => object.startsWith('PersistentVolumeClaim/'))).toBe(true);
+      }
+    });
+  },
+  TEST_TIMEOUT_MS,
+);

@@ -46,8 +46,11 @@ function requiredKeys(page: Json, values: Json): string[] {
   const keys: string[] = [...(page.required ?? [])];
   for (const dependency of Object.values<Json>(page.dependencies ?? {})) {
     for (const branch of dependency.oneOf ?? []) {
-      const consts = Object.entries<Json>(branch.properties ?? {}).filter(([, property]) => property && 'const' in property);
-      if (consts.length > 0 && consts.every(([key, property]) => values[key] === property.const)) keys.push(...(branch.required ?? []));
+      const consts = Object.entries<Json>(branch.properties ?? {}).filter(
+        ([, property]) => property && 'const' in property,
+      );
+      if (consts.length > 0 && consts.every(([key, property]) => values[key] === property.const))
+        keys.push(...(branch.required ?? []));
     }
   }
   return keys;
@@ -61,13 +64,22 @@ export function requiredValues(template: Json, choices: Json, toggles: Json = {}
   const all = { ...choices, ...toggles };
   const required = new Set([template.spec.parameters].flat().flatMap((page: Json) => requiredKeys(page, all)));
   const missing = [...required].filter((key) => !(key in all));
-  if (missing.length > 0) throw new Error(`the template requires ${missing.join(', ')}, which the test does not choose`);
+  if (missing.length > 0)
+    throw new Error(`the template requires ${missing.join(', ')}, which the test does not choose`);
   return { ...Object.fromEntries(Object.entries(choices).filter(([key]) => required.has(key))), ...toggles };
 }
 
 /** The values a user chooses for a stack `name` in `namespace` on cluster dev. */
 export function choicesFor(name: string, namespace: string): Json {
-  return { name, namespace, owner: 'group:default/platform', cluster: 'dev', profile: 'demo', storageType: 'bundled', repoUrl: `github.com?owner=acme&repo=${name}` };
+  return {
+    name,
+    namespace,
+    owner: 'group:default/platform',
+    cluster: 'dev',
+    profile: 'demo',
+    storageType: 'bundled',
+    repoUrl: `github.com?owner=acme&repo=${name}`,
+  };
 }
 
 /** The shipped template as installed in the host, parsed: what the template editor loads. */
@@ -78,8 +90,14 @@ export function installedTemplate(): Json {
 /** The installed template's folder as the template editor uploads it for a dry run. */
 export function installedTemplateFiles(): { path: string; base64Content: string }[] {
   const root = join(preparedHostDir(), SHIPPED_TEMPLATE, '..');
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((entry) => (statSync(join(dir, entry)).isDirectory() ? walk(join(dir, entry)) : [join(dir, entry)]));
-  return walk(root).map((file) => ({ path: relative(root, file), base64Content: readFileSync(file).toString('base64') }));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) =>
+      statSync(join(dir, entry)).isDirectory() ? walk(join(dir, entry)) : [join(dir, entry)],
+    );
+  return walk(root).map((file) => ({
+    path: relative(root, file),
+    base64Content: readFileSync(file).toString('base64'),
+  }));
 }
 
 /** Asserts a task's final status, showing its whole log when it is another. */

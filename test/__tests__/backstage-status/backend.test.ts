@@ -20,12 +20,21 @@ afterAll(async () => {
 
 const get = (path: string, as?: string) => backend.get(path, as);
 const untilCondition = (location: string, type: string) => backend.untilCondition(location, type);
-const listsIn = (namespace: string) => backend.fixture.running.server.faults.requests.filter((r) => r.method === 'GET' && r.path.includes(`/namespaces/${namespace}/`)).length;
+const listsIn = (namespace: string) =>
+  backend.fixture.running.server.faults.requests.filter(
+    (r) => r.method === 'GET' && r.path.includes(`/namespaces/${namespace}/`),
+  ).length;
 const entityPath = (location: string) => byEntity(stackEntity(location));
 
 test('a ready stack by its entity: the StackStatus the CLI prints, and checkedAt', async () => {
   const body = await untilCondition('dev/b-ready/loki', 'Ready');
-  expect(body).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackStatus', name: 'loki', namespace: 'b-ready', endpoints: { query: 'http://loki-query-frontend.b-ready.svc.cluster.local:3100' } });
+  expect(body).toMatchObject({
+    apiVersion: 'loki-microservices/v1alpha1',
+    kind: 'StackStatus',
+    name: 'loki',
+    namespace: 'b-ready',
+    endpoints: { query: 'http://loki-query-frontend.b-ready.svc.cluster.local:3100' },
+  });
   expect(body.components.querier).toMatchObject({ desired: 2, ready: 2 });
   expect(Date.parse(body.checkedAt)).toBeGreaterThan(Date.now() - 60_000);
 });
@@ -42,8 +51,16 @@ test('the entity is read as the caller, then loki.stack.read is asked on it as a
   backend.asked.length = 0;
   expect((await get(entityPath('dev/b-ready/loki'), AS.noStatus)).status).toBe(403);
   expect(backend.asked).toEqual([
-    { principal: 'user:default/no-status', permission: 'catalog.entity.read', resourceRef: 'resource:observability/dev.b-ready.loki' },
-    { principal: 'user:default/no-status', permission: 'loki.stack.read', resourceRef: 'resource:observability/dev.b-ready.loki' },
+    {
+      principal: 'user:default/no-status',
+      permission: 'catalog.entity.read',
+      resourceRef: 'resource:observability/dev.b-ready.loki',
+    },
+    {
+      principal: 'user:default/no-status',
+      permission: 'loki.stack.read',
+      resourceRef: 'resource:observability/dev.b-ready.loki',
+    },
   ]);
 });
 
@@ -52,16 +69,24 @@ test('an entity the caller may not read is a 404 worded as for an entity that do
   const hidden = await get(entityPath('dev/b-ready/loki'), AS.outsider);
   const missing = await get('/stacks/by-entity/resource/observability/no.such.entity');
   expect([hidden.status, missing.status]).toEqual([404, 404]);
-  expect(hidden.body.error.message).toBe('no entity resource:observability/dev.b-ready.loki that you may read in the catalog');
-  expect(missing.body.error.message).toBe('no entity resource:observability/no.such.entity that you may read in the catalog');
+  expect(hidden.body.error.message).toBe(
+    'no entity resource:observability/dev.b-ready.loki that you may read in the catalog',
+  );
+  expect(missing.body.error.message).toBe(
+    'no entity resource:observability/no.such.entity that you may read in the catalog',
+  );
   expect(backend.fixture.running.server.faults.requests).toHaveLength(sent);
-  expect(backend.asked.filter((asked) => asked.principal === 'user:default/outsider').map((asked) => asked.permission)).not.toContain('loki.stack.read');
+  expect(
+    backend.asked.filter((asked) => asked.principal === 'user:default/outsider').map((asked) => asked.permission),
+  ).not.toContain('loki.stack.read');
 });
 
 test('loki.stack.read denied: 403 naming the permission; kind and namespace matter, case does not', async () => {
   const denied = await get(entityPath('dev/b-ready/loki'), AS.noStatus);
   expect(denied.status).toBe(403);
-  expect(denied.body.error.message).toBe('you may not read the Loki stack status of resource:observability/dev.b-ready.loki (permission loki.stack.read)');
+  expect(denied.body.error.message).toBe(
+    'you may not read the Loki stack status of resource:observability/dev.b-ready.loki (permission loki.stack.read)',
+  );
   expect((await get('/stacks/by-entity/Resource/Observability/dev.b-ready.loki')).status).toBe(200);
   expect((await get('/stacks/by-entity/resource/default/dev.b-ready.loki')).status).toBe(404);
   expect((await get('/stacks/by-entity/component/observability/dev.b-ready.loki')).status).toBe(404);
@@ -70,10 +95,22 @@ test('loki.stack.read denied: 403 naming the permission; kind and namespace matt
 test('errors by entity: 404 for a missing stack, a missing cluster, no or a bad annotation; 503 for an unreachable or forbidding cluster; never a stack trace', async () => {
   const cases: [string, number, RegExp][] = [
     [entityPath('dev/b-ready/nothing'), 404, /no Loki stack "nothing" in namespace "b-ready"/],
-    [entityPath('staging/b-ready/loki'), 404, /cluster "staging" is not configured; configured clusters: "dev", "prod-eu", "gone"/],
+    [
+      entityPath('staging/b-ready/loki'),
+      404,
+      /cluster "staging" is not configured; configured clusters: "dev", "prod-eu", "gone"/,
+    ],
     [entityPath('gone/b-ready/loki'), 503, /cluster "gone" cannot be reached/],
-    [byEntity(ENTITIES.find((entity) => entity.metadata.name === 'no-stack')!), 404, /^resource:observability\/no-stack names no Loki stack: it has no loki-microservices\/stack annotation$/],
-    [byEntity(ENTITIES.find((entity) => entity.metadata.name === 'bad')!), 404, /names no Loki stack: its loki-microservices\/stack annotation "dev\/B_Ready\/loki" is not <cluster>\/<namespace>\/<name>/],
+    [
+      byEntity(ENTITIES.find((entity) => entity.metadata.name === 'no-stack')!),
+      404,
+      /^resource:observability\/no-stack names no Loki stack: it has no loki-microservices\/stack annotation$/,
+    ],
+    [
+      byEntity(ENTITIES.find((entity) => entity.metadata.name === 'bad')!),
+      404,
+      /names no Loki stack: its loki-microservices\/stack annotation "dev\/B_Ready\/loki" is not <cluster>\/<namespace>\/<name>/,
+    ],
   ];
   for (const [path, status, message] of cases) {
     const response = await get(path);
@@ -85,7 +122,9 @@ test('errors by entity: 404 for a missing stack, a missing cluster, no or a bad 
   try {
     const forbidden = await get(entityPath('dev/b-failed/loki-x'));
     expect(forbidden.status).toBe(503);
-    expect(forbidden.body.error.message).toMatch(/cluster "dev" refuses access to the stack.s workloads or pods \(HTTP 403\)/);
+    expect(forbidden.body.error.message).toMatch(
+      /cluster "dev" refuses access to the stack.s workloads or pods \(HTTP 403\)/,
+    );
   } finally {
     backend.fixture.running.server.faults.allowAll();
   }
@@ -124,7 +163,11 @@ test('errors by location: 404 for a missing stack or cluster, 400 for bad params
 test('the permissions are registered for policies and the permission backend to list', async () => {
   const metadata = await get('/.well-known/backstage/permissions/metadata', AS.service);
   expect(metadata.status).toBe(200);
-  const permissions = (metadata.body.permissions as Json[]).map(({ name, type, resourceType }) => ({ name, type, resourceType }));
+  const permissions = (metadata.body.permissions as Json[]).map(({ name, type, resourceType }) => ({
+    name,
+    type,
+    resourceType,
+  }));
   expect(permissions).toEqual([
     { name: 'loki.stack.read', type: 'resource', resourceType: 'catalog-entity' },
     { name: 'loki.stack.location.read', type: 'basic', resourceType: undefined },

@@ -32,9 +32,15 @@ test('Chromium is installed ($CHROMIUM, which npm test provides, or /usr/bin/chr
 const oneMaterialUi: Plugin = {
   name: 'one-material-ui',
   setup(build) {
-    const from = dirname(createRequire(require.resolve('@backstage/core-components/package.json')).resolve('@material-ui/core/package.json'));
+    const from = dirname(
+      createRequire(require.resolve('@backstage/core-components/package.json')).resolve(
+        '@material-ui/core/package.json',
+      ),
+    );
     build.onResolve({ filter: /^@material-ui\/(core|styles)(\/|$)/ }, (args) =>
-      args.pluginData === 'one-material-ui' ? undefined : build.resolve(args.path, { kind: 'import-statement', resolveDir: from, pluginData: 'one-material-ui' }),
+      args.pluginData === 'one-material-ui'
+        ? undefined
+        : build.resolve(args.path, { kind: 'import-statement', resolveDir: from, pluginData: 'one-material-ui' }),
     );
   },
 };
@@ -87,23 +93,32 @@ beforeAll(async () => {
       void new Promise((resolve) => setTimeout(resolve, delay))
         .then(() => fetch(`http://127.0.0.1:${backendPort}${url}`, { headers: { Authorization: as } }))
         .then(async (answer) => {
-          response.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+          response
+            .writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'application/json' })
+            .end(Buffer.from(await answer.arrayBuffer()));
         })
         // A request still on its way (a slow one) when the suite closes the backend: answered, not left to crash the run.
         .catch((error: Error) => {
           if (!response.headersSent) response.writeHead(502, { 'Content-Type': 'text/plain' }).end(error.message);
         });
     } else if (files[url.split('?')[0]!]) {
-      response.writeHead(200, { 'Content-Type': url.endsWith('.css') ? 'text/css' : 'text/javascript' }).end(files[url]);
+      response
+        .writeHead(200, { 'Content-Type': url.endsWith('.css') ? 'text/css' : 'text/javascript' })
+        .end(files[url]);
     } else {
       response
         .writeHead(200, { 'Content-Type': 'text/html' })
-        .end('<!doctype html><html><head><link rel="stylesheet" href="/page/page.css"></head><body><div id="root"></div><script type="module" src="/page/page.js"></script></body></html>');
+        .end(
+          '<!doctype html><html><head><link rel="stylesheet" href="/page/page.css"></head><body><div id="root"></div><script type="module" src="/page/page.js"></script></body></html>',
+        );
     }
   });
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking'],
+  });
   mkdirSync(SCREENSHOTS, { recursive: true });
   await backend.untilCondition('dev/b-ready/loki', 'Ready');
   await backend.untilCondition('dev/b-degraded/loki', 'Degraded');
@@ -120,7 +135,9 @@ async function waitForText(tab: Page, text: string, errors: string[]): Promise<v
   try {
     await tab.getByText(text).first().waitFor({ timeout: 20_000 });
   } catch {
-    throw new Error(`"${text}" did not appear; the page shows: ${await tab.locator('body').innerText()}\npage errors: ${errors.join('; ')}`);
+    throw new Error(
+      `"${text}" did not appear; the page shows: ${await tab.locator('body').innerText()}\npage errors: ${errors.join('; ')}`,
+    );
   }
 }
 
@@ -138,7 +155,10 @@ async function open(stack: string, query = '') {
  * height of the page's content.
  */
 async function screenshot(tab: Page, name: string): Promise<void> {
-  const height = await tab.locator('main').first().evaluate((element) => element.getBoundingClientRect().top + element.scrollHeight);
+  const height = await tab
+    .locator('main')
+    .first()
+    .evaluate((element) => element.getBoundingClientRect().top + element.scrollHeight);
   await tab.setViewportSize({ width: 1280, height: Math.ceil(Math.max(height, 600)) + 24 });
   await tab.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
 }
@@ -149,7 +169,8 @@ function cardFonts(tab: Page): Promise<string[]> {
     const page = globalThis as unknown as PageGlobals;
     const fonts = new Set<string>();
     for (const element of card.querySelectorAll('*')) {
-      if ([...element.childNodes].some((node) => node.nodeType === textNode && node.textContent?.trim())) fonts.add(page.getComputedStyle(element).fontFamily);
+      if ([...element.childNodes].some((node) => node.nodeType === textNode && node.textContent?.trim()))
+        fonts.add(page.getComputedStyle(element).fontFamily);
     }
     return [...fonts];
   }, TEXT_NODE);
@@ -157,10 +178,15 @@ function cardFonts(tab: Page): Promise<string[]> {
 
 /** Relative luminance (0 black … 1 white) of an element's computed `property` colour. */
 function luminance(tab: Page, selector: string, property: 'color' | 'backgroundColor'): Promise<number> {
-  return tab.locator(selector).first().evaluate((element, key) => {
-    const [r, g, b] = ((globalThis as unknown as PageGlobals).getComputedStyle(element)[key].match(/\d+(\.\d+)?/g) ?? []).map(Number) as [number, number, number];
-    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
-  }, property);
+  return tab
+    .locator(selector)
+    .first()
+    .evaluate((element, key) => {
+      const [r, g, b] = (
+        (globalThis as unknown as PageGlobals).getComputedStyle(element)[key].match(/\d+(\.\d+)?/g) ?? []
+      ).map(Number) as [number, number, number];
+      return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    }, property);
 }
 
 /**
@@ -175,7 +201,9 @@ async function expectBackstageLook(tab: Page, theme: 'light' | 'dark'): Promise<
   const text = await luminance(tab, `${CARD} ${TYPOGRAPHY}`, 'color');
   if (theme === 'dark') expect([background < 0.3, text > 0.7]).toEqual([true, true]);
   else expect([background > 0.9, text < 0.3]).toEqual([true, true]);
-  expect(await tab.evaluate(() => (globalThis as unknown as PageGlobals).document.body.getAttribute('data-theme-mode'))).toBe(theme);
+  expect(
+    await tab.evaluate(() => (globalThis as unknown as PageGlobals).document.body.getAttribute('data-theme-mode')),
+  ).toBe(theme);
 }
 
 /** Each endpoint row: its copy button beside its URL, on the same line (bounding boxes). */
@@ -199,7 +227,18 @@ describe.each(['light', 'dark'] as const)('%s theme', (theme) => {
     expect(text).toContain('Loki stack');
     expect(text).toContain('dev · b-ready/loki');
     expect(text).toMatch(/Ready\s/);
-    for (const component of ['distributor', 'ingester', 'querier', 'query-frontend', 'query-scheduler', 'index-gateway', 'compactor', 'ruler', 'object-store']) expect(text).toContain(component);
+    for (const component of [
+      'distributor',
+      'ingester',
+      'querier',
+      'query-frontend',
+      'query-scheduler',
+      'index-gateway',
+      'compactor',
+      'ruler',
+      'object-store',
+    ])
+      expect(text).toContain(component);
     expect(text).toContain('2/2');
     expect(text).toContain('http://loki-distributor.b-ready.svc.cluster.local:3100/loki/api/v1/push');
     expect(text).toContain('http://loki-query-frontend.b-ready.svc.cluster.local:3100');
@@ -236,10 +275,16 @@ test('refresh is an icon button named Refresh, with a tooltip, that asks again',
   await expect(tab.getByRole('tooltip').innerText()).resolves.toBe('Refresh');
   const before = await tab.getByText(/last checked/).innerText();
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  const asked = tab.waitForResponse((response) => response.url().includes('/api/loki-stack/stacks/by-entity/resource/observability/dev.b-ready.loki'));
+  const asked = tab.waitForResponse((response) =>
+    response.url().includes('/api/loki-stack/stacks/by-entity/resource/observability/dev.b-ready.loki'),
+  );
   await refresh.click();
   expect((await asked).status()).toBe(200);
-  await tab.waitForFunction((old) => !(globalThis as unknown as PageGlobals).document.body.innerText.includes(old), before, { timeout: 10_000 });
+  await tab.waitForFunction(
+    (old) => !(globalThis as unknown as PageGlobals).document.body.innerText.includes(old),
+    before,
+    { timeout: 10_000 },
+  );
   expect(errors).toEqual([]);
 });
 
@@ -253,10 +298,16 @@ test('every other state has its own message: loading, not found, unreachable, un
   await slow.tab.getByRole('progressbar').waitFor({ timeout: 20_000 });
   expect(await slow.tab.locator('#root').innerText()).not.toContain('AllComponentsReady');
   expect(await alertOf('dev/b-ready/nothing')).toContain('No Loki stack b-ready/nothing on cluster dev');
-  expect(await alertOf('gone/b-ready/loki')).toMatch(/The cluster cannot tell right now: cluster "gone" cannot be reached/);
+  expect(await alertOf('gone/b-ready/loki')).toMatch(
+    /The cluster cannot tell right now: cluster "gone" cannot be reached/,
+  );
   expect(await alertOf('dev/b-ready/loki', '&as=nobody')).toMatch(/You are not allowed to read this stack's status/);
-  expect(await alertOf('dev/b-ready/loki', '&as=noStatus')).toMatch(/You are not allowed to read this stack's status .*permission loki\.stack\.read/);
-  expect(await alertOf('dev/b-ready/loki', '&as=outsider')).toMatch(/No Loki stack b-ready\/loki on cluster dev: no entity resource:observability\/dev\.b-ready\.loki that you may read/);
+  expect(await alertOf('dev/b-ready/loki', '&as=noStatus')).toMatch(
+    /You are not allowed to read this stack's status .*permission loki\.stack\.read/,
+  );
+  expect(await alertOf('dev/b-ready/loki', '&as=outsider')).toMatch(
+    /No Loki stack b-ready\/loki on cluster dev: no entity resource:observability\/dev\.b-ready\.loki that you may read/,
+  );
   const none = await open('');
   await none.tab.getByText('loki-microservices/stack').first().waitFor({ timeout: 20_000 });
   expect(await none.tab.locator('#root').innerText()).toMatch(/Missing Annotation/i);

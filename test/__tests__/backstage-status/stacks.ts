@@ -4,7 +4,13 @@
 // cannot pull their image while the old pod serves. The catalog holds an entity per stack location the tests ask
 // about; a test permission policy refuses chosen principals chosen permissions, and the catalog applies
 // catalog.entity.read through it as the real catalog does.
-import { createServiceFactory, coreServices, type BackstageCredentials, type PermissionsService, type ServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  createServiceFactory,
+  coreServices,
+  type BackstageCredentials,
+  type PermissionsService,
+  type ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
@@ -33,7 +39,10 @@ export const AS = {
   outsider: mockCredentials.user.header('user:default/outsider'),
   noStatus: mockCredentials.user.header('user:default/no-status'),
   service: mockCredentials.service.header(),
-  noLocation: mockCredentials.service.header({ onBehalfOf: mockCredentials.service('external:no-location'), targetPluginId: 'loki-stack' }),
+  noLocation: mockCredentials.service.header({
+    onBehalfOf: mockCredentials.service('external:no-location'),
+    targetPluginId: 'loki-stack',
+  }),
   nobody: mockCredentials.none.header(),
 };
 
@@ -54,7 +63,9 @@ export function testPermissions(asked: AskedPermission[] = []): PermissionsServi
     requests.map(({ permission, resourceRef }) => {
       const principal = principalOf(credentials);
       asked.push({ principal, permission: permission.name, ...(resourceRef ? { resourceRef } : {}) });
-      return { result: REFUSED[principal]?.includes(permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW } as const;
+      return {
+        result: REFUSED[principal]?.includes(permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+      } as const;
     });
   return {
     authorize: async (requests, { credentials }) => decide(requests, credentials),
@@ -71,10 +82,14 @@ function permissionedCatalog(entities: Entity[]): ServiceFactory {
       const catalog = catalogServiceMock({ entities });
       const read = catalog.getEntityByRef.bind(catalog);
       catalog.getEntityByRef = async (ref, options) => {
-        if (!options || !('credentials' in options)) throw new Error('the catalog was asked without the caller\'s credentials');
+        if (!options || !('credentials' in options))
+          throw new Error("the catalog was asked without the caller's credentials");
         const entity = await read(ref, options);
         if (!entity) return undefined;
-        const [decision] = await permissions.authorize([{ permission: catalogEntityReadPermission, resourceRef: stringifyEntityRef(entity) }], { credentials: options.credentials });
+        const [decision] = await permissions.authorize(
+          [{ permission: catalogEntityReadPermission, resourceRef: stringifyEntityRef(entity) }],
+          { credentials: options.credentials },
+        );
         return decision?.result === AuthorizeResult.ALLOW ? entity : undefined;
       };
       return catalog;
@@ -91,7 +106,16 @@ export function statusServices(entities: Entity[], asked: AskedPermission[] = []
 }
 
 /** The stack locations the status tests ask about, each named by an entity of the catalog. */
-export const LOCATIONS = ['dev/b-ready/loki', 'dev/b-failed/loki', 'dev/b-failed/loki-x', 'dev/b-degraded/loki', 'prod-eu/b-degraded/loki', 'dev/b-ready/nothing', 'staging/b-ready/loki', 'gone/b-ready/loki'];
+export const LOCATIONS = [
+  'dev/b-ready/loki',
+  'dev/b-failed/loki',
+  'dev/b-failed/loki-x',
+  'dev/b-degraded/loki',
+  'prod-eu/b-degraded/loki',
+  'dev/b-ready/nothing',
+  'staging/b-ready/loki',
+  'gone/b-ready/loki',
+];
 export const ENTITIES = [
   ...LOCATIONS.map((location) => stackEntity(location)),
   stackEntity(null),
@@ -115,7 +139,13 @@ export interface StatusBackend {
 export async function startStatusBackend(ttlSeconds: number): Promise<StatusBackend> {
   const fixture = await startFixture();
   const config = (await appConfig(fixture.running)).get() as Json;
-  config.kubernetes.clusterLocatorMethods[0].clusters.push({ name: 'gone', url: 'https://127.0.0.1:1', authProvider: 'serviceAccount', serviceAccountToken: 'x', skipTLSVerify: true });
+  config.kubernetes.clusterLocatorMethods[0].clusters.push({
+    name: 'gone',
+    url: 'https://127.0.0.1:1',
+    authProvider: 'serviceAccount',
+    serviceAccountToken: 'x',
+    skipTLSVerify: true,
+  });
   const asked: AskedPermission[] = [];
   const { server } = await startTestBackend({
     features: [
@@ -131,14 +161,21 @@ export async function startStatusBackend(ttlSeconds: number): Promise<StatusBack
     for (;;) {
       const response = await status(location);
       if (response.status === 200 && response.body.condition?.type === type) return response.body as Json;
-      if (Date.now() > deadline) throw new Error(`${location} did not become ${type}: ${JSON.stringify(response.body.condition ?? response.body)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${location} did not become ${type}: ${JSON.stringify(response.body.condition ?? response.body)}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, ttlSeconds * 1000));
     }
   };
 
   const { cluster } = fixture.running.server;
   const apply = (namespace: string, spec: Json = {}) =>
-    applyStack(fixture.connection, parseSpec({ metadata: { namespace }, spec: { components: { querier: { replicas: 2 } }, ...spec } }), { retry: FAST_RETRY });
+    applyStack(
+      fixture.connection,
+      parseSpec({ metadata: { namespace }, spec: { components: { querier: { replicas: 2 } }, ...spec } }),
+      { retry: FAST_RETRY },
+    );
   cluster.fail({ namespace: 'b-failed', workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
   for (const namespace of ['b-ready', 'b-failed', 'b-degraded']) await apply(namespace);
   await untilCondition('dev/b-degraded/loki', 'Ready');

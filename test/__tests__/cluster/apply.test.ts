@@ -4,7 +4,15 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { applyStack, ConflictError, renderKubernetes, type AppliedObject, type ApplyOptions } from 'loki-microservices';
 import type { KubeObject } from '../../src/apiserver/store.js';
-import { eventually, FAST_RETRY, recordTimeline, stackOf, startFixture, storedStackObjects, type Fixture } from './fixture.js';
+import {
+  eventually,
+  FAST_RETRY,
+  recordTimeline,
+  stackOf,
+  startFixture,
+  storedStackObjects,
+  type Fixture,
+} from './fixture.js';
 
 let fixture: Fixture;
 
@@ -27,17 +35,25 @@ const LOKI_WORKLOADS = [
   'StatefulSet/loki-ruler',
 ];
 
-const apply = (document: Record<string, unknown> = {}, options: ApplyOptions = {}) => applyStack(fixture.connection, stackOf(document), { retry: FAST_RETRY, ...options });
-const keys = (objects: { kind?: string; metadata?: { name?: string } }[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
-const actions = (objects: AppliedObject[], action: AppliedObject['action']) => objects.filter((o) => o.action === action).map((o) => `${o.kind}/${o.name}`).sort();
+const apply = (document: Record<string, unknown> = {}, options: ApplyOptions = {}) =>
+  applyStack(fixture.connection, stackOf(document), { retry: FAST_RETRY, ...options });
+const keys = (objects: { kind?: string; metadata?: { name?: string } }[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
+const actions = (objects: AppliedObject[], action: AppliedObject['action']) =>
+  objects
+    .filter((o) => o.action === action)
+    .map((o) => `${o.kind}/${o.name}`)
+    .sort();
 /** The stored object (namespace `loki`, none for a Namespace), as the server keeps it. */
-const stored = (kind: string, name: string, namespace = 'loki'): KubeObject | undefined => fixture.running.server.store.get(kind, kind === 'Namespace' ? undefined : namespace, name);
+const stored = (kind: string, name: string, namespace = 'loki'): KubeObject | undefined =>
+  fixture.running.server.store.get(kind, kind === 'Namespace' ? undefined : namespace, name);
 const mustGet = (kind: string, name: string, namespace = 'loki'): KubeObject => {
   const object = stored(kind, name, namespace);
   if (!object) throw new Error(`${kind} ${name} is not stored`);
   return object;
 };
-const templateOf = (workload: KubeObject) => (workload.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+const templateOf = (workload: KubeObject) =>
+  (workload.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template;
 const idle = () => fixture.running.server.cluster.idle();
 
 describe('a first apply', () => {
@@ -63,7 +79,9 @@ describe('a first apply', () => {
     // Applied by our field manager, server-side.
     for (const object of rendered.objects) {
       const live = mustGet(object.kind!, object.metadata!.name!);
-      expect(live.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'loki-microservices', operation: 'Apply' }));
+      expect(live.metadata.managedFields).toContainEqual(
+        expect.objectContaining({ manager: 'loki-microservices', operation: 'Apply' }),
+      );
     }
 
     // Random credentials of the lengths the store expects, created (not applied) by us.
@@ -72,17 +90,28 @@ describe('a first apply', () => {
     expect(Object.keys(data).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
     expect(Buffer.from(data.AWS_ACCESS_KEY_ID!, 'base64').toString()).toMatch(/^[A-Za-z0-9]{20}$/);
     expect(Buffer.from(data.AWS_SECRET_ACCESS_KEY!, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(secret.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'loki', 'app.kubernetes.io/managed-by': 'loki-microservices' });
+    expect(secret.metadata.labels).toMatchObject({
+      'app.kubernetes.io/instance': 'loki',
+      'app.kubernetes.io/managed-by': 'loki-microservices',
+    });
   });
 
   test('the namespace of someone else is left as it is: no created-for annotation, none of our labels', async () => {
-    fixture.running.server.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'loki', labels: { team: 'logs' } } }, { manager: 'kubectl' });
+    fixture.running.server.api.create(
+      'Namespace',
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'loki', labels: { team: 'logs' } } },
+      { manager: 'kubectl' },
+    );
     const before = mustGet('Namespace', 'loki').metadata.resourceVersion;
     const result = await apply();
     expect(result.namespaceCreated).toBe(false);
     expect(result.objects.find((o) => o.kind === 'Namespace')).toBeUndefined();
     expect(mustGet('Namespace', 'loki').metadata.annotations?.['loki-microservices/created-for']).toBeUndefined();
-    expect(mustGet('Namespace', 'loki').metadata.labels).toEqual({ team: 'logs', 'kubernetes.io/metadata.name': 'loki' });
+    expect(mustGet('Namespace', 'loki').metadata.labels).toEqual({
+      team: 'logs',
+      'kubernetes.io/metadata.name': 'loki',
+    });
     expect(mustGet('Namespace', 'loki').metadata.resourceVersion).toBe(before);
   });
 });
@@ -112,7 +141,9 @@ describe('a second apply', () => {
     expect(versions()).toEqual(before);
     // Reads and applies only: no create of the Secret, no delete (but the stack's lock, taken and released).
     const lock = (r: { path: string }) => r.path.includes('/leases');
-    expect([...new Set(fixture.running.server.faults.requests.filter((r) => !lock(r)).map((r) => r.method))].sort()).toEqual(['GET', 'PATCH']);
+    expect(
+      [...new Set(fixture.running.server.faults.requests.filter((r) => !lock(r)).map((r) => r.method))].sort(),
+    ).toEqual(['GET', 'PATCH']);
   });
 
   test('a status written meanwhile (by a controller) is not a change of ours', async () => {
@@ -128,7 +159,16 @@ describe('a second apply', () => {
           if (object.kind !== 'Namespace') return;
           for (const name of ['loki-distributor', 'loki-querier']) {
             const live = api.get('Deployment', 'loki', name);
-            api.replace('Deployment', 'loki', name, { ...live, status: { ...(live.status as object), observedGeneration: 1, readyReplicas: 0, availableReplicas: 0 } }, { manager: 'kube-controller-manager', subresource: 'status' });
+            api.replace(
+              'Deployment',
+              'loki',
+              name,
+              {
+                ...live,
+                status: { ...(live.status as object), observedGeneration: 1, readyReplicas: 0, availableReplicas: 0 },
+              },
+              { manager: 'kube-controller-manager', subresource: 'status' },
+            );
           }
         },
       },
@@ -141,24 +181,38 @@ describe('a second apply', () => {
 describe('request order', () => {
   const PHASES: [string, RegExp][] = [
     ['namespace', /^PATCH \/api\/v1\/namespaces\/loki\?/],
-    ['accounts, config and secrets', /^(PATCH|POST) \/api\/v1\/namespaces\/loki\/(serviceaccounts|configmaps|secrets)\b/],
+    [
+      'accounts, config and secrets',
+      /^(PATCH|POST) \/api\/v1\/namespaces\/loki\/(serviceaccounts|configmaps|secrets)\b/,
+    ],
     ['services and claims', /^PATCH \/api\/v1\/namespaces\/loki\/(services|persistentvolumeclaims)\//],
-    ['workloads', /^PATCH \/apis\/(apps|policy)\/v1\/namespaces\/loki\/(deployments|statefulsets|poddisruptionbudgets)\//],
+    [
+      'workloads',
+      /^PATCH \/apis\/(apps|policy)\/v1\/namespaces\/loki\/(deployments|statefulsets|poddisruptionbudgets)\//,
+    ],
   ];
 
   test('phase by phase: nothing of a phase is sent before the previous phase is answered; a phase is sent together', async () => {
     fixture.running.server.faults.latencyMs = 40; // so that requests sent together overlap visibly
     const timeline = recordTimeline(fixture.running);
     const result = await apply({ spec: { profile: 'small' } });
-    const phaseOf = (event: { method: string; path: string }) => PHASES.findIndex(([, pattern]) => pattern.test(`${event.method} ${event.path}`));
+    const phaseOf = (event: { method: string; path: string }) =>
+      PHASES.findIndex(([, pattern]) => pattern.test(`${event.method} ${event.path}`));
 
-    const writes = timeline.map((event, index) => ({ ...event, index, phase: phaseOf(event) })).filter((event) => event.phase >= 0);
+    const writes = timeline
+      .map((event, index) => ({ ...event, index, phase: phaseOf(event) }))
+      .filter((event) => event.phase >= 0);
     // Every rendered object (small profile: with PodDisruptionBudgets) and the Secret, each sent once.
     expect(writes.filter((w) => w.at === 'sent')).toHaveLength(result.objects.length + 1);
     for (let phase = 1; phase < PHASES.length; phase++) {
-      const lastAnswerBefore = Math.max(...writes.filter((w) => w.phase === phase - 1 && w.at === 'answered').map((w) => w.index));
+      const lastAnswerBefore = Math.max(
+        ...writes.filter((w) => w.phase === phase - 1 && w.at === 'answered').map((w) => w.index),
+      );
       const firstSent = Math.min(...writes.filter((w) => w.phase === phase && w.at === 'sent').map((w) => w.index));
-      expect({ phase: PHASES[phase]![0], sentAfterPreviousAnswered: firstSent > lastAnswerBefore }).toEqual({ phase: PHASES[phase]![0], sentAfterPreviousAnswered: true });
+      expect({ phase: PHASES[phase]![0], sentAfterPreviousAnswered: firstSent > lastAnswerBefore }).toEqual({
+        phase: PHASES[phase]![0],
+        sentAfterPreviousAnswered: true,
+      });
     }
     // Within a phase, requests are in flight together: at most a few go out before the first answer.
     for (const [phase, [name]] of PHASES.entries()) {
@@ -170,10 +224,19 @@ describe('request order', () => {
         most = Math.max(most, inFlight);
       }
       const size = events.length / 2;
-      expect({ phase: name, size, mostTogetherIsHalfOrMore: most >= Math.ceil(size / 2) }).toEqual({ phase: name, size, mostTogetherIsHalfOrMore: true });
+      expect({ phase: name, size, mostTogetherIsHalfOrMore: most >= Math.ceil(size / 2) }).toEqual({
+        phase: name,
+        size,
+        mostTogetherIsHalfOrMore: true,
+      });
     }
     // Results come phase by phase too.
-    const order = ['Namespace', 'ServiceAccount|ConfigMap', 'Service|PersistentVolumeClaim', 'Deployment|StatefulSet|PodDisruptionBudget'];
+    const order = [
+      'Namespace',
+      'ServiceAccount|ConfigMap',
+      'Service|PersistentVolumeClaim',
+      'Deployment|StatefulSet|PodDisruptionBudget',
+    ];
     const phases = result.objects.map((o) => order.findIndex((kinds) => kinds.split('|').includes(o.kind)));
     expect(phases).toEqual([...phases].sort((a, b) => a - b));
   });
@@ -183,7 +246,8 @@ describe('request order', () => {
     fixture.running.server.faults.latencyMs = 40;
     const timeline = recordTimeline(fixture.running);
     await apply();
-    const index = (at: 'sent' | 'answered', pattern: RegExp) => timeline.findIndex((event) => event.at === at && pattern.test(`${event.method} ${event.path}`));
+    const index = (at: 'sent' | 'answered', pattern: RegExp) =>
+      timeline.findIndex((event) => event.at === at && pattern.test(`${event.method} ${event.path}`));
     const namespaceAnswered = index('answered', /^PATCH \/api\/v1\/namespaces\/loki\?/);
     const configMapSent = index('sent', /^PATCH \/api\/v1\/namespaces\/loki\/configmaps\//);
     expect(namespaceAnswered).toBeGreaterThan(-1);
@@ -205,39 +269,64 @@ describe('a changed spec', () => {
     expect((mustGet('StatefulSet', 'loki-ingester').spec as { replicas: number }).replicas).toBe(2);
     await idle();
 
-    const limit = { spec: { components: { ingester: { replicas: 2 }, querier: { resources: { limits: { memory: '2Gi' } } } } } };
+    const limit = {
+      spec: { components: { ingester: { replicas: 2 }, querier: { resources: { limits: { memory: '2Gi' } } } } },
+    };
     const limited = await apply(limit);
     expect(actions(limited.objects, 'configured')).toEqual(['Deployment/loki-querier']);
     expect(limited.objects.filter((o) => o.action !== 'unchanged' && o.name !== 'loki-querier')).toEqual([]);
-    const querier = mustGet('Deployment', 'loki-querier').spec as { template: { spec: { containers: { resources: { limits: Record<string, string> } }[] } } };
+    const querier = mustGet('Deployment', 'loki-querier').spec as {
+      template: { spec: { containers: { resources: { limits: Record<string, string> } }[] } };
+    };
     expect(querier.template.spec.containers[0]!.resources.limits.memory).toBe('2Gi');
   });
 
   test('a configuration change changes the config hash of every Loki pod template, so that the pods roll', async () => {
     await apply();
     await idle();
-    const hashes = () => LOKI_WORKLOADS.map((key) => templateOf(mustGet(key.split('/')[0]!, key.split('/')[1]!)).metadata.annotations?.[CONFIG_HASH]);
+    const hashes = () =>
+      LOKI_WORKLOADS.map(
+        (key) => templateOf(mustGet(key.split('/')[0]!, key.split('/')[1]!)).metadata.annotations?.[CONFIG_HASH],
+      );
     const before = hashes();
     expect(new Set(before).size).toBe(1);
     expect(before[0]).toMatch(/^[0-9a-f]{64}$/);
     const storeBefore = templateOf(mustGet('Deployment', 'loki-object-store')).metadata.annotations;
-    const podsBefore = fixture.running.server.api.list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=distributor' }).map((p) => p.metadata.name);
+    const podsBefore = fixture.running.server.api
+      .list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=distributor' })
+      .map((p) => p.metadata.name);
 
     const result = await apply({ spec: { limits: { maxQuerySeries: 1000 } } });
 
     expect(actions(result.objects, 'configured')).toEqual(['ConfigMap/loki-config', ...LOKI_WORKLOADS].sort());
-    expect((mustGet('ConfigMap', 'loki-config').data as Record<string, string>)['config.yaml']).toMatch(/max_query_series: 1000/);
+    expect((mustGet('ConfigMap', 'loki-config').data as Record<string, string>)['config.yaml']).toMatch(
+      /max_query_series: 1000/,
+    );
     const after = hashes();
     expect(new Set(after).size).toBe(1);
     expect(after[0]).not.toBe(before[0]);
     expect(templateOf(mustGet('Deployment', 'loki-object-store')).metadata.annotations).toEqual(storeBefore);
     // The distributor rolls: a new ReplicaSet, and its pod replaces the old one.
     await eventually(() => {
-      const pods = fixture.running.server.api.list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=distributor' });
-      const ready = pods.filter((p) => !p.metadata.deletionTimestamp && (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-      return ready.length === 1 && !podsBefore.includes(ready[0]!.metadata.name) && pods.length === 1 ? true : undefined;
+      const pods = fixture.running.server.api.list('Pod', 'loki', {
+        labelSelector: 'app.kubernetes.io/component=distributor',
+      });
+      const ready = pods.filter(
+        (p) =>
+          !p.metadata.deletionTimestamp &&
+          (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some(
+            (c) => c.type === 'Ready' && c.status === 'True',
+          ),
+      );
+      return ready.length === 1 && !podsBefore.includes(ready[0]!.metadata.name) && pods.length === 1
+        ? true
+        : undefined;
     }, 'the distributor pod to be replaced');
-    expect(fixture.running.server.api.list('ReplicaSet', 'loki', { labelSelector: 'app.kubernetes.io/component=distributor' })).toHaveLength(2);
+    expect(
+      fixture.running.server.api.list('ReplicaSet', 'loki', {
+        labelSelector: 'app.kubernetes.io/component=distributor',
+      }),
+    ).toHaveLength(2);
   });
 });
 
@@ -254,10 +343,20 @@ describe('prune', () => {
     expect(stored('Service', 'loki-ruler')).toBeUndefined();
     expect(stored('Service', 'loki-ruler-headless')).toBeUndefined();
     expect(storedStackObjects(fixture.running)).toEqual(
-      [...keys(renderKubernetes(stackOf(noRuler)).objects.filter((o) => o.kind !== 'Namespace')), 'Secret/loki-object-store'].sort(),
+      [
+        ...keys(renderKubernetes(stackOf(noRuler)).objects.filter((o) => o.kind !== 'Namespace')),
+        'Secret/loki-object-store',
+      ].sort(),
     );
     // Its pods go with it (garbage collection, background propagation).
-    await eventually(() => (fixture.running.server.api.list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=ruler' }).length === 0 ? true : undefined), 'the ruler pods to go');
+    await eventually(
+      () =>
+        fixture.running.server.api.list('Pod', 'loki', { labelSelector: 'app.kubernetes.io/component=ruler' })
+          .length === 0
+          ? true
+          : undefined,
+      'the ruler pods to go',
+    );
   });
 
   test('prune: false keeps them', async () => {
@@ -284,16 +383,27 @@ describe('prune', () => {
     expect(actions(again.objects, 'pruned')).toEqual([]);
 
     const pruned = await apply(s3, { pruneVolumes: true });
-    expect(actions(pruned.objects, 'pruned')).toEqual(['PersistentVolumeClaim/loki-object-store', 'Secret/loki-object-store']);
+    expect(actions(pruned.objects, 'pruned')).toEqual([
+      'PersistentVolumeClaim/loki-object-store',
+      'Secret/loki-object-store',
+    ]);
     // Protected until the store's pod is gone, then deleted.
-    await eventually(() => (stored('PersistentVolumeClaim', 'loki-object-store') ? undefined : true), 'the claim to be deleted');
+    await eventually(
+      () => (stored('PersistentVolumeClaim', 'loki-object-store') ? undefined : true),
+      'the claim to be deleted',
+    );
   });
 
   test('leaves alone what is not both ours and this stack’s: look-alikes, other stacks, other namespaces, StatefulSet claims', async () => {
     await apply({ spec: { components: { ingester: { replicas: 2 } } } });
     await idle();
     const { api } = fixture.running.server;
-    api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } }, { manager: 'kubectl' });
+    api.create(
+      'Namespace',
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'elsewhere' } },
+      { manager: 'kubectl' },
+    );
     const ours = { 'app.kubernetes.io/instance': 'loki', 'app.kubernetes.io/managed-by': 'loki-microservices' };
     const lookAlikes: [string, string, Record<string, string>][] = [
       ['loki', 'instance-only', { 'app.kubernetes.io/instance': 'loki' }],
@@ -302,19 +412,51 @@ describe('prune', () => {
       ['elsewhere', 'same-labels', ours],
     ];
     for (const [namespace, name, labels] of lookAlikes) {
-      api.create('ConfigMap', namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { a: '1' } }, { manager: 'kubectl' });
+      api.create(
+        'ConfigMap',
+        namespace,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { a: '1' } },
+        { manager: 'kubectl' },
+      );
     }
-    api.create('Service', 'loki', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'loki-gateway', namespace: 'loki', labels: { 'app.kubernetes.io/instance': 'loki' } }, spec: { ports: [{ port: 80 }] } }, { manager: 'kubectl' });
-    const claims = api.list('PersistentVolumeClaim', 'loki').map((c) => c.metadata.name).sort();
-    expect(claims).toEqual(expect.arrayContaining(['data-loki-ingester-0', 'data-loki-ingester-1', 'loki-object-store']));
+    api.create(
+      'Service',
+      'loki',
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'loki-gateway', namespace: 'loki', labels: { 'app.kubernetes.io/instance': 'loki' } },
+        spec: { ports: [{ port: 80 }] },
+      },
+      { manager: 'kubectl' },
+    );
+    const claims = api
+      .list('PersistentVolumeClaim', 'loki')
+      .map((c) => c.metadata.name)
+      .sort();
+    expect(claims).toEqual(
+      expect.arrayContaining(['data-loki-ingester-0', 'data-loki-ingester-1', 'loki-object-store']),
+    );
 
-    const result = await apply({ spec: { components: { ingester: { replicas: 2 }, ruler: { enabled: false } } } }, { pruneVolumes: true });
+    const result = await apply(
+      { spec: { components: { ingester: { replicas: 2 }, ruler: { enabled: false } } } },
+      { pruneVolumes: true },
+    );
 
-    expect(actions(result.objects, 'pruned')).toEqual(['Service/loki-ruler', 'Service/loki-ruler-headless', 'StatefulSet/loki-ruler']);
+    expect(actions(result.objects, 'pruned')).toEqual([
+      'Service/loki-ruler',
+      'Service/loki-ruler-headless',
+      'StatefulSet/loki-ruler',
+    ]);
     for (const [namespace, name] of lookAlikes) expect(stored('ConfigMap', name, namespace)).toBeDefined();
     expect(stored('Service', 'loki-gateway')).toBeDefined();
     // The claims of the StatefulSets (and the ruler's, retained by its policy) are not ours to prune.
-    expect(api.list('PersistentVolumeClaim', 'loki').map((c) => c.metadata.name).sort()).toEqual(claims);
+    expect(
+      api
+        .list('PersistentVolumeClaim', 'loki')
+        .map((c) => c.metadata.name)
+        .sort(),
+    ).toEqual(claims);
   });
 });
 
@@ -324,12 +466,21 @@ describe('conflicts', () => {
       'Deployment',
       'loki',
       'loki-distributor',
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'loki-distributor', namespace: 'loki' }, spec: { replicas } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'loki-distributor', namespace: 'loki' },
+        spec: { replicas },
+      },
       { manager, force: true },
     );
   const ownersOfReplicas = () =>
     (mustGet('Deployment', 'loki-distributor').metadata.managedFields ?? [])
-      .filter((entry) => JSON.stringify((entry.fieldsV1 as { 'f:spec'?: Record<string, unknown> })?.['f:spec'] ?? {}).includes('"f:replicas"'))
+      .filter((entry) =>
+        JSON.stringify((entry.fieldsV1 as { 'f:spec'?: Record<string, unknown> })?.['f:spec'] ?? {}).includes(
+          '"f:replicas"',
+        ),
+      )
       .map((entry) => entry.manager);
 
   test('a field another manager owns with another value fails the apply with a ConflictError that names object and field', async () => {
@@ -373,7 +524,11 @@ describe('dry run', () => {
     fixture.running.server.faults.clearLog();
     const result = await apply({}, { dryRun: true });
 
-    expect(result).toMatchObject({ dryRun: true, namespaceCreated: true, secrets: [{ name: 'loki-object-store', action: 'created' }] });
+    expect(result).toMatchObject({
+      dryRun: true,
+      namespaceCreated: true,
+      secrets: [{ name: 'loki-object-store', action: 'created' }],
+    });
     expect(result.objects.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(keys(rendered.objects));
     expect(actions(result.objects, 'created')).toHaveLength(rendered.objects.length);
     expect(stored('Namespace', 'loki')).toBeUndefined();
@@ -388,17 +543,30 @@ describe('dry run', () => {
   test('on an existing stack: reports the changes, prunes and creations, and changes nothing', async () => {
     await apply();
     await idle();
-    const before = storedStackObjects(fixture.running).map((key) => `${key}@${mustGet(key.split('/')[0]!, key.split('/')[1]!).metadata.resourceVersion}`);
+    const before = storedStackObjects(fixture.running).map(
+      (key) => `${key}@${mustGet(key.split('/')[0]!, key.split('/')[1]!).metadata.resourceVersion}`,
+    );
 
-    const result = await apply({ spec: { components: { ingester: { replicas: 2 }, ruler: { enabled: false } } } }, { dryRun: true, pruneVolumes: true });
+    const result = await apply(
+      { spec: { components: { ingester: { replicas: 2 }, ruler: { enabled: false } } } },
+      { dryRun: true, pruneVolumes: true },
+    );
 
     expect(result.namespaceCreated).toBe(false);
     expect(result.secrets).toEqual([{ name: 'loki-object-store', action: 'kept' }]);
     // Without a ruler the Loki configuration changes, and with it every Loki pod template (its config hash).
-    expect(actions(result.objects, 'configured')).toEqual(['ConfigMap/loki-config', ...LOKI_WORKLOADS.filter((key) => key !== 'StatefulSet/loki-ruler')].sort());
+    expect(actions(result.objects, 'configured')).toEqual(
+      ['ConfigMap/loki-config', ...LOKI_WORKLOADS.filter((key) => key !== 'StatefulSet/loki-ruler')].sort(),
+    );
     expect(actions(result.objects, 'created')).toEqual(['PodDisruptionBudget/loki-ingester']);
-    expect(actions(result.objects, 'pruned')).toEqual(['Service/loki-ruler', 'Service/loki-ruler-headless', 'StatefulSet/loki-ruler']);
-    const after = storedStackObjects(fixture.running).map((key) => `${key}@${mustGet(key.split('/')[0]!, key.split('/')[1]!).metadata.resourceVersion}`);
+    expect(actions(result.objects, 'pruned')).toEqual([
+      'Service/loki-ruler',
+      'Service/loki-ruler-headless',
+      'StatefulSet/loki-ruler',
+    ]);
+    const after = storedStackObjects(fixture.running).map(
+      (key) => `${key}@${mustGet(key.split('/')[0]!, key.split('/')[1]!).metadata.resourceVersion}`,
+    );
     expect(after).toEqual(before);
   });
 });

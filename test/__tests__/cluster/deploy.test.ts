@@ -35,7 +35,8 @@ test('apply, wait and smoke test, in that order, each phase ended before the nex
     timeoutMs: 60_000,
     smoke: true,
     onPhase: (phase) => {
-      if (phase === 'smoke test') leaseDuringSmoke.push(fixture.running.server.store.get('Lease', 'deploy-flow', 'loki-loki-microservices'));
+      if (phase === 'smoke test')
+        leaseDuringSmoke.push(fixture.running.server.store.get('Lease', 'deploy-flow', 'loki-loki-microservices'));
       return onPhase(phase);
     },
   });
@@ -57,7 +58,13 @@ test('a failed apply ends its phase as failed, and nothing else begins', async (
   fixture.running.server.faults.forbid({ verb: 'patch', resource: 'configmaps' });
   try {
     const { log, onPhase } = phaseLog();
-    await expect(deployStack(fixture.connection, stackOf({ metadata: { namespace: 'deploy-refused' } }), { timeoutMs: 20_000, wait: true, onPhase })).rejects.toThrow();
+    await expect(
+      deployStack(fixture.connection, stackOf({ metadata: { namespace: 'deploy-refused' } }), {
+        timeoutMs: 20_000,
+        wait: true,
+        onPhase,
+      }),
+    ).rejects.toThrow();
     expect(log).toEqual(['begin apply', 'apply: failed']);
   } finally {
     fixture.running.server.faults.allowAll();
@@ -70,7 +77,8 @@ test('the smoke test gets its time even when the wait used up the deadline (as i
   await waitForStack(fixture.connection, { name: 'loki', namespace: 'deploy-late' }, { timeoutMs: 60_000 });
   // The first queries through the query-frontend fail: the smoke test needs a few of its 1 s rounds, more than a
   // floor of a second would give it.
-  const queries = (request: { path: string }) => request.path.includes('query-frontend') && request.path.includes('query_range');
+  const queries = (request: { path: string }) =>
+    request.path.includes('query-frontend') && request.path.includes('query_range');
   fixture.running.server.faults.failNext('error', 3, queries);
   const verified = await verifyStack(fixture.connection, stack, { smoke: true, deadline: Date.now() - 1 });
   expect(verified.smoke?.durationMs).toBeGreaterThan(2000);

@@ -28,10 +28,33 @@ const MANAGED_BY = 'app.kubernetes.io/managed-by';
 const MANAGER = 'loki-microservices';
 
 /** Every kind the double stores in a namespace (Events aside, which destroying of course adds to). */
-const NAMESPACED = ['ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Endpoints', 'PersistentVolumeClaim', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'ControllerRevision', 'PodDisruptionBudget'];
+const NAMESPACED = [
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Service',
+  'Endpoints',
+  'PersistentVolumeClaim',
+  'Pod',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'ControllerRevision',
+  'PodDisruptionBudget',
+];
 
 /** Phases of apply (0 = Namespace), by the plural resource in a DELETE path. */
-const PHASE_OF: Record<string, number> = { namespaces: 0, serviceaccounts: 1, configmaps: 1, secrets: 1, services: 2, persistentvolumeclaims: 2, deployments: 3, statefulsets: 3, poddisruptionbudgets: 3 };
+const PHASE_OF: Record<string, number> = {
+  namespaces: 0,
+  serviceaccounts: 1,
+  configmaps: 1,
+  secrets: 1,
+  services: 2,
+  persistentvolumeclaims: 2,
+  deployments: 3,
+  statefulsets: 3,
+  poddisruptionbudgets: 3,
+};
 
 const store = () => fixture.running.server.store;
 const api = () => fixture.running.server.api;
@@ -42,13 +65,30 @@ async function applyReady(namespace: string, name = 'loki'): Promise<void> {
 }
 
 function create(kind: string, namespace: string | undefined, body: Json): void {
-  const apiVersion = ['Deployment', 'StatefulSet'].includes(kind) ? 'apps/v1' : kind === 'PodDisruptionBudget' ? 'policy/v1' : 'v1';
-  api().create(kind, namespace, { apiVersion, kind, ...body, metadata: { ...body.metadata, ...(namespace ? { namespace } : {}) } } as KubeObject, { manager: 'kubectl-client-side-apply' });
+  const apiVersion = ['Deployment', 'StatefulSet'].includes(kind)
+    ? 'apps/v1'
+    : kind === 'PodDisruptionBudget'
+      ? 'policy/v1'
+      : 'v1';
+  api().create(
+    kind,
+    namespace,
+    { apiVersion, kind, ...body, metadata: { ...body.metadata, ...(namespace ? { namespace } : {}) } } as KubeObject,
+    { manager: 'kubectl-client-side-apply' },
+  );
 }
 
 /** Everything in the namespace, as stored (resourceVersion, uid, every field), by `Kind/name`. */
-function contents(namespace: string, keep: (object: KubeObject, kind: string) => boolean = () => true): Map<string, string> {
-  const entries = NAMESPACED.flatMap((kind) => store().list(kind, namespace).filter((object) => keep(object, kind)).map((object) => [`${kind}/${object.metadata.name}`, JSON.stringify(object)] as const));
+function contents(
+  namespace: string,
+  keep: (object: KubeObject, kind: string) => boolean = () => true,
+): Map<string, string> {
+  const entries = NAMESPACED.flatMap((kind) =>
+    store()
+      .list(kind, namespace)
+      .filter((object) => keep(object, kind))
+      .map((object) => [`${kind}/${object.metadata.name}`, JSON.stringify(object)] as const),
+  );
   return new Map(entries);
 }
 
@@ -58,12 +98,15 @@ const MADE_BY_THE_CLUSTER = ['Endpoints', 'Pod', 'ReplicaSet', 'ControllerRevisi
 const isOurs = (name: string) => (object: KubeObject, kind?: string) =>
   object.metadata.labels?.[INSTANCE] === name &&
   object.metadata.labels?.[MANAGED_BY] === MANAGER &&
-  (object.metadata.annotations?.[CREATED_FOR_ANNOTATION] === name || MADE_BY_THE_CLUSTER.includes(kind ?? object.kind ?? ''));
+  (object.metadata.annotations?.[CREATED_FOR_ANNOTATION] === name ||
+    MADE_BY_THE_CLUSTER.includes(kind ?? object.kind ?? ''));
 
 /** Ours, or a claim one of our StatefulSets made (those carry the pod's name, instance and component labels, no managed-by). */
 const isOursOrClaim = (name: string) => (object: KubeObject, kind: string) =>
   isOurs(name)(object, kind) ||
-  (kind === 'PersistentVolumeClaim' && object.metadata.labels?.[INSTANCE] === name && new RegExp(`^data-${name}-(ingester|compactor|index-gateway|ruler)-\\d+$`).test(object.metadata.name));
+  (kind === 'PersistentVolumeClaim' &&
+    object.metadata.labels?.[INSTANCE] === name &&
+    new RegExp(`^data-${name}-(ingester|compactor|index-gateway|ruler)-\\d+$`).test(object.metadata.name));
 
 /** Objects in the namespace with both labels and the mark of stack `name`: ours, and what the cluster made from them (pods…). */
 function left(namespace: string, name = 'loki'): string[] {
@@ -71,7 +114,8 @@ function left(namespace: string, name = 'loki'): string[] {
 }
 
 /** DELETE requests, but the release of the stack's lock. */
-const deletes = () => fixture.running.server.faults.requests.filter((r) => r.method === 'DELETE' && !r.path.includes('/leases/'));
+const deletes = () =>
+  fixture.running.server.faults.requests.filter((r) => r.method === 'DELETE' && !r.path.includes('/leases/'));
 
 const keys = (objects: { kind: string; name: string }[]) => objects.map((o) => `${o.kind}/${o.name}`).sort();
 
@@ -79,11 +123,25 @@ const keys = (objects: { kind: string; name: string }[]) => objects.map((o) => `
 function expectVolumesKept(result: DestroyResult, name = 'loki'): void {
   const claims = result.kept.filter((k) => k.kind === 'PersistentVolumeClaim');
   expect(keys(claims)).toEqual(
-    [`data-${name}-compactor-0`, `data-${name}-index-gateway-0`, `data-${name}-ingester-0`, `data-${name}-ruler-0`, `${name}-object-store`].map((n) => `PersistentVolumeClaim/${n}`).sort(),
+    [
+      `data-${name}-compactor-0`,
+      `data-${name}-index-gateway-0`,
+      `data-${name}-ingester-0`,
+      `data-${name}-ruler-0`,
+      `${name}-object-store`,
+    ]
+      .map((n) => `PersistentVolumeClaim/${n}`)
+      .sort(),
   );
   for (const claim of claims) expect(claim.why).toMatch(/volumes are kept unless --delete-volumes/);
   const secrets = result.kept.filter((k) => k.kind === 'Secret');
-  expect(secrets).toEqual([{ kind: 'Secret', name: `${name}-object-store`, why: expect.stringMatching(/credentials of the kept object-store volume/) }]);
+  expect(secrets).toEqual([
+    {
+      kind: 'Secret',
+      name: `${name}-object-store`,
+      why: expect.stringMatching(/credentials of the kept object-store volume/),
+    },
+  ]);
 }
 
 describe('a stack among foreign objects, look-alikes and another stack', () => {
@@ -102,29 +160,71 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     create('ConfigMap', namespace, { metadata: { name: 'foreign' }, data: { a: '1' } });
     create('Secret', namespace, { metadata: { name: 'foreign-credentials' }, stringData: { password: 'hunter2' } });
     // Look-alikes sharing only some labels, and named like ours.
-    create('ConfigMap', namespace, { metadata: { name: 'loki-config-backup', labels: { [INSTANCE]: 'loki' } }, data: { 'config.yaml': 'x' } });
-    create('Secret', namespace, { metadata: { name: 'loki-object-store-copy', labels: { [MANAGED_BY]: MANAGER, 'app.kubernetes.io/component': 'object-store' } }, stringData: { k: 'v' } });
-    create('ServiceAccount', namespace, { metadata: { name: 'loki-reader', labels: { [INSTANCE]: 'loki', [MANAGED_BY]: 'helm' } } });
-    create('Service', namespace, { metadata: { name: 'loki2-distributor', labels: { [INSTANCE]: 'loki2', [MANAGED_BY]: MANAGER, 'app.kubernetes.io/name': 'loki' } }, spec: { ports: [{ name: 'http', port: 3100 }], selector: { app: 'nothing' } } });
-    create('PodDisruptionBudget', namespace, { metadata: { name: 'loki-ingester-extra', labels: { [MANAGED_BY]: MANAGER } }, spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'nothing' } } } });
+    create('ConfigMap', namespace, {
+      metadata: { name: 'loki-config-backup', labels: { [INSTANCE]: 'loki' } },
+      data: { 'config.yaml': 'x' },
+    });
+    create('Secret', namespace, {
+      metadata: {
+        name: 'loki-object-store-copy',
+        labels: { [MANAGED_BY]: MANAGER, 'app.kubernetes.io/component': 'object-store' },
+      },
+      stringData: { k: 'v' },
+    });
+    create('ServiceAccount', namespace, {
+      metadata: { name: 'loki-reader', labels: { [INSTANCE]: 'loki', [MANAGED_BY]: 'helm' } },
+    });
+    create('Service', namespace, {
+      metadata: {
+        name: 'loki2-distributor',
+        labels: { [INSTANCE]: 'loki2', [MANAGED_BY]: MANAGER, 'app.kubernetes.io/name': 'loki' },
+      },
+      spec: { ports: [{ name: 'http', port: 3100 }], selector: { app: 'nothing' } },
+    });
+    create('PodDisruptionBudget', namespace, {
+      metadata: { name: 'loki-ingester-extra', labels: { [MANAGED_BY]: MANAGER } },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'nothing' } } },
+    });
     // Claims named like the ones our StatefulSets make: unlabelled, and labelled as a stack's but without the component.
     const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
     create('PersistentVolumeClaim', namespace, { metadata: { name: 'data-loki-ingester-7' }, spec: claimSpec });
-    create('PersistentVolumeClaim', namespace, { metadata: { name: 'data-loki-ingester-8', labels: { 'app.kubernetes.io/name': 'loki', [INSTANCE]: 'loki' } }, spec: claimSpec });
+    create('PersistentVolumeClaim', namespace, {
+      metadata: { name: 'data-loki-ingester-8', labels: { 'app.kubernetes.io/name': 'loki', [INSTANCE]: 'loki' } },
+      spec: claimSpec,
+    });
     // And one with both our labels, which apply did not make (no created-for mark): a look-alike all the same.
-    create('PersistentVolumeClaim', namespace, { metadata: { name: 'loki-ingester-0', labels: ours }, spec: claimSpec });
+    create('PersistentVolumeClaim', namespace, {
+      metadata: { name: 'loki-ingester-0', labels: ours },
+      spec: claimSpec,
+    });
     // A workload of someone else's whose pods carry our instance label (but not managed-by).
     create('Deployment', namespace, {
       metadata: { name: 'loki-canary', labels: { [INSTANCE]: 'loki' } },
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: 'canary' } },
-        template: { metadata: { labels: { app: 'canary', [INSTANCE]: 'loki' } }, spec: { containers: [{ name: 'canary', image: 'grafana/loki-canary:3.5.0' }] } },
+        template: {
+          metadata: { labels: { app: 'canary', [INSTANCE]: 'loki' } },
+          spec: { containers: [{ name: 'canary', image: 'grafana/loki-canary:3.5.0' }] },
+        },
       },
     });
     // And a bare pod that looks like one of ours.
-    create('Pod', namespace, { metadata: { name: 'loki-ingester-debug', labels: { [INSTANCE]: 'loki', 'app.kubernetes.io/component': 'ingester' } }, spec: { containers: [{ name: 'debug', image: 'busybox' }] } });
-    await eventually(() => store().list('Pod', namespace).filter((p) => p.metadata.labels?.app === 'canary' || p.metadata.name === 'loki-ingester-debug').every((p) => (p.status as Json)?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True')), 'the foreign pods to be ready');
+    create('Pod', namespace, {
+      metadata: {
+        name: 'loki-ingester-debug',
+        labels: { [INSTANCE]: 'loki', 'app.kubernetes.io/component': 'ingester' },
+      },
+      spec: { containers: [{ name: 'debug', image: 'busybox' }] },
+    });
+    await eventually(
+      () =>
+        store()
+          .list('Pod', namespace)
+          .filter((p) => p.metadata.labels?.app === 'canary' || p.metadata.name === 'loki-ingester-debug')
+          .every((p) => (p.status as Json)?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True')),
+      'the foreign pods to be ready',
+    );
     await fixture.running.server.cluster.idle(500);
 
     foreign = contents(namespace, (object, kind) => !isOursOrClaim('loki')(object, kind));
@@ -136,10 +236,22 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
   test('destroy deletes only the stack, keeps its volumes and credentials, and touches nothing else', async () => {
     fixture.running.server.faults.clearLog();
     const reported: string[] = [];
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace }, { retry: FAST_RETRY, onObject: (o) => reported.push(`${o.kind}/${o.name}`) });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace },
+      { retry: FAST_RETRY, onObject: (o) => reported.push(`${o.kind}/${o.name}`) },
+    );
 
     // What went: the stack's workloads, budgets, Services, config and identity; told of each.
-    expect(keys(result.deleted)).toEqual(expect.arrayContaining(['StatefulSet/loki-ingester', 'Deployment/loki-distributor', 'Service/loki-distributor', 'ConfigMap/loki-config', 'ServiceAccount/loki']));
+    expect(keys(result.deleted)).toEqual(
+      expect.arrayContaining([
+        'StatefulSet/loki-ingester',
+        'Deployment/loki-distributor',
+        'Service/loki-distributor',
+        'ConfigMap/loki-config',
+        'ServiceAccount/loki',
+      ]),
+    );
     expect(reported.sort()).toEqual(keys(result.deleted));
     expect(result.deleted.every((o) => o.name.startsWith('loki-') || o.name === 'loki')).toBe(true);
     expect(keys(result.deleted)).not.toContain('PersistentVolumeClaim/loki-ingester-0');
@@ -148,15 +260,29 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     const kept = ['PersistentVolumeClaim/loki-object-store', 'Secret/loki-object-store'].sort();
     expect(left(namespace).filter((key) => !key.startsWith('Endpoints/'))).toEqual(kept);
     await eventually(() => left(namespace).length === kept.length, 'the Endpoints to go');
-    expect(store().list('Pod', namespace).filter((p) => p.metadata.labels?.[INSTANCE] === 'loki' && p.metadata.labels?.[MANAGED_BY] === MANAGER)).toEqual([]);
-    for (const claim of ['data-loki-ingester-0', 'data-loki-compactor-0', 'data-loki-index-gateway-0', 'data-loki-ruler-0', 'loki-object-store']) {
+    expect(
+      store()
+        .list('Pod', namespace)
+        .filter((p) => p.metadata.labels?.[INSTANCE] === 'loki' && p.metadata.labels?.[MANAGED_BY] === MANAGER),
+    ).toEqual([]);
+    for (const claim of [
+      'data-loki-ingester-0',
+      'data-loki-compactor-0',
+      'data-loki-index-gateway-0',
+      'data-loki-ruler-0',
+      'loki-object-store',
+    ]) {
       expect(store().get('PersistentVolumeClaim', namespace, claim)?.metadata.deletionTimestamp).toBeUndefined();
     }
     expect(store().get('Secret', namespace, 'loki-object-store')).toBeDefined();
 
     // Kept, and said why.
     expectVolumesKept(result);
-    expect(result.kept.find((k) => k.kind === 'Namespace')).toEqual({ kind: 'Namespace', name: namespace, why: expect.stringMatching(/^it is not empty: /) });
+    expect(result.kept.find((k) => k.kind === 'Namespace')).toEqual({
+      kind: 'Namespace',
+      name: namespace,
+      why: expect.stringMatching(/^it is not empty: /),
+    });
     expect(result.namespaceDeleted).toBe(false);
 
     // None touched: every other object is byte for byte as it was (same uid, resourceVersion, fields).
@@ -164,27 +290,50 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
     expect(contents('d-shared-2')).toEqual(elsewhere);
     expect(JSON.stringify(store().get('Namespace', undefined, namespace))).toBe(namespaceBefore);
     // Nor was any of them even sent a request that changes something (the stack's lock aside).
-    const written = fixture.running.server.faults.requests.filter((r) => r.method !== 'GET' && !r.path.includes('/leases'));
+    const written = fixture.running.server.faults.requests.filter(
+      (r) => r.method !== 'GET' && !r.path.includes('/leases'),
+    );
     expect(written.every((r) => r.method === 'DELETE')).toBe(true);
     const deleted = new Set(result.deleted.map((o) => o.name));
-    for (const request of written) expect(deleted.has(decodeURIComponent(request.path.split('?')[0]!.split('/').at(-1)!))).toBe(true);
+    for (const request of written)
+      expect(deleted.has(decodeURIComponent(request.path.split('?')[0]!.split('/').at(-1)!))).toBe(true);
     expect(written).toHaveLength(result.deleted.length);
-    expect(written.every((r) => r.path.startsWith(`/api/v1/namespaces/${namespace}/`) || r.path.startsWith(`/apis/apps/v1/namespaces/${namespace}/`) || r.path.startsWith(`/apis/policy/v1/namespaces/${namespace}/`))).toBe(true);
+    expect(
+      written.every(
+        (r) =>
+          r.path.startsWith(`/api/v1/namespaces/${namespace}/`) ||
+          r.path.startsWith(`/apis/apps/v1/namespaces/${namespace}/`) ||
+          r.path.startsWith(`/apis/policy/v1/namespaces/${namespace}/`),
+      ),
+    ).toBe(true);
   });
 
   test('with deleteVolumes, the claims and the credentials go too, and still nothing else', async () => {
     fixture.running.server.faults.clearLog();
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace }, { retry: FAST_RETRY, deleteVolumes: true });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
 
     expect(keys(result.deleted)).toEqual(
-      ['data-loki-compactor-0', 'data-loki-index-gateway-0', 'data-loki-ingester-0', 'data-loki-ruler-0', 'loki-object-store']
+      [
+        'data-loki-compactor-0',
+        'data-loki-index-gateway-0',
+        'data-loki-ingester-0',
+        'data-loki-ruler-0',
+        'loki-object-store',
+      ]
         .map((n) => `PersistentVolumeClaim/${n}`)
         .concat('Secret/loki-object-store')
         .sort(),
     );
     expect(left(namespace)).toEqual([]);
-    for (const claim of ['data-loki-ingester-0', 'data-loki-compactor-0', 'loki-object-store']) expect(store().get('PersistentVolumeClaim', namespace, claim)).toBeUndefined();
-    expect(result.kept).toEqual([{ kind: 'Namespace', name: namespace, why: expect.stringMatching(/^it is not empty: /) }]);
+    for (const claim of ['data-loki-ingester-0', 'data-loki-compactor-0', 'loki-object-store'])
+      expect(store().get('PersistentVolumeClaim', namespace, claim)).toBeUndefined();
+    expect(result.kept).toEqual([
+      { kind: 'Namespace', name: namespace, why: expect.stringMatching(/^it is not empty: /) },
+    ]);
     expect(result.namespaceDeleted).toBe(false);
 
     expect(contents(namespace, (object, kind) => foreign.has(`${kind}/${object.metadata.name}`))).toEqual(foreign);
@@ -197,7 +346,11 @@ describe('a stack among foreign objects, look-alikes and another stack', () => {
   });
 
   test('the other stack in the namespace is still whole and ready', async () => {
-    const { status } = await waitForStack(fixture.connection, { name: 'other', namespace }, { timeoutMs: 5_000, retry: FAST_RETRY });
+    const { status } = await waitForStack(
+      fixture.connection,
+      { name: 'other', namespace },
+      { timeoutMs: 5_000, retry: FAST_RETRY },
+    );
     expect(status.condition.type).toBe('Ready');
     expect(Object.keys(status.components)).toHaveLength(9);
   });
@@ -212,10 +365,16 @@ describe('the namespace', () => {
     const first = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-own' }, { retry: FAST_RETRY });
     expect(first.namespaceDeleted).toBe(false);
     expectVolumesKept(first);
-    expect(first.kept.find((k) => k.kind === 'Namespace')!.why).toMatch(/^it is not empty: (Secret|PersistentVolumeClaim)\/.* and \d+ more$/);
+    expect(first.kept.find((k) => k.kind === 'Namespace')!.why).toMatch(
+      /^it is not empty: (Secret|PersistentVolumeClaim)\/.* and \d+ more$/,
+    );
     expect(store().get('Namespace', undefined, 'd-own')!.metadata.deletionTimestamp).toBeUndefined();
 
-    const second = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-own' }, { retry: FAST_RETRY, deleteVolumes: true });
+    const second = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-own' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(second.namespaceDeleted).toBe(true);
     expect(second.kept).toEqual([]);
     expect(keys(second.deleted)).toContain('Secret/loki-object-store');
@@ -225,7 +384,11 @@ describe('the namespace', () => {
 
   test('in one go with deleteVolumes', async () => {
     await applyReady('d-once');
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-once' }, { retry: FAST_RETRY, deleteVolumes: true });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-once' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(result.namespaceDeleted).toBe(true);
     expect(result.kept).toEqual([]);
     expect(store().get('Namespace', undefined, 'd-once')).toBeUndefined();
@@ -234,11 +397,19 @@ describe('the namespace', () => {
   test('that existed before apply is never deleted, even empty', async () => {
     create('Namespace', undefined, { metadata: { name: 'd-pre', labels: { team: 'logs' } } });
     await applyReady('d-pre');
-    expect(store().get('Namespace', undefined, 'd-pre')!.metadata.annotations?.[CREATED_FOR_ANNOTATION]).toBeUndefined();
+    expect(
+      store().get('Namespace', undefined, 'd-pre')!.metadata.annotations?.[CREATED_FOR_ANNOTATION],
+    ).toBeUndefined();
 
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-pre' }, { retry: FAST_RETRY, deleteVolumes: true });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-pre' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(result.namespaceDeleted).toBe(false);
-    expect(result.kept).toEqual([{ kind: 'Namespace', name: 'd-pre', why: 'not created by loki-microservices for this stack' }]);
+    expect(result.kept).toEqual([
+      { kind: 'Namespace', name: 'd-pre', why: 'not created by loki-microservices for this stack' },
+    ]);
     expect(left('d-pre')).toEqual([]);
     await fixture.running.server.cluster.idle(500);
     const namespace = store().get('Namespace', undefined, 'd-pre')!;
@@ -250,12 +421,24 @@ describe('the namespace', () => {
   test('created by apply for another stack is not deleted by this one', async () => {
     await applyReady('d-two', 'first');
     await applyReady('d-two', 'second');
-    const first = await destroyStack(fixture.connection, { name: 'first', namespace: 'd-two' }, { retry: FAST_RETRY, deleteVolumes: true });
+    const first = await destroyStack(
+      fixture.connection,
+      { name: 'first', namespace: 'd-two' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(first.namespaceDeleted).toBe(false);
-    expect(first.kept).toEqual([{ kind: 'Namespace', name: 'd-two', why: expect.stringMatching(/^it is not empty: /) }]);
-    const second = await destroyStack(fixture.connection, { name: 'second', namespace: 'd-two' }, { retry: FAST_RETRY, deleteVolumes: true });
+    expect(first.kept).toEqual([
+      { kind: 'Namespace', name: 'd-two', why: expect.stringMatching(/^it is not empty: /) },
+    ]);
+    const second = await destroyStack(
+      fixture.connection,
+      { name: 'second', namespace: 'd-two' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(second.namespaceDeleted).toBe(false);
-    expect(second.kept).toEqual([{ kind: 'Namespace', name: 'd-two', why: 'not created by loki-microservices for this stack' }]);
+    expect(second.kept).toEqual([
+      { kind: 'Namespace', name: 'd-two', why: 'not created by loki-microservices for this stack' },
+    ]);
     expect(store().get('Namespace', undefined, 'd-two')!.metadata.deletionTimestamp).toBeUndefined();
   });
 });
@@ -264,7 +447,11 @@ describe('order and edge cases', () => {
   test('deletes in reverse apply order: workloads and budgets, then Services and claims, then config and identity', async () => {
     await applyReady('d-order');
     fixture.running.server.faults.clearLog();
-    await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-order' }, { retry: FAST_RETRY, deleteVolumes: true });
+    await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-order' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     const phases = deletes().map((r) => PHASE_OF[r.path.split('?')[0]!.split('/').at(-2)!]);
     expect(phases.every((phase) => phase !== undefined)).toBe(true);
     expect(new Set(phases)).toEqual(new Set([3, 2, 1, 0]));
@@ -274,15 +461,30 @@ describe('order and edge cases', () => {
     expect([...phases].sort((a, b) => b! - a!)).toEqual(phases);
     // The whole of a phase is answered before the next one starts.
     const requests = fixture.running.server.faults.requests;
-    const lastWorkload = Math.max(...requests.map((r, i) => (r.method === 'DELETE' && PHASE_OF[r.path.split('?')[0]!.split('/').at(-2)!] === 3 ? i : -1)));
-    const firstService = requests.findIndex((r) => r.method === 'DELETE' && PHASE_OF[r.path.split('?')[0]!.split('/').at(-2)!] === 2);
+    const lastWorkload = Math.max(
+      ...requests.map((r, i) =>
+        r.method === 'DELETE' && PHASE_OF[r.path.split('?')[0]!.split('/').at(-2)!] === 3 ? i : -1,
+      ),
+    );
+    const firstService = requests.findIndex(
+      (r) => r.method === 'DELETE' && PHASE_OF[r.path.split('?')[0]!.split('/').at(-2)!] === 2,
+    );
     expect(firstService).toBeGreaterThan(lastWorkload);
-    expect(requests.slice(0, lastWorkload + 1).filter((r) => r.method === 'DELETE').every((r) => r.status === 200)).toBe(true);
+    expect(
+      requests
+        .slice(0, lastWorkload + 1)
+        .filter((r) => r.method === 'DELETE')
+        .every((r) => r.status === 200),
+    ).toBe(true);
   });
 
   test('a stack that does not exist: succeeds, deletes nothing', async () => {
     fixture.running.server.faults.clearLog();
-    const result = await destroyStack(fixture.connection, { name: 'ghost', namespace: 'd-nowhere' }, { retry: FAST_RETRY });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'ghost', namespace: 'd-nowhere' },
+      { retry: FAST_RETRY },
+    );
     expect(result).toEqual({ deleted: [], kept: [], namespaceDeleted: false });
     expect(deletes()).toEqual([]);
   });
@@ -291,7 +493,11 @@ describe('order and edge cases', () => {
     await applyReady('d-neighbour', 'neighbour');
     const before = contents('d-neighbour');
     fixture.running.server.faults.clearLog();
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-neighbour' }, { retry: FAST_RETRY, deleteVolumes: true });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-neighbour' },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
     expect(result.deleted).toEqual([]);
     expect(result.namespaceDeleted).toBe(false);
     expect(deletes()).toEqual([]);
@@ -300,8 +506,16 @@ describe('order and edge cases', () => {
 
   test('without waiting, returns once the deletions are accepted; the stack then goes', async () => {
     await applyReady('d-nowait');
-    const result = await destroyStack(fixture.connection, { name: 'loki', namespace: 'd-nowait' }, { retry: FAST_RETRY, wait: false });
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace: 'd-nowait' },
+      { retry: FAST_RETRY, wait: false },
+    );
     expect(result.deleted.length).toBeGreaterThan(20);
-    await eventually(() => left('d-nowait').every((key) => key.startsWith('PersistentVolumeClaim/') || key === 'Secret/loki-object-store'), 'the stack to go');
+    await eventually(
+      () =>
+        left('d-nowait').every((key) => key.startsWith('PersistentVolumeClaim/') || key === 'Secret/loki-object-store'),
+      'the stack to go',
+    );
   });
 });

@@ -4,7 +4,16 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { applyStack, ClusterError, renderKubernetes, type ApplyResult, type RetryPolicy } from 'loki-microservices';
 import type { Fault } from '../../src/apiserver/index.js';
-import { eventually, FAST_RETRY, plain, STACK_KINDS, stackOf, startFixture, storedStackObjects, type Fixture } from './fixture.js';
+import {
+  eventually,
+  FAST_RETRY,
+  plain,
+  STACK_KINDS,
+  stackOf,
+  startFixture,
+  storedStackObjects,
+  type Fixture,
+} from './fixture.js';
 
 let fixture: Fixture | undefined;
 
@@ -14,7 +23,8 @@ afterEach(async () => {
 });
 
 const start = async () => (fixture = await startFixture());
-const keys = (objects: { kind?: string; metadata?: { name?: string } }[]) => objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
+const keys = (objects: { kind?: string; metadata?: { name?: string } }[]) =>
+  objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
     () => {
@@ -32,14 +42,22 @@ describe('permanent errors', () => {
 
     expect(error).toBeInstanceOf(ClusterError);
     expect(error).toMatchObject({ code: 403, reason: 'Forbidden' });
-    expect((error as ClusterError).message).toMatch(/^applying Deployment loki\/loki-[a-z-]+: deployments\.apps "loki-[a-z-]+" is forbidden: /);
+    expect((error as ClusterError).message).toMatch(
+      /^applying Deployment loki\/loki-[a-z-]+: deployments\.apps "loki-[a-z-]+" is forbidden: /,
+    );
     // Each Deployment was tried exactly once; the phase before went through, nothing after was sent.
     const deployments = renderKubernetes(stackOf()).objects.filter((o) => o.kind === 'Deployment');
-    const patches = running.server.faults.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/deployments/'));
-    expect(patches.map((r) => r.path.split('?')[0]!.split('/').pop()).sort()).toEqual(deployments.map((d) => d.metadata!.name).sort());
+    const patches = running.server.faults.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.includes('/deployments/'),
+    );
+    expect(patches.map((r) => r.path.split('?')[0]!.split('/').pop()).sort()).toEqual(
+      deployments.map((d) => d.metadata!.name).sort(),
+    );
     expect(patches.every((r) => r.status === 403)).toBe(true);
     // Nothing deleted but the stack's lock, released at the end.
-    expect(running.server.faults.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices']);
+    expect(running.server.faults.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      '/apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices',
+    ]);
     expect(running.server.store.get('Service', 'loki', 'loki-distributor')).toBeDefined();
   });
 
@@ -50,18 +68,28 @@ describe('permanent errors', () => {
     const error = await rejection(applyStack(connection, stackOf(), { retry: FAST_RETRY }));
 
     expect(error).toMatchObject({ name: 'ClusterError', code: 403 });
-    expect((error as Error).message).toMatch(/^listing Secrets in loki: secrets is forbidden: .*cannot list resource "secrets"/);
+    expect((error as Error).message).toMatch(
+      /^listing Secrets in loki: secrets is forbidden: .*cannot list resource "secrets"/,
+    );
     expect(running.server.faults.requests.filter((r) => r.path.includes('/secrets'))).toHaveLength(1);
     // Only the namespace, where the stack's lock lives, and the lock, taken and released.
-    const writes = running.server.faults.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.split('?')[0]}`);
-    expect(writes).toEqual(['PATCH /api/v1/namespaces/loki', 'POST /apis/coordination.k8s.io/v1/namespaces/loki/leases', 'DELETE /apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices']);
+    const writes = running.server.faults.requests
+      .filter((r) => r.method !== 'GET')
+      .map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    expect(writes).toEqual([
+      'PATCH /api/v1/namespaces/loki',
+      'POST /apis/coordination.k8s.io/v1/namespaces/loki/leases',
+      'DELETE /apis/coordination.k8s.io/v1/namespaces/loki/leases/loki-loki-microservices',
+    ]);
   });
 
   test('a transient failure that outlasts the budget fails with the last answer', async () => {
     const { running, connection } = await start();
     running.server.faults.failNext('error', 1000);
 
-    const error = await rejection(applyStack(connection, stackOf(), { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }));
+    const error = await rejection(
+      applyStack(connection, stackOf(), { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }),
+    );
 
     expect(error).toMatchObject({ name: 'ClusterError', code: 500 });
     expect((error as Error).message).toMatch(/injected fault/);
@@ -76,29 +104,44 @@ describe('permanent errors', () => {
 });
 
 describe('transient errors are retried', () => {
-  test.each<Fault>(['throttle', 'error', 'reset'])('%s: the reads and the writes it hits are sent again and the apply succeeds', async (fault) => {
-    const { running, connection } = await start();
-    const { faults } = running.server;
-    faults.failNext(fault, 3); // the first three reads
-    // The three writes of the phase after the namespace (ServiceAccount, ConfigMap, Secret), once each.
-    for (const write of [/^PATCH .*\/serviceaccounts\/loki/, /^PATCH .*\/configmaps\/loki-config/, /^POST .*\/secrets/]) faults.failNext(fault, 1, (r) => write.test(`${r.method} ${r.path}`));
-    const result = await applyStack(connection, stackOf(), { retry: FAST_RETRY });
+  test.each<Fault>(['throttle', 'error', 'reset'])(
+    '%s: the reads and the writes it hits are sent again and the apply succeeds',
+    async (fault) => {
+      const { running, connection } = await start();
+      const { faults } = running.server;
+      faults.failNext(fault, 3); // the first three reads
+      // The three writes of the phase after the namespace (ServiceAccount, ConfigMap, Secret), once each.
+      for (const write of [
+        /^PATCH .*\/serviceaccounts\/loki/,
+        /^PATCH .*\/configmaps\/loki-config/,
+        /^POST .*\/secrets/,
+      ])
+        faults.failNext(fault, 1, (r) => write.test(`${r.method} ${r.path}`));
+      const result = await applyStack(connection, stackOf(), { retry: FAST_RETRY });
 
-    expect(result.objects.every((o) => o.action === 'created')).toBe(true);
-    expect(result.secrets).toEqual([{ name: 'loki-object-store', action: 'created' }]);
-    const failed = faults.requests.filter((r) => r.fault === fault);
-    expect(failed).toHaveLength(6);
-    const writes = failed.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.split('?')[0]}`);
-    expect(writes.sort()).toEqual(['PATCH /api/v1/namespaces/loki/configmaps/loki-config', 'PATCH /api/v1/namespaces/loki/serviceaccounts/loki', 'POST /api/v1/namespaces/loki/secrets']);
-    // Each failed write was sent again, once, and went through.
-    for (const request of failed.filter((r) => r.method !== 'GET')) {
-      const again = faults.requests.filter((r) => r.method === request.method && r.path === request.path && !r.fault);
-      expect({ request: `${request.method} ${request.path}`, answered: again.map((r) => r.status) }).toEqual({ request: `${request.method} ${request.path}`, answered: [expect.any(Number)] });
-      expect(again[0]!.status).toBe(201);
-    }
-    expect(storedStackObjects(running)).toContain('Secret/loki-object-store');
-    expect(running.server.store.list('Secret', 'loki')).toHaveLength(1);
-  });
+      expect(result.objects.every((o) => o.action === 'created')).toBe(true);
+      expect(result.secrets).toEqual([{ name: 'loki-object-store', action: 'created' }]);
+      const failed = faults.requests.filter((r) => r.fault === fault);
+      expect(failed).toHaveLength(6);
+      const writes = failed.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path.split('?')[0]}`);
+      expect(writes.sort()).toEqual([
+        'PATCH /api/v1/namespaces/loki/configmaps/loki-config',
+        'PATCH /api/v1/namespaces/loki/serviceaccounts/loki',
+        'POST /api/v1/namespaces/loki/secrets',
+      ]);
+      // Each failed write was sent again, once, and went through.
+      for (const request of failed.filter((r) => r.method !== 'GET')) {
+        const again = faults.requests.filter((r) => r.method === request.method && r.path === request.path && !r.fault);
+        expect({ request: `${request.method} ${request.path}`, answered: again.map((r) => r.status) }).toEqual({
+          request: `${request.method} ${request.path}`,
+          answered: [expect.any(Number)],
+        });
+        expect(again[0]!.status).toBe(201);
+      }
+      expect(storedStackObjects(running)).toContain('Secret/loki-object-store');
+      expect(running.server.store.list('Secret', 'loki')).toHaveLength(1);
+    },
+  );
 });
 
 describe('a fifth of all requests failing', () => {
@@ -111,16 +154,26 @@ describe('a fifth of all requests failing', () => {
   /** What must hold once the faults stop, as a list of problems (empty when it holds). */
   async function converged({ running, connection }: Fixture, result: ApplyResult): Promise<string[]> {
     const problems: string[] = [];
-    if (result.objects.some((o) => o.action !== 'created')) problems.push(`first apply: ${JSON.stringify(result.objects.filter((o) => o.action !== 'created'))}`);
-    if (JSON.stringify(result.secrets) !== JSON.stringify([{ name: 'loki-object-store', action: 'created' }])) problems.push(`secrets: ${JSON.stringify(result.secrets)}`);
+    if (result.objects.some((o) => o.action !== 'created'))
+      problems.push(`first apply: ${JSON.stringify(result.objects.filter((o) => o.action !== 'created'))}`);
+    if (JSON.stringify(result.secrets) !== JSON.stringify([{ name: 'loki-object-store', action: 'created' }]))
+      problems.push(`secrets: ${JSON.stringify(result.secrets)}`);
     // Exactly the rendered objects and one generated Secret carry our labels.
-    const expected = [...keys(rendered.objects.filter((o) => o.kind !== 'Namespace')), 'Secret/loki-object-store'].sort();
+    const expected = [
+      ...keys(rendered.objects.filter((o) => o.kind !== 'Namespace')),
+      'Secret/loki-object-store',
+    ].sort();
     const stored = storedStackObjects(running);
     if (JSON.stringify(stored) !== JSON.stringify(expected)) problems.push(`stored: ${JSON.stringify(stored)}`);
-    if (running.server.store.list('Secret', 'loki').length !== 1) problems.push(`secrets stored: ${running.server.store.list('Secret', 'loki').length}`);
+    if (running.server.store.list('Secret', 'loki').length !== 1)
+      problems.push(`secrets stored: ${running.server.store.list('Secret', 'loki').length}`);
     // Each with the rendered fields (the server adds defaults: the render must be a subset of what it stores).
     for (const object of rendered.objects) {
-      const live = running.server.store.get(object.kind!, object.kind === 'Namespace' ? undefined : 'loki', object.metadata!.name!);
+      const live = running.server.store.get(
+        object.kind!,
+        object.kind === 'Namespace' ? undefined : 'loki',
+        object.metadata!.name!,
+      );
       try {
         expect(live).toMatchObject(plain(object) as Record<string, unknown>);
       } catch {
@@ -130,14 +183,16 @@ describe('a fifth of all requests failing', () => {
     // And applying again changes nothing.
     const again = await applyStack(connection, stack, { retry: RETRY });
     const changed = again.objects.filter((o) => o.action !== 'unchanged');
-    if (changed.length > 0 || again.secrets[0]?.action !== 'kept') problems.push(`second apply: ${JSON.stringify([...changed, ...again.secrets])}`);
+    if (changed.length > 0 || again.secrets[0]?.action !== 'kept')
+      problems.push(`second apply: ${JSON.stringify([...changed, ...again.secrets])}`);
     return problems;
   }
 
   /** Back to an empty cluster: the namespace and everything in it removed from the store at once. */
   function forget(running: Fixture['running'], namespace: string): void {
     const { store } = running.server;
-    for (const kind of [...STACK_KINDS, 'Endpoints', 'Event', 'Lease']) for (const object of store.list(kind, namespace)) store.remove(kind, namespace, object.metadata.name);
+    for (const kind of [...STACK_KINDS, 'Endpoints', 'Event', 'Lease'])
+      for (const object of store.list(kind, namespace)) store.remove(kind, namespace, object.metadata.name);
     store.remove('Namespace', undefined, namespace);
   }
 
@@ -153,7 +208,9 @@ describe('a fifth of all requests failing', () => {
       forget(each.running, 'loki');
       faults.clearLog();
       faults.setFaultRate(0.2, seed);
-      const result = await applyStack(each.connection, stack, { retry: RETRY }).catch((error: unknown) => error as Error);
+      const result = await applyStack(each.connection, stack, { retry: RETRY }).catch(
+        (error: unknown) => error as Error,
+      );
       faults.setFaultRate(0);
       const faulted = faults.requests.filter((r) => r.fault).length;
       injected += faulted;

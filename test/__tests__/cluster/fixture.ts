@@ -24,12 +24,24 @@ export function stackOf(document: Record<string, unknown> = {}): LokiStack {
 }
 
 /** The namespaced kinds a stack is made of (as `applyStack` lists them for pruning). */
-export const STACK_KINDS = ['ServiceAccount', 'ConfigMap', 'Secret', 'Service', 'NetworkPolicy', 'PersistentVolumeClaim', 'Deployment', 'StatefulSet', 'PodDisruptionBudget'] as const;
+export const STACK_KINDS = [
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+  'Service',
+  'NetworkPolicy',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'PodDisruptionBudget',
+] as const;
 
 /** What the server stores with both of the stack's labels in its namespace, as `Kind/name`, sorted. */
 export function storedStackObjects(running: RunningApiServer, name = 'loki', namespace = 'loki'): string[] {
   const labelSelector = `app.kubernetes.io/instance=${name},app.kubernetes.io/managed-by=loki-microservices`;
-  return STACK_KINDS.flatMap((kind) => running.server.api.list(kind, namespace, { labelSelector }).map((object) => `${kind}/${object.metadata.name}`)).sort();
+  return STACK_KINDS.flatMap((kind) =>
+    running.server.api.list(kind, namespace, { labelSelector }).map((object) => `${kind}/${object.metadata.name}`),
+  ).sort();
 }
 
 /** One step of the request log: a request arriving at the server, or its answer going out. */
@@ -68,7 +80,12 @@ export function recordTimeline(running: RunningApiServer): RequestEvent[] {
 }
 
 /** Poll `probe` until it returns something truthy (and return that), or fail after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 10_000, intervalMs = 10): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -82,8 +99,17 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
 export const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** A GET through the API server's service proxy, as the test's own client (not the code under test). */
-export async function proxyGet(fixture: Fixture, namespace: string, service: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const url = new URL(`/api/v1/namespaces/${namespace}/services/${service}:http-metrics/proxy${path}`, fixture.running.url);
+export async function proxyGet(
+  fixture: Fixture,
+  namespace: string,
+  service: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const url = new URL(
+    `/api/v1/namespaces/${namespace}/services/${service}:http-metrics/proxy${path}`,
+    fixture.running.url,
+  );
   const options: Record<string, unknown> = { method: 'GET', headers };
   await fixture.running.kubeConfig.applyToHTTPSOptions(options);
   return new Promise((resolve, reject) => {

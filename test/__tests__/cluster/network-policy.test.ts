@@ -14,7 +14,14 @@ afterAll(async () => {
   await fixture.close();
 });
 
-const withPolicies = { spec: { networkPolicy: { enabled: true, allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }] } } };
+const withPolicies = {
+  spec: {
+    networkPolicy: {
+      enabled: true,
+      allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }],
+    },
+  },
+};
 
 test('apply stores every policy as rendered, before the workloads, and a second apply changes nothing', async () => {
   const stack = stackOf(withPolicies);
@@ -28,7 +35,9 @@ test('apply stores every policy as rendered, before the workloads, and a second 
     expect(stored.spec).toEqual((policy as unknown as { spec: unknown }).spec);
   }
   const entry = fixture.running.server.store.get('NetworkPolicy', 'loki', 'loki-entrypoints')!;
-  expect((entry.spec as { ingress: { from: unknown[] }[] }).ingress[0]!.from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }]);
+  expect((entry.spec as { ingress: { from: unknown[] }[] }).ingress[0]!.from).toEqual([
+    { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } },
+  ]);
 
   const second = await applyStack(fixture.connection, stack, { retry: FAST_RETRY });
   expect(second.objects.filter((o) => o.action !== 'unchanged')).toEqual([]);
@@ -36,7 +45,9 @@ test('apply stores every policy as rendered, before the workloads, and a second 
 
 test('switched off, the policies are pruned; destroy removes the rest', async () => {
   const off = await applyStack(fixture.connection, stackOf({}), { retry: FAST_RETRY });
-  expect(off.objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.action)).toEqual(expect.arrayContaining(['pruned']));
+  expect(off.objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.action)).toEqual(
+    expect.arrayContaining(['pruned']),
+  );
   expect(storedStackObjects(fixture.running).filter((o) => o.startsWith('NetworkPolicy/'))).toEqual([]);
   await applyStack(fixture.connection, stackOf(withPolicies), { retry: FAST_RETRY });
   await destroyStack(fixture.connection, { name: 'loki', namespace: 'loki' }, { wait: true, timeoutMs: 20_000 });

@@ -31,15 +31,21 @@ async function readyStack(namespace: string, spec: Json = {}, name = 'loki') {
   return stack;
 }
 
-const queryFor = (line: string) => `/loki/api/v1/query_range?${new URLSearchParams({ query: `{job="loki-microservices-smoke"} |= "${line}"`, start: String(Math.floor(Date.now() / 1000) - 600), limit: '10' })}`;
+const queryFor = (line: string) =>
+  `/loki/api/v1/query_range?${new URLSearchParams({ query: `{job="loki-microservices-smoke"} |= "${line}"`, start: String(Math.floor(Date.now() / 1000) - 600), limit: '10' })}`;
 
-const proxied = (namespace: string) => fixture.running.server.faults.requests.filter((r) => r.path.startsWith(`/api/v1/namespaces/${namespace}/services/`));
+const proxied = (namespace: string) =>
+  fixture.running.server.faults.requests.filter((r) => r.path.startsWith(`/api/v1/namespaces/${namespace}/services/`));
 
 test('passes on a ready stack: the line pushed to the distributor is read back through the query-frontend', async () => {
   const stack = await readyStack('s-ready');
   expect(smokeTenant(stack)).toBeUndefined();
   fixture.running.server.faults.clearLog();
-  const result = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-ready' }, { timeoutMs: 10_000, intervalMs: 50 });
+  const result = await smokeTest(
+    fixture.connection,
+    { name: 'loki', namespace: 's-ready' },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
 
   expect(result.tenant).toBeNull();
   expect(result.line).toMatch(/^loki-microservices smoke test [0-9a-f-]{36}$/);
@@ -47,9 +53,15 @@ test('passes on a ready stack: the line pushed to the distributor is read back t
   expect(result.durationMs).toBeGreaterThanOrEqual(result.latencyMs);
   // Through the service proxy: a push to the distributor's http port, then a query to the query-frontend.
   const requests = proxied('s-ready');
-  expect(requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/s-ready/services/loki-distributor:http-metrics/proxy/loki/api/v1/push', status: 204 });
+  expect(requests[0]).toMatchObject({
+    method: 'POST',
+    path: '/api/v1/namespaces/s-ready/services/loki-distributor:http-metrics/proxy/loki/api/v1/push',
+    status: 204,
+  });
   expect(requests.at(-1)).toMatchObject({ method: 'GET', status: 200 });
-  expect(requests.at(-1)!.path).toMatch(/^\/api\/v1\/namespaces\/s-ready\/services\/loki-query-frontend:http-metrics\/proxy\/loki\/api\/v1\/query_range\?/);
+  expect(requests.at(-1)!.path).toMatch(
+    /^\/api\/v1\/namespaces\/s-ready\/services\/loki-query-frontend:http-metrics\/proxy\/loki\/api\/v1\/query_range\?/,
+  );
   // The line really is in Loki now.
   const stored = await proxyGet(fixture, 's-ready', 'loki-query-frontend', queryFor(result.line));
   expect(stored.status).toBe(200);
@@ -58,8 +70,16 @@ test('passes on a ready stack: the line pushed to the distributor is read back t
 
 test('each run pushes its own line, and a second run passes too', async () => {
   await readyStack('s-twice');
-  const first = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
-  const second = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-twice' }, { timeoutMs: 10_000, intervalMs: 50 });
+  const first = await smokeTest(
+    fixture.connection,
+    { name: 'loki', namespace: 's-twice' },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
+  const second = await smokeTest(
+    fixture.connection,
+    { name: 'loki', namespace: 's-twice' },
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
   expect(second.line).not.toBe(first.line);
   const stored = await proxyGet(fixture, 's-twice', 'loki-query-frontend', queryFor('loki-microservices smoke test'));
   expect(stored.body).toContain(first.line);
@@ -70,13 +90,21 @@ describe('a multi-tenant stack (spec.auth.enabled)', () => {
   test('is tested as its tenant: the line is stored for that tenant only', async () => {
     const stack = await readyStack('s-auth', { auth: { enabled: true, tenant: 'team-a' } });
     expect(smokeTenant(stack)).toBe('team-a');
-    const result = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-auth' }, { timeoutMs: 10_000, intervalMs: 50, tenant: smokeTenant(stack) });
+    const result = await smokeTest(
+      fixture.connection,
+      { name: 'loki', namespace: 's-auth' },
+      { timeoutMs: 10_000, intervalMs: 50, tenant: smokeTenant(stack) },
+    );
     expect(result.tenant).toBe('team-a');
 
-    const asTenant = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-a' });
+    const asTenant = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), {
+      'X-Scope-OrgID': 'team-a',
+    });
     expect(asTenant.status).toBe(200);
     expect(asTenant.body).toContain(result.line);
-    const asOther = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), { 'X-Scope-OrgID': 'team-b' });
+    const asOther = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line), {
+      'X-Scope-OrgID': 'team-b',
+    });
     expect(asOther.status).toBe(200);
     expect(asOther.body).not.toContain(result.line);
     const anonymous = await proxyGet(fixture, 's-auth', 'loki-query-frontend', queryFor(result.line));
@@ -86,9 +114,15 @@ describe('a multi-tenant stack (spec.auth.enabled)', () => {
   test('without the tenant, the push is refused at once (no retrying until the timeout) and the error says so', async () => {
     await readyStack('s-auth2', { auth: { enabled: true, tenant: 'team-a' } });
     const requests = fixture.running.server.faults.requests.length;
-    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-auth2' }, { timeoutMs: 60_000, intervalMs: 50 }).catch((caught: unknown) => caught);
+    const error = await smokeTest(
+      fixture.connection,
+      { name: 'loki', namespace: 's-auth2' },
+      { timeoutMs: 60_000, intervalMs: 50 },
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SmokeTestError);
-    expect((error as Error).message).toMatch(/^smoke test failed: the push to the distributor answered HTTP 401: no org id/);
+    expect((error as Error).message).toMatch(
+      /^smoke test failed: the push to the distributor answered HTTP 401: no org id/,
+    );
     expect(fixture.running.server.faults.requests.length - requests).toBe(1);
   });
 });
@@ -100,7 +134,11 @@ describe('a stack that cannot answer', () => {
     fixture.running.server.cluster.fail({ namespace: 's-nodist', workload: 'loki-distributor' }, 'crashLoop');
     await eventuallyNoEndpoints('s-nodist', 'loki-distributor');
     fixture.running.server.faults.clearLog();
-    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-nodist' }, { timeoutMs: 500, intervalMs: 50 }).catch((caught: unknown) => caught);
+    const error = await smokeTest(
+      fixture.connection,
+      { name: 'loki', namespace: 's-nodist' },
+      { timeoutMs: 500, intervalMs: 50 },
+    ).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(SmokeTestError);
     const message = (error as Error).message;
@@ -109,16 +147,26 @@ describe('a stack that cannot answer', () => {
     // It retried meanwhile, and never got as far as querying.
     const requests = proxied('s-nodist');
     expect(requests.length).toBeGreaterThan(1);
-    expect(requests.every((r) => r.path.includes('/services/loki-distributor:http-metrics/proxy/loki/api/v1/push') && r.status === 503)).toBe(true);
+    expect(
+      requests.every(
+        (r) => r.path.includes('/services/loki-distributor:http-metrics/proxy/loki/api/v1/push') && r.status === 503,
+      ),
+    ).toBe(true);
   });
 
   test('no ready query-frontend: the push passes, the query fails, and the error names the query', async () => {
     await readyStack('s-noqf');
     fixture.running.server.cluster.fail({ namespace: 's-noqf', workload: 'loki-query-frontend' }, 'crashLoop');
     await eventuallyNoEndpoints('s-noqf', 'loki-query-frontend');
-    const error = await smokeTest(fixture.connection, { name: 'loki', namespace: 's-noqf' }, { timeoutMs: 500, intervalMs: 50 }).catch((caught: unknown) => caught);
+    const error = await smokeTest(
+      fixture.connection,
+      { name: 'loki', namespace: 's-noqf' },
+      { timeoutMs: 500, intervalMs: 50 },
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SmokeTestError);
-    expect((error as Error).message).toMatch(/^smoke test failed within 500 ms: the query through the query-frontend answered HTTP 503: .*loki-query-frontend/);
+    expect((error as Error).message).toMatch(
+      /^smoke test failed within 500 ms: the query through the query-frontend answered HTTP 503: .*loki-query-frontend/,
+    );
   });
 
   test('recovers when the distributor comes back within the timeout', async () => {
@@ -127,7 +175,11 @@ describe('a stack that cannot answer', () => {
     server.cluster.fail({ namespace: 's-back', workload: 'loki-distributor' }, 'crashLoop');
     await eventuallyNoEndpoints('s-back', 'loki-distributor');
     server.faults.clearLog();
-    const smoke = smokeTest(fixture.connection, { name: 'loki', namespace: 's-back' }, { timeoutMs: 15_000, intervalMs: 50 });
+    const smoke = smokeTest(
+      fixture.connection,
+      { name: 'loki', namespace: 's-back' },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
     await eventually(() => proxied('s-back').some((r) => r.status === 503), 'a refused push');
     server.cluster.heal();
     const result = await smoke;
@@ -136,7 +188,11 @@ describe('a stack that cannot answer', () => {
   });
 
   test('a stack that does not exist: the push answers 404', async () => {
-    const error = await smokeTest(fixture.connection, { name: 'nothing', namespace: 's-none' }, { timeoutMs: 200, intervalMs: 50 }).catch((caught: unknown) => caught);
+    const error = await smokeTest(
+      fixture.connection,
+      { name: 'nothing', namespace: 's-none' },
+      { timeoutMs: 200, intervalMs: 50 },
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SmokeTestError);
     expect((error as Error).message).toMatch(/the push to the distributor answered HTTP 404: .*nothing-distributor/);
   });

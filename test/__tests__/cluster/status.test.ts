@@ -1,7 +1,14 @@
 // getStackStatus against the test API server's simulated cluster: a ready stack, the cost of a status
 // (three reads whatever the stack's size), failing, rolling and unscheduled pods, and a stack that is not there.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { applyStack, getStackStatus, StackNotFoundError, STATUS_API_VERSION, type ConditionType, type StackStatus } from 'loki-microservices';
+import {
+  applyStack,
+  getStackStatus,
+  StackNotFoundError,
+  STATUS_API_VERSION,
+  type ConditionType,
+  type StackStatus,
+} from 'loki-microservices';
 import { eventually, FAST_RETRY, stackOf, startFixture, type Fixture } from './fixture.js';
 
 let fixture: Fixture;
@@ -13,13 +20,30 @@ afterEach(async () => {
   await fixture.close();
 });
 
-const COMPONENTS = ['compactor', 'distributor', 'index-gateway', 'ingester', 'object-store', 'querier', 'query-frontend', 'query-scheduler', 'ruler'];
+const COMPONENTS = [
+  'compactor',
+  'distributor',
+  'index-gateway',
+  'ingester',
+  'object-store',
+  'querier',
+  'query-frontend',
+  'query-scheduler',
+  'ruler',
+];
 const STATEFUL = new Set(['compactor', 'index-gateway', 'ingester', 'ruler']);
 
-const apply = (document: Record<string, unknown> = {}) => applyStack(fixture.connection, stackOf(document), { retry: FAST_RETRY });
-const status = (name = 'loki', namespace = 'loki') => getStackStatus(fixture.connection, { name, namespace }, FAST_RETRY);
+const apply = (document: Record<string, unknown> = {}) =>
+  applyStack(fixture.connection, stackOf(document), { retry: FAST_RETRY });
+const status = (name = 'loki', namespace = 'loki') =>
+  getStackStatus(fixture.connection, { name, namespace }, FAST_RETRY);
 /** The status once its condition is `type` (and `also` holds), polled. */
-const statusWhen = (type: ConditionType, also: (s: StackStatus) => boolean = () => true, name = 'loki', namespace = 'loki') =>
+const statusWhen = (
+  type: ConditionType,
+  also: (s: StackStatus) => boolean = () => true,
+  name = 'loki',
+  namespace = 'loki',
+) =>
   eventually(async () => {
     const current = await status(name, namespace);
     return current.condition.type === type && also(current) ? current : undefined;
@@ -30,13 +54,36 @@ describe('a ready stack', () => {
     await apply();
     const ready = await statusWhen('Ready');
 
-    expect(Object.keys(ready).sort()).toEqual(['apiVersion', 'components', 'condition', 'createdAt', 'endpoints', 'kind', 'name', 'namespace', 'version']);
-    expect(ready).toMatchObject({ apiVersion: STATUS_API_VERSION, kind: 'StackStatus', name: 'loki', namespace: 'loki' });
+    expect(Object.keys(ready).sort()).toEqual([
+      'apiVersion',
+      'components',
+      'condition',
+      'createdAt',
+      'endpoints',
+      'kind',
+      'name',
+      'namespace',
+      'version',
+    ]);
+    expect(ready).toMatchObject({
+      apiVersion: STATUS_API_VERSION,
+      kind: 'StackStatus',
+      name: 'loki',
+      namespace: 'loki',
+    });
     expect(STATUS_API_VERSION).toBe('loki-microservices/v1alpha1');
     expect(ready.condition).toEqual({ type: 'Ready', reason: 'AllComponentsReady', message: '9 components ready' });
     expect(Object.keys(ready.components)).toEqual(COMPONENTS);
     for (const [name, component] of Object.entries(ready.components)) {
-      expect(Object.keys(component).sort()).toEqual(['current', 'desired', 'kind', 'notReady', 'pods', 'ready', 'updated']);
+      expect(Object.keys(component).sort()).toEqual([
+        'current',
+        'desired',
+        'kind',
+        'notReady',
+        'pods',
+        'ready',
+        'updated',
+      ]);
       expect({ name, ...component }).toEqual({
         name,
         kind: STATEFUL.has(name) ? 'StatefulSet' : 'Deployment',
@@ -55,14 +102,20 @@ describe('a ready stack', () => {
     });
     expect(ready.version).toBe('3.7.8');
     // The oldest workload's creation time.
-    const created = [...fixture.running.server.store.list('Deployment', 'loki'), ...fixture.running.server.store.list('StatefulSet', 'loki')].map((w) => Date.parse(w.metadata.creationTimestamp!));
+    const created = [
+      ...fixture.running.server.store.list('Deployment', 'loki'),
+      ...fixture.running.server.store.list('StatefulSet', 'loki'),
+    ].map((w) => Date.parse(w.metadata.creationTimestamp!));
     expect(ready.createdAt).toBe(new Date(Math.min(...created)).toISOString());
     // Plain JSON: what the CLI prints and the Action reads back is the same object.
     expect(JSON.parse(JSON.stringify(ready))).toEqual(ready);
   });
 
   test('another name, namespace, cluster domain and version show in the endpoints and the version', async () => {
-    await apply({ metadata: { name: 'logs', namespace: 'observability' }, spec: { clusterDomain: 'cluster.example', version: '3.6.4' } });
+    await apply({
+      metadata: { name: 'logs', namespace: 'observability' },
+      spec: { clusterDomain: 'cluster.example', version: '3.6.4' },
+    });
     const ready = await statusWhen('Ready', undefined, 'logs', 'observability');
     expect(ready).toMatchObject({ name: 'logs', namespace: 'observability', version: '3.6.4' });
     expect(ready.endpoints).toEqual({
@@ -85,12 +138,17 @@ describe('a ready stack', () => {
     ]);
 
     await apply({ spec: { components: { ingester: { replicas: 3 }, querier: { replicas: 3 } } } });
-    const scaled = await statusWhen('Ready', (s) => s.components.ingester!.ready === 3 && s.components.querier!.ready === 3);
+    const scaled = await statusWhen(
+      'Ready',
+      (s) => s.components.ingester!.ready === 3 && s.components.querier!.ready === 3,
+    );
     expect(scaled.components.ingester).toMatchObject({ desired: 3, ready: 3, pods: { Ready: 3 } });
     expect(scaled.components.querier).toMatchObject({ desired: 3, ready: 3, pods: { Ready: 3 } });
     fixture.running.server.faults.clearLog();
     await status();
-    expect(fixture.running.server.faults.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`).sort()).toEqual(small);
+    expect(fixture.running.server.faults.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`).sort()).toEqual(
+      small,
+    );
   });
 });
 
@@ -102,14 +160,32 @@ describe('a stack with problems', () => {
 
     const failed = await statusWhen('Failed', (s) => s.components.ingester!.notReady[0]?.reason === 'CrashLoopBackOff');
 
-    expect(failed.condition).toEqual({ type: 'Failed', reason: 'ComponentsFailing', message: 'ingester 0/1 ready (CrashLoopBackOff)' });
-    expect(failed.components.ingester).toMatchObject({ desired: 1, ready: 0, current: false, pods: { Ready: 0, Running: 0, Failed: 1 } });
+    expect(failed.condition).toEqual({
+      type: 'Failed',
+      reason: 'ComponentsFailing',
+      message: 'ingester 0/1 ready (CrashLoopBackOff)',
+    });
+    expect(failed.components.ingester).toMatchObject({
+      desired: 1,
+      ready: 0,
+      current: false,
+      pods: { Ready: 0, Running: 0, Failed: 1 },
+    });
     expect(failed.components.ingester!.notReady).toEqual([
-      { name: 'loki-ingester-0', state: 'Failed', reason: 'CrashLoopBackOff', message: expect.stringContaining('back-off'), container: 'loki', restarts: expect.any(Number), failing: true },
+      {
+        name: 'loki-ingester-0',
+        state: 'Failed',
+        reason: 'CrashLoopBackOff',
+        message: expect.stringContaining('back-off'),
+        container: 'loki',
+        restarts: expect.any(Number),
+        failing: true,
+      },
     ]);
     expect(failed.components.ingester!.notReady[0]!.restarts).toBeGreaterThanOrEqual(1);
     // The other components are unaffected.
-    for (const name of COMPONENTS.filter((c) => c !== 'ingester')) expect(failed.components[name]).toMatchObject({ ready: 1, notReady: [] });
+    for (const name of COMPONENTS.filter((c) => c !== 'ingester'))
+      expect(failed.components[name]).toMatchObject({ ready: 1, notReady: [] });
 
     fixture.running.server.cluster.heal();
     await statusWhen('Ready');
@@ -122,12 +198,30 @@ describe('a stack with problems', () => {
     // A configuration change: every Loki pod template changes, so the distributor rolls (surge, the old pod stays).
     await apply({ spec: { limits: { maxQuerySeries: 1000 } } });
 
-    const degraded = await statusWhen('Degraded', (s) => s.components.distributor!.notReady.some((p) => p.reason === 'ImagePullBackOff'));
+    const degraded = await statusWhen('Degraded', (s) =>
+      s.components.distributor!.notReady.some((p) => p.reason === 'ImagePullBackOff'),
+    );
 
-    expect(degraded.condition).toEqual({ type: 'Degraded', reason: 'ComponentsDegraded', message: 'distributor 1/1 ready (ImagePullBackOff)' });
-    expect(degraded.components.distributor).toMatchObject({ desired: 1, ready: 1, current: false, pods: { Ready: 1, Pending: 0, Failed: 1 } });
+    expect(degraded.condition).toEqual({
+      type: 'Degraded',
+      reason: 'ComponentsDegraded',
+      message: 'distributor 1/1 ready (ImagePullBackOff)',
+    });
+    expect(degraded.components.distributor).toMatchObject({
+      desired: 1,
+      ready: 1,
+      current: false,
+      pods: { Ready: 1, Pending: 0, Failed: 1 },
+    });
     expect(degraded.components.distributor!.notReady).toEqual([
-      expect.objectContaining({ name: expect.stringMatching(/^loki-distributor-/), state: 'Failed', reason: 'ImagePullBackOff', message: expect.stringContaining('pulling image'), container: 'loki', failing: true }),
+      expect.objectContaining({
+        name: expect.stringMatching(/^loki-distributor-/),
+        state: 'Failed',
+        reason: 'ImagePullBackOff',
+        message: expect.stringContaining('pulling image'),
+        container: 'loki',
+        failing: true,
+      }),
     ]);
   });
 
@@ -137,9 +231,16 @@ describe('a stack with problems', () => {
 
     const failed = await statusWhen('Failed', (s) => s.components.querier!.notReady[0]?.reason === 'Unschedulable');
 
-    expect(failed.condition).toMatchObject({ reason: 'ComponentsFailing', message: 'querier 0/1 ready (Unschedulable)' });
+    expect(failed.condition).toMatchObject({
+      reason: 'ComponentsFailing',
+      message: 'querier 0/1 ready (Unschedulable)',
+    });
     expect(failed.components.querier).toMatchObject({ ready: 0, pods: { Pending: 1 } });
-    expect(failed.components.querier!.notReady[0]).toMatchObject({ state: 'Pending', reason: 'Unschedulable', failing: true });
+    expect(failed.components.querier!.notReady[0]).toMatchObject({
+      state: 'Pending',
+      reason: 'Unschedulable',
+      failing: true,
+    });
   });
 
   test('without a node, the stack is Pending: its pods wait, none of them failing', async () => {
@@ -147,13 +248,22 @@ describe('a stack with problems', () => {
     await apply();
     await fixture.running.server.cluster.idle();
 
-    const pending = await statusWhen('Pending', (s) => Object.values(s.components).every((c) => c.pods.Pending === c.desired));
+    const pending = await statusWhen('Pending', (s) =>
+      Object.values(s.components).every((c) => c.pods.Pending === c.desired),
+    );
 
     expect(pending.condition.reason).toBe('ComponentsNotReady');
     expect(pending.condition.message.split('; ')).toEqual(COMPONENTS.map((name) => `${name} 0/1 ready (Pending)`));
     for (const component of Object.values(pending.components)) {
-      expect(component).toMatchObject({ desired: 1, ready: 0, current: false, pods: { Ready: 0, Running: 0, Pending: 1, Failed: 0, Unknown: 0 } });
-      expect(component.notReady).toEqual([expect.objectContaining({ state: 'Pending', reason: 'Pending', failing: false })]);
+      expect(component).toMatchObject({
+        desired: 1,
+        ready: 0,
+        current: false,
+        pods: { Ready: 0, Running: 0, Pending: 1, Failed: 0, Unknown: 0 },
+      });
+      expect(component.notReady).toEqual([
+        expect.objectContaining({ state: 'Pending', reason: 'Pending', failing: false }),
+      ]);
     }
 
     fixture.running.server.cluster.setNodeAvailable(true);
@@ -167,7 +277,11 @@ describe('no stack', () => {
     await apply();
     const error = await status('other', 'loki').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StackNotFoundError);
-    expect(error).toMatchObject({ code: 404, reason: 'NotFound', message: 'no Loki stack "other" in namespace "loki"' });
+    expect(error).toMatchObject({
+      code: 404,
+      reason: 'NotFound',
+      message: 'no Loki stack "other" in namespace "loki"',
+    });
     // Workloads that only look like ours do not make a stack.
     fixture.running.server.api.create(
       'Deployment',
@@ -176,7 +290,10 @@ describe('no stack', () => {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'other-distributor', namespace: 'loki', labels: { 'app.kubernetes.io/instance': 'other' } },
-        spec: { selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x:1' }] } } },
+        spec: {
+          selector: { matchLabels: { app: 'x' } },
+          template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'x', image: 'x:1' }] } },
+        },
       },
       { manager: 'kubectl' },
     );

@@ -3,17 +3,32 @@
 import type { CompoundEntityRef, Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { LokiStackCard, LokiStackClient, LokiStackError, lokiStackApiRef, type CheckedStackStatus, type LokiStackApi } from '@loki-microservices/plugin-loki-stack';
+import {
+  LokiStackCard,
+  LokiStackClient,
+  LokiStackError,
+  lokiStackApiRef,
+  type CheckedStackStatus,
+  type LokiStackApi,
+} from '@loki-microservices/plugin-loki-stack';
 import { fireEvent, screen } from '@testing-library/react';
 
 const entityWith = (annotation?: string): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Resource',
-  metadata: { name: 'logs', namespace: 'Observability', annotations: annotation ? { 'loki-microservices/stack': annotation } : {} },
+  metadata: {
+    name: 'logs',
+    namespace: 'Observability',
+    annotations: annotation ? { 'loki-microservices/stack': annotation } : {},
+  },
   spec: { type: 'loki-stack', owner: 'group:default/platform' },
 });
 
-const component = (desired: number, ready: number, notReady: CheckedStackStatus['components'][string]['notReady'] = []) => ({
+const component = (
+  desired: number,
+  ready: number,
+  notReady: CheckedStackStatus['components'][string]['notReady'] = [],
+) => ({
   kind: 'Deployment' as const,
   desired,
   ready,
@@ -23,14 +38,23 @@ const component = (desired: number, ready: number, notReady: CheckedStackStatus[
   notReady,
 });
 
-const status = (condition: CheckedStackStatus['condition'], components: CheckedStackStatus['components'], endpoints: Partial<CheckedStackStatus['endpoints']> = {}): CheckedStackStatus => ({
+const status = (
+  condition: CheckedStackStatus['condition'],
+  components: CheckedStackStatus['components'],
+  endpoints: Partial<CheckedStackStatus['endpoints']> = {},
+): CheckedStackStatus => ({
   apiVersion: 'loki-microservices/v1alpha1',
   kind: 'StackStatus',
   name: 'logs',
   namespace: 'obs',
   condition,
   components,
-  endpoints: { push: 'http://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', query: 'http://logs-query-frontend.obs.svc.cluster.local:3100', basicAuth: false, ...endpoints },
+  endpoints: {
+    push: 'http://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push',
+    query: 'http://logs-query-frontend.obs.svc.cluster.local:3100',
+    basicAuth: false,
+    ...endpoints,
+  },
   version: '3.7.8',
   createdAt: '2026-11-22T08:00:00.000Z',
   checkedAt: '2026-11-22T09:00:00.000Z',
@@ -47,9 +71,17 @@ async function renderCard(api: LokiStackApi, annotation = 'dev/obs/logs') {
   );
 }
 
-test('ready: the condition, a row per component, the URLs and the version, for the card\'s entity', async () => {
+test("ready: the condition, a row per component, the URLs and the version, for the card's entity", async () => {
   const asked: CompoundEntityRef[] = [];
-  await renderCard({ getStatus: async (entityRef) => (asked.push(entityRef), status({ type: 'Ready', reason: 'AllComponentsReady', message: '2 components ready' }, { distributor: component(1, 1), querier: component(2, 2) })) });
+  await renderCard({
+    getStatus: async (entityRef) => (
+      asked.push(entityRef),
+      status(
+        { type: 'Ready', reason: 'AllComponentsReady', message: '2 components ready' },
+        { distributor: component(1, 1), querier: component(2, 2) },
+      )
+    ),
+  });
   expect(await screen.findByText('2 components ready (AllComponentsReady)')).toBeTruthy();
   expect(asked).toEqual([{ kind: 'Resource', namespace: 'Observability', name: 'logs' }]);
   expect(screen.getByText('distributor')).toBeTruthy();
@@ -60,16 +92,41 @@ test('ready: the condition, a row per component, the URLs and the version, for t
   expect(screen.queryByText(/basic auth/)).toBeNull();
 });
 
-test('with the gateway: its URLs, and that they ask for a tenant\'s password', async () => {
-  const gateway = { push: 'http://logs-gateway.obs.svc.cluster.local/loki/api/v1/push', query: 'http://logs-gateway.obs.svc.cluster.local', basicAuth: true };
-  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '3 components ready' }, { gateway: component(1, 1) }, gateway) });
+test("with the gateway: its URLs, and that they ask for a tenant's password", async () => {
+  const gateway = {
+    push: 'http://logs-gateway.obs.svc.cluster.local/loki/api/v1/push',
+    query: 'http://logs-gateway.obs.svc.cluster.local',
+    basicAuth: true,
+  };
+  await renderCard({
+    getStatus: async () =>
+      status(
+        { type: 'Ready', reason: 'AllComponentsReady', message: '3 components ready' },
+        { gateway: component(1, 1) },
+        gateway,
+      ),
+  });
   expect(await screen.findByText('http://logs-gateway.obs.svc.cluster.local')).toBeTruthy();
   expect(screen.getByText(/sign in with a tenant's user and password \(basic auth\)/)).toBeTruthy();
 });
 
 test('failed: the component, the pod and why', async () => {
-  const pod = { name: 'logs-ingester-0', state: 'Failed' as const, reason: 'CrashLoopBackOff', message: 'back-off 40s', container: 'loki', restarts: 4, failing: true };
-  await renderCard({ getStatus: async () => status({ type: 'Failed', reason: 'ComponentsFailing', message: 'ingester 0/1 ready (CrashLoopBackOff)' }, { ingester: component(1, 0, [pod]) }) });
+  const pod = {
+    name: 'logs-ingester-0',
+    state: 'Failed' as const,
+    reason: 'CrashLoopBackOff',
+    message: 'back-off 40s',
+    container: 'loki',
+    restarts: 4,
+    failing: true,
+  };
+  await renderCard({
+    getStatus: async () =>
+      status(
+        { type: 'Failed', reason: 'ComponentsFailing', message: 'ingester 0/1 ready (CrashLoopBackOff)' },
+        { ingester: component(1, 0, [pod]) },
+      ),
+  });
   expect(await screen.findByText('ingester 0/1 ready (CrashLoopBackOff) (ComponentsFailing)')).toBeTruthy();
   expect(screen.getByText('Pods not ready')).toBeTruthy();
   expect(screen.getByText(/\(CrashLoopBackOff, container loki\), 4 restarts — back-off 40s/)).toBeTruthy();
@@ -107,8 +164,14 @@ test('refresh: asks again on demand, and shows the new answer', async () => {
   const getStatus = async () => {
     calls += 1;
     return calls === 1
-      ? status({ type: 'Pending', reason: 'ComponentsNotReady', message: 'querier 1/2 ready' }, { querier: component(2, 1) })
-      : status({ type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' }, { querier: component(2, 2) });
+      ? status(
+          { type: 'Pending', reason: 'ComponentsNotReady', message: 'querier 1/2 ready' },
+          { querier: component(2, 1) },
+        )
+      : status(
+          { type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' },
+          { querier: component(2, 2) },
+        );
   };
   await renderCard({ getStatus });
   expect(await screen.findByText('querier 1/2 ready (ComponentsNotReady)')).toBeTruthy();
@@ -121,9 +184,18 @@ test('refresh: asks again on demand, and shows the new answer', async () => {
 });
 
 test('each endpoint is a row: its label, its URL, and a button copying it', async () => {
-  await renderCard({ getStatus: async () => status({ type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' }, { querier: component(1, 1) }) });
+  await renderCard({
+    getStatus: async () =>
+      status(
+        { type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' },
+        { querier: component(1, 1) },
+      ),
+  });
   const table = await screen.findByRole('table', { name: 'Endpoints' });
-  const rows = [...table.querySelectorAll('tr')].map((row) => [row.textContent, row.querySelector('button')?.getAttribute('aria-label')]);
+  const rows = [...table.querySelectorAll('tr')].map((row) => [
+    row.textContent,
+    row.querySelector('button')?.getAttribute('aria-label'),
+  ]);
   expect(rows).toEqual([
     ['Pushhttp://logs-distributor.obs.svc.cluster.local:3100/loki/api/v1/push', 'Copy the push URL'],
     ['Queryhttp://logs-query-frontend.obs.svc.cluster.local:3100', 'Copy the query URL'],
@@ -144,9 +216,14 @@ describe('LokiStackClient', () => {
 
   test('asks by entity: kind and namespace in lower case as the catalog writes them, each part encoded', async () => {
     const { client, urls } = clientAnswering(200, { kind: 'StackStatus' });
-    expect(await client.getStatus({ kind: 'Resource', namespace: 'Observability', name: 'logs/x y' })).toEqual({ kind: 'StackStatus' });
+    expect(await client.getStatus({ kind: 'Resource', namespace: 'Observability', name: 'logs/x y' })).toEqual({
+      kind: 'StackStatus',
+    });
     expect(await client.getStatus({ kind: 'Component', namespace: '', name: 'Logs' })).toEqual({ kind: 'StackStatus' });
-    expect(urls).toEqual(['https://backstage.example/api/loki-stack/stacks/by-entity/resource/observability/logs%2Fx%20y', 'https://backstage.example/api/loki-stack/stacks/by-entity/component/default/Logs']);
+    expect(urls).toEqual([
+      'https://backstage.example/api/loki-stack/stacks/by-entity/resource/observability/logs%2Fx%20y',
+      'https://backstage.example/api/loki-stack/stacks/by-entity/component/default/Logs',
+    ]);
   });
 
   test.each([
@@ -155,9 +232,12 @@ describe('LokiStackClient', () => {
     [403, 'unauthorized'],
     [503, 'unavailable'],
     [500, 'other'],
-  ] as const)('HTTP %i is a LokiStackError of kind %s with the backend\'s message', async (code, kind) => {
+  ] as const)("HTTP %i is a LokiStackError of kind %s with the backend's message", async (code, kind) => {
     const { client } = clientAnswering(code, { error: { message: 'as the backend said' } });
-    await expect(client.getStatus({ kind: 'Resource', namespace: 'default', name: 'logs' })).rejects.toMatchObject({ kind, message: 'as the backend said' });
+    await expect(client.getStatus({ kind: 'Resource', namespace: 'default', name: 'logs' })).rejects.toMatchObject({
+      kind,
+      message: 'as the backend said',
+    });
   });
 });
 
@@ -170,6 +250,9 @@ test('the new frontend system entry is a frontend plugin with the API and the en
   };
   expect(alpha.$$type).toBe('@backstage/FrontendPlugin');
   expect(alpha.pluginId ?? alpha.id).toBe('loki-stack');
-  expect(alpha.getExtension('entity-card:loki-stack/loki-stack')).toMatchObject({ kind: 'entity-card', name: 'loki-stack' });
+  expect(alpha.getExtension('entity-card:loki-stack/loki-stack')).toMatchObject({
+    kind: 'entity-card',
+    name: 'loki-stack',
+  });
   expect(alpha.getExtension('api:loki-stack')).toMatchObject({ kind: 'api' });
 });

@@ -4,7 +4,18 @@
 // gateway Deployment's own arguments (its -e and -c paths swapped for the test's), with the files the site names.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,12 +24,22 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
 import { WebSocketServer } from 'ws';
 import { COMPONENT_NAMES, renderKubernetes, type ComponentName, type LokiStack } from 'loki-microservices';
-import { gatewayTenants, HTPASSWD_KEYS, htpasswdFile, nginxConfig, objectName, type NginxSite } from 'loki-microservices/testing';
+import {
+  gatewayTenants,
+  HTPASSWD_KEYS,
+  htpasswdFile,
+  nginxConfig,
+  objectName,
+  type NginxSite,
+} from 'loki-microservices/testing';
 
 /** nginx to run: $NGINX_BINARY (npm test sets it to Debian's, unpacked), else one on PATH, else /usr/sbin/nginx. */
 export function findNginx(): { binary?: string; tried: string[] } {
   // A $NGINX_BINARY that is set but missing is a broken set-up, not a reason to test another nginx.
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'nginx'));
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'nginx'));
   const tried = process.env.NGINX_BINARY ? [process.env.NGINX_BINARY] : [...new Set([...onPath, '/usr/sbin/nginx'])];
   const binary = tried.find((path) => existsSync(path));
   return binary ? { binary, tried } : { tried };
@@ -28,7 +49,8 @@ export function findNginx(): { binary?: string; tried: string[] } {
 export const LOKI_HTTP_PORT = 3100;
 
 /** A component's Service name as the cluster DNS knows it. */
-export const serviceHost = (stack: LokiStack, component: ComponentName) => `${objectName(stack, component)}.${stack.metadata.namespace}.svc.${stack.spec.clusterDomain}`;
+export const serviceHost = (stack: LokiStack, component: ComponentName) =>
+  `${objectName(stack, component)}.${stack.metadata.namespace}.svc.${stack.spec.clusterDomain}`;
 
 export interface DnsQuery {
   name: string;
@@ -58,11 +80,19 @@ export async function startFakeDns(hosts: Map<string, string>): Promise<FakeDns>
     const questions = query.questions ?? [];
     const known = questions.every((question) => hosts.has(question.name.toLowerCase()));
     const answers = questions.flatMap((question) =>
-      question.type === 'A' && hosts.has(question.name.toLowerCase()) ? [{ type: 'A' as const, name: question.name, ttl: 30, data: hosts.get(question.name.toLowerCase())! }] : [],
+      question.type === 'A' && hosts.has(question.name.toLowerCase())
+        ? [{ type: 'A' as const, name: question.name, ttl: 30, data: hosts.get(question.name.toLowerCase())! }]
+        : [],
     );
-    for (const question of questions) queries.push({ name: question.name, type: question.type, rcode: known ? 'NOERROR' : 'NXDOMAIN' });
-    const flags = ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (known ? 0 : NXDOMAIN);
-    socket.send(dnsPacket.encode({ id: query.id, type: 'response', flags, questions, answers }), peer.port, peer.address);
+    for (const question of questions)
+      queries.push({ name: question.name, type: question.type, rcode: known ? 'NOERROR' : 'NXDOMAIN' });
+    const flags =
+      ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | (known ? 0 : NXDOMAIN);
+    socket.send(
+      dnsPacket.encode({ id: query.id, type: 'response', flags, questions, answers }),
+      peer.port,
+      peer.address,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -90,19 +120,39 @@ interface FakeComponent {
  * A Loki component on address:3100: records each request in `received` and answers 200 with its name (text),
  * and takes WebSocket upgrades, echoing each message as `<component>: <message>`.
  */
-async function startFakeComponent(component: ComponentName, address: string, received: Received[]): Promise<FakeComponent> {
+async function startFakeComponent(
+  component: ComponentName,
+  address: string,
+  received: Received[],
+): Promise<FakeComponent> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ component, method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks), upgrade: false });
+      received.push({
+        component,
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        upgrade: false,
+      });
       res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Component': component }).end(component);
     });
   });
   const sockets = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    received.push({ component, method: req.method!, url: req.url!, headers: req.headers, body: Buffer.alloc(0), upgrade: true });
-    sockets.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(`${component}: ${String(data)}`)));
+    received.push({
+      component,
+      method: req.method!,
+      url: req.url!,
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      upgrade: true,
+    });
+    sockets.handleUpgrade(req, socket, head, (ws) =>
+      ws.on('message', (data) => ws.send(`${component}: ${String(data)}`)),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -120,17 +170,26 @@ async function startFakeComponent(component: ComponentName, address: string, rec
 
 /** The arguments the gateway Deployment starts nginx with, with the paths of `files` (option → path) instead. */
 export function podArguments(stack: LokiStack, files: Record<string, string>): string[] {
-  const deployment = renderKubernetes(stack).objects.find((object) => object.kind === 'Deployment' && object.metadata?.name === `${stack.metadata.name}-gateway`) as V1Deployment | undefined;
+  const deployment = renderKubernetes(stack).objects.find(
+    (object) => object.kind === 'Deployment' && object.metadata?.name === `${stack.metadata.name}-gateway`,
+  ) as V1Deployment | undefined;
   const [command, ...args] = deployment?.spec?.template.spec?.containers[0]?.command ?? [];
-  if (command !== 'nginx') throw new Error(`the gateway Deployment does not start nginx: ${JSON.stringify(deployment?.spec?.template.spec?.containers[0]?.command)}`);
-  return args.map((arg, index) => (index > 0 && files[args[index - 1]!] !== undefined ? files[args[index - 1]!]! : arg));
+  if (command !== 'nginx')
+    throw new Error(
+      `the gateway Deployment does not start nginx: ${JSON.stringify(deployment?.spec?.template.spec?.containers[0]?.command)}`,
+    );
+  return args.map((arg, index) =>
+    index > 0 && files[args[index - 1]!] !== undefined ? files[args[index - 1]!]! : arg,
+  );
 }
 
 /** `nginx -t` on the gateway's configuration: its exit code and what it printed. */
 export async function testConfiguration(nginx: string, gw: Gateway): Promise<{ code: number | null; output: string }> {
   const outputFile = join(gw.dir, 'nginx-t.out');
   const output = openSync(outputFile, 'w');
-  const child = spawn(nginx, ['-t', '-p', gw.dir, '-e', join(gw.dir, 'nginx-t.log'), '-c', gw.configFile], { stdio: ['ignore', output, output] });
+  const child = spawn(nginx, ['-t', '-p', gw.dir, '-e', join(gw.dir, 'nginx-t.log'), '-c', gw.configFile], {
+    stdio: ['ignore', output, output],
+  });
   closeSync(output);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
@@ -154,12 +213,20 @@ export interface Answer {
 }
 
 /** One plain HTTP/1.1 request, on its own connection. */
-export function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
+export function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: Buffer | string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -208,14 +275,20 @@ export async function startGateway(nginx: string, stack: LokiStack, firstAddress
 
   const adminUser = stack.spec.gateway.adminUser;
   const users = [...gatewayTenants(stack), adminUser];
-  const passwords = Object.fromEntries(users.map((user, index) => [user, `pw-${index}-${Math.random().toString(36).slice(2)}`]));
+  const passwords = Object.fromEntries(
+    users.map((user, index) => [user, `pw-${index}-${Math.random().toString(36).slice(2)}`]),
+  );
   writeUsers(HTPASSWD_KEYS.tenants, htpasswdFile(gatewayTenants(stack), passwords));
   writeUsers(HTPASSWD_KEYS.admin, htpasswdFile([adminUser], passwords));
 
   const received: Received[] = [];
   const addresses = new Map(COMPONENT_NAMES.map((component, index) => [component, `127.0.0.${firstAddress + index}`]));
-  const components = await Promise.all([...addresses].map(([component, address]) => startFakeComponent(component, address, received)));
-  const dns = await startFakeDns(new Map([...addresses].map(([component, address]) => [serviceHost(stack, component), address])));
+  const components = await Promise.all(
+    [...addresses].map(([component, address]) => startFakeComponent(component, address, received)),
+  );
+  const dns = await startFakeDns(
+    new Map([...addresses].map(([component, address]) => [serviceHost(stack, component), address])),
+  );
 
   const port = await freePort();
   const site: NginxSite = { port, resolver: `127.0.0.1:${dns.port}`, secretsDir, tmpDir };
@@ -230,7 +303,11 @@ export async function startGateway(nginx: string, stack: LokiStack, firstAddress
   const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
   const log = () => `${read(errorLog)}${read(stderrLog)}`.trim() || '(empty)';
 
-  const process_: ChildProcess = spawn(nginx, ['-p', dir, ...podArguments(stack, { '-e': errorLog, '-c': configFile })], { stdio: ['ignore', stdout, stderr] });
+  const process_: ChildProcess = spawn(
+    nginx,
+    ['-p', dir, ...podArguments(stack, { '-e': errorLog, '-c': configFile })],
+    { stdio: ['ignore', stdout, stderr] },
+  );
   closeSync(stdout);
   closeSync(stderr);
   let spawnError = '';

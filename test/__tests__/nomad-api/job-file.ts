@@ -14,7 +14,13 @@ export interface JobFileOptions {
 }
 
 export function jobFile(options: JobFileOptions = {}): string {
-  const { id = 'loki', ingesterCount = 2, image = 'grafana/loki:3.7.8', progressDeadline = '10m', autoRevert = false } = options;
+  const {
+    id = 'loki',
+    ingesterCount = 2,
+    image = 'grafana/loki:3.7.8',
+    progressDeadline = '10m',
+    autoRevert = false,
+  } = options;
   return `# rendered for a test
 job "${id}" {
   ${options.namespace ? `namespace = "${options.namespace}"` : ''}

@@ -21,7 +21,10 @@ import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/in
 jest.setTimeout(60_000);
 
 const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
-const S3 = { type: 's3', s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true } } as const;
+const S3 = {
+  type: 's3',
+  s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true },
+} as const;
 const specOf = (name: string, extra: LokiStackInput['spec'] = {}): LokiStackInput => ({
   metadata: { name },
   spec: { storage: S3, nomad: { credentials: { source: 'nomadVariable', path: `nomad/jobs/${name}` } }, ...extra },
@@ -33,7 +36,14 @@ let client: NomadClient;
 
 beforeAll(async () => {
   // A progress deadline no test reaches on a loaded machine; the test that wants one starts its own server.
-  server = await startNomadApiServer({ aclToken: TOKEN, runDelayMs: 20, healthyDelayMs: 20, healthyDeadlineMs: 300, progressDeadlineMs: 30_000, maxRestarts: 1 });
+  server = await startNomadApiServer({
+    aclToken: TOKEN,
+    runDelayMs: 20,
+    healthyDelayMs: 20,
+    healthyDeadlineMs: 300,
+    progressDeadlineMs: 30_000,
+    maxRestarts: 1,
+  });
   client = new NomadClient({ address: server.url, token: TOKEN }, {});
 });
 
@@ -48,17 +58,44 @@ test('apply registers the job; wait returns once every group is running and heal
   const stack = parseSpec(specOf('loki'));
   const applied = await applyNomadJob(client, stack);
   expect(applied).toMatchObject({ jobId: 'loki', namespace: 'default', action: 'created', version: 0 });
-  expect(server.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual(expect.arrayContaining(['POST /v1/jobs/parse', 'POST /v1/jobs']));
+  expect(server.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual(
+    expect.arrayContaining(['POST /v1/jobs/parse', 'POST /v1/jobs']),
+  );
 
   const progress: string[] = [];
-  const ready = await waitForNomadJob(client, ref('loki'), { timeoutMs: 20_000, onProgress: (line) => progress.push(line) });
+  const ready = await waitForNomadJob(client, ref('loki'), {
+    timeoutMs: 20_000,
+    onProgress: (line) => progress.push(line),
+  });
   expect(ready.condition).toMatchObject({ type: 'Ready', reason: 'AllComponentsReady' });
   expect(progress).toContain('ingester 1/1 ready');
 
   const status = await getNomadStatus(client, ref('loki'));
-  expect(status).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackStatus', name: 'loki', namespace: 'default', version: stack.spec.version });
-  expect(Object.keys(status.components).sort()).toEqual(['compactor', 'distributor', 'index-gateway', 'ingester', 'querier', 'query-frontend', 'query-scheduler', 'ruler']);
-  expect(status.components.ingester).toMatchObject({ kind: 'TaskGroup', desired: 1, ready: 1, updated: 1, current: true, notReady: [] });
+  expect(status).toMatchObject({
+    apiVersion: 'loki-microservices/v1alpha1',
+    kind: 'StackStatus',
+    name: 'loki',
+    namespace: 'default',
+    version: stack.spec.version,
+  });
+  expect(Object.keys(status.components).sort()).toEqual([
+    'compactor',
+    'distributor',
+    'index-gateway',
+    'ingester',
+    'querier',
+    'query-frontend',
+    'query-scheduler',
+    'ruler',
+  ]);
+  expect(status.components.ingester).toMatchObject({
+    kind: 'TaskGroup',
+    desired: 1,
+    ready: 1,
+    updated: 1,
+    current: true,
+    notReady: [],
+  });
   expect(status.endpoints.push).toMatch(/^http:\/\/10\.0\.0\.\d+:\d{5}\/loki\/api\/v1\/push$/);
   expect(status.endpoints.query).toMatch(/^http:\/\/10\.0\.0\.\d+:\d{5}$/);
   expect(status.createdAt).toMatch(/^\d{4}-/);
@@ -76,7 +113,9 @@ test('applying the same spec again registers no new version; a changed spec does
 test('a crash-looping group ends the wait with the allocation, its task and the exit', async () => {
   server.setGroupBehaviour('crashy', 'ingester', 'crash');
   await applyNomadJob(client, parseSpec(specOf('crashy')));
-  const error = await waitForNomadJob(client, ref('crashy'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e);
+  const error = await waitForNomadJob(client, ref('crashy'), { timeoutMs: 20_000, failAfterMs: 200 }).catch(
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(NomadNotReadyError);
   const { status, why } = error as NomadNotReadyError;
   expect(why).toBe('failing');
@@ -85,11 +124,23 @@ test('a crash-looping group ends the wait with the allocation, its task and the 
   // Still restarting (CrashLoop), given up on (the cause, then what Nomad did about it), or, on a machine slow
   // enough for Nomad to have rescheduled it by then, its replacement, which says why the last one failed.
   if (problem!.reason === 'Rescheduled') {
-    expect(problem).toMatchObject({ name: 'crashy.ingester[0]', state: 'Pending', failing: true, message: expect.stringMatching(/^rescheduled \d+ times? after failures; the last one .*Exit Code: 1/) });
+    expect(problem).toMatchObject({
+      name: 'crashy.ingester[0]',
+      state: 'Pending',
+      failing: true,
+      message: expect.stringMatching(/^rescheduled \d+ times? after failures; the last one .*Exit Code: 1/),
+    });
   } else {
-    expect(problem).toMatchObject({ name: 'crashy.ingester[0]', state: 'Failed', container: 'ingester', failing: true });
+    expect(problem).toMatchObject({
+      name: 'crashy.ingester[0]',
+      state: 'Failed',
+      container: 'ingester',
+      failing: true,
+    });
     expect(problem!.reason).toMatch(/^(CrashLoop|Terminated)$/);
-    expect(problem!.message).toMatch(problem!.reason === 'Terminated' ? /Exit Code: 1.*Exceeded allowed attempts/ : /Exit Code: 1/);
+    expect(problem!.message).toMatch(
+      problem!.reason === 'Terminated' ? /Exit Code: 1.*Exceeded allowed attempts/ : /Exit Code: 1/,
+    );
   }
   expect((error as Error).message).toContain('crashy.ingester[0]');
   // The other groups are fine and say so.
@@ -99,11 +150,18 @@ test('a crash-looping group ends the wait with the allocation, its task and the 
 test('a group Nomad cannot place is reported with the placement failure', async () => {
   server.setGroupBehaviour('tight', 'querier', 'unplaceable');
   await applyNomadJob(client, parseSpec(specOf('tight')));
-  const error = (await waitForNomadJob(client, ref('tight'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
+  const error = (await waitForNomadJob(client, ref('tight'), { timeoutMs: 20_000, failAfterMs: 200 }).catch(
+    (e: unknown) => e,
+  )) as NomadNotReadyError;
   expect(error).toBeInstanceOf(NomadNotReadyError);
   expect(error.status.components.querier).toMatchObject({ desired: 1, ready: 0 });
   expect(error.status.components.querier!.notReady).toEqual([
-    expect.objectContaining({ name: 'tight.querier', state: 'Pending', reason: 'Unplaceable', message: expect.stringMatching(/1 allocation not placed: .*exhausted/) }),
+    expect.objectContaining({
+      name: 'tight.querier',
+      state: 'Pending',
+      reason: 'Unplaceable',
+      message: expect.stringMatching(/1 allocation not placed: .*exhausted/),
+    }),
   ]);
 });
 
@@ -112,13 +170,21 @@ test('an image that cannot be pulled, and allocations that never pass their chec
   server.setGroupBehaviour('sick', 'compactor', 'unhealthy');
   await applyNomadJob(client, parseSpec(specOf('pull')));
   await applyNomadJob(client, parseSpec(specOf('sick')));
-  const pull = (await waitForNomadJob(client, ref('pull'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
+  const pull = (await waitForNomadJob(client, ref('pull'), { timeoutMs: 20_000, failAfterMs: 200 }).catch(
+    (e: unknown) => e,
+  )) as NomadNotReadyError;
   // The failed allocation itself, or its replacement that tells why the one before failed.
   const [pulled] = pull.status.components.distributor!.notReady;
   expect(pulled).toMatchObject({ failing: true, message: expect.stringContaining('Failed to pull') });
   expect(pulled!.reason).toMatch(/^(DriverFailure|Rescheduled)$/);
-  const sick = (await waitForNomadJob(client, ref('sick'), { timeoutMs: 20_000, failAfterMs: 200 }).catch((e: unknown) => e)) as NomadNotReadyError;
-  expect(sick.status.components.compactor!.notReady[0]).toMatchObject({ state: 'Failed', reason: 'Unhealthy', failing: true });
+  const sick = (await waitForNomadJob(client, ref('sick'), { timeoutMs: 20_000, failAfterMs: 200 }).catch(
+    (e: unknown) => e,
+  )) as NomadNotReadyError;
+  expect(sick.status.components.compactor!.notReady[0]).toMatchObject({
+    state: 'Failed',
+    reason: 'Unhealthy',
+    failing: true,
+  });
 });
 
 test('a wait that runs out of time says so, with the status as it was', async () => {
@@ -126,7 +192,9 @@ test('a wait that runs out of time says so, with the status as it was', async ()
   try {
     const slowClient = new NomadClient({ address: slow.url }, {});
     await applyNomadJob(slowClient, parseSpec(specOf('slow')));
-    const error = (await waitForNomadJob(slowClient, ref('slow'), { timeoutMs: 1500 }).catch((e: unknown) => e)) as NomadNotReadyError;
+    const error = (await waitForNomadJob(slowClient, ref('slow'), { timeoutMs: 1500 }).catch(
+      (e: unknown) => e,
+    )) as NomadNotReadyError;
     expect(error).toBeInstanceOf(NomadNotReadyError);
     expect(error.why).toBe('timeout');
     expect(error.status.condition.type).toBe('Pending');
@@ -136,12 +204,14 @@ test('a wait that runs out of time says so, with the status as it was', async ()
   }
 });
 
-test('a deployment Nomad gives up on ends the wait with Nomad\'s reason', async () => {
+test("a deployment Nomad gives up on ends the wait with Nomad's reason", async () => {
   const stalled = await startNomadApiServer({ runDelayMs: 60_000, healthyDeadlineMs: 60_000, progressDeadlineMs: 300 });
   try {
     const stalledClient = new NomadClient({ address: stalled.url }, {});
     await applyNomadJob(stalledClient, parseSpec(specOf('stalled')));
-    const error = (await waitForNomadJob(stalledClient, ref('stalled'), { timeoutMs: 20_000 }).catch((e: unknown) => e)) as NomadNotReadyError;
+    const error = (await waitForNomadJob(stalledClient, ref('stalled'), { timeoutMs: 20_000 }).catch(
+      (e: unknown) => e,
+    )) as NomadNotReadyError;
     expect(error).toBeInstanceOf(NomadNotReadyError);
     expect(error.why).toBe('failing');
     expect(error.deployment).toMatch(/progress deadline/);
@@ -165,11 +235,18 @@ test('without the ACL token Nomad refuses, and the error says what to set; the t
 
 test('status of a job that does not exist is a not-found error naming it', async () => {
   await expect(getNomadStatus(client, ref('nothing'))).rejects.toThrow(NomadJobNotFoundError);
-  await expect(getNomadStatus(client, ref('nothing'))).rejects.toThrow('no Loki stack "nothing" in Nomad namespace "default"');
+  await expect(getNomadStatus(client, ref('nothing'))).rejects.toThrow(
+    'no Loki stack "nothing" in Nomad namespace "default"',
+  );
 });
 
 test('destroy stops only a job loki-microservices made, and purges on request', async () => {
-  expect(await destroyNomadJob(client, ref('loki'))).toEqual({ jobId: 'loki', namespace: 'default', stopped: true, purged: false });
+  expect(await destroyNomadJob(client, ref('loki'))).toEqual({
+    jobId: 'loki',
+    namespace: 'default',
+    stopped: true,
+    purged: false,
+  });
   const stopped = await getNomadStatus(client, ref('loki'));
   expect(stopped.condition).toMatchObject({ type: 'Failed', reason: 'JobStopped' });
   expect(await destroyNomadJob(client, ref('loki'))).toMatchObject({ stopped: false });
@@ -180,10 +257,18 @@ test('destroy stops only a job loki-microservices made, and purges on request', 
   // Somebody else's job of the same name: neither replaced nor stopped.
   const foreign = `job "theirs" {\n  group "web" {\n    task "web" {\n      driver = "docker"\n      config { image = "nginx:1.27" }\n    }\n  }\n}\n`;
   const headers = { 'X-Nomad-Token': TOKEN };
-  const parsed = await (await fetch(`${server.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: foreign, Canonicalize: true }) })).json();
+  const parsed = await (
+    await fetch(`${server.url}/v1/jobs/parse`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ JobHCL: foreign, Canonicalize: true }),
+    })
+  ).json();
   await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: parsed }) });
   await expect(destroyNomadJob(client, ref('theirs'))).rejects.toThrow(/not deployed by loki-microservices/);
-  await expect(applyNomadJob(client, parseSpec(specOf('theirs')))).rejects.toThrow(/not deployed by loki-microservices/);
+  await expect(applyNomadJob(client, parseSpec(specOf('theirs')))).rejects.toThrow(
+    /not deployed by loki-microservices/,
+  );
 });
 
 interface Result {
@@ -194,23 +279,35 @@ interface Result {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('the CLI with --target nomad', () => {
   const env = () => ({ NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN });
   const sets = (name: string) => [
-    '--set', `metadata.name=${name}`,
-    '--set', 'spec.storage.type=s3',
-    '--set', 'spec.storage.s3.bucket=loki-chunks',
-    '--set', 'spec.storage.s3.region=eu-west-1',
+    '--set',
+    `metadata.name=${name}`,
+    '--set',
+    'spec.storage.type=s3',
+    '--set',
+    'spec.storage.s3.bucket=loki-chunks',
+    '--set',
+    'spec.storage.s3.region=eu-west-1',
   ];
 
   test('apply --wait, status -o json, destroy: exit codes and output', async () => {
-    const applied = await cli(['apply', '--target', 'nomad', ...sets('cli'), '--wait', '--timeout', '30s', '-o', 'json'], env());
+    const applied = await cli(
+      ['apply', '--target', 'nomad', ...sets('cli'), '--wait', '--timeout', '30s', '-o', 'json'],
+      env(),
+    );
     expect(applied.stderr).toContain('registering Nomad job default/cli');
     expect(applied.code).toBe(0);
     const output = JSON.parse(applied.stdout) as { apply: { action: string }; status: { condition: { type: string } } };
@@ -229,7 +326,8 @@ describe('the CLI with --target nomad', () => {
     const gone = await cli(['status', '-t', 'nomad', ...sets('cli')], env());
     expect(gone.code).toBe(3);
     expect(gone.stderr).toContain('no Loki stack "cli"');
-    for (const result of [applied, status, table, destroyed, gone]) expect(result.stdout + result.stderr).not.toContain(TOKEN);
+    for (const result of [applied, status, table, destroyed, gone])
+      expect(result.stdout + result.stderr).not.toContain(TOKEN);
   });
 
   test('a stack that does not get ready exits 3 with the reason', async () => {

@@ -6,7 +6,13 @@
 // name the services and routers that exist.
 import { parse } from 'yaml';
 import { closeHclParser } from '../../src/hcl.js';
-import { NOMAD_SPECS, renderNomadJob, type NomadGroup, type NomadJobFile, type RenderedNomad } from '../../src/nomad-job.js';
+import {
+  NOMAD_SPECS,
+  renderNomadJob,
+  type NomadGroup,
+  type NomadJobFile,
+  type RenderedNomad,
+} from '../../src/nomad-job.js';
 
 afterAll(closeHclParser);
 
@@ -27,7 +33,13 @@ function catalog(job: NomadJobFile): { instances: Instance[]; ports: Map<string,
       node++;
       const allocPorts = Object.fromEntries(group.ports.map((label, i) => [label, 20000 + node * 10 + i]));
       if (index === 0) ports.set(group.name, allocPorts);
-      for (const service of group.services) instances.push({ service: service.name, portLabel: service.port, address: `10.0.0.${node}`, port: allocPorts[service.port]! });
+      for (const service of group.services)
+        instances.push({
+          service: service.name,
+          portLabel: service.port,
+          address: `10.0.0.${node}`,
+          port: allocPorts[service.port]!,
+        });
     }
   }
   return { instances, ports };
@@ -44,38 +56,62 @@ function renderTemplate(text: string, instances: Instance[], provider: string): 
     expect(found.length).toBeGreaterThan(0);
     return found;
   };
-  const hostPort = (format: string, i: Instance) => format.replace('{{ .Address }}:{{ .Port }}', `${i.address}:${i.port}`);
+  const hostPort = (format: string, i: Instance) =>
+    format.replace('{{ .Address }}:{{ .Port }}', `${i.address}:${i.port}`);
   return text
-    .replace(new RegExp(`\\{\\{ with ${LOOKUP.source} \\}\\}\\{\\{ with index \\. 0 \\}\\}(.*?)\\{\\{ end \\}\\}\\{\\{ end \\}\\}`, 'g'), (...args: string[]) => {
-      const match = LOOKUP.exec(args[0]!)!;
-      return hostPort(args[3]!, lookup(match)[0]!);
-    })
-    .replace(new RegExp(`\\{\\{- range ${LOOKUP.source} \\}\\}\\n(.*)\\n\\{\\{- end \\}\\}`, 'g'), (...args: string[]) => {
-      const match = LOOKUP.exec(args[0]!)!;
-      return lookup(match).map((i) => `\n${hostPort(args[3]!, i)}`).join('');
-    });
+    .replace(
+      new RegExp(
+        `\\{\\{ with ${LOOKUP.source} \\}\\}\\{\\{ with index \\. 0 \\}\\}(.*?)\\{\\{ end \\}\\}\\{\\{ end \\}\\}`,
+        'g',
+      ),
+      (...args: string[]) => {
+        const match = LOOKUP.exec(args[0]!)!;
+        return hostPort(args[3]!, lookup(match)[0]!);
+      },
+    )
+    .replace(
+      new RegExp(`\\{\\{- range ${LOOKUP.source} \\}\\}\\n(.*)\\n\\{\\{- end \\}\\}`, 'g'),
+      (...args: string[]) => {
+        const match = LOOKUP.exec(args[0]!)!;
+        return lookup(match)
+          .map((i) => `\n${hostPort(args[3]!, i)}`)
+          .join('');
+      },
+    );
 }
 
 /** Loki's -config.expand-env: ${VAR} and ${VAR:-default}; an undefined variable without default is an error here. */
 function expandEnv(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
-    if (env[name] !== undefined) return env[name]!;
-    if (fallback !== undefined) return fallback;
-    throw new Error(`\${${name}} is not defined in the task's environment`);
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_m, name: string, fallback: string | undefined) => {
+      if (env[name] !== undefined) return env[name]!;
+      if (fallback !== undefined) return fallback;
+      throw new Error(`\${${name}} is not defined in the task's environment`);
+    },
+  );
 }
 
 /** The environment of a group's task as Nomad builds it (docker driver): ports, dirs, env block, env templates. */
 function taskEnv(group: NomadGroup, ports: Record<string, number>): Record<string, string> {
   const task = group.tasks[0]!;
-  const env: Record<string, string> = { NOMAD_ALLOC_ID: 'a1', NOMAD_ALLOC_DIR: '/alloc', NOMAD_TASK_DIR: '/local', NOMAD_SECRETS_DIR: '/secrets' };
+  const env: Record<string, string> = {
+    NOMAD_ALLOC_ID: 'a1',
+    NOMAD_ALLOC_DIR: '/alloc',
+    NOMAD_TASK_DIR: '/local',
+    NOMAD_SECRETS_DIR: '/secrets',
+  };
   for (const [label, port] of Object.entries(ports)) {
     env[`NOMAD_PORT_${label}`] = String(port);
     env[`NOMAD_IP_${label}`] = '10.0.0.1';
   }
-  for (const [name, value] of Object.entries(task.env)) env[name] = value.replace('${attr.unique.network.ip-address}', '10.0.0.1').replace('${NOMAD_SECRETS_DIR}', '/secrets');
+  for (const [name, value] of Object.entries(task.env))
+    env[name] = value
+      .replace('${attr.unique.network.ip-address}', '10.0.0.1')
+      .replace('${NOMAD_SECRETS_DIR}', '/secrets');
   for (const template of task.templates.filter((t) => t.env)) {
-    for (const line of template.data.split('\n').filter(Boolean)) env[line.slice(0, line.indexOf('='))] = 'from-the-template';
+    for (const line of template.data.split('\n').filter(Boolean))
+      env[line.slice(0, line.indexOf('='))] = 'from-the-template';
   }
   return env;
 }
@@ -99,7 +135,10 @@ describe.each(specs)('$name', ({ input }) => {
     const { instances, ports } = catalog(rendered.job);
     for (const group of rendered.job.groups) {
       const template = group.tasks[0]!.templates.find((t) => t.destination === 'local/config.yaml')!;
-      const text = expandEnv(renderTemplate(template.data, instances, rendered.stack.spec.nomad.serviceProvider), taskEnv(group, ports.get(group.name)!));
+      const text = expandEnv(
+        renderTemplate(template.data, instances, rendered.stack.spec.nomad.serviceProvider),
+        taskEnv(group, ports.get(group.name)!),
+      );
       configs.set(group.name, parse(text) as LokiConfig);
     }
   });
@@ -137,12 +176,16 @@ describe.each(specs)('$name', ({ input }) => {
     }
   });
 
-  test('rings live in Consul KV through the node\'s agent, or gossip between every registered member', () => {
+  test("rings live in Consul KV through the node's agent, or gossip between every registered member", () => {
     const { stack, job } = rendered;
     for (const [groupName, config] of configs) {
       const kvstore = config.common!.ring!.kvstore;
       if (stack.spec.nomad.serviceProvider === 'consul') {
-        expect(kvstore).toMatchObject({ store: 'consul', prefix: `loki/${stack.spec.nomad.namespace}/${stack.metadata.name}/`, consul: { host: '10.0.0.1:8500' } });
+        expect(kvstore).toMatchObject({
+          store: 'consul',
+          prefix: `loki/${stack.spec.nomad.namespace}/${stack.metadata.name}/`,
+          consul: { host: '10.0.0.1:8500' },
+        });
         expect(config.memberlist).toBeUndefined();
       } else {
         expect(kvstore).toEqual({ store: 'memberlist' });
@@ -152,7 +195,11 @@ describe.each(specs)('$name', ({ input }) => {
         expect(members.every((m) => m.portLabel === 'gossip')).toBe(true);
         expect(config.memberlist!.join_members).toEqual(members.map((m) => `${m.address}:${m.port}`));
         const ownGossip = catalog(job).ports.get(groupName)!.gossip;
-        expect(config.memberlist).toMatchObject({ bind_port: ownGossip, advertise_port: ownGossip, advertise_addr: '10.0.0.1' });
+        expect(config.memberlist).toMatchObject({
+          bind_port: ownGossip,
+          advertise_port: ownGossip,
+          advertise_addr: '10.0.0.1',
+        });
       }
     }
   });
@@ -160,10 +207,13 @@ describe.each(specs)('$name', ({ input }) => {
   test('every file the Loki config reads is a template destination of the same task', () => {
     for (const group of rendered.job.groups) {
       const destinations = group.tasks[0]!.templates.map((t) => `/${t.destination}`);
-      const files = configFiles(configs.get(group.name)).filter((file) => file.startsWith('/secrets/') || file.startsWith('/local/'));
+      const files = configFiles(configs.get(group.name)).filter(
+        (file) => file.startsWith('/secrets/') || file.startsWith('/local/'),
+      );
       for (const file of files) expect(destinations).toContain(file);
       // cert, key and CA for the server and each of the 7 client blocks, and the ruler's when it runs.
-      if (rendered.stack.spec.nomad.tls.enabled) expect(files).toHaveLength(3 * (8 + (rendered.stack.spec.components.ruler.enabled ? 1 : 0)));
+      if (rendered.stack.spec.nomad.tls.enabled)
+        expect(files).toHaveLength(3 * (8 + (rendered.stack.spec.components.ruler.enabled ? 1 : 0)));
       else expect(files).toEqual([]);
     }
   });
@@ -175,19 +225,32 @@ describe.each(specs)('$name', ({ input }) => {
         expect(JSON.stringify(config)).not.toContain('tls_enabled');
         continue;
       }
-      expect(config.server!.grpc_tls_config).toMatchObject({ client_auth_type: 'RequireAndVerifyClientCert', cert_file: '/secrets/tls/cert.pem', client_ca_file: '/secrets/tls/ca.pem' });
+      expect(config.server!.grpc_tls_config).toMatchObject({
+        client_auth_type: 'RequireAndVerifyClientCert',
+        cert_file: '/secrets/tls/cert.pem',
+        client_ca_file: '/secrets/tls/ca.pem',
+      });
       const clients = [
         (config.ingester_client as Record<string, unknown>).grpc_client_config,
         (config.frontend as Record<string, unknown>).grpc_client_config,
         (config.frontend_worker as Record<string, unknown>).query_frontend_grpc_client,
         (config.frontend_worker as Record<string, unknown>).query_scheduler_grpc_client,
         (config.query_scheduler as Record<string, unknown>).grpc_client_config,
-        ((config.storage_config as { tsdb_shipper: { index_gateway_client: Record<string, unknown> } }).tsdb_shipper.index_gateway_client).grpc_client_config,
+        (config.storage_config as { tsdb_shipper: { index_gateway_client: Record<string, unknown> } }).tsdb_shipper
+          .index_gateway_client.grpc_client_config,
         config.compactor_grpc_client,
-        ...(rendered.stack.spec.components.ruler.enabled ? [(config.ruler as Record<string, unknown>).ruler_client] : []),
+        ...(rendered.stack.spec.components.ruler.enabled
+          ? [(config.ruler as Record<string, unknown>).ruler_client]
+          : []),
       ];
       for (const client of clients) {
-        expect(client).toEqual({ tls_enabled: true, tls_cert_path: '/secrets/tls/cert.pem', tls_key_path: '/secrets/tls/key.pem', tls_ca_path: '/secrets/tls/ca.pem', tls_server_name: tls.serverName ?? `${rendered.stack.metadata.name}.service.consul` });
+        expect(client).toEqual({
+          tls_enabled: true,
+          tls_cert_path: '/secrets/tls/cert.pem',
+          tls_key_path: '/secrets/tls/key.pem',
+          tls_ca_path: '/secrets/tls/ca.pem',
+          tls_server_name: tls.serverName ?? `${rendered.stack.metadata.name}.service.consul`,
+        });
       }
     }
   });
@@ -201,7 +264,11 @@ describe.each(specs)('$name', ({ input }) => {
         continue;
       }
       const calls = new Set(pki.map((t) => /secret "[^}]*"/.exec(t.data)![0]));
-      expect(calls).toEqual(new Set([`secret "${tls.pkiIssuePath}" "common_name=${tls.serverName ?? `${rendered.stack.metadata.name}.service.consul`}" "ttl=${tls.ttl}"`]));
+      expect(calls).toEqual(
+        new Set([
+          `secret "${tls.pkiIssuePath}" "common_name=${tls.serverName ?? `${rendered.stack.metadata.name}.service.consul`}" "ttl=${tls.ttl}"`,
+        ]),
+      );
       expect(pki.find((t) => t.destination.endsWith('key.pem'))!.perms).toBe('0600');
       expect(group.tasks[0]!.vault).toBeDefined();
     }
@@ -211,8 +278,13 @@ describe.each(specs)('$name', ({ input }) => {
     const { stack } = rendered;
     for (const [groupName, config] of configs) {
       const storage = JSON.stringify((config.common as { storage: unknown }).storage);
-      const env = taskEnv(rendered.job.groups.find((g) => g.name === groupName)!, {});
-      const fromTemplate = Object.entries(env).filter(([, value]) => value === 'from-the-template').map(([name]) => name);
+      const env = taskEnv(
+        rendered.job.groups.find((g) => g.name === groupName)!,
+        {},
+      );
+      const fromTemplate = Object.entries(env)
+        .filter(([, value]) => value === 'from-the-template')
+        .map(([name]) => name);
       if (fromTemplate.length > 0) expect(storage).toContain('from-the-template');
       else expect(storage).not.toContain('from-the-template');
       if (!stack.spec.nomad.credentials || stack.spec.storage.type === 'gcs') expect(fromTemplate).toEqual([]);
@@ -233,20 +305,24 @@ describe.each(specs)('$name', ({ input }) => {
         ['__meta_consul_service_metadata_alloc_id', 'instance'],
       ]);
       // The meta keys the relabelling reads are the ones every service carries.
-      for (const group of job.groups) expect(Object.keys(group.services[0]!.meta).sort()).toEqual(['alloc_id', 'component']);
+      for (const group of job.groups)
+        expect(Object.keys(group.services[0]!.meta).sort()).toEqual(['alloc_id', 'component']);
     } else {
       const [keep, component] = config!.relabel_configs as { regex: string; action?: string }[];
       const keepRegex = new RegExp(`^${keep!.regex}$`);
       const everyService = job.groups.flatMap((g) => g.services.map((s) => s.name));
       expect(everyService.filter((name) => keepRegex.test(name)).sort()).toEqual(httpServices);
-      for (const group of job.groups) expect(new RegExp(`^${component!.regex}$`).exec(`${stack.metadata.name}-${group.name}`)?.[1]).toBe(group.name);
+      for (const group of job.groups)
+        expect(new RegExp(`^${component!.regex}$`).exec(`${stack.metadata.name}-${group.name}`)?.[1]).toBe(group.name);
     }
   });
 
   test('Traefik: every router has the basic-auth middleware, defined on the same service, with the given users', () => {
     const { stack, job } = rendered;
     const tagsOf = (group: string) => job.groups.find((g) => g.name === group)!.services[0]!.tags;
-    const traefikTags = job.groups.flatMap((g) => g.services.flatMap((s) => s.tags.filter((t) => t.startsWith('traefik.'))));
+    const traefikTags = job.groups.flatMap((g) =>
+      g.services.flatMap((s) => s.tags.filter((t) => t.startsWith('traefik.'))),
+    );
     if (!stack.spec.nomad.traefik.enabled) return expect(traefikTags).toEqual([]);
     const routers = new Map<string, { group: string; rule?: string; middlewares?: string }>();
     for (const group of ['distributor', 'query-frontend']) {
@@ -258,7 +334,9 @@ describe.each(specs)('$name', ({ input }) => {
       for (const [, router] of routers) {
         if (router.group !== group) continue;
         for (const middleware of router.middlewares!.split(',')) {
-          expect(tags).toContain(`traefik.http.middlewares.${middleware}.basicauth.users=${stack.spec.nomad.traefik.basicAuthUsers.join(',')}`);
+          expect(tags).toContain(
+            `traefik.http.middlewares.${middleware}.basicauth.users=${stack.spec.nomad.traefik.basicAuthUsers.join(',')}`,
+          );
         }
       }
     }
@@ -267,6 +345,8 @@ describe.each(specs)('$name', ({ input }) => {
       ['query-frontend', '/loki/api/v1'],
     ]);
     // No other group carries Traefik tags: the routes are exactly push and query.
-    expect(traefikTags.every((tag) => tagsOf('distributor').includes(tag) || tagsOf('query-frontend').includes(tag))).toBe(true);
+    expect(
+      traefikTags.every((tag) => tagsOf('distributor').includes(tag) || tagsOf('query-frontend').includes(tag)),
+    ).toBe(true);
   });
 });

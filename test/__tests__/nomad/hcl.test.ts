@@ -6,7 +6,9 @@ import { unescapeHcl } from '../../src/nomad-job.js';
 
 afterAll(closeHclParser);
 
-async function roundTrip(values: Record<string, Parameters<typeof attributes>[0][string]>): Promise<Record<string, unknown>> {
+async function roundTrip(
+  values: Record<string, Parameters<typeof attributes>[0][string]>,
+): Promise<Record<string, unknown>> {
   const text = toHcl([block('job', ['x'], attributes(values))]);
   const parsed = (await parse('x.hcl', text)) as { job: { x: Record<string, unknown>[] } };
   return parsed.job.x[0]!;
@@ -29,14 +31,23 @@ test('interpolated strings reach Nomad as interpolations', async () => {
 });
 
 test('heredocs keep their text, even a line equal to the usual delimiter', async () => {
-  const text = 'line one\n  EOT\nport: ${NOMAD_PORT_http}\n{{ with secret "kv/data/x" }}{{ .Data.data.key }}{{ end }}\n';
+  const text =
+    'line one\n  EOT\nport: ${NOMAD_PORT_http}\n{{ with secret "kv/data/x" }}{{ .Data.data.key }}{{ end }}\n';
   const job = await roundTrip({ data: heredoc(text) });
   expect(unescapeHcl(job.data as string)).toBe(text);
 });
 
 test('nested blocks and labels', async () => {
-  const text = toHcl([block('job', ['loki'], block('group', ['ingester'], attributes({ count: 2 }), block('network', [], block('port', ['http']))))]);
-  const parsed = (await parse('x.hcl', text)) as { job: { loki: { group: { ingester: { count: number; network: { port: Record<string, unknown> }[] }[] } }[] } };
+  const text = toHcl([
+    block(
+      'job',
+      ['loki'],
+      block('group', ['ingester'], attributes({ count: 2 }), block('network', [], block('port', ['http']))),
+    ),
+  ]);
+  const parsed = (await parse('x.hcl', text)) as {
+    job: { loki: { group: { ingester: { count: number; network: { port: Record<string, unknown> }[] }[] } }[] };
+  };
   const group = parsed.job.loki[0]!.group.ingester[0]!;
   expect(group.count).toBe(2);
   expect(Object.keys(group.network[0]!.port)).toEqual(['http']);

@@ -17,12 +17,19 @@ describe.each(specs)('$name', ({ input }) => {
     rendered = await renderNomadJob(input);
   });
 
-  const deployed = () => (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => c !== 'ruler' || rendered.stack.spec.components.ruler.enabled);
+  const deployed = () =>
+    (Object.keys(COMPONENTS) as ComponentName[]).filter(
+      (c) => c !== 'ruler' || rendered.stack.spec.components.ruler.enabled,
+    );
 
   test('one service job named after the stack, in its Nomad namespace, rolled out by health checks', () => {
     const { job, stack } = rendered;
     expect(job.id).toBe(stack.metadata.name);
-    expect(job.attributes).toMatchObject({ namespace: stack.spec.nomad.namespace, type: 'service', datacenters: stack.spec.nomad.datacenters });
+    expect(job.attributes).toMatchObject({
+      namespace: stack.spec.nomad.namespace,
+      type: 'service',
+      datacenters: stack.spec.nomad.datacenters,
+    });
     expect(job.meta).toMatchObject({ managed_by: 'loki-microservices', loki_version: stack.spec.version });
     expect(job.update).toMatchObject({ health_check: 'checks', auto_revert: true });
   });
@@ -30,9 +37,15 @@ describe.each(specs)('$name', ({ input }) => {
   test('a group per deployed component, count from its replicas', () => {
     const { job, stack } = rendered;
     // hcl2json gives labelled blocks back sorted by label.
-    expect(job.groups.map((g) => g.name).sort()).toEqual(deployed().map((c) => COMPONENTS[c].target).sort());
+    expect(job.groups.map((g) => g.name).sort()).toEqual(
+      deployed()
+        .map((c) => COMPONENTS[c].target)
+        .sort(),
+    );
     for (const component of deployed()) {
-      expect(job.groups.find((g) => g.name === COMPONENTS[component].target)!.count).toBe(stack.spec.components[component].replicas);
+      expect(job.groups.find((g) => g.name === COMPONENTS[component].target)!.count).toBe(
+        stack.spec.components[component].replicas,
+      );
     }
   });
 
@@ -43,7 +56,11 @@ describe.each(specs)('$name', ({ input }) => {
       expect(group.tasks).toHaveLength(1);
       expect(task!.driver).toBe('docker');
       expect(task!.config.image).toBe(`${stack.spec.image}:${stack.spec.version}`);
-      expect(task!.config.args).toEqual([`-target=${group.name}`, '-config.file=${NOMAD_TASK_DIR}/config.yaml', '-config.expand-env=true']);
+      expect(task!.config.args).toEqual([
+        `-target=${group.name}`,
+        '-config.file=${NOMAD_TASK_DIR}/config.yaml',
+        '-config.expand-env=true',
+      ]);
       expect([...task!.config.ports].sort()).toEqual([...group.ports].sort());
       const config = task!.templates.find((t) => t.destination === 'local/config.yaml');
       expect(config).toMatchObject({ changeMode: 'restart', env: false });
@@ -55,7 +72,10 @@ describe.each(specs)('$name', ({ input }) => {
     const { job, stack } = rendered;
     for (const group of job.groups) {
       const service = group.services.find((s) => s.port === 'http')!;
-      expect(service).toMatchObject({ name: `${stack.metadata.name}-${group.name}`, provider: stack.spec.nomad.serviceProvider });
+      expect(service).toMatchObject({
+        name: `${stack.metadata.name}-${group.name}`,
+        provider: stack.spec.nomad.serviceProvider,
+      });
       expect(service.meta).toEqual({ alloc_id: '${NOMAD_ALLOC_ID}', component: group.name });
       expect(service.checks).toEqual([expect.objectContaining({ type: 'http', path: '/ready' })]);
     }
@@ -81,7 +101,11 @@ describe.each(specs)('$name', ({ input }) => {
         expect(group.ephemeralDisk).toBeUndefined();
         expect(group.volumes).toEqual({});
       } else if (stack.spec.nomad.volumes === 'csi') {
-        expect(group.volumes.data).toMatchObject({ type: 'csi', source: `${stack.metadata.name}-${group.name}`, per_alloc: true });
+        expect(group.volumes.data).toMatchObject({
+          type: 'csi',
+          source: `${stack.metadata.name}-${group.name}`,
+          per_alloc: true,
+        });
         expect(group.tasks[0]!.volumeMounts).toEqual([{ volume: 'data', destination: '/loki' }]);
       } else {
         expect(group.ephemeralDisk).toMatchObject({ sticky: true, migrate: true });
@@ -94,9 +118,11 @@ describe.each(specs)('$name', ({ input }) => {
     const { job, stack } = rendered;
     const ingester = job.groups.find((g) => g.name === 'ingester')!;
     if (ingester.count < 2) return expect(ingester.spreads).toEqual([]);
-    if (stack.spec.scheduling.antiAffinity === 'hard') expect(ingester.constraints).toContainEqual({ operator: 'distinct_hosts', value: 'true' });
+    if (stack.spec.scheduling.antiAffinity === 'hard')
+      expect(ingester.constraints).toContainEqual({ operator: 'distinct_hosts', value: 'true' });
     else expect(ingester.spreads).toContainEqual({ attribute: '${node.unique.id}', weight: 50 });
-    if (stack.spec.scheduling.zoneSpread) expect(ingester.spreads).toContainEqual({ attribute: '${node.datacenter}', weight: 50 });
+    if (stack.spec.scheduling.zoneSpread)
+      expect(ingester.spreads).toContainEqual({ attribute: '${node.datacenter}', weight: 50 });
   });
 
   test('the Loki config passes the Loki 3 key test', () => {
@@ -110,7 +136,9 @@ describe.each(specs)('$name', ({ input }) => {
     const { hcl, job, stack } = rendered;
     const { credentials } = stack.spec.nomad;
     const templates = job.groups.flatMap((g) => g.tasks[0]!.templates);
-    const credentialTemplates = templates.filter((t) => t.destination.startsWith('secrets/') && !t.destination.startsWith('secrets/tls/'));
+    const credentialTemplates = templates.filter(
+      (t) => t.destination.startsWith('secrets/') && !t.destination.startsWith('secrets/tls/'),
+    );
     if (!credentials) return expect(credentialTemplates).toEqual([]);
     const reader = credentials.source === 'vault' ? `secret "${credentials.path}"` : `nomadVar "${credentials.path}"`;
     for (const template of credentialTemplates) {
@@ -127,9 +155,16 @@ describe.each(specs)('$name', ({ input }) => {
 });
 
 test('the Traefik users are the given htpasswd hashes, and plain-text passwords are refused', () => {
-  const spec = (users: string[]) => ({ spec: { storage: { type: 's3' as const, s3: { bucket: 'b-loki', region: 'eu-west-1' } }, nomad: { traefik: { enabled: true, basicAuthUsers: users } } } });
+  const spec = (users: string[]) => ({
+    spec: {
+      storage: { type: 's3' as const, s3: { bucket: 'b-loki', region: 'eu-west-1' } },
+      nomad: { traefik: { enabled: true, basicAuthUsers: users } },
+    },
+  });
   expect(() => parseSpec(spec(TRAEFIK_USERS))).not.toThrow();
-  expect(() => parseSpec(spec(['promtail:secret']))).toThrow(/spec\.nomad\.traefik\.basicAuthUsers\[0\]: must be an htpasswd entry/);
+  expect(() => parseSpec(spec(['promtail:secret']))).toThrow(
+    /spec\.nomad\.traefik\.basicAuthUsers\[0\]: must be an htpasswd entry/,
+  );
   expect(() => parseSpec(spec([]))).toThrow(/spec\.nomad\.traefik\.basicAuthUsers: required when traefik is enabled/);
 });
 
@@ -149,16 +184,19 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
   });
 
   test('a Kubernetes Secret for credentials', () => {
-    expect(issuesOf({ spec: { storage: { type: 's3', s3: { bucket: 'b-loki', region: 'eu-west-1', secretName: 'loki-s3' } } } })).toEqual([
-      { path: 'spec.storage.s3.secretName', message: expect.stringContaining('spec.nomad.credentials') },
-    ]);
+    expect(
+      issuesOf({
+        spec: { storage: { type: 's3', s3: { bucket: 'b-loki', region: 'eu-west-1', secretName: 'loki-s3' } } },
+      }),
+    ).toEqual([{ path: 'spec.storage.s3.secretName', message: expect.stringContaining('spec.nomad.credentials') }]);
   });
 
   test('azure without credentials, or with Workload Identity', () => {
     const azure = { accountName: 'acmeloki', container: 'loki' };
-    expect(issuesOf({ spec: { storage: { type: 'azure', azure: { ...azure, useFederatedToken: true } } } }).map((i) => i.path)).toEqual([
-      'spec.nomad.credentials',
-      'spec.storage.azure.useFederatedToken',
-    ]);
+    expect(
+      issuesOf({ spec: { storage: { type: 'azure', azure: { ...azure, useFederatedToken: true } } } }).map(
+        (i) => i.path,
+      ),
+    ).toEqual(['spec.nomad.credentials', 'spec.storage.azure.useFederatedToken']);
   });
 });

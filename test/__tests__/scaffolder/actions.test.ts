@@ -5,7 +5,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, NotAllowedError } from '@backstage/errors';
-import { createDeployAction, createDestroyAction, createRenderAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import {
+  createDeployAction,
+  createDestroyAction,
+  createRenderAction,
+} from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { parse, parseAllDocuments } from 'yaml';
 import { eventually, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
 import { clusterActions, clustersOf, contextFor, permissionsThat } from './fixture.js';
@@ -25,13 +29,23 @@ afterAll(async () => {
 type Json = Record<string, any>;
 
 const server = () => fixture.running.server;
-const writesTo = (namespace: string) => server().faults.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}`));
+const writesTo = (namespace: string) =>
+  server().faults.requests.filter((r) => r.method !== 'GET' && r.path.includes(`/namespaces/${namespace}`));
 /** Requests about a namespace (other tests' watches may still be ending, elsewhere). */
-const requestsAbout = (namespace: string) => server().faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`)).length;
+const requestsAbout = (namespace: string) =>
+  server().faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`)).length;
 
 describe('loki:stack:deploy', () => {
   test('applies, waits, smoke-tests, and sets the outputs', async () => {
-    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', name: 'logs', namespace: 's-deploy', replicas: { querier: 2 }, smokeTest: true, wait: true, timeout: '2m' });
+    const { ctx, lines, outputs } = contextFor({
+      cluster: 'dev',
+      name: 'logs',
+      namespace: 's-deploy',
+      replicas: { querier: 2 },
+      smokeTest: true,
+      wait: true,
+      timeout: '2m',
+    });
     await actions.deploy.handler(ctx);
     const out = outputs();
     expect(out).toMatchObject({
@@ -66,7 +80,10 @@ describe('loki:stack:deploy', () => {
   });
 
   test('dry run: a server-side dry run that stores nothing, with the outputs', async () => {
-    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', namespace: 's-dry', wait: true, smokeTest: true, timeout: '1m' }, { isDryRun: true });
+    const { ctx, lines, outputs } = contextFor(
+      { cluster: 'dev', namespace: 's-dry', wait: true, smokeTest: true, timeout: '1m' },
+      { isDryRun: true },
+    );
     await actions.deploy.handler(ctx);
     expect(lines[0]).toMatch(/^Dry run: server-side dry run of Loki .* nothing is changed$/);
     expect(outputs().queryUrl).toBe('http://loki-query-frontend.s-dry.svc.cluster.local:3100');
@@ -78,7 +95,10 @@ describe('loki:stack:deploy', () => {
     server().cluster.setReadyAfterMs(600_000);
     try {
       const abort = new AbortController();
-      const { ctx, lines } = contextFor({ cluster: 'dev', namespace: 's-cancel', wait: true, smokeTest: false, timeout: '5m' }, { signal: abort.signal } as never);
+      const { ctx, lines } = contextFor(
+        { cluster: 'dev', namespace: 's-cancel', wait: true, smokeTest: false, timeout: '5m' },
+        { signal: abort.signal } as never,
+      );
       const deploying = actions.deploy.handler(ctx);
       await eventually(() => lines.some((line) => line === 'ingester 0/1 ready'), 'the wait to report progress');
       abort.abort();
@@ -89,13 +109,37 @@ describe('loki:stack:deploy', () => {
   });
 
   test.each([
-    { name: 'zero ingesters', input: { replicas: { ingester: 0 } }, message: /spec\.components\.ingester\.replicas \(input "replicas"\): / },
-    { name: 'a bucket without an external store', input: { bucket: 'logs' }, message: /input "bucket": applies to storage type s3, gcs, azure: set input "storageType" \(or spec\.storage\.type\)/ },
+    {
+      name: 'zero ingesters',
+      input: { replicas: { ingester: 0 } },
+      message: /spec\.components\.ingester\.replicas \(input "replicas"\): /,
+    },
+    {
+      name: 'a bucket without an external store',
+      input: { bucket: 'logs' },
+      message:
+        /input "bucket": applies to storage type s3, gcs, azure: set input "storageType" \(or spec\.storage\.type\)/,
+    },
     { name: 'a bad name', input: { name: 'Loki_Stack' }, message: /metadata\.name \(input "name"\): / },
-    { name: 'a bad timeout', input: { timeout: 'soon' }, message: /input timeout must be a duration such as 90s, 10m or 1h30m, not "soon"/ },
-    { name: 'an unknown cluster', input: { cluster: 'staging' }, message: /cluster "staging" is not configured; configured clusters: "dev", "prod-eu"/ },
+    {
+      name: 'a bad timeout',
+      input: { timeout: 'soon' },
+      message: /input timeout must be a duration such as 90s, 10m or 1h30m, not "soon"/,
+    },
+    {
+      name: 'an unknown cluster',
+      input: { cluster: 'staging' },
+      message: /cluster "staging" is not configured; configured clusters: "dev", "prod-eu"/,
+    },
   ])('$name: an InputError before any request', async ({ input, message }) => {
-    const { ctx } = contextFor({ cluster: 'dev', namespace: 's-bad', wait: true, smokeTest: false, timeout: '1m', ...input });
+    const { ctx } = contextFor({
+      cluster: 'dev',
+      namespace: 's-bad',
+      wait: true,
+      smokeTest: false,
+      timeout: '1m',
+      ...input,
+    });
     const error = await actions.deploy.handler(ctx).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(message);
@@ -104,14 +148,34 @@ describe('loki:stack:deploy', () => {
 
   test('the cluster token appears in no log line, output or error', async () => {
     const token = server().token;
-    const { ctx, lines, outputs } = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
+    const { ctx, lines, outputs } = contextFor({
+      cluster: 'prod-eu',
+      namespace: 's-token',
+      wait: true,
+      smokeTest: false,
+      timeout: '1m',
+    });
     await actions.deploy.handler(ctx);
     server().faults.forbid({ verb: 'list', resource: 'deployments' });
-    const failed = contextFor({ cluster: 'prod-eu', namespace: 's-token', wait: true, smokeTest: false, timeout: '1m' });
+    const failed = contextFor({
+      cluster: 'prod-eu',
+      namespace: 's-token',
+      wait: true,
+      smokeTest: false,
+      timeout: '1m',
+    });
     const error = (await actions.deploy.handler(failed.ctx).catch((caught: unknown) => caught)) as Error;
     server().faults.allowAll();
     expect(error).toBeInstanceOf(Error);
-    for (const text of [...lines, ...failed.lines, JSON.stringify(outputs()), JSON.stringify(failed.outputs()), error.message, String(error.stack)]) expect(text).not.toContain(token);
+    for (const text of [
+      ...lines,
+      ...failed.lines,
+      JSON.stringify(outputs()),
+      JSON.stringify(failed.outputs()),
+      error.message,
+      String(error.stack),
+    ])
+      expect(text).not.toContain(token);
   });
 });
 
@@ -127,7 +191,9 @@ describe('input as the real scaffolder passes it: checked against the JSON Schem
     await actions.deploy.handler(contextFor({ cluster: 'dev', namespace: 's-defaults-destroy', wait: false }).ctx);
     const { ctx, outputs } = contextFor({ cluster: 'dev', name: 'loki', namespace: 's-defaults-destroy' });
     await actions.destroy.handler(ctx);
-    expect(outputs().kept).toContain('PersistentVolumeClaim/data-loki-ingester-0: volumes are kept unless deleteVolumes: true');
+    expect(outputs().kept).toContain(
+      'PersistentVolumeClaim/data-loki-ingester-0: volumes are kept unless deleteVolumes: true',
+    );
   });
 
   test('render with no input at all writes the demo stack into ./loki', async () => {
@@ -139,8 +205,16 @@ describe('input as the real scaffolder passes it: checked against the JSON Schem
 
   test.each([
     { name: 'no cluster', input: { cluster: undefined }, message: /^input cluster: Required$/ },
-    { name: 'a number for a duration', input: { timeout: 600 }, message: /^input timeout: Expected string, received number$/ },
-    { name: 'an input the action does not have', input: { waitForIt: true }, message: /^input \(the whole input\): Unrecognized key\(s\) in object: 'waitForIt'$/ },
+    {
+      name: 'a number for a duration',
+      input: { timeout: 600 },
+      message: /^input timeout: Expected string, received number$/,
+    },
+    {
+      name: 'an input the action does not have',
+      input: { waitForIt: true },
+      message: /^input \(the whole input\): Unrecognized key\(s\) in object: 'waitForIt'$/,
+    },
   ])('$name: an InputError naming the input, before any request', async ({ input, message }) => {
     const { ctx } = contextFor({ cluster: 'dev', namespace: 's-bad-input', ...input });
     const error = await actions.deploy.handler(ctx).catch((caught: unknown) => caught);
@@ -150,8 +224,18 @@ describe('input as the real scaffolder passes it: checked against the JSON Schem
   });
 
   test('an adopt refusal names the input adopt, not a CLI flag', async () => {
-    server().api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 's-adopt' } }, { manager: 'kubectl' });
-    server().api.create('ServiceAccount', 's-adopt', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'loki', namespace: 's-adopt' } }, { manager: 'kubectl' });
+    server().api.create(
+      'Namespace',
+      undefined,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 's-adopt' } },
+      { manager: 'kubectl' },
+    );
+    server().api.create(
+      'ServiceAccount',
+      's-adopt',
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'loki', namespace: 's-adopt' } },
+      { manager: 'kubectl' },
+    );
     const { ctx } = contextFor({ cluster: 'dev', namespace: 's-adopt', wait: false });
     await expect(actions.deploy.handler(ctx)).rejects.toThrow(/re-run with adopt: true to make them part of the stack/);
   });
@@ -160,9 +244,14 @@ describe('input as the real scaffolder passes it: checked against the JSON Schem
 describe('who may deploy and destroy, and where', () => {
   test('a policy that denies loki.stack.deploy or loki.stack.destroy stops the action before any request', async () => {
     const clusters = await clustersOf(fixture.running);
-    const denied = { deploy: createDeployAction({ clusters, permissions: permissionsThat('deny') }), destroy: createDestroyAction({ clusters, permissions: permissionsThat('deny') }) };
+    const denied = {
+      deploy: createDeployAction({ clusters, permissions: permissionsThat('deny') }),
+      destroy: createDestroyAction({ clusters, permissions: permissionsThat('deny') }),
+    };
     for (const action of [denied.deploy, denied.destroy]) {
-      const error = await action.handler(contextFor({ cluster: 'dev', name: 'loki', namespace: 's-denied' }).ctx).catch((caught: unknown) => caught);
+      const error = await action
+        .handler(contextFor({ cluster: 'dev', name: 'loki', namespace: 's-denied' }).ctx)
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(NotAllowedError);
       expect((error as Error).message).toMatch(/the permission policy does not allow loki\.stack\.(deploy|destroy)/);
     }
@@ -170,11 +259,17 @@ describe('who may deploy and destroy, and where', () => {
   });
 
   test.each([
-    { namespace: 'kube-system', message: /namespace "kube-system" is not allowed on cluster "dev": every namespace but kube-\* and default is allowed unless lokiStack\.clusters\.dev\.namespaces lists patterns/ },
+    {
+      namespace: 'kube-system',
+      message:
+        /namespace "kube-system" is not allowed on cluster "dev": every namespace but kube-\* and default is allowed unless lokiStack\.clusters\.dev\.namespaces lists patterns/,
+    },
     { namespace: 'default', message: /namespace "default" is not allowed on cluster "dev"/ },
   ])('without an allow-list, $namespace is refused before any request', async ({ namespace, message }) => {
     for (const action of [actions.deploy, actions.destroy]) {
-      const error = await action.handler(contextFor({ cluster: 'dev', name: 'loki', namespace }).ctx).catch((caught: unknown) => caught);
+      const error = await action
+        .handler(contextFor({ cluster: 'dev', name: 'loki', namespace }).ctx)
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(InputError);
       expect((error as Error).message).toMatch(message);
     }
@@ -182,9 +277,15 @@ describe('who may deploy and destroy, and where', () => {
   });
 
   test('lokiStack.clusters.<name>.namespaces: only its patterns, named when a namespace is refused; other clusters keep the default', async () => {
-    const { deploy } = clusterActions(await clustersOf(fixture.running, { lokiStack: { clusters: { dev: { namespaces: ['team-*', 'logs'] } } } }));
-    const refused = await deploy.handler(contextFor({ cluster: 'dev', namespace: 's-outside', wait: false }).ctx).catch((caught: unknown) => caught);
-    expect((refused as Error).message).toBe('input namespace: namespace "s-outside" is not allowed on cluster "dev": the namespaces allowed are team-*, logs (lokiStack.clusters.dev.namespaces)');
+    const { deploy } = clusterActions(
+      await clustersOf(fixture.running, { lokiStack: { clusters: { dev: { namespaces: ['team-*', 'logs'] } } } }),
+    );
+    const refused = await deploy
+      .handler(contextFor({ cluster: 'dev', namespace: 's-outside', wait: false }).ctx)
+      .catch((caught: unknown) => caught);
+    expect((refused as Error).message).toBe(
+      'input namespace: namespace "s-outside" is not allowed on cluster "dev": the namespaces allowed are team-*, logs (lokiStack.clusters.dev.namespaces)',
+    );
     expect(requestsAbout('s-outside')).toBe(0);
     await deploy.handler(contextFor({ cluster: 'dev', namespace: 'team-a', wait: false }).ctx);
     await deploy.handler(contextFor({ cluster: 'prod-eu', namespace: 's-other-cluster', wait: false }).ctx);
@@ -197,7 +298,16 @@ describe('loki:stack:render', () => {
   test('writes the spec and the manifests into the workspace, and says where', async () => {
     const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
     const { ctx, outputs } = contextFor(
-      { name: 'logs', namespace: 'obs', profile: 'small', storageType: 's3', bucket: 'acme-logs', region: 'eu-west-1', secretName: 'loki-s3', targetPath: './deploy/loki' },
+      {
+        name: 'logs',
+        namespace: 'obs',
+        profile: 'small',
+        storageType: 's3',
+        bucket: 'acme-logs',
+        region: 'eu-west-1',
+        secretName: 'loki-s3',
+        targetPath: './deploy/loki',
+      },
       { workspacePath },
     );
     await createRenderAction().handler(ctx);
@@ -210,7 +320,10 @@ describe('loki:stack:render', () => {
     // The spec as given (no profile defaults baked in), which renders the same stack again.
     expect(parse(readFileSync(join(workspacePath, out.specPath as string), 'utf8'))).toEqual({
       metadata: { name: 'logs', namespace: 'obs' },
-      spec: { profile: 'small', storage: { type: 's3', s3: { bucket: 'acme-logs', region: 'eu-west-1', secretName: 'loki-s3' } } },
+      spec: {
+        profile: 'small',
+        storage: { type: 's3', s3: { bucket: 'acme-logs', region: 'eu-west-1', secretName: 'loki-s3' } },
+      },
     });
     const ingester = (out.files as string[]).find((file) => file.endsWith('statefulset-logs-ingester.yaml'))!;
     const [document] = parseAllDocuments(readFileSync(join(workspacePath, ingester), 'utf8'));
@@ -219,16 +332,27 @@ describe('loki:stack:render', () => {
 
   test('networkPolicy and monitoring render the NetworkPolicies and the Prometheus files, and are recorded in the spec', async () => {
     const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
-    const { ctx, outputs } = contextFor({ name: 'iso', networkPolicy: true, monitoring: true, targetPath: './loki' }, { workspacePath });
+    const { ctx, outputs } = contextFor(
+      { name: 'iso', networkPolicy: true, monitoring: true, targetPath: './loki' },
+      { workspacePath },
+    );
     await createRenderAction().handler(ctx);
     const files = outputs().files as string[];
     expect(files.filter((file) => file.includes('networkpolicy-iso-')).length).toBeGreaterThan(5);
-    expect(files).toEqual(expect.arrayContaining(['loki/manifests/prometheus-scrape.yaml', 'loki/manifests/prometheus-rules.yaml']));
-    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({ metadata: { name: 'iso' }, spec: { networkPolicy: { enabled: true }, monitoring: { enabled: true } } });
+    expect(files).toEqual(
+      expect.arrayContaining(['loki/manifests/prometheus-scrape.yaml', 'loki/manifests/prometheus-rules.yaml']),
+    );
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({
+      metadata: { name: 'iso' },
+      spec: { networkPolicy: { enabled: true }, monitoring: { enabled: true } },
+    });
   });
 
   test('a targetPath outside the workspace is refused', async () => {
-    const { ctx } = contextFor({ targetPath: '../outside' }, { workspacePath: mkdtempSync(join(tmpdir(), 'workspace-')) });
+    const { ctx } = contextFor(
+      { targetPath: '../outside' },
+      { workspacePath: mkdtempSync(join(tmpdir(), 'workspace-')) },
+    );
     await expect(createRenderAction().handler(ctx)).rejects.toThrow(/outside/);
   });
 });
@@ -236,20 +360,40 @@ describe('loki:stack:render', () => {
 describe('loki:stack:destroy', () => {
   test('removes only this stack: another stack and a foreign object in the namespace stay, volumes stay', async () => {
     const deploy = actions.deploy;
-    for (const name of ['loki', 'loki-dev']) await deploy.handler(contextFor({ cluster: 'dev', name, namespace: 's-destroy', wait: false, smokeTest: false, timeout: '1m' }).ctx);
+    for (const name of ['loki', 'loki-dev'])
+      await deploy.handler(
+        contextFor({ cluster: 'dev', name, namespace: 's-destroy', wait: false, smokeTest: false, timeout: '1m' }).ctx,
+      );
     server().api.create(
       'ConfigMap',
       's-destroy',
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'loki-foreign', namespace: 's-destroy', labels: { 'app.kubernetes.io/instance': 'loki' } }, data: {} },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'loki-foreign', namespace: 's-destroy', labels: { 'app.kubernetes.io/instance': 'loki' } },
+        data: {},
+      },
       { manager: 'kubectl' },
     );
-    const { ctx, outputs } = contextFor({ cluster: 'dev', name: 'loki', namespace: 's-destroy', deleteVolumes: false, timeout: '1m' });
+    const { ctx, outputs } = contextFor({
+      cluster: 'dev',
+      name: 'loki',
+      namespace: 's-destroy',
+      deleteVolumes: false,
+      timeout: '1m',
+    });
     await actions.destroy.handler(ctx);
     const out = outputs();
-    expect((out.deleted as string[])).toContain('StatefulSet/loki-ingester');
-    expect((out.kept as string[]).some((kept) => kept.startsWith('PersistentVolumeClaim/data-loki-ingester-0'))).toBe(true);
+    expect(out.deleted as string[]).toContain('StatefulSet/loki-ingester');
+    expect((out.kept as string[]).some((kept) => kept.startsWith('PersistentVolumeClaim/data-loki-ingester-0'))).toBe(
+      true,
+    );
     expect(out.namespaceDeleted).toBe(false);
-    expect(storedStackObjects(fixture.running, 'loki', 's-destroy').filter((o) => !o.startsWith('PersistentVolumeClaim/') && o !== 'Secret/loki-object-store')).toEqual([]);
+    expect(
+      storedStackObjects(fixture.running, 'loki', 's-destroy').filter(
+        (o) => !o.startsWith('PersistentVolumeClaim/') && o !== 'Secret/loki-object-store',
+      ),
+    ).toEqual([]);
     expect(storedStackObjects(fixture.running, 'loki-dev', 's-destroy')).toContain('StatefulSet/loki-dev-ingester');
     expect(server().store.get('ConfigMap', 's-destroy', 'loki-foreign')).toBeDefined();
   });

@@ -5,7 +5,11 @@ import { jest } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { Clusters, createDeployAction, createDestroyAction } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
+import {
+  Clusters,
+  createDeployAction,
+  createDestroyAction,
+} from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { serverCredentials } from '../../src/apiserver/tls.js';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
 
@@ -15,8 +19,17 @@ const { createMockActionContext } = await import('@backstage/plugin-scaffolder-n
 
 export async function appConfig(running: RunningApiServer, extra: Record<string, unknown> = {}): Promise<ConfigReader> {
   const caData = Buffer.from((await serverCredentials()).caPem).toString('base64');
-  const cluster = (name: string) => ({ name, url: running.url, authProvider: 'serviceAccount', serviceAccountToken: running.server.token, caData });
-  return new ConfigReader({ kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster('dev'), cluster('prod-eu')] }] }, ...extra });
+  const cluster = (name: string) => ({
+    name,
+    url: running.url,
+    authProvider: 'serviceAccount',
+    serviceAccountToken: running.server.token,
+    caData,
+  });
+  return new ConfigReader({
+    kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [cluster('dev'), cluster('prod-eu')] }] },
+    ...extra,
+  });
 }
 
 export async function clustersOf(running: RunningApiServer, extra: Record<string, unknown> = {}): Promise<Clusters> {
@@ -24,12 +37,16 @@ export async function clustersOf(running: RunningApiServer, extra: Record<string
 }
 
 /** The permission service of a backend whose policy allows everything, or denies everything. */
-export const permissionsThat = (result: 'allow' | 'deny') => mockServices.permissions({ result: result === 'allow' ? AuthorizeResult.ALLOW : AuthorizeResult.DENY });
+export const permissionsThat = (result: 'allow' | 'deny') =>
+  mockServices.permissions({ result: result === 'allow' ? AuthorizeResult.ALLOW : AuthorizeResult.DENY });
 
 /** The deploy and destroy actions on `clusters`, under a policy that allows everything. */
 export function clusterActions(clusters: Clusters) {
   const permissions = permissionsThat('allow');
-  return { deploy: createDeployAction({ clusters, permissions }), destroy: createDestroyAction({ clusters, permissions }) };
+  return {
+    deploy: createDeployAction({ clusters, permissions }),
+    destroy: createDestroyAction({ clusters, permissions }),
+  };
 }
 
 type Context = ReturnType<typeof createMockActionContext>;
@@ -42,8 +59,13 @@ export function contextFor(input: Record<string, unknown>, extra: Partial<Contex
   const lines: string[] = [];
   const log = (message: string) => void lines.push(message);
   const logger = { info: log, warn: log, error: log, debug: log, child: () => logger };
-  const ctx = { ...createMockActionContext({ input: input as never }), logger: logger as unknown as Context['logger'], ...extra } as Context;
-  const outputs = () => Object.fromEntries((ctx.output as jest.Mock).mock.calls.map(([name, value]) => [name as string, value]));
+  const ctx = {
+    ...createMockActionContext({ input: input as never }),
+    logger: logger as unknown as Context['logger'],
+    ...extra,
+  } as Context;
+  const outputs = () =>
+    Object.fromEntries((ctx.output as jest.Mock).mock.calls.map(([name, value]) => [name as string, value]));
   // Typed loosely: each action narrows its own input type.
   return { ctx: ctx as never, lines, outputs };
 }

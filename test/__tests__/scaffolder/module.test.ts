@@ -29,7 +29,10 @@ test('the module, loaded as backend.add(import(...)) does, registers loki:stack:
   const config = await appConfig(fixture.running);
   await startTestBackend({
     extensionPoints: [[scaffolderActionsExtensionPoint, { addActions }]],
-    features: [import('@loki-microservices/plugin-scaffolder-backend-module-loki-stack'), mockServices.rootConfig.factory({ data: config.get() as never })],
+    features: [
+      import('@loki-microservices/plugin-scaffolder-backend-module-loki-stack'),
+      mockServices.rootConfig.factory({ data: config.get() as never }),
+    ],
   });
   const ids = addActions.mock.calls.flat().map((action) => action.id);
   expect(ids.sort()).toEqual(['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:render']);
@@ -37,13 +40,18 @@ test('the module, loaded as backend.add(import(...)) does, registers loki:stack:
     expect(action.description).toBeTruthy();
     expect(action.examples?.length).toBeGreaterThan(0);
     // Every input field is described (zod's .describe, turned into JSON Schema for the template editor).
-    const properties = (action.schema?.input as { properties?: Record<string, { description?: string }> }).properties ?? {};
-    for (const [name, property] of Object.entries(properties)) expect([name, !!property.description]).toEqual([name, true]);
+    const properties =
+      (action.schema?.input as { properties?: Record<string, { description?: string }> }).properties ?? {};
+    for (const [name, property] of Object.entries(properties))
+      expect([name, !!property.description]).toEqual([name, true]);
   }
 });
 
 test('a CommonJS backend (backstage-cli builds backends to CJS) can require the ESM package (Node >= 20.19)', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', "process.stdout.write(require('@loki-microservices/plugin-scaffolder-backend-module-loki-stack').default.$$type)"]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '-e',
+    "process.stdout.write(require('@loki-microservices/plugin-scaffolder-backend-module-loki-stack').default.$$type)",
+  ]);
   expect(stdout).toBe('@backstage/BackendFeature');
 });
 

@@ -100,8 +100,10 @@ export class Api implements IpAllocator {
     const type = resourceByKind(kind);
     const { object, warnings } = this.decode(type, body, options.fieldValidation);
     checkNamespace(type, object, namespace);
-    if (!object.metadata.name && object.metadata.generateName) object.metadata.name = `${object.metadata.generateName}${randomSuffix()}`;
-    if (object.metadata.name && this.store.get(kind, object.metadata.namespace, object.metadata.name)) throw alreadyExists(type, object.metadata.name);
+    if (!object.metadata.name && object.metadata.generateName)
+      object.metadata.name = `${object.metadata.generateName}${randomSuffix()}`;
+    if (object.metadata.name && this.store.get(kind, object.metadata.namespace, object.metadata.name))
+      throw alreadyExists(type, object.metadata.name);
     return { ...this.commit(type, object, undefined, options), warnings };
   }
 
@@ -111,10 +113,17 @@ export class Api implements IpAllocator {
    * strategy allows it, else 422 "must be specified for an update" (Leases, custom resources); a stale one
    * is 409 Conflict.
    */
-  update(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions): WriteResult {
+  update(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    options: WriteOptions,
+  ): WriteResult {
     const type = resourceByKind(kind);
     if (type.createOnUpdate && !options.subresource && !this.store.get(kind, scope(type, namespace), name)) {
-      const sent = body && typeof body === 'object' && body.metadata && typeof body.metadata === 'object' ? body : undefined;
+      const sent =
+        body && typeof body === 'object' && body.metadata && typeof body.metadata === 'object' ? body : undefined;
       if (sent?.metadata.name && sent.metadata.name !== name) checkName(structuredClone(sent), name);
       const named = sent ? { ...sent, metadata: { ...sent.metadata, name, resourceVersion: undefined } } : body;
       return this.create(kind, namespace, named as KubeObject, options);
@@ -127,7 +136,14 @@ export class Api implements IpAllocator {
    * 409 Conflict; a missing one overwrites, unless `requireResourceVersion` (then 422, as for kinds whose
    * strategy does not allow unconditional updates).
    */
-  replace(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions, requireResourceVersion = false): WriteResult {
+  replace(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    options: WriteOptions,
+    requireResourceVersion = false,
+  ): WriteResult {
     const type = resourceByKind(kind);
     const { object, warnings } = this.decode(type, body, options.fieldValidation);
     checkNamespace(type, object, namespace);
@@ -137,37 +153,70 @@ export class Api implements IpAllocator {
     const expected = object.metadata.resourceVersion;
     if (!expected && requireResourceVersion) throw resourceVersionRequired(type, name);
     if (expected && expected !== live.metadata.resourceVersion) {
-      throw conflict(type, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw conflict(
+        type,
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
     }
     return { ...this.commit(type, object, live, options), warnings };
   }
 
   /** Server-side apply: merge the configuration by field ownership; creates the object if missing. */
-  apply(kind: string, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions & { force: boolean }): WriteResult {
+  apply(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    options: WriteOptions & { force: boolean },
+  ): WriteResult {
     const type = resourceByKind(kind);
     const problems = schemaProblems(kind, body);
     const typeProblem = problems.find((p) => p.problem === 'wrong type');
     // Go prints a GroupVersionKind as "group/version, Kind=…", so the core group shows as "/v1".
     const where = `${body.metadata?.namespace ? `${body.metadata.namespace}/` : ''}${body.metadata?.name ?? name}; ${type.group}/${type.version}, Kind=${type.kind}`;
-    if (typeProblem) throw failure(500, undefined, `failed to create typed patch object (${where}): ${typeProblem.path}: expected ${typeProblem.expected}, got ${typeProblem.actual}`);
+    if (typeProblem)
+      throw failure(
+        500,
+        undefined,
+        `failed to create typed patch object (${where}): ${typeProblem.path}: expected ${typeProblem.expected}, got ${typeProblem.actual}`,
+      );
     const unknown = problems.find((p) => p.problem === 'unknown field');
     // Kubernetes 1.24 answered 500 here; current releases answer 400 BadRequest (server-side field validation).
-    if (unknown) throw badRequest(`failed to create typed patch object (${where}): ${unknown.path}: field not declared in schema`);
+    if (unknown)
+      throw badRequest(`failed to create typed patch object (${where}): ${unknown.path}: field not declared in schema`);
     if (body.apiVersion !== apiVersionOf(type) || body.kind !== type.kind) {
-      throw badRequest(`the apiVersion and kind of the applied object (${body.apiVersion}, ${body.kind}) do not match the request (${apiVersionOf(type)}, ${type.kind})`);
+      throw badRequest(
+        `the apiVersion and kind of the applied object (${body.apiVersion}, ${body.kind}) do not match the request (${apiVersionOf(type)}, ${type.kind})`,
+      );
     }
     const applied = structuredClone(body);
     normalizeMicroTimes(type, applied);
     checkNamespace(type, applied, namespace);
     checkName(applied, name);
     const live = this.store.get(kind, applied.metadata.namespace, name);
-    const result = typedApply(where, () => applyObject({ live: live as never, applied: applied as never, manager: options.manager, force: options.force, now: this.now() }));
+    const result = typedApply(where, () =>
+      applyObject({
+        live: live as never,
+        applied: applied as never,
+        manager: options.manager,
+        force: options.force,
+        now: this.now(),
+      }),
+    );
     if (!result.ok) throw conflictError(result.conflicts);
     return { ...this.commit(type, result.object as unknown as KubeObject, live, options, true), warnings: [] };
   }
 
   /** JSON merge patch (RFC 7386), or strategic merge patch with lists merged by their keys. */
-  mergePatch(kind: string, namespace: string | undefined, name: string, patch: Json, options: WriteOptions, strategic: boolean): WriteResult {
+  mergePatch(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: Json,
+    options: WriteOptions,
+    strategic: boolean,
+  ): WriteResult {
     const type = resourceByKind(kind);
     const live = this.store.get(kind, scope(type, namespace), name);
     if (!live) throw notFound(type, name);
@@ -176,11 +225,23 @@ export class Api implements IpAllocator {
     // whatever is stored.
     const precondition = (patch.metadata as Json | undefined)?.resourceVersion;
     const resourceVersion = typeof precondition === 'string' && precondition !== '' ? precondition : undefined;
-    return this.replace(kind, namespace, name, { ...patched, metadata: { ...patched.metadata, resourceVersion } } as KubeObject, options);
+    return this.replace(
+      kind,
+      namespace,
+      name,
+      { ...patched, metadata: { ...patched.metadata, resourceVersion } } as KubeObject,
+      options,
+    );
   }
 
   /** JSON patch (RFC 6902). */
-  jsonPatch(kind: string, namespace: string | undefined, name: string, operations: JsonPatchOperation[], options: WriteOptions): WriteResult {
+  jsonPatch(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    operations: JsonPatchOperation[],
+    options: WriteOptions,
+  ): WriteResult {
     const type = resourceByKind(kind);
     const live = this.store.get(kind, scope(type, namespace), name);
     if (!live) throw notFound(type, name);
@@ -196,7 +257,11 @@ export class Api implements IpAllocator {
     else checkPreconditions(type, live, options.preconditions);
     if (kind === 'Namespace' && live.metadata.deletionTimestamp && namespaceFinalizers(live).length > 0) {
       // The namespace REST's answer to a DELETE while its content is still being removed.
-      throw conflict(type, name, 'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.');
+      throw conflict(
+        type,
+        name,
+        'The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.',
+      );
     }
     options.validatingAdmission?.(withTypeMeta(type, structuredClone(live)));
     if (options.dryRun) return { object: withTypeMeta(type, live) };
@@ -204,7 +269,10 @@ export class Api implements IpAllocator {
     const now = this.now();
     if (kind === 'Pod') {
       // Graceful: the kubelet stops the containers, then the pod goes; 0 removes it at once.
-      const grace = options.gracePeriodSeconds ?? (((live.spec as Json | undefined)?.terminationGracePeriodSeconds as number | undefined) ?? 30);
+      const grace =
+        options.gracePeriodSeconds ??
+        ((live.spec as Json | undefined)?.terminationGracePeriodSeconds as number | undefined) ??
+        30;
       if (grace === 0) return this.finishDelete(type, live);
       marked.metadata.deletionTimestamp ??= timestamp(new Date(this.clock().getTime() + grace * 1000));
       marked.metadata.deletionGracePeriodSeconds = grace;
@@ -229,7 +297,12 @@ export class Api implements IpAllocator {
   }
 
   /** Delete every object a list with these selectors would return; answers the objects as they were. */
-  deleteCollection(kind: string, namespace: string | undefined, selectors: ListOptions, options: DeleteOptions = {}): KubeObject[] {
+  deleteCollection(
+    kind: string,
+    namespace: string | undefined,
+    selectors: ListOptions,
+    options: DeleteOptions = {},
+  ): KubeObject[] {
     const matching = this.list(kind, namespace, selectors);
     for (const object of matching) this.delete(kind, object.metadata.namespace, object.metadata.name, options);
     return matching;
@@ -246,13 +319,24 @@ export class Api implements IpAllocator {
   }
 
   /** Decode a JSON body like the API server: unknown fields dropped with a warning, or refused under Strict. */
-  private decode(type: ResourceType, body: KubeObject, validation: FieldValidation = 'Warn'): { object: KubeObject; warnings: string[] } {
-    if (!body || typeof body !== 'object' || !body.metadata) throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: missing metadata`);
+  private decode(
+    type: ResourceType,
+    body: KubeObject,
+    validation: FieldValidation = 'Warn',
+  ): { object: KubeObject; warnings: string[] } {
+    if (!body || typeof body !== 'object' || !body.metadata)
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: missing metadata`,
+      );
     const problems = schemaProblems(type.kind, body);
     const wrongType = problems.find((p) => p.problem === 'wrong type');
-    if (wrongType) throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${wrongType.path.slice(1)}: expected ${wrongType.expected}, got ${wrongType.actual}`);
+    if (wrongType)
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${wrongType.path.slice(1)}: expected ${wrongType.expected}, got ${wrongType.actual}`,
+      );
     const unknown = problems.filter((p) => p.problem === 'unknown field').map((p) => p.path.slice(1));
-    if (unknown.length > 0 && validation === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((path) => `unknown field "${path}"`).join(', ')}`);
+    if (unknown.length > 0 && validation === 'Strict')
+      throw badRequest(`strict decoding error: ${unknown.map((path) => `unknown field "${path}"`).join(', ')}`);
     const object = structuredClone(body);
     for (const path of unknown) deleteField(object, path);
     normalizeMicroTimes(type, object);
@@ -260,7 +344,13 @@ export class Api implements IpAllocator {
   }
 
   /** The common end of every write: status handling, defaults, validation, managedFields, store. */
-  private commit(type: ResourceType, candidate: KubeObject, live: KubeObject | undefined, options: WriteOptions, applied = false): Omit<WriteResult, 'warnings'> {
+  private commit(
+    type: ResourceType,
+    candidate: KubeObject,
+    live: KubeObject | undefined,
+    options: WriteOptions,
+    applied = false,
+  ): Omit<WriteResult, 'warnings'> {
     const kind = type.kind;
     const hasStatus = type.subresources.includes('status');
     let next = structuredClone(candidate);
@@ -288,14 +378,25 @@ export class Api implements IpAllocator {
     }
     if (!live) namespaceGate(this.store, type, next);
     applyDefaults(kind, next, this);
-    if (!applied) next = recordUpdate(live as never, next as never, options.manager, this.now(), options.subresource) as unknown as KubeObject;
+    if (!applied)
+      next = recordUpdate(
+        live as never,
+        next as never,
+        options.manager,
+        this.now(),
+        options.subresource,
+      ) as unknown as KubeObject;
     if (!live) admit(kind, next);
     addZeroValues(kind, next);
     // Validated as it would be stored, so that comparisons with the stored object see like with like.
     const causes = validate(kind, next, live);
     if (causes.length > 0) throw invalid(type, next.metadata.name, causes);
-    options.validatingAdmission?.(withTypeMeta(type, structuredClone(next)), live && withTypeMeta(type, structuredClone(live)));
-    if (live && sameJson(withoutTimes(live), withoutTimes(next))) next = { ...next, metadata: { ...next.metadata, managedFields: live.metadata.managedFields } };
+    options.validatingAdmission?.(
+      withTypeMeta(type, structuredClone(next)),
+      live && withTypeMeta(type, structuredClone(live)),
+    );
+    if (live && sameJson(withoutTimes(live), withoutTimes(next)))
+      next = { ...next, metadata: { ...next.metadata, managedFields: live.metadata.managedFields } };
     if (options.dryRun) return { object: withTypeMeta(type, this.store.preview(kind, next)), created: !live };
     if (live && finalized(kind, next)) {
       this.finishDelete(type, next);
@@ -307,7 +408,8 @@ export class Api implements IpAllocator {
 
 /** Marked for deletion and nothing holds it any more (pods wait for their kubelet instead). */
 function finalized(kind: string, object: KubeObject): boolean {
-  if (!object.metadata.deletionTimestamp || kind === 'Pod' || (object.metadata.finalizers ?? []).length > 0) return false;
+  if (!object.metadata.deletionTimestamp || kind === 'Pod' || (object.metadata.finalizers ?? []).length > 0)
+    return false;
   return kind !== 'Namespace' || namespaceFinalizers(object).length === 0;
 }
 
@@ -320,8 +422,12 @@ export function namespaceFinalizers(namespace: KubeObject): string[] {
  * The namespace strategies: on create the `kubernetes` finalizer is added (PrepareForCreate); an update of
  * the resource keeps the stored spec.finalizers (PrepareForUpdate), only namespaces/finalize changes them.
  */
-function namespaceFinalizersOnWrite(next: KubeObject, live: KubeObject | undefined, subresource: WriteOptions['subresource']): void {
-  const spec = ((next.spec ??= {}) as Json);
+function namespaceFinalizersOnWrite(
+  next: KubeObject,
+  live: KubeObject | undefined,
+  subresource: WriteOptions['subresource'],
+): void {
+  const spec = (next.spec ??= {}) as Json;
   if (!live) {
     const finalizers = Array.isArray(spec.finalizers) ? (spec.finalizers as string[]) : [];
     spec.finalizers = finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'];
@@ -361,7 +467,8 @@ function normalizeMicroTimes(type: ResourceType, object: KubeObject): void {
     const value = spec?.[field];
     if (typeof value !== 'string') continue;
     const parsed = parseMicroTime(value);
-    if (typeof parsed === 'string') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${parsed}`);
+    if (typeof parsed === 'string')
+      throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${parsed}`);
     spec![field] = parsed.utc;
   }
 }
@@ -387,7 +494,8 @@ export function parseMicroTime(value: string): { utc: string } | string {
   let rest = value;
   for (const [layout, pattern] of elements) {
     const match = pattern.exec(rest);
-    if (!match) return `parsing time ${JSON.stringify(value)} as ${JSON.stringify(RFC3339_MICRO)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(layout)}`;
+    if (!match)
+      return `parsing time ${JSON.stringify(value)} as ${JSON.stringify(RFC3339_MICRO)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(layout)}`;
     parts.push(match[0]);
     rest = rest.slice(match[0].length);
   }
@@ -400,10 +508,20 @@ export function parseMicroTime(value: string): { utc: string } | string {
     ['minute', Number(minute), 0, 59],
     ['second', Number(second), 0, 59],
   ];
-  for (const [what, number, min, max] of ranges) if (number < min || number > max) return `parsing time ${JSON.stringify(value)}: ${what} out of range`;
-  const offset = zone === 'Z' ? 0 : (zone!.startsWith('-') ? -1 : 1) * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6)));
-  const ms = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute) - offset, Number(second));
-  if (new Date(Date.UTC(Number(year), Number(month) - 1, Number(day))).getUTCDate() !== Number(day)) return `parsing time ${JSON.stringify(value)}: day out of range`;
+  for (const [what, number, min, max] of ranges)
+    if (number < min || number > max) return `parsing time ${JSON.stringify(value)}: ${what} out of range`;
+  const offset =
+    zone === 'Z' ? 0 : (zone!.startsWith('-') ? -1 : 1) * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6)));
+  const ms = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute) - offset,
+    Number(second),
+  );
+  if (new Date(Date.UTC(Number(year), Number(month) - 1, Number(day))).getUTCDate() !== Number(day))
+    return `parsing time ${JSON.stringify(value)}: day out of range`;
   return { utc: `${new Date(ms).toISOString().slice(0, 19)}.${fraction!.slice(1)}Z` };
 }
 
@@ -414,10 +532,20 @@ function checkPreconditions(type: ResourceType, live: KubeObject, preconditions:
   const details = { name: live.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.kind };
   const what = `${type.kind}${type.group ? `.${type.group}` : ''} ${JSON.stringify(live.metadata.name)}`;
   if (uid !== undefined && uid !== null && uid !== live.metadata.uid) {
-    throw failure(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the UID in the precondition (${uid}) does not match the UID in record (${live.metadata.uid}). The object might have been deleted and then recreated`, details);
+    throw failure(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${what}: the UID in the precondition (${uid}) does not match the UID in record (${live.metadata.uid}). The object might have been deleted and then recreated`,
+      details,
+    );
   }
   if (resourceVersion !== undefined && resourceVersion !== null && resourceVersion !== live.metadata.resourceVersion) {
-    throw failure(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the ResourceVersion in the precondition (${resourceVersion}) does not match the ResourceVersion in record (${live.metadata.resourceVersion}). The object might have been modified`, details);
+    throw failure(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${what}: the ResourceVersion in the precondition (${resourceVersion}) does not match the ResourceVersion in record (${live.metadata.resourceVersion}). The object might have been modified`,
+      details,
+    );
   }
 }
 
@@ -426,23 +554,40 @@ function checkNamespacePreconditions(live: KubeObject, preconditions: DeleteOpti
   const { uid, resourceVersion } = preconditions ?? {};
   const type = resourceByKind('Namespace');
   if (uid !== undefined && uid !== null && uid !== live.metadata.uid) {
-    throw conflict(type, live.metadata.name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${live.metadata.uid}`);
+    throw conflict(
+      type,
+      live.metadata.name,
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${live.metadata.uid}`,
+    );
   }
   if (resourceVersion !== undefined && resourceVersion !== null && resourceVersion !== live.metadata.resourceVersion) {
-    throw conflict(type, live.metadata.name, `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
+    throw conflict(
+      type,
+      live.metadata.name,
+      `Precondition failed: ResourceVersion in precondition: ${resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`,
+    );
   }
 }
 
 /** The registry's answer to a PUT without resourceVersion for a kind that allows no unconditional update. */
 function resourceVersionRequired(type: ResourceType, name: string) {
   // NewInvalid with the GroupKind {group, resource}: the resource's plural stands where the kind would.
-  const cause = { reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' };
-  return failure(422, 'Invalid', `${qualifiedName(type)} ${JSON.stringify(name)} is invalid: metadata.resourceVersion: ${cause.message}`, {
-    name,
-    ...(type.group ? { group: type.group } : {}),
-    kind: type.plural,
-    causes: [cause],
-  });
+  const cause = {
+    reason: 'FieldValueInvalid',
+    message: 'Invalid value: 0x0: must be specified for an update',
+    field: 'metadata.resourceVersion',
+  };
+  return failure(
+    422,
+    'Invalid',
+    `${qualifiedName(type)} ${JSON.stringify(name)} is invalid: metadata.resourceVersion: ${cause.message}`,
+    {
+      name,
+      ...(type.group ? { group: type.group } : {}),
+      kind: type.plural,
+      causes: [cause],
+    },
+  );
 }
 
 /** Typing failures (list items that cannot be identified) are 500s in Kubernetes too. */
@@ -450,7 +595,8 @@ function typedApply<T>(where: string, apply: () => T): T {
   try {
     return apply();
   } catch (error) {
-    if (error instanceof SchemaError) throw failure(500, undefined, `failed to create typed patch object (${where}): ${error.message}`);
+    if (error instanceof SchemaError)
+      throw failure(500, undefined, `failed to create typed patch object (${where}): ${error.message}`);
     throw error;
   }
 }
@@ -488,7 +634,8 @@ function namespaceGate(store: Store, type: ResourceType, object: KubeObject): vo
   if (!type.namespaced) return;
   const namespace = store.get('Namespace', undefined, object.metadata.namespace ?? '');
   if (!namespace) throw namespaceNotFound(object.metadata.namespace ?? '');
-  if (namespace.metadata.deletionTimestamp) throw namespaceTerminating(type, object.metadata.name, namespace.metadata.name);
+  if (namespace.metadata.deletionTimestamp)
+    throw namespaceTerminating(type, object.metadata.name, namespace.metadata.name);
 }
 
 function withTypeMeta(type: ResourceType, object: KubeObject): KubeObject {
@@ -497,7 +644,13 @@ function withTypeMeta(type: ResourceType, object: KubeObject): KubeObject {
 }
 
 function withoutTimes(object: KubeObject): unknown {
-  return { ...object, metadata: { ...object.metadata, managedFields: (object.metadata.managedFields ?? []).map(({ time: _t, ...entry }) => entry) } };
+  return {
+    ...object,
+    metadata: {
+      ...object.metadata,
+      managedFields: (object.metadata.managedFields ?? []).map(({ time: _t, ...entry }) => entry),
+    },
+  };
 }
 
 function deleteField(object: Json, path: string): void {
@@ -523,7 +676,8 @@ const STRATEGIC_MERGE_KEYS: Record<string, string> = {
 function mergeValues(target: unknown, patch: unknown, strategic: boolean, key = ''): unknown {
   if (patch === null) return undefined;
   if (Array.isArray(patch) && Array.isArray(target) && strategic && STRATEGIC_MERGE_KEYS[key]) {
-    const mergeKey = key === 'ports' && target.some((item) => (item as Json).port !== undefined) ? 'port' : STRATEGIC_MERGE_KEYS[key]!;
+    const mergeKey =
+      key === 'ports' && target.some((item) => (item as Json).port !== undefined) ? 'port' : STRATEGIC_MERGE_KEYS[key]!;
     const result = [...target] as Json[];
     for (const item of patch as Json[]) {
       const index = result.findIndex((existing) => existing[mergeKey] === item[mergeKey]);
@@ -551,11 +705,18 @@ export interface JsonPatchOperation {
 
 function applyJsonPatch(document: Json, operations: JsonPatchOperation[]): Json {
   const result = structuredClone(document);
-  const pointer = (path: string) => path.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const pointer = (path: string) =>
+    path
+      .split('/')
+      .slice(1)
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   const parentOf = (parts: string[]) => {
     let node: unknown = result;
     for (const part of parts.slice(0, -1)) node = (node as Json)?.[part];
-    if (!node || typeof node !== 'object') throw badRequest(`the server rejected our request due to an error in our request: path ${parts.join('/')} does not exist`);
+    if (!node || typeof node !== 'object')
+      throw badRequest(
+        `the server rejected our request due to an error in our request: path ${parts.join('/')} does not exist`,
+      );
     return node as Json | unknown[];
   };
   const read = (path: string) => pointer(path).reduce<unknown>((node, part) => (node as Json)?.[part], result);
@@ -580,7 +741,12 @@ function applyJsonPatch(document: Json, operations: JsonPatchOperation[]): Json 
         else delete parent[last];
         break;
       case 'test':
-        if (!sameJson(read(operation.path), operation.value)) throw failure(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${operation.path} failed`);
+        if (!sameJson(read(operation.path), operation.value))
+          throw failure(
+            422,
+            'Invalid',
+            `the server rejected our request due to an error in our request: testing value ${operation.path} failed`,
+          );
         break;
       case 'copy':
         put(read(operation.from ?? ''));

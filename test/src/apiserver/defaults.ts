@@ -72,7 +72,8 @@ export function addZeroValues(kind: string, target: KubeObject): void {
   if (!spec || !['Deployment', 'ReplicaSet', 'StatefulSet'].includes(kind)) return;
   setDefault(target, 'status', {});
   setDefault(object(object(spec, 'template'), 'metadata'), 'creationTimestamp', null);
-  for (const claim of list(spec, 'volumeClaimTemplates')) setDefault(object(claim, 'metadata'), 'creationTimestamp', null);
+  for (const claim of list(spec, 'volumeClaimTemplates'))
+    setDefault(object(claim, 'metadata'), 'creationTimestamp', null);
 }
 
 /** Pod templates get the pod defaults, and `serviceAccount` mirrors `serviceAccountName` (deprecated alias). */
@@ -192,7 +193,11 @@ export function admit(kind: string, target: KubeObject): void {
 
 /** The ServiceAccount admission plugin: a projected token volume in every container, unless opted out. */
 function mountServiceAccountToken(spec: Json): void {
-  if (spec.automountServiceAccountToken === false || list(spec, 'volumes').some((v) => String(v.name).startsWith('kube-api-access-'))) return;
+  if (
+    spec.automountServiceAccountToken === false ||
+    list(spec, 'volumes').some((v) => String(v.name).startsWith('kube-api-access-'))
+  )
+    return;
   const name = `kube-api-access-${randomSuffix()}`;
   spec.volumes = [
     ...list(spec, 'volumes'),
@@ -202,14 +207,21 @@ function mountServiceAccountToken(spec: Json): void {
         sources: [
           { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
           { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
         ],
         defaultMode: 420,
       },
     },
   ];
   for (const container of [...list(spec, 'initContainers'), ...list(spec, 'containers')]) {
-    container.volumeMounts = [...list(container, 'volumeMounts'), { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+    container.volumeMounts = [
+      ...list(container, 'volumeMounts'),
+      { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' },
+    ];
   }
 }
 
@@ -221,7 +233,8 @@ function defaultPodSpec(spec: Json): void {
   setDefault(spec, 'schedulerName', 'default-scheduler');
   for (const container of [...list(spec, 'initContainers'), ...list(spec, 'containers')]) defaultContainer(container);
   for (const volume of list(spec, 'volumes')) {
-    for (const source of ['configMap', 'secret'] as const) if (volume[source]) setDefault(volume[source] as Json, 'defaultMode', 420);
+    for (const source of ['configMap', 'secret'] as const)
+      if (volume[source]) setDefault(volume[source] as Json, 'defaultMode', 420);
   }
 }
 
@@ -248,6 +261,11 @@ function qosClass(spec: Json): string {
   const containers = list(spec, 'containers');
   const resources = containers.map((c) => (c.resources ?? {}) as { requests?: Json; limits?: Json });
   if (resources.every((r) => !r.requests && !r.limits)) return 'BestEffort';
-  const guaranteed = resources.every((r) => r.limits?.cpu && r.limits?.memory && (!r.requests || (r.requests.cpu === r.limits.cpu && r.requests.memory === r.limits.memory)));
+  const guaranteed = resources.every(
+    (r) =>
+      r.limits?.cpu &&
+      r.limits?.memory &&
+      (!r.requests || (r.requests.cpu === r.limits.cpu && r.requests.memory === r.limits.memory)),
+  );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }

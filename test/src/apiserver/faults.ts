@@ -78,7 +78,9 @@ function seeded(seed: number): () => number {
 }
 
 const matches = (rule: AccessRule, verb: string, resource: string, namespace: string | undefined) =>
-  (!rule.verb || rule.verb === verb) && (!rule.resource || rule.resource === resource) && (!rule.namespace || rule.namespace === namespace);
+  (!rule.verb || rule.verb === verb) &&
+  (!rule.resource || rule.resource === resource) &&
+  (!rule.namespace || rule.namespace === namespace);
 
 export class Faults {
   latencyMs = 0;
@@ -109,7 +111,6 @@ export class Faults {
   failNext(fault: Fault, count = 1, only?: (request: RequestRecord) => boolean): void {
     for (let i = 0; i < count; i++) this.queued.push({ fault, only });
   }
-
 
   /** Requests matching the rule answer 403 Forbidden. */
   forbid(rule: AccessRule): void {
@@ -206,7 +207,15 @@ export class Faults {
    * server's own validation, before the object is stored (dry runs included).
    */
   deny(rule: DenyRule, message: (body: unknown, review: AdmissionReview) => string, code = 400): void {
-    this.denials.push({ rule, denial: { webhook: rule.webhook ?? DEFAULT_WEBHOOK, code, ...(rule.reason ? { reason: rule.reason } : {}), message } });
+    this.denials.push({
+      rule,
+      denial: {
+        webhook: rule.webhook ?? DEFAULT_WEBHOOK,
+        code,
+        ...(rule.reason ? { reason: rule.reason } : {}),
+        message,
+      },
+    });
   }
 
   /** Drop the deny rules. */
@@ -228,7 +237,6 @@ export class Faults {
     const kinds: Fault[] = ['error', 'throttle', 'reset'];
     return kinds[Math.floor(this.random() * kinds.length)];
   }
-
 
   isForbidden(verb: string, resource: string, namespace: string | undefined): boolean {
     return this.forbidden.some((rule) => matches(rule, verb, resource, namespace));

@@ -30,19 +30,32 @@ interface Route {
   users: UserFile;
 }
 
-const exact = (location: string, upstream: Upstream, users: UserFile): Route => ({ matches: (path) => path === location, upstream, users });
+const exact = (location: string, upstream: Upstream, users: UserFile): Route => ({
+  matches: (path) => path === location,
+  upstream,
+  users,
+});
 
 const ROUTES: readonly Route[] = [
   exact('/loki/api/v1/push', 'distributor', 'tenants.htpasswd'),
-  ...['/ring', '/distributor/ring', '/memberlist', '/config', '/services'].map((page) => exact(page, 'distributor', 'admin.htpasswd')),
+  ...['/ring', '/distributor/ring', '/memberlist', '/config', '/services'].map((page) =>
+    exact(page, 'distributor', 'admin.htpasswd'),
+  ),
   { matches: (path) => path.startsWith('/loki/api/'), upstream: 'query-frontend', users: 'tenants.htpasswd' },
 ];
 
 const REALM = 'Loki';
-const TITLES: Record<number, string> = { 401: 'Authorization Required', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway' };
+const TITLES: Record<number, string> = {
+  401: 'Authorization Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+};
 
 export async function serveGateway(request: HttpRequest, context: GatewayContext): Promise<HttpResponse> {
-  if (request.path === '/') return { status: 200, headers: { server: 'nginx', 'content-type': 'text/plain' }, body: 'OK' };
+  if (request.path === '/')
+    return { status: 200, headers: { server: 'nginx', 'content-type': 'text/plain' }, body: 'OK' };
   const route = ROUTES.find((candidate) => candidate.matches(request.path));
   if (!route) return errorPage(404);
   const credentials = basicCredentials(request.headers.authorization);
@@ -54,7 +67,10 @@ export async function serveGateway(request: HttpRequest, context: GatewayContext
   if (!upstream) return errorPage(502);
   const { authorization: _credentials, 'x-scope-orgid': orgId, ...headers } = request.headers;
   const tenant = context.multiTenant ? credentials.user : orgId;
-  const answer = await upstream({ ...request, headers: { ...headers, ...(tenant !== undefined ? { 'x-scope-orgid': tenant } : {}) } });
+  const answer = await upstream({
+    ...request,
+    headers: { ...headers, ...(tenant !== undefined ? { 'x-scope-orgid': tenant } : {}) },
+  });
   return { ...answer, headers: { ...answer.headers, server: 'nginx' } };
 }
 
@@ -86,6 +102,7 @@ async function verifies(file: string, user: string, password: string): Promise<b
   const hash = line.slice(user.length + 1).split(':')[0]!;
   if (/^\$2[aby]\$/.test(hash)) return bcrypt.compare(password, hash);
   if (hash.startsWith('{PLAIN}')) return hash.slice('{PLAIN}'.length) === password;
-  if (hash.startsWith('{SHA}')) return hash.slice('{SHA}'.length) === createHash('sha1').update(password).digest('base64');
+  if (hash.startsWith('{SHA}'))
+    return hash.slice('{SHA}'.length) === createHash('sha1').update(password).digest('base64');
   return false;
 }

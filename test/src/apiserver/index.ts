@@ -25,7 +25,9 @@ export interface RunningApiServer {
 }
 
 /** Start a server on `port` (0 = a free one) and write its kubeconfig (to `kubeconfigPath` or a temp file). */
-export async function startTestApiServer(options: TestApiServerOptions & { port?: number; kubeconfigPath?: string } = {}): Promise<RunningApiServer> {
+export async function startTestApiServer(
+  options: TestApiServerOptions & { port?: number; kubeconfigPath?: string } = {},
+): Promise<RunningApiServer> {
   const server = new TestApiServer(options);
   const url = await server.listen(options.port ?? 0);
   const kubeconfigPath = options.kubeconfigPath ?? join(mkdtempSync(join(tmpdir(), 'test-apiserver-')), 'kubeconfig');
@@ -40,9 +42,16 @@ export function kubeconfigYaml(url: string, token: string, caPem: string): strin
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'test-apiserver', cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: 'test-apiserver',
+        cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+      },
+    ],
     users: [{ name: 'test-user', user: { token } }],
-    contexts: [{ name: 'test-apiserver', context: { cluster: 'test-apiserver', user: 'test-user', namespace: 'default' } }],
+    contexts: [
+      { name: 'test-apiserver', context: { cluster: 'test-apiserver', user: 'test-user', namespace: 'default' } },
+    ],
     'current-context': 'test-apiserver',
   });
 }

@@ -50,12 +50,22 @@ export class PortForwards {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, pod: Pod, query: URLSearchParams): UpgradeOutcome {
     if (!pod.spec.nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
     if (request.headers.upgrade?.toLowerCase() !== 'websocket') {
-      return { status: 400, body: `unable to upgrade: the test API server serves port-forwards over WebSocket (${PROTOCOL}) only, not ${request.headers.upgrade}\n` };
+      return {
+        status: 400,
+        body: `unable to upgrade: the test API server serves port-forwards over WebSocket (${PROTOCOL}) only, not ${request.headers.upgrade}\n`,
+      };
     }
     const ports = parsePorts(query);
     if (typeof ports === 'string') return { status: 400, body: `${ports}\n` };
-    if (!pod.status?.podIP) return { status: 500, body: `failed to find sandboxID for pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})` };
-    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim()).filter(Boolean);
+    if (!pod.status?.podIP)
+      return {
+        status: 500,
+        body: `failed to find sandboxID for pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+      };
+    const offered = (request.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((protocol) => protocol.trim())
+      .filter(Boolean);
     if (offered.length > 0 && !offered.includes(PROTOCOL)) return { status: 403, body: '' };
     this.sockets.handleUpgrade(request, socket, head, (ws) => this.forward(ws, pod, ports));
     return { status: 101 };
@@ -98,7 +108,11 @@ export class PortForwards {
       connection.on('close', finish);
     });
     ws.on('message', (message: RawData, isBinary: boolean) => {
-      const frame = Buffer.isBuffer(message) ? message : Array.isArray(message) ? Buffer.concat(message) : Buffer.from(message);
+      const frame = Buffer.isBuffer(message)
+        ? message
+        : Array.isArray(message)
+          ? Buffer.concat(message)
+          : Buffer.from(message);
       if (isBinary && frame.length > 1) connections.get(frame[0]!)?.write(frame.subarray(1));
     });
     const drop = () => {
@@ -125,13 +139,25 @@ export class PortForwards {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const url = new URL(request.url ?? '/', 'http://pod');
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value]));
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value]),
+    );
     try {
-      const answer = await listener!({ method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body: Buffer.concat(chunks) });
-      response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body);
+      const answer = await listener!({
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers,
+        body: Buffer.concat(chunks),
+      });
+      response
+        .writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) })
+        .end(answer.body);
     } catch (error) {
       const body = `test API server bug: ${(error as Error).stack ?? String(error)}\n`;
-      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      response
+        .writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+        .end(body);
     }
   }
 }
@@ -154,7 +180,9 @@ function parsePorts(query: URLSearchParams): number[] | string {
 /** Whether the container that declares `port` is running (only then does anything listen on it). */
 function containerRunning(pod: Pod, port: number): boolean {
   if (pod.status?.phase !== 'Running') return false;
-  const container = pod.spec.containers.find((candidate) => candidate.ports?.some((declared) => declared.containerPort === port));
+  const container = pod.spec.containers.find((candidate) =>
+    candidate.ports?.some((declared) => declared.containerPort === port),
+  );
   const status = pod.status.containerStatuses?.find((candidate: ContainerStatus) => candidate.name === container?.name);
   return Boolean(status?.state.running);
 }
@@ -190,6 +218,9 @@ function socketPair(): [Duplex, Duplex] {
         callback(error);
       },
     });
-  ends.push(end(() => ends[1]!), end(() => ends[0]!));
+  ends.push(
+    end(() => ends[1]!),
+    end(() => ends[0]!),
+  );
   return [ends[0]!, ends[1]!];
 }

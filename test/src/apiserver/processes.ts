@@ -59,11 +59,19 @@ export class Processes {
   /** The HTTP server listening on `port` of `pod`, or undefined when nothing does (the connection is refused). */
   listener(pod: Pod, port: number): Listener | undefined {
     const labels = pod.metadata.labels ?? {};
-    const declared = pod.spec.containers.flatMap((container) => container.ports ?? []).find((candidate) => candidate.containerPort === port);
+    const declared = pod.spec.containers
+      .flatMap((container) => container.ports ?? [])
+      .find((candidate) => candidate.containerPort === port);
     if (!declared) return undefined;
-    const named = (expected: { name: string; port: number }) => declared.name === expected.name || (declared.name === undefined && port === expected.port);
-    if (labels['app.kubernetes.io/name'] === 'loki' && named(LOKI_PORT)) return async (request) => this.serveLoki(pod, request);
-    if (labels['app.kubernetes.io/name'] === 'nginx' && labels['app.kubernetes.io/component'] === 'gateway' && named(GATEWAY_PORT)) {
+    const named = (expected: { name: string; port: number }) =>
+      declared.name === expected.name || (declared.name === undefined && port === expected.port);
+    if (labels['app.kubernetes.io/name'] === 'loki' && named(LOKI_PORT))
+      return async (request) => this.serveLoki(pod, request);
+    if (
+      labels['app.kubernetes.io/name'] === 'nginx' &&
+      labels['app.kubernetes.io/component'] === 'gateway' &&
+      named(GATEWAY_PORT)
+    ) {
       return (request) => this.serveGateway(pod, request);
     }
     return undefined;
@@ -84,12 +92,16 @@ export class Processes {
       portName = byNumber.name ?? '';
     }
     const endpoints = this.api.store.get('Endpoints', namespace, serviceName);
-    const subsets = (endpoints?.subsets ?? []) as { addresses?: { ip: string; targetRef?: { name: string } }[]; ports?: { name?: string; port: number }[] }[];
+    const subsets = (endpoints?.subsets ?? []) as {
+      addresses?: { ip: string; targetRef?: { name: string } }[];
+      ports?: { name?: string; port: number }[];
+    }[];
     for (const subset of shuffled(subsets)) {
       const subsetPort = subset.ports?.find((candidate) => (candidate.name ?? '') === portName);
       if (!subsetPort) continue;
       for (const address of shuffled(subset.addresses ?? [])) {
-        const pod = address.targetRef && (this.api.store.get('Pod', namespace, address.targetRef.name) as Pod | undefined);
+        const pod =
+          address.targetRef && (this.api.store.get('Pod', namespace, address.targetRef.name) as Pod | undefined);
         if (pod?.status?.podIP === address.ip) return { pod, ip: address.ip, port: subsetPort.port };
       }
     }
@@ -101,7 +113,10 @@ export class Processes {
     const key = `${namespace}/${instance}`;
     let loki = this.lokis.get(key);
     if (!loki) {
-      loki = new FakeLoki({ authEnabled: this.lokiConfig(namespace, instance)?.auth_enabled === true, ...(version ? { version } : {}) });
+      loki = new FakeLoki({
+        authEnabled: this.lokiConfig(namespace, instance)?.auth_enabled === true,
+        ...(version ? { version } : {}),
+      });
       this.lokis.set(key, loki);
     }
     return loki;
@@ -117,7 +132,9 @@ export class Processes {
     const component = labels['app.kubernetes.io/component'] ?? '';
     const namespace = pod.metadata.namespace ?? '';
     const instance = labels['app.kubernetes.io/instance'] ?? '';
-    const page = lokiPage(request.path, component, () => this.api.store.get('ConfigMap', namespace, `${instance}-config`));
+    const page = lokiPage(request.path, component, () =>
+      this.api.store.get('ConfigMap', namespace, `${instance}-config`),
+    );
     if (page) return page;
     if (!EVERY_TARGET.test(request.path) && !LOKI_ROUTES[component]?.test(request.path)) {
       return { status: 404, headers: { ...TEXT }, body: '404 page not found\n' };
@@ -145,8 +162,12 @@ function lokiPage(path: string, component: string, config: () => KubeObject | un
   const text = (body: string) => ({ status: 200, headers: { ...TEXT }, body });
   if (path === '/config') return text(String(((config()?.data ?? {}) as Json)['config.yaml'] ?? ''));
   if (path === '/services') return text(`${component} => Running\nserver => Running\nmemberlist-kv => Running\n`);
-  if (path === '/memberlist') return text(`Memberlist of ${component}: this pod is a member; the test double keeps no member list.\n`);
-  if (RING_PAGES[path]?.includes(component)) return text(`${path === '/ring' ? 'Ingester' : 'Distributor'} ring, as seen by the ${component}: the test double keeps no ring.\n`);
+  if (path === '/memberlist')
+    return text(`Memberlist of ${component}: this pod is a member; the test double keeps no member list.\n`);
+  if (RING_PAGES[path]?.includes(component))
+    return text(
+      `${path === '/ring' ? 'Ingester' : 'Distributor'} ring, as seen by the ${component}: the test double keeps no ring.\n`,
+    );
   return undefined;
 }
 

@@ -34,11 +34,17 @@ export class ServiceProxy {
 
   async handle(request: ProxyRequest): Promise<ProxyResponse> {
     const [serviceName, port] = request.target.split(':') as [string, string | undefined];
-    if (!this.api.store.get('Service', request.namespace, serviceName)) throw notFound(resourceByKind('Service'), serviceName);
+    if (!this.api.store.get('Service', request.namespace, serviceName))
+      throw notFound(resourceByKind('Service'), serviceName);
     const endpoint = this.processes.endpoint(request.namespace, serviceName, port);
     if ('unavailable' in endpoint) throw serviceUnavailable(endpoint.unavailable);
     const listener = this.processes.listener(endpoint.pod, endpoint.port);
-    if (!listener) throw failure(502, undefined, `error trying to reach service: dial tcp ${endpoint.ip}:${endpoint.port}: connect: connection refused`);
+    if (!listener)
+      throw failure(
+        502,
+        undefined,
+        `error trying to reach service: dial tcp ${endpoint.ip}:${endpoint.port}: connect: connection refused`,
+      );
     const { method, path, query, headers, body } = request;
     return listener({ method, path, query, headers, body });
   }

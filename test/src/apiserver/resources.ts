@@ -58,27 +58,114 @@ export const RESOURCES: ResourceType[] = [
   core('Event', 'events', true),
   core('Pod', 'pods', true, ['status', 'log', 'portforward']),
   core('PersistentVolumeClaim', 'persistentvolumeclaims', true, ['status']),
-  { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments', namespaced: true, subresources: ['status'], generation: true },
-  { group: 'apps', version: 'v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, subresources: ['status'], generation: true },
-  { group: 'apps', version: 'v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true, subresources: ['status'], generation: true },
-  { group: 'apps', version: 'v1', kind: 'ControllerRevision', plural: 'controllerrevisions', namespaced: true, subresources: [], generation: false },
-  { group: 'policy', version: 'v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true, subresources: ['status'], generation: true },
-  { group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true, subresources: [], generation: true },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'Deployment',
+    plural: 'deployments',
+    namespaced: true,
+    subresources: ['status'],
+    generation: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'ReplicaSet',
+    plural: 'replicasets',
+    namespaced: true,
+    subresources: ['status'],
+    generation: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    namespaced: true,
+    subresources: ['status'],
+    generation: true,
+  },
+  {
+    group: 'apps',
+    version: 'v1',
+    kind: 'ControllerRevision',
+    plural: 'controllerrevisions',
+    namespaced: true,
+    subresources: [],
+    generation: false,
+  },
+  {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+    subresources: ['status'],
+    generation: true,
+  },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    plural: 'networkpolicies',
+    namespaced: true,
+    subresources: [],
+    generation: true,
+  },
   // The lease strategy (pkg/registry/coordination/lease/strategy.go): AllowCreateOnUpdate true,
   // AllowUnconditionalUpdate false; no status, no generation.
-  { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true, subresources: [], generation: false, createOnUpdate: true, unconditionalUpdate: false },
+  {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    kind: 'Lease',
+    plural: 'leases',
+    namespaced: true,
+    subresources: [],
+    generation: false,
+    createOnUpdate: true,
+    unconditionalUpdate: false,
+  },
   // Custom resources always track generation; a status subresource is what their CRDs declare.
-  custom('monitoring.coreos.com', 'PodMonitor', 'podmonitors', true, [], { shortNames: ['pmon'], categories: ['prometheus-operator'] }),
-  custom('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', true, [], { shortNames: ['smon'], categories: ['prometheus-operator'] }),
-  custom('monitoring.coreos.com', 'PrometheusRule', 'prometheusrules', true, [], { shortNames: ['promrule'], categories: ['prometheus-operator'] }),
+  custom('monitoring.coreos.com', 'PodMonitor', 'podmonitors', true, [], {
+    shortNames: ['pmon'],
+    categories: ['prometheus-operator'],
+  }),
+  custom('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', true, [], {
+    shortNames: ['smon'],
+    categories: ['prometheus-operator'],
+  }),
+  custom('monitoring.coreos.com', 'PrometheusRule', 'prometheusrules', true, [], {
+    shortNames: ['promrule'],
+    categories: ['prometheus-operator'],
+  }),
   custom('cert-manager.io', 'Issuer', 'issuers', true, ['status'], { categories: ['cert-manager'] }),
   custom('cert-manager.io', 'ClusterIssuer', 'clusterissuers', false, ['status'], { categories: ['cert-manager'] }),
-  custom('cert-manager.io', 'Certificate', 'certificates', true, ['status'], { shortNames: ['cert', 'certs'], categories: ['cert-manager'] }),
+  custom('cert-manager.io', 'Certificate', 'certificates', true, ['status'], {
+    shortNames: ['cert', 'certs'],
+    categories: ['cert-manager'],
+  }),
 ];
 
 /** The custom resource strategy allows no create on update, and no update without a resourceVersion. */
-function custom(group: CustomResourceGroup, kind: string, plural: string, namespaced: boolean, subresources: string[], crd: Omit<NonNullable<ResourceType['crd']>, 'singularName'>): ResourceType {
-  return { group, version: 'v1', kind, plural, namespaced, subresources, generation: true, unconditionalUpdate: false, crd: { singularName: kind.toLowerCase(), ...crd } };
+function custom(
+  group: CustomResourceGroup,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  subresources: string[],
+  crd: Omit<NonNullable<ResourceType['crd']>, 'singularName'>,
+): ResourceType {
+  return {
+    group,
+    version: 'v1',
+    kind,
+    plural,
+    namespaced,
+    subresources,
+    generation: true,
+    unconditionalUpdate: false,
+    crd: { singularName: kind.toLowerCase(), ...crd },
+  };
 }
 
 /** The types a server with these custom resource groups serves. */
@@ -92,7 +179,12 @@ export function resourceByKind(kind: string): ResourceType {
   return type;
 }
 
-export function resourceByPath(served: readonly ResourceType[], group: string, version: string, plural: string): ResourceType | undefined {
+export function resourceByPath(
+  served: readonly ResourceType[],
+  group: string,
+  version: string,
+  plural: string,
+): ResourceType | undefined {
   return served.find((r) => r.group === group && r.version === version && r.plural === plural);
 }
 
@@ -104,7 +196,11 @@ export function qualifiedName(type: ResourceType): string {
 // ---- discovery ------------------------------------------------------------------------------------
 
 const transcript = (file: string) =>
-  (JSON.parse(readFileSync(new URL(`../../fixtures/k8s-api-transcripts/${file}`, import.meta.url), 'utf8')) as { response: { body: Record<string, unknown> } }).response.body;
+  (
+    JSON.parse(readFileSync(new URL(`../../fixtures/k8s-api-transcripts/${file}`, import.meta.url), 'utf8')) as {
+      response: { body: Record<string, unknown> };
+    }
+  ).response.body;
 
 interface ApiResource {
   name: string;
@@ -115,7 +211,10 @@ interface ApiResource {
 function resourceList(file: string, groupVersion: string): Record<string, unknown> {
   const recorded = transcript(file) as { resources: ApiResource[] };
   const served = new Set(
-    RESOURCES.filter((r) => apiVersionOf(r) === groupVersion).flatMap((r) => [r.plural, ...r.subresources.map((s) => `${r.plural}/${s}`)]),
+    RESOURCES.filter((r) => apiVersionOf(r) === groupVersion).flatMap((r) => [
+      r.plural,
+      ...r.subresources.map((s) => `${r.plural}/${s}`),
+    ]),
   );
   return { ...recorded, resources: recorded.resources.filter((resource) => served.has(resource.name)) };
 }
@@ -135,7 +234,14 @@ const COORDINATION_V1 = {
   apiVersion: 'v1',
   groupVersion: 'coordination.k8s.io/v1',
   resources: [
-    { name: 'leases', singularName: '', namespaced: true, kind: 'Lease', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], storageVersionHash: 'gqkMMb/YqFM=' },
+    {
+      name: 'leases',
+      singularName: '',
+      namespaced: true,
+      kind: 'Lease',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      storageVersionHash: 'gqkMMb/YqFM=',
+    },
   ],
 };
 
@@ -145,7 +251,15 @@ const NETWORKING_V1 = {
   apiVersion: 'v1',
   groupVersion: 'networking.k8s.io/v1',
   resources: [
-    { name: 'networkpolicies', singularName: '', namespaced: true, kind: 'NetworkPolicy', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['netpol'], storageVersionHash: 'YpfwF18m1G8=' },
+    {
+      name: 'networkpolicies',
+      singularName: '',
+      namespaced: true,
+      kind: 'NetworkPolicy',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['netpol'],
+      storageVersionHash: 'YpfwF18m1G8=',
+    },
   ],
 };
 
@@ -165,7 +279,12 @@ const BUILT_IN = {
     return { ...recorded, groups };
   })(),
   groupVersions: {
-    ...Object.fromEntries(Object.entries(GROUP_VERSION_FILES).map(([groupVersion, file]) => [groupVersion, resourceList(file, groupVersion)])),
+    ...Object.fromEntries(
+      Object.entries(GROUP_VERSION_FILES).map(([groupVersion, file]) => [
+        groupVersion,
+        resourceList(file, groupVersion),
+      ]),
+    ),
     'networking.k8s.io/v1': NETWORKING_V1,
     'coordination.k8s.io/v1': COORDINATION_V1,
   } as Record<string, Record<string, unknown>>,
@@ -175,7 +294,8 @@ const BUILT_IN = {
 const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 
 /** discovery.StorageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind`, base64. */
-const storageVersionHash = (type: ResourceType) => createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
+const storageVersionHash = (type: ResourceType) =>
+  createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
 
 /** The resource list of a custom group version, as the API server builds it from the CRDs. */
 function customResourceList(groupVersion: string, types: ResourceType[]): Record<string, unknown> {
@@ -190,7 +310,13 @@ function customResourceList(groupVersion: string, types: ResourceType[]): Record
       ...(type.crd!.categories ? { categories: type.crd!.categories } : {}),
       storageVersionHash: storageVersionHash(type),
     },
-    ...type.subresources.map((subresource) => ({ name: `${type.plural}/${subresource}`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] })),
+    ...type.subresources.map((subresource) => ({
+      name: `${type.plural}/${subresource}`,
+      singularName: '',
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: ['get', 'patch', 'update'],
+    })),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
 }
@@ -216,7 +342,15 @@ export function discovery(crds: readonly CustomResourceGroup[]): Discovery {
     apis: { ...BUILT_IN.apis, groups: [...BUILT_IN.apis.groups, ...groups] },
     groupVersions: {
       ...BUILT_IN.groupVersions,
-      ...Object.fromEntries(groupVersions.map((gv) => [gv, customResourceList(gv, custom.filter((type) => apiVersionOf(type) === gv))])),
+      ...Object.fromEntries(
+        groupVersions.map((gv) => [
+          gv,
+          customResourceList(
+            gv,
+            custom.filter((type) => apiVersionOf(type) === gv),
+          ),
+        ]),
+      ),
     },
   };
 }
@@ -229,7 +363,11 @@ const openApiPath = (groupVersion: string) => (groupVersion === 'v1' ? 'api/v1' 
 
 export function openApiRoot(served: readonly ResourceType[]): Record<string, unknown> {
   const groupVersions = [...new Set(served.map(apiVersionOf))];
-  return { paths: Object.fromEntries(groupVersions.map((gv) => [openApiPath(gv), { serverRelativeURL: `/openapi/v3/${openApiPath(gv)}?hash=test` }])) };
+  return {
+    paths: Object.fromEntries(
+      groupVersions.map((gv) => [openApiPath(gv), { serverRelativeURL: `/openapi/v3/${openApiPath(gv)}?hash=test` }]),
+    ),
+  };
 }
 
 export function openApiDocument(served: readonly ResourceType[], path: string): Record<string, unknown> | undefined {

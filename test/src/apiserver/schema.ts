@@ -54,9 +54,12 @@ function kindOf(value: unknown): string {
 
 function check(value: unknown, type: string, path: string): SchemaProblem[] {
   if (value === null || value === undefined) return [];
-  const wrong = (expected: string): SchemaProblem[] => [{ path: path || '.', problem: 'wrong type', expected, actual: kindOf(value) }];
+  const wrong = (expected: string): SchemaProblem[] => [
+    { path: path || '.', problem: 'wrong type', expected, actual: kindOf(value) },
+  ];
   const array = /^Array<(.+)>$/.exec(type);
-  if (array) return Array.isArray(value) ? value.flatMap((item, i) => check(item, array[1]!, `${path}[${i}]`)) : wrong('list');
+  if (array)
+    return Array.isArray(value) ? value.flatMap((item, i) => check(item, array[1]!, `${path}[${i}]`)) : wrong('list');
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
     if (kindOf(value) !== 'map') return wrong('map');
@@ -83,6 +86,8 @@ function check(value: unknown, type: string, path: string): SchemaProblem[] {
   const attributes = new Map(model.getAttributeTypeMap().map((attribute) => [attribute.baseName, attribute.type]));
   return Object.entries(value as object).flatMap(([key, item]) => {
     const fieldType = attributes.get(key);
-    return fieldType ? check(item, fieldType, `${path}.${key}`) : [{ path: `${path}.${key}`, problem: 'unknown field' as const }];
+    return fieldType
+      ? check(item, fieldType, `${path}.${key}`)
+      : [{ path: `${path}.${key}`, problem: 'unknown field' as const }];
   });
 }

@@ -30,8 +30,13 @@ function requirement(term: string): LabelRequirement {
   const set = SET.exec(term);
   if (set) {
     const key = set[1]!;
-    const values = set[4]!.split(',').map((v) => v.trim()).filter(Boolean);
-    return set[3] === 'in' ? (labels) => key in labels && values.includes(labels[key]!) : (labels) => !(key in labels) || !values.includes(labels[key]!);
+    const values = set[4]!
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+    return set[3] === 'in'
+      ? (labels) => key in labels && values.includes(labels[key]!)
+      : (labels) => !(key in labels) || !values.includes(labels[key]!);
   }
   const equality = EQUALITY.exec(term);
   if (equality) {
@@ -48,7 +53,9 @@ function requirement(term: string): LabelRequirement {
 }
 
 /** A predicate over labels; an empty selector matches everything. */
-export function parseLabelSelector(selector: string | null | undefined): (labels: Record<string, string> | undefined) => boolean {
+export function parseLabelSelector(
+  selector: string | null | undefined,
+): (labels: Record<string, string> | undefined) => boolean {
   const requirements = selector ? terms(selector).map(requirement) : [];
   return (labels) => requirements.every((matches) => matches(labels ?? {}));
 }
@@ -60,7 +67,12 @@ export function parseFieldSelector(selector: string | null | undefined): (object
     if (!match) throw badRequest(`invalid selector: '${selector}'; can't understand '${term}'`);
     const [, path, operator, value] = match;
     return (object: unknown) => {
-      const actual = path!.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), object);
+      const actual = path!
+        .split('.')
+        .reduce<unknown>(
+          (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+          object,
+        );
       const text = actual === undefined || actual === null ? '' : String(actual);
       return operator === '!=' ? text !== value : text === value;
     };
@@ -70,7 +82,12 @@ export function parseFieldSelector(selector: string | null | undefined): (object
 
 /** Whether a LabelSelector object (matchLabels/matchExpressions) selects these labels. */
 export function labelSelectorMatches(
-  selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined,
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
   labels: Record<string, string> | undefined,
 ): boolean {
   if (!selector) return false;

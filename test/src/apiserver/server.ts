@@ -105,7 +105,9 @@ export class TestApiServer {
     this.cluster = new Cluster(this.api, {
       readyAfterMs: options.readyAfterMs ?? 200,
       ...(options.nodeName ? { nodeName: options.nodeName } : {}),
-      ...(options.namespaceDeletionDelayMs !== undefined ? { namespaceDeletionDelayMs: options.namespaceDeletionDelayMs } : {}),
+      ...(options.namespaceDeletionDelayMs !== undefined
+        ? { namespaceDeletionDelayMs: options.namespaceDeletionDelayMs }
+        : {}),
       certManager: crds.includes('cert-manager.io'),
     });
     this.processes = new Processes(this.api, (pod, volume) => this.cluster.secretVolume(pod, volume));
@@ -117,14 +119,26 @@ export class TestApiServer {
       this.portForwards.closeAll();
     });
     // The namespaces kube-apiserver creates when it starts.
-    for (const name of SYSTEM_NAMESPACES) this.api.create('Namespace', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
+    for (const name of SYSTEM_NAMESPACES)
+      this.api.create(
+        'Namespace',
+        undefined,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { manager: 'kube-apiserver' },
+      );
   }
 
   /** Listen on 127.0.0.1 (port 0 = a free one); returns the server's URL. */
   async listen(port = 0): Promise<string> {
     const credentials = await serverCredentials();
-    this.server = createServer({ cert: credentials.certPem, key: credentials.keyPem }, (request, response) => void this.handle(request, response));
-    this.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
+    this.server = createServer(
+      { cert: credentials.certPem, key: credentials.keyPem },
+      (request, response) => void this.handle(request, response),
+    );
+    this.server.on(
+      'upgrade',
+      (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head),
+    );
     this.server.on('connection', (socket: Socket) => {
       // During an outage a connection is reset before anything is said (not even the TLS handshake).
       if (this.faults.inOutage) {
@@ -167,7 +181,6 @@ export class TestApiServer {
     await closed;
   }
 
-
   /** The knobs' latency and a drawn fault, for a request or an upgrade: true when the connection was reset. */
   private async injectFaults(record: RequestRecord, reset: () => void): Promise<boolean> {
     if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
@@ -178,12 +191,19 @@ export class TestApiServer {
       reset();
       return true;
     }
-    throw fault === 'throttle' ? tooManyRequests() : internalError('injected fault: the test API server failed this request on purpose');
+    throw fault === 'throttle'
+      ? tooManyRequests()
+      : internalError('injected fault: the test API server failed this request on purpose');
   }
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = Date.now();
     const url = new URL(request.url ?? '/', 'https://localhost');
-    const record: RequestRecord = { method: request.method ?? 'GET', path: url.pathname + url.search, status: 0, durationMs: 0 };
+    const record: RequestRecord = {
+      method: request.method ?? 'GET',
+      path: url.pathname + url.search,
+      status: 0,
+      durationMs: 0,
+    };
     // Recorded when the head goes out, so that a client that has its answer finds it in the log.
     const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
     response.writeHead = ((...args: unknown[]) => {
@@ -206,7 +226,10 @@ export class TestApiServer {
         response.destroy();
         return;
       }
-      const status: StatusBody = error instanceof ApiError ? error.status : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
+      const status: StatusBody =
+        error instanceof ApiError
+          ? error.status
+          : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
       const headers: Record<string, string> = { ...JSON_TYPE };
       if (status.code === 429) headers['Retry-After'] = '1';
       response.writeHead(status.code ?? 500, headers).end(JSON.stringify(status));
@@ -237,10 +260,16 @@ export class TestApiServer {
     if (resource.subresource === 'portforward' && resource.type.kind === 'Pod') {
       // What the kubelet's SPDY upgrader answers a request that asks for no upgrade.
       const message = `unable to upgrade: missing upgrade headers in request: ${goHeader(request.headers)}`;
-      response.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`${message}\n`);
+      response
+        .writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' })
+        .end(`${message}\n`);
       return;
     }
-    if (resource.subresource && (!['status', 'finalize'].includes(resource.subresource) || !resource.type.subresources.includes(resource.subresource))) {
+    if (
+      resource.subresource &&
+      (!['status', 'finalize'].includes(resource.subresource) ||
+        !resource.type.subresources.includes(resource.subresource))
+    ) {
       throw failure(404, 'NotFound', 'the server could not find the requested resource');
     }
     // namespaces/finalize only takes updates.
@@ -274,11 +303,16 @@ export class TestApiServer {
     const { type, name, namespace } = path;
     const what = `${type.plural}${type.group ? `.${type.group}` : ''}${name ? ` "${name}"` : ''}`;
     const scope = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
-    throw failure(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:test:client" cannot ${verb} resource "${resource}" in API group "${type.group}"${scope}`, {
-      ...(name ? { name } : {}),
-      ...(type.group ? { group: type.group } : {}),
-      kind: type.plural,
-    });
+    throw failure(
+      403,
+      'Forbidden',
+      `${what} is forbidden: User "system:serviceaccount:test:client" cannot ${verb} resource "${resource}" in API group "${type.group}"${scope}`,
+      {
+        ...(name ? { name } : {}),
+        ...(type.group ? { group: type.group } : {}),
+        kind: type.plural,
+      },
+    );
   }
 
   /**
@@ -289,13 +323,20 @@ export class TestApiServer {
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const started = Date.now();
     const url = new URL(request.url ?? '/', 'https://localhost');
-    const record: RequestRecord = { method: request.method ?? 'GET', path: url.pathname + url.search, status: 0, durationMs: 0 };
+    const record: RequestRecord = {
+      method: request.method ?? 'GET',
+      path: url.pathname + url.search,
+      status: 0,
+      durationMs: 0,
+    };
     this.faults.requests.push(record);
     const answer = (status: number, body: string, contentType = 'application/json') => {
       record.status = status;
       record.durationMs = Date.now() - started;
       if (socket.writable) {
-        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
       }
     };
     socket.on('error', () => socket.destroy());
@@ -305,7 +346,13 @@ export class TestApiServer {
       if (request.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
       delete request.headers.authorization;
       const resource = parseResourcePath(this.served, url.pathname.replace(/\/+$/, ''));
-      if (!resource || resource.type.kind !== 'Pod' || resource.subresource !== 'portforward' || !resource.namespace || request.method !== 'GET') {
+      if (
+        !resource ||
+        resource.type.kind !== 'Pod' ||
+        resource.subresource !== 'portforward' ||
+        !resource.namespace ||
+        request.method !== 'GET'
+      ) {
         throw failure(404, 'NotFound', 'the server could not find the requested resource');
       }
       this.checkAccess('create', 'pods/portforward', resource);
@@ -319,19 +366,37 @@ export class TestApiServer {
       }
     } catch (error) {
       if (error === GONE) return;
-      const status: StatusBody = error instanceof ApiError ? error.status : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
+      const status: StatusBody =
+        error instanceof ApiError
+          ? error.status
+          : internalError(`test API server bug: ${(error as Error).stack ?? String(error)}`).status;
       answer(status.code ?? 500, JSON.stringify(status));
     }
   }
 
   private discovery(path: string, accept: string | undefined): unknown {
     const { version, api, apis, groupVersions } = this.discoveryDocuments;
-    const documents: Record<string, unknown> = { '/version': version, '/api': api, '/apis': apis, ...prefixed(groupVersions) };
+    const documents: Record<string, unknown> = {
+      '/version': version,
+      '/api': api,
+      '/apis': apis,
+      ...prefixed(groupVersions),
+    };
     const document =
-      documents[path] ?? (path === '/openapi/v3' ? openApiRoot(this.served) : path.startsWith('/openapi/v3/') ? openApiDocument(this.served, path.slice('/openapi/v3/'.length)) : undefined);
+      documents[path] ??
+      (path === '/openapi/v3'
+        ? openApiRoot(this.served)
+        : path.startsWith('/openapi/v3/')
+          ? openApiDocument(this.served, path.slice('/openapi/v3/'.length))
+          : undefined);
     if (!document) return undefined;
     // Aggregated discovery alone is refused as a 1.24 server does; clients then fall back (transcripts 07-08).
-    if (accept && accept.includes('as=APIGroupDiscoveryList') && !/(^|,)\s*application\/json\s*(;\s*q=[\d.]+)?\s*(,|$)/.test(accept)) throw notAcceptable();
+    if (
+      accept &&
+      accept.includes('as=APIGroupDiscoveryList') &&
+      !/(^|,)\s*application\/json\s*(;\s*q=[\d.]+)?\s*(,|$)/.test(accept)
+    )
+      throw notAcceptable();
     return document;
   }
 
@@ -346,8 +411,14 @@ export class TestApiServer {
   ): { status: number; body: unknown; warnings?: string[] } | undefined {
     const { type, namespace, name } = resource;
     const admission = this.admission(verb, resource, headers['content-type'], body);
-    const options: WriteOptions = { ...writeOptions(query, resource.subresource), ...(admission ? { validatingAdmission: admission } : {}) };
-    const deletion = (): DeleteOptions => ({ ...deleteOptions(query, body), ...(admission ? { validatingAdmission: (old: KubeObject) => admission(undefined, old) } : {}) });
+    const options: WriteOptions = {
+      ...writeOptions(query, resource.subresource),
+      ...(admission ? { validatingAdmission: admission } : {}),
+    };
+    const deletion = (): DeleteOptions => ({
+      ...deleteOptions(query, body),
+      ...(admission ? { validatingAdmission: (old: KubeObject) => admission(undefined, old) } : {}),
+    });
     switch (verb) {
       case 'get':
         return { status: 200, body: this.api.get(type.kind, namespace, name!) };
@@ -379,7 +450,12 @@ export class TestApiServer {
         return { status: 200, body: 'object' in result ? result.object : result.status };
       }
       case 'deletecollection': {
-        const items = this.api.deleteCollection(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') }, deletion());
+        const items = this.api.deleteCollection(
+          type.kind,
+          namespace,
+          { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') },
+          deletion(),
+        );
         return { status: 200, body: listOf(type, items, this.store.resourceVersion) };
       }
       default:
@@ -392,27 +468,68 @@ export class TestApiServer {
    * The simulated validating webhook of a `deny` rule that matches this write: it refuses with the rule's
    * message, computed from the decoded request body and what a webhook is shown.
    */
-  private admission(verb: string, resource: ResourcePath, contentType: string | undefined, body: string): ((object: KubeObject | undefined, old: KubeObject | undefined) => void) | undefined {
+  private admission(
+    verb: string,
+    resource: ResourcePath,
+    contentType: string | undefined,
+    body: string,
+  ): ((object: KubeObject | undefined, old: KubeObject | undefined) => void) | undefined {
     const denial = this.faults.denial(verb, resource.type.plural, resource.namespace);
     if (!denial) return undefined;
     return (object, old) => {
       const name = object?.metadata.name ?? old?.metadata.name ?? resource.name ?? '';
-      const review: AdmissionReview = { verb, resource: resource.type.plural, namespace: resource.namespace, name, object, oldObject: old };
-      throw webhookDenied(denial.webhook, denial.message(decodeForWebhook(contentType, body), review), denial.code, denial.reason);
+      const review: AdmissionReview = {
+        verb,
+        resource: resource.type.plural,
+        namespace: resource.namespace,
+        name,
+        object,
+        oldObject: old,
+      };
+      throw webhookDenied(
+        denial.webhook,
+        denial.message(decodeForWebhook(contentType, body), review),
+        denial.code,
+        denial.reason,
+      );
     };
   }
 
-  private patch(type: ResourceType, namespace: string | undefined, name: string, contentType: string, body: string, query: URLSearchParams, options: WriteOptions): WriteResult {
+  private patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    body: string,
+    query: URLSearchParams,
+    options: WriteOptions,
+  ): WriteResult {
     const mediaType = contentType.split(';')[0]!.trim();
     switch (mediaType) {
       case 'application/apply-patch+yaml': {
         const manager = query.get('fieldManager');
-        if (!manager) throw failure(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-        return this.api.apply(type.kind, namespace, name, decodeYaml(body) as KubeObject, { ...options, manager, force: query.get('force') === 'true' });
+        if (!manager)
+          throw failure(
+            422,
+            'Invalid',
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+          );
+        return this.api.apply(type.kind, namespace, name, decodeYaml(body) as KubeObject, {
+          ...options,
+          manager,
+          force: query.get('force') === 'true',
+        });
       }
       case 'application/merge-patch+json':
       case 'application/strategic-merge-patch+json':
-        return this.api.mergePatch(type.kind, namespace, name, decodeJson(body) as Json, options, mediaType.startsWith('application/strategic'));
+        return this.api.mergePatch(
+          type.kind,
+          namespace,
+          name,
+          decodeJson(body) as Json,
+          options,
+          mediaType.startsWith('application/strategic'),
+        );
       case 'application/json-patch+json':
         return this.api.jsonPatch(type.kind, namespace, name, decodeJson(body) as never, options);
       default:
@@ -420,8 +537,16 @@ export class TestApiServer {
     }
   }
 
-  private listBody(type: ResourceType, namespace: string | undefined, query: URLSearchParams, accept: string | undefined): unknown {
-    const all = this.api.list(type.kind, namespace, { labelSelector: query.get('labelSelector'), fieldSelector: query.get('fieldSelector') });
+  private listBody(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    accept: string | undefined,
+  ): unknown {
+    const all = this.api.list(type.kind, namespace, {
+      labelSelector: query.get('labelSelector'),
+      fieldSelector: query.get('fieldSelector'),
+    });
     const limit = Number(query.get('limit') ?? 0);
     const start = query.get('continue') ? decodeContinue(query.get('continue')!) : 0;
     const items = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
@@ -432,9 +557,20 @@ export class TestApiServer {
     return list;
   }
 
-  private async serveProxy(request: IncomingMessage, response: ServerResponse, resource: ResourcePath, url: URL): Promise<void> {
-    if (resource.type.kind !== 'Service' || !resource.namespace) throw failure(404, 'NotFound', 'the server could not find the requested resource');
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([key, value]) => [key.toLowerCase(), Array.isArray(value) ? value.join(',') : value]));
+  private async serveProxy(
+    request: IncomingMessage,
+    response: ServerResponse,
+    resource: ResourcePath,
+    url: URL,
+  ): Promise<void> {
+    if (resource.type.kind !== 'Service' || !resource.namespace)
+      throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).map(([key, value]) => [
+        key.toLowerCase(),
+        Array.isArray(value) ? value.join(',') : value,
+      ]),
+    );
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const answer = await this.proxy.handle({
@@ -450,20 +586,40 @@ export class TestApiServer {
   }
 
   private serveLog(response: ServerResponse, resource: ResourcePath, url: URL): void {
-    if (resource.type.kind !== 'Pod') throw failure(404, 'NotFound', 'the server could not find the requested resource');
+    if (resource.type.kind !== 'Pod')
+      throw failure(404, 'NotFound', 'the server could not find the requested resource');
     const pod = this.api.get('Pod', resource.namespace, resource.name!);
     const containers = (((pod.spec as Json).containers ?? []) as { name: string }[]).map((c) => c.name);
     const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
-    if (!container) throw badRequest(`a container name must be specified for pod ${resource.name}, choose one of: [${containers.join(' ')}]`);
+    if (!container)
+      throw badRequest(
+        `a container name must be specified for pod ${resource.name}, choose one of: [${containers.join(' ')}]`,
+      );
     const tail = url.searchParams.has('tailLines') ? Number(url.searchParams.get('tailLines')) : undefined;
-    response.writeHead(200, { 'Content-Type': 'text/plain' }).end(this.cluster.logs(resource.namespace!, resource.name!, container, tail));
+    response
+      .writeHead(200, { 'Content-Type': 'text/plain' })
+      .end(this.cluster.logs(resource.namespace!, resource.name!, container, tail));
   }
 
-  private send(response: ServerResponse, status: number, body: unknown, warnings: string[] = [], accept?: string): void {
+  private send(
+    response: ServerResponse,
+    status: number,
+    body: unknown,
+    warnings: string[] = [],
+    accept?: string,
+  ): void {
     const headers: Record<string, string | string[]> = { ...JSON_TYPE };
     // RFC 7234 warn-text: a quoted string with backslash escapes, as the API server sends it.
-    if (warnings.length > 0) headers.Warning = warnings.map((warning) => `299 - "${warning.replace(/[\\"]/g, '\\$&')}"`);
-    if (accept?.includes('as=Table') && body && typeof body === 'object' && (body as Json).kind !== 'Table' && (body as Json).metadata && !(body as Json).items) {
+    if (warnings.length > 0)
+      headers.Warning = warnings.map((warning) => `299 - "${warning.replace(/[\\"]/g, '\\$&')}"`);
+    if (
+      accept?.includes('as=Table') &&
+      body &&
+      typeof body === 'object' &&
+      (body as Json).kind !== 'Table' &&
+      (body as Json).metadata &&
+      !(body as Json).items
+    ) {
       const object = body as KubeObject;
       body = toTable(object.kind ?? '', [object], this.store.resourceVersion, new Date());
     }
@@ -472,7 +628,12 @@ export class TestApiServer {
 }
 
 function prefixed(groupVersions: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(groupVersions).map(([groupVersion, document]) => [groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`, document]));
+  return Object.fromEntries(
+    Object.entries(groupVersions).map(([groupVersion, document]) => [
+      groupVersion === 'v1' ? '/api/v1' : `/apis/${groupVersion}`,
+      document,
+    ]),
+  );
 }
 
 function parseResourcePath(served: readonly ResourceType[], path: string): ResourcePath | undefined {
@@ -502,7 +663,8 @@ function parseResourcePath(served: readonly ResourceType[], path: string): Resou
 
 /** Go's %#v of an http.Header, as the kubelet prints request headers in its upgrade error. */
 function goHeader(headers: IncomingMessage['headers']): string {
-  const canonical = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  const canonical = (name: string) =>
+    name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
   const entries = Object.entries(headers)
     .map(([name, value]) => [canonical(name), Array.isArray(value) ? value : [value ?? '']] as const)
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -543,7 +705,8 @@ function deleteOptions(query: URLSearchParams, body: string): DeleteOptions {
   const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
   const grace = query.get('gracePeriodSeconds') ?? fromBody.gracePeriodSeconds;
   const dryRun = query.get('dryRun') === 'All' || (Array.isArray(fromBody.dryRun) && fromBody.dryRun.includes('All'));
-  const preconditions = fromBody.preconditions && typeof fromBody.preconditions === 'object' ? fromBody.preconditions : undefined;
+  const preconditions =
+    fromBody.preconditions && typeof fromBody.preconditions === 'object' ? fromBody.preconditions : undefined;
   return {
     ...(policy ? { propagationPolicy: policy as DeleteOptions['propagationPolicy'] } : {}),
     ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),

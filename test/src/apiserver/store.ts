@@ -102,7 +102,13 @@ export class Store {
     let objects = this.objects.get(kind);
     if (!objects) this.objects.set(kind, (objects = new Map()));
     objects.set(key, next);
-    this.emit({ type: previous ? 'MODIFIED' : 'ADDED', kind, object: next, ...(previous ? { previous } : {}), resourceVersion: this.revision });
+    this.emit({
+      type: previous ? 'MODIFIED' : 'ADDED',
+      kind,
+      object: next,
+      ...(previous ? { previous } : {}),
+      resourceVersion: this.revision,
+    });
     return next;
   }
 
@@ -111,7 +117,10 @@ export class Store {
     return this.prepare(kind, object).next;
   }
 
-  private prepare(kind: string, object: KubeObject): { key: string; previous: KubeObject | undefined; next: KubeObject } {
+  private prepare(
+    kind: string,
+    object: KubeObject,
+  ): { key: string; previous: KubeObject | undefined; next: KubeObject } {
     const key = keyOf(object.metadata.namespace, object.metadata.name);
     const previous = this.objects.get(kind)?.get(key);
     const next = structuredClone(object);
@@ -122,7 +131,9 @@ export class Store {
       next.metadata.resourceVersion = previous.metadata.resourceVersion;
       // A spec change, or the start of a graceful deletion (controllers must notice), is a new generation.
       const deletionStarts = !!next.metadata.deletionTimestamp && !previous.metadata.deletionTimestamp;
-      if (tracksGeneration) next.metadata.generation = (previous.metadata.generation ?? 1) + (specChanged(previous, next) || deletionStarts ? 1 : 0);
+      if (tracksGeneration)
+        next.metadata.generation =
+          (previous.metadata.generation ?? 1) + (specChanged(previous, next) || deletionStarts ? 1 : 0);
     } else {
       next.metadata.uid = randomUUID();
       next.metadata.creationTimestamp = timestamp(this.clock());
@@ -138,7 +149,10 @@ export class Store {
     const previous = this.objects.get(kind)?.get(key);
     if (!previous) return undefined;
     this.objects.get(kind)!.delete(key);
-    const gone = deepFreeze({ ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.revision) } });
+    const gone = deepFreeze({
+      ...previous,
+      metadata: { ...previous.metadata, resourceVersion: String(++this.revision) },
+    });
     this.emit({ type: 'DELETED', kind, object: gone, previous, resourceVersion: this.revision });
     return previous;
   }

@@ -23,11 +23,14 @@ const age = (object: KubeObject, now: Date) => {
 const spec = (o: KubeObject) => (o.spec ?? {}) as Json;
 const status = (o: KubeObject) => (o.status ?? {}) as Json;
 const number = (value: unknown) => (typeof value === 'number' ? value : 0);
-const readyOf = (o: KubeObject) => ((status(o).conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status ?? '';
+const readyOf = (o: KubeObject) =>
+  ((status(o).conditions ?? []) as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status ?? '';
 
 function podStatus(pod: KubeObject): string {
   if (pod.metadata.deletionTimestamp) return 'Terminating';
-  const statuses = (status(pod).containerStatuses ?? []) as { state?: { waiting?: { reason?: string }; terminated?: { reason?: string } } }[];
+  const statuses = (status(pod).containerStatuses ?? []) as {
+    state?: { waiting?: { reason?: string }; terminated?: { reason?: string } };
+  }[];
   const waiting = statuses.find((s) => s.state?.waiting?.reason)?.state?.waiting?.reason;
   const terminated = statuses.find((s) => s.state?.terminated?.reason)?.state?.terminated?.reason;
   return waiting ?? terminated ?? String(status(pod).phase ?? 'Pending');
@@ -44,14 +47,26 @@ const COLUMNS: Record<string, Column[]> = {
       },
     },
     { name: 'Status', type: 'string', cell: podStatus },
-    { name: 'Restarts', type: 'string', cell: (p) => String(((status(p).containerStatuses ?? []) as { restartCount?: number }[]).reduce((n, s) => n + number(s.restartCount), 0)) },
+    {
+      name: 'Restarts',
+      type: 'string',
+      cell: (p) =>
+        String(
+          ((status(p).containerStatuses ?? []) as { restartCount?: number }[]).reduce(
+            (n, s) => n + number(s.restartCount),
+            0,
+          ),
+        ),
+    },
   ],
   Deployment: [
     { name: 'Ready', type: 'string', cell: (d) => `${number(status(d).readyReplicas)}/${number(spec(d).replicas)}` },
     { name: 'Up-to-date', type: 'integer', cell: (d) => number(status(d).updatedReplicas) },
     { name: 'Available', type: 'integer', cell: (d) => number(status(d).availableReplicas) },
   ],
-  StatefulSet: [{ name: 'Ready', type: 'string', cell: (s) => `${number(status(s).readyReplicas)}/${number(spec(s).replicas)}` }],
+  StatefulSet: [
+    { name: 'Ready', type: 'string', cell: (s) => `${number(status(s).readyReplicas)}/${number(spec(s).replicas)}` },
+  ],
   ReplicaSet: [
     { name: 'Desired', type: 'integer', cell: (r) => number(spec(r).replicas) },
     { name: 'Current', type: 'integer', cell: (r) => number(status(r).replicas) },
@@ -61,13 +76,21 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Type', type: 'string', cell: (s) => spec(s).type },
     { name: 'Cluster-IP', type: 'string', cell: (s) => spec(s).clusterIP },
     { name: 'External-IP', type: 'string', cell: () => '<none>' },
-    { name: 'Port(s)', type: 'string', cell: (s) => ((spec(s).ports ?? []) as Json[]).map((p) => `${p.port}/${p.protocol}`).join(',') || '<none>' },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      cell: (s) => ((spec(s).ports ?? []) as Json[]).map((p) => `${p.port}/${p.protocol}`).join(',') || '<none>',
+    },
   ],
   PersistentVolumeClaim: [
     { name: 'Status', type: 'string', cell: (c) => status(c).phase },
     { name: 'Volume', type: 'string', cell: (c) => spec(c).volumeName ?? '' },
     { name: 'Capacity', type: 'string', cell: (c) => ((status(c).capacity ?? {}) as Json).storage ?? '' },
-    { name: 'Access Modes', type: 'string', cell: (c) => ((spec(c).accessModes ?? []) as string[]).map((m) => m.replace(/[a-z]/g, '')).join(',') },
+    {
+      name: 'Access Modes',
+      type: 'string',
+      cell: (c) => ((spec(c).accessModes ?? []) as string[]).map((m) => m.replace(/[a-z]/g, '')).join(','),
+    },
     { name: 'StorageClass', type: 'string', cell: (c) => spec(c).storageClassName ?? '' },
   ],
   Namespace: [{ name: 'Status', type: 'string', cell: (n) => status(n).phase }],
@@ -97,7 +120,13 @@ export function toTable(kind: string, objects: KubeObject[], resourceVersion: st
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: columns.map(({ name, type, format }) => ({ name, type, format: format ?? '', description: '', priority: 0 })),
+    columnDefinitions: columns.map(({ name, type, format }) => ({
+      name,
+      type,
+      format: format ?? '',
+      description: '',
+      priority: 0,
+    })),
     rows: objects.map((object) => ({
       cells: columns.map((column) => column.cell(object) ?? ''),
       object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata },

@@ -17,8 +17,16 @@ const invalidValue = (field: string, value: unknown, why: string): StatusCause =
   message: `Invalid value: ${goValue(value)}: ${why}`,
   field,
 });
-const required = (field: string, what = 'Required value'): StatusCause => ({ reason: 'FieldValueRequired', message: what, field });
-const forbidden = (field: string, why: string): StatusCause => ({ reason: 'FieldValueForbidden', message: `Forbidden: ${why}`, field });
+const required = (field: string, what = 'Required value'): StatusCause => ({
+  reason: 'FieldValueRequired',
+  message: what,
+  field,
+});
+const forbidden = (field: string, why: string): StatusCause => ({
+  reason: 'FieldValueForbidden',
+  message: `Forbidden: ${why}`,
+  field,
+});
 
 /** Go's %#v rendering of a value, as Kubernetes puts it in messages. */
 function goValue(value: unknown): string {
@@ -32,7 +40,11 @@ function goValue(value: unknown): string {
 
 /** Problems with a new or updated object; `live` is the stored object for updates. */
 export function validate(kind: string, object: KubeObject, live: KubeObject | undefined): StatusCause[] {
-  return [...validateName(kind, object), ...validateKind(kind, object), ...(live ? validateUpdate(kind, object, live) : [])];
+  return [
+    ...validateName(kind, object),
+    ...validateKind(kind, object),
+    ...(live ? validateUpdate(kind, object, live) : []),
+  ];
 }
 
 function validateName(kind: string, object: KubeObject): StatusCause[] {
@@ -41,11 +53,23 @@ function validateName(kind: string, object: KubeObject): StatusCause[] {
   if (DNS_LABEL_KINDS.has(kind)) {
     return name.length <= 63 && DNS_LABEL.test(name)
       ? []
-      : [invalidValue('metadata.name', name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")];
+      : [
+          invalidValue(
+            'metadata.name',
+            name,
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+          ),
+        ];
   }
   return name.length <= 253 && DNS_SUBDOMAIN.test(name)
     ? []
-    : [invalidValue('metadata.name', name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")];
+    : [
+        invalidValue(
+          'metadata.name',
+          name,
+          "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        ),
+      ];
 }
 
 function validateKind(kind: string, object: KubeObject): StatusCause[] {
@@ -54,11 +78,20 @@ function validateKind(kind: string, object: KubeObject): StatusCause[] {
     case 'Deployment':
     case 'ReplicaSet':
     case 'StatefulSet':
-      return [...selectorMatchesTemplate(spec), ...podSpec('spec.template.spec', ((spec.template as Json | undefined)?.spec ?? {}) as Json, claimTemplateNames(spec))];
+      return [
+        ...selectorMatchesTemplate(spec),
+        ...podSpec(
+          'spec.template.spec',
+          ((spec.template as Json | undefined)?.spec ?? {}) as Json,
+          claimTemplateNames(spec),
+        ),
+      ];
     case 'Pod':
       return podSpec('spec', spec);
     case 'Service':
-      return spec.clusterIP !== 'None' && spec.type !== 'ExternalName' && !((spec.ports as unknown[] | undefined)?.length) ? [required('spec.ports')] : [];
+      return spec.clusterIP !== 'None' && spec.type !== 'ExternalName' && !(spec.ports as unknown[] | undefined)?.length
+        ? [required('spec.ports')]
+        : [];
     case 'PodDisruptionBudget':
       return spec.minAvailable !== undefined && spec.maxUnavailable !== undefined
         ? [invalidValue('spec', spec, 'minAvailable and maxUnavailable cannot be both set')]
@@ -74,21 +107,30 @@ function validateKind(kind: string, object: KubeObject): StatusCause[] {
 function leaseSpec(spec: Json): StatusCause[] {
   const causes: StatusCause[] = [];
   const { leaseDurationSeconds: duration, leaseTransitions: transitions } = spec;
-  if (typeof duration === 'number' && duration <= 0) causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
-  if (typeof transitions === 'number' && transitions < 0) causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
+  if (typeof duration === 'number' && duration <= 0)
+    causes.push(invalidValue('spec.leaseDurationSeconds', duration, 'must be greater than 0'));
+  if (typeof transitions === 'number' && transitions < 0)
+    causes.push(invalidValue('spec.leaseTransitions', transitions, 'must be greater than or equal to 0'));
   return causes;
 }
 
 function selectorMatchesTemplate(spec: Json): StatusCause[] {
   const selector = spec.selector as Parameters<typeof labelSelectorMatches>[0];
   if (!selector || (!selector.matchLabels && !selector.matchExpressions)) return [required('spec.selector')];
-  const labels = (((spec.template as Json | undefined)?.metadata as Json | undefined)?.labels ?? {}) as Record<string, string>;
-  return labelSelectorMatches(selector, labels) ? [] : [invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')];
+  const labels = (((spec.template as Json | undefined)?.metadata as Json | undefined)?.labels ?? {}) as Record<
+    string,
+    string
+  >;
+  return labelSelectorMatches(selector, labels)
+    ? []
+    : [invalidValue('spec.template.metadata.labels', labels, '`selector` does not match template `labels`')];
 }
 
 /** A StatefulSet's pods mount their claims by the claim template's name. */
 function claimTemplateNames(spec: Json): string[] {
-  return ((spec.volumeClaimTemplates ?? []) as { metadata?: { name?: string } }[]).map((claim) => claim.metadata?.name ?? '');
+  return ((spec.volumeClaimTemplates ?? []) as { metadata?: { name?: string } }[]).map(
+    (claim) => claim.metadata?.name ?? '',
+  );
 }
 
 function podSpec(path: string, spec: Json, claimVolumes: string[] = []): StatusCause[] {
@@ -96,11 +138,19 @@ function podSpec(path: string, spec: Json, claimVolumes: string[] = []): StatusC
   if (containers.length === 0) return [required(`${path}.containers`)];
   const causes: StatusCause[] = [];
   const names = new Set<string>();
-  for (const [list, items] of [['initContainers', (spec.initContainers ?? []) as Json[]], ['containers', containers]] as const) {
+  for (const [list, items] of [
+    ['initContainers', (spec.initContainers ?? []) as Json[]],
+    ['containers', containers],
+  ] as const) {
     items.forEach((container, i) => {
       const where = `${path}.${list}[${i}]`;
       if (!container.name) causes.push(required(`${where}.name`));
-      else if (names.has(container.name as string)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(container.name)}`, field: `${where}.name` });
+      else if (names.has(container.name as string))
+        causes.push({
+          reason: 'FieldValueDuplicate',
+          message: `Duplicate value: ${JSON.stringify(container.name)}`,
+          field: `${where}.name`,
+        });
       names.add(container.name as string);
       if (!container.image) causes.push(required(`${where}.image`));
     });
@@ -108,14 +158,26 @@ function podSpec(path: string, spec: Json, claimVolumes: string[] = []): StatusC
   const volumes = new Set([...((spec.volumes ?? []) as Json[]).map((v) => v.name), ...claimVolumes]);
   containers.forEach((container, i) =>
     ((container.volumeMounts ?? []) as Json[]).forEach((mount, j) => {
-      if (!volumes.has(mount.name)) causes.push({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(mount.name)}`, field: `${path}.containers[${i}].volumeMounts[${j}].name` });
+      if (!volumes.has(mount.name))
+        causes.push({
+          reason: 'FieldValueNotFound',
+          message: `Not found: ${JSON.stringify(mount.name)}`,
+          field: `${path}.containers[${i}].volumeMounts[${j}].name`,
+        });
     }),
   );
   return causes;
 }
 
 /** StatefulSet spec fields that may change after creation; every other change is forbidden. */
-const STATEFULSET_MUTABLE = ['replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'ordinals'];
+const STATEFULSET_MUTABLE = [
+  'replicas',
+  'template',
+  'updateStrategy',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
+  'ordinals',
+];
 
 function validateUpdate(kind: string, object: KubeObject, live: KubeObject): StatusCause[] {
   const spec = (object.spec ?? {}) as Json;
@@ -123,22 +185,38 @@ function validateUpdate(kind: string, object: KubeObject, live: KubeObject): Sta
   const changed = (field: string) => !sameJson(spec[field], liveSpec[field]);
   switch (kind) {
     case 'StatefulSet': {
-      const forbiddenChange = Object.keys({ ...spec, ...liveSpec }).some((field) => !STATEFULSET_MUTABLE.includes(field) && changed(field));
+      const forbiddenChange = Object.keys({ ...spec, ...liveSpec }).some(
+        (field) => !STATEFULSET_MUTABLE.includes(field) && changed(field),
+      );
       return forbiddenChange
-        ? [forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")]
+        ? [
+            forbidden(
+              'spec',
+              "updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+            ),
+          ]
         : [];
     }
     case 'Deployment':
     case 'ReplicaSet':
       return changed('selector') ? [invalidValue('spec.selector', spec.selector, 'field is immutable')] : [];
     case 'Service':
-      return liveSpec.clusterIP && changed('clusterIP') ? [invalidValue('spec.clusterIP', spec.clusterIP, 'field is immutable')] : [];
+      return liveSpec.clusterIP && changed('clusterIP')
+        ? [invalidValue('spec.clusterIP', spec.clusterIP, 'field is immutable')]
+        : [];
     case 'PersistentVolumeClaim': {
       // Binding sets volumeName on a claim that has none; after that it is as immutable as the rest.
       const { resources: _a, ...rest } = spec;
       const { resources: _b, ...liveRest } = liveSpec;
       if (liveSpec.volumeName === undefined) delete rest.volumeName;
-      return sameJson(rest, liveRest) ? [] : [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
+      return sameJson(rest, liveRest)
+        ? []
+        : [
+            forbidden(
+              'spec',
+              'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+            ),
+          ];
     }
     default:
       return [];

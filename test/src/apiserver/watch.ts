@@ -30,12 +30,16 @@ export function serveWatch(api: Api, request: WatchRequest, response: ServerResp
     return { kind: type.kind, apiVersion: apiVersionOf(type), ...rest };
   };
   const matches = (object: KubeObject | undefined) =>
-    !!object && (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) && byLabels(object.metadata.labels) && byFields(typed(object));
+    !!object &&
+    (!type.namespaced || namespace === undefined || object.metadata.namespace === namespace) &&
+    byLabels(object.metadata.labels) &&
+    byFields(typed(object));
 
   response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Clients wait for the headers before they read events: send them now, not with the first event.
   response.flushHeaders();
-  const send = (eventType: string, object: unknown) => response.write(`${JSON.stringify({ type: eventType, object })}\n`);
+  const send = (eventType: string, object: unknown) =>
+    response.write(`${JSON.stringify({ type: eventType, object })}\n`);
 
   const forward = (change: Change) => {
     if (change.kind !== type.kind) return;
@@ -46,13 +50,23 @@ export function serveWatch(api: Api, request: WatchRequest, response: ServerResp
     else if (now) send(change.type, typed(change.object));
   };
 
-  const since = request.resourceVersion && request.resourceVersion !== '0' ? Number(request.resourceVersion) : undefined;
+  const since =
+    request.resourceVersion && request.resourceVersion !== '0' ? Number(request.resourceVersion) : undefined;
   if (since === undefined) {
-    for (const object of api.store.list(type.kind, type.namespaced ? namespace : undefined)) if (matches(object)) send('ADDED', typed(object));
+    for (const object of api.store.list(type.kind, type.namespaced ? namespace : undefined))
+      if (matches(object)) send('ADDED', typed(object));
   } else {
     const changes = api.store.changesSince(since);
     if (changes === 'expired') {
-      send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${since} (${api.store.resourceVersion})`, reason: 'Expired', code: 410 });
+      send('ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${since} (${api.store.resourceVersion})`,
+        reason: 'Expired',
+        code: 410,
+      });
       response.end();
       return;
     }
@@ -61,7 +75,15 @@ export function serveWatch(api: Api, request: WatchRequest, response: ServerResp
 
   const unsubscribe = api.store.subscribe(forward);
   const bookmarks = request.allowBookmarks
-    ? setInterval(() => send('BOOKMARK', { kind: type.kind, apiVersion: apiVersionOf(type), metadata: { resourceVersion: api.store.resourceVersion } }), BOOKMARK_INTERVAL_MS)
+    ? setInterval(
+        () =>
+          send('BOOKMARK', {
+            kind: type.kind,
+            apiVersion: apiVersionOf(type),
+            metadata: { resourceVersion: api.store.resourceVersion },
+          }),
+        BOOKMARK_INTERVAL_MS,
+      )
     : undefined;
   const timeout = request.timeoutSeconds ? setTimeout(() => response.end(), request.timeoutSeconds * 1000) : undefined;
   const stop = () => {

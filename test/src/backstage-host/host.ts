@@ -78,11 +78,15 @@ export interface Host {
   /** Everything the backend printed, for failure messages. */
   output(): string;
   /** fetch against the backend with a token (none: no Authorization header). */
-  request(path: string, init?: { method?: string; token?: string | undefined; body?: unknown }): Promise<{ status: number; body: any; text: string }>;
+  request(
+    path: string,
+    init?: { method?: string; token?: string | undefined; body?: unknown },
+  ): Promise<{ status: number; body: any; text: string }>;
   stop(): Promise<void>;
 }
 
-export const SHIPPED_TEMPLATE = 'node_modules/@loki-microservices/plugin-scaffolder-backend-module-loki-stack/templates/new-loki-stack/template.yaml';
+export const SHIPPED_TEMPLATE =
+  'node_modules/@loki-microservices/plugin-scaffolder-backend-module-loki-stack/templates/new-loki-stack/template.yaml';
 export const TEMPLATE_OWNER_GROUP = 'group:default/platform';
 
 const live = new Set<ChildProcess>();
@@ -115,7 +119,9 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
   const decisionsPath = join(runDir, 'decisions.jsonl');
   const userEntityRef = options.userEntityRef ?? 'user:default/guest-tester';
   const serviceToken = randomBytes(24).toString('base64url');
-  const restrictedTokens = Object.fromEntries(Object.keys(options.restrictedServices ?? {}).map((subject) => [subject, randomBytes(24).toString('base64url')]));
+  const restrictedTokens = Object.fromEntries(
+    Object.keys(options.restrictedServices ?? {}).map((subject) => [subject, randomBytes(24).toString('base64url')]),
+  );
   const writePolicy = (policy: TestPolicy) => writeFileSync(policyPath, JSON.stringify(policy));
   writePolicy(options.policy ?? { deny: [] });
   writeFileSync(decisionsPath, '');
@@ -130,8 +136,18 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
   writeFileSync(
     orgPath,
     [
-      { apiVersion: 'backstage.io/v1alpha1', kind: 'Group', metadata: { name: 'platform' }, spec: { type: 'team', children: [] } },
-      { apiVersion: 'backstage.io/v1alpha1', kind: 'User', metadata: { name: userName, namespace: userNamespace }, spec: { memberOf: options.memberOf ?? [TEMPLATE_OWNER_GROUP] } },
+      {
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'Group',
+        metadata: { name: 'platform' },
+        spec: { type: 'team', children: [] },
+      },
+      {
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'User',
+        metadata: { name: userName, namespace: userNamespace },
+        spec: { memberOf: options.memberOf ?? [TEMPLATE_OWNER_GROUP] },
+      },
     ]
       .map((entity) => stringify(entity))
       .join('---\n'),
@@ -156,7 +172,11 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
         auth: {
           externalAccess: [
             { type: 'static', options: { token: serviceToken, subject: 'backstage-host-test' } },
-            ...Object.entries(options.restrictedServices ?? {}).map(([subject, accessRestrictions]) => ({ type: 'static', options: { token: restrictedTokens[subject], subject }, accessRestrictions })),
+            ...Object.entries(options.restrictedServices ?? {}).map(([subject, accessRestrictions]) => ({
+              type: 'static',
+              options: { token: restrictedTokens[subject], subject },
+              accessRestrictions,
+            })),
           ],
         },
       },
@@ -172,7 +192,13 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
         clusterLocatorMethods: [
           {
             type: 'config',
-            clusters: clusterNames.map((name) => ({ name, url: options.cluster.url, authProvider: 'serviceAccount', serviceAccountToken: options.cluster.server.token, caData })),
+            clusters: clusterNames.map((name) => ({
+              name,
+              url: options.cluster.url,
+              authProvider: 'serviceAccount',
+              serviceAccountToken: options.cluster.server.token,
+              caData,
+            })),
           },
         ],
       },
@@ -185,7 +211,12 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
   const entryPath = join(runDir, 'backend.mjs');
   const policyModulePath = join(runDir, 'policy-module.mjs');
   if (options.policyModule) writeFileSync(policyModulePath, options.policyModule);
-  writeFileSync(entryPath, options.policyModule ? ENTRY.replace('backend.add(testPolicy);', "backend.add(import('./policy-module.mjs'));") : ENTRY);
+  writeFileSync(
+    entryPath,
+    options.policyModule
+      ? ENTRY.replace('backend.add(testPolicy);', "backend.add(import('./policy-module.mjs'));")
+      : ENTRY,
+  );
   mkdirSync(join(runDir, 'work'));
 
   let output = '';
@@ -216,7 +247,11 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
     const headers: Record<string, string> = {};
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
     const text = await response.text();
     let body: unknown;
     try {
@@ -230,21 +265,30 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
   const deadline = Date.now() + (options.readyTimeoutMs ?? 5 * 60_000);
   try {
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the backend exited (${child.exitCode ?? child.signalCode}) before it was ready`);
-      const ready = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then((r) => r.status === 200, () => false);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`the backend exited (${child.exitCode ?? child.signalCode}) before it was ready`);
+      const ready = await fetch(`${baseUrl}/.backstage/health/v1/readiness`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       // Any Backstage backend answers readiness; only ours accepts our token (another could hold the port).
       if (ready) {
         const ours = await request('/api/catalog/entity-facets?facet=kind', { token: serviceToken });
         if (ours.status === 200) break;
-        throw new PortTakenError(`a server on port ${port} is ready but refuses this backend's token (HTTP ${ours.status}): another process holds the port`);
+        throw new PortTakenError(
+          `a server on port ${port} is ready but refuses this backend's token (HTTP ${ours.status}): another process holds the port`,
+        );
       }
-      if (Date.now() > deadline) throw new Error(`the backend was not ready within ${options.readyTimeoutMs ?? 5 * 60_000} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the backend was not ready within ${options.readyTimeoutMs ?? 5 * 60_000} ms`);
       await Promise.race([new Promise((r) => setTimeout(r, 250)), exited]);
     }
   } catch (error) {
     await stop();
     const message = `${(error as Error).message}; its output:\n${output.slice(-20_000)}`;
-    throw error instanceof PortTakenError || /EADDRINUSE/.test(output) ? new PortTakenError(message) : new Error(message);
+    throw error instanceof PortTakenError || /EADDRINUSE/.test(output)
+      ? new PortTakenError(message)
+      : new Error(message);
   }
 
   return {
@@ -255,7 +299,8 @@ async function startHostOnce(options: HostOptions): Promise<Host> {
     async userToken() {
       const refreshed = await request('/api/auth/guest/refresh', {});
       const token = refreshed.body?.backstageIdentity?.token;
-      if (refreshed.status !== 200 || typeof token !== 'string') throw new Error(`the guest provider gave no token: HTTP ${refreshed.status} ${refreshed.text.slice(0, 500)}`);
+      if (refreshed.status !== 200 || typeof token !== 'string')
+        throw new Error(`the guest provider gave no token: HTTP ${refreshed.status} ${refreshed.text.slice(0, 500)}`);
       return token;
     },
     setPolicy: writePolicy,
@@ -322,7 +367,14 @@ function merge(base: Json, extra: Json): Json {
   for (const [key, value] of Object.entries(extra)) {
     const current = result[key];
     result[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current) ? merge(current, value) : value;
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      current &&
+      typeof current === 'object' &&
+      !Array.isArray(current)
+        ? merge(current, value)
+        : value;
   }
   return result;
 }
@@ -331,7 +383,13 @@ function merge(base: Json, extra: Json): Json {
 export interface TaskEvent {
   id: number;
   type: 'log' | 'completion' | 'cancelled' | 'recovered';
-  body: { message?: string; status?: string; stepId?: string; output?: Json; error?: { name?: string; message?: string } };
+  body: {
+    message?: string;
+    status?: string;
+    stepId?: string;
+    output?: Json;
+    error?: { name?: string; message?: string };
+  };
   createdAt: string;
 }
 
@@ -349,16 +407,28 @@ export interface TaskRun {
  * POST /v2/tasks with `token` (whose principal runs the task), then reads /v2/tasks/:id/events as the frontend
  * does (long polls, `after` the last event) until the completion event.
  */
-export async function runTask(host: Host, templateRef: string, values: Json, token: string, timeoutMs = 4 * 60_000): Promise<TaskRun> {
-  const created = await host.request('/api/scaffolder/v2/tasks', { method: 'POST', token, body: { templateRef, values } });
-  if (created.status !== 201) throw new Error(`POST /v2/tasks answered ${created.status}: ${created.text.slice(0, 2000)}`);
+export async function runTask(
+  host: Host,
+  templateRef: string,
+  values: Json,
+  token: string,
+  timeoutMs = 4 * 60_000,
+): Promise<TaskRun> {
+  const created = await host.request('/api/scaffolder/v2/tasks', {
+    method: 'POST',
+    token,
+    body: { templateRef, values },
+  });
+  if (created.status !== 201)
+    throw new Error(`POST /v2/tasks answered ${created.status}: ${created.text.slice(0, 2000)}`);
   const id = created.body.id as string;
   const events: TaskEvent[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const after = events.length > 0 ? `?after=${events[events.length - 1]!.id}` : '';
     const answer = await host.request(`/api/scaffolder/v2/tasks/${id}/events${after}`, { token });
-    if (answer.status !== 200) throw new Error(`GET /v2/tasks/${id}/events answered ${answer.status}: ${answer.text.slice(0, 2000)}`);
+    if (answer.status !== 200)
+      throw new Error(`GET /v2/tasks/${id}/events answered ${answer.status}: ${answer.text.slice(0, 2000)}`);
     events.push(...(answer.body as TaskEvent[]));
     const completion = events.find((event) => event.type === 'completion');
     const log = events.map((event) => `${event.body.stepId ?? '-'}: ${event.body.message ?? event.type}`).join('\n');
@@ -366,7 +436,8 @@ export async function runTask(host: Host, templateRef: string, values: Json, tok
       const task = (await host.request(`/api/scaffolder/v2/tasks/${id}`, { token })).body as Json;
       return { id, events, completion, task, log };
     }
-    if (Date.now() > deadline) throw new Error(`task ${id} did not complete within ${timeoutMs} ms; its log so far:\n${log}`);
+    if (Date.now() > deadline)
+      throw new Error(`task ${id} did not complete within ${timeoutMs} ms; its log so far:\n${log}`);
   }
 }
 
@@ -376,9 +447,13 @@ export async function waitForEntity(host: Host, ref: string, timeoutMs = 3 * 60_
   if (!name) throw new Error(`"${ref}" is not kind:namespace/name`);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const answer = await host.request(`/api/catalog/entities/by-name/${kind}/${namespace}/${encodeURIComponent(name)}`, { token: host.serviceToken });
+    const answer = await host.request(
+      `/api/catalog/entities/by-name/${kind}/${namespace}/${encodeURIComponent(name)}`,
+      { token: host.serviceToken },
+    );
     if (answer.status === 200) return answer.body as Json;
-    if (answer.status !== 404) throw new Error(`the catalog answered ${answer.status} for ${ref}: ${answer.text.slice(0, 1000)}`);
+    if (answer.status !== 404)
+      throw new Error(`the catalog answered ${answer.status} for ${ref}: ${answer.text.slice(0, 1000)}`);
     if (Date.now() > deadline) throw new Error(`the catalog did not have ${ref} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -11,7 +11,11 @@ export const hostSourceDir = join(repoRoot, 'test/backstage-host');
 export const hostCacheRoot = join(repoRoot, '.cache/backstage-host');
 
 /** The workspaces an adopter installs from the registry, packed as npm publishes them. */
-export const PACKED_WORKSPACES = ['shared', 'plugins/scaffolder-backend-module-loki-stack', 'plugins/loki-stack-backend'] as const;
+export const PACKED_WORKSPACES = [
+  'shared',
+  'plugins/scaffolder-backend-module-loki-stack',
+  'plugins/loki-stack-backend',
+] as const;
 
 /** Written last by a complete `npm ci` of the host; its absence means the directory is incomplete. */
 export const INSTALLED_MARKER = '.installed.json';
@@ -33,7 +37,9 @@ export function preparedHostDir(): string {
   const dir = hostDir();
   const missing = [INSTALLED_MARKER, PACKAGES_MARKER].filter((marker) => !existsSync(join(dir, marker)));
   if (missing.length > 0) {
-    throw new Error(`the Backstage test host is not prepared (${dir} lacks ${missing.join(', ')}): run "npx tsc -b && node test/dist/backstage-host/prepare.js" from the repository root (npm test does)`);
+    throw new Error(
+      `the Backstage test host is not prepared (${dir} lacks ${missing.join(', ')}): run "npx tsc -b && node test/dist/backstage-host/prepare.js" from the repository root (npm test does)`,
+    );
   }
   return dir;
 }

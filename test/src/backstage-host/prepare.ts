@@ -4,18 +4,43 @@
 // when the tarballs changed). Run by `npm test` after the build and before jest. Exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { hostCacheRoot, hostDir, hostHash, hostSourceDir, INSTALLED_MARKER, PACKAGES_MARKER, PACKED_WORKSPACES, repoRoot } from './paths.js';
+import {
+  hostCacheRoot,
+  hostDir,
+  hostHash,
+  hostSourceDir,
+  INSTALLED_MARKER,
+  PACKAGES_MARKER,
+  PACKED_WORKSPACES,
+  repoRoot,
+} from './paths.js';
 
 const say = (message: string) => console.log(`[backstage-host] ${message}`);
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 function run(command: string, args: string[], cwd: string, capture = false): string {
   say(`$ ${command} ${args.join(' ')}   (in ${cwd})`);
-  const result = spawnSync(command, args, { cwd, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    cwd,
+    stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.error) throw new Error(`${command} could not be started: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}) in ${cwd}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal}) in ${cwd}`);
   return capture ? result.stdout : '';
 }
 
@@ -71,11 +96,27 @@ function installHost(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   for (const file of ['package.json', 'package-lock.json']) cpSync(join(hostSourceDir, file), join(staging, file));
-  say(`installing the host (npm ci) into ${staging}: better-sqlite3 builds from source when no prebuilt binary can be had (minutes, once per lockfile)`);
+  say(
+    `installing the host (npm ci) into ${staging}: better-sqlite3 builds from source when no prebuilt binary can be had (minutes, once per lockfile)`,
+  );
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=warn'], staging);
   // npm 11 skips install scripts it was not allowed to run; without its build better-sqlite3 cannot load.
-  run(process.execPath, ['-e', "const D = require('better-sqlite3'); new D(':memory:').prepare('select 1').get(); require.resolve('@backstage/backend-defaults'); console.log('better-sqlite3 and @backstage/backend-defaults load')"], staging);
-  writeFileSync(join(staging, INSTALLED_MARKER), JSON.stringify({ hash: hostHash(), installedAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000 }, null, 2));
+  run(
+    process.execPath,
+    [
+      '-e',
+      "const D = require('better-sqlite3'); new D(':memory:').prepare('select 1').get(); require.resolve('@backstage/backend-defaults'); console.log('better-sqlite3 and @backstage/backend-defaults load')",
+    ],
+    staging,
+  );
+  writeFileSync(
+    join(staging, INSTALLED_MARKER),
+    JSON.stringify(
+      { hash: hostHash(), installedAt: new Date().toISOString(), seconds: (Date.now() - started) / 1000 },
+      null,
+      2,
+    ),
+  );
   renameSync(staging, dir);
   say(`host installed in ${seconds(started)}`);
   // Older installs (another lockfile) are dead weight.
@@ -94,13 +135,19 @@ function installPackages(dir: string): void {
   rmSync(packDir, { recursive: true, force: true });
   mkdirSync(packDir, { recursive: true });
   const workspaceArgs = PACKED_WORKSPACES.flatMap((workspace) => ['-w', workspace]);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', packDir, ...workspaceArgs], repoRoot, true)) as { name: string; filename: string }[];
-  if (packed.length !== PACKED_WORKSPACES.length) throw new Error(`npm pack made ${packed.length} tarballs, expected ${PACKED_WORKSPACES.length}`);
+  const packed = JSON.parse(
+    run('npm', ['pack', '--json', '--pack-destination', packDir, ...workspaceArgs], repoRoot, true),
+  ) as { name: string; filename: string }[];
+  if (packed.length !== PACKED_WORKSPACES.length)
+    throw new Error(`npm pack made ${packed.length} tarballs, expected ${PACKED_WORKSPACES.length}`);
   const hash = createHash('sha256');
-  for (const { filename } of [...packed].sort((a, b) => a.filename.localeCompare(b.filename))) hash.update(filename).update(readFileSync(join(packDir, filename)));
+  for (const { filename } of [...packed].sort((a, b) => a.filename.localeCompare(b.filename)))
+    hash.update(filename).update(readFileSync(join(packDir, filename)));
   const tarballsHash = hash.digest('hex').slice(0, 16);
   const marker = join(dir, PACKAGES_MARKER);
-  const installed = existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { tarballsHash?: string }).tarballsHash : undefined;
+  const installed = existsSync(marker)
+    ? (JSON.parse(readFileSync(marker, 'utf8')) as { tarballsHash?: string }).tarballsHash
+    : undefined;
   if (installed === tarballsHash) {
     say(`packages unchanged (tarballs ${tarballsHash}): nothing to install (${seconds(started)})`);
     rmSync(packDir, { recursive: true, force: true });
@@ -114,8 +161,16 @@ function installPackages(dir: string): void {
   const tarballs = packed.map(({ filename }) => join(finalDir, filename));
   say(`installing ${packed.map((p) => p.name).join(', ')} from their tarballs`);
   run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=warn', ...tarballs], dir);
-  for (const entry of readdirSync(join(dir, '.packs'))) if (entry !== tarballsHash) rmSync(join(dir, '.packs', entry), { recursive: true, force: true });
-  writeFileSync(marker, JSON.stringify({ tarballsHash, packages: packed.map((p) => p.name), installedAt: new Date().toISOString() }, null, 2));
+  for (const entry of readdirSync(join(dir, '.packs')))
+    if (entry !== tarballsHash) rmSync(join(dir, '.packs', entry), { recursive: true, force: true });
+  writeFileSync(
+    marker,
+    JSON.stringify(
+      { tarballsHash, packages: packed.map((p) => p.name), installedAt: new Date().toISOString() },
+      null,
+      2,
+    ),
+  );
   say(`packages installed in ${seconds(started)}`);
 }
 

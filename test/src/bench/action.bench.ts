@@ -27,7 +27,9 @@ for (const file of bundle) console.log(`  ${file.path.padEnd(28)} ${kib(file.byt
 
 const running = await startTestApiServer();
 const scratch = mkdtempSync(join(tmpdir(), 'action-bench-'));
-const fileCommands = Object.fromEntries(['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((name) => [name, join(scratch, name)]));
+const fileCommands = Object.fromEntries(
+  ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((name) => [name, join(scratch, name)]),
+);
 for (const file of Object.values(fileCommands)) writeFileSync(file, '');
 
 /** Milliseconds from spawning `node action/dist/index.js` (command status) to its first request, and to its exit. */
@@ -42,7 +44,18 @@ async function startUp(node: string): Promise<{ firstRequest: number; exit: numb
     return push(...records);
   };
   const child = spawn(node, [join(DIST, 'index.js')], {
-    env: { PATH: process.env.PATH, ...fileCommands, INPUT_COMMAND: 'status', INPUT_KUBECONFIG: running.kubeconfigPath, INPUT_TIMEOUT: '1m', INPUT_WAIT: 'true', 'INPUT_SMOKE-TEST': 'true', INPUT_CLEANUP: 'false', 'INPUT_DELETE-VOLUMES': 'false', INPUT_ADOPT: 'false' },
+    env: {
+      PATH: process.env.PATH,
+      ...fileCommands,
+      INPUT_COMMAND: 'status',
+      INPUT_KUBECONFIG: running.kubeconfigPath,
+      INPUT_TIMEOUT: '1m',
+      INPUT_WAIT: 'true',
+      'INPUT_SMOKE-TEST': 'true',
+      INPUT_CLEANUP: 'false',
+      'INPUT_DELETE-VOLUMES': 'false',
+      INPUT_ADOPT: 'false',
+    },
     stdio: 'ignore',
   });
   await new Promise((resolve) => child.on('exit', resolve));
@@ -63,6 +76,8 @@ for (const [label, node] of nodes) {
   }
   const runs: { firstRequest: number; exit: number }[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await startUp(node));
-  console.log(`  ${label.padEnd(24)} first API request after ${median(runs.map((r) => r.firstRequest)).toFixed(0)} ms, exit after ${median(runs.map((r) => r.exit)).toFixed(0)} ms`);
+  console.log(
+    `  ${label.padEnd(24)} first API request after ${median(runs.map((r) => r.firstRequest)).toFixed(0)} ms, exit after ${median(runs.map((r) => r.exit)).toFixed(0)} ms`,
+  );
 }
 await running.close();

@@ -25,7 +25,10 @@ const cases: [string, LokiStackInput][] = [
   ['small / s3', specMatrix().find((s) => s.name === 'small/s3')!.input],
   ['production / gcs', specMatrix().find((s) => s.name === 'production/gcs')!.input],
   ['all options', specMatrix().find((s) => s.name === 'all-options')!.input],
-  ['everything on (gateway, tls, monitoring, network policy)', specMatrix().find((s) => s.name === 'everything-on')!.input],
+  [
+    'everything on (gateway, tls, monitoring, network policy)',
+    specMatrix().find((s) => s.name === 'everything-on')!.input,
+  ],
 ];
 
 console.log(`node ${process.version}, ${ITERATIONS} runs each\n`);
@@ -46,7 +49,15 @@ for (const name of ['demo/s3-instance-role', 'small/consul-vault-tls-traefik']) 
 }
 measure('invalid spec, 5 problems (parseSpec throws)', () => {
   try {
-    parseSpec({ metadata: { name: 'Bad' }, spec: { profile: 'small', retention: 'x', components: { ingester: { replicas: 2, replicaz: 1 } }, storage: { type: 's3', s3: { bucket: 'b-b-b' } } } });
+    parseSpec({
+      metadata: { name: 'Bad' },
+      spec: {
+        profile: 'small',
+        retention: 'x',
+        components: { ingester: { replicas: 2, replicaz: 1 } },
+        storage: { type: 's3', s3: { bucket: 'b-b-b' } },
+      },
+    });
   } catch {
     // expected
   }
@@ -61,14 +72,23 @@ async function measureAsync(label: string, runs: number, run: () => Promise<unkn
     samples.push(performance.now() - start);
   }
   samples.sort((a, b) => a - b);
-  console.log(`${label.padEnd(42)} median ${samples[Math.floor(runs / 2)]!.toFixed(2).padStart(6)} ms   (${runs} runs)`);
+  console.log(
+    `${label.padEnd(42)} median ${samples[Math.floor(runs / 2)]!.toFixed(2).padStart(6)} ms   (${runs} runs)`,
+  );
 }
 const secured = parseSpec({ spec: { tls: { enabled: true } } });
 const issued = await tlsSecrets(secured, () => undefined);
-const byName = new Map(issued.secrets.map((secret) => [secret.metadata!.name!, Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))]));
+const byName = new Map(
+  issued.secrets.map((secret) => [
+    secret.metadata!.name!,
+    Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])),
+  ]),
+);
 console.log(`tls generated: a CA and ${issued.secrets.length - 1} certificates`);
 await measureAsync('  issue all (first apply)', 20, () => tlsSecrets(secured, () => undefined));
-await measureAsync('  check all, none due (every later apply)', 20, () => tlsSecrets(secured, (name) => byName.get(name)));
+await measureAsync('  check all, none due (every later apply)', 20, () =>
+  tlsSecrets(secured, (name) => byName.get(name)),
+);
 const users = ['team-a', 'team-b', 'admin'];
 const passwords = Object.fromEntries(users.map((user) => [user, `${user}-0123456789abcdefghijklmnopqrstuv`]));
 const file = htpasswdFile(users, passwords);

@@ -19,11 +19,14 @@ if (parentPort && workerData?.serverThread) {
   const lastChange = new Map<string, number>();
   running.server.store.subscribe((change) => {
     const namespace = change.object.metadata?.namespace;
-    if (namespace && WORKLOAD_KINDS.has(change.kind)) lastChange.set(namespace, performance.timeOrigin + performance.now());
+    if (namespace && WORKLOAD_KINDS.has(change.kind))
+      lastChange.set(namespace, performance.timeOrigin + performance.now());
   });
   port.on('message', async (question: Question) => {
-    if (question.ask === 'requests') port.postMessage({ id: question.id, answer: running.server.faults.requests.length });
-    if (question.ask === 'lastChange') port.postMessage({ id: question.id, answer: lastChange.get(question.namespace) ?? 0 });
+    if (question.ask === 'requests')
+      port.postMessage({ id: question.id, answer: running.server.faults.requests.length });
+    if (question.ask === 'lastChange')
+      port.postMessage({ id: question.id, answer: lastChange.get(question.namespace) ?? 0 });
     if (question.ask === 'controllers') {
       if (question.running) running.server.cluster.start();
       else running.server.cluster.stop();

@@ -14,7 +14,19 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function actionReference(actionYml: string): string {
   const action = parse(readFileSync(actionYml, 'utf8')) as ActionMetadata;
-  const inputs = Object.entries(action.inputs).map(([name, input]) => `| \`${name}\` | ${input.default ? `\`${input.default}\`` : ''} | ${cell(input.description)} |`);
-  const outputs = Object.entries(action.outputs).map(([name, output]) => `| \`${name}\` | ${cell(output.description)} |`);
-  return ['| Input | Default | Description |', '|---|---|---|', ...inputs, '', '| Output | Description |', '|---|---|', ...outputs].join('\n');
+  const inputs = Object.entries(action.inputs).map(
+    ([name, input]) => `| \`${name}\` | ${input.default ? `\`${input.default}\`` : ''} | ${cell(input.description)} |`,
+  );
+  const outputs = Object.entries(action.outputs).map(
+    ([name, output]) => `| \`${name}\` | ${cell(output.description)} |`,
+  );
+  return [
+    '| Input | Default | Description |',
+    '|---|---|---|',
+    ...inputs,
+    '',
+    '| Output | Description |',
+    '|---|---|',
+    ...outputs,
+  ].join('\n');
 }

@@ -40,7 +40,10 @@ export function slug(heading: string): string {
     .replace(/<[^>]+>/g, '') // HTML tags
     .replace(/[*`]/g, '') // emphasis and code marks (the text between them stays)
     .trim();
-  return text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** Every anchor a Markdown file has: its headings' (repeats numbered `-1`, `-2`, as GitHub does) and HTML ids. */
@@ -63,8 +66,14 @@ export function relativeLinks(file: string, markdown: string): Link[] {
   const text = withoutCodeSpans(withoutCodeBlocks(markdown));
   const lineOf = (index: number) => text.slice(0, index).split('\n').length;
   const found = [
-    ...[...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((match) => ({ index: match.index, target: match[1]! })),
-    ...[...text.matchAll(/^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+"[^"]*")?\s*$/gm)].map((match) => ({ index: match.index, target: match[1]! })),
+    ...[...text.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((match) => ({
+      index: match.index,
+      target: match[1]!,
+    })),
+    ...[...text.matchAll(/^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+"[^"]*")?\s*$/gm)].map((match) => ({
+      index: match.index,
+      target: match[1]!,
+    })),
   ];
   return found
     .filter(({ target }) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('//'))
@@ -75,14 +84,22 @@ export function relativeLinks(file: string, markdown: string): Link[] {
 export function problem(root: string, link: Link): string | undefined {
   const [path = '', anchor] = link.target.split('#', 2) as [string, string | undefined];
   const decoded = decodeURIComponent(path);
-  const target = decoded === '' ? join(root, link.file) : decoded.startsWith('/') ? join(root, decoded) : resolve(root, dirname(link.file), decoded);
+  const target =
+    decoded === ''
+      ? join(root, link.file)
+      : decoded.startsWith('/')
+        ? join(root, decoded)
+        : resolve(root, dirname(link.file), decoded);
   const inside = relative(root, target);
   if (inside.startsWith(`..${sep}`) || inside === '..') return 'points outside the repository';
   if (!existsSync(target)) return `${relative(root, target)} does not exist`;
   if (anchor === undefined) return undefined;
-  if (statSync(target).isDirectory() || !target.endsWith('.md')) return `#${anchor}: ${relative(root, target)} is not a Markdown file`;
+  if (statSync(target).isDirectory() || !target.endsWith('.md'))
+    return `#${anchor}: ${relative(root, target)} is not a Markdown file`;
   const known = anchors(readFileSync(target, 'utf8'));
-  return known.has(anchor) ? undefined : `#${anchor} is not a heading of ${relative(root, target)} (it has ${[...known].map((a) => `#${a}`).join(', ')})`;
+  return known.has(anchor)
+    ? undefined
+    : `#${anchor} is not a heading of ${relative(root, target)} (it has ${[...known].map((a) => `#${a}`).join(', ')})`;
 }
 
 /** Every README.md under a folder of the repository, skipping installed packages, build output and caches. */

@@ -19,10 +19,36 @@ export const DEFAULT_UPDATE = {
   AutoPromote: false,
 };
 
-const SERVICE_RESTART = { Interval: 30 * MINUTE, Attempts: 2, Delay: 15 * SECOND, Mode: 'fail', RenderTemplates: false };
-const BATCH_RESTART = { Interval: 24 * 60 * MINUTE, Attempts: 3, Delay: 15 * SECOND, Mode: 'fail', RenderTemplates: false };
-const SERVICE_RESCHEDULE = { Attempts: 0, Interval: 0, Delay: 30 * SECOND, DelayFunction: 'exponential', MaxDelay: 60 * MINUTE, Unlimited: true };
-const BATCH_RESCHEDULE = { Attempts: 1, Interval: 24 * 60 * MINUTE, Delay: 5 * SECOND, DelayFunction: 'constant', MaxDelay: 0, Unlimited: false };
+const SERVICE_RESTART = {
+  Interval: 30 * MINUTE,
+  Attempts: 2,
+  Delay: 15 * SECOND,
+  Mode: 'fail',
+  RenderTemplates: false,
+};
+const BATCH_RESTART = {
+  Interval: 24 * 60 * MINUTE,
+  Attempts: 3,
+  Delay: 15 * SECOND,
+  Mode: 'fail',
+  RenderTemplates: false,
+};
+const SERVICE_RESCHEDULE = {
+  Attempts: 0,
+  Interval: 0,
+  Delay: 30 * SECOND,
+  DelayFunction: 'exponential',
+  MaxDelay: 60 * MINUTE,
+  Unlimited: true,
+};
+const BATCH_RESCHEDULE = {
+  Attempts: 1,
+  Interval: 24 * 60 * MINUTE,
+  Delay: 5 * SECOND,
+  DelayFunction: 'constant',
+  MaxDelay: 0,
+  Unlimited: false,
+};
 const MIGRATE = { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10 * SECOND, HealthyDeadline: 5 * MINUTE };
 
 /** Fill the unset (null or missing) fields of `target` from `defaults`. */
@@ -34,7 +60,8 @@ function defaults(target: Json, values: Json): Json {
 /** Fields of `override` that are set win over `base` (Go's Merge on pointer structs). */
 const merge = (base: Json | null | undefined, override: Json | null | undefined): Json => {
   const merged = clone(base ?? {});
-  for (const [key, value] of Object.entries(override ?? {})) if (value !== null && value !== undefined) merged[key] = clone(value);
+  for (const [key, value] of Object.entries(override ?? {}))
+    if (value !== null && value !== undefined) merged[key] = clone(value);
   return merged;
 };
 
@@ -76,7 +103,11 @@ function canonicalizeGroup(group: Json, job: Json): void {
   group.Name ??= '';
   group.Count ??= 1;
   group.EphemeralDisk = defaults(group.EphemeralDisk ?? {}, { Sticky: false, Migrate: false, SizeMB: 300 });
-  group.Consul = defaults(group.Consul ?? {}, { Namespace: job.ConsulNamespace ?? '', Cluster: 'default', Partition: '' });
+  group.Consul = defaults(group.Consul ?? {}, {
+    Namespace: job.ConsulNamespace ?? '',
+    Cluster: 'default',
+    Partition: '',
+  });
   if (group.Consul.Cluster === '') group.Consul.Cluster = 'default';
   if (job.Update && group.Update) group.Update = merge(job.Update, group.Update);
   else if (job.Update) group.Update = clone(job.Update);
@@ -85,8 +116,12 @@ function canonicalizeGroup(group: Json, job: Json): void {
     const base = job.Type === 'service' ? SERVICE_RESCHEDULE : BATCH_RESCHEDULE;
     group.ReschedulePolicy = defaults(merge(job.Reschedule, group.ReschedulePolicy), base);
   }
-  if (job.Type === 'service' || job.Migrate || group.Migrate) group.Migrate = defaults(merge(job.Migrate, group.Migrate), MIGRATE);
-  group.RestartPolicy = merge(job.Type === 'batch' || job.Type === 'sysbatch' ? BATCH_RESTART : SERVICE_RESTART, group.RestartPolicy);
+  if (job.Type === 'service' || job.Migrate || group.Migrate)
+    group.Migrate = defaults(merge(job.Migrate, group.Migrate), MIGRATE);
+  group.RestartPolicy = merge(
+    job.Type === 'batch' || job.Type === 'sysbatch' ? BATCH_RESTART : SERVICE_RESTART,
+    group.RestartPolicy,
+  );
   for (const task of group.Tasks ?? []) canonicalizeTask(task, group, job);
   for (const spread of group.Spreads ?? []) spread.Weight ??= 50;
   for (const affinity of group.Affinities ?? []) affinity.Weight ??= 50;
@@ -105,15 +140,36 @@ function canonicalizeTask(task: Json, group: Json, job: Json): void {
   task.KillTimeout ??= 5 * SECOND;
   task.LogConfig = defaults(task.LogConfig ?? {}, { MaxFiles: 10, MaxFileSizeMB: 10, Disabled: false });
   if (task.Vault) {
-    defaults(task.Vault, { Env: true, DisableFile: false, Namespace: '', ChangeMode: 'restart', ChangeSignal: 'SIGHUP', AllowTokenExpiration: false });
+    defaults(task.Vault, {
+      Env: true,
+      DisableFile: false,
+      Namespace: '',
+      ChangeMode: 'restart',
+      ChangeSignal: 'SIGHUP',
+      AllowTokenExpiration: false,
+    });
     if (!task.Vault.Cluster) task.Vault.Cluster = 'default';
   }
   for (const template of task.Templates ?? []) {
     defaults(template, { SourcePath: '', DestPath: '', EmbeddedTmpl: '', ChangeMode: 'restart' });
-    template.ChangeSignal = template.ChangeSignal ? String(template.ChangeSignal).toUpperCase() : template.ChangeMode === 'signal' ? 'SIGHUP' : '';
-    defaults(template, { Splay: 5 * SECOND, Perms: '0644', LeftDelim: '{{', RightDelim: '}}', Envvars: false, ErrMissingKey: false, VaultGrace: 0, Once: false });
+    template.ChangeSignal = template.ChangeSignal
+      ? String(template.ChangeSignal).toUpperCase()
+      : template.ChangeMode === 'signal'
+        ? 'SIGHUP'
+        : '';
+    defaults(template, {
+      Splay: 5 * SECOND,
+      Perms: '0644',
+      LeftDelim: '{{',
+      RightDelim: '}}',
+      Envvars: false,
+      ErrMissingKey: false,
+      VaultGrace: 0,
+      Once: false,
+    });
   }
-  for (const mount of task.VolumeMounts ?? []) defaults(mount, { ReadOnly: false, PropagationMode: 'private', SELinuxLabel: '' });
+  for (const mount of task.VolumeMounts ?? [])
+    defaults(mount, { ReadOnly: false, PropagationMode: 'private', SELinuxLabel: '' });
   for (const service of task.Services ?? []) canonicalizeService(service, `${job.Name}-${group.Name}-${task.Name}`);
   for (const affinity of task.Affinities ?? []) affinity.Weight ??= 50;
   task.RestartPolicy = merge(group.RestartPolicy, task.RestartPolicy);
@@ -144,8 +200,16 @@ export function toStoredJob(apiJob: Json, namespace: string, region: string): Js
   job.Meta = goMap(job.Meta);
   // The groups carry the merged update strategy; the job keeps only stagger and max_parallel.
   const update = job.Update;
-  job.Update = { ...Object.fromEntries(Object.entries(DEFAULT_UPDATE).map(([key, value]) => [key, typeof value === 'number' ? 0 : typeof value === 'boolean' ? false : ''])) };
-  if (update && update.MaxParallel > 0) Object.assign(job.Update, { Stagger: update.Stagger, MaxParallel: update.MaxParallel });
+  job.Update = {
+    ...Object.fromEntries(
+      Object.entries(DEFAULT_UPDATE).map(([key, value]) => [
+        key,
+        typeof value === 'number' ? 0 : typeof value === 'boolean' ? false : '',
+      ]),
+    ),
+  };
+  if (update && update.MaxParallel > 0)
+    Object.assign(job.Update, { Stagger: update.Stagger, MaxParallel: update.MaxParallel });
   for (const group of job.TaskGroups ?? []) {
     group.Meta = goMap(group.Meta);
     group.Volumes = goMap(group.Volumes);
@@ -163,11 +227,22 @@ export function toStoredJob(apiJob: Json, namespace: string, region: string): Js
 function nameChecks(service: Json): void {
   if (service.Tags?.length === 0) service.Tags = null;
   if (service.Checks?.length === 0) service.Checks = null;
-  for (const check of service.Checks ?? []) if (!check.Name) check.Name = `service: ${JSON.stringify(service.Name)} check`;
+  for (const check of service.Checks ?? [])
+    if (!check.Name) check.Name = `service: ${JSON.stringify(service.Name)} check`;
 }
 
 /** Fields the server sets: two registrations that differ only in these are the same job. */
-export const SERVER_FIELDS = ['Status', 'StatusDescription', 'Stable', 'Version', 'CreateIndex', 'ModifyIndex', 'JobModifyIndex', 'SubmitTime', 'NomadTokenID'] as const;
+export const SERVER_FIELDS = [
+  'Status',
+  'StatusDescription',
+  'Stable',
+  'Version',
+  'CreateIndex',
+  'ModifyIndex',
+  'JobModifyIndex',
+  'SubmitTime',
+  'NomadTokenID',
+] as const;
 
 export function specOf(job: Json): Json {
   const spec = clone(job);

@@ -41,7 +41,9 @@ const server = await startNomadApiServer({
   behaviours,
 });
 console.log(`Nomad API test double (not Nomad) listening on ${server.url}`);
-console.log(`  export NOMAD_ADDR=${server.url}${values.token ? '   # ACLs on: send the token you passed as X-Nomad-Token' : ''}`);
+console.log(
+  `  export NOMAD_ADDR=${server.url}${values.token ? '   # ACLs on: send the token you passed as X-Nomad-Token' : ''}`,
+);
 const stop = () => void server.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

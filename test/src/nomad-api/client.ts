@@ -49,9 +49,12 @@ function record(state: TaskState, ...events: TaskEvent[]): void {
 /** The allocation's client status from its tasks, as Nomad's alloc runner derives it. */
 function clientStatus(alloc: Allocation): Pick<Allocation, 'ClientStatus' | 'ClientDescription'> {
   const states = Object.values(alloc.TaskStates ?? {});
-  if (states.some((state) => state.State === 'dead' && state.Failed)) return { ClientStatus: 'failed', ClientDescription: 'Failed tasks' };
-  if (states.some((state) => state.State === 'running')) return { ClientStatus: 'running', ClientDescription: 'Tasks are running' };
-  if (states.some((state) => state.State === 'pending')) return { ClientStatus: 'pending', ClientDescription: 'No tasks have started' };
+  if (states.some((state) => state.State === 'dead' && state.Failed))
+    return { ClientStatus: 'failed', ClientDescription: 'Failed tasks' };
+  if (states.some((state) => state.State === 'running'))
+    return { ClientStatus: 'running', ClientDescription: 'Tasks are running' };
+  if (states.some((state) => state.State === 'pending'))
+    return { ClientStatus: 'pending', ClientDescription: 'No tasks have started' };
   return { ClientStatus: 'complete', ClientDescription: 'All tasks have completed' };
 }
 
@@ -91,10 +94,30 @@ export class SimulatedClient {
   start(alloc: Allocation): void {
     alloc.TaskStates = Object.fromEntries(
       this.tasksOf(alloc).map((task) => {
-        const state: TaskState = { State: 'pending', Failed: false, Restarts: 0, LastRestart: ZERO_TIME, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Events: [], TaskHandle: null };
-        record(state, event('Received', { DisplayMessage: 'Task received by client' }), event('Task Setup', { Message: 'Building Task Directory', DisplayMessage: 'Building Task Directory' }));
+        const state: TaskState = {
+          State: 'pending',
+          Failed: false,
+          Restarts: 0,
+          LastRestart: ZERO_TIME,
+          StartedAt: ZERO_TIME,
+          FinishedAt: ZERO_TIME,
+          Events: [],
+          TaskHandle: null,
+        };
+        record(
+          state,
+          event('Received', { DisplayMessage: 'Task received by client' }),
+          event('Task Setup', { Message: 'Building Task Directory', DisplayMessage: 'Building Task Directory' }),
+        );
         if (task.Driver === 'docker') {
-          record(state, event('Driver', { DriverMessage: 'Downloading image', DisplayMessage: 'Downloading image', Details: { image: String(task.Config?.image ?? '') } }));
+          record(
+            state,
+            event('Driver', {
+              DriverMessage: 'Downloading image',
+              DisplayMessage: 'Downloading image',
+              Details: { image: String(task.Config?.image ?? '') },
+            }),
+          );
         }
         return [task.Name as string, state];
       }),
@@ -114,7 +137,12 @@ export class SimulatedClient {
 
   /** The health deadline: an allocation not healthy by then is unhealthy. */
   private watchHealth(alloc: Allocation): void {
-    this.later(alloc, this.settings.healthyDeadlineMs, (current) => this.setHealth(current, false), `${alloc.ID}:health`);
+    this.later(
+      alloc,
+      this.settings.healthyDeadlineMs,
+      (current) => this.setHealth(current, false),
+      `${alloc.ID}:health`,
+    );
   }
 
   private awaitHealthy(alloc: Allocation): void {
@@ -122,7 +150,8 @@ export class SimulatedClient {
       alloc,
       this.settings.healthyDelayMs,
       (current) => {
-        if (current.ClientStatus === 'running' && this.cluster.allocBehaviour(current) === 'healthy') this.setHealth(current, true);
+        if (current.ClientStatus === 'running' && this.cluster.allocBehaviour(current) === 'healthy')
+          this.setHealth(current, true);
       },
       `${alloc.ID}:health`,
     );
@@ -130,7 +159,12 @@ export class SimulatedClient {
 
   private setHealth(alloc: Allocation, healthy: boolean): void {
     if (!alloc.DeploymentID || (alloc.DeploymentStatus && alloc.DeploymentStatus.Healthy !== null)) return;
-    alloc.DeploymentStatus = { Healthy: healthy, Timestamp: goTime(Date.now()), Canary: false, ModifyIndex: this.store.index };
+    alloc.DeploymentStatus = {
+      Healthy: healthy,
+      Timestamp: goTime(Date.now()),
+      Canary: false,
+      ModifyIndex: this.store.index,
+    };
     this.cluster.timers.cancel(`${alloc.ID}:health`);
     this.store.saveAlloc(alloc);
     this.cluster.watcher.health(alloc, healthy);
@@ -146,7 +180,12 @@ export class SimulatedClient {
         record(
           state,
           event('Driver Failure', { DriverError: error, DisplayMessage: error, Details: { driver_error: error } }),
-          event('Not Restarting', { RestartReason: 'Error was unrecoverable', FailsTask: true, DisplayMessage: 'Error was unrecoverable', Details: { restart_reason: 'Error was unrecoverable', fails_task: 'true' } }),
+          event('Not Restarting', {
+            RestartReason: 'Error was unrecoverable',
+            FailsTask: true,
+            DisplayMessage: 'Error was unrecoverable',
+            Details: { restart_reason: 'Error was unrecoverable', fails_task: 'true' },
+          }),
         );
         Object.assign(state, { State: 'dead', Failed: true, FinishedAt: goTime(Date.now()) });
       } else {
@@ -167,13 +206,15 @@ export class SimulatedClient {
   /** The tasks exit with code 1; the restart policy restarts them until its attempts are used up. */
   private crash(alloc: Allocation): void {
     if (this.cluster.allocBehaviour(alloc) !== 'crash') return;
-    const policy: Json = (alloc.job.TaskGroups as Json[]).find((group) => group.Name === alloc.TaskGroup)?.RestartPolicy ?? {};
+    const policy: Json =
+      (alloc.job.TaskGroups as Json[]).find((group) => group.Name === alloc.TaskGroup)?.RestartPolicy ?? {};
     const delay: number = policy.Delay ?? 15e9;
     let restarting = false;
     for (const task of this.tasksOf(alloc)) {
       const state = alloc.TaskStates![task.Name]!;
       if (state.State !== 'running') continue;
-      const exitMessage = task.Driver === 'docker' ? 'Docker container exited with non-zero exit code: 1' : 'exit status 1';
+      const exitMessage =
+        task.Driver === 'docker' ? 'Docker container exited with non-zero exit code: 1' : 'exit status 1';
       record(
         state,
         event('Terminated', {
@@ -197,18 +238,28 @@ export class SimulatedClient {
         restarting = true;
       } else {
         const reason = `Exceeded allowed attempts ${this.settings.maxRestarts} in interval ${formatGoDuration(policy.Interval ?? 30 * 60e9)} and mode is ${JSON.stringify(policy.Mode ?? 'fail')}`;
-        record(state, event('Not Restarting', { RestartReason: reason, FailsTask: true, DisplayMessage: reason, Details: { restart_reason: reason, fails_task: 'true' } }));
+        record(
+          state,
+          event('Not Restarting', {
+            RestartReason: reason,
+            FailsTask: true,
+            DisplayMessage: reason,
+            Details: { restart_reason: reason, fails_task: 'true' },
+          }),
+        );
         Object.assign(state, { State: 'dead', Failed: true, FinishedAt: goTime(Date.now()) });
       }
     }
     this.update(alloc);
-    if (restarting && alloc.ClientStatus !== 'failed') this.later(alloc, this.settings.runDelayMs, (current) => this.restart(current));
+    if (restarting && alloc.ClientStatus !== 'failed')
+      this.later(alloc, this.settings.runDelayMs, (current) => this.restart(current));
   }
 
   private restart(alloc: Allocation): void {
     for (const state of Object.values(alloc.TaskStates ?? {})) if (state.State === 'pending') this.started(state);
     this.update(alloc);
-    if (this.cluster.allocBehaviour(alloc) === 'crash') this.later(alloc, this.crashAfterMs, (current) => this.crash(current));
+    if (this.cluster.allocBehaviour(alloc) === 'crash')
+      this.later(alloc, this.crashAfterMs, (current) => this.crash(current));
     else this.awaitHealthy(alloc);
   }
 
@@ -230,7 +281,14 @@ export class SimulatedClient {
     for (const [name, state] of Object.entries(alloc.TaskStates)) {
       if (state.State === 'dead') continue;
       const killTimeout: number = this.tasksOf(alloc).find((task) => task.Name === name)?.KillTimeout ?? 5e9;
-      record(state, event('Killing', { KillTimeout: killTimeout, DisplayMessage: `Sent interrupt. Waiting ${formatGoDuration(killTimeout)} before force killing`, Details: { kill_timeout: formatGoDuration(killTimeout) } }));
+      record(
+        state,
+        event('Killing', {
+          KillTimeout: killTimeout,
+          DisplayMessage: `Sent interrupt. Waiting ${formatGoDuration(killTimeout)} before force killing`,
+          Details: { kill_timeout: formatGoDuration(killTimeout) },
+        }),
+      );
     }
     this.cluster.timers.after(Math.min(this.settings.runDelayMs, 20), () =>
       this.store.write(() => {

@@ -44,11 +44,18 @@ export class Cluster {
   constructor(readonly settings: ClusterSettings) {}
 
   static nodes(count: number, datacenter: string): ClientNode[] {
-    return Array.from({ length: count }, (_, index) => ({ ID: randomUUID(), Name: `nomad-client-${index + 1}`, Datacenter: datacenter, Address: `10.0.0.${index + 1}` }));
+    return Array.from({ length: count }, (_, index) => ({
+      ID: randomUUID(),
+      Name: `nomad-client-${index + 1}`,
+      Datacenter: datacenter,
+      Address: `10.0.0.${index + 1}`,
+    }));
   }
 
   behaviourOf(namespace: string, jobId: string, group: string): GroupBehaviour {
-    return this.behaviours.get(`${namespace}/${jobId}/${group}`) ?? this.behaviours.get(`${jobId}/${group}`) ?? 'healthy';
+    return (
+      this.behaviours.get(`${namespace}/${jobId}/${group}`) ?? this.behaviours.get(`${jobId}/${group}`) ?? 'healthy'
+    );
   }
 
   allocBehaviour(alloc: Allocation): GroupBehaviour {
@@ -67,7 +74,9 @@ export class Cluster {
   nodesFor(job: Json): ClientNode[] {
     const patterns: string[] = job.Datacenters ?? ['*'];
     const matches = (datacenter: string) =>
-      patterns.some((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(datacenter));
+      patterns.some((pattern) =>
+        new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(datacenter),
+      );
     return this.settings.nodes.filter((node) => matches(node.Datacenter));
   }
 

@@ -22,7 +22,8 @@ export class DeploymentWatcher {
     if (!state) return;
     state.PlacedAllocs++;
     // The first placement starts the progress deadline.
-    if (state.ProgressDeadline > 0 && state.RequireProgressBy === ZERO_TIME) this.requireProgressBy(deployment, alloc.TaskGroup, Date.now());
+    if (state.ProgressDeadline > 0 && state.RequireProgressBy === ZERO_TIME)
+      this.requireProgressBy(deployment, alloc.TaskGroup, Date.now());
     this.store.saveDeployment(deployment);
   }
 
@@ -38,8 +39,10 @@ export class DeploymentWatcher {
       state.UnhealthyAllocs++;
     }
     this.store.saveDeployment(deployment);
-    if (!healthy && state.ProgressDeadline === 0) return this.fail(deployment, alloc.TaskGroup, DEPLOYMENT.failedAllocations);
-    if (Object.values(deployment.TaskGroups).every((group) => group.HealthyAllocs >= group.DesiredTotal)) return this.succeed(deployment);
+    if (!healthy && state.ProgressDeadline === 0)
+      return this.fail(deployment, alloc.TaskGroup, DEPLOYMENT.failedAllocations);
+    if (Object.values(deployment.TaskGroups).every((group) => group.HealthyAllocs >= group.DesiredTotal))
+      return this.succeed(deployment);
     this.evaluate(deployment);
   }
 
@@ -52,7 +55,11 @@ export class DeploymentWatcher {
     const deadline = fromMs + this.cluster.settings.progressDeadlineMs;
     if (deadline <= parseGoTime(state.RequireProgressBy)) return;
     state.RequireProgressBy = goTime(deadline);
-    this.cluster.timers.after(deadline - Date.now() + 1, () => this.checkProgress(deployment.ID, group), `deployment:${deployment.ID}`);
+    this.cluster.timers.after(
+      deadline - Date.now() + 1,
+      () => this.checkProgress(deployment.ID, group),
+      `deployment:${deployment.ID}`,
+    );
   }
 
   private checkProgress(id: string, group: string): void {
@@ -84,7 +91,9 @@ export class DeploymentWatcher {
     let rollback: Json | undefined;
     const record = this.store.job(deployment.Namespace, deployment.JobID);
     if (deployment.TaskGroups[group]?.AutoRevert && record) {
-      const stable = record.versions.filter((job) => job.Stable && job.Version !== deployment.JobVersion).sort((a, b) => b.Version - a.Version)[0];
+      const stable = record.versions
+        .filter((job) => job.Stable && job.Version !== deployment.JobVersion)
+        .sort((a, b) => b.Version - a.Version)[0];
       if (!stable) description = `${reason} - no stable job version to auto revert to`;
       else if (sameJson(specOf(stable), specOf(record.job))) {
         description = `${reason} - not rolling back to stable job version ${stable.Version} as current job has same specification`;

@@ -1,7 +1,7 @@
 // Go's time.Duration as Nomad's job JSON carries it: integer nanoseconds, written in job files as Go
 // duration strings ("10s", "1h30m", "250ms") and printed in Nomad's messages in Go's format ("30m0s").
 
-const NANOS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const NANOS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 // Longer units first where they share a prefix: "ms" before "m", so that "30ms" is not 30 minutes and an "s".
 const UNIT = /(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/y;
 

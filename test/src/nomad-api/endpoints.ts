@@ -69,9 +69,24 @@ const UNIMPLEMENTED = [
   '/v1/volume',
   '/v1/volumes',
 ];
-const UNIMPLEMENTED_JOB_SUFFIXES = ['/evaluate', '/plan', '/periodic/force', '/dispatch', '/revert', '/stable', '/scale', '/services', '/submission', '/actions', '/action'];
+const UNIMPLEMENTED_JOB_SUFFIXES = [
+  '/evaluate',
+  '/plan',
+  '/periodic/force',
+  '/dispatch',
+  '/revert',
+  '/stable',
+  '/scale',
+  '/services',
+  '/submission',
+  '/actions',
+  '/action',
+];
 
-const notImplemented = (what: string): Reply => ({ status: 501, body: `${what} is not implemented by the Nomad API test double` });
+const notImplemented = (what: string): Reply => ({
+  status: 501,
+  body: `${what} is not implemented by the Nomad API test double`,
+});
 const methodNotAllowed = () => new NomadError(405, INVALID_METHOD);
 
 export class Endpoints {
@@ -96,9 +111,12 @@ export class Endpoints {
     if (path.startsWith('/v1/job/')) return this.job(request, path.slice('/v1/job/'.length));
     if (path === '/v1/namespaces') return this.namespaces(request);
     if (path.startsWith('/v1/namespace/')) return this.namespace(request, path.slice('/v1/namespace/'.length));
-    if (path.startsWith('/v1/evaluation/')) return this.byId(request, 'evaluation', path.slice('/v1/evaluation/'.length));
-    if (path.startsWith('/v1/deployment/')) return this.byId(request, 'deployment', path.slice('/v1/deployment/'.length));
-    if (path.startsWith('/v1/allocation/')) return this.byId(request, 'allocation', path.slice('/v1/allocation/'.length));
+    if (path.startsWith('/v1/evaluation/'))
+      return this.byId(request, 'evaluation', path.slice('/v1/evaluation/'.length));
+    if (path.startsWith('/v1/deployment/'))
+      return this.byId(request, 'deployment', path.slice('/v1/deployment/'.length));
+    if (path.startsWith('/v1/allocation/'))
+      return this.byId(request, 'allocation', path.slice('/v1/allocation/'.length));
     if (UNIMPLEMENTED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return notImplemented(path);
     // Nomad's fallthrough handler: 404 with no body.
     return { status: 404 };
@@ -141,7 +159,9 @@ export class Endpoints {
   }
 
   private async job(request: ApiRequest, rest: string): Promise<Reply> {
-    const suffix = ['/allocations', '/evaluations', '/deployments', '/deployment', '/summary', '/versions'].find((candidate) => rest.endsWith(candidate));
+    const suffix = ['/allocations', '/evaluations', '/deployments', '/deployment', '/summary', '/versions'].find(
+      (candidate) => rest.endsWith(candidate),
+    );
     const unimplemented = UNIMPLEMENTED_JOB_SUFFIXES.find((candidate) => rest.endsWith(candidate));
     if (unimplemented) return notImplemented(`/v1/job/:id${unimplemented}`);
     if (!suffix) {
@@ -165,11 +185,20 @@ export class Endpoints {
         });
       }
       case '/evaluations':
-        return this.query(request, () => ({ index: this.store.tableIndex('evals'), body: byId(this.store.evalsOf(namespace, id)) }));
+        return this.query(request, () => ({
+          index: this.store.tableIndex('evals'),
+          body: byId(this.store.evalsOf(namespace, id)),
+        }));
       case '/deployments':
-        return this.query(request, () => ({ index: this.store.tableIndex('deployment'), body: byId(this.store.deploymentsOf(namespace, id)) }));
+        return this.query(request, () => ({
+          index: this.store.tableIndex('deployment'),
+          body: byId(this.store.deploymentsOf(namespace, id)),
+        }));
       case '/deployment':
-        return this.query(request, () => ({ index: this.store.tableIndex('deployment'), body: this.store.latestDeployment(namespace, id) ?? null }));
+        return this.query(request, () => ({
+          index: this.store.tableIndex('deployment'),
+          body: this.store.latestDeployment(namespace, id) ?? null,
+        }));
       case '/summary':
         return this.query(request, () => {
           const record = this.store.job(namespace, id);
@@ -180,9 +209,23 @@ export class Endpoints {
       default:
         return this.query(request, () => {
           const record = this.store.job(namespace, id);
-          if (!record) return { index: this.store.tableIndex('job_version'), error: new NomadError(404, 'job versions not found') };
+          if (!record)
+            return {
+              index: this.store.tableIndex('job_version'),
+              error: new NomadError(404, 'job versions not found'),
+            };
           const index = Math.max(...record.versions.map((version) => version.ModifyIndex as number));
-          return { index, body: { Versions: [...record.versions].reverse(), Diffs: null, Index: index, LastContact: 0, KnownLeader: true, NextToken: '' } };
+          return {
+            index,
+            body: {
+              Versions: [...record.versions].reverse(),
+              Diffs: null,
+              Index: index,
+              LastContact: 0,
+              KnownLeader: true,
+              NextToken: '',
+            },
+          };
         });
     }
   }
@@ -191,7 +234,9 @@ export class Endpoints {
     const namespace = namespaceOf(request);
     return this.query(request, () => {
       const record = this.store.job(namespace, id);
-      return record ? { index: record.job.ModifyIndex, body: record.job } : { index: this.store.tableIndex('jobs'), error: new NomadError(404, JOB_NOT_FOUND) };
+      return record
+        ? { index: record.job.ModifyIndex, body: record.job }
+        : { index: this.store.tableIndex('jobs'), error: new NomadError(404, JOB_NOT_FOUND) };
     });
   }
 
@@ -210,7 +255,12 @@ export class Endpoints {
     const namespace: string = request.query.get('namespace') || args.Namespace || job.Namespace || 'default';
     const stored = toStoredJob(job, namespace, settings.region);
     // Nomad's admission validators: the namespace check comes before the job's own validation.
-    const errors = [...(settings.namespaces.includes(namespace) ? [] : [`job ${JSON.stringify(stored.ID)} is in nonexistent namespace ${JSON.stringify(namespace)}`]), ...validationErrors(stored)];
+    const errors = [
+      ...(settings.namespaces.includes(namespace)
+        ? []
+        : [`job ${JSON.stringify(stored.ID)} is in nonexistent namespace ${JSON.stringify(namespace)}`]),
+      ...validationErrors(stored),
+    ];
     if (errors.length > 0) throw new NomadError(500, multiError(errors));
     if (identity === 'anonymous') throw new NomadError(403, PERMISSION_DENIED);
     const existing = this.store.job(namespace, stored.ID)?.job;
@@ -218,9 +268,13 @@ export class Endpoints {
       const expected = Number(args.JobModifyIndex ?? 0);
       if (existing && expected === 0) throw new NomadError(500, 'Enforcing job modify index 0: job already exists');
       if (existing && expected !== existing.JobModifyIndex) {
-        throw new NomadError(500, `Enforcing job modify index ${expected}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`);
+        throw new NomadError(
+          500,
+          `Enforcing job modify index ${expected}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`,
+        );
       }
-      if (!existing && expected !== 0) throw new NomadError(500, `Enforcing job modify index ${expected}: job does not exist`);
+      if (!existing && expected !== 0)
+        throw new NomadError(500, `Enforcing job modify index ${expected}: job does not exist`);
     }
     if (existing && args.PreserveCounts === true) {
       for (const group of stored.TaskGroups as Json[]) {
@@ -232,7 +286,16 @@ export class Endpoints {
     return {
       status: 200,
       index: write.index,
-      body: { EvalID: write.evaluation.ID, EvalCreateIndex: write.index, JobModifyIndex: write.jobModifyIndex, Warnings: '', Index: write.index, LastContact: 0, KnownLeader: false, NextToken: '' },
+      body: {
+        EvalID: write.evaluation.ID,
+        EvalCreateIndex: write.index,
+        JobModifyIndex: write.jobModifyIndex,
+        Warnings: '',
+        Index: write.index,
+        LastContact: 0,
+        KnownLeader: false,
+        NextToken: '',
+      },
     };
   }
 
@@ -262,25 +325,44 @@ export class Endpoints {
 
   private namespaces(request: ApiRequest): Promise<Reply> {
     if (request.method !== 'GET') throw methodNotAllowed();
-    return this.query(request, () => ({ index: 1, body: [...this.cluster.settings.namespaces].sort().map(namespaceView) }));
+    return this.query(request, () => ({
+      index: 1,
+      body: [...this.cluster.settings.namespaces].sort().map(namespaceView),
+    }));
   }
 
   private namespace(request: ApiRequest, name: string): Promise<Reply> {
     if (request.method !== 'GET') throw methodNotAllowed();
     return this.query(request, () =>
-      this.cluster.settings.namespaces.includes(name) ? { index: 1, body: namespaceView(name) } : { index: 1, error: new NomadError(404, 'Namespace not found') },
+      this.cluster.settings.namespaces.includes(name)
+        ? { index: 1, body: namespaceView(name) }
+        : { index: 1, error: new NomadError(404, 'Namespace not found') },
     );
   }
 
-  private byId(request: ApiRequest, kind: 'evaluation' | 'deployment' | 'allocation', rest: string): Promise<Reply> | Reply {
+  private byId(
+    request: ApiRequest,
+    kind: 'evaluation' | 'deployment' | 'allocation',
+    rest: string,
+  ): Promise<Reply> | Reply {
     if (rest.includes('/')) return notImplemented(`/v1/${kind}/:id/${rest.split('/').slice(1).join('/')}`);
     if (request.method !== 'GET') throw methodNotAllowed();
     return this.query(request, () => {
       const found =
-        kind === 'evaluation' ? this.store.evals.get(rest) : kind === 'deployment' ? this.store.deployments.get(rest) : this.store.allocs.get(rest);
+        kind === 'evaluation'
+          ? this.store.evals.get(rest)
+          : kind === 'deployment'
+            ? this.store.deployments.get(rest)
+            : this.store.allocs.get(rest);
       const table = kind === 'evaluation' ? 'evals' : kind === 'deployment' ? 'deployment' : 'allocs';
       if (!found || found.Namespace !== namespaceOf(request)) {
-        return { index: this.store.tableIndex(table), error: new NomadError(404, `${kind === 'evaluation' ? 'eval' : kind === 'allocation' ? 'alloc' : 'deployment'} not found`) };
+        return {
+          index: this.store.tableIndex(table),
+          error: new NomadError(
+            404,
+            `${kind === 'evaluation' ? 'eval' : kind === 'allocation' ? 'alloc' : 'deployment'} not found`,
+          ),
+        };
       }
       return { index: found.ModifyIndex, body: kind === 'allocation' ? allocation(found as Allocation) : found };
     });
@@ -353,10 +435,14 @@ function parseBool(value: string | null, name: string): boolean {
   if (value === null || value === '') return false;
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  throw new NomadError(500, `Failed to parse value of ${JSON.stringify(name)} (${value}) as a bool: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
+  throw new NomadError(
+    500,
+    `Failed to parse value of ${JSON.stringify(name)} (${value}) as a bool: strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`,
+  );
 }
 
-const goKind = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value === 'boolean' ? 'bool' : typeof value);
+const goKind = (value: unknown) =>
+  Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value === 'boolean' ? 'bool' : typeof value;
 
 async function decode(request: ApiRequest, type: string): Promise<Json> {
   const text = await request.text();
@@ -367,7 +453,8 @@ async function decode(request: ApiRequest, type: string): Promise<Json> {
   } catch (error) {
     throw new NomadError(400, `invalid character in JSON body: ${(error as Error).message}`);
   }
-  if (!isObject(value)) throw new NomadError(400, `json: cannot unmarshal ${goKind(value)} into Go value of type ${type}`);
+  if (!isObject(value))
+    throw new NomadError(400, `json: cannot unmarshal ${goKind(value)} into Go value of type ${type}`);
   return value;
 }
 
@@ -382,6 +469,7 @@ function checkTypes(job: unknown): void {
   if (!Array.isArray(job.TaskGroups)) return fail('Job.Job.TaskGroups', job.TaskGroups, '[]*api.TaskGroup');
   for (const group of job.TaskGroups as unknown[]) {
     if (!isObject(group)) fail('Job.Job.TaskGroups', group, 'api.TaskGroup');
-    else if (group.Count !== undefined && group.Count !== null && !Number.isInteger(group.Count)) fail('TaskGroup.Job.TaskGroups.Count', group.Count, 'int');
+    else if (group.Count !== undefined && group.Count !== null && !Number.isInteger(group.Count))
+      fail('TaskGroup.Job.TaskGroups.Count', group.Count, 'int');
   }
 }

@@ -23,12 +23,16 @@ export const parseFailure = (detail: string) => new NomadError(400, `Failed to p
 
 /** hcl2json joins its diagnostics in `parse config: [a b]`; HCL's Diagnostics.Error() names the first and counts the rest. */
 function diagnostics(message: string): string {
-  const list = message.replace(/^parse config: \[/, '').replace(/\]$/, '').split(/ (?=input\.hcl:\d+,\d+-)/);
+  const list = message
+    .replace(/^parse config: \[/, '')
+    .replace(/\]$/, '')
+    .split(/ (?=input\.hcl:\d+,\d+-)/);
   return list.length > 1 ? `${list[0]}, and ${list.length - 1} other diagnostic(s)` : list[0]!;
 }
 
 /** A failure in a value Nomad would have decoded, where hcl2json gives no position. */
-const unsuitable = (where: string, detail: string) => parseFailure(`${FILE}: Unsuitable value type; ${detail} (${where})`);
+const unsuitable = (where: string, detail: string) =>
+  parseFailure(`${FILE}: Unsuitable value type; ${detail} (${where})`);
 
 // Nomad evaluates variables, locals, functions and template directives when it parses; runtime
 // interpolations (${NOMAD_ALLOC_ID}, ${attr.…}, ${node.…}, ${meta.…}) it keeps verbatim. This double keeps
@@ -91,8 +95,10 @@ export class Block {
     const raw = this.raw(name);
     if (raw === undefined) return undefined;
     const value = typeof raw === 'string' && raw.trim() !== '' ? Number(this.source.string(raw, this.at(name))) : raw;
-    if (typeof value !== 'number' || Number.isNaN(value)) throw unsuitable(this.at(name), 'Unsuitable value: a number is required');
-    if (integer && !Number.isInteger(value)) throw unsuitable(this.at(name), `Unsuitable value: a whole number is required`);
+    if (typeof value !== 'number' || Number.isNaN(value))
+      throw unsuitable(this.at(name), 'Unsuitable value: a number is required');
+    if (integer && !Number.isInteger(value))
+      throw unsuitable(this.at(name), `Unsuitable value: a whole number is required`);
     return value;
   }
 
@@ -110,7 +116,10 @@ export class Block {
     const text = this.string(name);
     if (text === undefined) return undefined;
     const nanoseconds = parseGoDuration(text);
-    if (nanoseconds === undefined) throw parseFailure(`${FILE}: Unsuitable value type; Unsuitable value: time: invalid duration ${JSON.stringify(text)} (${this.at(name)})`);
+    if (nanoseconds === undefined)
+      throw parseFailure(
+        `${FILE}: Unsuitable value type; Unsuitable value: time: invalid duration ${JSON.stringify(text)} (${this.at(name)})`,
+      );
     return nanoseconds;
   }
 
@@ -150,7 +159,10 @@ export class Block {
   private unescapeDeep(value: unknown, where: string): unknown {
     if (typeof value === 'string') return this.source.string(value, where);
     if (Array.isArray(value)) return value.map((item) => this.unescapeDeep(item, where));
-    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.unescapeDeep(item, `${where}.${key}`)]));
+    if (isObject(value))
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, this.unescapeDeep(item, `${where}.${key}`)]),
+      );
     return value;
   }
 
@@ -173,7 +185,16 @@ export class Block {
     const entries = Object.entries(raw).flatMap(([label, bodies]) =>
       (Array.isArray(bodies) ? bodies : [bodies]).filter(isObject).map((body) => {
         const offset = this.source.position(name, label, this.offset);
-        return { label, offset, block: new Block(body, `${this.at(name)} ${JSON.stringify(label)}`, this.source, Number.isFinite(offset) ? offset : this.offset) };
+        return {
+          label,
+          offset,
+          block: new Block(
+            body,
+            `${this.at(name)} ${JSON.stringify(label)}`,
+            this.source,
+            Number.isFinite(offset) ? offset : this.offset,
+          ),
+        };
       }),
     );
     return entries.sort((a, b) => a.offset - b.offset).map(({ label, block }) => [label, block]);

@@ -58,9 +58,24 @@ export class Jobs {
         this.store.jobs.delete(jobKey(namespace, id));
         for (const table of ['jobs', 'job_summary', 'job_version'] as const) this.store.touch(table);
       } else {
-        this.save(record, { ...clone(record.job), Stop: true, Stable: false, Version: record.job.Version + 1, SubmitTime: nowNs(), ModifyIndex: index, JobModifyIndex: index }, index);
+        this.save(
+          record,
+          {
+            ...clone(record.job),
+            Stop: true,
+            Stable: false,
+            Version: record.job.Version + 1,
+            SubmitTime: nowNs(),
+            ModifyIndex: index,
+            JobModifyIndex: index,
+          },
+          index,
+        );
       }
-      const evaluation = this.cluster.scheduler.createEval({ ...record.job, Type: 'service', JobModifyIndex: index }, 'job-deregister');
+      const evaluation = this.cluster.scheduler.createEval(
+        { ...record.job, Type: 'service', JobModifyIndex: index },
+        'job-deregister',
+      );
       return { evaluation, index, jobModifyIndex: index };
     });
   }

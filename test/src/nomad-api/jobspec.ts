@@ -28,11 +28,15 @@ function read(block: Block, name: string, kind: Kind): unknown {
 }
 
 function fields(block: Block, spec: readonly Field[]): Json {
-  return Object.fromEntries(spec.map(([key, name, kind, pointer]) => [key, read(block, name, kind) ?? (pointer ? null : ZERO[kind])]));
+  return Object.fromEntries(
+    spec.map(([key, name, kind, pointer]) => [key, read(block, name, kind) ?? (pointer ? null : ZERO[kind])]),
+  );
 }
 
-const optional = (block: Block | undefined, decode: (block: Block) => Json): Json | null => (block ? decode(block) : null);
-const list = (blocks: Block[], decode: (block: Block) => Json): Json[] | null => (blocks.length > 0 ? blocks.map(decode) : null);
+const optional = (block: Block | undefined, decode: (block: Block) => Json): Json | null =>
+  block ? decode(block) : null;
+const list = (blocks: Block[], decode: (block: Block) => Json): Json[] | null =>
+  blocks.length > 0 ? blocks.map(decode) : null;
 
 const UPDATE: readonly Field[] = [
   ['Stagger', 'stagger', 'duration', true],
@@ -193,13 +197,16 @@ export async function parseJobFile(text: string): Promise<Json> {
   if (jobs.length === 0) throw parseFailure('input.hcl:1,1-1: Missing job block; A job block is required.');
   if (jobs.length > 1) {
     const [second, first] = [jobs[1]![1].offset, jobs[0]![1].offset].map((offset) => lineOf(text, offset));
-    throw parseFailure(`input.hcl:${second},1-4: Duplicate job block; Only one job block is allowed. Another was defined at input.hcl:${first},1-4.`);
+    throw parseFailure(
+      `input.hcl:${second},1-4: Duplicate job block; Only one job block is allowed. Another was defined at input.hcl:${first},1-4.`,
+    );
   }
   const [name, body] = jobs[0]!;
   return job(name, body);
 }
 
-const lineOf = (text: string, offset: number) => text.slice(0, Number.isFinite(offset) ? offset + 1 : 0).split('\n').length;
+const lineOf = (text: string, offset: number) =>
+  text.slice(0, Number.isFinite(offset) ? offset + 1 : 0).split('\n').length;
 
 function job(name: string, block: Block): Json {
   const vault = optional(block.block('vault'), (b) => fields(b, VAULT));
@@ -294,12 +301,23 @@ function affinity(block: Block): Json {
     const value = block.string(shorthand);
     if (value !== undefined) [Operand, RTarget] = [operand, value];
   }
-  return { LTarget: block.string('attribute') ?? '', RTarget, Operand: Operand || '=', Weight: block.number('weight') ?? null };
+  return {
+    LTarget: block.string('attribute') ?? '',
+    RTarget,
+    Operand: Operand || '=',
+    Weight: block.number('weight') ?? null,
+  };
 }
 
 function spread(block: Block): Json {
-  const targets = block.labelled('target').map(([value, target]) => ({ Value: value, Percent: target.number('percent') ?? 0 }));
-  return { Attribute: block.string('attribute') ?? '', Weight: block.number('weight') ?? null, SpreadTarget: targets.length > 0 ? targets : null };
+  const targets = block
+    .labelled('target')
+    .map(([value, target]) => ({ Value: value, Percent: target.number('percent') ?? 0 }));
+  return {
+    Attribute: block.string('attribute') ?? '',
+    Weight: block.number('weight') ?? null,
+    SpreadTarget: targets.length > 0 ? targets : null,
+  };
 }
 
 function taskGroup(name: string, block: Block, jobVault: Json | null): Json {
@@ -308,7 +326,10 @@ function taskGroup(name: string, block: Block, jobVault: Json | null): Json {
     {
       Name: label,
       ...fields(volume, VOLUME),
-      MountOptions: optional(volume.block('mount_options'), (b) => ({ FSType: b.string('fs_type') ?? '', MountFlags: b.strings('mount_flags') ?? null })),
+      MountOptions: optional(volume.block('mount_options'), (b) => ({
+        FSType: b.string('fs_type') ?? '',
+        MountFlags: b.strings('mount_flags') ?? null,
+      })),
     },
   ]);
   return {
@@ -332,7 +353,11 @@ function taskGroup(name: string, block: Block, jobVault: Json | null): Json {
     StopAfterClientDisconnect: block.duration('stop_after_client_disconnect') ?? null,
     MaxClientDisconnect: block.duration('max_client_disconnect') ?? null,
     Scaling: null,
-    Consul: optional(block.block('consul'), (b) => ({ Namespace: b.string('namespace') ?? '', Cluster: b.string('cluster') ?? '', Partition: b.string('partition') ?? '' })),
+    Consul: optional(block.block('consul'), (b) => ({
+      Namespace: b.string('namespace') ?? '',
+      Cluster: b.string('cluster') ?? '',
+      Partition: b.string('partition') ?? '',
+    })),
     PreventRescheduleOnLost: block.bool('prevent_reschedule_on_lost') ?? null,
   };
 }
@@ -356,7 +381,13 @@ function network(block: Block): Json {
     IP: '',
     Hostname: block.string('hostname') ?? '',
     MBits: block.number('mbits') ?? null,
-    DNS: dns ? { Servers: dns.strings('servers') ?? null, Searches: dns.strings('searches') ?? null, Options: dns.strings('options') ?? null } : null,
+    DNS: dns
+      ? {
+          Servers: dns.strings('servers') ?? null,
+          Searches: dns.strings('searches') ?? null,
+          Options: dns.strings('options') ?? null,
+        }
+      : null,
     ReservedPorts: reserved.length > 0 ? reserved : null,
     DynamicPorts: dynamic.length > 0 ? dynamic : null,
   };
@@ -366,7 +397,9 @@ function service(block: Block): Json {
   const header = (check: Block): Json | null => {
     const bodies = check.blocks('header');
     if (bodies.length === 0) return null;
-    return Object.fromEntries(bodies.flatMap((body) => Object.keys(body.body).map((key) => [key, body.strings(key) ?? []])));
+    return Object.fromEntries(
+      bodies.flatMap((body) => Object.keys(body.body).map((key) => [key, body.strings(key) ?? []])),
+    );
   };
   return {
     ...fields(block, SERVICE),
@@ -398,7 +431,12 @@ function taskOf(name: string, block: Block, jobVault: Json | null): Json {
     Affinities: list(block.blocks('affinity'), affinity),
     Env: block.stringMap('env') ?? null,
     Services: list(block.blocks('service'), service),
-    Resources: optional(block.block('resources'), (b) => ({ ...fields(b, RESOURCES), Networks: null, Devices: null, NUMA: null })),
+    Resources: optional(block.block('resources'), (b) => ({
+      ...fields(b, RESOURCES),
+      Networks: null,
+      Devices: null,
+      NUMA: null,
+    })),
     RestartPolicy: optional(block.block('restart'), (b) => fields(b, RESTART)),
     Meta: block.stringMap('meta') ?? null,
     KillTimeout: block.duration('kill_timeout') ?? null,

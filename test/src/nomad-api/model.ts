@@ -3,7 +3,13 @@
 import type { Json } from './json.js';
 
 export type GroupBehaviour = 'healthy' | 'unhealthy' | 'crash' | 'unplaceable' | 'image-pull';
-export const GROUP_BEHAVIOURS: readonly GroupBehaviour[] = ['healthy', 'unhealthy', 'crash', 'unplaceable', 'image-pull'];
+export const GROUP_BEHAVIOURS: readonly GroupBehaviour[] = [
+  'healthy',
+  'unhealthy',
+  'crash',
+  'unplaceable',
+  'image-pull',
+];
 
 export type ClientStatus = 'pending' | 'running' | 'complete' | 'failed' | 'lost';
 
@@ -72,7 +78,12 @@ export interface Allocation {
   TaskGroup: string;
   DesiredStatus: 'run' | 'stop';
   DesiredDescription: string;
-  DesiredTransition: { Migrate: boolean | null; Reschedule: boolean | null; ForceReschedule: boolean | null; NoShutdownDelay: boolean | null };
+  DesiredTransition: {
+    Migrate: boolean | null;
+    Reschedule: boolean | null;
+    ForceReschedule: boolean | null;
+    NoShutdownDelay: boolean | null;
+  };
   ClientStatus: ClientStatus;
   ClientDescription: string;
   TaskStates: Record<string, TaskState> | null;
@@ -213,4 +224,5 @@ export const isTerminalEval = (evaluation: Evaluation) => !['pending', 'blocked'
 export const isClientTerminal = (alloc: Allocation) => ['complete', 'failed', 'lost'].includes(alloc.ClientStatus);
 /** Nomad's TerminalStatus: stopped by the server, or finished on the client. */
 export const isTerminalAlloc = (alloc: Allocation) => alloc.DesiredStatus !== 'run' || isClientTerminal(alloc);
-export const isActiveDeployment = (deployment: Deployment) => deployment.Status === 'running' || deployment.Status === 'paused';
+export const isActiveDeployment = (deployment: Deployment) =>
+  deployment.Status === 'running' || deployment.Status === 'paused';

@@ -81,7 +81,8 @@ export class Scheduler {
   /** Capacity changed (a group's behaviour no longer refuses placement): blocked evaluations run again. */
   unblock(namespace: string, jobId: string): void {
     for (const evaluation of this.store.evalsOf(namespace, jobId)) {
-      if (evaluation.Status === 'blocked') this.cluster.timers.after(this.cluster.settings.evalDelayMs, () => this.process(evaluation.ID));
+      if (evaluation.Status === 'blocked')
+        this.cluster.timers.after(this.cluster.settings.evalDelayMs, () => this.process(evaluation.ID));
     }
   }
 
@@ -127,7 +128,9 @@ export class Scheduler {
   }
 
   private conclude(evaluation: Evaluation, failures: Record<string, AllocMetric>): void {
-    const blocked = this.store.evalsOf(evaluation.Namespace, evaluation.JobID).filter((other) => other.Status === 'blocked' && other.ID !== evaluation.ID);
+    const blocked = this.store
+      .evalsOf(evaluation.Namespace, evaluation.JobID)
+      .filter((other) => other.Status === 'blocked' && other.ID !== evaluation.ID);
     if (Object.keys(failures).length === 0) {
       evaluation.FailedTGAllocs = null;
       evaluation.Status = 'complete';
@@ -143,12 +146,19 @@ export class Scheduler {
       // One blocked evaluation per job waits for capacity (Nomad cancels the duplicates).
       const waiting =
         blocked[0] ??
-        this.createEval(this.store.job(evaluation.Namespace, evaluation.JobID)?.job ?? { Namespace: evaluation.Namespace, ID: evaluation.JobID }, 'queued-allocs', {
-          Status: 'blocked',
-          StatusDescription: 'created to place remaining allocations',
-          PreviousEval: evaluation.ID,
-          ClassEligibility: {},
-        });
+        this.createEval(
+          this.store.job(evaluation.Namespace, evaluation.JobID)?.job ?? {
+            Namespace: evaluation.Namespace,
+            ID: evaluation.JobID,
+          },
+          'queued-allocs',
+          {
+            Status: 'blocked',
+            StatusDescription: 'created to place remaining allocations',
+            PreviousEval: evaluation.ID,
+            ClassEligibility: {},
+          },
+        );
       waiting.FailedTGAllocs = failures;
       waiting.QueuedAllocations = evaluation.QueuedAllocations;
       this.store.saveEval(waiting);
@@ -160,7 +170,8 @@ export class Scheduler {
   /** The deployment of the job's current version: the existing one, or a new one (older ones are cancelled). */
   private deploymentFor(job: Json, evaluation: Evaluation): Deployment | undefined {
     const latest = this.store.latestDeployment(job.Namespace, job.ID);
-    const current = latest && latest.JobVersion === job.Version && latest.JobCreateIndex === job.CreateIndex ? latest : undefined;
+    const current =
+      latest && latest.JobVersion === job.Version && latest.JobCreateIndex === job.CreateIndex ? latest : undefined;
     for (const deployment of this.store.activeDeployments(job.Namespace, job.ID)) {
       if (deployment !== current) this.cluster.watcher.cancel(deployment, DEPLOYMENT.newerJob);
     }
@@ -209,12 +220,20 @@ export class Scheduler {
 
   /** Returns how many allocations of the group could not be placed. */
   private reconcileGroup(job: Json, group: Json, deployment: Deployment | undefined, evaluation: Evaluation): number {
-    const placeable = this.cluster.behaviourOf(job.Namespace, job.ID, group.Name) !== 'unplaceable' && this.cluster.nodesFor(job).length > 0;
+    const placeable =
+      this.cluster.behaviourOf(job.Namespace, job.ID, group.Name) !== 'unplaceable' &&
+      this.cluster.nodesFor(job).length > 0;
     const active = deployment && isActiveDeployment(deployment) ? deployment : undefined;
     let unplaced = 0;
     const live = this.store
       .allocsOf(job.Namespace, job.ID)
-      .filter((alloc) => alloc.TaskGroup === group.Name && alloc.DesiredStatus === 'run' && alloc.ClientStatus !== 'complete' && alloc.ClientStatus !== 'lost')
+      .filter(
+        (alloc) =>
+          alloc.TaskGroup === group.Name &&
+          alloc.DesiredStatus === 'run' &&
+          alloc.ClientStatus !== 'complete' &&
+          alloc.ClientStatus !== 'lost',
+      )
       .sort((a, b) => a.nameIndex - b.nameIndex || a.CreateIndex - b.CreateIndex);
     const slots = new Map<number, Allocation>();
     for (const alloc of live.reverse()) {
@@ -237,7 +256,12 @@ export class Scheduler {
     }
 
     const maxParallel: number = group.Update?.MaxParallel ?? 0;
-    let limit = !deployment || maxParallel === 0 ? Infinity : active ? Math.max(0, maxParallel - this.inFlight(active, group.Name)) : 0;
+    let limit =
+      !deployment || maxParallel === 0
+        ? Infinity
+        : active
+          ? Math.max(0, maxParallel - this.inFlight(active, group.Name))
+          : 0;
     for (const alloc of [...slots.values()].sort((a, b) => a.nameIndex - b.nameIndex)) {
       if (alloc.JobVersion === job.Version && alloc.job.CreateIndex === job.CreateIndex) continue;
       if (alloc.ClientStatus !== 'failed' && updatesInPlace(alloc.job, job, group.Name)) {
@@ -273,7 +297,14 @@ export class Scheduler {
       ).length;
   }
 
-  private place(job: Json, group: Json, nameIndex: number, evaluation: Evaluation, deployment: Deployment | undefined, previous?: Allocation): Allocation {
+  private place(
+    job: Json,
+    group: Json,
+    nameIndex: number,
+    evaluation: Evaluation,
+    deployment: Deployment | undefined,
+    previous?: Allocation,
+  ): Allocation {
     const node = this.pickNode(job, group.Name);
     const now = nowNs();
     const index = this.store.index;
@@ -303,7 +334,12 @@ export class Scheduler {
         ? {
             Events: [
               ...(previous.RescheduleTracker?.Events ?? []),
-              { RescheduleTime: now, PrevAllocID: previous.ID, PrevNodeID: previous.NodeID, Delay: this.rescheduleDelayMs(previous) * 1e6 },
+              {
+                RescheduleTime: now,
+                PrevAllocID: previous.ID,
+                PrevNodeID: previous.NodeID,
+                Delay: this.rescheduleDelayMs(previous) * 1e6,
+              },
             ],
           }
         : null,
@@ -327,11 +363,27 @@ export class Scheduler {
   }
 
   /** Dynamic ports from Nomad's default range (20000-32000) and reserved ones as asked, on the node's address. */
-  private allocatePorts(group: Json, node: { Address: string }): { Label: string; Value: number; To: number; HostIP: string }[] {
-    const networks = (group.Networks ?? []) as { DynamicPorts?: { Label: string; To?: number }[] | null; ReservedPorts?: { Label: string; Value: number; To?: number }[] | null }[];
+  private allocatePorts(
+    group: Json,
+    node: { Address: string },
+  ): { Label: string; Value: number; To: number; HostIP: string }[] {
+    const networks = (group.Networks ?? []) as {
+      DynamicPorts?: { Label: string; To?: number }[] | null;
+      ReservedPorts?: { Label: string; Value: number; To?: number }[] | null;
+    }[];
     return networks.flatMap((network) => [
-      ...(network.ReservedPorts ?? []).map((port) => ({ Label: port.Label, Value: port.Value, To: port.To ?? 0, HostIP: node.Address })),
-      ...(network.DynamicPorts ?? []).map((port) => ({ Label: port.Label, Value: 20000 + (this.nextPort++ % 12000), To: port.To ?? 0, HostIP: node.Address })),
+      ...(network.ReservedPorts ?? []).map((port) => ({
+        Label: port.Label,
+        Value: port.Value,
+        To: port.To ?? 0,
+        HostIP: node.Address,
+      })),
+      ...(network.DynamicPorts ?? []).map((port) => ({
+        Label: port.Label,
+        Value: 20000 + (this.nextPort++ % 12000),
+        To: port.To ?? 0,
+        HostIP: node.Address,
+      })),
     ]);
   }
 
@@ -358,7 +410,12 @@ export class Scheduler {
     this.cluster.client.stop(alloc);
   }
 
-  private updateInPlace(alloc: Allocation, job: Json, deployment: Deployment | undefined, evaluation: Evaluation): void {
+  private updateInPlace(
+    alloc: Allocation,
+    job: Json,
+    deployment: Deployment | undefined,
+    evaluation: Evaluation,
+  ): void {
     alloc.JobVersion = job.Version;
     alloc.job = clone(job);
     alloc.EvalID = evaluation.ID;
@@ -377,22 +434,34 @@ export class Scheduler {
 
   /** The reschedule policy's delay for the allocation's next replacement, scaled to the double's time. */
   private rescheduleDelayMs(alloc: Allocation): number {
-    const policy: Json | undefined = (alloc.job.TaskGroups as Json[]).find((group) => group.Name === alloc.TaskGroup)?.ReschedulePolicy;
+    const policy: Json | undefined = (alloc.job.TaskGroups as Json[]).find(
+      (group) => group.Name === alloc.TaskGroup,
+    )?.ReschedulePolicy;
     const base = this.cluster.settings.rescheduleDelayMs;
     const attempt = alloc.RescheduleTracker?.Events.length ?? 0;
-    const factor = policy?.DelayFunction === 'exponential' ? 2 ** attempt : policy?.DelayFunction === 'fibonacci' ? fibonacci(attempt + 1) : 1;
+    const factor =
+      policy?.DelayFunction === 'exponential'
+        ? 2 ** attempt
+        : policy?.DelayFunction === 'fibonacci'
+          ? fibonacci(attempt + 1)
+          : 1;
     const cap = policy?.MaxDelay && policy.Delay ? (base * policy.MaxDelay) / policy.Delay : Infinity;
     return Math.min(base * factor, cap);
   }
 
   /** A follow-up evaluation that replaces the failed allocation when its reschedule delay has passed. */
   private rescheduleLater(alloc: Allocation, evaluation: Evaluation): void {
-    const policy: Json | undefined = (alloc.job.TaskGroups as Json[]).find((group) => group.Name === alloc.TaskGroup)?.ReschedulePolicy;
+    const policy: Json | undefined = (alloc.job.TaskGroups as Json[]).find(
+      (group) => group.Name === alloc.TaskGroup,
+    )?.ReschedulePolicy;
     const attempts = alloc.RescheduleTracker?.Events.length ?? 0;
     if (!policy || (!policy.Unlimited && attempts >= policy.Attempts)) return;
     const delay = this.rescheduleDelayMs(alloc);
     const record = this.store.job(alloc.Namespace, alloc.JobID)!;
-    const followup = this.createEval(record.job, 'alloc-failure', { WaitUntil: goTime(Date.now() + delay), PreviousEval: evaluation.ID });
+    const followup = this.createEval(record.job, 'alloc-failure', {
+      WaitUntil: goTime(Date.now() + delay),
+      PreviousEval: evaluation.ID,
+    });
     alloc.FollowupEvalID = followup.ID;
     this.store.saveAlloc(alloc);
     this.cluster.timers.after(delay, () => this.process(followup.ID));
@@ -401,13 +470,17 @@ export class Scheduler {
   private failureMetric(job: Json, unplaced: number): AllocMetric {
     const nodes = this.cluster.nodesFor(job);
     const all = this.cluster.settings.nodes;
-    const requested: string[] = (job.Datacenters as string[]).includes('*') ? [...new Set(all.map((node) => node.Datacenter))] : job.Datacenters;
+    const requested: string[] = (job.Datacenters as string[]).includes('*')
+      ? [...new Set(all.map((node) => node.Datacenter))]
+      : job.Datacenters;
     return {
       NodesEvaluated: nodes.length,
       NodesFiltered: 0,
       NodesInPool: all.length,
       NodePool: job.NodePool,
-      NodesAvailable: Object.fromEntries(requested.map((datacenter) => [datacenter, nodes.filter((node) => node.Datacenter === datacenter).length])),
+      NodesAvailable: Object.fromEntries(
+        requested.map((datacenter) => [datacenter, nodes.filter((node) => node.Datacenter === datacenter).length]),
+      ),
       ClassFiltered: null,
       ConstraintFiltered: null,
       NodesExhausted: nodes.length,
@@ -433,7 +506,11 @@ export function updatesInPlace(before: Json, after: Json, groupName: string): bo
     const group = (job.TaskGroups as Json[]).find((candidate) => candidate.Name === groupName);
     if (!group) return null;
     const { Count: _count, Update: _update, Services: _services, Scaling: _scaling, Tasks, ...rest } = group;
-    return { meta: job.Meta, group: rest, tasks: (Tasks as Json[]).map(({ Services: _taskServices, ...task }) => task) };
+    return {
+      meta: job.Meta,
+      group: rest,
+      tasks: (Tasks as Json[]).map(({ Services: _taskServices, ...task }) => task),
+    };
   };
   return sameJson(essentials(before), essentials(after));
 }

@@ -74,7 +74,9 @@ export class NomadApiServer {
     for (const [key, mode] of Object.entries(options.behaviours ?? {})) {
       const [job, group, ...rest] = key.split('/');
       if (!job || !group || rest.length > 0 || !GROUP_BEHAVIOURS.includes(mode)) {
-        throw new Error(`behaviours: expected "<job>/<group>": ${GROUP_BEHAVIOURS.join(' | ')}, got ${JSON.stringify(key)}: ${JSON.stringify(mode)}`);
+        throw new Error(
+          `behaviours: expected "<job>/<group>": ${GROUP_BEHAVIOURS.join(' | ')}, got ${JSON.stringify(key)}: ${JSON.stringify(mode)}`,
+        );
       }
       this.cluster.setBehaviour(job, group, mode);
     }
@@ -111,13 +113,16 @@ export class NomadApiServer {
 
   /** The group's allocations behave so from now on (those placed later, and running ones where it applies). */
   setGroupBehaviour(jobId: string, group: string, mode: GroupBehaviour, namespace = 'default'): void {
-    if (!GROUP_BEHAVIOURS.includes(mode)) throw new Error(`unknown group behaviour ${JSON.stringify(mode)}: expected ${GROUP_BEHAVIOURS.join(' | ')}`);
+    if (!GROUP_BEHAVIOURS.includes(mode))
+      throw new Error(`unknown group behaviour ${JSON.stringify(mode)}: expected ${GROUP_BEHAVIOURS.join(' | ')}`);
     this.cluster.setBehaviour(jobId, group, mode, namespace);
   }
 
   /** The current version of every job of the namespace (`*`: of all), as GET /v1/job/:id answers. */
   jobs(namespace = 'default'): Json[] {
-    return [...this.cluster.store.jobs.values()].filter(({ job }) => namespace === '*' || job.Namespace === namespace).map(({ job }) => clone(job));
+    return [...this.cluster.store.jobs.values()]
+      .filter(({ job }) => namespace === '*' || job.Namespace === namespace)
+      .map(({ job }) => clone(job));
   }
 
   /** Errors thrown by the simulation's timers (bugs of the double); empty in a healthy run. */
@@ -134,9 +139,19 @@ export class NomadApiServer {
     this.closing.signal.addEventListener('abort', () => gone.abort(), { once: true, signal: gone.signal });
     let reply: Reply;
     try {
-      reply = await this.endpoints.handle({ method, path: url.pathname, query: url.searchParams, headers: request.headers, text: () => text(request), signal: gone.signal });
+      reply = await this.endpoints.handle({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: request.headers,
+        text: () => text(request),
+        signal: gone.signal,
+      });
     } catch (error) {
-      reply = error instanceof NomadError ? { status: error.code, body: error.message } : { status: 500, body: `Nomad API test double bug: ${(error as Error).stack ?? String(error)}` };
+      reply =
+        error instanceof NomadError
+          ? { status: error.code, body: error.message }
+          : { status: 500, body: `Nomad API test double bug: ${(error as Error).stack ?? String(error)}` };
     }
     if (response.destroyed || response.headersSent) return;
     const headers: Record<string, string> = {};
@@ -147,7 +162,9 @@ export class NomadApiServer {
     } else if (reply.status >= 400 && typeof reply.body === 'string') {
       response.writeHead(reply.status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(reply.body);
     } else {
-      response.writeHead(reply.status, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(reply.body));
+      response
+        .writeHead(reply.status, { ...headers, 'Content-Type': 'application/json' })
+        .end(JSON.stringify(reply.body));
     }
   }
 }

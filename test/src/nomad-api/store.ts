@@ -3,7 +3,14 @@
 // that Nomad's state store keeps up to date in the same transaction.
 import type { Json } from './json.js';
 import { canonicalJson } from './json.js';
-import { isActiveDeployment, isTerminalAlloc, isTerminalEval, type Allocation, type Deployment, type Evaluation } from './model.js';
+import {
+  isActiveDeployment,
+  isTerminalAlloc,
+  isTerminalEval,
+  type Allocation,
+  type Deployment,
+  type Evaluation,
+} from './model.js';
 import { nowNs } from './time.js';
 
 export type Table = 'jobs' | 'job_summary' | 'job_version' | 'evals' | 'allocs' | 'deployment';
@@ -106,11 +113,15 @@ export class Store {
   }
 
   evalsOf(namespace: string, jobId: string): Evaluation[] {
-    return [...this.evals.values()].filter((evaluation) => evaluation.Namespace === namespace && evaluation.JobID === jobId);
+    return [...this.evals.values()].filter(
+      (evaluation) => evaluation.Namespace === namespace && evaluation.JobID === jobId,
+    );
   }
 
   deploymentsOf(namespace: string, jobId: string): Deployment[] {
-    return [...this.deployments.values()].filter((deployment) => deployment.Namespace === namespace && deployment.JobID === jobId);
+    return [...this.deployments.values()].filter(
+      (deployment) => deployment.Namespace === namespace && deployment.JobID === jobId,
+    );
   }
 
   latestDeployment(namespace: string, jobId: string): Deployment | undefined {

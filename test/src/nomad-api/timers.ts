@@ -9,15 +9,18 @@ export class Timers {
 
   after(ms: number, run: () => void, owner = ''): void {
     if (this.closed) return;
-    const handle = setTimeout(() => {
-      this.pending.delete(handle);
-      try {
-        run();
-      } catch (error) {
-        this.errors.push(error as Error);
-        console.error('nomad-api test double: a simulated step failed', error);
-      }
-    }, Math.max(0, ms));
+    const handle = setTimeout(
+      () => {
+        this.pending.delete(handle);
+        try {
+          run();
+        } catch (error) {
+          this.errors.push(error as Error);
+          console.error('nomad-api test double: a simulated step failed', error);
+        }
+      },
+      Math.max(0, ms),
+    );
     handle.unref();
     this.pending.set(handle, owner);
   }

@@ -22,7 +22,8 @@ export function validationErrors(job: Json): string[] {
   const seen = new Map<string, number>();
   groups.forEach((group, index) => {
     if (!group.Name) errors.push(`Job task group ${index + 1} missing name`);
-    else if (seen.has(group.Name)) errors.push(`Job task group ${index + 1} redefines '${group.Name}' from group ${seen.get(group.Name)! + 1}`);
+    else if (seen.has(group.Name))
+      errors.push(`Job task group ${index + 1} redefines '${group.Name}' from group ${seen.get(group.Name)! + 1}`);
     else seen.set(group.Name, index);
     if (job.Type === 'system' && group.Count > 1) {
       errors.push(`Job task group ${group.Name} has count ${group.Count}. Count cannot exceed 1 with system scheduler`);

@@ -4,7 +4,8 @@ import type { Json } from './json.js';
 import type { Allocation } from './model.js';
 
 /** Nomad lists evaluations, allocations and deployments of a job in its state store's order: by ID. */
-export const byId = <T extends { ID: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+export const byId = <T extends { ID: string }>(items: T[]): T[] =>
+  [...items].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
 
 export function allocStub(alloc: Allocation): Json {
   return {

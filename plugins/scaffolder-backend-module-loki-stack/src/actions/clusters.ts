@@ -2,11 +2,26 @@
 // whose credentials are the only ones used; and which namespaces of it an action may touch
 // (`lokiStack.clusters.<name>.namespaces`).
 import { InputError } from '@backstage/errors';
-import { ClusterError, configuredClusters, connectToCluster, findCluster, namespaceRefusal, type ClusterEntry, type ConfigReader, type Connection } from 'loki-microservices';
+import {
+  ClusterError,
+  configuredClusters,
+  connectToCluster,
+  findCluster,
+  namespaceRefusal,
+  type ClusterEntry,
+  type ConfigReader,
+  type Connection,
+} from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
 export const CLUSTER_INPUT = {
-  cluster: (z: typeof zod) => z.string().min(1).describe('A cluster name from kubernetes.clusterLocatorMethods (type config) in app-config; its namespaces may be narrowed by lokiStack.clusters.<name>.namespaces.'),
+  cluster: (z: typeof zod) =>
+    z
+      .string()
+      .min(1)
+      .describe(
+        'A cluster name from kubernetes.clusterLocatorMethods (type config) in app-config; its namespaces may be narrowed by lokiStack.clusters.<name>.namespaces.',
+      ),
 };
 
 export class Clusters {

@@ -3,24 +3,46 @@ import { stringify } from 'yaml';
 
 export const DEPLOY_EXAMPLES: TemplateExample[] = [
   {
-    description: 'Deploy the demo stack to the cluster "dev" of the Kubernetes plugin configuration, and wait until it is ready.',
-    example: stringify({ steps: [{ id: 'deploy', name: 'Deploy Loki stack', action: 'loki:stack:deploy', input: { cluster: 'dev', name: 'loki', namespace: 'loki' } }] }),
-  },
-  {
-    description: 'Deploy a small stack on GCS with three ingesters, wait up to 15 minutes and push and query a test line.',
+    description:
+      'Deploy the demo stack to the cluster "dev" of the Kubernetes plugin configuration, and wait until it is ready.',
     example: stringify({
       steps: [
         {
           id: 'deploy',
           name: 'Deploy Loki stack',
           action: 'loki:stack:deploy',
-          input: { cluster: 'prod-eu', name: 'logs', namespace: 'observability', profile: 'small', storageType: 'gcs', bucket: 'acme-logs', replicas: { ingester: 3 }, timeout: '15m', smokeTest: true },
+          input: { cluster: 'dev', name: 'loki', namespace: 'loki' },
         },
       ],
     }),
   },
   {
-    description: 'Deploy two tenants behind the gateway (basic auth, passwords in the Secret logs-gateway-passwords) with mTLS between components and network isolation, and smoke-test through the gateway.',
+    description:
+      'Deploy a small stack on GCS with three ingesters, wait up to 15 minutes and push and query a test line.',
+    example: stringify({
+      steps: [
+        {
+          id: 'deploy',
+          name: 'Deploy Loki stack',
+          action: 'loki:stack:deploy',
+          input: {
+            cluster: 'prod-eu',
+            name: 'logs',
+            namespace: 'observability',
+            profile: 'small',
+            storageType: 'gcs',
+            bucket: 'acme-logs',
+            replicas: { ingester: 3 },
+            timeout: '15m',
+            smokeTest: true,
+          },
+        },
+      ],
+    }),
+  },
+  {
+    description:
+      'Deploy two tenants behind the gateway (basic auth, passwords in the Secret logs-gateway-passwords) with mTLS between components and network isolation, and smoke-test through the gateway.',
     example: stringify({
       steps: [
         {

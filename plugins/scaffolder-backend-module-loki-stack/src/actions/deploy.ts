@@ -16,18 +16,32 @@ import { timeoutMs } from './timeout.js';
 const INPUT = {
   ...CLUSTER_INPUT,
   ...STACK_INPUT,
-  wait: (z: Z) => z.boolean().default(true).describe('Wait until every component is ready; fail with a diagnosis if it does not get there in time.'),
+  wait: (z: Z) =>
+    z
+      .boolean()
+      .default(true)
+      .describe('Wait until every component is ready; fail with a diagnosis if it does not get there in time.'),
   timeout: (z: Z) => z.string().default('10m').describe('How long to wait (and smoke-test), e.g. 90s, 10m.'),
-  smokeTest: (z: Z) => z.boolean().default(false).describe('After the wait, push a log line to the distributor and read it back through the query-frontend.'),
+  smokeTest: (z: Z) =>
+    z
+      .boolean()
+      .default(false)
+      .describe('After the wait, push a log line to the distributor and read it back through the query-frontend.'),
   adopt: (z: Z) =>
-    z.boolean().default(false).describe('Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.'),
+    z
+      .boolean()
+      .default(false)
+      .describe(
+        'Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.',
+      ),
 };
 const parseInput = inputParser(INPUT);
 
 export function createDeployAction(options: { clusters: Clusters; permissions: PermissionsService }) {
   return createTemplateAction({
     id: 'loki:stack:deploy',
-    description: 'Deploys a Loki stack to a cluster by server-side apply, waits until every component is ready, and optionally pushes and queries a test line.',
+    description:
+      'Deploys a Loki stack to a cluster by server-side apply, waits until every component is ready, and optionally pushes and queries a test line.',
     examples: DEPLOY_EXAMPLES,
     supportsDryRun: true,
     schema: {
@@ -37,7 +51,11 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         namespace: (z) => z.string().describe('The stack namespace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor)."),
         queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend, a Grafana data source URL.'),
-        status: (z) => z.record(z.string(), z.custom<JsonValue>()).optional().describe('The stack status (StackStatus); not in a dry run.'),
+        status: (z) =>
+          z
+            .record(z.string(), z.custom<JsonValue>())
+            .optional()
+            .describe('The stack status (StackStatus); not in a dry run.'),
       },
     },
     async handler(ctx) {
@@ -53,19 +71,29 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
       ctx.output('namespace', ref.namespace);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
-      const onObject = (object: { kind: string; name: string; action: string }) => ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
+      const onObject = (object: { kind: string; name: string; action: string }) =>
+        ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
       const deadline = Date.now() + waitMs;
-      const applyOptions = { adopt: input.adopt, optionNames: SCAFFOLDER_OPTION_NAMES, retry: until(deadline), onObject };
+      const applyOptions = {
+        adopt: input.adopt,
+        optionNames: SCAFFOLDER_OPTION_NAMES,
+        retry: until(deadline),
+        onObject,
+      };
 
       await reportingFailures(async () => {
         if (ctx.isDryRun) {
-          ctx.logger.info(`Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`);
+          ctx.logger.info(
+            `Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`,
+          );
           const result = await applyStack(connection, stack, { ...applyOptions, dryRun: true });
           ctx.logger.info(`Dry run: ${JSON.stringify(actionCounts(result))}`);
           return;
         }
 
-        ctx.logger.info(`Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`);
+        ctx.logger.info(
+          `Deploying Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${where}`,
+        );
         const applied = await ctx.checkpoint({
           key: `loki-stack-apply-${input.cluster}-${ref.namespace}-${ref.name}`,
           fn: async () => actionCounts(await applyStack(connection, stack, applyOptions)),
@@ -77,7 +105,8 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
           deadline,
           signal: ctx.signal,
           onProgress: (line) => ctx.logger.info(line),
-          onPhase: (phase) => (summary) => phase === 'smoke test' && summary && ctx.logger.info(`Smoke test ${summary}`),
+          onPhase: (phase) => (summary) =>
+            phase === 'smoke test' && summary && ctx.logger.info(`Smoke test ${summary}`),
         });
         const status = await getStackStatus(connection, ref);
         ctx.logger.info(`${status.condition.type}: ${status.condition.message}`);

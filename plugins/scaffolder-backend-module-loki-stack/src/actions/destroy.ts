@@ -16,7 +16,11 @@ const INPUT = {
   ...CLUSTER_INPUT,
   name: (z: Z) => z.string().default('loki').describe('Stack name.'),
   namespace: (z: Z) => z.string().default('loki').describe('Stack namespace.'),
-  deleteVolumes: (z: Z) => z.boolean().default(false).describe("Also delete the volume claims (the data) and the bundled store's credentials."),
+  deleteVolumes: (z: Z) =>
+    z
+      .boolean()
+      .default(false)
+      .describe("Also delete the volume claims (the data) and the bundled store's credentials."),
   timeout: (z: Z) => z.string().default('5m').describe('How long to wait for the deletions, e.g. 90s, 5m.'),
 };
 const parseInput = inputParser(INPUT);
@@ -24,7 +28,8 @@ const parseInput = inputParser(INPUT);
 export function createDestroyAction(options: { clusters: Clusters; permissions: PermissionsService }) {
   return createTemplateAction({
     id: 'loki:stack:destroy',
-    description: "Deletes a Loki stack: only the objects carrying its labels; volumes stay unless deleteVolumes; the namespace only if it was created for the stack and is empty.",
+    description:
+      'Deletes a Loki stack: only the objects carrying its labels; volumes stay unless deleteVolumes; the namespace only if it was created for the stack and is empty.',
     examples: DESTROY_EXAMPLES,
     schema: {
       input: INPUT,
@@ -37,13 +42,17 @@ export function createDestroyAction(options: { clusters: Clusters; permissions: 
     async handler(ctx) {
       const input = parseInput(ctx.input);
       const ref = { name: input.name, namespace: input.namespace };
-      const problems = stackRefProblems(ref).map((problem) => `input ${problem.path === 'metadata.name' ? 'name' : 'namespace'}: ${problem.message}`);
+      const problems = stackRefProblems(ref).map(
+        (problem) => `input ${problem.path === 'metadata.name' ? 'name' : 'namespace'}: ${problem.message}`,
+      );
       if (problems.length > 0) throw new InputError(problems.join('; '));
       const waitMs = timeoutMs(input.timeout);
       await authorizeInitiator(options.permissions, ctx, lokiStackDestroyPermission);
       const connection = options.clusters.connect(input.cluster, ref.namespace);
       await reportingFailures(async () => {
-        ctx.logger.info(`Destroying Loki stack ${ref.namespace}/${ref.name}${input.deleteVolumes ? ', volumes included' : ''}`);
+        ctx.logger.info(
+          `Destroying Loki stack ${ref.namespace}/${ref.name}${input.deleteVolumes ? ', volumes included' : ''}`,
+        );
         const result = await destroyStack(connection, ref, {
           deleteVolumes: input.deleteVolumes,
           timeoutMs: waitMs,
@@ -51,8 +60,14 @@ export function createDestroyAction(options: { clusters: Clusters; permissions: 
           onObject: (object) => ctx.logger.info(`${object.kind} ${object.name} deleted`),
         });
         for (const kept of result.kept) ctx.logger.info(`kept ${kept.kind} ${kept.name}: ${kept.why}`);
-        ctx.output('deleted', result.deleted.map((object) => `${object.kind}/${object.name}`));
-        ctx.output('kept', result.kept.map((object) => `${object.kind}/${object.name}: ${object.why}`));
+        ctx.output(
+          'deleted',
+          result.deleted.map((object) => `${object.kind}/${object.name}`),
+        );
+        ctx.output(
+          'kept',
+          result.kept.map((object) => `${object.kind}/${object.name}: ${object.why}`),
+        );
         ctx.output('namespaceDeleted', result.namespaceDeleted);
       }).finally(() => connection.close());
     },

@@ -15,7 +15,11 @@ export function inputParser<S extends InputShape>(shape: S): (input: unknown) =>
   return (input) => {
     const parsed = schema.safeParse(input);
     if (parsed.success) return parsed.data as ParsedInput<S>;
-    throw new InputError(parsed.error.issues.map((issue) => `input ${issue.path.join('.') || '(the whole input)'}: ${issue.message}`).join('; '));
+    throw new InputError(
+      parsed.error.issues
+        .map((issue) => `input ${issue.path.join('.') || '(the whole input)'}: ${issue.message}`)
+        .join('; '),
+    );
   };
 }
 

@@ -6,16 +6,27 @@ import { AuthorizeResult, createPermission, type BasicPermission } from '@backst
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 
 /** Deploy (and dry-run) a Loki stack with loki:stack:deploy. */
-export const lokiStackDeployPermission = createPermission({ name: 'loki.stack.deploy', attributes: { action: 'create' } });
+export const lokiStackDeployPermission = createPermission({
+  name: 'loki.stack.deploy',
+  attributes: { action: 'create' },
+});
 
 /** Delete a Loki stack with loki:stack:destroy. */
-export const lokiStackDestroyPermission = createPermission({ name: 'loki.stack.destroy', attributes: { action: 'delete' } });
+export const lokiStackDestroyPermission = createPermission({
+  name: 'loki.stack.destroy',
+  attributes: { action: 'delete' },
+});
 
 export const LOKI_STACK_SCAFFOLDER_PERMISSIONS = [lokiStackDeployPermission, lokiStackDestroyPermission];
 
 /** Throws NotAllowedError unless the policy allows `permission` to the task's initiator. */
-export async function authorizeInitiator(permissions: PermissionsService, ctx: Pick<ActionContext<never, never>, 'getInitiatorCredentials'>, permission: BasicPermission): Promise<void> {
+export async function authorizeInitiator(
+  permissions: PermissionsService,
+  ctx: Pick<ActionContext<never, never>, 'getInitiatorCredentials'>,
+  permission: BasicPermission,
+): Promise<void> {
   const credentials = await ctx.getInitiatorCredentials();
   const [decision] = await permissions.authorize([{ permission }], { credentials });
-  if (decision?.result !== AuthorizeResult.ALLOW) throw new NotAllowedError(`the permission policy does not allow ${permission.name} to whoever started this task`);
+  if (decision?.result !== AuthorizeResult.ALLOW)
+    throw new NotAllowedError(`the permission policy does not allow ${permission.name} to whoever started this task`);
 }

@@ -2,7 +2,13 @@
 // manifests (manifests/, one file per object and a kustomization.yaml). Contacts no cluster.
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { generatedSecretsNote, renderKubernetes, stackEndpoints, writeFileWithin, writeManifests } from 'loki-microservices';
+import {
+  generatedSecretsNote,
+  renderKubernetes,
+  stackEndpoints,
+  writeFileWithin,
+  writeManifests,
+} from 'loki-microservices';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { reportingFailures } from './failures.js';
@@ -12,14 +18,16 @@ import { specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js'
 
 const INPUT = {
   ...STACK_INPUT,
-  targetPath: (z: Z) => z.string().default('./loki').describe('Directory in the workspace to write to. Default: ./loki.'),
+  targetPath: (z: Z) =>
+    z.string().default('./loki').describe('Directory in the workspace to write to. Default: ./loki.'),
 };
 const parseInput = inputParser(INPUT);
 
 export function createRenderAction() {
   return createTemplateAction({
     id: 'loki:stack:render',
-    description: 'Renders a Loki stack into the workspace: its spec (loki-stack.yaml) and Kubernetes manifests (manifests/ with a kustomization.yaml), for GitOps.',
+    description:
+      'Renders a Loki stack into the workspace: its spec (loki-stack.yaml) and Kubernetes manifests (manifests/ with a kustomization.yaml), for GitOps.',
     examples: RENDER_EXAMPLES,
     supportsDryRun: true,
     schema: {
@@ -29,7 +37,8 @@ export function createRenderAction() {
         manifestsPath: (z) => z.string().describe('The manifests directory, relative to the workspace.'),
         files: (z) => z.array(z.string()).describe('Every file written, relative to the workspace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor), once deployed."),
-        queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
+        queryUrl: (z) =>
+          z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
       },
     },
     async handler(ctx) {
@@ -46,7 +55,9 @@ export function createRenderAction() {
         await writeFileWithin(ctx.workspacePath, specFile, stringify(specDocumentOf(input)));
         return writeManifests(manifests, rendered, { within: ctx.workspacePath });
       });
-      ctx.logger.info(`Rendered Loki ${stack.spec.version} stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}): ${rendered.objects.length} objects in ${inWorkspace(manifests)}`);
+      ctx.logger.info(
+        `Rendered Loki ${stack.spec.version} stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}): ${rendered.objects.length} objects in ${inWorkspace(manifests)}`,
+      );
       const note = generatedSecretsNote(rendered, '');
       if (note) ctx.logger.info(note.trim());
       ctx.output('specPath', inWorkspace(specFile));

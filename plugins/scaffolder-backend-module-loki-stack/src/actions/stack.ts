@@ -2,30 +2,88 @@
 // they describe: set over an optional whole spec document, validated like a spec file before any cluster call.
 import { InputError } from '@backstage/errors';
 import type { JsonValue } from '@backstage/types';
-import { COMPONENT_NAMES, parseSpecWithInputs, replicaFields, SpecError, stackInputFields, storageInputFields, withInputs, type InputField, type LokiStack } from 'loki-microservices';
+import {
+  COMPONENT_NAMES,
+  parseSpecWithInputs,
+  replicaFields,
+  SpecError,
+  stackInputFields,
+  storageInputFields,
+  withInputs,
+  type InputField,
+  type LokiStack,
+} from 'loki-microservices';
 import type { z as zod } from 'zod/v3';
 
 export type Z = typeof zod;
 
 export const STACK_INPUT = {
-  name: (z: Z) => z.string().optional().describe('Stack name (metadata.name); every object is named <name>-<component>. Default: loki.'),
+  name: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe('Stack name (metadata.name); every object is named <name>-<component>. Default: loki.'),
   namespace: (z: Z) => z.string().optional().describe('Namespace of the stack (metadata.namespace). Default: loki.'),
-  profile: (z: Z) => z.enum(['demo', 'small', 'production']).optional().describe('Size preset: demo (one replica each), small (replication factor 3, PDBs) or production.'),
+  profile: (z: Z) =>
+    z
+      .enum(['demo', 'small', 'production'])
+      .optional()
+      .describe('Size preset: demo (one replica each), small (replication factor 3, PDBs) or production.'),
   version: (z: Z) => z.string().optional().describe('Loki version, the image tag, e.g. 3.7.8.'),
-  storageType: (z: Z) => z.enum(['bundled', 's3', 'gcs', 'azure']).optional().describe('Object store: bundled (a RustFS pod, for tests), s3, gcs or azure.'),
+  storageType: (z: Z) =>
+    z
+      .enum(['bundled', 's3', 'gcs', 'azure'])
+      .optional()
+      .describe('Object store: bundled (a RustFS pod, for tests), s3, gcs or azure.'),
   bucket: (z: Z) => z.string().optional().describe('Bucket (S3, GCS) or blob container (Azure).'),
   region: (z: Z) => z.string().optional().describe('S3 region.'),
   endpoint: (z: Z) => z.string().optional().describe('S3-compatible endpoint; also turns on path-style URLs.'),
   accountName: (z: Z) => z.string().optional().describe('Azure storage account.'),
-  secretName: (z: Z) => z.string().optional().describe('Existing Secret in the namespace with the object-store credentials (keys as in the spec reference).'),
+  secretName: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe('Existing Secret in the namespace with the object-store credentials (keys as in the spec reference).'),
   retention: (z: Z) => z.string().optional().describe('How long logs are kept, e.g. 720h; 0 keeps them forever.'),
-  networkPolicy: (z: Z) => z.boolean().optional().describe('NetworkPolicies that deny every connection to and from the stack\'s pods except the flows Loki needs (spec.networkPolicy.enabled).'),
-  monitoring: (z: Z) => z.boolean().optional().describe('Also write a Prometheus scrape config and alert rules beside the manifests (spec.monitoring.enabled).'),
-  gateway: (z: Z) => z.boolean().optional().describe('An nginx gateway with basic auth per tenant in front of Loki (spec.gateway.enabled); pushUrl and queryUrl point at it.'),
+  networkPolicy: (z: Z) =>
+    z
+      .boolean()
+      .optional()
+      .describe(
+        "NetworkPolicies that deny every connection to and from the stack's pods except the flows Loki needs (spec.networkPolicy.enabled).",
+      ),
+  monitoring: (z: Z) =>
+    z
+      .boolean()
+      .optional()
+      .describe(
+        'Also write a Prometheus scrape config and alert rules beside the manifests (spec.monitoring.enabled).',
+      ),
+  gateway: (z: Z) =>
+    z
+      .boolean()
+      .optional()
+      .describe(
+        'An nginx gateway with basic auth per tenant in front of Loki (spec.gateway.enabled); pushUrl and queryUrl point at it.',
+      ),
   tls: (z: Z) => z.boolean().optional().describe('mTLS between Loki components (spec.tls.enabled).'),
-  tlsProvider: (z: Z) => z.enum(['generated', 'cert-manager']).optional().describe('Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).'),
-  replicas: (z: Z) => z.record(z.string(), z.number().int()).optional().describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
-  spec: (z: Z) => z.record(z.string(), z.custom<JsonValue>()).optional().describe('A whole LokiMicroservices spec document; the fields above override it.'),
+  tlsProvider: (z: Z) =>
+    z
+      .enum(['generated', 'cert-manager'])
+      .optional()
+      .describe(
+        'Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).',
+      ),
+  replicas: (z: Z) =>
+    z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
+  spec: (z: Z) =>
+    z
+      .record(z.string(), z.custom<JsonValue>())
+      .optional()
+      .describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
 
 export interface StackInput {
@@ -49,13 +107,24 @@ export interface StackInput {
   spec?: Record<string, unknown>;
 }
 
-const STORAGE_INPUT_NAMES = { type: 'storageType', bucket: 'bucket', region: 'region', endpoint: 'endpoint', accountName: 'accountName', secretName: 'secretName' };
+const STORAGE_INPUT_NAMES = {
+  type: 'storageType',
+  bucket: 'bucket',
+  region: 'region',
+  endpoint: 'endpoint',
+  accountName: 'accountName',
+  secretName: 'secretName',
+};
 
 function fieldsOf(input: StackInput): InputField[] {
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   return [
     ...stackInputFields(input, (name) => name),
-    ...storageInputFields(input.spec ?? {}, { type, bucket, region, endpoint, accountName, secretName }, STORAGE_INPUT_NAMES),
+    ...storageInputFields(
+      input.spec ?? {},
+      { type, bucket, region, endpoint, accountName, secretName },
+      STORAGE_INPUT_NAMES,
+    ),
     ...replicaFields(input.replicas ?? {}, 'replicas'),
   ];
 }

@@ -76,17 +76,24 @@ export interface ApplyResult {
 
 /** How many objects an apply created, configured, left unchanged and pruned (zeros included, in that order). */
 export function actionCounts(result: ApplyResult): Record<ObjectAction, number> {
-  return Object.fromEntries(OBJECT_ACTIONS.map((action) => [action, result.objects.filter((object) => object.action === action).length])) as Record<ObjectAction, number>;
+  return Object.fromEntries(
+    OBJECT_ACTIONS.map((action) => [action, result.objects.filter((object) => object.action === action).length]),
+  ) as Record<ObjectAction, number>;
 }
 
 /** One line for the log about a generated Secret. */
 export function describeGeneratedSecret(secret: ApplyResult['secrets'][number]): string {
-  const what = { created: 'created with random values', extended: 'given random values for the keys it lacked', kept: 'kept as it was' };
+  const what = {
+    created: 'created with random values',
+    extended: 'given random values for the keys it lacked',
+    kept: 'kept as it was',
+  };
   return `Secret ${secret.name} ${what[secret.action]}`;
 }
 
 /** One line for the log about an object `adopt` made part of the stack. */
-export const describeAdoption = (object: { kind: string; name: string }) => `${object.kind} ${object.name} adopted: it is part of the stack now`;
+export const describeAdoption = (object: { kind: string; name: string }) =>
+  `${object.kind} ${object.name} adopted: it is part of the stack now`;
 
 /** Objects of the names the stack renders exist and were not created by this tool for this stack: nothing was sent. */
 export class ForeignObjectsError extends ClusterError {
@@ -108,40 +115,85 @@ export class ForeignObjectsError extends ClusterError {
 
 type Existing = Map<string, KubernetesObject>;
 const keyOf = (kind: string | undefined, name: string | undefined) => `${kind}/${name}`;
-const describe = (object: KubernetesObject) => `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
+const describe = (object: KubernetesObject) =>
+  `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
 
 /**
  * Applies the stack. Before anything is sent: the names are checked, the render must succeed, the cluster must
  * serve the kinds it needs. A real apply then makes sure the namespace exists and holds the stack's lock
  * (lock.ts) for the rest, and for `thenWhileLocked`, so that it reads and writes the stack's Secrets alone.
  */
-export async function applyStack(connection: Connection, stack: LokiStack, options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyStack(
+  connection: Connection,
+  stack: LokiStack,
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   assertStackRef(stack.metadata);
   const retry = options.retry ?? DEFAULT_RETRY;
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const rendered = renderKubernetes(stack, { credentials: options.credentials });
-  const [namespace, served] = await Promise.all([readNamespace(connection, ref.namespace, retry), servedGroupVersions(connection, retry)]);
+  const [namespace, served] = await Promise.all([
+    readNamespace(connection, ref.namespace, retry),
+    servedGroupVersions(connection, retry),
+  ]);
   if (namespace?.metadata?.deletionTimestamp) {
-    throw new ClusterError(`namespace "${ref.namespace}" is being deleted; wait until it is gone, then apply again`, 409, 'Conflict');
+    throw new ClusterError(
+      `namespace "${ref.namespace}" is being deleted; wait until it is gone, then apply again`,
+      409,
+      'Conflict',
+    );
   }
   checkCrdsServed(rendered.objects, served);
   // The user's own gateway passwords must be there, with every user, before anything is sent.
-  if (stack.spec.gateway.enabled && stack.spec.gateway.passwordsSecret) await gatewayPasswords(connection, stack, [], retry);
-  const result: ApplyResult = { objects: [], secrets: [], adopted: [], namespaceCreated: !namespace, dryRun: !!options.dryRun };
+  if (stack.spec.gateway.enabled && stack.spec.gateway.passwordsSecret)
+    await gatewayPasswords(connection, stack, [], retry);
+  const result: ApplyResult = {
+    objects: [],
+    secrets: [],
+    adopted: [],
+    namespaceCreated: !namespace,
+    dryRun: !!options.dryRun,
+  };
   const report = (object: AppliedObject) => {
     result.objects.push(object);
     options.onObject?.(object);
   };
   if (options.dryRun) {
-    await applyObjects(connection, stack, options, { namespace: namespace ? 'existing' : 'absent', namespaceObject: namespace, rendered: rendered.objects, served, retry, report, result });
+    await applyObjects(connection, stack, options, {
+      namespace: namespace ? 'existing' : 'absent',
+      namespaceObject: namespace,
+      rendered: rendered.objects,
+      served,
+      retry,
+      report,
+      result,
+    });
     await options.thenWhileLocked?.(result);
     return result;
   }
   // The lock lives in the namespace: a new namespace is made first, as the first phase would make it.
-  if (!namespace) report(await applyObject(connection, withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name), new Map(), options, retry));
+  if (!namespace)
+    report(
+      await applyObject(
+        connection,
+        withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name),
+        new Map(),
+        options,
+        retry,
+      ),
+    );
   const lock = await acquireStackLock(connection, ref, 'apply', retry);
   try {
-    await applyObjects(connection, stack, options, { namespace: namespace ? 'existing' : 'made', namespaceObject: namespace, rendered: rendered.objects, served, retry, report, result, lock });
+    await applyObjects(connection, stack, options, {
+      namespace: namespace ? 'existing' : 'made',
+      namespaceObject: namespace,
+      rendered: rendered.objects,
+      served,
+      retry,
+      report,
+      result,
+      lock,
+    });
     await options.thenWhileLocked?.(result);
     return result;
   } finally {
@@ -164,23 +216,42 @@ interface Run {
 
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
-  const existing = run.namespace === 'absent' ? new Map<string, KubernetesObject>() : await readStackObjects(connection, stack, retry, run.served);
-  if (run.namespaceObject) existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
+  const existing =
+    run.namespace === 'absent'
+      ? new Map<string, KubernetesObject>()
+      : await readStackObjects(connection, stack, retry, run.served);
+  if (run.namespaceObject)
+    existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);
   // A namespace this run made holds nothing of anyone else's to look for.
   if (run.namespace === 'existing') {
-    const names = [...run.rendered.filter((object) => object.kind !== 'Namespace'), ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } }))];
+    const names = [
+      ...run.rendered.filter((object) => object.kind !== 'Namespace'),
+      ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
+    ];
     result.adopted = await foreignObjects(connection, stack, names, existing, retry);
-    if (result.adopted.length > 0 && !options.adopt) throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
+    if (result.adopted.length > 0 && !options.adopt)
+      throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
   }
-  const resolved = generated.map((secret) => resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))));
-  const current = (name: string) => (existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined);
+  const resolved = generated.map((secret) =>
+    resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
+  );
+  const current = (name: string) =>
+    existing.has(keyOf('Secret', name)) ? secretValues(existing.get(keyOf('Secret', name))) : undefined;
   const derived = await derivedSecrets(connection, stack, current, resolved, retry, options.now);
   // The namespace is changed only if this tool made it for this stack: never the labels of someone else's.
-  const touchNamespace = run.namespace === 'absent' || (run.namespace === 'existing' && createdFor(run.namespaceObject, stack.metadata.name));
+  const touchNamespace =
+    run.namespace === 'absent' ||
+    (run.namespace === 'existing' && createdFor(run.namespaceObject, stack.metadata.name));
   const render = (podAnnotations: PodAnnotations) => {
     const rendered = renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
-    const objects = rendered.objects.flatMap((object) => (object.kind !== 'Namespace' ? [object] : touchNamespace ? [withAnnotation(object, CREATED_FOR_ANNOTATION, stack.metadata.name)] : []));
+    const objects = rendered.objects.flatMap((object) =>
+      object.kind !== 'Namespace'
+        ? [object]
+        : touchNamespace
+          ? [withAnnotation(object, CREATED_FOR_ANNOTATION, stack.metadata.name)]
+          : [],
+    );
     return { objects: [...objects, ...derived.objects], derivedSecrets: rendered.derivedSecrets };
   };
   let desired = render(derived.podAnnotations);
@@ -188,19 +259,36 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   // A dry run into a namespace that does not exist yet: the API refuses namespaced objects there (404 for the
   // namespace), and each of them would be created, so they are reported as such without being sent.
   const unsent = (object: { kind?: string }) => run.namespace === 'absent' && object.kind !== 'Namespace';
-  const created = (object: KubernetesObject): AppliedObject => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'created' });
+  const created = (object: KubernetesObject): AppliedObject => ({
+    kind: object.kind ?? '',
+    name: object.metadata?.name ?? '',
+    action: 'created',
+  });
   for (const round of roundsOf(run.namespace !== 'absent')) {
     await run.lock?.check();
-    if (round.includes(phaseOf('Deployment')) && stack.spec.tls.enabled && stack.spec.tls.provider === 'cert-manager' && !options.dryRun) {
+    if (
+      round.includes(phaseOf('Deployment')) &&
+      stack.spec.tls.enabled &&
+      stack.spec.tls.provider === 'cert-manager' &&
+      !options.dryRun
+    ) {
       // The pods mount what cert-manager issues, and roll when it changes.
       desired = render(tlsAnnotationsOf(stack, await issuedByCertManager(connection, stack, retry)));
     }
     const objects = desired.objects.filter((object) => round.includes(phaseOf(object.kind ?? '')));
     const secrets = round.includes(phaseOf('Secret')) ? resolved : [];
     const settled = await Promise.allSettled([
-      ...objects.map((object) => (unsent(object) ? Promise.resolve(created(object)) : applyObject(connection, object, existing, options, retry)).then(report)),
+      ...objects.map((object) =>
+        (unsent(object)
+          ? Promise.resolve(created(object))
+          : applyObject(connection, object, existing, options, retry)
+        ).then(report),
+      ),
       ...secrets.map((secret) =>
-        (unsent({ kind: 'Secret' }) ? Promise.resolve('created' as const) : ensureSecret(connection, secret, stack, options, retry)).then((action) => result.secrets.push({ name: secret.secret.name, action })),
+        (unsent({ kind: 'Secret' })
+          ? Promise.resolve('created' as const)
+          : ensureSecret(connection, secret, stack, options, retry)
+        ).then((action) => result.secrets.push({ name: secret.secret.name, action })),
       ),
     ]);
     const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -215,8 +303,13 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       // cert-manager's Secrets carry the stack's labels (so that destroy removes them) but are not ours to apply.
       ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
     ]);
-    const prunable = (object: KubernetesObject) => object.kind !== 'Namespace' && createdFor(object, stack.metadata.name) && (options.pruneVolumes || !holdsData(object));
-    const stale = [...existing.values()].filter((object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object));
+    const prunable = (object: KubernetesObject) =>
+      object.kind !== 'Namespace' &&
+      createdFor(object, stack.metadata.name) &&
+      (options.pruneVolumes || !holdsData(object));
+    const stale = [...existing.values()].filter(
+      (object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object),
+    );
     await Promise.all(stale.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }
@@ -226,13 +319,27 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
  * the stack's labels without our mark, and those a GET finds among the names the labels did not list (added
  * to `existing`, so that they are reported as changed rather than created).
  */
-async function foreignObjects(connection: Connection, stack: LokiStack, wanted: KubernetesObject[], existing: Existing, retry: RetryPolicy): Promise<{ kind: string; name: string }[]> {
+async function foreignObjects(
+  connection: Connection,
+  stack: LokiStack,
+  wanted: KubernetesObject[],
+  existing: Existing,
+  retry: RetryPolicy,
+): Promise<{ kind: string; name: string }[]> {
   const unlisted = wanted.filter((object) => !existing.has(keyOf(object.kind, object.metadata?.name)));
   const found = await Promise.all(
     unlisted.map((object) => {
       const kind = kindOf(object.kind)!;
-      const target = { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { name: object.metadata!.name!, namespace: stack.metadata.namespace } };
-      return withRetry(`reading ${describe(target)}`, () => connection.objects.read(target).catch(notFoundAsUndefined), retry);
+      const target = {
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        metadata: { name: object.metadata!.name!, namespace: stack.metadata.namespace },
+      };
+      return withRetry(
+        `reading ${describe(target)}`,
+        () => connection.objects.read(target).catch(notFoundAsUndefined),
+        retry,
+      );
     }),
   );
   for (const object of found) if (object) existing.set(keyOf(object.kind, object.metadata?.name), object);
@@ -244,10 +351,18 @@ async function foreignObjects(connection: Connection, stack: LokiStack, wanted: 
 
 /** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
 function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void {
-  const missing = [...new Set(objects.filter((object) => kindOf(object.kind)?.crd && !served.has(object.apiVersion ?? '')).map((object) => object.kind!))];
+  const missing = [
+    ...new Set(
+      objects
+        .filter((object) => kindOf(object.kind)?.crd && !served.has(object.apiVersion ?? ''))
+        .map((object) => object.kind!),
+    ),
+  ];
   if (missing.length === 0) return;
   const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
-  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate') ? 'spec.tls.provider: cert-manager' : 'spec.monitoring.prometheusOperator';
+  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate')
+    ? 'spec.tls.provider: cert-manager'
+    : 'spec.monitoring.prometheusOperator';
   throw new ClusterError(
     `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
     404,
@@ -265,13 +380,33 @@ function roundsOf(namespaceExists: boolean): number[][] {
   return rounds;
 }
 
-async function readNamespace(connection: Connection, name: string, retry: RetryPolicy): Promise<KubernetesObject | undefined> {
-  return withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined), retry);
+async function readNamespace(
+  connection: Connection,
+  name: string,
+  retry: RetryPolicy,
+): Promise<KubernetesObject | undefined> {
+  return withRetry(
+    `reading namespace ${name}`,
+    () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined),
+    retry,
+  );
 }
 
 /** Every object that carries this stack's labels, listed once per kind, concurrently (CRD kinds only where served). */
-async function readStackObjects(connection: Connection, stack: LokiStack, retry: RetryPolicy, served: Set<string>): Promise<Existing> {
-  const objects = await listKinds(connection, stack.metadata.namespace, NAMESPACED_KINDS, stackSelector(stack.metadata.name), retry, served);
+async function readStackObjects(
+  connection: Connection,
+  stack: LokiStack,
+  retry: RetryPolicy,
+  served: Set<string>,
+): Promise<Existing> {
+  const objects = await listKinds(
+    connection,
+    stack.metadata.namespace,
+    NAMESPACED_KINDS,
+    stackSelector(stack.metadata.name),
+    retry,
+    served,
+  );
   return new Map(objects.map((object) => [keyOf(object.kind, object.metadata?.name), object]));
 }
 
@@ -282,23 +417,42 @@ async function readStackObjects(connection: Connection, stack: LokiStack, retry:
 function clientNodeForm(object: KubernetesObject): KubernetesObject {
   if (object.kind !== 'NetworkPolicy') return object;
   const policy = object as KubernetesObject & { spec: { ingress?: Record<string, unknown>[] } };
-  const ingress = policy.spec.ingress?.map(({ from, ...rule }) => (from === undefined ? rule : { ...rule, _from: from }));
+  const ingress = policy.spec.ingress?.map(({ from, ...rule }) =>
+    from === undefined ? rule : { ...rule, _from: from },
+  );
   return { ...policy, spec: { ...policy.spec, ...(ingress ? { ingress } : {}) } } as KubernetesObject;
 }
 
-async function applyObject(connection: Connection, object: KubernetesObject, existing: Existing, options: ApplyOptions, retry: RetryPolicy): Promise<AppliedObject> {
+async function applyObject(
+  connection: Connection,
+  object: KubernetesObject,
+  existing: Existing,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<AppliedObject> {
   const before = existing.get(keyOf(object.kind, object.metadata?.name));
   const applied = await withRetry(
     `applying ${describe(object)}`,
     () =>
       connection.objects
-        .patch(clientNodeForm(object), undefined, options.dryRun ? 'All' : undefined, MANAGER, options.forceConflicts ?? false, PatchStrategy.ServerSideApply)
+        .patch(
+          clientNodeForm(object),
+          undefined,
+          options.dryRun ? 'All' : undefined,
+          MANAGER,
+          options.forceConflicts ?? false,
+          PatchStrategy.ServerSideApply,
+        )
         .catch((error: unknown) => {
           throw conflictOf(error, describe(object), optionNamesOf(options).forceConflicts) ?? error;
         }),
     retry,
   );
-  const action: ObjectAction = !before ? 'created' : unchanged(before, applied, !!options.dryRun) ? 'unchanged' : 'configured';
+  const action: ObjectAction = !before
+    ? 'created'
+    : unchanged(before, applied, !!options.dryRun)
+      ? 'unchanged'
+      : 'configured';
   return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action };
 }
 
@@ -310,8 +464,19 @@ async function applyObject(connection: Connection, object: KubernetesObject, exi
 function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: boolean): boolean {
   if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) return true;
   const content = (object: KubernetesObject) => {
-    const { apiVersion: _apiVersion, kind: _kind, status: _status, metadata, ...rest } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
-    const { resourceVersion: _resourceVersion, managedFields: _managedFields, generation: _generation, ...identity } = metadata ?? {};
+    const {
+      apiVersion: _apiVersion,
+      kind: _kind,
+      status: _status,
+      metadata,
+      ...rest
+    } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
+    const {
+      resourceVersion: _resourceVersion,
+      managedFields: _managedFields,
+      generation: _generation,
+      ...identity
+    } = metadata ?? {};
     return { metadata: identity, ...rest };
   };
   return isDeepStrictEqual(content(before), content(after));
@@ -321,36 +486,74 @@ function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: bo
  * A Secret of random values: created once; an existing one only gains the keys it lacks (and, adopted, our
  * labels and mark), its values never change.
  */
-async function ensureSecret(connection: Connection, resolved: ResolvedSecret, stack: LokiStack, options: ApplyOptions, retry: RetryPolicy): Promise<'created' | 'extended' | 'kept'> {
+async function ensureSecret(
+  connection: Connection,
+  resolved: ResolvedSecret,
+  stack: LokiStack,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<'created' | 'extended' | 'kept'> {
   const { secret, values, added } = resolved;
   const adopting = resolved.current !== undefined && !createdFor(resolved.current, stack.metadata.name);
   if (added.length === 0 && !adopting) return 'kept';
   const dryRun = options.dryRun ? 'All' : undefined;
   const describeSecret = `Secret ${secret.namespace}/${secret.name}`;
-  const metadata = { name: secret.name, namespace: secret.namespace, labels: secret.labels, annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name } };
+  const metadata = {
+    name: secret.name,
+    namespace: secret.namespace,
+    labels: secret.labels,
+    annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name },
+  };
   if (resolved.current) {
     // A merge patch adds the missing keys and leaves every other key as it is.
-    const body = { apiVersion: 'v1', kind: 'Secret', metadata, stringData: Object.fromEntries(added.map((key) => [key, values[key]!])) };
-    await withRetry(`adding ${added.length} key(s) to ${describeSecret}`, () => connection.objects.patch(body, undefined, dryRun, MANAGER, undefined, PatchStrategy.MergePatch), retry);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata,
+      stringData: Object.fromEntries(added.map((key) => [key, values[key]!])),
+    };
+    await withRetry(
+      `adding ${added.length} key(s) to ${describeSecret}`,
+      () => connection.objects.patch(body, undefined, dryRun, MANAGER, undefined, PatchStrategy.MergePatch),
+      retry,
+    );
     return added.length > 0 ? 'extended' : 'kept';
   }
   const body = { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', stringData: values };
   try {
-    await withRetry(`creating ${describeSecret}`, () => connection.objects.create(body, undefined, dryRun, MANAGER), retry);
+    await withRetry(
+      `creating ${describeSecret}`,
+      () => connection.objects.create(body, undefined, dryRun, MANAGER),
+      retry,
+    );
     return 'created';
   } catch (error) {
     if (!(error instanceof ClusterError) || error.code !== 409) throw error;
     // An earlier attempt whose answer was lost made it, or someone else did: only the first is ours to keep.
-    const stored = secretValues(await withRetry(`reading ${describeSecret}`, () => connection.core.readNamespacedSecret({ name: secret.name, namespace: secret.namespace }), retry));
+    const stored = secretValues(
+      await withRetry(
+        `reading ${describeSecret}`,
+        () => connection.core.readNamespacedSecret({ name: secret.name, namespace: secret.namespace }),
+        retry,
+      ),
+    );
     if (Object.entries(values).every(([key, value]) => stored[key] === value)) return 'created';
     throw new ForeignObjectsError(stack, [{ kind: 'Secret', name: secret.name }], optionNamesOf(options).adopt);
   }
 }
 
-async function prune(connection: Connection, object: KubernetesObject, options: ApplyOptions, retry: RetryPolicy): Promise<AppliedObject> {
+async function prune(
+  connection: Connection,
+  object: KubernetesObject,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<AppliedObject> {
   await withRetry(
     `pruning ${describe(object)}`,
-    () => connection.objects.delete(object, undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background').catch(notFoundAsUndefined),
+    () =>
+      connection.objects
+        .delete(object, undefined, options.dryRun ? 'All' : undefined, undefined, undefined, 'Background')
+        .catch(notFoundAsUndefined),
     retry,
   );
   return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'pruned' };
@@ -363,7 +566,10 @@ function conflictOf(error: unknown, object: string, forceConflicts: string | und
   const causes = statusOf(error)?.details?.causes ?? [];
   const conflicts = causes
     .filter((cause) => cause.reason === 'FieldManagerConflict')
-    .map((cause) => ({ manager: /"([^"]+)"/.exec(cause.message ?? '')?.[1] ?? 'another manager', field: cause.field ?? '' }));
+    .map((cause) => ({
+      manager: /"([^"]+)"/.exec(cause.message ?? '')?.[1] ?? 'another manager',
+      field: cause.field ?? '',
+    }));
   return conflicts.length > 0 ? new ConflictError(object, conflicts, forceConflicts) : undefined;
 }
 
@@ -373,5 +579,8 @@ function notFoundAsUndefined(error: unknown): undefined {
 }
 
 function withAnnotation(object: KubernetesObject, key: string, value: string): KubernetesObject {
-  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [key]: value } } };
+  return {
+    ...object,
+    metadata: { ...object.metadata, annotations: { ...object.metadata?.annotations, [key]: value } },
+  };
 }

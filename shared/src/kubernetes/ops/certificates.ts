@@ -12,7 +12,14 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { checksum, metadata, stackSelector } from '../render/common.js';
 import type { PodAnnotations } from '../render/index.js';
-import { caSecretName, certificateRequests, RENEW_AT_FRACTION, TLS_HASH_ANNOTATION, TLS_KEYS, type CertificateRequest } from '../render/tls.js';
+import {
+  caSecretName,
+  certificateRequests,
+  RENEW_AT_FRACTION,
+  TLS_HASH_ANNOTATION,
+  TLS_KEYS,
+  type CertificateRequest,
+} from '../render/tls.js';
 import { COMPONENTS } from '../../spec/components.js';
 import { parseDurationMs } from '../../spec/quantity.js';
 import type { LokiStack } from '../../spec/schema.js';
@@ -43,21 +50,36 @@ interface KeyPair {
 }
 
 /** The stack's TLS Secrets as they should be at `now`, from what the cluster holds (`current`, by Secret name). */
-export async function tlsSecrets(stack: LokiStack, current: (name: string) => SecretValues | undefined, now = new Date()): Promise<IssuedTls> {
+export async function tlsSecrets(
+  stack: LokiStack,
+  current: (name: string) => SecretValues | undefined,
+  now = new Date(),
+): Promise<IssuedTls> {
   const validityMs = parseDurationMs(stack.spec.tls.validity);
   const issued: string[] = [];
   const caName = caSecretName(stack);
   const currentCa = await readKeyPair(current(caName));
-  const keepCa = currentCa && isCurrent(currentCa.certificate, CA_LIFETIME_FACTOR * validityMs, now) && isCa(currentCa.certificate);
+  const keepCa =
+    currentCa && isCurrent(currentCa.certificate, CA_LIFETIME_FACTOR * validityMs, now) && isCa(currentCa.certificate);
   const ca = keepCa ? currentCa : await issueCa(stack, CA_LIFETIME_FACTOR * validityMs, now);
   if (!keepCa) issued.push(caName);
-  const trusted = trustBundle(ca.certificate, [...parseBundle(current(caName)?.[TLS_KEYS.ca]), ...(currentCa ? [currentCa.certificate] : [])], now);
+  const trusted = trustBundle(
+    ca.certificate,
+    [...parseBundle(current(caName)?.[TLS_KEYS.ca]), ...(currentCa ? [currentCa.certificate] : [])],
+    now,
+  );
 
-  const secrets: V1Secret[] = [tlsSecret(stack, caName, undefined, { cert: pem(ca.certificate), key: ca.keyPem, ca: trusted })];
+  const secrets: V1Secret[] = [
+    tlsSecret(stack, caName, undefined, { cert: pem(ca.certificate), key: ca.keyPem, ca: trusted }),
+  ];
   const podAnnotations: PodAnnotations = {};
   for (const request of certificateRequests(stack)) {
     const leaf = await readKeyPair(current(request.secretName));
-    const keep = leaf && isCurrent(leaf.certificate, validityMs, now) && (await signedBy(leaf.certificate, ca.certificate)) && sameNames(leaf.certificate, request);
+    const keep =
+      leaf &&
+      isCurrent(leaf.certificate, validityMs, now) &&
+      (await signedBy(leaf.certificate, ca.certificate)) &&
+      sameNames(leaf.certificate, request);
     const pair = keep ? leaf : await issueLeaf(request, ca, validityMs, now);
     if (!keep) issued.push(request.secretName);
     const files = { cert: pem(pair.certificate), key: pair.keyPem, ca: trusted };
@@ -68,11 +90,17 @@ export async function tlsSecrets(stack: LokiStack, current: (name: string) => Se
 }
 
 /** The annotation of each component from certificate Secrets someone else issued (cert-manager). */
-export function tlsAnnotationsOf(stack: LokiStack, current: (name: string) => SecretValues | undefined): PodAnnotations {
+export function tlsAnnotationsOf(
+  stack: LokiStack,
+  current: (name: string) => SecretValues | undefined,
+): PodAnnotations {
   const annotations: PodAnnotations = {};
   for (const request of certificateRequests(stack)) {
     const values = current(request.secretName);
-    if (values?.[TLS_KEYS.cert]) annotations[COMPONENTS[request.component].target] = { [TLS_HASH_ANNOTATION]: checksum(values[TLS_KEYS.cert] + (values[TLS_KEYS.ca] ?? '')) };
+    if (values?.[TLS_KEYS.cert])
+      annotations[COMPONENTS[request.component].target] = {
+        [TLS_HASH_ANNOTATION]: checksum(values[TLS_KEYS.cert] + (values[TLS_KEYS.ca] ?? '')),
+      };
   }
   return annotations;
 }
@@ -90,12 +118,16 @@ function isCa(certificate: x509.X509Certificate): boolean {
 }
 
 async function signedBy(certificate: x509.X509Certificate, ca: x509.X509Certificate): Promise<boolean> {
-  return certificate.issuer === ca.subject && (await certificate.verify({ publicKey: ca.publicKey, signatureOnly: true }));
+  return (
+    certificate.issuer === ca.subject && (await certificate.verify({ publicKey: ca.publicKey, signatureOnly: true }))
+  );
 }
 
 /** The DNS names a certificate carries. */
 export function dnsNamesOf(certificate: x509.X509Certificate): string[] {
-  return (certificate.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? []).filter((name) => name.type === 'dns').map((name) => name.value);
+  return (certificate.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [])
+    .filter((name) => name.type === 'dns')
+    .map((name) => name.value);
 }
 
 function sameNames(certificate: x509.X509Certificate, request: CertificateRequest): boolean {
@@ -106,7 +138,10 @@ function sameNames(certificate: x509.X509Certificate, request: CertificateReques
 /** The CA that signs, then the earlier CAs that are still valid (pods that have not rolled yet hold their certificates). */
 function trustBundle(ca: x509.X509Certificate, earlier: x509.X509Certificate[], now: Date): string {
   const seen = new Set([ca.serialNumber]);
-  const kept = earlier.filter((certificate) => certificate.notAfter > now && !seen.has(certificate.serialNumber) && seen.add(certificate.serialNumber));
+  const kept = earlier.filter(
+    (certificate) =>
+      certificate.notAfter > now && !seen.has(certificate.serialNumber) && seen.add(certificate.serialNumber),
+  );
   return [ca, ...kept].map(pem).join('');
 }
 
@@ -185,14 +220,21 @@ async function readKeyPair(values: SecretValues | undefined): Promise<KeyPair | 
   if (!certText || !keyText) return undefined;
   try {
     const certificate = new x509.X509Certificate(certText);
-    const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(keyText)[0]!, ALGORITHM, true, ['sign']);
+    const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(keyText)[0]!, ALGORITHM, true, [
+      'sign',
+    ]);
     return { certificate, key, keyPem: keyText };
   } catch {
     return undefined;
   }
 }
 
-function tlsSecret(stack: LokiStack, name: string, component: string | undefined, files: { cert: string; key: string; ca: string }): V1Secret {
+function tlsSecret(
+  stack: LokiStack,
+  name: string,
+  component: string | undefined,
+  files: { cert: string; key: string; ca: string },
+): V1Secret {
   const data = { [TLS_KEYS.cert]: files.cert, [TLS_KEYS.key]: files.key, [TLS_KEYS.ca]: files.ca };
   return {
     apiVersion: 'v1',
@@ -207,17 +249,33 @@ function tlsSecret(stack: LokiStack, name: string, component: string | undefined
 const CERT_MANAGER_TIMEOUT_MS = 120_000;
 
 /** With provider cert-manager: the values of the certificate Secrets once cert-manager has issued every one. */
-export async function issuedByCertManager(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<(name: string) => SecretValues | undefined> {
+export async function issuedByCertManager(
+  connection: Connection,
+  stack: LokiStack,
+  retry: RetryPolicy,
+): Promise<(name: string) => SecretValues | undefined> {
   const names = certificateRequests(stack).map((request) => request.secretName);
   const namespace = stack.metadata.namespace;
   const deadline = Date.now() + CERT_MANAGER_TIMEOUT_MS;
   for (;;) {
-    const secrets = await withRetry(`listing Secrets in ${namespace}`, () => connection.core.listNamespacedSecret({ namespace, labelSelector: stackSelector(stack.metadata.name) }), retry);
-    const issued = new Map(secrets.items.filter((secret) => secret.data?.[TLS_KEYS.cert]).map((secret) => [secret.metadata!.name!, secretValues(secret)]));
+    const secrets = await withRetry(
+      `listing Secrets in ${namespace}`,
+      () => connection.core.listNamespacedSecret({ namespace, labelSelector: stackSelector(stack.metadata.name) }),
+      retry,
+    );
+    const issued = new Map(
+      secrets.items
+        .filter((secret) => secret.data?.[TLS_KEYS.cert])
+        .map((secret) => [secret.metadata!.name!, secretValues(secret)]),
+    );
     const missing = names.filter((name) => !issued.has(name));
     if (missing.length === 0) return (name) => issued.get(name);
     if (Date.now() > deadline) {
-      throw new ClusterError(`cert-manager has not issued ${missing.join(', ')} within ${CERT_MANAGER_TIMEOUT_MS / 1000} s: see kubectl -n ${namespace} describe certificate ${missing[0]}`, 504, 'Timeout');
+      throw new ClusterError(
+        `cert-manager has not issued ${missing.join(', ')} within ${CERT_MANAGER_TIMEOUT_MS / 1000} s: see kubectl -n ${namespace} describe certificate ${missing[0]}`,
+        504,
+        'Timeout',
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

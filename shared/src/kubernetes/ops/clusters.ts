@@ -49,7 +49,13 @@ export function configuredClusters(config: ConfigReader): ClusterEntry[] {
 }
 
 /** Whether `namespace` matches a pattern in which `*` stands for any run of characters. */
-const matches = (pattern: string, namespace: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(namespace);
+const matches = (pattern: string, namespace: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(namespace);
 
 /**
  * Why `namespace` may not be deployed to or destroyed in on `cluster`, naming what is allowed; undefined when it
@@ -59,7 +65,10 @@ export function namespaceRefusal(cluster: ClusterEntry, namespace: string): stri
   const key = `lokiStack.clusters.${cluster.name}.namespaces`;
   if (cluster.namespaces) {
     if (cluster.namespaces.some((pattern) => matches(pattern, namespace))) return undefined;
-    const allowed = cluster.namespaces.length > 0 ? `the namespaces allowed are ${cluster.namespaces.join(', ')}` : 'no namespace is allowed';
+    const allowed =
+      cluster.namespaces.length > 0
+        ? `the namespaces allowed are ${cluster.namespaces.join(', ')}`
+        : 'no namespace is allowed';
     return `namespace "${namespace}" is not allowed on cluster "${cluster.name}": ${allowed} (${key})`;
   }
   if (!DEFAULT_REFUSED_NAMESPACES.some((pattern) => matches(pattern, namespace))) return undefined;
@@ -71,7 +80,9 @@ export function findCluster(clusters: ClusterEntry[], name: string): ClusterEntr
   const cluster = clusters.find((candidate) => candidate.name === name);
   if (cluster) return cluster;
   const known = clusters.map((candidate) => `"${candidate.name}"`).join(', ');
-  throw new ClusterError(`cluster "${name}" is not configured; ${known ? `configured clusters: ${known}` : 'no cluster is configured under kubernetes.clusterLocatorMethods (type: config)'}`);
+  throw new ClusterError(
+    `cluster "${name}" is not configured; ${known ? `configured clusters: ${known}` : 'no cluster is configured under kubernetes.clusterLocatorMethods (type: config)'}`,
+  );
 }
 
 /**
@@ -79,15 +90,29 @@ export function findCluster(clusters: ClusterEntry[], name: string): ClusterEntr
  * backend pod's own service account for an entry without one). An unknown name or an unsupported authProvider is
  * a ClusterError naming what is configured.
  */
-export function connectToCluster(clusters: ClusterEntry[], name: string, options: Pick<ConnectOptions, 'requestTimeoutMs'> = {}): Connection {
+export function connectToCluster(
+  clusters: ClusterEntry[],
+  name: string,
+  options: Pick<ConnectOptions, 'requestTimeoutMs'> = {},
+): Connection {
   const cluster = findCluster(clusters, name);
   if (cluster.authProvider !== 'serviceAccount') {
-    throw new ClusterError(`cluster "${name}": authProvider "${cluster.authProvider}" is not supported; use serviceAccount (with serviceAccountToken, or the backend's own service account)`);
+    throw new ClusterError(
+      `cluster "${name}": authProvider "${cluster.authProvider}" is not supported; use serviceAccount (with serviceAccountToken, or the backend's own service account)`,
+    );
   }
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromClusterAndUser(
-    { name: cluster.name, server: cluster.url, skipTLSVerify: cluster.skipTLSVerify, ...(cluster.caData ? { caData: cluster.caData } : {}) },
-    { name: `${cluster.name}-service-account`, ...(cluster.serviceAccountToken ? { token: cluster.serviceAccountToken } : ownServiceAccount(name)) },
+    {
+      name: cluster.name,
+      server: cluster.url,
+      skipTLSVerify: cluster.skipTLSVerify,
+      ...(cluster.caData ? { caData: cluster.caData } : {}),
+    },
+    {
+      name: `${cluster.name}-service-account`,
+      ...(cluster.serviceAccountToken ? { token: cluster.serviceAccountToken } : ownServiceAccount(name)),
+    },
   );
   return connect({ kubeConfig, ...options });
 }
@@ -97,7 +122,9 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 /** The backend pod's own service account, read from its (rotating) projected token file at each request. */
 function ownServiceAccount(cluster: string) {
   if (!existsSync(SERVICE_ACCOUNT_TOKEN)) {
-    throw new ClusterError(`cluster "${cluster}" has no serviceAccountToken, and the backend does not run in a pod with a service account token (${SERVICE_ACCOUNT_TOKEN})`);
+    throw new ClusterError(
+      `cluster "${cluster}" has no serviceAccountToken, and the backend does not run in a pod with a service account token (${SERVICE_ACCOUNT_TOKEN})`,
+    );
   }
   return { authProvider: { name: 'tokenFile', config: { tokenFile: SERVICE_ACCOUNT_TOKEN } } };
 }

@@ -2,7 +2,18 @@
 // explicit path, else $KUBECONFIG (a list of files), else ~/.kube/config, else the in-cluster service account.
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { ApisApi, AppsV1Api, CoordinationV1Api, CoreV1Api, createConfiguration, KubeConfig, KubernetesObjectApi, ServerConfiguration, type SecurityAuthentication, type User } from '@kubernetes/client-node';
+import {
+  ApisApi,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  KubernetesObjectApi,
+  ServerConfiguration,
+  type SecurityAuthentication,
+  type User,
+} from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { registerSecret } from '../../redact.js';
 
@@ -40,16 +51,22 @@ export function connect(options: ConnectOptions = {}): Connection {
   if (options.context) {
     const names = kubeConfig.getContexts().map((context) => context.name);
     if (!names.includes(options.context)) {
-      throw new ClusterError(`context "${options.context}" is not in the kubeconfig; it has: ${names.join(', ') || 'none'}`);
+      throw new ClusterError(
+        `context "${options.context}" is not in the kubeconfig; it has: ${names.join(', ') || 'none'}`,
+      );
     }
     kubeConfig.setCurrentContext(options.context);
   }
   const server = kubeConfig.getCurrentCluster()?.server;
-  if (!server) throw new ClusterError('the kubeconfig has no current cluster: set a context with --context or KUBECONFIG');
+  if (!server)
+    throw new ClusterError('the kubeconfig has no current cluster: set a context with --context or KUBECONFIG');
   for (const secret of userSecrets(kubeConfig.getCurrentUser())) registerSecret(secret);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const agents = new Map<string, Agent>();
-  const configuration = createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: reusingConnections(kubeConfig, agents, requestTimeoutMs) } });
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: reusingConnections(kubeConfig, agents, requestTimeoutMs) },
+  });
   return {
     kubeConfig,
     objects: new KubernetesObjectApi(configuration),
@@ -73,7 +90,11 @@ export function connect(options: ConnectOptions = {}): Connection {
  * are left alone. client-node sets no timeout at all: an API server that accepts the connection and never
  * answers would hold a request forever.
  */
-function reusingConnections(kubeConfig: KubeConfig, agents: Map<string, Agent>, requestTimeoutMs: number): SecurityAuthentication {
+function reusingConnections(
+  kubeConfig: KubeConfig,
+  agents: Map<string, Agent>,
+  requestTimeoutMs: number,
+): SecurityAuthentication {
   return {
     getName: () => 'default',
     async applySecurityAuthentication(context) {
@@ -104,7 +125,10 @@ export function kubeconfigSecrets(source: { text: string } | { path?: string }):
     else kubeConfig.loadFromDefault();
   } catch {
     const text = 'text' in source ? source.text : readOrEmpty(source.path);
-    return text.split('\n').map((line) => line.trim()).filter((line) => line.length >= 8);
+    return text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length >= 8);
   }
   return kubeConfig.users.flatMap(userSecrets);
 }
@@ -126,7 +150,15 @@ function userSecrets(user: User | null): string[] {
   // A log masks one line at a time: a multi-line value (a PEM key) is given line by line too.
   return values
     .filter((value): value is string => !!value && value.trim().length > 0)
-    .flatMap((value) => [value.trim(), ...(value.includes('\n') ? value.split('\n').map((line) => line.trim()).filter((line) => line.length >= 8) : [])]);
+    .flatMap((value) => [
+      value.trim(),
+      ...(value.includes('\n')
+        ? value
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line.length >= 8)
+        : []),
+    ]);
 }
 
 function readOrEmpty(path: string | undefined): string {

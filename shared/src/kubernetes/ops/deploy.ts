@@ -40,7 +40,12 @@ export interface Verified {
 }
 
 /** Runs `work` as `phase`, telling `onPhase` when it begins and how it ends. */
-async function inPhase<T>(phase: DeployPhase, onPhase: PhaseListener | undefined, work: () => Promise<T>, summary: (value: T) => string): Promise<T> {
+async function inPhase<T>(
+  phase: DeployPhase,
+  onPhase: PhaseListener | undefined,
+  work: () => Promise<T>,
+  summary: (value: T) => string,
+): Promise<T> {
   const end = onPhase?.(phase);
   try {
     const value = await work();
@@ -61,7 +66,12 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
     const waited = await inPhase(
       'wait',
       options.onPhase,
-      () => waitForStack(connection, ref, { timeoutMs: Math.max(options.deadline - Date.now(), WAIT_MIN_MS), signal: options.signal, onProgress: options.onProgress }),
+      () =>
+        waitForStack(connection, ref, {
+          timeoutMs: Math.max(options.deadline - Date.now(), WAIT_MIN_MS),
+          signal: options.signal,
+          onProgress: options.onProgress,
+        }),
       ({ status }) => status.condition.message,
     );
     verified.status = waited.status;
@@ -71,14 +81,20 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
     verified.smoke = await inPhase(
       'smoke test',
       options.onPhase,
-      () => smokeTest(connection, ref, { timeoutMs: Math.max(options.deadline - Date.now(), SMOKE_MIN_MS), ...smokeOptionsOf(stack) }),
-      (smoke) => `passed${smoke.through === 'gateway' ? ' through the gateway' : ''}: the line was read back ${smoke.latencyMs} ms after its push`,
+      () =>
+        smokeTest(connection, ref, {
+          timeoutMs: Math.max(options.deadline - Date.now(), SMOKE_MIN_MS),
+          ...smokeOptionsOf(stack),
+        }),
+      (smoke) =>
+        `passed${smoke.through === 'gateway' ? ' through the gateway' : ''}: the line was read back ${smoke.latencyMs} ms after its push`,
     );
   }
   return verified;
 }
 
-export interface DeployOptions extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'> {
+export interface DeployOptions
+  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'> {
   /** How long the apply, the wait and the smoke test may take together. */
   timeoutMs: number;
   /** Told of the apply's result as soon as it is done, before the wait. */
@@ -90,7 +106,11 @@ export interface DeployResult extends Verified {
 }
 
 /** Applies the stack, then, still holding its lock, waits and smoke-tests as asked: nothing else changes it meanwhile. */
-export async function deployStack(connection: Connection, stack: LokiStack, options: DeployOptions): Promise<DeployResult> {
+export async function deployStack(
+  connection: Connection,
+  stack: LokiStack,
+  options: DeployOptions,
+): Promise<DeployResult> {
   const deadline = Date.now() + options.timeoutMs;
   const endApply = options.onPhase?.('apply');
   let applied = false;

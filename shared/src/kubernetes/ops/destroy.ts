@@ -40,9 +40,15 @@ export interface DestroyResult {
 }
 
 const keptBecause = (object: KubernetesObject, deleteVolumes: string) =>
-  object.kind === 'Secret' ? `the credentials of the kept object-store volume; deleted with ${deleteVolumes}` : `volumes are kept unless ${deleteVolumes}`;
+  object.kind === 'Secret'
+    ? `the credentials of the kept object-store volume; deleted with ${deleteVolumes}`
+    : `volumes are kept unless ${deleteVolumes}`;
 
-export async function destroyStack(connection: Connection, ref: StackRef, options: DestroyOptions = {}): Promise<DestroyResult> {
+export async function destroyStack(
+  connection: Connection,
+  ref: StackRef,
+  options: DestroyOptions = {},
+): Promise<DestroyResult> {
   assertStackRef(ref);
   const deadline = Date.now() + (options.timeoutMs ?? 300_000);
   const retry = options.retry ?? until(deadline);
@@ -50,14 +56,21 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   const namespace = await readNamespace(connection, ref.namespace, retry);
   if (!namespace) return result;
   // A namespace being deleted takes every object with it, and refuses a new Lease: there is nothing to lock.
-  const lock = namespace.metadata?.deletionTimestamp ? undefined : await acquireStackLock(connection, ref, 'destroy', retry);
+  const lock = namespace.metadata?.deletionTimestamp
+    ? undefined
+    : await acquireStackLock(connection, ref, 'destroy', retry);
   try {
     const ours = (await listStack(connection, ref, retry)).filter((object) => createdFor(object, ref.name));
     const claims = await claimsOfStatefulSets(connection, ref, retry);
     const doomed: KubernetesObject[] = [];
     for (const object of [...ours, ...claims]) {
       if (options.deleteVolumes || !holdsData(object)) doomed.push(object);
-      else result.kept.push({ kind: object.kind!, name: object.metadata!.name!, why: keptBecause(object, (options.optionNames ?? CLI_OPTION_NAMES).deleteVolumes) });
+      else
+        result.kept.push({
+          kind: object.kind!,
+          name: object.metadata!.name!,
+          why: keptBecause(object, (options.optionNames ?? CLI_OPTION_NAMES).deleteVolumes),
+        });
     }
 
     // Reverse apply order: workloads and budgets first, then Services and claims, then config and identity.
@@ -68,7 +81,14 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
         doomed
           .filter((object) => kinds.has(object.kind ?? ''))
           .map(async (object) => {
-            await withRetry(`deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`, () => connection.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(ignoreNotFound), retry);
+            await withRetry(
+              `deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`,
+              () =>
+                connection.objects
+                  .delete(object, undefined, undefined, undefined, undefined, 'Background')
+                  .catch(ignoreNotFound),
+              retry,
+            );
             const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
             result.deleted.push(deleted);
             options.onObject?.(deleted);
@@ -85,8 +105,16 @@ export async function destroyStack(connection: Connection, ref: StackRef, option
   }
 }
 
-async function readNamespace(connection: Connection, name: string, retry: RetryPolicy): Promise<KubernetesObject | undefined> {
-  return withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(ignoreNotFound), retry);
+async function readNamespace(
+  connection: Connection,
+  name: string,
+  retry: RetryPolicy,
+): Promise<KubernetesObject | undefined> {
+  return withRetry(
+    `reading namespace ${name}`,
+    () => connection.core.readNamespace({ name }).catch(ignoreNotFound),
+    retry,
+  );
 }
 
 function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
@@ -97,20 +125,40 @@ function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): P
  * The claims our StatefulSets made from their templates: they carry the pod labels (no managed-by), so
  * they are recognised by those labels and by their exact names, `data-<name>-<component>-<ordinal>`.
  */
-async function claimsOfStatefulSets(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
-  const statefulTargets = Object.values(COMPONENTS).filter((c) => c.kind === 'StatefulSet').map((c) => c.target);
+async function claimsOfStatefulSets(
+  connection: Connection,
+  ref: StackRef,
+  retry: RetryPolicy,
+): Promise<KubernetesObject[]> {
+  const statefulTargets = Object.values(COMPONENTS)
+    .filter((c) => c.kind === 'StatefulSet')
+    .map((c) => c.target);
   const name = new RegExp(`^data-${ref.name}-(${statefulTargets.join('|')})-\\d+$`);
   const list = await withRetry(
     `listing PersistentVolumeClaims in ${ref.namespace}`,
-    () => connection.core.listNamespacedPersistentVolumeClaim({ namespace: ref.namespace, labelSelector: `app.kubernetes.io/name=loki,app.kubernetes.io/instance=${ref.name}` }),
+    () =>
+      connection.core.listNamespacedPersistentVolumeClaim({
+        namespace: ref.namespace,
+        labelSelector: `app.kubernetes.io/name=loki,app.kubernetes.io/instance=${ref.name}`,
+      }),
     retry,
   );
   return list.items
-    .filter((claim) => name.test(claim.metadata?.name ?? '') && statefulTargets.includes(claim.metadata?.labels?.['app.kubernetes.io/component'] ?? ''))
+    .filter(
+      (claim) =>
+        name.test(claim.metadata?.name ?? '') &&
+        statefulTargets.includes(claim.metadata?.labels?.['app.kubernetes.io/component'] ?? ''),
+    )
     .map((claim) => ({ ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' }));
 }
 
-async function untilGone(connection: Connection, ref: StackRef, doomed: KubernetesObject[], deadline: number, retry: RetryPolicy): Promise<void> {
+async function untilGone(
+  connection: Connection,
+  ref: StackRef,
+  doomed: KubernetesObject[],
+  deadline: number,
+  retry: RetryPolicy,
+): Promise<void> {
   const names = new Set(doomed.map((o) => `${o.kind}/${o.metadata?.name}`));
   // What was deleted, and the pods of the stack's workloads, which go after them.
   const watched = [...NAMESPACED_KINDS, { apiVersion: 'v1', kind: 'Pod' }];
@@ -121,7 +169,10 @@ async function untilGone(connection: Connection, ref: StackRef, doomed: Kubernet
       .map((item) => `${item.kind}/${item.metadata?.name}`)
       .filter((key) => names.has(key) || key.startsWith('Pod/'));
     if (left.length === 0) return;
-    if (Date.now() > deadline) throw new ClusterError(`timed out waiting for ${left.length} objects of ${ref.namespace}/${ref.name} to go: ${left.slice(0, 5).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new ClusterError(
+        `timed out waiting for ${left.length} objects of ${ref.namespace}/${ref.name} to go: ${left.slice(0, 5).join(', ')}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -131,26 +182,56 @@ async function untilGone(connection: Connection, ref: StackRef, doomed: Kubernet
  * namespaced kind the cluster serves is listed, and only what the stack's objects leave behind while they go
  * is overlooked (objects deleted now, what they own, Endpoints of deleted Services, events, the lock).
  */
-async function deleteOwnNamespace(connection: Connection, ref: StackRef, namespace: KubernetesObject, doomed: KubernetesObject[], result: DestroyResult, retry: RetryPolicy): Promise<boolean> {
+async function deleteOwnNamespace(
+  connection: Connection,
+  ref: StackRef,
+  namespace: KubernetesObject,
+  doomed: KubernetesObject[],
+  result: DestroyResult,
+  retry: RetryPolicy,
+): Promise<boolean> {
   const keep = (why: string) => {
     result.kept.push({ kind: 'Namespace', name: ref.namespace, why });
     return false;
   };
-  if (namespace.metadata?.annotations?.[CREATED_FOR_ANNOTATION] !== ref.name) return keep('not created by loki-microservices for this stack');
+  if (namespace.metadata?.annotations?.[CREATED_FOR_ANNOTATION] !== ref.name)
+    return keep('not created by loki-microservices for this stack');
   if (namespace.metadata?.deletionTimestamp) return keep('it is being deleted already');
   const { kinds, unreadable } = await namespacedKinds(connection, retry);
   const { others, unlisted } = await othersIn(connection, ref, kinds, doomed, retry);
   const unknown = [...unreadable, ...unlisted];
-  if (unknown.length > 0) return keep(`not every kind in it could be listed, so it may hold objects of others: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`);
-  if (others.length > 0) return keep(`it is not empty: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`);
-  await withRetry(`deleting namespace ${ref.namespace}`, () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound), retry);
+  if (unknown.length > 0)
+    return keep(
+      `not every kind in it could be listed, so it may hold objects of others: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`,
+    );
+  if (others.length > 0)
+    return keep(
+      `it is not empty: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`,
+    );
+  await withRetry(
+    `deleting namespace ${ref.namespace}`,
+    () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound),
+    retry,
+  );
   return true;
 }
 
 /** A deleted namespace lingers as Terminating while the namespace controller empties it. */
-async function namespaceGone(connection: Connection, name: string, deadline: number, retry: RetryPolicy): Promise<void> {
-  while (await withRetry(`reading namespace ${name}`, () => connection.core.readNamespace({ name }).catch(ignoreNotFound), retry)) {
-    if (Date.now() > deadline) throw new ClusterError(`timed out waiting for namespace ${name} to go (it is still terminating)`);
+async function namespaceGone(
+  connection: Connection,
+  name: string,
+  deadline: number,
+  retry: RetryPolicy,
+): Promise<void> {
+  while (
+    await withRetry(
+      `reading namespace ${name}`,
+      () => connection.core.readNamespace({ name }).catch(ignoreNotFound),
+      retry,
+    )
+  ) {
+    if (Date.now() > deadline)
+      throw new ClusterError(`timed out waiting for namespace ${name} to go (it is still terminating)`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -165,32 +246,66 @@ const PAGE = 500;
  * (the root CA ConfigMap, the default ServiceAccount and its token Secrets), as `Kind/name`; and the kinds
  * that could not be listed (no access, say). A kind with more objects than one page counts as holding others.
  */
-async function othersIn(connection: Connection, ref: StackRef, kinds: ManagedKind[], doomed: KubernetesObject[], retry: RetryPolicy): Promise<{ others: string[]; unlisted: string[] }> {
+async function othersIn(
+  connection: Connection,
+  ref: StackRef,
+  kinds: ManagedKind[],
+  doomed: KubernetesObject[],
+  retry: RetryPolicy,
+): Promise<{ others: string[]; unlisted: string[] }> {
   const unlisted: string[] = [];
   const listed = await Promise.all(
     kinds
       .filter((kind) => !RECORDS.has(kind.kind))
       .map((kind) =>
-        withRetry(`listing ${kind.kind}s in ${ref.namespace}`, () => connection.objects.list(kind.apiVersion, kind.kind, ref.namespace, undefined, undefined, undefined, undefined, undefined, PAGE), retry).then(
-          (list) => ({ kind, items: list.items.map((item) => ({ ...item, apiVersion: kind.apiVersion, kind: kind.kind })), more: !!list.metadata?._continue }),
-          (error: unknown) => void unlisted.push(`${kind.kind} (${error instanceof ClusterError && error.code ? `HTTP ${error.code}` : describeError(error)})`),
+        withRetry(
+          `listing ${kind.kind}s in ${ref.namespace}`,
+          () =>
+            connection.objects.list(
+              kind.apiVersion,
+              kind.kind,
+              ref.namespace,
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              PAGE,
+            ),
+          retry,
+        ).then(
+          (list) => ({
+            kind,
+            items: list.items.map((item) => ({ ...item, apiVersion: kind.apiVersion, kind: kind.kind })),
+            more: !!list.metadata?._continue,
+          }),
+          (error: unknown) =>
+            void unlisted.push(
+              `${kind.kind} (${error instanceof ClusterError && error.code ? `HTTP ${error.code}` : describeError(error)})`,
+            ),
         ),
       ),
   );
   const pages = listed.filter((page): page is NonNullable<typeof page> => !!page);
   const ours = new Set(doomed.map((object) => `${object.kind}/${object.metadata?.name}`));
-  const serviceAccounts = new Set(['default', ...doomed.filter((object) => object.kind === 'ServiceAccount').map((object) => object.metadata?.name)]);
+  const serviceAccounts = new Set([
+    'default',
+    ...doomed.filter((object) => object.kind === 'ServiceAccount').map((object) => object.metadata?.name),
+  ]);
   for (const object of doomed) if (object.kind === 'Service') ours.add(`Endpoints/${object.metadata?.name}`);
   ours.add(`Lease/${lockName(ref)}`);
   ours.add('ConfigMap/kube-root-ca.crt');
   // Owners first: a pod is ours when its ReplicaSet is, which is ours when its Deployment is.
   const items = pages.flatMap((page) => page.items);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const item of items) {
       const key = `${item.kind}/${item.metadata?.name}`;
       const owned = (item.metadata?.ownerReferences ?? []).some((owner) => ours.has(`${owner.kind}/${owner.name}`));
-      const token = item.kind === 'Secret' && (item as V1Secret).type === 'kubernetes.io/service-account-token' && serviceAccounts.has(item.metadata?.annotations?.['kubernetes.io/service-account.name']);
+      const token =
+        item.kind === 'Secret' &&
+        (item as V1Secret).type === 'kubernetes.io/service-account-token' &&
+        serviceAccounts.has(item.metadata?.annotations?.['kubernetes.io/service-account.name']);
       const defaultAccount = item.kind === 'ServiceAccount' && item.metadata?.name === 'default';
       if (!ours.has(key) && (owned || token || defaultAccount)) {
         ours.add(key);

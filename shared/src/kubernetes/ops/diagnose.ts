@@ -26,17 +26,29 @@ export async function diagnose(connection: Connection, ref: StackRef, status: St
     .filter(([, c]) => !c.current || c.notReady.length > 0)
     .map(([name, c]) => ({ name, desired: c.desired, ready: c.ready, pods: c.notReady }));
   const podNames = new Set(components.flatMap((c) => c.pods.map((p) => p.name)));
-  const [events, logs] = await Promise.all([warningEvents(connection, ref, status, podNames), failingLogs(connection, ref.namespace, components)]);
+  const [events, logs] = await Promise.all([
+    warningEvents(connection, ref, status, podNames),
+    failingLogs(connection, ref.namespace, components),
+  ]);
   return { components, events, logs };
 }
 
-async function warningEvents(connection: Connection, ref: StackRef, status: StackStatus, pods: Set<string>): Promise<Diagnosis['events']> {
-  const list = await connection.core.listNamespacedEvent({ namespace: ref.namespace, fieldSelector: 'type=Warning' }).catch(() => ({ items: [] }));
+async function warningEvents(
+  connection: Connection,
+  ref: StackRef,
+  status: StackStatus,
+  pods: Set<string>,
+): Promise<Diagnosis['events']> {
+  const list = await connection.core
+    .listNamespacedEvent({ namespace: ref.namespace, fieldSelector: 'type=Warning' })
+    .catch(() => ({ items: [] }));
   // The stack's objects are named <stack>-<component>[-…] (claims data-<stack>-<component>-N): a bare
   // "<stack>-" prefix would take in the warnings of neighbours such as loki-canary or a stack loki-dev.
   const prefixes = Object.keys(status.components).map((component) => `${ref.name}-${component}`);
   const ours = (name: string) =>
-    pods.has(name) || name === ref.name || prefixes.some((prefix) => name === prefix || name.startsWith(`${prefix}-`) || name.startsWith(`data-${prefix}-`));
+    pods.has(name) ||
+    name === ref.name ||
+    prefixes.some((prefix) => name === prefix || name.startsWith(`${prefix}-`) || name.startsWith(`data-${prefix}-`));
   return list.items
     .filter((event) => ours(event.involvedObject.name ?? ''))
     .map((event) => ({
@@ -51,18 +63,44 @@ async function warningEvents(connection: Connection, ref: StackRef, status: Stac
 }
 
 /** Logs of containers that started and failed; the crashed instance's (previous) when it restarted. */
-async function failingLogs(connection: Connection, namespace: string, components: Diagnosis['components']): Promise<Diagnosis['logs']> {
+async function failingLogs(
+  connection: Connection,
+  namespace: string,
+  components: Diagnosis['components'],
+): Promise<Diagnosis['logs']> {
   const failing = components
-    .map((c) => c.pods.find((p) => p.failing && p.container && p.reason !== 'ImagePullBackOff' && p.reason !== 'ErrImagePull' && p.reason !== 'Unschedulable'))
+    .map((c) =>
+      c.pods.find(
+        (p) =>
+          p.failing &&
+          p.container &&
+          p.reason !== 'ImagePullBackOff' &&
+          p.reason !== 'ErrImagePull' &&
+          p.reason !== 'Unschedulable',
+      ),
+    )
     .filter((p): p is PodProblem => !!p)
     .slice(0, LOGS);
   const logs = await Promise.all(
     failing.map(async (pod) => {
       const read = (previous: boolean) =>
-        connection.core.readNamespacedPodLog({ name: pod.name, namespace, container: pod.container!, tailLines: LOG_LINES, ...(previous ? { previous } : {}) });
+        connection.core.readNamespacedPodLog({
+          name: pod.name,
+          namespace,
+          container: pod.container!,
+          tailLines: LOG_LINES,
+          ...(previous ? { previous } : {}),
+        });
       const previous = pod.restarts > 0;
-      const text = await read(previous).catch((error: unknown) => (previous && error instanceof ApiException ? read(false) : Promise.reject(error))).catch(() => '');
-      return { pod: pod.name, container: pod.container!, previous, lines: text.split('\n').filter(Boolean).map(redact) };
+      const text = await read(previous)
+        .catch((error: unknown) => (previous && error instanceof ApiException ? read(false) : Promise.reject(error)))
+        .catch(() => '');
+      return {
+        pod: pod.name,
+        container: pod.container!,
+        previous,
+        lines: text.split('\n').filter(Boolean).map(redact),
+      };
     }),
   );
   return logs.filter((log) => log.lines.length > 0);
@@ -75,12 +113,15 @@ export function formatDiagnosis(diagnosis: Diagnosis): string {
     lines.push(`${component.name}: ${component.ready}/${component.desired} ready`);
     for (const pod of component.pods) {
       const where = pod.container ? ` (container ${pod.container})` : '';
-      lines.push(`  ${pod.name}: ${pod.state}${pod.reason ? `, ${pod.reason}` : ''}${where}${pod.restarts ? `, ${pod.restarts} restarts` : ''}${pod.message ? ` - ${pod.message}` : ''}`);
+      lines.push(
+        `  ${pod.name}: ${pod.state}${pod.reason ? `, ${pod.reason}` : ''}${where}${pod.restarts ? `, ${pod.restarts} restarts` : ''}${pod.message ? ` - ${pod.message}` : ''}`,
+      );
     }
   }
   if (diagnosis.events.length > 0) {
     lines.push('recent warning events:');
-    for (const event of diagnosis.events) lines.push(`  ${event.object}: ${event.reason}${event.count > 1 ? ` (x${event.count})` : ''} - ${event.message}`);
+    for (const event of diagnosis.events)
+      lines.push(`  ${event.object}: ${event.reason}${event.count > 1 ? ` (x${event.count})` : ''} - ${event.message}`);
   }
   for (const log of diagnosis.logs) {
     lines.push(`last log lines of ${log.pod}/${log.container}${log.previous ? ' (before its last restart)' : ''}:`);

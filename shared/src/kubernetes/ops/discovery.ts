@@ -32,7 +32,9 @@ export async function namespacedKinds(connection: Connection, retry: RetryPolicy
     getJson<APIResourceList>(connection, '/api/v1', retry),
     getJson<APIGroupList>(connection, '/apis', retry),
   ]);
-  const groupVersions = groups.groups.map((group) => group.preferredVersion?.groupVersion ?? group.versions[0]?.groupVersion).filter((gv): gv is string => !!gv);
+  const groupVersions = groups.groups
+    .map((group) => group.preferredVersion?.groupVersion ?? group.versions[0]?.groupVersion)
+    .filter((gv): gv is string => !!gv);
   const unreadable: string[] = [];
   const lists = await Promise.all(
     groupVersions.map((groupVersion) =>
@@ -68,7 +70,8 @@ async function fetchJson<T>(connection: Connection, path: string): Promise<T> {
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_DOCUMENT_BYTES) req.destroy(new ClusterError(`${path} is larger than ${MAX_DOCUMENT_BYTES} bytes`));
+        if (size > MAX_DOCUMENT_BYTES)
+          req.destroy(new ClusterError(`${path} is larger than ${MAX_DOCUMENT_BYTES} bytes`));
         else chunks.push(chunk);
       });
       response.on('error', reject);
@@ -83,7 +86,9 @@ async function fetchJson<T>(connection: Connection, path: string): Promise<T> {
         }
       });
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('the API server did not answer in time'), { name: 'TimeoutError' })));
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('the API server did not answer in time'), { name: 'TimeoutError' })),
+    );
     req.on('error', reject);
     req.end();
   });

@@ -15,7 +15,11 @@ export function parseHtpasswd(text: string): Map<string, string> {
 }
 
 /** The htpasswd file of `users`, reusing the lines of `previous` that still verify. */
-export function htpasswdFile(users: string[], passwords: Record<string, string>, previous: Map<string, string> = new Map()): string {
+export function htpasswdFile(
+  users: string[],
+  passwords: Record<string, string>,
+  previous: Map<string, string> = new Map(),
+): string {
   const lines = users.map((user) => {
     const password = passwords[user];
     if (password === undefined) throw new Error(`no password for gateway user "${user}"`);

@@ -36,7 +36,21 @@ export async function listKinds(
     kinds
       .filter((k) => !k.crd || served!.has(k.apiVersion))
       .map(({ apiVersion, kind, crd }) =>
-        withRetry(`listing ${kind}s in ${namespace}`, () => connection.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector), retry)
+        withRetry(
+          `listing ${kind}s in ${namespace}`,
+          () =>
+            connection.objects.list(
+              apiVersion,
+              kind,
+              namespace,
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              labelSelector,
+            ),
+          retry,
+        )
           // A CRD removed meanwhile: nothing of that kind is left.
           .catch((error: unknown) => {
             if (error instanceof ClusterError && error.code === 404 && crd) return { items: [] };
@@ -58,4 +72,5 @@ export function holdsData(object: KubernetesObject): boolean {
 }
 
 /** Made by this tool for the stack `stack` (the only objects it may change, prune or destroy). */
-export const createdFor = (object: KubernetesObject | undefined, stack: string) => object?.metadata?.annotations?.[CREATED_FOR_ANNOTATION] === stack;
+export const createdFor = (object: KubernetesObject | undefined, stack: string) =>
+  object?.metadata?.annotations?.[CREATED_FOR_ANNOTATION] === stack;

@@ -52,15 +52,20 @@ function holderIdentity(operation: string): string {
   return `loki-microservices ${operation} on ${hostname()} (pid ${process.pid}, run ${randomUUID().slice(0, 8)})`;
 }
 
-
 const renewedAt = (lease: V1Lease) => new Date(String(lease.spec?.renewTime ?? lease.spec?.acquireTime ?? 0)).getTime();
-const staleAt = (lease: V1Lease) => renewedAt(lease) + (lease.spec?.leaseDurationSeconds ?? LOCK_DURATION_SECONDS) * 1000;
+const staleAt = (lease: V1Lease) =>
+  renewedAt(lease) + (lease.spec?.leaseDurationSeconds ?? LOCK_DURATION_SECONDS) * 1000;
 
 /**
  * Takes the stack's lock, or throws StackLockedError naming the holder. The namespace must exist. Transient
  * failures are retried by `retry`; refusals of access say which permission is missing.
  */
-export async function acquireStackLock(connection: Connection, ref: StackRef, operation: string, retry: RetryPolicy): Promise<StackLock> {
+export async function acquireStackLock(
+  connection: Connection,
+  ref: StackRef,
+  operation: string,
+  retry: RetryPolicy,
+): Promise<StackLock> {
   const name = lockName(ref);
   const { namespace } = ref;
   const identity = holderIdentity(operation);
@@ -68,27 +73,60 @@ export async function acquireStackLock(connection: Connection, ref: StackRef, op
   const spec = (previous?: V1Lease) => {
     // V1MicroTime writes RFC 3339 with microseconds, as Lease times must be.
     const now = new V1MicroTime();
-    return { holderIdentity: identity, leaseDurationSeconds: LOCK_DURATION_SECONDS, acquireTime: now, renewTime: now, leaseTransitions: previous ? (previous.spec?.leaseTransitions ?? 0) + 1 : 0 };
+    return {
+      holderIdentity: identity,
+      leaseDurationSeconds: LOCK_DURATION_SECONDS,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: previous ? (previous.spec?.leaseTransitions ?? 0) + 1 : 0,
+    };
   };
   const body: V1Lease = {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/instance': ref.name, 'app.kubernetes.io/managed-by': MANAGER }, annotations: { [CREATED_FOR_ANNOTATION]: ref.name } },
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/instance': ref.name, 'app.kubernetes.io/managed-by': MANAGER },
+      annotations: { [CREATED_FOR_ANNOTATION]: ref.name },
+    },
   };
 
   let held: V1Lease | undefined;
   while (!held) {
     try {
-      held = await withRetry(`taking ${what}`, () => connection.coordination.createNamespacedLease({ namespace, body: { ...body, spec: spec() } }), retry);
+      held = await withRetry(
+        `taking ${what}`,
+        () => connection.coordination.createNamespacedLease({ namespace, body: { ...body, spec: spec() } }),
+        retry,
+      );
     } catch (error) {
       if (!(error instanceof ClusterError) || error.code !== 409) throw explainRefusal(error, what);
-      const current = await withRetry(`reading ${what}`, () => connection.coordination.readNamespacedLease({ name, namespace }), retry).catch(() => undefined);
+      const current = await withRetry(
+        `reading ${what}`,
+        () => connection.coordination.readNamespacedLease({ name, namespace }),
+        retry,
+      ).catch(() => undefined);
       if (!current) continue; // released meanwhile: try to create it again
       if (current.spec?.holderIdentity && Date.now() < staleAt(current)) {
-        throw new StackLockedError(ref, current.spec.holderIdentity, String(current.spec.acquireTime ?? 'unknown'), Math.round((Date.now() - renewedAt(current)) / 1000));
+        throw new StackLockedError(
+          ref,
+          current.spec.holderIdentity,
+          String(current.spec.acquireTime ?? 'unknown'),
+          Math.round((Date.now() - renewedAt(current)) / 1000),
+        );
       }
       // Stale, or released without being deleted: take it over, unless another run does so first (409).
-      held = await withRetry(`taking over ${what}`, () => connection.coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: spec(current) } }), retry).catch((error: unknown) => {
+      held = await withRetry(
+        `taking over ${what}`,
+        () =>
+          connection.coordination.replaceNamespacedLease({
+            name,
+            namespace,
+            body: { ...current, spec: spec(current) },
+          }),
+        retry,
+      ).catch((error: unknown) => {
         if (error instanceof ClusterError && error.code === 409) return undefined;
         throw explainRefusal(error, what);
       });
@@ -105,10 +143,18 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
   let lost: ClusterError | undefined;
   let renewing: Promise<void> = Promise.resolve();
   const lostTo = (taker: string | undefined) =>
-    new ClusterError(`lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} (a lock not renewed for ${LOCK_DURATION_SECONDS}s may be taken over): stopped before changing more`, 409, 'Conflict');
+    new ClusterError(
+      `lost the lock of stack ${namespace}/${ref.name} to ${taker ?? 'another run'} (a lock not renewed for ${LOCK_DURATION_SECONDS}s may be taken over): stopped before changing more`,
+      409,
+      'Conflict',
+    );
   const renew = async () => {
     try {
-      current = await connection.coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } } });
+      current = await connection.coordination.replaceNamespacedLease({
+        name,
+        namespace,
+        body: { ...current, spec: { ...current.spec, renewTime: new V1MicroTime() } },
+      });
     } catch (error) {
       // Anything but a 409 (the API server away for a while) is tried again at the next renewal. A 409 means
       // someone else wrote the Lease: lost at once (the run stops at its next step), unless it is still ours.
@@ -139,10 +185,18 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
       // deleting is not allowed, emptied as client-go's leader election releases. A lock that cannot be released
       // at all goes stale: it does not fail a run that is done.
       const preconditions = { uid: current.metadata?.uid, resourceVersion: current.metadata?.resourceVersion };
-      await withRetry(`releasing the lock of stack ${namespace}/${ref.name}`, () => connection.coordination.deleteNamespacedLease({ name, namespace, body: { preconditions } }), retry)
+      await withRetry(
+        `releasing the lock of stack ${namespace}/${ref.name}`,
+        () => connection.coordination.deleteNamespacedLease({ name, namespace, body: { preconditions } }),
+        retry,
+      )
         .catch((error: unknown) => {
           if (error instanceof ClusterError && error.code === 404) return;
-          return connection.coordination.replaceNamespacedLease({ name, namespace, body: { ...current, spec: { ...current.spec, holderIdentity: '' } } });
+          return connection.coordination.replaceNamespacedLease({
+            name,
+            namespace,
+            body: { ...current, spec: { ...current.spec, holderIdentity: '' } },
+          });
         })
         .catch(() => undefined);
     },
@@ -151,7 +205,11 @@ function keep(connection: Connection, ref: StackRef, taken: V1Lease, retry: Retr
 
 function explainRefusal(error: unknown, what: string): unknown {
   if (error instanceof ClusterError && error.code === 403) {
-    return new ClusterError(`${error.message}: taking ${what} needs get, create, update and delete on leases.coordination.k8s.io in the namespace`, 403, 'Forbidden');
+    return new ClusterError(
+      `${error.message}: taking ${what} needs get, create, update and delete on leases.coordination.k8s.io in the namespace`,
+      403,
+      'Forbidden',
+    );
   }
   return error;
 }

@@ -7,4 +7,8 @@ export interface OptionNames {
   forceConflicts?: string;
 }
 
-export const CLI_OPTION_NAMES: OptionNames = { adopt: '--adopt', deleteVolumes: '--delete-volumes', forceConflicts: '--force-conflicts' };
+export const CLI_OPTION_NAMES: OptionNames = {
+  adopt: '--adopt',
+  deleteVolumes: '--delete-volumes',
+  forceConflicts: '--force-conflicts',
+};

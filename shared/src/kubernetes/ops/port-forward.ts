@@ -15,7 +15,13 @@ const DATA = 0;
 const ERRORS = 1;
 
 /** Opens the connection; rejects (redacted) when the API server or the kubelet refuses it, or after `timeoutMs`. */
-export async function openPortForward(connection: Connection, namespace: string, pod: string, port: number, timeoutMs: number): Promise<Duplex> {
+export async function openPortForward(
+  connection: Connection,
+  namespace: string,
+  pod: string,
+  port: number,
+  timeoutMs: number,
+): Promise<Duplex> {
   const url = new URL(`/api/v1/namespaces/${namespace}/pods/${pod}/portforward?ports=${port}`, connection.server);
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   const options: RequestOptions = {};
@@ -25,9 +31,18 @@ export async function openPortForward(connection: Connection, namespace: string,
     socket.once('open', () => resolve(new PortForwardStream(socket)));
     socket.once('unexpected-response', (_request, response) => {
       socket.terminate();
-      reject(Object.assign(new Error(`the API server refused the port-forward to pod ${namespace}/${pod} with HTTP ${response.statusCode}`), { statusCode: response.statusCode }));
+      reject(
+        Object.assign(
+          new Error(
+            `the API server refused the port-forward to pod ${namespace}/${pod} with HTTP ${response.statusCode}`,
+          ),
+          { statusCode: response.statusCode },
+        ),
+      );
     });
-    socket.once('error', (error) => reject(new Error(`port-forward to pod ${namespace}/${pod}: ${describeError(error)}`)));
+    socket.once('error', (error) =>
+      reject(new Error(`port-forward to pod ${namespace}/${pod}: ${describeError(error)}`)),
+    );
   });
 }
 
@@ -58,7 +73,9 @@ class PortForwardStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.socket.readyState !== WebSocket.OPEN) return callback(new Error('the port-forward is closed'));
-    this.socket.send(Buffer.concat([Buffer.of(DATA), chunk]), { binary: true }, (error) => callback(error ? new Error(describeError(error)) : null));
+    this.socket.send(Buffer.concat([Buffer.of(DATA), chunk]), { binary: true }, (error) =>
+      callback(error ? new Error(describeError(error)) : null),
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {

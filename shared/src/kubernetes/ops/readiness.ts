@@ -16,7 +16,9 @@ export interface Judgement {
   failures: FailureMemory;
 }
 
-type Look = Pick<StackStatus, 'condition'> & { components: Record<string, Pick<ComponentStatus, 'desired' | 'pods' | 'notReady'>> };
+type Look = Pick<StackStatus, 'condition'> & {
+  components: Record<string, Pick<ComponentStatus, 'desired' | 'pods' | 'notReady'>>;
+};
 
 /**
  * Ready once the pods agree too: the workloads' watch may report a ready count before the pods' watch delivers the
@@ -29,7 +31,9 @@ export function judgeReadiness(status: Look, failures: FailureMemory, now: numbe
   if (status.condition.type === 'Ready' && components.every((component) => component.pods.Ready >= component.desired)) {
     return { verdict: { kind: 'ready' }, failures };
   }
-  const failing = components.flatMap((component) => component.notReady.filter((pod) => pod.failing).map((pod) => pod.name));
+  const failing = components.flatMap((component) =>
+    component.notReady.filter((pod) => pod.failing).map((pod) => pod.name),
+  );
   const remembered = new Map(failures);
   for (const name of failing) remembered.set(name, { since: remembered.get(name)?.since ?? now, lastFailed: now });
   for (const [name, { lastFailed }] of remembered) if (now - lastFailed >= failingForMs) remembered.delete(name);

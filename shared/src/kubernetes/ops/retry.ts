@@ -47,28 +47,38 @@ export function statusOf(error: unknown): ApiStatus | undefined {
 
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiException) return TRANSIENT_STATUS.has(error.code);
-  if (error instanceof ClusterError) return error.code === undefined ? TRANSIENT_NETWORK.test(error.message) || error.reason === 'Timeout' : TRANSIENT_STATUS.has(error.code);
+  if (error instanceof ClusterError)
+    return error.code === undefined
+      ? TRANSIENT_NETWORK.test(error.message) || error.reason === 'Timeout'
+      : TRANSIENT_STATUS.has(error.code);
   if (isTimeout(error)) return true;
   const text = `${(error as { code?: unknown })?.code ?? ''} ${(error as Error)?.message ?? ''}`;
   return TRANSIENT_NETWORK.test(text);
 }
 
 /** A request given up by its timeout signal (node-fetch's AbortError, or the signal's TimeoutError). */
-const isTimeout = (error: unknown) => (error as Error | undefined)?.name === 'AbortError' || (error as Error | undefined)?.name === 'TimeoutError';
+const isTimeout = (error: unknown) =>
+  (error as Error | undefined)?.name === 'AbortError' || (error as Error | undefined)?.name === 'TimeoutError';
 
 /** The failure as a ClusterError that says what was being done and what the API answered. */
 export function toClusterError(error: unknown, what: string): ClusterError {
   if (error instanceof ClusterError) return error;
   if (error instanceof ApiException) {
     const status = statusOf(error);
-    const message = status?.message ?? (error.code === 401 ? 'Unauthorized: the credentials in the kubeconfig were refused' : `HTTP ${error.code}`);
+    const message =
+      status?.message ??
+      (error.code === 401 ? 'Unauthorized: the credentials in the kubeconfig were refused' : `HTTP ${error.code}`);
     return new ClusterError(`${what}: ${message}`, error.code, status?.reason);
   }
   if (isTimeout(error)) return new ClusterError(`${what}: the API server did not answer in time`, undefined, 'Timeout');
   return new ClusterError(`${what}: ${(error as Error)?.message ?? String(error)}`);
 }
 
-export async function withRetry<T>(what: string, call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+export async function withRetry<T>(
+  what: string,
+  call: () => Promise<T>,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
@@ -82,10 +92,15 @@ export async function withRetry<T>(what: string, call: () => Promise<T>, policy:
 }
 
 function delayFor(error: unknown, attempt: number, policy: RetryPolicy): number {
-  const retryAfter = error instanceof ApiException ? Number((error.headers as Record<string, string> | undefined)?.['retry-after']) : NaN;
+  const retryAfter =
+    error instanceof ApiException
+      ? Number((error.headers as Record<string, string> | undefined)?.['retry-after'])
+      : NaN;
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = backoff * (0.8 + Math.random() * 0.4);
-  return Number.isFinite(retryAfter) && retryAfter > 0 ? Math.max(jittered, Math.min(retryAfter * 1000, policy.maxDelayMs)) : jittered;
+  return Number.isFinite(retryAfter) && retryAfter > 0
+    ? Math.max(jittered, Math.min(retryAfter * 1000, policy.maxDelayMs))
+    : jittered;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -31,7 +31,8 @@ export interface ResolvedSecret {
 export function resolveGeneratedSecret(secret: GeneratedSecret, current: KubernetesObject | undefined): ResolvedSecret {
   const values = secretValues(current);
   const added = secret.keys.filter((key) => values[key] === undefined);
-  for (const key of added) values[key] = randomCredential(key.includes('SECRET') ? 40 : key.includes('ACCESS_KEY') ? 20 : 32);
+  for (const key of added)
+    values[key] = randomCredential(key.includes('SECRET') ? 40 : key.includes('ACCESS_KEY') ? 20 : 32);
   return { secret, values, added, current };
 }
 
@@ -39,7 +40,12 @@ export function resolveGeneratedSecret(secret: GeneratedSecret, current: Kuberne
  * The passwords of the gateway's users: from the Secret `apply` generates (resolved already), or from the
  * user's own `spec.gateway.passwordsSecret`, which must hold every user.
  */
-export async function gatewayPasswords(connection: Connection, stack: LokiStack, generated: ResolvedSecret[], retry: RetryPolicy): Promise<SecretValues> {
+export async function gatewayPasswords(
+  connection: Connection,
+  stack: LokiStack,
+  generated: ResolvedSecret[],
+  retry: RetryPolicy,
+): Promise<SecretValues> {
   const name = gatewayPasswordsSecretName(stack);
   const own = generated.find((resolved) => resolved.secret.name === name);
   const users = [...gatewayTenants(stack), stack.spec.gateway.adminUser];
@@ -55,13 +61,28 @@ export async function gatewayPasswords(connection: Connection, stack: LokiStack,
   return values;
 }
 
-async function readUserSecret(connection: Connection, stack: LokiStack, name: string, retry: RetryPolicy): Promise<SecretValues> {
+async function readUserSecret(
+  connection: Connection,
+  stack: LokiStack,
+  name: string,
+  retry: RetryPolicy,
+): Promise<SecretValues> {
   const namespace = stack.metadata.namespace;
   try {
-    return secretValues(await withRetry(`reading Secret ${namespace}/${name}`, () => connection.core.readNamespacedSecret({ name, namespace }), retry));
+    return secretValues(
+      await withRetry(
+        `reading Secret ${namespace}/${name}`,
+        () => connection.core.readNamespacedSecret({ name, namespace }),
+        retry,
+      ),
+    );
   } catch (error) {
     if (error instanceof ClusterError && error.code === 404) {
-      throw new ClusterError(`Secret ${namespace}/${name} (spec.gateway.passwordsSecret) does not exist: create it with a password per gateway user, or remove spec.gateway.passwordsSecret to have apply generate them`, 404, 'NotFound');
+      throw new ClusterError(
+        `Secret ${namespace}/${name} (spec.gateway.passwordsSecret) does not exist: create it with a password per gateway user, or remove spec.gateway.passwordsSecret to have apply generate them`,
+        404,
+        'NotFound',
+      );
     }
     throw error;
   }

@@ -56,7 +56,9 @@ export function smokeTenant(stack: LokiStack): string | undefined {
 
 /** How to smoke-test this stack: as its tenant, and through its gateway when it has one. */
 export function smokeOptionsOf(stack: LokiStack): Pick<SmokeOptions, 'tenant' | 'gateway'> {
-  const gateway = stack.spec.gateway.enabled ? { gateway: { user: gatewaySmokeUser(stack), passwordsSecret: gatewayPasswordsSecretName(stack) } } : {};
+  const gateway = stack.spec.gateway.enabled
+    ? { gateway: { user: gatewaySmokeUser(stack), passwordsSecret: gatewayPasswordsSecretName(stack) } }
+    : {};
   const user = gateway.gateway?.user;
   const tenant = stack.spec.auth.enabled ? (user ?? stack.spec.auth.tenant) : undefined;
   return { ...(tenant ? { tenant } : {}), ...gateway };
@@ -73,9 +75,19 @@ interface Answer {
 }
 
 /** Sends one request to a Loki component, whichever way the smoke test reaches the stack. */
-type Send = (method: string, component: 'distributor' | 'query-frontend', path: string, headers: Record<string, string>, body?: string) => Promise<Answer>;
+type Send = (
+  method: string,
+  component: 'distributor' | 'query-frontend',
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+) => Promise<Answer>;
 
-export async function smokeTest(connection: Connection, ref: StackRef, options: SmokeOptions = {}): Promise<SmokeResult> {
+export async function smokeTest(
+  connection: Connection,
+  ref: StackRef,
+  options: SmokeOptions = {},
+): Promise<SmokeResult> {
   assertStackRef(ref);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -85,14 +97,33 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
   const line = `loki-microservices smoke test ${id}`;
   const retry = until(deadline);
   const gateway = options.gateway ? await openGateway(connection, ref, options.gateway, retry) : undefined;
-  const send: Send = gateway ? gateway.send : (method, component, path, headers, body) => sendToApiServer(connection, method, `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`, headers, body);
-  const headers = { 'Content-Type': 'application/json', ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}) };
+  const send: Send = gateway
+    ? gateway.send
+    : (method, component, path, headers, body) =>
+        sendToApiServer(
+          connection,
+          method,
+          `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`,
+          headers,
+          body,
+        );
+  const headers = {
+    'Content-Type': 'application/json',
+    ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}),
+  };
   const pushedAt = `${Date.now()}000000`;
-  const push = JSON.stringify({ streams: [{ stream: { job: 'loki-microservices-smoke', smoke_id: id }, values: [[pushedAt, line]] }] });
+  const push = JSON.stringify({
+    streams: [{ stream: { job: 'loki-microservices-smoke', smoke_id: id }, values: [[pushedAt, line]] }],
+  });
   const via = gateway ? ' through the gateway' : '';
 
   let last = 'no attempt was made';
-  const attempt = async (what: string, call: () => Promise<Answer>, accept: (answer: Answer) => boolean, giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403): Promise<void> => {
+  const attempt = async (
+    what: string,
+    call: () => Promise<Answer>,
+    accept: (answer: Answer) => boolean,
+    giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403,
+  ): Promise<void> => {
     for (;;) {
       const answer = await call().catch((error: unknown) => {
         if (error instanceof SmokeTestError) throw error;
@@ -102,22 +133,46 @@ export async function smokeTest(connection: Connection, ref: StackRef, options: 
       last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
       // No credentials or no access (Loki's tenant header, the gateway, the API server's RBAC): waiting will not change that.
       if (giveUpOn(answer.status)) throw new SmokeTestError(`smoke test failed: ${last}`);
-      if (Date.now() + interval > deadline) throw new SmokeTestError(`smoke test failed within ${timeoutMs} ms: ${last}`);
+      if (Date.now() + interval > deadline)
+        throw new SmokeTestError(`smoke test failed within ${timeoutMs} ms: ${last}`);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
   };
 
   if (gateway) {
     // The gateway must refuse a push without credentials before we trust it with ours.
-    await attempt('a push without credentials, which the gateway must refuse with 401,', () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push), (a) => a.status === 401, (status) => status >= 200 && status < 300);
+    await attempt(
+      'a push without credentials, which the gateway must refuse with 401,',
+      () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push),
+      (a) => a.status === 401,
+      (status) => status >= 200 && status < 300,
+    );
   }
-  await attempt(`the push to the distributor${via}`, () => send('POST', 'distributor', '/loki/api/v1/push', headers, push), (a) => a.status === 204 || a.status === 200);
+  await attempt(
+    `the push to the distributor${via}`,
+    () => send('POST', 'distributor', '/loki/api/v1/push', headers, push),
+    (a) => a.status === 204 || a.status === 200,
+  );
   const accepted = Date.now();
   // Loki reads a start of up to 10 digits as seconds: five minutes before the push.
-  const query = new URLSearchParams({ query: `{smoke_id="${id}"}`, start: String(Math.floor(started / 1000) - 300), limit: '10' });
-  await attempt(`the query through the query-frontend${via}`, () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers), (a) => a.status === 200 && a.body.includes(line));
+  const query = new URLSearchParams({
+    query: `{smoke_id="${id}"}`,
+    start: String(Math.floor(started / 1000) - 300),
+    limit: '10',
+  });
+  await attempt(
+    `the query through the query-frontend${via}`,
+    () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers),
+    (a) => a.status === 200 && a.body.includes(line),
+  );
   const found = Date.now();
-  return { latencyMs: found - accepted, durationMs: found - started, line, tenant: options.tenant ?? null, through: gateway ? 'gateway' : 'services' };
+  return {
+    latencyMs: found - accepted,
+    durationMs: found - started,
+    line,
+    tenant: options.tenant ?? null,
+    through: gateway ? 'gateway' : 'services',
+  };
 }
 
 interface GatewayClient {
@@ -130,21 +185,50 @@ interface GatewayClient {
  * port-forward` does, over the API server's WebSocket port-forward), and the user's Basic credentials, read
  * from the passwords Secret. A forward that fails sends the next request to a ready pod picked again.
  */
-async function openGateway(connection: Connection, ref: StackRef, gateway: NonNullable<SmokeOptions['gateway']>, retry: RetryPolicy): Promise<GatewayClient> {
+async function openGateway(
+  connection: Connection,
+  ref: StackRef,
+  gateway: NonNullable<SmokeOptions['gateway']>,
+  retry: RetryPolicy,
+): Promise<GatewayClient> {
   const secretName = `Secret ${ref.namespace}/${gateway.passwordsSecret}`;
-  const secret = await withRetry(`reading ${secretName}`, () => connection.core.readNamespacedSecret({ name: gateway.passwordsSecret, namespace: ref.namespace }), retry).catch((error: unknown) => {
+  const secret = await withRetry(
+    `reading ${secretName}`,
+    () => connection.core.readNamespacedSecret({ name: gateway.passwordsSecret, namespace: ref.namespace }),
+    retry,
+  ).catch((error: unknown) => {
     const code = error instanceof ClusterError ? error.code : undefined;
-    throw new SmokeTestError(`smoke test failed: cannot read the gateway passwords from ${secretName}${code ? ` (HTTP ${code})` : `: ${describeError(error)}`}`, code);
+    throw new SmokeTestError(
+      `smoke test failed: cannot read the gateway passwords from ${secretName}${code ? ` (HTTP ${code})` : `: ${describeError(error)}`}`,
+      code,
+    );
   });
   const password = secretValues(secret)[gateway.user];
-  if (!password) throw new SmokeTestError(`smoke test failed: ${secretName} has no password for the gateway user "${gateway.user}"`);
+  if (!password)
+    throw new SmokeTestError(`smoke test failed: ${secretName} has no password for the gateway user "${gateway.user}"`);
   const authorization = `Basic ${Buffer.from(`${gateway.user}:${password}`).toString('base64')}`;
   let pod: string | undefined;
-  const sendAnonymous = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> => {
+  const sendAnonymous = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<Answer> => {
     try {
       pod ??= await readyGatewayPod(connection, ref, retry);
-      const stream = await openPortForward(connection, ref.namespace, pod, GATEWAY_PORT.port, connection.requestTimeoutMs);
-      return await sendHttp(`http://127.0.0.1${path}`, { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream }, connection.requestTimeoutMs, body);
+      const stream = await openPortForward(
+        connection,
+        ref.namespace,
+        pod,
+        GATEWAY_PORT.port,
+        connection.requestTimeoutMs,
+      );
+      return await sendHttp(
+        `http://127.0.0.1${path}`,
+        { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream },
+        connection.requestTimeoutMs,
+        body,
+      );
     } catch (error) {
       pod = undefined;
       // No access to the pods or their port-forward: waiting will not change that.
@@ -154,25 +238,41 @@ async function openGateway(connection: Connection, ref: StackRef, gateway: NonNu
     }
   };
   return {
-    send: (method, _component, path, headers, body) => sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),
+    send: (method, _component, path, headers, body) =>
+      sendAnonymous(method, path, { ...headers, Authorization: authorization }, body),
     sendAnonymous,
   };
 }
 
 async function readyGatewayPod(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<string> {
   const labelSelector = `app.kubernetes.io/instance=${ref.name},app.kubernetes.io/component=${GATEWAY}`;
-  const pods = await withRetry(`listing gateway pods in ${ref.namespace}`, () => connection.core.listNamespacedPod({ namespace: ref.namespace, labelSelector }), retry);
+  const pods = await withRetry(
+    `listing gateway pods in ${ref.namespace}`,
+    () => connection.core.listNamespacedPod({ namespace: ref.namespace, labelSelector }),
+    retry,
+  );
   const pod = pods.items.find(isReady);
   if (!pod) throw new Error(`no ready gateway pod in ${ref.namespace} (${pods.items.length} gateway pods)`);
   return pod.metadata!.name!;
 }
 
-const isReady = (pod: V1Pod) => !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const isReady = (pod: V1Pod) =>
+  !pod.metadata?.deletionTimestamp &&
+  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-const withLength = (headers: Record<string, string>, body?: string) => ({ ...headers, ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) });
+const withLength = (headers: Record<string, string>, body?: string) => ({
+  ...headers,
+  ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
+});
 
 /** A request to the API server with the kubeconfig's credentials and TLS settings. */
-async function sendToApiServer(connection: Connection, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+async function sendToApiServer(
+  connection: Connection,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   const options: RequestOptions = { method, headers: withLength(headers, body) };
   await connection.kubeConfig.applyToHTTPSOptions(options);
   return sendHttp(new URL(path, connection.server).toString(), options, connection.requestTimeoutMs, body);

@@ -3,7 +3,15 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY } from '../render/common.js';
-import { conditionOf, STATUS_API_VERSION, type ComponentStatus, type PodProblem, type PodState, type StackEndpoints, type StackStatus } from '../../stack/status-model.js';
+import {
+  conditionOf,
+  STATUS_API_VERSION,
+  type ComponentStatus,
+  type PodProblem,
+  type PodState,
+  type StackEndpoints,
+  type StackStatus,
+} from '../../stack/status-model.js';
 
 export interface StackObjects {
   name: string;
@@ -14,13 +22,23 @@ export interface StackObjects {
 }
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
-const FAILING_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+const FAILING_REASONS = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
 
 export function stackStatusOf(objects: StackObjects): StackStatus {
   const components: Record<string, ComponentStatus> = {};
   for (const workload of [...objects.workloads].sort((a, b) => componentOf(a).localeCompare(componentOf(b)))) {
     const component = componentOf(workload);
-    const pods = objects.pods.filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component && !pod.metadata?.deletionTimestamp);
+    const pods = objects.pods.filter(
+      (pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component && !pod.metadata?.deletionTimestamp,
+    );
     components[component] = componentStatus(workload, pods);
   }
   const created = objects.workloads.map((w) => w.metadata?.creationTimestamp).filter((t): t is Date => !!t);
@@ -33,27 +51,49 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
     components,
     endpoints: endpointsOf({
       ...objects,
-      clusterDomain: objects.workloads.map((w) => w.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION]).find(Boolean) ?? 'cluster.local',
+      clusterDomain:
+        objects.workloads.map((w) => w.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION]).find(Boolean) ??
+        'cluster.local',
       gateway: objects.workloads.some((workload) => componentOf(workload) === GATEWAY),
     }),
-    version: objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.['app.kubernetes.io/version'] ?? null,
-    createdAt: created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
+    version:
+      objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.[
+        'app.kubernetes.io/version'
+      ] ?? null,
+    createdAt:
+      created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
   };
 }
 
 /** The stack's in-cluster URLs: through its gateway (port 80), or the distributor and the query-frontend. */
-export function endpointsOf(stack: { name: string; namespace: string; clusterDomain: string; gateway: boolean }): StackEndpoints {
+export function endpointsOf(stack: {
+  name: string;
+  namespace: string;
+  clusterDomain: string;
+  gateway: boolean;
+}): StackEndpoints {
   const host = (component: string) => `${stack.name}-${component}.${stack.namespace}.svc.${stack.clusterDomain}`;
-  if (stack.gateway) return { push: `http://${host(GATEWAY)}/loki/api/v1/push`, query: `http://${host(GATEWAY)}`, basicAuth: true };
-  return { push: `http://${host('distributor')}:3100/loki/api/v1/push`, query: `http://${host('query-frontend')}:3100`, basicAuth: false };
+  if (stack.gateway)
+    return { push: `http://${host(GATEWAY)}/loki/api/v1/push`, query: `http://${host(GATEWAY)}`, basicAuth: true };
+  return {
+    push: `http://${host('distributor')}:3100/loki/api/v1/push`,
+    query: `http://${host('query-frontend')}:3100`,
+    basicAuth: false,
+  };
 }
 
 /** The URLs of a stack as its spec renders it. */
 export function stackEndpoints(stack: LokiStack): StackEndpoints {
-  return endpointsOf({ name: stack.metadata.name, namespace: stack.metadata.namespace, clusterDomain: stack.spec.clusterDomain, gateway: stack.spec.gateway.enabled });
+  return endpointsOf({
+    name: stack.metadata.name,
+    namespace: stack.metadata.namespace,
+    clusterDomain: stack.spec.clusterDomain,
+    gateway: stack.spec.gateway.enabled,
+  });
 }
 
-const componentOf = (workload: V1Deployment | V1StatefulSet) => workload.metadata?.labels?.[COMPONENT_LABEL] ?? workload.metadata?.name ?? '';
+const componentOf = (workload: V1Deployment | V1StatefulSet) =>
+  workload.metadata?.labels?.[COMPONENT_LABEL] ?? workload.metadata?.name ?? '';
 
 function componentStatus(workload: V1Deployment | V1StatefulSet, pods: V1Pod[]): ComponentStatus {
   const kind = workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
@@ -76,7 +116,12 @@ function componentStatus(workload: V1Deployment | V1StatefulSet, pods: V1Pod[]):
     desired,
     ready,
     updated,
-    current: observed && updated === desired && ready === desired && available === desired && (status.replicas ?? 0) === desired,
+    current:
+      observed &&
+      updated === desired &&
+      ready === desired &&
+      available === desired &&
+      (status.replicas ?? 0) === desired,
     pods: byState,
     notReady,
   };
@@ -90,21 +135,64 @@ export function podProblem(pod: V1Pod): PodProblem | undefined {
   const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const restarts = containers.reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
   const phase = pod.status?.phase;
-  const state: PodState = phase === 'Failed' ? 'Failed' : phase === 'Running' ? 'Running' : phase === 'Pending' ? 'Pending' : 'Unknown';
+  const state: PodState =
+    phase === 'Failed' ? 'Failed' : phase === 'Running' ? 'Running' : phase === 'Pending' ? 'Pending' : 'Unknown';
   const unscheduled = conditions.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (unscheduled) return { name, state, reason: unscheduled.reason ?? 'Unschedulable', message: unscheduled.message, restarts, failing: unscheduled.reason === 'Unschedulable' };
+  if (unscheduled)
+    return {
+      name,
+      state,
+      reason: unscheduled.reason ?? 'Unschedulable',
+      message: unscheduled.message,
+      restarts,
+      failing: unscheduled.reason === 'Unschedulable',
+    };
   for (const container of containers) {
     const waiting = container.state?.waiting;
-    const oom = container.lastState?.terminated?.reason === 'OOMKilled' || container.state?.terminated?.reason === 'OOMKilled';
+    const oom =
+      container.lastState?.terminated?.reason === 'OOMKilled' || container.state?.terminated?.reason === 'OOMKilled';
     // A container that keeps failing makes its pod Failed for us, whatever its phase says (Running, Pending).
-    if (oom) return { name, state: 'Failed', reason: 'OOMKilled', message: container.state?.waiting?.message ?? 'the container ran out of memory (raise its memory limit)', container: container.name, restarts, failing: true };
+    if (oom)
+      return {
+        name,
+        state: 'Failed',
+        reason: 'OOMKilled',
+        message: container.state?.waiting?.message ?? 'the container ran out of memory (raise its memory limit)',
+        container: container.name,
+        restarts,
+        failing: true,
+      };
     if (waiting?.reason && waiting.reason !== 'PodInitializing') {
       const failing = FAILING_REASONS.has(waiting.reason);
-      return { name, state: failing ? 'Failed' : state, reason: waiting.reason, message: waiting.message, container: container.name, restarts, failing };
+      return {
+        name,
+        state: failing ? 'Failed' : state,
+        reason: waiting.reason,
+        message: waiting.message,
+        container: container.name,
+        restarts,
+        failing,
+      };
     }
     const terminated = container.state?.terminated;
-    if (terminated && terminated.reason !== 'Completed') return { name, state: 'Failed', reason: terminated.reason ?? 'Error', message: terminated.message, container: container.name, restarts, failing: true };
+    if (terminated && terminated.reason !== 'Completed')
+      return {
+        name,
+        state: 'Failed',
+        reason: terminated.reason ?? 'Error',
+        message: terminated.message,
+        container: container.name,
+        restarts,
+        failing: true,
+      };
   }
   const why = conditions.find((c) => c.type === 'Ready' && c.status !== 'True');
-  return { name, state: phase === 'Failed' ? 'Failed' : state, reason: why?.reason ?? phase ?? 'Unknown', message: why?.message, restarts, failing: phase === 'Failed' };
+  return {
+    name,
+    state: phase === 'Failed' ? 'Failed' : state,
+    reason: why?.reason ?? phase ?? 'Unknown',
+    message: why?.message,
+    restarts,
+    failing: phase === 'Failed',
+  };
 }

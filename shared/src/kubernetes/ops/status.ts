@@ -15,14 +15,30 @@ export interface StackRef {
   namespace: string;
 }
 
-export async function getStackStatus(connection: Connection, ref: StackRef, retry: RetryPolicy = DEFAULT_RETRY): Promise<StackStatus> {
+export async function getStackStatus(
+  connection: Connection,
+  ref: StackRef,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<StackStatus> {
   assertStackRef(ref);
   const { namespace } = ref;
   const labelSelector = stackSelector(ref.name);
   const [deployments, statefulSets, pods] = await Promise.all([
-    withRetry(`listing Deployments in ${namespace}`, () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }), retry),
-    withRetry(`listing StatefulSets in ${namespace}`, () => connection.apps.listNamespacedStatefulSet({ namespace, labelSelector }), retry),
-    withRetry(`listing pods in ${namespace}`, () => connection.core.listNamespacedPod({ namespace, labelSelector }), retry),
+    withRetry(
+      `listing Deployments in ${namespace}`,
+      () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }),
+      retry,
+    ),
+    withRetry(
+      `listing StatefulSets in ${namespace}`,
+      () => connection.apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+      retry,
+    ),
+    withRetry(
+      `listing pods in ${namespace}`,
+      () => connection.core.listNamespacedPod({ namespace, labelSelector }),
+      retry,
+    ),
   ]);
   const workloads: (V1Deployment | V1StatefulSet)[] = [
     ...deployments.items.map((item) => ({ ...item, kind: 'Deployment' })),
@@ -31,4 +47,3 @@ export async function getStackStatus(connection: Connection, ref: StackRef, retr
   if (workloads.length === 0) throw new StackNotFoundError(ref.name, namespace);
   return stackStatusOf({ ...ref, workloads, pods: pods.items });
 }
-

@@ -43,7 +43,9 @@ export class NotReadyError extends ClusterError {
     elapsedMs: number,
   ) {
     const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : 'failing';
-    super(`stack ${status.namespace}/${status.name} is ${what}: ${status.condition.message}\n${formatDiagnosis(diagnosis)}`);
+    super(
+      `stack ${status.namespace}/${status.name} is ${what}: ${status.condition.message}\n${formatDiagnosis(diagnosis)}`,
+    );
     this.name = 'NotReadyError';
   }
 }
@@ -60,7 +62,11 @@ interface Source<T> {
   into: Map<string, T>;
 }
 
-export async function waitForStack(connection: Connection, ref: StackRef, options: WaitOptions = {}): Promise<WaitResult> {
+export async function waitForStack(
+  connection: Connection,
+  ref: StackRef,
+  options: WaitOptions = {},
+): Promise<WaitResult> {
   assertStackRef(ref);
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 600_000;
@@ -72,15 +78,33 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
   const statefulSets = new Map<string, Workload>();
   const pods = new Map<string, V1Pod>();
   const sources: Source<Workload | V1Pod>[] = [
-    { kind: 'Deployment', path: `/apis/apps/v1/namespaces/${namespace}/deployments`, list: () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }), into: deployments },
-    { kind: 'StatefulSet', path: `/apis/apps/v1/namespaces/${namespace}/statefulsets`, list: () => connection.apps.listNamespacedStatefulSet({ namespace, labelSelector }), into: statefulSets },
-    { kind: 'Pod', path: `/api/v1/namespaces/${namespace}/pods`, list: () => connection.core.listNamespacedPod({ namespace, labelSelector }), into: pods },
+    {
+      kind: 'Deployment',
+      path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      list: () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }),
+      into: deployments,
+    },
+    {
+      kind: 'StatefulSet',
+      path: `/apis/apps/v1/namespaces/${namespace}/statefulsets`,
+      list: () => connection.apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+      into: statefulSets,
+    },
+    {
+      kind: 'Pod',
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      list: () => connection.core.listNamespacedPod({ namespace, labelSelector }),
+      into: pods,
+    },
   ] as Source<Workload | V1Pod>[];
 
   const current = () =>
     stackStatusOf({
       ...ref,
-      workloads: [...[...deployments.values()].map((w) => ({ ...w, kind: 'Deployment' })), ...[...statefulSets.values()].map((w) => ({ ...w, kind: 'StatefulSet' }))],
+      workloads: [
+        ...[...deployments.values()].map((w) => ({ ...w, kind: 'Deployment' })),
+        ...[...statefulSets.values()].map((w) => ({ ...w, kind: 'StatefulSet' })),
+      ],
       pods: [...pods.values()],
     });
 
@@ -159,7 +183,11 @@ export async function waitForStack(connection: Connection, ref: StackRef, option
             // A refusal does not go away by watching again: end with it rather than at the timeout.
             const code = error?.statusCode;
             if (code !== undefined && PERMANENT_WATCH_STATUS.has(code)) {
-              finish(() => reject(new ClusterError(`watching ${source.kind}s in ${namespace}: ${error!.message} (HTTP ${code})`, code)));
+              finish(() =>
+                reject(
+                  new ClusterError(`watching ${source.kind}s in ${namespace}: ${error!.message} (HTTP ${code})`, code),
+                ),
+              );
             } else setTimeout(() => void follow(source), error ? 1000 : 0);
           },
         });

@@ -49,7 +49,8 @@ export async function watch(connection: Connection, path: string, options: Watch
     response.on('data', (chunk: Buffer) => {
       const newline = chunk.lastIndexOf(10);
       lineBytes = newline < 0 ? lineBytes + chunk.length : chunk.length - newline - 1;
-      if (lineBytes > MAX_EVENT_BYTES) end(new Error(`the watch stream carried a line longer than ${MAX_EVENT_BYTES} bytes`));
+      if (lineBytes > MAX_EVENT_BYTES)
+        end(new Error(`the watch stream carried a line longer than ${MAX_EVENT_BYTES} bytes`));
     });
     const lines = createInterface({ input: response });
     // readline passes its input's errors on: they end the watch, as the response's own do.
@@ -66,7 +67,9 @@ export async function watch(connection: Connection, path: string, options: Watch
     });
   });
   // Idle means nothing at all on the socket: before the answer's head as well as between events.
-  req.setTimeout(options.idleTimeoutMs ?? DEFAULT_WATCH_IDLE_MS, () => end(Object.assign(new Error('the watch went silent'), { code: 'ETIMEDOUT' })));
+  req.setTimeout(options.idleTimeoutMs ?? DEFAULT_WATCH_IDLE_MS, () =>
+    end(Object.assign(new Error('the watch went silent'), { code: 'ETIMEDOUT' })),
+  );
   req.on('error', end);
   req.end();
   return () => {
@@ -82,7 +85,9 @@ function refused(response: IncomingMessage, end: (error: Error & { statusCode?: 
   response.on('data', (chunk: string) => {
     if (body.length < 4096) body += chunk;
   });
-  response.on('error', () => end(Object.assign(new Error(`HTTP ${response.statusCode}`), { statusCode: response.statusCode })));
+  response.on('error', () =>
+    end(Object.assign(new Error(`HTTP ${response.statusCode}`), { statusCode: response.statusCode })),
+  );
   response.on('end', () => {
     let message = `HTTP ${response.statusCode}`;
     try {

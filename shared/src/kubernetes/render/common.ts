@@ -75,10 +75,17 @@ export function selectorLabels(stack: LokiStack, component: string): Record<stri
 
 /** Labels for every object; `component` is a Loki target, `object-store`, `gateway`, or omitted for stack-wide objects. */
 export function objectLabels(stack: LokiStack, component?: string): Record<string, string> {
-  const version = component === OBJECT_STORE ? imageTag(stack.spec.storage.bundled!.image) : component === GATEWAY ? imageTag(stack.spec.gateway.image) : stack.spec.version;
+  const version =
+    component === OBJECT_STORE
+      ? imageTag(stack.spec.storage.bundled!.image)
+      : component === GATEWAY
+        ? imageTag(stack.spec.gateway.image)
+        : stack.spec.version;
   return {
     ...stack.metadata.labels,
-    ...(component ? selectorLabels(stack, component) : { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/instance': stack.metadata.name }),
+    ...(component
+      ? selectorLabels(stack, component)
+      : { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/instance': stack.metadata.name }),
     'app.kubernetes.io/part-of': 'loki',
     'app.kubernetes.io/managed-by': MANAGER,
     'app.kubernetes.io/version': version,
@@ -91,7 +98,12 @@ export function stackSelector(name: string): string {
 }
 
 export function metadata(stack: LokiStack, name: string, component?: string) {
-  return { name, namespace: stack.metadata.namespace, labels: objectLabels(stack, component), annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name } };
+  return {
+    name,
+    namespace: stack.metadata.namespace,
+    labels: objectLabels(stack, component),
+    annotations: { [CREATED_FOR_ANNOTATION]: stack.metadata.name },
+  };
 }
 
 export function lokiImage(stack: LokiStack): string {
@@ -128,8 +140,10 @@ export function containerSecurityContext(): V1SecurityContext {
 
 export function resourceRequirements(resources: Resources): V1ResourceRequirements {
   const result: V1ResourceRequirements = {};
-  if (resources.requests && Object.keys(resources.requests).length > 0) result.requests = { ...resources.requests } as Record<string, string>;
-  if (resources.limits && Object.keys(resources.limits).length > 0) result.limits = { ...resources.limits } as Record<string, string>;
+  if (resources.requests && Object.keys(resources.requests).length > 0)
+    result.requests = { ...resources.requests } as Record<string, string>;
+  if (resources.limits && Object.keys(resources.limits).length > 0)
+    result.limits = { ...resources.limits } as Record<string, string>;
   return result;
 }
 
@@ -159,13 +173,18 @@ export function livenessProbe(): V1Probe {
 }
 
 /** Node and zone spreading for the pods of one component, as `spec.scheduling` asks. */
-export function placement(stack: LokiStack, component: string): { affinity?: V1Affinity; topologySpreadConstraints?: V1TopologySpreadConstraint[] } {
+export function placement(
+  stack: LokiStack,
+  component: string,
+): { affinity?: V1Affinity; topologySpreadConstraints?: V1TopologySpreadConstraint[] } {
   const labelSelector = { matchLabels: selectorLabels(stack, component) };
   const { antiAffinity, zoneSpread } = stack.spec.scheduling;
   const result: { affinity?: V1Affinity; topologySpreadConstraints?: V1TopologySpreadConstraint[] } = {};
   const term = { labelSelector, topologyKey: 'kubernetes.io/hostname' };
   if (antiAffinity === 'soft') {
-    result.affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+    result.affinity = {
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
+    };
   } else if (antiAffinity === 'hard') {
     result.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
   }
@@ -178,7 +197,9 @@ export function placement(stack: LokiStack, component: string): { affinity?: V1A
 }
 
 export function imagePullSecrets(stack: LokiStack) {
-  return stack.spec.imagePullSecrets.length > 0 ? { imagePullSecrets: stack.spec.imagePullSecrets.map((name) => ({ name })) } : {};
+  return stack.spec.imagePullSecrets.length > 0
+    ? { imagePullSecrets: stack.spec.imagePullSecrets.map((name) => ({ name })) }
+    : {};
 }
 
 /** Short content hash for pod-template annotations, so that a changed input rolls the pods. */

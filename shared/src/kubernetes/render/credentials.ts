@@ -28,12 +28,19 @@ export const credentialsSecretNameOf = (stack: LokiStack) => secretNameFor(stack
  * when parsed (Azure needs a Secret or Workload Identity) and `withStorageCredentials` then accepts it.
  */
 export function namingCredentialsSecret(document: Record<string, unknown>): Record<string, unknown> {
-  const result = structuredClone(document) as { metadata?: { name?: unknown }; spec?: { storage?: Record<string, unknown> & { type?: unknown } } };
+  const result = structuredClone(document) as {
+    metadata?: { name?: unknown };
+    spec?: { storage?: Record<string, unknown> & { type?: unknown } };
+  };
   const storage = result.spec?.storage;
   const type = storage?.type;
   if (!storage || (type !== 's3' && type !== 'gcs' && type !== 'azure')) return result;
   const block = (storage[type] ?? {}) as Record<string, unknown>;
-  if (block.secretName === undefined) storage[type] = { ...block, secretName: secretNameFor(typeof result.metadata?.name === 'string' ? result.metadata.name : DEFAULT_NAME) };
+  if (block.secretName === undefined)
+    storage[type] = {
+      ...block,
+      secretName: secretNameFor(typeof result.metadata?.name === 'string' ? result.metadata.name : DEFAULT_NAME),
+    };
   return result;
 }
 
@@ -51,25 +58,56 @@ export function withStorageCredentials(stack: LokiStack, credentials: StorageCre
   const issues: SpecIssue[] = [];
   // Loki puts the value in place of a single-quoted placeholder in its YAML config (-config.expand-env).
   for (const key of given.filter((key) => key !== 'key.json' && /['\r\n]/.test(credentials[key]!))) {
-    issues.push({ path: `credentials.${key}`, message: 'contains a single quote or a line break, which the Loki configuration cannot carry: use a key without them' });
+    issues.push({
+      path: `credentials.${key}`,
+      message:
+        'contains a single quote or a line break, which the Loki configuration cannot carry: use a key without them',
+    });
   }
   if (type === 'bundled') {
-    issues.push({ path: 'credentials', message: 'the bundled store makes its own credentials; credentials are for spec.storage.type s3, gcs or azure' });
+    issues.push({
+      path: 'credentials',
+      message: 'the bundled store makes its own credentials; credentials are for spec.storage.type s3, gcs or azure',
+    });
   } else {
-    for (const key of given.filter((key) => !needed.includes(key))) issues.push({ path: `credentials.${key}`, message: `does not apply to spec.storage.type ${type}, which takes ${needed.join(' and ')}` });
-    for (const key of needed.filter((key) => !credentials[key])) issues.push({ path: `credentials.${key}`, message: `is missing: ${type} credentials need ${needed.join(' and ')}` });
+    for (const key of given.filter((key) => !needed.includes(key)))
+      issues.push({
+        path: `credentials.${key}`,
+        message: `does not apply to spec.storage.type ${type}, which takes ${needed.join(' and ')}`,
+      });
+    for (const key of needed.filter((key) => !credentials[key]))
+      issues.push({
+        path: `credentials.${key}`,
+        message: `is missing: ${type} credentials need ${needed.join(' and ')}`,
+      });
     const existing = stack.spec.storage[type]!.secretName;
-    if (existing && existing !== credentialsSecretNameOf(stack)) issues.push({ path: `spec.storage.${type}.secretName`, message: `names the Secret "${existing}" and credentials were given too: use one or the other` });
+    if (existing && existing !== credentialsSecretNameOf(stack))
+      issues.push({
+        path: `spec.storage.${type}.secretName`,
+        message: `names the Secret "${existing}" and credentials were given too: use one or the other`,
+      });
   }
   if (issues.length > 0) throw new SpecError(issues);
-  const storage = { ...stack.spec.storage, [type]: { ...stack.spec.storage[type]!, secretName: credentialsSecretNameOf(stack) } };
+  const storage = {
+    ...stack.spec.storage,
+    [type]: { ...stack.spec.storage[type]!, secretName: credentialsSecretNameOf(stack) },
+  };
   return { ...stack, spec: { ...stack.spec, storage } };
 }
 
 /** The Secret `withStorageCredentials` points the stack at. */
 export function credentialsSecret(stack: LokiStack, credentials: StorageCredentials): V1Secret {
   const data = Object.fromEntries(
-    CREDENTIAL_KEYS[stack.spec.storage.type].map((key) => [key, Buffer.from(credentials[key] ?? '', 'utf8').toString('base64')]),
+    CREDENTIAL_KEYS[stack.spec.storage.type].map((key) => [
+      key,
+      Buffer.from(credentials[key] ?? '', 'utf8').toString('base64'),
+    ]),
   );
-  return { apiVersion: 'v1', kind: 'Secret', metadata: metadata(stack, credentialsSecretNameOf(stack)), type: 'Opaque', data };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: metadata(stack, credentialsSecretNameOf(stack)),
+    type: 'Opaque',
+    data,
+  };
 }

@@ -32,8 +32,17 @@ export interface GatewayRoute {
 
 /** The Loki APIs behind the gateway; everything else answers 404. */
 export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
-  const tenant = (location: string, component: ComponentName, websocket = false): GatewayRoute => ({ location, component, access: 'tenant', ...(websocket ? { websocket } : {}) });
-  const admin = (location: string, component: ComponentName): GatewayRoute => ({ location, component, access: 'admin' });
+  const tenant = (location: string, component: ComponentName, websocket = false): GatewayRoute => ({
+    location,
+    component,
+    access: 'tenant',
+    ...(websocket ? { websocket } : {}),
+  });
+  const admin = (location: string, component: ComponentName): GatewayRoute => ({
+    location,
+    component,
+    access: 'admin',
+  });
   const ruler = stack.spec.components.ruler.enabled;
   return [
     tenant('= /loki/api/v1/push', 'distributor'),
@@ -44,9 +53,12 @@ export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
     tenant('= /api/prom/tail', 'querier', true),
     tenant('/loki/api/v1/delete', 'compactor'),
     // Without a ruler they answer 404 here rather than fall through to the query-frontend's prefix.
-    ...[tenant('/loki/api/v1/rules', 'ruler'), tenant('/api/prom/rules', 'ruler'), tenant('/prometheus/api/v1/rules', 'ruler'), tenant('/prometheus/api/v1/alerts', 'ruler')].map((route) =>
-      ruler ? route : { ...route, absent: true },
-    ),
+    ...[
+      tenant('/loki/api/v1/rules', 'ruler'),
+      tenant('/api/prom/rules', 'ruler'),
+      tenant('/prometheus/api/v1/rules', 'ruler'),
+      tenant('/prometheus/api/v1/alerts', 'ruler'),
+    ].map((route) => (ruler ? route : { ...route, absent: true })),
     tenant('/loki/api/', 'queryFrontend'),
     tenant('/api/prom/', 'queryFrontend'),
     admin('= /ring', 'distributor'),
@@ -62,7 +74,13 @@ export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
 
 /** The components the gateway sends requests to. */
 export function gatewayUpstreams(stack: LokiStack): ComponentName[] {
-  return [...new Set(gatewayRoutes(stack).filter((route) => !route.absent).map((route) => route.component))];
+  return [
+    ...new Set(
+      gatewayRoutes(stack)
+        .filter((route) => !route.absent)
+        .map((route) => route.component),
+    ),
+  ];
 }
 
 /** Where nginx listens, asks DNS and finds its files: the pod's defaults, or a test's. */
@@ -77,7 +95,12 @@ export interface NginxSite {
 
 /** In the pod: the cluster DNS service (kind, k3d, GKE, EKS and AKS all name it so), the mounted Secret, /tmp. */
 export function podSite(stack: LokiStack): NginxSite {
-  return { port: GATEWAY_PORT.port, resolver: `kube-dns.kube-system.svc.${stack.spec.clusterDomain}`, secretsDir: GATEWAY_PATHS.secretsDir, tmpDir: '/tmp' };
+  return {
+    port: GATEWAY_PORT.port,
+    resolver: `kube-dns.kube-system.svc.${stack.spec.clusterDomain}`,
+    secretsDir: GATEWAY_PATHS.secretsDir,
+    tmpDir: '/tmp',
+  };
 }
 
 export function nginxConfig(stack: LokiStack, site: NginxSite = podSite(stack)): string {
@@ -89,19 +112,34 @@ export function nginxConfig(stack: LokiStack, site: NginxSite = podSite(stack)):
     'proxy_set_header Authorization "";',
     'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
     // Multi-tenant: the authenticated tenant, never what the client sent.
-    ...(stack.spec.auth.enabled ? [route.access === 'tenant' ? 'proxy_set_header X-Scope-OrgID $remote_user;' : 'proxy_set_header X-Scope-OrgID "";'] : []),
-    ...(route.websocket ? ['proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection "upgrade";'] : []),
+    ...(stack.spec.auth.enabled
+      ? [
+          route.access === 'tenant'
+            ? 'proxy_set_header X-Scope-OrgID $remote_user;'
+            : 'proxy_set_header X-Scope-OrgID "";',
+        ]
+      : []),
+    ...(route.websocket
+      ? ['proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection "upgrade";']
+      : []),
   ];
-  const location = (route: GatewayRoute) => (route.absent ? [`location ${route.location} {`, ...indent(['return 404;']), '}'] : [
-    `location ${route.location} {`,
-    ...indent([
-      ...(route.access === 'admin' ? [`auth_basic_user_file ${site.secretsDir}/${HTPASSWD_KEYS.admin};`] : []),
-      ...headers(route),
-      ...(route.websocket ? ['proxy_read_timeout 1h;', 'proxy_send_timeout 1h;'] : route.component === 'queryFrontend' ? [`proxy_read_timeout ${queryTimeoutSeconds}s;`] : []),
-      `proxy_pass $${variableOf(route.component)};`,
-    ]),
-    '}',
-  ]);
+  const location = (route: GatewayRoute) =>
+    route.absent
+      ? [`location ${route.location} {`, ...indent(['return 404;']), '}']
+      : [
+          `location ${route.location} {`,
+          ...indent([
+            ...(route.access === 'admin' ? [`auth_basic_user_file ${site.secretsDir}/${HTPASSWD_KEYS.admin};`] : []),
+            ...headers(route),
+            ...(route.websocket
+              ? ['proxy_read_timeout 1h;', 'proxy_send_timeout 1h;']
+              : route.component === 'queryFrontend'
+                ? [`proxy_read_timeout ${queryTimeoutSeconds}s;`]
+                : []),
+            `proxy_pass $${variableOf(route.component)};`,
+          ]),
+          '}',
+        ];
   const lines = [
     `# nginx gateway of Loki stack ${stack.metadata.namespace}/${stack.metadata.name}, rendered by loki-microservices.`,
     'worker_processes 1;',
@@ -114,7 +152,9 @@ export function nginxConfig(stack: LokiStack, site: NginxSite = podSite(stack)):
     'http {',
     ...indent([
       // The root filesystem is read-only: temporary files go to the /tmp volume.
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${site.tmpDir}/${kind}_temp;`),
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+        (kind) => `${kind}_temp_path ${site.tmpDir}/${kind}_temp;`,
+      ),
       'default_type application/octet-stream;',
       `log_format main '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent $request_time "$http_user_agent"';`,
       'access_log /dev/stdout main;',
@@ -131,7 +171,10 @@ export function nginxConfig(stack: LokiStack, site: NginxSite = podSite(stack)):
         `listen ${site.port};`,
         'auth_basic "Loki";',
         `auth_basic_user_file ${site.secretsDir}/${HTPASSWD_KEYS.tenants};`,
-        ...upstreams.map((component) => `set $${variableOf(component)} http://${serviceHost(stack, objectName(stack, component))}:${PORTS.http.port};`),
+        ...upstreams.map(
+          (component) =>
+            `set $${variableOf(component)} http://${serviceHost(stack, objectName(stack, component))}:${PORTS.http.port};`,
+        ),
         '# Probes: the gateway itself is up.',
         'location = / {',
         ...indent(['auth_basic off;', 'default_type text/plain;', "return 200 'OK';"]),

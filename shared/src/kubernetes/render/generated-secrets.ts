@@ -45,7 +45,15 @@ export function generatedSecrets(stack: LokiStack): GeneratedSecret[] {
   const { gateway } = stack.spec;
   const passwords: GeneratedSecret[] =
     gateway.enabled && !gateway.passwordsSecret
-      ? [{ name: gatewayPasswordsSecretName(stack), namespace: stack.metadata.namespace, keys: [...gatewayTenants(stack), gateway.adminUser], labels: objectLabels(stack, GATEWAY), instead: 'spec.gateway.passwordsSecret' }]
+      ? [
+          {
+            name: gatewayPasswordsSecretName(stack),
+            namespace: stack.metadata.namespace,
+            keys: [...gatewayTenants(stack), gateway.adminUser],
+            labels: objectLabels(stack, GATEWAY),
+            instead: 'spec.gateway.passwordsSecret',
+          },
+        ]
       : [];
   return [...bundledStoreSecret(stack), ...passwords];
 }
@@ -70,9 +78,14 @@ function tlsSecrets(stack: LokiStack): DerivedSecret[] {
   if (!tls.enabled) return [];
   const keys = [TLS_KEYS.cert, TLS_KEYS.key, TLS_KEYS.ca];
   const madeBy = tls.provider === 'cert-manager' ? 'cert-manager' : 'apply';
-  const leaf = 'a certificate and key signed by the stack CA for the DNS names of the component\'s Services (or set spec.tls.provider: cert-manager)';
+  const leaf =
+    "a certificate and key signed by the stack CA for the DNS names of the component's Services (or set spec.tls.provider: cert-manager)";
   return [
-    ...(madeBy === 'cert-manager' && tls.issuerRef ? [] : [{ name: caSecretName(stack), keys, madeBy, description: 'the stack\'s CA certificate and key' } as const]),
-    ...certificateRequests(stack).map((request) => ({ name: request.secretName, keys, madeBy, description: leaf }) as const),
+    ...(madeBy === 'cert-manager' && tls.issuerRef
+      ? []
+      : [{ name: caSecretName(stack), keys, madeBy, description: "the stack's CA certificate and key" } as const]),
+    ...certificateRequests(stack).map(
+      (request) => ({ name: request.secretName, keys, madeBy, description: leaf }) as const,
+    ),
   ];
 }

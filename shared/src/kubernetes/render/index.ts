@@ -1,13 +1,28 @@
 // renderKubernetes(stack): every object of the stack, in the order they must be applied. Pure and
 // deterministic: the same stack gives the same objects, and toYaml gives byte-identical text.
-import type { KubernetesObject, V1Deployment, V1Namespace, V1Service, V1ServiceAccount, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Namespace,
+  V1Service,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { SpecError } from '../../errors.js';
 import type { ComponentName } from '../../spec/components.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
 import { deployedComponents } from '../../stack/components.js';
 import { APPLY_ORDER } from './apply-order.js';
-import { CLUSTER_DOMAIN_ANNOTATION, MEMBERLIST_LABEL, memberlistName, metadata, objectLabels, PORTS, serviceAccountName } from './common.js';
+import {
+  CLUSTER_DOMAIN_ANNOTATION,
+  MEMBERLIST_LABEL,
+  memberlistName,
+  metadata,
+  objectLabels,
+  PORTS,
+  serviceAccountName,
+} from './common.js';
 import { gateway } from './components/gateway.js';
 import { objectStore } from './components/object-store.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
@@ -32,11 +47,22 @@ export interface RenderedStack {
 export { APPLY_ORDER } from './apply-order.js';
 
 // Write path before read path, so that a stack coming up can take data as early as possible.
-const LOKI_RENDER_ORDER: ComponentName[] = ['compactor', 'indexGateway', 'ingester', 'distributor', 'querier', 'queryScheduler', 'queryFrontend', 'ruler'];
+const LOKI_RENDER_ORDER: ComponentName[] = [
+  'compactor',
+  'indexGateway',
+  'ingester',
+  'distributor',
+  'querier',
+  'queryScheduler',
+  'queryFrontend',
+  'ruler',
+];
 
 function componentObjects(stack: LokiStack): KubernetesObject[] {
   const deployed = deployedComponents(stack);
-  const loki = LOKI_RENDER_ORDER.filter((name) => deployed.includes(name)).flatMap((name) => lokiComponent(stack, name));
+  const loki = LOKI_RENDER_ORDER.filter((name) => deployed.includes(name)).flatMap((name) =>
+    lokiComponent(stack, name),
+  );
   return [...objectStore(stack), ...loki, ...gateway(stack)];
 }
 
@@ -51,7 +77,13 @@ export interface RenderOptions {
 
 export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
   const azure = given.spec.storage.azure;
-  if (given.spec.storage.type === 'azure' && azure && !azure.secretName && !azure.useFederatedToken && !options.credentials) {
+  if (
+    given.spec.storage.type === 'azure' &&
+    azure &&
+    !azure.secretName &&
+    !azure.useFederatedToken &&
+    !options.credentials
+  ) {
     throw new SpecError([{ path: 'spec.storage.azure.secretName', message: AZURE_CREDENTIALS_REQUIRED }]);
   }
   const stack = options.credentials ? withStorageCredentials(given, options.credentials) : given;
@@ -72,7 +104,10 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     return APPLY_ORDER.indexOf(kind ?? '');
   };
   return {
-    objects: objects.map((object, index) => ({ object, index })).sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index).map(({ object }) => object),
+    objects: objects
+      .map((object, index) => ({ object, index }))
+      .sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index)
+      .map(({ object }) => object),
     generatedSecrets: generatedSecrets(stack),
     derivedSecrets: derivedSecrets(stack),
     files: monitoringFiles(stack),
@@ -80,15 +115,28 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
 }
 
 /** A workload with what status reads off it (the cluster domain), and the pod annotations only apply knows. */
-function withWorkloadAnnotations(stack: LokiStack, object: KubernetesObject, podAnnotations: PodAnnotations = {}): KubernetesObject {
+function withWorkloadAnnotations(
+  stack: LokiStack,
+  object: KubernetesObject,
+  podAnnotations: PodAnnotations = {},
+): KubernetesObject {
   if (object.kind !== 'Deployment' && object.kind !== 'StatefulSet') return object;
   const workload = object as V1Deployment | V1StatefulSet;
   const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''] ?? {};
   const template = workload.spec!.template;
   const annotated: V1Deployment | V1StatefulSet = {
     ...workload,
-    metadata: { ...workload.metadata, annotations: { ...workload.metadata?.annotations, [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain } },
-    spec: { ...workload.spec!, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...added } } } } as V1Deployment['spec'] & V1StatefulSet['spec'],
+    metadata: {
+      ...workload.metadata,
+      annotations: { ...workload.metadata?.annotations, [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain },
+    },
+    spec: {
+      ...workload.spec!,
+      template: {
+        ...template,
+        metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, ...added } },
+      },
+    } as V1Deployment['spec'] & V1StatefulSet['spec'],
   };
   return annotated;
 }
@@ -137,5 +185,7 @@ function memberlistService(stack: LokiStack): V1Service {
 
 /** Multi-document YAML, keys sorted so that the text depends only on the objects. */
 export function toYaml(objects: KubernetesObject[]): string {
-  return objects.map((object) => `---\n${stringify(object, { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false })}`).join('');
+  return objects
+    .map((object) => `---\n${stringify(object, { lineWidth: 0, sortMapEntries: true, aliasDuplicateObjects: false })}`)
+    .join('');
 }

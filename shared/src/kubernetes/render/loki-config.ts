@@ -4,7 +4,17 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { lokiConfig as buildLokiConfig, lokiConfigText, type LokiWiring } from '../../stack/loki-config.js';
-import { checksum, configMapName, headlessName, memberlistName, metadata, objectName, PATHS, PORTS, serviceHost } from './common.js';
+import {
+  checksum,
+  configMapName,
+  headlessName,
+  memberlistName,
+  metadata,
+  objectName,
+  PATHS,
+  PORTS,
+  serviceHost,
+} from './common.js';
 import { commonStorageConfig, lokiObjectStore } from '../../stack/object-store.js';
 import { bundledEndpoint, credentialsSecretName } from './storage.js';
 import { tlsFiles } from './tls.js';

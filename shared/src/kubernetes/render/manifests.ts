@@ -12,12 +12,21 @@ import { toYaml, type RenderedStack } from './index.js';
  * Write the files into `directory` (created if needed); returns their names: objects, kustomization.yaml,
  * others. With `within`, nothing is written outside that directory (see writeFileWithin).
  */
-export async function writeManifests(directory: string, rendered: RenderedStack, options: { within?: string } = {}): Promise<string[]> {
-  const write = (name: string, text: string) => (options.within ? writeFileWithin(options.within, join(directory, name), text) : writeFile(resolve(directory, name), text));
+export async function writeManifests(
+  directory: string,
+  rendered: RenderedStack,
+  options: { within?: string } = {},
+): Promise<string[]> {
+  const write = (name: string, text: string) =>
+    options.within
+      ? writeFileWithin(options.within, join(directory, name), text)
+      : writeFile(resolve(directory, name), text);
   if (options.within) await directoryWithin(options.within, directory);
   else await mkdir(directory, { recursive: true });
   const width = String(rendered.objects.length).length;
-  const files = rendered.objects.map((object, index) => `${String(index + 1).padStart(width, '0')}-${fileStem(object)}.yaml`);
+  const files = rendered.objects.map(
+    (object, index) => `${String(index + 1).padStart(width, '0')}-${fileStem(object)}.yaml`,
+  );
   await Promise.all(rendered.objects.map((object, index) => write(files[index]!, toYaml([object]))));
   const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files };
   await write('kustomization.yaml', stringify(kustomization));
@@ -38,9 +47,17 @@ export async function directoryWithin(root: string, path: string): Promise<strin
   let current = base;
   for (const part of inside.split(sep).filter(Boolean)) {
     current = join(current, part);
-    const stat = await lstat(current).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
-    if (!stat) await mkdir(current).catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? undefined : Promise.reject(error)));
-    else if (stat.isSymbolicLink()) throw new Error(`${relative(base, current)} in ${root} is a symbolic link: refused, as it could lead outside ${root}`);
+    const stat = await lstat(current).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? undefined : Promise.reject(error),
+    );
+    if (!stat)
+      await mkdir(current).catch((error: NodeJS.ErrnoException) =>
+        error.code === 'EEXIST' ? undefined : Promise.reject(error),
+      );
+    else if (stat.isSymbolicLink())
+      throw new Error(
+        `${relative(base, current)} in ${root} is a symbolic link: refused, as it could lead outside ${root}`,
+      );
     else if (!stat.isDirectory()) throw new Error(`${relative(base, current)} in ${root} is not a directory`);
   }
   return current;
@@ -50,8 +67,16 @@ export async function directoryWithin(root: string, path: string): Promise<strin
 export async function writeFileWithin(root: string, path: string, text: string): Promise<void> {
   const target = resolve(root, path);
   const directory = await directoryWithin(root, dirname(target));
-  const file = await open(join(directory, basename(target)), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644).catch((error: NodeJS.ErrnoException) =>
-    Promise.reject(error.code === 'ELOOP' ? new Error(`${path} in ${root} is a symbolic link: refused, as it could lead outside ${root}`) : error),
+  const file = await open(
+    join(directory, basename(target)),
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o644,
+  ).catch((error: NodeJS.ErrnoException) =>
+    Promise.reject(
+      error.code === 'ELOOP'
+        ? new Error(`${path} in ${root} is a symbolic link: refused, as it could lead outside ${root}`)
+        : error,
+    ),
   );
   try {
     await file.writeFile(text);
@@ -72,10 +97,12 @@ export function generatedSecretsNote(rendered: RenderedStack, prefix: string): s
       `"loki-microservices apply" creates it with random values if it does not exist.\n` +
       `${prefix}Without apply (GitOps), create it yourself or name your own with ${secret.instead}.\n`,
   );
-  const derived = rendered.derivedSecrets.filter((secret) => secret.madeBy === 'apply').map(
-    (secret) =>
-      `${prefix}Secret ${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: "loki-microservices apply" makes it at every apply.\n` +
-      `${prefix}Without apply (GitOps), create it yourself: ${secret.description}.\n`,
-  );
+  const derived = rendered.derivedSecrets
+    .filter((secret) => secret.madeBy === 'apply')
+    .map(
+      (secret) =>
+        `${prefix}Secret ${secret.name} (keys ${secret.keys.join(', ')}) is not rendered: "loki-microservices apply" makes it at every apply.\n` +
+        `${prefix}Without apply (GitOps), create it yourself: ${secret.description}.\n`,
+    );
   return [...generated, ...derived].join('');
 }

@@ -22,7 +22,11 @@ export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
         relabel_configs: [
           // The stack's Loki pods, on their HTTP port; nothing else in the namespace.
-          { source_labels: [label('app.kubernetes.io/instance'), label('app.kubernetes.io/name')], regex: `${name};loki`, action: 'keep' },
+          {
+            source_labels: [label('app.kubernetes.io/instance'), label('app.kubernetes.io/name')],
+            regex: `${name};loki`,
+            action: 'keep',
+          },
           { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: PORTS.http.name, action: 'keep' },
           { source_labels: [label('app.kubernetes.io/component')], target_label: 'component' },
           { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'instance' },
@@ -37,7 +41,14 @@ export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
 export function alertRules(stack: LokiStack): Record<string, unknown> {
   const { name, namespace } = stack.metadata;
   const selector = `${STACK_LABEL}="${name}", namespace="${namespace}"`;
-  const alert = (alertName: string, expr: string, forDuration: string, severity: string, summary: string, description: string) => ({
+  const alert = (
+    alertName: string,
+    expr: string,
+    forDuration: string,
+    severity: string,
+    summary: string,
+    description: string,
+  ) => ({
     alert: alertName,
     expr,
     for: forDuration,
@@ -94,7 +105,12 @@ export function prometheusOperatorObjects(stack: LokiStack): KubernetesObject[] 
   const { name } = stack.metadata;
   const withLabels = (kind: string, spec: Record<string, unknown>): KubernetesObject => {
     const meta = metadata(stack, name);
-    return { apiVersion: 'monitoring.coreos.com/v1', kind, metadata: { ...meta, labels: { ...meta.labels, ...monitoring.labels } }, spec } as KubernetesObject;
+    return {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind,
+      metadata: { ...meta, labels: { ...meta.labels, ...monitoring.labels } },
+      spec,
+    } as KubernetesObject;
   };
   return [
     withLabels('PodMonitor', {
@@ -120,9 +136,12 @@ export function prometheusOperatorObjects(stack: LokiStack): KubernetesObject[] 
 /** The files `render -o DIR` writes beside the manifests when spec.monitoring.enabled without the Operator. */
 export function monitoringFiles(stack: LokiStack): Record<string, string> {
   if (!stack.spec.monitoring.enabled || stack.spec.monitoring.prometheusOperator) return {};
-  const header = (what: string) => `# ${what} for Loki stack ${stack.metadata.namespace}/${stack.metadata.name}, rendered by loki-microservices.\n`;
+  const header = (what: string) =>
+    `# ${what} for Loki stack ${stack.metadata.namespace}/${stack.metadata.name}, rendered by loki-microservices.\n`;
   return {
-    'prometheus-scrape.yaml': header('Prometheus scrape config (add to scrape_configs)') + stringify(scrapeConfig(stack), { lineWidth: 0 }),
-    'prometheus-rules.yaml': header('Prometheus alerting rules (rule_files)') + stringify(alertRules(stack), { lineWidth: 0 }),
+    'prometheus-scrape.yaml':
+      header('Prometheus scrape config (add to scrape_configs)') + stringify(scrapeConfig(stack), { lineWidth: 0 }),
+    'prometheus-rules.yaml':
+      header('Prometheus alerting rules (rule_files)') + stringify(alertRules(stack), { lineWidth: 0 }),
   };
 }

@@ -9,7 +9,8 @@ const NETOBSERV_TENANT = 'netobserv';
 
 /** The FlowCollector `loki` section as YAML, ready to paste under `spec:`. */
 export function flowCollectorLoki(stack: LokiStack): string {
-  const url = (component: 'distributor' | 'queryFrontend') => `http://${serviceHost(stack, objectName(stack, component))}:${PORTS.http.port}/`;
+  const url = (component: 'distributor' | 'queryFrontend') =>
+    `http://${serviceHost(stack, objectName(stack, component))}:${PORTS.http.port}/`;
   const loki = {
     enable: true,
     mode: 'Microservices',

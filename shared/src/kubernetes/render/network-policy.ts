@@ -4,7 +4,13 @@
 // points (push on the distributor, queries on the query-frontend; or the gateway, which alone reaches them)
 // for the sources the user allows.
 // Kubelet probes are not subject to NetworkPolicy on the common CNIs.
-import type { KubernetesObject, V1LabelSelector, V1NetworkPolicyEgressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1LabelSelector,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicyPort,
+} from '@kubernetes/client-node';
 import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { MANAGER } from '../../stack/names.js';
@@ -38,7 +44,9 @@ export const stackPods = (stack: LokiStack): V1LabelSelector => ({
   matchLabels: { 'app.kubernetes.io/instance': stack.metadata.name, 'app.kubernetes.io/managed-by': MANAGER },
 });
 
-const lokiPods = (stack: LokiStack): V1LabelSelector => ({ matchLabels: { ...stackPods(stack).matchLabels, 'app.kubernetes.io/name': 'loki' } });
+const lokiPods = (stack: LokiStack): V1LabelSelector => ({
+  matchLabels: { ...stackPods(stack).matchLabels, 'app.kubernetes.io/name': 'loki' },
+});
 
 const componentPods = (stack: LokiStack, components: string[]): V1LabelSelector => ({
   ...lokiPods(stack),
@@ -49,21 +57,33 @@ const targets = (names: ComponentName[]) => names.map((name) => COMPONENTS[name]
 const STORAGE_COMPONENTS = (Object.keys(COMPONENTS) as ComponentName[]).filter((name) => COMPONENTS[name].objectStore);
 
 function policy(stack: LokiStack, suffix: string, spec: NetworkPolicySpec): NetworkPolicy {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: metadata(stack, `${stack.metadata.name}-${suffix}`), spec };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(stack, `${stack.metadata.name}-${suffix}`),
+    spec,
+  };
 }
 
 export function networkPolicies(stack: LokiStack): NetworkPolicy[] {
   const { networkPolicy } = stack.spec;
   if (!networkPolicy.enabled) return [];
   const loki: V1NetworkPolicyPeer = { podSelector: lokiPods(stack) };
-  const ringMembers: V1NetworkPolicyPeer = { podSelector: { matchLabels: { ...stackPods(stack).matchLabels, [MEMBERLIST_LABEL]: 'true' } } };
+  const ringMembers: V1NetworkPolicyPeer = {
+    podSelector: { matchLabels: { ...stackPods(stack).matchLabels, [MEMBERLIST_LABEL]: 'true' } },
+  };
   const httpServers: V1NetworkPolicyPeer = { podSelector: componentPods(stack, targets(['compactor', 'querier'])) };
   return [
     policy(stack, 'default-deny', { podSelector: stackPods(stack), policyTypes: ['Ingress', 'Egress'] }),
     policy(stack, 'dns', {
       podSelector: stackPods(stack),
       policyTypes: ['Egress'],
-      egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, ...tcp(53)] }],
+      egress: [
+        {
+          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ protocol: 'UDP', port: 53 }, ...tcp(53)],
+        },
+      ],
     }),
     // Any Loki component may call any other over gRPC (rings hand out pod addresses), and the query
     // path calls the compactor (deletes) and the queriers (tail) over HTTP.
@@ -93,11 +113,19 @@ export function networkPolicies(stack: LokiStack): NetworkPolicy[] {
           policy(stack, 'entrypoints', {
             podSelector: componentPods(stack, targets(['distributor', 'queryFrontend'])),
             policyTypes: ['Ingress'],
-            ingress: [{ ...(networkPolicy.allowFrom ? { from: networkPolicy.allowFrom } : {}), ports: tcp(PORTS.http.port) }],
+            ingress: [
+              { ...(networkPolicy.allowFrom ? { from: networkPolicy.allowFrom } : {}), ports: tcp(PORTS.http.port) },
+            ],
           }),
         ]),
     ...(networkPolicy.allowMetricsFrom.length > 0
-      ? [policy(stack, 'metrics', { podSelector: lokiPods(stack), policyTypes: ['Ingress'], ingress: [{ from: networkPolicy.allowMetricsFrom, ports: tcp(PORTS.http.port) }] })]
+      ? [
+          policy(stack, 'metrics', {
+            podSelector: lokiPods(stack),
+            policyTypes: ['Ingress'],
+            ingress: [{ from: networkPolicy.allowMetricsFrom, ports: tcp(PORTS.http.port) }],
+          }),
+        ]
       : []),
     ...objectStorePolicies(stack),
     ...alertmanagerPolicy(stack),
@@ -129,16 +157,27 @@ function objectStorePolicies(stack: LokiStack): NetworkPolicy[] {
   const storageComponents = componentPods(stack, targets(STORAGE_COMPONENTS));
   const { storage } = stack.spec;
   if (storage.type === 'bundled') {
-    const store: V1LabelSelector = { matchLabels: { ...stackPods(stack).matchLabels, [COMPONENT_LABEL]: OBJECT_STORE } };
+    const store: V1LabelSelector = {
+      matchLabels: { ...stackPods(stack).matchLabels, [COMPONENT_LABEL]: OBJECT_STORE },
+    };
     return [
-      policy(stack, 'object-store', { podSelector: store, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: storageComponents }], ports: tcp(PORTS.s3.port) }] }),
-      policy(stack, 'object-store-egress', { podSelector: storageComponents, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: store }], ports: tcp(PORTS.s3.port) }] }),
+      policy(stack, 'object-store', {
+        podSelector: store,
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ podSelector: storageComponents }], ports: tcp(PORTS.s3.port) }],
+      }),
+      policy(stack, 'object-store-egress', {
+        podSelector: storageComponents,
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ podSelector: store }], ports: tcp(PORTS.s3.port) }],
+      }),
     ];
   }
   const anywhere: V1NetworkPolicyPeer[] = [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }];
   const egress = [{ to: anywhere, ports: tcp(...objectStorePorts(stack)) }];
   // GKE Workload Identity answers on the node's metadata server.
-  if (storage.type === 'gcs' && !storage.gcs!.secretName) egress.push({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: tcp(80, 988) });
+  if (storage.type === 'gcs' && !storage.gcs!.secretName)
+    egress.push({ to: [{ ipBlock: { cidr: '169.254.169.254/32' } }], ports: tcp(80, 988) });
   return [policy(stack, 'object-store-egress', { podSelector: storageComponents, policyTypes: ['Egress'], egress })];
 }
 

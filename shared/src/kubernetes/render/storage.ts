@@ -21,7 +21,6 @@ export function credentialsSecretName(stack: LokiStack): string | undefined {
   }
 }
 
-
 /** The S3 endpoint of the bundled store, `host:port`. */
 export function bundledEndpoint(stack: LokiStack): string {
   return `${serviceHost(stack, objectName(stack, OBJECT_STORE))}:${PORTS.s3.port}`;
@@ -33,8 +32,14 @@ const fromSecret = (name: string, secret: string, key: string): V1EnvVar => ({
 });
 
 /** S3 credentials of the store as the AWS SDK and curl read them. */
-export function s3CredentialEnv(secret: string, names = { id: 'AWS_ACCESS_KEY_ID', key: 'AWS_SECRET_ACCESS_KEY' }): V1EnvVar[] {
-  return [fromSecret(names.id, secret, SECRET_KEYS.s3AccessKeyId), fromSecret(names.key, secret, SECRET_KEYS.s3SecretAccessKey)];
+export function s3CredentialEnv(
+  secret: string,
+  names = { id: 'AWS_ACCESS_KEY_ID', key: 'AWS_SECRET_ACCESS_KEY' },
+): V1EnvVar[] {
+  return [
+    fromSecret(names.id, secret, SECRET_KEYS.s3AccessKeyId),
+    fromSecret(names.key, secret, SECRET_KEYS.s3SecretAccessKey),
+  ];
 }
 
 /** What a storage-touching Loki container needs: env vars, volumes and mounts. */
@@ -51,7 +56,12 @@ export function storageAccess(stack: LokiStack): { env: V1EnvVar[]; volumes: V1V
     case 'gcs':
       return {
         env: [{ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: `${PATHS.gcsKeyDir}/${SECRET_KEYS.gcsKeyFile}` }],
-        volumes: [{ name: 'gcs-key', secret: { secretName: secret, items: [{ key: SECRET_KEYS.gcsKeyFile, path: SECRET_KEYS.gcsKeyFile }] } }],
+        volumes: [
+          {
+            name: 'gcs-key',
+            secret: { secretName: secret, items: [{ key: SECRET_KEYS.gcsKeyFile, path: SECRET_KEYS.gcsKeyFile }] },
+          },
+        ],
         mounts: [{ name: 'gcs-key', mountPath: PATHS.gcsKeyDir, readOnly: true }],
       };
   }

@@ -46,7 +46,12 @@ export function certificateRequests(stack: LokiStack): CertificateRequest[] {
       ...(traits.kind === 'StatefulSet' ? [`*.${serviceHost(stack, headlessName(stack, component))}`] : []),
       ...(traits.ringMember ? [serviceHost(stack, memberlistName(stack))] : []),
     ];
-    return { component, secretName: tlsSecretName(stack, component), commonName: serviceHost(stack, service), dnsNames };
+    return {
+      component,
+      secretName: tlsSecretName(stack, component),
+      commonName: serviceHost(stack, service),
+      dnsNames,
+    };
   });
 }
 
@@ -63,11 +68,19 @@ export function tlsFiles(stack: LokiStack): GrpcTlsFiles | undefined {
     ruler: fqdn('ruler'),
     memberlist: serviceHost(stack, memberlistName(stack)),
   };
-  return { certFile: `${TLS_DIR}/${TLS_KEYS.cert}`, keyFile: `${TLS_DIR}/${TLS_KEYS.key}`, caFile: `${TLS_DIR}/${TLS_KEYS.ca}`, serverNames };
+  return {
+    certFile: `${TLS_DIR}/${TLS_KEYS.cert}`,
+    keyFile: `${TLS_DIR}/${TLS_KEYS.key}`,
+    caFile: `${TLS_DIR}/${TLS_KEYS.ca}`,
+    serverNames,
+  };
 }
 
 /** The component's certificate Secret, mounted where tlsFiles says; nothing when TLS is off. */
-export function tlsVolume(stack: LokiStack, component: ComponentName): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+export function tlsVolume(
+  stack: LokiStack,
+  component: ComponentName,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   if (!stack.spec.tls.enabled) return { volumes: [], mounts: [] };
   return {
     // Readable by Loki's group (fsGroup) only.
@@ -87,14 +100,17 @@ export function certManagerObjects(stack: LokiStack): KubernetesObject[] {
   const { tls } = stack.spec;
   if (!tls.enabled || tls.provider !== 'cert-manager') return [];
   const name = stack.metadata.name;
-  const object = (kind: string, objectName: string, spec: Record<string, unknown>): KubernetesObject => ({
-    apiVersion: 'cert-manager.io/v1',
-    kind,
-    metadata: metadata(stack, objectName),
-    spec,
-  } as KubernetesObject);
+  const object = (kind: string, objectName: string, spec: Record<string, unknown>): KubernetesObject =>
+    ({
+      apiVersion: 'cert-manager.io/v1',
+      kind,
+      metadata: metadata(stack, objectName),
+      spec,
+    }) as KubernetesObject;
   const ownIssuer = !tls.issuerRef;
-  const issuerRef = tls.issuerRef ? { name: tls.issuerRef.name, kind: tls.issuerRef.kind, group: 'cert-manager.io' } : { name: `${name}-tls-ca`, kind: 'Issuer', group: 'cert-manager.io' };
+  const issuerRef = tls.issuerRef
+    ? { name: tls.issuerRef.name, kind: tls.issuerRef.kind, group: 'cert-manager.io' }
+    : { name: `${name}-tls-ca`, kind: 'Issuer', group: 'cert-manager.io' };
   const validityMs = parseDurationMs(tls.validity);
   const ecdsa = { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' };
   return [
@@ -131,4 +147,10 @@ export function certManagerObjects(stack: LokiStack): KubernetesObject[] {
 }
 
 /** What cert-manager copies onto the Secrets it makes: our labels and mark, so that destroy removes them. */
-const secretTemplate = ({ labels, annotations }: { labels: Record<string, string>; annotations: Record<string, string> }) => ({ labels, annotations });
+const secretTemplate = ({
+  labels,
+  annotations,
+}: {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}) => ({ labels, annotations });

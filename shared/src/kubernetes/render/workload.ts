@@ -56,7 +56,13 @@ export function lokiComponent(stack: LokiStack, name: ComponentName): Kubernetes
   ];
 }
 
-function service(stack: LokiStack, name: ComponentName, serviceName: string, headless: boolean, publishNotReady = false): V1Service {
+function service(
+  stack: LokiStack,
+  name: ComponentName,
+  serviceName: string,
+  headless: boolean,
+  publishNotReady = false,
+): V1Service {
   const target = COMPONENTS[name].target;
   return {
     apiVersion: 'v1',
@@ -66,7 +72,12 @@ function service(stack: LokiStack, name: ComponentName, serviceName: string, hea
       ...(headless ? { clusterIP: 'None' } : { type: 'ClusterIP' }),
       ...(publishNotReady ? { publishNotReadyAddresses: true } : {}),
       selector: selectorLabels(stack, target),
-      ports: [PORTS.http, PORTS.grpc].map(({ name: portName, port }) => ({ name: portName, port, targetPort: portName, protocol: 'TCP' })),
+      ports: [PORTS.http, PORTS.grpc].map(({ name: portName, port }) => ({
+        name: portName,
+        port,
+        targetPort: portName,
+        protocol: 'TCP',
+      })),
     },
   };
 }
@@ -147,7 +158,8 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
     livenessProbe: livenessProbe(),
     volumeMounts: mounts,
   });
-  const initContainers = traits.objectStore && stack.spec.storage.type === 'bundled' ? [ensureBucketContainer(stack)] : [];
+  const initContainers =
+    traits.objectStore && stack.spec.storage.type === 'bundled' ? [ensureBucketContainer(stack)] : [];
 
   return {
     metadata: {

@@ -23,17 +23,31 @@ export async function applyNomadJob(client: NomadClient, stack: LokiStack): Prom
   const namespace = rendered.namespace;
   const before = await currentVersion(client, rendered.id, namespace);
   if (before && before.managedBy !== MANAGER) {
-    throw new NomadApiError(`job "${rendered.id}" in Nomad namespace "${namespace}" exists and was not deployed by loki-microservices (no meta.managed_by): choose another metadata.name`, 409);
+    throw new NomadApiError(
+      `job "${rendered.id}" in Nomad namespace "${namespace}" exists and was not deployed by loki-microservices (no meta.managed_by): choose another metadata.name`,
+      409,
+    );
   }
-  const job = await client.request<NomadJob>('POST', '/v1/jobs/parse', { namespace, body: { JobHCL: rendered.hcl, Canonicalize: true } });
-  const registered = await client.request<{ EvalID: string }>('POST', '/v1/jobs', { namespace, body: { Job: job.body } });
+  const job = await client.request<NomadJob>('POST', '/v1/jobs/parse', {
+    namespace,
+    body: { JobHCL: rendered.hcl, Canonicalize: true },
+  });
+  const registered = await client.request<{ EvalID: string }>('POST', '/v1/jobs', {
+    namespace,
+    body: { Job: job.body },
+  });
   const after = await currentVersion(client, rendered.id, namespace);
   const version = after?.version ?? 0;
-  const action = before === undefined ? 'created' : before.version === version && !before.stopped ? 'unchanged' : 'updated';
+  const action =
+    before === undefined ? 'created' : before.version === version && !before.stopped ? 'unchanged' : 'updated';
   return { jobId: rendered.id, namespace, action, version, evalId: registered.body.EvalID };
 }
 
-async function currentVersion(client: NomadClient, id: string, namespace: string): Promise<{ version: number; stopped: boolean; managedBy: string | undefined } | undefined> {
+async function currentVersion(
+  client: NomadClient,
+  id: string,
+  namespace: string,
+): Promise<{ version: number; stopped: boolean; managedBy: string | undefined } | undefined> {
   try {
     const { body } = await client.request<NomadJob>('GET', `/v1/job/${encodeURIComponent(id)}`, { namespace });
     return { version: body.Version ?? 0, stopped: body.Stop === true, managedBy: body.Meta?.managed_by };

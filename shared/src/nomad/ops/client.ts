@@ -49,7 +49,10 @@ export class NomadClient {
 
   constructor(options: NomadConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     const address = options.address ?? env.NOMAD_ADDR ?? 'http://127.0.0.1:4646';
-    if (!/^https?:\/\/[^/]+\/?$/.test(address)) throw new NomadApiError(`Nomad address must be http(s)://host:port, not "${address}" (NOMAD_ADDR or --nomad-addr)`);
+    if (!/^https?:\/\/[^/]+\/?$/.test(address))
+      throw new NomadApiError(
+        `Nomad address must be http(s)://host:port, not "${address}" (NOMAD_ADDR or --nomad-addr)`,
+      );
     this.address = address.replace(/\/$/, '');
     this.#token = options.token ?? (env.NOMAD_TOKEN || undefined);
     registerSecret(this.#token);
@@ -72,20 +75,32 @@ export class NomadClient {
       try {
         response = await fetch(url, {
           method,
-          headers: { ...(this.#token ? { 'X-Nomad-Token': this.#token } : {}), ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+          headers: {
+            ...(this.#token ? { 'X-Nomad-Token': this.#token } : {}),
+            ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          },
           ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS + (options.index !== undefined ? (options.waitMs ?? 30_000) : 0)), ...(options.signal ? [options.signal] : [])]),
+          signal: AbortSignal.any([
+            AbortSignal.timeout(REQUEST_TIMEOUT_MS + (options.index !== undefined ? (options.waitMs ?? 30_000) : 0)),
+            ...(options.signal ? [options.signal] : []),
+          ]),
         });
       } catch (error) {
         if (options.signal?.aborted) throw error;
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        if (attempt >= ATTEMPTS) throw new NomadApiError(`${what}: cannot reach Nomad at ${this.address}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+        if (attempt >= ATTEMPTS)
+          throw new NomadApiError(
+            `${what}: cannot reach Nomad at ${this.address}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+          );
         await backoff(attempt);
         continue;
       }
       const text = await response.text();
       if (response.ok) {
-        return { body: (text ? JSON.parse(text) : null) as T, index: Number(response.headers.get('x-nomad-index') ?? 0) };
+        return {
+          body: (text ? JSON.parse(text) : null) as T,
+          index: Number(response.headers.get('x-nomad-index') ?? 0),
+        };
       }
       if (TRANSIENT_STATUS.has(response.status) && attempt < ATTEMPTS) {
         await backoff(attempt);
@@ -97,8 +112,10 @@ export class NomadClient {
 }
 
 function describe(status: number, text: string): string {
-  if (status === 403) return `${text || 'Permission denied'} (HTTP 403): set NOMAD_TOKEN to an ACL token allowed to submit and read jobs in this namespace`;
+  if (status === 403)
+    return `${text || 'Permission denied'} (HTTP 403): set NOMAD_TOKEN to an ACL token allowed to submit and read jobs in this namespace`;
   return `${text || 'no message'} (HTTP ${status})`;
 }
 
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4)));
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4)));

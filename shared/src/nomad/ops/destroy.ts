@@ -15,7 +15,11 @@ export interface NomadDestroyResult {
   purged: boolean;
 }
 
-export async function destroyNomadJob(client: NomadClient, ref: NomadStackRef, options: { purge?: boolean } = {}): Promise<NomadDestroyResult> {
+export async function destroyNomadJob(
+  client: NomadClient,
+  ref: NomadStackRef,
+  options: { purge?: boolean } = {},
+): Promise<NomadDestroyResult> {
   assertStackRef(ref);
   const path = `/v1/job/${encodeURIComponent(ref.name)}`;
   const result = { jobId: ref.name, namespace: ref.namespace, stopped: false, purged: false };
@@ -27,7 +31,10 @@ export async function destroyNomadJob(client: NomadClient, ref: NomadStackRef, o
     throw error;
   }
   if (job.Meta?.managed_by !== MANAGER) {
-    throw new NomadApiError(`job "${ref.name}" in Nomad namespace "${ref.namespace}" was not deployed by loki-microservices (no meta.managed_by): not stopping it`, 409);
+    throw new NomadApiError(
+      `job "${ref.name}" in Nomad namespace "${ref.namespace}" was not deployed by loki-microservices (no meta.managed_by): not stopping it`,
+      409,
+    );
   }
   if (job.Stop && !options.purge) return result;
   await client.request('DELETE', path, { namespace: ref.namespace, query: { purge: String(options.purge === true) } });

@@ -2,9 +2,24 @@
 // its allocations as the "pods" (Ready = running and healthy), the reasons of those that are not from the
 // task events, and groups Nomad could not place from the evaluation's FailedTGAllocs. Constant cost: the
 // job, its allocations, its deployment and evaluations, and two allocations for the endpoints.
-import { conditionOf, STATUS_API_VERSION, type ComponentStatus, type PodProblem, type PodState, type StackStatus } from '../../stack/status-model.js';
+import {
+  conditionOf,
+  STATUS_API_VERSION,
+  type ComponentStatus,
+  type PodProblem,
+  type PodState,
+  type StackStatus,
+} from '../../stack/status-model.js';
 import { assertStackRef } from '../../stack/names.js';
-import type { Allocation, AllocationMetric, AllocationStub, Deployment, Evaluation, NomadJob, TaskState } from './api-types.js';
+import type {
+  Allocation,
+  AllocationMetric,
+  AllocationStub,
+  Deployment,
+  Evaluation,
+  NomadJob,
+  TaskState,
+} from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
 
 export interface NomadStackRef {
@@ -31,12 +46,19 @@ export class NomadJobNotFoundError extends NomadApiError {
 }
 
 /** Reads everything the status needs; `index` is the allocations' index, for a blocking wait on them. */
-export async function readNomadJob(client: NomadClient, ref: NomadStackRef, block?: { index: number; waitMs: number; signal?: AbortSignal }): Promise<{ state: NomadJobState; index: number }> {
+export async function readNomadJob(
+  client: NomadClient,
+  ref: NomadStackRef,
+  block?: { index: number; waitMs: number; signal?: AbortSignal },
+): Promise<{ state: NomadJobState; index: number }> {
   assertStackRef(ref);
   const path = `/v1/job/${encodeURIComponent(ref.name)}`;
   const options = { namespace: ref.namespace, ...(block?.signal ? { signal: block.signal } : {}) };
   const allocations = await client
-    .request<AllocationStub[]>('GET', `${path}/allocations`, { ...options, ...(block ? { index: block.index, waitMs: block.waitMs } : {}) })
+    .request<AllocationStub[]>('GET', `${path}/allocations`, {
+      ...options,
+      ...(block ? { index: block.index, waitMs: block.waitMs } : {}),
+    })
     .catch((error: unknown) => {
       throw error instanceof NomadApiError && error.code === 404 ? new NomadJobNotFoundError(ref) : error;
     });
@@ -48,12 +70,27 @@ export async function readNomadJob(client: NomadClient, ref: NomadStackRef, bloc
     client.request<Evaluation[]>('GET', `${path}/evaluations`, options),
   ]);
   const addresses = await httpAddresses(client, ref.namespace, allocations.body);
-  return { state: { job: job.body, allocations: allocations.body, deployment: deployment.body, evaluations: evaluations.body ?? [], addresses }, index: allocations.index };
+  return {
+    state: {
+      job: job.body,
+      allocations: allocations.body,
+      deployment: deployment.body,
+      evaluations: evaluations.body ?? [],
+      addresses,
+    },
+    index: allocations.index,
+  };
 }
 
-async function httpAddresses(client: NomadClient, namespace: string, allocations: AllocationStub[]): Promise<NomadJobState['addresses']> {
+async function httpAddresses(
+  client: NomadClient,
+  namespace: string,
+  allocations: AllocationStub[],
+): Promise<NomadJobState['addresses']> {
   const address = async (group: string) => {
-    const running = allocations.find((a) => a.TaskGroup === group && a.DesiredStatus === 'run' && a.ClientStatus === 'running');
+    const running = allocations.find(
+      (a) => a.TaskGroup === group && a.DesiredStatus === 'run' && a.ClientStatus === 'running',
+    );
     if (!running) return undefined;
     const alloc = await client.request<Allocation>('GET', `/v1/allocation/${running.ID}`, { namespace });
     const port = alloc.body.AllocatedResources?.Shared?.Ports?.find((p) => p.Label === 'http');
@@ -75,7 +112,14 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     const ofGroup = state.allocations.filter((a) => a.TaskGroup === group.Name);
     // A failed allocation Nomad has replaced counts through its replacement, as a deleted pod would.
     const current = ofGroup.filter((a) => a.DesiredStatus === 'run' && !a.NextAllocation);
-    components[group.Name] = groupStatus(job, group.Count ?? 1, current, ofGroup, failedPlacements[group.Name], `${job.ID}.${group.Name}`);
+    components[group.Name] = groupStatus(
+      job,
+      group.Count ?? 1,
+      current,
+      ofGroup,
+      failedPlacements[group.Name],
+      `${job.ID}.${group.Name}`,
+    );
   }
   const url = (address: string | undefined, path = '') => (address ? `http://${address}${path}` : '');
   const submitted = job.SubmitTime ? new Date(Math.floor(job.SubmitTime / 1e6)).toISOString() : null;
@@ -85,15 +129,32 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     kind: 'StackStatus',
     name: job.ID,
     namespace: job.Namespace ?? 'default',
-    condition: job.Stop ? { type: 'Failed', reason: 'JobStopped', message: 'the job is stopped (nomad job stop); apply it again to start it' } : conditionOf(components),
+    condition: job.Stop
+      ? {
+          type: 'Failed',
+          reason: 'JobStopped',
+          message: 'the job is stopped (nomad job stop); apply it again to start it',
+        }
+      : conditionOf(components),
     components,
-    endpoints: { push: url(state.addresses.distributor, '/loki/api/v1/push'), query: url(state.addresses.queryFrontend), basicAuth: false },
+    endpoints: {
+      push: url(state.addresses.distributor, '/loki/api/v1/push'),
+      query: url(state.addresses.queryFrontend),
+      basicAuth: false,
+    },
     version: job.Meta?.loki_version ?? null,
     createdAt: created.length > 0 ? new Date(Math.floor(Math.min(...created) / 1e6)).toISOString() : submitted,
   };
 }
 
-function groupStatus(job: NomadJob, desired: number, allocations: AllocationStub[], history: AllocationStub[], placement: AllocationMetric | undefined, groupId: string): ComponentStatus {
+function groupStatus(
+  job: NomadJob,
+  desired: number,
+  allocations: AllocationStub[],
+  history: AllocationStub[],
+  placement: AllocationMetric | undefined,
+  groupId: string,
+): ComponentStatus {
   const pods: Record<PodState, number> = { Ready: 0, Running: 0, Pending: 0, Failed: 0, Unknown: 0 };
   const notReady: PodProblem[] = [];
   for (const allocation of allocations) {
@@ -102,12 +163,27 @@ function groupStatus(job: NomadJob, desired: number, allocations: AllocationStub
     if (problem) notReady.push(problem);
   }
   if (placement && allocations.length < desired) {
-    notReady.push({ name: groupId, state: 'Pending', reason: 'Unplaceable', message: placementMessage(placement, desired - allocations.length), restarts: 0, failing: true });
+    notReady.push({
+      name: groupId,
+      state: 'Pending',
+      reason: 'Unplaceable',
+      message: placementMessage(placement, desired - allocations.length),
+      restarts: 0,
+      failing: true,
+    });
   }
   notReady.sort((a, b) => a.name.localeCompare(b.name));
   const ready = pods.Ready;
   const updated = allocations.filter((a) => a.JobVersion === (job.Version ?? 0)).length;
-  return { kind: 'TaskGroup', desired, ready, updated, current: updated === desired && ready === desired && allocations.length === desired, pods, notReady };
+  return {
+    kind: 'TaskGroup',
+    desired,
+    ready,
+    updated,
+    current: updated === desired && ready === desired && allocations.length === desired,
+    pods,
+    notReady,
+  };
 }
 
 /** Why an allocation is not ready (running and healthy), or undefined when it is. */
@@ -120,19 +196,46 @@ export function allocationProblem(allocation: AllocationStub): PodProblem | unde
   const failedTask = tasks.find(([, task]) => task.Failed);
   const event = lastTelling(tasks);
   if (allocation.ClientStatus === 'failed' || allocation.ClientStatus === 'lost' || failedTask) {
-    return { ...base, state: 'Failed', reason: event?.reason ?? (allocation.ClientStatus === 'lost' ? 'Lost' : 'Failed'), message: event?.message ?? allocation.ClientDescription, ...(event ? { container: event.task } : {}), failing: true };
+    return {
+      ...base,
+      state: 'Failed',
+      reason: event?.reason ?? (allocation.ClientStatus === 'lost' ? 'Lost' : 'Failed'),
+      message: event?.message ?? allocation.ClientDescription,
+      ...(event ? { container: event.task } : {}),
+      failing: true,
+    };
   }
   if (healthy === false) {
-    return { ...base, state: 'Failed', reason: 'Unhealthy', message: event?.message ?? 'the /ready check did not pass before the healthy deadline', failing: true };
+    return {
+      ...base,
+      state: 'Failed',
+      reason: 'Unhealthy',
+      message: event?.message ?? 'the /ready check did not pass before the healthy deadline',
+      failing: true,
+    };
   }
-  const crashing = restarts > 0 && event !== undefined && (event.reason === 'Terminated' || event.reason === 'Restarting');
-  const state: PodState = allocation.ClientStatus === 'running' ? 'Running' : allocation.ClientStatus === 'pending' ? 'Pending' : 'Unknown';
-  if (crashing) return { ...base, state: 'Failed', reason: 'CrashLoop', message: event.message, container: event.task, failing: true };
+  const crashing =
+    restarts > 0 && event !== undefined && (event.reason === 'Terminated' || event.reason === 'Restarting');
+  const state: PodState =
+    allocation.ClientStatus === 'running' ? 'Running' : allocation.ClientStatus === 'pending' ? 'Pending' : 'Unknown';
+  if (crashing)
+    return {
+      ...base,
+      state: 'Failed',
+      reason: 'CrashLoop',
+      message: event.message,
+      container: event.task,
+      failing: true,
+    };
   return {
     ...base,
     state,
     reason: state === 'Running' ? 'NotHealthyYet' : (event?.reason ?? allocation.ClientStatus),
-    ...(state === 'Running' ? { message: 'running; waiting for the /ready check' } : event?.message ? { message: event.message } : {}),
+    ...(state === 'Running'
+      ? { message: 'running; waiting for the /ready check' }
+      : event?.message
+        ? { message: event.message }
+        : {}),
     failing: false,
   };
 }
@@ -141,13 +244,22 @@ export function allocationProblem(allocation: AllocationStub): PodProblem | unde
  * A replacement for a failed allocation that is not ready yet is failing too (the analogue of a pod in
  * CrashLoopBackOff): it says why its predecessor failed and how many times Nomad has rescheduled.
  */
-function withRescheduleHistory(problem: PodProblem | undefined, allocation: AllocationStub, history: AllocationStub[]): PodProblem | undefined {
+function withRescheduleHistory(
+  problem: PodProblem | undefined,
+  allocation: AllocationStub,
+  history: AllocationStub[],
+): PodProblem | undefined {
   const reschedules = allocation.RescheduleTracker?.Events?.length ?? 0;
   if (!problem || problem.failing || reschedules === 0) return problem;
   const previous = history.find((a) => a.NextAllocation === allocation.ID);
   const cause = previous && allocationProblem(previous);
   const why = cause ? `${cause.reason ?? 'failed'}${cause.message ? `: ${cause.message}` : ''}` : 'failed';
-  return { ...problem, reason: 'Rescheduled', message: `rescheduled ${reschedules} time${reschedules === 1 ? '' : 's'} after failures; the last one ${why}`, failing: true };
+  return {
+    ...problem,
+    reason: 'Rescheduled',
+    message: `rescheduled ${reschedules} time${reschedules === 1 ? '' : 's'} after failures; the last one ${why}`,
+    failing: true,
+  };
 }
 
 const ROUTINE_EVENTS = new Set(['Received', 'Task Setup', 'Started', 'Alloc Unhealthy']);
@@ -162,23 +274,35 @@ function lastTelling(tasks: [string, TaskState][]): { task: string; reason: stri
   const events = tasks.flatMap(([task, state]) => (state.Events ?? []).map((event) => ({ task, event })));
   events.sort((a, b) => (a.event.Time ?? 0) - (b.event.Time ?? 0));
   const latest = [...events].reverse();
-  const telling = latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type) && !CONSEQUENCE_EVENTS.has(event.Type)) ?? latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type)) ?? latest[0];
+  const telling =
+    latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type) && !CONSEQUENCE_EVENTS.has(event.Type)) ??
+    latest.find(({ event }) => !ROUTINE_EVENTS.has(event.Type)) ??
+    latest[0];
   if (!telling) return undefined;
-  const consequence = latest.find(({ event }) => CONSEQUENCE_EVENTS.has(event.Type) && (event.Time ?? 0) >= (telling.event.Time ?? 0) && event !== telling.event);
+  const consequence = latest.find(
+    ({ event }) =>
+      CONSEQUENCE_EVENTS.has(event.Type) && (event.Time ?? 0) >= (telling.event.Time ?? 0) && event !== telling.event,
+  );
   const message = [telling.event.DisplayMessage, consequence?.event.DisplayMessage].filter(Boolean).join('; ');
   return { task: telling.task, reason: telling.event.Type.replace(/\s+/g, ''), ...(message ? { message } : {}) };
 }
 
 function latestFailedPlacements(evaluations: Evaluation[]): Record<string, AllocationMetric> {
-  const latest = [...evaluations].sort((a, b) => (b.CreateIndex ?? 0) - (a.CreateIndex ?? 0)).find((e) => e.FailedTGAllocs && Object.keys(e.FailedTGAllocs).length > 0);
+  const latest = [...evaluations]
+    .sort((a, b) => (b.CreateIndex ?? 0) - (a.CreateIndex ?? 0))
+    .find((e) => e.FailedTGAllocs && Object.keys(e.FailedTGAllocs).length > 0);
   return latest?.FailedTGAllocs ?? {};
 }
 
 /** Nomad's placement failure in a sentence: what ran out, or which constraints filtered the nodes out. */
 function placementMessage(metric: AllocationMetric, missing: number): string {
   const parts = [
-    ...Object.entries(metric.DimensionExhausted ?? {}).map(([dimension, nodes]) => `${dimension} exhausted on ${nodes} node${nodes === 1 ? '' : 's'}`),
-    ...Object.entries(metric.ConstraintFiltered ?? {}).map(([constraint, nodes]) => `constraint ${constraint} filtered ${nodes} node${nodes === 1 ? '' : 's'}`),
+    ...Object.entries(metric.DimensionExhausted ?? {}).map(
+      ([dimension, nodes]) => `${dimension} exhausted on ${nodes} node${nodes === 1 ? '' : 's'}`,
+    ),
+    ...Object.entries(metric.ConstraintFiltered ?? {}).map(
+      ([constraint, nodes]) => `constraint ${constraint} filtered ${nodes} node${nodes === 1 ? '' : 's'}`,
+    ),
   ];
   return `${missing} allocation${missing === 1 ? '' : 's'} not placed: ${parts.length > 0 ? parts.join('; ') : `no node fits (${metric.NodesEvaluated ?? 0} evaluated)`}`;
 }

@@ -24,14 +24,29 @@ export class NomadNotReadyError extends ClusterError {
     /** Nomad's word on the deployment, when it gave up on it. */
     readonly deployment?: string,
   ) {
-    const what = why === 'timeout' ? `not ready after ${Math.round(elapsedMs / 1000)}s` : deployment ? `failing (deployment: ${deployment})` : 'failing';
-    const problems = Object.values(status.components).flatMap((c) => c.notReady.map((p) => `  ${p.name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.message ? `: ${p.message}` : ''}`));
-    super(`Nomad job ${status.namespace}/${status.name} is ${what}: ${status.condition.message}${problems.length ? `\n${problems.join('\n')}` : ''}`);
+    const what =
+      why === 'timeout'
+        ? `not ready after ${Math.round(elapsedMs / 1000)}s`
+        : deployment
+          ? `failing (deployment: ${deployment})`
+          : 'failing';
+    const problems = Object.values(status.components).flatMap((c) =>
+      c.notReady.map(
+        (p) => `  ${p.name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.message ? `: ${p.message}` : ''}`,
+      ),
+    );
+    super(
+      `Nomad job ${status.namespace}/${status.name} is ${what}: ${status.condition.message}${problems.length ? `\n${problems.join('\n')}` : ''}`,
+    );
     this.name = 'NomadNotReadyError';
   }
 }
 
-export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, options: NomadWaitOptions = {}): Promise<StackStatus> {
+export async function waitForNomadJob(
+  client: NomadClient,
+  ref: NomadStackRef,
+  options: NomadWaitOptions = {},
+): Promise<StackStatus> {
   assertStackRef(ref);
   const timeoutMs = options.timeoutMs ?? 600_000;
   const failAfterMs = options.failAfterMs ?? 60_000;
@@ -41,7 +56,11 @@ export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, o
   const reported = new Map<string, string>();
   for (;;) {
     const remaining = timeoutMs - (Date.now() - started);
-    const { state, index: next } = await readNomadJob(client, ref, { index, waitMs: Math.max(1000, Math.min(remaining, 10_000)), ...(options.signal ? { signal: options.signal } : {}) });
+    const { state, index: next } = await readNomadJob(client, ref, {
+      index,
+      waitMs: Math.max(1000, Math.min(remaining, 10_000)),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     index = next;
     const status = nomadStatusOf(state);
     for (const [name, component] of Object.entries(status.components)) {
@@ -53,8 +72,10 @@ export async function waitForNomadJob(client: NomadClient, ref: NomadStackRef, o
     const elapsed = Date.now() - started;
     const deploymentFailed = state.deployment?.Status === 'failed' && state.deployment.JobVersion === state.job.Version;
     failingSince = status.condition.type === 'Failed' ? (failingSince ?? Date.now()) : undefined;
-    if (deploymentFailed) throw new NomadNotReadyError('failing', status, elapsed, state.deployment?.StatusDescription ?? 'failed');
-    if (failingSince !== undefined && Date.now() - failingSince >= failAfterMs) throw new NomadNotReadyError('failing', status, elapsed);
+    if (deploymentFailed)
+      throw new NomadNotReadyError('failing', status, elapsed, state.deployment?.StatusDescription ?? 'failed');
+    if (failingSince !== undefined && Date.now() - failingSince >= failAfterMs)
+      throw new NomadNotReadyError('failing', status, elapsed);
     if (elapsed >= timeoutMs) throw new NomadNotReadyError('timeout', status, elapsed);
   }
 }

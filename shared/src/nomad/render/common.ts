@@ -29,7 +29,8 @@ export const jobId = (stack: LokiStack) => stack.metadata.name;
 /** Group and task name: the Loki target. */
 export const groupName = (component: ComponentName) => COMPONENTS[component].target;
 /** The HTTP service of a component, as registered in Consul or Nomad. */
-export const serviceName = (stack: LokiStack, component: ComponentName) => `${stack.metadata.name}-${COMPONENTS[component].target}`;
+export const serviceName = (stack: LokiStack, component: ComponentName) =>
+  `${stack.metadata.name}-${COMPONENTS[component].target}`;
 /** The gossip service every ring member registers when rings use memberlist (Nomad service discovery). */
 export const memberlistServiceName = (stack: LokiStack) => `${stack.metadata.name}-memberlist`;
 

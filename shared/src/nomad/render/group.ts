@@ -5,12 +5,24 @@
 import { COMPONENTS, type ComponentName, type StatefulComponentName } from '../../spec/components.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, interpolated, mapBlock, type HclBlock, type HclEntry, type Interpolated } from './hcl.js';
-import { CSI_DATA_DIR, groupName, mebibytes, memberlistServiceName, nomadResources, PORT_LABELS, runtimePath, serviceName, TASK_PATHS, usesMemberlist } from './common.js';
+import {
+  CSI_DATA_DIR,
+  groupName,
+  mebibytes,
+  memberlistServiceName,
+  nomadResources,
+  PORT_LABELS,
+  runtimePath,
+  serviceName,
+  TASK_PATHS,
+  usesMemberlist,
+} from './common.js';
 import { CONSUL_ENV } from './loki-config.js';
 import { configTemplate, credentialTemplates, tlsTemplates } from './templates.js';
 import { traefikTags } from './traefik.js';
 
-const isStateful = (component: ComponentName): component is StatefulComponentName => COMPONENTS[component].kind === 'StatefulSet';
+const isStateful = (component: ComponentName): component is StatefulComponentName =>
+  COMPONENTS[component].kind === 'StatefulSet';
 
 const nomadDuration = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`);
 
@@ -34,16 +46,26 @@ function placement(stack: LokiStack, count: number): HclBlock[] {
   if (count < 2) return [];
   const { antiAffinity, zoneSpread } = stack.spec.scheduling;
   return [
-    ...(antiAffinity === 'hard' ? [block('constraint', [], attributes({ operator: 'distinct_hosts', value: 'true' }))] : []),
-    ...(antiAffinity === 'soft' ? [block('spread', [], attributes({ attribute: interpolated('${node.unique.id}'), weight: 50 }))] : []),
-    ...(zoneSpread ? [block('spread', [], attributes({ attribute: interpolated('${node.datacenter}'), weight: 50 }))] : []),
+    ...(antiAffinity === 'hard'
+      ? [block('constraint', [], attributes({ operator: 'distinct_hosts', value: 'true' }))]
+      : []),
+    ...(antiAffinity === 'soft'
+      ? [block('spread', [], attributes({ attribute: interpolated('${node.unique.id}'), weight: 50 }))]
+      : []),
+    ...(zoneSpread
+      ? [block('spread', [], attributes({ attribute: interpolated('${node.datacenter}'), weight: 50 }))]
+      : []),
   ];
 }
 
 /** Dynamic ports: Loki listens on and advertises what Nomad gives it (see loki-config.ts). */
 function network(stack: LokiStack): HclBlock {
   const labels = [PORT_LABELS.http, PORT_LABELS.grpc, ...(usesMemberlist(stack) ? [PORT_LABELS.gossip] : [])];
-  return block('network', [], labels.map((label) => block('port', [label])));
+  return block(
+    'network',
+    [],
+    labels.map((label) => block('port', [label])),
+  );
 }
 
 function storage(stack: LokiStack, component: ComponentName): HclBlock[] {
@@ -54,7 +76,13 @@ function storage(stack: LokiStack, component: ComponentName): HclBlock[] {
       block(
         'volume',
         ['data'],
-        attributes({ type: 'csi', source: serviceName(stack, component), per_alloc: true, access_mode: 'single-node-writer', attachment_mode: 'file-system' }),
+        attributes({
+          type: 'csi',
+          source: serviceName(stack, component),
+          per_alloc: true,
+          access_mode: 'single-node-writer',
+          attachment_mode: 'file-system',
+        }),
       ),
     ];
   }
@@ -62,7 +90,8 @@ function storage(stack: LokiStack, component: ComponentName): HclBlock[] {
   return [block('ephemeral_disk', [], attributes({ sticky: true, migrate: true, size: mebibytes(size) }))];
 }
 
-const serviceMeta = (component: ComponentName) => mapBlock('meta', { alloc_id: interpolated('${NOMAD_ALLOC_ID}'), component: COMPONENTS[component].target });
+const serviceMeta = (component: ComponentName) =>
+  mapBlock('meta', { alloc_id: interpolated('${NOMAD_ALLOC_ID}'), component: COMPONENTS[component].target });
 
 function service(stack: LokiStack, component: ComponentName): HclBlock {
   return block(
@@ -84,7 +113,12 @@ function memberlistService(stack: LokiStack, component: ComponentName): HclBlock
   return block(
     'service',
     [],
-    attributes({ name: memberlistServiceName(stack), provider: stack.spec.nomad.serviceProvider, port: PORT_LABELS.gossip, tags: ['loki', 'memberlist'] }),
+    attributes({
+      name: memberlistServiceName(stack),
+      provider: stack.spec.nomad.serviceProvider,
+      port: PORT_LABELS.gossip,
+      tags: ['loki', 'memberlist'],
+    }),
     serviceMeta(component),
   );
 }
@@ -104,7 +138,11 @@ function task(stack: LokiStack, component: ComponentName): HclBlock {
       attributes({
         image: `${stack.spec.image}:${stack.spec.version}`,
         ports: [PORT_LABELS.http, PORT_LABELS.grpc, ...(usesMemberlist(stack) ? [PORT_LABELS.gossip] : [])],
-        args: [`-target=${target}`, interpolated(`-config.file=${runtimePath(TASK_PATHS.configFile)}`), '-config.expand-env=true'],
+        args: [
+          `-target=${target}`,
+          interpolated(`-config.file=${runtimePath(TASK_PATHS.configFile)}`),
+          '-config.expand-env=true',
+        ],
       }),
     ),
     env(stack, objectStore),

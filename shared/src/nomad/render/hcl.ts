@@ -31,7 +31,11 @@ export function attributes(values: Record<string, HclValue | undefined>): HclEnt
   return Object.entries(values).flatMap(([name, value]) => (value === undefined ? [] : [{ name, value }]));
 }
 
-export function block(type: string, labels: string[], ...body: (HclEntry | HclEntry[] | undefined | false)[]): HclBlock {
+export function block(
+  type: string,
+  labels: string[],
+  ...body: (HclEntry | HclEntry[] | undefined | false)[]
+): HclBlock {
   return { type, labels, body: body.flat().filter((entry): entry is HclEntry => !!entry) };
 }
 
@@ -71,7 +75,9 @@ function writeValue(value: HclValue, indent: string): string {
   if (Array.isArray(value)) {
     const items = value.map((item) => writeValue(item, `${indent}  `));
     const oneLine = `[${items.join(', ')}]`;
-    return oneLine.length <= 100 && !oneLine.includes('\n') ? oneLine : `[\n${items.map((item) => `${indent}  ${item},`).join('\n')}\n${indent}]`;
+    return oneLine.length <= 100 && !oneLine.includes('\n')
+      ? oneLine
+      : `[\n${items.map((item) => `${indent}  ${item},`).join('\n')}\n${indent}]`;
   }
   if ('interpolated' in value) return `"${escapeQuoted(value.interpolated)}"`;
   return writeHeredoc(value.heredoc);

@@ -28,7 +28,12 @@ export function renderNomad(stack: LokiStack): RenderedNomadJob {
     `# Loki ${stack.spec.version} microservices stack "${stack.metadata.name}" as a Nomad job (profile ${stack.spec.profile}),`,
     `# rendered by loki-microservices ${VERSION}. Run it with: nomad job run <this file>`,
   ].join('\n');
-  return { id: jobId(stack), namespace: stack.spec.nomad.namespace, hcl: `${header}\n${toHcl([job(stack)])}`, scrapeConfig: scrapeConfigYaml(stack) };
+  return {
+    id: jobId(stack),
+    namespace: stack.spec.nomad.namespace,
+    hcl: `${header}\n${toHcl([job(stack)])}`,
+    scrapeConfig: scrapeConfigYaml(stack),
+  };
 }
 
 function job(stack: LokiStack): HclBlock {
@@ -42,7 +47,14 @@ function job(stack: LokiStack): HclBlock {
     block(
       'update',
       [],
-      attributes({ max_parallel: 1, health_check: 'checks', min_healthy_time: '10s', healthy_deadline: '5m', progress_deadline: '10m', auto_revert: true }),
+      attributes({
+        max_parallel: 1,
+        health_check: 'checks',
+        min_healthy_time: '10s',
+        healthy_deadline: '5m',
+        progress_deadline: '10m',
+        auto_revert: true,
+      }),
     ),
     deployedComponents(stack).map((component) => componentGroup(stack, component)),
   );

@@ -8,7 +8,15 @@
 import type { LokiStack } from '../../spec/schema.js';
 import { commonStorageConfig, lokiObjectStore } from '../../stack/object-store.js';
 import { lokiConfig, lokiConfigText, TLS_PEERS, type GrpcTlsFiles, type LokiWiring } from '../../stack/loki-config.js';
-import { CSI_DATA_DIR, memberlistServiceName, PORT_LABELS, runtimePath, serviceName, TASK_PATHS, usesMemberlist } from './common.js';
+import {
+  CSI_DATA_DIR,
+  memberlistServiceName,
+  PORT_LABELS,
+  runtimePath,
+  serviceName,
+  TASK_PATHS,
+  usesMemberlist,
+} from './common.js';
 
 /** Environment of every task that Loki's config refers to (set in the job's `env` block). */
 export const CONSUL_ENV = { address: 'CONSUL_HTTP_ADDR', token: 'CONSUL_HTTP_TOKEN' } as const;
@@ -22,15 +30,19 @@ export function tlsFiles(stack: LokiStack): GrpcTlsFiles | undefined {
     keyFile: runtimePath(`${TASK_PATHS.tlsDir}/key.pem`),
     caFile: runtimePath(`${TASK_PATHS.tlsDir}/ca.pem`),
     // Vault issues one certificate for every task, under one name.
-    serverNames: Object.fromEntries(TLS_PEERS.map((peer) => [peer, tlsServerName(stack)])) as GrpcTlsFiles['serverNames'],
+    serverNames: Object.fromEntries(
+      TLS_PEERS.map((peer) => [peer, tlsServerName(stack)]),
+    ) as GrpcTlsFiles['serverNames'],
   };
 }
 
-export const tlsServerName = (stack: LokiStack) => stack.spec.nomad.tls.serverName ?? `${stack.metadata.name}.service.consul`;
+export const tlsServerName = (stack: LokiStack) =>
+  stack.spec.nomad.tls.serverName ?? `${stack.metadata.name}.service.consul`;
 
 /** consul-template: `host:port` of the first registered instance of a service, healthy or not; empty when none. */
 export function firstInstance(stack: LokiStack, service: string, format: (hostPort: string) => string): string {
-  const lookup = stack.spec.nomad.serviceProvider === 'consul' ? `service "${service}|any"` : `nomadService "${service}"`;
+  const lookup =
+    stack.spec.nomad.serviceProvider === 'consul' ? `service "${service}|any"` : `nomadService "${service}"`;
   return `{{ with ${lookup} }}{{ with index . 0 }}${format('{{ .Address }}:{{ .Port }}')}{{ end }}{{ end }}`;
 }
 
@@ -82,9 +94,13 @@ export function nomadLokiConfig(stack: LokiStack): Record<string, unknown> {
 /** The Loki config as the `data` of a Nomad template: YAML with consul-template actions for the catalog. */
 export function nomadLokiConfigTemplate(stack: LokiStack): string {
   const yaml = lokiConfigText(nomadLokiConfig(stack));
-  const lookup = stack.spec.nomad.serviceProvider === 'consul' ? `service "${memberlistServiceName(stack)}|any"` : `nomadService "${memberlistServiceName(stack)}"`;
+  const lookup =
+    stack.spec.nomad.serviceProvider === 'consul'
+      ? `service "${memberlistServiceName(stack)}|any"`
+      : `nomadService "${memberlistServiceName(stack)}"`;
   return yaml.replace(
     new RegExp(`^( *)join_members: ${JOIN_MEMBERS}$`, 'm'),
-    (_line, indent: string) => `${indent}join_members:\n{{- range ${lookup} }}\n${indent}  - {{ .Address }}:{{ .Port }}\n{{- end }}`,
+    (_line, indent: string) =>
+      `${indent}join_members:\n{{- range ${lookup} }}\n${indent}  - {{ .Address }}:{{ .Port }}\n{{- end }}`,
   );
 }

@@ -30,7 +30,11 @@ export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
         nomad_sd_configs: [{ server: 'http://localhost:4646', namespace: stack.spec.nomad.namespace }],
         relabel_configs: [
           { source_labels: ['__meta_nomad_service'], regex: `(${services.join('|')})`, action: 'keep' },
-          { source_labels: ['__meta_nomad_service'], regex: `${prefix}(${deployedComponents(stack).map(groupName).join('|')})`, target_label: 'component' },
+          {
+            source_labels: ['__meta_nomad_service'],
+            regex: `${prefix}(${deployedComponents(stack).map(groupName).join('|')})`,
+            target_label: 'component',
+          },
           { source_labels: ['__meta_nomad_service_alloc_id'], target_label: 'instance' },
         ],
       },

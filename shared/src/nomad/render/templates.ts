@@ -37,10 +37,18 @@ export function credentialTemplates(stack: LokiStack): HclBlock[] {
   if (!stack.spec.nomad.credentials) return [];
   const read = credentialReader(stack);
   const envFile = (lines: [string, string][]) =>
-    template(TASK_PATHS.credentialsEnv, lines.map(([variable, key]) => `${variable}=${read(key)}\n`).join(''), { env: true, perms: '0600' });
+    template(TASK_PATHS.credentialsEnv, lines.map(([variable, key]) => `${variable}=${read(key)}\n`).join(''), {
+      env: true,
+      perms: '0600',
+    });
   switch (stack.spec.storage.type) {
     case 's3':
-      return [envFile([[ENV.s3AccessKeyId, SECRET_KEYS.s3AccessKeyId], [ENV.s3SecretAccessKey, SECRET_KEYS.s3SecretAccessKey]])];
+      return [
+        envFile([
+          [ENV.s3AccessKeyId, SECRET_KEYS.s3AccessKeyId],
+          [ENV.s3SecretAccessKey, SECRET_KEYS.s3SecretAccessKey],
+        ]),
+      ];
     case 'azure':
       return [envFile([[ENV.azureAccountKey, SECRET_KEYS.azureAccountKey]])];
     case 'gcs':
@@ -60,5 +68,9 @@ export function tlsTemplates(stack: LokiStack): HclBlock[] {
   const issue = `secret "${tls.pkiIssuePath}" "common_name=${tlsServerName(stack)}" "ttl=${tls.ttl}"`;
   const file = (name: string, field: string, perms: string) =>
     template(`${TASK_PATHS.tlsDir}/${name}`, `{{ with ${issue} }}{{ .Data.${field} }}{{ end }}`, { perms });
-  return [file('ca.pem', 'issuing_ca', '0644'), file('cert.pem', 'certificate', '0644'), file('key.pem', 'private_key', '0600')];
+  return [
+    file('ca.pem', 'issuing_ca', '0644'),
+    file('cert.pem', 'certificate', '0644'),
+    file('key.pem', 'private_key', '0600'),
+  ];
 }

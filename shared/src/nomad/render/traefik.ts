@@ -6,7 +6,9 @@
 import type { LokiStack } from '../../spec/schema.js';
 
 /** Router name → path rule and the component serving it. */
-export function traefikRouters(stack: LokiStack): { name: string; component: 'distributor' | 'queryFrontend'; pathPrefix: string }[] {
+export function traefikRouters(
+  stack: LokiStack,
+): { name: string; component: 'distributor' | 'queryFrontend'; pathPrefix: string }[] {
   const { name } = stack.metadata;
   return [
     { name: `${name}-push`, component: 'distributor', pathPrefix: '/loki/api/v1/push' },
@@ -22,7 +24,9 @@ export function traefikTags(stack: LokiStack, component: string): string[] {
   const router = traefikRouters(stack).find((r) => r.component === component);
   if (!traefik.enabled || !router) return [];
   const middleware = basicAuthMiddleware(stack);
-  const rule = [traefik.host ? `Host(\`${traefik.host}\`)` : undefined, `PathPrefix(\`${router.pathPrefix}\`)`].filter(Boolean).join(' && ');
+  const rule = [traefik.host ? `Host(\`${traefik.host}\`)` : undefined, `PathPrefix(\`${router.pathPrefix}\`)`]
+    .filter(Boolean)
+    .join(' && ');
   return [
     'traefik.enable=true',
     `traefik.http.routers.${router.name}.rule=${rule}`,

@@ -9,7 +9,8 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
   if (storage.type === 'bundled') {
     issues.push({
       path: 'spec.storage.type',
-      message: 'bundled runs a Kubernetes pod and has no Nomad form: use s3 (with endpoint and forcePathStyle for a MinIO or RustFS you run), gcs or azure',
+      message:
+        'bundled runs a Kubernetes pod and has no Nomad form: use s3 (with endpoint and forcePathStyle for a MinIO or RustFS you run), gcs or azure',
     });
     return issues;
   }
@@ -17,17 +18,22 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
   if (block?.secretName) {
     issues.push({
       path: `spec.storage.${storage.type}.secretName`,
-      message: 'names a Kubernetes Secret, which Nomad cannot read: remove it and set spec.nomad.credentials (a Vault path or a Nomad Variable)',
+      message:
+        'names a Kubernetes Secret, which Nomad cannot read: remove it and set spec.nomad.credentials (a Vault path or a Nomad Variable)',
     });
   }
   if (storage.type === 'azure' && !nomad.credentials) {
     issues.push({
       path: 'spec.nomad.credentials',
-      message: 'required for azure on Nomad (there is no workload identity for it): name the Vault path or Nomad Variable holding AZURE_STORAGE_ACCOUNT_KEY',
+      message:
+        'required for azure on Nomad (there is no workload identity for it): name the Vault path or Nomad Variable holding AZURE_STORAGE_ACCOUNT_KEY',
     });
   }
   if (storage.type === 'azure' && storage.azure?.useFederatedToken) {
-    issues.push({ path: 'spec.storage.azure.useFederatedToken', message: 'Azure Workload Identity is Kubernetes-only: remove it and set spec.nomad.credentials' });
+    issues.push({
+      path: 'spec.storage.azure.useFederatedToken',
+      message: 'Azure Workload Identity is Kubernetes-only: remove it and set spec.nomad.credentials',
+    });
   }
   return issues;
 }

@@ -18,14 +18,30 @@ import { writeStatus, type ClusterContext, type Controller } from './context.js'
 import { sameJson } from './hash.js';
 import type { EventSource } from './events.js';
 import { isDeleting, refTo, type ObjectRef } from './objects.js';
-import { DEFAULT_USAGES, isCaCertificate, issue, IssuanceError, parseGoDuration, type CertificateTemplate, type Issued, type Signer } from './pki.js';
+import {
+  DEFAULT_USAGES,
+  isCaCertificate,
+  issue,
+  IssuanceError,
+  parseGoDuration,
+  type CertificateTemplate,
+  type Issued,
+  type Signer,
+} from './pki.js';
 
 /** Where ClusterIssuers find their Secrets (cert-manager's --cluster-resource-namespace, as the Helm chart sets it). */
 export const CLUSTER_RESOURCE_NAMESPACE = 'cert-manager';
 
 const GROUP = 'cert-manager.io';
 /** Spec fields that do not go into the certificate: changing them issues no new one. */
-const NOT_ISSUED = new Set(['secretName', 'secretTemplate', 'renewBefore', 'renewBeforePercentage', 'revisionHistoryLimit', 'additionalOutputFormats']);
+const NOT_ISSUED = new Set([
+  'secretName',
+  'secretTemplate',
+  'renewBefore',
+  'renewBeforePercentage',
+  'revisionHistoryLimit',
+  'additionalOutputFormats',
+]);
 const DEFAULT_DURATION_MS = 2160 * 3_600_000;
 
 interface CertificateCondition {
@@ -77,23 +93,36 @@ const secretData = (secret: KubeObject | undefined, key: string) => {
  * cert-manager's SetCondition: a condition keeps its place and its lastTransitionTime while its status
  * stays; observedGeneration is the generation it was computed for.
  */
-function withCondition(conditions: CertificateCondition[], type: string, next: Readiness, generation: number | undefined, now: string): CertificateCondition[] {
+function withCondition(
+  conditions: CertificateCondition[],
+  type: string,
+  next: Readiness,
+  generation: number | undefined,
+  now: string,
+): CertificateCondition[] {
   const current = conditions.find((condition) => condition.type === type);
   const condition: CertificateCondition = {
     type,
     status: next.status,
     ...(next.reason ? { reason: next.reason } : {}),
     ...(next.message ? { message: next.message } : {}),
-    lastTransitionTime: current?.status === next.status && current.lastTransitionTime ? current.lastTransitionTime : now,
+    lastTransitionTime:
+      current?.status === next.status && current.lastTransitionTime ? current.lastTransitionTime : now,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
-  return current ? conditions.map((existing) => (existing === current ? condition : existing)) : [...conditions, condition];
+  return current
+    ? conditions.map((existing) => (existing === current ? condition : existing))
+    : [...conditions, condition];
 }
 
-const readyOf = (object: KubeObject | undefined) => ((object?.status as { conditions?: CertificateCondition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready');
+const readyOf = (object: KubeObject | undefined) =>
+  ((object?.status as { conditions?: CertificateCondition[] } | undefined)?.conditions ?? []).find(
+    (c) => c.type === 'Ready',
+  );
 
 /** Where an issuer's Secrets live: its own namespace, or the cluster resource namespace for a ClusterIssuer. */
-const resourceNamespace = (kind: string, issuer: KubeObject) => (kind === 'ClusterIssuer' ? CLUSTER_RESOURCE_NAMESPACE : (issuer.metadata.namespace ?? ''));
+const resourceNamespace = (kind: string, issuer: KubeObject) =>
+  kind === 'ClusterIssuer' ? CLUSTER_RESOURCE_NAMESPACE : (issuer.metadata.namespace ?? '');
 
 /** Whether an issuer can sign, and if not why, as cert-manager's issuer Setup reports it. */
 function issuerReadiness(store: Store, kind: string, issuer: IssuerObject): Readiness {
@@ -109,13 +138,28 @@ function issuerReadiness(store: Store, kind: string, issuer: IssuerObject): Read
         : secretData(secret, 'tls.key') === undefined
           ? 'no data for "tls.key" in secret'
           : undefined;
-    if (problem) return { status: 'False', reason: 'ErrGetKeyPair', message: `Error getting keypair for CA issuer: ${problem}` };
+    if (problem)
+      return { status: 'False', reason: 'ErrGetKeyPair', message: `Error getting keypair for CA issuer: ${problem}` };
     const ca = isCaCertificate(secretData(secret, 'tls.crt')!);
-    if (ca === undefined) return { status: 'False', reason: 'ErrGetKeyPair', message: 'Error getting keypair for CA issuer: error decoding certificate PEM block' };
-    if (!ca) return { status: 'False', reason: 'ErrInvalidKeyPair', message: 'Error getting keypair for CA issuer: certificate is not a CA' };
+    if (ca === undefined)
+      return {
+        status: 'False',
+        reason: 'ErrGetKeyPair',
+        message: 'Error getting keypair for CA issuer: error decoding certificate PEM block',
+      };
+    if (!ca)
+      return {
+        status: 'False',
+        reason: 'ErrInvalidKeyPair',
+        message: 'Error getting keypair for CA issuer: certificate is not a CA',
+      };
     return { status: 'True', reason: 'KeyPairVerified', message: 'Signing CA verified' };
   }
-  return { status: 'False', reason: 'ErrInitIssuer', message: 'Error initializing issuer: the test API server simulates only selfSigned and ca issuers' };
+  return {
+    status: 'False',
+    reason: 'ErrInitIssuer',
+    message: 'Error initializing issuer: the test API server simulates only selfSigned and ca issuers',
+  };
 }
 
 export class IssuerController implements Controller {
@@ -130,8 +174,13 @@ export class IssuerController implements Controller {
     const { namespace, name } = change.object.metadata;
     const { store } = this.context;
     const users = (kind: string, issuers: KubeObject[]) =>
-      (issuers as IssuerObject[]).filter((issuer) => issuer.spec?.ca?.secretName === name && resourceNamespace(kind, issuer) === namespace).map((issuer) => refTo(kind, issuer));
-    return [...users('Issuer', store.list('Issuer', namespace)), ...users('ClusterIssuer', store.list('ClusterIssuer'))];
+      (issuers as IssuerObject[])
+        .filter((issuer) => issuer.spec?.ca?.secretName === name && resourceNamespace(kind, issuer) === namespace)
+        .map((issuer) => refTo(kind, issuer));
+    return [
+      ...users('Issuer', store.list('Issuer', namespace)),
+      ...users('ClusterIssuer', store.list('ClusterIssuer')),
+    ];
   }
 
   reconcile(ref: ObjectRef): undefined {
@@ -139,10 +188,23 @@ export class IssuerController implements Controller {
     if (!issuer || isDeleting(issuer)) return undefined;
     const readiness = issuerReadiness(this.context.store, ref.kind, issuer);
     const before = readyOf(issuer);
-    const conditions = withCondition(issuer.status?.conditions ?? [], 'Ready', readiness, issuer.metadata.generation, timestamp(new Date()));
+    const conditions = withCondition(
+      issuer.status?.conditions ?? [],
+      'Ready',
+      readiness,
+      issuer.metadata.generation,
+      timestamp(new Date()),
+    );
     writeStatus(this.context.api, ref.kind, issuer, { ...issuer.status, conditions }, 'cert-manager-issuers');
-    if (readiness.reason !== 'IsReady' && (before?.reason !== readiness.reason || before?.message !== readiness.message)) {
-      this.context.events.record(this.source, issuer, { type: readiness.status === 'True' ? 'Normal' : 'Warning', reason: readiness.reason!, message: readiness.message ?? '' });
+    if (
+      readiness.reason !== 'IsReady' &&
+      (before?.reason !== readiness.reason || before?.message !== readiness.message)
+    ) {
+      this.context.events.record(this.source, issuer, {
+        type: readiness.status === 'True' ? 'Normal' : 'Warning',
+        reason: readiness.reason!,
+        message: readiness.message ?? '',
+      });
     }
     return undefined;
   }
@@ -156,7 +218,10 @@ interface IssuanceResult {
 
 export class CertificateController implements Controller {
   readonly name = 'cert-manager-certificates';
-  private readonly source: EventSource = { manager: 'cert-manager-certificates', component: 'cert-manager-certificates-issuing' };
+  private readonly source: EventSource = {
+    manager: 'cert-manager-certificates',
+    component: 'cert-manager-certificates-issuing',
+  };
   /** By Certificate uid: the generation being issued now, results not yet written, the spec of the current Secret, failures. */
   private readonly inFlight = new Map<string, number>();
   private readonly results = new Map<string, IssuanceResult>();
@@ -173,11 +238,17 @@ export class CertificateController implements Controller {
       case 'Certificate':
         return [refTo('Certificate', change.object)];
       case 'Secret':
-        return certificates(namespace).filter((c) => c.spec?.secretName === name).map((c) => refTo('Certificate', c));
+        return certificates(namespace)
+          .filter((c) => c.spec?.secretName === name)
+          .map((c) => refTo('Certificate', c));
       case 'Issuer':
-        return certificates(namespace).filter((c) => issuerKind(c.spec?.issuerRef) === 'Issuer' && c.spec?.issuerRef?.name === name).map((c) => refTo('Certificate', c));
+        return certificates(namespace)
+          .filter((c) => issuerKind(c.spec?.issuerRef) === 'Issuer' && c.spec?.issuerRef?.name === name)
+          .map((c) => refTo('Certificate', c));
       case 'ClusterIssuer':
-        return certificates().filter((c) => issuerKind(c.spec?.issuerRef) === 'ClusterIssuer' && c.spec?.issuerRef?.name === name).map((c) => refTo('Certificate', c));
+        return certificates()
+          .filter((c) => issuerKind(c.spec?.issuerRef) === 'ClusterIssuer' && c.spec?.issuerRef?.name === name)
+          .map((c) => refTo('Certificate', c));
       default:
         return [];
     }
@@ -205,13 +276,28 @@ export class CertificateController implements Controller {
       return undefined;
     }
     const issuer = this.issuer(live);
-    if (issuer && readyOf(issuer)?.status === 'True' && this.failed.get(uid) !== generation && this.inFlight.get(uid) !== generation) {
+    if (
+      issuer &&
+      readyOf(issuer)?.status === 'True' &&
+      this.failed.get(uid) !== generation &&
+      this.inFlight.get(uid) !== generation
+    ) {
       this.inFlight.set(uid, generation);
-      this.context.events.record({ ...this.source, component: 'cert-manager-certificates-trigger' }, live, { type: 'Normal', reason: 'Issuing', message: trigger.message! });
+      this.context.events.record({ ...this.source, component: 'cert-manager-certificates-trigger' }, live, {
+        type: 'Normal',
+        reason: 'Issuing',
+        message: trigger.message!,
+      });
       this.context.background(this, ref, this.startIssuance(live, issuer, secret));
     }
     this.writeStatus(live, (conditions, now) =>
-      withCondition(withCondition(conditions, 'Ready', { ...trigger, status: 'False' }, generation, now), 'Issuing', this.failed.get(uid) === generation ? currentIssuing(live) : { ...trigger, status: 'True' }, generation, now),
+      withCondition(
+        withCondition(conditions, 'Ready', { ...trigger, status: 'False' }, generation, now),
+        'Issuing',
+        this.failed.get(uid) === generation ? currentIssuing(live) : { ...trigger, status: 'True' },
+        generation,
+        now,
+      ),
     );
     return undefined;
   }
@@ -221,30 +307,53 @@ export class CertificateController implements Controller {
     const spec = certificate.spec ?? {};
     const because = (reason: string, message: string): Readiness => ({ status: 'True', reason, message });
     if (!secret) return because('DoesNotExist', 'Issuing certificate as Secret does not exist');
-    if (secretData(secret, 'tls.crt') === undefined) return because('MissingData', 'Issuing certificate as Secret does not contain a certificate');
-    if (secretData(secret, 'tls.key') === undefined) return because('MissingData', 'Issuing certificate as Secret does not contain a private key');
+    if (secretData(secret, 'tls.crt') === undefined)
+      return because('MissingData', 'Issuing certificate as Secret does not contain a certificate');
+    if (secretData(secret, 'tls.key') === undefined)
+      return because('MissingData', 'Issuing certificate as Secret does not contain a private key');
     const annotations = secret.metadata.annotations ?? {};
     const kind = annotations['cert-manager.io/issuer-kind'];
     const name = annotations['cert-manager.io/issuer-name'];
     if (name !== spec.issuerRef?.name || kind !== issuerKind(spec.issuerRef)) {
-      return because('IncorrectIssuer', `Issuing certificate as Secret was previously issued by "${kind ?? 'Issuer'}.${annotations['cert-manager.io/issuer-group'] || GROUP}/${name ?? ''}"`);
+      return because(
+        'IncorrectIssuer',
+        `Issuing certificate as Secret was previously issued by "${kind ?? 'Issuer'}.${annotations['cert-manager.io/issuer-group'] || GROUP}/${name ?? ''}"`,
+      );
     }
     const issuedFor = this.issued.get(certificate.metadata.uid ?? '');
-    if (!issuedFor) return annotations['cert-manager.io/certificate-name'] === certificate.metadata.name ? undefined : because('SecretMismatch', 'Issuing certificate as Secret was issued for another Certificate');
+    if (!issuedFor)
+      return annotations['cert-manager.io/certificate-name'] === certificate.metadata.name
+        ? undefined
+        : because('SecretMismatch', 'Issuing certificate as Secret was issued for another Certificate');
     const changed = [...new Set([...Object.keys(issuedFor), ...Object.keys(spec)])].filter(
-      (field) => !NOT_ISSUED.has(field) && !sameJson(issuedFor[field as keyof CertificateSpec], spec[field as keyof CertificateSpec]),
+      (field) =>
+        !NOT_ISSUED.has(field) &&
+        !sameJson(issuedFor[field as keyof CertificateSpec], spec[field as keyof CertificateSpec]),
     );
-    return changed.length > 0 ? because('RequestChanged', `Fields on existing CertificateRequest resource not up to date: [${changed.map((f) => `spec.${f}`).join(' ')}]`) : undefined;
+    return changed.length > 0
+      ? because(
+          'RequestChanged',
+          `Fields on existing CertificateRequest resource not up to date: [${changed.map((f) => `spec.${f}`).join(' ')}]`,
+        )
+      : undefined;
   }
 
   private issuer(certificate: CertificateObject): IssuerObject | undefined {
     const ref = certificate.spec?.issuerRef;
     if ((ref?.group || GROUP) !== GROUP) return undefined;
     const kind = issuerKind(ref);
-    return this.context.store.get(kind, kind === 'ClusterIssuer' ? undefined : certificate.metadata.namespace, ref?.name ?? '') as IssuerObject | undefined;
+    return this.context.store.get(
+      kind,
+      kind === 'ClusterIssuer' ? undefined : certificate.metadata.namespace,
+      ref?.name ?? '',
+    ) as IssuerObject | undefined;
   }
 
-  private async startIssuance(certificate: CertificateObject, issuer: IssuerObject, secret: KubeObject | undefined): Promise<void> {
+  private async startIssuance(
+    certificate: CertificateObject,
+    issuer: IssuerObject,
+    secret: KubeObject | undefined,
+  ): Promise<void> {
     const spec = structuredClone(certificate.spec ?? {});
     const uid = certificate.metadata.uid ?? '';
     const generation = certificate.metadata.generation ?? 1;
@@ -260,7 +369,11 @@ export class CertificateController implements Controller {
 
   private signer(issuer: IssuerObject): Signer {
     if (issuer.spec?.selfSigned) return { selfSigned: true };
-    const secret = this.context.store.get('Secret', resourceNamespace(issuer.kind ?? 'Issuer', issuer), issuer.spec?.ca?.secretName ?? '');
+    const secret = this.context.store.get(
+      'Secret',
+      resourceNamespace(issuer.kind ?? 'Issuer', issuer),
+      issuer.spec?.ca?.secretName ?? '',
+    );
     return { caCertificatesPem: secretData(secret, 'tls.crt') ?? '', caKeyPem: secretData(secret, 'tls.key') ?? '' };
   }
 
@@ -272,17 +385,30 @@ export class CertificateController implements Controller {
       this.failed.set(uid, generation);
       const message = `The certificate request has failed to complete and will be retried: ${result.outcome.message}`;
       this.context.events.record(this.source, certificate, { type: 'Warning', reason: 'Failed', message });
-      return this.writeStatus(certificate, (conditions, now) => withCondition(conditions, 'Issuing', { status: 'False', reason: 'Failed', message }, generation, now), {
-        lastFailureTime: timestamp(new Date()),
-        failedIssuanceAttempts: 1,
-      });
+      return this.writeStatus(
+        certificate,
+        (conditions, now) =>
+          withCondition(conditions, 'Issuing', { status: 'False', reason: 'Failed', message }, generation, now),
+        {
+          lastFailureTime: timestamp(new Date()),
+          failedIssuanceAttempts: 1,
+        },
+      );
     }
     this.writeSecret(certificate, result.outcome);
     this.issued.set(uid, result.spec);
     this.failed.delete(uid);
-    this.context.events.record(this.source, certificate, { type: 'Normal', reason: 'Issuing', message: 'The certificate has been successfully issued' });
+    this.context.events.record(this.source, certificate, {
+      type: 'Normal',
+      reason: 'Issuing',
+      message: 'The certificate has been successfully issued',
+    });
     const { lastFailureTime: _time, failedIssuanceAttempts: _attempts, ...status } = certificate.status ?? {};
-    return this.writeStatus({ ...certificate, status }, (conditions) => conditions.filter((condition) => condition.type !== 'Issuing'), { revision: (certificate.status?.revision ?? 0) + 1 });
+    return this.writeStatus(
+      { ...certificate, status },
+      (conditions) => conditions.filter((condition) => condition.type !== 'Issuing'),
+      { revision: (certificate.status?.revision ?? 0) + 1 },
+    );
   }
 
   private writeSecret(certificate: CertificateObject, issued: Issued): void {
@@ -309,11 +435,32 @@ export class CertificateController implements Controller {
     const existing = store.get('Secret', namespace, spec.secretName!);
     const options = { manager: 'cert-manager-certificates-issuing' };
     if (!existing) {
-      api.create('Secret', namespace, { apiVersion: 'v1', kind: 'Secret', metadata: { name: spec.secretName!, namespace, annotations, labels }, type: 'kubernetes.io/tls', data }, options);
+      api.create(
+        'Secret',
+        namespace,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: spec.secretName!, namespace, annotations, labels },
+          type: 'kubernetes.io/tls',
+          data,
+        },
+        options,
+      );
       return;
     }
-    const metadata = { ...existing.metadata, annotations: { ...existing.metadata.annotations, ...annotations }, labels: { ...existing.metadata.labels, ...labels } };
-    api.replace('Secret', namespace, existing.metadata.name, { ...existing, metadata, data: { ...(existing.data as Record<string, string>), ...data } }, options);
+    const metadata = {
+      ...existing.metadata,
+      annotations: { ...existing.metadata.annotations, ...annotations },
+      labels: { ...existing.metadata.labels, ...labels },
+    };
+    api.replace(
+      'Secret',
+      namespace,
+      existing.metadata.name,
+      { ...existing, metadata, data: { ...(existing.data as Record<string, string>), ...data } },
+      options,
+    );
   }
 
   /** Ready=True with the times of the certificate in the Secret. */
@@ -330,13 +477,25 @@ export class CertificateController implements Controller {
     const lifetime = notAfter.getTime() - notBefore.getTime();
     const renewBefore = parseGoDuration(spec.renewBefore ?? '');
     const before =
-      renewBefore !== undefined && renewBefore < lifetime ? renewBefore : spec.renewBeforePercentage !== undefined ? (lifetime * spec.renewBeforePercentage) / 100 : lifetime / 3;
-    const ready = { status: 'True' as const, reason: 'Ready', message: 'Certificate is up to date and has not expired' };
-    this.writeStatus(certificate, (conditions, now) => withCondition(conditions, 'Ready', ready, certificate.metadata.generation, now), {
-      notBefore: timestamp(notBefore),
-      notAfter: timestamp(notAfter),
-      renewalTime: timestamp(new Date(Math.floor((notAfter.getTime() - before) / 1000) * 1000)),
-    });
+      renewBefore !== undefined && renewBefore < lifetime
+        ? renewBefore
+        : spec.renewBeforePercentage !== undefined
+          ? (lifetime * spec.renewBeforePercentage) / 100
+          : lifetime / 3;
+    const ready = {
+      status: 'True' as const,
+      reason: 'Ready',
+      message: 'Certificate is up to date and has not expired',
+    };
+    this.writeStatus(
+      certificate,
+      (conditions, now) => withCondition(conditions, 'Ready', ready, certificate.metadata.generation, now),
+      {
+        notBefore: timestamp(notBefore),
+        notAfter: timestamp(notAfter),
+        renewalTime: timestamp(new Date(Math.floor((notAfter.getTime() - before) / 1000) * 1000)),
+      },
+    );
   }
 
   private writeStatus(
@@ -358,7 +517,9 @@ export class CertificateController implements Controller {
 
 /** The Issuing condition as it stands (a failed issuance keeps its failure until the Certificate changes). */
 function currentIssuing(certificate: CertificateObject): Readiness {
-  const { status, reason, message } = certificate.status?.conditions?.find((condition) => condition.type === 'Issuing') ?? { status: 'False' as const };
+  const { status, reason, message } = certificate.status?.conditions?.find(
+    (condition) => condition.type === 'Issuing',
+  ) ?? { status: 'False' as const };
   return { status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
@@ -367,7 +528,8 @@ function templateOf(spec: CertificateSpec, secret: KubeObject | undefined): Cert
   const durationMs = spec.duration === undefined ? DEFAULT_DURATION_MS : parseGoDuration(spec.duration);
   if (durationMs === undefined) throw new IssuanceError(`invalid duration ${JSON.stringify(spec.duration)}`);
   const algorithm = spec.privateKey?.algorithm ?? 'RSA';
-  if (!['RSA', 'ECDSA', 'Ed25519'].includes(algorithm)) throw new IssuanceError(`unsupported private key algorithm specified: ${algorithm}`);
+  if (!['RSA', 'ECDSA', 'Ed25519'].includes(algorithm))
+    throw new IssuanceError(`unsupported private key algorithm specified: ${algorithm}`);
   const existingKey = spec.privateKey?.rotationPolicy === 'Never' ? secretData(secret, 'tls.key') : undefined;
   return {
     ...(spec.commonName ? { commonName: spec.commonName } : {}),

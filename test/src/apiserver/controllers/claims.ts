@@ -16,7 +16,9 @@ export class ClaimBinder implements Controller {
   constructor(private readonly context: ClusterContext) {}
 
   watch(change: Change): ObjectRef[] {
-    return change.kind === 'PersistentVolumeClaim' && change.type !== 'DELETED' ? [refTo('PersistentVolumeClaim', change.object)] : [];
+    return change.kind === 'PersistentVolumeClaim' && change.type !== 'DELETED'
+      ? [refTo('PersistentVolumeClaim', change.object)]
+      : [];
   }
 
   reconcile(ref: ObjectRef): undefined {
@@ -29,8 +31,16 @@ export class ClaimBinder implements Controller {
   }
 
   private bindVolume(claim: Claim): Claim {
-    const annotations = { ...claim.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
-    const next = { ...claim, metadata: { ...claim.metadata, annotations }, spec: { ...claim.spec, volumeName: `pvc-${claim.metadata.uid}` } };
+    const annotations = {
+      ...claim.metadata.annotations,
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
+    const next = {
+      ...claim,
+      metadata: { ...claim.metadata, annotations },
+      spec: { ...claim.spec, volumeName: `pvc-${claim.metadata.uid}` },
+    };
     return writeObject(this.context.api, 'PersistentVolumeClaim', claim, next, CONTROLLER_MANAGER);
   }
 }

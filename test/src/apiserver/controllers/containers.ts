@@ -24,7 +24,8 @@ interface Terminated {
 export interface ContainerRun {
   spec: Container;
   init: boolean;
-  state: { waiting: { reason: string; message?: string } } | { running: { startedAt: string } } | { terminated: Terminated };
+  state:
+    { waiting: { reason: string; message?: string } } | { running: { startedAt: string } } | { terminated: Terminated };
   lastTerminated?: Terminated;
   ready: boolean;
   restartCount: number;
@@ -55,10 +56,21 @@ export interface StepEnvironment {
 const time = (ms: number) => timestamp(new Date(ms));
 
 export function newContainerRun(spec: Container, init: boolean, waitingReason: string): ContainerRun {
-  return { spec, init, state: { waiting: { reason: waitingReason } }, ready: false, restartCount: 0, imageID: '', crashBackOffSeconds: 0, pullBackOffSeconds: 0, log: [] };
+  return {
+    spec,
+    init,
+    state: { waiting: { reason: waitingReason } },
+    ready: false,
+    restartCount: 0,
+    imageID: '',
+    crashBackOffSeconds: 0,
+    pullBackOffSeconds: 0,
+    log: [],
+  };
 }
 
-const isCrash = (failure: ContainerFailure | undefined): failure is 'crashLoop' | 'oomKilled' => failure === 'crashLoop' || failure === 'oomKilled';
+const isCrash = (failure: ContainerFailure | undefined): failure is 'crashLoop' | 'oomKilled' =>
+  failure === 'crashLoop' || failure === 'oomKilled';
 
 const waitingReason = (run: ContainerRun) => ('waiting' in run.state ? run.state.waiting.reason : undefined);
 
@@ -75,7 +87,11 @@ export function applyFailure(run: ContainerRun, env: StepEnvironment): void {
   if (reason === 'CrashLoopBackOff' && !isCrash(env.failure)) {
     run.crashBackOffSeconds = 0;
     run.next = { at: env.now, step: 'restart' };
-  } else if (reason === 'CreateContainerConfigError' && 'waiting' in run.state && env.configError !== run.state.waiting.message) {
+  } else if (
+    reason === 'CreateContainerConfigError' &&
+    'waiting' in run.state &&
+    env.configError !== run.state.waiting.message
+  ) {
     // The kubelet tries again at its next sync: the container starts, or waits for another reason.
     run.next = { at: env.now, step: 'start' };
   } else if ((reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && env.failure !== 'imagePull') {
@@ -152,7 +168,15 @@ function settle(run: ContainerRun, env: StepEnvironment): EventDetails[] {
   const containerID = run.containerID ?? '';
   if (isCrash(env.failure)) {
     const oom = env.failure === 'oomKilled';
-    run.state = { terminated: { exitCode: oom ? 137 : 1, reason: oom ? 'OOMKilled' : 'Error', startedAt, finishedAt: time(env.now), containerID } };
+    run.state = {
+      terminated: {
+        exitCode: oom ? 137 : 1,
+        reason: oom ? 'OOMKilled' : 'Error',
+        startedAt,
+        finishedAt: time(env.now),
+        containerID,
+      },
+    };
     run.ready = false;
     run.log.push(...crashLines(run.spec, env.failure, new Date(env.now)));
     // The kubelet's back-off: a container that never failed before restarts at once, then waits.
@@ -162,7 +186,8 @@ function settle(run: ContainerRun, env: StepEnvironment): EventDetails[] {
     } else run.next = { at: env.now, step: 'crashBackOff' };
     return [];
   }
-  if (run.init) run.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: time(env.now), containerID } };
+  if (run.init)
+    run.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: time(env.now), containerID } };
   run.ready = true;
   return [];
 }
@@ -171,7 +196,12 @@ function crashBackOff(run: ContainerRun, env: StepEnvironment): EventDetails[] {
   if (!('terminated' in run.state)) return [];
   const wait = run.crashBackOffSeconds;
   run.lastTerminated = run.state.terminated;
-  run.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(wait)} restarting failed container=${run.spec.name} pod=${env.podLabel}` } };
+  run.state = {
+    waiting: {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${goDuration(wait)} restarting failed container=${run.spec.name} pod=${env.podLabel}`,
+    },
+  };
   run.next = { at: Date.parse(run.lastTerminated.finishedAt) + wait * 1000, step: 'restart' };
   run.crashBackOffSeconds = Math.min(wait * 2, 300);
   return [{ type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container' }];

@@ -36,9 +36,21 @@ export interface ClusterContext {
 }
 
 /** Write a status through the status subresource, unless it is already what is stored. */
-export function writeStatus<T extends KubeObject>(api: Api, kind: string, live: T, status: unknown, manager: string): T {
+export function writeStatus<T extends KubeObject>(
+  api: Api,
+  kind: string,
+  live: T,
+  status: unknown,
+  manager: string,
+): T {
   if (sameJson(live.status, status)) return live;
-  return api.replace(kind, live.metadata.namespace, live.metadata.name, { ...live, status }, { manager, subresource: 'status' }).object as T;
+  return api.replace(
+    kind,
+    live.metadata.namespace,
+    live.metadata.name,
+    { ...live, status },
+    { manager, subresource: 'status' },
+  ).object as T;
 }
 
 /** Replace an object (not its status), unless nothing changed. */
@@ -63,7 +75,9 @@ export function workloadOf(store: Store, pod: Pod): string | undefined {
 
 /** Objects of a kind in a namespace controlled by `owner`. */
 export function controlledBy<T extends KubeObject>(store: Store, kind: string, owner: KubeObject): T[] {
-  return store.list(kind, owner.metadata.namespace).filter((object) => controllerRefOf(object)?.uid === owner.metadata.uid) as T[];
+  return store
+    .list(kind, owner.metadata.namespace)
+    .filter((object) => controllerRefOf(object)?.uid === owner.metadata.uid) as T[];
 }
 
 /** The controller owner of a changed object, as a ref of `kind`, if it has one of that kind. */

@@ -6,7 +6,15 @@
 // annotations, hash collisions (collisionCount stays unset).
 import type { Api } from '../api.js';
 import { timestamp, type Change } from '../store.js';
-import { controlledBy, deleteObject, ownerOfKind, writeObject, writeStatus, type ClusterContext, type Controller } from './context.js';
+import {
+  controlledBy,
+  deleteObject,
+  ownerOfKind,
+  writeObject,
+  writeStatus,
+  type ClusterContext,
+  type Controller,
+} from './context.js';
 import { contentHash, sameJson } from './hash.js';
 import {
   conditionOf,
@@ -32,7 +40,14 @@ const REVISION = 'deployment.kubernetes.io/revision';
 const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
 const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
 /** Deployment annotations a ReplicaSet does not inherit. */
-const NOT_COPIED = new Set([REVISION, DESIRED_REPLICAS, MAX_REPLICAS, 'deployment.kubernetes.io/revision-history', 'kubectl.kubernetes.io/last-applied-configuration', 'deprecated.deployment.rollback.to']);
+const NOT_COPIED = new Set([
+  REVISION,
+  DESIRED_REPLICAS,
+  MAX_REPLICAS,
+  'deployment.kubernetes.io/revision-history',
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deprecated.deployment.rollback.to',
+]);
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
@@ -47,7 +62,9 @@ export class DeploymentController implements Controller {
     const rs = ownerOfKind(change, 'ReplicaSet')[0];
     const owner = rs && this.context.store.get('ReplicaSet', rs.namespace, rs.name);
     const deployment = owner && controllerRefOf(owner);
-    return owner && deployment?.kind === 'Deployment' ? [{ kind: 'Deployment', namespace: owner.metadata.namespace, name: deployment.name }] : [];
+    return owner && deployment?.kind === 'Deployment'
+      ? [{ kind: 'Deployment', namespace: owner.metadata.namespace, name: deployment.name }]
+      : [];
   }
 
   reconcile(ref: ObjectRef): number | undefined {
@@ -57,7 +74,9 @@ export class DeploymentController implements Controller {
     // With several active ReplicaSets Kubernetes scales them proportionally; here the rollout absorbs the change.
     const activeCount = replicaSets.filter((rs) => replicas(rs) > 0).length;
     if (activeCount <= 1 && isScalingEvent(deployment, replicaSets)) return this.scale(deployment, replicaSets);
-    return deployment.spec.strategy?.type === 'Recreate' ? this.recreate(deployment, replicaSets) : this.rollingUpdate(deployment, replicaSets);
+    return deployment.spec.strategy?.type === 'Recreate'
+      ? this.recreate(deployment, replicaSets)
+      : this.rollingUpdate(deployment, replicaSets);
   }
 
   /** A replicas change outside a rollout: resize the one active ReplicaSet, then report. */
@@ -85,7 +104,11 @@ export class DeploymentController implements Controller {
     let sync = this.syncRevision(initial, replicaSets, false);
     const activeOld = sync.old.filter((rs) => replicas(rs) > 0);
     for (const rs of activeOld) sync.replace(this.scaleReplicaSet(rs, 0, sync.deployment));
-    const oldPods = sync.old.some((rs) => this.context.store.list('Pod', rs.metadata.namespace).some((pod) => pod.metadata.ownerReferences?.some((owner) => owner.uid === rs.metadata.uid)));
+    const oldPods = sync.old.some((rs) =>
+      this.context.store
+        .list('Pod', rs.metadata.namespace)
+        .some((pod) => pod.metadata.ownerReferences?.some((owner) => owner.uid === rs.metadata.uid)),
+    );
     if (activeOld.length === 0 && !oldPods) {
       if (!sync.newReplicaSet) sync = this.syncRevision(sync.deployment, sync.all(), true);
       if (isComplete(sync.deployment, sync.deployment.status ?? {})) this.cleanup(sync.deployment, sync.old);
@@ -101,20 +124,38 @@ export class DeploymentController implements Controller {
   private syncRevision(initial: Deployment, replicaSets: ReplicaSet[], create: boolean): Sync {
     const { api, events } = this.context;
     let deployment = initial;
-    let newReplicaSet = oldestFirst(replicaSets.filter((rs) => sameTemplate(rs.spec.template, deployment.spec.template)))[0];
+    let newReplicaSet = oldestFirst(
+      replicaSets.filter((rs) => sameTemplate(rs.spec.template, deployment.spec.template)),
+    )[0];
     const old = replicaSets.filter((rs) => rs !== newReplicaSet);
     const revision = Math.max(0, ...old.map(revisionOf)) + 1;
     let created = false;
     if (newReplicaSet) {
       if (revisionOf(newReplicaSet) < revision) {
         const annotations = { ...newReplicaSet.metadata.annotations, [REVISION]: String(revision) };
-        newReplicaSet = writeObject(api, 'ReplicaSet', newReplicaSet, { ...newReplicaSet, metadata: { ...newReplicaSet.metadata, annotations } }, CONTROLLER_MANAGER);
+        newReplicaSet = writeObject(
+          api,
+          'ReplicaSet',
+          newReplicaSet,
+          { ...newReplicaSet, metadata: { ...newReplicaSet.metadata, annotations } },
+          CONTROLLER_MANAGER,
+        );
       }
     } else if (create) {
       const count = newReplicaSetReplicas(deployment, old, undefined);
-      newReplicaSet = api.create('ReplicaSet', deployment.metadata.namespace, replicaSetFor(deployment, revision, count), { manager: CONTROLLER_MANAGER }).object as ReplicaSet;
+      newReplicaSet = api.create(
+        'ReplicaSet',
+        deployment.metadata.namespace,
+        replicaSetFor(deployment, revision, count),
+        { manager: CONTROLLER_MANAGER },
+      ).object as ReplicaSet;
       created = true;
-      if (count > 0) events.record(SOURCE, deployment, { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${newReplicaSet.metadata.name} to ${count}` });
+      if (count > 0)
+        events.record(SOURCE, deployment, {
+          type: 'Normal',
+          reason: 'ScalingReplicaSet',
+          message: `Scaled up replica set ${newReplicaSet.metadata.name} to ${count}`,
+        });
     }
     if (newReplicaSet) {
       // The revision annotation travels with the status write, as the real controller's does (the status
@@ -122,13 +163,34 @@ export class DeploymentController implements Controller {
       const rsRevision = newReplicaSet.metadata.annotations?.[REVISION];
       const annotated =
         rsRevision && deployment.metadata.annotations?.[REVISION] !== rsRevision
-          ? { ...deployment, metadata: { ...deployment.metadata, annotations: { ...deployment.metadata.annotations, [REVISION]: rsRevision } } }
+          ? {
+              ...deployment,
+              metadata: {
+                ...deployment.metadata,
+                annotations: { ...deployment.metadata.annotations, [REVISION]: rsRevision },
+              },
+            }
           : deployment;
       const conditions = deployment.status?.conditions ?? [];
       const progressing = created
-        ? condition('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${newReplicaSet.metadata.name}"`, new Date())
-        : !conditionOf(conditions, 'Progressing') && condition('Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${newReplicaSet.metadata.name}"`, new Date());
-      const status = progressing ? { ...deployment.status, conditions: setCondition(conditions, progressing) } : deployment.status;
+        ? condition(
+            'Progressing',
+            'True',
+            'NewReplicaSetCreated',
+            `Created new replica set "${newReplicaSet.metadata.name}"`,
+            new Date(),
+          )
+        : !conditionOf(conditions, 'Progressing') &&
+          condition(
+            'Progressing',
+            'True',
+            'FoundNewReplicaSet',
+            `Found new replica set "${newReplicaSet.metadata.name}"`,
+            new Date(),
+          );
+      const status = progressing
+        ? { ...deployment.status, conditions: setCondition(conditions, progressing) }
+        : deployment.status;
       if (annotated !== deployment || progressing) deployment = writeStatusAndAnnotations(api, annotated, status);
     }
     return new Sync(deployment, newReplicaSet, old);
@@ -137,7 +199,10 @@ export class DeploymentController implements Controller {
   private reconcileNewReplicaSet(sync: Sync, newReplicaSet: ReplicaSet): boolean {
     const deployment = sync.deployment;
     if (replicas(newReplicaSet) === desired(deployment)) return false;
-    const target = replicas(newReplicaSet) > desired(deployment) ? desired(deployment) : newReplicaSetReplicas(deployment, sync.all(), newReplicaSet);
+    const target =
+      replicas(newReplicaSet) > desired(deployment)
+        ? desired(deployment)
+        : newReplicaSetReplicas(deployment, sync.all(), newReplicaSet);
     const scaled = this.scaleReplicaSet(newReplicaSet, target, deployment);
     sync.replace(scaled);
     return scaled !== newReplicaSet;
@@ -177,10 +242,24 @@ export class DeploymentController implements Controller {
   /** Resize a ReplicaSet, recording its desired/max replicas annotations and a ScalingReplicaSet event. */
   private scaleReplicaSet(rs: ReplicaSet, count: number, deployment: Deployment): ReplicaSet {
     if (replicas(rs) === count) return rs;
-    const annotations = { ...rs.metadata.annotations, [DESIRED_REPLICAS]: String(desired(deployment)), [MAX_REPLICAS]: String(desired(deployment) + maxSurge(deployment)) };
-    const scaled = writeObject(this.context.api, 'ReplicaSet', rs, { ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...rs.spec, replicas: count } }, CONTROLLER_MANAGER);
+    const annotations = {
+      ...rs.metadata.annotations,
+      [DESIRED_REPLICAS]: String(desired(deployment)),
+      [MAX_REPLICAS]: String(desired(deployment) + maxSurge(deployment)),
+    };
+    const scaled = writeObject(
+      this.context.api,
+      'ReplicaSet',
+      rs,
+      { ...rs, metadata: { ...rs.metadata, annotations }, spec: { ...rs.spec, replicas: count } },
+      CONTROLLER_MANAGER,
+    );
     const direction = count > replicas(rs) ? 'up' : 'down';
-    this.context.events.record(SOURCE, deployment, { type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${direction} replica set ${rs.metadata.name} to ${count}` });
+    this.context.events.record(SOURCE, deployment, {
+      type: 'Normal',
+      reason: 'ScalingReplicaSet',
+      message: `Scaled ${direction} replica set ${rs.metadata.name} to ${count}`,
+    });
     return scaled;
   }
 
@@ -189,13 +268,20 @@ export class DeploymentController implements Controller {
     const alive = old.filter((rs) => !isDeleting(rs)).sort((a, b) => revisionOf(a) - revisionOf(b));
     const excess = alive.length - (deployment.spec.revisionHistoryLimit ?? 10);
     for (const rs of alive.slice(0, Math.max(0, excess))) {
-      const settled = replicas(rs) === 0 && (rs.status?.replicas ?? 0) === 0 && (rs.metadata.generation ?? 0) <= (rs.status?.observedGeneration ?? 0);
+      const settled =
+        replicas(rs) === 0 &&
+        (rs.status?.replicas ?? 0) === 0 &&
+        (rs.metadata.generation ?? 0) <= (rs.status?.observedGeneration ?? 0);
       if (settled) deleteObject(this.context.api, 'ReplicaSet', rs);
     }
   }
 
   /** Write the status with its Progressing condition; returns when to look again for a progress deadline. */
-  private syncRolloutStatus(deployment: Deployment, all: ReplicaSet[], newReplicaSet: ReplicaSet | undefined): number | undefined {
+  private syncRolloutStatus(
+    deployment: Deployment,
+    all: ReplicaSet[],
+    newReplicaSet: ReplicaSet | undefined,
+  ): number | undefined {
     const now = new Date();
     const status = deploymentStatus(deployment, all, newReplicaSet, now);
     status.conditions = progressingConditions(deployment, status, newReplicaSet?.metadata.name ?? '', now);
@@ -230,13 +316,30 @@ const desired = (deployment: Deployment) => deployment.spec.replicas ?? 1;
 const sum = (items: ReplicaSet[], of: (rs: ReplicaSet) => number) => items.reduce((total, rs) => total + of(rs), 0);
 /** A status write that also carries annotation changes (writeStatus skips writes whose status is unchanged). */
 function writeStatusAndAnnotations(api: Api, deployment: Deployment, status: unknown): Deployment {
-  return api.replace('Deployment', deployment.metadata.namespace, deployment.metadata.name, { ...deployment, status }, { manager: CONTROLLER_MANAGER, subresource: 'status' }).object as Deployment;
+  return api.replace(
+    'Deployment',
+    deployment.metadata.namespace,
+    deployment.metadata.name,
+    { ...deployment, status },
+    { manager: CONTROLLER_MANAGER, subresource: 'status' },
+  ).object as Deployment;
 }
 
 const revisionOf = (rs: ReplicaSet) => Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
-const oldestFirst = (items: ReplicaSet[]) => [...items].sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+const oldestFirst = (items: ReplicaSet[]) =>
+  [...items].sort(
+    (a, b) =>
+      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+      a.metadata.name.localeCompare(b.metadata.name),
+  );
 
-const condition = (type: string, status: Condition['status'], reason: string, message: string, now: Date): Condition => {
+const condition = (
+  type: string,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  now: Date,
+): Condition => {
   const time = timestamp(now);
   return { type, status, lastUpdateTime: time, lastTransitionTime: time, reason, message };
 };
@@ -269,7 +372,11 @@ function maxUnavailable(deployment: Deployment): number {
 }
 
 /** NewRSNewReplicas: how far the new ReplicaSet may grow now. */
-function newReplicaSetReplicas(deployment: Deployment, all: ReplicaSet[], newReplicaSet: ReplicaSet | undefined): number {
+function newReplicaSetReplicas(
+  deployment: Deployment,
+  all: ReplicaSet[],
+  newReplicaSet: ReplicaSet | undefined,
+): number {
   if (!isRolling(deployment)) return desired(deployment);
   const current = newReplicaSet ? replicas(newReplicaSet) : 0;
   const total = sum(all, replicas);
@@ -279,7 +386,12 @@ function newReplicaSetReplicas(deployment: Deployment, all: ReplicaSet[], newRep
 }
 
 function isScalingEvent(deployment: Deployment, replicaSets: ReplicaSet[]): boolean {
-  return replicaSets.some((rs) => replicas(rs) > 0 && rs.metadata.annotations?.[DESIRED_REPLICAS] !== undefined && Number(rs.metadata.annotations[DESIRED_REPLICAS]) !== desired(deployment));
+  return replicaSets.some(
+    (rs) =>
+      replicas(rs) > 0 &&
+      rs.metadata.annotations?.[DESIRED_REPLICAS] !== undefined &&
+      Number(rs.metadata.annotations[DESIRED_REPLICAS]) !== desired(deployment),
+  );
 }
 
 function replicaSetFor(deployment: Deployment, revision: number, count: number): ReplicaSet {
@@ -313,12 +425,23 @@ function replicaSetFor(deployment: Deployment, revision: number, count: number):
 }
 
 /** calculateStatus: counts from the ReplicaSets, and the Available condition. */
-function deploymentStatus(deployment: Deployment, all: ReplicaSet[], newReplicaSet: ReplicaSet | undefined, now: Date): DeploymentStatus {
+function deploymentStatus(
+  deployment: Deployment,
+  all: ReplicaSet[],
+  newReplicaSet: ReplicaSet | undefined,
+  now: Date,
+): DeploymentStatus {
   const availableReplicas = sum(all, available);
   const minimum = availableReplicas >= desired(deployment) - maxUnavailable(deployment);
   const availableCondition = minimum
     ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', now)
-    : condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.', now);
+    : condition(
+        'Available',
+        'False',
+        'MinimumReplicasUnavailable',
+        'Deployment does not have minimum availability.',
+        now,
+      );
   return {
     ...omitZero({
       observedGeneration: deployment.metadata.generation,
@@ -335,7 +458,12 @@ function deploymentStatus(deployment: Deployment, all: ReplicaSet[], newReplicaS
 /** DeploymentComplete: every desired replica updated and available, and this generation observed. */
 function isComplete(deployment: Deployment, status: DeploymentStatus): boolean {
   const want = desired(deployment);
-  return (status.updatedReplicas ?? 0) === want && (status.replicas ?? 0) === want && (status.availableReplicas ?? 0) === want && (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0);
+  return (
+    (status.updatedReplicas ?? 0) === want &&
+    (status.replicas ?? 0) === want &&
+    (status.availableReplicas ?? 0) === want &&
+    (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0)
+  );
 }
 
 /** DeploymentProgressing: more updated, ready or available pods, or fewer old ones, than last reported. */
@@ -357,22 +485,54 @@ function deadlineOf(deployment: Deployment, conditions: Condition[]): number | u
 }
 
 /** syncRolloutStatus: the Progressing condition after this sync. */
-function progressingConditions(deployment: Deployment, status: DeploymentStatus, replicaSetName: string, now: Date): Condition[] {
+function progressingConditions(
+  deployment: Deployment,
+  status: DeploymentStatus,
+  replicaSetName: string,
+  now: Date,
+): Condition[] {
   const conditions = status.conditions ?? [];
   const current = conditionOf(conditions, 'Progressing');
   if (status.replicas === status.updatedReplicas && current?.reason === 'NewReplicaSetAvailable') return conditions;
   if (isComplete(deployment, status)) {
-    return setCondition(conditions, condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${replicaSetName}" has successfully progressed.`, now));
+    return setCondition(
+      conditions,
+      condition(
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `ReplicaSet "${replicaSetName}" has successfully progressed.`,
+        now,
+      ),
+    );
   }
   if (isProgressing(deployment, status)) {
     // Progress refreshes lastUpdateTime even when the reason stays the same (SetCondition would not).
-    const next = condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${replicaSetName}" is progressing.`, now);
+    const next = condition(
+      'Progressing',
+      'True',
+      'ReplicaSetUpdated',
+      `ReplicaSet "${replicaSetName}" is progressing.`,
+      now,
+    );
     if (current?.status === 'True') next.lastTransitionTime = current.lastTransitionTime;
     return [...conditions.filter((c) => c.type !== 'Progressing'), next];
   }
   const deadline = deadlineOf(deployment, conditions);
-  const timedOut = current?.reason === 'ProgressDeadlineExceeded' || (current?.reason !== 'NewReplicaSetAvailable' && deadline !== undefined && deadline < now.getTime());
-  if (timedOut) return setCondition(conditions, condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${replicaSetName}" has timed out progressing.`, now));
+  const timedOut =
+    current?.reason === 'ProgressDeadlineExceeded' ||
+    (current?.reason !== 'NewReplicaSetAvailable' && deadline !== undefined && deadline < now.getTime());
+  if (timedOut)
+    return setCondition(
+      conditions,
+      condition(
+        'Progressing',
+        'False',
+        'ProgressDeadlineExceeded',
+        `ReplicaSet "${replicaSetName}" has timed out progressing.`,
+        now,
+      ),
+    );
   return conditions;
 }
 

@@ -34,17 +34,30 @@ export class DisruptionController implements Controller {
 
   watch(change: Change): ObjectRef[] {
     const namespace = change.object.metadata.namespace;
-    if (change.kind === 'PodDisruptionBudget') return change.type === 'DELETED' ? [] : [{ kind: 'PodDisruptionBudget', namespace, name: change.object.metadata.name }];
+    if (change.kind === 'PodDisruptionBudget')
+      return change.type === 'DELETED'
+        ? []
+        : [{ kind: 'PodDisruptionBudget', namespace, name: change.object.metadata.name }];
     if (!WORKLOAD_KINDS.has(change.kind)) return [];
-    return this.context.store.list('PodDisruptionBudget', namespace).map((pdb) => ({ kind: 'PodDisruptionBudget', namespace, name: pdb.metadata.name }));
+    return this.context.store
+      .list('PodDisruptionBudget', namespace)
+      .map((pdb) => ({ kind: 'PodDisruptionBudget', namespace, name: pdb.metadata.name }));
   }
 
   reconcile(ref: ObjectRef): undefined {
     const { api, store } = this.context;
     const pdb = store.get('PodDisruptionBudget', ref.namespace, ref.name) as PodDisruptionBudget | undefined;
     if (!pdb || isDeleting(pdb)) return undefined;
-    const pods = (store.list('Pod', ref.namespace) as Pod[]).filter((pod) => pdb.spec.selector && labelSelectorMatches(pdb.spec.selector, pod.metadata.labels));
-    writeStatus(api, 'PodDisruptionBudget', pdb, budgetStatus(pdb, pods, expectedPods(store, pods), new Date()), CONTROLLER_MANAGER);
+    const pods = (store.list('Pod', ref.namespace) as Pod[]).filter(
+      (pod) => pdb.spec.selector && labelSelectorMatches(pdb.spec.selector, pod.metadata.labels),
+    );
+    writeStatus(
+      api,
+      'PodDisruptionBudget',
+      pdb,
+      budgetStatus(pdb, pods, expectedPods(store, pods), new Date()),
+      CONTROLLER_MANAGER,
+    );
     return undefined;
   }
 }
@@ -56,7 +69,8 @@ function expectedPods(store: Store, pods: Pod[]): number {
     const owner = controllerRefOf(pod);
     let controller: KubeObject | undefined = owner && store.get(owner.kind, pod.metadata.namespace, owner.name);
     const deployment = owner?.kind === 'ReplicaSet' && controller ? controllerRefOf(controller) : undefined;
-    if (deployment?.kind === 'Deployment') controller = store.get('Deployment', pod.metadata.namespace, deployment.name);
+    if (deployment?.kind === 'Deployment')
+      controller = store.get('Deployment', pod.metadata.namespace, deployment.name);
     const replicas = (controller?.spec as { replicas?: number } | undefined)?.replicas;
     if (controller && replicas !== undefined) scales.set(controller.metadata.uid ?? '', replicas);
     else scales.set(pod.metadata.uid ?? '', 1);
@@ -89,7 +103,8 @@ function budgetStatus(pdb: PodDisruptionBudget, pods: Pod[], scale: number, now:
         type: 'DisruptionAllowed',
         status: allowed,
         observedGeneration: pdb.metadata.generation,
-        lastTransitionTime: previous?.status === allowed && previous.lastTransitionTime ? previous.lastTransitionTime : timestamp(now),
+        lastTransitionTime:
+          previous?.status === allowed && previous.lastTransitionTime ? previous.lastTransitionTime : timestamp(now),
         reason: allowed === 'True' ? 'SufficientPods' : 'InsufficientPods',
         message: '',
       },

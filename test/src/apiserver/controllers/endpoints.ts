@@ -19,7 +19,13 @@ interface ServicePort {
 }
 
 interface Service extends KubeObject {
-  spec: { selector?: Record<string, string>; ports?: ServicePort[]; clusterIP?: string; type?: string; publishNotReadyAddresses?: boolean };
+  spec: {
+    selector?: Record<string, string>;
+    ports?: ServicePort[];
+    clusterIP?: string;
+    type?: string;
+    publishNotReadyAddresses?: boolean;
+  };
 }
 
 interface Address {
@@ -45,9 +51,12 @@ export class EndpointsController implements Controller {
     const name = change.object.metadata.name;
     if (change.kind === 'Service') return [{ kind: 'Service', namespace, name }];
     // Endpoints someone else changed are put back; those of no Service are not this controller's.
-    if (change.kind === 'Endpoints') return this.context.store.get('Service', namespace, name) ? [{ kind: 'Service', namespace, name }] : [];
+    if (change.kind === 'Endpoints')
+      return this.context.store.get('Service', namespace, name) ? [{ kind: 'Service', namespace, name }] : [];
     if (change.kind !== 'Pod') return [];
-    return this.context.store.list('Service', namespace).map((service) => ({ kind: 'Service', namespace, name: service.metadata.name }));
+    return this.context.store
+      .list('Service', namespace)
+      .map((service) => ({ kind: 'Service', namespace, name: service.metadata.name }));
   }
 
   reconcile(ref: ObjectRef): undefined {
@@ -59,13 +68,22 @@ export class EndpointsController implements Controller {
       return undefined;
     }
     if (!service.spec.selector || service.spec.type === 'ExternalName') return undefined;
-    const pods = (store.list('Pod', ref.namespace) as Pod[]).filter((pod) => labelSelectorMatches({ matchLabels: service.spec.selector }, pod.metadata.labels));
+    const pods = (store.list('Pod', ref.namespace) as Pod[]).filter((pod) =>
+      labelSelectorMatches({ matchLabels: service.spec.selector }, pod.metadata.labels),
+    );
     const subsets = endpointSubsets(service, pods);
-    const labels = { ...service.metadata.labels, ...(service.spec.clusterIP === 'None' ? { 'service.kubernetes.io/headless': '' } : {}) };
+    const labels = {
+      ...service.metadata.labels,
+      ...(service.spec.clusterIP === 'None' ? { 'service.kubernetes.io/headless': '' } : {}),
+    };
     const desired: KubeObject = {
       apiVersion: 'v1',
       kind: 'Endpoints',
-      metadata: { name: service.metadata.name, namespace: service.metadata.namespace, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
+      metadata: {
+        name: service.metadata.name,
+        namespace: service.metadata.namespace,
+        ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      },
       ...(subsets.length > 0 ? { subsets } : {}),
     };
     if (!existing) {
@@ -74,7 +92,17 @@ export class EndpointsController implements Controller {
     }
     if (!sameJson(existing.subsets, desired.subsets) || !sameJson(existing.metadata.labels, desired.metadata.labels)) {
       const { subsets: _old, ...rest } = existing;
-      api.replace('Endpoints', ref.namespace, ref.name, { ...rest, metadata: { ...existing.metadata, labels: desired.metadata.labels }, ...(subsets.length > 0 ? { subsets } : {}) }, { manager: CONTROLLER_MANAGER });
+      api.replace(
+        'Endpoints',
+        ref.namespace,
+        ref.name,
+        {
+          ...rest,
+          metadata: { ...existing.metadata, labels: desired.metadata.labels },
+          ...(subsets.length > 0 ? { subsets } : {}),
+        },
+        { manager: CONTROLLER_MANAGER },
+      );
     }
     return undefined;
   }
@@ -89,7 +117,9 @@ function endpointSubsets(service: Service, pods: Pod[]): Subset[] {
     if (!ip || (isDeleting(pod) && !publishNotReady)) continue;
     const ports = (service.spec.ports ?? []).flatMap((port) => {
       const target = resolvePort(port, pod);
-      return target === undefined ? [] : [{ ...(port.name ? { name: port.name } : {}), port: target, protocol: port.protocol ?? 'TCP' }];
+      return target === undefined
+        ? []
+        : [{ ...(port.name ? { name: port.name } : {}), port: target, protocol: port.protocol ?? 'TCP' }];
     });
     if (ports.length === 0 && (service.spec.ports ?? []).length > 0) continue;
     const key = JSON.stringify(ports);
@@ -99,7 +129,12 @@ function endpointSubsets(service: Service, pods: Pod[]): Subset[] {
       ip,
       ...(pod.spec.hostname && pod.spec.subdomain === service.metadata.name ? { hostname: pod.spec.hostname } : {}),
       ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-      targetRef: { kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, uid: pod.metadata.uid ?? '' },
+      targetRef: {
+        kind: 'Pod',
+        namespace: pod.metadata.namespace ?? '',
+        name: pod.metadata.name,
+        uid: pod.metadata.uid ?? '',
+      },
     };
     const list = publishNotReady || isPodReady(pod) ? 'addresses' : 'notReadyAddresses';
     subset[list] = [...(subset[list] ?? []), address].sort((a, b) => a.ip.localeCompare(b.ip));
@@ -118,7 +153,9 @@ function resolvePort(port: ServicePort, pod: Pod): number | undefined {
   if (/^\d+$/.test(target)) return Number(target);
   const protocol = port.protocol ?? 'TCP';
   for (const container of pod.spec.containers) {
-    const match = container.ports?.find((candidate) => candidate.name === target && (candidate.protocol ?? 'TCP') === protocol);
+    const match = container.ports?.find(
+      (candidate) => candidate.name === target && (candidate.protocol ?? 'TCP') === protocol,
+    );
     if (match) return match.containerPort;
   }
   return undefined;

@@ -53,17 +53,28 @@ export class EventRecorder {
       ...(details.fieldPath ? { fieldPath: details.fieldPath } : {}),
     };
     const { resourceVersion: _ignored, ...identity } = involvedObject;
-    const key = JSON.stringify([source.component, source.host, identity, details.type, details.reason, details.message]);
+    const key = JSON.stringify([
+      source.component,
+      source.host,
+      identity,
+      details.type,
+      details.reason,
+      details.message,
+    ]);
     const now = new Date();
     try {
       const earlier = this.written.get(key);
       const existing = earlier && this.api.store.get('Event', earlier.namespace, earlier.name);
       if (existing) {
-        this.api.replace('Event', namespace, existing.metadata.name, repeated(existing, source, now), { manager: source.manager });
+        this.api.replace('Event', namespace, existing.metadata.name, repeated(existing, source, now), {
+          manager: source.manager,
+        });
         return;
       }
       const name = `${involved.metadata.name}.${this.nanoseconds(now)}`;
-      this.api.create('Event', namespace, firstEvent(name, namespace, involvedObject, source, details, now), { manager: source.manager });
+      this.api.create('Event', namespace, firstEvent(name, namespace, involvedObject, source, details, now), {
+        manager: source.manager,
+      });
       this.written.set(key, { namespace, name });
     } catch (error) {
       // A namespace being deleted refuses new events; a real recorder drops them too.
@@ -77,7 +88,14 @@ export class EventRecorder {
   }
 }
 
-function firstEvent(name: string, namespace: string, involvedObject: Record<string, unknown>, source: EventSource, details: EventDetails, now: Date): KubeObject {
+function firstEvent(
+  name: string,
+  namespace: string,
+  involvedObject: Record<string, unknown>,
+  source: EventSource,
+  details: EventDetails,
+  now: Date,
+): KubeObject {
   const common = { metadata: { name, namespace }, involvedObject, reason: details.reason, message: details.message };
   if (source.reportingInstance) {
     return {

@@ -24,8 +24,11 @@ export class GarbageCollector implements Controller {
       return [...this.dependents(change.kind, object).map((dependent) => this.refOf(dependent)), ...owners];
     }
     const finalizers = object.metadata.finalizers ?? [];
-    const finalizing = isDeleting(object) && (finalizers.includes('foregroundDeletion') || finalizers.includes('orphan'));
-    return finalizing || (object.metadata.ownerReferences ?? []).length > 0 ? [{ kind: change.kind, namespace: object.metadata.namespace, name: object.metadata.name }] : [];
+    const finalizing =
+      isDeleting(object) && (finalizers.includes('foregroundDeletion') || finalizers.includes('orphan'));
+    return finalizing || (object.metadata.ownerReferences ?? []).length > 0
+      ? [{ kind: change.kind, namespace: object.metadata.namespace, name: object.metadata.name }]
+      : [];
   }
 
   reconcile(ref: ObjectRef): undefined {
@@ -33,7 +36,8 @@ export class GarbageCollector implements Controller {
     if (!object) return undefined;
     const finalizers = object.metadata.finalizers ?? [];
     if (isDeleting(object) && finalizers.includes('orphan')) this.orphanDependents(ref.kind, object);
-    else if (isDeleting(object) && finalizers.includes('foregroundDeletion')) this.deleteDependentsFirst(ref.kind, object);
+    else if (isDeleting(object) && finalizers.includes('foregroundDeletion'))
+      this.deleteDependentsFirst(ref.kind, object);
     else this.collect(ref.kind, object);
     return undefined;
   }
@@ -45,17 +49,27 @@ export class GarbageCollector implements Controller {
     if (states.every((state) => state === 'solid')) return;
     if (states.includes('solid')) {
       const ownerReferences = refs.filter((_, i) => states[i] === 'solid');
-      writeObject(this.context.api, kind, object, { ...object, metadata: { ...object.metadata, ownerReferences } }, CONTROLLER_MANAGER);
+      writeObject(
+        this.context.api,
+        kind,
+        object,
+        { ...object, metadata: { ...object.metadata, ownerReferences } },
+        CONTROLLER_MANAGER,
+      );
       return;
     }
     if (isDeleting(object)) return;
-    deleteObject(this.context.api, kind, object, { propagationPolicy: states.includes('waiting') ? 'Foreground' : 'Background' });
+    deleteObject(this.context.api, kind, object, {
+      propagationPolicy: states.includes('waiting') ? 'Foreground' : 'Background',
+    });
   }
 
   private deleteDependentsFirst(kind: string, owner: KubeObject): void {
     const dependents = this.dependents(kind, owner);
     for (const dependent of dependents) this.collect(dependent.kind ?? '', dependent);
-    const blocking = dependents.some((dependent) => dependent.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid && ref.blockOwnerDeletion));
+    const blocking = dependents.some((dependent) =>
+      dependent.metadata.ownerReferences?.some((ref) => ref.uid === owner.metadata.uid && ref.blockOwnerDeletion),
+    );
     if (!blocking) this.removeFinalizer(kind, owner, 'foregroundDeletion');
   }
 
@@ -79,14 +93,20 @@ export class GarbageCollector implements Controller {
   private ownerState(ref: OwnerReference, dependent: KubeObject): OwnerState {
     const type = RESOURCES.find((candidate) => candidate.kind === ref.kind);
     if (!type) return 'solid';
-    const owner = this.context.store.get(ref.kind, type.namespaced ? dependent.metadata.namespace : undefined, ref.name);
+    const owner = this.context.store.get(
+      ref.kind,
+      type.namespaced ? dependent.metadata.namespace : undefined,
+      ref.name,
+    );
     if (!owner || owner.metadata.uid !== ref.uid) return 'dangling';
     return isDeleting(owner) && (owner.metadata.finalizers ?? []).includes('foregroundDeletion') ? 'waiting' : 'solid';
   }
 
   private ownerRef(ref: OwnerReference, dependent: KubeObject): ObjectRef[] {
     const type = RESOURCES.find((candidate) => candidate.kind === ref.kind);
-    return type ? [{ kind: ref.kind, namespace: type.namespaced ? dependent.metadata.namespace : undefined, name: ref.name }] : [];
+    return type
+      ? [{ kind: ref.kind, namespace: type.namespaced ? dependent.metadata.namespace : undefined, name: ref.name }]
+      : [];
   }
 
   /** Objects that name `owner` (by uid) among their owners, with their kind set. */

@@ -112,7 +112,9 @@ export class Cluster {
       new NamespaceController(context, options.namespaceDeletionDelayMs ?? DEFAULT_NAMESPACE_DELETION_DELAY_MS),
       ...(options.certManager ? [new IssuerController(context), new CertificateController(context)] : []),
     ];
-    this.nodeControllers = new Set(this.controllers.filter((c) => c === this.scheduler || c === this.kubelet || c instanceof ClaimBinder));
+    this.nodeControllers = new Set(
+      this.controllers.filter((c) => c === this.scheduler || c === this.kubelet || c instanceof ClaimBinder),
+    );
   }
 
   /** Watch the store and reconcile everything already in it. */
@@ -121,7 +123,8 @@ export class Cluster {
     this.queue.start();
     this.unsubscribe = this.api.store.subscribe((change) => this.observe(change));
     for (const type of RESOURCES) {
-      for (const object of this.api.store.list(type.kind)) this.observe({ type: 'ADDED', kind: type.kind, object, resourceVersion: 0 });
+      for (const object of this.api.store.list(type.kind))
+        this.observe({ type: 'ADDED', kind: type.kind, object, resourceVersion: 0 });
     }
   }
 
@@ -159,7 +162,12 @@ export class Cluster {
     this.revisitPods();
     const binders = [...this.nodeControllers].filter((controller) => controller instanceof ClaimBinder);
     for (const claim of this.api.store.list('PersistentVolumeClaim')) {
-      for (const binder of binders) this.enqueue(binder, { kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name });
+      for (const binder of binders)
+        this.enqueue(binder, {
+          kind: 'PersistentVolumeClaim',
+          namespace: claim.metadata.namespace,
+          name: claim.metadata.name,
+        });
     }
   }
 
@@ -170,7 +178,8 @@ export class Cluster {
   /** How long after a Namespace's DELETE its content starts to go, for the namespaces terminating now too. */
   setNamespaceDeletionDelayMs(ms: number): void {
     for (const controller of this.controllers) {
-      if (controller instanceof NamespaceController) for (const ref of controller.setDelay(ms)) this.enqueue(controller, ref);
+      if (controller instanceof NamespaceController)
+        for (const ref of controller.setDelay(ms)) this.enqueue(controller, ref);
     }
   }
 
@@ -196,14 +205,21 @@ export class Cluster {
     const name = container ?? (mains.length === 1 ? mains[0]! : undefined);
     if (name === undefined) {
       const initChoice = inits.length > 0 ? ` or one of the init containers: [${inits.join(' ')}]` : '';
-      throw badRequest(`a container name must be specified for pod ${pod}, choose one of: [${mains.join(' ')}]${initChoice}`);
+      throw badRequest(
+        `a container name must be specified for pod ${pod}, choose one of: [${mains.join(' ')}]${initChoice}`,
+      );
     }
     if (![...mains, ...inits].includes(name)) throw badRequest(`container ${name} is not valid for pod ${pod}`);
     // An unscheduled pod has no node to ask: the API server answers an empty log.
     if (!live.spec.nodeName) return '';
     const log = this.kubelet.log(live.metadata.uid ?? '', name) ?? { waiting: 'ContainerCreating' };
     if ('waiting' in log) {
-      const why = log.waiting === 'ErrImagePull' ? "image can't be pulled" : log.waiting === 'ImagePullBackOff' ? 'trying and failing to pull image' : log.waiting;
+      const why =
+        log.waiting === 'ErrImagePull'
+          ? "image can't be pulled"
+          : log.waiting === 'ImagePullBackOff'
+            ? 'trying and failing to pull image'
+            : log.waiting;
       throw badRequest(`container "${name}" in pod "${pod}" is waiting to start: ${why}`);
     }
     const lines = tailLines === undefined ? log.lines : tailLines <= 0 ? [] : log.lines.slice(-tailLines);

@@ -14,7 +14,16 @@
 import { resourceByKind } from '../resources.js';
 import { timestamp, type Change } from '../store.js';
 import { workloadOf, writeStatus, type ClusterContext, type Controller } from './context.js';
-import { applyFailure, containerStatus, hasCompleted, isWaitingToStart, newContainerRun, runStep, type ContainerRun, type StepEnvironment } from './containers.js';
+import {
+  applyFailure,
+  containerStatus,
+  hasCompleted,
+  isWaitingToStart,
+  newContainerRun,
+  runStep,
+  type ContainerRun,
+  type StepEnvironment,
+} from './containers.js';
 import type { EventSource } from './events.js';
 import { conditionOf, isDeleting, refTo, type Condition, type ObjectRef, type Pod, type PodStatus } from './objects.js';
 import { environmentError, mountFailure, secretVolumeFiles, secretVolumes, usesSecret } from './secrets.js';
@@ -60,7 +69,8 @@ export class Kubelet implements Controller {
   reconcile(ref: ObjectRef): number | undefined {
     const { store, node } = this.context;
     const pod = store.get('Pod', ref.namespace, ref.name) as Pod | undefined;
-    for (const [uid, run] of this.runs) if (run.namespace === ref.namespace && run.name === ref.name && uid !== pod?.metadata.uid) this.runs.delete(uid);
+    for (const [uid, run] of this.runs)
+      if (run.namespace === ref.namespace && run.name === ref.name && uid !== pod?.metadata.uid) this.runs.delete(uid);
     if (!pod || pod.spec.nodeName !== node.name) return undefined;
     const now = Date.now();
     if (isDeleting(pod)) return this.stop(pod, now);
@@ -73,11 +83,17 @@ export class Kubelet implements Controller {
     if (!run.mounted) {
       const failure = mountFailure(store, pod);
       if (failure) {
-        if (failure !== run.mountFailure) this.context.events.record(this.source, pod, { type: 'Warning', reason: 'FailedMount', message: failure });
+        if (failure !== run.mountFailure)
+          this.context.events.record(this.source, pod, { type: 'Warning', reason: 'FailedMount', message: failure });
         run.mountFailure = failure;
         return this.publish(pod, now);
       }
-      run.mounted = new Map(secretVolumes(pod).map((volume) => [volume.name, secretVolumeFiles(volume, store.get('Secret', pod.metadata.namespace, volume.secret.secretName))]));
+      run.mounted = new Map(
+        secretVolumes(pod).map((volume) => [
+          volume.name,
+          secretVolumeFiles(volume, store.get('Secret', pod.metadata.namespace, volume.secret.secretName)),
+        ]),
+      );
       startNext(run, now);
     } else this.refreshSecretVolumes(pod, run);
     const environment = (container: ContainerRun) => this.environment(pod, container, now);
@@ -87,7 +103,8 @@ export class Kubelet implements Controller {
       run.networked = true;
       const events = runStep(container, environment(container));
       const kind = container.init ? 'initContainers' : 'containers';
-      for (const event of events) this.context.events.record(this.source, pod, { ...event, fieldPath: `spec.${kind}{${container.spec.name}}` });
+      for (const event of events)
+        this.context.events.record(this.source, pod, { ...event, fieldPath: `spec.${kind}{${container.spec.name}}` });
       if (container.init && hasCompleted(container)) startNext(run, now);
     }
     return this.publish(pod, now);
@@ -113,9 +130,18 @@ export class Kubelet implements Controller {
 
   private newRun(pod: Pod, now: number): PodRun {
     const inits = (pod.spec.initContainers ?? []).map((spec) => newContainerRun(spec, true, 'PodInitializing'));
-    const mains = pod.spec.containers.map((spec) => newContainerRun(spec, false, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'));
+    const mains = pod.spec.containers.map((spec) =>
+      newContainerRun(spec, false, inits.length > 0 ? 'PodInitializing' : 'ContainerCreating'),
+    );
     // Volumes are set up at the next reconcile, then the first containers start.
-    return { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, startedAt: now, ipSuffix: this.freeIpSuffix(), networked: false, containers: [...inits, ...mains] };
+    return {
+      namespace: pod.metadata.namespace ?? '',
+      name: pod.metadata.name,
+      startedAt: now,
+      ipSuffix: this.freeIpSuffix(),
+      networked: false,
+      containers: [...inits, ...mains],
+    };
   }
 
   /** A mounted Secret volume follows its Secret while it exists, and keeps its files when it is deleted. */
@@ -156,7 +182,12 @@ export class Kubelet implements Controller {
       run.stopAt = now + STOP_MS;
       for (const container of run.containers.filter((c) => 'running' in c.state)) {
         const kind = container.init ? 'initContainers' : 'containers';
-        this.context.events.record(this.source, pod, { type: 'Normal', reason: 'Killing', message: `Stopping container ${container.spec.name}`, fieldPath: `spec.${kind}{${container.spec.name}}` });
+        this.context.events.record(this.source, pod, {
+          type: 'Normal',
+          reason: 'Killing',
+          message: `Stopping container ${container.spec.name}`,
+          fieldPath: `spec.${kind}{${container.spec.name}}`,
+        });
       }
     }
     const stopAt = run?.stopAt ?? now;
@@ -177,7 +208,8 @@ export class Kubelet implements Controller {
 function startNext(run: PodRun, now: number): void {
   const pendingInit = run.containers.find((container) => container.init && !hasCompleted(container));
   const toStart = pendingInit ? [pendingInit] : run.containers.filter((container) => !container.init);
-  for (const container of toStart) if (isWaitingToStart(container) && !container.next) container.next = { at: now, step: 'start' };
+  for (const container of toStart)
+    if (isWaitingToStart(container) && !container.next) container.next = { at: now, step: 'start' };
 }
 
 /** The pod status as the kubelet reports it (conditions in the kubelet's order, times kept while unchanged). */
@@ -190,7 +222,8 @@ function podStatus(pod: Pod, run: PodRun, hostIP: string, podIP: string | undefi
   const condition = (type: string, ok: boolean, reason: string, message: string): Condition => {
     const status = ok ? 'True' : 'False';
     const earlier = conditionOf(previous, type);
-    const lastTransitionTime = earlier?.status === status && earlier.lastTransitionTime ? earlier.lastTransitionTime : timestamp(new Date(now));
+    const lastTransitionTime =
+      earlier?.status === status && earlier.lastTransitionTime ? earlier.lastTransitionTime : timestamp(new Date(now));
     return { type, status, lastProbeTime: null, lastTransitionTime, ...(ok ? {} : { reason, message }) };
   };
   const notReady = `containers with unready status: [${unready.join(' ')}]`;
@@ -198,7 +231,12 @@ function podStatus(pod: Pod, run: PodRun, hostIP: string, podIP: string | undefi
   return {
     phase: pending ? 'Pending' : 'Running',
     conditions: [
-      condition('Initialized', incomplete.length === 0, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
+      condition(
+        'Initialized',
+        incomplete.length === 0,
+        'ContainersNotInitialized',
+        `containers with incomplete status: [${incomplete.join(' ')}]`,
+      ),
       condition('Ready', unready.length === 0, 'ContainersNotReady', notReady),
       condition('ContainersReady', unready.length === 0, 'ContainersNotReady', notReady),
       condition('PodScheduled', true, '', ''),

@@ -19,7 +19,8 @@ function tagOf(image: string): string {
   return lastPart.includes(':') ? lastPart.slice(lastPart.indexOf(':') + 1) : 'latest';
 }
 
-const portNamed = (container: Container, name: string, fallback: number) => container.ports?.find((port) => port.name === name)?.containerPort ?? fallback;
+const portNamed = (container: Container, name: string, fallback: number) =>
+  container.ports?.find((port) => port.name === name)?.containerPort ?? fallback;
 
 export function startupLines(container: Container, at: Date): string[] {
   if (!isLoki(container)) {

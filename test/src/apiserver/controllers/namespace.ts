@@ -47,7 +47,11 @@ interface NamespaceCondition {
 const CONDITIONS: readonly (readonly [type: string, reason: string, message: string])[] = [
   ['NamespaceDeletionDiscoveryFailure', 'ResourcesDiscovered', 'All resources successfully discovered'],
   ['NamespaceDeletionGroupVersionParsingFailure', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'],
-  ['NamespaceDeletionContentFailure', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'],
+  [
+    'NamespaceDeletionContentFailure',
+    'ContentDeleted',
+    'All content successfully deleted, may be waiting on finalization',
+  ],
   ['NamespaceContentRemaining', 'ContentRemoved', 'All content successfully removed'],
   ['NamespaceFinalizersRemaining', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'],
 ];
@@ -151,7 +155,8 @@ export class NamespaceController implements Controller {
       const objects = this.context.store.list(type.kind, namespace);
       if (objects.length === 0) continue;
       instances.set(`${type.plural}.${type.group}`, objects.length);
-      for (const finalizer of objects.flatMap((object) => object.metadata.finalizers ?? [])) finalizers.set(finalizer, (finalizers.get(finalizer) ?? 0) + 1);
+      for (const finalizer of objects.flatMap((object) => object.metadata.finalizers ?? []))
+        finalizers.set(finalizer, (finalizers.get(finalizer) ?? 0) + 1);
     }
     return { instances, finalizers };
   }
@@ -161,20 +166,43 @@ export class NamespaceController implements Controller {
     const now = timestamp(new Date());
     const failing = new Map<string, Pick<NamespaceCondition, 'reason' | 'message'>>();
     if (remaining.instances.size > 0) {
-      const listed = [...remaining.instances].map(([resource, count]) => `${resource} has ${count} resource instances`).sort();
-      failing.set('NamespaceContentRemaining', { reason: 'SomeResourcesRemain', message: `Some resources are remaining: ${listed.join(', ')}` });
+      const listed = [...remaining.instances]
+        .map(([resource, count]) => `${resource} has ${count} resource instances`)
+        .sort();
+      failing.set('NamespaceContentRemaining', {
+        reason: 'SomeResourcesRemain',
+        message: `Some resources are remaining: ${listed.join(', ')}`,
+      });
     }
     if (remaining.finalizers.size > 0) {
-      const listed = [...remaining.finalizers].map(([finalizer, count]) => `${finalizer} in ${count} resource instances`).sort();
-      failing.set('NamespaceFinalizersRemaining', { reason: 'SomeFinalizersRemain', message: `Some content in the namespace has finalizers remaining: ${listed.join(', ')}` });
+      const listed = [...remaining.finalizers]
+        .map(([finalizer, count]) => `${finalizer} in ${count} resource instances`)
+        .sort();
+      failing.set('NamespaceFinalizersRemaining', {
+        reason: 'SomeFinalizersRemain',
+        message: `Some content in the namespace has finalizers remaining: ${listed.join(', ')}`,
+      });
     }
-    const status = structuredClone((namespace.status ?? {}) as { conditions?: NamespaceCondition[]; [field: string]: unknown });
+    const status = structuredClone(
+      (namespace.status ?? {}) as { conditions?: NamespaceCondition[]; [field: string]: unknown },
+    );
     const conditions = status.conditions ?? [];
     for (const [type, okReason, okMessage] of CONDITIONS) {
       const bad = failing.get(type);
-      const wanted = { status: bad ? ('True' as const) : ('False' as const), reason: bad?.reason ?? okReason, message: bad?.message ?? okMessage };
+      const wanted = {
+        status: bad ? ('True' as const) : ('False' as const),
+        reason: bad?.reason ?? okReason,
+        message: bad?.message ?? okMessage,
+      };
       const old = conditions.find((condition) => condition.type === type);
-      if (!old) conditions.push({ type, status: wanted.status, lastTransitionTime: now, reason: wanted.reason, message: wanted.message });
+      if (!old)
+        conditions.push({
+          type,
+          status: wanted.status,
+          lastTransitionTime: now,
+          reason: wanted.reason,
+          message: wanted.message,
+        });
       else if (old.status !== wanted.status || old.reason !== wanted.reason || old.message !== wanted.message) {
         if (old.status !== wanted.status) old.lastTransitionTime = now;
         Object.assign(old, wanted);
@@ -185,8 +213,16 @@ export class NamespaceController implements Controller {
 
   /** Remove the `kubernetes` finalizer through namespaces/finalize (the API server then removes the namespace). */
   private finalize(namespace: KubeObject): void {
-    const finalizers = [...new Set(namespaceFinalizers(namespace).filter((finalizer) => finalizer !== FINALIZER))].sort();
+    const finalizers = [
+      ...new Set(namespaceFinalizers(namespace).filter((finalizer) => finalizer !== FINALIZER)),
+    ].sort();
     const spec = { ...(namespace.spec as Record<string, unknown>), finalizers };
-    this.context.api.replace('Namespace', undefined, namespace.metadata.name, { ...namespace, spec }, { manager: CONTROLLER_MANAGER, subresource: 'finalize' });
+    this.context.api.replace(
+      'Namespace',
+      undefined,
+      namespace.metadata.name,
+      { ...namespace, spec },
+      { manager: CONTROLLER_MANAGER, subresource: 'finalize' },
+    );
   }
 }

@@ -97,7 +97,12 @@ export interface Pod extends KubeObject {
 
 export interface ReplicaSet extends KubeObject {
   spec: { replicas?: number; minReadySeconds?: number; selector: LabelSelector; template: PodTemplate };
-  status?: Record<string, unknown> & { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
+  status?: Record<string, unknown> & {
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    observedGeneration?: number;
+  };
 }
 
 export type IntOrPercent = number | string;
@@ -153,11 +158,19 @@ export const CONTROLLER_MANAGER = 'kube-controller-manager';
 
 export const isDeleting = (object: KubeObject) => Boolean(object.metadata.deletionTimestamp);
 
-export const controllerRefOf = (object: KubeObject): OwnerReference | undefined => object.metadata.ownerReferences?.find((ref) => ref.controller);
+export const controllerRefOf = (object: KubeObject): OwnerReference | undefined =>
+  object.metadata.ownerReferences?.find((ref) => ref.controller);
 
 /** The reference a controller puts on what it creates (blockOwnerDeletion, so that foreground deletion waits). */
 export function controllerRef(owner: KubeObject): OwnerReference {
-  return { apiVersion: owner.apiVersion ?? '', kind: owner.kind ?? '', name: owner.metadata.name, uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion ?? '',
+    kind: owner.kind ?? '',
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** Where a change is about, as the work queue keys it. */
@@ -167,16 +180,22 @@ export interface ObjectRef {
   name: string;
 }
 
-export const refTo = (kind: string, object: KubeObject): ObjectRef => ({ kind, namespace: object.metadata.namespace, name: object.metadata.name });
+export const refTo = (kind: string, object: KubeObject): ObjectRef => ({
+  kind,
+  namespace: object.metadata.namespace,
+  name: object.metadata.name,
+});
 
 // ---- pods -------------------------------------------------------------------------------------------
 
-export const conditionOf = (conditions: Condition[] | undefined, type: string) => conditions?.find((condition) => condition.type === type);
+export const conditionOf = (conditions: Condition[] | undefined, type: string) =>
+  conditions?.find((condition) => condition.type === type);
 
 export const isPodReady = (pod: Pod) => conditionOf(pod.status?.conditions, 'Ready')?.status === 'True';
 
 /** Counted by ReplicaSets and Deployments: not on its way out, not finished. */
-export const isActivePod = (pod: Pod) => !isDeleting(pod) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+export const isActivePod = (pod: Pod) =>
+  !isDeleting(pod) && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 export const isRunningAndReady = (pod: Pod) => pod.status?.phase === 'Running' && isPodReady(pod);
 
@@ -217,7 +236,8 @@ export function podFromTemplate(template: PodTemplate, owner: KubeObject, extraL
 export function setCondition(conditions: Condition[], next: Condition): Condition[] {
   const current = conditionOf(conditions, next.type);
   if (current && current.status === next.status && current.reason === next.reason) return conditions;
-  const condition = current && current.status === next.status ? { ...next, lastTransitionTime: current.lastTransitionTime } : next;
+  const condition =
+    current && current.status === next.status ? { ...next, lastTransitionTime: current.lastTransitionTime } : next;
   return [...conditions.filter((c) => c.type !== next.type), condition];
 }
 
@@ -233,5 +253,7 @@ export function scaledValue(value: IntOrPercent | undefined, total: number, roun
 
 /** Drop fields whose value is 0 or undefined (Go's omitempty on integers). */
 export function omitZero<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== 0 && value !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== 0 && value !== undefined),
+  ) as Partial<T>;
 }

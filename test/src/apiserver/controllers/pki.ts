@@ -7,7 +7,14 @@
 // PKCS#8), as cert-manager writes it.
 // @peculiar/x509 needs the reflect-metadata polyfill loaded before it.
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, KeyObject, randomBytes, webcrypto, X509Certificate as NodeCertificate } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  KeyObject,
+  randomBytes,
+  webcrypto,
+  X509Certificate as NodeCertificate,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import '../tls.js'; // sets @peculiar/x509's crypto provider
 
@@ -80,7 +87,9 @@ const EXTENDED_KEY_USAGES: Record<string, string> = {
 export const DEFAULT_USAGES = ['digital signature', 'key encipherment'];
 
 export async function issue(template: CertificateTemplate, signer: Signer, now: Date): Promise<Issued> {
-  const keys = template.existingKeyPem ? await importKeyPair(template.existingKeyPem) : await generateKeyPair(template.privateKey.algorithm, template.privateKey.size);
+  const keys = template.existingKeyPem
+    ? await importKeyPair(template.existingKeyPem)
+    : await generateKeyPair(template.privateKey.algorithm, template.privateKey.size);
   const ca = 'selfSigned' in signer ? undefined : await loadCa(signer);
   const signingKey = ca ? ca.key : keys.privateKey;
   const subject = subjectOf(template);
@@ -105,9 +114,17 @@ export async function issue(template: CertificateTemplate, signer: Signer, now: 
     ],
   });
   const certificatePem = certificate.toString('pem') + '\n';
-  const chain = ca ? [certificatePem, ...ca.certificates.filter((c) => !isSelfSigned(c)).map((c) => c.toString('pem') + '\n')] : [certificatePem];
+  const chain = ca
+    ? [certificatePem, ...ca.certificates.filter((c) => !isSelfSigned(c)).map((c) => c.toString('pem') + '\n')]
+    : [certificatePem];
   const caPem = ca ? ca.certificates.at(-1)!.toString('pem') + '\n' : certificatePem;
-  return { chainPem: chain.join(''), keyPem: encodeKey(keys.privateKey, template.privateKey), caPem, notBefore, notAfter };
+  return {
+    chainPem: chain.join(''),
+    keyPem: encodeKey(keys.privateKey, template.privateKey),
+    caPem,
+    notBefore,
+    notAfter,
+  };
 }
 
 /** Whether a PEM certificate is a CA certificate (basicConstraints CA:TRUE); undefined if it does not parse. */
@@ -124,7 +141,8 @@ export function parseGoDuration(text: string): number | undefined {
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return text === '0' ? 0 : undefined;
   let total = 0;
-  for (const [, value, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
+  for (const [, value, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(value) * units[unit!]!;
   return total;
 }
 
@@ -135,7 +153,12 @@ async function generateKeyPair(algorithm: Algorithm, size: number | undefined): 
     case 'RSA': {
       const bits = size ?? 2048;
       if (bits < 2048 || bits > 8192) throw new IssuanceError(`invalid private key size for RSA key: ${bits}`);
-      return generate({ name: 'RSASSA-PKCS1-v1_5', modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash: rsaHash(bits) });
+      return generate({
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: bits,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: rsaHash(bits),
+      });
     }
     case 'ECDSA': {
       const curve = { 256: 'P-256', 384: 'P-384', 521: 'P-521' }[size ?? 256];
@@ -153,7 +176,9 @@ const rsaHash = (bits: number) => (bits >= 4096 ? 'SHA-512' : bits >= 3072 ? 'SH
 const ecHash = (curve: string) => ({ 'P-256': 'SHA-256', 'P-384': 'SHA-384', 'P-521': 'SHA-512' })[curve] ?? 'SHA-256';
 
 /** A WebCrypto key pair from a PEM private key (PKCS1, SEC1 or PKCS#8). */
-async function importKeyPair(pem: string): Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey }> {
+async function importKeyPair(
+  pem: string,
+): Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey }> {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
@@ -165,31 +190,55 @@ async function importKeyPair(pem: string): Promise<{ privateKey: webcrypto.Crypt
     key.asymmetricKeyType === 'rsa'
       ? { name: 'RSASSA-PKCS1-v1_5', hash: rsaHash(details.modulusLength ?? 2048) }
       : key.asymmetricKeyType === 'ec'
-        ? { name: 'ECDSA', namedCurve: { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[details.namedCurve ?? ''] ?? 'P-256' }
+        ? {
+            name: 'ECDSA',
+            namedCurve:
+              { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' }[details.namedCurve ?? ''] ?? 'P-256',
+          }
         : key.asymmetricKeyType === 'ed25519'
           ? { name: 'Ed25519' }
           : undefined;
   if (!algorithm) throw new IssuanceError(`unsupported private key type: ${key.asymmetricKeyType}`);
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), algorithm, true, ['sign']);
-  const publicKey = await webcrypto.subtle.importKey('spki', createPublicKey(key).export({ type: 'spki', format: 'der' }), algorithm, true, ['verify']);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    key.export({ type: 'pkcs8', format: 'der' }),
+    algorithm,
+    true,
+    ['sign'],
+  );
+  const publicKey = await webcrypto.subtle.importKey(
+    'spki',
+    createPublicKey(key).export({ type: 'spki', format: 'der' }),
+    algorithm,
+    true,
+    ['verify'],
+  );
   return { privateKey, publicKey };
 }
 
-async function loadCa(signer: { caCertificatesPem: string; caKeyPem: string }): Promise<{ certificates: x509.X509Certificate[]; key: webcrypto.CryptoKey }> {
+async function loadCa(signer: {
+  caCertificatesPem: string;
+  caKeyPem: string;
+}): Promise<{ certificates: x509.X509Certificate[]; key: webcrypto.CryptoKey }> {
   const blocks = signer.caCertificatesPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new IssuanceError('error decoding certificate PEM block');
-  return { certificates: blocks.map((block) => new x509.X509Certificate(block)), key: (await importKeyPair(signer.caKeyPem)).privateKey };
+  return {
+    certificates: blocks.map((block) => new x509.X509Certificate(block)),
+    key: (await importKeyPair(signer.caKeyPem)).privateKey,
+  };
 }
 
 function signatureAlgorithm(key: webcrypto.CryptoKey): webcrypto.Algorithm | webcrypto.EcdsaParams {
   const algorithm = key.algorithm as webcrypto.KeyAlgorithm & { hash?: { name: string }; namedCurve?: string };
-  if (algorithm.name === 'ECDSA') return { name: 'ECDSA', hash: ecHash(algorithm.namedCurve ?? '') } as webcrypto.EcdsaParams;
+  if (algorithm.name === 'ECDSA')
+    return { name: 'ECDSA', hash: ecHash(algorithm.namedCurve ?? '') } as webcrypto.EcdsaParams;
   if (algorithm.name === 'Ed25519') return { name: 'Ed25519' };
   return { name: 'RSASSA-PKCS1-v1_5', hash: algorithm.hash?.name ?? 'SHA-256' } as webcrypto.Algorithm;
 }
 
 function subjectOf(template: CertificateTemplate): x509.JsonName {
-  const attribute = (type: string, values: string[] | undefined) => (values ?? []).map((value) => ({ [type]: [value] }));
+  const attribute = (type: string, values: string[] | undefined) =>
+    (values ?? []).map((value) => ({ [type]: [value] }));
   return [
     ...attribute('C', template.countries),
     ...attribute('O', template.organizations),
@@ -218,9 +267,16 @@ function extendedKeyUsages(usages: string[]): x509.Extension[] {
 }
 
 /** Go adds a subject key ID to CA certificates, and an authority key ID from the signer's subject key ID. */
-async function keyIdentifiers(isCA: boolean, publicKey: webcrypto.CryptoKey, signerKeyId: string | undefined): Promise<x509.Extension[]> {
+async function keyIdentifiers(
+  isCA: boolean,
+  publicKey: webcrypto.CryptoKey,
+  signerKeyId: string | undefined,
+): Promise<x509.Extension[]> {
   const subjectKeyId = isCA ? await x509.SubjectKeyIdentifierExtension.create(publicKey) : undefined;
-  return [...(subjectKeyId ? [subjectKeyId] : []), ...(signerKeyId ? [new x509.AuthorityKeyIdentifierExtension(signerKeyId)] : [])];
+  return [
+    ...(subjectKeyId ? [subjectKeyId] : []),
+    ...(signerKeyId ? [new x509.AuthorityKeyIdentifierExtension(signerKeyId)] : []),
+  ];
 }
 
 /** The SAN extension, critical when the subject is empty (RFC 5280, as Go does). */
@@ -240,6 +296,7 @@ function isSelfSigned(certificate: x509.X509Certificate): boolean {
 
 function encodeKey(key: webcrypto.CryptoKey, options: CertificateTemplate['privateKey']): string {
   const object = KeyObject.from(key);
-  if (options.encoding === 'PKCS8' || object.asymmetricKeyType === 'ed25519') return object.export({ type: 'pkcs8', format: 'pem' }) as string;
+  if (options.encoding === 'PKCS8' || object.asymmetricKeyType === 'ed25519')
+    return object.export({ type: 'pkcs8', format: 'pem' }) as string;
   return object.export({ type: object.asymmetricKeyType === 'ec' ? 'sec1' : 'pkcs1', format: 'pem' }) as string;
 }

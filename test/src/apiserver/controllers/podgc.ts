@@ -12,12 +12,15 @@ export class PodGarbageCollector implements Controller {
   constructor(private readonly context: ClusterContext) {}
 
   watch(change: Change): ObjectRef[] {
-    return change.kind === 'Pod' && change.type !== 'DELETED' && isDeleting(change.object) ? [refTo('Pod', change.object)] : [];
+    return change.kind === 'Pod' && change.type !== 'DELETED' && isDeleting(change.object)
+      ? [refTo('Pod', change.object)]
+      : [];
   }
 
   reconcile(ref: ObjectRef): undefined {
     const pod = this.context.store.get('Pod', ref.namespace, ref.name) as Pod | undefined;
-    if (pod && isDeleting(pod) && pod.spec.nodeName !== this.context.node.name) this.context.api.finishDelete(resourceByKind('Pod'), pod);
+    if (pod && isDeleting(pod) && pod.spec.nodeName !== this.context.node.name)
+      this.context.api.finishDelete(resourceByKind('Pod'), pod);
     return undefined;
   }
 }

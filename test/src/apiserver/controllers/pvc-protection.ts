@@ -12,7 +12,8 @@ export class PvcProtectionController implements Controller {
   constructor(private readonly context: ClusterContext) {}
 
   watch(change: Change): ObjectRef[] {
-    if (change.kind === 'PersistentVolumeClaim' && change.type !== 'DELETED' && isDeleting(change.object)) return [refTo('PersistentVolumeClaim', change.object)];
+    if (change.kind === 'PersistentVolumeClaim' && change.type !== 'DELETED' && isDeleting(change.object))
+      return [refTo('PersistentVolumeClaim', change.object)];
     // A pod that goes may release claims that wait for it.
     if (change.kind === 'Pod' && change.type === 'DELETED') {
       return this.context.store
@@ -27,10 +28,18 @@ export class PvcProtectionController implements Controller {
     const { store, api } = this.context;
     const claim = store.get('PersistentVolumeClaim', ref.namespace, ref.name);
     if (!claim || !isDeleting(claim) || !claim.metadata.finalizers?.includes(PVC_PROTECTION)) return undefined;
-    const inUse = (store.list('Pod', ref.namespace) as Pod[]).some((pod) => (pod.spec.volumes ?? []).some((volume) => volume.persistentVolumeClaim?.claimName === ref.name));
+    const inUse = (store.list('Pod', ref.namespace) as Pod[]).some((pod) =>
+      (pod.spec.volumes ?? []).some((volume) => volume.persistentVolumeClaim?.claimName === ref.name),
+    );
     if (inUse) return undefined;
     const finalizers = claim.metadata.finalizers.filter((finalizer) => finalizer !== PVC_PROTECTION);
-    writeObject(api, 'PersistentVolumeClaim', claim, { ...claim, metadata: { ...claim.metadata, finalizers } }, CONTROLLER_MANAGER);
+    writeObject(
+      api,
+      'PersistentVolumeClaim',
+      claim,
+      { ...claim, metadata: { ...claim.metadata, finalizers } },
+      CONTROLLER_MANAGER,
+    );
     return undefined;
   }
 }

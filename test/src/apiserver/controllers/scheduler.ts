@@ -33,7 +33,11 @@ export class Scheduler implements Controller {
   private readonly source: EventSource;
 
   constructor(private readonly context: ClusterContext) {
-    this.source = { manager: MANAGER, component: 'default-scheduler', reportingInstance: `default-scheduler-${context.node.name}` };
+    this.source = {
+      manager: MANAGER,
+      component: 'default-scheduler',
+      reportingInstance: `default-scheduler-${context.node.name}`,
+    };
   }
 
   watch(change: Change): ObjectRef[] {
@@ -48,28 +52,82 @@ export class Scheduler implements Controller {
   reconcile(ref: ObjectRef): undefined {
     const { api, store, events, failures, node } = this.context;
     const pod = store.get('Pod', ref.namespace, ref.name) as Pod | undefined;
-    if (!pod || pod.spec.nodeName || isDeleting(pod) || (pod.spec.schedulerName ?? 'default-scheduler') !== 'default-scheduler') return undefined;
+    if (
+      !pod ||
+      pod.spec.nodeName ||
+      isDeleting(pod) ||
+      (pod.spec.schedulerName ?? 'default-scheduler') !== 'default-scheduler'
+    )
+      return undefined;
     const now = timestamp(new Date());
     const labels = nodeLabels(node.name);
-    const selectorMismatch = Object.entries((pod.spec.nodeSelector ?? {}) as Record<string, string>).some(([key, value]) => labels[key] !== value);
-    const unschedulable = failures.unschedulable(pod, workloadOf(store, pod)) ? UNSCHEDULABLE_MESSAGE : selectorMismatch ? NODE_SELECTOR_MESSAGE : undefined;
+    const selectorMismatch = Object.entries((pod.spec.nodeSelector ?? {}) as Record<string, string>).some(
+      ([key, value]) => labels[key] !== value,
+    );
+    const unschedulable = failures.unschedulable(pod, workloadOf(store, pod))
+      ? UNSCHEDULABLE_MESSAGE
+      : selectorMismatch
+        ? NODE_SELECTOR_MESSAGE
+        : undefined;
     if (unschedulable) {
       const current = conditionOf(pod.status?.conditions, 'PodScheduled');
       if (current?.reason === 'Unschedulable' && current.message === unschedulable) return undefined;
-      const condition: Condition = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: now, reason: 'Unschedulable', message: unschedulable };
-      const updated = writeStatus(api, 'Pod', pod, { ...pod.status, conditions: withCondition(pod, condition) }, MANAGER);
-      events.record(this.source, updated, { type: 'Warning', reason: 'FailedScheduling', message: unschedulable, action: 'Scheduling' });
+      const condition: Condition = {
+        type: 'PodScheduled',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: now,
+        reason: 'Unschedulable',
+        message: unschedulable,
+      };
+      const updated = writeStatus(
+        api,
+        'Pod',
+        pod,
+        { ...pod.status, conditions: withCondition(pod, condition) },
+        MANAGER,
+      );
+      events.record(this.source, updated, {
+        type: 'Warning',
+        reason: 'FailedScheduling',
+        message: unschedulable,
+        action: 'Scheduling',
+      });
       return undefined;
     }
-    const claimsBound = claimNames(pod).every((name) => (store.get('PersistentVolumeClaim', pod.metadata.namespace, name)?.status as { phase?: string } | undefined)?.phase === 'Bound');
+    const claimsBound = claimNames(pod).every(
+      (name) =>
+        (store.get('PersistentVolumeClaim', pod.metadata.namespace, name)?.status as { phase?: string } | undefined)
+          ?.phase === 'Bound',
+    );
     if (!claimsBound) return undefined;
-    const conditions = withCondition(pod, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    const scheduled = store.put('Pod', { ...pod, spec: { ...pod.spec, nodeName: node.name }, status: { ...pod.status, conditions } });
-    events.record(this.source, scheduled, { type: 'Normal', reason: 'Scheduled', message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node.name}`, action: 'Binding' });
+    const conditions = withCondition(pod, {
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: now,
+    });
+    const scheduled = store.put('Pod', {
+      ...pod,
+      spec: { ...pod.spec, nodeName: node.name },
+      status: { ...pod.status, conditions },
+    });
+    events.record(this.source, scheduled, {
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${node.name}`,
+      action: 'Binding',
+    });
     return undefined;
   }
 }
 
-const claimNames = (pod: Pod) => (pod.spec.volumes ?? []).flatMap((volume) => (volume.persistentVolumeClaim ? [volume.persistentVolumeClaim.claimName] : []));
+const claimNames = (pod: Pod) =>
+  (pod.spec.volumes ?? []).flatMap((volume) =>
+    volume.persistentVolumeClaim ? [volume.persistentVolumeClaim.claimName] : [],
+  );
 
-const withCondition = (pod: Pod, condition: Condition) => [...(pod.status?.conditions ?? []).filter((c) => c.type !== condition.type), condition];
+const withCondition = (pod: Pod, condition: Condition) => [
+  ...(pod.status?.conditions ?? []).filter((c) => c.type !== condition.type),
+  condition,
+];

@@ -7,7 +7,8 @@ import type { Container, Pod, Volume } from './objects.js';
 
 export type SecretVolume = Volume & { secret: NonNullable<Volume['secret']> };
 
-export const secretVolumes = (pod: Pod) => (pod.spec.volumes ?? []).filter((volume): volume is SecretVolume => Boolean(volume.secret));
+export const secretVolumes = (pod: Pod) =>
+  (pod.spec.volumes ?? []).filter((volume): volume is SecretVolume => Boolean(volume.secret));
 const dataOf = (secret: KubeObject | undefined) => (secret?.data ?? {}) as Record<string, string>;
 
 /** The FailedMount message for the first Secret volume that cannot be set up, or undefined when all can. */
@@ -16,8 +17,11 @@ export function mountFailure(store: Store, pod: Pod): string | undefined {
     const { secretName, optional, items } = volume.secret;
     const secret = store.get('Secret', pod.metadata.namespace, secretName);
     if (!secret && optional) continue;
-    const failure = !secret ? `secret "${secretName}" not found` : items?.find((item) => !(item.key in dataOf(secret)) && !optional)?.key;
-    if (failure) return `MountVolume.SetUp failed for volume "${volume.name}" : ${secret ? `references non-existent secret key: ${failure}` : failure}`;
+    const failure = !secret
+      ? `secret "${secretName}" not found`
+      : items?.find((item) => !(item.key in dataOf(secret)) && !optional)?.key;
+    if (failure)
+      return `MountVolume.SetUp failed for volume "${volume.name}" : ${secret ? `references non-existent secret key: ${failure}` : failure}`;
   }
   return undefined;
 }
@@ -43,13 +47,19 @@ export function usesSecret(pod: Pod, name: string): boolean {
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
   return (
     secretVolumes(pod).some((volume) => volume.secret.secretName === name) ||
-    containers.some((c) => (c.envFrom ?? []).some((source) => source.secretRef?.name === name) || (c.env ?? []).some((v) => v.valueFrom?.secretKeyRef?.name === name))
+    containers.some(
+      (c) =>
+        (c.envFrom ?? []).some((source) => source.secretRef?.name === name) ||
+        (c.env ?? []).some((v) => v.valueFrom?.secretKeyRef?.name === name),
+    )
   );
 }
 
 /** The files of a Secret volume: one per key (or per item), as the kubelet writes them. */
 export function secretVolumeFiles(volume: SecretVolume, secret: KubeObject | undefined): Record<string, Buffer> {
   const data = dataOf(secret);
-  const entries = volume.secret.items ? volume.secret.items.filter((item) => item.key in data).map((item) => [item.path, data[item.key]!] as const) : Object.entries(data);
+  const entries = volume.secret.items
+    ? volume.secret.items.filter((item) => item.key in data).map((item) => [item.path, data[item.key]!] as const)
+    : Object.entries(data);
   return Object.fromEntries(entries.map(([path, value]) => [path, Buffer.from(value, 'base64')]));
 }

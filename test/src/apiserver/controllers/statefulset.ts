@@ -7,7 +7,15 @@
 // the status. Not imitated: adoption of orphan pods or revisions, hash collisions, maxUnavailable,
 // start ordinals, recreating pods that Failed.
 import type { Change, KubeObject } from '../store.js';
-import { controlledBy, deleteObject, ownerOfKind, writeObject, writeStatus, type ClusterContext, type Controller } from './context.js';
+import {
+  controlledBy,
+  deleteObject,
+  ownerOfKind,
+  writeObject,
+  writeStatus,
+  type ClusterContext,
+  type Controller,
+} from './context.js';
 import { contentHash, sameJson } from './hash.js';
 import {
   availability,
@@ -59,19 +67,26 @@ export class StatefulSetController implements Controller {
   /** The revision the pods run (status.currentRevision) and the one the template asks for, created if new. */
   private syncRevisions(set: StatefulSet): { current: string; update: string } {
     const { api, store } = this.context;
-    const revisions = controlledBy<ControllerRevision>(store, 'ControllerRevision', set).sort((a, b) => a.revision - b.revision);
+    const revisions = controlledBy<ControllerRevision>(store, 'ControllerRevision', set).sort(
+      (a, b) => a.revision - b.revision,
+    );
     const data = revisionData(set);
     const latest = revisions.at(-1)?.revision ?? 0;
     const equal = revisions.filter((revision) => sameJson(revision.data, data)).at(-1);
     let update: ControllerRevision;
     if (!equal) {
-      update = api.create('ControllerRevision', set.metadata.namespace, newRevision(set, data, latest + 1), { manager: CONTROLLER_MANAGER }).object as ControllerRevision;
+      update = api.create('ControllerRevision', set.metadata.namespace, newRevision(set, data, latest + 1), {
+        manager: CONTROLLER_MANAGER,
+      }).object as ControllerRevision;
     } else if (equal.revision !== latest) {
       // Going back to an earlier template reuses its revision object, renumbered as the newest.
       update = writeObject(api, 'ControllerRevision', equal, { ...equal, revision: latest + 1 }, CONTROLLER_MANAGER);
     } else update = equal;
     const currentName = set.status?.currentRevision;
-    const current = currentName && revisions.some((revision) => revision.metadata.name === currentName) ? currentName : update.metadata.name;
+    const current =
+      currentName && revisions.some((revision) => revision.metadata.name === currentName)
+        ? currentName
+        : update.metadata.name;
     return { current, update: update.metadata.name };
   }
 
@@ -80,18 +95,30 @@ export class StatefulSetController implements Controller {
     const { api, store, events } = this.context;
     const ordered = (set.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
     const replicas = set.spec.replicas ?? 1;
-    const byOrdinal = new Map(controlledBy<Pod>(store, 'Pod', set).flatMap((pod) => {
-      const ordinal = ordinalOf(set, pod);
-      return ordinal === undefined ? [] : [[ordinal, pod] as const];
-    }));
+    const byOrdinal = new Map(
+      controlledBy<Pod>(store, 'Pod', set).flatMap((pod) => {
+        const ordinal = ordinalOf(set, pod);
+        return ordinal === undefined ? [] : [[ordinal, pod] as const];
+      }),
+    );
     for (let ordinal = 0; ordinal < replicas; ordinal++) {
       const pod = byOrdinal.get(ordinal);
       if (!pod) {
-        const partition = set.spec.updateStrategy?.type !== 'OnDelete' ? (set.spec.updateStrategy?.rollingUpdate?.partition ?? 0) : 0;
+        const partition =
+          set.spec.updateStrategy?.type !== 'OnDelete' ? (set.spec.updateStrategy?.rollingUpdate?.partition ?? 0) : 0;
         const revision = ordinal < partition ? current : update;
         if (!this.createClaims(set, ordinal)) return;
-        const created = api.create('Pod', set.metadata.namespace, podFor(set, ordinal, revision, this.revisionTemplate(set, revision)), { manager: CONTROLLER_MANAGER }).object;
-        events.record(SOURCE, set, { type: 'Normal', reason: 'SuccessfulCreate', message: `create Pod ${created.metadata.name} in StatefulSet ${set.metadata.name} successful` });
+        const created = api.create(
+          'Pod',
+          set.metadata.namespace,
+          podFor(set, ordinal, revision, this.revisionTemplate(set, revision)),
+          { manager: CONTROLLER_MANAGER },
+        ).object;
+        events.record(SOURCE, set, {
+          type: 'Normal',
+          reason: 'SuccessfulCreate',
+          message: `create Pod ${created.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        });
         if (ordered) return;
         continue;
       }
@@ -105,7 +132,11 @@ export class StatefulSetController implements Controller {
       }
       if (set.spec.persistentVolumeClaimRetentionPolicy?.whenScaled === 'Delete') this.handClaimsToPod(set, pod);
       deleteObject(api, 'Pod', pod);
-      events.record(SOURCE, set, { type: 'Normal', reason: 'SuccessfulDelete', message: `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful` });
+      events.record(SOURCE, set, {
+        type: 'Normal',
+        reason: 'SuccessfulDelete',
+        message: `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+      });
       if (ordered) return;
     }
     if (set.spec.updateStrategy?.type === 'OnDelete') return;
@@ -115,7 +146,11 @@ export class StatefulSetController implements Controller {
       if (!pod) return;
       if (pod.metadata.labels?.[REVISION_LABEL] !== update && !isDeleting(pod)) {
         deleteObject(api, 'Pod', pod);
-        events.record(SOURCE, set, { type: 'Normal', reason: 'SuccessfulDelete', message: `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful` });
+        events.record(SOURCE, set, {
+          type: 'Normal',
+          reason: 'SuccessfulDelete',
+          message: `delete Pod ${pod.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        });
         return;
       }
       if (isDeleting(pod) || !isRunningAndReady(pod)) return;
@@ -124,8 +159,10 @@ export class StatefulSetController implements Controller {
 
   /** The template a revision recorded (the current one for pods below the partition). */
   private revisionTemplate(set: StatefulSet, revision: string): StatefulSet['spec']['template'] {
-    const stored = this.context.store.get('ControllerRevision', set.metadata.namespace, revision) as ControllerRevision | undefined;
-    const data = stored?.data as { spec?: { template?: StatefulSet['spec']['template'] & { $patch?: string } } } | undefined;
+    const stored = this.context.store.get('ControllerRevision', set.metadata.namespace, revision) as
+      ControllerRevision | undefined;
+    const data = stored?.data as
+      { spec?: { template?: StatefulSet['spec']['template'] & { $patch?: string } } } | undefined;
     if (!data?.spec?.template) return set.spec.template;
     const { $patch: _replace, ...template } = data.spec.template;
     return template;
@@ -156,18 +193,34 @@ export class StatefulSetController implements Controller {
     for (const { metadata } of claimsFor(set, ordinalOf(set, pod) ?? 0)) {
       const claim = store.get('PersistentVolumeClaim', set.metadata.namespace, metadata.name);
       if (!claim || claim.metadata.ownerReferences?.some((ref) => ref.uid === pod.metadata.uid)) continue;
-      const ownerReferences = [...(claim.metadata.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid ?? '' }];
-      writeObject(api, 'PersistentVolumeClaim', claim, { ...claim, metadata: { ...claim.metadata, ownerReferences } }, CONTROLLER_MANAGER);
+      const ownerReferences = [
+        ...(claim.metadata.ownerReferences ?? []),
+        { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid ?? '' },
+      ];
+      writeObject(
+        api,
+        'PersistentVolumeClaim',
+        claim,
+        { ...claim, metadata: { ...claim.metadata, ownerReferences } },
+        CONTROLLER_MANAGER,
+      );
     }
   }
 
   /** Delete the oldest revisions beyond revisionHistoryLimit that no pod and neither status revision use. */
   private truncateHistory(set: StatefulSet, status: Record<string, unknown>, pods: Pod[]): void {
-    const inUse = new Set([status.currentRevision, status.updateRevision, ...pods.map((pod) => pod.metadata.labels?.[REVISION_LABEL])]);
-    const revisions = controlledBy<ControllerRevision>(this.context.store, 'ControllerRevision', set).sort((a, b) => a.revision - b.revision);
+    const inUse = new Set([
+      status.currentRevision,
+      status.updateRevision,
+      ...pods.map((pod) => pod.metadata.labels?.[REVISION_LABEL]),
+    ]);
+    const revisions = controlledBy<ControllerRevision>(this.context.store, 'ControllerRevision', set).sort(
+      (a, b) => a.revision - b.revision,
+    );
     const unused = revisions.filter((revision) => !inUse.has(revision.metadata.name));
     const excess = unused.length - (set.spec.revisionHistoryLimit ?? 10);
-    for (const revision of unused.slice(0, Math.max(0, excess))) deleteObject(this.context.api, 'ControllerRevision', revision);
+    for (const revision of unused.slice(0, Math.max(0, excess)))
+      deleteObject(this.context.api, 'ControllerRevision', revision);
   }
 }
 
@@ -179,7 +232,9 @@ function ordinalOf(set: StatefulSet, pod: Pod): number | undefined {
 }
 
 /** What a ControllerRevision records: the template, as a patch that replaces it. */
-const revisionData = (set: StatefulSet) => ({ spec: { template: { ...structuredClone(set.spec.template), $patch: 'replace' } } });
+const revisionData = (set: StatefulSet) => ({
+  spec: { template: { ...structuredClone(set.spec.template), $patch: 'replace' } },
+});
 
 function newRevision(set: StatefulSet, data: unknown, revision: number): ControllerRevision {
   const hash = contentHash(data);
@@ -209,7 +264,13 @@ function claimsFor(set: StatefulSet, ordinal: number): KubeObject[] {
       namespace: set.metadata.namespace,
       labels: { ...template.metadata.labels, ...set.spec.selector.matchLabels },
       ...(template.metadata.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ...(ownedBySet ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid ?? '' }] } : {}),
+      ...(ownedBySet
+        ? {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid ?? '' },
+            ],
+          }
+        : {}),
     },
     spec: structuredClone(template.spec),
   }));
@@ -219,7 +280,10 @@ function podFor(set: StatefulSet, ordinal: number, revision: string, template: S
   const name = podName(set, ordinal);
   const pod = podFromTemplate(template, set, { [REVISION_LABEL]: revision, [POD_NAME_LABEL]: name });
   pod.metadata.name = name;
-  const claims: Volume[] = (set.spec.volumeClaimTemplates ?? []).map((claim) => ({ name: claim.metadata.name, persistentVolumeClaim: { claimName: `${claim.metadata.name}-${name}` } }));
+  const claims: Volume[] = (set.spec.volumeClaimTemplates ?? []).map((claim) => ({
+    name: claim.metadata.name,
+    persistentVolumeClaim: { claimName: `${claim.metadata.name}-${name}` },
+  }));
   const claimed = new Set(claims.map((volume) => volume.name));
   pod.spec = {
     ...pod.spec,
@@ -232,19 +296,31 @@ function podFor(set: StatefulSet, ordinal: number, revision: string, template: S
 }
 
 /** The status for these pods: counts, revisions, and when availability will next change. */
-function statefulSetStatus(set: StatefulSet, pods: Pod[], current: string, update: string, now: number): { status: Record<string, unknown>; recheckInMs?: number } {
+function statefulSetStatus(
+  set: StatefulSet,
+  pods: Pod[],
+  current: string,
+  update: string,
+  now: number,
+): { status: Record<string, unknown>; recheckInMs?: number } {
   const live = pods.filter((pod) => !isDeleting(pod));
   const ready = pods.filter(isRunningAndReady);
   const availabilities = ready.map((pod) => availability(pod, set.spec.minReadySeconds ?? 0, now));
   const waits = availabilities.flatMap((a) => (a.inMs === undefined ? [] : [a.inMs]));
-  const revisionCount = (revision: string) => live.filter((pod) => pod.metadata.labels?.[REVISION_LABEL] === revision).length;
+  const revisionCount = (revision: string) =>
+    live.filter((pod) => pod.metadata.labels?.[REVISION_LABEL] === revision).length;
   const updated = revisionCount(update);
   // completeRollingUpdate: once every pod runs the update revision and is ready, it becomes the current one.
-  const rolledOut = set.spec.updateStrategy?.type !== 'OnDelete' && updated === pods.length && ready.length === pods.length;
+  const rolledOut =
+    set.spec.updateStrategy?.type !== 'OnDelete' && updated === pods.length && ready.length === pods.length;
   const status = {
     ...omitZero({ observedGeneration: set.metadata.generation }),
     replicas: pods.length,
-    ...omitZero({ readyReplicas: ready.length, currentReplicas: rolledOut ? updated : revisionCount(current), updatedReplicas: updated }),
+    ...omitZero({
+      readyReplicas: ready.length,
+      currentReplicas: rolledOut ? updated : revisionCount(current),
+      updatedReplicas: updated,
+    }),
     currentRevision: rolledOut ? update : current,
     updateRevision: update,
     collisionCount: set.status?.collisionCount ?? 0,

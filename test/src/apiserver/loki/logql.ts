@@ -62,10 +62,35 @@ export function parseStreamSelector(query: string): readonly LabelMatcher[] {
 
 // Function and aggregation names that start a LogQL metric query.
 const METRIC_FUNCTIONS = new Set([
-  'rate', 'rate_counter', 'count_over_time', 'bytes_rate', 'bytes_over_time', 'absent_over_time',
-  'avg_over_time', 'sum_over_time', 'min_over_time', 'max_over_time', 'stddev_over_time', 'stdvar_over_time',
-  'quantile_over_time', 'first_over_time', 'last_over_time', 'sum', 'avg', 'min', 'max', 'count', 'stddev',
-  'stdvar', 'topk', 'bottomk', 'approx_topk', 'sort', 'sort_desc', 'vector', 'label_replace',
+  'rate',
+  'rate_counter',
+  'count_over_time',
+  'bytes_rate',
+  'bytes_over_time',
+  'absent_over_time',
+  'avg_over_time',
+  'sum_over_time',
+  'min_over_time',
+  'max_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'quantile_over_time',
+  'first_over_time',
+  'last_over_time',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'approx_topk',
+  'sort',
+  'sort_desc',
+  'vector',
+  'label_replace',
 ]);
 
 function refuseNonLogQuery(first: Token): void {
@@ -94,7 +119,8 @@ function parseSelector(tokens: TokenStream): LabelMatcher[] {
     const name = tokens.next();
     if (name.kind !== 'IDENTIFIER') throw syntaxError(name, 'IDENTIFIER');
     const operator = tokens.next();
-    if (operator.kind !== 'SYMBOL' || !MATCH_OPERATORS.has(operator.text)) throw syntaxError(operator, '!= or !~ or = or =~');
+    if (operator.kind !== 'SYMBOL' || !MATCH_OPERATORS.has(operator.text))
+      throw syntaxError(operator, '!= or !~ or = or =~');
     const value = tokens.next();
     if (value.kind !== 'STRING') throw syntaxError(value, 'STRING');
     matchers.push(labelMatcher(name.text, operator.text as MatchOperator, value.value));
@@ -109,7 +135,8 @@ function parseLineFilters(tokens: TokenStream): LineFilter[] {
   for (let token = tokens.next(); token.kind !== 'EOF'; token = tokens.next()) {
     if (token.kind === 'SYMBOL' && LINE_FILTER_OPERATORS.has(token.text)) {
       const value = tokens.next();
-      if (value.kind === 'IDENTIFIER') throw notImplemented(`line filter functions (\`${token.text} ${value.text}(...)\`) are`);
+      if (value.kind === 'IDENTIFIER')
+        throw notImplemented(`line filter functions (\`${token.text} ${value.text}(...)\`) are`);
       if (value.kind !== 'STRING') throw syntaxError(value, 'STRING');
       filters.push(lineFilter(token.text as LineFilterOperator, value.value));
       const next = tokens.peek();
@@ -174,7 +201,8 @@ function goRegExp(source: string, anchored: boolean): RegExp {
   const flags = new Set(anchored ? ['s'] : []);
   for (const flag of leadingFlags?.[1] ?? '') {
     const translated = GO_FLAGS[flag];
-    if (translated === undefined) throw parseError(`error parsing regexp: flag (?${flag}) is not supported by this Loki test double`);
+    if (translated === undefined)
+      throw parseError(`error parsing regexp: flag (?${flag}) is not supported by this Loki test double`);
     flags.add(translated);
   }
   const body = source.slice(leadingFlags?.[0].length ?? 0).replaceAll('(?P<', '(?<');
@@ -258,7 +286,11 @@ class TokenStream {
     if (range) return token('RANGE', start + range[0].length);
     if (TWO_CHARACTER_SYMBOLS.has(rest.slice(0, 2))) return token('SYMBOL', start + 2);
     if (ONE_CHARACTER_SYMBOLS.has(rest.slice(0, 1))) return token('SYMBOL', start + 1);
-    throw parseError(`syntax error: unexpected character ${JSON.stringify(String.fromCodePoint(rest.codePointAt(0)!))}`, line, column);
+    throw parseError(
+      `syntax error: unexpected character ${JSON.stringify(String.fromCodePoint(rest.codePointAt(0)!))}`,
+      line,
+      column,
+    );
   }
 
   #position(offset: number): [line: number, column: number] {
@@ -280,14 +312,22 @@ function stringLiteral(text: string): string | undefined {
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
 };
 
 /** Go's strconv.Unquote for a double-quoted literal; `\x` and octal escapes are bytes, as in Go. */
 function unquoteGoString(literal: string): string | undefined {
   const bytes: number[] = [];
   const body = literal.slice(1, -1);
-  for (let index = 0; index < body.length; ) {
+  for (let index = 0; index < body.length;) {
     const character = String.fromCodePoint(body.codePointAt(index)!);
     if (character !== '\\') {
       bytes.push(...Buffer.from(character, 'utf8'));
@@ -308,7 +348,10 @@ function unquoteGoString(literal: string): string | undefined {
       else if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return undefined;
       else bytes.push(...Buffer.from(String.fromCodePoint(code), 'utf8'));
       index += 2 + hexLength;
-    } else if (/^[0-7]{3}$/.test(body.slice(index + 1, index + 4)) && parseInt(body.slice(index + 1, index + 4), 8) <= 0xff) {
+    } else if (
+      /^[0-7]{3}$/.test(body.slice(index + 1, index + 4)) &&
+      parseInt(body.slice(index + 1, index + 4), 8) <= 0xff
+    ) {
       bytes.push(parseInt(body.slice(index + 1, index + 4), 8));
       index += 4;
     } else {

@@ -87,14 +87,16 @@ function decodeStreamLabels(stream: unknown, where: string): LabelPairs {
   const pairs = stringMap(stream, `${where}.stream`);
   const invalid = pairs.find(([name]) => !isLabelName(name));
   // Loki rebuilds `{name="value"}` from the object and re-parses it, which fails on such a name.
-  if (invalid) throw new ClientError(`couldn't parse labels: invalid label name ${JSON.stringify(invalid[0])} in ${where}.stream`);
+  if (invalid)
+    throw new ClientError(`couldn't parse labels: invalid label name ${JSON.stringify(invalid[0])} in ${where}.stream`);
   return canonicalLabels(pairs);
 }
 
 function stringMap(value: unknown, where: string): [string, string][] {
   if (!isRecord(value)) throw new ClientError(`malformed JSON push request: ${where} must be an object`);
   return Object.entries(value).map(([name, labelValue]) => {
-    if (typeof labelValue !== 'string') throw new ClientError(`malformed JSON push request: ${where}.${name} must be a string`);
+    if (typeof labelValue !== 'string')
+      throw new ClientError(`malformed JSON push request: ${where}.${name} must be a string`);
     return [name, labelValue];
   });
 }
@@ -106,7 +108,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 function decodeEntry(value: unknown, where: string): LogEntry {
   if (!Array.isArray(value) || value.length < 2) {
-    throw new ClientError(`malformed JSON push request: ${where} must be ["<unix epoch in nanoseconds>", "<log line>"(, {<structured metadata>})]`);
+    throw new ClientError(
+      `malformed JSON push request: ${where} must be ["<unix epoch in nanoseconds>", "<log line>"(, {<structured metadata>})]`,
+    );
   }
   const [timestamp, line, structuredMetadata] = value as unknown[];
   if (typeof timestamp !== 'string' || typeof line !== 'string') {

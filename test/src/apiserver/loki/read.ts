@@ -48,7 +48,12 @@ export function labelNames(form: URLSearchParams, nowNs: bigint, streams: Iterab
   return labelResponse(names);
 }
 
-export function labelValues(name: string, form: URLSearchParams, nowNs: bigint, streams: Iterable<LogStream>): LokiResponse {
+export function labelValues(
+  name: string,
+  form: URLSearchParams,
+  nowNs: bigint,
+  streams: Iterable<LogStream>,
+): LokiResponse {
   const values = new Set<string>();
   for (const stream of activeStreams(form, nowNs, streams)) {
     const value = stream.labels.find(([candidate]) => candidate === name)?.[1];
@@ -69,7 +74,8 @@ function activeStreams(form: URLSearchParams, nowNs: bigint, streams: Iterable<L
   const query = form.get('query') ?? '';
   const matchers: readonly LabelMatcher[] = query === '' ? [] : parseStreamSelector(query);
   return [...streams].filter(
-    (stream) => selects(matchers, stream.labels) && stream.entries.some((entry) => entry.ns >= start && entry.ns <= end),
+    (stream) =>
+      selects(matchers, stream.labels) && stream.entries.some((entry) => entry.ns >= start && entry.ns <= end),
   );
 }
 

@@ -22,9 +22,17 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|
 function parseRfc3339Nano(value: string): bigint | undefined {
   const match = RFC3339.exec(value);
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
@@ -47,11 +55,14 @@ function zoneOffsetNs(zone: string): bigint {
 const DECIMAL_FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function parseFloatTimestamp(value: string): bigint {
-  if (!DECIMAL_FLOAT.test(value)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(value)}: invalid syntax`);
+  if (!DECIMAL_FLOAT.test(value))
+    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(value)}: invalid syntax`);
   const number = Number(value);
-  if (!Number.isFinite(number)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(value)}: value out of range`);
+  if (!Number.isFinite(number))
+    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(value)}: value out of range`);
   const high = Math.trunc(number);
-  if (high > Number(INT64_MAX) || high < Number(INT64_MIN)) throw new Error('floating point timestamp exceeds integer range');
+  if (high > Number(INT64_MAX) || high < Number(INT64_MIN))
+    throw new Error('floating point timestamp exceeds integer range');
   if (high > SECONDS_CUTOFF) return BigInt(high);
   const milliseconds = Math.round((number - high) * 1000);
   return BigInt(high) * NS_PER_SECOND + BigInt(milliseconds) * NS_PER_MS;
@@ -67,12 +78,15 @@ export function parseInt64(value: string, goFunction: 'ParseInt' | 'Atoi'): bigi
   const quoted = JSON.stringify(value);
   if (!/^[+-]?\d+$/.test(value)) throw new Error(`strconv.${goFunction}: parsing ${quoted}: invalid syntax`);
   const number = BigInt(value);
-  if (number < INT64_MIN || number > INT64_MAX) throw new Error(`strconv.${goFunction}: parsing ${quoted}: value out of range`);
+  if (number < INT64_MIN || number > INT64_MAX)
+    throw new Error(`strconv.${goFunction}: parsing ${quoted}: value out of range`);
   return number;
 }
 
 const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS_NS = [365n * 86_400n, 7n * 86_400n, 86_400n, 3_600n, 60n, 1n].map((seconds) => seconds * NS_PER_SECOND);
+const DURATION_UNITS_NS = [365n * 86_400n, 7n * 86_400n, 86_400n, 3_600n, 60n, 1n].map(
+  (seconds) => seconds * NS_PER_SECOND,
+);
 
 /** Prometheus' model.ParseDuration (`1h30m`, `7d`, `500ms`), in nanoseconds. */
 export function parseDuration(value: string): bigint {

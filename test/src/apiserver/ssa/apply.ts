@@ -1,8 +1,26 @@
 // Server-side apply: an applied configuration merged into the live object, field ownership deciding what
 // conflicts and which of the fields a manager stopped applying go.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { difference, fieldPaths, intersection, recursiveDifference, union, withParentFieldsAsMembers, type FieldSet } from './fieldset.js';
-import { bodyOf, decodeManagedFields, managedFieldsOf, managerIdentifier, sameManager, withManagers, withoutServerFields, type Manager, type ManagerIdentity } from './managers.js';
+import {
+  difference,
+  fieldPaths,
+  intersection,
+  recursiveDifference,
+  union,
+  withParentFieldsAsMembers,
+  type FieldSet,
+} from './fieldset.js';
+import {
+  bodyOf,
+  decodeManagedFields,
+  managedFieldsOf,
+  managerIdentifier,
+  sameManager,
+  withManagers,
+  withoutServerFields,
+  type Manager,
+  type ManagerIdentity,
+} from './managers.js';
 import { compareStrings, formatPath } from './path.js';
 import { resetFields, zeroValue } from './schema.js';
 import { compareObjects, mergeObjects, sameJson, specifiedFields, withoutFields, type JsonObject } from './typed.js';
@@ -45,34 +63,58 @@ export function applyObject({ live, applied, manager, force, now }: ApplyInput):
   const before = live ? bodyOf(live) : {};
   const managers = live ? managersOf(live, before, kind, applier.apiVersion, now) : [];
   const previous = managers.find((entry) => sameManager(entry, applier));
-  const others = managers.filter((entry) => entry !== previous).sort((a, b) => compareStrings(managerIdentifier(a), managerIdentifier(b)));
+  const others = managers
+    .filter((entry) => entry !== previous)
+    .sort((a, b) => compareStrings(managerIdentifier(a), managerIdentifier(b)));
 
   // Still with the object's name: pruning must not see the metadata as nobody's.
   const configFields = recursiveDifference(specifiedFields(config), ignored);
   const merged = mergeObjects(before, config);
-  const after = previous ? prune(merged, previous.fields, others.reduce((owned, other) => union(owned, other.fields), configFields)) : merged;
+  const after = previous
+    ? prune(
+        merged,
+        previous.fields,
+        others.reduce((owned, other) => union(owned, other.fields), configFields),
+      )
+    : merged;
 
   const changes = compareObjects(before, after, ignored);
   const changed = union(changes.modified, changes.added);
-  const conflicts = others.flatMap((other) => fieldPaths(intersection(other.fields, changed)).map((path) => conflict(other, formatPath(path))));
+  const conflicts = others.flatMap((other) =>
+    fieldPaths(intersection(other.fields, changed)).map((path) => conflict(other, formatPath(path))),
+  );
   if (conflicts.length > 0 && !force) return { ok: false, conflicts };
 
-  const remaining = others.map((other) => ({ ...other, fields: difference(difference(other.fields, changed), changes.removed) }));
+  const remaining = others.map((other) => ({
+    ...other,
+    fields: difference(difference(other.fields, changed), changes.removed),
+  }));
   const time = previous && sameJson(before, after) ? previous.time : now;
-  return { ok: true, object: withManagers(after, [...remaining, { ...applier, time, fields: withoutServerFields(configFields) }]) };
+  return {
+    ok: true,
+    object: withManagers(after, [...remaining, { ...applier, time, fields: withoutServerFields(configFields) }]),
+  };
 }
 
 /** The fields of an Apply entry for this configuration. */
 export function appliedFields(applied: KubernetesObject): FieldSet {
   const config = bodyOf(applied);
-  return withoutServerFields(recursiveDifference(specifiedFields(config), resetFields(String(config.kind ?? ''), undefined)));
+  return withoutServerFields(
+    recursiveDifference(specifiedFields(config), resetFields(String(config.kind ?? ''), undefined)),
+  );
 }
 
 /**
  * The live object's managers. An object nobody manages yet gets a `before-first-apply` manager owning
  * all it holds, so the first apply conflicts with the values already there.
  */
-function managersOf(live: KubernetesObject, body: JsonObject, kind: string, apiVersion: string, now: string): Manager[] {
+function managersOf(
+  live: KubernetesObject,
+  body: JsonObject,
+  kind: string,
+  apiVersion: string,
+  now: string,
+): Manager[] {
   const managers = decodeManagedFields(managedFieldsOf(live));
   if (managers.length > 0) return managers;
   const firstApply: ManagerIdentity = { manager: 'before-first-apply', operation: 'Update', apiVersion };
@@ -89,7 +131,11 @@ function prune(merged: JsonObject, last: FieldSet, owned: FieldSet): JsonObject 
   const lastFields = withParentFieldsAsMembers(last);
   const mergedFields = fieldsOf(merged);
   const withoutLast = withoutFields(merged, lastFields, 'null');
-  const ownedKept = withoutFields(merged, difference(mergedFields, union(fieldsOf(withoutLast), withParentFieldsAsMembers(owned))), 'null');
+  const ownedKept = withoutFields(
+    merged,
+    difference(mergedFields, union(fieldsOf(withoutLast), withParentFieldsAsMembers(owned))),
+    'null',
+  );
   return withoutFields(merged, intersection(difference(mergedFields, fieldsOf(ownedKept)), lastFields), 'omit');
 }
 

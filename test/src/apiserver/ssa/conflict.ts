@@ -26,30 +26,44 @@ export interface ConflictStatus {
  * `conflicts with "<manager>":` line per manager (sorted), each followed by its `- <field>` lines.
  */
 export function conflictStatus(conflicts: readonly ApplyConflict[]): ConflictStatus {
-  const causes = conflicts.map((conflict): StatusCause => ({ reason: 'FieldManagerConflict', message: `conflict with ${describe(conflict)}`, field: conflict.field }));
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: message(conflicts), reason: 'Conflict', details: { causes }, code: 409 };
+  const causes = conflicts.map((conflict): StatusCause => ({
+    reason: 'FieldManagerConflict',
+    message: `conflict with ${describe(conflict)}`,
+    field: conflict.field,
+  }));
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: message(conflicts),
+    reason: 'Conflict',
+    details: { causes },
+    code: 409,
+  };
 }
 
 function message(conflicts: readonly ApplyConflict[]): string {
   const [only] = conflicts;
-  if (conflicts.length === 1 && only) return `Apply failed with 1 conflict: conflict with ${describe(only)}: ${only.field}`;
+  if (conflicts.length === 1 && only)
+    return `Apply failed with 1 conflict: conflict with ${describe(only)}: ${only.field}`;
   const byManager = new Map<string, ApplyConflict[]>();
   for (const conflict of conflicts) {
     const identifier = identifierOf(conflict);
     byManager.set(identifier, [...(byManager.get(identifier) ?? []), conflict]);
   }
-  const lines = [...byManager.keys()]
-    .sort(compareStrings)
-    .flatMap((identifier) => {
-      const group = byManager.get(identifier)!;
-      return [`conflicts with ${describe(group[0]!)}:`, ...group.map((conflict) => `- ${conflict.field}`)];
-    });
+  const lines = [...byManager.keys()].sort(compareStrings).flatMap((identifier) => {
+    const group = byManager.get(identifier)!;
+    return [`conflicts with ${describe(group[0]!)}:`, ...group.map((conflict) => `- ${conflict.field}`)];
+  });
   return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
 }
 
 /** `"kube-controller-manager" with subresource "status" using apps/v1`; appliers by name alone. */
 function describe({ manager, operation, apiVersion, subresource }: ApplyConflict): string {
-  const named = subresource ? `${JSON.stringify(manager)} with subresource ${JSON.stringify(subresource)}` : JSON.stringify(manager);
+  const named = subresource
+    ? `${JSON.stringify(manager)} with subresource ${JSON.stringify(subresource)}`
+    : JSON.stringify(manager);
   return operation === 'Update' ? `${named} using ${apiVersion}` : named;
 }
 

@@ -9,7 +9,6 @@ export interface FieldSet {
   readonly children: ReadonlyMap<PathElement, FieldSet>;
 }
 
-
 interface Building {
   members: Set<PathElement>;
   children: Map<PathElement, Building>;
@@ -82,7 +81,9 @@ export function recursiveDifference(a: FieldSet, b: FieldSet): FieldSet {
  * List items are not added: owning something inside an item does not keep the item.
  */
 export function withParentFieldsAsMembers(set: FieldSet): FieldSet {
-  const children = new Map([...set.children].map(([element, child]) => [element, withParentFieldsAsMembers(child)] as const));
+  const children = new Map(
+    [...set.children].map(([element, child]) => [element, withParentFieldsAsMembers(child)] as const),
+  );
   const parentFields = [...set.children.keys()].filter((element) => element.startsWith('f:'));
   return { members: new Set([...set.members, ...parentFields]), children };
 }

@@ -31,10 +31,16 @@ export interface Manager extends ManagerIdentity {
 
 /** The API server's manager identifier (BuildManagerIdentifier), also the order conflicts are reported in. */
 export function managerIdentifier({ manager, operation, apiVersion, subresource }: ManagerIdentity): string {
-  return JSON.stringify({ manager, operation, ...(operation === 'Update' && { apiVersion }), ...(subresource && { subresource }) });
+  return JSON.stringify({
+    manager,
+    operation,
+    ...(operation === 'Update' && { apiVersion }),
+    ...(subresource && { subresource }),
+  });
 }
 
-export const sameManager = (a: ManagerIdentity, b: ManagerIdentity): boolean => managerIdentifier(a) === managerIdentifier(b);
+export const sameManager = (a: ManagerIdentity, b: ManagerIdentity): boolean =>
+  managerIdentifier(a) === managerIdentifier(b);
 
 /** The managers of an object; an entry repeating an earlier one's identity replaces it. */
 export function decodeManagedFields(entries: unknown): Manager[] {
@@ -51,7 +57,8 @@ function decodeEntry(entry: JsonObject, index: number): Manager {
   const invalid = (problem: string) => new Error(`failed to decode managed fields: ${problem}`);
   if (operation !== 'Apply' && operation !== 'Update') throw invalid('operation must be `Apply` or `Update`');
   if (typeof apiVersion !== 'string' || apiVersion === '') throw invalid('apiVersion must not be empty');
-  if (fieldsType !== 'FieldsV1') throw invalid(`invalid fieldsType ${JSON.stringify(fieldsType ?? '')} in managed fields entry ${index}`);
+  if (fieldsType !== 'FieldsV1')
+    throw invalid(`invalid fieldsType ${JSON.stringify(fieldsType ?? '')} in managed fields entry ${index}`);
   return {
     manager: typeof manager === 'string' ? manager : '',
     operation,
@@ -91,8 +98,22 @@ function compareManagers(a: Manager, b: Manager): number {
 const seconds = (time: string | undefined): number => Math.floor((Date.parse(time ?? '') || 0) / 1000);
 
 /** Never owned by anyone: the type, and the metadata that names the object or that the server sets. */
-const SERVER_METADATA = ['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'];
-const SERVER_FIELDS = fieldSetOf([['apiVersion'], ['kind'], ['metadata'], ...SERVER_METADATA.map((name) => ['metadata', name])].map((path) => path.map(fieldElement)));
+const SERVER_METADATA = [
+  'name',
+  'namespace',
+  'creationTimestamp',
+  'selfLink',
+  'uid',
+  'clusterName',
+  'generation',
+  'managedFields',
+  'resourceVersion',
+];
+const SERVER_FIELDS = fieldSetOf(
+  [['apiVersion'], ['kind'], ['metadata'], ...SERVER_METADATA.map((name) => ['metadata', name])].map((path) =>
+    path.map(fieldElement),
+  ),
+);
 
 export const withoutServerFields = (fields: FieldSet): FieldSet => difference(fields, SERVER_FIELDS);
 
@@ -109,5 +130,8 @@ export function bodyOf(object: KubernetesObject): JsonObject {
 export function withManagers(body: JsonObject, managers: readonly Manager[]): KubernetesObject {
   const { managedFields: _previous, ...metadata } = isObject(body.metadata) ? body.metadata : {};
   const entries = encodeManagedFields(managers.filter((manager) => !isEmpty(manager.fields)));
-  return { ...body, metadata: entries.length > 0 ? { ...metadata, managedFields: entries } : metadata } as KubernetesObject;
+  return {
+    ...body,
+    metadata: entries.length > 0 ? { ...metadata, managedFields: entries } : metadata,
+  } as KubernetesObject;
 }

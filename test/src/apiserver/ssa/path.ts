@@ -55,7 +55,9 @@ function formatElement(element: PathElement): string {
     case 'f':
       return `.${content}`;
     case 'k':
-      return `[${Object.entries(JSON.parse(content) as object).map(([name, value]) => `${name}=${formatValue(value)}`).join(',')}]`;
+      return `[${Object.entries(JSON.parse(content) as object)
+        .map(([name, value]) => `${name}=${formatValue(value)}`)
+        .join(',')}]`;
     default:
       return `[=${formatValue(JSON.parse(content))}]`;
   }
@@ -84,5 +86,8 @@ const compareValues = (a: unknown, b: unknown): number =>
 
 /** JSON as Go's encoder writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
 function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

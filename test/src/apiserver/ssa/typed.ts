@@ -6,14 +6,19 @@ import { relationshipAt, type ListMap, type Relationship } from './schema.js';
 
 export type JsonObject = Record<string, unknown>;
 
-export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Equality of JSON values (node:util's isDeepStrictEqual also compares prototypes, which differ across realms). */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
   if (isObject(a)) {
     const names = Object.keys(a);
-    return isObject(b) && names.length === Object.keys(b).length && names.every((name) => name in b && sameJson(a[name], b[name]));
+    return (
+      isObject(b) &&
+      names.length === Object.keys(b).length &&
+      names.every((name) => name in b && sameJson(a[name], b[name]))
+    );
   }
   return a === b;
 }
@@ -34,7 +39,10 @@ interface Position {
 
 const ROOT: Position = { path: [], segments: [] };
 
-const fieldPosition = (at: Position, name: string): Position => ({ path: [...at.path, fieldElement(name)], segments: [...at.segments, name] });
+const fieldPosition = (at: Position, name: string): Position => ({
+  path: [...at.path, fieldElement(name)],
+  segments: [...at.segments, name],
+});
 
 const itemPosition = (at: Position, element: PathElement): Position => ({
   path: [...at.path, element],
@@ -50,7 +58,8 @@ function associativeListAt(at: Position): AssociativeList | undefined {
 
 const isAtomicAt = (at: Position): boolean => relationshipAt(at.segments)?.type === 'atomic';
 
-type Shape = { readonly kind: 'leaf' } | { readonly kind: 'struct' } | { readonly kind: 'list'; readonly list: AssociativeList };
+type Shape =
+  { readonly kind: 'leaf' } | { readonly kind: 'struct' } | { readonly kind: 'list'; readonly list: AssociativeList };
 
 const LEAF: Shape = { kind: 'leaf' };
 const STRUCT: Shape = { kind: 'struct' };
@@ -65,7 +74,12 @@ function shapeOf(at: Position, sides: readonly unknown[]): Shape {
 }
 
 /** The items of an associative list by element, in list order. */
-function listItems(list: readonly unknown[], relationship: AssociativeList, at: Position, rejectDuplicates: boolean): Map<PathElement, unknown> {
+function listItems(
+  list: readonly unknown[],
+  relationship: AssociativeList,
+  at: Position,
+  rejectDuplicates: boolean,
+): Map<PathElement, unknown> {
   const items = new Map<PathElement, unknown>();
   list.forEach((item, index) => {
     const element = itemElement(item, relationship, at, index);
@@ -77,17 +91,22 @@ function listItems(list: readonly unknown[], relationship: AssociativeList, at: 
 
 function itemElement(item: unknown, relationship: AssociativeList, at: Position, index: number): PathElement {
   if (relationship.type === 'listSet') {
-    if (item === null || typeof item === 'object') throw new SchemaError(at.path, `element ${index}: a set can only hold scalars`);
+    if (item === null || typeof item === 'object')
+      throw new SchemaError(at.path, `element ${index}: a set can only hold scalars`);
     return valueElement(item);
   }
-  if (!isObject(item)) throw new SchemaError(at.path, `element ${index}: associative list with keys may not have non-map elements`);
+  if (!isObject(item))
+    throw new SchemaError(at.path, `element ${index}: associative list with keys may not have non-map elements`);
   return keyElement(relationship.keys.map((name) => [name, keyValue(item, name, relationship, at, index)] as const));
 }
 
 function keyValue(item: JsonObject, name: string, list: ListMap, at: Position, index: number): unknown {
   const value = name in item ? item[name] : list.keyDefaults?.[name];
   if (value === undefined) {
-    throw new SchemaError(at.path, `element ${index}: associative list with keys has an element that omits key field "${name}" (and doesn't have default value)`);
+    throw new SchemaError(
+      at.path,
+      `element ${index}: associative list with keys has an element that omits key field "${name}" (and doesn't have default value)`,
+    );
   }
   return value;
 }
@@ -108,7 +127,9 @@ function merge(at: Position, live: unknown, config: unknown): unknown {
     case 'struct': {
       const [liveFields, configFields] = [asObject(live), asObject(config)];
       const names = new Set([...Object.keys(liveFields), ...Object.keys(configFields)]);
-      return Object.fromEntries([...names].map((name) => [name, merge(fieldPosition(at, name), liveFields[name], configFields[name])]));
+      return Object.fromEntries(
+        [...names].map((name) => [name, merge(fieldPosition(at, name), liveFields[name], configFields[name])]),
+      );
     }
     case 'list':
       return mergeLists(at, shape.list, asList(live), asList(config));
@@ -120,13 +141,19 @@ function merge(at: Position, live: unknown, config: unknown): unknown {
  * follow the configuration's order, and new items come in where the configuration puts them relative
  * to those.
  */
-function mergeLists(at: Position, relationship: AssociativeList, live: readonly unknown[], config: readonly unknown[]): unknown[] {
+function mergeLists(
+  at: Position,
+  relationship: AssociativeList,
+  live: readonly unknown[],
+  config: readonly unknown[],
+): unknown[] {
   const liveItems = listItems(live, relationship, at, true);
   const configItems = listItems(config, relationship, at, true);
   const [liveOrder, configOrder] = [[...liveItems.keys()], [...configItems.keys()]];
   const shared = configOrder.filter((element) => liveItems.has(element));
   const out: unknown[] = [];
-  const take = (element: PathElement) => out.push(merge(itemPosition(at, element), liveItems.get(element), configItems.get(element)));
+  const take = (element: PathElement) =>
+    out.push(merge(itemPosition(at, element), liveItems.get(element), configItems.get(element)));
   let [l, c, nextShared] = [0, 0, 0];
   while (l < liveOrder.length || c < configOrder.length) {
     const [liveElement, configElement] = [liveOrder[l], configOrder[c]];
@@ -245,4 +272,5 @@ function without(at: Position, value: unknown, set: FieldSet, emptied: 'null' | 
   return value;
 }
 
-const isEmptyContainer = (value: unknown): boolean => (Array.isArray(value) ? value.length === 0 : isObject(value) && Object.keys(value).length === 0);
+const isEmptyContainer = (value: unknown): boolean =>
+  Array.isArray(value) ? value.length === 0 : isObject(value) && Object.keys(value).length === 0;

@@ -2,7 +2,16 @@
 // takes every field it added or changed, from whoever owned it.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { difference, isEmpty, union, type FieldSet } from './fieldset.js';
-import { bodyOf, decodeManagedFields, managedFieldsOf, sameManager, withManagers, withoutServerFields, type Manager, type ManagerIdentity } from './managers.js';
+import {
+  bodyOf,
+  decodeManagedFields,
+  managedFieldsOf,
+  sameManager,
+  withManagers,
+  withoutServerFields,
+  type Manager,
+  type ManagerIdentity,
+} from './managers.js';
 import { resetFields, zeroValue } from './schema.js';
 import { compareObjects, isObject, type JsonObject } from './typed.js';
 
@@ -14,7 +23,13 @@ import { compareObjects, isObject, type JsonObject } from './typed.js';
  *
  * As the API server, it keeps no record for an existing object that has none.
  */
-export function recordUpdate(live: KubernetesObject | undefined, updated: KubernetesObject, manager: string, now: string, subresource?: 'status' | 'finalize'): KubernetesObject {
+export function recordUpdate(
+  live: KubernetesObject | undefined,
+  updated: KubernetesObject,
+  manager: string,
+  now: string,
+  subresource?: 'status' | 'finalize',
+): KubernetesObject {
   const body = bodyOf(updated);
   const managers = managersBefore(live, updated, subresource);
   if (live && managers.length === 0) return body as KubernetesObject;
@@ -33,10 +48,20 @@ export function recordUpdate(live: KubernetesObject | undefined, updated: Kubern
  * The managers after `writer` turned `before` into `after`, `ignored` fields set aside (structured-merge-
  * diff's Update, then the API server's merge of the result into the writer's previous entry).
  */
-export function recordChanges(before: JsonObject, after: JsonObject, managers: readonly Manager[], writer: ManagerIdentity, ignored: FieldSet, now: string): Manager[] {
+export function recordChanges(
+  before: JsonObject,
+  after: JsonObject,
+  managers: readonly Manager[],
+  writer: ManagerIdentity,
+  ignored: FieldSet,
+  now: string,
+): Manager[] {
   const changes = compareObjects(before, after, ignored);
   const changed = union(changes.modified, changes.added);
-  const remaining = managers.map((manager) => ({ ...manager, fields: difference(difference(manager.fields, changed), changes.removed) }));
+  const remaining = managers.map((manager) => ({
+    ...manager,
+    fields: difference(difference(manager.fields, changed), changes.removed),
+  }));
   const previous = remaining.find((manager) => sameManager(manager, writer));
   const others = remaining.filter((manager) => manager !== previous);
   const taken = withoutServerFields(changed);
@@ -48,7 +73,11 @@ export function recordChanges(before: JsonObject, after: JsonObject, managers: r
  * The managedFields a write starts from: those the request carries (a client may edit them; an empty
  * list, or one empty entry, clears them), else the live object's. A subresource write keeps the live ones.
  */
-function managersBefore(live: KubernetesObject | undefined, updated: KubernetesObject, subresource: string | undefined): Manager[] {
+function managersBefore(
+  live: KubernetesObject | undefined,
+  updated: KubernetesObject,
+  subresource: string | undefined,
+): Manager[] {
   const liveManagers = () => decodedOrNone(managedFieldsOf(live));
   if (subresource) return liveManagers();
   const sent = managedFieldsOf(updated);
@@ -66,4 +95,5 @@ function decodedOrNone(entries: unknown): Manager[] {
 }
 
 const isReset = (entries: unknown): boolean =>
-  Array.isArray(entries) && (entries.length === 0 || (entries.length === 1 && isObject(entries[0]) && Object.keys(entries[0]).length === 0));
+  Array.isArray(entries) &&
+  (entries.length === 0 || (entries.length === 1 && isObject(entries[0]) && Object.keys(entries[0]).length === 0));

@@ -18,8 +18,24 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { IconButton, makeStyles, SvgIcon, Table as MuiTable, TableBody, TableCell, TableRow, Tooltip, Typography } from '@material-ui/core';
-import { parseStackAnnotation, STACK_ANNOTATION, type ComponentStatus, type PodProblem, type StackLocation } from 'loki-microservices/types';
+import {
+  IconButton,
+  makeStyles,
+  SvgIcon,
+  Table as MuiTable,
+  TableBody,
+  TableCell,
+  TableRow,
+  Tooltip,
+  Typography,
+} from '@material-ui/core';
+import {
+  parseStackAnnotation,
+  STACK_ANNOTATION,
+  type ComponentStatus,
+  type PodProblem,
+  type StackLocation,
+} from 'loki-microservices/types';
 import { Fragment, type ReactNode } from 'react';
 import { useAsyncRetry, useInterval } from 'react-use';
 import { LokiStackError, lokiStackApiRef, type CheckedStackStatus } from '../../api/LokiStackApi.js';
@@ -28,8 +44,19 @@ const REFRESH_MS = 30_000;
 
 const useStyles = makeStyles((theme) => ({
   section: { marginTop: theme.spacing(2) },
-  condition: { display: 'flex', alignItems: 'baseline', gap: theme.spacing(1), flexWrap: 'wrap', marginBottom: theme.spacing(1) },
-  endpointLabel: { width: '1%', whiteSpace: 'nowrap', paddingLeft: 0, fontWeight: theme.typography.fontWeightMedium as number },
+  condition: {
+    display: 'flex',
+    alignItems: 'baseline',
+    gap: theme.spacing(1),
+    flexWrap: 'wrap',
+    marginBottom: theme.spacing(1),
+  },
+  endpointLabel: {
+    width: '1%',
+    whiteSpace: 'nowrap',
+    paddingLeft: 0,
+    fontWeight: theme.typography.fontWeightMedium as number,
+  },
   endpointUrl: { fontFamily: 'monospace', overflowWrap: 'anywhere', lineHeight: 1.5 },
   endpointCopy: { width: '1%', paddingRight: 0, whiteSpace: 'nowrap' },
 }));
@@ -42,8 +69,10 @@ const MARK: Record<CheckedStackStatus['condition']['type'], (props: { children?:
 };
 
 function componentMark(component: ComponentStatus): ReactNode {
-  if (component.current && component.ready >= component.desired && component.notReady.length === 0) return <StatusOK>ready</StatusOK>;
-  if (component.notReady.some((pod) => pod.failing)) return component.ready > 0 ? <StatusWarning>degraded</StatusWarning> : <StatusError>failing</StatusError>;
+  if (component.current && component.ready >= component.desired && component.notReady.length === 0)
+    return <StatusOK>ready</StatusOK>;
+  if (component.notReady.some((pod) => pod.failing))
+    return component.ready > 0 ? <StatusWarning>degraded</StatusWarning> : <StatusError>failing</StatusError>;
   return <StatusPending>starting</StatusPending>;
 }
 
@@ -129,7 +158,12 @@ function Endpoints({ endpoints }: { endpoints: CheckedStackStatus['endpoints'] }
                 <Breakable url={url} />
               </TableCell>
               <TableCell className={classes.endpointCopy}>
-                <CopyTextButton text={url} tooltipText={`${label} URL copied`} aria-label={`Copy the ${label.toLowerCase()} URL`} variant="tertiary" />
+                <CopyTextButton
+                  text={url}
+                  tooltipText={`${label} URL copied`}
+                  aria-label={`Copy the ${label.toLowerCase()} URL`}
+                  variant="tertiary"
+                />
               </TableCell>
             </TableRow>
           ))}
@@ -159,7 +193,11 @@ function StackStatusView({ status }: { status: CheckedStackStatus }) {
           {status.condition.message} ({status.condition.reason})
         </Typography>
       </div>
-      <Table<ComponentRow> options={{ paging: false, search: false, toolbar: false, padding: 'dense' }} columns={COMPONENT_COLUMNS} data={rows} />
+      <Table<ComponentRow>
+        options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}
+        columns={COMPONENT_COLUMNS}
+        data={rows}
+      />
       <PodProblems pods={pods} />
       <Endpoints endpoints={status.endpoints} />
       <Typography variant="caption" color="textSecondary" component="p" className={classes.section}>
@@ -187,10 +225,17 @@ function StackCardBody({ location }: { location: StackLocation }) {
   const api = useApi(lokiStackApiRef);
   const { entity } = useEntity();
   const entityRef = getCompoundEntityRef(entity);
-  const { value, loading, error, retry } = useAsyncRetry(() => api.getStatus(entityRef), [api, stringifyEntityRef(entityRef)]);
+  const { value, loading, error, retry } = useAsyncRetry(
+    () => api.getStatus(entityRef),
+    [api, stringifyEntityRef(entityRef)],
+  );
   useInterval(retry, REFRESH_MS);
   return (
-    <InfoCard title="Loki stack" subheader={`${location.cluster} · ${location.namespace}/${location.name}`} action={<RefreshButton onClick={retry} />}>
+    <InfoCard
+      title="Loki stack"
+      subheader={`${location.cluster} · ${location.namespace}/${location.name}`}
+      action={<RefreshButton onClick={retry} />}
+    >
       {error ? (
         <Typography role="alert" variant="body2" color="error">
           {errorMessage(error, location)}

@@ -1,7 +1,14 @@
 // The gateway (spec.gateway): unprivileged nginx in front of Loki's HTTP APIs, with basic auth per tenant
 // (gateway-config.ts says what goes where). Its user files come from the htpasswd Secret that `apply` derives
 // from the users' passwords; nginx reads them at every request, so new passwords need no rollout.
-import type { KubernetesObject, V1ConfigMap, V1Container, V1Deployment, V1PodDisruptionBudget, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Container,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { LokiStack } from '../../../spec/schema.js';
 import {
   checksum,
@@ -26,7 +33,8 @@ export const GATEWAY_CONFIG_HASH_ANNOTATION = 'loki-microservices/gateway-config
 
 export const gatewayName = (stack: LokiStack) => objectName(stack, GATEWAY);
 export const htpasswdSecretName = (stack: LokiStack) => `${gatewayName(stack)}-htpasswd`;
-export const gatewayPasswordsSecretName = (stack: LokiStack) => stack.spec.gateway.passwordsSecret ?? `${gatewayName(stack)}-passwords`;
+export const gatewayPasswordsSecretName = (stack: LokiStack) =>
+  stack.spec.gateway.passwordsSecret ?? `${gatewayName(stack)}-passwords`;
 
 /** The basic-auth users of the tenants (the admin user is apart). */
 export function gatewayTenants(stack: LokiStack): string[] {
@@ -42,11 +50,21 @@ export function gatewaySmokeUser(stack: LokiStack): string {
 
 export function gateway(stack: LokiStack): KubernetesObject[] {
   if (!stack.spec.gateway.enabled) return [];
-  return [configMap(stack), service(stack), deployment(stack), ...(stack.spec.gateway.replicas > 1 ? [podDisruptionBudget(stack)] : [])];
+  return [
+    configMap(stack),
+    service(stack),
+    deployment(stack),
+    ...(stack.spec.gateway.replicas > 1 ? [podDisruptionBudget(stack)] : []),
+  ];
 }
 
 function configMap(stack: LokiStack): V1ConfigMap {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: metadata(stack, gatewayName(stack), GATEWAY), data: { 'nginx.conf': nginxConfig(stack) } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(stack, gatewayName(stack), GATEWAY),
+    data: { 'nginx.conf': nginxConfig(stack) },
+  };
 }
 
 function service(stack: LokiStack): V1Service {
@@ -57,7 +75,9 @@ function service(stack: LokiStack): V1Service {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(stack, GATEWAY),
-      ports: [{ name: GATEWAY_PORT.name, port: GATEWAY_PORT.servicePort, targetPort: GATEWAY_PORT.name, protocol: 'TCP' }],
+      ports: [
+        { name: GATEWAY_PORT.name, port: GATEWAY_PORT.servicePort, targetPort: GATEWAY_PORT.name, protocol: 'TCP' },
+      ],
     },
   };
 }
@@ -91,7 +111,10 @@ function deployment(stack: LokiStack): V1Deployment {
       selector: { matchLabels: selectorLabels(stack, GATEWAY) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
-        metadata: { labels: objectLabels(stack, GATEWAY), annotations: { [GATEWAY_CONFIG_HASH_ANNOTATION]: checksum(nginxConfig(stack)) } },
+        metadata: {
+          labels: objectLabels(stack, GATEWAY),
+          annotations: { [GATEWAY_CONFIG_HASH_ANNOTATION]: checksum(nginxConfig(stack)) },
+        },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,

@@ -2,7 +2,13 @@
 // MinIO stopped publishing images in October 2025 and removed them from Docker Hub in September 2026.
 // Its root credentials come from a Secret that `apply` generates once (or the user names); Loki pods
 // create the bucket in an init container before Loki starts, so the bucket exists before Loki needs it.
-import type { KubernetesObject, V1Container, V1Deployment, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Deployment,
+  V1PersistentVolumeClaim,
+  V1Service,
+} from '@kubernetes/client-node';
 import type { LokiStack } from '../../../spec/schema.js';
 import {
   hardenedContainer,
@@ -90,7 +96,10 @@ function deployment(stack: LokiStack): V1Deployment {
           securityContext: podSecurityContext(),
           ...imagePullSecrets(stack),
           containers: [rustfs],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: objectName(stack, OBJECT_STORE) } }, tmp.volume],
+          volumes: [
+            { name: 'data', persistentVolumeClaim: { claimName: objectName(stack, OBJECT_STORE) } },
+            tmp.volume,
+          ],
         },
       },
     },
