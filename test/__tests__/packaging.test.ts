@@ -101,6 +101,10 @@ interface Manifest {
 }
 const manifestOf = (dir: string) => JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as Manifest;
 
+test("the core's public API is its main entry, the browser-safe types and the test helpers; nothing deeper", () => {
+  expect(Object.keys(manifestOf('shared').exports)).toEqual(['.', './types', './testing', './package.json']);
+});
+
 /** The files `npm pack` puts in the package's tarball. */
 function packedFiles(dir: string): string[] {
   const [packed] = JSON.parse(
