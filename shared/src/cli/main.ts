@@ -15,6 +15,7 @@ Commands:
   status    Show whether a stack is ready, per component (table, json or yaml)
   smoke     Push a log line to a stack and read it back
   destroy   Delete a stack (volumes stay unless --delete-volumes)
+  port-forward  Forward local ports to a stack's push and query entry points, and print their URLs
 
 The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
 With --target nomad, render, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   status: () => import('./status.js'),
   smoke: () => import('./smoke.js'),
   destroy: () => import('./destroy.js'),
+  'port-forward': () => import('./port-forward.js'),
 };
 
 /** Runs one command. Everything it writes to standard error (progress, errors) passes the redaction layer. */

@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type ClientRequestArgs } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { V1Pod } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { assertStackRef } from '../../stack/names.js';
 import { describeError } from '../../redact.js';
@@ -17,6 +16,7 @@ import { gatewayPasswordsSecretName, gatewaySmokeUser } from '../render/componen
 import { GATEWAY_PORT } from '../render/gateway-config.js';
 import type { LokiStack } from '../../spec/schema.js';
 import type { Connection } from './connection.js';
+import { readyPodOf } from './forward.js';
 import { openPortForward } from './port-forward.js';
 import { until, withRetry, type RetryPolicy } from './retry.js';
 import { secretValues } from './secret-values.js';
@@ -215,7 +215,7 @@ async function openGateway(
     body?: string,
   ): Promise<Answer> => {
     try {
-      pod ??= await readyGatewayPod(connection, ref, retry);
+      pod ??= await readyPodOf(connection, ref, GATEWAY, retry);
       const stream = await openPortForward(
         connection,
         ref.namespace,
@@ -243,22 +243,6 @@ async function openGateway(
     sendAnonymous,
   };
 }
-
-async function readyGatewayPod(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<string> {
-  const labelSelector = `app.kubernetes.io/instance=${ref.name},app.kubernetes.io/component=${GATEWAY}`;
-  const pods = await withRetry(
-    `listing gateway pods in ${ref.namespace}`,
-    () => connection.core.listNamespacedPod({ namespace: ref.namespace, labelSelector }),
-    retry,
-  );
-  const pod = pods.items.find(isReady);
-  if (!pod) throw new Error(`no ready gateway pod in ${ref.namespace} (${pods.items.length} gateway pods)`);
-  return pod.metadata!.name!;
-}
-
-const isReady = (pod: V1Pod) =>
-  !pod.metadata?.deletionTimestamp &&
-  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 const withLength = (headers: Record<string, string>, body?: string) => ({
   ...headers,
