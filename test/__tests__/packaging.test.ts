@@ -1,6 +1,7 @@
-// The packages as others consume them: what npm packs (README, LICENSE, every export, source maps that resolve),
-// dependency ranges, declarations that compile without skipLibCheck; the browser entry stays free of Node and of
-// dependencies, the spec reference in docs/spec.md matches the schema, and the command is declared where npm links it.
+// The packages as others consume them: what npm packs (README, LICENSE, every export, source maps that resolve, no
+// tests), one version for all and dependency ranges that include it, declarations that compile without
+// skipLibCheck; the browser entry stays free of Node and of dependencies, the spec reference in docs/spec.md matches
+// the schema, and the command is declared where npm links it.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,8 @@ import { promisify } from 'node:util';
 import { specReference } from '../../shared/src/spec/reference.js';
 
 const require = createRequire(import.meta.url);
+// semver comes with the dev tools (no types of its own here): the one function these tests need.
+const { satisfies } = require('semver') as { satisfies(version: string, range: string): boolean };
 const packageJson = require.resolve('loki-microservices/package.json');
 const packageDir = dirname(packageJson);
 
@@ -96,6 +99,7 @@ const PUBLISHED = [
 interface Manifest {
   name: string;
   version: string;
+  files: string[];
   exports: Record<string, { types: string; default: string } | string>;
   dependencies?: Record<string, string>;
 }
@@ -128,6 +132,15 @@ describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
     for (const target of targets) expect(files).toContain(target.replace(/^\.\//, ''));
   });
 
+  test('carries no tests, no build state, and no sources unless its "files" ships them', () => {
+    const shipsSources = manifestOf(dir).files.includes('src');
+    const unwanted = files.filter(
+      (file) =>
+        /(^|\/)(__tests__|tests?)\/|\.test\.|\.tsbuildinfo$/.test(file) || (!shipsSources && /(^|\/)src\//.test(file)),
+    );
+    expect(unwanted).toEqual([]);
+  });
+
   test('every source map in it works without the sources beside it (they are inlined)', () => {
     const maps = files.filter((file) => file.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(0);
@@ -145,6 +158,15 @@ describe.each(PUBLISHED)('%s, as npm packs it', (dir) => {
     if (dir === 'shared') expect(range).toBeUndefined();
     else expect(range).toBe(`^${manifestOf('shared').version}`);
   });
+});
+
+test("the published packages share one version, and each plugin's range on the core includes it", () => {
+  const core = manifestOf('shared').version;
+  expect(PUBLISHED.map((dir) => [dir, manifestOf(dir).version])).toEqual(PUBLISHED.map((dir) => [dir, core]));
+  for (const dir of PUBLISHED.filter((dir) => dir !== 'shared')) {
+    const range = manifestOf(dir).dependencies?.['loki-microservices'];
+    expect([dir, range, range !== undefined && satisfies(core, range)]).toEqual([dir, range, true]);
+  }
 });
 
 test('the declarations of every package compile with skipLibCheck: false', async () => {
