@@ -1,0 +1,137 @@
+// What keeps the command quick to start, checked by behaviour, not by time: the installed command runs the CLI's
+// bundle (one file and a chunk per command) and nothing else from disk, `render` never loads the Kubernetes
+// client, and the cluster commands keep to few sequential round trips to the API server.
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+import type { RunningApiServer } from '../src/apiserver/index.js';
+import { startFixture, type Fixture } from './cluster/fixture.js';
+
+jest.setTimeout(60_000);
+
+const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
+const BIN = join(SHARED, 'bin/loki-microservices.js');
+const BUNDLE = join(SHARED, 'dist/bundle');
+
+// Writes every file URL Node resolves to stderr, from the loader hooks' thread (which shares the process's fd 2).
+const HOOKS = `export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  if (result.url.startsWith('file:')) (await import('node:fs')).writeSync(2, 'resolved ' + result.url + '\\n');
+  return result;
+}`;
+const REGISTER = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});`;
+
+function run(args: string[], nodeOptions: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...nodeOptions, BIN, ...args],
+      { env: { ...process.env, HOME: SHARED } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The files a command loads from disk, the bin itself left out. */
+async function loadedFiles(args: string[]): Promise<string[]> {
+  const { code, stderr } = await run(args, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`]);
+  expect(code).toBe(0);
+  const files = [...stderr.matchAll(/^resolved (file:\S+)$/gm)].map((match) => fileURLToPath(match[1]!));
+  return [...new Set(files)].filter((file) => file !== BIN);
+}
+
+// A type name in the Kubernetes client's serializer table: it survives minification.
+const kubernetesClientIn = (file: string) => readFileSync(file, 'utf8').includes('"V1ObjectMeta"');
+
+describe('the installed command', () => {
+  test('loads only the bundle, and for render none of the Kubernetes client', async () => {
+    const rendering = await loadedFiles(['render']);
+    expect(rendering.length).toBeGreaterThan(1);
+    expect(rendering.filter((file) => !file.startsWith(`${BUNDLE}/`))).toEqual([]);
+    expect(rendering.filter(kubernetesClientIn)).toEqual([]);
+    // The check does see the client where a command needs it.
+    expect((await loadedFiles(['apply', '--help'])).filter(kubernetesClientIn)).toHaveLength(1);
+  });
+
+  test('runs a bundle built from the compiled sources as they are now (npm run build after tsc -b)', () => {
+    const compiled = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? entry.name === 'bundle' && dir === join(SHARED, 'dist')
+            ? []
+            : compiled(join(dir, entry.name))
+          : entry.name.endsWith('.js')
+            ? [join(dir, entry.name)]
+            : [],
+      );
+    const built = statSync(join(BUNDLE, 'cli.js')).mtimeMs;
+    expect(compiled(join(SHARED, 'dist')).filter((file) => statSync(file).mtimeMs > built)).toEqual([]);
+  });
+});
+
+/**
+ * The longest chain of requests each sent after the one before it was answered: the round trips a command waits
+ * for one after the other, whatever the latency.
+ */
+function sequentialRoundTrips(running: RunningApiServer): () => number {
+  let answered = 0;
+  let deepest = 0;
+  const requests = running.server.faults.requests;
+  const push = requests.push.bind(requests);
+  requests.push = (...records) => {
+    for (const record of records) {
+      const depth = answered + 1;
+      deepest = Math.max(deepest, depth);
+      let status = record.status;
+      Object.defineProperty(record, 'status', {
+        enumerable: true,
+        configurable: true,
+        get: () => status,
+        set: (value: number) => {
+          status = value;
+          answered = Math.max(answered, depth);
+        },
+      });
+    }
+    return push(...records);
+  };
+  return () => {
+    requests.push = push;
+    return deepest;
+  };
+}
+
+describe('round trips to the API server', () => {
+  let fixture: Fixture;
+  // Latency keeps requests sent together in flight together, so that they count as one round trip.
+  beforeAll(async () => {
+    fixture = await startFixture({ latencyMs: 50 });
+  });
+  afterAll(() => fixture.close());
+  const roundTrips = async (command: string) => {
+    const count = sequentialRoundTrips(fixture.running);
+    const { code } = await run([
+      command,
+      '--set',
+      'metadata.namespace=startup',
+      '--kubeconfig',
+      fixture.running.kubeconfigPath,
+    ]);
+    return { code, roundTrips: count() };
+  };
+
+  // Into a new namespace: discovery (2), the namespace, the lock, discovery of the other groups and the lists
+  // for pruning (2), the three phases of objects, and the lock's release.
+  test('apply of the demo stack into a new namespace: at most 10 in a row; status: at most 2', async () => {
+    const apply = await roundTrips('apply');
+    expect(apply.code).toBe(0);
+    expect(apply.roundTrips).toBeGreaterThan(1);
+    expect(apply.roundTrips).toBeLessThanOrEqual(10);
+    const status = await roundTrips('status');
+    expect(status.roundTrips).toBeGreaterThan(0);
+    expect(status.roundTrips).toBeLessThanOrEqual(2);
+  });
+});
