@@ -1,9 +1,9 @@
-// `npm run bench` (second part): the cluster operations against the test API server, at injected latency
-// 0 and 25 ms per request. Prints figures; asserts nothing. These figures measure our request pattern
-// (count, phases, concurrency, watch), not Kubernetes: the double runs on its own thread, and its simulated
-// cluster is paused while apply and status are timed, as controllers do not share a real API server's CPU.
+// `npm run bench` (second part): what a user runs, as whole processes — the CLI (`apply`, `status`), the
+// Action's bundle on Node 24 and kubectl on the same objects — against the test API server at 0 and 100 ms per
+// request. Prints figures; asserts nothing. The double runs on its own thread, and its simulated cluster is
+// paused while a command is timed, as controllers do not share a real API server's CPU.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import {
   applyStack,
   connect,
-  getStackStatus,
   parseSpec,
   renderKubernetes,
   toYaml,
@@ -19,15 +18,43 @@ import {
   type Connection,
   type LokiStack,
 } from 'loki-microservices';
+import { toolsFile } from '../tools/tools.js';
 import { startServerThread, type ServerThread } from './server-thread.js';
 
-const RUNS = 7;
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+const RUNS = 5;
+const LATENCY = 100;
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'shared/bin/loki-microservices.js');
+const ACTION = join(ROOT, 'action/dist/index.js');
+const provided = (existsSync(toolsFile(ROOT)) ? JSON.parse(readFileSync(toolsFile(ROOT), 'utf8')) : {}) as Record<
+  string,
+  string
+>;
+const KUBECTL = process.env.KUBECTL ?? provided.KUBECTL ?? 'kubectl';
+const NODE24 = process.env.NODE24 ?? provided.NODE24;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const stackIn = (namespace: string): LokiStack => parseSpec({ metadata: { namespace } });
-const now = () => performance.timeOrigin + performance.now();
+const epochMs = () => performance.timeOrigin + performance.now();
+const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
 let namespaces = 0;
+
+/** One command as a user runs it: a program and its arguments and environment for a namespace. */
+interface Subject {
+  label: string;
+  /** The row whose times this row is divided by. */
+  kubectlRow?: string;
+  /** Untimed: what must exist before the command runs (a stack that is ready, a manifest file). */
+  prepare?: (server: ServerThread, connection: Connection, namespace: string) => Promise<unknown>;
+  spawn: (server: ServerThread, namespace: string) => { file: string; args: string[]; env?: Record<string, string> };
+}
+
+interface Figure {
+  ms: number;
+  requests: number;
+  /** From spawning the process to its first request reaching the server. */
+  startUpMs: number;
+}
 
 /** Deletes a namespace and waits until it is gone, so that the simulated cluster has no more to do than one stack. */
 async function cleanUp(server: ServerThread, connection: Connection, namespace: string): Promise<void> {
@@ -43,122 +70,169 @@ async function cleanUp(server: ServerThread, connection: Connection, namespace: 
   }
 }
 
-/** Wall time and request count of `run` (after an untimed `prepare`): the median of RUNS runs, each in a new namespace. */
-async function measure(
-  server: ServerThread,
-  connection: Connection,
-  run: (namespace: string) => Promise<unknown>,
-  prepare?: (namespace: string) => Promise<unknown>,
-) {
-  const times: number[] = [];
-  const counts: number[] = [];
+/** The median of RUNS runs, each in a new namespace: wall time, requests, and the time before the first request. */
+async function measure(server: ServerThread, connection: Connection, subject: Subject): Promise<Figure> {
+  const runs: Figure[] = [];
   for (let i = 0; i < RUNS; i++) {
     const namespace = `bench-${++namespaces}`;
-    await prepare?.(namespace);
+    await server.controllers(true);
+    await subject.prepare?.(server, connection, namespace);
     await server.controllers(false);
+    const { file, args, env } = subject.spawn(server, namespace);
     const before = await server.requests();
-    const start = performance.now();
-    await run(namespace);
-    times.push(performance.now() - start);
-    counts.push((await server.requests()) - before);
+    const start = epochMs();
+    await promisify(execFile)(file, args, { env: { PATH: process.env.PATH, ...env } });
+    const ms = epochMs() - start;
+    const arrivals = await server.arrivals(before);
+    runs.push({ ms, requests: arrivals.length, startUpMs: arrivals[0]! - start });
     await cleanUp(server, connection, namespace);
   }
-  return { ms: median(times), requests: median(counts) };
+  return {
+    ms: median(runs.map((run) => run.ms)),
+    requests: median(runs.map((run) => run.requests)),
+    startUpMs: median(runs.map((run) => run.startUpMs)),
+  };
 }
 
-async function kubectlApply(server: ServerThread, namespace: string, cacheDir: string): Promise<void> {
-  const file = join(mkdtempSync(join(tmpdir(), 'bench-')), 'stack.yaml');
-  writeFileSync(file, toYaml(renderKubernetes(stackIn(namespace)).objects));
-  await promisify(execFile)(
-    KUBECTL,
-    ['apply', '--server-side', '--field-manager', 'bench', '--cache-dir', cacheDir, '-f', file],
-    {
-      env: { ...process.env, KUBECONFIG: server.kubeconfigPath },
-    },
+const ready = async (_server: ServerThread, connection: Connection, namespace: string) => {
+  await applyStack(connection, stackIn(namespace));
+  await waitForStack(connection, { name: 'loki', namespace });
+};
+const manifestOf = (namespace: string) => join(scratch, `${namespace}.yaml`);
+const writeManifest = async (_server: ServerThread, _connection: Connection, namespace: string) =>
+  writeFileSync(manifestOf(namespace), toYaml(renderKubernetes(stackIn(namespace)).objects));
+const kubectl = (server: ServerThread, args: string[]) => ({
+  file: KUBECTL,
+  args: [...args, '--cache-dir', join(scratch, 'kubectl-cache')],
+  env: { KUBECONFIG: server.kubeconfigPath },
+});
+const cli = (server: ServerThread, args: string[]) => ({
+  file: process.execPath,
+  args: [CLI, ...args, '--kubeconfig', server.kubeconfigPath],
+  env: { HOME: scratch },
+});
+/** The Action's main step as the runner starts it: its inputs and file commands in the environment. */
+const action = (server: ServerThread, command: string, namespace: string) => {
+  const files = Object.fromEntries(
+    ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((name) => [name, join(scratch, name)]),
   );
-}
+  for (const file of Object.values(files)) writeFileSync(file, '');
+  const inputs = { COMMAND: command, NAMESPACE: namespace, KUBECONFIG: server.kubeconfigPath, WAIT: 'false' };
+  return {
+    file: NODE24!,
+    args: [ACTION],
+    env: {
+      ...files,
+      ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name}`, value])),
+      INPUT_TIMEOUT: '1m',
+      'INPUT_SMOKE-TEST': 'false',
+      INPUT_CLEANUP: 'false',
+      'INPUT_DELETE-VOLUMES': 'false',
+      INPUT_ADOPT: 'false',
+    },
+  };
+};
 
-/** From the last pod or workload change in the stack's namespace (the one that made it ready) to `waitForStack` returning. */
+const KUBECTL_APPLY = 'kubectl apply --server-side -f';
+const KUBECTL_GET = 'kubectl get deploy,sts,pods';
+const SUBJECTS: Subject[] = [
+  {
+    label: KUBECTL_APPLY,
+    prepare: writeManifest,
+    // Without validation: kubectl before 1.27 validates against OpenAPI v2, which the double does not serve.
+    spawn: (server, namespace) =>
+      kubectl(server, [
+        'apply',
+        '--server-side',
+        '--validate=false',
+        '--field-manager',
+        'bench',
+        '-f',
+        manifestOf(namespace),
+      ]),
+  },
+  {
+    label: KUBECTL_GET,
+    prepare: ready,
+    spawn: (server, namespace) => kubectl(server, ['get', 'deploy,sts,pods', '-n', namespace]),
+  },
+  {
+    label: 'CLI apply',
+    kubectlRow: KUBECTL_APPLY,
+    spawn: (server, namespace) => cli(server, ['apply', '--set', `metadata.namespace=${namespace}`]),
+  },
+  {
+    label: 'CLI status',
+    kubectlRow: KUBECTL_GET,
+    prepare: ready,
+    spawn: (server, namespace) => cli(server, ['status', '--set', `metadata.namespace=${namespace}`]),
+  },
+  {
+    label: 'Action deploy (Node 24, wait: false)',
+    kubectlRow: KUBECTL_APPLY,
+    spawn: (server, namespace) => action(server, 'deploy', namespace),
+  },
+  {
+    label: 'Action status (Node 24)',
+    kubectlRow: KUBECTL_GET,
+    prepare: ready,
+    spawn: (server, namespace) => action(server, 'status', namespace),
+  },
+];
+
+/** In-process (the library, no process start): from the last pod or workload change to `waitForStack` returning. */
 async function detectionDelay(server: ServerThread, connection: Connection): Promise<number> {
   const namespace = `bench-${++namespaces}`;
   await server.controllers(true);
   await applyStack(connection, stackIn(namespace));
   await waitForStack(connection, { name: 'loki', namespace });
-  const seen = now();
-  const delay = seen - (await server.lastChange(namespace));
+  const delay = epochMs() - (await server.lastChange(namespace));
   await cleanUp(server, connection, namespace);
   return delay;
 }
 
-interface Figure {
-  ms: number;
-  requests?: number;
-}
-
-/** Every figure at one latency, by row label. */
-async function bench(latencyMs: number, kubectl: boolean): Promise<Map<string, Figure>> {
+/** Every subject's figure at one latency, by label, and the in-process detection delay. */
+async function bench(latencyMs: number, subjects: Subject[]) {
   const figures = new Map<string, Figure>();
-  const server = await startServerThread({ latencyMs, readyAfterMs: 100 });
+  const server = await startServerThread({ latencyMs, readyAfterMs: 100, namespaceDeletionDelayMs: 0 });
   const connection = connect({ kubeconfig: server.kubeconfigPath });
   try {
-    const apply = (namespace: string) => applyStack(connection, stackIn(namespace));
-    const ready = async (namespace: string) => {
-      await apply(namespace);
-      await waitForStack(connection, { name: 'loki', namespace });
-    };
-    figures.set(APPLY, await measure(server, connection, apply));
-    figures.set('apply again (all unchanged)', await measure(server, connection, apply, apply));
-    figures.set(
-      'status',
-      await measure(server, connection, (namespace) => getStackStatus(connection, { name: 'loki', namespace }), ready),
-    );
+    // Fills kubectl's discovery cache, as a user's kubectl has it.
+    await promisify(execFile)(KUBECTL, ['api-resources', '--cache-dir', join(scratch, 'kubectl-cache')], {
+      env: { PATH: process.env.PATH, KUBECONFIG: server.kubeconfigPath },
+    });
+    for (const subject of subjects) figures.set(subject.label, await measure(server, connection, subject));
     const delays: number[] = [];
     for (let i = 0; i < RUNS; i++) delays.push(await detectionDelay(server, connection));
-    figures.set(DETECTION, { ms: median(delays) });
-    if (kubectl) {
-      const cacheDir = mkdtempSync(join(tmpdir(), 'kubectl-cache-'));
-      await server.controllers(false);
-      await kubectlApply(server, 'bench-kubectl-warmup', cacheDir); // fills kubectl's discovery cache
-      await cleanUp(server, connection, 'bench-kubectl-warmup');
-      figures.set(
-        KUBECTL_APPLY,
-        await measure(server, connection, (namespace) => kubectlApply(server, namespace, cacheDir)),
-      );
-    }
+    return { figures, detectionMs: median(delays) };
   } finally {
     await server.close();
   }
-  return figures;
 }
 
-const APPLY = 'apply (creates everything)';
-const KUBECTL_APPLY = 'kubectl apply --server-side';
-const DETECTION = 'readiness seen after last change';
-const LATENCY = 25;
-
-const kubectl = await promisify(execFile)(KUBECTL, ['version', '--client'])
-  .then(({ stdout }) => (console.log(`kubectl: ${KUBECTL} (${stdout.trim().split('\n')[0]}), discovery cached`), true))
-  .catch(() => (console.log(`kubectl (${KUBECTL}) not found: the comparison with it is skipped`), false));
+const subjects = SUBJECTS.filter((subject) => NODE24 || !subject.label.startsWith('Action'));
+const { stdout: kubectlVersion } = await promisify(execFile)(KUBECTL, ['version', '--client']);
 console.log(
-  `node ${process.version}; default stack, ${renderKubernetes(stackIn('x')).objects.length} objects; median of ${RUNS} runs\n`,
+  `whole processes: CLI on node ${process.version}, Action bundle on ${NODE24 ?? 'no Node 24 (set NODE24 or run test/dist/tools/provision.js)'}, ` +
+    `${KUBECTL} (${kubectlVersion.split('\n')[0]}, discovery cached); default stack, ` +
+    `${renderKubernetes(stackIn('x')).objects.length} objects; median of ${RUNS} runs\n`,
 );
-const [fast, slow] = [await bench(0, kubectl), await bench(LATENCY, kubectl)];
-const cell = (figure: Figure) =>
-  `${figure.ms.toFixed(1).padStart(7)} ms${figure.requests === undefined ? '        ' : ` ${String(figure.requests).padStart(3)} req`}`;
+const [fast, slow] = [await bench(0, subjects), await bench(LATENCY, subjects)];
+const ms = (value: number, width = 6) => `${value.toFixed(0).padStart(width)} ms`;
 console.log(
-  `${''.padEnd(34)} ${'latency 0'.padEnd(18)} ${`latency ${LATENCY} ms`.padEnd(18)} x latency  latency-bound`,
+  `${''.padEnd(38)} ${'at 0 ms'.padStart(9)} ${'requests'.padStart(8)} ${'start-up'.padStart(15)} ${`at ${LATENCY} ms`.padStart(11)} ${'round trips'.padStart(11)} ${'x kubectl (0 / 100 ms)'.padStart(23)}`,
 );
-for (const [label, atZero] of fast) {
-  const atLatency = slow.get(label)!;
-  const bound = label === DETECTION ? '' : `${((atLatency.ms - atZero.ms) / LATENCY).toFixed(1).padStart(9)}`;
+for (const { label, kubectlRow } of subjects) {
+  const [zero, latency] = [fast.figures.get(label)!, slow.figures.get(label)!];
+  const ratio = (figures: Map<string, Figure>) => (figure: Figure) =>
+    (figure.ms / figures.get(kubectlRow!)!.ms).toFixed(2);
   console.log(
-    `${label.padEnd(34)} ${cell(atZero)}   ${cell(atLatency)}   ${(atLatency.ms / LATENCY).toFixed(1).padStart(6)}   ${bound}`,
+    `${label.padEnd(38)} ${ms(zero.ms)} ${String(zero.requests).padStart(8)} ${ms(zero.startUpMs)} (${((100 * zero.startUpMs) / zero.ms).toFixed(0).padStart(2)} %) ` +
+      `${ms(latency.ms, 8)} ${((latency.ms - zero.ms) / LATENCY).toFixed(1).padStart(11)} ` +
+      `${kubectlRow ? `${ratio(fast.figures)(zero)} / ${ratio(slow.figures)(latency)}`.padStart(23) : ''}`,
   );
 }
-if (kubectl)
-  console.log(
-    `${'apply / kubectl apply'.padEnd(34)} ${(fast.get(APPLY)!.ms / fast.get(KUBECTL_APPLY)!.ms).toFixed(2).padStart(10)}           ${(slow.get(APPLY)!.ms / slow.get(KUBECTL_APPLY)!.ms).toFixed(2).padStart(10)}`,
-  );
 console.log(`
-x latency: wall time / ${LATENCY} ms. latency-bound: (wall at ${LATENCY} ms - wall at 0) / ${LATENCY} ms, the round trips on the
-critical path; the rest of the time is the double's own CPU (one thread, where an API server has many cores).`);
+start-up: from spawning the process to its first request reaching the server (its share of the time at 0 ms).
+round trips: (time at ${LATENCY} ms - time at 0) / ${LATENCY} ms, the requests on the critical path.
+In-process (the library, no process start): readiness seen ${ms(fast.detectionMs, 0)} (at 0 ms) and ${ms(slow.detectionMs, 0)} (at ${LATENCY} ms) after the last change.`);

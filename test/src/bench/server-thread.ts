@@ -1,14 +1,16 @@
 // The test API server on its own thread, so that its work (it simulates a whole cluster) does not share an
-// event loop with the client being measured. The bench asks it for request counts and for when a
-// namespace's pods and workloads last changed.
+// event loop with the client being measured. The bench asks it for request counts, when requests arrived,
+// and when a namespace's pods and workloads last changed.
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { startTestApiServer, type TestApiServerOptions } from '../apiserver/index.js';
 
 const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet']);
+const epochMs = () => performance.timeOrigin + performance.now();
 
 type Question =
   | { id: number; ask: 'requests' }
+  | { id: number; ask: 'arrivals'; since: number }
   | { id: number; ask: 'lastChange'; namespace: string }
   | { id: number; ask: 'controllers'; running: boolean }
   | { id: number; ask: 'close' };
@@ -19,12 +21,19 @@ if (parentPort && workerData?.serverThread) {
   const lastChange = new Map<string, number>();
   running.server.store.subscribe((change) => {
     const namespace = change.object.metadata?.namespace;
-    if (namespace && WORKLOAD_KINDS.has(change.kind))
-      lastChange.set(namespace, performance.timeOrigin + performance.now());
+    if (namespace && WORKLOAD_KINDS.has(change.kind)) lastChange.set(namespace, epochMs());
   });
+  // The log records a request when it arrives; its arrival time, by its index in the log.
+  const requests = running.server.faults.requests;
+  const arrivals: number[] = [];
+  const push = requests.push.bind(requests);
+  requests.push = (...records) => {
+    for (let i = 0; i < records.length; i++) arrivals.push(epochMs());
+    return push(...records);
+  };
   port.on('message', async (question: Question) => {
-    if (question.ask === 'requests')
-      port.postMessage({ id: question.id, answer: running.server.faults.requests.length });
+    if (question.ask === 'requests') port.postMessage({ id: question.id, answer: requests.length });
+    if (question.ask === 'arrivals') port.postMessage({ id: question.id, answer: arrivals.slice(question.since) });
     if (question.ask === 'lastChange')
       port.postMessage({ id: question.id, answer: lastChange.get(question.namespace) ?? 0 });
     if (question.ask === 'controllers') {
@@ -44,6 +53,8 @@ export interface ServerThread {
   kubeconfigPath: string;
   /** How many requests the server has answered so far. */
   requests(): Promise<number>;
+  /** When (epoch ms, sub-millisecond) each request from the `since`-th on arrived. */
+  arrivals(since: number): Promise<number[]>;
   /** When (epoch ms, sub-millisecond) a pod or workload in `namespace` last changed. */
   lastChange(namespace: string): Promise<number>;
   /** Run or pause the simulated cluster (in Kubernetes, controllers do not share the API server's CPU). */
@@ -72,6 +83,7 @@ export async function startServerThread(options: TestApiServerOptions): Promise<
   return {
     kubeconfigPath: ready.kubeconfigPath,
     requests: () => ask<number>({ ask: 'requests' }),
+    arrivals: (since) => ask<number[]>({ ask: 'arrivals', since }),
     lastChange: (namespace) => ask<number>({ ask: 'lastChange', namespace }),
     controllers: (running) => ask<void>({ ask: 'controllers', running }),
     close: async () => {
