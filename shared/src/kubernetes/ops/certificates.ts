@@ -4,10 +4,8 @@
 // is kept byte for byte, so that an unchanged stack applies unchanged. The CA lives ten times as long as a
 // component certificate; a new CA is trusted alongside the old one while the old one is valid, so that pods
 // not yet rolled still verify their peers. ECDSA P-256 keys, made with Node's WebCrypto through @peculiar/x509.
-// @peculiar/x509 uses decorators that need the reflect-metadata polyfill loaded first.
-import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { checksum, metadata, stackSelector } from '../render/common.js';
@@ -27,8 +25,20 @@ import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { secretValues, type SecretValues } from './secret-values.js';
 
-// The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+let x509: typeof X509;
+
+/**
+ * Loads @peculiar/x509 on first use: it takes longer to load than the rest of apply's code, and only stacks with
+ * generated certificates need it.
+ */
+async function loadX509(): Promise<void> {
+  if (x509) return;
+  // Its decorators need the reflect-metadata polyfill loaded first.
+  await import('reflect-metadata');
+  x509 = await import('@peculiar/x509');
+  // The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+}
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 /** Certificates start a little in the past, for clocks that run behind. */
@@ -44,7 +54,7 @@ export interface IssuedTls {
 }
 
 interface KeyPair {
-  certificate: x509.X509Certificate;
+  certificate: X509.X509Certificate;
   keyPem: string;
   key: webcrypto.CryptoKey;
 }
@@ -55,6 +65,7 @@ export async function tlsSecrets(
   current: (name: string) => SecretValues | undefined,
   now = new Date(),
 ): Promise<IssuedTls> {
+  await loadX509();
   const validityMs = parseDurationMs(stack.spec.tls.validity);
   const issued: string[] = [];
   const caName = caSecretName(stack);
@@ -106,37 +117,37 @@ export function tlsAnnotationsOf(
 }
 
 /** Valid now, not yet at 80% of its life, and of the lifetime the spec asks (a changed `validity` reissues). */
-export function isCurrent(certificate: x509.X509Certificate, lifetimeMs: number, now: Date): boolean {
+export function isCurrent(certificate: X509.X509Certificate, lifetimeMs: number, now: Date): boolean {
   const start = certificate.notBefore.getTime();
   const end = certificate.notAfter.getTime();
   const lifetimeMatches = Math.abs(end - start - (lifetimeMs + BACKDATE_MS)) < 60_000;
   return now.getTime() >= start && now.getTime() < start + RENEW_AT_FRACTION * (end - start) && lifetimeMatches;
 }
 
-function isCa(certificate: x509.X509Certificate): boolean {
+function isCa(certificate: X509.X509Certificate): boolean {
   return certificate.getExtension(x509.BasicConstraintsExtension)?.ca === true;
 }
 
-async function signedBy(certificate: x509.X509Certificate, ca: x509.X509Certificate): Promise<boolean> {
+async function signedBy(certificate: X509.X509Certificate, ca: X509.X509Certificate): Promise<boolean> {
   return (
     certificate.issuer === ca.subject && (await certificate.verify({ publicKey: ca.publicKey, signatureOnly: true }))
   );
 }
 
 /** The DNS names a certificate carries. */
-export function dnsNamesOf(certificate: x509.X509Certificate): string[] {
+export function dnsNamesOf(certificate: X509.X509Certificate): string[] {
   return (certificate.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [])
     .filter((name) => name.type === 'dns')
     .map((name) => name.value);
 }
 
-function sameNames(certificate: x509.X509Certificate, request: CertificateRequest): boolean {
+function sameNames(certificate: X509.X509Certificate, request: CertificateRequest): boolean {
   const names = dnsNamesOf(certificate);
   return names.length === request.dnsNames.length && request.dnsNames.every((name) => names.includes(name));
 }
 
 /** The CA that signs, then the earlier CAs that are still valid (pods that have not rolled yet hold their certificates). */
-function trustBundle(ca: x509.X509Certificate, earlier: x509.X509Certificate[], now: Date): string {
+function trustBundle(ca: X509.X509Certificate, earlier: X509.X509Certificate[], now: Date): string {
   const seen = new Set([ca.serialNumber]);
   const kept = earlier.filter(
     (certificate) =>
@@ -202,9 +213,9 @@ async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY') + '\n';
 }
 
-const pem = (certificate: x509.X509Certificate) => certificate.toString('pem') + '\n';
+const pem = (certificate: X509.X509Certificate) => certificate.toString('pem') + '\n';
 
-function parseBundle(text: string | undefined): x509.X509Certificate[] {
+function parseBundle(text: string | undefined): X509.X509Certificate[] {
   if (!text) return [];
   try {
     return x509.PemConverter.decode(text).map((der) => new x509.X509Certificate(der));
