@@ -16,7 +16,8 @@ import {
 import { ACTION_OPTION_NAMES, type Inputs } from './inputs.js';
 import { setStatusOutputs, stackTitle } from './outputs.js';
 import { saveDeployedStack } from './state.js';
-import { addDiagnosis, addHeading, addPhases, addStatus, type Phase } from './summary.js';
+import { startForwarder, type ForwarderReady } from './forward.js';
+import { addDiagnosis, addHeading, addLocalUrls, addPhases, addStatus, type Phase } from './summary.js';
 
 export async function deploy(inputs: Inputs): Promise<void> {
   const { stack } = inputs;
@@ -75,9 +76,27 @@ export async function deploy(inputs: Inputs): Promise<void> {
   }
   const status = await getStackStatus(connection, ref);
   setStatusOutputs(status);
+  const local =
+    inputs.expose === 'port-forward'
+      ? await timed(
+          'port-forward',
+          () => expose(inputs),
+          () => 'listening',
+        )
+      : undefined;
   addHeading(stackTitle(stack), status);
   addStatus(status);
+  if (local) addLocalUrls(local);
   addPhases(phases);
+}
+
+/** Local URLs for later steps, served by a forwarder that outlives this step. */
+async function expose(inputs: Inputs): Promise<ForwarderReady> {
+  const local = await startForwarder(inputs.stack, { kubeconfig: inputs.kubeconfig, context: inputs.context });
+  core.setOutput('local-push-url', local.pushUrl);
+  core.setOutput('local-query-url', local.queryUrl);
+  core.info(`later steps reach the stack at ${local.pushUrl} (push) and ${local.queryUrl} (query)`);
+  return local;
 }
 
 /** What render produced, one kind per line (the log) and as counts (the summary). */

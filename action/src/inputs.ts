@@ -46,7 +46,12 @@ export interface Inputs {
   deleteVolumes: boolean;
   adopt: boolean;
   outputDir: string;
+  /** How later steps reach the stack: `port-forward` (local URLs) or `none`. */
+  expose: Expose;
 }
+
+export type Expose = 'port-forward' | 'none';
+const EXPOSE_MODES = ['port-forward', 'none'] as const;
 
 /** An input is wrong: the message names it and says what would be right. */
 export class InputError extends Error {
@@ -86,7 +91,17 @@ export async function readInputs(): Promise<Inputs> {
     deleteVolumes: boolean('delete-volumes'),
     adopt: boolean('adopt'),
     outputDir: resolve(core.getInput('output-dir') || 'loki-manifests'),
+    expose: readExpose(command),
   };
+}
+
+/**
+ * Local URLs for later steps by default when deploying from a runner outside the cluster; a runner in a pod
+ * of the cluster (KUBERNETES_SERVICE_HOST set, e.g. Actions Runner Controller) reaches the in-cluster URLs.
+ */
+function readExpose(command: CommandName): Expose {
+  if (core.getInput('expose')) return oneOf('expose', EXPOSE_MODES);
+  return command === 'deploy' && !process.env.KUBERNETES_SERVICE_HOST ? 'port-forward' : 'none';
 }
 
 /** The credential inputs, masked at once, by the Secret key they fill. */

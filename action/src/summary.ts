@@ -76,6 +76,18 @@ export function addEndpoints(status: Pick<StackStatus, 'endpoints'>): void {
   ]);
 }
 
+/** The runner-side URLs of `expose: port-forward`, for the steps after this one. */
+export function addLocalUrls(local: { pushUrl: string; queryUrl: string }): void {
+  core.summary.addTable([
+    [
+      { data: 'For later steps', header: true },
+      { data: 'Local URL (output)', header: true },
+    ],
+    ['push', `${code(local.pushUrl)} (<code>local-push-url</code>)`],
+    ['query', `${code(local.queryUrl)} (<code>local-query-url</code>)`],
+  ]);
+}
+
 export function addPhases(phases: Phase[]): void {
   if (phases.length === 0) return;
   core.summary.addTable([

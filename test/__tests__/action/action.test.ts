@@ -1,9 +1,11 @@
 // The bundled Action (action/dist, as committed) run the way the runner runs it, against the test API
 // server: deploy with outputs, log groups and summary, on Node 20 and on GitHub's Node 24; a failing stack;
 // the cleanup post step; credentials that never leak; bad inputs that never reach the cluster.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
 import { startFixture, type Fixture } from '../cluster/fixture.js';
@@ -35,6 +37,34 @@ const requestsTo = (namespace: string) =>
   running.server.faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`));
 const stored = (kind: string, namespace: string) =>
   running.server.store.list(kind, namespace).map((o) => o.metadata.name);
+const LATER_STEP = fileURLToPath(new URL('../../dist/steps/push-and-query.js', import.meta.url));
+
+/** A later step of the job, a process of its own: push a line to the local URLs and read it back. */
+function laterStep(outputs: Record<string, string>, credentials?: string): Promise<{ code: number; output: string }> {
+  const args = [
+    LATER_STEP,
+    outputs['local-push-url']!,
+    outputs['local-query-url']!,
+    ...(credentials ? [credentials] : []),
+  ];
+  return new Promise((resolve) =>
+    execFile(process.execPath, args, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+    ),
+  );
+}
+
+/** The forwarder the main step left running, from the state it saved for the post step. */
+const forwarderPid = (run: ActionRun) => (JSON.parse(run.state.forwarder!) as { pid: number }).pid;
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** What the runner shows: stdout without the ::add-mask:: commands it consumes. */
 const visible = (result: ActionRun) =>
   result.stdout
@@ -52,8 +82,16 @@ describe.each([
 ])('deploy on %s', (_, node, namespace) => {
   let result: ActionRun;
 
+  let inputs: Record<string, string>;
+
   beforeAll(async () => {
-    result = await runAction({ node, inputs: withCluster({ namespace, replicas: 'querier=2' }) });
+    inputs = withCluster({ namespace, replicas: 'querier=2' });
+    result = await runAction({ node, inputs });
+  });
+
+  // As the runner does at the end of the job, whatever happened.
+  afterAll(async () => {
+    await runAction({ node, step: 'post', inputs, state: result.state });
   });
 
   test('succeeds, with a log group per phase and progress lines', () => {
@@ -115,6 +153,22 @@ describe.each([
 
   test('records the stack for the post step', () => {
     expect(JSON.parse(result.state['deployed-stack']!)).toMatchObject({ name: 'loki', namespace });
+  });
+
+  test('hands later steps local URLs: a process of its own pushes a line and reads it back through them', async () => {
+    expect(result.outputs['local-push-url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push$/);
+    expect(result.outputs['local-query-url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(result.summary).toContain(`<code>${result.outputs['local-query-url']}</code>`);
+    expect(await laterStep(result.outputs)).toMatchObject({ code: 0 });
+  });
+
+  test('the post step stops the forwarder: no process is left behind', async () => {
+    const pid = forwarderPid(result);
+    expect(isRunning(pid)).toBe(true);
+    const post = await runAction({ node, step: 'post', inputs, state: result.state });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain('port-forward for later steps stopped');
+    expect(isRunning(pid)).toBe(false);
   });
 });
 
@@ -218,9 +272,12 @@ describe('secrets', () => {
         'access-key-id': ACCESS_KEY_ID,
         'secret-access-key': SECRET_ACCESS_KEY,
         'smoke-test': 'false',
+        expose: 'none',
       }),
     });
     expect(result.code).toBe(0);
+    expect(result.outputs['local-push-url']).toBeUndefined();
+    expect(result.state.forwarder).toBeUndefined();
     // The runner hides a value from the moment ::add-mask:: registers it; it is registered before any other line.
     const lines = result.stdout.split('\n');
     const firstMention = (value: string) => lines.findIndex((line) => line.includes(value));
@@ -253,6 +310,7 @@ describe('secrets', () => {
         'azure-account-key': key,
         wait: 'false',
         'smoke-test': 'false',
+        expose: 'none',
       }),
     });
     expect(result.code).toBe(0);
@@ -279,7 +337,8 @@ describe('secrets', () => {
 
 test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested through it; the outputs name the gateway and where the passwords are, never a password', async () => {
   const namespace = 'a-gateway';
-  const result = await runAction({ inputs: withCluster({ namespace, gateway: 'true', tls: 'true' }) });
+  const inputs = withCluster({ namespace, gateway: 'true', tls: 'true' });
+  const result = await runAction({ inputs });
   expect(result.code).toBe(0);
   expect(result.outputs).toMatchObject({
     'push-url': `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`,
@@ -299,6 +358,13 @@ test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested throug
     expect(JSON.stringify(result.outputs)).not.toContain(value);
     expect(result.summary).not.toContain(value);
   }
+  // A later step reaches the gateway on the runner, as the tenant the outputs name, with its password.
+  expect(result.outputs['local-push-url']).toBe(`${result.outputs['local-query-url']}/loki/api/v1/push`);
+  const user = result.outputs['gateway-user']!;
+  const password = Buffer.from((passwords.data as Record<string, string>)[user]!, 'base64').toString();
+  expect(await laterStep(result.outputs, `${user}:${password}`)).toMatchObject({ code: 0 });
+  await runAction({ step: 'post', inputs, state: result.state });
+  expect(isRunning(forwarderPid(result))).toBe(false);
 });
 
 describe('bad inputs fail before anything is sent to the cluster', () => {
