@@ -2,7 +2,8 @@
 // bundle (one file and a chunk per command) and nothing else from disk, `render` never loads the Kubernetes
 // client, and the cluster commands keep to few sequential round trips to the API server.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
@@ -14,6 +15,8 @@ jest.setTimeout(60_000);
 const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
 const BIN = join(SHARED, 'bin/loki-microservices.js');
 const BUNDLE = join(SHARED, 'dist/bundle');
+/** A home without ~/.kube/config, so that only what a test passes is used. */
+const HOME = mkdtempSync(join(tmpdir(), 'startup-home-'));
 
 // Writes every file URL Node resolves to stderr, from the loader hooks' thread (which shares the process's fd 2).
 const HOOKS = `export async function resolve(specifier, context, next) {
@@ -28,7 +31,7 @@ function run(args: string[], nodeOptions: string[] = []): Promise<{ code: number
     execFile(
       process.execPath,
       [...nodeOptions, BIN, ...args],
-      { env: { ...process.env, HOME: SHARED } },
+      { env: { ...process.env, HOME } },
       (error, stdout, stderr) =>
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
