@@ -1,10 +1,6 @@
 import { text } from 'node:stream/consumers';
-import { config } from 'zod';
 import { describeError } from '../redact.js';
 import { main } from './main.js';
-
-// A run parses one spec: compiling zod's fast path for it would cost more than that one parse (~10 ms).
-config({ jitless: true });
 
 // A crash (a bug, an error event nobody listens to) is reported as one redacted line, never as Node's dump
 // of the error object, which may hold a request and its Authorization header.

@@ -53,7 +53,9 @@ export function parseSpec(input: unknown): LokiStack {
   }
 
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const result = stackSchema.safeParse(document, { error: friendlyMessage });
+    // Jitless: a process parses one spec or a few, and compiling zod's fast path for this schema (~10 ms) costs
+    // more than those parses.
+    const result = stackSchema.safeParse(document, { error: friendlyMessage, jitless: true });
     if (result.success) {
       if (issues.length === 0) return result.data;
       break;
