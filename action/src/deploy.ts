@@ -5,6 +5,7 @@ import {
   connect,
   deployStack,
   describeAdoption,
+  describeError,
   describeGeneratedSecret,
   getStackStatus,
   NotReadyError,
@@ -12,6 +13,7 @@ import {
   SmokeTestError,
   type Connection,
   type RenderedStack,
+  writeDiagnostics,
 } from 'loki-microservices';
 import { ACTION_OPTION_NAMES, type Inputs } from './inputs.js';
 import { setStatusOutputs, stackTitle } from './outputs.js';
@@ -72,6 +74,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
     if (deployed.smoke) core.setOutput('smoke-latency-ms', String(deployed.smoke.latencyMs));
   } catch (error) {
     await reportFailure(connection, inputs, phases, error);
+    if (inputs.diagnostics !== 'never') await keepDiagnostics(connection, inputs);
     throw error;
   }
   const status = await getStackStatus(connection, ref);
@@ -88,6 +91,18 @@ export async function deploy(inputs: Inputs): Promise<void> {
   addStatus(status);
   if (local) addLocalUrls(local);
   addPhases(phases);
+  if (inputs.diagnostics === 'always') await keepDiagnostics(connection, inputs);
+}
+
+/** The diagnostics files, for an upload-artifact step; failing to write them must not hide why deploy failed. */
+async function keepDiagnostics(connection: Connection, inputs: Inputs): Promise<void> {
+  try {
+    const files = await writeDiagnostics(connection, inputs.stack, inputs.diagnosticsDir);
+    core.setOutput('diagnostics-dir', inputs.diagnosticsDir);
+    core.info(`${files.length} diagnostics files written to ${inputs.diagnosticsDir}`);
+  } catch (error) {
+    core.warning(`could not write the diagnostics to ${inputs.diagnosticsDir}: ${describeError(error)}`);
+  }
 }
 
 /** Local URLs for later steps, served by a forwarder that outlives this step. */

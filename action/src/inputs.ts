@@ -48,7 +48,12 @@ export interface Inputs {
   outputDir: string;
   /** How later steps reach the stack: `port-forward` (local URLs) or `none`. */
   expose: Expose;
+  /** When deploy writes diagnostics files, and where. */
+  diagnostics: (typeof DIAGNOSTICS_MODES)[number];
+  diagnosticsDir: string;
 }
+
+const DIAGNOSTICS_MODES = ['on-failure', 'always', 'never'] as const;
 
 export type Expose = 'port-forward' | 'none';
 const EXPOSE_MODES = ['port-forward', 'none'] as const;
@@ -92,6 +97,10 @@ export async function readInputs(): Promise<Inputs> {
     adopt: boolean('adopt'),
     outputDir: resolve(core.getInput('output-dir') || 'loki-manifests'),
     expose: readExpose(command),
+    diagnostics: oneOf('diagnostics', DIAGNOSTICS_MODES),
+    diagnosticsDir: resolve(
+      core.getInput('diagnostics-dir') || join(process.env.RUNNER_TEMP ?? '.', 'loki-diagnostics'),
+    ),
   };
 }
 

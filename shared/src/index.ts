@@ -113,6 +113,7 @@ export { getStackStatus, type StackRef } from './kubernetes/ops/status.js';
 export { stackEndpoints } from './kubernetes/ops/stack-status.js';
 export { forwardStack, type ForwardOptions, type LocalForward } from './kubernetes/ops/forward.js';
 export { diagnose, type Diagnosis } from './kubernetes/ops/diagnose.js';
+export { writeDiagnostics, type DiagnosticsOptions } from './kubernetes/ops/diagnostics.js';
 export { destroyStack, type DestroyOptions, type DestroyResult } from './kubernetes/ops/destroy.js';
 export { until, type RetryPolicy } from './kubernetes/ops/retry.js';
 

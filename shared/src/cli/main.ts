@@ -16,6 +16,7 @@ Commands:
   smoke     Push a log line to a stack and read it back
   destroy   Delete a stack (volumes stay unless --delete-volumes)
   port-forward  Forward local ports to a stack's push and query entry points, and print their URLs
+  diagnose  Write a stack's status, manifests, events and pod logs to a directory (a CI artifact)
 
 The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
 With --target nomad, render, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   smoke: () => import('./smoke.js'),
   destroy: () => import('./destroy.js'),
   'port-forward': () => import('./port-forward.js'),
+  diagnose: () => import('./diagnose.js'),
 };
 
 /** Runs one command. Everything it writes to standard error (progress, errors) passes the redaction layer. */

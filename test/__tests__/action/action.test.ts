@@ -208,6 +208,18 @@ describe('a stack that does not become ready', () => {
     expect(result.outputs.ready).toBe('false');
     expect((JSON.parse(result.outputs.status!) as Json).condition.type).toBe('Failed');
   });
+
+  test('leaves diagnostics files for an upload-artifact step, in $RUNNER_TEMP/loki-diagnostics', () => {
+    const directory = result.outputs['diagnostics-dir']!;
+    expect(directory).toMatch(/\/action-run-[^/]+\/loki-diagnostics$/);
+    expect(readFileSync(join(directory, 'pods/loki-ingester-0/loki.previous.log'), 'utf8')).toContain(
+      'msg="error running loki"',
+    );
+    expect(JSON.parse(readFileSync(join(directory, 'status.json'), 'utf8'))).toMatchObject({
+      condition: { type: 'Failed' },
+    });
+    expect(readdirSync(directory)).toEqual(expect.arrayContaining(['events.txt', 'manifests.yaml', 'pods']));
+  });
 });
 
 describe('cleanup: the post step', () => {
