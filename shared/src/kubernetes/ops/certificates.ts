@@ -35,7 +35,9 @@ async function loadX509(): Promise<void> {
   if (x509) return;
   // Its decorators need the reflect-metadata polyfill loaded first.
   await import('reflect-metadata');
-  x509 = await import('@peculiar/x509');
+  // A CommonJS package: Node's import() names its exports, a bundle's hands over only module.exports as default.
+  const loaded = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 };
+  x509 = loaded.default ?? loaded;
   // The last overload is set(name, crypto): its second parameter is the Crypto type, whichever lib declares it.
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
 }
