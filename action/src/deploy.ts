@@ -5,6 +5,7 @@ import {
   connect,
   deployStack,
   describeAdoption,
+  describeTimeline,
   describeError,
   describeGeneratedSecret,
   getStackStatus,
@@ -25,7 +26,11 @@ export async function deploy(inputs: Inputs): Promise<void> {
   const { stack } = inputs;
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
-  const phases: Phase[] = [];
+  let timeline: string | undefined;
+  // The runner started this process for the step: its start-up (Node, the bundle) is part of the user's wait.
+  const phases: Phase[] = [
+    { name: 'start-up', durationMs: Date.now() - performance.timeOrigin, result: 'Node and the Action loaded' },
+  ];
   const begin = (name: string) => {
     const started = Date.now();
     core.startGroup(name);
@@ -60,6 +65,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
       timeoutMs: inputs.timeoutMs,
       wait: inputs.wait,
       smoke: inputs.smokeTest,
+      startedAt: performance.timeOrigin,
       onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
       onApplied: (result) => {
         for (const object of result.adopted) core.info(describeAdoption(object));
@@ -72,6 +78,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
       onProgress: (line) => core.info(line),
     });
     if (deployed.smoke) core.setOutput('smoke-latency-ms', String(deployed.smoke.latencyMs));
+    if (inputs.wait || inputs.smokeTest) timeline = describeTimeline(deployed.timeline, !!deployed.smoke);
   } catch (error) {
     await reportFailure(connection, inputs, phases, error);
     if (inputs.diagnostics !== 'never') await keepDiagnostics(connection, inputs);
@@ -90,7 +97,8 @@ export async function deploy(inputs: Inputs): Promise<void> {
   addHeading(stackTitle(stack), status);
   addStatus(status);
   if (local) addLocalUrls(local);
-  addPhases(phases);
+  addPhases(phases, timeline);
+  if (timeline) core.info(timeline);
   if (inputs.diagnostics === 'always') await keepDiagnostics(connection, inputs);
 }
 

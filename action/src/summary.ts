@@ -88,7 +88,8 @@ export function addLocalUrls(local: { pushUrl: string; queryUrl: string }): void
   ]);
 }
 
-export function addPhases(phases: Phase[]): void {
+/** Each phase's duration, and where the time to a queryable stack went (the cluster's share and the tool's). */
+export function addPhases(phases: Phase[], timeline?: string): void {
   if (phases.length === 0) return;
   core.summary.addTable([
     [
@@ -98,6 +99,7 @@ export function addPhases(phases: Phase[]): void {
     ],
     ...phases.map((phase) => [phase.name, seconds(phase.durationMs), cell(phase.result)]),
   ]);
+  if (timeline) core.summary.addRaw(cell(timeline), true);
 }
 
 export function addDiagnosis(diagnosis: Diagnosis): void {

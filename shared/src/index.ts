@@ -81,8 +81,10 @@ export {
 export type { OptionNames } from './kubernetes/ops/option-names.js';
 export {
   deployStack,
+  describeTimeline,
   verifyStack,
   type DeployOptions,
+  type DeployTimeline,
   type DeployPhase,
   type DeployResult,
   type PhaseListener,

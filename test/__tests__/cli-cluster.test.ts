@@ -94,7 +94,10 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     const result = await run(['apply', '--wait', '--smoke', '-o', 'json', ...ns]);
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout) as Json;
-    expect(Object.keys(output).sort()).toEqual(['apply', 'smoke', 'status']);
+    expect(Object.keys(output).sort()).toEqual(['apply', 'smoke', 'status', 'timeline']);
+    // Nothing changed: the pods were ready before this apply; the time is the tool's and Loki's read-back.
+    expect(output.timeline).toMatchObject({ podsMs: 0, readBackMs: output.smoke.latencyMs });
+    expect(output.timeline.toolMs + output.timeline.readBackMs).toBe(output.timeline.totalMs);
     expect(output.apply.objects).toHaveLength(29);
     expect(output.apply.objects.filter((o: Json) => o.action !== 'unchanged')).toEqual([]);
     expect(output.apply.secrets).toEqual([{ name: 'loki-object-store', action: 'kept' }]);

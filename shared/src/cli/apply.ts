@@ -1,5 +1,5 @@
 import { actionCounts, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
-import { deployStack, type DeployPhase } from '../kubernetes/ops/deploy.js';
+import { deployStack, describeTimeline, type DeployPhase, type DeployTimeline } from '../kubernetes/ops/deploy.js';
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NotReadyError } from '../kubernetes/ops/wait.js';
@@ -51,6 +51,8 @@ interface ApplyOutput {
   apply: ApplyResult;
   status?: StackStatus;
   smoke?: SmokeResult;
+  /** Where the time went, from the process's start (with --wait or --smoke). */
+  timeline?: DeployTimeline;
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -94,6 +96,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   };
   try {
     const deployed = await deployStack(connection, stack, {
+      startedAt: performance.timeOrigin,
       dryRun: values['dry-run'],
       forceConflicts: values['force-conflicts'],
       adopt: values.adopt,
@@ -109,6 +112,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       onProgress: (line) => io.stderr(`  ${line}\n`),
     });
     Object.assign(output, { status: deployed.status, smoke: deployed.smoke });
+    if (wait) output.timeline = deployed.timeline;
   } catch (error) {
     if (!(error instanceof NotReadyError || error instanceof SmokeTestError)) throw error;
     if (error instanceof NotReadyError) output.status = error.status;
@@ -135,6 +139,7 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   }
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   if (smoke) lines.push(smokePassed(smoke));
+  if (output.timeline) lines.push(describeTimeline(output.timeline, !!smoke));
   return `${lines.join('\n')}\n`;
 }
 

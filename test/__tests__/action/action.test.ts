@@ -144,7 +144,11 @@ describe.each([
     expect(summary).toContain(
       `<code>http://loki-distributor.${namespace}.svc.cluster.local:3100/loki/api/v1/push</code>`,
     );
+    expect(summary).toMatch(/<td>start-up<\/td><td>[\d.]+ s<\/td><td>Node and the Action loaded<\/td>/);
     expect(summary).toMatch(/<td>render<\/td><td>[\d.]+ s<\/td><td>30 objects<\/td>/);
+    expect(summary).toMatch(
+      /queryable [\d.]+ s after the start: pods starting [\d.]+ s, Loki's read-back [\d.]+ s; this tool [\d.]+ s \(\d+ %\)/,
+    );
     expect(summary).toMatch(/<td>apply<\/td><td>[\d.]+ s<\/td><td>30 objects: 30 created<\/td>/);
     expect(summary).toMatch(
       /<td>smoke test<\/td><td>[\d.]+ s<\/td><td>passed: the line was read back \d+ ms after its push<\/td>/,

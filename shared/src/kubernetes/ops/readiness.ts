@@ -1,5 +1,6 @@
 // The judgement the wait makes at each look at a stack, apart from the watching: ready, failing for good, or still
 // on its way (and when to look again though nothing changes). Pure: the looks and the clock are its arguments.
+import type { V1Pod } from '@kubernetes/client-node';
 import type { ComponentStatus, StackStatus } from '../../stack/status-model.js';
 
 /** Failing pods, remembered from look to look: when each began to fail, and when it last did. */
@@ -51,4 +52,17 @@ export function progressLines(status: Pick<StackStatus, 'components'>): Map<stri
       `${name} ${component.ready}/${component.desired} ready${component.current || component.ready < component.desired ? '' : ' (rolling out)'}`,
     ]),
   );
+}
+
+/**
+ * When the last of the pods became ready, by the kubelet's clock (the Ready condition's lastTransitionTime, whole
+ * seconds): how long the cluster took, as opposed to how long the tool took to notice.
+ */
+export function lastReadyAt(pods: readonly V1Pod[]): number | undefined {
+  const times = pods
+    .filter((pod) => !pod.metadata?.deletionTimestamp)
+    .map((pod) => pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime)
+    .filter((time): time is Date => time !== undefined)
+    .map((time) => new Date(time).getTime());
+  return times.length > 0 ? Math.max(...times) : undefined;
 }

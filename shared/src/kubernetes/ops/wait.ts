@@ -8,7 +8,7 @@ import { assertStackRef } from '../../stack/names.js';
 import { stackSelector } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { diagnose, formatDiagnosis, type Diagnosis } from './diagnose.js';
-import { judgeReadiness, progressLines, type FailureMemory } from './readiness.js';
+import { judgeReadiness, lastReadyAt, progressLines, type FailureMemory } from './readiness.js';
 import { DEFAULT_RETRY, until, withRetry, type RetryPolicy } from './retry.js';
 import type { StackRef } from './status.js';
 import type { StackStatus } from '../../stack/status-model.js';
@@ -32,6 +32,8 @@ export interface WaitOptions {
 export interface WaitResult {
   status: StackStatus;
   elapsedMs: number;
+  /** When the last pod became ready (epoch ms, whole seconds: the kubelet's clock), if the pods say. */
+  readyAt?: number;
 }
 
 /** The stack did not become ready: `why` says whether time ran out or pods keep failing. */
@@ -152,8 +154,10 @@ export async function waitForStack(
       failures = judgement.failures;
       const { verdict } = judgement;
       clearTimeout(recheck);
-      if (verdict.kind === 'ready') finish(() => resolve({ status, elapsedMs: Date.now() - started }));
-      else if (verdict.kind === 'failing') fail('failing');
+      if (verdict.kind === 'ready') {
+        const readyAt = lastReadyAt([...pods.values()]);
+        finish(() => resolve({ status, elapsedMs: Date.now() - started, ...(readyAt ? { readyAt } : {}) }));
+      } else if (verdict.kind === 'failing') fail('failing');
       // Nothing may change while a pod keeps failing: look again when it has failed long enough.
       else if (verdict.recheckInMs !== undefined) recheck = setTimeout(evaluate, verdict.recheckInMs);
     };
