@@ -6,6 +6,7 @@
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
+import { STARTUP } from './startup.js';
 
 /** First day of the (only) schema period. Never change it in place: a new period needs a future date. */
 export const SCHEMA_FROM = '2024-04-01';
@@ -118,6 +119,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
     index_gateway: { mode: wiring.indexGatewayAddress ? 'simple' : 'ring' },
     ...(tls ? { ingester_client: clientOf('ingester'), compactor_grpc_client: grpcClientTls(tls, 'compactor') } : {}),
     ingester: {
+      lifecycler: { min_ready_duration: STARTUP[stack.spec.profile].ingesterMinReadyDuration },
       wal: {
         enabled: true,
         dir: `${dataDir}/wal`,

@@ -12,6 +12,8 @@ import { waitForStack } from './wait.js';
 
 /** However much of the deadline the wait used, the smoke test gets this long: a push and a query take their time. */
 export const SMOKE_MIN_MS = 30_000;
+/** From the moment the wait says ready, Loki usually takes well under a second: look again soon, not in a second. */
+const SMOKE_INTERVAL_MS = 250;
 /** The wait always looks at least once. */
 const WAIT_MIN_MS = 1000;
 
@@ -87,6 +89,7 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
       () =>
         smokeTest(connection, ref, {
           timeoutMs: Math.max(options.deadline - Date.now(), SMOKE_MIN_MS),
+          intervalMs: SMOKE_INTERVAL_MS,
           ...smokeOptionsOf(stack),
         }),
       (smoke) =>

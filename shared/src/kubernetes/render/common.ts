@@ -13,6 +13,7 @@ import type {
 import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { LokiStack, Resources } from '../../spec/schema.js';
 import { MANAGER } from '../../stack/names.js';
+import { STARTUP } from '../../stack/startup.js';
 
 /**
  * On every object this tool creates, the stack it was created for: only such objects may be changed, pruned
@@ -148,11 +149,12 @@ export function resourceRequirements(resources: Resources): V1ResourceRequiremen
 }
 
 /** Ready when Loki says so: `/ready` covers ring membership and, for ingesters, the WAL replay. */
-export function readinessProbe(): V1Probe {
+export function readinessProbe(stack: LokiStack): V1Probe {
+  const startup = STARTUP[stack.spec.profile];
   return {
     httpGet: { path: '/ready', port: PORTS.http.name },
-    initialDelaySeconds: 15,
-    periodSeconds: 10,
+    initialDelaySeconds: startup.readinessInitialDelaySeconds,
+    periodSeconds: startup.readinessPeriodSeconds,
     timeoutSeconds: 1,
     failureThreshold: 3,
   };

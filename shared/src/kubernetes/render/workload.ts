@@ -154,7 +154,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
     ports: ports.map(({ name: portName, port }) => ({ name: portName, containerPort: port, protocol: 'TCP' })),
     ...(storage.env.length > 0 ? { env: storage.env } : {}),
     resources: resourceRequirements(component.resources),
-    readinessProbe: readinessProbe(),
+    readinessProbe: readinessProbe(stack),
     livenessProbe: livenessProbe(),
     volumeMounts: mounts,
   });

@@ -20,6 +20,7 @@ import {
 import { CONSUL_ENV } from './loki-config.js';
 import { configTemplate, credentialTemplates, tlsTemplates } from './templates.js';
 import { traefikTags } from './traefik.js';
+import { STARTUP } from '../../stack/startup.js';
 
 const isStateful = (component: ComponentName): component is StatefulComponentName =>
   COMPONENTS[component].kind === 'StatefulSet';
@@ -104,7 +105,17 @@ function service(stack: LokiStack, component: ComponentName): HclBlock {
       tags: ['loki', COMPONENTS[component].target, ...traefikTags(stack, component)],
     }),
     serviceMeta(component),
-    block('check', [], attributes({ name: 'ready', type: 'http', path: '/ready', interval: '10s', timeout: '3s' })),
+    block(
+      'check',
+      [],
+      attributes({
+        name: 'ready',
+        type: 'http',
+        path: '/ready',
+        interval: `${STARTUP[stack.spec.profile].readinessPeriodSeconds}s`,
+        timeout: '3s',
+      }),
+    ),
   );
 }
 
