@@ -129,6 +129,7 @@ const action = (server: ServerThread, command: string, namespace: string) => {
       INPUT_CLEANUP: 'false',
       'INPUT_DELETE-VOLUMES': 'false',
       INPUT_ADOPT: 'false',
+      INPUT_EXPOSE: 'none',
     },
   };
 };
