@@ -1,14 +1,12 @@
 // The bundled Action (action/dist, as committed) run the way the runner runs it, against the test API
 // server: deploy with outputs, log groups and summary, on Node 20 and on GitHub's Node 24; a failing stack;
 // the cleanup post step; credentials that never leak; bad inputs that never reach the cluster.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
-import { startFixture, type Fixture } from '../cluster/fixture.js';
+import { laterStep, startFixture, type Fixture } from '../cluster/fixture.js';
 import { runAction, type ActionRun } from './run-action.js';
 
 let fixture: Fixture;
@@ -37,22 +35,9 @@ const requestsTo = (namespace: string) =>
   running.server.faults.requests.filter((r) => r.path.includes(`/namespaces/${namespace}`));
 const stored = (kind: string, namespace: string) =>
   running.server.store.list(kind, namespace).map((o) => o.metadata.name);
-const LATER_STEP = fileURLToPath(new URL('../../dist/steps/push-and-query.js', import.meta.url));
-
 /** A later step of the job, a process of its own: push a line to the local URLs and read it back. */
-function laterStep(outputs: Record<string, string>, credentials?: string): Promise<{ code: number; output: string }> {
-  const args = [
-    LATER_STEP,
-    outputs['local-push-url']!,
-    outputs['local-query-url']!,
-    ...(credentials ? [credentials] : []),
-  ];
-  return new Promise((resolve) =>
-    execFile(process.execPath, args, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
-    ),
-  );
-}
+const laterStepThrough = (outputs: Record<string, string>, credentials?: string) =>
+  laterStep(outputs['local-push-url']!, outputs['local-query-url']!, credentials);
 
 /** The forwarder the main step left running, from the state it saved for the post step. */
 const forwarderPid = (run: ActionRun) => (JSON.parse(run.state.forwarder!) as { pid: number }).pid;
@@ -163,7 +148,7 @@ describe.each([
     expect(result.outputs['local-push-url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push$/);
     expect(result.outputs['local-query-url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(result.summary).toContain(`<code>${result.outputs['local-query-url']}</code>`);
-    expect(await laterStep(result.outputs)).toMatchObject({ code: 0 });
+    expect(await laterStepThrough(result.outputs)).toMatchObject({ code: 0 });
   });
 
   test('the post step stops the forwarder: no process is left behind', async () => {
@@ -378,7 +363,7 @@ test('gateway and tls: the stack behind a gateway with mTLS, smoke-tested throug
   expect(result.outputs['local-push-url']).toBe(`${result.outputs['local-query-url']}/loki/api/v1/push`);
   const user = result.outputs['gateway-user']!;
   const password = Buffer.from((passwords.data as Record<string, string>)[user]!, 'base64').toString();
-  expect(await laterStep(result.outputs, `${user}:${password}`)).toMatchObject({ code: 0 });
+  expect(await laterStepThrough(result.outputs, `${user}:${password}`)).toMatchObject({ code: 0 });
   await runAction({ step: 'post', inputs, state: result.state });
   expect(isRunning(forwarderPid(result))).toBe(false);
 });

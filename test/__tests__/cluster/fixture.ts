@@ -1,6 +1,8 @@
 // One test API server per test file, a connection to it through its kubeconfig (as users connect), and
 // specs parsed like the CLI parses them. Retries are fast here: the fault knobs make them happen on purpose.
+import { execFile } from 'node:child_process';
 import { request } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import { connect, parseSpec, type Connection, type LokiStack, type RetryPolicy } from 'loki-microservices';
 import { startTestApiServer, type RunningApiServer, type TestApiServerOptions } from '../../src/apiserver/index.js';
 
@@ -122,4 +124,20 @@ export async function proxyGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+const LATER_STEP = fileURLToPath(new URL('../../dist/steps/push-and-query.js', import.meta.url));
+
+/** A later CI step, a process of its own: push a line to `pushUrl` and read it back through `queryUrl`. */
+export function laterStep(
+  pushUrl: string,
+  queryUrl: string,
+  credentials?: string,
+): Promise<{ code: number; output: string }> {
+  const args = [LATER_STEP, pushUrl, queryUrl, ...(credentials ? [credentials] : [])];
+  return new Promise((resolve) =>
+    execFile(process.execPath, args, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
+    ),
+  );
 }

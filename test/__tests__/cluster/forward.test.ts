@@ -6,11 +6,10 @@ import { connect as connectTcp } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { applyStack, forwardStack, waitForStack, type LokiStack } from 'loki-microservices';
-import { eventually, FAST_RETRY, startFixture, stackOf, type Fixture } from './fixture.js';
+import { eventually, FAST_RETRY, laterStep, startFixture, stackOf, type Fixture } from './fixture.js';
 
 jest.setTimeout(120_000);
 
-const STEP = fileURLToPath(new URL('../../dist/steps/push-and-query.js', import.meta.url));
 const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
 
 let fixture: Fixture;
@@ -30,18 +29,6 @@ async function readyStack(namespace: string, spec: Json = {}): Promise<LokiStack
   await applyStack(fixture.connection, stack, { retry: FAST_RETRY });
   await waitForStack(fixture.connection, { name: 'loki', namespace }, { timeoutMs: 60_000, retry: FAST_RETRY });
   return stack;
-}
-
-/** The later step: a process of its own that pushes a line and reads it back. */
-function laterStep(pushUrl: string, queryUrl: string, credentials?: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [STEP, pushUrl, queryUrl, ...(credentials ? [credentials] : [])],
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
-    );
-  });
 }
 
 const podsOf = (namespace: string, component: string) =>
