@@ -75,11 +75,11 @@ test('the smoke test gets its time even when the wait used up the deadline (as i
   const stack = stackOf({ metadata: { namespace: 'deploy-late' } });
   await applyStack(fixture.connection, stack, { retry: FAST_RETRY });
   await waitForStack(fixture.connection, { name: 'loki', namespace: 'deploy-late' }, { timeoutMs: 60_000 });
-  // The first queries through the query-frontend fail: the smoke test needs a few of its 1 s rounds, more than a
+  // The first queries through the query-frontend fail: the smoke test needs ten of its 250 ms rounds, more than a
   // floor of a second would give it.
   const queries = (request: { path: string }) =>
     request.path.includes('query-frontend') && request.path.includes('query_range');
-  fixture.running.server.faults.failNext('error', 3, queries);
+  fixture.running.server.faults.failNext('error', 10, queries);
   const verified = await verifyStack(fixture.connection, stack, { smoke: true, deadline: Date.now() - 1 });
   expect(verified.smoke?.durationMs).toBeGreaterThan(2000);
 });

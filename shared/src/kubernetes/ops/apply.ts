@@ -135,6 +135,8 @@ export async function applyStack(
   const [namespace, served] = await Promise.all([
     readNamespace(connection, ref.namespace, retry),
     servedGroupVersions(connection, retry),
+    // Custom resources' lists only once the cluster is known to serve them (checkCrdsServed).
+    connection.objects.discover(rendered.objects.filter((object) => !kindOf(object.kind ?? '')?.crd)),
   ]);
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(
@@ -172,20 +174,23 @@ export async function applyStack(
     return result;
   }
   // The lock lives in the namespace: a new namespace is made first, as the first phase would make it.
-  if (!namespace)
-    report(
-      await applyObject(
-        connection,
-        withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name),
-        new Map(),
-        options,
-        retry,
-      ),
+  let made = false;
+  if (!namespace) {
+    const applied = await applyObject(
+      connection,
+      withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name),
+      new Map(),
+      options,
+      retry,
     );
+    report(applied);
+    // Someone else's, made since we looked, is looked into like any existing namespace.
+    made = applied.action === 'created';
+  }
   const lock = await acquireStackLock(connection, ref, 'apply', retry);
   try {
     await applyObjects(connection, stack, options, {
-      namespace: namespace ? 'existing' : 'made',
+      namespace: made ? 'made' : 'existing',
       namespaceObject: namespace,
       rendered: rendered.objects,
       served,
@@ -216,10 +221,11 @@ interface Run {
 
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
+  // A namespace that did not exist before this run holds nothing of the stack's yet.
   const existing =
-    run.namespace === 'absent'
-      ? new Map<string, KubernetesObject>()
-      : await readStackObjects(connection, stack, retry, run.served);
+    run.namespace === 'existing'
+      ? await readStackObjects(connection, stack, retry, run.served)
+      : new Map<string, KubernetesObject>();
   if (run.namespaceObject)
     existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);

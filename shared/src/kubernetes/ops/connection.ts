@@ -31,9 +31,22 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * client-node's API for objects of any kind. Before its first request for an apiVersion it reads that
+ * apiVersion's resource list, one round trip more in front of the request; `discover` reads the lists of several
+ * apiVersions at once, up front, so that the requests after it go out at once.
+ */
+export class ObjectApi extends KubernetesObjectApi {
+  async discover(objects: readonly { apiVersion?: string; kind?: string }[]): Promise<void> {
+    const firstKindOf = new Map(objects.map((object) => [object.apiVersion ?? '', object.kind ?? '']));
+    // A list that cannot be read now is read again, with retries, by the request that needs it.
+    await Promise.all([...firstKindOf].map(([apiVersion, kind]) => this.resource(apiVersion, kind).catch(() => {})));
+  }
+}
+
 export interface Connection {
   kubeConfig: KubeConfig;
-  objects: KubernetesObjectApi;
+  objects: ObjectApi;
   core: CoreV1Api;
   apps: AppsV1Api;
   /** The API group list (`/apis`). */
@@ -69,7 +82,7 @@ export function connect(options: ConnectOptions = {}): Connection {
   });
   return {
     kubeConfig,
-    objects: new KubernetesObjectApi(configuration),
+    objects: new ObjectApi(configuration),
     core: new CoreV1Api(configuration),
     apps: new AppsV1Api(configuration),
     apis: new ApisApi(configuration),
