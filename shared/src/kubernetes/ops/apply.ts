@@ -10,7 +10,7 @@ import { MANAGER } from '../../stack/names.js';
 import { CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
 import type { StorageCredentials } from '../render/credentials.js';
 import { generatedSecrets } from '../render/generated-secrets.js';
-import { renderKubernetes, type PodAnnotations } from '../render/index.js';
+import { renderKubernetes, type PodAnnotations, type RenderedStack } from '../render/index.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
 import type { Connection } from './connection.js';
@@ -164,7 +164,7 @@ export async function applyStack(
     await applyObjects(connection, stack, options, {
       namespace: namespace ? 'existing' : 'absent',
       namespaceObject: namespace,
-      rendered: rendered.objects,
+      rendered,
       served,
       retry,
       report,
@@ -192,7 +192,7 @@ export async function applyStack(
     await applyObjects(connection, stack, options, {
       namespace: made ? 'made' : 'existing',
       namespaceObject: namespace,
-      rendered: rendered.objects,
+      rendered,
       served,
       retry,
       report,
@@ -211,7 +211,7 @@ interface Run {
   namespace: 'existing' | 'made' | 'absent';
   namespaceObject: KubernetesObject | undefined;
   /** The stack's objects, rendered before anything was sent (their names are what adoption looks for). */
-  rendered: KubernetesObject[];
+  rendered: RenderedStack;
   served: Set<string>;
   retry: RetryPolicy;
   report: (object: AppliedObject) => void;
@@ -232,7 +232,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   // A namespace this run made holds nothing of anyone else's to look for.
   if (run.namespace === 'existing') {
     const names = [
-      ...run.rendered.filter((object) => object.kind !== 'Namespace'),
+      ...run.rendered.objects.filter((object) => object.kind !== 'Namespace'),
       ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
     ];
     result.adopted = await foreignObjects(connection, stack, names, existing, retry);
@@ -250,7 +250,11 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     run.namespace === 'absent' ||
     (run.namespace === 'existing' && createdFor(run.namespaceObject, stack.metadata.name));
   const render = (podAnnotations: PodAnnotations) => {
-    const rendered = renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
+    // Without annotations only apply knows, the stack renders as it did before anything was sent.
+    const rendered =
+      Object.keys(podAnnotations).length === 0
+        ? run.rendered
+        : renderKubernetes(stack, { credentials: options.credentials, podAnnotations });
     const objects = rendered.objects.flatMap((object) =>
       object.kind !== 'Namespace'
         ? [object]
