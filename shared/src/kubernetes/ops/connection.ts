@@ -2,6 +2,7 @@
 // explicit path, else $KUBECONFIG (a list of files), else ~/.kube/config, else the in-cluster service account.
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import {
   ApisApi,
   AppsV1Api,
@@ -117,7 +118,11 @@ function reusingConnections(
       if (!agent || agent.constructor !== Agent) return;
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized } = (agent as Agent).options;
       const identity = JSON.stringify([ca, cert, key, pfx, passphrase, rejectUnauthorized]);
-      if (!agents.has(identity)) agents.set(identity, new Agent({ ...(agent as Agent).options, keepAlive: true }));
+      if (!agents.has(identity)) {
+        // One TLS context for all its connections: each would otherwise parse the CA and the keys again.
+        const secureContext = createSecureContext({ ca, cert, key, pfx, passphrase });
+        agents.set(identity, new Agent({ ...(agent as Agent).options, secureContext, keepAlive: true }));
+      }
       context.setAgent(agents.get(identity)!);
     },
   };
