@@ -111,7 +111,11 @@ class Forwarder {
           new Error(`cannot listen on ${address}:${port} for the ${this.entry.component}: ${describeError(error)}`),
         ),
       );
-      this.server.listen(port, address, () => resolve((this.server.address() as { port: number }).port));
+      this.server.listen(port, address, () => {
+        // Once listening, a failure to accept (too many open files) is said, not a crash of the process.
+        this.server.on('error', (error) => this.say(`cannot accept connections: ${describeError(error)}`));
+        resolve((this.server.address() as { port: number }).port);
+      });
     });
   }
 
@@ -128,18 +132,18 @@ class Forwarder {
     const deadline = Date.now() + (this.options.podWaitMs ?? 60_000);
     for (;;) {
       try {
-        this.pod ??= await readyPodOf(this.connection, this.ref, this.entry.component);
+        const pod = (this.pod ??= await readyPodOf(this.connection, this.ref, this.entry.component));
         const stream = await openPortForward(
           this.connection,
           this.ref.namespace,
-          this.pod,
+          pod,
           this.entry.port,
           this.connection.requestTimeoutMs,
         );
         if (socket.destroyed) return void stream.destroy();
         stream.on('error', (error) => {
-          this.say(`the forward to pod ${this.pod} broke (${describeError(error)})`);
-          this.pod = undefined;
+          this.say(`the forward to pod ${pod} broke (${describeError(error)})`);
+          if (this.pod === pod) this.pod = undefined;
           socket.destroy();
         });
         socket.once('close', () => stream.destroy());
