@@ -15,7 +15,17 @@ import type { LokiStack } from '../../spec/schema.js';
 import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
 import type { Connection } from './connection.js';
 import { APPLY_PHASES } from '../render/apply-order.js';
-import { createdFor, holdsData, kindOf, listKinds, NAMESPACED_KINDS, phaseOf, servedGroupVersions } from './kinds.js';
+import {
+  createdFor,
+  holdsData,
+  kindOf,
+  listKinds,
+  NAMESPACED_KINDS,
+  notFoundAsUndefined,
+  phaseOf,
+  readNamespace,
+  servedGroupVersions,
+} from './kinds.js';
 import { acquireStackLock, type StackLock } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
@@ -390,18 +400,6 @@ function roundsOf(namespaceExists: boolean): number[][] {
   return rounds;
 }
 
-async function readNamespace(
-  connection: Connection,
-  name: string,
-  retry: RetryPolicy,
-): Promise<KubernetesObject | undefined> {
-  return withRetry(
-    `reading namespace ${name}`,
-    () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined),
-    retry,
-  );
-}
-
 /** Every object that carries this stack's labels, listed once per kind, concurrently (CRD kinds only where served). */
 async function readStackObjects(
   connection: Connection,
@@ -581,11 +579,6 @@ function conflictOf(error: unknown, object: string, forceConflicts: string | und
       field: cause.field ?? '',
     }));
   return conflicts.length > 0 ? new ConflictError(object, conflicts, forceConflicts) : undefined;
-}
-
-function notFoundAsUndefined(error: unknown): undefined {
-  if (error instanceof ApiException && error.code === 404) return undefined;
-  throw error;
 }
 
 function withAnnotation(object: KubernetesObject, key: string, value: string): KubernetesObject {

@@ -3,7 +3,7 @@
 // store's generated credentials, stay unless asked for (their data would be lost); the namespace goes only
 // when this tool created it for this stack and a look through every namespaced kind the cluster serves
 // finds nothing else in it. Look-alikes (our labels, not our mark) are never touched.
-import { ApiException, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { assertStackRef } from '../../stack/names.js';
 import { describeError } from '../../redact.js';
@@ -13,7 +13,7 @@ import { CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { namespacedKinds } from './discovery.js';
 import { APPLY_PHASES, type ManagedKind } from '../render/apply-order.js';
-import { createdFor, holdsData, listKinds, NAMESPACED_KINDS } from './kinds.js';
+import { createdFor, holdsData, listKinds, NAMESPACED_KINDS, notFoundAsUndefined, readNamespace } from './kinds.js';
 import { acquireStackLock, lockName } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { until, withRetry, type RetryPolicy } from './retry.js';
@@ -86,7 +86,7 @@ export async function destroyStack(
               () =>
                 connection.objects
                   .delete(object, undefined, undefined, undefined, undefined, 'Background')
-                  .catch(ignoreNotFound),
+                  .catch(notFoundAsUndefined),
               retry,
             );
             const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
@@ -103,18 +103,6 @@ export async function destroyStack(
   } finally {
     await lock?.release();
   }
-}
-
-async function readNamespace(
-  connection: Connection,
-  name: string,
-  retry: RetryPolicy,
-): Promise<KubernetesObject | undefined> {
-  return withRetry(
-    `reading namespace ${name}`,
-    () => connection.core.readNamespace({ name }).catch(ignoreNotFound),
-    retry,
-  );
 }
 
 function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
@@ -210,7 +198,7 @@ async function deleteOwnNamespace(
     );
   await withRetry(
     `deleting namespace ${ref.namespace}`,
-    () => connection.core.deleteNamespace({ name: ref.namespace }).catch(ignoreNotFound),
+    () => connection.core.deleteNamespace({ name: ref.namespace }).catch(notFoundAsUndefined),
     retry,
   );
   return true;
@@ -226,7 +214,7 @@ async function namespaceGone(
   while (
     await withRetry(
       `reading namespace ${name}`,
-      () => connection.core.readNamespace({ name }).catch(ignoreNotFound),
+      () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined),
       retry,
     )
   ) {
@@ -316,9 +304,4 @@ async function othersIn(
   const others = items.map((item) => `${item.kind}/${item.metadata?.name}`).filter((key) => !ours.has(key));
   const crowded = pages.filter((page) => page.more).map((page) => `more than ${PAGE} ${page.kind.kind}s`);
   return { others: [...crowded, ...others], unlisted };
-}
-
-function ignoreNotFound(error: unknown): undefined {
-  if (error instanceof ApiException && error.code === 404) return undefined;
-  throw error;
 }

@@ -1,5 +1,5 @@
 // The kinds a stack is made of (kubernetes/render/apply-order.ts), and listing them.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
 import { APPLY_PHASES, type ManagedKind } from '../render/apply-order.js';
 import { CREATED_FOR_ANNOTATION, OBJECT_STORE } from '../render/common.js';
@@ -74,3 +74,22 @@ export function holdsData(object: KubernetesObject): boolean {
 /** Made by this tool for the stack `stack` (the only objects it may change, prune or destroy). */
 export const createdFor = (object: KubernetesObject | undefined, stack: string) =>
   object?.metadata?.annotations?.[CREATED_FOR_ANNOTATION] === stack;
+
+/** For `.catch`: a 404 is "not there" (undefined); any other failure stays one. */
+export function notFoundAsUndefined(error: unknown): undefined {
+  if (error instanceof ApiException && error.code === 404) return undefined;
+  throw error;
+}
+
+/** The namespace, or undefined when there is none. */
+export function readNamespace(
+  connection: Connection,
+  name: string,
+  retry: RetryPolicy,
+): Promise<KubernetesObject | undefined> {
+  return withRetry(
+    `reading namespace ${name}`,
+    () => connection.core.readNamespace({ name }).catch(notFoundAsUndefined),
+    retry,
+  );
+}
