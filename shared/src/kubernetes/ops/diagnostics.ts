@@ -2,8 +2,7 @@
 // namespace's events about it, and per pod its object, its events and the logs of each container (the
 // instance before the last restart too). Everything written passes the redaction layer: a crashing container
 // may print its credentials. What cannot be read is said in the file that would have held it.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { CoreV1Event, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { describeError, redact } from '../../redact.js';
@@ -11,6 +10,7 @@ import type { LokiStack } from '../../spec/schema.js';
 import { assertStackRef } from '../../stack/names.js';
 import { stackSelector } from '../render/common.js';
 import { renderKubernetes, toYaml } from '../render/index.js';
+import { writeFileWithin } from '../render/manifests.js';
 import type { Connection } from './connection.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { getStackStatus } from './status.js';
@@ -32,9 +32,9 @@ export async function writeDiagnostics(
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   assertStackRef(ref);
   const written: string[] = [];
+  // Pod and container names come from the API server: the files stay inside `directory` whatever they say.
   const write = async (path: string, text: string) => {
-    await mkdir(dirname(join(directory, path)), { recursive: true });
-    await writeFile(join(directory, path), redact(text));
+    await writeFileWithin(directory, path, redact(text));
     written.push(path);
   };
   const attempt = <T>(what: string, read: () => Promise<T>) =>
