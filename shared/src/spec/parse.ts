@@ -4,6 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.js';
+import { schemaPeriodIssues } from '../stack/schema-periods.js';
 import { presetDocument } from './profiles.js';
 import { API_VERSION, PROFILES, stackSchema, type LokiStack, type ProfileName } from './schema.js';
 
@@ -22,8 +23,13 @@ const HINTS: Record<string, Record<string, string>> = {
 // How many times invalid fields are set aside to let the cross-field rules run on the rest.
 const MAX_PASSES = 3;
 
+export interface ParseOptions {
+  /** The time the schema periods are judged at (one must be in effect). @default the current time */
+  now?: Date;
+}
+
 /** Validate a spec document and resolve its profile. Throws SpecError with every problem found. */
-export function parseSpec(input: unknown): LokiStack {
+export function parseSpec(input: unknown, options: ParseOptions = {}): LokiStack {
   if (input === undefined || input === null) input = {};
   if (!isObject(input))
     throw new SpecError([{ path: '(root)', message: 'must be a mapping with apiVersion, kind, metadata and spec' }]);
@@ -57,6 +63,10 @@ export function parseSpec(input: unknown): LokiStack {
     // more than those parses.
     const result = stackSchema.safeParse(document, { error: friendlyMessage, jitless: true });
     if (result.success) {
+      // The schema periods are judged at a time: today's date decides which one is in effect.
+      if (result.data.spec.schemas)
+        for (const issue of schemaPeriodIssues(result.data.spec.schemas, result.data.spec.version, options.now))
+          report(issue);
       if (issues.length === 0) return result.data;
       break;
     }

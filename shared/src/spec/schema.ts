@@ -5,6 +5,13 @@ import { z } from 'zod';
 import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../stack/names.js';
 import { COMPONENTS, type ComponentName } from './components.js';
 import { isDuration, isQuantity, parseDurationMs, parseQuantity } from './quantity.js';
+import {
+  DEFAULT_INDEX_PREFIX,
+  isSchemaDate,
+  SCHEMA_FROM,
+  SCHEMA_STORES,
+  SCHEMA_VERSIONS,
+} from '../stack/schema-periods.js';
 
 export const API_VERSION = 'loki-microservices/v1alpha1';
 export const KIND = 'LokiMicroservices';
@@ -363,6 +370,32 @@ const retention = z
   .default('0')
   .describe('How long logs are kept; the compactor deletes older ones. `0` keeps them forever.');
 
+const schemaPeriod = z.strictObject({
+  from: z
+    .string()
+    .refine(isSchemaDate, 'must be a date written YYYY-MM-DD, e.g. "2027-01-01"')
+    .describe('First day of the period (00:00 UTC), YYYY-MM-DD.'),
+  store: z
+    .enum(SCHEMA_STORES)
+    .describe('Index store: `tsdb`, or `boltdb-shipper` for an older period of a bucket being adopted.'),
+  version: z
+    .enum(SCHEMA_VERSIONS)
+    .describe('Schema version: tsdb takes v12 or v13, boltdb-shipper v11 to v13; the newest period must be tsdb v13.'),
+  indexPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-", e.g. "index_"')
+    .default(DEFAULT_INDEX_PREFIX)
+    .describe('Prefix of the period\'s daily index tables in the bucket.'),
+});
+
+const schemas = z
+  .array(schemaPeriod)
+  .min(1)
+  .optional()
+  .describe(
+    `Schema periods (\`schema_config\`), oldest first; one must be in effect today (UTC), and the newest must be tsdb v13. Without it: tsdb v13 from ${SCHEMA_FROM}, prefix \`index_\`. A period in effect never changes: append a new one dated ahead (\`loki-microservices schema next\` prints one) — apply refuses a change to a period in effect, a new period within 2 h, and one within 24 h without \`--allow-near-schema\`.`,
+  );
+
 const version = z
   .string()
   .regex(/^3\.\d+\.\d+$/, `must be a Loki 3.x release such as "${DEFAULT_LOKI_VERSION}" (a pinned patch, not "latest")`)
@@ -644,6 +677,7 @@ const stackSpec = z
         'Size preset: `demo` (one replica each, fits a single-node kind cluster), `small` (replication factor 3, PodDisruptionBudgets), `production` (bigger requests, zone spread). Explicit fields override it.',
       ),
     version,
+    schemas,
     image: z
       .string()
       .regex(

@@ -6,10 +6,10 @@
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
+import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
 import { STARTUP } from './startup.js';
 
-/** First day of the (only) schema period. Never change it in place: a new period needs a future date. */
-export const SCHEMA_FROM = '2024-04-01';
+export { SCHEMA_FROM } from './schema-periods.js';
 
 /** gRPC messages up to 100 MiB: the 4 MiB default fails large query results between components. */
 const GRPC_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
@@ -70,6 +70,35 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
   const tls = wiring.grpcTls;
   const clientOf = (peer: TlsPeer) => (tls ? { grpc_client_config: grpcClientTls(tls, peer) } : {});
   const schedulerAddress = wiring.schedulerAddress ? { scheduler_address: wiring.schedulerAddress } : {};
+  const periods = stackSchemaPeriods(stack);
+  const indexGatewayClient = {
+    ...(wiring.indexGatewayAddress ? { server_address: wiring.indexGatewayAddress } : {}),
+    ...clientOf('indexGateway'),
+  };
+  const storageConfig = {
+    // Loki after 3.7 switches to the Thanos clients by default; keep reading `common.storage` either way.
+    use_thanos_objstore: false,
+    tsdb_shipper: {
+      active_index_directory: `${dataDir}/tsdb-index`,
+      cache_location: `${dataDir}/tsdb-cache`,
+      index_gateway_client: indexGatewayClient,
+    },
+    // Loki 3 still reads (and compacts) the index of older boltdb-shipper periods, through the same gateways.
+    ...(periods.some((period) => period.store === 'boltdb-shipper')
+      ? {
+          boltdb_shipper: {
+            active_index_directory: `${dataDir}/boltdb-index`,
+            cache_location: `${dataDir}/boltdb-cache`,
+            index_gateway_client: indexGatewayClient,
+          },
+        }
+      : {}),
+  };
+  // Structured metadata needs the period in effect to be tsdb v13 (Loki refuses to start otherwise): a stack
+  // adopting an older bucket gets it when its tsdb v13 period has started, at the first apply after that.
+  const { active } = activeSchemaPeriod(periods);
+  const structuredMetadata = !active || (active.store === 'tsdb' && active.version === 'v13');
+
 
   return {
     auth_enabled: spec.auth.enabled,
@@ -94,28 +123,16 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       ? { memberlist: { ...wiring.memberlist, ...(tls ? grpcClientTls(tls, 'memberlist') : {}) } }
       : {}),
     schema_config: {
-      configs: [
-        {
-          from: SCHEMA_FROM,
-          store: 'tsdb',
-          object_store: objectStore,
-          schema: 'v13',
-          index: { prefix: 'index_', period: '24h' },
-        },
-      ],
+      configs: periods.map((period) => ({
+        from: period.from,
+        store: period.store,
+        object_store: objectStore,
+        schema: period.version,
+        index: { prefix: period.indexPrefix, period: '24h' },
+      })),
     },
-    storage_config: {
-      // Loki after 3.7 switches to the Thanos clients by default; keep reading `common.storage` either way.
-      use_thanos_objstore: false,
-      tsdb_shipper: {
-        active_index_directory: `${dataDir}/tsdb-index`,
-        cache_location: `${dataDir}/tsdb-cache`,
-        index_gateway_client: {
-          ...(wiring.indexGatewayAddress ? { server_address: wiring.indexGatewayAddress } : {}),
-          ...clientOf('indexGateway'),
-        },
-      },
-    },
+    storage_config: storageConfig,
+
     index_gateway: { mode: wiring.indexGatewayAddress ? 'simple' : 'ring' },
     ...(tls ? { ingester_client: clientOf('ingester'), compactor_grpc_client: grpcClientTls(tls, 'compactor') } : {}),
     ingester: {
@@ -180,7 +197,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       query_timeout: spec.limits.queryTimeout,
       reject_old_samples: true,
       reject_old_samples_max_age: spec.limits.rejectOldSamplesMaxAge,
-      allow_structured_metadata: true,
+      allow_structured_metadata: structuredMetadata,
       volume_enabled: true,
       ...(retention ? { retention_period: spec.retention } : {}),
     },

@@ -49,6 +49,21 @@ export interface StackStatus {
   version: string | null;
   /** When the oldest workload of the stack was created. */
   createdAt: string | null;
+  /** The live config's schema period in effect, and the next one if one is appended; absent when unknown. */
+  schema?: { active: SchemaPeriodStatus; next?: SchemaPeriodStatus };
+}
+
+/** A schema period: from its first day (YYYY-MM-DD, UTC), this index store and schema version. */
+export interface SchemaPeriodStatus {
+  from: string;
+  store: string;
+  version: string;
+}
+
+/** "Schema v13 (tsdb) since 2024-04-01; next: v13 from 2027-01-01", for a status's one line about its schema. */
+export function describeSchema(schema: NonNullable<StackStatus['schema']>): string {
+  const { active, next } = schema;
+  return `Schema ${active.version} (${active.store}) since ${active.from}${next ? `; next: ${next.version}${next.store === active.store ? '' : ` (${next.store})`} from ${next.from}` : ''}`;
 }
 
 /** Where clients push and query: the gateway when the stack has one, else the distributor and query-frontend. */
