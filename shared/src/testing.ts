@@ -4,8 +4,15 @@
  * test writes as. Node only. Not needed to deploy: that is the main entry.
  * @packageDocumentation
  */
-export { CREATED_FOR_ANNOTATION, objectName, stackSelector } from './kubernetes/render/common.js';
+export {
+  configMapName,
+  CREATED_FOR_ANNOTATION,
+  objectName,
+  runtimeConfigMapName,
+  stackSelector,
+} from './kubernetes/render/common.js';
 export { lokiConfig, lokiConfigYaml } from './kubernetes/render/loki-config.js';
+export { runtimeConfig, runtimeConfigText } from './stack/runtime-config.js';
 export { nomadLokiConfig } from './nomad/render/loki-config.js';
 export {
   gatewayRoutes,

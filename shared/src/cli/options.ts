@@ -7,6 +7,7 @@ import { applyOverrides } from '../spec/overrides.js';
 import { parseSpec, readSpecDocument } from '../spec/parse.js';
 import { parseTimeoutMs, TIMEOUT_EXAMPLES } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
+import { specWarnings } from '../spec/warnings.js';
 import { UsageError, type CliIo } from './io.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -35,7 +36,9 @@ export function parseCommandLine<const T extends Options>(args: string[], option
 /** The validated stack from -f and --set (the default stack without -f). */
 export async function loadStack(values: { file?: string; set?: string[] }, io: CliIo): Promise<LokiStack> {
   const document = await readSpecFile(values.file, io);
-  return parseSpec(applyOverrides(document, values.set ?? []));
+  const stack = parseSpec(applyOverrides(document, values.set ?? []));
+  for (const warning of specWarnings(stack)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
+  return stack;
 }
 
 async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {

@@ -16,6 +16,9 @@ interface Row {
 
 type Def = z.core.$ZodTypeDef & Record<string, unknown>;
 
+/** What the keys of a map of objects stand for, in the paths of their fields. */
+const MAP_KEYS: Record<string, string> = { 'spec.overrides': '<tenant>' };
+
 export function specReference(): string {
   const rows = fieldRows(stackSchema as unknown as z.ZodType, '');
   const table = [
@@ -38,6 +41,11 @@ function fieldRows(schema: z.ZodType, path: string): Row[] {
       ...own,
       ...Object.entries(shape).flatMap(([key, child]) => fieldRows(child, path ? `${path}.${key}` : key)),
     ];
+  }
+  const value = def.type === 'record' ? unwrapWithDefault(def.valueType as z.ZodType).core : undefined;
+  if (value && (value.def as Def).type === 'object') {
+    const own = { path, type: 'map of object', fallback: fallback ?? '', description: escape(description) };
+    return [own, ...fieldRows(def.valueType as z.ZodType, `${path}.${MAP_KEYS[path] ?? '<key>'}`)];
   }
   const fromProfile = PROFILES.some((profile) => getPath(presetDocument(profile), path.split('.')) !== undefined);
   return [

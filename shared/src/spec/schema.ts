@@ -370,6 +370,149 @@ const retention = z
   .default('0')
   .describe('How long logs are kept; the compactor deletes older ones. `0` keeps them forever.');
 
+/** Refuses `{{` and `}}`: Nomad renders the runtime configuration as a template and would run them. */
+const noTemplate = (value: string) => !value.includes('{{') && !value.includes('}}');
+const NO_TEMPLATE =
+  'must not contain "{{" or "}}": Nomad renders the runtime configuration as a template and would run them';
+
+// A LogQL stream selector, checked minimally: braces around at least one `label op "value"` matcher.
+const STREAM_SELECTOR = /^\{\s*[A-Za-z_][A-Za-z0-9_]*\s*(=|!=|=~|!~)\s*"[^]*\}$/;
+
+const streamRetention = z.strictObject({
+  selector: z
+    .string()
+    .regex(STREAM_SELECTOR, 'must be a LogQL stream selector such as \'{namespace="dev"}\'')
+    .refine(noTemplate, NO_TEMPLATE)
+    .describe('LogQL stream selector of the streams the rule applies to.'),
+  priority: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('When several rules match a stream, the highest priority wins.'),
+  period: duration('24h')
+    .refine(
+      (value) => parseDurationMs(value) >= 24 * 3_600_000,
+      'must be at least 24h: Loki deletes whole daily index periods',
+    )
+    .describe('How long the matching streams are kept.'),
+});
+
+const retentionStreams = z
+  .array(streamRetention)
+  .default([])
+  .describe(
+    'Per-stream retention (`limits_config.retention_stream`): a list of `{selector, priority, period}`; a stream matching a rule is kept for its `period` instead of `retention`.',
+  );
+
+/** The fields of an object schema without their defaults: a tenant override sets only what it names. */
+function withoutDefaults<T extends Record<string, z.ZodDefault<z.ZodType>>>(shape: T) {
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [
+      key,
+      field
+        .unwrap()
+        .optional()
+        .describe(field.description ?? ''),
+    ]),
+  ) as { [K in keyof T]: z.ZodOptional<T[K]['def']['innerType']> };
+}
+
+const otlpAttributes = z
+  .strictObject({
+    action: z
+      .enum(['index_label', 'structured_metadata', 'drop'])
+      .describe('`index_label`, `structured_metadata` or `drop`.'),
+    attributes: z
+      .array(z.string().min(1).refine(noTemplate, NO_TEMPLATE))
+      .min(1)
+      .optional()
+      .describe('Attribute names the action applies to.'),
+    regex: z
+      .string()
+      .min(1)
+      .refine(noTemplate, NO_TEMPLATE)
+      .optional()
+      .describe('Or: a regular expression (Go RE2 syntax) the attribute names match.'),
+  })
+  // On the rule, not a field: an invalid regex set aside by parseSpec must not read as a missing one.
+  .refine(
+    (rule) => (rule.attributes === undefined) !== (rule.regex === undefined),
+    'must set exactly one of attributes and regex: list the attribute names, or match them with a regex',
+  );
+
+/** Rules for scope or log attributes: Loki indexes only resource attributes. */
+const otlpRules = z
+  .array(
+    otlpAttributes.refine((rule) => rule.action !== 'index_label', {
+      message: 'must be structured_metadata or drop: Loki makes index labels of resource attributes only',
+      path: ['action'],
+    }),
+  )
+  .optional();
+
+const otlp = z
+  .strictObject({
+    resourceAttributes: z
+      .strictObject({
+        ignoreDefaults: z
+          .boolean()
+          .optional()
+          .describe("Drop Loki's default resource attributes as index labels (`service.name`, `k8s.*`…)."),
+        attributesConfig: z
+          .array(otlpAttributes)
+          .optional()
+          .describe(
+            'Rules `{action, attributes | regex}` for resource attributes; `action` is `index_label`, `structured_metadata` or `drop`.',
+          ),
+      })
+      .optional()
+      .describe('Resource attributes (`resource_attributes`).'),
+    scopeAttributes: otlpRules.describe(
+      'Rules `{action, attributes | regex}` for scope attributes; `action` is `structured_metadata` or `drop`.',
+    ),
+    logAttributes: otlpRules.describe(
+      'Rules `{action, attributes | regex}` for log attributes; `action` is `structured_metadata` or `drop`.',
+    ),
+  })
+  .describe('How OTLP attributes map to index labels and structured metadata (`otlp_config`).');
+
+const tenantOverride = z
+  .strictObject({
+    ...withoutDefaults(limits.shape),
+    retention: z
+      .preprocess(
+        (value) => (value === 0 ? '0' : value),
+        duration('744h').refine((value) => {
+          const ms = isDuration(value) ? parseDurationMs(value) : 0;
+          return ms === 0 || ms >= 24 * 3_600_000;
+        }, 'must be "0" (keep forever) or at least 24h: Loki deletes whole daily index periods'),
+      )
+      .optional()
+      .describe("The tenant's retention (`retention_period`); `0` keeps its logs forever."),
+    retentionStreams: z
+      .array(streamRetention)
+      .optional()
+      .describe(
+        "The tenant's per-stream retention (`retention_stream`), a list of `{selector, priority, period}`; it replaces `spec.retentionStreams` for the tenant.",
+      ),
+    otlp: otlp.optional(),
+  })
+  .describe('Limits of one tenant, over `spec.limits`.');
+
+const overrides = z
+  .record(
+    z
+      .string()
+      .regex(TENANT, "must be a Loki tenant ID: up to 150 letters, digits or !-_.*'()")
+      .refine((tenant) => tenant !== '.' && tenant !== '..', 'must not be "." or ".."'),
+    tenantOverride,
+  )
+  .default({})
+  .describe(
+    'Per-tenant limits by tenant ID (needs `spec.auth.enabled`): the `spec.limits` fields, `retention`, `retentionStreams` and `otlp`. Rendered into a runtime configuration file Loki re-reads every 10 s: changing it restarts no pod.',
+  );
+
 const schemaPeriod = z.strictObject({
   from: z
     .string()
@@ -703,7 +846,9 @@ const stackSpec = z
     components,
     storage,
     retention,
+    retentionStreams,
     limits: limits.default(limits.parse({})),
+    overrides,
     auth: auth.default(auth.parse({})),
     scheduling,
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
@@ -853,6 +998,13 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     issue(
       ['spec', 'gateway', 'tenants'],
       `must include spec.auth.tenant ("${spec.auth.tenant}"), the tenant the smoke test and the outputs use: add it, or set spec.auth.tenant to one of them`,
+    );
+  }
+
+  if (Object.keys(spec.overrides).length > 0 && !spec.auth.enabled) {
+    issue(
+      ['spec', 'overrides'],
+      'takes effect only with spec.auth.enabled: true (without it every request is one tenant, "fake"): set spec.auth.enabled: true, or set these values in spec.limits',
     );
   }
 

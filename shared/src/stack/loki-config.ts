@@ -6,6 +6,7 @@
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
+import { limitsConfig, retentionStream, RUNTIME_CONFIG_PERIOD } from './runtime-config.js';
 import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
 import { STARTUP } from './startup.js';
 
@@ -60,6 +61,8 @@ export interface LokiWiring {
   objectStore: 's3' | 'gcs' | 'azure';
   /** mTLS between components: the server verifies clients, and every gRPC client block presents a certificate. */
   grpcTls?: GrpcTlsFiles;
+  /** Path of the runtime configuration file (per-tenant overrides) as Loki sees it. */
+  runtimeConfigFile: string;
 }
 
 export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string, unknown> {
@@ -188,19 +191,15 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       delete_request_store: objectStore,
     },
     limits_config: {
-      ingestion_rate_mb: spec.limits.ingestionRateMB,
-      ingestion_burst_size_mb: spec.limits.ingestionBurstSizeMB,
-      max_global_streams_per_user: spec.limits.maxGlobalStreamsPerUser,
-      max_query_series: spec.limits.maxQuerySeries,
-      max_query_parallelism: spec.limits.maxQueryParallelism,
-      max_entries_limit_per_query: spec.limits.maxEntriesLimitPerQuery,
-      query_timeout: spec.limits.queryTimeout,
+      ...limitsConfig(spec.limits),
       reject_old_samples: true,
-      reject_old_samples_max_age: spec.limits.rejectOldSamplesMaxAge,
       allow_structured_metadata: structuredMetadata,
       volume_enabled: true,
       ...(retention ? { retention_period: spec.retention } : {}),
+      ...(spec.retentionStreams.length > 0 ? { retention_stream: retentionStream(spec.retentionStreams) } : {}),
     },
+    // Per-tenant overrides (spec.overrides), re-read every period: a change restarts no component.
+    runtime_config: { file: wiring.runtimeConfigFile, period: RUNTIME_CONFIG_PERIOD },
     ...(spec.components.ruler.enabled
       ? {
           ruler: {

@@ -35,6 +35,7 @@ export const PORTS = {
 export const PATHS = {
   configDir: '/etc/loki/config',
   configFile: '/etc/loki/config/config.yaml',
+  runtimeConfigDir: '/etc/loki/runtime',
   data: '/var/loki',
   gcsKeyDir: '/etc/loki/gcs',
 } as const;
@@ -55,6 +56,8 @@ export function objectName(stack: LokiStack, component: ComponentName | typeof O
 export const headlessName = (stack: LokiStack, component: ComponentName) => `${objectName(stack, component)}-headless`;
 export const memberlistName = (stack: LokiStack) => `${stack.metadata.name}-memberlist`;
 export const configMapName = (stack: LokiStack) => `${stack.metadata.name}-config`;
+/** The runtime configuration (per-tenant overrides): not in the config hash, so changing it rolls no pod. */
+export const runtimeConfigMapName = (stack: LokiStack) => `${stack.metadata.name}-runtime`;
 export const serviceAccountName = (stack: LokiStack) => stack.metadata.name;
 
 /** Fully qualified in-cluster DNS name of a Service of the stack. */

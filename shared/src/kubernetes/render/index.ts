@@ -26,7 +26,7 @@ import {
 import { gateway } from './components/gateway.js';
 import { objectStore } from './components/object-store.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
-import { lokiConfigMap } from './loki-config.js';
+import { lokiConfigMap, runtimeConfigMap } from './loki-config.js';
 import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
 import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
@@ -92,6 +92,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     serviceAccount(stack),
     ...(stack !== given ? [credentialsSecret(stack, options.credentials!)] : []),
     lokiConfigMap(stack),
+    runtimeConfigMap(stack),
     memberlistService(stack),
     ...networkPolicies(stack),
     ...prometheusOperatorObjects(stack),

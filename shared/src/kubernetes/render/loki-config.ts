@@ -4,6 +4,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { lokiConfig as buildLokiConfig, lokiConfigText, type LokiWiring } from '../../stack/loki-config.js';
+import { RUNTIME_CONFIG_FILE, runtimeConfigText } from '../../stack/runtime-config.js';
 import {
   checksum,
   configMapName,
@@ -13,6 +14,7 @@ import {
   objectName,
   PATHS,
   PORTS,
+  runtimeConfigMapName,
   serviceHost,
 } from './common.js';
 import { commonStorageConfig, lokiObjectStore } from '../../stack/object-store.js';
@@ -43,6 +45,7 @@ export function kubernetesWiring(stack: LokiStack): LokiWiring {
     storage: commonStorageConfig(stack, credentialsSecretName(stack) !== undefined, bundledEndpoint(stack)),
     objectStore: lokiObjectStore(stack),
     ...(grpcTls ? { grpcTls } : {}),
+    runtimeConfigFile: `${PATHS.runtimeConfigDir}/${RUNTIME_CONFIG_FILE}`,
   };
 }
 
@@ -72,5 +75,19 @@ export function lokiConfigMap(stack: LokiStack): V1ConfigMap {
     kind: 'ConfigMap',
     metadata: metadata(stack, configMapName(stack)),
     data: { 'config.yaml': lokiConfigYaml(stack) },
+  };
+}
+
+/**
+ * Per-tenant overrides, always rendered (`overrides: {}` without any) so that every pod can mount it. Mounted
+ * as a directory (not subPath), the kubelet updates the file in place and Loki re-reads it; it is not part of
+ * the config hash, so a change restarts no pod.
+ */
+export function runtimeConfigMap(stack: LokiStack): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(stack, runtimeConfigMapName(stack)),
+    data: { [RUNTIME_CONFIG_FILE]: runtimeConfigText(stack) },
   };
 }

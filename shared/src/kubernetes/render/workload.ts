@@ -32,6 +32,7 @@ import {
   PORTS,
   readinessProbe,
   resourceRequirements,
+  runtimeConfigMapName,
   selectorLabels,
   serviceAccountName,
   tmpVolume,
@@ -141,6 +142,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
   const tmp = tmpVolume();
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: PATHS.configDir, readOnly: true },
+    { name: 'runtime', mountPath: PATHS.runtimeConfigDir, readOnly: true },
     { name: 'data', mountPath: PATHS.data },
     tmp.mount,
     ...storage.mounts,
@@ -181,6 +183,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
       containers: [loki],
       volumes: [
         { name: 'config', configMap: { name: configMapName(stack) } },
+        { name: 'runtime', configMap: { name: runtimeConfigMapName(stack) } },
         ...(dataVolume ? [dataVolume] : []),
         tmp.volume,
         ...storage.volumes,

@@ -10,6 +10,7 @@ export const PORT_LABELS = { http: 'http', grpc: 'grpc', gossip: 'gossip' } as c
 /** Files the templates write, relative to the task directory; runtimePath() says where the process sees them. */
 export const TASK_PATHS = {
   configFile: 'local/config.yaml',
+  runtimeConfigFile: 'local/runtime.yaml',
   credentialsEnv: 'secrets/object-store.env',
   gcsKeyFile: 'secrets/gcs/key.json',
   tlsDir: 'secrets/tls',

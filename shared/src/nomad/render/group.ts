@@ -18,7 +18,7 @@ import {
   usesMemberlist,
 } from './common.js';
 import { CONSUL_ENV } from './loki-config.js';
-import { configTemplate, credentialTemplates, tlsTemplates } from './templates.js';
+import { configTemplate, credentialTemplates, runtimeConfigTemplate, tlsTemplates } from './templates.js';
 import { traefikTags } from './traefik.js';
 import { STARTUP } from '../../stack/startup.js';
 
@@ -158,6 +158,7 @@ function task(stack: LokiStack, component: ComponentName): HclBlock {
     ),
     env(stack, objectStore),
     configTemplate(stack),
+    runtimeConfigTemplate(stack),
     objectStore ? credentialTemplates(stack) : [],
     tlsTemplates(stack),
     needsVault && block('vault', [], attributes({ role: nomad.vaultRole, change_mode: 'restart' })),

@@ -84,6 +84,7 @@ export function nomadWiring(stack: LokiStack): LokiWiring {
     storage: commonStorageConfig(stack, stack.spec.nomad.credentials !== undefined),
     objectStore: lokiObjectStore(stack),
     ...(grpcTls ? { grpcTls } : {}),
+    runtimeConfigFile: runtimePath(TASK_PATHS.runtimeConfigFile),
   };
 }
 

@@ -2,6 +2,7 @@
 // Variable, rendered into the task's secrets directory, never into the job) and the Vault PKI
 // certificates for gRPC mTLS. Each renders a file the Loki config or the task's `env` refers to.
 import { ENV, SECRET_KEYS } from '../../stack/object-store.js';
+import { runtimeConfigText } from '../../stack/runtime-config.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, heredoc, type HclBlock } from './hcl.js';
 import { TASK_PATHS } from './common.js';
@@ -19,6 +20,21 @@ export function configTemplate(stack: LokiStack): HclBlock {
   if (!block) {
     block = template(TASK_PATHS.configFile, nomadLokiConfigTemplate(stack));
     configTemplates.set(stack, block);
+  }
+  return block;
+}
+
+const runtimeTemplates = new WeakMap<LokiStack, HclBlock>();
+
+/**
+ * Per-tenant overrides: Loki re-reads the file every `runtime_config.period`, so a change re-renders it and
+ * restarts nothing (`noop`). The spec refuses `{{`/`}}` in its values, so the text is no template action.
+ */
+export function runtimeConfigTemplate(stack: LokiStack): HclBlock {
+  let block = runtimeTemplates.get(stack);
+  if (!block) {
+    block = template(TASK_PATHS.runtimeConfigFile, runtimeConfigText(stack), { change_mode: 'noop' });
+    runtimeTemplates.set(stack, block);
   }
   return block;
 }
