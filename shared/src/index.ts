@@ -6,7 +6,7 @@
  */
 
 // The spec: parsing, the inputs the Action and the scaffolder share, and its vocabulary.
-export { parseSpec, readSpecDocument } from './spec/parse.js';
+export { parseSpec, readSpecDocument, type ParseOptions } from './spec/parse.js';
 export { specWarnings } from './spec/warnings.js';
 export {
   kebabCase,
@@ -47,7 +47,22 @@ export {
   type StackLocation,
 } from './stack/annotation.js';
 export {
+  activeSchemaPeriod,
+  checkSchemaChange,
+  DEFAULT_SCHEMA_PERIODS,
+  nextSafeSchemaDate,
+  SchemaChangeError,
+  schemaChangeIssues,
+  schemaPeriodIssues,
+  schemaPeriodsOf,
+  stackSchemaPeriods,
+  type SchemaChangeOptions,
+  type SchemaPeriod,
+} from './stack/schema-periods.js';
+export {
+  describeSchema,
   STATUS_API_VERSION,
+  type SchemaPeriodStatus,
   type ComponentStatus,
   type ConditionType,
   type PodProblem,

@@ -6,7 +6,15 @@
 export { COMPONENT_NAMES, COMPONENTS, type ComponentName, type ComponentTraits } from './spec/components.js';
 export type { LokiStack, LokiStackInput, ProfileName, StorageType } from './spec/schema.js';
 export type { SpecIssue } from './errors.js';
-export type { ComponentStatus, ConditionType, PodProblem, PodState, StackStatus } from './stack/status-model.js';
+export type {
+  ComponentStatus,
+  ConditionType,
+  PodProblem,
+  PodState,
+  SchemaPeriodStatus,
+  StackStatus,
+} from './stack/status-model.js';
+export { describeSchema } from './stack/status-model.js';
 export {
   formatStackAnnotation,
   parseStackAnnotation,

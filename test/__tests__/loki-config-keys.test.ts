@@ -57,3 +57,22 @@ test('keys newer than the oldest supported minor are reported', () => {
   const config = { compactor: { delete_request_store_db_type: 'sqlite' } };
   expect(keysMissingInSupportedMinors(config)).toEqual(['compactor.delete_request_store_db_type (missing in 3.4)']);
 });
+
+test('a boltdb-shipper period (an adopted bucket) renders only known keys, in every supported minor', () => {
+  const { stack } = render({
+    spec: {
+      tls: { enabled: true },
+      schemas: [
+        { from: '2020-01-01', store: 'boltdb-shipper', version: 'v11' },
+        { from: '2024-04-01', store: 'tsdb', version: 'v13' },
+      ],
+    },
+  });
+  const config = configOf(stack) as { storage_config: Record<string, unknown> };
+  expect(Object.keys(config.storage_config)).toContain('boltdb_shipper');
+  expect(keyPaths(config)).toContain(
+    'storage_config.boltdb_shipper.index_gateway_client.grpc_client_config.tls_enabled',
+  );
+  expect(unknownKeys(config)).toEqual([]);
+  expect(keysMissingInSupportedMinors(config)).toEqual([]);
+});

@@ -38,6 +38,9 @@ ${NOMAD_HELP}
       --force-conflicts  Take over fields that another field manager owns
       --adopt            Make existing objects of the stack's names that this tool did not create (e.g. a
                          ServiceAccount made with kubectl) part of the stack; without it, apply refuses them
+      --allow-near-schema
+                         Accept a new schema period that starts in less than 24 h (every Loki pod
+                         restarts now and must be done before it starts); see "schema next"
       --no-prune         Keep objects of this stack that the spec no longer renders
       --prune-volumes    Also prune PersistentVolumeClaims the spec no longer renders (their data is lost)
   -o, --output FORMAT    text (default) or json, on standard output
@@ -67,6 +70,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'dry-run': { type: 'boolean' },
     'force-conflicts': { type: 'boolean' },
     adopt: { type: 'boolean' },
+    'allow-near-schema': { type: 'boolean' },
     'no-prune': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
@@ -82,7 +86,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (target === 'kubernetes') rejectNomadOptions(values);
   else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'adopt', 'no-prune', 'prune-volumes']);
   const stack = await loadStack(values, io);
-  if (target === 'nomad') return applyToNomad(stack, { ...values, timeoutMs, json: format === 'json' }, io);
+  if (target === 'nomad')
+    return applyToNomad(
+      stack,
+      { ...values, timeoutMs, json: format === 'json', allowNearSchema: values['allow-near-schema'] },
+      io,
+    );
   const connection = connectFrom(values, io);
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   io.stderr(
@@ -100,6 +109,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       dryRun: values['dry-run'],
       forceConflicts: values['force-conflicts'],
       adopt: values.adopt,
+      allowSchemaWithin24h: values['allow-near-schema'],
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
       timeoutMs,

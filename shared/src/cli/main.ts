@@ -17,6 +17,7 @@ Commands:
   destroy   Delete a stack (volumes stay unless --delete-volumes)
   port-forward  Forward local ports to a stack's push and query entry points, and print their URLs
   diagnose  Write a stack's status, manifests, events and pod logs to a directory (a CI artifact)
+  schema next  Print the schema period to append to spec.schemas, dated the first safe day
 
 The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
 With --target nomad, render, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   destroy: () => import('./destroy.js'),
   'port-forward': () => import('./port-forward.js'),
   diagnose: () => import('./diagnose.js'),
+  schema: () => import('./schema.js'),
 };
 
 /** Runs one command. Everything it writes to standard error (progress, errors) passes the redaction layer. */

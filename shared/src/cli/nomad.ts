@@ -94,13 +94,15 @@ interface NomadApplyOutput {
 
 export async function applyToNomad(
   stack: LokiStack,
-  values: NomadValues & { wait?: boolean; timeoutMs: number; json: boolean },
+  values: NomadValues & { wait?: boolean; timeoutMs: number; json: boolean; allowNearSchema?: boolean },
   io: CliIo,
 ): Promise<number> {
   const client = clientFrom(values);
   const ref = refOf(stack);
   io.stderr(`registering Nomad job ${ref.namespace}/${ref.name} at ${client.address}\n`);
-  const output: NomadApplyOutput = { apply: await applyNomadJob(client, stack) };
+  const output: NomadApplyOutput = {
+    apply: await applyNomadJob(client, stack, { allowSchemaWithin24h: values.allowNearSchema }),
+  };
   io.stderr(`  job ${output.apply.jobId} ${output.apply.action} (version ${output.apply.version})\n`);
   const print = () => io.stdout(values.json ? `${JSON.stringify(output, null, 2)}\n` : applyText(output));
   if (values.wait) {

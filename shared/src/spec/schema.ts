@@ -528,7 +528,7 @@ const schemaPeriod = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "_" or "-", e.g. "index_"')
     .default(DEFAULT_INDEX_PREFIX)
-    .describe('Prefix of the period\'s daily index tables in the bucket.'),
+    .describe("Prefix of the period's daily index tables in the bucket."),
 });
 
 const schemas = z

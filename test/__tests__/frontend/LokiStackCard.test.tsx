@@ -90,6 +90,23 @@ test("ready: the condition, a row per component, the URLs and the version, for t
   expect(screen.getByText(/Loki 3\.7\.8 · last checked/)).toBeTruthy();
   expect(screen.queryByText('Pods not ready')).toBeNull();
   expect(screen.queryByText(/basic auth/)).toBeNull();
+  expect(screen.queryByText(/^Schema /)).toBeNull();
+});
+
+test('the schema period in effect and the next one, when the status tells them', async () => {
+  await renderCard({
+    getStatus: async () => ({
+      ...status(
+        { type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' },
+        { querier: component(1, 1) },
+      ),
+      schema: {
+        active: { from: '2024-04-01', store: 'tsdb', version: 'v13' },
+        next: { from: '2027-01-01', store: 'tsdb', version: 'v13' },
+      },
+    }),
+  });
+  expect(await screen.findByText('Schema v13 (tsdb) since 2024-04-01; next: v13 from 2027-01-01')).toBeTruthy();
 });
 
 test("with the gateway: its URLs, and that they ask for a tenant's password", async () => {

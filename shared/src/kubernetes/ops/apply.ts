@@ -7,7 +7,8 @@ import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/
 import { ClusterError, ConflictError } from '../../errors.js';
 import { assertStackRef } from '../../stack/names.js';
 import { MANAGER } from '../../stack/names.js';
-import { CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
+import { configMapName, CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
+import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { StorageCredentials } from '../render/credentials.js';
 import { generatedSecrets } from '../render/generated-secrets.js';
 import { renderKubernetes, type PodAnnotations, type RenderedStack } from '../render/index.js';
@@ -60,8 +61,13 @@ export interface ApplyOptions {
   pruneVolumes?: boolean;
   /** Transient failures are retried by this policy (give it a deadline to survive an API server away for a while). */
   retry?: RetryPolicy;
-  /** The time generated certificates are judged at (renewed past 80% of their life). @default the current time */
+  /**
+   * The time generated certificates are judged at (renewed past 80% of their life), and the schema periods
+   * (schema-periods.ts). @default the current time
+   */
   now?: Date;
+  /** Accept a new schema period that starts in less than 24 h (every Loki pod restarts before it). @default false */
+  allowSchemaWithin24h?: boolean;
   /** How messages name the options they advise. @default CLI_OPTION_NAMES */
   optionNames?: OptionNames;
   /** Told of every object as it is done. */
@@ -142,11 +148,13 @@ export async function applyStack(
   const retry = options.retry ?? DEFAULT_RETRY;
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const rendered = renderKubernetes(stack, { credentials: options.credentials });
-  const [namespace, served] = await Promise.all([
+  const [namespace, served, , liveConfig] = await Promise.all([
     readNamespace(connection, ref.namespace, retry),
     servedGroupVersions(connection, retry),
     // Custom resources' lists only once the cluster is known to serve them (checkCrdsServed).
     connection.objects.discover(rendered.objects.filter((object) => !kindOf(object.kind ?? '')?.crd)),
+    // The live Loki config: its schema periods may only be appended to (none: a new stack).
+    readLokiConfig(connection, stack, retry),
   ]);
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(
@@ -156,6 +164,10 @@ export async function applyStack(
     );
   }
   checkCrdsServed(rendered.objects, served);
+  checkSchemaChange(schemaPeriodsOf(liveConfig), stackSchemaPeriods(stack), options.now, {
+    allowWithin24h: options.allowSchemaWithin24h,
+    allowOption: optionNamesOf(options).allowNearSchema,
+  });
   // The user's own gateway passwords must be there, with every user, before anything is sent.
   if (stack.spec.gateway.enabled && stack.spec.gateway.passwordsSecret)
     await gatewayPasswords(connection, stack, [], retry);
@@ -214,6 +226,20 @@ export async function applyStack(
   } finally {
     await lock.release();
   }
+}
+
+/** The Loki config YAML of the stack's live `<name>-config` ConfigMap, if there is one. */
+function readLokiConfig(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<string | undefined> {
+  const { namespace } = stack.metadata;
+  const name = configMapName(stack);
+  return withRetry(
+    `reading ConfigMap ${namespace}/${name}`,
+    () =>
+      connection.core
+        .readNamespacedConfigMap({ name, namespace })
+        .then((configMap) => configMap.data?.['config.yaml'], notFoundAsUndefined),
+    retry,
+  );
 }
 
 interface Run {

@@ -5,10 +5,13 @@ export interface OptionNames {
   adopt: string;
   deleteVolumes: string;
   forceConflicts?: string;
+  /** Accept a new schema period less than 24 h away. */
+  allowNearSchema?: string;
 }
 
 export const CLI_OPTION_NAMES: OptionNames = {
   adopt: '--adopt',
   deleteVolumes: '--delete-volumes',
   forceConflicts: '--force-conflicts',
+  allowNearSchema: '--allow-near-schema',
 };

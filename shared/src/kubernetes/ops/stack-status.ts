@@ -3,6 +3,7 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY } from '../render/common.js';
+import { schemaStatusOf } from '../../stack/schema-periods.js';
 import {
   conditionOf,
   STATUS_API_VERSION,
@@ -19,6 +20,10 @@ export interface StackObjects {
   /** With `kind` set (list items do not carry it). */
   workloads: (V1Deployment | V1StatefulSet)[];
   pods: V1Pod[];
+  /** The live Loki config (YAML), for the schema periods; without it, the status has no `schema`. */
+  lokiConfig?: string;
+  /** The time the schema period in effect is judged at. @default the current time */
+  now?: Date;
 }
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
@@ -62,6 +67,7 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
       ] ?? null,
     createdAt:
       created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
+    ...schemaStatusOf(objects.lokiConfig, objects.now),
   };
 }
 

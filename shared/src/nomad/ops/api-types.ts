@@ -8,7 +8,11 @@ export interface NomadJob {
   Stop?: boolean;
   SubmitTime?: number;
   Meta?: Record<string, string> | null;
-  TaskGroups?: { Name: string; Count?: number }[];
+  TaskGroups?: {
+    Name: string;
+    Count?: number;
+    Tasks?: { Name?: string; Templates?: { DestPath?: string; EmbeddedTmpl?: string }[] | null }[] | null;
+  }[];
 }
 
 export interface TaskEvent {
@@ -64,4 +68,6 @@ export interface AllocationMetric {
   NodesExhausted?: number;
   ConstraintFiltered?: Record<string, number> | null;
   DimensionExhausted?: Record<string, number> | null;
+  /** Further allocations of the group that failed the same way. */
+  CoalescedFailures?: number;
 }

@@ -5,8 +5,10 @@ import { assertStackRef } from '../../stack/names.js';
 import { MANAGER } from '../../stack/names.js';
 import { renderNomad } from '../render/index.js';
 import type { LokiStack } from '../../spec/schema.js';
+import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
+import { lokiConfigTemplateOf } from './status.js';
 
 export interface NomadApplyResult {
   jobId: string;
@@ -17,7 +19,20 @@ export interface NomadApplyResult {
   evalId: string;
 }
 
-export async function applyNomadJob(client: NomadClient, stack: LokiStack): Promise<NomadApplyResult> {
+export interface NomadApplyOptions {
+  /** The time the schema periods are judged at. @default the current time */
+  now?: Date;
+  /** Accept a new schema period that starts in less than 24 h (every Loki task restarts before it). @default false */
+  allowSchemaWithin24h?: boolean;
+  /** How the message names that option. @default '--allow-near-schema' */
+  allowNearSchemaOption?: string;
+}
+
+export async function applyNomadJob(
+  client: NomadClient,
+  stack: LokiStack,
+  options: NomadApplyOptions = {},
+): Promise<NomadApplyResult> {
   assertStackRef({ name: stack.metadata.name, namespace: stack.spec.nomad.namespace });
   const rendered = renderNomad(stack);
   const namespace = rendered.namespace;
@@ -28,6 +43,11 @@ export async function applyNomadJob(client: NomadClient, stack: LokiStack): Prom
       409,
     );
   }
+  // The live job's schema periods may only be appended to: checked before anything is sent.
+  checkSchemaChange(schemaPeriodsOf(before?.lokiConfig), stackSchemaPeriods(stack), options.now, {
+    allowWithin24h: options.allowSchemaWithin24h,
+    allowOption: options.allowNearSchemaOption ?? '--allow-near-schema',
+  });
   const job = await client.request<NomadJob>('POST', '/v1/jobs/parse', {
     namespace,
     body: { JobHCL: rendered.hcl, Canonicalize: true },
@@ -47,10 +67,17 @@ async function currentVersion(
   client: NomadClient,
   id: string,
   namespace: string,
-): Promise<{ version: number; stopped: boolean; managedBy: string | undefined } | undefined> {
+): Promise<
+  { version: number; stopped: boolean; managedBy: string | undefined; lokiConfig: string | undefined } | undefined
+> {
   try {
     const { body } = await client.request<NomadJob>('GET', `/v1/job/${encodeURIComponent(id)}`, { namespace });
-    return { version: body.Version ?? 0, stopped: body.Stop === true, managedBy: body.Meta?.managed_by };
+    return {
+      version: body.Version ?? 0,
+      stopped: body.Stop === true,
+      managedBy: body.Meta?.managed_by,
+      lokiConfig: lokiConfigTemplateOf(body),
+    };
   } catch (error) {
     if (error instanceof NomadApiError && error.code === 404) return undefined;
     throw error;

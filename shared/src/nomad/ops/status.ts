@@ -11,6 +11,8 @@ import {
   type StackStatus,
 } from '../../stack/status-model.js';
 import { assertStackRef } from '../../stack/names.js';
+import { schemaStatusOf } from '../../stack/schema-periods.js';
+import { TASK_PATHS } from '../render/common.js';
 import type {
   Allocation,
   AllocationMetric,
@@ -144,7 +146,15 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     },
     version: job.Meta?.loki_version ?? null,
     createdAt: created.length > 0 ? new Date(Math.floor(Math.min(...created) / 1e6)).toISOString() : submitted,
+    ...schemaStatusOf(lokiConfigTemplateOf(job)),
   };
+}
+
+/** The Loki config template of a live job (every Loki task has the same one). */
+export function lokiConfigTemplateOf(job: NomadJob): string | undefined {
+  const tasks = (job.TaskGroups ?? []).flatMap((group) => group.Tasks ?? []);
+  const templates = tasks.flatMap((task) => task.Templates ?? []);
+  return templates.find((template) => template.DestPath === TASK_PATHS.configFile)?.EmbeddedTmpl;
 }
 
 function groupStatus(

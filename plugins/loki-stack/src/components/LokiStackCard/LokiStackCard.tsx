@@ -30,6 +30,7 @@ import {
   Typography,
 } from '@material-ui/core';
 import {
+  describeSchema,
   parseStackAnnotation,
   STACK_ANNOTATION,
   type ComponentStatus,
@@ -203,6 +204,11 @@ function StackStatusView({ status }: { status: CheckedStackStatus }) {
       <Typography variant="caption" color="textSecondary" component="p" className={classes.section}>
         Loki {status.version ?? 'version unknown'} · last checked {new Date(status.checkedAt).toLocaleTimeString()}
       </Typography>
+      {status.schema && (
+        <Typography variant="caption" color="textSecondary" component="p">
+          {describeSchema(status.schema)}
+        </Typography>
+      )}
     </>
   );
 }
