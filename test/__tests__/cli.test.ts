@@ -51,6 +51,25 @@ test('-f - reads the spec from standard input', async () => {
   expect(documents(result.stdout).find((o) => o.kind === 'ConfigMap')!.metadata.name).toBe('piped-config');
 });
 
+test('a spec warning goes to stderr and the stack is still rendered', async () => {
+  const spec = [
+    'spec:',
+    '  auth: { enabled: true, tenant: team-a }',
+    '  gateway: { enabled: true, tenants: [team-a] }',
+    '  overrides: { team-a: { queryTimeout: 5m }, team-z: { queryTimeout: 5m } }',
+  ].join('\n');
+  const result = await run(['render', '-f', '-'], { input: `${spec}\n` });
+  expect(result.code).toBe(0);
+  expect(result.stderr).toMatch(/^warning: spec\.overrides\.team-z: "team-z" is not in spec\.gateway\.tenants/);
+  expect(result.stderr).not.toMatch(/team-a/);
+  const runtime = documents(result.stdout).find((o) => o.metadata.name === 'loki-runtime') as unknown as {
+    data: Record<string, string>;
+  };
+  expect(parse(runtime.data['runtime.yaml']!)).toEqual({
+    overrides: { 'team-a': { query_timeout: '5m' }, 'team-z': { query_timeout: '5m' } },
+  });
+});
+
 test('credentials in the environment never reach the output', async () => {
   const sentinel = 'sentinel-Secret-Value-9f2c';
   const env = {

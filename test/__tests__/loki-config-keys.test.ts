@@ -2,10 +2,10 @@
 // configuration reference (fixtures/loki-3.7-config-keys.json, v3.7.6), and in every older minor we accept
 // in spec.version (per-minor history in the same file).
 import { SUPPORTED_LOKI_MINORS, type LokiStack } from 'loki-microservices';
-import { lokiConfig } from 'loki-microservices/testing';
+import { lokiConfig, runtimeConfig } from 'loki-microservices/testing';
 import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../src/loki-keys.js';
 import { render } from '../src/objects.js';
-import { specMatrix } from '../src/specs.js';
+import { EVERY_OVERRIDE, specMatrix } from '../src/specs.js';
 
 const configOf = (stack: LokiStack) => lokiConfig(stack);
 
@@ -56,6 +56,51 @@ test('keys that Loki 3 removed are reported', () => {
 test('keys newer than the oldest supported minor are reported', () => {
   const config = { compactor: { delete_request_store_db_type: 'sqlite' } };
   expect(keysMissingInSupportedMinors(config)).toEqual(['compactor.delete_request_store_db_type (missing in 3.4)']);
+});
+
+describe('the runtime configuration (spec.overrides)', () => {
+  const { stack } = render(EVERY_OVERRIDE);
+  // Loki reads each tenant's entry as a limits_config block.
+  const tenants = Object.entries(runtimeConfig(stack).overrides).map(([tenant, limits]) => ({
+    tenant,
+    config: { limits_config: limits },
+  }));
+
+  test('has an entry for every tenant of spec.overrides, and the main config points at its file', () => {
+    expect(tenants.map(({ tenant }) => tenant)).toEqual(['team-a', 'team-b']);
+    expect(configOf(stack).runtime_config).toEqual({ file: '/etc/loki/runtime/runtime.yaml', period: '10s' });
+  });
+
+  test('every per-tenant key is a limits_config key of Loki 3.7 and of every supported minor', () => {
+    const paths = tenants.flatMap(({ config }) => keyPaths(config));
+    // Every override field is rendered: the limits, retention, per-stream retention and the OTLP mapping.
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'limits_config.ingestion_rate_mb',
+        'limits_config.reject_old_samples_max_age',
+        'limits_config.retention_period',
+        'limits_config.retention_stream[].selector',
+        'limits_config.retention_stream[].priority',
+        'limits_config.retention_stream[].period',
+        'limits_config.otlp_config.resource_attributes.ignore_defaults',
+        'limits_config.otlp_config.resource_attributes.attributes_config[].action',
+        'limits_config.otlp_config.resource_attributes.attributes_config[].attributes',
+        'limits_config.otlp_config.resource_attributes.attributes_config[].regex',
+        'limits_config.otlp_config.scope_attributes[].attributes',
+        'limits_config.otlp_config.log_attributes[].regex',
+      ]),
+    );
+    for (const { config } of tenants) {
+      expect(unknownKeys(config)).toEqual([]);
+      expect(keysMissingInSupportedMinors(config)).toEqual([]);
+    }
+  });
+
+  test('spec.retentionStreams is limits_config.retention_stream of the main config', () => {
+    const limits = configOf(stack).limits_config as Record<string, unknown>;
+    expect(limits.retention_stream).toEqual([{ selector: '{namespace="dev"}', priority: 1, period: '24h' }]);
+    expect(unknownKeys(configOf(stack))).toEqual([]);
+  });
 });
 
 test('a boltdb-shipper period (an adopted bucket) renders only known keys, in every supported minor', () => {

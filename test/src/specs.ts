@@ -37,6 +37,45 @@ export const STORAGE_VARIANTS: Record<string, StorageInput> = {
 
 const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
 
+/** Every per-tenant override field and per-stream retention, for the checks of the runtime configuration. */
+export const EVERY_OVERRIDE: LokiStackInput = {
+  spec: {
+    auth: { enabled: true, tenant: 'team-a' },
+    gateway: { enabled: true, tenants: ['team-a', 'team-b'] },
+    retention: '744h',
+    retentionStreams: [{ selector: '{namespace="dev"}', priority: 1, period: '24h' }],
+    overrides: {
+      'team-a': {
+        ingestionRateMB: 16,
+        ingestionBurstSizeMB: 32,
+        maxGlobalStreamsPerUser: 20000,
+        maxQuerySeries: 1000,
+        maxQueryParallelism: 64,
+        maxEntriesLimitPerQuery: 10000,
+        queryTimeout: '5m',
+        rejectOldSamplesMaxAge: '336h',
+        retention: '2160h',
+        retentionStreams: [
+          { selector: '{namespace="prod", level="debug"}', priority: 2, period: '48h' },
+          { selector: '{app=~"audit.*"}', period: '8760h' },
+        ],
+        otlp: {
+          resourceAttributes: {
+            ignoreDefaults: true,
+            attributesConfig: [
+              { action: 'index_label', attributes: ['service.name', 'k8s.namespace.name'] },
+              { action: 'drop', regex: 'process\\..*' },
+            ],
+          },
+          scopeAttributes: [{ action: 'drop', attributes: ['telemetry.sdk.version'] }],
+          logAttributes: [{ action: 'structured_metadata', regex: 'http\\..*' }],
+        },
+      },
+      'team-b': { retention: '0', queryTimeout: '2m' },
+    },
+  },
+};
+
 /** Options beyond profile and storage, each of which changes some rendered object. */
 const OPTIONS: Record<string, LokiStackInput> = {
   'all-options': {
@@ -71,6 +110,7 @@ const OPTIONS: Record<string, LokiStackInput> = {
     },
   },
   'ruler-disabled': { spec: { components: { ruler: { enabled: false } } } },
+  overrides: EVERY_OVERRIDE,
   'network-policy': {
     spec: {
       profile: 'small',

@@ -118,7 +118,7 @@ function taskEnv(group: NomadGroup, ports: Record<string, number>): Record<strin
 
 /** Paths of files in the Loki config; under /secrets or /local they must be a template destination. */
 function configFiles(value: unknown, key = ''): string[] {
-  if (typeof value === 'string') return /(_path|_file)$/.test(key) && value.startsWith('/') ? [value] : [];
+  if (typeof value === 'string') return /(^file|_path|_file)$/.test(key) && value.startsWith('/') ? [value] : [];
   if (!value || typeof value !== 'object') return [];
   return Object.entries(value).flatMap(([k, v]) => configFiles(v, k));
 }
@@ -211,10 +211,13 @@ describe.each(specs)('$name', ({ input }) => {
         (file) => file.startsWith('/secrets/') || file.startsWith('/local/'),
       );
       for (const file of files) expect(destinations).toContain(file);
+      // The runtime configuration (per-tenant overrides), re-read by Loki every period.
+      expect(files).toContain('/local/runtime.yaml');
       // cert, key and CA for the server and each of the 7 client blocks, and the ruler's when it runs.
+      const certificates = files.filter((file) => file.startsWith('/secrets/tls/'));
       if (rendered.stack.spec.nomad.tls.enabled)
-        expect(files).toHaveLength(3 * (8 + (rendered.stack.spec.components.ruler.enabled ? 1 : 0)));
-      else expect(files).toEqual([]);
+        expect(certificates).toHaveLength(3 * (8 + (rendered.stack.spec.components.ruler.enabled ? 1 : 0)));
+      else expect(certificates).toEqual([]);
     }
   });
 

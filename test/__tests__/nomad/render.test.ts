@@ -2,7 +2,8 @@
 // counts, services with /ready checks, the config delivered by a template, credentials only from Vault or
 // Nomad Variables, resources, disks and placement; and the Loki config passing the Loki 3 key test.
 import { COMPONENTS, parseSpec, renderNomad, SpecError, type ComponentName } from 'loki-microservices';
-import { nomadLokiConfig } from 'loki-microservices/testing';
+import { nomadLokiConfig, runtimeConfigText } from 'loki-microservices/testing';
+import { parse } from 'yaml';
 import { closeHclParser } from '../../src/hcl.js';
 import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../../src/loki-keys.js';
 import { NOMAD_SPECS, renderNomadJob, TRAEFIK_USERS, type RenderedNomad } from '../../src/nomad-job.js';
@@ -65,6 +66,16 @@ describe.each(specs)('$name', ({ input }) => {
       const config = task!.templates.find((t) => t.destination === 'local/config.yaml');
       expect(config).toMatchObject({ changeMode: 'restart', env: false });
       expect(config!.data).toContain('schema: v13');
+    }
+  });
+
+  test('each task renders the runtime configuration with change_mode noop, and the config re-reads it', () => {
+    const { job, stack } = rendered;
+    expect(nomadLokiConfig(stack).runtime_config).toEqual({ file: '${NOMAD_TASK_DIR}/runtime.yaml', period: '10s' });
+    for (const group of job.groups) {
+      const runtime = group.tasks[0]!.templates.find((t) => t.destination === 'local/runtime.yaml');
+      expect(runtime).toMatchObject({ changeMode: 'noop', env: false });
+      expect(parse(runtime!.data)).toEqual({ overrides: {} });
     }
   });
 
@@ -199,4 +210,25 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
       ),
     ).toEqual(['spec.nomad.credentials', 'spec.storage.azure.useFederatedToken']);
   });
+});
+
+test('spec.overrides reach every task through the noop runtime template, not the restarting config', async () => {
+  const input = NOMAD_SPECS['production/gcs-hard-anti-affinity']!;
+  const overrides = { 'team-a': { queryTimeout: '5m', retention: '2160h' } };
+  const plain = await renderNomadJob(input);
+  const withOverrides = await renderNomadJob({ ...input, spec: { ...input.spec, overrides } });
+  const template = (rendered: RenderedNomad, group: string, destination: string) =>
+    rendered.job.groups.find((g) => g.name === group)!.tasks[0]!.templates.find((t) => t.destination === destination)!;
+  for (const group of withOverrides.job.groups.map((g) => g.name)) {
+    const runtime = template(withOverrides, group, 'local/runtime.yaml');
+    expect(runtime.changeMode).toBe('noop');
+    expect(runtime.data).toBe(runtimeConfigText(withOverrides.stack));
+    expect(parse(runtime.data)).toEqual({
+      overrides: { 'team-a': { query_timeout: '5m', retention_period: '2160h' } },
+    });
+    // The restarting config template is the same with or without overrides: no task restarts.
+    expect(template(withOverrides, group, 'local/config.yaml').data).toBe(
+      template(plain, group, 'local/config.yaml').data,
+    );
+  }
 });
