@@ -728,7 +728,7 @@ describe('errors', () => {
     expect(await call(server, 'POST', '/v1/status/leader')).toMatchObject({ status: 405, text: 'Invalid method' });
     expect(await call(server, 'GET', '/v1/jobs/parse')).toMatchObject({ status: 405, text: 'Invalid method' });
     expect((await call(server, 'GET', '/v1/nodes')).status).toBe(501);
-    expect((await call(server, 'POST', '/v1/job/loki/plan', {})).status).toBe(501);
+    expect((await call(server, 'POST', '/v1/job/loki/evaluate', {})).status).toBe(501);
     expect(await call(server, 'GET', '/v1/jobs?region=eu-west')).toMatchObject({
       status: 500,
       text: 'No path to region',

@@ -8,6 +8,7 @@ import type { Cluster } from './cluster.js';
 import { parseGoDuration } from './duration.js';
 import { INVALID_METHOD, JOB_NOT_FOUND, multiError, NomadError, PERMISSION_DENIED, TOKEN_NOT_FOUND } from './errors.js';
 import { parseJobFile } from './jobspec.js';
+import { planJob } from './plan.js';
 import { isObject, type Json } from './json.js';
 import type { Allocation } from './model.js';
 import { validationErrors } from './validate.js';
@@ -71,7 +72,6 @@ const UNIMPLEMENTED = [
 ];
 const UNIMPLEMENTED_JOB_SUFFIXES = [
   '/evaluate',
-  '/plan',
   '/periodic/force',
   '/dispatch',
   '/revert',
@@ -162,6 +162,7 @@ export class Endpoints {
     const suffix = ['/allocations', '/evaluations', '/deployments', '/deployment', '/summary', '/versions'].find(
       (candidate) => rest.endsWith(candidate),
     );
+    if (rest.endsWith('/plan')) return this.plan(request, rest.slice(0, -'/plan'.length));
     const unimplemented = UNIMPLEMENTED_JOB_SUFFIXES.find((candidate) => rest.endsWith(candidate));
     if (unimplemented) return notImplemented(`/v1/job/:id${unimplemented}`);
     if (!suffix) {
@@ -297,6 +298,34 @@ export class Endpoints {
         NextToken: '',
       },
     };
+  }
+
+  /** Job.Plan: the scheduler's dry run; checked as a registration is, and nothing is written. */
+  private async plan(request: ApiRequest, pathId: string): Promise<Reply> {
+    if (request.method !== 'PUT' && request.method !== 'POST') throw methodNotAllowed();
+    const args = await decode(request, 'api.JobPlanRequest');
+    const job = args.Job;
+    if (job === undefined || job === null) throw new NomadError(400, 'Job must be specified');
+    checkTypes(job, 'JobPlanRequest');
+    if (job.ID === undefined || job.ID === null) throw new NomadError(400, 'Job must have a valid ID');
+    if (job.ID !== pathId) throw new NomadError(400, 'Job ID does not match');
+    const identity = this.identify(request.headers);
+    if (identity === 'invalid') throw new NomadError(403, PERMISSION_DENIED);
+    const { settings } = this.cluster;
+    const region = request.query.get('region') || args.Region || job.Region || settings.region;
+    if (region !== 'global' && region !== settings.region) throw new NomadError(500, 'No path to region');
+    const namespace: string = request.query.get('namespace') || args.Namespace || job.Namespace || 'default';
+    const stored = toStoredJob(job, namespace, settings.region);
+    const errors = [
+      ...(settings.namespaces.includes(namespace)
+        ? []
+        : [`job ${JSON.stringify(stored.ID)} is in nonexistent namespace ${JSON.stringify(namespace)}`]),
+      ...validationErrors(stored),
+    ];
+    if (errors.length > 0) throw new NomadError(500, multiError(errors));
+    if (identity === 'anonymous') throw new NomadError(403, PERMISSION_DENIED);
+    const answer = planJob(this.cluster, stored, args.Diff === true);
+    return { status: 200, index: answer.Index, body: { ...answer, LastContact: 0, KnownLeader: false, NextToken: '' } };
   }
 
   private deregister(request: ApiRequest, id: string): Reply {
@@ -459,11 +488,11 @@ async function decode(request: ApiRequest, type: string): Promise<Json> {
 }
 
 /** The type errors Go's JSON decoder would stop at, for the fields a hand-written job gets wrong. */
-function checkTypes(job: unknown): void {
+function checkTypes(job: unknown, request = 'JobRegisterRequest'): void {
   const fail = (field: string, value: unknown, type: string): never => {
     throw new NomadError(400, `json: cannot unmarshal ${goKind(value)} into Go struct field ${field} of type ${type}`);
   };
-  if (!isObject(job)) return fail('JobRegisterRequest.Job', job, 'api.Job');
+  if (!isObject(job)) return fail(`${request}.Job`, job, 'api.Job');
   if (job.ID !== undefined && job.ID !== null && typeof job.ID !== 'string') fail('Job.Job.ID', job.ID, 'string');
   if (job.TaskGroups === undefined || job.TaskGroups === null) return;
   if (!Array.isArray(job.TaskGroups)) return fail('Job.Job.TaskGroups', job.TaskGroups, '[]*api.TaskGroup');

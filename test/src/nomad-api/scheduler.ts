@@ -1,12 +1,12 @@
 // The service scheduler, reduced to what a deployment shows: each evaluation reconciles every group of
 // the job with its allocations. It stops surplus allocations (highest index first), updates in place
-// the ones whose group changed only in count, update strategy or services, replaces the others at most
+// the ones whose tasks did not change (updates.ts, Nomad's tasksUpdated), replaces the others at most
 // max_parallel at a time while the deployment waits for them to get healthy, places what is missing,
 // replaces failed allocations after the reschedule delay, and reports what it could not place in the
 // evaluation (FailedTGAllocs, a blocked evaluation, queued allocations in the job summary).
 import { randomUUID } from 'node:crypto';
 import type { Cluster } from './cluster.js';
-import { clone, sameJson, type Json } from './json.js';
+import { clone, type Json } from './json.js';
 import {
   DEPLOYMENT,
   STOP_REASON,
@@ -19,6 +19,7 @@ import {
   type Evaluation,
 } from './model.js';
 import { goTime, nowNs, ZERO_TIME } from './time.js';
+import { tasksUpdated } from './updates.js';
 
 export class Scheduler {
   constructor(private readonly cluster: Cluster) {}
@@ -467,7 +468,8 @@ export class Scheduler {
     this.cluster.timers.after(delay, () => this.process(followup.ID));
   }
 
-  private failureMetric(job: Json, unplaced: number): AllocMetric {
+  /** What the evaluation reports for a group it could not place (also a plan's FailedTGAllocs). */
+  failureMetric(job: Json, unplaced: number): AllocMetric {
     const nodes = this.cluster.nodesFor(job);
     const all = this.cluster.settings.nodes;
     const requested: string[] = (job.Datacenters as string[]).includes('*')
@@ -497,20 +499,7 @@ export class Scheduler {
 
 const fibonacci = (n: number): number => (n <= 2 ? 1 : fibonacci(n - 1) + fibonacci(n - 2));
 
-/**
- * Whether allocations of `before` can take `after` in place: Nomad updates in place when only the count,
- * the update strategy or the services changed, and replaces the allocation for anything else.
- */
+/** Whether allocations of `before` can take `after` in place (Nomad's tasksUpdated, see updates.ts). */
 export function updatesInPlace(before: Json, after: Json, groupName: string): boolean {
-  const essentials = (job: Json) => {
-    const group = (job.TaskGroups as Json[]).find((candidate) => candidate.Name === groupName);
-    if (!group) return null;
-    const { Count: _count, Update: _update, Services: _services, Scaling: _scaling, Tasks, ...rest } = group;
-    return {
-      meta: job.Meta,
-      group: rest,
-      tasks: (Tasks as Json[]).map(({ Services: _taskServices, ...task }) => task),
-    };
-  };
-  return sameJson(essentials(before), essentials(after));
+  return !tasksUpdated(before, after, groupName);
 }
