@@ -70,6 +70,16 @@ export {
   type StackEndpoints,
   type StackStatus,
 } from './stack/status-model.js';
+export {
+  PLAN_API_VERSION,
+  type ChangeImpact,
+  type PlanBlocker,
+  type PlannedChange,
+  type PlannedRoll,
+  type PlanWarning,
+  type PlanWarningCode,
+  type StackPlan,
+} from './stack/plan-model.js';
 
 // Kubernetes: render.
 export { renderKubernetes, toYaml, type RenderedStack, type RenderOptions } from './kubernetes/render/index.js';
@@ -142,3 +152,4 @@ export { applyNomadJob, type NomadApplyResult } from './nomad/ops/apply.js';
 export { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from './nomad/ops/status.js';
 export { NomadNotReadyError, waitForNomadJob, type NomadWaitOptions } from './nomad/ops/wait.js';
 export { destroyNomadJob, type NomadDestroyResult } from './nomad/ops/destroy.js';
+export { planNomadJob } from './nomad/ops/plan.js';

@@ -16,6 +16,16 @@ export type {
 } from './stack/status-model.js';
 export { describeSchema } from './stack/status-model.js';
 export {
+  PLAN_API_VERSION,
+  type ChangeImpact,
+  type PlanBlocker,
+  type PlannedChange,
+  type PlannedRoll,
+  type PlanWarning,
+  type PlanWarningCode,
+  type StackPlan,
+} from './stack/plan-model.js';
+export {
   formatStackAnnotation,
   parseStackAnnotation,
   STACK_ANNOTATION,

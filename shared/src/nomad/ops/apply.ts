@@ -3,7 +3,7 @@
 // `unchanged` is told by the job version before and after.
 import { assertStackRef } from '../../stack/names.js';
 import { MANAGER } from '../../stack/names.js';
-import { renderNomad } from '../render/index.js';
+import { renderNomad, type RenderedNomadJob } from '../render/index.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { NomadJob } from './api-types.js';
@@ -37,30 +37,35 @@ export async function applyNomadJob(
   const rendered = renderNomad(stack);
   const namespace = rendered.namespace;
   const before = await currentVersion(client, rendered.id, namespace);
-  if (before && before.managedBy !== MANAGER) {
-    throw new NomadApiError(
-      `job "${rendered.id}" in Nomad namespace "${namespace}" exists and was not deployed by loki-microservices (no meta.managed_by): choose another metadata.name`,
-      409,
-    );
-  }
+  if (before && before.managedBy !== MANAGER) throw new NomadApiError(notOursMessage(rendered), 409);
   // The live job's schema periods may only be appended to: checked before anything is sent.
   checkSchemaChange(schemaPeriodsOf(before?.lokiConfig), stackSchemaPeriods(stack), options.now, {
     allowWithin24h: options.allowSchemaWithin24h,
     allowOption: options.allowNearSchemaOption ?? '--allow-near-schema',
   });
-  const job = await client.request<NomadJob>('POST', '/v1/jobs/parse', {
-    namespace,
-    body: { JobHCL: rendered.hcl, Canonicalize: true },
-  });
+  const job = await parseRenderedJob(client, rendered);
   const registered = await client.request<{ EvalID: string }>('POST', '/v1/jobs', {
     namespace,
-    body: { Job: job.body },
+    body: { Job: job },
   });
   const after = await currentVersion(client, rendered.id, namespace);
   const version = after?.version ?? 0;
   const action =
     before === undefined ? 'created' : before.version === version && !before.stopped ? 'unchanged' : 'updated';
   return { jobId: rendered.id, namespace, action, version, evalId: registered.body.EvalID };
+}
+
+/** Why apply refuses a job of the same ID that loki-microservices did not deploy. */
+export const notOursMessage = (rendered: RenderedNomadJob) =>
+  `job "${rendered.id}" in Nomad namespace "${rendered.namespace}" exists and was not deployed by loki-microservices (no meta.managed_by): choose another metadata.name`;
+
+/** The rendered job file as Nomad's API job, parsed by Nomad itself as `nomad job run` does. */
+export async function parseRenderedJob(client: NomadClient, rendered: RenderedNomadJob): Promise<NomadJob> {
+  const { body } = await client.request<NomadJob>('POST', '/v1/jobs/parse', {
+    namespace: rendered.namespace,
+    body: { JobHCL: rendered.hcl, Canonicalize: true },
+  });
+  return body;
 }
 
 async function currentVersion(

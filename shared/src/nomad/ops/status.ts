@@ -305,7 +305,7 @@ function latestFailedPlacements(evaluations: Evaluation[]): Record<string, Alloc
 }
 
 /** Nomad's placement failure in a sentence: what ran out, or which constraints filtered the nodes out. */
-function placementMessage(metric: AllocationMetric, missing: number): string {
+export function placementMessage(metric: AllocationMetric, missing: number): string {
   const parts = [
     ...Object.entries(metric.DimensionExhausted ?? {}).map(
       ([dimension, nodes]) => `${dimension} exhausted on ${nodes} node${nodes === 1 ? '' : 's'}`,
