@@ -128,6 +128,9 @@ export {
   type ApplyResult,
   type ObjectAction,
 } from './kubernetes/ops/apply.js';
+export { ImmutableFieldError } from './kubernetes/ops/immutable.js';
+export { planStack, type PlanOptions } from './kubernetes/ops/plan.js';
+export { formatPlanMarkdown, formatPlanText, planSummary } from './stack/plan-format.js';
 export { StackLockedError } from './kubernetes/ops/lock.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './kubernetes/ops/wait.js';
 export {

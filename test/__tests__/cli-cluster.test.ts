@@ -76,7 +76,7 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(result.stderr).toContain('smoke test: pushing a log line');
     expect(result.stderr).not.toMatch(/^error/m);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toBe('stack c-main/loki: 29 objects, 29 created, 0 configured, 0 unchanged, 0 pruned');
+    expect(lines[0]).toBe('stack c-main/loki: 30 objects, 30 created, 0 configured, 0 unchanged, 0 pruned');
     expect(lines).toContain('Secret loki-object-store created with random values');
     expect(lines).toContain('Ready: 9 components ready');
     expect(lines).toContain('push URL:  http://loki-distributor.c-main.svc.cluster.local:3100/loki/api/v1/push');
@@ -98,7 +98,7 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     // Nothing changed: the pods were ready before this apply; the time is the tool's and Loki's read-back.
     expect(output.timeline).toMatchObject({ podsMs: 0, readBackMs: output.smoke.latencyMs });
     expect(output.timeline.toolMs + output.timeline.readBackMs).toBe(output.timeline.totalMs);
-    expect(output.apply.objects).toHaveLength(29);
+    expect(output.apply.objects).toHaveLength(30);
     expect(output.apply.objects.filter((o: Json) => o.action !== 'unchanged')).toEqual([]);
     expect(output.apply.secrets).toEqual([{ name: 'loki-object-store', action: 'kept' }]);
     expect(output.apply).toMatchObject({ namespaceCreated: false, dryRun: false });
@@ -128,12 +128,36 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(result.stderr).toContain('  Deployment loki-distributor configured\n');
     expect(result.stderr).toContain('  PodDisruptionBudget loki-distributor created\n');
     expect(result.stdout).toMatch(
-      /^stack c-main\/loki \(dry run, nothing stored\): 30 objects, 1 created, 1 configured, 28 unchanged, 0 pruned$/m,
+      /^stack c-main\/loki \(dry run, nothing stored\): 31 objects, 1 created, 1 configured, 29 unchanged, 0 pruned$/m,
     );
     const after = store().get('Deployment', 'c-main', 'loki-distributor')! as Json;
     expect(after.metadata.resourceVersion).toBe(before);
     expect(after.spec.replicas).toBe(1);
     expect(store().get('PodDisruptionBudget', 'c-main', 'loki-distributor')).toBeUndefined();
+  });
+
+  test('plan: no change after apply (0 with --detailed-exitcode); a change exits 4 as text, JSON and Markdown', async () => {
+    const writesBefore = requests().filter((r) => r.method !== 'GET' && !r.path.includes('dryRun=All')).length;
+    const same = await run(['plan', '--detailed-exitcode', ...ns]);
+    expect(same).toMatchObject({ code: 0, stdout: 'stack c-main/loki: no changes\n' });
+    expect(same.stderr).toMatch(/^planning stack c-main\/loki on https:\/\/127\.0\.0\.1:\d+\n$/);
+    const change = [...ns, '--set', 'spec.limits.ingestionRateMB=17', '--detailed-exitcode'];
+    const [text, json, markdown, plain] = await Promise.all([
+      run(['plan', ...change]),
+      run(['plan', ...change, '-o', 'json']),
+      run(['plan', ...change, '-o', 'markdown']),
+      run(['plan', ...ns, '--set', 'spec.limits.ingestionRateMB=17']),
+    ]);
+    expect([text.code, json.code, markdown.code, plain.code]).toEqual([4, 4, 4, 0]);
+    expect(text.stdout).toMatch(/^stack c-main\/loki: \d+ changes \(\d+ in place, 8 rolls pods\); 8 pods roll\n/);
+    expect(text.stdout).toContain(
+      '  ingester: 1 pod (StatefulSet loki-ingester): config: limits_config.ingestion_rate_mb\n',
+    );
+    const plan = JSON.parse(json.stdout) as Json;
+    expect(plan).toMatchObject({ apiVersion: 'loki-microservices/v1alpha1', kind: 'StackPlan', hasChanges: true });
+    expect(markdown.stdout).toContain('| ingester | 1 | config: limits_config.ingestion_rate_mb |');
+    // Dry runs and reads only.
+    expect(requests().filter((r) => r.method !== 'GET' && !r.path.includes('dryRun=All')).length).toBe(writesBefore);
   });
 
   test('status: a table, and -o json / -o yaml StackStatus; 0 when Ready', async () => {
@@ -267,7 +291,7 @@ describe('a stack that does not become ready', () => {
     // (long enough for the first restarts on a loaded machine).
     const result = await run(['apply', '--wait', '--timeout', '8s', '--set', 'metadata.namespace=c-fail']);
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/^stack c-fail\/loki: 29 objects, 29 created/);
+    expect(result.stdout).toMatch(/^stack c-fail\/loki: 30 objects, 30 created/);
     expect(result.stdout).toContain('Failed: ingester 0/1 ready (CrashLoopBackOff)');
     expect(result.stderr).toMatch(
       /^error: stack c-fail\/loki is not ready after \d+s: ingester 0\/1 ready \(CrashLoopBackOff\)$/m,
@@ -298,7 +322,7 @@ describe('apply --dry-run', () => {
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout) as Json;
     expect(output.apply.dryRun).toBe(true);
-    expect(output.apply.objects).toHaveLength(29);
+    expect(output.apply.objects).toHaveLength(30);
     expect(output.apply.objects.every((o: Json) => o.action === 'created')).toBe(true);
     expect(store().get('Namespace', undefined, 'c-dry')).toBeUndefined();
     for (const kind of [
@@ -346,6 +370,17 @@ describe('usage errors: exit 2 before any request reaches the server', () => {
       stderr: /--timeout must be a duration such as 90s, 10m or 1h30m, not "ten"/,
     },
     { name: 'an unknown -o', args: ['status', '-o', 'xml'], stderr: /-o must be one of table, json, yaml, not "xml"/ },
+    {
+      name: 'plan -o yaml',
+      args: ['plan', '-o', 'yaml'],
+      stderr: /-o must be one of text, json, markdown, not "yaml"/,
+    },
+    {
+      name: 'plan --adopt on Nomad',
+      args: ['plan', '--target', 'nomad', '--adopt'],
+      kubeconfig: false,
+      stderr: /--adopt is not available with --target nomad/,
+    },
     {
       name: '--dry-run --wait',
       args: ['apply', '--dry-run', '--wait'],

@@ -11,6 +11,7 @@ Usage: loki-microservices <command> [options]
 
 Commands:
   render    Print the Kubernetes manifests of a stack (or write them to a directory); --target nomad: the Nomad job
+  plan      Show what apply would change, in Loki's terms (pods that roll and why, refusals, warnings)
   apply     Apply a stack by server-side apply; --wait until ready, --smoke to push and query a log line
   status    Show whether a stack is ready, per component (table, json or yaml)
   smoke     Push a log line to a stack and read it back
@@ -20,7 +21,7 @@ Commands:
   schema next  Print the schema period to append to spec.schemas, dated the first safe day
 
 The cluster is found like kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster.
-With --target nomad, render, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
+With --target nomad, render, plan, apply, status and destroy work on a Nomad job ($NOMAD_ADDR, $NOMAD_TOKEN).
 Exit codes: 0 ok, 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
 
 Run "loki-microservices <command> --help" for the options of a command.
@@ -30,6 +31,7 @@ Global options: --help, --version
 // Loaded on use: render must not pay for loading the Kubernetes client.
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   render: () => import('./render.js'),
+  plan: () => import('./plan.js'),
   apply: () => import('./apply.js'),
   status: () => import('./status.js'),
   smoke: () => import('./smoke.js'),

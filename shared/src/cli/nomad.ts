@@ -3,10 +3,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { StackPlan } from '../stack/plan-model.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NomadApiError, NomadClient } from '../nomad/ops/client.js';
 import { applyNomadJob, type NomadApplyResult } from '../nomad/ops/apply.js';
 import { destroyNomadJob } from '../nomad/ops/destroy.js';
+import { planNomadJob } from '../nomad/ops/plan.js';
 import { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from '../nomad/ops/status.js';
 import { NomadNotReadyError, waitForNomadJob } from '../nomad/ops/wait.js';
 import { renderNomad } from '../nomad/render/index.js';
@@ -85,6 +87,11 @@ export async function renderNomadFiles(stack: LokiStack, outputDir: string | und
   await writeFile(join(directory, files[1]!), rendered.scrapeConfig);
   io.stderr(`wrote ${files.join(' and ')} to ${directory}\n`);
   return 0;
+}
+
+/** What registering the job would change, as Nomad plans it. */
+export function planOnNomad(stack: LokiStack, values: NomadValues): Promise<StackPlan> {
+  return planNomadJob(clientFrom(values), stack);
 }
 
 interface NomadApplyOutput {

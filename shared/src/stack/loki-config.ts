@@ -102,7 +102,6 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
   const { active } = activeSchemaPeriod(periods);
   const structuredMetadata = !active || (active.store === 'tsdb' && active.version === 'v13');
 
-
   return {
     auth_enabled: spec.auth.enabled,
     server: {
@@ -135,7 +134,6 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       })),
     },
     storage_config: storageConfig,
-
     index_gateway: { mode: wiring.indexGatewayAddress ? 'simple' : 'ring' },
     ...(tls ? { ingester_client: clientOf('ingester'), compactor_grpc_client: grpcClientTls(tls, 'compactor') } : {}),
     ingester: {

@@ -27,6 +27,7 @@ import {
   readNamespace,
   servedGroupVersions,
 } from './kinds.js';
+import { ImmutableFieldError, immutableMessage, isInvalid } from './immutable.js';
 import { acquireStackLock, type StackLock } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
@@ -73,11 +74,23 @@ export interface ApplyOptions {
   /** Told of every object as it is done. */
   onObject?: (object: AppliedObject) => void;
   /**
+   * In a dry run, told of each object's live and would-be state, of each volume pruning would keep, and of each
+   * update the API refuses as immutable (which then does not fail the run): what `plan` compares.
+   */
+  onPreview?: (preview: ObjectPreview) => void;
+  /**
    * The rest of the run, done while the stack's lock is still held (waiting, smoke-testing), so that no other
    * run changes the stack before it is over. Its failure is the apply's.
    */
   thenWhileLocked?: (result: ApplyResult) => Promise<void>;
 }
+
+/** An object as a dry run sees it: what it is, and what apply would make of it, keep, or be refused. */
+export type ObjectPreview = { kind: string; name: string } & (
+  | { live?: KubernetesObject; next: KubernetesObject }
+  | { live: KubernetesObject; refusal: string }
+  | { live: KubernetesObject; kept: true }
+);
 
 export interface ApplyResult {
   objects: AppliedObject[];
@@ -258,10 +271,17 @@ interface Run {
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
   // A namespace that did not exist before this run holds nothing of the stack's yet.
-  const existing =
+  const listed =
     run.namespace === 'existing'
-      ? await readStackObjects(connection, stack, retry, run.served)
-      : new Map<string, KubernetesObject>();
+      ? readStackObjects(connection, stack, retry, run.served)
+      : Promise.resolve(new Map<string, KubernetesObject>());
+  // Other failures of the trial are left to the apply itself, which says them in its own words.
+  const [existing] = await Promise.all([
+    listed,
+    run.namespace === 'existing' && !options.dryRun
+      ? refuseImmutableChanges(connection, run.rendered.objects, listed, options, retry)
+      : undefined,
+  ]);
   if (run.namespaceObject)
     existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);
@@ -349,14 +369,15 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       // cert-manager's Secrets carry the stack's labels (so that destroy removes them) but are not ours to apply.
       ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
     ]);
-    const prunable = (object: KubernetesObject) =>
-      object.kind !== 'Namespace' &&
-      createdFor(object, stack.metadata.name) &&
-      (options.pruneVolumes || !holdsData(object));
+    const ours = (object: KubernetesObject) => object.kind !== 'Namespace' && createdFor(object, stack.metadata.name);
     const stale = [...existing.values()].filter(
-      (object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && prunable(object),
+      (object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && ours(object),
     );
-    await Promise.all(stale.map((object) => prune(connection, object, options, retry).then(report)));
+    const [kept, prunable] = partition(stale, (object) => !options.pruneVolumes && holdsData(object));
+    if (options.dryRun)
+      for (const object of kept)
+        options.onPreview?.({ kind: object.kind ?? '', name: object.metadata?.name ?? '', live: object, kept: true });
+    await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }
 
@@ -465,14 +486,39 @@ async function applyObject(
   retry: RetryPolicy,
 ): Promise<AppliedObject> {
   const before = existing.get(keyOf(object.kind, object.metadata?.name));
-  const applied = await withRetry(
-    `applying ${describe(object)}`,
+  const identity = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
+  let applied: KubernetesObject;
+  try {
+    applied = await serverSideApply(connection, object, options, retry);
+  } catch (error) {
+    if (!(before && options.dryRun && options.onPreview && isInvalid(error))) throw error;
+    options.onPreview({ ...identity, live: before, refusal: immutableMessage(object, before) });
+    return { ...identity, action: 'configured' };
+  }
+  if (options.dryRun) options.onPreview?.({ ...identity, live: before, next: applied });
+  const action: ObjectAction = !before
+    ? 'created'
+    : unchanged(before, applied, !!options.dryRun)
+      ? 'unchanged'
+      : 'configured';
+  return { ...identity, action };
+}
+
+function serverSideApply(
+  connection: Connection,
+  object: KubernetesObject,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+  dryRun = options.dryRun,
+): Promise<KubernetesObject> {
+  return withRetry(
+    `applying ${describe(object)}${dryRun && !options.dryRun ? ' (dry run)' : ''}`,
     () =>
       connection.objects
         .patch(
           clientNodeForm(object),
           undefined,
-          options.dryRun ? 'All' : undefined,
+          dryRun ? 'All' : undefined,
           MANAGER,
           options.forceConflicts ?? false,
           PatchStrategy.ServerSideApply,
@@ -482,12 +528,36 @@ async function applyObject(
         }),
     retry,
   );
-  const action: ObjectAction = !before
-    ? 'created'
-    : unchanged(before, applied, !!options.dryRun)
-      ? 'unchanged'
-      : 'configured';
-  return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action };
+}
+
+/**
+ * Existing StatefulSets whose rendered spec Kubernetes would refuse as an update, tried as a dry run before
+ * anything of the stack is changed: apply stops with what the change would take rather than half-way.
+ */
+async function refuseImmutableChanges(
+  connection: Connection,
+  rendered: KubernetesObject[],
+  existing: Promise<Existing>,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<void> {
+  const statefulSets = rendered.filter((object) => object.kind === 'StatefulSet');
+  const outcomes = await Promise.all(
+    statefulSets.map((object) =>
+      serverSideApply(connection, object, options, retry, true).then(
+        () => undefined,
+        (error: unknown) => (isInvalid(error) ? object : undefined),
+      ),
+    ),
+  );
+  const live = await existing;
+  const messages = outcomes
+    .filter((object): object is KubernetesObject => object !== undefined)
+    .flatMap((object) => {
+      const before = live.get(keyOf(object.kind, object.metadata?.name));
+      return before ? [immutableMessage(object, before)] : [];
+    });
+  if (messages.length > 0) throw new ImmutableFieldError(messages);
 }
 
 /**
@@ -497,23 +567,25 @@ async function applyObject(
  */
 function unchanged(before: KubernetesObject, after: KubernetesObject, dryRun: boolean): boolean {
   if (!dryRun && before.metadata?.resourceVersion === after.metadata?.resourceVersion) return true;
-  const content = (object: KubernetesObject) => {
-    const {
-      apiVersion: _apiVersion,
-      kind: _kind,
-      status: _status,
-      metadata,
-      ...rest
-    } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
-    const {
-      resourceVersion: _resourceVersion,
-      managedFields: _managedFields,
-      generation: _generation,
-      ...identity
-    } = metadata ?? {};
-    return { metadata: identity, ...rest };
-  };
-  return isDeepStrictEqual(content(before), content(after));
+  return isDeepStrictEqual(contentOf(before), contentOf(after));
+}
+
+/** An object's content: what it holds outside status and the API server's bookkeeping. */
+export function contentOf(object: KubernetesObject): Record<string, unknown> {
+  const {
+    apiVersion: _apiVersion,
+    kind: _kind,
+    status: _status,
+    metadata,
+    ...rest
+  } = JSON.parse(JSON.stringify(object)) as KubernetesObject & { status?: unknown };
+  const {
+    resourceVersion: _resourceVersion,
+    managedFields: _managedFields,
+    generation: _generation,
+    ...identity
+  } = metadata ?? {};
+  return { metadata: identity, ...rest };
 }
 
 /**
@@ -605,6 +677,10 @@ function conflictOf(error: unknown, object: string, forceConflicts: string | und
       field: cause.field ?? '',
     }));
   return conflicts.length > 0 ? new ConflictError(object, conflicts, forceConflicts) : undefined;
+}
+
+function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
 }
 
 function withAnnotation(object: KubernetesObject, key: string, value: string): KubernetesObject {
