@@ -227,3 +227,15 @@ test('an immutable change is a blocker in plan, and apply refuses it in the same
   expect((error as Error).message).toContain(planned.blockers[0]!.message);
   expect(config().metadata.resourceVersion).toBe(configBefore);
 });
+
+test('per-tenant overrides change the runtime ConfigMap only: 0 pods roll', async () => {
+  const namespace = 'plan-overrides';
+  const auth = { enabled: true, tenant: 'team-a' };
+  await apply(specIn(namespace, { auth }));
+  const planned = await plan(specIn(namespace, { auth, overrides: { 'team-a': { ingestionRateMB: 40 } } }));
+  expect(planned).toMatchObject({
+    hasChanges: true,
+    changes: [{ kind: 'ConfigMap', name: 'loki-runtime', impact: 'in-place', fields: ['data.runtime.yaml'] }],
+    rolls: [],
+  });
+});
