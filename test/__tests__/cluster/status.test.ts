@@ -63,8 +63,10 @@ describe('a ready stack', () => {
       'kind',
       'name',
       'namespace',
+      'schema',
       'version',
     ]);
+    expect(ready.schema).toEqual({ active: { from: '2024-04-01', store: 'tsdb', version: 'v13' } });
     expect(ready).toMatchObject({
       apiVersion: STATUS_API_VERSION,
       kind: 'StackStatus',
@@ -125,13 +127,15 @@ describe('a ready stack', () => {
     });
   });
 
-  test('costs three reads, whatever the number of replicas, and never reads the config', async () => {
+  test('costs three lists and the config, in one round, whatever the number of replicas', async () => {
     await apply();
     await statusWhen('Ready');
     fixture.running.server.faults.clearLog();
     await status();
     const small = fixture.running.server.faults.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`).sort();
     expect(small).toEqual([
+      // For the schema periods only (a status without them, if it cannot be read).
+      'GET /api/v1/namespaces/loki/configmaps/loki-config',
       'GET /api/v1/namespaces/loki/pods',
       'GET /apis/apps/v1/namespaces/loki/deployments',
       'GET /apis/apps/v1/namespaces/loki/statefulsets',
@@ -150,6 +154,15 @@ describe('a ready stack', () => {
       small,
     );
   });
+});
+
+test('without the right to read ConfigMaps (the status backend needs none), the status has no schema', async () => {
+  await apply();
+  await statusWhen('Ready');
+  fixture.running.server.faults.forbid({ verb: 'get', resource: 'configmaps' });
+  const ready = await status();
+  expect(ready.condition.type).toBe('Ready');
+  expect(ready.schema).toBeUndefined();
 });
 
 describe('a stack with problems', () => {
