@@ -26,7 +26,7 @@ import {
   type StorageCredentials,
 } from 'loki-microservices';
 
-export const COMMANDS = ['deploy', 'render', 'status', 'destroy'] as const;
+export const COMMANDS = ['deploy', 'plan', 'render', 'status', 'destroy'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** The Action's inputs that the core's messages may advise. */

@@ -7,6 +7,7 @@ import { destroy, render, status } from './commands.js';
 import { deploy } from './deploy.js';
 import { InputError, readInputs, type Inputs } from './inputs.js';
 import { stackTitle } from './outputs.js';
+import { plan } from './plan.js';
 import { addError, addHeading, writeSummary } from './summary.js';
 
 export async function run(): Promise<void> {
@@ -47,6 +48,7 @@ export async function run(): Promise<void> {
 
 const COMMAND_RUNNERS: Record<Inputs['command'], (inputs: Inputs) => Promise<void>> = {
   deploy,
+  plan,
   render,
   status,
   destroy,

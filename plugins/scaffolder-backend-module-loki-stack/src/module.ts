@@ -3,6 +3,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { Clusters } from './actions/clusters.js';
 import { createDeployAction } from './actions/deploy.js';
 import { createDestroyAction } from './actions/destroy.js';
+import { createPlanAction } from './actions/plan.js';
 import { createRenderAction } from './actions/render.js';
 import { LOKI_STACK_SCAFFOLDER_PERMISSIONS } from './actions/permissions.js';
 
@@ -24,6 +25,7 @@ export const lokiStackScaffolderModule = createBackendModule({
         scaffolder.addActions(
           createRenderAction(),
           createDeployAction({ clusters, permissions }),
+          createPlanAction({ clusters, permissions }),
           createDestroyAction({ clusters, permissions }),
         );
       },

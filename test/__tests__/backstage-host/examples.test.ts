@@ -2,7 +2,7 @@
 // real backend as the steps of a template, exactly as written: a template per example, pushed to a repository
 // and registered in the catalog the way a user registers one, then a task started by a signed-in user. The
 // examples name clusters "dev" and "prod-eu" (both the test API server here); the deploys come before the
-// destroys, which remove what they deployed.
+// plans, which plan against what they deployed, and the destroys, which remove it.
 import { stringify, parse } from 'yaml';
 import { storedStackObjects } from '../cluster/fixture.js';
 import { runTask, waitForEntity } from '../../src/backstage-host/host.js';
@@ -10,7 +10,7 @@ import { START_TIMEOUT_MS, startAll, TEST_TIMEOUT_MS, type Started } from './set
 
 type Json = Record<string, any>;
 
-const OUR_ACTIONS = ['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:render'];
+const OUR_ACTIONS = ['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:plan', 'loki:stack:render'];
 
 let started: Started;
 let userToken: string;
@@ -80,7 +80,7 @@ async function runExamples(actionId: string, check: (example: Json, log: string)
   }
 }
 
-test('the loki:stack actions the backend lists are the three this suite runs, each with examples', () => {
+test('the loki:stack actions the backend lists are the four this suite runs, each with examples', () => {
   expect(actions.map((action) => action.id).sort()).toEqual(OUR_ACTIONS);
   for (const action of actions) expect([action.id, action.examples.length > 0]).toEqual([action.id, true]);
 });
@@ -111,6 +111,24 @@ test(
     });
   },
   3 * TEST_TIMEOUT_MS,
+);
+
+test(
+  'loki:stack:plan examples: each plans against a stack a deploy example made, and writes nothing',
+  async () => {
+    const writes = () =>
+      started.running.server.faults.requests.filter(
+        (request) => request.method !== 'GET' && !/[?&]dryRun=All/.test(request.path),
+      ).length;
+    const before = writes();
+    const logs: string[] = [];
+    await runExamples('loki:stack:plan', (_, log) => void logs.push(log));
+    expect(logs[0]).toContain('stack loki/loki: no changes');
+    expect(logs[1]).toMatch(/Pods that roll:/);
+    expect(logs[1]).toMatch(/config: limits_config\.ingestion_rate_mb/);
+    expect(writes()).toBe(before);
+  },
+  TEST_TIMEOUT_MS,
 );
 
 test(

@@ -8,10 +8,11 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   createDeployAction,
   createDestroyAction,
+  createPlanAction,
   createRenderAction,
 } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { parse, parseAllDocuments } from 'yaml';
-import { eventually, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
+import { eventually, STACK_KINDS, startFixture, storedStackObjects, type Fixture } from '../cluster/fixture.js';
 import { clusterActions, clustersOf, contextFor, permissionsThat } from './fixture.js';
 
 let fixture: Fixture;
@@ -291,6 +292,123 @@ describe('who may deploy and destroy, and where', () => {
     await deploy.handler(contextFor({ cluster: 'prod-eu', namespace: 's-other-cluster', wait: false }).ctx);
     expect(storedStackObjects(fixture.running, 'loki', 'team-a')).toContain('StatefulSet/loki-ingester');
     expect(storedStackObjects(fixture.running, 'loki', 's-other-cluster')).toContain('StatefulSet/loki-ingester');
+  });
+});
+
+describe('loki:stack:plan, and deploy with dryRun', () => {
+  const namespace = 's-plan';
+  /** Every stack object's resourceVersion: a plan changes none. */
+  const versions = () =>
+    Object.fromEntries(
+      STACK_KINDS.flatMap((kind) =>
+        server()
+          .store.list(kind, namespace)
+          .map((object: Json) => [`${kind}/${object.metadata.name}`, object.metadata.resourceVersion]),
+      ),
+    );
+  /** Requests that could change something: neither a read nor a dry run. */
+  const realWrites = () => writesTo(namespace).filter((r) => !/[?&]dryRun=All/.test(r.path));
+  const changed = {
+    cluster: 'dev',
+    namespace,
+    replicas: { querier: 2 },
+    spec: { spec: { limits: { ingestionRateMB: 17 } } },
+  };
+
+  beforeAll(async () => {
+    await actions.deploy.handler(contextFor({ cluster: 'dev', namespace, smokeTest: false }).ctx);
+  }, 120_000);
+
+  test('right after deploy: no changes', async () => {
+    const before = { versions: versions(), writes: realWrites().length };
+    const { ctx, lines, outputs } = contextFor({ cluster: 'dev', namespace });
+    await actions.plan.handler(ctx);
+    expect(outputs()).toEqual({
+      plan: {
+        apiVersion: 'loki-microservices/v1alpha1',
+        kind: 'StackPlan',
+        name: 'loki',
+        namespace,
+        target: 'kubernetes',
+        hasChanges: false,
+        changes: [],
+        rolls: [],
+        blockers: [],
+        warnings: [],
+      },
+      hasChanges: false,
+      summary: 'no changes',
+    });
+    expect(lines).toContain(`stack ${namespace}/loki: no changes`);
+    expect(versions()).toEqual(before.versions);
+    expect(realWrites().length).toBe(before.writes);
+  });
+
+  test('a change: the plan names the pods that roll and why, the summary counts them; nothing is written', async () => {
+    const before = { versions: versions(), writes: realWrites().length };
+    const { ctx, lines, outputs } = contextFor(changed);
+    await actions.plan.handler(ctx);
+    const out = outputs();
+    expect(out.hasChanges).toBe(true);
+    expect(out.summary).toMatch(/^\d+ changes \(.*\d+ rolls pods.*\); \d+ pods roll$/);
+    expect((out.plan as Json).rolls).toContainEqual({
+      component: 'ingester',
+      workload: 'StatefulSet loki-ingester',
+      pods: 1,
+      reasons: ['config: limits_config.ingestion_rate_mb'],
+    });
+    expect((out.plan as Json).changes).toContainEqual({
+      kind: 'Deployment',
+      name: 'loki-querier',
+      impact: 'rolls',
+      fields: expect.arrayContaining(['spec.replicas']),
+    });
+    expect(lines).toContain('Pods that roll:');
+    expect(versions()).toEqual(before.versions);
+    expect(realWrites().length).toBe(before.writes);
+  });
+
+  test('deploy with dryRun: true outputs the same plan instead of deploying, and writes nothing', async () => {
+    const planned = contextFor(changed);
+    await actions.plan.handler(planned.ctx);
+    const before = { versions: versions(), writes: realWrites() };
+    const { ctx, lines, outputs } = contextFor({ ...changed, dryRun: true });
+    await actions.deploy.handler(ctx);
+    const out = outputs();
+    expect(out.plan).toEqual(planned.outputs().plan);
+    expect(out.status).toBeUndefined();
+    expect(lines[0]).toMatch(/^Dry run: server-side dry run of Loki .* nothing is changed$/);
+    expect(lines).toContain(`Dry run: ${planned.outputs().summary}`);
+    expect(versions()).toEqual(before.versions);
+    expect(realWrites()).toEqual(before.writes);
+  });
+
+  test('deploy with dryRun fails, as deploy would, on a change the cluster refuses; plan reports it and succeeds', async () => {
+    const bigger = {
+      cluster: 'dev',
+      namespace,
+      spec: { spec: { components: { ingester: { storage: { size: '20Gi' } } } } },
+    };
+    const planned = contextFor(bigger);
+    await actions.plan.handler(planned.ctx);
+    expect((planned.outputs().plan as Json).blockers).toEqual([
+      expect.objectContaining({ kind: 'StatefulSet', name: 'loki-ingester' }),
+    ]);
+    const before = versions();
+    await expect(actions.deploy.handler(contextFor({ ...bigger, dryRun: true }).ctx)).rejects.toThrow(
+      /^deploy would stop before changing anything: StatefulSet loki-ingester cannot be updated in place/,
+    );
+    expect(versions()).toEqual(before);
+  });
+
+  test('a policy that denies loki.stack.deploy denies the plan too, before any request', async () => {
+    const clusters = await clustersOf(fixture.running);
+    const denied = createPlanAction({ clusters, permissions: permissionsThat('deny') });
+    const error = await denied
+      .handler(contextFor({ cluster: 'dev', namespace: 's-plan-denied' }).ctx)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NotAllowedError);
+    expect(requestsAbout('s-plan-denied')).toBe(0);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   Clusters,
   createDeployAction,
   createDestroyAction,
+  createPlanAction,
 } from '@loki-microservices/plugin-scaffolder-backend-module-loki-stack';
 import { serverCredentials } from '../../src/apiserver/tls.js';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
@@ -40,12 +41,13 @@ export async function clustersOf(running: RunningApiServer, extra: Record<string
 export const permissionsThat = (result: 'allow' | 'deny') =>
   mockServices.permissions({ result: result === 'allow' ? AuthorizeResult.ALLOW : AuthorizeResult.DENY });
 
-/** The deploy and destroy actions on `clusters`, under a policy that allows everything. */
+/** The deploy, plan and destroy actions on `clusters`, under a policy that allows everything. */
 export function clusterActions(clusters: Clusters) {
   const permissions = permissionsThat('allow');
   return {
     deploy: createDeployAction({ clusters, permissions }),
     destroy: createDestroyAction({ clusters, permissions }),
+    plan: createPlanAction({ clusters, permissions }),
   };
 }
 

@@ -24,7 +24,7 @@ afterAll(async () => {
   await fixture.close();
 });
 
-test('the module, loaded as backend.add(import(...)) does, registers loki:stack:render, deploy and destroy', async () => {
+test('the module, loaded as backend.add(import(...)) does, registers loki:stack:render, plan, deploy and destroy', async () => {
   const addActions = jest.fn<(...actions: TemplateAction[]) => void>();
   const config = await appConfig(fixture.running);
   await startTestBackend({
@@ -35,7 +35,7 @@ test('the module, loaded as backend.add(import(...)) does, registers loki:stack:
     ],
   });
   const ids = addActions.mock.calls.flat().map((action) => action.id);
-  expect(ids.sort()).toEqual(['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:render']);
+  expect(ids.sort()).toEqual(['loki:stack:deploy', 'loki:stack:destroy', 'loki:stack:plan', 'loki:stack:render']);
   for (const action of addActions.mock.calls.flat()) {
     expect(action.description).toBeTruthy();
     expect(action.examples?.length).toBeGreaterThan(0);
@@ -56,8 +56,8 @@ test('a CommonJS backend (backstage-cli builds backends to CJS) can require the 
 });
 
 test('every documented example runs as written: the input exactly as in the example, as the real scaffolder passes it', async () => {
-  const { deploy, destroy } = clusterActions(await clustersOf(fixture.running));
-  for (const action of [createRenderAction(), deploy, destroy]) {
+  const { deploy, destroy, plan } = clusterActions(await clustersOf(fixture.running));
+  for (const action of [createRenderAction(), deploy, plan, destroy]) {
     for (const example of action.examples ?? []) {
       const steps = (parse(example.example) as { steps: { action: string; input: Record<string, unknown> }[] }).steps;
       for (const step of steps) {

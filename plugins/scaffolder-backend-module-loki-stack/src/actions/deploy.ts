@@ -1,8 +1,17 @@
-// loki:stack:deploy — apply, wait until ready, optionally smoke-test; in a dry run, a server-side dry run
-// that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again (which is why
+// loki:stack:deploy — apply, wait until ready, optionally smoke-test; in a dry run (the scaffolder's, or input
+// dryRun), the plan of loki:stack:plan instead: a server-side dry run that changes nothing. The apply runs in a checkpoint, so a retried task does not apply again (which is why
 // the wait is not part of the apply's locked run, as it is for the CLI and the Action).
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { actionCounts, applyStack, getStackStatus, stackEndpoints, until, verifyStack } from 'loki-microservices';
+import {
+  actionCounts,
+  applyStack,
+  ClusterError,
+  getStackStatus,
+  planSummary,
+  stackEndpoints,
+  until,
+  verifyStack,
+} from 'loki-microservices';
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import type { JsonValue } from '@backstage/types';
 import { CLUSTER_INPUT, type Clusters } from './clusters.js';
@@ -10,6 +19,7 @@ import { DEPLOY_EXAMPLES } from './deploy.examples.js';
 import { reportingFailures } from './failures.js';
 import { inputParser, SCAFFOLDER_OPTION_NAMES } from './input.js';
 import { authorizeInitiator, lokiStackDeployPermission } from './permissions.js';
+import { planInto } from './plan.js';
 import { STACK_INPUT, stackFromInput, type Z } from './stack.js';
 import { timeoutMs } from './timeout.js';
 
@@ -34,6 +44,13 @@ const INPUT = {
       .describe(
         'Make existing objects of the names the stack renders, which loki-microservices did not create, part of the stack; without it, deploy refuses them and changes nothing.',
       ),
+  dryRun: (z: Z) =>
+    z
+      .boolean()
+      .default(false)
+      .describe(
+        'Change nothing: output the plan (what deploy would change, as loki:stack:plan does) instead of deploying. Fails, as deploy would, on a change the cluster refuses.',
+      ),
 };
 const parseInput = inputParser(INPUT);
 
@@ -56,6 +73,11 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
             .record(z.string(), z.custom<JsonValue>())
             .optional()
             .describe('The stack status (StackStatus); not in a dry run.'),
+        plan: (z) =>
+          z
+            .record(z.string(), z.custom<JsonValue>())
+            .optional()
+            .describe("In a dry run (dryRun, or the scaffolder's): what deploy would change (StackPlan)."),
       },
     },
     async handler(ctx) {
@@ -82,12 +104,20 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
       };
 
       await reportingFailures(async () => {
-        if (ctx.isDryRun) {
+        if (ctx.isDryRun || input.dryRun) {
           ctx.logger.info(
             `Dry run: server-side dry run of Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} on ${where}; nothing is changed`,
           );
-          const result = await applyStack(connection, stack, { ...applyOptions, dryRun: true });
-          ctx.logger.info(`Dry run: ${JSON.stringify(actionCounts(result))}`);
+          const plan = await planInto(ctx.logger, connection, stack, { adopt: input.adopt, deadline });
+          ctx.output('plan', plan as unknown as Record<string, JsonValue>);
+          ctx.logger.info(`Dry run: ${planSummary(plan)}`);
+          // Deploy would stop on these before changing anything: so does its dry run.
+          if (plan.blockers.length > 0)
+            throw new ClusterError(
+              `deploy would stop before changing anything: ${plan.blockers.map((blocker) => blocker.message).join('; ')}`,
+              422,
+              'Invalid',
+            );
           return;
         }
 

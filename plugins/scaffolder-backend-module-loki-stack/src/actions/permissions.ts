@@ -5,7 +5,7 @@ import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult, createPermission, type BasicPermission } from '@backstage/plugin-permission-common';
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 
-/** Deploy (and dry-run) a Loki stack with loki:stack:deploy. */
+/** Deploy a Loki stack with loki:stack:deploy, or plan it (loki:stack:plan, or deploy's dry run). */
 export const lokiStackDeployPermission = createPermission({
   name: 'loki.stack.deploy',
   attributes: { action: 'create' },
