@@ -110,6 +110,7 @@ export async function applyToNomad(
   const output: NomadApplyOutput = {
     apply: await applyNomadJob(client, stack, { allowSchemaWithin24h: values.allowNearSchema }),
   };
+  io.stderr(`  overrides variable nomad/jobs/${output.apply.jobId} ${output.apply.runtime}\n`);
   io.stderr(`  job ${output.apply.jobId} ${output.apply.action} (version ${output.apply.version})\n`);
   const print = () => io.stdout(values.json ? `${JSON.stringify(output, null, 2)}\n` : applyText(output));
   if (values.wait) {
@@ -134,6 +135,7 @@ export async function applyToNomad(
 function applyText({ apply, status }: NomadApplyOutput): string {
   const lines = [
     `Nomad job ${apply.namespace}/${apply.jobId}: ${apply.action}, version ${apply.version}, evaluation ${apply.evalId}`,
+    `Overrides (Nomad Variable nomad/jobs/${apply.jobId}, item runtime.yaml): ${apply.runtime}`,
   ];
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   return `${lines.join('\n')}\n`;
@@ -176,7 +178,9 @@ export async function destroyOnNomad(
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   }
-  const what = result.stopped ? `stopped${result.purged ? ' and purged' : ''}` : 'nothing to stop';
+  const what = result.stopped
+    ? `stopped${result.purged ? ` and purged${result.runtimeRemoved ? ', overrides variable removed' : ''}` : ''}`
+    : 'nothing to stop';
   io.stdout(`Nomad job ${ref.namespace}/${ref.name}: ${what}; CSI volumes are never deleted\n`);
   return 0;
 }

@@ -14,7 +14,7 @@ export const PLAN_API_VERSION = 'loki-microservices/v1alpha1';
 export type ChangeImpact = 'create' | 'prune' | 'keep' | 'in-place' | 'rolls' | 'immutable';
 
 export interface PlannedChange {
-  /** Kubernetes kind, or `Job` / `TaskGroup` on Nomad. */
+  /** Kubernetes kind, or `Job` / `TaskGroup` / `Variable` on Nomad. */
   kind: string;
   name: string;
   impact: ChangeImpact;

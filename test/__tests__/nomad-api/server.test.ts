@@ -735,3 +735,67 @@ describe('errors', () => {
     });
   });
 });
+
+describe('variables', () => {
+  test('GET, PUT and DELETE /v1/var/:path per namespace; cas conflicts answer 409 with the current variable', async () => {
+    await start({ namespaces: ['default', 'observability'] });
+    const path = '/v1/var/nomad/jobs/loki';
+    expect(await call(server, 'GET', `${path}?namespace=observability`)).toMatchObject({
+      status: 404,
+      text: 'variable not found',
+    });
+    const created = await call(server, 'PUT', `${path}?namespace=observability&cas=0`, {
+      Path: 'nomad/jobs/loki',
+      Items: { 'runtime.yaml': 'overrides: {}\n' },
+    });
+    expect(created.status).toBe(200);
+    expect(created.json).toMatchObject({
+      Namespace: 'observability',
+      Path: 'nomad/jobs/loki',
+      Items: { 'runtime.yaml': 'overrides: {}\n' },
+    });
+    const first = created.json as Json;
+    expect(first.CreateIndex).toBe(first.ModifyIndex);
+    expect(created.index).toBe(first.ModifyIndex);
+    // Another namespace has no such variable.
+    expect((await call(server, 'GET', path)).status).toBe(404);
+    // cas=0 on an existing variable, or a stale index: 409 and the variable as it is.
+    const again = await call(server, 'PUT', `${path}?namespace=observability&cas=0`, { Items: { a: 'b' } });
+    expect(again).toMatchObject({ status: 409, json: first });
+    const updated = await call(server, 'PUT', `${path}?namespace=observability&cas=${first.ModifyIndex}`, {
+      Items: { a: 'b' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.json).toMatchObject({ CreateIndex: first.CreateIndex, Items: { a: 'b' } });
+    expect((updated.json as Json).ModifyIndex).toBeGreaterThan(first.ModifyIndex);
+    expect(
+      (await call(server, 'PUT', `${path}?namespace=observability&cas=${first.ModifyIndex}`, { Items: { c: 'd' } }))
+        .status,
+    ).toBe(409);
+    expect(await call(server, 'GET', '/v1/vars?prefix=nomad/jobs&namespace=observability')).toMatchObject({
+      status: 200,
+      json: [{ Namespace: 'observability', Path: 'nomad/jobs/loki', ModifyIndex: (updated.json as Json).ModifyIndex }],
+    });
+    expect(((await call(server, 'GET', '/v1/vars?namespace=*')).json as Json[])[0]).not.toHaveProperty('Items');
+    // Invalid requests.
+    expect(await call(server, 'PUT', `${path}?namespace=observability`, { Items: {} })).toMatchObject({
+      status: 400,
+      text: 'variable missing required Items object',
+    });
+    expect((await call(server, 'PUT', '/v1/var/a.b', { Items: { a: 'b' } })).status).toBe(400);
+    expect((await call(server, 'PUT', `${path}?namespace=nowhere`, { Items: { a: 'b' } })).status).toBe(500);
+    // Delete: a stale cas conflicts; without cas it goes.
+    expect((await call(server, 'DELETE', `${path}?namespace=observability&cas=1`)).status).toBe(409);
+    expect((await call(server, 'DELETE', `${path}?namespace=observability`)).status).toBe(200);
+    expect((await call(server, 'GET', `${path}?namespace=observability`)).status).toBe(404);
+  });
+
+  test('with ACLs, variables need the token', async () => {
+    await start({ aclToken: 'tok' });
+    expect(await call(server, 'GET', '/v1/var/x')).toMatchObject({ status: 403, text: 'Permission denied' });
+    expect((await call(server, 'PUT', '/v1/var/x', { Items: { a: 'b' } })).status).toBe(403);
+    expect((await call(server, 'PUT', '/v1/var/x', { Items: { a: 'b' } }, { 'X-Nomad-Token': 'tok' })).status).toBe(
+      200,
+    );
+  });
+});

@@ -15,6 +15,7 @@ import {
   waitForNomadJob,
   type LokiStackInput,
 } from 'loki-microservices';
+import { parse } from 'yaml';
 import { closeHclParser } from '../../src/hcl.js';
 import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
 
@@ -241,17 +242,90 @@ test('status of a job that does not exist is a not-found error naming it', async
   );
 });
 
+const variable = async (name: string) => {
+  const response = await fetch(`${server.url}/v1/var/nomad/jobs/${name}?namespace=default`, {
+    headers: { 'X-Nomad-Token': TOKEN },
+  });
+  return { status: response.status, body: (response.ok ? await response.json() : undefined) as any };
+};
+const runningAllocations = async (name: string) =>
+  (
+    (await (
+      await fetch(`${server.url}/v1/job/${name}/allocations`, { headers: { 'X-Nomad-Token': TOKEN } })
+    ).json()) as { ID: string; DesiredStatus: string }[]
+  )
+    .filter((alloc) => alloc.DesiredStatus === 'run')
+    .map((alloc) => alloc.ID)
+    .sort();
+
+test('changing only overrides writes the Nomad Variable: no new job version, no allocation replaced', async () => {
+  // The user keeps the object-store credentials in the same variable (specOf): apply leaves them alone.
+  const headers = { 'X-Nomad-Token': TOKEN };
+  const put = await fetch(`${server.url}/v1/var/nomad/jobs/tenants?namespace=default&cas=0`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ Path: 'nomad/jobs/tenants', Items: { access_key_id: 'AKIA', secret_access_key: 's3cr3t' } }),
+  });
+  expect(put.status).toBe(200);
+  const first = await applyNomadJob(client, parseSpec(specOf('tenants', { auth: { enabled: true } })));
+  expect(first).toMatchObject({ action: 'created', version: 0, runtime: 'updated' });
+  await waitForNomadJob(client, ref('tenants'), { timeoutMs: 20_000 });
+  const allocations = await runningAllocations('tenants');
+  expect(allocations.length).toBeGreaterThan(0);
+  const registrations = server.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/jobs?')).length;
+
+  const overrides = { 'team-a': { queryTimeout: '5m', retention: '2160h' }, 'team-b': { ingestionRateMB: 40 } };
+  const changed = await applyNomadJob(client, parseSpec(specOf('tenants', { auth: { enabled: true }, overrides })));
+  expect(changed).toMatchObject({ action: 'unchanged', version: 0, runtime: 'updated' });
+  // The variable was written before the job was registered again (an identical job: no new version).
+  const writes = server.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`);
+  expect(writes.lastIndexOf('PUT /v1/var/nomad/jobs/tenants')).toBeLessThan(writes.lastIndexOf('POST /v1/jobs'));
+  expect(server.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/jobs?')).length).toBe(
+    registrations + 1,
+  );
+  const { body } = await variable('tenants');
+  expect(Object.keys(body.Items).sort()).toEqual(['access_key_id', 'runtime.yaml', 'secret_access_key']);
+  expect(Object.keys((parse(body.Items['runtime.yaml']) as { overrides: object }).overrides)).toEqual([
+    'team-a',
+    'team-b',
+  ]);
+  expect(server.jobs('default').find((job) => job.ID === 'tenants')).toMatchObject({ Version: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(await runningAllocations('tenants')).toEqual(allocations);
+
+  // The same overrides again: the variable is not written.
+  const putsBefore = server.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/v1/var/')).length;
+  expect(
+    await applyNomadJob(client, parseSpec(specOf('tenants', { auth: { enabled: true }, overrides }))),
+  ).toMatchObject({
+    runtime: 'unchanged',
+  });
+  expect(server.requests.filter((r) => r.method === 'PUT' && r.path.startsWith('/v1/var/')).length).toBe(putsBefore);
+
+  // Purge takes the overrides out of the variable and keeps the credentials.
+  expect(await destroyNomadJob(client, ref('tenants'), { purge: true })).toMatchObject({ runtimeRemoved: true });
+  expect(Object.keys((await variable('tenants')).body.Items).sort()).toEqual(['access_key_id', 'secret_access_key']);
+});
+
 test('destroy stops only a job loki-microservices made, and purges on request', async () => {
   expect(await destroyNomadJob(client, ref('loki'))).toEqual({
     jobId: 'loki',
     namespace: 'default',
     stopped: true,
     purged: false,
+    runtimeRemoved: false,
   });
+  // A plain stop keeps the overrides variable; purge deletes it (it held nothing else).
+  expect((await variable('loki')).status).toBe(200);
   const stopped = await getNomadStatus(client, ref('loki'));
   expect(stopped.condition).toMatchObject({ type: 'Failed', reason: 'JobStopped' });
   expect(await destroyNomadJob(client, ref('loki'))).toMatchObject({ stopped: false });
-  expect(await destroyNomadJob(client, ref('loki'), { purge: true })).toMatchObject({ stopped: true, purged: true });
+  expect(await destroyNomadJob(client, ref('loki'), { purge: true })).toMatchObject({
+    stopped: true,
+    purged: true,
+    runtimeRemoved: true,
+  });
+  expect((await variable('loki')).status).toBe(404);
   await expect(getNomadStatus(client, ref('loki'))).rejects.toThrow(NomadJobNotFoundError);
   expect(await destroyNomadJob(client, ref('never-there'))).toMatchObject({ stopped: false });
 

@@ -112,6 +112,56 @@ test('right after apply there is nothing to do; a plan registers nothing', async
   expect(after).toHaveLength(evaluations.length);
 });
 
+test('a change of overrides only is a Variable change naming the tenants; nothing rolls, and apply replaces nothing', async () => {
+  await deployed('overridden', {
+    auth: { enabled: true },
+    overrides: { 'team-a': { queryTimeout: '5m' } },
+  });
+  const next = stackOf('overridden', {
+    auth: { enabled: true },
+    overrides: { 'team-a': { queryTimeout: '10m' }, 'team-b': { ingestionRateMB: 40 }, 'team-c': {} },
+  });
+  const plan = await planNomadJob(client, next);
+  expect(plan).toMatchObject({ hasChanges: true, rolls: [], blockers: [], warnings: [] });
+  expect(plan.changes).toEqual([
+    {
+      kind: 'Variable',
+      name: 'nomad/jobs/overridden',
+      impact: 'in-place',
+      fields: ['overrides.team-a', 'overrides.team-b', 'overrides.team-c'],
+    },
+  ]);
+  const before = jobOf('overridden');
+  const ids = (await allocations('overridden'))
+    .filter((a) => a.DesiredStatus === 'run')
+    .map((a) => a.ID)
+    .sort();
+  expect(await applyNomadJob(client, next)).toMatchObject({ action: 'unchanged', runtime: 'updated' });
+  await waitForNomadJob(client, ref('overridden'), { timeoutMs: 20_000 });
+  expect(jobOf('overridden')).toMatchObject({ Version: before.Version });
+  expect(
+    (await allocations('overridden'))
+      .filter((a) => a.DesiredStatus === 'run')
+      .map((a) => a.ID)
+      .sort(),
+  ).toEqual(ids);
+  expect(await planNomadJob(client, next)).toMatchObject({ hasChanges: false, changes: [] });
+  // A job never applied: the variable is created with it.
+  const fresh = await planNomadJob(
+    client,
+    stackOf('fresh-overrides', {
+      auth: { enabled: true },
+      overrides: { 'team-a': { queryTimeout: '5m' } },
+    }),
+  );
+  expect(fresh.changes[0]).toEqual({
+    kind: 'Variable',
+    name: 'nomad/jobs/fresh-overrides',
+    impact: 'create',
+    fields: ['overrides.team-a'],
+  });
+});
+
 test("a querier's replicas: the querier group changes in place, nothing rolls", async () => {
   await deployed('scaled');
   const plan = await planNomadJob(client, stackOf('scaled', { components: { querier: { replicas: 3 } } }));

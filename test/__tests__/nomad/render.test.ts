@@ -75,7 +75,13 @@ describe.each(specs)('$name', ({ input }) => {
     for (const group of job.groups) {
       const runtime = group.tasks[0]!.templates.find((t) => t.destination === 'local/runtime.yaml');
       expect(runtime).toMatchObject({ changeMode: 'noop', env: false });
-      expect(parse(runtime!.data)).toEqual({ overrides: {} });
+      // Read from the job's Nomad Variable, which every task's workload identity may read; an empty
+      // overrides file while the variable or its item is missing.
+      const path = `nomad/jobs/${stack.metadata.name}`;
+      expect(runtime!.data).toBe(
+        `{{ $runtime := "" }}{{ if nomadVarExists "${path}" }}{{ with nomadVar "${path}" }}` +
+          '{{ $runtime = (index . "runtime.yaml").Value }}{{ end }}{{ end }}{{ or $runtime "overrides: {}" }}\n',
+      );
     }
   });
 
@@ -212,23 +218,28 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
   });
 });
 
-test('spec.overrides reach every task through the noop runtime template, not the restarting config', async () => {
+test('spec.overrides change nothing in the job: the runtime template reads them from a Nomad Variable', async () => {
   const input = NOMAD_SPECS['production/gcs-hard-anti-affinity']!;
-  const overrides = { 'team-a': { queryTimeout: '5m', retention: '2160h' } };
   const plain = await renderNomadJob(input);
-  const withOverrides = await renderNomadJob({ ...input, spec: { ...input.spec, overrides } });
-  const template = (rendered: RenderedNomad, group: string, destination: string) =>
-    rendered.job.groups.find((g) => g.name === group)!.tasks[0]!.templates.find((t) => t.destination === destination)!;
-  for (const group of withOverrides.job.groups.map((g) => g.name)) {
-    const runtime = template(withOverrides, group, 'local/runtime.yaml');
+  const teamA = await renderNomadJob({
+    ...input,
+    spec: { ...input.spec, overrides: { 'team-a': { queryTimeout: '5m', retention: '2160h' } } },
+  });
+  const teamB = await renderNomadJob({
+    ...input,
+    spec: { ...input.spec, overrides: { 'team-b': { ingestionRateMB: 40, maxQuerySeries: 5000 } } },
+  });
+  // Nomad replaces allocations when a task's templates change in the job: the job text must not move.
+  expect(teamA.hcl).toBe(plain.hcl);
+  expect(teamB.hcl).toBe(plain.hcl);
+  expect(runtimeConfigText(teamA.stack)).not.toBe(runtimeConfigText(plain.stack));
+  for (const group of teamA.job.groups) {
+    const runtime = group.tasks[0]!.templates.find((t) => t.destination === 'local/runtime.yaml')!;
     expect(runtime.changeMode).toBe('noop');
-    expect(runtime.data).toBe(runtimeConfigText(withOverrides.stack));
-    expect(parse(runtime.data)).toEqual({
-      overrides: { 'team-a': { query_timeout: '5m', retention_period: '2160h' } },
-    });
-    // The restarting config template is the same with or without overrides: no task restarts.
-    expect(template(withOverrides, group, 'local/config.yaml').data).toBe(
-      template(plain, group, 'local/config.yaml').data,
-    );
+    expect(runtime.data).toContain(`nomadVar "nomad/jobs/${teamA.stack.metadata.name}"`);
+    expect(runtime.data).not.toContain('team-a');
   }
+  expect(parse(runtimeConfigText(teamA.stack))).toEqual({
+    overrides: { 'team-a': { query_timeout: '5m', retention_period: '2160h' } },
+  });
 });

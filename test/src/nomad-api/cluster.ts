@@ -9,6 +9,7 @@ import type { Json } from './json.js';
 import type { Allocation, ClientNode, GroupBehaviour } from './model.js';
 import { Scheduler } from './scheduler.js';
 import { Store } from './store.js';
+import { Variables } from './variables.js';
 import { Timers } from './timers.js';
 
 export interface ClusterSettings {
@@ -38,6 +39,7 @@ export class Cluster {
   readonly client = new SimulatedClient(this);
   readonly watcher = new DeploymentWatcher(this);
   readonly jobs = new Jobs(this);
+  readonly variables = new Variables(this.store);
   /** Keys `namespace/job/group` (set by setGroupBehaviour) or `job/group` (any namespace, from the options). */
   private readonly behaviours = new Map<string, GroupBehaviour>();
 

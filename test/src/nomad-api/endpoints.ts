@@ -12,6 +12,7 @@ import { planJob } from './plan.js';
 import { isObject, type Json } from './json.js';
 import type { Allocation } from './model.js';
 import { validationErrors } from './validate.js';
+import { variableMetadata } from './variables.js';
 import { allocation, allocStub, byId, jobStub, namespace as namespaceView } from './views.js';
 
 export interface ApiRequest {
@@ -65,8 +66,6 @@ const UNIMPLEMENTED = [
   '/v1/status/peers',
   '/v1/system',
   '/v1/validate/job',
-  '/v1/var',
-  '/v1/vars',
   '/v1/volume',
   '/v1/volumes',
 ];
@@ -109,6 +108,8 @@ export class Endpoints {
     if (path === '/v1/jobs') return this.jobs(request);
     if (path === '/v1/jobs/parse') return this.parse(request);
     if (path.startsWith('/v1/job/')) return this.job(request, path.slice('/v1/job/'.length));
+    if (path === '/v1/vars') return this.listVariables(request);
+    if (path.startsWith('/v1/var/')) return this.variable(request, decodeURIComponent(path.slice('/v1/var/'.length)));
     if (path === '/v1/namespaces') return this.namespaces(request);
     if (path.startsWith('/v1/namespace/')) return this.namespace(request, path.slice('/v1/namespace/'.length));
     if (path.startsWith('/v1/evaluation/'))
@@ -350,6 +351,58 @@ export class Endpoints {
         NextToken: '',
       },
     };
+  }
+
+  /** GET /v1/vars: metadata of the variables under `prefix`, never their items. */
+  private listVariables(request: ApiRequest): Promise<Reply> {
+    if (request.method !== 'GET') throw methodNotAllowed();
+    const namespace = namespaceOf(request);
+    const prefix = request.query.get('prefix') ?? '';
+    return this.query(request, () => ({
+      index: this.store.tableIndex('variables'),
+      body: this.cluster.variables.list(namespace, prefix).map(variableMetadata),
+    }));
+  }
+
+  /** GET, PUT and DELETE /v1/var/:path; `cas` for check-and-set, a conflict answers 409 with the current variable. */
+  private async variable(request: ApiRequest, path: string): Promise<Reply> {
+    const { variables } = this.cluster;
+    const namespace = namespaceOf(request);
+    if (request.query.has('lock-operation')) return notImplemented('/v1/var/:path?lock-operation');
+    if (request.method === 'GET') {
+      return this.query(request, () => {
+        const found = variables.get(namespace, path);
+        return found
+          ? { index: found.ModifyIndex, body: found }
+          : { index: this.store.tableIndex('variables'), error: new NomadError(404, 'variable not found') };
+      });
+    }
+    const casText = request.query.get('cas');
+    if (casText !== null && !/^\d+$/.test(casText))
+      throw new NomadError(
+        400,
+        `failed to parse cas: strconv.ParseUint: parsing ${JSON.stringify(casText)}: invalid syntax`,
+      );
+    const cas = casText === null ? undefined : Number(casText);
+    if (request.method === 'PUT' || request.method === 'POST') {
+      const body = await decode(request, 'structs.VariableDecrypted');
+      this.authorize(request);
+      // The query's namespace wins over the body's, as the agent does.
+      const target =
+        request.query.get('namespace') || (typeof body.Namespace === 'string' && body.Namespace) || 'default';
+      if (!this.cluster.settings.namespaces.includes(target))
+        throw new NomadError(500, `namespace ${JSON.stringify(target)} does not exist`);
+      const write = variables.put(target, path, body.Items, cas);
+      if ('conflict' in write) return { status: 409, body: write.conflict, index: this.store.index };
+      return { status: 200, body: write.variable, index: write.variable.ModifyIndex };
+    }
+    if (request.method === 'DELETE') {
+      this.authorize(request);
+      const write = variables.delete(namespace, path, cas);
+      if ('conflict' in write) return { status: 409, body: write.conflict, index: this.store.index };
+      return { status: 200, body: { Index: write.index }, index: write.index };
+    }
+    throw methodNotAllowed();
   }
 
   private namespaces(request: ApiRequest): Promise<Reply> {

@@ -13,7 +13,7 @@ import {
 } from './model.js';
 import { nowNs } from './time.js';
 
-export type Table = 'jobs' | 'job_summary' | 'job_version' | 'evals' | 'allocs' | 'deployment';
+export type Table = 'jobs' | 'job_summary' | 'job_version' | 'evals' | 'allocs' | 'deployment' | 'variables';
 
 export interface JobRecord {
   /** The current version, with the server's fields. */

@@ -1,6 +1,7 @@
 // Submit a stack's job as `nomad job run` does: Nomad parses the HCL (/v1/jobs/parse), then the job is
 // registered (/v1/jobs). Registering an identical job changes nothing (same version, no deployment);
-// `unchanged` is told by the job version before and after.
+// `unchanged` is told by the job version before and after. The per-tenant overrides are not in the job: they
+// go to the job's Nomad Variable first (runtime-variable.ts), so changing only them registers no new version.
 import { assertStackRef } from '../../stack/names.js';
 import { MANAGER } from '../../stack/names.js';
 import { renderNomad, type RenderedNomadJob } from '../render/index.js';
@@ -8,6 +9,7 @@ import type { LokiStack } from '../../spec/schema.js';
 import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
+import { writeRuntimeVariable, type RuntimeVariableAction } from './runtime-variable.js';
 import { lokiConfigTemplateOf } from './status.js';
 
 export interface NomadApplyResult {
@@ -17,6 +19,8 @@ export interface NomadApplyResult {
   /** Job version after the registration. */
   version: number;
   evalId: string;
+  /** The overrides variable (`nomad/jobs/<job>`, item `runtime.yaml`): written only when it differed. */
+  runtime: RuntimeVariableAction;
 }
 
 export interface NomadApplyOptions {
@@ -44,6 +48,8 @@ export async function applyNomadJob(
     allowOption: options.allowNearSchemaOption ?? '--allow-near-schema',
   });
   const job = await parseRenderedJob(client, rendered);
+  // Before the job, so that new allocations find the overrides at once.
+  const runtime = await writeRuntimeVariable(client, stack);
   const registered = await client.request<{ EvalID: string }>('POST', '/v1/jobs', {
     namespace,
     body: { Job: job },
@@ -52,7 +58,7 @@ export async function applyNomadJob(
   const version = after?.version ?? 0;
   const action =
     before === undefined ? 'created' : before.version === version && !before.stopped ? 'unchanged' : 'updated';
-  return { jobId: rendered.id, namespace, action, version, evalId: registered.body.EvalID };
+  return { jobId: rendered.id, namespace, action, version, evalId: registered.body.EvalID, runtime };
 }
 
 /** Why apply refuses a job of the same ID that loki-microservices did not deploy. */

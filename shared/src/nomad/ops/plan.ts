@@ -3,7 +3,9 @@
 // told in Loki's terms. A task group per component: created, removed, updated in place, or its allocations
 // replaced (how many, and why: the image, the Loki config keys, resources); groups Nomad could not place
 // are blockers. The live job's Loki config is compared with the rendered one for the warnings only Loki
-// knows. Template and env changes are named, never shown: they may carry credentials.
+// knows. Template and env changes are named, never shown: they may carry credentials. The per-tenant
+// overrides live in the job's Nomad Variable, not the job: a change to them is a `Variable` change naming the
+// tenants (`overrides.<tenant>`), which rolls nothing.
 import { parse } from 'yaml';
 import { MANAGER, assertStackRef } from '../../stack/names.js';
 import { changedPaths, lokiWarnings } from '../../stack/plan-loki.js';
@@ -21,6 +23,7 @@ import { renderNomad } from '../render/index.js';
 import type { AllocationMetric, NomadJob } from './api-types.js';
 import { notOursMessage, parseRenderedJob } from './apply.js';
 import { NomadApiError, type NomadClient } from './client.js';
+import { plannedRuntimeVariable } from './runtime-variable.js';
 import { placementMessage } from './status.js';
 
 type DiffType = 'None' | 'Added' | 'Deleted' | 'Edited';
@@ -101,6 +104,12 @@ export async function planNomadJob(client: NomadClient, stack: LokiStack): Promi
 
   const changes: PlannedChange[] = [];
   const rolls: PlannedRoll[] = [];
+  // Written before the job, so listed first.
+  const runtime = await plannedRuntimeVariable(client, stack);
+  if (runtime.action !== 'unchanged') {
+    const impact = runtime.action === 'created' ? 'create' : 'in-place';
+    changes.push({ kind: 'Variable', name: runtime.path, impact, fields: runtime.tenants });
+  }
   const diff = plan.Diff;
   const jobMeta = changed(diff?.Fields)
     .map((field) => field.Name)

@@ -27,6 +27,15 @@ export function runtimePath(taskPath: string): string {
 export const CSI_DATA_DIR = '/loki';
 
 export const jobId = (stack: LokiStack) => stack.metadata.name;
+/**
+ * The Nomad Variable holding the per-tenant overrides (item `runtime.yaml`): the job's own path. A task's
+ * workload identity may read exactly `nomad/jobs`, `nomad/jobs/<job>`, `nomad/jobs/<job>/<group>` and
+ * `nomad/jobs/<job>/<group>/<task>` without any policy (acl/acl.go matchingVariablesCapabilitySet;
+ * https://developer.hashicorp.com/nomad/docs/concepts/variables#task-access-to-variables): exact paths, no
+ * prefix, so a deeper `nomad/jobs/<job>/runtime` would need a policy. Other items (e.g. credentials the user
+ * keeps there) are left alone.
+ */
+export const runtimeVariablePath = (jobId: string) => `nomad/jobs/${jobId}`;
 /** Group and task name: the Loki target. */
 export const groupName = (component: ComponentName) => COMPONENTS[component].target;
 /** The HTTP service of a component, as registered in Consul or Nomad. */

@@ -2,10 +2,10 @@
 // Variable, rendered into the task's secrets directory, never into the job) and the Vault PKI
 // certificates for gRPC mTLS. Each renders a file the Loki config or the task's `env` refers to.
 import { ENV, SECRET_KEYS } from '../../stack/object-store.js';
-import { runtimeConfigText } from '../../stack/runtime-config.js';
+import { RUNTIME_CONFIG_FILE } from '../../stack/runtime-config.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, heredoc, type HclBlock } from './hcl.js';
-import { TASK_PATHS } from './common.js';
+import { jobId, runtimeVariablePath, TASK_PATHS } from './common.js';
 import { nomadLokiConfigTemplate, tlsServerName } from './loki-config.js';
 
 function template(destination: string, data: string, extra: Record<string, string | boolean> = {}): HclBlock {
@@ -27,13 +27,23 @@ export function configTemplate(stack: LokiStack): HclBlock {
 const runtimeTemplates = new WeakMap<LokiStack, HclBlock>();
 
 /**
- * Per-tenant overrides: Loki re-reads the file every `runtime_config.period`, so a change re-renders it and
- * restarts nothing (`noop`). The spec refuses `{{`/`}}` in its values, so the text is no template action.
+ * Per-tenant overrides, read from the job's Nomad Variable (item `runtime.yaml`, written by apply) rather
+ * than embedded: Nomad replaces every allocation when a task's templates change in the job
+ * (scheduler/util.go tasksUpdated), but only re-renders the file when the data a template reads changes.
+ * Loki re-reads the file every `runtime_config.period`, so that re-render restarts nothing (`noop`).
+ * The job text is the same whatever the overrides are. Without the variable or its item (apply not run yet,
+ * variable deleted) the file is an empty overrides map: `nomadVar` alone would wait for the variable.
+ * Item values are data to consul-template, never parsed as template text.
  */
 export function runtimeConfigTemplate(stack: LokiStack): HclBlock {
   let block = runtimeTemplates.get(stack);
   if (!block) {
-    block = template(TASK_PATHS.runtimeConfigFile, runtimeConfigText(stack), { change_mode: 'noop' });
+    const path = JSON.stringify(runtimeVariablePath(jobId(stack)));
+    const text =
+      `{{ $runtime := "" }}{{ if nomadVarExists ${path} }}{{ with nomadVar ${path} }}` +
+      `{{ $runtime = (index . "${RUNTIME_CONFIG_FILE}").Value }}{{ end }}{{ end }}` +
+      `{{ or $runtime "overrides: {}" }}\n`;
+    block = template(TASK_PATHS.runtimeConfigFile, text, { change_mode: 'noop' });
     runtimeTemplates.set(stack, block);
   }
   return block;
