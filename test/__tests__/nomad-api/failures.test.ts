@@ -52,7 +52,7 @@ describe('unhealthy', () => {
   });
 
   test('with a progress deadline: the allocations stay unhealthy, the deployment fails when the deadline passes', async () => {
-    await start({ healthyDeadlineMs: 100, progressDeadlineMs: 800, behaviours: { 'loki/ingester': 'unhealthy' } });
+    await start({ healthyDeadlineMs: 100, progressDeadlineMs: 3000, behaviours: { 'loki/ingester': 'unhealthy' } });
     await deploy(server);
     const unhealthy = await waitFor(server, '/v1/job/loki/allocations', (allocs: Json[]) =>
       all(allocsOf(allocs, 'ingester'), (alloc) => alloc.DeploymentStatus?.Healthy === false),
