@@ -249,22 +249,7 @@ export class Endpoints {
     checkTypes(job);
     if (job.ID === undefined || job.ID === null) throw new NomadError(400, "Job ID hasn't been provided");
     if (pathId !== undefined && job.ID !== pathId) throw new NomadError(400, 'Job ID does not match name');
-    const identity = this.identify(request.headers);
-    if (identity === 'invalid') throw new NomadError(403, PERMISSION_DENIED);
-    const { settings } = this.cluster;
-    const region = request.query.get('region') || args.Region || job.Region || settings.region;
-    if (region !== 'global' && region !== settings.region) throw new NomadError(500, 'No path to region');
-    const namespace: string = request.query.get('namespace') || args.Namespace || job.Namespace || 'default';
-    const stored = toStoredJob(job, namespace, settings.region);
-    // Nomad's admission validators: the namespace check comes before the job's own validation.
-    const errors = [
-      ...(settings.namespaces.includes(namespace)
-        ? []
-        : [`job ${JSON.stringify(stored.ID)} is in nonexistent namespace ${JSON.stringify(namespace)}`]),
-      ...validationErrors(stored),
-    ];
-    if (errors.length > 0) throw new NomadError(500, multiError(errors));
-    if (identity === 'anonymous') throw new NomadError(403, PERMISSION_DENIED);
+    const { namespace, stored } = this.admit(request, args, job);
     const existing = this.store.job(namespace, stored.ID)?.job;
     if (args.EnforceIndex === true) {
       const expected = Number(args.JobModifyIndex ?? 0);
@@ -301,15 +286,11 @@ export class Endpoints {
     };
   }
 
-  /** Job.Plan: the scheduler's dry run; checked as a registration is, and nothing is written. */
-  private async plan(request: ApiRequest, pathId: string): Promise<Reply> {
-    if (request.method !== 'PUT' && request.method !== 'POST') throw methodNotAllowed();
-    const args = await decode(request, 'api.JobPlanRequest');
-    const job = args.Job;
-    if (job === undefined || job === null) throw new NomadError(400, 'Job must be specified');
-    checkTypes(job, 'JobPlanRequest');
-    if (job.ID === undefined || job.ID === null) throw new NomadError(400, 'Job must have a valid ID');
-    if (job.ID !== pathId) throw new NomadError(400, 'Job ID does not match');
+  /**
+   * What Job.Register and Job.Plan check before they act, in Nomad's order: the token, the region, then the
+   * admission validators (the namespace before the job's own validation), and last whether the token may submit.
+   */
+  private admit(request: ApiRequest, args: Json, job: Json): { namespace: string; stored: Json } {
     const identity = this.identify(request.headers);
     if (identity === 'invalid') throw new NomadError(403, PERMISSION_DENIED);
     const { settings } = this.cluster;
@@ -325,6 +306,19 @@ export class Endpoints {
     ];
     if (errors.length > 0) throw new NomadError(500, multiError(errors));
     if (identity === 'anonymous') throw new NomadError(403, PERMISSION_DENIED);
+    return { namespace, stored };
+  }
+
+  /** Job.Plan: the scheduler's dry run; checked as a registration is, and nothing is written. */
+  private async plan(request: ApiRequest, pathId: string): Promise<Reply> {
+    if (request.method !== 'PUT' && request.method !== 'POST') throw methodNotAllowed();
+    const args = await decode(request, 'api.JobPlanRequest');
+    const job = args.Job;
+    if (job === undefined || job === null) throw new NomadError(400, 'Job must be specified');
+    checkTypes(job, 'JobPlanRequest');
+    if (job.ID === undefined || job.ID === null) throw new NomadError(400, 'Job must have a valid ID');
+    if (job.ID !== pathId) throw new NomadError(400, 'Job ID does not match');
+    const { stored } = this.admit(request, args, job);
     const answer = planJob(this.cluster, stored, args.Diff === true);
     return { status: 200, index: answer.Index, body: { ...answer, LastContact: 0, KnownLeader: false, NextToken: '' } };
   }
