@@ -221,6 +221,13 @@ export const STOP_REASON = {
 } as const;
 
 export const isTerminalEval = (evaluation: Evaluation) => !['pending', 'blocked'].includes(evaluation.Status);
+/** The group's allocations the scheduler counts as its current ones: meant to run, and not complete or lost. */
+export const isLiveIn = (group: string) => (alloc: Allocation) =>
+  alloc.TaskGroup === group &&
+  alloc.DesiredStatus === 'run' &&
+  alloc.ClientStatus !== 'complete' &&
+  alloc.ClientStatus !== 'lost';
+
 export const isClientTerminal = (alloc: Allocation) => ['complete', 'failed', 'lost'].includes(alloc.ClientStatus);
 /** Nomad's TerminalStatus: stopped by the server, or finished on the client. */
 export const isTerminalAlloc = (alloc: Allocation) => alloc.DesiredStatus !== 'run' || isClientTerminal(alloc);

@@ -5,7 +5,7 @@ import { specOf } from './canonicalize.js';
 import type { Cluster } from './cluster.js';
 import { annotate, jobDiff, type DesiredUpdates, type JobDiff } from './diff.js';
 import { sameJson, type Json } from './json.js';
-import type { AllocMetric, Allocation } from './model.js';
+import { isLiveIn, type AllocMetric, type Allocation } from './model.js';
 import { ZERO_TIME } from './time.js';
 import { tasksUpdated } from './updates.js';
 
@@ -43,13 +43,7 @@ export function planJob(cluster: Cluster, job: Json, withDiff: boolean): JobPlan
   for (const group of job.TaskGroups as Json[]) {
     const updates = (desired[group.Name] = none());
     const live = allocs
-      .filter(
-        (alloc) =>
-          alloc.TaskGroup === group.Name &&
-          alloc.DesiredStatus === 'run' &&
-          alloc.ClientStatus !== 'complete' &&
-          alloc.ClientStatus !== 'lost',
-      )
+      .filter(isLiveIn(group.Name))
       .sort((a, b) => b.nameIndex - a.nameIndex || b.CreateIndex - a.CreateIndex);
     const slots = new Map<number, Allocation>();
     for (const alloc of live) {

@@ -12,6 +12,7 @@ import {
   STOP_REASON,
   isActiveDeployment,
   isClientTerminal,
+  isLiveIn,
   isTerminalEval,
   type AllocMetric,
   type Allocation,
@@ -228,13 +229,7 @@ export class Scheduler {
     let unplaced = 0;
     const live = this.store
       .allocsOf(job.Namespace, job.ID)
-      .filter(
-        (alloc) =>
-          alloc.TaskGroup === group.Name &&
-          alloc.DesiredStatus === 'run' &&
-          alloc.ClientStatus !== 'complete' &&
-          alloc.ClientStatus !== 'lost',
-      )
+      .filter(isLiveIn(group.Name))
       .sort((a, b) => a.nameIndex - b.nameIndex || a.CreateIndex - b.CreateIndex);
     const slots = new Map<number, Allocation>();
     for (const alloc of live.reverse()) {
