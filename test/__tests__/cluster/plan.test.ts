@@ -239,3 +239,44 @@ test('per-tenant overrides change the runtime ConfigMap only: 0 pods roll', asyn
     rolls: [],
   });
 });
+
+test('leaving the bundled store: its volume and credentials are kept, the data is said to stay behind', async () => {
+  const namespace = 'plan-store';
+  await apply(specIn(namespace));
+  const s3 = specIn(namespace, { storage: { type: 's3', s3: { bucket: 'logs', region: 'eu-west-1' } } });
+  const planned = await plan(s3);
+  expect(planned.changes.filter((change) => change.impact === 'prune' || change.impact === 'keep')).toEqual([
+    { kind: 'Deployment', name: 'loki-object-store', impact: 'prune', fields: [] },
+    { kind: 'Service', name: 'loki-object-store', impact: 'prune', fields: [] },
+    { kind: 'PersistentVolumeClaim', name: 'loki-object-store', impact: 'keep', fields: [] },
+    { kind: 'Secret', name: 'loki-object-store', impact: 'keep', fields: [] },
+  ]);
+  expect(planned.warnings.map((warning) => warning.code)).toContain('StorageChanged');
+  const pruning = await plan(s3, { pruneVolumes: true });
+  expect(pruning.changes.filter((change) => change.impact === 'keep')).toEqual([]);
+  expect(pruning.changes).toContainEqual({
+    kind: 'PersistentVolumeClaim',
+    name: 'loki-object-store',
+    impact: 'prune',
+    fields: [],
+  });
+});
+
+test("a Secret's changes are named by key, never by value", async () => {
+  const namespace = 'plan-secret';
+  const gateway = (tenants: string[]) => ({
+    auth: { enabled: true, tenant: 'team-a' },
+    gateway: { enabled: true, tenants },
+  });
+  await apply(specIn(namespace, gateway(['team-a'])));
+  const planned = await plan(specIn(namespace, gateway(['team-a', 'team-b'])));
+  const secrets = fixture.running.server.api.list('Secret', namespace, {}) as Json[];
+  const values = secrets.flatMap((secret) => Object.values((secret.data ?? {}) as Record<string, string>));
+  const decoded = values.map((value) => Buffer.from(value, 'base64').toString());
+  const text = JSON.stringify(planned);
+  for (const value of [...values, ...decoded].filter((v) => v.length >= 8)) expect(text).not.toContain(value);
+  const changedSecrets = planned.changes.filter((change) => change.kind === 'Secret');
+  expect(changedSecrets.length).toBeGreaterThan(0);
+  for (const change of changedSecrets)
+    for (const field of change.fields) expect(field).toMatch(/^(data|metadata\.[a-z]+)(\.[\w.-]+)?$/);
+});

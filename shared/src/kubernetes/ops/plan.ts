@@ -8,6 +8,7 @@ import { changedPaths, lokiWarnings } from '../../stack/plan-loki.js';
 import {
   PLAN_API_VERSION,
   isChange,
+  type ChangeImpact,
   type PlannedChange,
   type PlannedRoll,
   type StackPlan,
@@ -53,7 +54,8 @@ export function planOf(stack: LokiStack, result: ApplyResult, previews: ObjectPr
   const blockers: StackPlan['blockers'] = [];
   for (const object of result.objects) {
     if (object.action === 'created' || object.action === 'pruned') {
-      changes.push({ ...object, impact: object.action === 'created' ? 'create' : 'prune', fields: [] });
+      const impact = object.action === 'created' ? 'create' : 'prune';
+      changes.push({ kind: object.kind, name: object.name, impact, fields: [] });
       continue;
     }
     const preview = previewOf.get(keyOf(object));
@@ -85,12 +87,19 @@ export function planOf(stack: LokiStack, result: ApplyResult, previews: ObjectPr
     namespace: stack.metadata.namespace,
     target: 'kubernetes',
     hasChanges: changes.some(isChange),
-    changes,
-    rolls,
+    changes: changes.sort(byImpactKindName),
+    rolls: rolls.sort((a, b) => a.component.localeCompare(b.component)),
     blockers,
     warnings: warningsOf(stack, previewOf),
   };
 }
+
+/** The order a plan lists its changes in, the ones that matter most first; the same plan reads the same. */
+const IMPACT_ORDER: ChangeImpact[] = ['immutable', 'rolls', 'in-place', 'create', 'prune', 'keep'];
+const byImpactKindName = (a: PlannedChange, b: PlannedChange) =>
+  IMPACT_ORDER.indexOf(a.impact) - IMPACT_ORDER.indexOf(b.impact) ||
+  a.kind.localeCompare(b.kind) ||
+  a.name.localeCompare(b.name);
 
 /** The Loki config of a config ConfigMap, parsed. */
 function lokiConfigOf(configMap: KubernetesObject | undefined): Json | undefined {
