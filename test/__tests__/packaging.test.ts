@@ -81,7 +81,9 @@ test('the status card reaches only the browser-safe part of the core (no Node co
   expect(core.length).toBeGreaterThan(0);
   expect(
     core.every((input) =>
-      /shared\/dist\/(types|stack\/annotation|stack\/names|errors|redact|spec\/components)\.js$/.test(input),
+      /shared\/dist\/(types|stack\/(annotation|names|status-model|plan-model)|errors|redact|spec\/components)\.js$/.test(
+        input,
+      ),
     ),
   ).toBe(true);
   // (zod comes in with Backstage's own packages; the Kubernetes client only ever through the core's main entry.)

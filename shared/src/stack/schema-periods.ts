@@ -78,12 +78,37 @@ export function activeSchemaPeriod<T extends { from: string }>(
   return { ...(active ? { active } : {}), ...(next ? { next } : {}) };
 }
 
-/** The `schema` of a status: the live config's period in effect and the next one; nothing when unknown. */
-export function schemaStatusOf(lokiConfig: string | undefined, now?: Date): Pick<StackStatus, 'schema'> {
-  const periods = schemaPeriodsOf(lokiConfig);
+type PeriodBrief = Pick<SchemaPeriod, 'from' | 'store' | 'version'>;
+const brief = (period: PeriodBrief): PeriodBrief => ({
+  from: period.from,
+  store: period.store,
+  version: period.version,
+});
+
+/** The `schema` of a status: the live period in effect and the next one; nothing when unknown. */
+export function schemaStatusOf(periods: readonly PeriodBrief[] | undefined, now?: Date): Pick<StackStatus, 'schema'> {
   const { active, next } = periods ? activeSchemaPeriod(periods, now) : {};
-  const brief = (period: SchemaPeriod) => ({ from: period.from, store: period.store, version: period.version });
   return active ? { schema: { active: brief(active), ...(next ? { next: brief(next) } : {}) } } : {};
+}
+
+/** The periods as the workloads carry them for status (their annotation): JSON, oldest first. */
+export const schemaAnnotationOf = (periods: readonly SchemaPeriod[]) => JSON.stringify(periods.map(brief));
+
+/** The periods of a workload's annotation; nothing when it is absent or not what apply writes. */
+export function periodsOfAnnotation(text: string | undefined): PeriodBrief[] | undefined {
+  if (!text) return undefined;
+  try {
+    const periods: unknown = JSON.parse(text);
+    const valid =
+      Array.isArray(periods) &&
+      periods.every(
+        (p: PeriodBrief) =>
+          isSchemaDate(p?.from) && SCHEMA_STORES.includes(p.store) && SCHEMA_VERSIONS.includes(p.version),
+      );
+    return valid ? periods.map(brief) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const describePeriod = (period: SchemaPeriod) =>

@@ -27,7 +27,7 @@ import {
   readNamespace,
   servedGroupVersions,
 } from './kinds.js';
-import { ImmutableFieldError, immutableMessage, isInvalid } from './immutable.js';
+import { ImmutableFieldError, immutableChanges, immutableMessage, isInvalid } from './immutable.js';
 import { acquireStackLock, type StackLock } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
@@ -271,17 +271,10 @@ interface Run {
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
   // A namespace that did not exist before this run holds nothing of the stack's yet.
-  const listed =
+  const existing =
     run.namespace === 'existing'
-      ? readStackObjects(connection, stack, retry, run.served)
-      : Promise.resolve(new Map<string, KubernetesObject>());
-  // Other failures of the trial are left to the apply itself, which says them in its own words.
-  const [existing] = await Promise.all([
-    listed,
-    run.namespace === 'existing' && !options.dryRun
-      ? refuseImmutableChanges(connection, run.rendered.objects, listed, options, retry)
-      : undefined,
-  ]);
+      ? await readStackObjects(connection, stack, retry, run.served)
+      : new Map<string, KubernetesObject>();
   if (run.namespaceObject)
     existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);
@@ -294,6 +287,8 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     result.adopted = await foreignObjects(connection, stack, names, existing, retry);
     if (result.adopted.length > 0 && !options.adopt)
       throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
+    if (!options.dryRun)
+      await refuseImmutableChanges(connection, stack, run.rendered.objects, existing, options, retry);
   }
   const resolved = generated.map((secret) =>
     resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
@@ -531,32 +526,35 @@ function serverSideApply(
 }
 
 /**
- * Existing StatefulSets whose rendered spec Kubernetes would refuse as an update, tried as a dry run before
- * anything of the stack is changed: apply stops with what the change would take rather than half-way.
+ * Our StatefulSets whose rendered spec changes a field Kubernetes does not update in place: confirmed by a dry
+ * run (the API server has the last word: it normalizes quantities, for one) before anything of the stack is
+ * changed, so that apply stops with what the change would take rather than half-way. Without such a change
+ * nothing is sent.
  */
 async function refuseImmutableChanges(
   connection: Connection,
+  stack: LokiStack,
   rendered: KubernetesObject[],
-  existing: Promise<Existing>,
+  existing: Existing,
   options: ApplyOptions,
   retry: RetryPolicy,
 ): Promise<void> {
-  const statefulSets = rendered.filter((object) => object.kind === 'StatefulSet');
-  const outcomes = await Promise.all(
-    statefulSets.map((object) =>
+  const suspects = rendered.flatMap((object) => {
+    const live = existing.get(keyOf(object.kind, object.metadata?.name));
+    return live && createdFor(live, stack.metadata.name) && immutableChanges(object, live).length > 0
+      ? [{ object, live }]
+      : [];
+  });
+  const refused = await Promise.all(
+    suspects.map(({ object, live }) =>
       serverSideApply(connection, object, options, retry, true).then(
         () => undefined,
-        (error: unknown) => (isInvalid(error) ? object : undefined),
+        // Other failures of the trial are left to the apply itself, which says them in its own words.
+        (error: unknown) => (isInvalid(error) ? immutableMessage(object, live) : undefined),
       ),
     ),
   );
-  const live = await existing;
-  const messages = outcomes
-    .filter((object): object is KubernetesObject => object !== undefined)
-    .flatMap((object) => {
-      const before = live.get(keyOf(object.kind, object.metadata?.name));
-      return before ? [immutableMessage(object, before)] : [];
-    });
+  const messages = refused.filter((message): message is string => message !== undefined);
   if (messages.length > 0) throw new ImmutableFieldError(messages);
 }
 

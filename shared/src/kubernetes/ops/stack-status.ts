@@ -2,8 +2,8 @@
 // watch) agree.
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
-import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY } from '../render/common.js';
-import { schemaStatusOf } from '../../stack/schema-periods.js';
+import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY, SCHEMA_ANNOTATION } from '../render/common.js';
+import { periodsOfAnnotation, schemaStatusOf } from '../../stack/schema-periods.js';
 import {
   conditionOf,
   STATUS_API_VERSION,
@@ -20,8 +20,6 @@ export interface StackObjects {
   /** With `kind` set (list items do not carry it). */
   workloads: (V1Deployment | V1StatefulSet)[];
   pods: V1Pod[];
-  /** The live Loki config (YAML), for the schema periods; without it, the status has no `schema`. */
-  lokiConfig?: string;
   /** The time the schema period in effect is judged at. @default the current time */
   now?: Date;
 }
@@ -67,7 +65,10 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
       ] ?? null,
     createdAt:
       created.length > 0 ? new Date(Math.min(...created.map((t) => new Date(t).getTime()))).toISOString() : null,
-    ...schemaStatusOf(objects.lokiConfig, objects.now),
+    ...schemaStatusOf(
+      periodsOfAnnotation(objects.workloads.map((w) => w.metadata?.annotations?.[SCHEMA_ANNOTATION]).find(Boolean)),
+      objects.now,
+    ),
   };
 }
 

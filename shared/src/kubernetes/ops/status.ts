@@ -23,7 +23,7 @@ export async function getStackStatus(
   assertStackRef(ref);
   const { namespace } = ref;
   const labelSelector = stackSelector(ref.name);
-  const [deployments, statefulSets, pods, lokiConfig] = await Promise.all([
+  const [deployments, statefulSets, pods] = await Promise.all([
     withRetry(
       `listing Deployments in ${namespace}`,
       () => connection.apps.listNamespacedDeployment({ namespace, labelSelector }),
@@ -39,20 +39,11 @@ export async function getStackStatus(
       () => connection.core.listNamespacedPod({ namespace, labelSelector }),
       retry,
     ),
-    // The schema periods: only an addition to the status, which does without them (absent, or not readable).
-    withRetry(
-      `reading ConfigMap ${namespace}/${ref.name}-config`,
-      () => connection.core.readNamespacedConfigMap({ namespace, name: `${ref.name}-config` }),
-      retry,
-    ).then(
-      (configMap) => configMap.data?.['config.yaml'],
-      () => undefined,
-    ),
   ]);
   const workloads: (V1Deployment | V1StatefulSet)[] = [
     ...deployments.items.map((item) => ({ ...item, kind: 'Deployment' })),
     ...statefulSets.items.map((item) => ({ ...item, kind: 'StatefulSet' })),
   ];
   if (workloads.length === 0) throw new StackNotFoundError(ref.name, namespace);
-  return stackStatusOf({ ...ref, workloads, pods: pods.items, lokiConfig });
+  return stackStatusOf({ ...ref, workloads, pods: pods.items });
 }

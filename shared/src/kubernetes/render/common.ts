@@ -24,6 +24,8 @@ export const CREATED_FOR_ANNOTATION = 'loki-microservices/created-for';
 
 /** On the workloads: the cluster DNS domain of the stack's addresses, so that status need not read its config. */
 export const CLUSTER_DOMAIN_ANNOTATION = 'loki-microservices/cluster-domain';
+/** Workload annotation: the schema periods (JSON), which status shows without reading the Loki config. */
+export const SCHEMA_ANNOTATION = 'loki-microservices/schema';
 
 export const PORTS = {
   http: { name: 'http-metrics', port: 3100 },

@@ -13,9 +13,11 @@ import { SpecError } from '../../errors.js';
 import type { ComponentName } from '../../spec/components.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
 import { deployedComponents } from '../../stack/components.js';
+import { schemaAnnotationOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import { APPLY_ORDER } from './apply-order.js';
 import {
   CLUSTER_DOMAIN_ANNOTATION,
+  SCHEMA_ANNOTATION,
   MEMBERLIST_LABEL,
   memberlistName,
   metadata,
@@ -115,7 +117,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   };
 }
 
-/** A workload with what status reads off it (the cluster domain), and the pod annotations only apply knows. */
+/** A workload with what status reads off it (the cluster domain, the schema periods), and the pod annotations only apply knows. */
 function withWorkloadAnnotations(
   stack: LokiStack,
   object: KubernetesObject,
@@ -129,7 +131,11 @@ function withWorkloadAnnotations(
     ...workload,
     metadata: {
       ...workload.metadata,
-      annotations: { ...workload.metadata?.annotations, [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain },
+      annotations: {
+        ...workload.metadata?.annotations,
+        [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain,
+        [SCHEMA_ANNOTATION]: schemaAnnotationOf(stackSchemaPeriods(stack)),
+      },
     },
     spec: {
       ...workload.spec!,

@@ -11,7 +11,7 @@ import {
   type StackStatus,
 } from '../../stack/status-model.js';
 import { assertStackRef } from '../../stack/names.js';
-import { schemaStatusOf } from '../../stack/schema-periods.js';
+import { schemaPeriodsOf, schemaStatusOf } from '../../stack/schema-periods.js';
 import { TASK_PATHS } from '../render/common.js';
 import type {
   Allocation,
@@ -146,7 +146,7 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     },
     version: job.Meta?.loki_version ?? null,
     createdAt: created.length > 0 ? new Date(Math.floor(Math.min(...created) / 1e6)).toISOString() : submitted,
-    ...schemaStatusOf(lokiConfigTemplateOf(job)),
+    ...schemaStatusOf(schemaPeriodsOf(lokiConfigTemplateOf(job))),
   };
 }
 
