@@ -1,0 +1,31 @@
+import { parseSpec } from '../../src/spec/parse.js';
+import { waveOf, wavesOf } from '../../src/stack/waves.js';
+
+test('servers before clients, one component a wave, numbered from 1', () => {
+  const waves = wavesOf(parseSpec({}));
+  expect(waves.map((wave) => wave.components.join())).toEqual([
+    'compactor',
+    'index-gateway',
+    'ingester',
+    'query-scheduler',
+    'querier',
+    'query-frontend',
+    'ruler',
+    'distributor',
+  ]);
+  expect(waveOf(waves, 'ingester')?.number).toBe(3);
+  expect(waveOf(waves, 'object-store')).toBeUndefined();
+});
+
+test('only what the stack runs: no ruler when it is off, the gateway last when it is on', () => {
+  const stack = parseSpec({
+    spec: {
+      components: { ruler: { enabled: false } },
+      auth: { enabled: true, tenant: 'a' },
+      gateway: { enabled: true, tenants: ['a'] },
+    },
+  });
+  const waves = wavesOf(stack);
+  expect(waves.map((wave) => wave.components.join())).not.toContain('ruler');
+  expect(waves.at(-1)).toEqual({ number: 8, components: ['gateway'] });
+});
