@@ -53,7 +53,7 @@ describe('a bare cluster', () => {
     const groups = ((await send(running, 'GET', '/apis')).json as { groups: { name: string }[] }).groups.map(
       (g) => g.name,
     );
-    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io']);
+    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'storage.k8s.io', 'coordination.k8s.io']);
     for (const path of [
       '/apis/monitoring.coreos.com/v1',
       '/apis/cert-manager.io/v1',
@@ -82,7 +82,14 @@ describe('a bare cluster', () => {
     const groups = ((await send(running, 'GET', '/apis')).json as { groups: { name: string }[] }).groups.map(
       (g) => g.name,
     );
-    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'coordination.k8s.io', 'monitoring.coreos.com']);
+    expect(groups).toEqual([
+      'apps',
+      'networking.k8s.io',
+      'policy',
+      'storage.k8s.io',
+      'coordination.k8s.io',
+      'monitoring.coreos.com',
+    ]);
     expect((await send(running, 'GET', '/apis/cert-manager.io/v1/namespaces/demo/certificates')).status).toBe(404);
   });
 });

@@ -20,7 +20,7 @@ import {
   type StatusBody,
 } from './status.js';
 import { timestamp, type KubeObject, type Store } from './store.js';
-import { validate } from './validation.js';
+import { storageBytes, validate } from './validation.js';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
 
@@ -343,6 +343,33 @@ export class Api implements IpAllocator {
     return { object, warnings: validation === 'Warn' ? unknown.map((path) => `unknown field "${path}"`) : [] };
   }
 
+  /**
+   * The PersistentVolumeClaimResize admission plugin: a bound claim's storage request may grow only when its
+   * StorageClass (the same before and after) has allowVolumeExpansion (every claim here is dynamically
+   * provisioned, by a plugin that can resize).
+   */
+  private admitResize(type: ResourceType, next: KubeObject, live: KubeObject): void {
+    const spec = (next.spec ?? {}) as Json;
+    const liveSpec = (live.spec ?? {}) as Json;
+    if (storageBytes(spec) <= storageBytes(liveSpec)) return;
+    const refuse = (why: string) =>
+      failure(403, 'Forbidden', `${qualifiedName(type)} "${next.metadata.name}" is forbidden: ${why}`, {
+        name: next.metadata.name,
+        kind: type.plural,
+      });
+    if ((live.status as Json | undefined)?.phase !== 'Bound')
+      throw refuse('Only bound persistent volume claims can be expanded');
+    const className = spec.storageClassName;
+    const storageClass =
+      typeof className === 'string' && className !== '' && className === liveSpec.storageClassName
+        ? (this.store.get('StorageClass', undefined, className) as Json | undefined)
+        : undefined;
+    if (storageClass?.allowVolumeExpansion !== true)
+      throw refuse(
+        'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+      );
+  }
+
   /** The common end of every write: status handling, defaults, validation, managedFields, store. */
   private commit(
     type: ResourceType,
@@ -391,6 +418,7 @@ export class Api implements IpAllocator {
     // Validated as it would be stored, so that comparisons with the stored object see like with like.
     const causes = validate(kind, next, live);
     if (causes.length > 0) throw invalid(type, next.metadata.name, causes);
+    if (kind === 'PersistentVolumeClaim' && live && !options.subresource) this.admitResize(type, next, live);
     options.validatingAdmission?.(
       withTypeMeta(type, structuredClone(next)),
       live && withTypeMeta(type, structuredClone(live)),

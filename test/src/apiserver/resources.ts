@@ -112,6 +112,16 @@ export const RESOURCES: ResourceType[] = [
     subresources: [],
     generation: true,
   },
+  // Cluster-scoped; the server starts with kind's default class `standard` (server.ts).
+  {
+    group: 'storage.k8s.io',
+    version: 'v1',
+    kind: 'StorageClass',
+    plural: 'storageclasses',
+    namespaced: false,
+    subresources: [],
+    generation: false,
+  },
   // The lease strategy (pkg/registry/coordination/lease/strategy.go): AllowCreateOnUpdate true,
   // AllowUnconditionalUpdate false; no status, no generation.
   {
@@ -263,6 +273,24 @@ const NETWORKING_V1 = {
   ],
 };
 
+/** Not in the recordings: written after Kubernetes 1.24's resource list for storage.k8s.io/v1 (StorageClasses only). */
+const STORAGE_V1 = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'storage.k8s.io/v1',
+  resources: [
+    {
+      name: 'storageclasses',
+      singularName: '',
+      namespaced: false,
+      kind: 'StorageClass',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['sc'],
+      storageVersionHash: 'K+m6uJwbjGY=',
+    },
+  ],
+};
+
 type Version = { groupVersion: string; version: string };
 type ApiGroupList = { groups: { name: string; versions: Version[]; preferredVersion: Version }[] };
 
@@ -287,6 +315,7 @@ const BUILT_IN = {
     ),
     'networking.k8s.io/v1': NETWORKING_V1,
     'coordination.k8s.io/v1': COORDINATION_V1,
+    'storage.k8s.io/v1': STORAGE_V1,
   } as Record<string, Record<string, unknown>>,
 };
 

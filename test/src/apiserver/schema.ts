@@ -36,6 +36,7 @@ const ROOT_MODELS: Record<string, string> = {
   PodDisruptionBudget: 'V1PodDisruptionBudget',
   NetworkPolicy: 'V1NetworkPolicy',
   Lease: 'V1Lease',
+  StorageClass: 'V1StorageClass',
 };
 
 export function schemaProblems(kind: string, object: unknown): SchemaProblem[] {

@@ -75,6 +75,15 @@ interface ResourcePath {
 type Json = Record<string, unknown>;
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+/** kind's `standard` class (its local-path-provisioner manifest): no allowVolumeExpansion. */
+const KIND_STANDARD_CLASS = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  provisioner: 'rancher.io/local-path',
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+};
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 export class TestApiServer {
@@ -126,6 +135,17 @@ export class TestApiServer {
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
         { manager: 'kube-apiserver' },
       );
+    // kind's default StorageClass: the local-path provisioner, which cannot expand volumes.
+    this.api.create('StorageClass', undefined, structuredClone(KIND_STANDARD_CLASS), { manager: 'kubectl-create' });
+  }
+
+  /** Let claims of a StorageClass grow (`allowVolumeExpansion`), or not; a class not there yet is created. */
+  allowVolumeExpansion(className = 'standard', allowed = true): void {
+    const live = this.store.get('StorageClass', undefined, className);
+    const body = live ?? { ...structuredClone(KIND_STANDARD_CLASS), metadata: { name: className } };
+    const next = { ...structuredClone(body), allowVolumeExpansion: allowed };
+    if (live) this.api.replace('StorageClass', undefined, className, next, { manager: 'kubectl-edit' });
+    else this.api.create('StorageClass', undefined, next, { manager: 'kubectl-create' });
   }
 
   /** Listen on 127.0.0.1 (port 0 = a free one); returns the server's URL. */

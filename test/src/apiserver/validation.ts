@@ -209,16 +209,39 @@ function validateUpdate(kind: string, object: KubeObject, live: KubeObject): Sta
       const { resources: _a, ...rest } = spec;
       const { resources: _b, ...liveRest } = liveSpec;
       if (liveSpec.volumeName === undefined) delete rest.volumeName;
-      return sameJson(rest, liveRest)
-        ? []
-        : [
-            forbidden(
-              'spec',
-              'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
-            ),
-          ];
+      const bound = (live.status as Json | undefined)?.phase === 'Bound';
+      // A bound claim's request may grow (resize admission decides whether it can), never shrink.
+      const shrinks = bound && storageBytes(spec) < storageBytes(liveSpec);
+      return [
+        ...(sameJson(rest, liveRest)
+          ? []
+          : [
+              forbidden(
+                'spec',
+                'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+              ),
+            ]),
+        ...(shrinks ? [forbidden('spec.resources.requests.storage', 'field can not be less than previous value')] : []),
+      ];
     }
     default:
       return [];
   }
 }
+
+const QUANTITY = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const FACTORS: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BINARY = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
+
+/** A quantity's value ("2Gi" → 2147483648); NaN for what is not one. */
+export function quantityValue(text: unknown): number {
+  const match = typeof text === 'string' ? QUANTITY.exec(text) : null;
+  if (!match) return NaN;
+  const suffix = match[2] ?? '';
+  const factor = BINARY.includes(suffix) ? 2 ** (10 * (BINARY.indexOf(suffix) + 1)) : FACTORS[suffix]!;
+  return Number(match[1]) * factor;
+}
+
+/** A claim spec's storage request in bytes (0 without one). */
+export const storageBytes = (spec: Json) =>
+  quantityValue(((spec.resources as Json | undefined)?.requests as Json | undefined)?.storage) || 0;

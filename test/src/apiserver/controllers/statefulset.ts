@@ -4,8 +4,11 @@
 // volumeClaimTemplate created before its pod, OrderedReady (one pod at a time, in order, down from the
 // highest ordinal) or Parallel management, RollingUpdate from the highest ordinal down to `partition`
 // one healthy pod at a time (OnDelete: only deleted pods are replaced), the claim retention policy, and
-// the status. Not imitated: adoption of orphan pods or revisions, hash collisions, maxUnavailable,
-// start ordinals, recreating pods that Failed.
+// the status. Orphans are adopted as ClaimPods and adoptOrphanRevisions do: pods named `<set>-<ordinal>`
+// and ControllerRevisions that match the selector and have no controller get the set as their controller
+// (a set deleted with `orphan` and created again takes its pods over; those whose controller-revision-hash
+// is the new update revision are not replaced). Not imitated: releasing pods that stop matching, hash
+// collisions, maxUnavailable, start ordinals, recreating pods that Failed.
 import type { Change, KubeObject } from '../store.js';
 import {
   controlledBy,
@@ -16,11 +19,13 @@ import {
   type ClusterContext,
   type Controller,
 } from './context.js';
+import { labelSelectorMatches } from '../selectors.js';
 import { contentHash, sameJson } from './hash.js';
 import {
   availability,
   CONTROLLER_MANAGER,
   controllerRef,
+  controllerRefOf,
   isDeleting,
   isRunningAndReady,
   omitZero,
@@ -48,13 +53,21 @@ export class StatefulSetController implements Controller {
 
   watch(change: Change): ObjectRef[] {
     if (change.kind === 'StatefulSet') return [refTo('StatefulSet', change.object)];
-    return change.kind === 'Pod' || change.kind === 'ControllerRevision' ? ownerOfKind(change, 'StatefulSet') : [];
+    if (change.kind !== 'Pod' && change.kind !== 'ControllerRevision') return [];
+    const owners = ownerOfKind(change, 'StatefulSet');
+    if (owners.length > 0 || change.type === 'DELETED' || controllerRefOf(change.object)) return owners;
+    // An orphan: the sets that would adopt it.
+    return this.context.store
+      .list('StatefulSet', change.object.metadata.namespace)
+      .filter((set) => labelSelectorMatches((set as StatefulSet).spec.selector, change.object.metadata.labels ?? {}))
+      .map((set) => refTo('StatefulSet', set));
   }
 
   reconcile(ref: ObjectRef): number | undefined {
     const { store } = this.context;
     const set = store.get('StatefulSet', ref.namespace, ref.name) as StatefulSet | undefined;
     if (!set || isDeleting(set)) return undefined;
+    this.adoptOrphans(set);
     const { current, update } = this.syncRevisions(set);
     this.managePods(set, current, update);
     const pods = controlledBy<Pod>(store, 'Pod', set);
@@ -62,6 +75,31 @@ export class StatefulSetController implements Controller {
     writeStatus(this.context.api, 'StatefulSet', set, status, CONTROLLER_MANAGER);
     this.truncateHistory(set, status, pods);
     return recheckInMs;
+  }
+
+  /** Make the set the controller of its orphaned pods (by name and selector) and revisions (by selector). */
+  private adoptOrphans(set: StatefulSet): void {
+    const { api, store } = this.context;
+    const orphan = (object: KubeObject) =>
+      !isDeleting(object) &&
+      !controllerRefOf(object) &&
+      labelSelectorMatches(set.spec.selector, object.metadata.labels ?? {});
+    const pods = store.list('Pod', set.metadata.namespace).filter((pod) => ordinalOf(set, pod as Pod) !== undefined);
+    const revisions = store.list('ControllerRevision', set.metadata.namespace);
+    for (const [kind, objects] of [
+      ['Pod', pods],
+      ['ControllerRevision', revisions],
+    ] as const)
+      for (const object of objects.filter(orphan)) {
+        const ownerReferences = [...(object.metadata.ownerReferences ?? []), controllerRef(set)];
+        writeObject(
+          api,
+          kind,
+          object,
+          { ...object, metadata: { ...object.metadata, ownerReferences } },
+          CONTROLLER_MANAGER,
+        );
+      }
   }
 
   /** The revision the pods run (status.currentRevision) and the one the template asks for, created if new. */
