@@ -129,6 +129,7 @@ export {
   type ObjectAction,
 } from './kubernetes/ops/apply.js';
 export { ImmutableFieldError } from './kubernetes/ops/immutable.js';
+export { describeRecreation, type ClaimExpansion, type Recreation } from './kubernetes/ops/recreate.js';
 export { planStack, type PlanOptions } from './kubernetes/ops/plan.js';
 export { formatPlanMarkdown, formatPlanText, planSummary } from './stack/plan-format.js';
 export { StackLockedError } from './kubernetes/ops/lock.js';

@@ -1,4 +1,5 @@
 import { actionCounts, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
+import { describeRecreation } from '../kubernetes/ops/recreate.js';
 import { deployStack, describeTimeline, type DeployPhase, type DeployTimeline } from '../kubernetes/ops/deploy.js';
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
@@ -43,6 +44,10 @@ ${NOMAD_HELP}
                          restarts now and must be done before it starts); see "schema next"
       --no-prune         Keep objects of this stack that the spec no longer renders
       --prune-volumes    Also prune PersistentVolumeClaims the spec no longer renders (their data is lost)
+      --recreate-statefulsets
+                         Make a StatefulSet change Kubernetes refuses in place (volume size…): delete the
+                         StatefulSet leaving its pods running and create it again; a larger volume size also
+                         expands each claim, if its StorageClass allows expansion (checked first)
   -o, --output FORMAT    text (default) or json, on standard output
   -h, --help             Show this help
 
@@ -73,6 +78,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'allow-near-schema': { type: 'boolean' },
     'no-prune': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
+    'recreate-statefulsets': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
   const format = parseFormat(values.output, ['text', 'json'], 'text');
@@ -84,7 +90,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
-  else rejectKubernetesOptions(values, ['smoke', 'dry-run', 'force-conflicts', 'adopt', 'no-prune', 'prune-volumes']);
+  else
+    rejectKubernetesOptions(values, [
+      'smoke',
+      'dry-run',
+      'force-conflicts',
+      'adopt',
+      'no-prune',
+      'prune-volumes',
+      'recreate-statefulsets',
+    ]);
   const stack = await loadStack(values, io);
   if (target === 'nomad')
     return applyToNomad(
@@ -112,6 +127,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       allowSchemaWithin24h: values['allow-near-schema'],
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
+      recreateStatefulSets: values['recreate-statefulsets'],
       timeoutMs,
       wait,
       smoke: values.smoke,
@@ -142,6 +158,7 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
   ];
   lines.push(...apply.adopted.map(describeAdoption));
   lines.push(...apply.secrets.map(describeGeneratedSecret));
+  lines.push(...(apply.recreated ?? []).map(describeRecreation));
   if (apply.dryRun && apply.namespaceCreated) {
     lines.push(
       `namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`,

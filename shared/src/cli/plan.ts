@@ -38,6 +38,8 @@ ${NOMAD_HELP}
       --adopt            Plan as apply --adopt would (objects of the stack's names this tool did not create)
       --force-conflicts  Plan as apply --force-conflicts would
       --prune-volumes    Plan as apply --prune-volumes would (volumes the spec no longer renders are deleted)
+      --recreate-statefulsets
+                         Plan as apply --recreate-statefulsets would (StatefulSets recreated, claims expanded)
       --detailed-exitcode  Exit ${CHANGES_EXIT_CODE} when there are changes
   -o, --output FORMAT    text (default), json (a StackPlan, apiVersion loki-microservices/v1alpha1) or
                          markdown (for a job summary or a pull-request comment)
@@ -57,6 +59,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     adopt: { type: 'boolean' },
     'force-conflicts': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
+    'recreate-statefulsets': { type: 'boolean' },
     'detailed-exitcode': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
@@ -64,7 +67,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
-  else rejectKubernetesOptions(values, ['adopt', 'force-conflicts', 'prune-volumes']);
+  else rejectKubernetesOptions(values, ['adopt', 'force-conflicts', 'prune-volumes', 'recreate-statefulsets']);
   const stack = await loadStack(values, io);
   let plan: StackPlan;
   if (target === 'nomad') plan = await planOnNomad(stack, values);
@@ -75,6 +78,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       adopt: values.adopt,
       forceConflicts: values['force-conflicts'],
       pruneVolumes: values['prune-volumes'],
+      recreateStatefulSets: values['recreate-statefulsets'],
       retry: until(Date.now() + timeoutMs),
     });
   }

@@ -9,6 +9,7 @@ const IMPACT_WORDS: Record<ChangeImpact, string> = {
   'in-place': 'in place',
   rolls: 'rolls pods',
   immutable: 'refused: immutable',
+  recreate: 'recreated (pods kept)',
 };
 const IMPACT_MARKS: Record<ChangeImpact, string> = {
   create: '+',
@@ -17,6 +18,7 @@ const IMPACT_MARKS: Record<ChangeImpact, string> = {
   'in-place': '~',
   rolls: '↻',
   immutable: '!',
+  recreate: '±',
 };
 const SHOWN_FIELDS = 4;
 
@@ -41,6 +43,10 @@ export function planSummary(plan: StackPlan): string {
 
 const title = (plan: StackPlan) => `${plan.target === 'nomad' ? 'job' : 'stack'} ${plan.namespace}/${plan.name}`;
 
+/** "1 compactor (1 pod) → 3 ingester (3 pods) → …". */
+const wavesLine = (waves: NonNullable<StackPlan['waves']>) =>
+  waves.map((wave) => `${wave.number} ${wave.components.join(', ')} (${plural(wave.pods, 'pod')})`).join(' → ');
+
 export function formatPlanText(plan: StackPlan): string {
   const width = Math.max(0, ...plan.changes.map((change) => `${change.kind} ${change.name}`.length));
   const lines = [`${title(plan)}: ${planSummary(plan)}`];
@@ -55,6 +61,7 @@ export function formatPlanText(plan: StackPlan): string {
     for (const roll of plan.rolls)
       lines.push(`  ${roll.component}: ${plural(roll.pods, 'pod')} (${roll.workload}): ${roll.reasons.join('; ')}`);
   }
+  if (plan.waves) lines.push(`Waves (servers before clients, each ready before the next): ${wavesLine(plan.waves)}`);
   if (plan.blockers.length > 0) {
     lines.push('Refused by the platform (apply stops on these):');
     for (const blocker of plan.blockers) lines.push(`  ${blocker.kind} ${blocker.name}: ${blocker.message}`);
@@ -87,6 +94,8 @@ export function formatPlanMarkdown(plan: StackPlan): string {
       lines.push(`| ${roll.component} | ${roll.pods} | ${cell(roll.reasons.join('; '))} |`);
     lines.push('');
   }
+  if (plan.waves)
+    lines.push(`**Waves** (servers before clients, each ready before the next): ${wavesLine(plan.waves)}`, '');
   if (plan.changes.length > 0) {
     lines.push('#### Changes', '', '| Impact | Object | Fields |', '|---|---|---|');
     for (const change of plan.changes)

@@ -10,8 +10,10 @@ export const PLAN_API_VERSION = 'loki-microservices/v1alpha1';
  * - `in-place`: changed without replacing any pod.
  * - `rolls`: changed so that its pods are replaced (a workload's pod template).
  * - `immutable`: refused by the platform as an update (a StatefulSet's volumes, selector…); a blocker.
+ * - `recreate`: such a StatefulSet deleted with its pods left running and created again (`--recreate-statefulsets`);
+ *   its pods roll only if its pod template changes too (then listed in `rolls`).
  */
-export type ChangeImpact = 'create' | 'prune' | 'keep' | 'in-place' | 'rolls' | 'immutable';
+export type ChangeImpact = 'create' | 'prune' | 'keep' | 'in-place' | 'rolls' | 'immutable' | 'recreate';
 
 export interface PlannedChange {
   /** Kubernetes kind, or `Job` / `TaskGroup` / `Variable` on Nomad. */
@@ -30,6 +32,13 @@ export interface PlannedRoll {
   pods: number;
   /** Why, in Loki's terms: `config: limits_config.ingestion_rate_mb`, `image: grafana/loki:3.6.0 → 3.7.0`… */
   reasons: string[];
+}
+
+/** A wave of a rollout: its components (their `app.kubernetes.io/component` labels) and the pods it replaces. */
+export interface PlannedWave {
+  number: number;
+  components: string[];
+  pods: number;
 }
 
 /** A change the platform refuses: apply stops on it, saying what it would take. */
@@ -63,6 +72,12 @@ export interface StackPlan {
   /** Every object apply would touch; unchanged objects are left out. */
   changes: PlannedChange[];
   rolls: PlannedRoll[];
+  /**
+   * When pods roll in several components: the waves `apply` rolls them in, servers before clients, each ready
+   * before the next (by default for a new spec.version, with `--waves` for any change). `number` counts among
+   * all of the stack's waves (those with nothing to roll left out); `pods` is how many pods the wave replaces.
+   */
+  waves?: PlannedWave[];
   blockers: PlanBlocker[];
   warnings: PlanWarning[];
 }

@@ -217,7 +217,10 @@ test('an immutable change is a blocker in plan, and apply refuses it in the same
       ),
     },
   ]);
-  expect(planned.blockers[0]!.message).toContain(
+  expect(planned.blockers[0]!.message).toContain('To make this change, re-run with --recreate-statefulsets');
+  // A surface without the option is told how to do it by hand.
+  const byHand = await plan(bigger, { optionNames: { adopt: 'adopt', deleteVolumes: 'delete-volumes' } });
+  expect(byHand.blockers[0]!.message).toContain(
     `kubectl delete statefulset loki-ingester -n ${namespace} --cascade=orphan`,
   );
   const config = () => fixture.running.server.api.get('ConfigMap', namespace, 'loki-config') as Json;

@@ -29,6 +29,7 @@ import {
 } from './kinds.js';
 import { ImmutableFieldError, immutableChanges, immutableMessage, isInvalid } from './immutable.js';
 import { acquireStackLock, type StackLock } from './lock.js';
+import { recreateStatefulSet, recreationOf, type Recreation } from './recreate.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
 import { secretValues } from './secret-values.js';
@@ -69,6 +70,13 @@ export interface ApplyOptions {
   now?: Date;
   /** Accept a new schema period that starts in less than 24 h (every Loki pod restarts before it). @default false */
   allowSchemaWithin24h?: boolean;
+  /**
+   * A StatefulSet change Kubernetes refuses in place (volume size or class, serviceName…) is made by deleting
+   * the StatefulSet with its pods left running and creating it again (recreate.ts); a larger volume size also
+   * expands each claim, when its StorageClass allows expansion (checked before anything is written).
+   * @default false
+   */
+  recreateStatefulSets?: boolean;
   /** How messages name the options they advise. @default CLI_OPTION_NAMES */
   optionNames?: OptionNames;
   /** Told of every object as it is done. */
@@ -90,6 +98,7 @@ export type ObjectPreview = { kind: string; name: string } & (
   | { live?: KubernetesObject; next: KubernetesObject }
   | { live: KubernetesObject; refusal: string }
   | { live: KubernetesObject; kept: true }
+  | { live: KubernetesObject; next: KubernetesObject; recreation: Recreation }
 );
 
 export interface ApplyResult {
@@ -100,6 +109,8 @@ export interface ApplyResult {
   adopted: { kind: string; name: string }[];
   /** Whether this apply created the namespace. */
   namespaceCreated: boolean;
+  /** StatefulSets deleted with their pods left running and created again (`recreateStatefulSets`), with their claims expanded. */
+  recreated?: Recreation[];
   dryRun: boolean;
 }
 
@@ -287,8 +298,20 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     result.adopted = await foreignObjects(connection, stack, names, existing, retry);
     if (result.adopted.length > 0 && !options.adopt)
       throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
-    if (!options.dryRun)
-      await refuseImmutableChanges(connection, stack, run.rendered.objects, existing, options, retry);
+    if (!options.dryRun) {
+      const recreations = await refuseImmutableChanges(
+        connection,
+        stack,
+        run.rendered.objects,
+        existing,
+        options,
+        retry,
+      );
+      for (const { live, recreation } of recreations) {
+        await recreateStatefulSet(connection, live, recreation, retry);
+        (result.recreated ??= []).push(recreation);
+      }
+    }
   }
   const resolved = generated.map((secret) =>
     resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
@@ -342,7 +365,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       ...objects.map((object) =>
         (unsent(object)
           ? Promise.resolve(created(object))
-          : applyObject(connection, object, existing, options, retry)
+          : applyObject(connection, object, existing, options, retry, result)
         ).then(report),
       ),
       ...secrets.map((secret) =>
@@ -479,6 +502,7 @@ async function applyObject(
   existing: Existing,
   options: ApplyOptions,
   retry: RetryPolicy,
+  result?: ApplyResult,
 ): Promise<AppliedObject> {
   const before = existing.get(keyOf(object.kind, object.metadata?.name));
   const identity = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
@@ -487,7 +511,20 @@ async function applyObject(
     applied = await serverSideApply(connection, object, options, retry);
   } catch (error) {
     if (!(before && options.dryRun && options.onPreview && isInvalid(error))) throw error;
-    options.onPreview({ ...identity, live: before, refusal: immutableMessage(object, before) });
+    const fields = immutableChanges(object, before);
+    const { recreation, refusals } = options.recreateStatefulSets
+      ? await recreationOf(connection, object, before, fields, retry)
+      : { recreation: undefined, refusals: [] };
+    if (recreation) {
+      // What the StatefulSet created again would be: its immutable fields as they are, to tell the pods that roll.
+      const next = await serverSideApply(connection, withLiveFields(object, before, fields), options, retry);
+      options.onPreview({ ...identity, live: before, next, recreation });
+      (result ? (result.recreated ??= []) : []).push(recreation);
+    } else {
+      const message =
+        refusals.length > 0 ? refusals.join('; ') : immutableMessage(object, before, recreateOption(options));
+      options.onPreview({ ...identity, live: before, refusal: message });
+    }
     return { ...identity, action: 'configured' };
   }
   if (options.dryRun) options.onPreview?.({ ...identity, live: before, next: applied });
@@ -529,7 +566,8 @@ function serverSideApply(
  * Our StatefulSets whose rendered spec changes a field Kubernetes does not update in place: confirmed by a dry
  * run (the API server has the last word: it normalizes quantities, for one) before anything of the stack is
  * changed, so that apply stops with what the change would take rather than half-way. Without such a change
- * nothing is sent.
+ * nothing is sent. With `recreateStatefulSets`, the StatefulSets to recreate instead, once every one of them
+ * was found possible.
  */
 async function refuseImmutableChanges(
   connection: Connection,
@@ -538,7 +576,7 @@ async function refuseImmutableChanges(
   existing: Existing,
   options: ApplyOptions,
   retry: RetryPolicy,
-): Promise<void> {
+): Promise<{ live: KubernetesObject; recreation: Recreation }[]> {
   const suspects = rendered.flatMap((object) => {
     const live = existing.get(keyOf(object.kind, object.metadata?.name));
     return live && createdFor(live, stack.metadata.name) && immutableChanges(object, live).length > 0
@@ -550,12 +588,40 @@ async function refuseImmutableChanges(
       serverSideApply(connection, object, options, retry, true).then(
         () => undefined,
         // Other failures of the trial are left to the apply itself, which says them in its own words.
-        (error: unknown) => (isInvalid(error) ? immutableMessage(object, live) : undefined),
+        (error: unknown) => (isInvalid(error) ? { object, live } : undefined),
       ),
     ),
   );
-  const messages = refused.filter((message): message is string => message !== undefined);
-  if (messages.length > 0) throw new ImmutableFieldError(messages);
+  const immutable = refused.filter((found) => found !== undefined);
+  if (!options.recreateStatefulSets) {
+    const messages = immutable.map(({ object, live }) => immutableMessage(object, live, recreateOption(options)));
+    if (messages.length > 0) throw new ImmutableFieldError(messages);
+    return [];
+  }
+  const checked = await Promise.all(
+    immutable.map(async ({ object, live }) => ({
+      live,
+      ...(await recreationOf(connection, object, live, immutableChanges(object, live), retry)),
+    })),
+  );
+  const refusals = checked.flatMap((check) => check.refusals);
+  if (refusals.length > 0) throw new ImmutableFieldError(refusals);
+  return checked.flatMap(({ live, recreation }) => (recreation ? [{ live, recreation }] : []));
+}
+
+/** The option that recreates StatefulSets, as the surface names it (none: the message says how by hand). */
+const recreateOption = (options: ApplyOptions) => optionNamesOf(options).recreateStatefulSets;
+
+/** The rendered object with the immutable fields it changes as they are live (the top-level spec fields). */
+function withLiveFields(object: KubernetesObject, live: KubernetesObject, fields: string[]): KubernetesObject {
+  const spec = { ...(object as { spec?: Record<string, unknown> }).spec };
+  const liveSpec = (live as { spec?: Record<string, unknown> }).spec ?? {};
+  for (const field of new Set(fields.map((path) => /^spec\.(\w+)/.exec(path)?.[1] ?? ''))) {
+    if (!field) continue;
+    if (liveSpec[field] === undefined) delete spec[field];
+    else spec[field] = liveSpec[field];
+  }
+  return { ...object, spec } as KubernetesObject;
 }
 
 /**

@@ -2,6 +2,7 @@
 // the field and what the change would take, in the same words, instead of the API's bare "spec: Forbidden".
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError } from '../../errors.js';
+import { isQuantity, parseQuantity } from '../../spec/quantity.js';
 
 /** The StatefulSet spec fields Kubernetes updates in place (apps/v1 validation); any other change is refused. */
 const STATEFULSET_MUTABLE = [
@@ -41,14 +42,71 @@ export function immutableChanges(rendered: KubernetesObject, live: KubernetesObj
 /** Whether the API refused an update as invalid (422). */
 export const isInvalid = (error: unknown) => error instanceof ClusterError && error.code === 422;
 
-/** What apply and plan say about a StatefulSet update Kubernetes refuses, and what the change would take. */
-export function immutableMessage(rendered: KubernetesObject, live: KubernetesObject): string {
+interface ClaimTemplate {
+  metadata?: { name?: string };
+  spec?: { storageClassName?: string; resources?: { requests?: { storage?: string } } };
+}
+const claimTemplates = (object: KubernetesObject) =>
+  ((object as { spec?: { volumeClaimTemplates?: ClaimTemplate[] } }).spec?.volumeClaimTemplates ??
+    []) as ClaimTemplate[];
+
+/** A claim template's storage size, as rendered and as live, when it changes. */
+export interface SizeChange {
+  template: string;
+  from: string;
+  to: string;
+}
+
+/** The claim templates whose storage size the render changes. */
+export function sizeChanges(rendered: KubernetesObject, live: KubernetesObject): SizeChange[] {
+  const liveTemplates = claimTemplates(live);
+  return claimTemplates(rendered).flatMap((template) => {
+    const before = liveTemplates.find((candidate) => candidate.metadata?.name === template.metadata?.name);
+    const from = before?.spec?.resources?.requests?.storage;
+    const to = template.spec?.resources?.requests?.storage;
+    return from && to && isQuantity(from) && isQuantity(to) && parseQuantity(from) !== parseQuantity(to)
+      ? [{ template: template.metadata?.name ?? '', from, to }]
+      : [];
+  });
+}
+
+/**
+ * Why deleting the StatefulSet (leaving its pods) and creating it again cannot make this change, from the
+ * objects alone: a new selector would not take the pods over, and no volume can shrink.
+ */
+export function recreateRefusals(rendered: KubernetesObject, live: KubernetesObject): string[] {
+  const name = rendered.metadata?.name;
+  const fields = immutableChanges(rendered, live);
+  return [
+    ...(fields.some((field) => field.startsWith('spec.selector'))
+      ? [`StatefulSet ${name}: a new selector would not take its pods over, so it cannot be created again over them`]
+      : []),
+    ...sizeChanges(rendered, live)
+      .filter((change) => parseQuantity(change.to) < parseQuantity(change.from))
+      .map(
+        (change) =>
+          `StatefulSet ${name}: the volumes of claim template ${change.template} cannot shrink from ${change.from} to ${change.to} (Kubernetes only expands volumes)`,
+      ),
+  ];
+}
+
+/**
+ * What apply and plan say about a StatefulSet update Kubernetes refuses, and what the change would take:
+ * the option that recreates the StatefulSet, when the surface has it and it can make the change.
+ */
+export function immutableMessage(rendered: KubernetesObject, live: KubernetesObject, recreateOption?: string): string {
   const name = rendered.metadata?.name;
   const fields = immutableChanges(rendered, live);
   const volumes = fields.some((field) => field.startsWith('spec.volumeClaimTemplates'));
+  const refused = `StatefulSet ${name} cannot be updated in place: Kubernetes refuses changes to ${fields.length > 0 ? fields.join(', ') : 'its spec'} (only ${STATEFULSET_MUTABLE.join(', ')} may change).`;
+  if (recreateOption && recreateRefusals(rendered, live).length === 0)
+    return (
+      `${refused} To make this change, re-run with ${recreateOption}: the StatefulSet is deleted leaving its pods running, ` +
+      `then created again; it takes the pods over and rolls only those whose template changes` +
+      (volumes ? '; a larger volume size also expands each claim, if its StorageClass allows volume expansion' : '')
+    );
   return (
-    `StatefulSet ${name} cannot be updated in place: Kubernetes refuses changes to ${fields.length > 0 ? fields.join(', ') : 'its spec'} ` +
-    `(only ${STATEFULSET_MUTABLE.join(', ')} may change). To make this change, delete the StatefulSet and keep its pods ` +
+    `${refused} To make this change, delete the StatefulSet and keep its pods ` +
     `(kubectl delete statefulset ${name} -n ${live.metadata?.namespace} --cascade=orphan), then apply again: the new StatefulSet takes the pods over and rolls them` +
     (volumes ? '; the volumes of existing pods keep their size and class unless each claim is changed too' : '')
   );

@@ -7,6 +7,8 @@ export interface OptionNames {
   forceConflicts?: string;
   /** Accept a new schema period less than 24 h away. */
   allowNearSchema?: string;
+  /** Delete a StatefulSet leaving its pods, and create it again, for a change Kubernetes refuses in place. */
+  recreateStatefulSets?: string;
 }
 
 export const CLI_OPTION_NAMES: OptionNames = {
@@ -14,4 +16,5 @@ export const CLI_OPTION_NAMES: OptionNames = {
   deleteVolumes: '--delete-volumes',
   forceConflicts: '--force-conflicts',
   allowNearSchema: '--allow-near-schema',
+  recreateStatefulSets: '--recreate-statefulsets',
 };

@@ -17,12 +17,13 @@ import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js'
 import { configMapName, objectName } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
+import { wavesOf } from '../../stack/waves.js';
 import { applyStack, contentOf, type ApplyOptions, type ApplyResult, type ObjectPreview } from './apply.js';
 import type { Connection } from './connection.js';
 
 export type PlanOptions = Pick<
   ApplyOptions,
-  'credentials' | 'adopt' | 'forceConflicts' | 'pruneVolumes' | 'retry' | 'now' | 'optionNames'
+  'credentials' | 'adopt' | 'forceConflicts' | 'pruneVolumes' | 'retry' | 'now' | 'optionNames' | 'recreateStatefulSets'
 >;
 
 /** What applying the stack now would change; nothing is changed (every request is a read or a dry run). */
@@ -68,6 +69,19 @@ export function planOf(stack: LokiStack, result: ApplyResult, previews: ObjectPr
     const fields = changedPaths(contentOf(preview.live ?? {}), contentOf(preview.next));
     const roll = WORKLOADS.has(object.kind) ? rollOf(preview.live, preview.next, lokiConfigKeys) : undefined;
     if (roll) rolls.push(roll);
+    if ('recreation' in preview) {
+      // The immutable fields first, then what the new StatefulSet changes in place; its claims grow in place.
+      const recreated = [...preview.recreation.fields, ...fields.filter((f) => !preview.recreation.fields.includes(f))];
+      changes.push({ kind: object.kind, name: object.name, impact: 'recreate', fields: recreated });
+      for (const claim of preview.recreation.claims)
+        changes.push({
+          kind: 'PersistentVolumeClaim',
+          name: claim.name,
+          impact: 'in-place',
+          fields: ['spec.resources.requests.storage'],
+        });
+      continue;
+    }
     changes.push({ kind: object.kind, name: object.name, impact: roll ? 'rolls' : 'in-place', fields });
   }
   for (const secret of result.secrets)
@@ -89,13 +103,25 @@ export function planOf(stack: LokiStack, result: ApplyResult, previews: ObjectPr
     hasChanges: changes.some(isChange),
     changes: changes.sort(byImpactKindName),
     rolls: rolls.sort((a, b) => a.component.localeCompare(b.component)),
+    ...wavesOfRolls(stack, rolls),
     blockers,
     warnings: warningsOf(stack, previewOf),
   };
 }
 
+/** Pods rolling in several components: the waves they roll in (their numbers among all of the stack's waves). */
+function wavesOfRolls(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
+  const waves = wavesOf(stack).flatMap((wave) => {
+    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
+    return rolling.length > 0
+      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
+      : [];
+  });
+  return waves.length > 1 ? { waves } : {};
+}
+
 /** The order a plan lists its changes in, the ones that matter most first; the same plan reads the same. */
-const IMPACT_ORDER: ChangeImpact[] = ['immutable', 'rolls', 'in-place', 'create', 'prune', 'keep'];
+const IMPACT_ORDER: ChangeImpact[] = ['immutable', 'recreate', 'rolls', 'in-place', 'create', 'prune', 'keep'];
 const byImpactKindName = (a: PlannedChange, b: PlannedChange) =>
   IMPACT_ORDER.indexOf(a.impact) - IMPACT_ORDER.indexOf(b.impact) ||
   a.kind.localeCompare(b.kind) ||
