@@ -13,6 +13,7 @@ export {
 } from './kubernetes/render/common.js';
 export { lokiConfig, lokiConfigYaml } from './kubernetes/render/loki-config.js';
 export { runtimeConfig, runtimeConfigText } from './stack/runtime-config.js';
+export { LOKI_KEYS_LACKING, LOKI_OPEN_PATHS } from './stack/loki-keys.js';
 export { nomadLokiConfig } from './nomad/render/loki-config.js';
 export {
   gatewayRoutes,

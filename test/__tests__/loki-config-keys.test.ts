@@ -1,9 +1,10 @@
 // Loki refuses to start on an unknown configuration key. Every key we render must be in Loki's own
 // configuration reference (fixtures/loki-3.7-config-keys.json, v3.7.6), and in every older minor we accept
 // in spec.version (per-minor history in the same file).
+import { readFileSync } from 'node:fs';
 import { SUPPORTED_LOKI_MINORS, type LokiStack } from 'loki-microservices';
-import { lokiConfig, runtimeConfig } from 'loki-microservices/testing';
-import { keyPaths, keysMissingInSupportedMinors, unknownKeys } from '../src/loki-keys.js';
+import { LOKI_KEYS_LACKING, LOKI_OPEN_PATHS, lokiConfig, runtimeConfig } from 'loki-microservices/testing';
+import { keyPaths, keysLackingByMinor, keysMissingInSupportedMinors, unknownKeys } from '../src/loki-keys.js';
 import { render } from '../src/objects.js';
 import { EVERY_OVERRIDE, specMatrix } from '../src/specs.js';
 
@@ -35,6 +36,24 @@ describe.each(specMatrix())('$name', ({ input }) => {
     expect(Object.keys(storage_config)).not.toContain('filesystem');
     expect(Object.keys(storage_config)).not.toContain('boltdb_shipper');
   });
+});
+
+test('the key lists the core ships for the pre-flight of an upgrade are those of this reference', () => {
+  expect(LOKI_KEYS_LACKING).toEqual(keysLackingByMinor());
+  expect(Object.keys(LOKI_KEYS_LACKING)).toEqual(
+    Array.from(
+      { length: SUPPORTED_LOKI_MINORS.max - SUPPORTED_LOKI_MINORS.min + 1 },
+      (_, i) => `3.${SUPPORTED_LOKI_MINORS.min + i}`,
+    ),
+  );
+  expect(LOKI_KEYS_LACKING['3.4']).toContain('compactor.delete_request_store_db_type');
+  expect([...LOKI_OPEN_PATHS].sort()).toEqual(
+    (
+      JSON.parse(readFileSync(new URL('../fixtures/loki-3.7-config-keys.json', import.meta.url), 'utf8')) as {
+        open_paths: string[];
+      }
+    ).open_paths.sort(),
+  );
 });
 
 test('keys that Loki 3 removed are reported', () => {

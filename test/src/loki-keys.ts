@@ -53,3 +53,31 @@ export function keysMissingInSupportedMinors(config: Record<string, unknown>): s
     return missing.length ? [`${path} (missing in ${missing.join(', ')})`] : [];
   });
 }
+
+/**
+ * What the core ships (shared/src/stack/loki-keys.ts): per supported minor, the keys of some supported minor
+ * that it lacks, each at its topmost such path, sorted. From the history of this reference.
+ */
+export function keysLackingByMinor(): Record<string, string[]> {
+  const history = reference.history as KeyReference['history'] & {
+    paths_only_in_older_3x: Record<string, { minors: string[] }>;
+  };
+  const presence: Record<string, string[]> = { ...history.paths_not_in_every_release };
+  for (const [path, { minors }] of Object.entries(history.paths_only_in_older_3x)) presence[path] = minors;
+  const supported = Array.from(
+    { length: SUPPORTED_LOKI_MINORS.max - SUPPORTED_LOKI_MINORS.min + 1 },
+    (_, i) => `3.${SUPPORTED_LOKI_MINORS.min + i}`,
+  );
+  return Object.fromEntries(
+    supported.map((minor) => {
+      const lacking = Object.entries(presence)
+        .filter(([, minors]) => !minors.includes(minor) && supported.some((other) => minors.includes(other)))
+        .map(([path]) => path);
+      const topmost = lacking.filter(
+        (path) =>
+          !lacking.some((other) => other !== path && (path.startsWith(`${other}.`) || path.startsWith(`${other}[]`))),
+      );
+      return [minor, topmost.sort()];
+    }),
+  );
+}
