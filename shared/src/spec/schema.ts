@@ -867,6 +867,17 @@ const stackSpec = z
       })
       .default({ annotations: {} })
       .describe('The ServiceAccount every Loki pod runs as.'),
+    gitops: z
+      .strictObject({
+        syncWaves: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Annotate every rendered object with `argocd.argoproj.io/sync-wave`, so that Argo CD applies the stack in apply's rollout order: `0` for everything but the Loki and gateway workloads, then each workload in its wave, servers before clients (compactor, index-gateway, ingester, query-scheduler, querier, query-frontend, ruler, distributor, gateway; `1` for the first the stack runs). Argo CD applies a wave once the ones before it are healthy.",
+          ),
+      })
+      .default({ syncWaves: false })
+      .describe('For teams that render the stack and let a GitOps tool apply it (Kubernetes only).'),
   })
   .describe('The stack.');
 

@@ -32,6 +32,7 @@ import { lokiConfigMap, runtimeConfigMap } from './loki-config.js';
 import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
 import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
+import { withSyncWaves } from './sync-waves.js';
 import { certManagerObjects } from './tls.js';
 import { lokiComponent } from './workload.js';
 
@@ -107,10 +108,13 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
     return APPLY_ORDER.indexOf(kind ?? '');
   };
   return {
-    objects: objects
-      .map((object, index) => ({ object, index }))
-      .sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index)
-      .map(({ object }) => object),
+    objects: withSyncWaves(
+      stack,
+      objects
+        .map((object, index) => ({ object, index }))
+        .sort((a, b) => phase(a.object) - phase(b.object) || a.index - b.index)
+        .map(({ object }) => object),
+    ),
     generatedSecrets: generatedSecrets(stack),
     derivedSecrets: derivedSecrets(stack),
     files: monitoringFiles(stack),
