@@ -135,6 +135,23 @@ export { formatPlanMarkdown, formatPlanText, planSummary } from './stack/plan-fo
 export { StackLockedError } from './kubernetes/ops/lock.js';
 export { NotReadyError, waitForStack, type WaitOptions, type WaitResult } from './kubernetes/ops/wait.js';
 export {
+  ingesterRing,
+  preflightUpgrade,
+  UpgradeNotReadyError,
+  type PreflightOptions,
+  type RingMember,
+} from './kubernetes/ops/preflight.js';
+export {
+  checkUpgrade,
+  describePreflight,
+  parseLokiRelease,
+  UpgradeRefusedError,
+  type UpgradeCheck,
+  type UpgradeRules,
+  type VersionStep,
+} from './stack/upgrade.js';
+export { LOKI_RELEASE_ITEMS, releaseNotesBetween, type ReleaseNote } from './stack/loki-releases.js';
+export {
   smokeOptionsOf,
   smokeTest,
   SmokeTestError,

@@ -4,6 +4,8 @@ import { deployStack, describeTimeline, type DeployPhase, type DeployTimeline } 
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NotReadyError } from '../kubernetes/ops/wait.js';
+import { UpgradeNotReadyError } from '../kubernetes/ops/preflight.js';
+import { describePreflight } from '../stack/upgrade.js';
 import { UsageError, type CliIo, type Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import {
@@ -48,11 +50,15 @@ ${NOMAD_HELP}
                          Make a StatefulSet change Kubernetes refuses in place (volume size…): delete the
                          StatefulSet leaving its pods running and create it again; a larger volume size also
                          expands each claim, if its StorageClass allows expansion (checked first)
+      --allow-downgrade  Accept a spec.version of an older minor than the running Loki's
+      --allow-skip       Accept a spec.version more than one minor newer than the running Loki's
   -o, --output FORMAT    text (default) or json, on standard output
   -h, --help             Show this help
 
 Progress goes to standard error, the result to standard output.
 Exit codes: 0 applied (and ready), 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
+A new spec.version is checked before anything is sent: a refused version change (a downgrade, a skipped
+minor, a key the new minor lacks) exits 2, a stack not fit for it (a failing pod, an ingester not ACTIVE) 3.
 `;
 
 interface ApplyOutput {
@@ -79,6 +85,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'no-prune': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
     'recreate-statefulsets': { type: 'boolean' },
+    'allow-downgrade': { type: 'boolean' },
+    'allow-skip': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
   const format = parseFormat(values.output, ['text', 'json'], 'text');
@@ -104,7 +112,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (target === 'nomad')
     return applyToNomad(
       stack,
-      { ...values, timeoutMs, json: format === 'json', allowNearSchema: values['allow-near-schema'] },
+      {
+        ...values,
+        timeoutMs,
+        json: format === 'json',
+        allowNearSchema: values['allow-near-schema'],
+        allowDowngrade: values['allow-downgrade'],
+        allowSkip: values['allow-skip'],
+      },
       io,
     );
   const connection = connectFrom(values, io);
@@ -128,6 +143,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
       recreateStatefulSets: values['recreate-statefulsets'],
+      allowDowngrade: values['allow-downgrade'],
+      allowSkip: values['allow-skip'],
+      onUpgrade: (check) => io.stderr(`${describePreflight(check).join('\n')}\n`),
       timeoutMs,
       wait,
       smoke: values.smoke,
@@ -140,6 +158,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
     Object.assign(output, { status: deployed.status, smoke: deployed.smoke });
     if (wait) output.timeline = deployed.timeline;
   } catch (error) {
+    // Refused before anything was sent: there is no result to print.
+    if (error instanceof UpgradeNotReadyError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 3;
+    }
     if (!(error instanceof NotReadyError || error instanceof SmokeTestError)) throw error;
     if (error instanceof NotReadyError) output.status = error.status;
     print();

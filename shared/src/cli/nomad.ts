@@ -13,6 +13,7 @@ import { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from '../no
 import { NomadNotReadyError, waitForNomadJob } from '../nomad/ops/wait.js';
 import { renderNomad } from '../nomad/render/index.js';
 import type { LokiStack } from '../spec/schema.js';
+import { describePreflight } from '../stack/upgrade.js';
 import { UsageError, type CliIo } from './io.js';
 import type { Options } from './options.js';
 import { formatEndpoints, formatStatus } from './format-status.js';
@@ -101,14 +102,26 @@ interface NomadApplyOutput {
 
 export async function applyToNomad(
   stack: LokiStack,
-  values: NomadValues & { wait?: boolean; timeoutMs: number; json: boolean; allowNearSchema?: boolean },
+  values: NomadValues & {
+    wait?: boolean;
+    timeoutMs: number;
+    json: boolean;
+    allowNearSchema?: boolean;
+    allowDowngrade?: boolean;
+    allowSkip?: boolean;
+  },
   io: CliIo,
 ): Promise<number> {
   const client = clientFrom(values);
   const ref = refOf(stack);
   io.stderr(`registering Nomad job ${ref.namespace}/${ref.name} at ${client.address}\n`);
   const output: NomadApplyOutput = {
-    apply: await applyNomadJob(client, stack, { allowSchemaWithin24h: values.allowNearSchema }),
+    apply: await applyNomadJob(client, stack, {
+      allowSchemaWithin24h: values.allowNearSchema,
+      allowDowngrade: values.allowDowngrade,
+      allowSkip: values.allowSkip,
+      onUpgrade: (check) => io.stderr(`${describePreflight(check).join('\n')}\n`),
+    }),
   };
   io.stderr(`  overrides variable nomad/jobs/${output.apply.jobId} ${output.apply.runtime}\n`);
   io.stderr(`  job ${output.apply.jobId} ${output.apply.action} (version ${output.apply.version})\n`);

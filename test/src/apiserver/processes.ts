@@ -3,7 +3,9 @@
 // pod port-forwards (portforward.ts), so they reach the same process with the same behaviour:
 // - Loki pods (`app.kubernetes.io/name: loki`) answer HTTP on their `http-metrics` port (3100), all of a
 //   stack's pods backed by one in-memory Loki (loki/), each answering only the paths its Loki target
-//   serves, plus small `/config`, `/services` and ring pages;
+//   serves, plus small `/config`, `/services` and ring pages; the ingester ring page (`/ring`) answers
+//   `Accept: application/json` as dskit's ring page does (`{shards: [{id, state, address, ...}], now}`), listing
+//   the stack's running ingester pods ACTIVE unless `setRingState` says otherwise;
 // - gateway pods (`app.kubernetes.io/name: nginx`, component `gateway`) answer on their `http` port (8080)
 //   as the stack's nginx gateway does (gateway.ts).
 // Any other port, declared or not, has nothing listening: connecting to it is refused.
@@ -50,6 +52,8 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
 
 export class Processes {
   private readonly lokis = new Map<string, FakeLoki>();
+  /** Ring states set by tests, by `namespace/pod`. */
+  private readonly ringStates = new Map<string, string>();
 
   constructor(
     private readonly api: Api,
@@ -108,6 +112,15 @@ export class Processes {
     return { unavailable: `no endpoints available for service "${serviceName}"` };
   }
 
+  /**
+   * The state the ingester ring gives a pod (`JOINING`, `LEAVING`, `UNHEALTHY`…) instead of ACTIVE; `undefined`
+   * puts it back; `null` leaves it out of the ring.
+   */
+  setRingState(namespace: string, pod: string, state: string | null | undefined): void {
+    if (state === undefined) this.ringStates.delete(`${namespace}/${pod}`);
+    else this.ringStates.set(`${namespace}/${pod}`, state ?? '');
+  }
+
   /** The in-memory Loki of a stack (namespace + instance label), multi-tenant when the stack's config says so. */
   loki(namespace: string, instance: string, version?: string): FakeLoki {
     const key = `${namespace}/${instance}`;
@@ -132,6 +145,8 @@ export class Processes {
     const component = labels['app.kubernetes.io/component'] ?? '';
     const namespace = pod.metadata.namespace ?? '';
     const instance = labels['app.kubernetes.io/instance'] ?? '';
+    if (request.path === '/ring' && RING_PAGES['/ring']!.includes(component) && wantsJson(request))
+      return this.ingesterRing(namespace, instance);
     const page = lokiPage(request.path, component, () =>
       this.api.store.get('ConfigMap', namespace, `${instance}-config`),
     );
@@ -140,6 +155,40 @@ export class Processes {
       return { status: 404, headers: { ...TEXT }, body: '404 page not found\n' };
     }
     return this.loki(namespace, instance, labels['app.kubernetes.io/version']).handle(request);
+  }
+
+  /** dskit's ring page in JSON (ring/http.go `httpResponse`): the stack's running ingester pods, by name. */
+  private ingesterRing(namespace: string, instance: string): HttpResponse {
+    const now = new Date().toISOString();
+    const shards = (
+      this.api.list('Pod', namespace, {
+        labelSelector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/name=loki`,
+      }) as Pod[]
+    )
+      .filter(
+        (pod) =>
+          (pod.metadata.labels?.['app.kubernetes.io/component'] ?? '').startsWith('ingester') &&
+          !pod.metadata.deletionTimestamp &&
+          pod.status?.podIP &&
+          pod.status.phase === 'Running',
+      )
+      .map((pod) => ({ pod, state: this.ringStates.get(`${namespace}/${pod.metadata.name}`) ?? 'ACTIVE' }))
+      .filter(({ state }) => state !== '')
+      .sort((a, b) => a.pod.metadata.name.localeCompare(b.pod.metadata.name))
+      .map(({ pod, state }) => ({
+        id: pod.metadata.name,
+        state,
+        address: `${pod.status!.podIP}:9095`,
+        timestamp: now,
+        registered_timestamp: pod.status?.startTime ?? now,
+        zone: '',
+        tokens: [],
+      }));
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: `${JSON.stringify({ shards, now })}\n`,
+    };
   }
 
   private serveGateway(pod: Pod, request: HttpRequest): Promise<HttpResponse> {
@@ -170,6 +219,9 @@ function lokiPage(path: string, component: string, config: () => KubeObject | un
     );
   return undefined;
 }
+
+const wantsJson = (request: HttpRequest) =>
+  (request.headers.accept ?? request.headers.Accept ?? '').includes('application/json');
 
 function shuffled<T>(items: readonly T[]): T[] {
   const copy = [...items];

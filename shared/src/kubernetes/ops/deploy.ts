@@ -5,6 +5,7 @@
 import type { LokiStack } from '../../spec/schema.js';
 import { actionCounts, applyStack, type ApplyOptions, type ApplyResult } from './apply.js';
 import type { Connection } from './connection.js';
+import { preflightUpgrade, type PreflightOptions } from './preflight.js';
 import { until } from './retry.js';
 import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
 import type { StackStatus } from '../../stack/status-model.js';
@@ -100,7 +101,7 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
 }
 
 export interface DeployOptions
-  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'> {
+  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'>, PreflightOptions {
   /** How long the apply, the wait and the smoke test may take together. */
   timeoutMs: number;
   /** Told of the apply's result as soon as it is done, before the wait. */
@@ -178,6 +179,8 @@ export async function deployStack(
   let applied = false;
   let deployed: DeployResult | undefined;
   try {
+    // A change of Loki version is checked before anything is sent (reads only, no lock).
+    await preflightUpgrade(connection, stack, { ...options, retry: until(deadline) });
     await applyStack(connection, stack, {
       ...options,
       retry: until(deadline),

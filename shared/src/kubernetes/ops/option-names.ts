@@ -9,6 +9,10 @@ export interface OptionNames {
   allowNearSchema?: string;
   /** Delete a StatefulSet leaving its pods, and create it again, for a change Kubernetes refuses in place. */
   recreateStatefulSets?: string;
+  /** Accept a change of Loki version to an older minor. */
+  allowDowngrade?: string;
+  /** Accept a change of Loki version past one minor or more. */
+  allowSkip?: string;
 }
 
 export const CLI_OPTION_NAMES: OptionNames = {
@@ -17,4 +21,6 @@ export const CLI_OPTION_NAMES: OptionNames = {
   forceConflicts: '--force-conflicts',
   allowNearSchema: '--allow-near-schema',
   recreateStatefulSets: '--recreate-statefulsets',
+  allowDowngrade: '--allow-downgrade',
+  allowSkip: '--allow-skip',
 };

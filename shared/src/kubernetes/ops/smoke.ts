@@ -69,7 +69,7 @@ export function smokePassed(result: SmokeResult): string {
   return `smoke test passed${result.through === 'gateway' ? ' through the gateway' : ''}: the log line was read back ${result.latencyMs} ms after its push (${result.durationMs} ms in all)`;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   body: string;
 }
@@ -250,7 +250,7 @@ const withLength = (headers: Record<string, string>, body?: string) => ({
 });
 
 /** A request to the API server with the kubeconfig's credentials and TLS settings. */
-async function sendToApiServer(
+export async function sendToApiServer(
   connection: Connection,
   method: string,
   path: string,

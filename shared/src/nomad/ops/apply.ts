@@ -7,6 +7,9 @@ import { MANAGER } from '../../stack/names.js';
 import { renderNomad, type RenderedNomadJob } from '../render/index.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
+import { runtimeConfig } from '../../stack/runtime-config.js';
+import { checkUpgrade, type UpgradeCheck, type UpgradeRules } from '../../stack/upgrade.js';
+import { nomadLokiConfig } from '../render/loki-config.js';
 import type { NomadJob } from './api-types.js';
 import { NomadApiError, type NomadClient } from './client.js';
 import { writeRuntimeVariable, type RuntimeVariableAction } from './runtime-variable.js';
@@ -23,13 +26,17 @@ export interface NomadApplyResult {
   runtime: RuntimeVariableAction;
 }
 
-export interface NomadApplyOptions {
+export interface NomadApplyOptions extends UpgradeRules {
   /** The time the schema periods are judged at. @default the current time */
   now?: Date;
   /** Accept a new schema period that starts in less than 24 h (every Loki task restarts before it). @default false */
   allowSchemaWithin24h?: boolean;
   /** How the message names that option. @default '--allow-near-schema' */
   allowNearSchemaOption?: string;
+  /** How refusals of a version change name the options that accept them. @default the CLI's flags */
+  upgradeOptionNames?: { allowDowngrade?: string; allowSkip?: string };
+  /** Told of a version change that passed its pre-flight, with the release notes that concern the stack. */
+  onUpgrade?: (check: UpgradeCheck) => void;
 }
 
 export async function applyNomadJob(
@@ -47,6 +54,16 @@ export async function applyNomadJob(
     allowWithin24h: options.allowSchemaWithin24h,
     allowOption: options.allowNearSchemaOption ?? '--allow-near-schema',
   });
+  // A change of Loki version (the live job's meta.loki_version): the version rules, the keys and the release
+  // notes, as on Kubernetes; the ring and the allocations' health are not checked here.
+  const upgrade = checkUpgrade(
+    before?.lokiVersion,
+    stack,
+    { config: nomadLokiConfig(stack), runtime: runtimeConfig(stack) },
+    options,
+    options.upgradeOptionNames ?? { allowDowngrade: '--allow-downgrade', allowSkip: '--allow-skip' },
+  );
+  if (upgrade) options.onUpgrade?.(upgrade);
   const job = await parseRenderedJob(client, rendered);
   // Before the job, so that new allocations find the overrides at once.
   const runtime = await writeRuntimeVariable(client, stack);
@@ -79,7 +96,14 @@ async function currentVersion(
   id: string,
   namespace: string,
 ): Promise<
-  { version: number; stopped: boolean; managedBy: string | undefined; lokiConfig: string | undefined } | undefined
+  | {
+      version: number;
+      stopped: boolean;
+      managedBy: string | undefined;
+      lokiConfig: string | undefined;
+      lokiVersion: string | undefined;
+    }
+  | undefined
 > {
   try {
     const { body } = await client.request<NomadJob>('GET', `/v1/job/${encodeURIComponent(id)}`, { namespace });
@@ -88,6 +112,7 @@ async function currentVersion(
       stopped: body.Stop === true,
       managedBy: body.Meta?.managed_by,
       lokiConfig: lokiConfigTemplateOf(body),
+      lokiVersion: body.Meta?.loki_version,
     };
   } catch (error) {
     if (error instanceof NomadApiError && error.code === 404) return undefined;
