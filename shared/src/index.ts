@@ -61,6 +61,8 @@ export {
 } from './stack/schema-periods.js';
 export {
   describeSchema,
+  describeUpgrade,
+  type StackUpgrade,
   STATUS_API_VERSION,
   type SchemaPeriodStatus,
   type ComponentStatus,
@@ -76,6 +78,7 @@ export {
   type PlanBlocker,
   type PlannedChange,
   type PlannedRoll,
+  type PlannedWave,
   type PlanWarning,
   type PlanWarningCode,
   type StackPlan,
@@ -108,7 +111,9 @@ export type { OptionNames } from './kubernetes/ops/option-names.js';
 export {
   deployStack,
   describeTimeline,
+  describeWave,
   verifyStack,
+  type WaveTiming,
   type DeployOptions,
   type DeployTimeline,
   type DeployPhase,
@@ -124,6 +129,8 @@ export {
   describeGeneratedSecret,
   ForeignObjectsError,
   type AppliedObject,
+  type AppliedWave,
+  type WaveRollout,
   type ApplyOptions,
   type ApplyResult,
   type ObjectAction,
@@ -174,3 +181,4 @@ export { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from './nom
 export { NomadNotReadyError, waitForNomadJob, type NomadWaitOptions } from './nomad/ops/wait.js';
 export { destroyNomadJob, type NomadDestroyResult } from './nomad/ops/destroy.js';
 export { planNomadJob } from './nomad/ops/plan.js';
+export { wavesOf, wavesOfComponents, type Wave } from './stack/waves.js';

@@ -13,14 +13,16 @@ export type {
   PodState,
   SchemaPeriodStatus,
   StackStatus,
+  StackUpgrade,
 } from './stack/status-model.js';
-export { describeSchema } from './stack/status-model.js';
+export { describeSchema, describeUpgrade } from './stack/status-model.js';
 export {
   PLAN_API_VERSION,
   type ChangeImpact,
   type PlanBlocker,
   type PlannedChange,
   type PlannedRoll,
+  type PlannedWave,
   type PlanWarning,
   type PlanWarningCode,
   type StackPlan,

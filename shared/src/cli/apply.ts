@@ -1,6 +1,14 @@
 import { actionCounts, describeAdoption, describeGeneratedSecret, type ApplyResult } from '../kubernetes/ops/apply.js';
 import { describeRecreation } from '../kubernetes/ops/recreate.js';
-import { deployStack, describeTimeline, type DeployPhase, type DeployTimeline } from '../kubernetes/ops/deploy.js';
+import {
+  deployStack,
+  describeTimeline,
+  describeWave,
+  type DeployPhase,
+  type DeployResult,
+  type DeployTimeline,
+} from '../kubernetes/ops/deploy.js';
+import { CLI_OPTION_NAMES } from '../kubernetes/ops/option-names.js';
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NotReadyError } from '../kubernetes/ops/wait.js';
@@ -37,6 +45,12 @@ ${NOMAD_HELP}
       --smoke            Then push a log line and read it back (implies --wait)
       --timeout DURATION How long apply, --wait and --smoke may take together, retries of an unreachable
                          API server included (default 10m)
+      --waves            Roll the workloads out in waves for any change, not only a new spec.version
+      --all-at-once      Roll every workload at once, even for a new spec.version. By default a new
+                         spec.version rolls in waves, servers before clients (compactor, index-gateway,
+                         ingester, query-scheduler, querier, query-frontend, ruler, distributor, gateway),
+                         each ready before the next is changed; a wave that fails stops the rollout
+      --verify-each-wave Smoke-test the stack after each wave
       --dry-run          Server-side dry run: the API server checks everything, nothing is stored
       --force-conflicts  Take over fields that another field manager owns
       --adopt            Make existing objects of the stack's names that this tool did not create (e.g. a
@@ -62,11 +76,14 @@ minor, a key the new minor lacks) exits 2, a stack not fit for it (a failing pod
 `;
 
 interface ApplyOutput {
-  apply: ApplyResult;
+  /** Absent when a rollout in waves stopped before the apply was over. */
+  apply?: ApplyResult;
   status?: StackStatus;
   smoke?: SmokeResult;
-  /** Where the time went, from the process's start (with --wait or --smoke). */
+  /** Where the time went, from the process's start (with --wait or --smoke, or a rollout in waves). */
   timeline?: DeployTimeline;
+  /** A rollout in waves: from which Loki version to which (the waves are in the timeline). */
+  rollout?: DeployResult['rollout'];
 }
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -87,6 +104,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'recreate-statefulsets': { type: 'boolean' },
     'allow-downgrade': { type: 'boolean' },
     'allow-skip': { type: 'boolean' },
+    waves: { type: 'boolean' },
+    'all-at-once': { type: 'boolean' },
+    'verify-each-wave': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
   const format = parseFormat(values.output, ['text', 'json'], 'text');
@@ -96,6 +116,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
     throw new UsageError('--wait and --smoke need a real apply: drop --dry-run, or drop them');
   if (values['no-prune'] && values['prune-volumes'])
     throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
+  if (values.waves && values['all-at-once']) throw new UsageError('--waves contradicts --all-at-once: choose one');
+  if (values['verify-each-wave'] && values['all-at-once'])
+    throw new UsageError('--verify-each-wave needs waves: drop --all-at-once');
+  if (values['dry-run'] && (values.waves || values['verify-each-wave']))
+    throw new UsageError('--waves and --verify-each-wave need a real apply: drop --dry-run, or drop them');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
   else
@@ -107,6 +132,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       'no-prune',
       'prune-volumes',
       'recreate-statefulsets',
+      'waves',
+      'all-at-once',
+      'verify-each-wave',
     ]);
   const stack = await loadStack(values, io);
   if (target === 'nomad')
@@ -149,14 +177,29 @@ async function run(args: string[], io: CliIo): Promise<number> {
       timeoutMs,
       wait,
       smoke: values.smoke,
+      waves: values['all-at-once'] ? 'never' : values.waves ? 'always' : 'upgrade',
+      verifyEachWave: values['verify-each-wave'],
+      optionNames: {
+        ...CLI_OPTION_NAMES,
+        applyCommand: `loki-microservices apply${values.file && values.file !== '-' ? ` -f ${values.file}` : ''}${(
+          values.set ?? []
+        )
+          .filter((set) => !set.startsWith('spec.version='))
+          .map((set) => ` --set ${set}`)
+          .join('')}`,
+      },
+      onWave: (wave) => {
+        io.stderr(`wave ${wave.number}/${wave.total}: ${wave.components.join(', ')}, waiting until it is ready\n`);
+        return (timing) => void (timing && io.stderr(`${describeWave(timing)}\n`));
+      },
       onObject: (object) =>
         object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
       onApplied: (applied) => (output.apply = applied),
       onPhase: (phase) => void (announce[phase] && io.stderr(`${announce[phase]}\n`)),
       onProgress: (line) => io.stderr(`  ${line}\n`),
     });
-    Object.assign(output, { status: deployed.status, smoke: deployed.smoke });
-    if (wait) output.timeline = deployed.timeline;
+    Object.assign(output, { status: deployed.status, smoke: deployed.smoke, rollout: deployed.rollout });
+    if (wait || deployed.rollout) output.timeline = deployed.timeline;
   } catch (error) {
     // Refused before anything was sent: there is no result to print.
     if (error instanceof UpgradeNotReadyError) {
@@ -175,18 +218,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
 
 function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): string {
   const { apply, status, smoke } = output;
-  const counts = Object.entries(actionCounts(apply)).map(([action, count]) => `${count} ${action}`);
-  const lines = [
-    `stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`,
-  ];
-  lines.push(...apply.adopted.map(describeAdoption));
-  lines.push(...apply.secrets.map(describeGeneratedSecret));
-  lines.push(...(apply.recreated ?? []).map(describeRecreation));
-  if (apply.dryRun && apply.namespaceCreated) {
+  const lines: string[] = [];
+  // A rollout that stopped at a wave never got to the end of the apply.
+  if (apply) {
+    const counts = Object.entries(actionCounts(apply)).map(([action, count]) => `${count} ${action}`);
+    lines.push(
+      `stack ${ref.namespace}/${ref.name}${apply.dryRun ? ' (dry run, nothing stored)' : ''}: ${apply.objects.length} objects, ${counts.join(', ')}`,
+    );
+    lines.push(...apply.adopted.map(describeAdoption));
+    lines.push(...apply.secrets.map(describeGeneratedSecret));
+    lines.push(...(apply.recreated ?? []).map(describeRecreation));
+  }
+  if (apply?.dryRun && apply.namespaceCreated) {
     lines.push(
       `namespace ${ref.namespace} does not exist yet: the API server checked the Namespace only; the other objects were not sent, as a dry run cannot create the namespace they need`,
     );
   }
+  if (output.rollout)
+    lines.push(
+      `rolled out in waves from Loki ${output.rollout.from ?? 'unknown'} to ${output.rollout.to}:`,
+      ...(output.timeline?.waves ?? []).map((wave) => `  ${describeWave(wave)}`),
+    );
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   if (smoke) lines.push(smokePassed(smoke));
   if (output.timeline) lines.push(describeTimeline(output.timeline, !!smoke));

@@ -1,5 +1,5 @@
 // A StackStatus for a terminal: shared by status and apply, on both targets.
-import { describeSchema, type ComponentStatus, type StackStatus } from '../stack/status-model.js';
+import { describeSchema, describeUpgrade, type ComponentStatus, type StackStatus } from '../stack/status-model.js';
 
 /** The status for a terminal: the condition, a table of components, the pods that are not ready, the endpoints. */
 export function formatStatus(status: StackStatus, now: number): string {
@@ -7,6 +7,7 @@ export function formatStatus(status: StackStatus, now: number): string {
   const lines = [
     `${status.namespace}/${status.name}: ${status.condition.type} (${status.condition.reason}) ${status.condition.message}`,
     `Loki ${status.version ?? 'version unknown'}${age}`,
+    ...(status.upgrade ? [describeUpgrade(status.upgrade)] : []),
     ...(status.schema ? [describeSchema(status.schema)] : []),
     '',
     ...table([

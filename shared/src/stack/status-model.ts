@@ -51,7 +51,26 @@ export interface StackStatus {
   createdAt: string | null;
   /** The live config's schema period in effect, and the next one if one is appended; absent when unknown. */
   schema?: { active: SchemaPeriodStatus; next?: SchemaPeriodStatus };
+  /**
+   * A rollout to another Loki version under way (the workloads or their pods run different versions): the version
+   * the first waves run already, the wave that is rolling (1-based, of `waves`), its component, and how many of its
+   * pods run the new template. Absent when every Loki workload and pod runs one version.
+   */
+  upgrade?: StackUpgrade;
 }
+
+export interface StackUpgrade {
+  to: string;
+  wave: number;
+  waves: number;
+  component: string;
+  updated: number;
+  desired: number;
+}
+
+/** "upgrading to 3.7.8: wave 3/9, ingester 1/3". */
+export const describeUpgrade = (upgrade: StackUpgrade) =>
+  `upgrading to ${upgrade.to}: wave ${upgrade.wave}/${upgrade.waves}, ${upgrade.component} ${upgrade.updated}/${upgrade.desired}`;
 
 /** A schema period: from its first day (YYYY-MM-DD, UTC), this index store and schema version. */
 export interface SchemaPeriodStatus {

@@ -44,3 +44,11 @@ export function wavesOf(stack: LokiStack): Wave[] {
 
 /** The wave a component rolls in (by its label); undefined for what is not in a wave (the bundled object store). */
 export const waveOf = (waves: Wave[], component: string) => waves.find((wave) => wave.components.includes(component));
+
+/** The waves of the components a live stack runs (their labels, in any order), for a status read off the cluster. */
+export function wavesOfComponents(components: Iterable<string>): Wave[] {
+  const live = new Set(components);
+  return WAVE_ORDER.map(labelOf)
+    .filter((label) => live.has(label))
+    .map((label, index) => ({ number: index + 1, components: [label] }));
+}

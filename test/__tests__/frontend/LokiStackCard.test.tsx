@@ -109,6 +109,19 @@ test('the schema period in effect and the next one, when the status tells them',
   expect(await screen.findByText('Schema v13 (tsdb) since 2024-04-01; next: v13 from 2027-01-01')).toBeTruthy();
 });
 
+test('an upgrade under way: the version, the wave and how far its component got', async () => {
+  await renderCard({
+    getStatus: async () => ({
+      ...status(
+        { type: 'Pending', reason: 'ComponentsNotReady', message: 'ingester 2/3 ready' },
+        { ingester: component(2, 3) },
+      ),
+      upgrade: { to: '3.7.8', wave: 3, waves: 9, component: 'ingester', updated: 1, desired: 3 },
+    }),
+  });
+  expect(await screen.findByText('upgrading to 3.7.8: wave 3/9, ingester 1/3')).toBeTruthy();
+});
+
 test("with the gateway: its URLs, and that they ask for a tenant's password", async () => {
   const gateway = {
     push: 'http://logs-gateway.obs.svc.cluster.local/loki/api/v1/push',

@@ -34,6 +34,7 @@ import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js';
 import { secretValues } from './secret-values.js';
 import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
+import { waveOf, wavesOf, type Wave } from '../../stack/waves.js';
 
 const OBJECT_ACTIONS = ['created', 'configured', 'unchanged', 'pruned'] as const;
 export type ObjectAction = (typeof OBJECT_ACTIONS)[number];
@@ -91,6 +92,28 @@ export interface ApplyOptions {
    * run changes the stack before it is over. Its failure is the apply's.
    */
   thenWhileLocked?: (result: ApplyResult) => Promise<void>;
+  /**
+   * Roll the Loki and gateway workloads out in waves (waves.ts) rather than all at once: everything else first,
+   * then one wave's workloads at a time, each followed by `afterWave` (still under the lock); the prune at the
+   * end. Ignored in a dry run and for a new stack.
+   */
+  waves?: WaveRollout;
+}
+
+export interface WaveRollout {
+  /** `upgrade`: only when spec.version differs from the version the live Loki workloads run; `always`: any change. */
+  when: 'upgrade' | 'always';
+  /** Told once a wave's workloads are applied; the next wave is applied when it is done, none if it throws. */
+  afterWave: (wave: AppliedWave) => Promise<void>;
+}
+
+/** A wave whose workloads were just applied, in a rollout from one Loki version (null: unknown) to another. */
+export interface AppliedWave extends Wave {
+  /** How many waves the rollout has. */
+  total: number;
+  from: string | null;
+  to: string;
+  objects: AppliedObject[];
 }
 
 /** An object as a dry run sees it: what it is, and what apply would make of it, keep, or be refused. */
@@ -313,6 +336,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       }
     }
   }
+  const rollout = options.waves && !options.dryRun ? rolloutOf(stack, existing, options.waves.when) : undefined;
   const resolved = generated.map((secret) =>
     resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
   );
@@ -348,6 +372,30 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     name: object.metadata?.name ?? '',
     action: 'created',
   });
+  /** Sends objects and Secrets together; the objects' outcomes, once every one of them is done. */
+  const send = async (objects: KubernetesObject[], secrets: ResolvedSecret[]): Promise<AppliedObject[]> => {
+    const applied: AppliedObject[] = [];
+    const settled = await Promise.allSettled([
+      ...objects.map((object) =>
+        (unsent(object)
+          ? Promise.resolve(created(object))
+          : applyObject(connection, object, existing, options, retry, result)
+        ).then((outcome) => {
+          applied.push(outcome);
+          report(outcome);
+        }),
+      ),
+      ...secrets.map((secret) =>
+        (unsent({ kind: 'Secret' })
+          ? Promise.resolve('created' as const)
+          : ensureSecret(connection, secret, stack, options, retry)
+        ).then((action) => result.secrets.push({ name: secret.secret.name, action })),
+      ),
+    ]);
+    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+    return applied;
+  };
   for (const round of roundsOf(run.namespace !== 'absent')) {
     await run.lock?.check();
     if (
@@ -361,22 +409,33 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     }
     const objects = desired.objects.filter((object) => round.includes(phaseOf(object.kind ?? '')));
     const secrets = round.includes(phaseOf('Secret')) ? resolved : [];
-    const settled = await Promise.allSettled([
-      ...objects.map((object) =>
-        (unsent(object)
-          ? Promise.resolve(created(object))
-          : applyObject(connection, object, existing, options, retry, result)
-        ).then(report),
-      ),
-      ...secrets.map((secret) =>
-        (unsent({ kind: 'Secret' })
-          ? Promise.resolve('created' as const)
-          : ensureSecret(connection, secret, stack, options, retry)
-        ).then((action) => result.secrets.push({ name: secret.secret.name, action })),
-      ),
-    ]);
-    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (failure) throw failure.reason;
+    if (!rollout || !round.includes(phaseOf('Deployment'))) {
+      await send(objects, secrets);
+      continue;
+    }
+    // Everything that is not a Loki or gateway workload first, then wave by wave.
+    const waveOfObject = (object: KubernetesObject) =>
+      object.kind === 'Deployment' || object.kind === 'StatefulSet'
+        ? waveOf(rollout.waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '')
+        : undefined;
+    await send(
+      objects.filter((object) => !waveOfObject(object)),
+      secrets,
+    );
+    for (const wave of rollout.waves) {
+      await run.lock?.check();
+      const applied = await send(
+        objects.filter((object) => waveOfObject(object)?.number === wave.number),
+        [],
+      );
+      await options.waves!.afterWave({
+        ...wave,
+        total: rollout.waves.length,
+        from: rollout.from,
+        to: rollout.to,
+        objects: applied,
+      });
+    }
   }
 
   if (options.prune ?? true) {
@@ -397,6 +456,36 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
         options.onPreview?.({ kind: object.kind ?? '', name: object.metadata?.name ?? '', live: object, kept: true });
     await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
+}
+
+const COMPONENT_LABEL = 'app.kubernetes.io/component';
+const VERSION_LABEL = 'app.kubernetes.io/version';
+
+/**
+ * Whether this apply rolls out in waves, and from which version: not for a new stack (no Loki workload yet); for
+ * `upgrade`, only when a live Loki workload runs another version than the spec's (after a rollout that stopped
+ * half-way, the version the later waves still run).
+ */
+function rolloutOf(
+  stack: LokiStack,
+  existing: Existing,
+  when: WaveRollout['when'],
+): { from: string | null; to: string; waves: Wave[] } | undefined {
+  const lokiWorkloads = [...existing.values()].filter(
+    (object) =>
+      (object.kind === 'Deployment' || object.kind === 'StatefulSet') &&
+      object.metadata?.labels?.['app.kubernetes.io/name'] === 'loki' &&
+      createdFor(object, stack.metadata.name),
+  );
+  if (lokiWorkloads.length === 0) return undefined;
+  const waves = wavesOf(stack);
+  const order = (object: KubernetesObject) =>
+    waveOf(waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '')?.number ?? Number.MAX_SAFE_INTEGER;
+  const older = lokiWorkloads
+    .filter((object) => object.metadata?.labels?.[VERSION_LABEL] !== stack.spec.version)
+    .sort((a, b) => order(b) - order(a))[0];
+  if (!older && when === 'upgrade') return undefined;
+  return { from: older?.metadata?.labels?.[VERSION_LABEL] ?? stack.spec.version, to: stack.spec.version, waves };
 }
 
 /**

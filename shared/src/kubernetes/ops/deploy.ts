@@ -3,13 +3,15 @@
 // read back a test line. The CLI and the Action do it all under the stack's lock; the scaffolder applies in a
 // checkpoint of its own and verifies after it.
 import type { LokiStack } from '../../spec/schema.js';
-import { actionCounts, applyStack, type ApplyOptions, type ApplyResult } from './apply.js';
+import { actionCounts, applyStack, type AppliedWave, type ApplyOptions, type ApplyResult } from './apply.js';
 import type { Connection } from './connection.js';
 import { preflightUpgrade, type PreflightOptions } from './preflight.js';
 import { until } from './retry.js';
 import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
 import type { StackStatus } from '../../stack/status-model.js';
-import { waitForStack } from './wait.js';
+import { NotReadyError, waitForStack } from './wait.js';
+import { CLI_OPTION_NAMES } from './option-names.js';
+import { SmokeTestError } from './smoke.js';
 
 /** However much of the deadline the wait used, the smoke test gets this long: a push and a query take their time. */
 export const SMOKE_MIN_MS = 30_000;
@@ -101,7 +103,18 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
 }
 
 export interface DeployOptions
-  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked'>, Omit<VerifyOptions, 'deadline'>, PreflightOptions {
+  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked' | 'waves'>, Omit<VerifyOptions, 'deadline'>, PreflightOptions {
+  /**
+   * Roll the workloads out in waves, servers before clients (waves.ts), each wave waited for before the next:
+   * `upgrade` when spec.version differs from the live workloads' version, `always` for any change, `never` all at
+   * once. A wave that does not get ready stops the rollout (a NotReadyError naming the wave and the way back).
+   * @default 'upgrade'
+   */
+  waves?: 'upgrade' | 'always' | 'never';
+  /** Smoke-test the stack after each wave too (a SmokeTestError stops the rollout). */
+  verifyEachWave?: boolean;
+  /** Told as a wave begins ("wave 3/9: ingester") and how it ended. */
+  onWave?: (wave: AppliedWave) => ((timing: WaveTiming | undefined) => void) | void;
   /** How long the apply, the wait and the smoke test may take together. */
   timeoutMs: number;
   /** Told of the apply's result as soon as it is done, before the wait. */
@@ -113,6 +126,22 @@ export interface DeployOptions
 export interface DeployResult extends Verified {
   apply: ApplyResult;
   timeline: DeployTimeline;
+  /** When the change rolled out in waves: from which Loki version (null: unknown) to which. */
+  rollout?: { from: string | null; to: string };
+}
+
+/** One wave of a rollout: its components, when its workloads were applied and when the stack was ready again. */
+export interface WaveTiming {
+  number: number;
+  /** How many waves the rollout has. */
+  of: number;
+  components: string[];
+  /** ISO times: the wave's workloads applied, and every pod ready again (as the wait saw it). */
+  startedAt: string;
+  readyAt: string;
+  durationMs: number;
+  /** Whether the wave changed its workloads (an unchanged wave is only checked). */
+  changed: boolean;
 }
 
 /**
@@ -131,6 +160,8 @@ export interface DeployTimeline {
   noticedMs?: number;
   /** The smoke test's push-to-read latency. */
   readBackMs?: number;
+  /** The waves of a rollout in waves, in order (the apply's share includes them). */
+  waves?: WaveTiming[];
   /** Everything but the pods and Loki's read-back: the tool's own share. */
   toolMs: number;
 }
@@ -178,22 +209,38 @@ export async function deployStack(
   const endApply = options.onPhase?.('apply');
   let applied = false;
   let deployed: DeployResult | undefined;
+  const waves: WaveTiming[] = [];
+  let rollout: DeployResult['rollout'];
+  const waveMode = options.waves ?? 'upgrade';
   try {
     // A change of Loki version is checked before anything is sent (reads only, no lock).
     await preflightUpgrade(connection, stack, { ...options, retry: until(deadline) });
     await applyStack(connection, stack, {
       ...options,
       retry: until(deadline),
+      waves:
+        waveMode === 'never'
+          ? undefined
+          : {
+              when: waveMode,
+              afterWave: async (wave) => {
+                rollout = { from: wave.from, to: wave.to };
+                const timing = await rollWave(connection, stack, wave, { ...options, deadline });
+                waves.push(timing);
+              },
+            },
       thenWhileLocked: async (apply) => {
         applied = true;
         options.onApplied?.(apply);
         endApply?.(summarizeApply(apply));
         const appliedAt = Date.now();
         const verified = await verifyStack(connection, stack, { ...options, deadline });
+        const timeline = deployTimeline({ startedAt, appliedAt, endedAt: Date.now() }, verified);
         deployed = {
           apply,
           ...verified,
-          timeline: deployTimeline({ startedAt, appliedAt, endedAt: Date.now() }, verified),
+          timeline: waves.length > 0 ? { ...timeline, waves } : timeline,
+          ...(rollout ? { rollout } : {}),
         };
       },
     });
@@ -203,6 +250,57 @@ export async function deployStack(
   }
   return deployed!;
 }
+
+/**
+ * One wave of a rollout, its workloads applied: wait until the stack is ready again (and smoke-test it, if asked);
+ * on failure, the error names the wave, says the later waves were left alone, and how to roll back.
+ */
+async function rollWave(
+  connection: Connection,
+  stack: LokiStack,
+  wave: AppliedWave,
+  options: DeployOptions & { deadline: number },
+): Promise<WaveTiming> {
+  const started = new Date();
+  const end = options.onWave?.(wave);
+  try {
+    await verifyStack(connection, stack, {
+      deadline: options.deadline,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      wait: true,
+      smoke: options.verifyEachWave,
+    });
+  } catch (error) {
+    end?.(undefined);
+    if (error instanceof NotReadyError || error instanceof SmokeTestError) {
+      const names = options.optionNames ?? CLI_OPTION_NAMES;
+      const later = wave.number < wave.total ? `; waves ${wave.number + 1} to ${wave.total} were not changed` : '';
+      const back =
+        wave.from && wave.from !== wave.to
+          ? ` To roll back, apply Loki ${wave.from} again${names.applyCommand ? `: ${names.applyCommand} --set spec.version=${wave.from}` : ` (spec.version: ${wave.from})`}.`
+          : '';
+      error.message = `rollout to Loki ${wave.to} stopped at wave ${wave.number}/${wave.total} (${wave.components.join(', ')})${later}.${back}\n${error.message}`;
+    }
+    throw error;
+  }
+  const readyAt = new Date();
+  const timing: WaveTiming = {
+    number: wave.number,
+    of: wave.total,
+    components: wave.components,
+    startedAt: started.toISOString(),
+    readyAt: readyAt.toISOString(),
+    durationMs: readyAt.getTime() - started.getTime(),
+    changed: wave.objects.some((object) => object.action !== 'unchanged'),
+  };
+  end?.(timing);
+  return timing;
+}
+
+/** "wave 3/9 ingester: ready after 12.4 s" (or "unchanged"). */
+export const describeWave = (timing: WaveTiming) =>
+  `wave ${timing.number}/${timing.of} ${timing.components.join(', ')}: ${timing.changed ? `ready after ${seconds(timing.durationMs)}` : 'unchanged'}`;
 
 /** "37 objects: 12 created, 25 unchanged". */
 function summarizeApply(result: ApplyResult): string {

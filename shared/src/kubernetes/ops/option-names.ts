@@ -13,6 +13,8 @@ export interface OptionNames {
   allowDowngrade?: string;
   /** Accept a change of Loki version past one minor or more. */
   allowSkip?: string;
+  /** The command that applies this spec again (a rollback appends `--set spec.version=…`); none: say the field. */
+  applyCommand?: string;
 }
 
 export const CLI_OPTION_NAMES: OptionNames = {
@@ -23,4 +25,5 @@ export const CLI_OPTION_NAMES: OptionNames = {
   recreateStatefulSets: '--recreate-statefulsets',
   allowDowngrade: '--allow-downgrade',
   allowSkip: '--allow-skip',
+  applyCommand: 'loki-microservices apply -f <spec>',
 };

@@ -4,6 +4,7 @@ import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node
 import type { LokiStack } from '../../spec/schema.js';
 import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY, SCHEMA_ANNOTATION } from '../render/common.js';
 import { periodsOfAnnotation, schemaStatusOf } from '../../stack/schema-periods.js';
+import { wavesOfComponents } from '../../stack/waves.js';
 import {
   conditionOf,
   STATUS_API_VERSION,
@@ -12,6 +13,7 @@ import {
   type PodState,
   type StackEndpoints,
   type StackStatus,
+  type StackUpgrade,
 } from '../../stack/status-model.js';
 
 export interface StackObjects {
@@ -69,7 +71,60 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
       periodsOfAnnotation(objects.workloads.map((w) => w.metadata?.annotations?.[SCHEMA_ANNOTATION]).find(Boolean)),
       objects.now,
     ),
+    ...upgradeOf(objects, components),
   };
+}
+
+const VERSION_LABEL = 'app.kubernetes.io/version';
+const isLoki = (object: { metadata?: { labels?: Record<string, string> } }) =>
+  object.metadata?.labels?.['app.kubernetes.io/name'] === 'loki';
+/** The tag of a pod's Loki container image: the version it runs. */
+const podVersion = (pod: V1Pod) =>
+  pod.spec?.containers
+    .find((container) => container.name === 'loki')
+    ?.image?.split(':')
+    .pop();
+
+/**
+ * A rollout to another version under way, read off the workloads and pods alone: waves go servers first, so the
+ * first wave's version is the one rolled to, and the wave rolling is the first whose workload does not run it yet,
+ * or whose pods do not all run it.
+ */
+function upgradeOf(objects: StackObjects, components: Record<string, ComponentStatus>): { upgrade?: StackUpgrade } {
+  const loki = objects.workloads.filter(isLoki);
+  const pods = objects.pods.filter((pod) => isLoki(pod) && !pod.metadata?.deletionTimestamp);
+  const versions = new Set([
+    ...loki.map((workload) => workload.metadata?.labels?.[VERSION_LABEL]),
+    ...pods.map(podVersion),
+  ]);
+  if (versions.size < 2) return {};
+  const waves = wavesOfComponents(objects.workloads.map(componentOf));
+  const workloadOf = (component: string) => loki.find((workload) => componentOf(workload) === component);
+  const first = waves.map((wave) => workloadOf(wave.components[0]!)).find(Boolean);
+  const to = first?.metadata?.labels?.[VERSION_LABEL];
+  if (!to) return {};
+  for (const wave of waves) {
+    const component = wave.components[0]!;
+    const workload = workloadOf(component);
+    const status = components[component];
+    if (!workload || !status) continue;
+    const atTarget = workload.metadata?.labels?.[VERSION_LABEL] === to;
+    const podsAtTarget = pods
+      .filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component)
+      .every((pod) => podVersion(pod) === to);
+    if (atTarget && status.current && podsAtTarget) continue;
+    return {
+      upgrade: {
+        to,
+        wave: wave.number,
+        waves: waves.length,
+        component,
+        updated: atTarget ? status.updated : 0,
+        desired: status.desired,
+      },
+    };
+  }
+  return {};
 }
 
 /** The stack's in-cluster URLs: through its gateway (port 80), or the distributor and the query-frontend. */

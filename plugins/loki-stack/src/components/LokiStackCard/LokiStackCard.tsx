@@ -31,6 +31,7 @@ import {
 } from '@material-ui/core';
 import {
   describeSchema,
+  describeUpgrade,
   parseStackAnnotation,
   STACK_ANNOTATION,
   type ComponentStatus,
@@ -193,6 +194,11 @@ function StackStatusView({ status }: { status: CheckedStackStatus }) {
         <Typography variant="body2" color="textSecondary">
           {status.condition.message} ({status.condition.reason})
         </Typography>
+        {status.upgrade && (
+          <Typography variant="body2" data-testid="upgrade">
+            {describeUpgrade(status.upgrade)}
+          </Typography>
+        )}
       </div>
       <Table<ComponentRow>
         options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}

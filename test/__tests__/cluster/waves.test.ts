@@ -1,0 +1,335 @@
+// An upgrade rolled out in waves on the test API server: ConfigMaps and Services first, then one component at a
+// time, servers before clients, each wave ready before the next is patched; a failing wave stops the rollout with
+// the later waves untouched; --verify-each-wave smoke-tests between waves; plan and status show the waves.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+import {
+  deployStack,
+  NotReadyError,
+  planStack,
+  getStackStatus,
+  wavesOf,
+  type LokiStack,
+  type StackStatus,
+} from 'loki-microservices';
+import { eventually, recordTimeline, startFixture, stackOf, type Fixture } from './fixture.js';
+
+jest.setTimeout(180_000);
+
+let fixture: Fixture;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+});
+
+afterAll(async () => {
+  await fixture.close();
+});
+
+afterEach(() => {
+  fixture.running.server.cluster.heal();
+});
+
+const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
+
+/** The CLI through its built bin, as users run it. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const withConfig = [...args, '--kubeconfig', fixture.running.kubeconfigPath];
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...withConfig], (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+const OLD = '3.6.2';
+const NEW = '3.7.8';
+
+const stackAt = (namespace: string, version: string): LokiStack =>
+  stackOf({ metadata: { namespace }, spec: { version, components: { ingester: { replicas: 3 } } } });
+
+interface Workload {
+  kind: string;
+  metadata: { name: string; generation?: number; labels?: Record<string, string> };
+  spec: { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
+  status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
+}
+
+function workloads(namespace: string): Workload[] {
+  const api = fixture.running.server.api;
+  return (['Deployment', 'StatefulSet'] as const).flatMap((kind) =>
+    (api.list(kind, namespace, {}) as unknown as Workload[]).map((workload) => ({ ...workload, kind })),
+  );
+}
+
+const imageOf = (workload: Workload) =>
+  workload.spec.template.spec.containers.find((container) => container.name === 'loki')?.image;
+
+/** Rolled to `version`: the template, seen by the controller, every pod updated and ready. */
+function rolledTo(workload: Workload, version: string): boolean {
+  const { status = {}, spec, metadata } = workload;
+  const replicas = spec.replicas ?? 1;
+  return (
+    imageOf(workload)?.endsWith(`:${version}`) === true &&
+    (status.observedGeneration ?? 0) >= (metadata.generation ?? 0) &&
+    status.updatedReplicas === replicas &&
+    status.readyReplicas === replicas &&
+    status.replicas === replicas
+  );
+}
+
+/** Each PATCH of a workload (apply's, not dry runs), with the workloads as they were when it arrived. */
+function recordWorkloadPatches(namespace: string) {
+  const patches: { name: string; before: Workload[] }[] = [];
+  const requests = fixture.running.server.faults.requests;
+  const push = requests.push.bind(requests);
+  const pattern = new RegExp(`^/apis/apps/v1/namespaces/${namespace}/(deployments|statefulsets)/([^/?]+)`);
+  requests.push = (...records) => {
+    for (const record of records) {
+      const match = pattern.exec(record.path);
+      if (record.method === 'PATCH' && match && !record.path.includes('dryRun'))
+        patches.push({ name: match[2]!, before: workloads(namespace) });
+    }
+    return push(...records);
+  };
+  return { patches, stop: () => (requests.push = push) };
+}
+
+async function installed(namespace: string): Promise<void> {
+  await deployStack(fixture.connection, stackAt(namespace, OLD), { timeoutMs: 60_000, wait: true });
+}
+
+test('an upgrade rolls wave by wave: each wave patched only once the waves before it run the new version, ready', async () => {
+  const namespace = 'waves-upgrade';
+  await installed(namespace);
+  const stack = stackAt(namespace, NEW);
+  const waves = wavesOf(stack);
+  const events = recordTimeline(fixture.running);
+  const recorder = recordWorkloadPatches(namespace);
+  const heard: string[] = [];
+  let deployed;
+  try {
+    deployed = await deployStack(fixture.connection, stack, {
+      timeoutMs: 120_000,
+      wait: true,
+      onWave: (wave) => {
+        heard.push(`wave ${wave.number}/${wave.total} ${wave.components.join()} from ${wave.from} to ${wave.to}`);
+      },
+    });
+  } finally {
+    recorder.stop();
+  }
+
+  expect(heard).toEqual(
+    waves.map((wave) => `wave ${wave.number}/${waves.length} ${wave.components[0]} from ${OLD} to ${NEW}`),
+  );
+  const waveOf = (name: string) => waves.find((wave) => `loki-${wave.components[0]}` === name)?.number;
+  const lokiPatches = recorder.patches.filter((patch) => waveOf(patch.name) !== undefined);
+  // In wave order, each workload once.
+  expect(lokiPatches.map((patch) => waveOf(patch.name))).toEqual(waves.map((wave) => wave.number));
+  for (const patch of lokiPatches) {
+    const number = waveOf(patch.name)!;
+    for (const workload of patch.before) {
+      const earlier = waveOf(workload.metadata.name);
+      if (earlier === undefined) continue;
+      // Every earlier wave has rolled and is ready; every later one still runs the old template.
+      if (earlier < number)
+        expect({ [workload.metadata.name]: rolledTo(workload, NEW) }).toEqual({ [workload.metadata.name]: true });
+      else
+        expect({ [workload.metadata.name]: imageOf(workload) }).toEqual({
+          [workload.metadata.name]: expect.stringMatching(`:${OLD}$`),
+        });
+    }
+  }
+  // ConfigMaps and Services before the first workload.
+  const sent = events.filter((event) => event.at === 'sent' && event.method === 'PATCH');
+  const firstWorkload = sent.findIndex((event) => /\/(deployments|statefulsets)\//.test(event.path));
+  const lastOf = (resource: string) => sent.map((event) => event.path.includes(`/${resource}/`)).lastIndexOf(true);
+  expect(lastOf('configmaps')).toBeGreaterThanOrEqual(0);
+  expect(lastOf('configmaps')).toBeLessThan(firstWorkload);
+  expect(lastOf('services')).toBeLessThan(firstWorkload);
+
+  // The end state: every Loki workload at the new version; the result lists the waves with their durations.
+  expect(
+    workloads(namespace)
+      .filter((w) => waveOf(w.metadata.name))
+      .every((w) => rolledTo(w, NEW)),
+  ).toBe(true);
+  expect(deployed.status?.condition.type).toBe('Ready');
+  expect(deployed.status?.upgrade).toBeUndefined();
+  expect(deployed.rollout).toEqual({ from: OLD, to: NEW });
+  expect(deployed.timeline.waves).toEqual(
+    waves.map((wave) =>
+      expect.objectContaining({
+        number: wave.number,
+        of: waves.length,
+        components: wave.components,
+        durationMs: expect.any(Number),
+        changed: true,
+      }),
+    ),
+  );
+});
+
+test('a change that keeps the version rolls all at once, unless waves are asked for', async () => {
+  const namespace = 'waves-same-version';
+  await installed(namespace);
+  const changed = stackOf({
+    metadata: { namespace },
+    spec: { version: OLD, components: { ingester: { replicas: 3 } }, limits: { maxQuerySeries: 1000 } },
+  });
+  const heard: number[] = [];
+  const once = await deployStack(fixture.connection, changed, {
+    timeoutMs: 60_000,
+    wait: true,
+    onWave: (wave) => void heard.push(wave.number),
+  });
+  expect(heard).toEqual([]);
+  expect(once.rollout).toBeUndefined();
+  const always = await deployStack(fixture.connection, stackAt(namespace, OLD), {
+    timeoutMs: 60_000,
+    waves: 'always',
+    onWave: (wave) => void heard.push(wave.number),
+  });
+  expect(heard).toEqual(wavesOf(changed).map((wave) => wave.number));
+  expect(always.rollout).toEqual({ from: OLD, to: OLD });
+});
+
+test('a crash-looping new ingester stops the rollout at wave 3: later waves untouched, the way back named; status shows the upgrade', async () => {
+  const namespace = 'waves-failing';
+  await installed(namespace);
+  fixture.running.server.cluster.fail({ namespace, workload: 'loki-ingester', image: `:${NEW}` }, 'crashLoop');
+  const stack = stackAt(namespace, NEW);
+  const waves = wavesOf(stack);
+  const ingesterWave = waves.find((wave) => wave.components[0] === 'ingester')!.number;
+  const failed = deployStack(fixture.connection, stack, { timeoutMs: 20_000, wait: true }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+  // While the ingester wave is held, status says where the upgrade is (from its usual reads).
+  const upgrading = await eventually(
+    async () => {
+      const status: StackStatus = await getStackStatus(fixture.connection, { name: 'loki', namespace });
+      return status.upgrade?.component === 'ingester' && status.upgrade.updated === 1 ? status : undefined;
+    },
+    'status to show the ingester wave',
+    30_000,
+    50,
+  );
+  expect(upgrading.upgrade).toEqual({
+    to: NEW,
+    wave: ingesterWave,
+    waves: waves.length,
+    component: 'ingester',
+    updated: 1,
+    desired: 3,
+  });
+
+  const error = await failed;
+  expect(error).toBeInstanceOf(NotReadyError);
+  const message = (error as Error).message;
+  expect(message).toContain(`rollout to Loki ${NEW} stopped at wave ${ingesterWave}/${waves.length} (ingester)`);
+  expect(message).toContain(`waves ${ingesterWave + 1} to ${waves.length} were not changed`);
+  expect(message).toContain(`--set spec.version=${OLD}`);
+  expect(message).toContain('CrashLoopBackOff');
+  for (const workload of workloads(namespace)) {
+    const number = waves.find((wave) => `loki-${wave.components[0]}` === workload.metadata.name)?.number;
+    if (number === undefined) continue;
+    const version = number <= ingesterWave ? NEW : OLD;
+    expect({ [workload.metadata.name]: imageOf(workload) }).toEqual({
+      [workload.metadata.name]: expect.stringMatching(`:${version}$`),
+    });
+  }
+  // The lock was let go.
+  expect(fixture.running.server.store.get('Lease', namespace, 'loki-loki-microservices')).toBeUndefined();
+});
+
+test('--verify-each-wave smoke-tests the stack after each wave, before the next is patched', async () => {
+  const namespace = 'waves-verified';
+  await installed(namespace);
+  const stack = stackAt(namespace, NEW);
+  const waves = wavesOf(stack);
+  const events = recordTimeline(fixture.running);
+  await deployStack(fixture.connection, stack, { timeoutMs: 120_000, verifyEachWave: true });
+  const sent = events.filter(
+    (event) =>
+      (event.at === 'sent' && event.path.startsWith(`/api/v1/namespaces/${namespace}/`)) ||
+      event.path.startsWith(`/apis/apps/v1/namespaces/${namespace}/`),
+  );
+  const isPush = (event: { method: string; path: string }) =>
+    event.method === 'POST' && event.path.endsWith('/loki/api/v1/push');
+  const patchOf = (name: string) =>
+    sent.findIndex(
+      (event) => event.method === 'PATCH' && new RegExp(`/(deployments|statefulsets)/${name}\\b`).test(event.path),
+    );
+  const starts = waves.map((wave) => patchOf(`loki-${wave.components[0]}`));
+  expect(starts.every((start, index) => start >= 0 && (index === 0 || start > starts[index - 1]!))).toBe(true);
+  const bounds = [...starts, sent.length];
+  for (let index = 0; index < waves.length; index++)
+    expect({ wave: index + 1, pushes: sent.slice(bounds[index], bounds[index + 1]).filter(isPush).length > 0 }).toEqual(
+      { wave: index + 1, pushes: true },
+    );
+});
+
+test('plan shows the waves an upgrade rolls in', async () => {
+  const namespace = 'waves-plan';
+  await installed(namespace);
+  const plan = await planStack(fixture.connection, stackAt(namespace, NEW));
+  const waves = wavesOf(stackAt(namespace, NEW));
+  expect(plan.waves).toEqual(
+    waves.map((wave) => ({
+      number: wave.number,
+      components: wave.components,
+      pods: wave.components[0] === 'ingester' ? 3 : 1,
+    })),
+  );
+  const same = await planStack(fixture.connection, stackAt(namespace, OLD));
+  expect(same.waves).toBeUndefined();
+});
+
+describe('the CLI', () => {
+  const args = (namespace: string, version: string) => [
+    'apply',
+    '--set',
+    `metadata.namespace=${namespace}`,
+    '--set',
+    `spec.version=${version}`,
+    '--set',
+    'spec.components.ingester.replicas=3',
+  ];
+
+  test('apply of a new version rolls in waves and says so; -o json has the waves', async () => {
+    const namespace = 'waves-cli';
+    await installed(namespace);
+    const result = await cli([...args(namespace, NEW), '-o', 'json']);
+    expect(result.code).toBe(0);
+    const waves = wavesOf(stackAt(namespace, NEW));
+    expect(result.stderr).toContain(`wave 3/${waves.length}: ingester, waiting until it is ready\n`);
+    expect(result.stderr).toMatch(new RegExp(`wave 3/${waves.length} ingester: ready after \\d+\\.\\d s\n`));
+    const output = JSON.parse(result.stdout) as { rollout: unknown; timeline: { waves: { number: number }[] } };
+    expect(output.rollout).toEqual({ from: OLD, to: NEW });
+    expect(output.timeline.waves.map((wave) => wave.number)).toEqual(waves.map((wave) => wave.number));
+  });
+
+  test('a failing wave exits 3 with the diagnosis and the command that rolls back', async () => {
+    const namespace = 'waves-cli-failing';
+    await installed(namespace);
+    fixture.running.server.cluster.fail({ namespace, workload: 'loki-ingester', image: `:${NEW}` }, 'crashLoop');
+    const result = await cli([...args(namespace, NEW), '--timeout', '20s']);
+    expect(result.code).toBe(3);
+    const waves = wavesOf(stackAt(namespace, NEW)).length;
+    expect(result.stderr).toContain(`error: rollout to Loki ${NEW} stopped at wave 3/${waves} (ingester)`);
+    expect(result.stderr).toContain(
+      `To roll back, apply Loki ${OLD} again: loki-microservices apply --set metadata.namespace=${namespace} --set spec.components.ingester.replicas=3 --set spec.version=${OLD}.`,
+    );
+    expect(result.stderr).toContain('CrashLoopBackOff');
+    const distributor = fixture.running.server.store.get(
+      'Deployment',
+      namespace,
+      'loki-distributor',
+    ) as unknown as Workload;
+    expect(imageOf(distributor)).toMatch(`:${OLD}`);
+  });
+});
