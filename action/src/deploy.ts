@@ -6,6 +6,7 @@ import {
   deployStack,
   describeAdoption,
   describeTimeline,
+  describeWave,
   describeError,
   describeGeneratedSecret,
   getStackStatus,
@@ -76,6 +77,18 @@ export async function deploy(inputs: Inputs): Promise<void> {
         return (summary) => end(summary ?? 'failed');
       },
       onProgress: (line) => core.info(line),
+      // A rollout in waves: a row per wave, inside the apply phase.
+      onWave: (wave) => {
+        const name = `apply: wave ${wave.number}/${wave.total} ${wave.components.join(', ')}`;
+        const started = Date.now();
+        core.info(`${name}: waiting until it is ready`);
+        return (timing) =>
+          void phases.push({
+            name,
+            durationMs: timing?.durationMs ?? Date.now() - started,
+            result: timing ? describeWave(timing) : 'failed: the later waves were not changed',
+          });
+      },
     });
     if (deployed.smoke) core.setOutput('smoke-latency-ms', String(deployed.smoke.latencyMs));
     if (inputs.wait || inputs.smokeTest) timeline = describeTimeline(deployed.timeline, !!deployed.smoke);

@@ -644,3 +644,33 @@ describe('render and status', () => {
     expect(result.summary).toContain('volumes are kept unless delete-volumes: true');
   });
 });
+
+describe('an upgrade', () => {
+  const namespace = 'a-upgrade';
+
+  test(
+    'rolls in waves: a row per wave in the summary, in order',
+    async () => {
+      const first = await runAction({ inputs: withCluster({ namespace, version: '3.6.2', 'smoke-test': 'false' }) });
+      expect(first.code).toBe(0);
+      const result = await runAction({ inputs: withCluster({ namespace, version: '3.7.8', 'smoke-test': 'false' }) });
+      expect(result.code).toBe(0);
+      const rows = [
+        ...result.summary.matchAll(/<td>apply: wave (\d+)\/(\d+) ([a-z-]+)<\/td><td>[\d.]+ s<\/td><td>([^<]*)<\/td>/g),
+      ];
+      expect(rows.map((row) => row[3])).toEqual([
+        'compactor',
+        'index-gateway',
+        'ingester',
+        'query-scheduler',
+        'querier',
+        'query-frontend',
+        'ruler',
+        'distributor',
+      ]);
+      expect(rows[2]![4]).toMatch(/^wave 3\/8 ingester: ready after [\d.]+ s$/);
+      expect(result.summary).toContain('Loki 3.7.8');
+    },
+    6 * 60_000,
+  );
+});
