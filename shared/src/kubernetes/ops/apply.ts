@@ -80,6 +80,11 @@ export interface ApplyOptions {
   recreateStatefulSets?: boolean;
   /** How messages name the options they advise. @default CLI_OPTION_NAMES */
   optionNames?: OptionNames;
+  /**
+   * Checks of the caller's (reads only), made together with apply's first reads: their failure stops apply
+   * before anything is sent.
+   */
+  checkFirst?: () => Promise<unknown>;
   /** Told of every object as it is done. */
   onObject?: (object: AppliedObject) => void;
   /**
@@ -202,6 +207,7 @@ export async function applyStack(
     connection.objects.discover(rendered.objects.filter((object) => !kindOf(object.kind ?? '')?.crd)),
     // The live Loki config: its schema periods may only be appended to (none: a new stack).
     readLokiConfig(connection, stack, retry),
+    options.checkFirst?.(),
   ]);
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(

@@ -103,7 +103,10 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
 }
 
 export interface DeployOptions
-  extends Omit<ApplyOptions, 'retry' | 'thenWhileLocked' | 'waves'>, Omit<VerifyOptions, 'deadline'>, PreflightOptions {
+  extends
+    Omit<ApplyOptions, 'retry' | 'thenWhileLocked' | 'waves' | 'checkFirst'>,
+    Omit<VerifyOptions, 'deadline'>,
+    PreflightOptions {
   /**
    * Roll the workloads out in waves, servers before clients (waves.ts), each wave waited for before the next:
    * `upgrade` when spec.version differs from the live workloads' version, `always` for any change, `never` all at
@@ -213,11 +216,11 @@ export async function deployStack(
   let rollout: DeployResult['rollout'];
   const waveMode = options.waves ?? 'upgrade';
   try {
-    // A change of Loki version is checked before anything is sent (reads only, no lock).
-    await preflightUpgrade(connection, stack, { ...options, retry: until(deadline) });
     await applyStack(connection, stack, {
       ...options,
       retry: until(deadline),
+      // A change of Loki version is checked before anything is sent (reads only, no lock), in apply's first round.
+      checkFirst: () => preflightUpgrade(connection, stack, { ...options, retry: until(deadline) }),
       waves:
         waveMode === 'never'
           ? undefined
