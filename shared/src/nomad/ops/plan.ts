@@ -25,6 +25,7 @@ import { notOursMessage, parseRenderedJob } from './apply.js';
 import { NomadApiError, type NomadClient } from './client.js';
 import { plannedRuntimeVariable } from './runtime-variable.js';
 import { placementMessage } from './status.js';
+import { wavesOf } from '../../stack/waves.js';
 
 type DiffType = 'None' | 'Added' | 'Deleted' | 'Edited';
 
@@ -69,6 +70,7 @@ interface FullJob extends NomadJob {
   TaskGroups?: {
     Name: string;
     Count?: number;
+    Meta?: Record<string, string> | null;
     Tasks?: { Name: string; Templates?: { DestPath?: string; EmbeddedTmpl?: string }[] | null }[] | null;
   }[];
 }
@@ -146,7 +148,7 @@ export async function planNomadJob(client: NomadClient, stack: LokiStack): Promi
         // Nomad's first evaluation replaces max_parallel allocations and leaves the others to the
         // deployment (counted as ignored): apply replaces them all.
         pods: destructive + (updates.Ignore ?? 0),
-        reasons: rollReasons(group, configKeys, jobMeta),
+        reasons: rollReasons(group, configKeys, jobMetaUnder(job, group.Name, jobMeta)),
       });
     }
   }
@@ -164,7 +166,29 @@ export async function planNomadJob(client: NomadClient, stack: LokiStack): Promi
           { config: lokiConfigOf(job), ingesters: ingestersOf(job) },
         )
       : [];
-  return { ...base, hasChanges: changes.some(isChange), changes, rolls, blockers, warnings };
+  return {
+    ...base,
+    hasChanges: changes.some(isChange),
+    changes,
+    rolls,
+    ...wavesOfRolls(stack, rolls),
+    blockers,
+    warnings,
+  };
+}
+
+/**
+ * Allocations replaced in several groups: the waves apply registers the job in (by default for a new
+ * spec.version, with --waves for any change), numbered among all of the stack's waves, as on Kubernetes.
+ */
+function wavesOfRolls(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
+  const waves = wavesOf(stack).flatMap((wave) => {
+    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
+    return rolling.length > 0
+      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
+      : [];
+  });
+  return waves.length > 1 ? { waves } : {};
 }
 
 async function liveJob(client: NomadClient, id: string, namespace: string): Promise<FullJob | undefined> {
@@ -205,6 +229,12 @@ function groupPaths(group: TaskGroupDiff): string[] {
   ];
 }
 
+/** The changed job meta fields (`Meta[key]`) a group does not override with a meta of its own. */
+const jobMetaUnder = (job: FullJob, groupName: string, jobMeta: string[]) => {
+  const meta = job.TaskGroups?.find((group) => group.Name === groupName)?.Meta ?? {};
+  return jobMeta.filter((field) => !(field.slice('Meta['.length, -1) in meta));
+};
+
 /** Why a group's allocations are replaced, in Loki's terms. */
 function rollReasons(group: TaskGroupDiff, configKeys: string[], jobMeta: string[]): string[] {
   const reasons = new Set<string>();
@@ -234,7 +264,7 @@ function rollReasons(group: TaskGroupDiff, configKeys: string[], jobMeta: string
   for (const field of changed(group.Fields)) if (field.Name.startsWith('Meta[')) reasons.add(`group: ${field.Name}`);
   for (const object of changed(group.Objects))
     if (object.Name !== 'Update' && object.Name !== 'Service') reasons.add(`group: ${object.Name}`);
-  // The job's meta is part of every task's: a change to it replaces every allocation.
+  // The job's meta is part of every task's (under the group's): a change to it replaces the allocations.
   for (const name of jobMeta) reasons.add(`job: ${name}`);
   if (reasons.size === 0) reasons.add('task group changed');
   return [...reasons];

@@ -3,6 +3,7 @@
 import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import { parseQuantity } from '../../spec/quantity.js';
 import type { LokiStack, Resources } from '../../spec/schema.js';
+import { MANAGER } from '../../stack/names.js';
 
 /** Port labels of each group's network: Nomad picks the numbers; tasks read them as NOMAD_PORT_<label>. */
 export const PORT_LABELS = { http: 'http', grpc: 'grpc', gossip: 'gossip' } as const;
@@ -27,6 +28,17 @@ export function runtimePath(taskPath: string): string {
 export const CSI_DATA_DIR = '/loki';
 
 export const jobId = (stack: LokiStack) => stack.metadata.name;
+/**
+ * The job's meta, repeated in every group's meta. Nomad gives a task the job's, group's and task's meta
+ * merged (the group's winning over the job's) and replaces the allocations whose merged meta changes
+ * (scheduler/util.go tasksUpdated): with the same keys in each group, a new loki_version in the job's meta
+ * alone replaces nothing, so that a rollout in waves (ops/apply.ts) rolls a group only in its own wave.
+ */
+export const jobMeta = (stack: LokiStack) => ({
+  managed_by: MANAGER,
+  loki_version: stack.spec.version,
+  profile: stack.spec.profile,
+});
 /**
  * The Nomad Variable holding the per-tenant overrides (item `runtime.yaml`): the job's own path. A task's
  * workload identity may read exactly `nomad/jobs`, `nomad/jobs/<job>`, `nomad/jobs/<job>/<group>` and

@@ -8,6 +8,7 @@ import { attributes, block, interpolated, mapBlock, type HclBlock, type HclEntry
 import {
   CSI_DATA_DIR,
   groupName,
+  jobMeta,
   mebibytes,
   memberlistServiceName,
   nomadResources,
@@ -33,6 +34,7 @@ export function componentGroup(stack: LokiStack, component: ComponentName): HclB
     'group',
     [groupName(component)],
     attributes({ count: spec.replicas }),
+    mapBlock('meta', jobMeta(stack)),
     placement(stack, spec.replicas),
     network(stack),
     storage(stack, component),

@@ -2,11 +2,10 @@
 // scrape config for it. Pure and deterministic, like renderKubernetes.
 import { SpecError } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { MANAGER } from '../../stack/names.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, mapBlock, toHcl, type HclBlock } from './hcl.js';
 import { deployedComponents } from '../../stack/components.js';
-import { jobId } from './common.js';
+import { jobId, jobMeta } from './common.js';
 import { componentGroup } from './group.js';
 import { scrapeConfigYaml } from './prometheus.js';
 import { nomadIssues } from './validate.js';
@@ -42,7 +41,7 @@ function job(stack: LokiStack): HclBlock {
     'job',
     [jobId(stack)],
     attributes({ namespace: nomad.namespace, region: nomad.region, datacenters: nomad.datacenters, type: 'service' }),
-    mapBlock('meta', { managed_by: MANAGER, loki_version: stack.spec.version, profile: stack.spec.profile }),
+    mapBlock('meta', jobMeta(stack)),
     // One allocation at a time, judged by its /ready check; a version that never gets healthy is rolled back.
     block(
       'update',
