@@ -176,7 +176,15 @@ export { until, type RetryPolicy } from './kubernetes/ops/retry.js';
 // Nomad: render and operations.
 export { renderNomad, type RenderedNomadJob } from './nomad/render/index.js';
 export { NomadApiError, NomadClient, type NomadConnectionOptions } from './nomad/ops/client.js';
-export { applyNomadJob, type NomadApplyResult } from './nomad/ops/apply.js';
+export {
+  applyNomadJob,
+  NomadWaveFailedError,
+  type NomadApplyOptions,
+  type NomadApplyResult,
+  type NomadRollout,
+  type NomadWaveResult,
+  type NomadWaveStart,
+} from './nomad/ops/apply.js';
 export { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from './nomad/ops/status.js';
 export { NomadNotReadyError, waitForNomadJob, type NomadWaitOptions } from './nomad/ops/wait.js';
 export { destroyNomadJob, type NomadDestroyResult } from './nomad/ops/destroy.js';

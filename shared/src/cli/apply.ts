@@ -132,8 +132,6 @@ async function run(args: string[], io: CliIo): Promise<number> {
       'no-prune',
       'prune-volumes',
       'recreate-statefulsets',
-      'waves',
-      'all-at-once',
       'verify-each-wave',
     ]);
   const stack = await loadStack(values, io);

@@ -6,7 +6,13 @@ import { stringify } from 'yaml';
 import type { StackPlan } from '../stack/plan-model.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NomadApiError, NomadClient } from '../nomad/ops/client.js';
-import { applyNomadJob, type NomadApplyResult } from '../nomad/ops/apply.js';
+import {
+  applyNomadJob,
+  NomadWaveFailedError,
+  type NomadApplyResult,
+  type NomadRollout,
+  type NomadWaveResult,
+} from '../nomad/ops/apply.js';
 import { destroyNomadJob } from '../nomad/ops/destroy.js';
 import { planNomadJob } from '../nomad/ops/plan.js';
 import { getNomadStatus, NomadJobNotFoundError, type NomadStackRef } from '../nomad/ops/status.js';
@@ -96,9 +102,15 @@ export function planOnNomad(stack: LokiStack, values: NomadValues): Promise<Stac
 }
 
 interface NomadApplyOutput {
-  apply: NomadApplyResult;
+  /** Absent when a rollout in waves stopped at a failing wave. */
+  apply?: NomadApplyResult;
   status?: StackStatus;
+  /** A rollout in waves that stopped: the waves registered, the last one failed. */
+  rollout?: NomadRollout;
 }
+
+const describeNomadWave = (wave: NomadWaveResult) =>
+  `wave ${wave.number}/${wave.total} ${wave.groups.join(', ')}: ${wave.result === 'unchanged' ? 'unchanged' : `job version ${wave.version} ${wave.result}`} in ${(wave.durationMs / 1000).toFixed(1)}s`;
 
 export async function applyToNomad(
   stack: LokiStack,
@@ -109,23 +121,51 @@ export async function applyToNomad(
     allowNearSchema?: boolean;
     allowDowngrade?: boolean;
     allowSkip?: boolean;
+    /** Roll out in waves for any change. */
+    waves?: boolean;
+    /** Register the job once, even for a new spec.version. */
+    'all-at-once'?: boolean;
+    file?: string;
+    set?: string[];
   },
   io: CliIo,
 ): Promise<number> {
   const client = clientFrom(values);
   const ref = refOf(stack);
   io.stderr(`registering Nomad job ${ref.namespace}/${ref.name} at ${client.address}\n`);
-  const output: NomadApplyOutput = {
-    apply: await applyNomadJob(client, stack, {
+  const output: NomadApplyOutput = {};
+  const print = () => io.stdout(values.json ? `${JSON.stringify(output, null, 2)}\n` : applyText(output, ref));
+  const rollbackCommand = `loki-microservices apply --target nomad${values.file && values.file !== '-' ? ` -f ${values.file}` : ''}${(
+    values.set ?? []
+  )
+    .filter((set) => !set.startsWith('spec.version='))
+    .map((set) => ` --set ${set}`)
+    .join('')}`;
+  try {
+    output.apply = await applyNomadJob(client, stack, {
       allowSchemaWithin24h: values.allowNearSchema,
       allowDowngrade: values.allowDowngrade,
       allowSkip: values.allowSkip,
       onUpgrade: (check) => io.stderr(`${describePreflight(check).join('\n')}\n`),
-    }),
-  };
-  io.stderr(`  overrides variable nomad/jobs/${output.apply.jobId} ${output.apply.runtime}\n`);
-  io.stderr(`  job ${output.apply.jobId} ${output.apply.action} (version ${output.apply.version})\n`);
-  const print = () => io.stdout(values.json ? `${JSON.stringify(output, null, 2)}\n` : applyText(output));
+      waves: values['all-at-once'] ? 'never' : values.waves ? 'always' : 'upgrade',
+      wait: { timeoutMs: values.timeoutMs, onProgress: (line) => io.stderr(`  ${line}\n`) },
+      rollbackCommand,
+      onWave: (wave) => {
+        io.stderr(`wave ${wave.number}/${wave.total}: ${wave.groups.join(', ')}, waiting until it is ready\n`);
+        return (result) => io.stderr(`${describeNomadWave(result)}\n`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof NomadWaveFailedError)) throw error;
+    Object.assign(output, { status: error.status, rollout: error.rollout });
+    print();
+    io.stderr(`error: ${error.message}\n`);
+    return 3;
+  }
+  const applied = output.apply;
+  io.stderr(`  overrides variable nomad/jobs/${applied.jobId} ${applied.runtime}\n`);
+  io.stderr(`  job ${applied.jobId} ${applied.action} (version ${applied.version})\n`);
+  if (applied.status) output.status = applied.status;
   if (values.wait) {
     io.stderr('waiting until every group is running and healthy\n');
     try {
@@ -145,11 +185,19 @@ export async function applyToNomad(
   return 0;
 }
 
-function applyText({ apply, status }: NomadApplyOutput): string {
-  const lines = [
-    `Nomad job ${apply.namespace}/${apply.jobId}: ${apply.action}, version ${apply.version}, evaluation ${apply.evalId}`,
-    `Overrides (Nomad Variable nomad/jobs/${apply.jobId}, item runtime.yaml): ${apply.runtime}`,
-  ];
+function applyText({ apply, status, rollout }: NomadApplyOutput, ref: NomadStackRef): string {
+  const lines = apply
+    ? [
+        `Nomad job ${apply.namespace}/${apply.jobId}: ${apply.action}, version ${apply.version}, evaluation ${apply.evalId}`,
+        `Overrides (Nomad Variable nomad/jobs/${apply.jobId}, item runtime.yaml): ${apply.runtime}`,
+      ]
+    : [`Nomad job ${ref.namespace}/${ref.name}: the rollout in waves stopped`];
+  const waves = apply?.rollout ?? rollout;
+  if (waves)
+    lines.push(
+      `rolled out in waves from Loki ${waves.from ?? 'unknown'} to ${waves.to}:`,
+      ...waves.waves.map((wave) => `  ${describeNomadWave(wave)}`),
+    );
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
   return `${lines.join('\n')}\n`;
 }

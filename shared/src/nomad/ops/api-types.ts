@@ -54,6 +54,8 @@ export interface Deployment {
   JobVersion: number;
   Status: string;
   StatusDescription?: string;
+  CreateIndex?: number;
+  ModifyIndex?: number;
 }
 
 export interface Evaluation {

@@ -4,6 +4,7 @@
 import { ClusterError } from '../../errors.js';
 import type { StackStatus } from '../../stack/status-model.js';
 import { assertStackRef } from '../../stack/names.js';
+import type { Deployment } from './api-types.js';
 import type { NomadClient } from './client.js';
 import { nomadStatusOf, readNomadJob, type NomadStackRef } from './status.js';
 
@@ -14,6 +15,11 @@ export interface NomadWaitOptions {
   failAfterMs?: number;
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * The job version to wait for (a wave of a rollout): ready only once its deployment is successful, failing
+   * when it failed or when the job moved on to another version (auto_revert registered the stable one).
+   */
+  jobVersion?: number;
 }
 
 export class NomadNotReadyError extends ClusterError {
@@ -68,14 +74,57 @@ export async function waitForNomadJob(
       if (reported.get(name) !== line) options.onProgress?.(line);
       reported.set(name, line);
     }
-    if (status.condition.type === 'Ready') return status;
     const elapsed = Date.now() - started;
-    const deploymentFailed = state.deployment?.Status === 'failed' && state.deployment.JobVersion === state.job.Version;
+    const version = options.jobVersion;
+    if (version !== undefined && (state.job.Version ?? 0) !== version) {
+      const deployment = await deploymentOf(client, ref, version, options.signal);
+      const moved = `the job is at version ${state.job.Version ?? 0} now`;
+      throw new NomadNotReadyError(
+        'failing',
+        status,
+        elapsed,
+        deployment ? `${deployment.StatusDescription ?? deployment.Status}; ${moved}` : moved,
+      );
+    }
+    const deployment = state.deployment?.JobVersion === (state.job.Version ?? 0) ? state.deployment : null;
+    if (status.condition.type === 'Ready') {
+      // Every allocation healthy: with a version to wait for, its deployment must say so too.
+      if (version === undefined || !deployment || deployment.Status === 'successful') return status;
+      if ((deployment.Status === 'running' || deployment.Status === 'pending') && elapsed < timeoutMs) {
+        await client.request('GET', `/v1/deployment/${encodeURIComponent(deployment.ID)}`, {
+          namespace: ref.namespace,
+          index: deployment.ModifyIndex ?? 0,
+          waitMs: Math.max(1000, Math.min(timeoutMs - elapsed, 10_000)),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        index = 0;
+        continue;
+      }
+    }
+    const deploymentFailed =
+      deployment?.Status === 'failed' || (version !== undefined && deployment?.Status === 'cancelled');
     failingSince = status.condition.type === 'Failed' ? (failingSince ?? Date.now()) : undefined;
     if (deploymentFailed)
-      throw new NomadNotReadyError('failing', status, elapsed, state.deployment?.StatusDescription ?? 'failed');
+      throw new NomadNotReadyError('failing', status, elapsed, deployment?.StatusDescription ?? 'failed');
     if (failingSince !== undefined && Date.now() - failingSince >= failAfterMs)
       throw new NomadNotReadyError('failing', status, elapsed);
     if (elapsed >= timeoutMs) throw new NomadNotReadyError('timeout', status, elapsed);
   }
+}
+
+/** The deployment of a job version (the latest one of that version). */
+async function deploymentOf(
+  client: NomadClient,
+  ref: NomadStackRef,
+  version: number,
+  signal: AbortSignal | undefined,
+): Promise<Deployment | undefined> {
+  const { body } = await client.request<Deployment[] | null>(
+    'GET',
+    `/v1/job/${encodeURIComponent(ref.name)}/deployments`,
+    { namespace: ref.namespace, ...(signal ? { signal } : {}) },
+  );
+  return (body ?? [])
+    .filter((deployment) => deployment.JobVersion === version)
+    .sort((a, b) => (b.CreateIndex ?? 0) - (a.CreateIndex ?? 0))[0];
 }
