@@ -14,6 +14,7 @@ import {
   renderKubernetes,
   SmokeTestError,
   type Connection,
+  type DeployOptions,
   type RenderedStack,
   writeDiagnostics,
 } from 'loki-microservices';
@@ -23,11 +24,8 @@ import { saveDeployedStack } from './state.js';
 import { startForwarder, type ForwarderReady } from './forward.js';
 import { addDiagnosis, addHeading, addLocalUrls, addPhases, addStatus, type Phase } from './summary.js';
 
-export async function deploy(inputs: Inputs): Promise<void> {
-  const { stack } = inputs;
-  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
-  const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
-  let timeline: string | undefined;
+/** The phases of a step, each a log group and a row of the summary. */
+export function phaseLog() {
   // The runner started this process for the step: its start-up (Node, the bundle) is part of the user's wait.
   const phases: Phase[] = [
     { name: 'start-up', durationMs: Date.now() - performance.timeOrigin, result: 'Node and the Action loaded' },
@@ -51,6 +49,57 @@ export async function deploy(inputs: Inputs): Promise<void> {
       throw error;
     }
   };
+  return { phases, begin, timed };
+}
+
+type PhaseLog = ReturnType<typeof phaseLog>;
+
+/** What every deployStack of the Action shares: its inputs, and a log group and summary row per phase and wave. */
+export function deployOptions(
+  inputs: Inputs,
+  log: PhaseLog,
+  prefix = '',
+): Omit<DeployOptions, 'timeoutMs' | 'wait' | 'smoke'> {
+  const { phases, begin } = log;
+  return {
+    credentials: inputs.credentials,
+    adopt: inputs.adopt,
+    allowDowngrade: inputs.allowDowngrade,
+    allowSkip: inputs.allowSkip,
+    optionNames: ACTION_OPTION_NAMES,
+    startedAt: performance.timeOrigin,
+    onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
+    onApplied: (result) => {
+      for (const object of result.adopted) core.info(describeAdoption(object));
+      for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
+    },
+    onPhase: (phase) => {
+      const end = begin(`${prefix}${phase}`);
+      return (summary) => end(summary ?? 'failed');
+    },
+    onProgress: (line) => core.info(line),
+    // A rollout in waves: a row per wave, inside the apply phase.
+    onWave: (wave) => {
+      const name = `${prefix}apply: wave ${wave.number}/${wave.total} ${wave.components.join(', ')}`;
+      const started = Date.now();
+      core.info(`${name}: waiting until it is ready`);
+      return (timing) =>
+        void phases.push({
+          name,
+          durationMs: timing?.durationMs ?? Date.now() - started,
+          result: timing ? describeWave(timing) : 'failed: the later waves were not changed',
+        });
+    },
+  };
+}
+
+export async function deploy(inputs: Inputs): Promise<void> {
+  const { stack } = inputs;
+  const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
+  const connection = connect({ kubeconfig: inputs.kubeconfig, context: inputs.context });
+  let timeline: string | undefined;
+  const log = phaseLog();
+  const { phases, timed } = log;
 
   core.info(
     `Loki ${stack.spec.version} stack ${ref.namespace}/${ref.name} (profile ${stack.spec.profile}) to ${connection.server}`,
@@ -60,35 +109,10 @@ export async function deploy(inputs: Inputs): Promise<void> {
     await timed('render', async () => renderKubernetes(stack, { credentials: inputs.credentials }), describeRendered);
     // The wait and the smoke test run while apply still holds the stack's lock: the deploy is one run.
     const deployed = await deployStack(connection, stack, {
-      credentials: inputs.credentials,
-      adopt: inputs.adopt,
-      optionNames: ACTION_OPTION_NAMES,
+      ...deployOptions(inputs, log),
       timeoutMs: inputs.timeoutMs,
       wait: inputs.wait,
       smoke: inputs.smokeTest,
-      startedAt: performance.timeOrigin,
-      onObject: (object) => core.info(`${object.kind} ${object.name} ${object.action}`),
-      onApplied: (result) => {
-        for (const object of result.adopted) core.info(describeAdoption(object));
-        for (const secret of result.secrets) core.info(describeGeneratedSecret(secret));
-      },
-      onPhase: (phase) => {
-        const end = begin(phase);
-        return (summary) => end(summary ?? 'failed');
-      },
-      onProgress: (line) => core.info(line),
-      // A rollout in waves: a row per wave, inside the apply phase.
-      onWave: (wave) => {
-        const name = `apply: wave ${wave.number}/${wave.total} ${wave.components.join(', ')}`;
-        const started = Date.now();
-        core.info(`${name}: waiting until it is ready`);
-        return (timing) =>
-          void phases.push({
-            name,
-            durationMs: timing?.durationMs ?? Date.now() - started,
-            result: timing ? describeWave(timing) : 'failed: the later waves were not changed',
-          });
-      },
     });
     if (deployed.smoke) core.setOutput('smoke-latency-ms', String(deployed.smoke.latencyMs));
     if (inputs.wait || inputs.smokeTest) timeline = describeTimeline(deployed.timeline, !!deployed.smoke);
@@ -116,7 +140,7 @@ export async function deploy(inputs: Inputs): Promise<void> {
 }
 
 /** The diagnostics files, for an upload-artifact step; failing to write them must not hide why deploy failed. */
-async function keepDiagnostics(connection: Connection, inputs: Inputs): Promise<void> {
+export async function keepDiagnostics(connection: Connection, inputs: Inputs): Promise<void> {
   try {
     const files = await writeDiagnostics(connection, inputs.stack, inputs.diagnosticsDir);
     core.setOutput('diagnostics-dir', inputs.diagnosticsDir);
@@ -127,7 +151,7 @@ async function keepDiagnostics(connection: Connection, inputs: Inputs): Promise<
 }
 
 /** Local URLs for later steps, served by a forwarder that outlives this step. */
-async function expose(inputs: Inputs): Promise<ForwarderReady> {
+export async function expose(inputs: Inputs): Promise<ForwarderReady> {
   const local = await startForwarder(inputs.stack, { kubeconfig: inputs.kubeconfig, context: inputs.context });
   core.setOutput('local-push-url', local.pushUrl);
   core.setOutput('local-query-url', local.queryUrl);
@@ -136,7 +160,7 @@ async function expose(inputs: Inputs): Promise<ForwarderReady> {
 }
 
 /** What render produced, one kind per line (the log) and as counts (the summary). */
-function describeRendered(rendered: RenderedStack): string {
+export function describeRendered(rendered: RenderedStack): string {
   const counts = new Map<string, number>();
   for (const object of rendered.objects) counts.set(object.kind!, (counts.get(object.kind!) ?? 0) + 1);
   for (const [kind, count] of counts)
@@ -150,7 +174,12 @@ function describeRendered(rendered: RenderedStack): string {
 }
 
 /** The summary and annotations of a deploy that did not work: what is not ready and why. */
-async function reportFailure(connection: Connection, inputs: Inputs, phases: Phase[], error: unknown): Promise<void> {
+export async function reportFailure(
+  connection: Connection,
+  inputs: Inputs,
+  phases: Phase[],
+  error: unknown,
+): Promise<void> {
   const title = stackTitle(inputs.stack);
   if (error instanceof NotReadyError) {
     setStatusOutputs(error.status);

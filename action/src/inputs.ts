@@ -9,7 +9,9 @@ import {
   COMPONENT_NAMES,
   kebabCase,
   kubeconfigSecrets,
+  MAX_LINES,
   namingCredentialsSecret,
+  parseLokiRelease,
   parseTimeoutMs,
   parseSpecWithInputs,
   readSpecDocument,
@@ -19,6 +21,7 @@ import {
   storageInputFields,
   SpecError,
   TIMEOUT_EXAMPLES,
+  versionIssue,
   withStorageCredentials,
   type InputField,
   type LokiStack,
@@ -26,11 +29,16 @@ import {
   type StorageCredentials,
 } from 'loki-microservices';
 
-export const COMMANDS = ['deploy', 'plan', 'render', 'status', 'destroy'] as const;
+export const COMMANDS = ['deploy', 'plan', 'render', 'status', 'destroy', 'upgrade-test'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** The Action's inputs that the core's messages may advise. */
-export const ACTION_OPTION_NAMES: OptionNames = { adopt: 'adopt: true', deleteVolumes: 'delete-volumes: true' };
+export const ACTION_OPTION_NAMES: OptionNames = {
+  adopt: 'adopt: true',
+  deleteVolumes: 'delete-volumes: true',
+  allowDowngrade: 'allow-downgrade: true',
+  allowSkip: 'allow-skip: true',
+};
 
 export interface Inputs {
   command: CommandName;
@@ -51,6 +59,11 @@ export interface Inputs {
   /** When deploy writes diagnostics files, and where. */
   diagnostics: (typeof DIAGNOSTICS_MODES)[number];
   diagnosticsDir: string;
+  /** Accept a change of Loki version to an older minor, or past one minor or more. */
+  allowDowngrade: boolean;
+  allowSkip: boolean;
+  /** upgrade-test: the stack at the version to upgrade from, and how many lines to push before the upgrade. */
+  upgrade?: { from: LokiStack; lines: number };
 }
 
 const DIAGNOSTICS_MODES = ['on-failure', 'always', 'never'] as const;
@@ -83,7 +96,9 @@ export async function readInputs(): Promise<Inputs> {
   const timeout = core.getInput('timeout');
   const timeoutMs = parseTimeoutMs(timeout);
   if (timeoutMs === undefined) throw new InputError(`input "timeout" must be ${TIMEOUT_EXAMPLES}, not "${timeout}"`);
-  const stack = await readStack(credentials);
+  const { stack, at } = await readStack(credentials);
+  const allowDowngrade = boolean('allow-downgrade');
+  const allowSkip = boolean('allow-skip');
   return {
     command,
     stack,
@@ -101,7 +116,36 @@ export async function readInputs(): Promise<Inputs> {
     diagnosticsDir: resolve(
       core.getInput('diagnostics-dir') || join(process.env.RUNNER_TEMP ?? '.', 'loki-diagnostics'),
     ),
+    allowDowngrade,
+    allowSkip,
+    ...(command === 'upgrade-test' ? { upgrade: readUpgrade(stack, at, { allowDowngrade, allowSkip }) } : {}),
   };
+}
+
+/** upgrade-test's inputs: a version to upgrade from that the spec accepts and the version rules allow, and a count. */
+function readUpgrade(
+  stack: LokiStack,
+  at: (version: string, input: string) => LokiStack,
+  rules: { allowDowngrade: boolean; allowSkip: boolean },
+): { from: LokiStack; lines: number } {
+  const version = core.getInput('upgrade-from');
+  if (!version)
+    throw new InputError(
+      `input "upgrade-from" is required by command upgrade-test: the Loki version to deploy first, e.g. 3.6.2 (the upgrade goes to input "version" or spec.version, now ${stack.spec.version})`,
+    );
+  const from = at(version, 'upgrade-from');
+  const [a, b] = [parseLokiRelease(from.spec.version)!, parseLokiRelease(stack.spec.version)!];
+  if (a.text === b.text)
+    throw new InputError(
+      `input "upgrade-from" must differ from the version upgraded to (input "version" or spec.version): both are ${a.text}`,
+    );
+  const issue = versionIssue(a, b, rules, { allowDowngrade: 'allow-downgrade: true', allowSkip: 'allow-skip: true' });
+  if (issue) throw new InputError(`input "upgrade-from": ${issue.message.replace('the running Loki', 'Loki')}`);
+  const text = core.getInput('upgrade-lines');
+  const lines = Number(text);
+  if (!/^\d+$/.test(text) || lines < 1 || lines > MAX_LINES)
+    throw new InputError(`input "upgrade-lines" must be a whole number from 1 to ${MAX_LINES}, not "${text}"`);
+  return { from, lines };
 }
 
 /**
@@ -136,7 +180,10 @@ const CREDENTIAL_INPUTS: Record<string, string> = {
   AZURE_STORAGE_ACCOUNT_KEY: 'azure-account-key',
 };
 
-async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
+/** The stack of the inputs, and the same stack at another version (set by `input`, which messages name). */
+async function readStack(
+  credentials: StorageCredentials,
+): Promise<{ stack: LokiStack; at: (version: string, input: string) => LokiStack }> {
   const file = core.getInput('spec');
   let document: Record<string, unknown> = {};
   if (file) {
@@ -155,16 +202,32 @@ async function readStack(credentials: StorageCredentials): Promise<LokiStack> {
       throw error;
     }
   }
+  const prepare = Object.keys(credentials).length > 0 ? namingCredentialsSecret : undefined;
+  const parse = (fields: Fields) => {
+    try {
+      const stack = parseSpecWithInputs(document, fields, prepare);
+      withStorageCredentials(stack, credentials); // only to check them here: apply renders them into their Secret
+      return stack;
+    } catch (error) {
+      if (error instanceof SpecError) throw new InputError(describeIssues(error));
+      throw error;
+    }
+  };
+  let fields: Fields;
   try {
-    const fields = inlineFields(document);
-    const prepare = Object.keys(credentials).length > 0 ? namingCredentialsSecret : undefined;
-    const stack = parseSpecWithInputs(document, fields, prepare);
-    withStorageCredentials(stack, credentials); // only to check them here: apply renders them into their Secret
-    return stack;
+    fields = inlineFields(document);
   } catch (error) {
     if (error instanceof SpecError) throw new InputError(describeIssues(error));
     throw error;
   }
+  return {
+    stack: parse(fields),
+    at: (version, input) =>
+      parse([
+        ...fields.filter((field) => field.path !== 'spec.version'),
+        { path: 'spec.version', value: version, input },
+      ]),
+  };
 }
 
 function inlineFields(document: Record<string, unknown>): Fields {

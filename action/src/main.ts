@@ -9,6 +9,7 @@ import { InputError, readInputs, type Inputs } from './inputs.js';
 import { stackTitle } from './outputs.js';
 import { plan } from './plan.js';
 import { addError, addHeading, writeSummary } from './summary.js';
+import { upgradeTest } from './upgrade-test.js';
 
 export async function run(): Promise<void> {
   let inputs: Inputs;
@@ -52,4 +53,5 @@ const COMMAND_RUNNERS: Record<Inputs['command'], (inputs: Inputs) => Promise<voi
   render,
   status,
   destroy,
+  'upgrade-test': upgradeTest,
 };

@@ -1,7 +1,7 @@
 // The job summary: what a person reading only it needs to know — the stack's condition, each component's
 // ready count, the endpoints, how long each phase took and, when it did not work, why.
 import * as core from '@actions/core';
-import type { Diagnosis, StackStatus } from 'loki-microservices';
+import type { Diagnosis, ReleaseNote, StackStatus } from 'loki-microservices';
 
 const MARK: Record<StackStatus['condition']['type'], string> = {
   Ready: '✅',
@@ -113,6 +113,45 @@ export function addDiagnosis(diagnosis: Diagnosis): void {
   for (const log of diagnosis.logs) {
     const label = `Last log lines of ${log.pod}/${log.container}${log.previous ? ' (before its last restart)' : ''}`;
     core.summary.addDetails(label, `\n\n<pre>${log.lines.map(cell).join('\n')}</pre>\n\n`);
+  }
+}
+
+/** What upgrade-test reports: the `upgrade` output, and its part of the summary. */
+export interface UpgradeReport {
+  from: string;
+  to: string;
+  lines: { pushed: number; read: number };
+  /** The waves that got ready, in order. */
+  waves: { number: number; components: string[]; durationMs: number }[];
+  /** The wave that did not get ready. */
+  failedWave?: { number: number; components: string[] };
+  notes: ReleaseNote[];
+}
+
+/** The upgrade test: a row per wave with its duration, the lines read back, the release notes of the pre-flight. */
+export function addUpgrade(report: UpgradeReport): void {
+  const lines = report.lines.pushed > 0 ? `${report.lines.read}/${report.lines.pushed}` : 'none (not pushed)';
+  core.summary.addRaw(
+    `Upgrade from Loki ${code(report.from)} to ${code(report.to)}: lines read back <b>${lines}</b>`,
+    true,
+  );
+  if (report.waves.length > 0 || report.failedWave)
+    core.summary.addTable([
+      [
+        { data: 'Wave', header: true },
+        { data: 'Components', header: true },
+        { data: 'Took', header: true },
+      ],
+      ...report.waves.map((wave) => [String(wave.number), wave.components.join(', '), seconds(wave.durationMs)]),
+      ...(report.failedWave
+        ? [[String(report.failedWave.number), report.failedWave.components.join(', '), '❌ not ready']]
+        : []),
+    ]);
+  if (report.notes.length > 0) {
+    core.summary.addHeading('Release notes that concern this stack', 3);
+    core.summary.addList(
+      report.notes.map((note) => `Loki ${note.minor}: ${cell(note.text)} (<a href="${note.link}">release notes</a>)`),
+    );
   }
 }
 

@@ -151,7 +151,9 @@ export {
 export {
   checkUpgrade,
   describePreflight,
+  describeReleaseNote,
   parseLokiRelease,
+  versionIssue,
   UpgradeRefusedError,
   type UpgradeCheck,
   type UpgradeRules,
@@ -159,9 +161,15 @@ export {
 } from './stack/upgrade.js';
 export { LOKI_RELEASE_ITEMS, releaseNotesBetween, type ReleaseNote } from './stack/loki-releases.js';
 export {
+  MAX_LINES,
+  pushLines,
+  readLines,
   smokeOptionsOf,
   smokeTest,
   SmokeTestError,
+  type LinesOptions,
+  type LinesRead,
+  type PushedLines,
   type SmokeOptions,
   type SmokeResult,
 } from './kubernetes/ops/smoke.js';

@@ -375,7 +375,7 @@ describe('bad inputs fail before anything is sent to the cluster', () => {
     {
       name: 'an unknown command',
       inputs: { command: 'apply' },
-      message: 'input "command" must be one of deploy, plan, render, status, destroy, not "apply"',
+      message: 'input "command" must be one of deploy, plan, render, status, destroy, upgrade-test, not "apply"',
     },
     { name: 'an unknown profile', inputs: { profile: 'huge' }, message: 'spec.profile (input "profile"): ' },
     {

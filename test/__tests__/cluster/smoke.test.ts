@@ -2,7 +2,15 @@
 // distributor is read back through the query-frontend, as the stack's tenant when it is multi-tenant; when
 // a component cannot answer, SmokeTestError says which step failed and what came back.
 import { jest } from '@jest/globals';
-import { applyStack, smokeTest, SmokeTestError, waitForStack } from 'loki-microservices';
+import {
+  applyStack,
+  pushLines,
+  readLines,
+  smokeOptionsOf,
+  smokeTest,
+  SmokeTestError,
+  waitForStack,
+} from 'loki-microservices';
 import { smokeTenant } from 'loki-microservices/testing';
 import { eventually, FAST_RETRY, proxyGet, startFixture, stackOf, type Fixture } from './fixture.js';
 
@@ -195,6 +203,84 @@ describe('a stack that cannot answer', () => {
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SmokeTestError);
     expect((error as Error).message).toMatch(/the push to the distributor answered HTTP 404: .*nothing-distributor/);
+  });
+});
+
+describe('pushLines and readLines: many lines, read back all and in order', () => {
+  test('N lines go in one push request, and come back all and in order from their time window', async () => {
+    await readyStack('s-lines');
+    const ref = { name: 'loki', namespace: 's-lines' };
+    fixture.running.server.faults.clearLog();
+    const pushed = await pushLines(fixture.connection, ref, 250, { timeoutMs: 10_000, intervalMs: 50 });
+    expect(pushed.selector).toMatch(/^\{lines_id="[0-9a-f-]{36}"\}$/);
+    expect(pushed.lines).toHaveLength(250);
+    expect(new Set(pushed.lines).size).toBe(250);
+    expect(BigInt(pushed.lastNs) - BigInt(pushed.firstNs)).toBe(249n);
+    const pushes = proxied('s-lines').filter((r) => r.method === 'POST');
+    expect(pushes).toEqual([
+      expect.objectContaining({ path: expect.stringContaining('/loki/api/v1/push'), status: 204 }),
+    ]);
+    // A later line of the same time, in a stream of its own, is not read back with them.
+    await pushLines(fixture.connection, ref, 3, { timeoutMs: 10_000, intervalMs: 50 });
+    const read = await readLines(fixture.connection, ref, pushed, { timeoutMs: 10_000, intervalMs: 50 });
+    expect(read).toMatchObject({ read: 250, pushed: 250, inOrder: true });
+    const query = proxied('s-lines').find((r) => r.method === 'GET' && r.path.includes('query_range'))!;
+    const params = new URL(query.path, 'http://x').searchParams;
+    expect(Object.fromEntries(params)).toMatchObject({
+      query: pushed.selector,
+      start: pushed.firstNs,
+      end: String(BigInt(pushed.lastNs) + 1n),
+      direction: 'forward',
+    });
+  });
+
+  test('as the tenant of a multi-tenant stack', async () => {
+    const stack = await readyStack('s-lines-auth', { auth: { enabled: true, tenant: 'team-a' } });
+    const ref = { name: 'loki', namespace: 's-lines-auth' };
+    const options = { timeoutMs: 10_000, intervalMs: 50, ...smokeOptionsOf(stack) };
+    const pushed = await pushLines(fixture.connection, ref, 20, options);
+    expect(await readLines(fixture.connection, ref, pushed, options)).toMatchObject({ read: 20, inOrder: true });
+    // Another tenant sees none of them.
+    const other = await readLines(fixture.connection, ref, pushed, { ...options, tenant: 'team-b', timeoutMs: 300 });
+    expect(other).toMatchObject({ read: 0, pushed: 20, inOrder: false });
+  });
+
+  test('lines that do not all come back: how many did, once its time is up', async () => {
+    await readyStack('s-lines-lost');
+    const ref = { name: 'loki', namespace: 's-lines-lost' };
+    const pushed = await pushLines(fixture.connection, ref, 5, { timeoutMs: 10_000, intervalMs: 50 });
+    const lost = {
+      ...pushed,
+      lines: [...pushed.lines, 'a line never pushed'],
+      lastNs: String(BigInt(pushed.lastNs) + 1n),
+    };
+    fixture.running.server.faults.clearLog();
+    const read = await readLines(fixture.connection, ref, lost, { timeoutMs: 400, intervalMs: 50 });
+    expect(read).toMatchObject({ read: 5, pushed: 6, inOrder: false });
+    expect(read.durationMs).toBeGreaterThanOrEqual(350);
+    // It asked again meanwhile.
+    expect(proxied('s-lines-lost').filter((r) => r.path.includes('query_range')).length).toBeGreaterThan(1);
+  });
+
+  test('no answer at all is a SmokeTestError naming the request; a bad count is refused before any', async () => {
+    const ref = { name: 'nothing', namespace: 's-lines-none' };
+    const push = await pushLines(fixture.connection, ref, 3, { timeoutMs: 200, intervalMs: 50 }).catch(
+      (e: unknown) => e,
+    );
+    expect(push).toBeInstanceOf(SmokeTestError);
+    expect((push as Error).message).toMatch(
+      /^pushing 3 lines failed within 200 ms: the push to the distributor answered HTTP 404: .*nothing-distributor/,
+    );
+    const pushed = { selector: '{lines_id="x"}', lines: ['a'], firstNs: '1', lastNs: '1' };
+    const read = await readLines(fixture.connection, ref, pushed, { timeoutMs: 200, intervalMs: 50 }).catch(
+      (e: unknown) => e,
+    );
+    expect(read).toBeInstanceOf(SmokeTestError);
+    expect((read as Error).message).toMatch(/^reading the lines back failed within 200 ms: the query .*HTTP 404/);
+    const before = fixture.running.server.faults.requests.length;
+    await expect(pushLines(fixture.connection, ref, 0)).rejects.toThrow(/count must be a whole number from 1 to 5000/);
+    await expect(pushLines(fixture.connection, ref, 5001)).rejects.toThrow(RangeError);
+    expect(fixture.running.server.faults.requests.length).toBe(before);
   });
 });
 

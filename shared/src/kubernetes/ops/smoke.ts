@@ -92,58 +92,20 @@ export async function smokeTest(
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = started + timeoutMs;
-  const interval = options.intervalMs ?? 1000;
   const id = randomUUID();
   const line = `loki-microservices smoke test ${id}`;
-  const retry = until(deadline);
-  const gateway = options.gateway ? await openGateway(connection, ref, options.gateway, retry) : undefined;
-  const send: Send = gateway
-    ? gateway.send
-    : (method, component, path, headers, body) =>
-        sendToApiServer(
-          connection,
-          method,
-          `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`,
-          headers,
-          body,
-        );
-  const headers = {
-    'Content-Type': 'application/json',
-    ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}),
-  };
+  const { send, sendAnonymous, headers, via } = await openChannel(connection, ref, options, until(deadline));
   const pushedAt = `${Date.now()}000000`;
   const push = JSON.stringify({
     streams: [{ stream: { job: 'loki-microservices-smoke', smoke_id: id }, values: [[pushedAt, line]] }],
   });
-  const via = gateway ? ' through the gateway' : '';
+  const attempt = attempter('smoke test failed', timeoutMs, deadline, options.intervalMs);
 
-  let last = 'no attempt was made';
-  const attempt = async (
-    what: string,
-    call: () => Promise<Answer>,
-    accept: (answer: Answer) => boolean,
-    giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403,
-  ): Promise<void> => {
-    for (;;) {
-      const answer = await call().catch((error: unknown) => {
-        if (error instanceof SmokeTestError) throw error;
-        return { status: 0, body: describeError(error) };
-      });
-      if (accept(answer)) return;
-      last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
-      // No credentials or no access (Loki's tenant header, the gateway, the API server's RBAC): waiting will not change that.
-      if (giveUpOn(answer.status)) throw new SmokeTestError(`smoke test failed: ${last}`);
-      if (Date.now() + interval > deadline)
-        throw new SmokeTestError(`smoke test failed within ${timeoutMs} ms: ${last}`);
-      await new Promise((resolve) => setTimeout(resolve, interval));
-    }
-  };
-
-  if (gateway) {
+  if (sendAnonymous) {
     // The gateway must refuse a push without credentials before we trust it with ours.
     await attempt(
       'a push without credentials, which the gateway must refuse with 401,',
-      () => gateway.sendAnonymous('POST', '/loki/api/v1/push', headers, push),
+      () => sendAnonymous('POST', '/loki/api/v1/push', headers, push),
       (a) => a.status === 401,
       (status) => status >= 200 && status < 300,
     );
@@ -171,8 +133,200 @@ export async function smokeTest(
     durationMs: found - started,
     line,
     tenant: options.tenant ?? null,
-    through: gateway ? 'gateway' : 'services',
+    through: sendAnonymous ? 'gateway' : 'services',
   };
+}
+
+/** How requests reach the stack's Loki: the API server's service proxy, or the gateway (then also without credentials). */
+interface Channel {
+  send: Send;
+  sendAnonymous?: GatewayClient['sendAnonymous'];
+  headers: Record<string, string>;
+  /** '' or ' through the gateway', for messages. */
+  via: string;
+}
+
+async function openChannel(
+  connection: Connection,
+  ref: StackRef,
+  options: Pick<SmokeOptions, 'tenant' | 'gateway'>,
+  retry: RetryPolicy,
+): Promise<Channel> {
+  const gateway = options.gateway ? await openGateway(connection, ref, options.gateway, retry) : undefined;
+  const send: Send = gateway
+    ? gateway.send
+    : (method, component, path, headers, body) =>
+        sendToApiServer(
+          connection,
+          method,
+          `/api/v1/namespaces/${ref.namespace}/services/${ref.name}-${component}:${PORTS.http.name}/proxy${path}`,
+          headers,
+          body,
+        );
+  return {
+    send,
+    ...(gateway ? { sendAnonymous: gateway.sendAnonymous } : {}),
+    headers: {
+      'Content-Type': 'application/json',
+      ...(options.tenant && !gateway ? { 'X-Scope-OrgID': options.tenant } : {}),
+    },
+    via: gateway ? ' through the gateway' : '',
+  };
+}
+
+/**
+ * Sends a request again and again until `accept` takes its answer; a SmokeTestError starting with `failed` when
+ * time runs out or the answer says waiting will not help (no credentials, no access).
+ */
+function attempter(failed: string, timeoutMs: number, deadline: number, intervalMs = 1000) {
+  return async (
+    what: string,
+    call: () => Promise<Answer>,
+    accept: (answer: Answer) => boolean,
+    giveUpOn: (status: number) => boolean = (status) => status === 401 || status === 403,
+  ): Promise<Answer> => {
+    for (;;) {
+      const answer = await call().catch((error: unknown) => {
+        if (error instanceof SmokeTestError) throw error;
+        return { status: 0, body: describeError(error) };
+      });
+      if (accept(answer)) return answer;
+      const last = `${what} answered ${answer.status ? `HTTP ${answer.status}` : 'no response'}: ${answer.body.trim().slice(0, 300)}`;
+      // No credentials or no access (Loki's tenant header, the gateway, the API server's RBAC): waiting will not change that.
+      if (giveUpOn(answer.status)) throw new SmokeTestError(`${failed}: ${last}`);
+      if (Date.now() + intervalMs > deadline) throw new SmokeTestError(`${failed} within ${timeoutMs} ms: ${last}`);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  };
+}
+
+/** The most lines one query returns: Loki's default `max_entries_limit_per_query`. */
+export const MAX_LINES = 5000;
+
+export type LinesOptions = Pick<SmokeOptions, 'timeoutMs' | 'intervalMs' | 'tenant' | 'gateway'>;
+
+/** Lines pushed by pushLines, in one stream of their own, to be read back by readLines. */
+export interface PushedLines {
+  /** The stream's selector, e.g. `{lines_id="…"}`. */
+  selector: string;
+  lines: string[];
+  /** The first and the last line's timestamp (nanoseconds since the epoch, as text). */
+  firstNs: string;
+  lastNs: string;
+}
+
+export interface LinesRead {
+  /** How many of the pushed lines came back. */
+  read: number;
+  pushed: number;
+  /** Whether they came back in the order they were pushed (and nothing else with them). */
+  inOrder: boolean;
+  durationMs: number;
+}
+
+/**
+ * Pushes `count` numbered lines as one request to the distributor (through the gateway, as the smoke test
+ * does), in a stream with a unique label, one nanosecond apart; retried until accepted (Loki keeps a line
+ * pushed twice once). A SmokeTestError when the push is not accepted in time.
+ */
+export async function pushLines(
+  connection: Connection,
+  ref: StackRef,
+  count: number,
+  options: LinesOptions = {},
+): Promise<PushedLines> {
+  assertStackRef(ref);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LINES)
+    throw new RangeError(`pushLines: count must be a whole number from 1 to ${MAX_LINES}, not ${count}`);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const deadline = Date.now() + timeoutMs;
+  const { send, headers, via } = await openChannel(connection, ref, options, until(deadline));
+  const id = randomUUID();
+  const first = BigInt(Date.now()) * 1_000_000n;
+  const lines = Array.from({ length: count }, (_, i) => `loki-microservices lines ${id}: ${i + 1} of ${count}`);
+  const push = JSON.stringify({
+    streams: [
+      {
+        stream: { job: 'loki-microservices-lines', lines_id: id },
+        values: lines.map((line, i) => [String(first + BigInt(i)), line]),
+      },
+    ],
+  });
+  const attempt = attempter(`pushing ${count} lines failed`, timeoutMs, deadline, options.intervalMs);
+  await attempt(
+    `the push to the distributor${via}`,
+    () => send('POST', 'distributor', '/loki/api/v1/push', headers, push),
+    (a) => a.status === 204 || a.status === 200,
+  );
+  return { selector: `{lines_id="${id}"}`, lines, firstNs: String(first), lastNs: String(first + BigInt(count - 1)) };
+}
+
+/**
+ * Reads the lines of pushLines back through the query-frontend: a forward query_range over their time window,
+ * asked again until all of them came back in order or time runs out; then says how many did. A SmokeTestError
+ * when no query was answered at all.
+ */
+export async function readLines(
+  connection: Connection,
+  ref: StackRef,
+  pushed: PushedLines,
+  options: LinesOptions = {},
+): Promise<LinesRead> {
+  assertStackRef(ref);
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const deadline = started + timeoutMs;
+  const { send, headers, via } = await openChannel(connection, ref, options, until(deadline));
+  const query = new URLSearchParams({
+    query: pushed.selector,
+    start: pushed.firstNs,
+    end: String(BigInt(pushed.lastNs) + 1n),
+    limit: String(Math.min(pushed.lines.length + 1, MAX_LINES)),
+    direction: 'forward',
+  });
+  const expected = new Set(pushed.lines);
+  let best: Omit<LinesRead, 'durationMs'> | undefined;
+  const attempt = attempter('reading the lines back failed', timeoutMs, deadline, options.intervalMs);
+  try {
+    await attempt(
+      `the query through the query-frontend${via}`,
+      () => send('GET', 'query-frontend', `/loki/api/v1/query_range?${query}`, headers),
+      (answer) => {
+        if (answer.status !== 200) return false;
+        const got = linesOf(answer.body);
+        if (!got) return false;
+        const read = new Set(got.filter((line) => expected.has(line))).size;
+        const inOrder = got.length === pushed.lines.length && got.every((line, i) => line === pushed.lines[i]);
+        if (!best || read >= best.read) best = { read, pushed: pushed.lines.length, inOrder };
+        return read === pushed.lines.length && inOrder;
+      },
+    );
+  } catch (error) {
+    // Answered, but not with every line: how many, not why the last query failed.
+    if (!(error instanceof SmokeTestError) || !best) throw error;
+  }
+  return { ...best!, durationMs: Date.now() - started };
+}
+
+/** The lines of a query_range answer, in time order across its streams; undefined when it is not one. */
+function linesOf(body: string): string[] | undefined {
+  let answer: { data?: { result?: { values?: [string, string][] }[] } };
+  try {
+    answer = JSON.parse(body) as typeof answer;
+  } catch {
+    return undefined;
+  }
+  const result = answer.data?.result;
+  if (!Array.isArray(result)) return undefined;
+  try {
+    return result
+      .flatMap((stream) => stream.values ?? [])
+      .map(([ns, line]) => ({ ns: BigInt(ns), line }))
+      .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
+      .map(({ line }) => line);
+  } catch {
+    return undefined;
+  }
 }
 
 interface GatewayClient {
