@@ -5,7 +5,9 @@
 // Any platform: Kubernetes workloads and Nomad task groups are named by their component label.
 import { COMPONENTS, type ComponentName } from '../spec/components.js';
 import type { LokiStack } from '../spec/schema.js';
+import type { PlannedRoll, StackPlan } from './plan-model.js';
 import { deployedComponents } from './components.js';
+import type { StackUpgrade } from './status-model.js';
 
 /** The gateway's component label: the last wave, in front of everything else. */
 export const GATEWAY_COMPONENT = 'gateway';
@@ -51,4 +53,60 @@ export function wavesOfComponents(components: Iterable<string>): Wave[] {
   return WAVE_ORDER.map(labelOf)
     .filter((label) => live.has(label))
     .map((label, index) => ({ number: index + 1, components: [label] }));
+}
+
+/**
+ * A plan's pods rolling in several components: the waves they roll in, numbered among all of the stack's waves
+ * (a rollout in waves rolls them in this order; one component rolling needs no waves).
+ */
+export function plannedWaves(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
+  const waves = wavesOf(stack).flatMap((wave) => {
+    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
+    return rolling.length > 0
+      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
+      : [];
+  });
+  return waves.length > 1 ? { waves } : {};
+}
+
+/** A workload of a live stack (a Kubernetes workload, a Nomad task group) as a rollout in waves sees it. */
+export interface RollingWorkload {
+  /** Its component label. */
+  component: string;
+  /** The Loki version its spec runs. */
+  version: string | undefined;
+  /** It and all its pods run its spec, ready. */
+  settled: boolean;
+  /** Its pods that run its spec, and how many it wants. */
+  updated: number;
+  desired: number;
+}
+
+/**
+ * The rollout under way across the Loki workloads of a stack that runs `components` (any order): waves go
+ * servers first, so the first wave's version is the one rolled to, and the wave rolling is the first whose
+ * workload does not run it yet (none of its pods updated) or has not settled on it. Undefined when every wave has.
+ * The caller tells whether the versions differ at all.
+ */
+export function upgradeInWaves(components: Iterable<string>, workloads: RollingWorkload[]): StackUpgrade | undefined {
+  const waves = wavesOfComponents(components);
+  const workloadOf = (component: string) => workloads.find((workload) => workload.component === component);
+  const to = waves.map((wave) => workloadOf(wave.components[0]!)).find(Boolean)?.version;
+  if (!to) return undefined;
+  for (const wave of waves) {
+    const component = wave.components[0]!;
+    const workload = workloadOf(component);
+    if (!workload) continue;
+    const atTarget = workload.version === to;
+    if (atTarget && workload.settled) continue;
+    return {
+      to,
+      wave: wave.number,
+      waves: waves.length,
+      component,
+      updated: atTarget ? workload.updated : 0,
+      desired: workload.desired,
+    };
+  }
+  return undefined;
 }

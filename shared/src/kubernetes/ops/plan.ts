@@ -17,7 +17,7 @@ import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js'
 import { configMapName, objectName } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
-import { wavesOf } from '../../stack/waves.js';
+import { plannedWaves } from '../../stack/waves.js';
 import { applyStack, contentOf, type ApplyOptions, type ApplyResult, type ObjectPreview } from './apply.js';
 import type { Connection } from './connection.js';
 
@@ -103,21 +103,10 @@ export function planOf(stack: LokiStack, result: ApplyResult, previews: ObjectPr
     hasChanges: changes.some(isChange),
     changes: changes.sort(byImpactKindName),
     rolls: rolls.sort((a, b) => a.component.localeCompare(b.component)),
-    ...wavesOfRolls(stack, rolls),
+    ...plannedWaves(stack, rolls),
     blockers,
     warnings: warningsOf(stack, previewOf),
   };
-}
-
-/** Pods rolling in several components: the waves they roll in (their numbers among all of the stack's waves). */
-function wavesOfRolls(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
-  const waves = wavesOf(stack).flatMap((wave) => {
-    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
-    return rolling.length > 0
-      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
-      : [];
-  });
-  return waves.length > 1 ? { waves } : {};
 }
 
 /** The order a plan lists its changes in, the ones that matter most first; the same plan reads the same. */

@@ -25,7 +25,7 @@ import { notOursMessage, parseRenderedJob } from './apply.js';
 import { NomadApiError, type NomadClient } from './client.js';
 import { plannedRuntimeVariable } from './runtime-variable.js';
 import { placementMessage } from './status.js';
-import { wavesOf } from '../../stack/waves.js';
+import { plannedWaves } from '../../stack/waves.js';
 
 type DiffType = 'None' | 'Added' | 'Deleted' | 'Edited';
 
@@ -171,24 +171,10 @@ export async function planNomadJob(client: NomadClient, stack: LokiStack): Promi
     hasChanges: changes.some(isChange),
     changes,
     rolls,
-    ...wavesOfRolls(stack, rolls),
+    ...plannedWaves(stack, rolls),
     blockers,
     warnings,
   };
-}
-
-/**
- * Allocations replaced in several groups: the waves apply registers the job in (by default for a new
- * spec.version, with --waves for any change), numbered among all of the stack's waves, as on Kubernetes.
- */
-function wavesOfRolls(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
-  const waves = wavesOf(stack).flatMap((wave) => {
-    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
-    return rolling.length > 0
-      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
-      : [];
-  });
-  return waves.length > 1 ? { waves } : {};
 }
 
 async function liveJob(client: NomadClient, id: string, namespace: string): Promise<FullJob | undefined> {
