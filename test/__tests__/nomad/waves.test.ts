@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import {
   applyNomadJob,
+  getNomadStatus,
   NomadClient,
   NomadWaveFailedError,
   parseSpec,
@@ -13,6 +14,7 @@ import {
   waitForNomadJob,
   type LokiStackInput,
   type NomadWaveStart,
+  type StackStatus,
 } from 'loki-microservices';
 import { closeHclParser } from '../../src/hcl.js';
 import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
@@ -81,6 +83,42 @@ const imageOf = (job: Json, group: string) =>
 /** POST /v1/jobs so far (the path does not name the job: the tests run one after the other). */
 const registrations = () =>
   server.requests.filter((r) => r.method === 'POST' && r.path.split('?')[0] === '/v1/jobs').length;
+
+/** The status once the job has reached `version` (read right after, while that wave rolls). */
+async function statusAtVersion(name: string, version: number): Promise<StackStatus> {
+  while ((server.jobs().find((j) => j.ID === name)?.Version ?? -1) < version)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  return getNomadStatus(client, ref(name));
+}
+
+/** The CLI, with the spec of specOf() as --set flags. */
+const cli = (name: string, args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        BIN,
+        ...args,
+        '--target',
+        'nomad',
+        '--set',
+        `metadata.name=${name}`,
+        '--set',
+        'spec.storage.type=s3',
+        '--set',
+        'spec.storage.s3.bucket=loki-chunks',
+        '--set',
+        'spec.storage.s3.endpoint=http://minio.service.consul:9000',
+        '--set',
+        'spec.nomad.credentials.source=nomadVariable',
+        '--set',
+        `spec.nomad.credentials.path=nomad/jobs/${name}`,
+      ],
+      { env: { PATH: process.env.PATH ?? '', NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 
 async function deployOld(name: string) {
   await applyNomadJob(client, stackOf(name, OLD));
@@ -164,6 +202,10 @@ test('an upgrade registers the job once per wave, each after the previous deploy
   for (const group of WAVES) expect(imageOf(job, group)).toBe(NEW);
   const plan = await planNomadJob(client, stackOf('loki', NEW));
   expect(plan).toMatchObject({ hasChanges: false, changes: [], rolls: [] });
+  // Rolled out: every group at one version, no upgrade under way.
+  expect(applied.status?.upgrade).toBeUndefined();
+  const status = await getNomadStatus(client, ref('loki'));
+  expect([status.version, status.condition.type, status.upgrade]).toEqual([NEW, 'Ready', undefined]);
 
   // The same version again: no wave, no registration of a new version.
   const again = await applyNomadJob(client, stackOf('loki', NEW));
@@ -174,12 +216,18 @@ test('an upgrade registers the job once per wave, each after the previous deploy
 test('a crashing ingester stops the rollout at its wave: later groups keep the old image, the error names the wave and the way back', async () => {
   await deployOld('crashy');
   const registered = registrations();
+  expect((await getNomadStatus(client, ref('crashy'))).upgrade).toBeUndefined();
+  let rolling: Promise<StackStatus> | undefined;
   const error = await applyNomadJob(client, stackOf('crashy', NEW), {
     wait: { timeoutMs: 60_000 },
     rollbackCommand: 'loki-microservices apply --target nomad -f crashy.yaml',
     // The ingesters crash from their wave on (set earlier, the old ones would crash in the waves before).
-    onWave: (wave) =>
-      void (wave.groups.includes('ingester') && server.setGroupBehaviour('crashy', 'ingester', 'crash')),
+    onWave: (wave) => {
+      if (!wave.groups.includes('ingester')) return;
+      server.setGroupBehaviour('crashy', 'ingester', 'crash');
+      // The status while the ingester wave (job version 3) rolls.
+      rolling = statusAtVersion('crashy', 3);
+    },
   }).then(
     () => undefined,
     (e: unknown) => e,
@@ -206,41 +254,36 @@ test('a crashing ingester stops the rollout at its wave: later groups keep the o
   for (const group of WAVES.slice(2)) expect(imageOf(job, group)).toBe(OLD);
   const versions = (await get<{ Versions: Json[] }>('/v1/job/crashy/versions')).Versions;
   for (const version of versions) expect(imageOf(version, 'query-scheduler')).toBe(OLD);
+
+  // Status says where the upgrade stands: while the ingester wave rolled, at its failure, and once reverted
+  // (the ingester group back at the old version: none of its allocations updated).
+  const upgrade = { to: NEW, wave: 3, waves: WAVES.length, component: 'ingester', desired: 1 };
+  expect((await rolling!).upgrade).toMatchObject(upgrade);
+  expect(failed.status.upgrade).toMatchObject(upgrade);
+  // Reverted (job version 4): once the earlier waves' allocations are updated in place to it.
+  let reverted = await getNomadStatus(client, ref('crashy'));
+  while (reverted.components['index-gateway']!.updated < 1) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reverted = await getNomadStatus(client, ref('crashy'));
+  }
+  expect([reverted.version, reverted.upgrade]).toEqual([OLD, { ...upgrade, updated: 0 }]);
+  const shown = await cli('crashy', ['status', '--set', `spec.version=${NEW}`]);
+  expect(shown.stdout).toContain(`Loki ${OLD}`);
+  expect(shown.stdout).toContain(`upgrading to ${NEW}: wave 3/${WAVES.length}, ingester 0/1`);
   server.setGroupBehaviour('crashy', 'ingester', 'healthy');
 });
 
 test('apply --target nomad rolls an upgrade in waves and reports them; --all-at-once registers once', async () => {
   await deployOld('cli');
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [BIN, 'apply', '--target', 'nomad', '--set', 'metadata.name=cli', ...args],
-        { env: { PATH: process.env.PATH ?? '', NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  const common = [
-    '--set',
-    'spec.storage.type=s3',
-    '--set',
-    'spec.storage.s3.bucket=loki-chunks',
-    '--set',
-    'spec.storage.s3.endpoint=http://minio.service.consul:9000',
-    '--set',
-    'spec.nomad.credentials.source=nomadVariable',
-    '--set',
-    'spec.nomad.credentials.path=nomad/jobs/cli',
-  ];
-  const waved = await cli([...common, '--set', `spec.version=${NEW}`, '-o', 'json']);
+  const apply = (args: string[]) => cli('cli', ['apply', ...args]);
+  const waved = await apply(['--set', `spec.version=${NEW}`, '-o', 'json']);
   expect(waved.stderr).toContain('wave 3/8: ingester, waiting until it is ready');
   expect(waved.code).toBe(0);
   const output = JSON.parse(waved.stdout) as Json;
   expect(output.apply.rollout.waves.map((w: Json) => w.groups[0])).toEqual(WAVES);
   expect(output.apply.version).toBe(WAVES.length);
 
-  const back = await cli([...common, '--set', `spec.version=${OLD}`, '--allow-downgrade', '--all-at-once']);
+  const back = await apply(['--set', `spec.version=${OLD}`, '--allow-downgrade', '--all-at-once']);
   expect(back.code).toBe(0);
   expect(back.stderr).not.toContain('wave 1/');
   expect(back.stdout).toContain(`version ${WAVES.length + 1}`);

@@ -4,7 +4,7 @@ import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node
 import type { LokiStack } from '../../spec/schema.js';
 import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY, SCHEMA_ANNOTATION } from '../render/common.js';
 import { periodsOfAnnotation, schemaStatusOf } from '../../stack/schema-periods.js';
-import { wavesOfComponents } from '../../stack/waves.js';
+import { upgradeInWaves } from '../../stack/waves.js';
 import {
   conditionOf,
   STATUS_API_VERSION,
@@ -98,33 +98,25 @@ function upgradeOf(objects: StackObjects, components: Record<string, ComponentSt
     ...pods.map(podVersion),
   ]);
   if (versions.size < 2) return {};
-  const waves = wavesOfComponents(objects.workloads.map(componentOf));
-  const workloadOf = (component: string) => loki.find((workload) => componentOf(workload) === component);
-  const first = waves.map((wave) => workloadOf(wave.components[0]!)).find(Boolean);
-  const to = first?.metadata?.labels?.[VERSION_LABEL];
-  if (!to) return {};
-  for (const wave of waves) {
-    const component = wave.components[0]!;
-    const workload = workloadOf(component);
-    const status = components[component];
-    if (!workload || !status) continue;
-    const atTarget = workload.metadata?.labels?.[VERSION_LABEL] === to;
-    const podsAtTarget = pods
-      .filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component)
-      .every((pod) => podVersion(pod) === to);
-    if (atTarget && status.current && podsAtTarget) continue;
-    return {
-      upgrade: {
-        to,
-        wave: wave.number,
-        waves: waves.length,
+  const upgrade = upgradeInWaves(
+    objects.workloads.map(componentOf),
+    loki.map((workload) => {
+      const component = componentOf(workload);
+      const status = components[component];
+      const version = workload.metadata?.labels?.[VERSION_LABEL];
+      const podsAt = pods
+        .filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component)
+        .every((pod) => podVersion(pod) === version);
+      return {
         component,
-        updated: atTarget ? status.updated : 0,
-        desired: status.desired,
-      },
-    };
-  }
-  return {};
+        version,
+        settled: !!status?.current && podsAt,
+        updated: status?.updated ?? 0,
+        desired: status?.desired ?? 0,
+      };
+    }),
+  );
+  return upgrade ? { upgrade } : {};
 }
 
 /** The stack's in-cluster URLs: through its gateway (port 80), or the distributor and the query-frontend. */

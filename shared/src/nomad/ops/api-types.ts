@@ -11,6 +11,8 @@ export interface NomadJob {
   TaskGroups?: {
     Name: string;
     Count?: number;
+    /** The job's meta repeated (render/common.ts jobMeta), loki_version included. */
+    Meta?: Record<string, string> | null;
     Tasks?: { Name?: string; Templates?: { DestPath?: string; EmbeddedTmpl?: string }[] | null }[] | null;
   }[];
 }

@@ -9,7 +9,9 @@ import {
   type PodProblem,
   type PodState,
   type StackStatus,
+  type StackUpgrade,
 } from '../../stack/status-model.js';
+import { upgradeInWaves, wavesOfComponents } from '../../stack/waves.js';
 import { assertStackRef } from '../../stack/names.js';
 import { schemaPeriodsOf, schemaStatusOf } from '../../stack/schema-periods.js';
 import { TASK_PATHS } from '../render/common.js';
@@ -147,7 +149,59 @@ export function nomadStatusOf(state: NomadJobState): StackStatus {
     version: job.Meta?.loki_version ?? null,
     createdAt: created.length > 0 ? new Date(Math.floor(Math.min(...created) / 1e6)).toISOString() : submitted,
     ...schemaStatusOf(schemaPeriodsOf(lokiConfigTemplateOf(job))),
+    ...upgradeOf(job, state.allocations, components),
   };
+}
+
+/**
+ * A rollout in waves under way, read off the job alone (ops/apply.ts): while wave k rolls, the registered job
+ * has the groups of waves up to k at the new version (their meta.loki_version) and the later ones at the old,
+ * the job's own meta the old one until the last wave. The target is the first wave's version; the wave rolling
+ * is the first whose group is not at it, or not settled. The last group at it must run the current job version
+ * (what the latest registration rolls, unless it only updates it in place: a revert, a registration of a later
+ * wave), healthy if that version placed new allocations; the earlier ones only not fail (a registration updates
+ * their allocations in place a moment after, and Nomad checks their health again). The last wave registers the rendered job, whose groups
+ * agree again: that wave shows only as a group not up to date.
+ */
+function upgradeOf(
+  job: NomadJob,
+  allocations: AllocationStub[],
+  components: Record<string, ComponentStatus>,
+): { upgrade?: StackUpgrade } {
+  const versionOf = (name: string) =>
+    (job.TaskGroups ?? []).find((group) => group.Name === name)?.Meta?.loki_version ?? job.Meta?.loki_version;
+  const names = (job.TaskGroups ?? []).map((group) => group.Name);
+  // The groups in no wave (the bundled object store) are registered with the last wave.
+  const inWaves = wavesOfComponents(names).flatMap((wave) => wave.components);
+  if (new Set(inWaves.map(versionOf)).size < 2) return {};
+  const to = versionOf(inWaves[0]!);
+  const rolled = inWaves.filter((name) => versionOf(name) === to).at(-1);
+  // Its allocations all of the current job version, none failing, and healthy if that version replaced any.
+  const rolledOut = (component: string, status: ComponentStatus) =>
+    status.updated === status.desired &&
+    !status.notReady.some((problem) => problem.failing) &&
+    (status.ready === status.desired ||
+      !allocations.some(
+        (a) => a.TaskGroup === component && a.DesiredStatus === 'run' && (a.CreateTime ?? 0) >= (job.SubmitTime ?? 0),
+      ));
+  const upgrade = upgradeInWaves(
+    names,
+    inWaves.flatMap((component) => {
+      const status = components[component];
+      if (!status) return [];
+      const failing = status.notReady.some((problem) => problem.failing);
+      return [
+        {
+          component,
+          version: versionOf(component),
+          settled: component === rolled ? rolledOut(component, status) : !failing,
+          updated: status.updated,
+          desired: status.desired,
+        },
+      ];
+    }),
+  );
+  return upgrade ? { upgrade } : {};
 }
 
 /** The Loki config template of a live job (every Loki task has the same one). */
