@@ -121,21 +121,36 @@ export async function deploy(inputs: Inputs): Promise<void> {
     if (inputs.diagnostics !== 'never') await keepDiagnostics(connection, inputs);
     throw error;
   }
-  const status = await getStackStatus(connection, ref);
+  await reportReady(connection, inputs, log, { title: stackTitle(stack), timeline });
+}
+
+/**
+ * A stack that came up: the status outputs, the local URLs when asked, and the job summary (its heading, the
+ * sections of the command, the status, the URLs, the phases); the diagnostics too when always wanted.
+ */
+export async function reportReady(
+  connection: Connection,
+  inputs: Inputs,
+  log: ReturnType<typeof phaseLog>,
+  summary: { title: string; sections?: () => void; timeline?: string },
+): Promise<void> {
+  const { stack } = inputs;
+  const status = await getStackStatus(connection, { name: stack.metadata.name, namespace: stack.metadata.namespace });
   setStatusOutputs(status);
   const local =
     inputs.expose === 'port-forward'
-      ? await timed(
+      ? await log.timed(
           'port-forward',
           () => expose(inputs),
           () => 'listening',
         )
       : undefined;
-  addHeading(stackTitle(stack), status);
+  addHeading(summary.title, status);
+  summary.sections?.();
   addStatus(status);
   if (local) addLocalUrls(local);
-  addPhases(phases, timeline);
-  if (timeline) core.info(timeline);
+  addPhases(log.phases, summary.timeline);
+  if (summary.timeline) core.info(summary.timeline);
   if (inputs.diagnostics === 'always') await keepDiagnostics(connection, inputs);
 }
 

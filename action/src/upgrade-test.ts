@@ -7,7 +7,6 @@ import {
   ClusterError,
   connect,
   deployStack,
-  getStackStatus,
   pushLines,
   readLines,
   smokeOptionsOf,
@@ -17,11 +16,11 @@ import {
   type UpgradeCheck,
   type WaveTiming,
 } from 'loki-microservices';
-import { deployOptions, expose, keepDiagnostics, phaseLog, reportFailure } from './deploy.js';
+import { deployOptions, keepDiagnostics, phaseLog, reportFailure, reportReady } from './deploy.js';
 import type { Inputs } from './inputs.js';
-import { setStatusOutputs, stackTitle } from './outputs.js';
+import { stackTitle } from './outputs.js';
 import { saveDeployedStack } from './state.js';
-import { addLocalUrls, addPhases, addStatus, addHeading, addUpgrade, type UpgradeReport } from './summary.js';
+import { addUpgrade, type UpgradeReport } from './summary.js';
 
 /** However little of the timeout is left, pushing and reading the lines back get this long. */
 const LINES_MIN_MS = 30_000;
@@ -110,22 +109,10 @@ export async function upgradeTest(inputs: Inputs): Promise<void> {
     throw error;
   }
   core.setOutput('upgrade', JSON.stringify(report));
-  const status = await getStackStatus(connection, ref);
-  setStatusOutputs(status);
-  const local =
-    inputs.expose === 'port-forward'
-      ? await timed(
-          'port-forward',
-          () => expose(inputs),
-          () => 'listening',
-        )
-      : undefined;
-  addHeading(`${stackTitle(stack)}: upgrade test`, status);
-  addUpgrade(report);
-  addStatus(status);
-  if (local) addLocalUrls(local);
-  addPhases(phases);
-  if (inputs.diagnostics === 'always') await keepDiagnostics(connection, inputs);
+  await reportReady(connection, inputs, log, {
+    title: `${stackTitle(stack)}: upgrade test`,
+    sections: () => addUpgrade(report),
+  });
 }
 
 const waveOf = (timing: WaveTiming) => ({
