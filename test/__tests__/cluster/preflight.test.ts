@@ -53,7 +53,8 @@ const ringReadsSince = (mark: number) =>
     .slice(mark)
     .filter(
       (request) =>
-        request.method === 'GET' && request.path.endsWith('/services/loki-distributor:http-metrics/proxy/ring'),
+        // The ring page is read from a distributor pod over a port-forward (network isolation blocks the proxy).
+        request.method === 'GET' && /\/pods\/loki-distributor-[^/]+\/portforward\?ports=3100$/.test(request.path),
     );
 
 describe('an upgrade to the next minor', () => {

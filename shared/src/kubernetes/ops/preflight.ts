@@ -14,7 +14,8 @@ import { lokiConfig } from '../render/loki-config.js';
 import type { Connection } from './connection.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
-import { sendToApiServer } from './smoke.js';
+import { readyPodOf } from './forward.js';
+import { sendToPod } from './smoke.js';
 import { getStackStatus } from './status.js';
 
 export interface PreflightOptions extends UpgradeRules {
@@ -107,18 +108,25 @@ export async function preflightUpgrade(
   return check;
 }
 
-/** The ingester ring as the distributor sees it: its `/ring` page in JSON, through the API server's service proxy. */
+/**
+ * The ingester ring as the distributor sees it: its `/ring` page in JSON, from a ready distributor pod over a
+ * port-forward (with network isolation or the gateway, the distributor takes no HTTP from the API server's proxy).
+ */
 export async function ingesterRing(
   connection: Connection,
   stack: LokiStack,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<RingMember[]> {
-  const { name, namespace } = stack.metadata;
-  const path = `/api/v1/namespaces/${namespace}/services/${name}-${RING_COMPONENT}:${PORTS.http.name}/proxy/ring`;
+  const { namespace } = stack.metadata;
   const what = `reading the ingester ring from the ${RING_COMPONENT}`;
   const answer = await withRetry(
     what,
-    () => sendToApiServer(connection, 'GET', path, { Accept: 'application/json' }),
+    async () => {
+      const pod = await readyPodOf(connection, stack.metadata, RING_COMPONENT, retry);
+      return sendToPod(connection, { namespace, pod, port: PORTS.http.port }, 'GET', '/ring', {
+        headers: { Accept: 'application/json' },
+      });
+    },
     retry,
   );
   if (answer.status !== 200)

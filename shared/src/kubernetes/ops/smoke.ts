@@ -370,19 +370,10 @@ async function openGateway(
   ): Promise<Answer> => {
     try {
       pod ??= await readyPodOf(connection, ref, GATEWAY, retry);
-      const stream = await openPortForward(
-        connection,
-        ref.namespace,
-        pod,
-        GATEWAY_PORT.port,
-        connection.requestTimeoutMs,
-      );
-      return await sendHttp(
-        `http://127.0.0.1${path}`,
-        { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream },
-        connection.requestTimeoutMs,
+      return await sendToPod(connection, { namespace: ref.namespace, pod, port: GATEWAY_PORT.port }, method, path, {
+        headers,
         body,
-      );
+      });
     } catch (error) {
       pod = undefined;
       // No access to the pods or their port-forward: waiting will not change that.
@@ -402,6 +393,33 @@ const withLength = (headers: Record<string, string>, body?: string) => ({
   ...headers,
   ...(body ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
 });
+
+/**
+ * One request to a port of a pod, over its own port-forward through the API server (as `kubectl port-forward`:
+ * into the pod's own network namespace, so neither a NetworkPolicy nor the gateway stands in the way).
+ */
+export async function sendToPod(
+  connection: Connection,
+  target: { namespace: string; pod: string; port: number },
+  method: string,
+  path: string,
+  request: { headers: Record<string, string>; body?: string },
+): Promise<Answer> {
+  const { headers, body } = request;
+  const stream = await openPortForward(
+    connection,
+    target.namespace,
+    target.pod,
+    target.port,
+    connection.requestTimeoutMs,
+  );
+  return sendHttp(
+    `http://127.0.0.1${path}`,
+    { method, headers: { ...withLength(headers, body), Connection: 'close' }, createConnection: () => stream },
+    connection.requestTimeoutMs,
+    body,
+  );
+}
 
 /** A request to the API server with the kubeconfig's credentials and TLS settings. */
 export async function sendToApiServer(
