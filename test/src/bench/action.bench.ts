@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApiServer } from '../apiserver/index.js';
+import { runnerInputs } from './runner-inputs.js';
 
 const RUNS = 7;
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -47,14 +48,7 @@ async function startUp(node: string): Promise<{ firstRequest: number; exit: numb
     env: {
       PATH: process.env.PATH,
       ...fileCommands,
-      INPUT_COMMAND: 'status',
-      INPUT_KUBECONFIG: running.kubeconfigPath,
-      INPUT_TIMEOUT: '1m',
-      INPUT_WAIT: 'true',
-      'INPUT_SMOKE-TEST': 'true',
-      INPUT_CLEANUP: 'false',
-      'INPUT_DELETE-VOLUMES': 'false',
-      INPUT_ADOPT: 'false',
+      ...runnerInputs({ command: 'status', kubeconfig: running.kubeconfigPath, timeout: '1m' }),
     },
     stdio: 'ignore',
   });

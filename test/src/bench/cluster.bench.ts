@@ -21,6 +21,7 @@ import {
   type LokiStack,
 } from 'loki-microservices';
 import { toolsFile } from '../tools/tools.js';
+import { runnerInputs } from './runner-inputs.js';
 import { startServerThread, type ServerThread } from './server-thread.js';
 
 const RUNS = 5;
@@ -125,21 +126,17 @@ const action = (server: ServerThread, command: string, namespace: string) => {
     ['GITHUB_OUTPUT', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((name) => [name, join(scratch, name)]),
   );
   for (const file of Object.values(files)) writeFileSync(file, '');
-  const inputs = { COMMAND: command, NAMESPACE: namespace, KUBECONFIG: server.kubeconfigPath, WAIT: 'false' };
-  return {
-    file: NODE24!,
-    args: [ACTION],
-    env: {
-      ...files,
-      ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name}`, value])),
-      INPUT_TIMEOUT: '1m',
-      'INPUT_SMOKE-TEST': 'false',
-      INPUT_CLEANUP: 'false',
-      'INPUT_DELETE-VOLUMES': 'false',
-      INPUT_ADOPT: 'false',
-      INPUT_EXPOSE: 'none',
-    },
-  };
+  const inputs = runnerInputs({
+    command,
+    namespace,
+    kubeconfig: server.kubeconfigPath,
+    wait: 'false',
+    timeout: '1m',
+    'smoke-test': 'false',
+    cleanup: 'false',
+    expose: 'none',
+  });
+  return { file: NODE24!, args: [ACTION], env: { ...files, ...inputs } };
 };
 
 const KUBECTL_APPLY = 'kubectl apply --server-side -f';
