@@ -11,7 +11,6 @@ import {
   kubeconfigSecrets,
   MAX_LINES,
   namingCredentialsSecret,
-  parseLokiRelease,
   parseTimeoutMs,
   parseSpecWithInputs,
   readSpecDocument,
@@ -21,7 +20,7 @@ import {
   storageInputFields,
   SpecError,
   TIMEOUT_EXAMPLES,
-  versionIssue,
+  upgradeTestIssue,
   withStorageCredentials,
   type InputField,
   type LokiStack,
@@ -134,13 +133,12 @@ function readUpgrade(
       `input "upgrade-from" is required by command upgrade-test: the Loki version to deploy first, e.g. 3.6.2 (the upgrade goes to input "version" or spec.version, now ${stack.spec.version})`,
     );
   const from = at(version, 'upgrade-from');
-  const [a, b] = [parseLokiRelease(from.spec.version)!, parseLokiRelease(stack.spec.version)!];
-  if (a.text === b.text)
+  if (from.spec.version === stack.spec.version)
     throw new InputError(
-      `input "upgrade-from" must differ from the version upgraded to (input "version" or spec.version): both are ${a.text}`,
+      `input "upgrade-from" must differ from the version upgraded to (input "version" or spec.version): both are ${from.spec.version}`,
     );
-  const issue = versionIssue(a, b, rules, { allowDowngrade: 'allow-downgrade: true', allowSkip: 'allow-skip: true' });
-  if (issue) throw new InputError(`input "upgrade-from": ${issue.message.replace('the running Loki', 'Loki')}`);
+  const issue = upgradeTestIssue(from.spec.version, stack.spec.version, rules, ACTION_OPTION_NAMES);
+  if (issue) throw new InputError(`input "upgrade-from": ${issue.message}`);
   const text = core.getInput('upgrade-lines');
   const lines = Number(text);
   if (!/^\d+$/.test(text) || lines < 1 || lines > MAX_LINES)

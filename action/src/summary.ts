@@ -1,7 +1,7 @@
 // The job summary: what a person reading only it needs to know — the stack's condition, each component's
 // ready count, the endpoints, how long each phase took and, when it did not work, why.
 import * as core from '@actions/core';
-import type { Diagnosis, ReleaseNote, StackStatus } from 'loki-microservices';
+import type { Diagnosis, StackStatus, UpgradeTestReport } from 'loki-microservices';
 
 const MARK: Record<StackStatus['condition']['type'], string> = {
   Ready: '✅',
@@ -116,20 +116,8 @@ export function addDiagnosis(diagnosis: Diagnosis): void {
   }
 }
 
-/** What upgrade-test reports: the `upgrade` output, and its part of the summary. */
-export interface UpgradeReport {
-  from: string;
-  to: string;
-  lines: { pushed: number; read: number };
-  /** The waves that got ready, in order. */
-  waves: { number: number; components: string[]; durationMs: number }[];
-  /** The wave that did not get ready. */
-  failedWave?: { number: number; components: string[] };
-  notes: ReleaseNote[];
-}
-
 /** The upgrade test: a row per wave with its duration, the lines read back, the release notes of the pre-flight. */
-export function addUpgrade(report: UpgradeReport): void {
+export function addUpgrade(report: UpgradeTestReport): void {
   const lines = report.lines.pushed > 0 ? `${report.lines.read}/${report.lines.pushed}` : 'none (not pushed)';
   core.summary.addRaw(
     `Upgrade from Loki ${code(report.from)} to ${code(report.to)}: lines read back <b>${lines}</b>`,

@@ -153,6 +153,7 @@ export {
   describePreflight,
   describeReleaseNote,
   parseLokiRelease,
+  upgradeTestIssue,
   versionIssue,
   UpgradeRefusedError,
   type UpgradeCheck,
@@ -173,6 +174,15 @@ export {
   type SmokeOptions,
   type SmokeResult,
 } from './kubernetes/ops/smoke.js';
+export {
+  describeLinesRead,
+  upgradeTest,
+  UpgradeTestError,
+  type UpgradeDeployOptions,
+  type UpgradeStepListener,
+  type UpgradeTestOptions,
+  type UpgradeTestReport,
+} from './kubernetes/ops/upgrade-test.js';
 export { getStackStatus, type StackRef } from './kubernetes/ops/status.js';
 export { stackEndpoints } from './kubernetes/ops/stack-status.js';
 export { forwardStack, type ForwardOptions, type LocalForward } from './kubernetes/ops/forward.js';

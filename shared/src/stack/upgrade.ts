@@ -79,6 +79,24 @@ export function versionIssue(
   return undefined;
 }
 
+/**
+ * Why an upgrade test from Loki `from` to `to` cannot run, before anything is sent: the same version twice, or a
+ * change the version rules refuse (`from` is deployed first, so it is the "running" Loki of the rules).
+ */
+export function upgradeTestIssue(
+  from: string,
+  to: string,
+  rules: UpgradeRules = {},
+  names: UpgradeOptionNames = {},
+): SpecIssue | undefined {
+  const [before, after] = [parseLokiRelease(from), parseLokiRelease(to)];
+  if (!before || !after) return undefined;
+  if (before.text === after.text)
+    return { path: VERSION_PATH, message: `the version to upgrade from is ${after.text} too: choose an older one` };
+  const issue = versionIssue(before, after, rules, names);
+  return issue && { ...issue, message: issue.message.replace('the running Loki', 'Loki') };
+}
+
 /** Key paths of a configuration in the reference's notation (`a.b`, list elements `a.b[].c`), open paths not entered. */
 export function configKeyPaths(value: unknown, prefix = ''): string[] {
   if (Array.isArray(value))

@@ -47,9 +47,9 @@ export interface Verified {
 }
 
 /** Runs `work` as `phase`, telling `onPhase` when it begins and how it ends. */
-async function inPhase<T>(
-  phase: DeployPhase,
-  onPhase: PhaseListener | undefined,
+export async function inPhase<P extends string, T>(
+  phase: P,
+  onPhase: ((phase: P) => ((summary: string | undefined) => void) | void) | undefined,
   work: () => Promise<T>,
   summary: (value: T) => string,
 ): Promise<T> {
