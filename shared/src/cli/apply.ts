@@ -4,7 +4,6 @@ import {
   deployStack,
   describeTimeline,
   describeWave,
-  type DeployPhase,
   type DeployResult,
   type DeployTimeline,
 } from '../kubernetes/ops/deploy.js';
@@ -28,6 +27,7 @@ import {
 } from './nomad.js';
 import { loadStack, parseCommandLine, parseDuration, parseFormat, SPEC_HELP, SPEC_OPTIONS } from './options.js';
 import { formatEndpoints } from './format-status.js';
+import { deployProgress } from './deploy-progress.js';
 
 const HELP = `Usage: loki-microservices apply [-f spec.yaml] [--set path=value ...] [--wait [--smoke]] [options]
 
@@ -155,10 +155,6 @@ async function run(args: string[], io: CliIo): Promise<number> {
   );
   const output = {} as ApplyOutput;
   const print = () => io.stdout(format === 'json' ? `${JSON.stringify(output, null, 2)}\n` : textOf(output, ref));
-  const announce: Partial<Record<DeployPhase, string>> = {
-    wait: 'waiting until every component is ready',
-    'smoke test': `smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}`,
-  };
   try {
     const deployed = await deployStack(connection, stack, {
       startedAt: performance.timeOrigin,
@@ -186,15 +182,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
           .map((set) => ` --set ${set}`)
           .join('')}`,
       },
-      onWave: (wave) => {
-        io.stderr(`wave ${wave.number}/${wave.total}: ${wave.components.join(', ')}, waiting until it is ready\n`);
-        return (timing) => void (timing && io.stderr(`${describeWave(timing)}\n`));
-      },
-      onObject: (object) =>
-        object.action !== 'unchanged' && io.stderr(`  ${object.kind} ${object.name} ${object.action}\n`),
+      ...deployProgress(io, stack),
       onApplied: (applied) => (output.apply = applied),
-      onPhase: (phase) => void (announce[phase] && io.stderr(`${announce[phase]}\n`)),
-      onProgress: (line) => io.stderr(`  ${line}\n`),
     });
     Object.assign(output, { status: deployed.status, smoke: deployed.smoke, rollout: deployed.rollout });
     if (wait || deployed.rollout) output.timeline = deployed.timeline;

@@ -15,6 +15,7 @@ Commands:
   apply     Apply a stack by server-side apply; --wait until ready, --smoke to push and query a log line
   status    Show whether a stack is ready, per component (table, json or yaml)
   smoke     Push a log line to a stack and read it back
+  upgrade-test  Deploy Loki --from, push log lines, upgrade to spec.version in waves, read every line back
   destroy   Delete a stack (volumes stay unless --delete-volumes)
   port-forward  Forward local ports to a stack's push and query entry points, and print their URLs
   diagnose  Write a stack's status, manifests, events and pod logs to a directory (a CI artifact)
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   apply: () => import('./apply.js'),
   status: () => import('./status.js'),
   smoke: () => import('./smoke.js'),
+  'upgrade-test': () => import('./upgrade-test.js'),
   destroy: () => import('./destroy.js'),
   'port-forward': () => import('./port-forward.js'),
   diagnose: () => import('./diagnose.js'),

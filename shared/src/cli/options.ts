@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SpecError } from '../errors.js';
 import { applyOverrides } from '../spec/overrides.js';
 import { parseSpec, readSpecDocument } from '../spec/parse.js';
 import { parseTimeoutMs, TIMEOUT_EXAMPLES } from '../spec/quantity.js';
@@ -35,10 +36,34 @@ export function parseCommandLine<const T extends Options>(args: string[], option
 
 /** The validated stack from -f and --set (the default stack without -f). */
 export async function loadStack(values: { file?: string; set?: string[] }, io: CliIo): Promise<LokiStack> {
-  const document = await readSpecFile(values.file, io);
-  const stack = parseSpec(applyOverrides(document, values.set ?? []));
+  return parseWarning(await readSpecFile(values.file, io), values.set ?? [], io);
+}
+
+/** The spec document with the --set assignments, validated; its warnings told on standard error. */
+function parseWarning(document: Record<string, unknown>, sets: string[], io: CliIo): LokiStack {
+  const stack = parseSpec(applyOverrides(document, sets));
   for (const warning of specWarnings(stack)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
   return stack;
+}
+
+/**
+ * The stack from -f and --set, and the same stack at Loki `version` (given by `option`, e.g. upgrade-test's
+ * --from); the spec is read once (standard input can be read only once).
+ */
+export async function loadStackAndVersion(
+  values: { file?: string; set?: string[] },
+  version: { value: string; option: string },
+  io: CliIo,
+): Promise<{ stack: LokiStack; at: LokiStack }> {
+  const document = await readSpecFile(values.file, io);
+  const sets = values.set ?? [];
+  const stack = parseWarning(document, sets, io);
+  try {
+    return { stack, at: parseSpec(applyOverrides(document, [...sets, `spec.version=${version.value}`])) };
+  } catch (error) {
+    if (!(error instanceof SpecError)) throw error;
+    throw new SpecError(error.issues.map((issue) => ({ ...issue, path: `${issue.path} (${version.option})` })));
+  }
 }
 
 async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {

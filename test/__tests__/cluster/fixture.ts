@@ -1,7 +1,10 @@
 // One test API server per test file, a connection to it through its kubeconfig (as users connect), and
 // specs parsed like the CLI parses them. Retries are fast here: the fault knobs make them happen on purpose.
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, parseSpec, type Connection, type LokiStack, type RetryPolicy } from 'loki-microservices';
 import { startTestApiServer, type RunningApiServer, type TestApiServerOptions } from '../../src/apiserver/index.js';
@@ -18,6 +21,30 @@ export async function startFixture(options: TestApiServerOptions = {}): Promise<
   const running = await startTestApiServer({ readyAfterMs: 20, ...options });
   const connection = connect({ kubeconfig: running.kubeconfigPath });
   return { running, connection, close: () => running.close() };
+}
+
+const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
+/** A home without ~/.kube/config, so that only the fixture's kubeconfig is used. */
+const HOME = mkdtempSync(join(tmpdir(), 'cli-home-'));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI through its built bin, as users run it, against the fixture's server (`--kubeconfig` appended). */
+export function runCli(fixture: Fixture, args: string[]): Promise<CliRun> {
+  const { KUBECONFIG: _ignored, ...inherited } = process.env;
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--kubeconfig', fixture.running.kubeconfigPath],
+      { env: { ...inherited, HOME } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 /** The default stack (profile demo, name loki, namespace loki) with `spec` fields merged in. */

@@ -1,8 +1,6 @@
 // An upgrade rolled out in waves on the test API server: ConfigMaps and Services first, then one component at a
 // time, servers before clients, each wave ready before the next is patched; a failing wave stops the rollout with
 // the later waves untouched; --verify-each-wave smoke-tests between waves; plan and status show the waves.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import {
   deployStack,
@@ -13,7 +11,7 @@ import {
   type LokiStack,
   type StackStatus,
 } from 'loki-microservices';
-import { eventually, recordTimeline, startFixture, stackOf, type Fixture } from './fixture.js';
+import { eventually, recordTimeline, runCli, startFixture, stackOf, type Fixture } from './fixture.js';
 
 jest.setTimeout(180_000);
 
@@ -31,17 +29,8 @@ afterEach(() => {
   fixture.running.server.cluster.heal();
 });
 
-const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
-
 /** The CLI through its built bin, as users run it. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const withConfig = [...args, '--kubeconfig', fixture.running.kubeconfigPath];
-  return new Promise((resolve) =>
-    execFile(process.execPath, [BIN, ...withConfig], (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const cli = (args: string[]) => runCli(fixture, args);
 
 const OLD = '3.6.2';
 const NEW = '3.7.8';
