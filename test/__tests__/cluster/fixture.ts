@@ -52,6 +52,28 @@ export function stackOf(document: Record<string, unknown> = {}): LokiStack {
   return parseSpec(document);
 }
 
+/** Each Loki workload's image tag, by component. */
+export function lokiVersions(fixture: Fixture, namespace: string): Record<string, string> {
+  type Workload = {
+    metadata: { labels?: Record<string, string> };
+    spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+  };
+  const api = fixture.running.server.api;
+  return Object.fromEntries(
+    (['Deployment', 'StatefulSet'] as const).flatMap((kind) =>
+      (api.list(kind, namespace, {}) as unknown as Workload[])
+        .filter((workload) => workload.metadata.labels?.['app.kubernetes.io/name'] === 'loki')
+        .map((workload) => [
+          workload.metadata.labels!['app.kubernetes.io/component']!,
+          workload.spec.template.spec.containers
+            .find((container) => container.name === 'loki')!
+            .image.split(':')
+            .pop()!,
+        ]),
+    ),
+  );
+}
+
 /** The namespaced kinds a stack is made of (as `applyStack` lists them for pruning). */
 export const STACK_KINDS = [
   'ServiceAccount',

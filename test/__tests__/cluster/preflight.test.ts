@@ -2,11 +2,9 @@
 // upgrade to the next minor passes and tells the release notes that concern the stack; a downgrade across
 // minors and a skipped minor are refused unless asked; an ingester not ACTIVE in the distributor's ring and a
 // failing pod refuse it too. Every refusal comes before anything is sent: no write, no lock.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import {
   deployStack,
@@ -16,7 +14,7 @@ import {
   type DeployOptions,
   type UpgradeCheck,
 } from 'loki-microservices';
-import { eventually, FAST_RETRY, stackOf, startFixture, type Fixture } from './fixture.js';
+import { eventually, FAST_RETRY, runCli, stackOf, startFixture, type Fixture } from './fixture.js';
 
 jest.setTimeout(60_000);
 
@@ -146,23 +144,12 @@ describe('refused before anything is sent', () => {
 });
 
 describe('the CLI', () => {
-  const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
-  const HOME = mkdtempSync(join(tmpdir(), 'preflight-home-'));
-  const run = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const { KUBECONFIG: _ignored, ...inherited } = process.env;
-      execFile(
-        process.execPath,
-        [BIN, ...args, '--kubeconfig', fixture.running.kubeconfigPath],
-        { env: { ...inherited, HOME } },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const directory = mkdtempSync(join(tmpdir(), 'preflight-spec-'));
+  const run = (args: string[]) => runCli(fixture, args);
 
   test('apply: 2 for a refused version change, 3 for a stack not fit for it, 0 with the notes on stderr', async () => {
     await deployed('3.6.2');
-    const spec = join(HOME, 'spec.yaml');
+    const spec = join(directory, 'spec.yaml');
     writeFileSync(
       spec,
       'apiVersion: loki-microservices/v1alpha1\nkind: LokiMicroservices\nmetadata: {name: loki, namespace: loki}\nspec: {profile: demo}\n',

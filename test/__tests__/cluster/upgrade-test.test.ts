@@ -3,7 +3,7 @@
 // back in order and a smoke test, as text and as JSON; a wave that does not get ready exits 3 naming it, with the
 // later waves untouched and the report so far; bad input exits 2 before any request.
 import { jest } from '@jest/globals';
-import { runCli, startFixture, type CliRun, type Fixture } from './fixture.js';
+import { lokiVersions, runCli, startFixture, type CliRun, type Fixture } from './fixture.js';
 
 jest.setTimeout(6 * 60_000);
 
@@ -49,24 +49,6 @@ const upgradeTest = (namespace: string, ...args: string[]) =>
     ...args,
   ]);
 
-/** Each Loki workload's image tag, by component. */
-function versions(namespace: string): Record<string, string> {
-  const api = fixture.running.server.api;
-  return Object.fromEntries(
-    (['Deployment', 'StatefulSet'] as const).flatMap((kind) =>
-      (api.list(kind, namespace, {}) as Json[])
-        .filter((workload) => workload.metadata.labels?.['app.kubernetes.io/name'] === 'loki')
-        .map((workload) => [
-          workload.metadata.labels['app.kubernetes.io/component'] as string,
-          (workload.spec.template.spec.containers as Json[])
-            .find((container) => container.name === 'loki')!
-            .image.split(':')
-            .pop() as string,
-        ]),
-    ),
-  );
-}
-
 describe('an upgrade test that passes', () => {
   let text: CliRun;
   let json: CliRun;
@@ -93,7 +75,9 @@ describe('an upgrade test that passes', () => {
     expect(lines).toContain('lines read back: 150/150 lines, in order');
     expect(lines).toContain('release notes that concern this stack:');
     expect(lines.some((line) => /^ {2}- Loki 3\.7: .*\(https:\/\//.test(line))).toBe(true);
-    expect(Object.values(versions('up-text'))).toEqual(Object.values(versions('up-text')).map(() => NEW));
+    expect(Object.values(lokiVersions(fixture, 'up-text'))).toEqual(
+      Object.values(lokiVersions(fixture, 'up-text')).map(() => NEW),
+    );
   });
 
   test('text: progress on stderr: both deploys, the pre-flight, the push, the waves, the read-back, the smoke tests', () => {
@@ -123,7 +107,9 @@ describe('an upgrade test that passes', () => {
       new RegExp(`^error: spec\\.version: ${OLD.replace(/\./g, '\\.')} is older than the running Loki`, 'm'),
     );
     expect(again.stdout).toContain('lines read back: none (not pushed)');
-    expect(Object.values(versions('up-text'))).toEqual(Object.values(versions('up-text')).map(() => NEW));
+    expect(Object.values(lokiVersions(fixture, 'up-text'))).toEqual(
+      Object.values(lokiVersions(fixture, 'up-text')).map(() => NEW),
+    );
   });
 
   test('-o json: the report, every line read back in order, one entry per wave in wave order', () => {
@@ -159,7 +145,7 @@ describe('an upgrade whose ingester wave does not get ready', () => {
       ),
     );
     expect(result.stderr).not.toMatch(/^read back$/m);
-    const live = versions(namespace);
+    const live = lokiVersions(fixture, namespace);
     expect([live.compactor, live['index-gateway'], live.ingester]).toEqual([NEW, NEW, NEW]);
     for (const later of WAVES.slice(3)) expect([later, live[later]]).toEqual([later, OLD]);
   });
