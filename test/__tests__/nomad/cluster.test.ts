@@ -1,7 +1,5 @@
 // Apply, wait, status and destroy on Nomad, through the core and the CLI, against the Nomad API test
 // double (real HTTP, Nomad's own endpoints, a simulated scheduler with failures on request).
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import {
   applyNomadJob,
@@ -13,47 +11,32 @@ import {
   NomadNotReadyError,
   parseSpec,
   waitForNomadJob,
-  type LokiStackInput,
 } from 'loki-microservices';
 import { parse } from 'yaml';
-import { closeHclParser } from '../../src/hcl.js';
 import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
+import { ref, runCli as cli, specOf, startNomadFixture } from './fixture.js';
 
 jest.setTimeout(60_000);
 
-const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
-const S3 = {
-  type: 's3',
-  s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true },
-} as const;
-const specOf = (name: string, extra: LokiStackInput['spec'] = {}): LokiStackInput => ({
-  metadata: { name },
-  spec: { storage: S3, nomad: { credentials: { source: 'nomadVariable', path: `nomad/jobs/${name}` } }, ...extra },
-});
 const TOKEN = 'acl-token-9f3b2c';
 
 let server: NomadApiServer;
 let client: NomadClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
   // A progress deadline no test reaches on a loaded machine; the test that wants one starts its own server.
-  server = await startNomadApiServer({
+  ({ server, client, close } = await startNomadFixture({
     aclToken: TOKEN,
     runDelayMs: 20,
     healthyDelayMs: 20,
     healthyDeadlineMs: 300,
     progressDeadlineMs: 30_000,
     maxRestarts: 1,
-  });
-  client = new NomadClient({ address: server.url, token: TOKEN }, {});
+  }));
 });
 
-afterAll(async () => {
-  await server.close();
-  await closeHclParser();
-});
-
-const ref = (name: string) => ({ name, namespace: 'default' });
+afterAll(() => close());
 
 test('apply registers the job; wait returns once every group is running and healthy; status tells it per group', async () => {
   const stack = parseSpec(specOf('loki'));
@@ -345,25 +328,6 @@ test('destroy stops only a job loki-microservices made, and purges on request', 
     /not deployed by loki-microservices/,
   );
 });
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe('the CLI with --target nomad', () => {
   const env = () => ({ NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN });

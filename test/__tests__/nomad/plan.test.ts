@@ -10,44 +10,32 @@ import {
   type LokiStackInput,
   type StackPlan,
 } from 'loki-microservices';
-import { closeHclParser } from '../../src/hcl.js';
-import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
+import type { NomadApiServer } from '../../src/nomad-api/index.js';
+import { ref, specOf, startNomadFixture } from './fixture.js';
 
 jest.setTimeout(60_000);
 
 type Json = Record<string, any>;
 
 const TOKEN = 'acl-token-plan-7c1d';
-const S3 = {
-  type: 's3',
-  s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true },
-} as const;
-const specOf = (name: string, extra: LokiStackInput['spec'] = {}): LokiStackInput => ({
-  metadata: { name },
-  spec: { storage: S3, nomad: { credentials: { source: 'nomadVariable', path: `nomad/jobs/${name}` } }, ...extra },
-});
 const stackOf = (name: string, extra: LokiStackInput['spec'] = {}) => parseSpec(specOf(name, extra));
 
 let server: NomadApiServer;
 let client: NomadClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  server = await startNomadApiServer({
+  ({ server, client, close } = await startNomadFixture({
     aclToken: TOKEN,
     runDelayMs: 10,
     healthyDelayMs: 10,
     healthyDeadlineMs: 300,
     progressDeadlineMs: 30_000,
-  });
-  client = new NomadClient({ address: server.url, token: TOKEN }, {});
+  }));
 });
 
-afterAll(async () => {
-  await server.close();
-  await closeHclParser();
-});
+afterAll(() => close());
 
-const ref = (name: string) => ({ name, namespace: 'default' });
 const GROUPS = [
   'compactor',
   'distributor',

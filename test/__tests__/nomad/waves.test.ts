@@ -1,8 +1,6 @@
 // Nomad upgrades in waves, against the Nomad API double: the job is registered once per wave (servers before
 // clients), each wave's groups as rendered and the others as they run, each after the previous wave's
 // deployment succeeded; the last registration is the rendered job. A failing wave stops the rollout.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import {
   applyNomadJob,
@@ -12,34 +10,20 @@ import {
   parseSpec,
   planNomadJob,
   waitForNomadJob,
-  type LokiStackInput,
   type NomadWaveStart,
   type StackStatus,
 } from 'loki-microservices';
-import { closeHclParser } from '../../src/hcl.js';
-import { startNomadApiServer, type NomadApiServer } from '../../src/nomad-api/index.js';
+import type { NomadApiServer } from '../../src/nomad-api/index.js';
+import { ref, runCli, specOf, startNomadFixture } from './fixture.js';
 
 jest.setTimeout(90_000);
 
 type Json = Record<string, any>;
 
-const BIN = fileURLToPath(new URL('../../../shared/bin/loki-microservices.js', import.meta.url));
 const TOKEN = 'acl-token-waves-51e0';
 const OLD = '3.6.2';
 const NEW = '3.7.8';
-const S3 = {
-  type: 's3',
-  s3: { bucket: 'loki-chunks', endpoint: 'http://minio.service.consul:9000', forcePathStyle: true },
-} as const;
-const specOf = (name: string, version: string): LokiStackInput => ({
-  metadata: { name },
-  spec: {
-    version,
-    storage: S3,
-    nomad: { credentials: { source: 'nomadVariable', path: `nomad/jobs/${name}` } },
-  },
-});
-const stackOf = (name: string, version: string) => parseSpec(specOf(name, version));
+const stackOf = (name: string, version: string) => parseSpec(specOf(name, { version }));
 /** The wave order of stack/waves.ts, as Nomad task groups. */
 const WAVES = [
   'compactor',
@@ -54,11 +38,12 @@ const WAVES = [
 
 let server: NomadApiServer;
 let client: NomadClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
   // Deadlines a healthy wave never reaches on a loaded machine (each healthy allocation renews the progress
   // deadline) and a crashing one does (its allocations fail after a restart, then nothing progresses).
-  server = await startNomadApiServer({
+  ({ server, client, close } = await startNomadFixture({
     aclToken: TOKEN,
     runDelayMs: 10,
     healthyDelayMs: 10,
@@ -66,16 +51,11 @@ beforeAll(async () => {
     progressDeadlineMs: 3000,
     rescheduleDelayMs: 50,
     maxRestarts: 1,
-  });
-  client = new NomadClient({ address: server.url, token: TOKEN }, {});
+  }));
 });
 
-afterAll(async () => {
-  await server.close();
-  await closeHclParser();
-});
+afterAll(() => close());
 
-const ref = (name: string) => ({ name, namespace: 'default' });
 const get = async <T = Json[]>(path: string) => (await client.request<T>('GET', path, { namespace: 'default' })).body;
 /** The Loki version a group of a job runs: its image's tag. */
 const imageOf = (job: Json, group: string) =>
@@ -93,32 +73,26 @@ async function statusAtVersion(name: string, version: number): Promise<StackStat
 
 /** The CLI, with the spec of specOf() as --set flags. */
 const cli = (name: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        BIN,
-        ...args,
-        '--target',
-        'nomad',
-        '--set',
-        `metadata.name=${name}`,
-        '--set',
-        'spec.storage.type=s3',
-        '--set',
-        'spec.storage.s3.bucket=loki-chunks',
-        '--set',
-        'spec.storage.s3.endpoint=http://minio.service.consul:9000',
-        '--set',
-        'spec.nomad.credentials.source=nomadVariable',
-        '--set',
-        `spec.nomad.credentials.path=nomad/jobs/${name}`,
-      ],
-      { env: { PATH: process.env.PATH ?? '', NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  runCli(
+    [
+      ...args,
+      '--target',
+      'nomad',
+      '--set',
+      `metadata.name=${name}`,
+      '--set',
+      'spec.storage.type=s3',
+      '--set',
+      'spec.storage.s3.bucket=loki-chunks',
+      '--set',
+      'spec.storage.s3.endpoint=http://minio.service.consul:9000',
+      '--set',
+      'spec.nomad.credentials.source=nomadVariable',
+      '--set',
+      `spec.nomad.credentials.path=nomad/jobs/${name}`,
+    ],
+    { NOMAD_ADDR: server.url, NOMAD_TOKEN: TOKEN },
+  );
 
 async function deployOld(name: string) {
   await applyNomadJob(client, stackOf(name, OLD));
