@@ -11,6 +11,7 @@ import {
   parseLokiRelease,
   renderedKeysLackingIn,
   UpgradeRefusedError,
+  upgradeTestIssue,
   versionIssue,
   versionStep,
 } from '../../src/stack/upgrade.js';
@@ -59,6 +60,19 @@ describe('the version rules', () => {
 
   test('without option names, a refusal advises none', () => {
     expect(versionIssue(release('3.7.1'), release('3.5.0'))?.message).not.toMatch(/re-run/);
+  });
+
+  test('an upgrade test needs two versions the rules accept, --from being the running one', () => {
+    expect(upgradeTestIssue('3.6.2', '3.7.8')).toBeUndefined();
+    expect(upgradeTestIssue('3.7.8', '3.7.8', {}, NAMES)?.message).toBe(
+      'the version to upgrade from is 3.7.8 too: choose an older one',
+    );
+    expect(upgradeTestIssue('3.5.0', '3.7.8', {}, NAMES)?.message).toMatch(
+      /^3\.7\.8 skips Loki 3\.6 \(running: 3\.5\.0\).*--allow-skip/,
+    );
+    expect(upgradeTestIssue('3.5.0', '3.7.8', { allowSkip: true }, NAMES)).toBeUndefined();
+    expect(upgradeTestIssue('3.7.8', '3.6.2', {}, NAMES)?.message).toMatch(/^3\.6\.2 is older than Loki 3\.7\.8: /);
+    expect(upgradeTestIssue('3.7.8', '3.6.2', { allowDowngrade: true }, NAMES)).toBeUndefined();
   });
 
   test('image tags are read as releases; anything else is not one', () => {
