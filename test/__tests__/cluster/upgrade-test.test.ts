@@ -3,7 +3,7 @@
 // back in order and a smoke test, as text and as JSON; a wave that does not get ready exits 3 naming it, with the
 // later waves untouched and the report so far; bad input exits 2 before any request.
 import { jest } from '@jest/globals';
-import { lokiVersions, runCli, startFixture, type CliRun, type Fixture } from './fixture.js';
+import { eventually, lokiVersions, runCli, startFixture, type CliRun, type Fixture } from './fixture.js';
 
 jest.setTimeout(6 * 60_000);
 
@@ -158,6 +158,29 @@ describe('an upgrade whose ingester wave does not get ready', () => {
       '  wave 3 ingester: not ready',
     ]);
     expect(lines).toContain('lines read back: 0/100 lines');
+  });
+});
+
+describe('an upgrade that loses lines', () => {
+  const namespace = 'up-lossy';
+  let result: CliRun;
+
+  beforeAll(async () => {
+    const running = upgradeTest(namespace, '--lines', '50', '--timeout', '90s', '-o', 'json');
+    // Once the new ingester runs (the lines were pushed before the waves), 10 of them are lost.
+    await eventually(() => lokiVersions(fixture, namespace).ingester === NEW, 'the ingester wave', 120_000, 50);
+    fixture.running.server.processes.loki(namespace, 'loki').loseNewest(10);
+    result = await running;
+  });
+
+  test('3, saying how many came back; the report has every wave, 40 of 50 lines and no smoke test', () => {
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`error: upgrade test from Loki ${OLD} to ${NEW}: read back 40 of 50 lines\n`);
+    expect(result.stderr).not.toMatch(/^smoke test$/m);
+    const report = JSON.parse(result.stdout) as Json;
+    expect(report.lines).toEqual({ pushed: 50, read: 40, inOrder: false });
+    expect((report.waves as Json[]).map((wave) => wave.components[0])).toEqual(WAVES);
+    expect(report.failedWave).toBeUndefined();
   });
 });
 

@@ -144,6 +144,11 @@ export class FakeLoki {
     return count;
   }
 
+  /** Forgets the newest `count` entries of every stream of every tenant: data an ingester lost in a restart. */
+  loseNewest(count: number): void {
+    for (const store of this.#tenants.values()) store.loseNewest(count);
+  }
+
   handle(request: LokiRequest): LokiResponse {
     for (const route of this.#routes) {
       const match = route.path.exec(request.path);

@@ -20,6 +20,9 @@ interface StoredStream extends LogStream {
   readonly seen: Set<string>;
 }
 
+/** What makes an entry a duplicate: its timestamp and line (in its stream). */
+const identityOf = (entry: LogEntry) => `${entry.ns}\u0000${entry.line}`;
+
 export class TenantStore {
   readonly #streams = new Map<string, StoredStream>();
   #entryCount = 0;
@@ -32,6 +35,15 @@ export class TenantStore {
     return this.#streams.values();
   }
 
+  /** Forgets the newest `count` entries of every stream (what an ingester without its WAL loses when it restarts). */
+  loseNewest(count: number): void {
+    for (const stream of this.#streams.values()) {
+      const lost = stream.entries.splice(Math.max(stream.entries.length - count, 0));
+      for (const entry of lost) stream.seen.delete(identityOf(entry));
+      this.#entryCount -= lost.length;
+    }
+  }
+
   append(labels: LabelPairs, entries: readonly LogEntry[]): void {
     const key = formatLabels(labels);
     let stream = this.#streams.get(key);
@@ -40,7 +52,7 @@ export class TenantStore {
       this.#streams.set(key, stream);
     }
     for (const entry of entries) {
-      const identity = `${entry.ns}\u0000${entry.line}`;
+      const identity = identityOf(entry);
       if (stream.seen.has(identity)) continue;
       stream.seen.add(identity);
       stream.entries.push(entry);
