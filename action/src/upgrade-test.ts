@@ -3,7 +3,13 @@
 // and wave, the `upgrade` output and its part of the summary (each wave's time, the lines read back, the release
 // notes of the pre-flight), on failure too, with the diagnosis of a wave that did not get ready.
 import * as core from '@actions/core';
-import { connect, describeLinesRead, upgradeTest as runUpgradeTest, UpgradeTestError } from 'loki-microservices';
+import {
+  connect,
+  describeLinesRead,
+  upgradeTest as runUpgradeTest,
+  UpgradeTestError,
+  type UpgradeTestReport,
+} from 'loki-microservices';
 import { deployOptions, keepDiagnostics, phaseLog, reportFailure, reportReady } from './deploy.js';
 import { ACTION_OPTION_NAMES, type Inputs } from './inputs.js';
 import { stackTitle } from './outputs.js';
@@ -22,7 +28,7 @@ export async function upgradeTest(inputs: Inputs): Promise<void> {
     `upgrade test of stack ${stack.metadata.namespace}/${stack.metadata.name} (profile ${stack.spec.profile}) on ${connection.server}: Loki ${from}, ${lines} lines, then Loki ${to} in waves`,
   );
   saveDeployedStack(inputs);
-  let report;
+  let report: UpgradeTestReport;
   try {
     report = await runUpgradeTest(connection, before, stack, {
       lines,
