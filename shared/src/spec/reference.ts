@@ -58,7 +58,7 @@ function fieldRows(schema: z.ZodType, path: string): Row[] {
   ];
 }
 
-/** The eight components share their fields: one row per field, saying which components have it. */
+/** The components share their fields: one row per field, saying which components have it. */
 function componentRows(shape: Record<string, z.ZodType>, path: string): Row[] {
   const fields = new Map<string, { schema: z.ZodType; components: string[] }>();
   for (const name of COMPONENT_NAMES) {
