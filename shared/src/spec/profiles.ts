@@ -39,7 +39,12 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       indexGateway: { replicas: 1, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
       compactor: { replicas: 1, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
       ruler: { replicas: 1, enabled: true, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
-      patternIngester: { replicas: 1, enabled: false, resources: res('50m', '128Mi', '512Mi'), storage: { size: '1Gi' } },
+      patternIngester: {
+        replicas: 1,
+        enabled: false,
+        resources: res('50m', '128Mi', '512Mi'),
+        storage: { size: '1Gi' },
+      },
     },
     gateway: { replicas: 1, resources: res('25m', '32Mi', '128Mi') },
   },
