@@ -151,7 +151,8 @@ function profileTable(): string {
       const preset = PROFILE_PRESETS[profile].components[name];
       const requests = preset.resources.requests!;
       const volume = preset.storage ? `, ${preset.storage.size} volume` : '';
-      return `${preset.replicas} × ${requests.cpu} CPU / ${requests.memory} (limit ${preset.resources.limits!.memory})${volume}`;
+      const off = preset.enabled === false ? 'off; when enabled: ' : '';
+      return `${off}${preset.replicas} × ${requests.cpu} CPU / ${requests.memory} (limit ${preset.resources.limits!.memory})${volume}`;
     });
     rows.push(`| ${COMPONENTS[name].target} | ${cells.join(' | ')} |`);
   }
