@@ -2,7 +2,7 @@
 // Service and port whose pods listen on it, Service selectors at pods, volume and env references at
 // ConfigMaps, Secrets and claims, and persistent volumes only where state lives.
 import type { V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
-import { COMPONENTS, type LokiStack } from 'loki-microservices';
+import { COMPONENTS, type ComponentName, type LokiStack } from 'loki-microservices';
 import { lokiConfig } from 'loki-microservices/testing';
 import { allContainers, render, selects, services, workloads, type Rendered } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
@@ -91,7 +91,8 @@ describe.each(specMatrix())('$name', ({ input }) => {
 
   test('every Loki component has a load-balanced Service; discovery components also a headless one', () => {
     for (const [name, traits] of Object.entries(COMPONENTS)) {
-      if (name === 'ruler' && !stack.spec.components.ruler.enabled) continue;
+      const spec = stack.spec.components[name as ComponentName];
+      if ('enabled' in spec && !spec.enabled) continue;
       const own = services(objects).filter((s) => s.metadata!.labels!['app.kubernetes.io/component'] === traits.target);
       expect(own.filter((s) => s.spec!.clusterIP !== 'None').map((s) => s.metadata!.name)).toEqual([
         `${stack.metadata.name}-${traits.target}`,
@@ -114,6 +115,8 @@ describe.each(specMatrix())('$name', ({ input }) => {
       'index-gateway',
       'compactor',
       ...(stack.spec.components.ruler.enabled ? ['ruler'] : []),
+      // Its own ring, which distributors (the tee) and queriers read.
+      ...(stack.spec.components.patternIngester.enabled ? ['pattern-ingester'] : []),
     ];
     expect(members.sort()).toEqual(ringUsers.sort());
     for (const pod of podsOf(rendered, memberlist)) {
@@ -205,7 +208,7 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 
   test('persistent volumes only where state lives', () => {
-    const stateful = new Set(['ingester', 'index-gateway', 'compactor', 'ruler']);
+    const stateful = new Set(['ingester', 'index-gateway', 'compactor', 'ruler', 'pattern-ingester']);
     for (const { object, template } of workloads(objects)) {
       const component = object.metadata!.labels!['app.kubernetes.io/component']!;
       const claimTemplates = (object as V1StatefulSet).spec!.volumeClaimTemplates ?? [];

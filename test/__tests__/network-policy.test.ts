@@ -3,7 +3,7 @@
 // for a direction is open in that direction). Every flow the Loki config needs must pass, and the flows
 // the stack does not need must not.
 import type { KubernetesObject, V1LabelSelector } from '@kubernetes/client-node';
-import { COMPONENTS, type ComponentName, type LokiStackInput } from 'loki-microservices';
+import { COMPONENTS, parseSpec, type ComponentName, type LokiStackInput } from 'loki-microservices';
 import { gatewayUpstreams } from 'loki-microservices/testing';
 import { render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
@@ -107,11 +107,17 @@ const stranger = (namespace: string, labels: Record<string, string> = { app: 'cu
 
 const withPolicies = specMatrix().filter(({ name }) => name.startsWith('network-policy'));
 
+test('the matrix has stacks with NetworkPolicies both with and without a pattern ingester', () => {
+  const running = withPolicies.map(({ input }) => parseSpec(input).spec.components.patternIngester.enabled);
+  expect(running).toEqual(expect.arrayContaining([true, false]));
+});
+
 describe.each(withPolicies)('$name', ({ input }) => {
   const { stack, policies, pod } = setUp(input);
-  const deployed = (Object.keys(COMPONENTS) as ComponentName[]).filter(
-    (c) => c !== 'ruler' || stack.spec.components.ruler.enabled,
-  );
+  const deployed = (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => {
+    const component = stack.spec.components[c];
+    return !('enabled' in component) || component.enabled;
+  });
   const lokiPods = deployed.map(target);
 
   test('every pod of the stack is selected by a deny-by-default policy for both directions', () => {
@@ -133,6 +139,10 @@ describe.each(withPolicies)('$name', ({ input }) => {
     // Rings hand out pod addresses: writes and reads reach the ingesters over gRPC.
     for (const from of ['distributor', 'querier', 'ruler'].filter((c) => lokiPods.includes(c)))
       need(from, 'ingester', 9095);
+    // pattern_ingester.enabled: distributors tee pushes to the pattern ingesters and queriers ask them, at
+    // the addresses of its ring.
+    if (stack.spec.components.patternIngester.enabled)
+      for (const from of ['distributor', 'querier']) need(from, 'pattern-ingester', 9095);
     // frontend.scheduler_address and frontend_worker.scheduler_address; queriers answer the frontend.
     need('query-frontend', 'query-scheduler', 9095);
     need('querier', 'query-scheduler', 9095);

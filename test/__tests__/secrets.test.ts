@@ -48,11 +48,11 @@ describe.each(specMatrix())('$name', ({ input }) => {
   });
 });
 
-test('components that do not touch the object store are the stateless front of the stack', () => {
+test('components that do not touch the object store: the stateless front of the stack, and the pattern ingester (patterns in memory)', () => {
   const without = Object.values(COMPONENTS)
     .filter((c) => !c.objectStore)
     .map((c) => c.target);
-  expect(without.sort()).toEqual(['distributor', 'query-frontend', 'query-scheduler']);
+  expect(without.sort()).toEqual(['distributor', 'pattern-ingester', 'query-frontend', 'query-scheduler']);
 });
 
 test('with a credentials Secret, storage components read it by reference', () => {

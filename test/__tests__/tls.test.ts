@@ -48,12 +48,16 @@ const NOT_BETWEEN_OUR_COMPONENTS: Record<string, string> = {
   'bloom_gateway.client.grpc_client_config': 'bloom gateways are not deployed',
   'ingest_limits_frontend.client_config.grpc_client_config': 'ingest limits are not deployed',
   'ingest_limits_frontend_client.grpc_client_config': 'ingest limits are not deployed',
-  'pattern_ingester.client_config.grpc_client_config': 'pattern ingesters are not deployed',
   'ruler.evaluation.query_frontend': 'the ruler evaluates locally, not through a query-frontend',
   'storage_config.bigtable.grpc_client_config': 'an object store, not a component',
   'storage_config.boltdb_shipper.index_gateway_client.grpc_client_config': 'the BoltDB index is not used (tsdb)',
   'frontend_worker.grpc_client_config':
     'replaced by query_frontend_grpc_client and query_scheduler_grpc_client; Loki refuses both at once (grafana/loki#12726)',
+};
+
+/** Client blocks of an optional component: on when the stack runs it, absent otherwise. */
+const OPTIONAL_CLIENTS: Record<string, ComponentName> = {
+  'pattern_ingester.client_config.grpc_client_config': 'patternIngester',
 };
 
 const componentClients = keyPaths
@@ -71,7 +75,7 @@ function at(config: Json, path: string): Json | undefined {
 
 const INPUTS: Record<string, LokiStackInput> = {
   default: { spec: { tls: { enabled: true } } },
-  'small, own domain, ruler on': {
+  'small, own domain, ruler and pattern ingester on': {
     metadata: { name: 'logs', namespace: 'obs' },
     spec: { profile: 'small', clusterDomain: 'k8s.example.internal', tls: { enabled: true, validity: '720h' } },
   },
@@ -83,7 +87,16 @@ describe.each(Object.entries(INPUTS))('%s', (_name, input) => {
 
   test('every gRPC client block between components, and memberlist, uses TLS with the mounted files', () => {
     expect(componentClients.length).toBeGreaterThan(10);
-    const checked = componentClients.filter((block) => !(block in NOT_BETWEEN_OUR_COMPONENTS));
+    const runs = (name: ComponentName) => {
+      const component = stack.spec.components[name];
+      return !('enabled' in component) || component.enabled;
+    };
+    const notRun = Object.keys(OPTIONAL_CLIENTS).filter((block) => !runs(OPTIONAL_CLIENTS[block]!));
+    const checked = componentClients.filter(
+      (block) => !(block in NOT_BETWEEN_OUR_COMPONENTS) && !notRun.includes(block),
+    );
+    // The demo profile runs no pattern ingester, the small one does: both cases are covered.
+    expect(notRun).toEqual(stack.spec.profile === 'demo' ? ['pattern_ingester.client_config.grpc_client_config'] : []);
     expect(checked).toEqual(
       expect.arrayContaining([
         'ingester_client.grpc_client_config',
@@ -103,7 +116,7 @@ describe.each(Object.entries(INPUTS))('%s', (_name, input) => {
         }),
       ]);
     }
-    for (const block of Object.keys(NOT_BETWEEN_OUR_COMPONENTS))
+    for (const block of [...Object.keys(NOT_BETWEEN_OUR_COMPONENTS), ...notRun])
       expect([block, at(config, block)]).toEqual([block, undefined]);
     expect(config.server.grpc_tls_config).toEqual({
       cert_file: '/etc/loki/tls/tls.crt',

@@ -19,6 +19,12 @@ const CASES: BadInput[] = [
     path: 'metadata.name',
     says: /at most 38/,
   },
+  {
+    what: 'name too long for the pattern ingester StatefulSet',
+    spec: `metadata: { name: ${'a'.repeat(36)} }\nspec: { profile: small }`,
+    path: 'metadata.name',
+    says: /at most 35 characters with the pattern-ingester.*patternIngester\.enabled: false/,
+  },
   { what: 'name ending in a dash', spec: 'metadata: { name: loki- }', path: 'metadata.name' },
   { what: 'namespace with underscore', spec: 'metadata: { namespace: my_ns }', path: 'metadata.namespace' },
   {

@@ -76,6 +76,21 @@ test('multi-tenancy, ruler and Alertmanager', () => {
   expect(config({ spec: { components: { ruler: { enabled: false } } } }).ruler).toBeUndefined();
 });
 
+test('the pattern ingester: enabled for every target (distributors tee to it, queriers ask it) only when it runs', () => {
+  expect(config({}).pattern_ingester).toBeUndefined();
+  expect(config({ spec: { profile: 'small' } }).pattern_ingester).toEqual({
+    enabled: true,
+    lifecycler: { min_ready_duration: '15s' },
+  });
+  expect(config({ spec: { components: { patternIngester: { enabled: true } } } }).pattern_ingester).toEqual({
+    enabled: true,
+    lifecycler: { min_ready_duration: '1s' },
+  });
+  expect(
+    config({ spec: { profile: 'small', components: { patternIngester: { enabled: false } } } }).pattern_ingester,
+  ).toBeUndefined();
+});
+
 test('WAL replay is bounded by half the ingester memory limit', () => {
   expect((config({}).ingester!.wal as Record<string, unknown>).replay_memory_ceiling).toBe('536MB');
   const unlimited = config({ spec: { components: { ingester: { resources: { limits: { memory: null } } } } } });

@@ -29,3 +29,11 @@ test('only what the stack runs: no ruler when it is off, the gateway last when i
   expect(waves.map((wave) => wave.components.join())).not.toContain('ruler');
   expect(waves.at(-1)).toEqual({ number: 8, components: ['gateway'] });
 });
+
+test('the pattern ingester rolls after the ingesters and before its clients, the queriers and the distributors', () => {
+  const labels = wavesOf(parseSpec({ spec: { profile: 'small' } })).map((wave) => wave.components.join());
+  expect(labels.indexOf('pattern-ingester')).toBe(labels.indexOf('ingester') + 1);
+  expect(labels.indexOf('pattern-ingester')).toBeLessThan(labels.indexOf('querier'));
+  expect(labels.indexOf('pattern-ingester')).toBeLessThan(labels.indexOf('distributor'));
+  expect(labels).toHaveLength(9);
+});

@@ -48,7 +48,8 @@ ${NOMAD_HELP}
       --waves            Roll the workloads out in waves for any change, not only a new spec.version
       --all-at-once      Roll every workload at once, even for a new spec.version. By default a new
                          spec.version rolls in waves, servers before clients (compactor, index-gateway,
-                         ingester, query-scheduler, querier, query-frontend, ruler, distributor, gateway),
+                         ingester, pattern-ingester, query-scheduler, querier, query-frontend, ruler,
+                         distributor, gateway),
                          each ready before the next is changed; a wave that fails stops the rollout
       --verify-each-wave Smoke-test the stack after each wave
       --dry-run          Server-side dry run: the API server checks everything, nothing is stored

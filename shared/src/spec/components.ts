@@ -1,4 +1,4 @@
-// The eight Loki targets we deploy, and what each one needs: the one table the renderers, status and the spec
+// The Loki targets we deploy, and what each one needs: the one table the renderers, status and the spec
 // read. Browser-safe: no imports.
 
 export const COMPONENT_NAMES = [
@@ -10,6 +10,7 @@ export const COMPONENT_NAMES = [
   'indexGateway',
   'compactor',
   'ruler',
+  'patternIngester',
 ] as const;
 
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
@@ -114,6 +115,19 @@ export const COMPONENTS: Record<ComponentName, ComponentTraits> = {
     discoveredBeforeReady: false,
     shutdownGraceSeconds: 30,
   },
+  /**
+   * Finds the patterns of recent log lines (Grafana's Logs Drilldown "Patterns" tab): distributors tee every push to
+   * it and queriers ask it, both through its own ring; it keeps them in memory only. Absent when disabled.
+   */
+  patternIngester: {
+    target: 'pattern-ingester',
+    kind: 'StatefulSet',
+    objectStore: false,
+    ringMember: true,
+    headless: true,
+    discoveredBeforeReady: false,
+    shutdownGraceSeconds: 30,
+  },
 };
 
-export type StatefulComponentName = 'ingester' | 'indexGateway' | 'compactor' | 'ruler';
+export type StatefulComponentName = 'ingester' | 'indexGateway' | 'compactor' | 'ruler' | 'patternIngester';

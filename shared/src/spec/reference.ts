@@ -58,7 +58,7 @@ function fieldRows(schema: z.ZodType, path: string): Row[] {
   ];
 }
 
-/** The eight components share their fields: one row per field, saying which components have it. */
+/** The components share their fields: one row per field, saying which components have it. */
 function componentRows(shape: Record<string, z.ZodType>, path: string): Row[] {
   const fields = new Map<string, { schema: z.ZodType; components: string[] }>();
   for (const name of COMPONENT_NAMES) {
@@ -151,7 +151,8 @@ function profileTable(): string {
       const preset = PROFILE_PRESETS[profile].components[name];
       const requests = preset.resources.requests!;
       const volume = preset.storage ? `, ${preset.storage.size} volume` : '';
-      return `${preset.replicas} × ${requests.cpu} CPU / ${requests.memory} (limit ${preset.resources.limits!.memory})${volume}`;
+      const off = preset.enabled === false ? 'off; when enabled: ' : '';
+      return `${off}${preset.replicas} × ${requests.cpu} CPU / ${requests.memory} (limit ${preset.resources.limits!.memory})${volume}`;
     });
     rows.push(`| ${COMPONENTS[name].target} | ${cells.join(' | ')} |`);
   }

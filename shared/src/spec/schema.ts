@@ -166,6 +166,13 @@ function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> 
     .describe(`The ${COMPONENTS[name].target} StatefulSet.`);
 }
 
+/** One description for every optional component: the reference shows the field once for all of them. */
+const optionalComponentEnabled = z
+  .boolean()
+  .describe(
+    "Deploy this optional component: the ruler evaluates LogQL alerting and recording rules; the pattern ingester finds the patterns of recent log lines for Grafana Logs Drilldown's Patterns tab (`/loki/api/v1/patterns`, off in the `demo` profile).",
+  );
+
 const components = z
   .strictObject({
     distributor: statelessComponent('distributor'),
@@ -176,11 +183,12 @@ const components = z
     indexGateway: statefulComponent('indexGateway'),
     compactor: statefulComponent('compactor', z.literal(1, 'must be 1: the compactor is a singleton')),
     ruler: statefulComponent('ruler').extend({
-      enabled: z.boolean().describe('Deploy the ruler (LogQL alerting and recording rules).'),
+      enabled: optionalComponentEnabled,
       alertmanagerUrl: configUrl('must be an http(s) URL of Alertmanager')
         .optional()
         .describe('Alertmanager the ruler sends alerts to. Without it, alerts are evaluated but not sent.'),
     }),
+    patternIngester: statefulComponent('patternIngester').extend({ enabled: optionalComponentEnabled }),
   })
   .describe('Per-component settings; each component defaults to its profile values.');
 
@@ -873,7 +881,7 @@ const stackSpec = z
           .boolean()
           .default(false)
           .describe(
-            "Annotate every rendered object with `argocd.argoproj.io/sync-wave`, so that Argo CD applies the stack in apply's rollout order: `0` for everything but the Loki and gateway workloads, then each workload in its wave, servers before clients (compactor, index-gateway, ingester, query-scheduler, querier, query-frontend, ruler, distributor, gateway; `1` for the first the stack runs). Argo CD applies a wave once the ones before it are healthy.",
+            "Annotate every rendered object with `argocd.argoproj.io/sync-wave`, so that Argo CD applies the stack in apply's rollout order: `0` for everything but the Loki and gateway workloads, then each workload in its wave, servers before clients (compactor, index-gateway, ingester, pattern-ingester, query-scheduler, querier, query-frontend, ruler, distributor, gateway; `1` for the first the stack runs). Argo CD applies a wave once the ones before it are healthy.",
           ),
       })
       .default({ syncWaves: false })

@@ -7,6 +7,7 @@ import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 import { limitsConfig, retentionStream, RUNTIME_CONFIG_PERIOD } from './runtime-config.js';
+import { isDeployed } from './components.js';
 import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
 import { STARTUP } from './startup.js';
 
@@ -23,6 +24,7 @@ export const TLS_PEERS = [
   'indexGateway',
   'compactor',
   'ruler',
+  'patternIngester',
   'memberlist',
 ] as const;
 export type TlsPeer = (typeof TLS_PEERS)[number];
@@ -209,6 +211,16 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
               ? { alertmanager_url: spec.components.ruler.alertmanagerUrl }
               : {}),
             ...(tls ? { ruler_client: grpcClientTls(tls, 'ruler') } : {}),
+          },
+        }
+      : {}),
+    // Enabling it is all distributors (their tee) and queriers need: both find pattern ingesters in its own ring.
+    ...(isDeployed(stack, 'patternIngester')
+      ? {
+          pattern_ingester: {
+            enabled: true,
+            lifecycler: { min_ready_duration: STARTUP[stack.spec.profile].ingesterMinReadyDuration },
+            ...(tls ? { client_config: clientOf('patternIngester') } : {}),
           },
         }
       : {}),

@@ -10,7 +10,8 @@ export const MANAGER = 'loki-microservices';
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-// `<name>-query-scheduler-headless` is the longest object name we derive; it must stay a DNS-1123 label.
+// `<name>-query-scheduler-headless` is the longest object name of the components every stack runs; it must stay
+// a DNS-1123 label. The pattern ingester's are longer: renderKubernetes asks a shorter name of stacks that run it.
 export const LONGEST_SUFFIX = `-${COMPONENTS.queryScheduler.target}-headless`;
 export const MAX_NAME_LENGTH = 63 - LONGEST_SUFFIX.length;
 

@@ -41,7 +41,7 @@ export interface StackStatus {
   name: string;
   namespace: string;
   condition: { type: ConditionType; reason: string; message: string };
-  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, object-store, gateway. */
+  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, pattern-ingester (those the stack runs), object-store, gateway. */
   components: Record<string, ComponentStatus>;
   /** In-cluster URLs: push is Loki's push API, query the query API root (a Grafana data source URL). */
   endpoints: StackEndpoints;

@@ -1,5 +1,6 @@
 // The order a change reaches the workloads in, servers before their clients: the compactor and the
-// index-gateways serve the index, the ingesters serve recent data to the queriers, the query-schedulers hand
+// index-gateways serve the index, the ingesters serve recent data to the queriers, the pattern ingesters take
+// the distributors' tee and answer the queriers' pattern queries, the query-schedulers hand
 // work to the queriers, the query-frontends queue on the schedulers, and the distributors (the write path's
 // entry) and the gateway come last, so that every client meets servers that already run the new version.
 // Any platform: Kubernetes workloads and Nomad task groups are named by their component label.
@@ -16,6 +17,7 @@ const WAVE_ORDER: readonly (ComponentName | typeof GATEWAY_COMPONENT)[] = [
   'compactor',
   'indexGateway',
   'ingester',
+  'patternIngester',
   'queryScheduler',
   'querier',
   'queryFrontend',

@@ -699,3 +699,62 @@ describe('routing and status endpoints', () => {
     expect(response).toEqual({ status: 405, headers: {}, body: '' });
   });
 });
+
+describe('patterns', () => {
+  const patterns = (loki: FakeLoki, params: Record<string, string> = {}) =>
+    get(loki, '/loki/api/v1/patterns', {
+      query: '{job="api"}',
+      start: ago(600),
+      end: NOW.toString(),
+      step: '60s',
+      ...params,
+    });
+  const api = (lines: [number, string][]): Stream[] => [
+    { stream: { job: 'api' }, values: lines.map(([seconds, line]) => [ago(seconds), line]) },
+  ];
+
+  test('without pattern_ingester.enabled the querier has no pattern querier: 404 with an empty body', () => {
+    const loki = fakeLoki();
+    push(loki, api([[30, 'GET /a/1 took 2ms']]));
+    expect(patterns(loki)).toEqual(textError(404, ''));
+  });
+
+  test('enabled with no pattern ingester in the ring: 500 empty ring', () => {
+    expect(patterns(fakeLoki({ patternIngesters: () => 'none' }))).toEqual(textError(500, 'empty ring'));
+  });
+
+  test('patterns of the lines teed while a pattern ingester ran, per step, the most frequent first', () => {
+    let state: 'none' | 'running' = 'none';
+    const loki = fakeLoki({ patternIngesters: () => state });
+    push(loki, api([[500, 'GET /a/0 took 9ms']]));
+    state = 'running';
+    push(
+      loki,
+      api([
+        [130, 'GET /a/1 took 2ms'],
+        [70, 'GET /b/22 took 30ms'],
+        [65, 'GET /c/3 took 1ms'],
+        [40, 'worker idle'],
+      ]),
+    );
+    push(loki, [{ stream: { job: 'other' }, values: [[ago(40), 'worker idle']] }]);
+    const answer = patterns(loki);
+    expect(answer.status).toBe(200);
+    const minute = (secondsAgo: number) => Math.floor((NOW_MS / 1000 - secondsAgo) / 60) * 60;
+    expect(JSON.parse(answer.body)).toEqual({
+      status: 'success',
+      data: [
+        {
+          pattern: 'GET <_> took <_>',
+          level: 'unknown',
+          samples: [
+            [minute(130), 1],
+            [minute(70), 2],
+          ],
+        },
+        { pattern: 'worker idle', level: 'unknown', samples: [[minute(40), 1]] },
+      ],
+    });
+    expect(patterns(loki, { query: 'job="api"' }).status).toBe(400);
+  });
+});

@@ -359,6 +359,31 @@ describe('prune', () => {
     );
   });
 
+  test('a pattern ingester switched off is pruned with its Services, its certificate too', async () => {
+    const patterns = (enabled: boolean) => ({
+      spec: { tls: { enabled: true }, components: { patternIngester: { enabled } } },
+    });
+    await apply(patterns(true));
+    expect(stored('StatefulSet', 'loki-pattern-ingester')).toBeDefined();
+    expect(stored('Secret', 'loki-pattern-ingester-tls')).toBeDefined();
+    const result = await apply(patterns(false));
+    expect(actions(result.objects, 'pruned')).toEqual([
+      'Secret/loki-pattern-ingester-tls',
+      'Service/loki-pattern-ingester',
+      'Service/loki-pattern-ingester-headless',
+      'StatefulSet/loki-pattern-ingester',
+    ]);
+    await eventually(
+      () =>
+        fixture.running.server.api.list('Pod', 'loki', {
+          labelSelector: 'app.kubernetes.io/component=pattern-ingester',
+        }).length === 0
+          ? true
+          : undefined,
+      'the pattern ingester pods to go',
+    );
+  });
+
   test('prune: false keeps them', async () => {
     await apply();
     const result = await apply(noRuler, { prune: false });

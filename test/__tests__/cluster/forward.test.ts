@@ -92,6 +92,58 @@ test('with the gateway: one port for both, refused without credentials, open wit
   }
 });
 
+test('through the gateway, the patterns API answers from the pattern ingester while one runs, 404 without one', async () => {
+  const tenantOf = (namespace: string) => {
+    const secret = fixture.running.server.api.get('Secret', namespace, 'loki-gateway-passwords') as Json;
+    const [user, password] = Object.entries(secret.data as Record<string, string>)[0]!;
+    return `Basic ${Buffer.from(`${user}:${Buffer.from(password, 'base64')}`).toString('base64')}`;
+  };
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const push = {
+    streams: [
+      {
+        stream: { job: 'patterns' },
+        values: [1n, 2n, 3n].map((i) => [String(nowNs - i * 1_000_000_000n), `GET /api/orders/${i} took ${i}ms`]),
+      },
+    ],
+  };
+  const patternsPath = `/loki/api/v1/patterns?query=${encodeURIComponent('{job="patterns"}')}&start=${nowNs - 60_000_000_000n}&end=${nowNs + 1_000_000_000n}&step=60s`;
+
+  for (const [namespace, running] of [
+    ['f-patterns', true],
+    ['f-no-patterns', false],
+  ] as const) {
+    const stack = await readyStack(namespace, {
+      gateway: { enabled: true },
+      components: { patternIngester: { enabled: running } },
+    });
+    expect(podsOf(namespace, 'pattern-ingester')).toHaveLength(running ? 1 : 0);
+    const forward = await forwardStack(fixture.connection, stack);
+    try {
+      const authorization = tenantOf(namespace);
+      const pushed = await fetch(forward.pushUrl, {
+        method: 'POST',
+        headers: { Authorization: authorization, 'Content-Type': 'application/json' },
+        body: JSON.stringify(push),
+      });
+      expect(pushed.status).toBe(204);
+      const answer = await fetch(`${forward.queryUrl}${patternsPath}`, { headers: { Authorization: authorization } });
+      expect({ namespace, status: answer.status }).toEqual({ namespace, status: running ? 200 : 404 });
+      if (!running) continue;
+      const [found, ...others] = ((await answer.json()) as Json).data as Json[];
+      expect({ others, pattern: found!.pattern, level: found!.level }).toEqual({
+        others: [],
+        pattern: 'GET <_> took <_>',
+        level: 'unknown',
+      });
+      // Three lines, in one 60 s step or two when they straddle a minute.
+      expect((found!.samples as [number, number][]).reduce((sum, [, count]) => sum + count, 0)).toBe(3);
+    } finally {
+      await forward.close();
+    }
+  }
+});
+
 test('a connection waits for a ready pod, and gives up on none with the reason', async () => {
   const stack = await readyStack('f-none');
   const events: string[] = [];

@@ -113,6 +113,17 @@ describe('a ready stack', () => {
     expect(JSON.parse(JSON.stringify(ready))).toEqual(ready);
   });
 
+  test('the pattern ingester is a component while it runs, and is gone from the status once switched off', async () => {
+    const patterns = (enabled: boolean) => ({ spec: { components: { patternIngester: { enabled } } } });
+    await apply(patterns(true));
+    const running = await statusWhen('Ready', (s) => 'pattern-ingester' in s.components);
+    expect(running.components['pattern-ingester']).toMatchObject({ kind: 'StatefulSet', desired: 1, ready: 1 });
+    expect(Object.keys(running.components).sort()).toEqual([...COMPONENTS, 'pattern-ingester'].sort());
+    await apply(patterns(false));
+    const off = await statusWhen('Ready', (s) => !('pattern-ingester' in s.components));
+    expect(Object.keys(off.components)).toEqual(COMPONENTS);
+  });
+
   test('another name, namespace, cluster domain and version show in the endpoints and the version', async () => {
     await apply({
       metadata: { name: 'logs', namespace: 'observability' },

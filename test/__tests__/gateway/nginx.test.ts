@@ -47,6 +47,9 @@ const SINGLE_TENANT: LokiStackInput = {
   spec: { gateway: { enabled: true, tenants: TENANTS }, auth: { enabled: false, tenant: 'team-a' } },
 };
 const NO_RULER: LokiStackInput = { spec: { ...MULTI_TENANT.spec, components: { ruler: { enabled: false } } } };
+const PATTERNS: LokiStackInput = {
+  spec: { ...MULTI_TENANT.spec, components: { patternIngester: { enabled: true } } },
+};
 
 const describeWithNginx = nginx.binary ? describe : describe.skip;
 
@@ -118,7 +121,14 @@ async function call(
 
 const adminOf = (gw: Gateway) => gw.stack.spec.gateway.adminUser;
 const userFor = (gw: Gateway, route: GatewayRoute) => (route.access === 'admin' ? adminOf(gw) : 'team-a');
-const rulerEnabled = (stack: LokiStack) => stack.spec.components.ruler.enabled;
+/** Whether the stack runs the component: the optional ones (ruler, pattern ingester) only when enabled. */
+const runs = (stack: LokiStack, name: ComponentName) => {
+  const component = stack.spec.components[name];
+  return !('enabled' in component) || component.enabled;
+};
+
+/** The routes that reach a component (an absent one answers 404 itself, see the routing tests). */
+const servedRoutes = (stack: LokiStack) => gatewayRoutes(stack).filter((route) => !route.absent);
 
 /** Request paths a route's location matches: `= /x` its path; a prefix, the prefix itself and a path below it. */
 function pathsOf(route: GatewayRoute): string[] {
@@ -137,6 +147,8 @@ interface ApiCall {
   method: string;
   path: string;
   component: ComponentName;
+  /** The component that must run for the path to be served, when not the one receiving it. */
+  needs?: ComponentName;
   admin?: boolean;
   contentType?: string;
   body?: string;
@@ -205,7 +217,13 @@ const LOKI_API: ApiCall[] = [
   },
   { method: 'GET', path: `/loki/api/v1/detected_labels?query=${logql('{app="api"}')}`, component: 'queryFrontend' },
   { method: 'GET', path: `/loki/api/v1/detected_fields?query=${logql('{app="api"}')}`, component: 'queryFrontend' },
-  { method: 'GET', path: `/loki/api/v1/patterns?query=${logql('{app="api"}')}`, component: 'queryFrontend' },
+  // The query-frontend serves it through the queriers, which ask the pattern ingesters.
+  {
+    method: 'GET',
+    path: `/loki/api/v1/patterns?query=${logql('{app="api"}')}&start=${NOW}&end=${NOW}&step=60s`,
+    component: 'queryFrontend',
+    needs: 'patternIngester',
+  },
   { method: 'GET', path: '/loki/api/v1/status/buildinfo', component: 'queryFrontend' },
   { method: 'GET', path: `/api/prom/query?query=${logql('{app="api"}')}`, component: 'queryFrontend' },
   { method: 'GET', path: '/api/prom/label', component: 'queryFrontend' },
@@ -239,6 +257,7 @@ const LOKI_API: ApiCall[] = [
   { method: 'GET', path: '/compactor/ring', component: 'compactor', admin: true },
   { method: 'GET', path: '/indexgateway/ring', component: 'indexGateway', admin: true },
   { method: 'GET', path: '/ruler/ring', component: 'ruler', admin: true },
+  { method: 'GET', path: '/pattern/ring', component: 'patternIngester', admin: true },
 ];
 
 /** Paths no route names: Loki's internal and operational endpoints stay out of reach. */
@@ -338,7 +357,7 @@ function routingTests(gateway: () => Gateway) {
   );
 
   gatewayTest(
-    "Loki's API paths land on the component that serves them, query and body intact (without a ruler, rules paths answer 404 and reach no component)",
+    "Loki's API paths land on the component that serves them, query and body intact (without a ruler or a pattern ingester, their paths answer 404 and reach no component)",
     gateway,
     async (gw) => {
       const actual: string[] = [];
@@ -355,7 +374,7 @@ function routingTests(gateway: () => Gateway) {
           .map((seen) => (seen.body.toString() === (body ?? '') ? '' : ` body ${JSON.stringify(seen.body.toString())}`))
           .join('');
         actual.push(`${api.method} ${api.path} → ${outcome(result)}${bodies}`);
-        const served = api.component !== 'ruler' || rulerEnabled(gw.stack);
+        const served = runs(gw.stack, api.needs ?? api.component);
         expected.push(`${api.method} ${api.path} → ${served ? `200 ${api.component} ${api.path}` : '404 no upstream'}`);
       }
       expect(actual).toEqual(expected);
@@ -488,7 +507,7 @@ describeWithNginx('auth enabled, tenants team-a and team-b', () => {
     async (gw) => {
       const actual: string[] = [];
       const expected: string[] = [];
-      for (const route of gatewayRoutes(gw.stack)) {
+      for (const route of servedRoutes(gw.stack)) {
         const path = pathsOf(route)[0]!;
         for (const user of [...TENANTS, adminOf(gw)]) {
           const result = await call(gw, 'GET', path, { as: user });
@@ -509,7 +528,7 @@ describeWithNginx('auth enabled, tenants team-a and team-b', () => {
     async (gw) => {
       const actual: unknown[] = [];
       const expected: unknown[] = [];
-      for (const route of gatewayRoutes(gw.stack)) {
+      for (const route of servedRoutes(gw.stack)) {
         const path = pathsOf(route)[0]!;
         const sent: (string | undefined)[] = [undefined, 'team-a', 'team-a|team-b', 'admin'];
         for (const orgId of sent) {
@@ -635,7 +654,7 @@ describeWithNginx('auth disabled', () => {
   gatewayTest('the gateway adds no X-Scope-OrgID, and still asks every caller for a password', gateway, async (gw) => {
     const actual: string[] = [];
     const expected: string[] = [];
-    for (const route of gatewayRoutes(gw.stack)) {
+    for (const route of servedRoutes(gw.stack)) {
       const path = pathsOf(route)[0]!;
       const result = await call(gw, 'GET', path, { as: userFor(gw, route) });
       actual.push(
@@ -652,6 +671,11 @@ describeWithNginx('auth disabled', () => {
 
 describeWithNginx('auth enabled, ruler disabled', () => {
   const gateway = useGateway(NO_RULER, 130);
+  routingTests(gateway);
+});
+
+describeWithNginx('auth enabled, pattern ingester enabled', () => {
+  const gateway = useGateway(PATTERNS, 140);
   routingTests(gateway);
 });
 

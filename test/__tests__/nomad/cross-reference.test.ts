@@ -213,10 +213,12 @@ describe.each(specs)('$name', ({ input }) => {
       for (const file of files) expect(destinations).toContain(file);
       // The runtime configuration (per-tenant overrides), re-read by Loki every period.
       expect(files).toContain('/local/runtime.yaml');
-      // cert, key and CA for the server and each of the 7 client blocks, and the ruler's when it runs.
+      // cert, key and CA for the server and each of the 7 client blocks, and the ruler's and the pattern
+      // ingester's when they run.
       const certificates = files.filter((file) => file.startsWith('/secrets/tls/'));
+      const { ruler, patternIngester } = rendered.stack.spec.components;
       if (rendered.stack.spec.nomad.tls.enabled)
-        expect(certificates).toHaveLength(3 * (8 + (rendered.stack.spec.components.ruler.enabled ? 1 : 0)));
+        expect(certificates).toHaveLength(3 * (8 + Number(ruler.enabled) + Number(patternIngester.enabled)));
       else expect(certificates).toEqual([]);
     }
   });
@@ -244,6 +246,9 @@ describe.each(specs)('$name', ({ input }) => {
         config.compactor_grpc_client,
         ...(rendered.stack.spec.components.ruler.enabled
           ? [(config.ruler as Record<string, unknown>).ruler_client]
+          : []),
+        ...(rendered.stack.spec.components.patternIngester.enabled
+          ? [(config.pattern_ingester as { client_config: Record<string, unknown> }).client_config.grpc_client_config]
           : []),
       ];
       for (const client of clients) {

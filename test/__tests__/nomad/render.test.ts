@@ -19,9 +19,10 @@ describe.each(specs)('$name', ({ input }) => {
   });
 
   const deployed = () =>
-    (Object.keys(COMPONENTS) as ComponentName[]).filter(
-      (c) => c !== 'ruler' || rendered.stack.spec.components.ruler.enabled,
-    );
+    (Object.keys(COMPONENTS) as ComponentName[]).filter((c) => {
+      const component = rendered.stack.spec.components[c];
+      return !('enabled' in component) || component.enabled;
+    });
 
   test('one service job named after the stack, in its Nomad namespace, rolled out by health checks', () => {
     const { job, stack } = rendered;

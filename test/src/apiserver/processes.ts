@@ -3,7 +3,8 @@
 // pod port-forwards (portforward.ts), so they reach the same process with the same behaviour:
 // - Loki pods (`app.kubernetes.io/name: loki`) answer HTTP on their `http-metrics` port (3100), all of a
 //   stack's pods backed by one in-memory Loki (loki/), each answering only the paths its Loki target
-//   serves, plus small `/config`, `/services` and ring pages; the ingester ring page (`/ring`) answers
+//   serves (the patterns API only while a pattern-ingester pod runs, see loki/), plus small `/config`,
+//   `/services` and ring pages; the ingester ring page (`/ring`) answers
 //   `Accept: application/json` as dskit's ring page does (`{shards: [{id, state, address, ...}], now}`), listing
 //   the stack's running ingester pods ACTIVE unless `setRingState` says otherwise;
 // - gateway pods (`app.kubernetes.io/name: nginx`, component `gateway`) answer on their `http` port (8080)
@@ -13,7 +14,7 @@ import { parse } from 'yaml';
 import type { Api } from './api.js';
 import type { Pod } from './controllers/objects.js';
 import { serveGateway, type UserFile } from './gateway.js';
-import { FakeLoki, type LokiRequest, type LokiResponse } from './loki/index.js';
+import { FakeLoki, type LokiRequest, type LokiResponse, type PatternIngesters } from './loki/index.js';
 import type { KubeObject } from './store.js';
 
 export type HttpRequest = LokiRequest;
@@ -36,8 +37,8 @@ type Json = Record<string, unknown>;
 /** Paths each Loki target serves (its HTTP API in microservices mode). */
 const LOKI_ROUTES: Record<string, RegExp> = {
   distributor: /^\/loki\/api\/v1\/push$/,
-  'query-frontend': /^\/loki\/api\/v1\/(query|query_range|labels|label\/[^/]+\/values|series|index\/stats)$/,
-  querier: /^\/loki\/api\/v1\/(query|query_range|labels|label\/[^/]+\/values|series|index\/stats)$/,
+  'query-frontend': /^\/loki\/api\/v1\/(query|query_range|labels|label\/[^/]+\/values|series|index\/stats|patterns)$/,
+  querier: /^\/loki\/api\/v1\/(query|query_range|labels|label\/[^/]+\/values|series|index\/stats|patterns)$/,
 };
 const EVERY_TARGET = /^\/(ready|metrics|loki\/api\/v1\/status\/buildinfo)$/;
 /** Ring pages: which targets have them. */
@@ -129,10 +130,24 @@ export class Processes {
       loki = new FakeLoki({
         authEnabled: this.lokiConfig(namespace, instance)?.auth_enabled === true,
         ...(version ? { version } : {}),
+        patternIngesters: () => this.patternIngesters(namespace, instance),
       });
       this.lokis.set(key, loki);
     }
     return loki;
+  }
+
+  /** The stack's pattern ingesters as its Loki config and its running pattern-ingester pods say. */
+  private patternIngesters(namespace: string, instance: string): PatternIngesters {
+    const config = this.lokiConfig(namespace, instance)?.pattern_ingester as Json | undefined;
+    if (config?.enabled !== true) return 'disabled';
+    const pods = this.api.list('Pod', namespace, {
+      labelSelector: `app.kubernetes.io/instance=${instance},app.kubernetes.io/component=pattern-ingester`,
+    }) as Pod[];
+    const running = pods.some(
+      (pod) => !pod.metadata.deletionTimestamp && pod.status?.podIP && pod.status.phase === 'Running',
+    );
+    return running ? 'running' : 'none';
   }
 
   private lokiConfig(namespace: string, instance: string): Json | null {

@@ -74,6 +74,13 @@ export const STACK_INPUT = {
       .describe(
         'Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).',
       ),
+  patternIngester: (z: Z) =>
+    z
+      .boolean()
+      .optional()
+      .describe(
+        "A pattern ingester, for Grafana Logs Drilldown's Patterns tab (spec.components.patternIngester.enabled); unset: the profile's (off in demo).",
+      ),
   replicas: (z: Z) =>
     z
       .record(z.string(), z.number().int())
@@ -103,6 +110,7 @@ export interface StackInput {
   gateway?: boolean;
   tls?: boolean;
   tlsProvider?: string;
+  patternIngester?: boolean;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }

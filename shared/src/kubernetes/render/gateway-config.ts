@@ -6,6 +6,7 @@
 import type { ComponentName } from '../../spec/components.js';
 import { parseDurationMs } from '../../spec/quantity.js';
 import type { LokiStack } from '../../spec/schema.js';
+import { isDeployed } from '../../stack/components.js';
 import { objectName, PORTS, serviceHost } from './common.js';
 
 export const GATEWAY_PORT = { name: 'http', port: 8080, servicePort: 80 } as const;
@@ -43,7 +44,9 @@ export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
     component,
     access: 'admin',
   });
-  const ruler = stack.spec.components.ruler.enabled;
+  // Paths of an optional component answer 404 here when it is off, rather than fall through to a prefix.
+  const ifDeployed = (route: GatewayRoute, needs = route.component): GatewayRoute =>
+    isDeployed(stack, needs) ? route : { ...route, absent: true };
   return [
     tenant('= /loki/api/v1/push', 'distributor'),
     tenant('= /api/prom/push', 'distributor'),
@@ -52,13 +55,15 @@ export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
     tenant('= /loki/api/v1/tail', 'querier', true),
     tenant('= /api/prom/tail', 'querier', true),
     tenant('/loki/api/v1/delete', 'compactor'),
-    // Without a ruler they answer 404 here rather than fall through to the query-frontend's prefix.
     ...[
       tenant('/loki/api/v1/rules', 'ruler'),
       tenant('/api/prom/rules', 'ruler'),
       tenant('/prometheus/api/v1/rules', 'ruler'),
       tenant('/prometheus/api/v1/alerts', 'ruler'),
-    ].map((route) => (ruler ? route : { ...route, absent: true })),
+    ].map((route) => ifDeployed(route)),
+    // Served by the query-frontend, which queues it for the queriers, which ask the pattern ingesters (Loki's
+    // modules.go): without pattern ingesters the querier would answer 404 itself, the gateway answers it here.
+    ifDeployed(tenant('= /loki/api/v1/patterns', 'queryFrontend'), 'patternIngester'),
     tenant('/loki/api/', 'queryFrontend'),
     tenant('/api/prom/', 'queryFrontend'),
     admin('= /ring', 'distributor'),
@@ -68,7 +73,9 @@ export function gatewayRoutes(stack: LokiStack): GatewayRoute[] {
     admin('= /services', 'distributor'),
     admin('= /compactor/ring', 'compactor'),
     admin('= /indexgateway/ring', 'indexGateway'),
-    ...(ruler ? [admin('= /ruler/ring', 'ruler')] : []),
+    ...[admin('= /ruler/ring', 'ruler'), admin('= /pattern/ring', 'patternIngester')].filter((route) =>
+      isDeployed(stack, route.component),
+    ),
   ];
 }
 

@@ -10,7 +10,7 @@ import type {
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { SpecError } from '../../errors.js';
-import type { ComponentName } from '../../spec/components.js';
+import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import { AZURE_CREDENTIALS_REQUIRED, type LokiStack } from '../../spec/schema.js';
 import { deployedComponents } from '../../stack/components.js';
 import { schemaAnnotationOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
@@ -22,6 +22,7 @@ import {
   memberlistName,
   metadata,
   objectLabels,
+  objectName,
   PORTS,
   serviceAccountName,
 } from './common.js';
@@ -54,6 +55,7 @@ const LOKI_RENDER_ORDER: ComponentName[] = [
   'compactor',
   'indexGateway',
   'ingester',
+  'patternIngester',
   'distributor',
   'querier',
   'queryScheduler',
@@ -78,7 +80,23 @@ export interface RenderOptions {
   podAnnotations?: PodAnnotations;
 }
 
+/** The StatefulSet controller labels each pod `controller-revision-hash: <set>-<10-character hash>`, at most 63. */
+const MAX_STATEFULSET_NAME = 52;
+
+/** A stack name short enough for the spec may still be too long for the StatefulSet of an optional component. */
+function statefulSetNameIssues(stack: LokiStack): { path: string; message: string }[] {
+  return deployedComponents(stack)
+    .filter((name) => COMPONENTS[name].kind === 'StatefulSet')
+    .filter((name) => objectName(stack, name).length > MAX_STATEFULSET_NAME)
+    .map((name) => ({
+      path: 'metadata.name',
+      message: `must be at most ${MAX_STATEFULSET_NAME - objectName(stack, name).length + stack.metadata.name.length} characters with the ${COMPONENTS[name].target}: its StatefulSet "${objectName(stack, name)}" is longer than ${MAX_STATEFULSET_NAME}, and Kubernetes labels its pods with that name and a revision hash (63 at most): shorten the name, or set spec.components.${name}.enabled: false`,
+    }));
+}
+
 export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
+  const nameIssues = statefulSetNameIssues(given);
+  if (nameIssues.length > 0) throw new SpecError(nameIssues);
   const azure = given.spec.storage.azure;
   if (
     given.spec.storage.type === 'azure' &&

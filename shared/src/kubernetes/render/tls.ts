@@ -66,6 +66,7 @@ export function tlsFiles(stack: LokiStack): GrpcTlsFiles | undefined {
     indexGateway: fqdn('indexGateway'),
     compactor: fqdn('compactor'),
     ruler: fqdn('ruler'),
+    patternIngester: fqdn('patternIngester'),
     memberlist: serviceHost(stack, memberlistName(stack)),
   };
   return {

@@ -14,6 +14,9 @@
 // - GET|POST /loki/api/v1/query, which Loki 3.x refuses for log queries with 400; so does this double.
 // - GET|POST /loki/api/v1/labels (and /label) and /loki/api/v1/label/<name>/values, with the optional
 //   `query` selector.
+// - GET|POST /loki/api/v1/patterns (patterns.ts) from the lines pushed while a pattern ingester ran (the
+//   distributors' tee); 404 with an empty body when `pattern_ingester.enabled` is off, 500 `empty ring` when
+//   no pattern ingester pod runs, as Loki's queriers answer.
 // - GET /ready and GET /loki/api/v1/status/buildinfo; 404 `404 page not found` for any other path and a
 //   bare 405 for a known path with the wrong method, as Loki's router answers.
 // - Tenancy: with auth enabled, every data endpoint needs X-Scope-OrgID (401 `no org id` otherwise) and
@@ -24,6 +27,9 @@
 // - Metric queries, parser/formatting pipeline stages, pattern filters and `or` in line filters are
 //   refused with 400 saying the double does not implement them.
 // - Regexes run as JavaScript RegExp, not Go RE2 (common RE2 spellings are translated).
+// - Patterns are not Drain's: tokens holding a digit become `<_>`, every level is `unknown`, no pruning of
+//   rare patterns; the teed lines are kept while the stack's Loki double lives, not `retain_for` (3h), and a
+//   restarted pattern ingester pod keeps them.
 // - No `detected_level` discovery (Loki adds it as structured metadata, which shows in result labels),
 //   no ingestion limits (old/new sample rejection, rate, line size, label count), no
 //   max_entries_limit_per_query, no `step`/`interval` handling, no response encoding flags
@@ -49,6 +55,7 @@ import {
 } from './http.js';
 import { DEFAULT_SERVICE_NAME_DISCOVERY, withServiceName } from './labels.js';
 import { decodePushRequest } from './push.js';
+import { queryPatterns } from './patterns.js';
 import { labelNames, labelValues, queryInstant, queryRange } from './read.js';
 import { TenantStore, type LogStream } from './store.js';
 import { NS_PER_MS } from './timestamps.js';
@@ -62,7 +69,14 @@ export interface FakeLokiOptions {
   version?: string;
   /** Loki's `limits_config.discover_service_name`; [] disables it. Defaults to Loki's list. */
   discoverServiceName?: readonly string[];
+  /**
+   * The pattern ingesters, asked at each push (the distributors' tee) and patterns query: off in the config
+   * (`pattern_ingester.enabled`), on with none in their ring, or running. Defaults to off.
+   */
+  patternIngesters?: () => PatternIngesters;
 }
+
+export type PatternIngesters = 'disabled' | 'none' | 'running';
 
 /** Without auth, Loki's fake auth middleware puts every request in this tenant. */
 const SINGLE_TENANT = 'fake';
@@ -92,6 +106,9 @@ export class FakeLoki {
   readonly #version: string;
   readonly #discoverServiceName: readonly string[];
   readonly #tenants = new Map<string, TenantStore>();
+  /** What the pattern ingesters were sent, by tenant: only lines pushed while one ran. */
+  readonly #teed = new Map<string, TenantStore>();
+  readonly #patternIngesters: () => PatternIngesters;
   readonly #routes: readonly Route[];
 
   constructor(options: FakeLokiOptions) {
@@ -99,6 +116,7 @@ export class FakeLoki {
     this.#now = options.now ?? Date.now;
     this.#version = options.version ?? '3.7.8';
     this.#discoverServiceName = options.discoverServiceName ?? DEFAULT_SERVICE_NAME_DISCOVERY;
+    this.#patternIngesters = options.patternIngesters ?? (() => 'disabled');
     const read = { methods: ['GET', 'POST'], tenanted: true } as const;
     this.#routes = [
       // Loki answers readiness with http.Error(w, "ready", 200).
@@ -134,6 +152,7 @@ export class FakeLoki {
         serve: ({ request, tenant, match }) =>
           labelValues(match[1]!, formOf(request), this.#nowNs(), this.#streams(tenant)),
       },
+      { ...read, path: /^\/loki\/api\/v1\/patterns$/, serve: ({ request, tenant }) => this.#patterns(request, tenant) },
     ];
   }
 
@@ -178,18 +197,30 @@ export class FakeLoki {
         continue;
       }
       this.#store(tenant).append(stored, entries);
+      if (this.#patternIngesters() === 'running') this.#store(tenant, this.#teed).append(stored, entries);
     }
     if (rejected) throw new ClientError(MISSING_LABELS);
     return noContent();
   }
 
-  #store(tenant: string): TenantStore {
-    let store = this.#tenants.get(tenant);
+  #store(tenant: string, stores = this.#tenants): TenantStore {
+    let store = stores.get(tenant);
     if (store === undefined) {
       store = new TenantStore();
-      this.#tenants.set(tenant, store);
+      stores.set(tenant, store);
     }
     return store;
+  }
+
+  /**
+   * The querier's answer: 404 with an empty body when the pattern ingester is off (its Patterns has no pattern
+   * querier), Loki's `empty ring` error when none is in the ring, else the patterns of what was teed to them.
+   */
+  #patterns(request: LokiRequest, tenant: string): LokiResponse {
+    const state = this.#patternIngesters();
+    if (state === 'disabled') return plainText(404, '');
+    if (state === 'none') return plainText(500, 'empty ring');
+    return queryPatterns(formOf(request), this.#nowNs(), this.#teed.get(tenant)?.streams() ?? []);
   }
 
   #streams(tenant: string): Iterable<LogStream> {

@@ -82,7 +82,7 @@ function activeStreams(form: URLSearchParams, nowNs: bigint, streams: Iterable<L
 // ---- parameters ----------------------------------------------------------------------------------
 
 /** Loki's determineBounds: end defaults to now; start to `since` (1h) before end, or before now if end is later. */
-function bounds(form: URLSearchParams, nowNs: bigint): { start: bigint; end: bigint } {
+export function bounds(form: URLSearchParams, nowNs: bigint): { start: bigint; end: bigint } {
   const since = form.get('since') ?? '';
   const sinceNs = since === '' ? ONE_HOUR_NS : wrapParameterError(() => parseDuration(since), 'since');
   const endValue = form.get('end') ?? '';
@@ -93,7 +93,7 @@ function bounds(form: URLSearchParams, nowNs: bigint): { start: bigint; end: big
   return { start, end };
 }
 
-function wrapParameterError<T>(parse: () => T, parameter?: string): T {
+export function wrapParameterError<T>(parse: () => T, parameter?: string): T {
   try {
     return parse();
   } catch (error) {
