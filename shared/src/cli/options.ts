@@ -1,10 +1,11 @@
 // What every command reads from its command line: the spec (-f, --set), durations and output formats.
 // Mistakes here are usage errors (exit 2), found before any request is sent.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { applyOverrides } from '../spec/overrides.js';
 import { parseSpec, readSpecDocument } from '../spec/parse.js';
+import { readRuleFiles } from '../spec/rule-files.js';
 import { parseTimeoutMs, TIMEOUT_EXAMPLES } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 import { specWarnings } from '../spec/warnings.js';
@@ -35,8 +36,10 @@ export function parseCommandLine<const T extends Options>(args: string[], option
 
 /** The validated stack from -f and --set (the default stack without -f). */
 export async function loadStack(values: { file?: string; set?: string[] }, io: CliIo): Promise<LokiStack> {
-  const document = await readSpecFile(values.file, io);
-  const stack = parseSpec(applyOverrides(document, values.set ?? []));
+  const document = applyOverrides(await readSpecFile(values.file, io), values.set ?? []);
+  // Rule file globs are relative to the spec file (to the working directory for standard input).
+  const specDir = values.file === undefined || values.file === '-' ? io.cwd : dirname(resolve(io.cwd, values.file));
+  const stack = parseSpec(await readRuleFiles(document, specDir));
   for (const warning of specWarnings(stack)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
   return stack;
 }
