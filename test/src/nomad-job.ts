@@ -54,6 +54,40 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
       },
     },
   },
+  'small/rules-remote-write': {
+    spec: {
+      profile: 'small',
+      auth: { enabled: true, tenant: 'team-a' },
+      storage: S3,
+      nomad: { credentials: { source: 'vault', path: 'kv/data/loki/s3' }, vaultRole: 'loki' },
+      rules: {
+        loadedFiles: [
+          {
+            file: 'rules/shop.yaml',
+            tenant: 'team-b',
+            groups: [
+              {
+                name: 'shop',
+                rules: [
+                  {
+                    alert: 'ShopErrors',
+                    expr: 'sum(rate({app="shop"} |= "error" [5m])) > 1',
+                    annotations: { summary: '{{ $labels.app }}: {{ $value }} errors/s; ${HOME} $NOMAD_TOKEN' },
+                  },
+                  {
+                    record: 'shop:lines',
+                    expr: 'sum by (app) (count_over_time({app="shop"} | line_format "{{.app}}" [1m]))',
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        inline: { 'team-a': [{ name: 'a', rules: [{ alert: 'Quiet', expr: 'absent_over_time({job="a"}[15m])' }] }] },
+        remoteWrite: { url: 'http://prometheus.service.consul:9090/api/v1/write' },
+      },
+    },
+  },
   'production/azure-ruler-disabled': {
     spec: {
       profile: 'production',
@@ -88,6 +122,8 @@ export interface NomadTemplate {
   env: boolean;
   changeMode: string;
   perms?: string;
+  /** consul-template's delimiters when the template sets its own. */
+  delimiters?: [string, string];
 }
 
 export interface NomadTask {
@@ -184,6 +220,7 @@ function parseTask(name: string, t: Block): NomadTask {
       env: tpl.env === true,
       changeMode: tpl.change_mode as string,
       ...(tpl.perms ? { perms: tpl.perms as string } : {}),
+      ...(tpl.left_delimiter ? { delimiters: [tpl.left_delimiter, tpl.right_delimiter] as [string, string] } : {}),
     })),
     resources: one(t.resources) as NomadTask['resources'],
     killTimeout: t.kill_timeout as string,
