@@ -106,7 +106,7 @@ test('apply --wait: a group whose expression does not parse fails with 3, naming
   const result = await run(['apply', '--wait', '-f', 'spec.yaml'], dir);
   expect(result.code).toBe(3);
   expect(result.stderr).toMatch(
-    /error: the ruler did not load every declared rule group:\n  - rules\/shop\.yaml, group "typo" \(tenant fake\): failing: parse error/,
+    /error: the ruler did not load every declared rule group:\n {2}- rules\/shop\.yaml, group "typo" \(tenant fake\): failing: parse error/,
   );
   expect(result.stderr).not.toContain('group "errors"');
   expect(result.stdout).toContain('rules: 2 groups loaded, 1 not');

@@ -658,7 +658,7 @@ describe('render and status', () => {
       inputs: { command: 'render', 'output-dir': 'bad', rules: 'loki/rules/*.yaml', kubeconfig: '/nonexistent' },
     });
     expect(bad.code).not.toBe(0);
-    expect(bad.stdout).toContain('loki/rules/bad.yaml, group \"bad\": rule 1: expr must be a non-empty LogQL query');
+    expect(bad.stdout).toContain('loki/rules/bad.yaml, group "bad": rule 1: expr must be a non-empty LogQL query');
   });
 
   test('status reports a ready stack, and a missing one as a failure', async () => {
