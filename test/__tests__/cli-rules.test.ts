@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { stringify } from 'yaml';
+import { SHOP_RULES } from '../src/specs.js';
 import { startFixture, type Fixture } from './cluster/fixture.js';
 
 jest.setTimeout(120_000);
@@ -68,22 +69,7 @@ function project(namespace: string, files: Record<string, unknown>, spec: Record
   return dir;
 }
 
-const errors = {
-  groups: [
-    {
-      name: 'errors',
-      rules: [
-        { record: 'app:errors:rate5m', expr: 'sum by (app) (rate({app="shop"} |= "error" [5m]))' },
-        {
-          alert: 'ManyErrors',
-          expr: 'sum(rate({app="shop"} |= "error" [5m])) / sum(rate({app="shop"}[5m])) > 0.05',
-          for: '10m',
-          annotations: { summary: '{{ $labels.app }} logs errors' },
-        },
-      ],
-    },
-  ],
-};
+const errors = { groups: [SHOP_RULES] };
 
 test('apply --wait: the ruler reports every declared group loaded, from the ConfigMap mounted per tenant', async () => {
   const dir = project('r-ok', { 'errors.yaml': errors });
@@ -108,7 +94,7 @@ test('apply --wait: a group whose expression does not parse fails with 3, naming
   expect(result.stderr).toMatch(
     /error: the ruler did not load every declared rule group:\n {2}- rules\/shop\.yaml, group "typo" \(tenant fake\): failing: parse error/,
   );
-  expect(result.stderr).not.toContain('group "errors"');
+  expect(result.stderr).not.toContain('group "shop"');
   expect(result.stdout).toContain('rules: 2 groups loaded, 1 not');
 });
 

@@ -1,6 +1,7 @@
 // Nomad specs and a look inside rendered jobs: the HCL parsed by a real HCL2 parser (@cdktf/hcl2json),
 // with its block lists flattened to the shapes tests ask about.
 import { parseHcl as parse } from './hcl.js';
+import { SHOP_RULES } from './specs.js';
 import { parseSpec, renderNomad, type LokiStack, type LokiStackInput, type RenderedNomadJob } from 'loki-microservices';
 
 const BCRYPT_USER = 'promtail:$2y$05$sDd4RjXi0z9w8c3H5pK7KuY8xN1mWvA2Q3bC4dE5fG6hI7jK8lM9n';
@@ -67,11 +68,10 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
             tenant: 'team-b',
             groups: [
               {
-                name: 'shop',
+                ...SHOP_RULES,
                 rules: [
                   {
-                    alert: 'ShopErrors',
-                    expr: 'sum(rate({app="shop"} |= "error" [5m])) > 1',
+                    ...SHOP_RULES.rules[1],
                     annotations: { summary: '{{ $labels.app }}: {{ $value }} errors/s; ${HOME} $NOMAD_TOKEN' },
                   },
                   {

@@ -35,6 +35,22 @@ export const STORAGE_VARIANTS: Record<string, StorageInput> = {
   },
 };
 
+/** A rule group with a recording and an alerting rule (a Prometheus template in its annotation), LogQL that parses. */
+export const SHOP_RULES = {
+  name: 'shop',
+  interval: '1m',
+  rules: [
+    { record: 'shop:errors:rate5m', expr: 'sum by (app) (rate({app="shop"} |= "error" [5m]))' },
+    {
+      alert: 'ShopErrors',
+      expr: 'sum(rate({app="shop"} |= "error" [5m])) / sum(rate({app="shop"}[5m])) > 0.05',
+      for: '10m',
+      labels: { severity: 'page' },
+      annotations: { summary: '{{ $labels.app }} logs {{ $value }} errors/s' },
+    },
+  ],
+};
+
 const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
 
 /** Every per-tenant override field and per-stream retention, for the checks of the runtime configuration. */
@@ -181,22 +197,7 @@ const OPTIONS: Record<string, LokiStackInput> = {
           {
             file: 'rules/shop.yaml',
             tenant: 'team-b',
-            groups: [
-              {
-                name: 'shop',
-                interval: '1m',
-                rules: [
-                  { record: 'shop:errors:rate5m', expr: 'sum by (app) (rate({app="shop"} |= "error" [5m]))' },
-                  {
-                    alert: 'ShopErrors',
-                    expr: 'sum(rate({app="shop"} |= "error" [5m])) > 1',
-                    for: '10m',
-                    labels: { severity: 'page' },
-                    annotations: { summary: '{{ $labels.app }} logs {{ $value }} errors/s' },
-                  },
-                ],
-              },
-            ],
+            groups: [SHOP_RULES],
           },
           {
             file: 'rules/team-a.yaml',

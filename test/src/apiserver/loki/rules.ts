@@ -13,7 +13,7 @@
 //   are reported as not implemented.
 import { parse } from 'yaml';
 import { ClientError } from './http.js';
-import { parseLogQuery } from './logql.js';
+import { parseLogQuery, RANGE_AGGREGATIONS, VECTOR_AGGREGATIONS } from './logql.js';
 
 export interface RuleFile {
   /** The path as the ruler sees it: `<directory>/<tenant>/<file>`. */
@@ -21,24 +21,6 @@ export interface RuleFile {
   text: string;
 }
 
-const RANGE_FUNCTIONS = new Set([
-  'rate',
-  'rate_counter',
-  'count_over_time',
-  'bytes_rate',
-  'bytes_over_time',
-  'absent_over_time',
-  'avg_over_time',
-  'sum_over_time',
-  'min_over_time',
-  'max_over_time',
-  'stddev_over_time',
-  'stdvar_over_time',
-  'quantile_over_time',
-  'first_over_time',
-  'last_over_time',
-]);
-const VECTOR_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'topk', 'bottomk']);
 const BINARY_OPERATORS = ['==', '!=', '>=', '<=', '>', '<', '+', '-', '*', '/', '%', '^', 'and ', 'or ', 'unless '];
 const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
 
@@ -140,7 +122,7 @@ class MetricExpression {
       return;
     }
     const name = /^[a-z_]+/.exec(this.text.slice(this.#at))?.[0];
-    if (name && RANGE_FUNCTIONS.has(name)) {
+    if (name && RANGE_AGGREGATIONS.has(name)) {
       this.#at += name.length;
       this.#rangeAggregation();
     } else if (name && VECTOR_AGGREGATIONS.has(name)) {
