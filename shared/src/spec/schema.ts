@@ -857,7 +857,7 @@ const rules = z
           )
           .default({})
           .describe(
-            "Headers sent with every write, by header name, each value read from a Secret key into the ruler's environment (never into a ConfigMap).",
+            "Headers sent with every write, by header name, each value read from a Secret key into the ruler's environment (never into a ConfigMap); a value must not hold a single quote or a line break (Loki reads it into its YAML configuration).",
           ),
       })
       .optional()
