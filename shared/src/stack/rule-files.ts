@@ -43,9 +43,8 @@ function ruleFileName(source: RuleSource): string {
   return source.source.replaceAll('/', '__').replace(/[^-._a-zA-Z0-9]/g, '_');
 }
 
-/** The source of a rule file as the ruler names it (`<directory>/<tenant>/<name>`, or just the name). */
-export function ruleFileSource(stack: LokiStack, tenant: string, file: string): string | undefined {
-  const name = file.slice(file.lastIndexOf('/') + 1);
+/** The source of a tenant's rule file, by the name the ruler's API gives it (`file`: the rule namespace, its name). */
+export function ruleFileSource(stack: LokiStack, tenant: string, name: string): string | undefined {
   return tenantRules(stack)
     .find((entry) => entry.tenant === tenant)
     ?.files.find((candidate) => candidate.name === name)?.source.source;

@@ -190,8 +190,8 @@ export class Processes {
         const volume = (pod.spec.volumes ?? []).find((candidate) => candidate.name === mount.name);
         const name = (volume?.configMap as { name?: string } | undefined)?.name;
         const configMap = name ? this.api.store.get('ConfigMap', pod.metadata.namespace, name) : undefined;
-        return Object.entries((configMap?.data ?? {}) as Record<string, string>).map(([key, text]) => ({
-          path: `${directory}/${key}`,
+        return Object.entries((configMap?.data ?? {}) as Record<string, string>).map(([name, text]) => ({
+          name,
           text,
         }));
       });

@@ -16,8 +16,8 @@ import { ClientError } from './http.js';
 import { parseLogQuery, RANGE_AGGREGATIONS, VECTOR_AGGREGATIONS } from './logql.js';
 
 export interface RuleFile {
-  /** The path as the ruler sees it: `<directory>/<tenant>/<file>`. */
-  path: string;
+  /** The file's name in the tenant's directory: Loki's rule namespace, which the API reports as `file`. */
+  name: string;
   text: string;
 }
 
@@ -35,7 +35,7 @@ export function ruleGroups(files: readonly RuleFile[]): Record<string, unknown>[
     }
     return (content.groups ?? []).map((group) => ({
       name: group.name,
-      file: file.path,
+      file: file.name,
       rules: (group.rules ?? []).map(ruleState),
       interval: intervalSeconds(group.interval),
       limit: group.limit ?? 0,
