@@ -98,6 +98,26 @@ test('apply --wait: a group whose expression does not parse fails with 3, naming
   expect(result.stdout).toContain('rules: 2 groups loaded, 1 not');
 });
 
+test('status --rules: the groups the ruler reports, only when asked; a failing one makes it 3', async () => {
+  const ok = project('r-ok', { 'errors.yaml': errors });
+  const plain = await run(['status', '-f', 'spec.yaml', '-o', 'json'], ok);
+  expect(plain.code).toBe(0);
+  expect(JSON.parse(plain.stdout).rules).toBeUndefined();
+  const withRules = await run(['status', '--rules', '-f', 'spec.yaml', '-o', 'json'], ok);
+  expect(withRules.code).toBe(0);
+  expect(JSON.parse(withRules.stdout)).toMatchObject({ kind: 'StackStatus', rules: { loaded: 2, problems: [] } });
+  const broken = project('r-broken', {
+    'shop.yaml': {
+      groups: [SHOP_RULES, { name: 'typo', rules: [{ alert: 'Typo', expr: 'count_over_time({app="shop"[5m]) > 0' }] }],
+    },
+  });
+  const failing = await run(['status', '--rules', '-f', 'spec.yaml'], broken);
+  expect(failing.code).toBe(3);
+  expect(failing.stdout).toContain(
+    'rules: 2 groups loaded, 1 not\n  rules/shop.yaml, group "typo" (tenant fake): failing: parse error',
+  );
+});
+
 test('a rule file with an invalid rule: 2 before any request, naming the file and the group', async () => {
   const bad = { groups: [{ name: 'bad', rules: [{ alert: 'A', record: 'b', expr: 'x' }] }] };
   const dir = project('r-invalid', { 'bad.yaml': bad });

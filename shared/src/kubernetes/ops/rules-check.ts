@@ -8,7 +8,7 @@ import { ruleFileSource } from '../../stack/rule-files.js';
 import { PORTS } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { readyPodOf } from './forward.js';
-import { until } from './retry.js';
+import { until, type RetryPolicy } from './retry.js';
 import { sendToPod } from './smoke.js';
 
 /** One declared rule group as the ruler reports it. */
@@ -87,6 +87,17 @@ export async function readRuleGroups(connection: Connection, stack: LokiStack, p
   return checks;
 }
 
+/** The declared groups as a ready ruler reports them now (retrying requests per `retry`, not a missing group). */
+export async function rulesReport(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<RulesReport> {
+  if (ruleSources(stack.spec).length === 0) return { loaded: 0, problems: [] };
+  const pod = await readyPodOf(connection, stack.metadata, 'ruler', retry);
+  const checks = await readRuleGroups(connection, stack, pod);
+  return {
+    loaded: checks.filter((check) => check.state === 'loaded').length,
+    problems: checks.filter((check) => check.state !== 'loaded'),
+  };
+}
+
 /**
  * Waits until the ruler reports every declared group loaded and none failing; a RulesNotLoadedError naming the
  * file and group of each that is not when the deadline comes, or at once for an expression Loki cannot parse.
@@ -100,12 +111,7 @@ export async function checkRules(
   for (;;) {
     let report: RulesReport;
     try {
-      const pod = await readyPodOf(connection, stack.metadata, 'ruler', until(options.deadline));
-      const checks = await readRuleGroups(connection, stack, pod);
-      report = {
-        loaded: checks.filter((check) => check.state === 'loaded').length,
-        problems: checks.filter((check) => check.state !== 'loaded'),
-      };
+      report = await rulesReport(connection, stack, until(options.deadline));
     } catch (error) {
       if (Date.now() + intervalMs > options.deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
