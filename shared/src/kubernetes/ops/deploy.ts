@@ -30,6 +30,8 @@ export type PhaseListener = (phase: DeployPhase) => ((summary: string | undefine
 export interface VerifyOptions {
   /** Wait until every component is ready (a NotReadyError with a diagnosis if it does not get there in time). */
   wait?: boolean;
+  /** After the wait, check that the ruler loaded every declared rule group (a RulesNotLoadedError if not). @default true */
+  rules?: boolean;
   /** Then push a log line and read it back (a SmokeTestError if it cannot); implies `wait`. */
   smoke?: boolean;
   /** When the whole deploy must be over (a Date.now() value). */
@@ -87,7 +89,7 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
     );
     verified.status = waited.status;
     if (waited.readyAt) verified.readyAt = waited.readyAt;
-    if (declaresRules(stack))
+    if (declaresRules(stack) && options.rules !== false)
       verified.rules = await inPhase(
         'rules',
         options.onPhase,
@@ -283,6 +285,8 @@ async function rollWave(
       signal: options.signal,
       onProgress: options.onProgress,
       wait: true,
+      // The rules are checked once, after the last wave.
+      rules: false,
       smoke: options.verifyEachWave,
     });
   } catch (error) {

@@ -67,7 +67,12 @@ export async function readRuleGroups(connection: Connection, stack: LokiStack, p
       throw new ClusterError(
         `the ruler's rules API answered HTTP ${answer.status}: ${answer.body.trim().slice(0, 200)}`,
       );
-    const groups = (JSON.parse(answer.body) as RulesAnswer).data?.groups ?? [];
+    let groups: NonNullable<NonNullable<RulesAnswer['data']>['groups']>;
+    try {
+      groups = (JSON.parse(answer.body) as RulesAnswer).data?.groups ?? [];
+    } catch {
+      throw new ClusterError(`the ruler's rules API answered no JSON: ${answer.body.trim().slice(0, 200)}`);
+    }
     for (const source of ruleSources(stack.spec).filter((candidate) => candidate.tenant === tenant)) {
       for (const declared of source.groups) {
         const found = groups.find(
