@@ -3,7 +3,7 @@
 // Credentials are masked the moment they are read.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
   COMPONENT_NAMES,
@@ -13,6 +13,7 @@ import {
   namingCredentialsSecret,
   parseTimeoutMs,
   parseSpecWithInputs,
+  readRuleFiles,
   readSpecDocument,
   replicaFields,
   STACK_INPUTS,
@@ -21,6 +22,7 @@ import {
   SpecError,
   TIMEOUT_EXAMPLES,
   upgradeTestIssue,
+  withInputs,
   withStorageCredentials,
   type InputField,
   type LokiStack,
@@ -214,6 +216,10 @@ async function readStack(
   let fields: Fields;
   try {
     fields = inlineFields(document);
+    // The input's glob is relative to the workspace, the spec file's globs to the spec file.
+    const rules = fields.filter((field) => field.input === 'rules');
+    const rulesDir = rules.length > 0 || !file ? process.cwd() : dirname(resolve(file));
+    document = await readRuleFiles(withInputs(document, rules), rulesDir);
   } catch (error) {
     if (error instanceof SpecError) throw new InputError(describeIssues(error));
     throw error;

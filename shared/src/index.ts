@@ -7,6 +7,7 @@
 
 // The spec: parsing, the inputs the Action and the scaffolder share, and its vocabulary.
 export { parseSpec, readSpecDocument, type ParseOptions } from './spec/parse.js';
+export { readRuleFiles } from './spec/rule-files.js';
 export { specWarnings } from './spec/warnings.js';
 export {
   kebabCase,

@@ -2,6 +2,7 @@
 // Service and port whose pods listen on it, Service selectors at pods, volume and env references at
 // ConfigMaps, Secrets and claims, and persistent volumes only where state lives.
 import type { V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { COMPONENTS, type ComponentName, type LokiStack } from 'loki-microservices';
 import { lokiConfig } from 'loki-microservices/testing';
 import { allContainers, render, selects, services, workloads, type Rendered } from '../src/objects.js';
@@ -171,6 +172,7 @@ describe.each(specMatrix())('$name', ({ input }) => {
         storage.azure?.secretName,
         stack.spec.gateway.passwordsSecret,
         ...stack.spec.imagePullSecrets,
+        ...Object.values(stack.spec.rules.remoteWrite?.headers ?? {}).map((header) => header.secretName),
       ].filter(Boolean),
     );
     const secrets = new Set([
@@ -204,6 +206,52 @@ describe.each(specMatrix())('$name', ({ input }) => {
         template.spec!.serviceAccountName === undefined ||
           rendered_('ServiceAccount').has(template.spec!.serviceAccountName),
       ).toBe(true);
+    }
+  });
+
+  test("every declared rule group is in a file of a ConfigMap mounted at the ruler's <local directory>/<tenant>", () => {
+    const ruler = workloads(objects).find((w) => w.object.metadata!.labels!['app.kubernetes.io/component'] === 'ruler');
+    const config = lokiConfig(stack) as {
+      ruler?: { storage?: { type: string; local: { directory: string } }; remote_write?: Record<string, any> };
+    };
+    // The tenants and groups the spec declares, as the docs say: a file's `tenant`, else spec.auth.tenant (auth on) or fake.
+    const fileTenant = stack.spec.auth.enabled ? stack.spec.auth.tenant : 'fake';
+    const declared = new Map<string, string[]>();
+    const declare = (tenant: string, groups: { name: string }[]) =>
+      declared.set(tenant, [...(declared.get(tenant) ?? []), ...groups.map((g) => g.name)]);
+    for (const file of stack.spec.rules.loadedFiles ?? []) declare(file.tenant ?? fileTenant, file.groups);
+    for (const [tenant, groups] of Object.entries(stack.spec.rules.inline)) declare(tenant, groups);
+    if (declared.size === 0 || !ruler) {
+      expect(config.ruler?.storage).toBeUndefined();
+      return;
+    }
+    expect(config.ruler!.storage!.type).toBe('local');
+    const directory = config.ruler!.storage!.local.directory;
+    const loki = ruler.template.spec!.containers.find((c) => c.name === 'loki')!;
+    const mounted = new Map<string, string[]>();
+    for (const mount of loki.volumeMounts!.filter((m) => m.mountPath.startsWith(`${directory}/`))) {
+      expect(mount.subPath).toBeUndefined(); // updated in place only as a whole directory
+      const volume = ruler.template.spec!.volumes!.find((v) => v.name === mount.name)!;
+      const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata!.name === volume.configMap?.name) as
+        { data: Record<string, string> } | undefined;
+      const groups = Object.values(configMap!.data).flatMap((text) =>
+        (parse(text) as { groups: { name: string }[] }).groups.map((g) => g.name),
+      );
+      mounted.set(mount.mountPath.slice(directory.length + 1), groups);
+    }
+    expect(Object.fromEntries(mounted)).toEqual(Object.fromEntries(declared));
+  });
+
+  test("the ruler's environment sets every remote-write header the Loki config reads, from a Secret", () => {
+    const headers = Object.values(
+      ((lokiConfig(stack) as any).ruler?.remote_write?.clients ?? {}) as Record<string, { headers?: object }>,
+    ).flatMap((client) => Object.values(client.headers ?? {}) as string[]);
+    expect(headers.length).toBe(Object.keys(stack.spec.rules.remoteWrite?.headers ?? {}).length);
+    const ruler = workloads(objects).find((w) => w.object.metadata!.labels!['app.kubernetes.io/component'] === 'ruler');
+    const env = ruler?.template.spec!.containers.find((c) => c.name === 'loki')!.env ?? [];
+    for (const header of headers) {
+      const variable = /^\$\{([A-Z0-9_]+):-\}$/.exec(header)![1];
+      expect(env.find((e) => e.name === variable)?.valueFrom?.secretKeyRef).toBeDefined();
     }
   });
 

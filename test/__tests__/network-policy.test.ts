@@ -204,7 +204,7 @@ describe.each(withPolicies)('$name', ({ input }) => {
     }
   });
 
-  test('nothing leaves for elsewhere: no egress beyond the stack, DNS, the store and Alertmanager', () => {
+  test('nothing leaves for elsewhere: no egress beyond the stack, DNS, the store, Alertmanager and remote write', () => {
     const internet = { ip: '198.51.100.7' };
     for (const component of lokiPods) {
       expect(allowed(policies, pod(component), internet, 22)).toBe(false);
@@ -215,6 +215,14 @@ describe.each(withPolicies)('$name', ({ input }) => {
       const port = Number(new URL(alertmanager).port);
       expect(allowed(policies, pod('ruler'), stranger('monitoring', { app: 'alertmanager' }), port)).toBe(true);
       expect(allowed(policies, pod('querier'), stranger('monitoring', { app: 'alertmanager' }), port)).toBe(false);
+    }
+    // Recording rules write to the remote-write endpoint, wherever it is (an outside URL has no pod to select).
+    const remoteWrite = stack.spec.rules.remoteWrite?.url;
+    if (remoteWrite) {
+      const port = Number(new URL(remoteWrite).port);
+      expect(allowed(policies, pod('ruler'), internet, port)).toBe(true);
+      expect(allowed(policies, pod('ingester'), internet, port)).toBe(false);
+      expect(allowed(policies, pod('ruler'), internet, port + 1)).toBe(false);
     }
   });
 });

@@ -1,6 +1,7 @@
 // Nomad specs and a look inside rendered jobs: the HCL parsed by a real HCL2 parser (@cdktf/hcl2json),
 // with its block lists flattened to the shapes tests ask about.
 import { parseHcl as parse } from './hcl.js';
+import { SHOP_RULES } from './specs.js';
 import { parseSpec, renderNomad, type LokiStack, type LokiStackInput, type RenderedNomadJob } from 'loki-microservices';
 
 const BCRYPT_USER = 'promtail:$2y$05$sDd4RjXi0z9w8c3H5pK7KuY8xN1mWvA2Q3bC4dE5fG6hI7jK8lM9n';
@@ -54,6 +55,39 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
       },
     },
   },
+  'small/rules-remote-write': {
+    spec: {
+      profile: 'small',
+      auth: { enabled: true, tenant: 'team-a' },
+      storage: S3,
+      nomad: { credentials: { source: 'vault', path: 'kv/data/loki/s3' }, vaultRole: 'loki' },
+      rules: {
+        loadedFiles: [
+          {
+            file: 'rules/shop.yaml',
+            tenant: 'team-b',
+            groups: [
+              {
+                ...SHOP_RULES,
+                rules: [
+                  {
+                    ...SHOP_RULES.rules[1],
+                    annotations: { summary: '{{ $labels.app }}: {{ $value }} errors/s; ${HOME} $NOMAD_TOKEN' },
+                  },
+                  {
+                    record: 'shop:lines',
+                    expr: 'sum by (app) (count_over_time({app="shop"} | line_format "{{.app}}" [1m]))',
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        inline: { 'team-a': [{ name: 'a', rules: [{ alert: 'Quiet', expr: 'absent_over_time({job="a"}[15m])' }] }] },
+        remoteWrite: { url: 'http://prometheus.service.consul:9090/api/v1/write' },
+      },
+    },
+  },
   'production/azure-ruler-disabled': {
     spec: {
       profile: 'production',
@@ -88,6 +122,8 @@ export interface NomadTemplate {
   env: boolean;
   changeMode: string;
   perms?: string;
+  /** consul-template's delimiters when the template sets its own. */
+  delimiters?: [string, string];
 }
 
 export interface NomadTask {
@@ -184,6 +220,7 @@ function parseTask(name: string, t: Block): NomadTask {
       env: tpl.env === true,
       changeMode: tpl.change_mode as string,
       ...(tpl.perms ? { perms: tpl.perms as string } : {}),
+      ...(tpl.left_delimiter ? { delimiters: [tpl.left_delimiter, tpl.right_delimiter] as [string, string] } : {}),
     })),
     resources: one(t.resources) as NomadTask['resources'],
     killTimeout: t.kill_timeout as string,

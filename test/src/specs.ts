@@ -35,6 +35,22 @@ export const STORAGE_VARIANTS: Record<string, StorageInput> = {
   },
 };
 
+/** A rule group with a recording and an alerting rule (a Prometheus template in its annotation), LogQL that parses. */
+export const SHOP_RULES = {
+  name: 'shop',
+  interval: '1m',
+  rules: [
+    { record: 'shop:errors:rate5m', expr: 'sum by (app) (rate({app="shop"} |= "error" [5m]))' },
+    {
+      alert: 'ShopErrors',
+      expr: 'sum(rate({app="shop"} |= "error" [5m])) / sum(rate({app="shop"}[5m])) > 0.05',
+      for: '10m',
+      labels: { severity: 'page' },
+      annotations: { summary: '{{ $labels.app }} logs {{ $value }} errors/s' },
+    },
+  ],
+};
+
 const PROFILE_NAMES: ProfileName[] = ['demo', 'small', 'production'];
 
 /** Every per-tenant override field and per-stream retention, for the checks of the runtime configuration. */
@@ -168,6 +184,41 @@ const OPTIONS: Record<string, LokiStackInput> = {
   },
   'monitoring-operator': {
     spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } },
+  },
+  // Rule files as the CLI reads them (loadedFiles), inline groups, a tenant that is no object name, remote write.
+  'network-policy-rules': {
+    spec: {
+      profile: 'small',
+      auth: { enabled: true, tenant: 'team-a' },
+      networkPolicy: { enabled: true },
+      components: { ruler: { alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093' } },
+      rules: {
+        loadedFiles: [
+          {
+            file: 'rules/shop.yaml',
+            tenant: 'team-b',
+            groups: [SHOP_RULES],
+          },
+          {
+            file: 'rules/team-a.yaml',
+            groups: [{ name: 'a-files', rules: [{ alert: 'A', expr: 'count_over_time({job="a"}[5m]) > 0' }] }],
+          },
+        ],
+        inline: {
+          'team-a': [{ name: 'a-inline', rules: [{ alert: 'Quiet', expr: 'absent_over_time({job="a"}[15m])' }] }],
+          'Ops.Team(*)': [
+            { name: 'ops', rules: [{ record: 'ops:lines', expr: 'sum(count_over_time({job="ops"}[1m]))' }] },
+          ],
+        },
+        remoteWrite: {
+          url: 'https://prometheus.example.com:9443/api/v1/write',
+          headers: {
+            Authorization: { secretName: 'remote-write', key: 'authorization' },
+            'X-Scope-OrgID': { secretName: 'remote-write', key: 'org' },
+          },
+        },
+      },
+    },
   },
   'everything-on': {
     spec: {

@@ -8,6 +8,7 @@ import {
   type DeployTimeline,
 } from '../kubernetes/ops/deploy.js';
 import { CLI_OPTION_NAMES } from '../kubernetes/ops/option-names.js';
+import { describeRules, RulesNotLoadedError, type RulesReport } from '../kubernetes/ops/rules-check.js';
 import { smokePassed, SmokeTestError, type SmokeResult } from '../kubernetes/ops/smoke.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { NotReadyError } from '../kubernetes/ops/wait.js';
@@ -71,7 +72,8 @@ ${NOMAD_HELP}
   -h, --help             Show this help
 
 Progress goes to standard error, the result to standard output.
-Exit codes: 0 applied (and ready), 2 invalid spec or usage, 3 not ready or smoke test failed, 1 other error.
+Exit codes: 0 applied (and ready), 2 invalid spec or usage, 3 not ready, a declared rule group not loaded or failing,
+or smoke test failed, 1 other error.
 A new spec.version is checked before anything is sent: a refused version change (a downgrade, a skipped
 minor, a key the new minor lacks) exits 2, a stack not fit for it (a failing pod, an ingester not ACTIVE) 3.
 `;
@@ -81,6 +83,8 @@ interface ApplyOutput {
   apply?: ApplyResult;
   status?: StackStatus;
   smoke?: SmokeResult;
+  /** With declared rules: the rule groups the ruler loaded, and those it did not. */
+  rules?: RulesReport;
   /** Where the time went, from the process's start (with --wait or --smoke, or a rollout in waves). */
   timeline?: DeployTimeline;
   /** A rollout in waves: from which Loki version to which (the waves are in the timeline). */
@@ -186,7 +190,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
       ...deployProgress(io, stack),
       onApplied: (applied) => (output.apply = applied),
     });
-    Object.assign(output, { status: deployed.status, smoke: deployed.smoke, rollout: deployed.rollout });
+    Object.assign(output, {
+      status: deployed.status,
+      rules: deployed.rules,
+      smoke: deployed.smoke,
+      rollout: deployed.rollout,
+    });
     if (wait || deployed.rollout) output.timeline = deployed.timeline;
   } catch (error) {
     // Refused before anything was sent: there is no result to print.
@@ -194,8 +203,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
       io.stderr(`error: ${error.message}\n`);
       return 3;
     }
-    if (!(error instanceof NotReadyError || error instanceof SmokeTestError)) throw error;
+    if (!(error instanceof NotReadyError || error instanceof SmokeTestError || error instanceof RulesNotLoadedError))
+      throw error;
     if (error instanceof NotReadyError) output.status = error.status;
+    if (error instanceof RulesNotLoadedError) output.rules = error.report;
     print();
     io.stderr(`error: ${error.message}\n`);
     return 3;
@@ -228,6 +239,7 @@ function textOf(output: ApplyOutput, ref: { name: string; namespace: string }): 
       ...(output.timeline?.waves ?? []).map((wave) => `  ${describeWave(wave)}`),
     );
   if (status) lines.push(`${status.condition.type}: ${status.condition.message}`, ...formatEndpoints(status));
+  if (output.rules) lines.push(describeRules(output.rules));
   if (smoke) lines.push(smokePassed(smoke));
   if (output.timeline) lines.push(describeTimeline(output.timeline, !!smoke));
   return `${lines.join('\n')}\n`;

@@ -11,6 +11,7 @@ export type DeployProgress = Pick<DeployOptions, 'onWave' | 'onObject' | 'onPhas
 export function deployProgress(io: CliIo, stack: LokiStack, prefix = ''): DeployProgress {
   const announce: Partial<Record<DeployPhase, string>> = {
     wait: 'waiting until every component is ready',
+    rules: "reading the ruler's rule groups",
     'smoke test': `smoke test: pushing a log line and querying it ${stack.spec.gateway.enabled ? 'through the gateway' : 'through the distributor and the query-frontend'}`,
   };
   return {

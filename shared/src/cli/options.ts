@@ -1,11 +1,12 @@
 // What every command reads from its command line: the spec (-f, --set), durations and output formats.
 // Mistakes here are usage errors (exit 2), found before any request is sent.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SpecError } from '../errors.js';
 import { applyOverrides } from '../spec/overrides.js';
 import { parseSpec, readSpecDocument } from '../spec/parse.js';
+import { readRuleFiles } from '../spec/rule-files.js';
 import { parseTimeoutMs, TIMEOUT_EXAMPLES } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
 import { specWarnings } from '../spec/warnings.js';
@@ -36,12 +37,12 @@ export function parseCommandLine<const T extends Options>(args: string[], option
 
 /** The validated stack from -f and --set (the default stack without -f). */
 export async function loadStack(values: { file?: string; set?: string[] }, io: CliIo): Promise<LokiStack> {
-  return parseWarning(await readSpecFile(values.file, io), values.set ?? [], io);
+  return parseWarning(await resolvedDocument(await readSpecFile(values.file, io), values, io), io);
 }
 
-/** The spec document with the --set assignments, validated; its warnings told on standard error. */
-function parseWarning(document: Record<string, unknown>, sets: string[], io: CliIo): LokiStack {
-  const stack = parseSpec(applyOverrides(document, sets));
+/** The spec document, validated; its warnings told on standard error. */
+function parseWarning(document: Record<string, unknown>, io: CliIo): LokiStack {
+  const stack = parseSpec(document);
   for (const warning of specWarnings(stack)) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
   return stack;
 }
@@ -57,13 +58,25 @@ export async function loadStackAndVersion(
 ): Promise<{ stack: LokiStack; at: LokiStack }> {
   const document = await readSpecFile(values.file, io);
   const sets = values.set ?? [];
-  const stack = parseWarning(document, sets, io);
+  const stack = parseWarning(await resolvedDocument(document, values, io), io);
+  const atVersion = { ...values, set: [...sets, `spec.version=${version.value}`] };
   try {
-    return { stack, at: parseSpec(applyOverrides(document, [...sets, `spec.version=${version.value}`])) };
+    return { stack, at: parseSpec(await resolvedDocument(document, atVersion, io)) };
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
     throw new SpecError(error.issues.map((issue) => ({ ...issue, path: `${issue.path} (${version.option})` })));
   }
+}
+
+/** The document with the --set assignments and the content of the rule files it names. */
+function resolvedDocument(
+  document: Record<string, unknown>,
+  values: { file?: string; set?: string[] },
+  io: CliIo,
+): Promise<Record<string, unknown>> {
+  // Rule file globs are relative to the spec file (to the working directory for standard input).
+  const specDir = values.file === undefined || values.file === '-' ? io.cwd : dirname(resolve(io.cwd, values.file));
+  return readRuleFiles(applyOverrides(document, values.set ?? []), specDir);
 }
 
 async function readSpecFile(file: string | undefined, io: CliIo): Promise<Record<string, unknown>> {

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { until } from '../kubernetes/ops/retry.js';
+import { describeRuleProblem, describeRules, rulesReport, type RulesReport } from '../kubernetes/ops/rules-check.js';
 import { getStackStatus } from '../kubernetes/ops/status.js';
 import type { StackStatus } from '../stack/status-model.js';
 import { formatStatus } from './format-status.js';
@@ -29,11 +30,14 @@ ${SPEC_HELP}
 ${TARGET_HELP}
 ${CLUSTER_HELP}
 ${NOMAD_HELP}
+      --rules            Also read the ruler's rules API: the declared rule groups loaded, and those missing
+                         or failing (exit 3); JSON and YAML add \`rules: {loaded, problems}\`
       --timeout DURATION Give up after this long, retries of an unreachable API server included (default 1m)
   -o, --output FORMAT    table (default), json or yaml: a StackStatus (apiVersion loki-microservices/v1alpha1)
   -h, --help             Show this help
 
-Exit codes: 0 Ready, 3 not Ready or no such stack, 2 invalid spec or usage, 1 other error.
+Exit codes: 0 Ready, 3 not Ready, a declared rule group not loaded (--rules) or no such stack, 2 invalid spec or
+usage, 1 other error.
 `;
 
 async function run(args: string[], io: CliIo): Promise<number> {
@@ -43,13 +47,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ...CLUSTER_OPTIONS,
     ...NOMAD_OPTIONS,
     timeout: { type: 'string', default: '1m' },
+    rules: { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
   const format = parseFormat(values.output, ['table', 'json', 'yaml'], 'table');
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
-  else rejectKubernetesOptions(values, []);
+  else rejectKubernetesOptions(values, ['rules']);
   const stack = await loadStack(values, io);
   if (target === 'nomad') return nomadStatus(stack, values, format, io);
   const connection = connectFrom(values, io);
@@ -65,14 +70,19 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr(`${error.message}\n`);
     return 3;
   }
+  // Only when asked: a status is three list requests, and reading rules takes a port-forward to a ruler.
+  const rules: RulesReport | undefined = values.rules
+    ? await rulesReport(connection, stack, until(Date.now() + timeoutMs))
+    : undefined;
+  const document = rules ? { ...stackStatus, rules } : stackStatus;
   io.stdout(
     format === 'json'
-      ? `${JSON.stringify(stackStatus, null, 2)}\n`
+      ? `${JSON.stringify(document, null, 2)}\n`
       : format === 'yaml'
-        ? stringify(stackStatus)
-        : formatStatus(stackStatus, Date.now()),
+        ? stringify(document)
+        : `${formatStatus(stackStatus, Date.now())}${rules ? `\n${describeRules(rules)}\n${rules.problems.map((p) => `  ${describeRuleProblem(p)}\n`).join('')}` : ''}`,
   );
-  return stackStatus.condition.type === 'Ready' ? 0 : 3;
+  return stackStatus.condition.type === 'Ready' && !rules?.problems.length ? 0 : 3;
 }
 
 export const command: Command = { help: HELP, run };

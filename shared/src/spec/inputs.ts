@@ -63,6 +63,7 @@ export const STACK_INPUTS = {
   tls: { path: 'spec.tls.enabled', type: 'boolean' },
   tlsProvider: { path: 'spec.tls.provider', type: 'string' },
   patternIngester: { path: 'spec.components.patternIngester.enabled', type: 'boolean' },
+  rules: { path: 'spec.rules.files', type: 'glob' },
 } as const;
 
 export type StackInputName = keyof typeof STACK_INPUTS;
@@ -77,7 +78,10 @@ export function stackInputFields(
 ): InputField[] {
   return (Object.keys(STACK_INPUTS) as StackInputName[]).flatMap((name) => {
     const value = values[name];
-    return value === undefined || value === '' ? [] : [{ path: STACK_INPUTS[name].path, value, input: nameOf(name) }];
+    if (value === undefined || value === '') return [];
+    // A glob input names one set of files: the list field it sets holds it alone.
+    const fieldValue = STACK_INPUTS[name].type === 'glob' ? [value] : value;
+    return [{ path: STACK_INPUTS[name].path, value: fieldValue, input: nameOf(name) }];
   });
 }
 

@@ -122,7 +122,9 @@ function typeName(schema: z.ZodType): string {
     case 'array':
       return `list of ${typeName(unwrapWithDefault(def.element as z.ZodType).core)}`;
     case 'record':
-      return 'map of string';
+      return `map of ${typeName(unwrapWithDefault(def.valueType as z.ZodType).core)}`;
+    case 'custom':
+      return 'object';
     case 'number':
       return (def.checks as { _zod: { def: { check: string; format?: string } } }[] | undefined)?.some(
         (c) => c._zod.def.format === 'safeint',

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DNS_LABEL, LONGEST_SUFFIX, MAX_NAME_LENGTH } from '../stack/names.js';
 import { COMPONENTS, type ComponentName } from './components.js';
 import { isDuration, isQuantity, parseDurationMs, parseQuantity } from './quantity.js';
+import { ruleGroupProblems, SINGLE_TENANT, type RuleGroup, type RuleSource } from './rules.js';
 import {
   DEFAULT_INDEX_PREFIX,
   isSchemaDate,
@@ -816,6 +817,64 @@ const tls = z
   })
   .describe('gRPC and memberlist mTLS between components.');
 
+const tenantId = z
+  .string()
+  .regex(TENANT, "must be a Loki tenant ID: up to 150 letters, digits or !-_.*'()")
+  .refine((tenant) => tenant !== '.' && tenant !== '..', 'must not be "." or ".."');
+
+// Checked as a whole by ruleGroupProblems, so that each message names the file or tenant and the group.
+const ruleGroups = z
+  .array(z.custom<RuleGroup>())
+  .describe(
+    'Rule groups as in a Prometheus rule file: `[{name, interval, limit, rules: [{alert|record, expr, for, labels, annotations}]}]`, LogQL in `expr`.',
+  );
+
+const rules = z
+  .strictObject({
+    files: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Rule files, as globs relative to the spec file (`rules/*.yaml`), read by the CLI and the Action: each a Prometheus-style rule file (`groups: [...]`) with an optional top-level `tenant:` (default: `spec.auth.tenant` with auth, else `fake`).',
+      ),
+    loadedFiles: z
+      .array(z.strictObject({ file: z.string().min(1), tenant: tenantId.optional(), groups: ruleGroups }))
+      .optional()
+      .describe(
+        'The content of `files`, filled in by the CLI and the Action when they read them (`[{file, tenant, groups}]`); a program that gives the library a spec object may set it instead of `files`.',
+      ),
+    inline: z
+      .record(tenantId, ruleGroups)
+      .default({})
+      .describe("Rule groups by tenant ID (`fake` without `spec.auth.enabled`), as in a rule file's `groups`."),
+    remoteWrite: z
+      .strictObject({
+        url: configUrl('must be the http(s) URL of a Prometheus remote-write endpoint').describe(
+          'Where recording rules write their samples, e.g. `http://prometheus:9090/api/v1/write`.',
+        ),
+        headers: z
+          .record(
+            z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name such as "Authorization"'),
+            z.strictObject({
+              secretName: secretName.describe("Secret in the stack's namespace."),
+              key: z
+                .string()
+                .regex(/^[-._a-zA-Z0-9]{1,253}$/, 'must be a Secret key')
+                .describe('Key of the header value in the Secret.'),
+            }),
+          )
+          .default({})
+          .describe(
+            "Headers sent with every write, by header name, each value read from a Secret key into the ruler's environment (never into a ConfigMap); a value must not hold a single quote or a line break (Loki reads it into its YAML configuration).",
+          ),
+      })
+      .optional()
+      .describe("The ruler's remote write (`ruler.remote_write`), with its WAL on the ruler's volume."),
+  })
+  .describe(
+    'Alerting and recording rules the ruler evaluates, from files and inline, one ConfigMap per tenant mounted into the ruler (`ruler.storage.type: local`); a change reaches the ruler within a minute, without a restart.',
+  );
+
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -858,6 +917,7 @@ const stackSpec = z
     limits: limits.default(limits.parse({})),
     overrides,
     auth: auth.default(auth.parse({})),
+    rules: rules.default({ files: [], inline: {} }),
     scheduling,
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
     monitoring: monitoring.default({ enabled: false, prometheusOperator: false, labels: {} }),
@@ -1027,6 +1087,8 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     );
   }
 
+  checkRules(spec, issue);
+
   if (spec.nomad.traefik.enabled && spec.nomad.traefik.basicAuthUsers.length === 0) {
     issue(
       ['spec', 'nomad', 'traefik', 'basicAuthUsers'],
@@ -1040,6 +1102,58 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   checkLimitsCoverRequests(spec.gateway.resources, ['spec', 'gateway', 'resources'], issue);
   if (spec.storage.bundled)
     checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
+}
+
+/** The rule groups of the stack by where they come from, tenants resolved: what the ruler gets. */
+export function ruleSources(spec: LokiStack['spec']): RuleSource[] {
+  const defaultTenant = spec.auth.enabled ? spec.auth.tenant : SINGLE_TENANT;
+  return [
+    ...(spec.rules.loadedFiles ?? []).map((file) => ({
+      source: file.file,
+      tenant: file.tenant ?? defaultTenant,
+      groups: file.groups,
+    })),
+    ...Object.entries(spec.rules.inline).map(([tenant, groups]) => ({
+      source: `spec.rules.inline.${tenant}`,
+      tenant,
+      groups,
+    })),
+  ];
+}
+
+function checkRules(spec: LokiStack['spec'], issue: (path: (string | number)[], message: string) => void): void {
+  const sources = ruleSources(spec);
+  const pathOf = (source: RuleSource) =>
+    source.source.startsWith('spec.rules.inline.')
+      ? ['spec', 'rules', 'inline', source.tenant]
+      : ['spec', 'rules', 'files'];
+  const where = (source: RuleSource) => (source.source.startsWith('spec.') ? '' : `${source.source}, `);
+  if (sources.length > 0 && !spec.components.ruler.enabled)
+    issue(['spec', 'rules'], 'needs the ruler: set spec.components.ruler.enabled: true, or remove the rules');
+  const groupsOf = new Map<string, string>();
+  for (const source of sources) {
+    if (!spec.auth.enabled && source.tenant !== SINGLE_TENANT)
+      issue(
+        pathOf(source),
+        `${where(source)}tenant "${source.tenant}": without spec.auth.enabled every rule runs as the one tenant "${SINGLE_TENANT}": set spec.auth.enabled: true for several tenants, or declare the rules for "${SINGLE_TENANT}"`,
+      );
+    for (const problem of ruleGroupProblems(source.groups)) issue(pathOf(source), `${where(source)}${problem}`);
+    for (const group of source.groups) {
+      const key = `${source.tenant}/${group.name}`;
+      const first = groupsOf.get(key);
+      if (first !== undefined && first !== source.source)
+        issue(
+          pathOf(source),
+          `${where(source)}group "${group.name}" is declared for tenant "${source.tenant}" in ${first} already: group names must be unique per tenant`,
+        );
+      else groupsOf.set(key, source.source);
+    }
+  }
+  if (spec.rules.files.length > 0 && spec.rules.loadedFiles === undefined)
+    issue(
+      ['spec', 'rules', 'files'],
+      'were not read: the CLI and the Action read them relative to the spec file; a spec given as an object must set spec.rules.loadedFiles (or use spec.rules.inline)',
+    );
 }
 
 function checkLimitsCoverRequests(

@@ -6,6 +6,7 @@
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import type { LokiStack } from '../spec/schema.js';
+import { declaresRules } from './rule-files.js';
 import { limitsConfig, retentionStream, RUNTIME_CONFIG_PERIOD } from './runtime-config.js';
 import { isDeployed } from './components.js';
 import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
@@ -65,7 +66,12 @@ export interface LokiWiring {
   grpcTls?: GrpcTlsFiles;
   /** Path of the runtime configuration file (per-tenant overrides) as Loki sees it. */
   runtimeConfigFile: string;
+  /** Where the ruler finds the declared rule files, as `<rulesDir>/<tenant>/<file>`. */
+  rulesDir: string;
 }
+
+/** The ruler's environment variable holding the value of the remote-write header at `index` (from a secret). */
+export const remoteWriteHeaderEnv = (index: number) => `RULER_REMOTE_WRITE_HEADER_${index}`;
 
 export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string, unknown> {
   const { spec } = stack;
@@ -207,6 +213,10 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
             enable_sharding: true,
             rule_path: `${dataDir}/rules-temp`,
             wal: { dir: `${dataDir}/ruler-wal` },
+            // Declared rules are files the ruler re-reads every poll_interval; without them, rules set through
+            // the API are kept on the object store.
+            ...(declaresRules(stack) ? { storage: { type: 'local', local: { directory: wiring.rulesDir } } } : {}),
+            ...(spec.rules.remoteWrite ? { remote_write: remoteWrite(spec.rules.remoteWrite) } : {}),
             ...(spec.components.ruler.alertmanagerUrl
               ? { alertmanager_url: spec.components.ruler.alertmanagerUrl }
               : {}),
@@ -225,6 +235,17 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
         }
       : {}),
     analytics: { reporting_enabled: false },
+  };
+}
+
+/** Recording rules' samples go to one Prometheus remote-write client; header values come from the environment. */
+function remoteWrite(config: NonNullable<LokiStack['spec']['rules']['remoteWrite']>): Record<string, unknown> {
+  const headers = Object.keys(config.headers).map((name, index) => [name, `\${${remoteWriteHeaderEnv(index)}:-}`]);
+  return {
+    enabled: true,
+    clients: {
+      default: { url: config.url, ...(headers.length > 0 ? { headers: Object.fromEntries(headers) } : {}) },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 // The bundled Action (action/dist, as committed) run the way the runner runs it, against the test API
 // server: deploy with outputs, log groups and summary, on Node 20 and on GitHub's Node 24; a failing stack;
 // the cleanup post step; credentials that never leak; bad inputs that never reach the cluster.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -622,6 +622,43 @@ describe('render and status', () => {
       ),
     ).toContain('retention_period: 720h');
     expect(files.some((file) => file.includes('-certificate-'))).toBe(true);
+  });
+
+  test("rules: a glob relative to the workspace, or the spec file's globs relative to it; a bad group fails naming it", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-rules-'));
+    mkdirSync(join(cwd, 'loki', 'rules'), { recursive: true });
+    const group = (name: string, expr: string) =>
+      `groups:\n  - name: ${name}\n    rules:\n      - alert: A\n        expr: '${expr}'\n`;
+    writeFileSync(join(cwd, 'loki', 'rules', 'app.yaml'), group('app', 'count_over_time({app="x"}[5m]) > 0'));
+    writeFileSync(join(cwd, 'loki', 'spec.yaml'), 'spec:\n  rules:\n    files: ["rules/*.yaml"]\n');
+    const configMapOf = (out: string) =>
+      readFileSync(
+        join(
+          cwd,
+          out,
+          readdirSync(join(cwd, out)).find((file) => file.includes('-configmap-loki-rules-fake'))!,
+        ),
+        'utf8',
+      );
+    const fromInput = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'by-input', rules: 'loki/rules/*.yaml', kubeconfig: '/nonexistent' },
+    });
+    expect(fromInput.code).toBe(0);
+    expect(configMapOf('by-input')).toContain('loki__rules__app.yaml: |');
+    const fromSpec = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'by-spec', spec: 'loki/spec.yaml', kubeconfig: '/nonexistent' },
+    });
+    expect(fromSpec.code).toBe(0);
+    expect(configMapOf('by-spec')).toContain('rules__app.yaml: |');
+    writeFileSync(join(cwd, 'loki', 'rules', 'bad.yaml'), group('bad', ''));
+    const bad = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'bad', rules: 'loki/rules/*.yaml', kubeconfig: '/nonexistent' },
+    });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toContain('loki/rules/bad.yaml, group "bad": rule 1: expr must be a non-empty LogQL query');
   });
 
   test('status reports a ready stack, and a missing one as a failure', async () => {

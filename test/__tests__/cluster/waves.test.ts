@@ -185,6 +185,32 @@ test('a change that keeps the version rolls all at once, unless waves are asked 
   expect(always.rollout).toEqual({ from: OLD, to: OLD });
 });
 
+test('declared rules are checked once, after the last wave, not after each', async () => {
+  const namespace = 'waves-rules';
+  const rules = {
+    inline: { fake: [{ name: 'smoke', rules: [{ alert: 'A', expr: 'count_over_time({job="a"}[5m]) > 0' }] }] },
+  };
+  const at = (version: string) =>
+    stackOf({ metadata: { namespace }, spec: { version, components: { ingester: { replicas: 3 } }, rules } });
+  await deployStack(fixture.connection, at(OLD), { timeoutMs: 60_000, wait: true });
+  const phases: string[] = [];
+  const rulerForwards = () =>
+    fixture.running.server.faults.requests.filter((r) => /\/pods\/loki-ruler-\d+\/portforward/.test(r.path)).length;
+  const before = rulerForwards();
+  const deployed = await deployStack(fixture.connection, at(NEW), {
+    timeoutMs: 120_000,
+    wait: true,
+    onWave: (wave) => void phases.push(`wave ${wave.number}`),
+    onPhase: (phase) => void phases.push(phase),
+  });
+  expect(phases.filter((phase) => phase === 'rules')).toEqual(['rules']);
+  expect(phases.at(-1)).toBe('rules');
+  expect(phases.filter((phase) => phase.startsWith('wave ')).length).toBe(wavesOf(at(NEW)).length);
+  expect(deployed.rules).toEqual({ loaded: 1, problems: [] });
+  // One read of the rules API (one tenant, loaded at once): one port-forward to a ruler in the whole rollout.
+  expect(rulerForwards() - before).toBe(1);
+});
+
 test('a crash-looping new ingester stops the rollout at wave 3: later waves untouched, the way back named; status shows the upgrade', async () => {
   const namespace = 'waves-failing';
   await installed(namespace);

@@ -186,6 +186,38 @@ test('the Traefik users are the given htpasswd hashes, and plain-text passwords 
   expect(() => parseSpec(spec([]))).toThrow(/spec\.nomad\.traefik\.basicAuthUsers: required when traefik is enabled/);
 });
 
+test('declared rules reach the ruler as files of <local directory>/<tenant>, verbatim for consul-template', async () => {
+  const { job, stack } = await renderNomadJob(NOMAD_SPECS['small/rules-remote-write']!);
+  const ruler = nomadLokiConfig(stack).ruler as Record<string, any>;
+  expect(ruler.storage).toEqual({ type: 'local', local: { directory: '${NOMAD_TASK_DIR}/rules' } });
+  expect(ruler.remote_write).toEqual({
+    enabled: true,
+    clients: { default: { url: 'http://prometheus.service.consul:9090/api/v1/write' } },
+  });
+  const templates = (group: string) =>
+    job.groups
+      .find((g) => g.name === group)!
+      .tasks[0]!.templates.filter((t) => t.destination.startsWith('local/rules/'));
+  expect(templates('querier')).toEqual([]);
+  const files = templates('ruler');
+  // The task directory is ${NOMAD_TASK_DIR}: local/rules/<tenant>/<file> is what Loki lists under its directory.
+  expect(files.map((t) => t.destination)).toEqual([
+    'local/rules/team-a/inline.yaml',
+    'local/rules/team-b/rules__shop.yaml',
+  ]);
+  for (const file of files) {
+    expect(file.changeMode).toBe('noop');
+    // Other delimiters: consul-template finds no action in the text and writes it as it is.
+    expect(file.delimiters).toEqual(['[[=', '=]]']);
+    expect(file.data).not.toContain('[[=');
+  }
+  const shop = parse(files[1]!.data) as { groups: { name: string; rules: Record<string, any>[] }[] };
+  expect(shop.groups[0]!.rules[0]!.annotations.summary).toBe(
+    '{{ $labels.app }}: {{ $value }} errors/s; ${HOME} $NOMAD_TOKEN',
+  );
+  expect(shop.groups[0]!.rules[1]!.expr).toContain('line_format "{{.app}}"');
+});
+
 describe('what Nomad cannot do is invalid input, naming the field', () => {
   const issuesOf = (input: Parameters<typeof parseSpec>[0]) => {
     try {
@@ -207,6 +239,17 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
         spec: { storage: { type: 's3', s3: { bucket: 'b-loki', region: 'eu-west-1', secretName: 'loki-s3' } } },
       }),
     ).toEqual([{ path: 'spec.storage.s3.secretName', message: expect.stringContaining('spec.nomad.credentials') }]);
+  });
+
+  test('remote-write headers from Kubernetes Secrets', () => {
+    const input = NOMAD_SPECS['small/rules-remote-write']!;
+    const remoteWrite = {
+      url: 'http://prometheus.service.consul:9090/api/v1/write',
+      headers: { Authorization: { secretName: 'remote-write', key: 'authorization' } },
+    };
+    expect(issuesOf({ ...input, spec: { ...input.spec, rules: { ...input.spec!.rules, remoteWrite } } })).toEqual([
+      { path: 'spec.rules.remoteWrite.headers', message: expect.stringContaining('Nomad cannot') },
+    ]);
   });
 
   test('azure without credentials, or with Workload Identity', () => {

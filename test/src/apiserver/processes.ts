@@ -6,7 +6,9 @@
 //   serves (the patterns API only while a pattern-ingester pod runs, see loki/), plus small `/config`,
 //   `/services` and ring pages; the ingester ring page (`/ring`) answers
 //   `Accept: application/json` as dskit's ring page does (`{shards: [{id, state, address, ...}], now}`), listing
-//   the stack's running ingester pods ACTIVE unless `setRingState` says otherwise;
+//   the stack's running ingester pods ACTIVE unless `setRingState` says otherwise; ruler pods answer the rules
+//   API (`/prometheus/api/v1/rules`) from the rule files mounted into the pod (loki/rules.ts): the ConfigMap
+//   volumes its loki container mounts under `ruler.storage.local.directory`, read as the kubelet would;
 // - gateway pods (`app.kubernetes.io/name: nginx`, component `gateway`) answer on their `http` port (8080)
 //   as the stack's nginx gateway does (gateway.ts).
 // Any other port, declared or not, has nothing listening: connecting to it is refused.
@@ -15,6 +17,7 @@ import type { Api } from './api.js';
 import type { Pod } from './controllers/objects.js';
 import { serveGateway, type UserFile } from './gateway.js';
 import { FakeLoki, type LokiRequest, type LokiResponse, type PatternIngesters } from './loki/index.js';
+import { ruleGroups, type RuleFile } from './loki/rules.js';
 import type { KubeObject } from './store.js';
 
 export type HttpRequest = LokiRequest;
@@ -162,6 +165,7 @@ export class Processes {
     const instance = labels['app.kubernetes.io/instance'] ?? '';
     if (request.path === '/ring' && RING_PAGES['/ring']!.includes(component) && wantsJson(request))
       return this.ingesterRing(namespace, instance);
+    if (component === 'ruler' && request.path === '/prometheus/api/v1/rules') return this.rulerRules(pod, request);
     const page = lokiPage(request.path, component, () =>
       this.api.store.get('ConfigMap', namespace, `${instance}-config`),
     );
@@ -170,6 +174,42 @@ export class Processes {
       return { status: 404, headers: { ...TEXT }, body: '404 page not found\n' };
     }
     return this.loki(namespace, instance, labels['app.kubernetes.io/version']).handle(request);
+  }
+
+  /** The ruler's rules API for the request's tenant (Loki's auth middleware first, as for every tenant route). */
+  private rulerRules(pod: Pod, request: HttpRequest): HttpResponse {
+    if (request.method !== 'GET') return { status: 405, headers: {}, body: '' };
+    const namespace = pod.metadata.namespace ?? '';
+    const config = this.lokiConfig(namespace, pod.metadata.labels?.['app.kubernetes.io/instance'] ?? '');
+    const tenant = config?.auth_enabled === true ? request.headers['x-scope-orgid'] : 'fake';
+    if (!tenant) return { status: 401, headers: { ...TEXT }, body: 'no org id\n' };
+    const storage = ((config?.ruler as Json | undefined)?.storage ?? {}) as {
+      type?: string;
+      local?: { directory?: string };
+    };
+    const directory = storage.type === 'local' ? storage.local?.directory : undefined;
+    const files = directory ? this.mountedRuleFiles(pod, `${directory}/${tenant}`) : [];
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'success', data: { groups: ruleGroups(files) } }),
+    };
+  }
+
+  /** The files of the ConfigMap volumes the pod's loki container mounts at `directory`, as the kubelet writes them. */
+  private mountedRuleFiles(pod: Pod, directory: string): RuleFile[] {
+    const container = pod.spec.containers.find((candidate) => candidate.name === 'loki');
+    return (container?.volumeMounts ?? [])
+      .filter((mount) => mount.mountPath === directory && !mount.subPath)
+      .flatMap((mount) => {
+        const volume = (pod.spec.volumes ?? []).find((candidate) => candidate.name === mount.name);
+        const name = (volume?.configMap as { name?: string } | undefined)?.name;
+        const configMap = name ? this.api.store.get('ConfigMap', pod.metadata.namespace, name) : undefined;
+        return Object.entries((configMap?.data ?? {}) as Record<string, string>).map(([name, text]) => ({
+          name,
+          text,
+        }));
+      });
   }
 
   /** dskit's ring page in JSON (ring/http.go `httpResponse`): the stack's running ingester pods, by name. */

@@ -6,6 +6,8 @@ import type { LokiStack } from '../../spec/schema.js';
 import { actionCounts, applyStack, type AppliedWave, type ApplyOptions, type ApplyResult } from './apply.js';
 import type { Connection } from './connection.js';
 import { preflightUpgrade, type PreflightOptions } from './preflight.js';
+import { checkRules, describeRules, type RulesReport } from './rules-check.js';
+import { declaresRules } from '../../stack/rule-files.js';
 import { until } from './retry.js';
 import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
 import type { StackStatus } from '../../stack/status-model.js';
@@ -20,7 +22,7 @@ const SMOKE_INTERVAL_MS = 250;
 /** The wait always looks at least once. */
 const WAIT_MIN_MS = 1000;
 
-export type DeployPhase = 'apply' | 'wait' | 'smoke test';
+export type DeployPhase = 'apply' | 'wait' | 'rules' | 'smoke test';
 
 /** Told as a phase begins; the function it returns is told how the phase ended: its summary, or undefined when it failed. */
 export type PhaseListener = (phase: DeployPhase) => ((summary: string | undefined) => void) | void;
@@ -28,6 +30,8 @@ export type PhaseListener = (phase: DeployPhase) => ((summary: string | undefine
 export interface VerifyOptions {
   /** Wait until every component is ready (a NotReadyError with a diagnosis if it does not get there in time). */
   wait?: boolean;
+  /** After the wait, check that the ruler loaded every declared rule group (a RulesNotLoadedError if not). @default true */
+  rules?: boolean;
   /** Then push a log line and read it back (a SmokeTestError if it cannot); implies `wait`. */
   smoke?: boolean;
   /** When the whole deploy must be over (a Date.now() value). */
@@ -44,6 +48,8 @@ export interface Verified {
   /** When the last pod became ready, by the cluster's clock (epoch ms, whole seconds). */
   readyAt?: number;
   smoke?: SmokeResult;
+  /** With declared rules: the ruler's account of them after the wait. */
+  rules?: RulesReport;
 }
 
 /** Runs `work` as `phase`, telling `onPhase` when it begins and how it ends. */
@@ -83,6 +89,13 @@ export async function verifyStack(connection: Connection, stack: LokiStack, opti
     );
     verified.status = waited.status;
     if (waited.readyAt) verified.readyAt = waited.readyAt;
+    if (declaresRules(stack) && options.rules !== false)
+      verified.rules = await inPhase(
+        'rules',
+        options.onPhase,
+        () => checkRules(connection, stack, { deadline: Math.max(options.deadline, Date.now() + WAIT_MIN_MS) }),
+        describeRules,
+      );
   }
   if (options.smoke) {
     options.signal?.throwIfAborted();
@@ -272,6 +285,8 @@ async function rollWave(
       signal: options.signal,
       onProgress: options.onProgress,
       wait: true,
+      // The rules are checked once, after the last wave.
+      rules: false,
       smoke: options.verifyEachWave,
     });
   } catch (error) {

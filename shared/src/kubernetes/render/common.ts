@@ -38,6 +38,7 @@ export const PATHS = {
   configDir: '/etc/loki/config',
   configFile: '/etc/loki/config/config.yaml',
   runtimeConfigDir: '/etc/loki/runtime',
+  rulesDir: '/etc/loki/rules',
   data: '/var/loki',
   gcsKeyDir: '/etc/loki/gcs',
 } as const;

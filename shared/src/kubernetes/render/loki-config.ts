@@ -46,6 +46,7 @@ export function kubernetesWiring(stack: LokiStack): LokiWiring {
     objectStore: lokiObjectStore(stack),
     ...(grpcTls ? { grpcTls } : {}),
     runtimeConfigFile: `${PATHS.runtimeConfigDir}/${RUNTIME_CONFIG_FILE}`,
+    rulesDir: PATHS.rulesDir,
   };
 }
 

@@ -128,7 +128,7 @@ export function networkPolicies(stack: LokiStack): NetworkPolicy[] {
         ]
       : []),
     ...objectStorePolicies(stack),
-    ...alertmanagerPolicy(stack),
+    ...rulerEgressPolicies(stack),
   ];
 }
 
@@ -191,16 +191,24 @@ export function objectStorePorts(stack: LokiStack): number[] {
   return [...new Set([port, 443])];
 }
 
-function alertmanagerPolicy(stack: LokiStack): NetworkPolicy[] {
+/** The ruler's outside peers: Alertmanager, and the remote-write endpoint of recording rules. */
+function rulerEgressPolicies(stack: LokiStack): NetworkPolicy[] {
   const { ruler } = stack.spec.components;
-  if (!ruler.enabled || !ruler.alertmanagerUrl) return [];
-  const url = new URL(ruler.alertmanagerUrl);
-  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return [
-    policy(stack, 'alertmanager-egress', {
-      podSelector: componentPods(stack, [COMPONENTS.ruler.target]),
-      policyTypes: ['Egress'],
-      egress: [{ ports: tcp(port) }],
-    }),
+  if (!ruler.enabled) return [];
+  const peers: [string, string | undefined][] = [
+    ['alertmanager-egress', ruler.alertmanagerUrl],
+    ['remote-write-egress', stack.spec.rules.remoteWrite?.url],
   ];
+  return peers.flatMap(([suffix, address]) => {
+    if (!address) return [];
+    const url = new URL(address);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return [
+      policy(stack, suffix, {
+        podSelector: componentPods(stack, [COMPONENTS.ruler.target]),
+        policyTypes: ['Egress'],
+        egress: [{ ports: tcp(port) }],
+      }),
+    ];
+  });
 }

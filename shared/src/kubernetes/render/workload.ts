@@ -39,6 +39,7 @@ import {
 } from './common.js';
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
+import { rulerRuleFiles } from './rules.js';
 import { storageAccess } from './storage.js';
 import { tlsVolume } from './tls.js';
 
@@ -139,6 +140,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
   const component = stack.spec.components[name];
   const storage = traits.objectStore ? storageAccess(stack) : { env: [], volumes: [], mounts: [] };
   const tls = tlsVolume(stack, name);
+  const rules = rulerRuleFiles(stack, name);
   const tmp = tmpVolume();
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: PATHS.configDir, readOnly: true },
@@ -147,14 +149,16 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
     tmp.mount,
     ...storage.mounts,
     ...tls.mounts,
+    ...rules.mounts,
   ];
+  const env = [...storage.env, ...rules.env];
   const ports = [PORTS.http, PORTS.grpc, ...(traits.ringMember ? [PORTS.gossip] : [])];
   const loki: V1Container = hardenedContainer(stack, {
     name: 'loki',
     image: lokiImage(stack),
     args: [`-target=${traits.target}`, `-config.file=${PATHS.configFile}`, '-config.expand-env=true'],
     ports: ports.map(({ name: portName, port }) => ({ name: portName, containerPort: port, protocol: 'TCP' })),
-    ...(storage.env.length > 0 ? { env: storage.env } : {}),
+    ...(env.length > 0 ? { env } : {}),
     resources: resourceRequirements(component.resources),
     readinessProbe: readinessProbe(stack),
     livenessProbe: livenessProbe(),
@@ -188,6 +192,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
         tmp.volume,
         ...storage.volumes,
         ...tls.volumes,
+        ...rules.volumes,
       ],
     },
   };

@@ -15,6 +15,7 @@ export const TASK_PATHS = {
   credentialsEnv: 'secrets/object-store.env',
   gcsKeyFile: 'secrets/gcs/key.json',
   tlsDir: 'secrets/tls',
+  rulesDir: 'local/rules',
 } as const;
 
 /** Where a task-relative path (`secrets/…`, `local/…`) is at run time, as a variable Loki or Nomad expands. */

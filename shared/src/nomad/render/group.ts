@@ -19,7 +19,13 @@ import {
   usesMemberlist,
 } from './common.js';
 import { CONSUL_ENV } from './loki-config.js';
-import { configTemplate, credentialTemplates, runtimeConfigTemplate, tlsTemplates } from './templates.js';
+import {
+  configTemplate,
+  credentialTemplates,
+  ruleTemplates,
+  runtimeConfigTemplate,
+  tlsTemplates,
+} from './templates.js';
 import { traefikTags } from './traefik.js';
 import { STARTUP } from '../../stack/startup.js';
 
@@ -163,6 +169,7 @@ function task(stack: LokiStack, component: ComponentName): HclBlock {
     runtimeConfigTemplate(stack),
     objectStore ? credentialTemplates(stack) : [],
     tlsTemplates(stack),
+    component === 'ruler' ? ruleTemplates(stack) : [],
     needsVault && block('vault', [], attributes({ role: nomad.vaultRole, change_mode: 'restart' })),
     csi && block('volume_mount', [], attributes({ volume: 'data', destination: CSI_DATA_DIR })),
     block('resources', [], attributes(nomadResources(stack.spec.components[component].resources))),

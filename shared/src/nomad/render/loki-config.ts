@@ -85,6 +85,7 @@ export function nomadWiring(stack: LokiStack): LokiWiring {
     objectStore: lokiObjectStore(stack),
     ...(grpcTls ? { grpcTls } : {}),
     runtimeConfigFile: runtimePath(TASK_PATHS.runtimeConfigFile),
+    rulesDir: runtimePath(TASK_PATHS.rulesDir),
   };
 }
 

@@ -2,7 +2,9 @@
 // Variable, rendered into the task's secrets directory, never into the job) and the Vault PKI
 // certificates for gRPC mTLS. Each renders a file the Loki config or the task's `env` refers to.
 import { ENV, SECRET_KEYS } from '../../stack/object-store.js';
+import { tenantRules } from '../../stack/rule-files.js';
 import { RUNTIME_CONFIG_FILE } from '../../stack/runtime-config.js';
+import { NOMAD_RULE_DELIMITERS } from '../../spec/rules.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, heredoc, type HclBlock } from './hcl.js';
 import { jobId, runtimeVariablePath, TASK_PATHS } from './common.js';
@@ -47,6 +49,24 @@ export function runtimeConfigTemplate(stack: LokiStack): HclBlock {
     runtimeTemplates.set(stack, block);
   }
   return block;
+}
+
+/**
+ * The declared rule files of the ruler, at `local/rules/<tenant>/<file>`. Rule files carry Prometheus templates
+ * (`{{ $labels.job }}`) for Loki to expand when an alert fires: the template stanza takes other delimiters
+ * (which the spec refuses in rules), so consul-template writes the text as it is. Loki re-reads the directory
+ * every poll_interval (`noop`); a change of the text in the job still replaces the ruler's allocations.
+ */
+export function ruleTemplates(stack: LokiStack): HclBlock[] {
+  return tenantRules(stack).flatMap(({ tenant, files }) =>
+    files.map((file) =>
+      template(`${TASK_PATHS.rulesDir}/${tenant}/${file.name}`, file.text, {
+        change_mode: 'noop',
+        left_delimiter: NOMAD_RULE_DELIMITERS.left,
+        right_delimiter: NOMAD_RULE_DELIMITERS.right,
+      }),
+    ),
+  );
 }
 
 /** consul-template text that reads one key of the stack's credentials. */

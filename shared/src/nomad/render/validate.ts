@@ -29,6 +29,13 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
         'required for azure on Nomad (there is no workload identity for it): name the Vault path or Nomad Variable holding AZURE_STORAGE_ACCOUNT_KEY',
     });
   }
+  if (Object.keys(stack.spec.rules.remoteWrite?.headers ?? {}).length > 0) {
+    issues.push({
+      path: 'spec.rules.remoteWrite.headers',
+      message:
+        'reads Kubernetes Secrets, which Nomad cannot: remove the headers (on Nomad, write through a proxy that adds them)',
+    });
+  }
   if (storage.type === 'azure' && storage.azure?.useFederatedToken) {
     issues.push({
       path: 'spec.storage.azure.useFederatedToken',

@@ -29,6 +29,7 @@ export interface Container {
   ports?: ContainerPort[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: SecretKeyRef; [source: string]: unknown } }[];
   envFrom?: { secretRef?: { name: string; optional?: boolean }; [source: string]: unknown }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
 }
 
 export interface Volume {

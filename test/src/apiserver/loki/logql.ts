@@ -60,8 +60,8 @@ export function parseStreamSelector(query: string): readonly LabelMatcher[] {
   return matchers;
 }
 
-// Function and aggregation names that start a LogQL metric query.
-const METRIC_FUNCTIONS = new Set([
+/** LogQL's range aggregations: `<name>(<log query> [<range>])`. */
+export const RANGE_AGGREGATIONS: ReadonlySet<string> = new Set([
   'rate',
   'rate_counter',
   'count_over_time',
@@ -77,6 +77,10 @@ const METRIC_FUNCTIONS = new Set([
   'quantile_over_time',
   'first_over_time',
   'last_over_time',
+]);
+
+/** LogQL's vector aggregations: `<name> [by|without (...)] (<metric query>)`. */
+export const VECTOR_AGGREGATIONS: ReadonlySet<string> = new Set([
   'sum',
   'avg',
   'min',
@@ -86,6 +90,12 @@ const METRIC_FUNCTIONS = new Set([
   'stdvar',
   'topk',
   'bottomk',
+]);
+
+// Function and aggregation names that start a LogQL metric query.
+const METRIC_FUNCTIONS = new Set([
+  ...RANGE_AGGREGATIONS,
+  ...VECTOR_AGGREGATIONS,
   'approx_topk',
   'sort',
   'sort_desc',

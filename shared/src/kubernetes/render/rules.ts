@@ -1,0 +1,61 @@
+// Declared rules on Kubernetes: one ConfigMap per tenant, each mounted as the directory `<rules>/<tenant>`
+// of the ruler pods (Loki's local rule storage). A ConfigMap volume is updated in place by the kubelet and
+// the ruler re-reads its directory every poll_interval, so changing a rule restarts nothing. Every ruler
+// replica mounts the same ConfigMaps and sees the same rules; the ring shards their evaluation.
+import type { V1ConfigMap, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { ComponentName } from '../../spec/components.js';
+import type { LokiStack } from '../../spec/schema.js';
+import { remoteWriteHeaderEnv } from '../../stack/loki-config.js';
+import { tenantRules } from '../../stack/rule-files.js';
+import { checksum, metadata, PATHS } from './common.js';
+
+/** On each rules ConfigMap: the tenant its files are for (a tenant ID need not be a valid object name). */
+export const RULES_TENANT_ANNOTATION = 'loki-microservices/rules-tenant';
+
+/** `<name>-rules-<tenant>`, or a hash of the tenant when it is not a DNS label. */
+export function rulesConfigMapName(stack: LokiStack, tenant: string): string {
+  const readable = /^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(tenant);
+  return `${stack.metadata.name}-rules-${readable ? tenant : checksum(tenant).slice(0, 10)}`;
+}
+
+export function rulesConfigMaps(stack: LokiStack): V1ConfigMap[] {
+  if (!stack.spec.components.ruler.enabled) return [];
+  return tenantRules(stack).map(({ tenant, files }) => {
+    const base = metadata(stack, rulesConfigMapName(stack, tenant), 'ruler');
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { ...base, annotations: { ...base.annotations, [RULES_TENANT_ANNOTATION]: tenant } },
+      data: Object.fromEntries(files.map((file) => [file.name, file.text])),
+    };
+  });
+}
+
+/** The ruler's rule directories (a volume per tenant) and the environment of its remote-write headers. */
+export function rulerRuleFiles(
+  stack: LokiStack,
+  component: ComponentName,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[]; env: V1EnvVar[] } {
+  if (component !== 'ruler') return { volumes: [], mounts: [], env: [] };
+  const tenants = tenantRules(stack).map(({ tenant }) => ({
+    tenant,
+    volume: `rules-${checksum(tenant).slice(0, 10)}`,
+  }));
+  const headers = Object.values(stack.spec.rules.remoteWrite?.headers ?? {});
+  return {
+    volumes: tenants.map(({ tenant, volume }) => ({
+      name: volume,
+      configMap: { name: rulesConfigMapName(stack, tenant) },
+    })),
+    // Mounted as directories, not subPath: the kubelet updates them in place.
+    mounts: tenants.map(({ tenant, volume }) => ({
+      name: volume,
+      mountPath: `${PATHS.rulesDir}/${tenant}`,
+      readOnly: true,
+    })),
+    env: headers.map(({ secretName, key }, index) => ({
+      name: remoteWriteHeaderEnv(index),
+      valueFrom: { secretKeyRef: { name: secretName, key } },
+    })),
+  };
+}
