@@ -4,6 +4,7 @@
 import type { ComponentName } from '../spec/components.js';
 import { parseQuantity } from '../spec/quantity.js';
 import { DEFAULT_MEMCACHED_IMAGE, type LokiStack } from '../spec/schema.js';
+import type { CacheComponent } from './status-model.js';
 
 export const CACHE_NAMES = ['chunks', 'results'] as const;
 export type CacheName = (typeof CACHE_NAMES)[number];
@@ -31,7 +32,7 @@ const CLIENT_IDLE_CONNECTIONS = 16;
 const MiB = 2 ** 20;
 
 /** The component label (and object-name suffix) of a cache's servers. */
-export const cacheComponent = (cache: CacheName) => `${cache}-cache`;
+export const cacheComponent = (cache: CacheName): CacheComponent => `${cache}-cache`;
 
 /** The caches the stack runs itself: both with memcached, none otherwise. */
 export function renderedCaches(stack: LokiStack): CacheName[] {
