@@ -68,13 +68,13 @@ export function memcachedSizing(stack: LokiStack, cache: CacheName): MemcachedSi
   };
 }
 
-/** memcached's command line for a cache. */
-export function memcachedArgs(sizing: MemcachedSizing): string[] {
+/** memcached's command line for a cache, listening on `port` (a number, or a variable the platform expands). */
+export function memcachedArgs<Port>(sizing: MemcachedSizing, port: Port): (string | Port)[] {
   return [
     ...['-m', `${sizing.memoryMb}`],
     ...['-I', `${sizing.maxItemBytes / 1024}k`],
     ...['-c', `${sizing.connectionLimit}`],
-    ...['-p', `${MEMCACHED_PORT.port}`],
+    ...['-p', port],
   ];
 }
 

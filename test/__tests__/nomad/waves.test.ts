@@ -213,6 +213,29 @@ test('an upgrade registers the job once per wave, each after the previous deploy
   expect(again.rollout).toBeUndefined();
 });
 
+test('groups in no wave, the memcached caches, are registered with the first wave, before the Loki groups that use them', async () => {
+  const cached = (version: string) =>
+    parseSpec({
+      ...specOf('cached', version),
+      spec: { ...specOf('cached', version).spec, caches: { type: 'memcached' } },
+    });
+  await applyNomadJob(client, cached(OLD));
+  await waitForNomadJob(client, ref('cached'), { timeoutMs: 30_000 });
+
+  const started: NomadWaveStart[] = [];
+  await applyNomadJob(client, cached(NEW), { wait: { timeoutMs: 60_000 }, onWave: (wave) => void started.push(wave) });
+
+  expect(started.map((wave) => wave.groups)).toEqual([
+    ['chunks-cache', 'results-cache', WAVES[0]],
+    ...WAVES.slice(1).map((group) => [group]),
+  ]);
+  const status = await getNomadStatus(client, ref('cached'));
+  expect([status.condition.type, Object.keys(status.components)]).toEqual([
+    'Ready',
+    expect.arrayContaining(['chunks-cache', 'results-cache']),
+  ]);
+});
+
 test('a crashing ingester stops the rollout at its wave: later groups keep the old image, the error names the wave and the way back', async () => {
   await deployOld('crashy');
   const registered = registrations();

@@ -76,7 +76,7 @@ function statefulSet(stack: LokiStack, cache: CacheName): V1StatefulSet {
   const memcached: V1Container = hardenedContainer(stack, {
     name: 'memcached',
     image: memcachedImage(stack),
-    args: memcachedArgs(sizing),
+    args: memcachedArgs(sizing, `${MEMCACHED_PORT.port}`),
     ports: [{ name: MEMCACHED_PORT.name, containerPort: MEMCACHED_PORT.port, protocol: 'TCP' }],
     // Request = limit: memcached grows to -m and stays there, so the scheduler reserves what it will use.
     resources: {
