@@ -62,6 +62,7 @@ export const STACK_INPUTS = {
   gateway: { path: 'spec.gateway.enabled', type: 'boolean' },
   tls: { path: 'spec.tls.enabled', type: 'boolean' },
   tlsProvider: { path: 'spec.tls.provider', type: 'string' },
+  caches: { path: 'spec.caches.type', type: 'string' },
 } as const;
 
 export type StackInputName = keyof typeof STACK_INPUTS;

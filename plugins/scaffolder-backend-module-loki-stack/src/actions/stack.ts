@@ -74,6 +74,13 @@ export const STACK_INPUT = {
       .describe(
         'Who makes the certificates: generated (by deploy, in Secrets) or cert-manager (Certificate objects; needed for GitOps).',
       ),
+  caches: (z: Z) =>
+    z
+      .enum(['embedded', 'memcached', 'external'])
+      .optional()
+      .describe(
+        'Chunks and results caches (spec.caches.type): embedded (per process), memcached (shared StatefulSets sized by the profile) or external (spec.caches.external).',
+      ),
   replicas: (z: Z) =>
     z
       .record(z.string(), z.number().int())
@@ -103,6 +110,7 @@ export interface StackInput {
   gateway?: boolean;
   tls?: boolean;
   tlsProvider?: string;
+  caches?: string;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }
