@@ -13,7 +13,7 @@ export type CacheName = (typeof CACHE_NAMES)[number];
 export const MEMCACHED_PORT = { name: 'memcache', port: 11211 } as const;
 export const MEMCACHED_EXPORTER_PORT = { name: 'http-metrics', port: 9150 } as const;
 /** prom/memcached-exporter runs as `nobody` and serves /metrics on 9150. */
-export const MEMCACHED_EXPORTER_IMAGE = 'docker.io/prom/memcached-exporter:v0.15.3';
+export const MEMCACHED_EXPORTER_IMAGE = 'docker.io/prom/memcached-exporter:v0.15.4';
 
 /**
  * The Loki targets that talk to each cache: ingesters write flushed chunks into the chunks cache (the chunk
