@@ -300,3 +300,21 @@ test('the address check reports a config address whose Service is missing or has
     'frontend.tail_proxy_url: Service loki-querier has no port 3100',
   ]);
 });
+
+test('the address check reads DNS SRV cache addresses: a missing cache Service or a renamed port is reported', () => {
+  const rendered = render({ spec: { caches: { type: 'memcached' } } });
+  const withoutResultsCache = rendered.objects.filter(
+    (o) => !(o.kind === 'Service' && o.metadata!.name === 'loki-results-cache'),
+  );
+  expect(addressProblems({ ...rendered, objects: withoutResultsCache })).toEqual([
+    'query_range.results_cache.cache.memcached_client.addresses: loki-results-cache.loki.svc.cluster.local is not a rendered Service',
+  ]);
+  const renamedPort = structuredClone(rendered.objects).map((o) => {
+    if (o.kind === 'Service' && o.metadata!.name === 'loki-chunks-cache')
+      (o as V1Service).spec!.ports![0]!.name = 'tcp';
+    return o;
+  });
+  expect(addressProblems({ ...rendered, objects: renamedPort })).toEqual([
+    'chunk_store_config.chunk_cache_config.memcached_client.addresses: Service loki-chunks-cache has no port memcache',
+  ]);
+});
