@@ -52,26 +52,29 @@ function dnsLabel(what: string, maxLength = 63) {
     );
 }
 
+/** A string written into the Loki configuration: neither Loki's env expansion nor Nomad's template may act on it. */
+function notEvaluated<T extends z.ZodString | z.ZodURL>(text: T) {
+  return text
+    .refine(
+      (value) => !value.includes('$'),
+      'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
+    )
+    .refine(
+      (value) => !value.includes('{{') && !value.includes('}}'),
+      'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
+    );
+}
+
 /**
  * A URL written into the Loki configuration. Loki reads its config with -config.expand-env (`${VAR}` and
  * `$VAR` become environment values, secrets included) and Nomad renders it as a consul-template (`{{ … }}`
  * runs, Vault reads included), so neither may appear; nor a user:password, which /config and logs would show.
  */
 function configUrl(error: string) {
-  return z
-    .url({ protocol: /^https?$/, error })
-    .refine(
-      (url) => !url.includes('$'),
-      'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
-    )
-    .refine(
-      (url) => !url.includes('{{') && !url.includes('}}'),
-      'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
-    )
-    .refine(
-      (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
-      'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs',
-    );
+  return notEvaluated(z.url({ protocol: /^https?$/, error })).refine(
+    (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+    'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs',
+  );
 }
 
 function dnsSubdomain(what: string) {
@@ -813,22 +816,11 @@ const tls = z
 export const CACHE_TYPES = ['embedded', 'memcached', 'external'] as const;
 export type CacheType = (typeof CACHE_TYPES)[number];
 
-const memcachedAddresses = z
-  .string()
-  .min(1)
-  .refine(
-    (value) => !value.includes('$'),
-    'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
-  )
-  .refine(
-    (value) => !value.includes('{{') && !value.includes('}}'),
-    'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
-  )
-  .refine(
-    (value) =>
-      value.split(',').every((address) => /^(dns\+|dnssrv\+|dnssrvnoa\+)?[A-Za-z0-9_.-]+(:\d{1,5})?$/.test(address)),
-    'must be memcached addresses separated by ",": host:port, or with a dns+, dnssrv+ or dnssrvnoa+ prefix (e.g. "dnssrvnoa+_memcache._tcp.memcached.cache.svc.cluster.local")',
-  );
+const memcachedAddresses = notEvaluated(z.string().min(1)).refine(
+  (value) =>
+    value.split(',').every((address) => /^(dns\+|dnssrv\+|dnssrvnoa\+)?[A-Za-z0-9_.-]+(:\d{1,5})?$/.test(address)),
+  'must be memcached addresses separated by ",": host:port, or with a dns+, dnssrv+ or dnssrvnoa+ prefix (e.g. "dnssrvnoa+_memcache._tcp.memcached.cache.svc.cluster.local")',
+);
 
 const cacheSize = {
   replicas: replicas.describe('Number of memcached pods; keys are spread over them by consistent hashing.'),
