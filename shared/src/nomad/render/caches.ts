@@ -41,7 +41,9 @@ function cacheGroup(stack: LokiStack, cache: CacheName): HclBlock {
     'group',
     [component],
     attributes({ count: sizing.replicas }),
-    mapBlock('meta', jobMeta(stack)),
+    // Nomad replaces allocations whose merged meta changes: the group's own loki_version masks the job's, so a
+    // Loki upgrade leaves memcached running, contents included.
+    mapBlock('meta', { ...jobMeta(stack), loki_version: 'none' }),
     sizing.replicas > 1 &&
       block('spread', [], attributes({ attribute: interpolated('${node.unique.id}'), weight: 50 })),
     block('network', [], block('port', [PORT_LABEL])),
