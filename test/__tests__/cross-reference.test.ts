@@ -11,8 +11,12 @@ import { specMatrix } from '../src/specs.js';
 interface Address {
   key: string;
   host: string;
-  port: number;
+  /** A port number, or the name of a Service port (a DNS SRV address names it). */
+  port: number | string;
 }
+
+/** memcached addresses by DNS SRV: `dnssrvnoa+_<port name>._tcp.<host>`. */
+const SRV_ADDRESS = /^dnssrv(?:noa)?\+_([a-z0-9-]+)\._tcp\.([a-z0-9.-]+)$/;
 
 /** Every string in the Loki config that names an in-cluster host, with the key it sits under. */
 function configAddresses(stack: LokiStack): Address[] {
@@ -21,7 +25,10 @@ function configAddresses(stack: LokiStack): Address[] {
   const visit = (value: unknown, key: string) => {
     // A name to verify in a certificate, not an address (tls.test.ts checks those).
     if (key.endsWith('tls_server_name')) return;
-    if (typeof value === 'string' && value.includes(suffix)) {
+    if (typeof value === 'string' && value.includes(suffix) && SRV_ADDRESS.test(value)) {
+      const [, portName, host] = SRV_ADDRESS.exec(value)!;
+      found.push({ key, host: host!, port: portName! });
+    } else if (typeof value === 'string' && value.includes(suffix)) {
       const match = /^(?:https?:\/\/|dns\+|dns:\/\/\/)?([a-z0-9.-]+):(\d+)\/?$/.exec(value);
       if (!match) throw new Error(`${key}: cannot read host:port from ${value}`);
       found.push({ key, host: match[1]!, port: Number(match[2]) });
@@ -64,6 +71,34 @@ describe.each(specMatrix())('$name', ({ input }) => {
       ]),
     );
     expect(addressProblems(rendered)).toEqual([]);
+  });
+
+  test('memcached caches: Loki reaches every cache pod by DNS SRV, with the item limit memcached runs with', () => {
+    const config = lokiConfig(stack) as {
+      chunk_store_config: { chunk_cache_config: Record<string, Record<string, unknown>> };
+      query_range: { results_cache: { cache: Record<string, Record<string, unknown>> } };
+    };
+    const blocks = {
+      chunks: config.chunk_store_config.chunk_cache_config,
+      results: config.query_range.results_cache.cache,
+    };
+    for (const [cache, block] of Object.entries(blocks)) {
+      if (stack.spec.caches.type === 'embedded') {
+        expect(Object.keys(block)).toEqual(['embedded_cache']);
+        continue;
+      }
+      expect(block.embedded_cache).toBeUndefined();
+      expect(block.memcached_client).toMatchObject({ consistent_hash: true });
+      if (stack.spec.caches.type === 'external') continue;
+      const address = String(block.memcached_client!.addresses);
+      expect(address).toMatch(SRV_ADDRESS);
+      const service = services(objects).find((s) => address.includes(`._tcp.${s.metadata!.name}.`))!;
+      expect(service.metadata!.name).toBe(`${stack.metadata.name}-${cache}-cache`);
+      expect(service.spec!.clusterIP).toBe('None');
+      const memcached = podsOf(rendered, service)[0]!.spec!.containers.find((c) => c.name === 'memcached')!;
+      const itemLimit = memcached.args![memcached.args!.indexOf('-I') + 1]!;
+      expect(`${Number(block.memcached_client!.max_item_size) / 1024}k`).toBe(itemLimit);
+    }
   });
 
   test('scheduler and index-gateway addresses reach every pod, not one behind a virtual IP', () => {
@@ -257,14 +292,17 @@ describe.each(specMatrix())('$name', ({ input }) => {
 
   test('persistent volumes only where state lives', () => {
     const stateful = new Set(['ingester', 'index-gateway', 'compactor', 'ruler', 'pattern-ingester']);
+    // memcached keeps its items in memory: StatefulSets for stable pod names, no volume.
+    const memoryOnly = new Set(['chunks-cache', 'results-cache']);
     for (const { object, template } of workloads(objects)) {
       const component = object.metadata!.labels!['app.kubernetes.io/component']!;
       const claimTemplates = (object as V1StatefulSet).spec!.volumeClaimTemplates ?? [];
-      if (object.kind === 'StatefulSet') {
+      if (object.kind === 'StatefulSet' && memoryOnly.has(component)) expect(claimTemplates).toEqual([]);
+      else if (object.kind === 'StatefulSet') {
         expect(stateful.has(component)).toBe(true);
         expect(claimTemplates.map((c) => c.metadata!.name)).toEqual(['data']);
       }
-      const claimVolumes = template.spec!.volumes!.filter((v) => v.persistentVolumeClaim);
+      const claimVolumes = (template.spec!.volumes ?? []).filter((v) => v.persistentVolumeClaim);
       expect(claimVolumes.length).toBe(component === 'object-store' ? 1 : 0);
     }
     const standaloneClaims = objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => o.metadata!.name);
@@ -285,11 +323,13 @@ function addressProblems(rendered: Rendered): string[] {
       return [`${address.key}: ${address.host} is outside namespace ${stack.metadata.namespace}`];
     const service = services(objects).find((s) => s.metadata?.name === serviceName);
     if (!service) return [`${address.key}: ${address.host} is not a rendered Service`];
-    const servicePort = service.spec?.ports?.find((p) => p.port === address.port);
+    const servicePort = service.spec?.ports?.find((p) =>
+      typeof address.port === 'string' ? p.name === address.port : p.port === address.port,
+    );
     if (!servicePort) return [`${address.key}: Service ${serviceName} has no port ${address.port}`];
     const pods = podsOf(rendered, service);
     if (pods.length === 0) return [`${address.key}: Service ${serviceName} selects no pods`];
-    return pods.some((pod) => !listens(pod.spec!.containers, servicePort.targetPort, address.port))
+    return pods.some((pod) => !listens(pod.spec!.containers, servicePort.targetPort, servicePort.port))
       ? [`${address.key}: pods behind ${serviceName} do not listen on ${servicePort.targetPort}`]
       : [];
   });
@@ -309,5 +349,23 @@ test('the address check reports a config address whose Service is missing or has
   });
   expect(addressProblems({ ...rendered, objects: wrongPort })).toEqual([
     'frontend.tail_proxy_url: Service loki-querier has no port 3100',
+  ]);
+});
+
+test('the address check reads DNS SRV cache addresses: a missing cache Service or a renamed port is reported', () => {
+  const rendered = render({ spec: { caches: { type: 'memcached' } } });
+  const withoutResultsCache = rendered.objects.filter(
+    (o) => !(o.kind === 'Service' && o.metadata!.name === 'loki-results-cache'),
+  );
+  expect(addressProblems({ ...rendered, objects: withoutResultsCache })).toEqual([
+    'query_range.results_cache.cache.memcached_client.addresses: loki-results-cache.loki.svc.cluster.local is not a rendered Service',
+  ]);
+  const renamedPort = structuredClone(rendered.objects).map((o) => {
+    if (o.kind === 'Service' && o.metadata!.name === 'loki-chunks-cache')
+      (o as V1Service).spec!.ports![0]!.name = 'tcp';
+    return o;
+  });
+  expect(addressProblems({ ...rendered, objects: renamedPort })).toEqual([
+    'chunk_store_config.chunk_cache_config.memcached_client.addresses: Service loki-chunks-cache has no port memcache',
   ]);
 });

@@ -53,13 +53,17 @@ function targets(
   }));
 }
 
-const input = { metadata: { name: 'logs', namespace: 'obs' }, spec: { monitoring: { enabled: true } } };
+// With memcached caches: their exporter sidecars are scraped like the Loki pods.
+const input = {
+  metadata: { name: 'logs', namespace: 'obs' },
+  spec: { monitoring: { enabled: true }, caches: { type: 'memcached' } },
+} as const;
 
 test('without spec.monitoring there are no Prometheus files', () => {
   expect(render({}).files).toEqual({});
 });
 
-test('the scrape config keeps the Loki pods of this stack on their HTTP port, labelled by component and instance', () => {
+test('the scrape config keeps the Loki pods and cache exporters of this stack on their metrics port, labelled by component and instance', () => {
   const { objects, files } = render(input);
   const scrape = parse(files['prometheus-scrape.yaml']!) as {
     scrape_configs: { relabel_configs: Relabel[]; kubernetes_sd_configs: unknown[] }[];
@@ -80,6 +84,7 @@ test('the scrape config keeps the Loki pods of this stack on their HTTP port, la
   }
   const components = kept.map((target) => target.component).sort();
   expect(components).toEqual([
+    'chunks-cache',
     'compactor',
     'distributor',
     'index-gateway',
@@ -87,6 +92,7 @@ test('the scrape config keeps the Loki pods of this stack on their HTTP port, la
     'querier',
     'query-frontend',
     'query-scheduler',
+    'results-cache',
     'ruler',
   ]);
   for (const target of kept) {
@@ -141,13 +147,19 @@ test('render -o DIR writes both files beside the manifests, outside the kustomiz
 describe('with the Prometheus Operator (spec.monitoring.prometheusOperator)', () => {
   const operatorInput = {
     ...input,
-    spec: { monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } } },
+    spec: {
+      ...input.spec,
+      monitoring: { enabled: true, prometheusOperator: true, labels: { release: 'kube-prometheus-stack' } },
+    },
   };
   const { objects, files } = render(operatorInput);
   const podMonitor = objects.find((o) => o.kind === 'PodMonitor') as unknown as {
     metadata: { name: string; labels: Record<string, string> };
     spec: {
-      selector: { matchLabels: Record<string, string> };
+      selector: {
+        matchLabels: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values: string[] }[];
+      };
       podMetricsEndpoints: {
         port: string;
         path: string;
@@ -163,11 +175,18 @@ describe('with the Prometheus Operator (spec.monitoring.prometheusOperator)', ()
   /** The relabelling the Operator generates for a PodMonitor: its selector and port, then the endpoint's own rules. */
   function operatorRelabel(target: Record<string, string>): Record<string, string> | undefined {
     const [endpoint] = podMonitor.spec.podMetricsEndpoints;
-    const selector: Relabel[] = Object.entries(podMonitor.spec.selector.matchLabels).map(([key, value]) => ({
-      source_labels: [`__meta_kubernetes_pod_label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`],
-      regex: value,
-      action: 'keep',
-    }));
+    const labelOf = (key: string) => `__meta_kubernetes_pod_label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    const selector: Relabel[] = [
+      ...Object.entries(podMonitor.spec.selector.matchLabels).map(([key, value]) => ({
+        source_labels: [labelOf(key)],
+        regex: value,
+        action: 'keep',
+      })),
+      ...(podMonitor.spec.selector.matchExpressions ?? []).map(({ key, operator, values }) => {
+        expect(operator).toBe('In');
+        return { source_labels: [labelOf(key)], regex: `(${values.join('|')})`, action: 'keep' };
+      }),
+    ];
     const port: Relabel = {
       source_labels: ['__meta_kubernetes_pod_container_port_name'],
       regex: endpoint!.port,
@@ -217,6 +236,6 @@ describe('with the Prometheus Operator (spec.monitoring.prometheusOperator)', ()
         if (viaFile) compared++;
       }
     }
-    expect(compared).toBe(8);
+    expect(compared).toBe(10);
   });
 });

@@ -127,6 +127,7 @@ describe.each(withPolicies)('$name', ({ input }) => {
       ...lokiPods,
       ...(stack.spec.storage.type === 'bundled' ? ['object-store'] : []),
       ...(stack.spec.gateway.enabled ? ['gateway'] : []),
+      ...(stack.spec.caches.type === 'memcached' ? ['chunks-cache', 'results-cache'] : []),
     ]) {
       expect(selects(deny.spec.podSelector, (pod(component) as { labels: Record<string, string> }).labels)).toBe(true);
     }
@@ -168,6 +169,32 @@ describe.each(withPolicies)('$name', ({ input }) => {
       const s3 = { ip: '203.0.113.10' };
       for (const component of storage) expect(allowed(policies, pod(component), s3, 9000)).toBe(true);
       for (const component of others) expect(allowed(policies, pod(component), s3, 9000)).toBe(false);
+    }
+  });
+
+  test('each cache is reached only by the components that use it, its exporter only by allowMetricsFrom', () => {
+    // Stated from Loki, not the renderer's tables: ingesters write flushed chunks to the chunks cache, queriers
+    // and rulers read it; only query-frontends use the results cache.
+    const users = { chunks: ['ingester', 'querier', 'ruler'], results: ['query-frontend'] };
+    const { type, external } = stack.spec.caches;
+    for (const [cache, using] of Object.entries(users)) {
+      const server: Endpoint = type === 'memcached' ? pod(`${cache}-cache`) : { ip: '203.0.113.20' };
+      const port = type === 'external' ? Number(/:(\d+)$/.exec(external![cache as 'chunks'])?.[1] ?? 11211) : 11211;
+      if (type === 'embedded') continue;
+      for (const component of lokiPods)
+        expect([component, cache, allowed(policies, pod(component), server, port)]).toEqual([
+          component,
+          cache,
+          using.includes(component),
+        ]);
+      if (type === 'external') continue;
+      expect(allowed(policies, stranger(stack.metadata.namespace), server, 11211)).toBe(false);
+      const prometheus = stranger('monitoring', { app: 'prometheus' });
+      const scraped = stack.spec.monitoring.enabled && stack.spec.networkPolicy.allowMetricsFrom.length > 0;
+      expect(allowed(policies, prometheus, server, 9150)).toBe(scraped);
+      expect(allowed(policies, pod('querier'), server, 9150)).toBe(false);
+      expect(allowed(policies, server, { ip: '198.51.100.7' }, 443)).toBe(false);
+      expect(allowed(policies, server, pod('querier'), 9095)).toBe(false);
     }
   });
 

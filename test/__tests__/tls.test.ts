@@ -55,6 +55,18 @@ const NOT_BETWEEN_OUR_COMPONENTS: Record<string, string> = {
     'replaced by query_frontend_grpc_client and query_scheduler_grpc_client; Loki refuses both at once (grafana/loki#12726)',
 };
 
+test('memcached caches stay plain TCP under mTLS, as docs/security.md says: no TLS key in their client blocks', () => {
+  const config = lokiConfig(parseSpec({ spec: { tls: { enabled: true }, caches: { type: 'memcached' } } })) as Json;
+  const clients = [
+    at(config, 'chunk_store_config.chunk_cache_config.memcached_client'),
+    at(config, 'query_range.results_cache.cache.memcached_client'),
+  ];
+  for (const client of clients) {
+    expect(client).toMatchObject({ consistent_hash: true });
+    expect(Object.keys(client!).filter((key) => key.startsWith('tls_'))).toEqual([]);
+  }
+});
+
 /** Client blocks of an optional component: on when the stack runs it, absent otherwise. */
 const OPTIONAL_CLIENTS: Record<string, ComponentName> = {
   'pattern_ingester.client_config.grpc_client_config': 'patternIngester',

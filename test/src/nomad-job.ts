@@ -2,7 +2,14 @@
 // with its block lists flattened to the shapes tests ask about.
 import { parseHcl as parse } from './hcl.js';
 import { SHOP_RULES } from './specs.js';
-import { parseSpec, renderNomad, type LokiStack, type LokiStackInput, type RenderedNomadJob } from 'loki-microservices';
+import {
+  COMPONENTS,
+  parseSpec,
+  renderNomad,
+  type LokiStack,
+  type LokiStackInput,
+  type RenderedNomadJob,
+} from 'loki-microservices';
 
 const BCRYPT_USER = 'promtail:$2y$05$sDd4RjXi0z9w8c3H5pK7KuY8xN1mWvA2Q3bC4dE5fG6hI7jK8lM9n';
 export const TRAEFIK_USERS = [BCRYPT_USER];
@@ -31,6 +38,7 @@ export const NOMAD_SPECS: Record<string, LokiStackInput> = {
     metadata: { name: 'logs' },
     spec: {
       profile: 'small',
+      caches: { type: 'memcached' },
       storage: S3,
       nomad: {
         namespace: 'observability',
@@ -155,7 +163,10 @@ export interface NomadJobFile {
   attributes: Record<string, unknown>;
   meta: Record<string, string>;
   update: Record<string, unknown>;
+  /** The groups named after a Loki target, in the job's order. */
   groups: NomadGroup[];
+  /** The other groups: the memcached caches. */
+  cacheGroups: NomadGroup[];
 }
 
 type Block = Record<string, unknown>;
@@ -172,12 +183,15 @@ export async function parseNomadJob(hcl: string): Promise<NomadJobFile> {
   if (jobs.length !== 1) throw new Error(`expected one job, found ${jobs.length}`);
   const [id, job] = jobs[0]!;
   const { group, meta, update, ...attributes } = job;
+  const groups = labelled(group).map(([name, g]) => parseGroup(name, g));
+  const lokiTargets = new Set(Object.values(COMPONENTS).map((traits) => traits.target));
   return {
     id,
     attributes,
     meta: (one(meta) ?? {}) as Record<string, string>,
     update: one(update) ?? {},
-    groups: labelled(group).map(([name, g]) => parseGroup(name, g)),
+    groups: groups.filter((g) => lokiTargets.has(g.name)),
+    cacheGroups: groups.filter((g) => !lokiTargets.has(g.name)),
   };
 }
 

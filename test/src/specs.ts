@@ -220,9 +220,32 @@ const OPTIONS: Record<string, LokiStackInput> = {
       },
     },
   },
+  'network-policy-caches-memcached': {
+    spec: {
+      caches: { type: 'memcached', chunks: { memory: '256Mi', maxItemSize: '8Mi' }, results: { replicas: 2 } },
+      monitoring: { enabled: true },
+      networkPolicy: {
+        enabled: true,
+        allowMetricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
+    },
+  },
+  'network-policy-caches-external': {
+    spec: {
+      caches: {
+        type: 'external',
+        external: {
+          chunks: 'dnssrvnoa+_memcache._tcp.chunks-cache.example.internal',
+          results: 'memcached-0.caches:11311,memcached-1.caches:11311',
+        },
+      },
+      networkPolicy: { enabled: true },
+    },
+  },
   'everything-on': {
     spec: {
       profile: 'small',
+      caches: { type: 'memcached' },
       auth: { enabled: true },
       gateway: { enabled: true },
       tls: { enabled: true },

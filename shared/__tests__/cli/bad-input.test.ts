@@ -250,6 +250,60 @@ const CASES: BadInput[] = [
     path: 'spec.storage.s3.secretAccessKey',
   },
   { what: 'malformed --set', args: ['--set', 'spec.profile'], path: '--set #1', says: /path=value/ },
+  {
+    what: 'memcached cache below 64Mi',
+    spec: 'spec: { caches: { type: memcached, results: { memory: 32Mi } } }',
+    path: 'spec.caches.results.memory',
+    says: /at least 64Mi/,
+  },
+  {
+    what: 'chunks item size below two chunks',
+    spec: 'spec: { caches: { type: memcached, chunks: { maxItemSize: 1Mi } } }',
+    path: 'spec.caches.chunks.maxItemSize',
+    says: /twice the ingester chunk target size .*set it to 4Mi/,
+  },
+  {
+    what: 'chunks item size above an eighth of the memory',
+    spec: 'spec: { caches: { type: memcached, chunks: { memory: 128Mi, maxItemSize: 32Mi } } }',
+    path: 'spec.caches.chunks.maxItemSize',
+    says: /at most spec\.caches\.chunks\.memory\/8 .*raise memory to at least 256Mi/,
+  },
+  {
+    what: 'sizes with external caches',
+    spec: 'spec: { caches: { type: external, external: { chunks: "m:11211", results: "m:11211" }, chunks: { replicas: 2, memory: 1Gi, maxItemSize: 4Mi } } }',
+    path: 'spec.caches.chunks',
+    says: /only used when caches.type is memcached \(it is external/,
+  },
+  {
+    what: 'external caches without addresses',
+    spec: 'spec: { caches: { type: external } }',
+    path: 'spec.caches.external',
+    says: /required when caches.type is external/,
+  },
+  {
+    what: 'external cache address Loki would expand',
+    spec: 'spec: { caches: { type: external, external: { chunks: "${MEMCACHED}:11211", results: "m:11211" } } }',
+    path: 'spec.caches.external.chunks',
+    says: /must not contain "\$"/,
+  },
+  {
+    what: 'external cache address Nomad would run',
+    spec: 'spec: { caches: { type: external, external: { chunks: "m:11211", results: "{{ key \\"x\\" }}" } } }',
+    path: 'spec.caches.external.results',
+    says: /must not contain "\{\{"/,
+  },
+  {
+    what: 'external addresses with embedded caches',
+    spec: 'spec: { caches: { type: embedded, external: { chunks: "m:11211", results: "m:11211" } } }',
+    path: 'spec.caches.external',
+    says: /only used when caches.type is external \(it is embedded\)/,
+  },
+  {
+    what: 'memcached image without a tag',
+    spec: 'spec: { caches: { type: memcached, image: memcached } }',
+    path: 'spec.caches.image',
+    says: /tag or digest/,
+  },
 ];
 
 test('the table covers at least 30 distinct fields', () => {

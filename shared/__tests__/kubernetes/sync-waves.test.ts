@@ -60,3 +60,16 @@ test('the annotation is on the objects only, not on their pod templates (a new w
     });
   });
 });
+
+test('memcached caches come before the Loki workloads that use them: wave 0, and first among the workloads', () => {
+  const stack = parseSpec({ spec: { caches: { type: 'memcached' }, gitops: { syncWaves: true } } });
+  const workloads = renderKubernetes(stack).objects.filter(isWorkload);
+  const caches = workloads.filter((o) => componentOf(o).endsWith('-cache'));
+  expect(caches.map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual([
+    'StatefulSet/loki-chunks-cache',
+    'StatefulSet/loki-results-cache',
+  ]);
+  for (const cache of caches) expect(waveOf(cache)).toBe('0');
+  const firstLoki = workloads.findIndex((o) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'loki');
+  for (const cache of caches) expect(workloads.indexOf(cache)).toBeLessThan(firstLoki);
+});

@@ -249,3 +249,49 @@ describe('production options (gateway, tls, monitoring)', () => {
     });
   });
 });
+
+describe('spec.caches', () => {
+  test('embedded for demo and small, memcached sized by the profile for production', () => {
+    expect(parseSpec({}).spec.caches).toEqual({ type: 'embedded' });
+    expect(parseSpec({ spec: { profile: 'small' } }).spec.caches).toEqual({ type: 'embedded' });
+    const production = parseSpec({
+      spec: { profile: 'production', storage: { type: 's3', s3: { bucket: 'logs', region: 'eu-west-1' } } },
+    });
+    expect(production.spec.caches).toEqual({
+      type: 'memcached',
+      chunks: { replicas: 3, memory: '2Gi', maxItemSize: '4Mi' },
+      results: { replicas: 2, memory: '512Mi' },
+    });
+  });
+
+  test("memcached chosen on demo takes demo's small sizes, under the fields the user gives", () => {
+    const stack = parseSpec({ spec: { caches: { type: 'memcached', chunks: { memory: '256Mi' } } } });
+    expect(stack.spec.caches).toEqual({
+      type: 'memcached',
+      chunks: { replicas: 1, memory: '256Mi', maxItemSize: '4Mi' },
+      results: { replicas: 1, memory: '64Mi' },
+    });
+  });
+
+  test('external caches get no sizes from the profile', () => {
+    const external = { chunks: 'dns+memcached-chunks.example.internal:11211', results: 'memcached-results:11211' };
+    const stack = parseSpec({
+      spec: {
+        profile: 'production',
+        storage: { type: 's3', s3: { bucket: 'logs', region: 'eu-west-1' } },
+        caches: { type: 'external', external },
+      },
+    });
+    expect(stack.spec.caches).toEqual({ type: 'external', external });
+  });
+
+  test('the item size limits follow the chunk target size and the memory', () => {
+    const withChunks = (chunks: Record<string, string>) =>
+      issuesOf({ spec: { caches: { type: 'memcached', chunks } } })['spec.caches.chunks.maxItemSize'];
+    expect(withChunks({ maxItemSize: '2Mi' })).toMatch(/at least 3Mi/);
+    expect(withChunks({ memory: '64Mi', maxItemSize: '9Mi' })).toMatch(/at most spec.caches.chunks.memory\/8/);
+    expect(
+      parseSpec({ spec: { caches: { type: 'memcached', chunks: { maxItemSize: '3Mi' } } } }).spec.caches.chunks,
+    ).toMatchObject({ maxItemSize: '3Mi' });
+  });
+});

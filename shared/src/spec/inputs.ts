@@ -64,6 +64,7 @@ export const STACK_INPUTS = {
   tlsProvider: { path: 'spec.tls.provider', type: 'string' },
   patternIngester: { path: 'spec.components.patternIngester.enabled', type: 'boolean' },
   rules: { path: 'spec.rules.files', type: 'glob' },
+  caches: { path: 'spec.caches.type', type: 'string' },
 } as const;
 
 export type StackInputName = keyof typeof STACK_INPUTS;

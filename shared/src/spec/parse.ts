@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SpecError, type SpecIssue } from '../errors.js';
 import { schemaPeriodIssues } from '../stack/schema-periods.js';
-import { presetDocument } from './profiles.js';
+import { memcachedPreset, presetDocument } from './profiles.js';
 import { API_VERSION, PROFILES, stackSchema, type LokiStack, type ProfileName } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -148,6 +148,10 @@ function withPreset(input: Json): Json {
   ) {
     setPath(document, ['spec', 'storage', 'bundled'], {});
   }
+  // Memcached caches are sized by the profile, whether the profile or the user chose them.
+  const caches = getPath(document, ['spec', 'caches']);
+  if (isObject(caches) && caches.type === 'memcached')
+    setPath(document, ['spec', 'caches'], deepMerge(memcachedPreset(profileOf(input)) as unknown as Json, caches));
   return document;
 }
 

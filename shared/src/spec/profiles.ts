@@ -2,7 +2,7 @@
 // so any field given explicitly wins. `demo` must fit a single-node kind cluster: the requests of all its
 // pods (object store included) add up to 0.7 CPU and 1.56 GiB, under the 1.5 CPU / 3 GiB budget.
 import type { ComponentName } from './components.js';
-import type { ProfileName, Resources } from './schema.js';
+import type { CacheType, ProfileName, Resources } from './schema.js';
 
 interface ComponentPreset {
   replicas: number;
@@ -18,6 +18,13 @@ export interface ProfilePreset {
   components: Record<ComponentName, ComponentPreset & { enabled?: boolean }>;
   /** The gateway's size, used when spec.gateway.enabled. */
   gateway: ComponentPreset;
+  /** The cache type, and the memcached sizes used when the caches are memcached (the profile's or the user's choice). */
+  caches: { type: CacheType; memcached: MemcachedPreset };
+}
+
+interface MemcachedPreset {
+  chunks: { replicas: number; memory: string; maxItemSize: string };
+  results: { replicas: number; memory: string };
 }
 
 const res = (cpu: string, memory: string, memoryLimit: string): Resources => ({
@@ -47,6 +54,13 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       },
     },
     gateway: { replicas: 1, resources: res('25m', '32Mi', '128Mi') },
+    caches: {
+      type: 'embedded',
+      memcached: {
+        chunks: { replicas: 1, memory: '128Mi', maxItemSize: '4Mi' },
+        results: { replicas: 1, memory: '64Mi' },
+      },
+    },
   },
   small: {
     replicationFactor: 3,
@@ -64,6 +78,13 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       patternIngester: { replicas: 1, enabled: true, resources: res('100m', '256Mi', '1Gi'), storage: { size: '1Gi' } },
     },
     gateway: { replicas: 2, resources: res('50m', '64Mi', '256Mi') },
+    caches: {
+      type: 'embedded',
+      memcached: {
+        chunks: { replicas: 2, memory: '512Mi', maxItemSize: '4Mi' },
+        results: { replicas: 2, memory: '256Mi' },
+      },
+    },
   },
   production: {
     replicationFactor: 3,
@@ -80,6 +101,14 @@ export const PROFILE_PRESETS: Record<ProfileName, ProfilePreset> = {
       patternIngester: { replicas: 2, enabled: true, resources: res('250m', '512Mi', '2Gi'), storage: { size: '5Gi' } },
     },
     gateway: { replicas: 2, resources: res('100m', '128Mi', '512Mi') },
+    // 3 queriers and 2 query-frontends share these instead of a private embedded cache each.
+    caches: {
+      type: 'memcached',
+      memcached: {
+        chunks: { replicas: 3, memory: '2Gi', maxItemSize: '4Mi' },
+        results: { replicas: 2, memory: '512Mi' },
+      },
+    },
   },
 };
 
@@ -92,7 +121,13 @@ export function presetDocument(profile: ProfileName): Record<string, unknown> {
       scheduling: preset.scheduling,
       components: preset.components,
       gateway: preset.gateway,
+      caches: { type: preset.caches.type },
       ...(preset.storageType ? { storage: { type: preset.storageType } } : {}),
     },
   };
+}
+
+/** The profile's memcached sizes, for a document whose caches are memcached: the user's fields merge over them. */
+export function memcachedPreset(profile: ProfileName): MemcachedPreset {
+  return PROFILE_PRESETS[profile].caches.memcached;
 }

@@ -158,5 +158,14 @@ function profileTable(): string {
     });
     rows.push(`| ${COMPONENTS[name].target} | ${cells.join(' | ')} |`);
   }
+  rows.push(`| \`spec.caches.type\` | ${PROFILES.map((p) => PROFILE_PRESETS[p].caches.type).join(' | ')} |`);
+  for (const cache of ['chunks', 'results'] as const) {
+    const cells = PROFILES.map((profile) => {
+      const sizes: { replicas: number; memory: string; maxItemSize?: string } =
+        PROFILE_PRESETS[profile].caches.memcached[cache];
+      return `${sizes.replicas} × ${sizes.memory}${sizes.maxItemSize ? `, items up to ${sizes.maxItemSize}` : ''}`;
+    });
+    rows.push(`| ${cache} cache (with \`memcached\`) | ${cells.join(' | ')} |`);
+  }
   return [header, `|---|${PROFILES.map(() => '---').join('|')}|`, ...rows].join('\n');
 }

@@ -24,6 +24,8 @@ export const DEFAULT_LOKI_IMAGE = 'docker.io/grafana/loki';
 export const DEFAULT_OBJECT_STORE_IMAGE = 'docker.io/rustfs/rustfs:1.0.0';
 /** nginx built to run as an unprivileged user (uid 101, port 8080), as Loki's Helm chart uses for its gateway. */
 export const DEFAULT_GATEWAY_IMAGE = 'docker.io/nginxinc/nginx-unprivileged:1.29-alpine';
+/** The official memcached image (runs as its `memcache` user, uid 11211), as Loki's caching guide recommends. */
+export const DEFAULT_MEMCACHED_IMAGE = 'docker.io/library/memcached:1.6.39-alpine';
 
 export { MAX_NAME_LENGTH } from '../stack/names.js';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -51,26 +53,29 @@ function dnsLabel(what: string, maxLength = 63) {
     );
 }
 
+/** A string written into the Loki configuration: neither Loki's env expansion nor Nomad's template may act on it. */
+function notEvaluated<T extends z.ZodString | z.ZodURL>(text: T) {
+  return text
+    .refine(
+      (value) => !value.includes('$'),
+      'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
+    )
+    .refine(
+      (value) => !value.includes('{{') && !value.includes('}}'),
+      'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
+    );
+}
+
 /**
  * A URL written into the Loki configuration. Loki reads its config with -config.expand-env (`${VAR}` and
  * `$VAR` become environment values, secrets included) and Nomad renders it as a consul-template (`{{ … }}`
  * runs, Vault reads included), so neither may appear; nor a user:password, which /config and logs would show.
  */
 function configUrl(error: string) {
-  return z
-    .url({ protocol: /^https?$/, error })
-    .refine(
-      (url) => !url.includes('$'),
-      'must not contain "$": Loki expands ${…} and $VAR from its environment when it reads its configuration',
-    )
-    .refine(
-      (url) => !url.includes('{{') && !url.includes('}}'),
-      'must not contain "{{" or "}}": Nomad renders the configuration as a template and would run them',
-    )
-    .refine(
-      (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
-      'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs',
-    );
+  return notEvaluated(z.url({ protocol: /^https?$/, error })).refine(
+    (url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url),
+    'must not carry a user or password ("user:password@"): the configuration is readable at /config and in logs',
+  );
 }
 
 function dnsSubdomain(what: string) {
@@ -875,6 +880,66 @@ const rules = z
     'Alerting and recording rules the ruler evaluates, from files and inline, one ConfigMap per tenant mounted into the ruler (`ruler.storage.type: local`); a change reaches the ruler within a minute, without a restart.',
   );
 
+export const CACHE_TYPES = ['embedded', 'memcached', 'external'] as const;
+export type CacheType = (typeof CACHE_TYPES)[number];
+
+const memcachedAddresses = notEvaluated(z.string().min(1)).refine(
+  (value) =>
+    value.split(',').every((address) => /^(dns\+|dnssrv\+|dnssrvnoa\+)?[A-Za-z0-9_.-]+(:\d{1,5})?$/.test(address)),
+  'must be memcached addresses separated by ",": host:port, or with a dns+, dnssrv+ or dnssrvnoa+ prefix (e.g. "dnssrvnoa+_memcache._tcp.memcached.cache.svc.cluster.local")',
+);
+
+const cacheSize = {
+  replicas: replicas.describe('Number of memcached pods; keys are spread over them by consistent hashing.'),
+  memory: quantity('1Gi')
+    .refine((value) => parseQuantity(value) >= 64 * 2 ** 20, 'must be at least 64Mi')
+    .describe(
+      "Memory each pod gives memcached for items (`-m`); the container's memory request and limit add headroom for connections.",
+    ),
+};
+
+const caches = z
+  .strictObject({
+    type: z
+      .enum(CACHE_TYPES)
+      .describe(
+        '`embedded`: a cache in each querier and query-frontend process (per pod, lost on restart); `memcached`: `<name>-chunks-cache` and `<name>-results-cache` StatefulSets shared by every pod; `external`: memcached servers you run (`external`).',
+      ),
+    chunks: z
+      .strictObject({
+        ...cacheSize,
+        maxItemSize: quantity('4Mi').describe(
+          "Largest item memcached stores (`-I`, and Loki's `max_item_size`): at least twice the ingester chunk target size (1.5 MiB), at most `memory`/8.",
+        ),
+      })
+      .optional()
+      .describe('With `memcached`: the chunks cache (ingesters write flushed chunks, queriers and rulers read them).'),
+    results: z
+      .strictObject(cacheSize)
+      .optional()
+      .describe('With `memcached`: the results cache of the query-frontends.'),
+    image: z
+      .string()
+      .regex(
+        IMAGE_REFERENCE,
+        'must be an image reference with a tag or digest, e.g. "registry.example.com/library/memcached:1.6.39-alpine"',
+      )
+      .optional()
+      .describe(
+        `With \`memcached\`: the memcached image, pinned by tag or digest. Default \`${DEFAULT_MEMCACHED_IMAGE}\`.`,
+      ),
+    external: z
+      .strictObject({
+        chunks: memcachedAddresses.describe('Addresses of the chunks cache.'),
+        results: memcachedAddresses.describe('Addresses of the results cache.'),
+      })
+      .optional()
+      .describe('With `external`: the memcached servers Loki uses, nothing rendered for them.'),
+  })
+  .describe(
+    'Chunks and query-results caches. Profiles: `embedded` for demo and small, `memcached` for production, sized by the profile (fields given here win).',
+  );
+
 export const PROFILES = ['demo', 'small', 'production'] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -922,6 +987,7 @@ const stackSpec = z
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
     monitoring: monitoring.default({ enabled: false, prometheusOperator: false, labels: {} }),
     gateway,
+    caches,
     tls: tls.default({ enabled: false, provider: 'generated', validity: '2160h' }),
     nomad: nomad.default(nomad.parse({})),
     serviceAccount: z
@@ -1100,6 +1166,7 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     checkLimitsCoverRequests(component.resources, ['spec', 'components', name, 'resources'], issue);
   }
   checkLimitsCoverRequests(spec.gateway.resources, ['spec', 'gateway', 'resources'], issue);
+  checkCaches(spec.caches, issue);
   if (spec.storage.bundled)
     checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
 }
@@ -1171,4 +1238,56 @@ function checkLimitsCoverRequests(
       );
     }
   }
+}
+
+/** Loki's ingester chunk target size (`ingester.chunk_target_size`): a flushed chunk is about this big. */
+export const CHUNK_TARGET_SIZE_BYTES = 1_572_864;
+
+type Caches = z.output<typeof caches>;
+
+function checkCaches(given: Caches, issue: (path: string[], message: string) => void): void {
+  const path = (...keys: string[]) => ['spec', 'caches', ...keys];
+  const sizeFields = ['chunks', 'results', 'image'] as const;
+  if (given.type === 'external') {
+    if (!given.external)
+      issue(path('external'), 'required when caches.type is external: set spec.caches.external.chunks and .results');
+    for (const field of sizeFields)
+      if (given[field] !== undefined)
+        issue(
+          path(field),
+          `only used when caches.type is memcached (it is external, nothing is rendered): remove spec.caches.${field}`,
+        );
+    return;
+  }
+  if (given.external)
+    issue(
+      path('external'),
+      `only used when caches.type is external (it is ${given.type}): remove this block or set spec.caches.type: external`,
+    );
+  if (given.type === 'embedded') {
+    for (const field of sizeFields)
+      if (given[field] !== undefined)
+        issue(
+          path(field),
+          `only used when caches.type is memcached (it is embedded): remove spec.caches.${field} or set spec.caches.type: memcached`,
+        );
+    return;
+  }
+  for (const cache of ['chunks', 'results'] as const)
+    if (!given[cache])
+      issue(path(cache), `required when caches.type is memcached: set spec.caches.${cache}.replicas and .memory`);
+  const chunks = given.chunks;
+  if (!chunks) return;
+  const itemBytes = parseQuantity(chunks.maxItemSize);
+  const minimum = 2 * CHUNK_TARGET_SIZE_BYTES;
+  if (itemBytes < minimum)
+    issue(
+      path('chunks', 'maxItemSize'),
+      `must be at least ${minimum / 2 ** 20}Mi, twice the ingester chunk target size (${CHUNK_TARGET_SIZE_BYTES} bytes), or memcached refuses chunks as "object too large": set it to 4Mi`,
+    );
+  else if (itemBytes > parseQuantity(chunks.memory) / 8)
+    issue(
+      path('chunks', 'maxItemSize'),
+      `must be at most spec.caches.chunks.memory/8 (${chunks.memory}/8): memcached needs room for several slabs of each size; raise memory to at least ${Math.ceil((itemBytes * 8) / 2 ** 20)}Mi or lower maxItemSize`,
+    );
 }

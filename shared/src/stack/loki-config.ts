@@ -5,12 +5,13 @@
 // test holds every address to a Service or service registration that renderer produces.
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
-import type { LokiStack } from '../spec/schema.js';
+import { CHUNK_TARGET_SIZE_BYTES, type LokiStack } from '../spec/schema.js';
 import { declaresRules } from './rule-files.js';
 import { limitsConfig, retentionStream, RUNTIME_CONFIG_PERIOD } from './runtime-config.js';
 import { isDeployed } from './components.js';
 import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
 import { STARTUP } from './startup.js';
+import { lokiCacheConfig, type CacheAddresses } from './caches.js';
 
 export { SCHEMA_FROM } from './schema-periods.js';
 
@@ -68,6 +69,8 @@ export interface LokiWiring {
   runtimeConfigFile: string;
   /** Where the ruler finds the declared rule files, as `<rulesDir>/<tenant>/<file>`. */
   rulesDir: string;
+  /** Addresses of the memcached caches the platform renders (spec.caches.type memcached). */
+  cacheAddresses?: CacheAddresses;
 }
 
 /** The ruler's environment variable holding the value of the remote-write header at `index` (from a secret). */
@@ -154,7 +157,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       },
       chunk_idle_period: '30m',
       max_chunk_age: '2h',
-      chunk_target_size: 1_572_864,
+      chunk_target_size: CHUNK_TARGET_SIZE_BYTES,
     },
     frontend: {
       ...schedulerAddress,
@@ -183,10 +186,10 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
     query_range: {
       align_queries_with_step: true,
       cache_results: true,
-      results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: cacheMb } } },
+      results_cache: { cache: lokiCacheConfig(stack, 'results', wiring.cacheAddresses, cacheMb) },
     },
     chunk_store_config: {
-      chunk_cache_config: { embedded_cache: { enabled: true, max_size_mb: cacheMb } },
+      chunk_cache_config: lokiCacheConfig(stack, 'chunks', wiring.cacheAddresses, cacheMb),
     },
     compactor: {
       working_directory: `${dataDir}/compactor`,

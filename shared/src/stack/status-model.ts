@@ -6,6 +6,11 @@
 export const STATUS_API_VERSION = 'loki-microservices/v1alpha1';
 
 export type ConditionType = 'Ready' | 'Pending' | 'Degraded' | 'Failed';
+
+/** The memcached caches' components (spec.caches): Loki answers without them, slower, so losing one degrades the stack. */
+export const CACHE_COMPONENTS = ['chunks-cache', 'results-cache'] as const;
+export type CacheComponent = (typeof CACHE_COMPONENTS)[number];
+const degradesOnly = new Set<string>(CACHE_COMPONENTS);
 export type PodState = 'Ready' | 'Running' | 'Pending' | 'Failed' | 'Unknown';
 
 /** A pod that is not ready, and why. */
@@ -41,7 +46,7 @@ export interface StackStatus {
   name: string;
   namespace: string;
   condition: { type: ConditionType; reason: string; message: string };
-  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, pattern-ingester (those the stack runs), object-store, gateway. */
+  /** By component: distributor, ingester, querier, query-frontend, query-scheduler, index-gateway, compactor, ruler, pattern-ingester (those the stack runs), object-store, gateway, chunks-cache, results-cache. */
   components: Record<string, ComponentStatus>;
   /** In-cluster URLs: push is Loki's push API, query the query API root (a Grafana data source URL). */
   endpoints: StackEndpoints;
@@ -103,7 +108,7 @@ export function conditionOf(components: Record<string, ComponentStatus>): StackS
       })
       .join('; ');
   const failing = entries.filter(([, c]) => c.notReady.some((p) => p.failing));
-  const down = failing.filter(([, c]) => c.ready === 0);
+  const down = failing.filter(([name, c]) => c.ready === 0 && !degradesOnly.has(name));
   if (down.length > 0) return { type: 'Failed', reason: 'ComponentsFailing', message: summary(failing) };
   if (failing.length > 0) return { type: 'Degraded', reason: 'ComponentsDegraded', message: summary(failing) };
   const waiting = entries.filter(([, c]) => !c.current);

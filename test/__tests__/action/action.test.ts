@@ -596,7 +596,7 @@ describe('render and status', () => {
     expect(files).toEqual(expect.arrayContaining(['prometheus-scrape.yaml', 'prometheus-rules.yaml']));
   });
 
-  test('retention and tls-provider, the inputs the scaffolder has too, set their spec fields', async () => {
+  test('retention, tls-provider and caches, the inputs the scaffolder has too, set their spec fields', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'render-inputs-'));
     const result = await runAction({
       cwd,
@@ -606,6 +606,7 @@ describe('render and status', () => {
         retention: '720h',
         tls: 'true',
         'tls-provider': 'cert-manager',
+        caches: 'memcached',
         kubeconfig: '/nonexistent',
       },
     });
@@ -622,6 +623,7 @@ describe('render and status', () => {
       ),
     ).toContain('retention_period: 720h');
     expect(files.some((file) => file.includes('-certificate-'))).toBe(true);
+    expect(files.filter((file) => file.includes('-statefulset-') && file.includes('-cache'))).toHaveLength(2);
   });
 
   test("rules: a glob relative to the workspace, or the spec file's globs relative to it; a bad group fails naming it", async () => {

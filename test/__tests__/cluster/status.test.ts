@@ -247,6 +247,30 @@ describe('a stack with problems', () => {
     ]);
   });
 
+  test('memcached caches are components; a cache that is down degrades the stack (Loki answers without it)', async () => {
+    await apply({ spec: { caches: { type: 'memcached' } } });
+    const ready = await statusWhen('Ready');
+    expect(Object.keys(ready.components)).toEqual([...COMPONENTS, 'chunks-cache', 'results-cache'].sort());
+    expect(ready.components['chunks-cache']).toMatchObject({ desired: 1, ready: 1, notReady: [] });
+
+    fixture.running.server.cluster.fail({ workload: 'loki-results-cache' }, 'crashLoop');
+    const degraded = await statusWhen('Degraded', (s) =>
+      s.components['results-cache']!.notReady.some((p) => p.reason === 'CrashLoopBackOff'),
+    );
+    expect(degraded.condition).toEqual({
+      type: 'Degraded',
+      reason: 'ComponentsDegraded',
+      message: 'results-cache 0/1 ready (CrashLoopBackOff)',
+    });
+    expect(degraded.components['results-cache']!.notReady[0]).toMatchObject({
+      name: 'loki-results-cache-0',
+      container: 'memcached',
+      failing: true,
+    });
+    fixture.running.server.cluster.heal();
+    await statusWhen('Ready');
+  });
+
   test('pods nothing can schedule fail the stack as Unschedulable', async () => {
     fixture.running.server.cluster.fail({ workload: 'loki-querier' }, 'unschedulable');
     await apply();

@@ -28,7 +28,7 @@ function catalog(job: NomadJobFile): { instances: Instance[]; ports: Map<string,
   const instances: Instance[] = [];
   const ports = new Map<string, Record<string, number>>();
   let node = 0;
-  for (const group of job.groups) {
+  for (const group of [...job.groups, ...job.cacheGroups]) {
     for (let index = 0; index < group.count; index++) {
       node++;
       const allocPorts = Object.fromEntries(group.ports.map((label, i) => [label, 20000 + node * 10 + i]));
@@ -47,7 +47,7 @@ function catalog(job: NomadJobFile): { instances: Instance[]; ports: Map<string,
 
 const LOOKUP = /(?:service "([^"|]+)(?:\|any)?"|nomadService "([^"]+)")/;
 
-/** The consul-template actions our templates use: first instance of a service, and a range over one. */
+/** The consul-template actions our templates use: first instance of a service, a range over one, a joined list. */
 function renderTemplate(text: string, instances: Instance[], provider: string): string {
   const lookup = (match: RegExpExecArray) => {
     const name = match[1] ?? match[2]!;
@@ -67,6 +67,18 @@ function renderTemplate(text: string, instances: Instance[], provider: string): 
       (...args: string[]) => {
         const match = LOOKUP.exec(args[0]!)!;
         return hostPort(args[3]!, lookup(match)[0]!);
+      },
+    )
+    .replace(
+      new RegExp(
+        `\\{\\{ range \\$index, \\$instance := ${LOOKUP.source} \\}\\}\\{\\{ if \\$index \\}\\},\\{\\{ end \\}\\}(.*?)\\{\\{ end \\}\\}`,
+        'g',
+      ),
+      (...args: string[]) => {
+        const match = LOOKUP.exec(args[0]!)!;
+        return lookup(match)
+          .map((i) => hostPort(args[3]!, i))
+          .join(',');
       },
     )
     .replace(
@@ -164,6 +176,38 @@ describe.each(specs)('$name', ({ input }) => {
       expect(compactor.portLabel).toBe('http');
       expect(config.common!.compactor_address).toBe(`http://${compactor.address}:${compactor.port}`);
       expect(config.frontend!.tail_proxy_url).toBe(`http://${querier.address}:${querier.port}`);
+    }
+  });
+
+  test('memcached caches: Loki lists every registered instance of each cache, with the item limit memcached runs with', () => {
+    const { stack, job } = rendered;
+    const blocks = (config: LokiConfig) => ({
+      chunks: config.chunk_store_config!.chunk_cache_config as Record<string, Record<string, unknown>>,
+      results: (config.query_range!.results_cache as Record<string, unknown>).cache as Record<
+        string,
+        Record<string, unknown>
+      >,
+    });
+    if (stack.spec.caches.type !== 'memcached') {
+      expect(job.cacheGroups).toEqual([]);
+      for (const config of configs.values())
+        for (const block of Object.values(blocks(config))) expect(Object.keys(block)).toEqual(['embedded_cache']);
+      return;
+    }
+    expect(job.cacheGroups.map((g) => g.name)).toEqual(['chunks-cache', 'results-cache']);
+    for (const config of configs.values()) {
+      for (const [cache, block] of Object.entries(blocks(config))) {
+        const group = job.cacheGroups.find((g) => g.name === `${cache}-cache`)!;
+        const instances = instancesOf(`${stack.metadata.name}-${cache}-cache`);
+        expect(instances).toHaveLength(group.count);
+        expect(block.embedded_cache).toBeUndefined();
+        expect(block.memcached_client!.addresses).toBe(instances.map((i) => `${i.address}:${i.port}`).join(','));
+        expect(block.memcached_client!.consistent_hash).toBe(true);
+        // memcached listens on the port it registers, and stores items as large as Loki sends.
+        const args = group.tasks[0]!.config.args;
+        expect(args[args.indexOf('-p') + 1]).toBe(`\${NOMAD_PORT_${instances[0]!.portLabel}}`);
+        expect(`${Number(block.memcached_client!.max_item_size) / 1024}k`).toBe(args[args.indexOf('-I') + 1]);
+      }
     }
   });
 

@@ -51,6 +51,25 @@ describe.each(specs)('$name', ({ input }) => {
     }
   });
 
+  test('memcached caches: a group each, sized by the spec, checked over TCP, the container memory above -m', () => {
+    const { job, stack } = rendered;
+    const { caches } = stack.spec;
+    if (caches.type !== 'memcached') return expect(job.cacheGroups).toEqual([]);
+    for (const cache of ['chunks', 'results'] as const) {
+      const group = job.cacheGroups.find((g) => g.name === `${cache}-cache`)!;
+      expect(group.count).toBe(caches[cache]!.replicas);
+      const [service] = group.services;
+      expect(service).toMatchObject({ name: `${stack.metadata.name}-${cache}-cache`, port: group.ports[0] });
+      expect(service!.checks.map((c) => c.type)).toEqual(['tcp']);
+      const [task] = group.tasks;
+      expect(task!.config.image).toMatch(/^docker\.io\/library\/memcached:\d+\.\d+\.\d+-alpine$/);
+      const args = task!.config.args;
+      const megabytes = Number(args[args.indexOf('-m') + 1]);
+      expect(megabytes).toBe(parseInt(caches[cache]!.memory, 10) * (caches[cache]!.memory.endsWith('Gi') ? 1024 : 1));
+      expect(task!.resources.memory).toBeGreaterThanOrEqual(megabytes + 32);
+    }
+  });
+
   test('each task runs the pinned Loki image with its -target, the templated config and env expansion', () => {
     const { job, stack } = rendered;
     for (const group of job.groups) {

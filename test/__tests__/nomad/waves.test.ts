@@ -187,6 +187,35 @@ test('an upgrade registers the job once per wave, each after the previous deploy
   expect(again.rollout).toBeUndefined();
 });
 
+test('groups in no wave, the memcached caches, are registered with the first wave and not replaced by a Loki upgrade', async () => {
+  const cached = (version: string) => parseSpec(specOf('cached', { version, caches: { type: 'memcached' } }));
+  await applyNomadJob(client, cached(OLD));
+  await waitForNomadJob(client, ref('cached'), { timeoutMs: 30_000 });
+
+  const cacheAllocations = async () =>
+    (await get('/v1/job/cached/allocations'))
+      .filter((a) => a.TaskGroup.endsWith('-cache') && a.DesiredStatus === 'run')
+      .map((a) => a.ID)
+      .sort();
+  const before = await cacheAllocations();
+  expect(before).toHaveLength(2);
+
+  const started: NomadWaveStart[] = [];
+  await applyNomadJob(client, cached(NEW), { wait: { timeoutMs: 60_000 }, onWave: (wave) => void started.push(wave) });
+  // memcached does not run Loki: the upgrade keeps its allocations, and what they hold.
+  expect(await cacheAllocations()).toEqual(before);
+
+  expect(started.map((wave) => wave.groups)).toEqual([
+    ['chunks-cache', 'results-cache', WAVES[0]],
+    ...WAVES.slice(1).map((group) => [group]),
+  ]);
+  const status = await getNomadStatus(client, ref('cached'));
+  expect([status.condition.type, Object.keys(status.components)]).toEqual([
+    'Ready',
+    expect.arrayContaining(['chunks-cache', 'results-cache']),
+  ]);
+});
+
 test('a crashing ingester stops the rollout at its wave: later groups keep the old image, the error names the wave and the way back', async () => {
   await deployOld('crashy');
   const registered = registrations();

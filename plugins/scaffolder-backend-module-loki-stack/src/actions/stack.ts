@@ -81,6 +81,13 @@ export const STACK_INPUT = {
       .describe(
         "A pattern ingester, for Grafana Logs Drilldown's Patterns tab (spec.components.patternIngester.enabled); unset: the profile's (off in demo).",
       ),
+  caches: (z: Z) =>
+    z
+      .enum(['embedded', 'memcached', 'external'])
+      .optional()
+      .describe(
+        'Chunks and results caches (spec.caches.type): embedded (per process), memcached (shared StatefulSets sized by the profile) or external (spec.caches.external).',
+      ),
   replicas: (z: Z) =>
     z
       .record(z.string(), z.number().int())
@@ -111,6 +118,7 @@ export interface StackInput {
   tls?: boolean;
   tlsProvider?: string;
   patternIngester?: boolean;
+  caches?: string;
   replicas?: Record<string, number>;
   spec?: Record<string, unknown>;
 }

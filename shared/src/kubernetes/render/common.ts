@@ -14,6 +14,7 @@ import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { LokiStack, Resources } from '../../spec/schema.js';
 import { MANAGER } from '../../stack/names.js';
 import { STARTUP } from '../../stack/startup.js';
+import { CACHE_NAMES, cacheComponent, memcachedImage } from '../../stack/caches.js';
 
 /**
  * On every object this tool creates, the stack it was created for: only such objects may be changed, pruned
@@ -49,7 +50,12 @@ const NON_ROOT_ID = 10001;
 /** Stack components that are not Loki targets, by the product they run. */
 export const OBJECT_STORE = 'object-store';
 export const GATEWAY = 'gateway';
-const PRODUCTS: Record<string, string> = { [OBJECT_STORE]: 'rustfs', [GATEWAY]: 'nginx' };
+export const MEMCACHED = 'memcached';
+const PRODUCTS: Record<string, string> = {
+  [OBJECT_STORE]: 'rustfs',
+  [GATEWAY]: 'nginx',
+  ...Object.fromEntries(CACHE_NAMES.map((cache) => [cacheComponent(cache), MEMCACHED])),
+};
 
 export function objectName(stack: LokiStack, component: ComponentName | typeof OBJECT_STORE | typeof GATEWAY): string {
   const suffix = component === OBJECT_STORE || component === GATEWAY ? component : COMPONENTS[component].target;
@@ -80,14 +86,16 @@ export function selectorLabels(stack: LokiStack, component: string): Record<stri
   };
 }
 
-/** Labels for every object; `component` is a Loki target, `object-store`, `gateway`, or omitted for stack-wide objects. */
+/** Labels for every object; `component` is a Loki target, `object-store`, `gateway`, a cache, or omitted for stack-wide objects. */
 export function objectLabels(stack: LokiStack, component?: string): Record<string, string> {
   const version =
     component === OBJECT_STORE
       ? imageTag(stack.spec.storage.bundled!.image)
       : component === GATEWAY
         ? imageTag(stack.spec.gateway.image)
-        : stack.spec.version;
+        : component && PRODUCTS[component] === MEMCACHED
+          ? imageTag(memcachedImage(stack))
+          : stack.spec.version;
   return {
     ...stack.metadata.labels,
     ...(component

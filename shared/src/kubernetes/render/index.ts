@@ -26,6 +26,7 @@ import {
   PORTS,
   serviceAccountName,
 } from './common.js';
+import { caches } from './components/caches.js';
 import { gateway } from './components/gateway.js';
 import { objectStore } from './components/object-store.js';
 import { credentialsSecret, withStorageCredentials, type StorageCredentials } from './credentials.js';
@@ -69,7 +70,8 @@ function componentObjects(stack: LokiStack): KubernetesObject[] {
   const loki = LOKI_RENDER_ORDER.filter((name) => deployed.includes(name)).flatMap((name) =>
     lokiComponent(stack, name),
   );
-  return [...objectStore(stack), ...loki, ...gateway(stack)];
+  // The caches before the Loki workloads that use them: a rollout in waves applies them with the store, first.
+  return [...objectStore(stack), ...caches(stack), ...loki, ...gateway(stack)];
 }
 
 /** Pod-template annotations by component (`app.kubernetes.io/component`) that only `apply` knows, e.g. the hash of a certificate. */

@@ -20,12 +20,14 @@ import {
 import { commonStorageConfig, lokiObjectStore } from '../../stack/object-store.js';
 import { bundledEndpoint, credentialsSecretName } from './storage.js';
 import { tlsFiles } from './tls.js';
+import { kubernetesCacheAddresses } from './components/caches.js';
 
 /** How components find each other on Kubernetes: Services by cluster DNS name, rings over memberlist. */
 export function kubernetesWiring(stack: LokiStack): LokiWiring {
   const grpcAddress = (service: string) => `${serviceHost(stack, service)}:${PORTS.grpc.port}`;
   const httpUrl = (service: string) => `http://${serviceHost(stack, service)}:${PORTS.http.port}`;
   const grpcTls = tlsFiles(stack);
+  const cacheAddresses = kubernetesCacheAddresses(stack);
   return {
     listen: { http: PORTS.http.port, grpc: PORTS.grpc.port },
     dataDir: PATHS.data,
@@ -47,6 +49,7 @@ export function kubernetesWiring(stack: LokiStack): LokiWiring {
     ...(grpcTls ? { grpcTls } : {}),
     runtimeConfigFile: `${PATHS.runtimeConfigDir}/${RUNTIME_CONFIG_FILE}`,
     rulesDir: PATHS.rulesDir,
+    ...(cacheAddresses ? { cacheAddresses } : {}),
   };
 }
 

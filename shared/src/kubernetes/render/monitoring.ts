@@ -6,7 +6,10 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { LokiStack } from '../../spec/schema.js';
-import { metadata, PORTS } from './common.js';
+import { MEMCACHED, metadata, PORTS } from './common.js';
+
+/** The `app.kubernetes.io/name` of the pods scraped: Loki, and the caches' exporter sidecars (same port name). */
+const SCRAPED_PRODUCTS = ['loki', MEMCACHED];
 
 /** The label every series of the stack carries, set by the scrape config, that the alerts select on. */
 export const STACK_LABEL = 'loki_stack';
@@ -21,10 +24,10 @@ export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
         metrics_path: '/metrics',
         kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
         relabel_configs: [
-          // The stack's Loki pods, on their HTTP port; nothing else in the namespace.
+          // The stack's Loki pods and memcached exporters, on their metrics port; nothing else in the namespace.
           {
             source_labels: [label('app.kubernetes.io/instance'), label('app.kubernetes.io/name')],
-            regex: `${name};loki`,
+            regex: `${name};(${SCRAPED_PRODUCTS.join('|')})`,
             action: 'keep',
           },
           { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: PORTS.http.name, action: 'keep' },
@@ -115,8 +118,11 @@ export function prometheusOperatorObjects(stack: LokiStack): KubernetesObject[] 
   return [
     withLabels('PodMonitor', {
       // The Operator adds `namespace`, `pod` and `container`; the relabelling adds what the scrape config adds.
-      // The stack's Loki pods, as the scrape config keeps them (not the object store or the gateway).
-      selector: { matchLabels: { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'loki' } },
+      // The stack's pods the scrape config keeps (not the object store or the gateway).
+      selector: {
+        matchLabels: { 'app.kubernetes.io/instance': name },
+        matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: SCRAPED_PRODUCTS }],
+      },
       podMetricsEndpoints: [
         {
           port: PORTS.http.name,

@@ -16,6 +16,15 @@ import type { LokiStack } from '../../spec/schema.js';
 import { MANAGER } from '../../stack/names.js';
 import { GATEWAY, MEMBERLIST_LABEL, metadata, OBJECT_STORE, PORTS } from './common.js';
 import { GATEWAY_PORT, gatewayUpstreams } from './gateway-config.js';
+import {
+  CACHE_NAMES,
+  CACHE_USERS,
+  cacheComponent,
+  MEMCACHED_EXPORTER_PORT,
+  MEMCACHED_PORT,
+  renderedCaches,
+  type CacheName,
+} from '../../stack/caches.js';
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
@@ -129,7 +138,54 @@ export function networkPolicies(stack: LokiStack): NetworkPolicy[] {
       : []),
     ...objectStorePolicies(stack),
     ...rulerEgressPolicies(stack),
+    ...renderedCaches(stack).flatMap((cache) => cachePolicies(stack, cache)),
+    ...externalCachePolicies(stack),
   ];
+}
+
+/** Only the Loki components that use a cache reach it (CACHE_USERS); its exporter only from allowMetricsFrom. */
+function cachePolicies(stack: LokiStack, cache: CacheName): NetworkPolicy[] {
+  const { allowMetricsFrom } = stack.spec.networkPolicy;
+  const servers: V1LabelSelector = {
+    matchLabels: { ...stackPods(stack).matchLabels, [COMPONENT_LABEL]: cacheComponent(cache) },
+  };
+  const clients = componentPods(stack, targets(CACHE_USERS[cache]));
+  const scraped = stack.spec.monitoring.enabled && allowMetricsFrom.length > 0;
+  return [
+    policy(stack, cacheComponent(cache), {
+      podSelector: servers,
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ podSelector: clients }], ports: tcp(MEMCACHED_PORT.port) },
+        ...(scraped ? [{ from: allowMetricsFrom, ports: tcp(MEMCACHED_EXPORTER_PORT.port) }] : []),
+      ],
+    }),
+    policy(stack, `${cacheComponent(cache)}-egress`, {
+      podSelector: clients,
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: servers }], ports: tcp(MEMCACHED_PORT.port) }],
+    }),
+  ];
+}
+
+/** External caches: each cache's users may reach any address on its ports (11211 for a DNS SRV address). */
+function externalCachePolicies(stack: LokiStack): NetworkPolicy[] {
+  const { caches } = stack.spec;
+  if (caches.type !== 'external') return [];
+  const portsOf = (addresses: string) =>
+    addresses.split(',').map((address) => Number(/:(\d+)$/.exec(address)?.[1] ?? MEMCACHED_PORT.port));
+  return CACHE_NAMES.map((cache) =>
+    policy(stack, `${cacheComponent(cache)}-egress`, {
+      podSelector: componentPods(stack, targets(CACHE_USERS[cache])),
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+          ports: tcp(...new Set(portsOf(caches.external![cache]))),
+        },
+      ],
+    }),
+  );
 }
 
 /** With the gateway, clients (`allowFrom`) reach the gateway only, and only the gateway reaches Loki's APIs. */

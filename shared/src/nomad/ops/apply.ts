@@ -181,9 +181,12 @@ async function rollOutInWaves(
 ): Promise<NomadRollout & { evalId: string; status?: StackStatus }> {
   const ref: NomadStackRef = { name: job.ID, namespace: job.Namespace ?? stack.spec.nomad.namespace };
   const rendered = job.TaskGroups ?? [];
-  const waves = wavesOf(stack)
+  const lokiWaves = wavesOf(stack)
     .map((wave) => wave.components.filter((name) => rendered.some((group) => group.Name === name)))
     .filter((groups) => groups.length > 0);
+  // The groups in no wave (the caches) go with the first: the Loki groups that use them come after.
+  const inNoWave = rendered.map((group) => group.Name).filter((name) => !lokiWaves.flat().includes(name));
+  const waves = lokiWaves.map((groups, index) => (index === 0 ? [...inNoWave, ...groups] : groups));
   const rollout: NomadRollout = { from: live.Meta?.loki_version, to: stack.spec.version, waves: [] };
   // The groups as they run: the live ones, each replaced by the rendered one in its wave.
   const running = new Map((live.TaskGroups ?? []).map((group) => [group.Name, group]));

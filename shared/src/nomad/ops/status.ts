@@ -171,7 +171,7 @@ function upgradeOf(
   const versionOf = (name: string) =>
     (job.TaskGroups ?? []).find((group) => group.Name === name)?.Meta?.loki_version ?? job.Meta?.loki_version;
   const names = (job.TaskGroups ?? []).map((group) => group.Name);
-  // The groups in no wave (the bundled object store) are registered with the last wave.
+  // The groups in no wave (the caches) roll with the first wave; the Loki groups tell the upgrade.
   const inWaves = wavesOfComponents(names).flatMap((wave) => wave.components);
   if (new Set(inWaves.map(versionOf)).size < 2) return {};
   const to = versionOf(inWaves[0]!);

@@ -57,6 +57,10 @@ export const serviceName = (stack: LokiStack, component: ComponentName) =>
 /** The gossip service every ring member registers when rings use memberlist (Nomad service discovery). */
 export const memberlistServiceName = (stack: LokiStack) => `${stack.metadata.name}-memberlist`;
 
+/** consul-template: the instances of a service in the catalog the job registers in, healthy or not. */
+export const catalogLookup = (stack: LokiStack, service: string) =>
+  stack.spec.nomad.serviceProvider === 'consul' ? `service "${service}|any"` : `nomadService "${service}"`;
+
 /** Rings are kept in Consul KV when services live in Consul; with Nomad's own service discovery they gossip. */
 export const usesMemberlist = (stack: LokiStack) => stack.spec.nomad.serviceProvider === 'nomad';
 

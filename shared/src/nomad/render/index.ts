@@ -6,6 +6,7 @@ import type { LokiStack } from '../../spec/schema.js';
 import { attributes, block, mapBlock, toHcl, type HclBlock } from './hcl.js';
 import { deployedComponents } from '../../stack/components.js';
 import { jobId, jobMeta } from './common.js';
+import { cacheGroups } from './caches.js';
 import { componentGroup } from './group.js';
 import { scrapeConfigYaml } from './prometheus.js';
 import { nomadIssues } from './validate.js';
@@ -55,6 +56,8 @@ function job(stack: LokiStack): HclBlock {
         auto_revert: true,
       }),
     ),
+    // The caches first: the Loki groups that use them find them in the catalog.
+    cacheGroups(stack),
     deployedComponents(stack).map((component) => componentGroup(stack, component)),
   );
 }

@@ -8,7 +8,9 @@
 import type { LokiStack } from '../../spec/schema.js';
 import { commonStorageConfig, lokiObjectStore } from '../../stack/object-store.js';
 import { lokiConfig, lokiConfigText, TLS_PEERS, type GrpcTlsFiles, type LokiWiring } from '../../stack/loki-config.js';
+import { nomadCacheAddresses } from './caches.js';
 import {
+  catalogLookup,
   CSI_DATA_DIR,
   memberlistServiceName,
   PORT_LABELS,
@@ -41,9 +43,7 @@ export const tlsServerName = (stack: LokiStack) =>
 
 /** consul-template: `host:port` of the first registered instance of a service, healthy or not; empty when none. */
 export function firstInstance(stack: LokiStack, service: string, format: (hostPort: string) => string): string {
-  const lookup =
-    stack.spec.nomad.serviceProvider === 'consul' ? `service "${service}|any"` : `nomadService "${service}"`;
-  return `{{ with ${lookup} }}{{ with index . 0 }}${format('{{ .Address }}:{{ .Port }}')}{{ end }}{{ end }}`;
+  return `{{ with ${catalogLookup(stack, service)} }}{{ with index . 0 }}${format('{{ .Address }}:{{ .Port }}')}{{ end }}{{ end }}`;
 }
 
 // Stands in for memberlist.join_members until the template text replaces it with a range over the catalog.
@@ -54,6 +54,7 @@ export function nomadWiring(stack: LokiStack): LokiWiring {
   const { name, namespace } = stack.metadata;
   const gossip = usesMemberlist(stack);
   const grpcTls = tlsFiles(stack);
+  const cacheAddresses = nomadCacheAddresses(stack);
   return {
     listen: { http: port(PORT_LABELS.http), grpc: port(PORT_LABELS.grpc) },
     dataDir: stack.spec.nomad.volumes === 'csi' ? CSI_DATA_DIR : '${NOMAD_ALLOC_DIR}/data',
@@ -86,6 +87,7 @@ export function nomadWiring(stack: LokiStack): LokiWiring {
     ...(grpcTls ? { grpcTls } : {}),
     runtimeConfigFile: runtimePath(TASK_PATHS.runtimeConfigFile),
     rulesDir: runtimePath(TASK_PATHS.rulesDir),
+    ...(cacheAddresses ? { cacheAddresses } : {}),
   };
 }
 
@@ -96,10 +98,7 @@ export function nomadLokiConfig(stack: LokiStack): Record<string, unknown> {
 /** The Loki config as the `data` of a Nomad template: YAML with consul-template actions for the catalog. */
 export function nomadLokiConfigTemplate(stack: LokiStack): string {
   const yaml = lokiConfigText(nomadLokiConfig(stack));
-  const lookup =
-    stack.spec.nomad.serviceProvider === 'consul'
-      ? `service "${memberlistServiceName(stack)}|any"`
-      : `nomadService "${memberlistServiceName(stack)}"`;
+  const lookup = catalogLookup(stack, memberlistServiceName(stack));
   return yaml.replace(
     new RegExp(`^( *)join_members: ${JOIN_MEMBERS}$`, 'm'),
     (_line, indent: string) =>
