@@ -69,7 +69,7 @@ describe.each(specMatrix())('$name', ({ input }) => {
       expect(file).toBe(`${mount.mountPath}/runtime.yaml`);
     }
     for (const { template } of workloads(objects).filter(({ object }) => !LOKI_TARGETS.has(componentOf(object)))) {
-      expect(template.spec!.volumes?.some((v) => v.configMap?.name === runtimeConfigMapName(stack))).toBe(false);
+      expect((template.spec!.volumes ?? []).some((v) => v.configMap?.name === runtimeConfigMapName(stack))).toBe(false);
     }
   });
 });

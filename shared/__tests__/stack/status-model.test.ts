@@ -33,3 +33,7 @@ test('a Loki component with no pod ready still fails it, whatever the caches do'
     conditionOf({ ingester: crashLooping('ingester'), 'results-cache': crashLooping('results-cache') }),
   ).toMatchObject({ type: 'Failed', reason: 'ComponentsFailing' });
 });
+
+test('a stack with no component seen is Pending, not Ready', () => {
+  expect(conditionOf({})).toEqual({ type: 'Pending', reason: 'NoComponents', message: 'no component found' });
+});

@@ -100,6 +100,8 @@ export interface StackEndpoints {
 
 export function conditionOf(components: Record<string, ComponentStatus>): StackStatus['condition'] {
   const entries = Object.entries(components);
+  // Nothing seen yet (a wait that ended before its first lists came back) is not a ready stack.
+  if (entries.length === 0) return { type: 'Pending', reason: 'NoComponents', message: 'no component found' };
   const summary = (list: [string, ComponentStatus][]) =>
     list
       .map(([name, c]) => {
