@@ -330,7 +330,8 @@ interface Run {
 
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
-  // A namespace that did not exist before this run holds nothing of the stack's yet.
+  // A namespace that did not exist before this run holds nothing of the stack's yet, nor of anyone else's: only
+  // the other namespaces rules discovery reads may.
   const existing =
     run.namespace === 'existing'
       ? await readStackObjects(connection, stack, retry, run.served)
@@ -338,15 +339,18 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   if (run.namespaceObject)
     existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);
-  // A namespace this run made holds nothing of anyone else's to look for.
+  const elsewhere = (object: KubernetesObject) => object.metadata?.namespace !== stack.metadata.namespace;
+  const names =
+    run.namespace === 'existing'
+      ? [
+          ...run.rendered.objects.filter((object) => object.kind !== 'Namespace'),
+          ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
+        ]
+      : run.rendered.objects.filter((object) => object.kind !== 'Namespace' && elsewhere(object));
+  result.adopted = await foreignObjects(connection, stack, names, existing, retry);
+  if (result.adopted.length > 0 && !options.adopt)
+    throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
   if (run.namespace === 'existing') {
-    const names = [
-      ...run.rendered.objects.filter((object) => object.kind !== 'Namespace'),
-      ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
-    ];
-    result.adopted = await foreignObjects(connection, stack, names, existing, retry);
-    if (result.adopted.length > 0 && !options.adopt)
-      throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
     if (!options.dryRun) {
       const recreations = await refuseImmutableChanges(
         connection,
@@ -392,7 +396,8 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
 
   // A dry run into a namespace that does not exist yet: the API refuses namespaced objects there (404 for the
   // namespace), and each of them would be created, so they are reported as such without being sent.
-  const unsent = (object: { kind?: string }) => run.namespace === 'absent' && object.kind !== 'Namespace';
+  const unsent = (object: KubernetesObject) =>
+    run.namespace === 'absent' && object.kind !== 'Namespace' && !elsewhere(object);
   const created = (object: KubernetesObject): AppliedObject => ({
     kind: object.kind ?? '',
     name: nameOf(object),
@@ -412,7 +417,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
         }),
       ),
       ...secrets.map((secret) =>
-        (unsent({ kind: 'Secret' })
+        (run.namespace === 'absent'
           ? Promise.resolve('created' as const)
           : ensureSecret(connection, secret, stack, options, retry)
         ).then((action) => result.secrets.push({ name: secret.secret.name, action })),
