@@ -96,8 +96,8 @@ test('apply creates the Role and RoleBinding in each listed namespace; taking on
   expect(planned.code).toBe(0);
   expect(JSON.parse(planned.stdout)).toMatchObject({
     changes: expect.arrayContaining([
-      expect.objectContaining({ kind: 'Role', name: `team-b/${OBJECT}` }),
-      expect.objectContaining({ kind: 'RoleBinding', name: `team-b/${OBJECT}` }),
+      expect.objectContaining({ kind: 'Role', name: `team-b/${OBJECT}`, impact: 'prune' }),
+      expect.objectContaining({ kind: 'RoleBinding', name: `team-b/${OBJECT}`, impact: 'prune' }),
     ]),
   });
 

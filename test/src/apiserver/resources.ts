@@ -365,7 +365,6 @@ const BUILT_IN = {
 /** The verbs kube-apiserver lists for every custom resource, in its order. */
 const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
 
-
 /** The resource list of a custom group version, as the API server builds it from the CRDs. */
 function customResourceList(groupVersion: string, types: ResourceType[]): Record<string, unknown> {
   const resources = types.flatMap((type) => [

@@ -186,7 +186,9 @@ function validateUpdate(kind: string, object: KubeObject, live: KubeObject): Sta
   switch (kind) {
     // ValidateRoleBindingUpdate (pkg/apis/rbac/validation).
     case 'RoleBinding':
-      return sameJson(object.roleRef, live.roleRef) ? [] : [invalidValue('roleRef', object.roleRef, 'cannot change roleRef')];
+      return sameJson(object.roleRef, live.roleRef)
+        ? []
+        : [invalidValue('roleRef', object.roleRef, 'cannot change roleRef')];
     case 'StatefulSet': {
       const forbiddenChange = Object.keys({ ...spec, ...liveSpec }).some(
         (field) => !STATEFULSET_MUTABLE.includes(field) && changed(field),

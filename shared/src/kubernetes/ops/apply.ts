@@ -478,9 +478,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
     ]);
     const ours = (object: KubernetesObject) => object.kind !== 'Namespace' && ownedBy(object, stack.metadata);
-    const stale = [...existing.values()].filter(
-      (object) => !keep.has(objectKey(object)) && ours(object),
-    );
+    const stale = [...existing.values()].filter((object) => !keep.has(objectKey(object)) && ours(object));
     const [kept, prunable] = partition(stale, (object) => !options.pruneVolumes && holdsData(object));
     if (options.dryRun)
       for (const object of kept)
@@ -608,7 +606,8 @@ async function readStackObjects(
       createdFor(object, stack.metadata.name),
   );
   const namespaces = [...discoveryNamespaces(stack), ...discoveryNamespacesOf(serviceAccount)];
-  const discovery = namespaces.length > 0 ? await listDiscoveryObjects(connection, stack.metadata, namespaces, retry) : [];
+  const discovery =
+    namespaces.length > 0 ? await listDiscoveryObjects(connection, stack.metadata, namespaces, retry) : [];
   return new Map([...objects, ...discovery].map((object) => [objectKey(object), object]));
 }
 
