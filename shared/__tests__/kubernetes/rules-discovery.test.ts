@@ -77,6 +77,7 @@ describe('the rendered discovery', () => {
     { enabled: true, labelSelector: { 'example.com/rules': 'yes' }, namespaces: ['team-a', 'team-b'] },
     {
       auth: { enabled: true, tenant: 'team-a' },
+      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki' } },
       rules: {
         inline: { 'team-a': [{ name: 'g', rules: [{ alert: 'A', expr: 'count_over_time({a="b"}[5m]) > 0' }] }] },
       },
@@ -112,7 +113,11 @@ describe('the rendered discovery', () => {
       automountServiceAccountToken: false,
       metadata: {
         namespace: 'logs',
-        annotations: { 'loki-microservices/rules-discovery-namespaces': 'team-a,team-b' },
+        // The ruler runs as this account: it keeps the stack's cloud identity.
+        annotations: {
+          'loki-microservices/rules-discovery-namespaces': 'team-a,team-b',
+          'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki',
+        },
       },
     });
     expect(pod.serviceAccountName).toBe('loki-rules-discovery');

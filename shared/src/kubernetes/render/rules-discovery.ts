@@ -56,7 +56,12 @@ export function discoveryObjects(stack: LokiStack): KubernetesObject[] {
     kind: 'ServiceAccount',
     metadata: {
       ...base,
-      annotations: { ...base.annotations, [DISCOVERY_NAMESPACES_ANNOTATION]: namespaces.join(',') },
+      // The ruler runs as this account: the stack's cloud identity (IRSA, Workload Identity) must reach it too.
+      annotations: {
+        ...stack.spec.serviceAccount.annotations,
+        ...base.annotations,
+        [DISCOVERY_NAMESPACES_ANNOTATION]: namespaces.join(','),
+      },
     },
     // The token is projected into the sidecar container only (discoverySidecar).
     automountServiceAccountToken: false,
