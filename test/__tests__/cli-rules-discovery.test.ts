@@ -65,6 +65,7 @@ test('apply: a foreign Role of the name in a listed namespace stops it, naming t
   const result = await runCli(fixture, ['apply', '-f', specFile(['team-a', 'team-c'])]);
   expect(result.code).not.toBe(0);
   expect(result.stderr).toContain(`Role team-c/${OBJECT} already exists`);
+  expect(fixture.running.server.store.get('Namespace', undefined, STACK_NAMESPACE)).toBeUndefined();
   expect(stored('Role', 'team-a')).toBeUndefined();
   expect(stored('Role', 'team-c')!.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
 });

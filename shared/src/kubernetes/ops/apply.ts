@@ -271,6 +271,13 @@ export async function applyStack(
   // The lock lives in the namespace: a new namespace is made first, as the first phase would make it.
   let made = false;
   if (!namespace) {
+    // Not even the namespace is made for a stack whose discovery Roles elsewhere would take over someone else's.
+    const elsewhere = rendered.objects.filter(
+      (object) => object.kind !== 'Namespace' && object.metadata?.namespace !== ref.namespace,
+    );
+    const foreign = await foreignObjects(connection, stack, elsewhere, new Map(), retry);
+    if (foreign.length > 0 && !options.adopt)
+      throw new ForeignObjectsError(stack, foreign, optionNamesOf(options).adopt);
     const applied = await applyObject(
       connection,
       withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name),
