@@ -2,9 +2,11 @@
 // into each listed namespace, a namespace taken off the list loses them at the next apply (and only them: a
 // same-named Role of a same-named stack in another namespace stays), a foreign Role of that name stops apply
 // before anything is sent, and destroy removes them with the stack.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { stringify } from 'yaml';
 import { runCli, startFixture, type Fixture } from './cluster/fixture.js';
@@ -26,18 +28,43 @@ afterAll(async () => {
   await fixture.close();
 });
 
-function specFile(namespaces: string[]): string {
+function specFile(namespaces: string[], spec: Record<string, unknown> = {}): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cli-rules-discovery-')), 'spec.yaml');
   writeFileSync(
     file,
     stringify({
       apiVersion: 'loki-microservices/v1alpha1',
       metadata: { namespace: STACK_NAMESPACE },
-      spec: { rules: { discovery: { enabled: true, namespaces } } },
+      spec: { rules: { discovery: { enabled: true, namespaces } }, ...spec },
     }),
   );
   return file;
 }
+
+const BIN = fileURLToPath(new URL('../../shared/bin/loki-microservices.js', import.meta.url));
+
+/** The CLI without a cluster (render takes no kubeconfig). */
+function offline(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+    ),
+  );
+}
+
+test('discovery without the ruler, or on Nomad, exits 2 naming the field and the fix', async () => {
+  const withoutRuler = await offline(['render', '-f', specFile([], { components: { ruler: { enabled: false } } })]);
+  expect(withoutRuler.code).toBe(2);
+  expect(withoutRuler.stderr).toContain(
+    'spec.rules.discovery.enabled: needs the ruler: set spec.components.ruler.enabled: true, or spec.rules.discovery.enabled: false',
+  );
+  const s3 = { storage: { type: 's3', s3: { bucket: 'loki', region: 'eu-west-1' } } };
+  const nomad = await offline(['render', '-t', 'nomad', '-f', specFile([], s3)]);
+  expect(nomad.code).toBe(2);
+  expect(nomad.stderr).toContain(
+    'spec.rules.discovery.enabled: collects Kubernetes ConfigMaps, which Nomad has none of',
+  );
+});
 
 const stored = (kind: string, namespace: string) => fixture.running.server.store.get(kind, namespace, OBJECT);
 
