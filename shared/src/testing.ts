@@ -30,3 +30,8 @@ export { tlsSecrets } from './kubernetes/ops/certificates.js';
 export { nomadStatusOf } from './nomad/ops/status.js';
 export { smokeTenant } from './kubernetes/ops/smoke.js';
 export { parseQuantity } from './spec/quantity.js';
+export {
+  discoveryNamespaces,
+  DISCOVERY_SIDECAR_IMAGE,
+  STACK_NAMESPACE_LABEL,
+} from './kubernetes/render/rules-discovery.js';

@@ -252,6 +252,20 @@ describe.each(withPolicies)('$name', ({ input }) => {
       expect(allowed(policies, pod('ruler'), internet, port + 1)).toBe(false);
     }
   });
+
+  test('the API server: reached by the ruler pods on 443 and 6443 only with rules discovery', () => {
+    // The kubernetes Service's ClusterIP, or a control-plane address: a render knows neither.
+    const apiServer = { ip: '10.96.0.1' };
+    const discovery = stack.spec.rules.discovery.enabled;
+    if (lokiPods.includes('ruler')) expect(allowed(policies, pod('ruler'), apiServer, 6443)).toBe(discovery);
+    if (discovery) expect(allowed(policies, pod('ruler'), apiServer, 443)).toBe(true);
+    for (const component of lokiPods.filter((c) => c !== 'ruler'))
+      expect(allowed(policies, pod(component), apiServer, 6443)).toBe(false);
+  });
+});
+
+test('the matrix has a stack with NetworkPolicies and rules discovery', () => {
+  expect(withPolicies.some(({ input }) => parseSpec(input).spec.rules.discovery.enabled)).toBe(true);
 });
 
 test('no NetworkPolicy unless asked', () => {

@@ -7,7 +7,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { renderKubernetes, toYaml, parseSpec, type ComponentName } from 'loki-microservices';
-import { parseQuantity, stackSelector } from 'loki-microservices/testing';
+import { discoveryNamespaces, parseQuantity, stackSelector } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
 
@@ -190,7 +190,10 @@ describe.each(specMatrix())('$name', ({ input }) => {
         expect(labels[`app.kubernetes.io/${key}`]).toBeTruthy();
       expect(labels).toEqual(expect.objectContaining(selector));
       expect(labels).toEqual(expect.objectContaining(stack.metadata.labels));
-      if (object.kind !== 'Namespace') expect(object.metadata!.namespace).toBe(stack.metadata.namespace);
+      // The discovery sidecar's Roles and RoleBindings live in the namespaces it reads.
+      if (object.kind === 'Role' || object.kind === 'RoleBinding')
+        expect(discoveryNamespaces(stack)).toContain(object.metadata!.namespace);
+      else if (object.kind !== 'Namespace') expect(object.metadata!.namespace).toBe(stack.metadata.namespace);
     }
     for (const { template } of workloads(objects))
       expect(template.metadata!.labels!['app.kubernetes.io/component']).toBeTruthy();

@@ -6,6 +6,7 @@ import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } 
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { unknownFields } from '../src/kubernetes-fields.js';
@@ -22,6 +23,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   StatefulSet,
   PodDisruptionBudget,
   NetworkPolicy,
+  Role,
+  RoleBinding,
   Issuer,
   Certificate,
   PodMonitor,

@@ -242,6 +242,24 @@ const OPTIONS: Record<string, LokiStackInput> = {
       networkPolicy: { enabled: true },
     },
   },
+  // Discovery beside declared rules: the sidecar, its token, its Roles in two other namespaces, API egress.
+  'network-policy-rules-discovery': {
+    metadata: { namespace: 'logs' },
+    spec: {
+      auth: { enabled: true, tenant: 'team-a' },
+      networkPolicy: { enabled: true },
+      rules: {
+        inline: {
+          'team-a': [{ name: 'a-inline', rules: [{ alert: 'Quiet', expr: 'absent_over_time({job="a"}[15m])' }] }],
+        },
+        discovery: {
+          enabled: true,
+          labelSelector: { 'example.com/loki-rules': 'yes' },
+          namespaces: ['team-a', 'team-b'],
+        },
+      },
+    },
+  },
   'everything-on': {
     spec: {
       profile: 'small',

@@ -834,6 +834,34 @@ const ruleGroups = z
     'Rule groups as in a Prometheus rule file: `[{name, interval, limit, rules: [{alert|record, expr, for, labels, annotations}]}]`, LogQL in `expr`.',
   );
 
+/** The label a ConfigMap carries to be discovered, unless spec.rules.discovery.labelSelector says otherwise. */
+export const DEFAULT_DISCOVERY_LABEL = { 'loki-rules': 'true' };
+
+const rulesDiscovery = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run the discovery sidecar in the ruler pods (Kubernetes only; needs `spec.components.ruler.enabled`).',
+      ),
+    labelSelector: labels
+      .refine((selector) => Object.keys(selector).length === 1, {
+        message: 'must hold exactly one label (`{key: value}`): the sidecar matches a single label',
+      })
+      .default(DEFAULT_DISCOVERY_LABEL)
+      .describe('The one label (`{key: value}`) a ConfigMap carries to be collected.'),
+    namespaces: z
+      .array(dnsLabel('a namespace name'))
+      .default([])
+      .describe(
+        "Namespaces whose labelled ConfigMaps are collected, each given a Role and RoleBinding for the sidecar (read ConfigMaps only); empty: the stack's own. Each must exist.",
+      ),
+  })
+  .describe(
+    "Rules collected at run time from labelled ConfigMaps (kiwigrid/k8s-sidecar in the ruler pods), each ConfigMap naming its tenant in the annotation `loki-microservices/rules-tenant`; a tenant's rules come either from the spec or from discovery.",
+  );
+
 const rules = z
   .strictObject({
     files: z
@@ -875,6 +903,7 @@ const rules = z
       })
       .optional()
       .describe("The ruler's remote write (`ruler.remote_write`), with its WAL on the ruler's volume."),
+    discovery: rulesDiscovery.default({ enabled: false, labelSelector: DEFAULT_DISCOVERY_LABEL, namespaces: [] }),
   })
   .describe(
     'Alerting and recording rules the ruler evaluates, from files and inline, one ConfigMap per tenant mounted into the ruler (`ruler.storage.type: local`); a change reaches the ruler within a minute, without a restart.',
@@ -982,7 +1011,11 @@ const stackSpec = z
     limits: limits.default(limits.parse({})),
     overrides,
     auth: auth.default(auth.parse({})),
-    rules: rules.default({ files: [], inline: {} }),
+    rules: rules.default({
+      files: [],
+      inline: {},
+      discovery: { enabled: false, labelSelector: DEFAULT_DISCOVERY_LABEL, namespaces: [] },
+    }),
     scheduling,
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
     monitoring: monitoring.default({ enabled: false, prometheusOperator: false, labels: {} }),
@@ -1216,11 +1249,31 @@ function checkRules(spec: LokiStack['spec'], issue: (path: (string | number)[], 
       else groupsOf.set(key, source.source);
     }
   }
+  checkRulesDiscovery(spec, issue);
   if (spec.rules.files.length > 0 && spec.rules.loadedFiles === undefined)
     issue(
       ['spec', 'rules', 'files'],
       'were not read: the CLI and the Action read them relative to the spec file; a spec given as an object must set spec.rules.loadedFiles (or use spec.rules.inline)',
     );
+}
+
+function checkRulesDiscovery(
+  spec: LokiStack['spec'],
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const { discovery } = spec.rules;
+  if (discovery.enabled && !spec.components.ruler.enabled)
+    issue(
+      ['spec', 'rules', 'discovery', 'enabled'],
+      'needs the ruler: set spec.components.ruler.enabled: true, or spec.rules.discovery.enabled: false',
+    );
+  discovery.namespaces.forEach((namespace, index) => {
+    if (discovery.namespaces.indexOf(namespace) !== index)
+      issue(
+        ['spec', 'rules', 'discovery', 'namespaces', index],
+        `"${namespace}" is listed twice: list each namespace once`,
+      );
+  });
 }
 
 function checkLimitsCoverRequests(

@@ -6,7 +6,7 @@
 import { Document, isScalar, visit } from 'yaml';
 import { parseDurationMs, parseQuantity } from '../spec/quantity.js';
 import { CHUNK_TARGET_SIZE_BYTES, type LokiStack } from '../spec/schema.js';
-import { declaresRules } from './rule-files.js';
+import { readsLocalRules } from './rule-files.js';
 import { limitsConfig, retentionStream, RUNTIME_CONFIG_PERIOD } from './runtime-config.js';
 import { isDeployed } from './components.js';
 import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
@@ -218,7 +218,7 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
             wal: { dir: `${dataDir}/ruler-wal` },
             // Declared rules are files the ruler re-reads every poll_interval; without them, rules set through
             // the API are kept on the object store.
-            ...(declaresRules(stack) ? { storage: { type: 'local', local: { directory: wiring.rulesDir } } } : {}),
+            ...(readsLocalRules(stack) ? { storage: { type: 'local', local: { directory: wiring.rulesDir } } } : {}),
             ...(spec.rules.remoteWrite ? { remote_write: remoteWrite(spec.rules.remoteWrite) } : {}),
             ...(spec.components.ruler.alertmanagerUrl
               ? { alertmanager_url: spec.components.ruler.alertmanagerUrl }

@@ -15,6 +15,9 @@ export interface TenantRules {
 /** Whether the stack declares rules: then the ruler reads them from its local directory, not the object store. */
 export const declaresRules = (stack: LokiStack) => ruleSources(stack.spec).length > 0;
 
+/** Whether the ruler reads its rules from its local directory: declared, or collected there by discovery. */
+export const readsLocalRules = (stack: LokiStack) => declaresRules(stack) || stack.spec.rules.discovery.enabled;
+
 /**
  * The rule files by tenant (tenants sorted). A file is named after its source: `inline.yaml`, or the path of
  * the spec's rule file with `/` as `__` (a ConfigMap key and a Nomad file name both take these characters).

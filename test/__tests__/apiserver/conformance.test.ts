@@ -83,6 +83,7 @@ describe('discovery', () => {
           'apps',
           'networking.k8s.io',
           'policy',
+          'rbac.authorization.k8s.io',
           'storage.k8s.io',
           'coordination.k8s.io',
         ]);

@@ -112,6 +112,25 @@ export const RESOURCES: ResourceType[] = [
     subresources: [],
     generation: true,
   },
+  // RBAC objects have no spec, status or generation (pkg/registry/rbac).
+  {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind: 'Role',
+    plural: 'roles',
+    namespaced: true,
+    subresources: [],
+    generation: false,
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    kind: 'RoleBinding',
+    plural: 'rolebindings',
+    namespaced: true,
+    subresources: [],
+    generation: false,
+  },
   // Cluster-scoped; the server starts with kind's default class `standard` (server.ts).
   {
     group: 'storage.k8s.io',
@@ -291,6 +310,29 @@ const STORAGE_V1 = {
   ],
 };
 
+/** discovery.StorageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind`, base64. */
+const storageVersionHash = (type: ResourceType) =>
+  createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
+
+/**
+ * Not in the recordings: written after Kubernetes 1.24's resource list for rbac.authorization.k8s.io/v1 (Roles
+ * and RoleBindings only: the cluster-wide kinds are not served here). The storage version hashes are computed as
+ * kube-apiserver computes them (storageVersionHash below), not copied.
+ */
+const RBAC_V1 = () => ({
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'rbac.authorization.k8s.io/v1',
+  resources: RESOURCES.filter((type) => type.group === 'rbac.authorization.k8s.io').map((type) => ({
+    name: type.plural,
+    singularName: '',
+    namespaced: true,
+    kind: type.kind,
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    storageVersionHash: storageVersionHash(type),
+  })),
+});
+
 type Version = { groupVersion: string; version: string };
 type ApiGroupList = { groups: { name: string; versions: Version[]; preferredVersion: Version }[] };
 
@@ -316,15 +358,12 @@ const BUILT_IN = {
     'networking.k8s.io/v1': NETWORKING_V1,
     'coordination.k8s.io/v1': COORDINATION_V1,
     'storage.k8s.io/v1': STORAGE_V1,
+    'rbac.authorization.k8s.io/v1': RBAC_V1(),
   } as Record<string, Record<string, unknown>>,
 };
 
 /** The verbs kube-apiserver lists for every custom resource, in its order. */
 const CUSTOM_RESOURCE_VERBS = ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'];
-
-/** discovery.StorageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind`, base64. */
-const storageVersionHash = (type: ResourceType) =>
-  createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
 
 /** The resource list of a custom group version, as the API server builds it from the CRDs. */
 function customResourceList(groupVersion: string, types: ResourceType[]): Record<string, unknown> {

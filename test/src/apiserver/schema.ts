@@ -37,6 +37,8 @@ const ROOT_MODELS: Record<string, string> = {
   NetworkPolicy: 'V1NetworkPolicy',
   Lease: 'V1Lease',
   StorageClass: 'V1StorageClass',
+  Role: 'V1Role',
+  RoleBinding: 'V1RoleBinding',
 };
 
 export function schemaProblems(kind: string, object: unknown): SchemaProblem[] {

@@ -184,6 +184,11 @@ function validateUpdate(kind: string, object: KubeObject, live: KubeObject): Sta
   const liveSpec = (live.spec ?? {}) as Json;
   const changed = (field: string) => !sameJson(spec[field], liveSpec[field]);
   switch (kind) {
+    // ValidateRoleBindingUpdate (pkg/apis/rbac/validation).
+    case 'RoleBinding':
+      return sameJson(object.roleRef, live.roleRef)
+        ? []
+        : [invalidValue('roleRef', object.roleRef, 'cannot change roleRef')];
     case 'StatefulSet': {
       const forbiddenChange = Object.keys({ ...spec, ...liveSpec }).some(
         (field) => !STATEFULSET_MUTABLE.includes(field) && changed(field),

@@ -11,6 +11,7 @@ import { configMapName, CREATED_FOR_ANNOTATION, stackSelector } from '../render/
 import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { StorageCredentials } from '../render/credentials.js';
 import { generatedSecrets } from '../render/generated-secrets.js';
+import { discoveryNamespaces, discoveryServiceAccountName } from '../render/rules-discovery.js';
 import { renderKubernetes, type PodAnnotations, type RenderedStack } from '../render/index.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { issuedByCertManager, tlsAnnotationsOf } from './certificates.js';
@@ -18,7 +19,12 @@ import type { Connection } from './connection.js';
 import { APPLY_PHASES } from '../render/apply-order.js';
 import {
   createdFor,
+  discoveryNamespacesOf,
   holdsData,
+  listDiscoveryObjects,
+  nameOf,
+  objectKey,
+  ownedBy,
   kindOf,
   listKinds,
   NAMESPACED_KINDS,
@@ -171,8 +177,12 @@ export class ForeignObjectsError extends ClusterError {
     adopt: string,
   ) {
     const list = objects.map((object) => `${object.kind} ${object.name}`).join(', ');
+    // Discovery's Roles and RoleBindings are named `<namespace>/<name>`.
+    const where = objects.some((object) => object.name.includes('/'))
+      ? ''
+      : ` in namespace ${stack.metadata.namespace}`;
     super(
-      `${list} already exist${objects.length === 1 ? 's' : ''} in namespace ${stack.metadata.namespace} and ${objects.length === 1 ? 'was' : 'were'} not created by loki-microservices for stack "${stack.metadata.name}": ` +
+      `${list} already exist${objects.length === 1 ? 's' : ''}${where} and ${objects.length === 1 ? 'was' : 'were'} not created by loki-microservices for stack "${stack.metadata.name}": ` +
         `apply would take them over and destroy would delete them, so nothing was applied. Delete or rename them, choose another stack name or namespace, or re-run with ${adopt} to make them part of the stack.`,
       409,
       'AlreadyExists',
@@ -200,15 +210,25 @@ export async function applyStack(
   const retry = options.retry ?? DEFAULT_RETRY;
   const ref = { name: stack.metadata.name, namespace: stack.metadata.namespace };
   const rendered = renderKubernetes(stack, { credentials: options.credentials });
-  const [namespace, served, , liveConfig] = await Promise.all([
+  const otherDiscoveryNamespaces = discoveryNamespaces(stack).filter((name) => name !== ref.namespace);
+  const [namespace, served, , liveConfig, readNamespaces] = await Promise.all([
     readNamespace(connection, ref.namespace, retry),
     servedGroupVersions(connection, retry),
     // Custom resources' lists only once the cluster is known to serve them (checkCrdsServed).
     connection.objects.discover(rendered.objects.filter((object) => !kindOf(object.kind ?? '')?.crd)),
     // The live Loki config: its schema periods may only be appended to (none: a new stack).
     readLokiConfig(connection, stack, retry),
+    // The other namespaces rules discovery reads: each must be there for its Role.
+    Promise.all(otherDiscoveryNamespaces.map((name) => readNamespace(connection, name, retry))),
     options.checkFirst?.(),
   ]);
+  const missing = otherDiscoveryNamespaces.filter((_, index) => !readNamespaces[index]);
+  if (missing.length > 0)
+    throw new ClusterError(
+      `spec.rules.discovery.namespaces: ${missing.map((name) => `namespace "${name}"`).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist: create ${missing.length === 1 ? 'it' : 'them'}, or remove ${missing.length === 1 ? 'it' : 'them'} from the list; nothing was applied`,
+      404,
+      'NotFound',
+    );
   if (namespace?.metadata?.deletionTimestamp) {
     throw new ClusterError(
       `namespace "${ref.namespace}" is being deleted; wait until it is gone, then apply again`,
@@ -251,6 +271,13 @@ export async function applyStack(
   // The lock lives in the namespace: a new namespace is made first, as the first phase would make it.
   let made = false;
   if (!namespace) {
+    // Not even the namespace is made for a stack whose discovery Roles elsewhere would take over someone else's.
+    const elsewhere = rendered.objects.filter(
+      (object) => object.kind !== 'Namespace' && object.metadata?.namespace !== ref.namespace,
+    );
+    const foreign = await foreignObjects(connection, stack, elsewhere, new Map(), retry);
+    if (foreign.length > 0 && !options.adopt)
+      throw new ForeignObjectsError(stack, foreign, optionNamesOf(options).adopt);
     const applied = await applyObject(
       connection,
       withAnnotation(rendered.objects[0]!, CREATED_FOR_ANNOTATION, ref.name),
@@ -310,7 +337,8 @@ interface Run {
 
 async function applyObjects(connection: Connection, stack: LokiStack, options: ApplyOptions, run: Run): Promise<void> {
   const { retry, report, result } = run;
-  // A namespace that did not exist before this run holds nothing of the stack's yet.
+  // A namespace that did not exist before this run holds nothing of the stack's yet, nor of anyone else's: only
+  // the other namespaces rules discovery reads may.
   const existing =
     run.namespace === 'existing'
       ? await readStackObjects(connection, stack, retry, run.served)
@@ -318,15 +346,18 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   if (run.namespaceObject)
     existing.set(keyOf('Namespace', stack.metadata.namespace), { ...run.namespaceObject, kind: 'Namespace' });
   const generated = generatedSecrets(stack);
-  // A namespace this run made holds nothing of anyone else's to look for.
+  const elsewhere = (object: KubernetesObject) => object.metadata?.namespace !== stack.metadata.namespace;
+  const names =
+    run.namespace === 'existing'
+      ? [
+          ...run.rendered.objects.filter((object) => object.kind !== 'Namespace'),
+          ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
+        ]
+      : run.rendered.objects.filter((object) => object.kind !== 'Namespace' && elsewhere(object));
+  result.adopted = await foreignObjects(connection, stack, names, existing, retry);
+  if (result.adopted.length > 0 && !options.adopt)
+    throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
   if (run.namespace === 'existing') {
-    const names = [
-      ...run.rendered.objects.filter((object) => object.kind !== 'Namespace'),
-      ...generated.map((secret) => ({ kind: 'Secret', metadata: { name: secret.name } })),
-    ];
-    result.adopted = await foreignObjects(connection, stack, names, existing, retry);
-    if (result.adopted.length > 0 && !options.adopt)
-      throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
     if (!options.dryRun) {
       const recreations = await refuseImmutableChanges(
         connection,
@@ -372,10 +403,11 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
 
   // A dry run into a namespace that does not exist yet: the API refuses namespaced objects there (404 for the
   // namespace), and each of them would be created, so they are reported as such without being sent.
-  const unsent = (object: { kind?: string }) => run.namespace === 'absent' && object.kind !== 'Namespace';
+  const unsent = (object: KubernetesObject) =>
+    run.namespace === 'absent' && object.kind !== 'Namespace' && !elsewhere(object);
   const created = (object: KubernetesObject): AppliedObject => ({
     kind: object.kind ?? '',
-    name: object.metadata?.name ?? '',
+    name: nameOf(object),
     action: 'created',
   });
   /** Sends objects and Secrets together; the objects' outcomes, once every one of them is done. */
@@ -392,7 +424,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
         }),
       ),
       ...secrets.map((secret) =>
-        (unsent({ kind: 'Secret' })
+        (run.namespace === 'absent'
           ? Promise.resolve('created' as const)
           : ensureSecret(connection, secret, stack, options, retry)
         ).then((action) => result.secrets.push({ name: secret.secret.name, action })),
@@ -447,19 +479,17 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   if (options.prune ?? true) {
     await run.lock?.check();
     const keep = new Set([
-      ...desired.objects.map((o) => keyOf(o.kind, o.metadata?.name)),
+      ...desired.objects.map((o) => objectKey(o)),
       ...generated.map((secret) => keyOf('Secret', secret.name)),
       // cert-manager's Secrets carry the stack's labels (so that destroy removes them) but are not ours to apply.
       ...desired.derivedSecrets.map((secret) => keyOf('Secret', secret.name)),
     ]);
-    const ours = (object: KubernetesObject) => object.kind !== 'Namespace' && createdFor(object, stack.metadata.name);
-    const stale = [...existing.values()].filter(
-      (object) => !keep.has(keyOf(object.kind, object.metadata?.name)) && ours(object),
-    );
+    const ours = (object: KubernetesObject) => object.kind !== 'Namespace' && ownedBy(object, stack.metadata);
+    const stale = [...existing.values()].filter((object) => !keep.has(objectKey(object)) && ours(object));
     const [kept, prunable] = partition(stale, (object) => !options.pruneVolumes && holdsData(object));
     if (options.dryRun)
       for (const object of kept)
-        options.onPreview?.({ kind: object.kind ?? '', name: object.metadata?.name ?? '', live: object, kept: true });
+        options.onPreview?.({ kind: object.kind ?? '', name: nameOf(object), live: object, kept: true });
     await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }
@@ -506,14 +536,14 @@ async function foreignObjects(
   existing: Existing,
   retry: RetryPolicy,
 ): Promise<{ kind: string; name: string }[]> {
-  const unlisted = wanted.filter((object) => !existing.has(keyOf(object.kind, object.metadata?.name)));
+  const unlisted = wanted.filter((object) => !existing.has(objectKey(object)));
   const found = await Promise.all(
     unlisted.map((object) => {
       const kind = kindOf(object.kind)!;
       const target = {
         apiVersion: kind.apiVersion,
         kind: kind.kind,
-        metadata: { name: object.metadata!.name!, namespace: stack.metadata.namespace },
+        metadata: { name: object.metadata!.name!, namespace: object.metadata?.namespace ?? stack.metadata.namespace },
       };
       return withRetry(
         `reading ${describe(target)}`,
@@ -522,11 +552,11 @@ async function foreignObjects(
       );
     }),
   );
-  for (const object of found) if (object) existing.set(keyOf(object.kind, object.metadata?.name), object);
+  for (const object of found) if (object) existing.set(objectKey(object), object);
   return wanted
-    .map((object) => existing.get(keyOf(object.kind, object.metadata?.name)))
-    .filter((object): object is KubernetesObject => !!object && !createdFor(object, stack.metadata.name))
-    .map((object) => ({ kind: object.kind ?? '', name: object.metadata?.name ?? '' }));
+    .map((object) => existing.get(objectKey(object)))
+    .filter((object): object is KubernetesObject => !!object && !ownedBy(object, stack.metadata))
+    .map((object) => ({ kind: object.kind ?? '', name: nameOf(object) }));
 }
 
 /** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
@@ -575,7 +605,17 @@ async function readStackObjects(
     retry,
     served,
   );
-  return new Map(objects.map((object) => [keyOf(object.kind, object.metadata?.name), object]));
+  // Discovery's Roles and RoleBindings: where it reads now, and where it read before (those to prune).
+  const serviceAccount = objects.find(
+    (object) =>
+      object.kind === 'ServiceAccount' &&
+      object.metadata?.name === discoveryServiceAccountName(stack) &&
+      createdFor(object, stack.metadata.name),
+  );
+  const namespaces = [...discoveryNamespaces(stack), ...discoveryNamespacesOf(serviceAccount)];
+  const discovery =
+    namespaces.length > 0 ? await listDiscoveryObjects(connection, stack.metadata, namespaces, retry) : [];
+  return new Map([...objects, ...discovery].map((object) => [objectKey(object), object]));
 }
 
 /**
@@ -599,8 +639,8 @@ async function applyObject(
   retry: RetryPolicy,
   result?: ApplyResult,
 ): Promise<AppliedObject> {
-  const before = existing.get(keyOf(object.kind, object.metadata?.name));
-  const identity = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
+  const before = existing.get(objectKey(object));
+  const identity = { kind: object.kind ?? '', name: nameOf(object) };
   let applied: KubernetesObject;
   try {
     applied = await serverSideApply(connection, object, options, retry);
@@ -673,7 +713,7 @@ async function refuseImmutableChanges(
   retry: RetryPolicy,
 ): Promise<{ live: KubernetesObject; recreation: Recreation }[]> {
   const suspects = rendered.flatMap((object) => {
-    const live = existing.get(keyOf(object.kind, object.metadata?.name));
+    const live = existing.get(objectKey(object));
     return live && createdFor(live, stack.metadata.name) && immutableChanges(object, live).length > 0
       ? [{ object, live }]
       : [];
@@ -821,7 +861,7 @@ async function prune(
         .catch(notFoundAsUndefined),
     retry,
   );
-  return { kind: object.kind ?? '', name: object.metadata?.name ?? '', action: 'pruned' };
+  return { kind: object.kind ?? '', name: nameOf(object), action: 'pruned' };
 }
 
 const optionNamesOf = (options: ApplyOptions) => options.optionNames ?? CLI_OPTION_NAMES;

@@ -13,7 +13,18 @@ import { CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { namespacedKinds } from './discovery.js';
 import { APPLY_PHASES, type ManagedKind } from '../render/apply-order.js';
-import { createdFor, holdsData, listKinds, NAMESPACED_KINDS, notFoundAsUndefined, readNamespace } from './kinds.js';
+import {
+  createdFor,
+  discoveryNamespacesOf,
+  holdsData,
+  listDiscoveryObjects,
+  listKinds,
+  nameOf,
+  NAMESPACED_KINDS,
+  notFoundAsUndefined,
+  ownedBy,
+  readNamespace,
+} from './kinds.js';
 import { acquireStackLock, lockName } from './lock.js';
 import { CLI_OPTION_NAMES, type OptionNames } from './option-names.js';
 import { until, withRetry, type RetryPolicy } from './retry.js';
@@ -60,7 +71,7 @@ export async function destroyStack(
     ? undefined
     : await acquireStackLock(connection, ref, 'destroy', retry);
   try {
-    const ours = (await listStack(connection, ref, retry)).filter((object) => createdFor(object, ref.name));
+    const ours = (await listStack(connection, ref, retry)).filter((object) => ownedBy(object, ref));
     const claims = await claimsOfStatefulSets(connection, ref, retry);
     const doomed: KubernetesObject[] = [];
     for (const object of [...ours, ...claims]) {
@@ -82,14 +93,14 @@ export async function destroyStack(
           .filter((object) => kinds.has(object.kind ?? ''))
           .map(async (object) => {
             await withRetry(
-              `deleting ${object.kind} ${ref.namespace}/${object.metadata?.name}`,
+              `deleting ${object.kind} ${object.metadata?.namespace ?? ref.namespace}/${object.metadata?.name}`,
               () =>
                 connection.objects
                   .delete(object, undefined, undefined, undefined, undefined, 'Background')
                   .catch(notFoundAsUndefined),
               retry,
             );
-            const deleted = { kind: object.kind ?? '', name: object.metadata?.name ?? '' };
+            const deleted = { kind: object.kind ?? '', name: nameOf(object) };
             result.deleted.push(deleted);
             options.onObject?.(deleted);
           }),
@@ -105,8 +116,14 @@ export async function destroyStack(
   }
 }
 
-function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
-  return listKinds(connection, ref.namespace, NAMESPACED_KINDS, stackSelector(ref.name), retry);
+/** The stack's objects in its namespace, and the Roles and RoleBindings its discovery ServiceAccount lists. */
+async function listStack(connection: Connection, ref: StackRef, retry: RetryPolicy): Promise<KubernetesObject[]> {
+  const objects = await listKinds(connection, ref.namespace, NAMESPACED_KINDS, stackSelector(ref.name), retry);
+  const namespaces = objects
+    .filter((object) => object.kind === 'ServiceAccount' && createdFor(object, ref.name))
+    .flatMap(discoveryNamespacesOf);
+  const discovery = namespaces.length > 0 ? await listDiscoveryObjects(connection, ref, namespaces, retry) : [];
+  return [...objects, ...discovery];
 }
 
 /**
@@ -275,7 +292,12 @@ async function othersIn(
       ),
   );
   const pages = listed.filter((page): page is NonNullable<typeof page> => !!page);
-  const ours = new Set(doomed.map((object) => `${object.kind}/${object.metadata?.name}`));
+  // Only what was deleted in this namespace (discovery's Roles elsewhere may share a name with one here).
+  const ours = new Set(
+    doomed
+      .filter((object) => (object.metadata?.namespace ?? ref.namespace) === ref.namespace)
+      .map((object) => `${object.kind}/${object.metadata?.name}`),
+  );
   const serviceAccounts = new Set([
     'default',
     ...doomed.filter((object) => object.kind === 'ServiceAccount').map((object) => object.metadata?.name),

@@ -10,12 +10,16 @@ export interface ManagedKind {
 
 const CERT_MANAGER = 'cert-manager.io/v1';
 const PROMETHEUS_OPERATOR = 'monitoring.coreos.com/v1';
+const RBAC = 'rbac.authorization.k8s.io/v1';
 
 /** Apply phases: the objects of one phase are sent together, a phase starts when the previous one is done. */
 export const APPLY_PHASES: ManagedKind[][] = [
   [{ apiVersion: 'v1', kind: 'Namespace' }],
   [
     { apiVersion: 'v1', kind: 'ServiceAccount' },
+    // The discovery sidecar's, in the namespaces it reads (rules-discovery.ts).
+    { apiVersion: RBAC, kind: 'Role' },
+    { apiVersion: RBAC, kind: 'RoleBinding' },
     { apiVersion: 'v1', kind: 'Secret' },
     { apiVersion: 'v1', kind: 'ConfigMap' },
     { apiVersion: CERT_MANAGER, kind: 'Issuer', crd: 'cert-manager' },

@@ -34,6 +34,7 @@ import { lokiConfigMap, runtimeConfigMap } from './loki-config.js';
 import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
 import { rulesConfigMaps } from './rules.js';
+import { discoveryObjects } from './rules-discovery.js';
 import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
 import { withSyncWaves } from './sync-waves.js';
 import { certManagerObjects } from './tls.js';
@@ -114,6 +115,7 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   const objects = [
     namespace(stack),
     serviceAccount(stack),
+    ...discoveryObjects(stack),
     ...(stack !== given ? [credentialsSecret(stack, options.credentials!)] : []),
     lokiConfigMap(stack),
     runtimeConfigMap(stack),

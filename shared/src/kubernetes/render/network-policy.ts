@@ -25,6 +25,7 @@ import {
   renderedCaches,
   type CacheName,
 } from '../../stack/caches.js';
+import { discoveryEnabled } from './rules-discovery.js';
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
@@ -255,16 +256,24 @@ function rulerEgressPolicies(stack: LokiStack): NetworkPolicy[] {
     ['alertmanager-egress', ruler.alertmanagerUrl],
     ['remote-write-egress', stack.spec.rules.remoteWrite?.url],
   ];
-  return peers.flatMap(([suffix, address]) => {
+  const rulerPods = componentPods(stack, [COMPONENTS.ruler.target]);
+  const peerPolicies = peers.flatMap(([suffix, address]) => {
     if (!address) return [];
     const url = new URL(address);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return [
-      policy(stack, suffix, {
-        podSelector: componentPods(stack, [COMPONENTS.ruler.target]),
-        policyTypes: ['Egress'],
-        egress: [{ ports: tcp(port) }],
-      }),
-    ];
+    return [policy(stack, suffix, { podSelector: rulerPods, policyTypes: ['Egress'], egress: [{ ports: tcp(port) }] })];
   });
+  // The discovery sidecar watches ConfigMaps through the API server, whose address a render cannot know (the
+  // kubernetes Service's ClusterIP is rewritten to the servers' own addresses before policies apply on most
+  // CNIs): its ports only, 443 for a managed control plane and 6443 for kubeadm's.
+  const apiServer = discoveryEnabled(stack)
+    ? [
+        policy(stack, 'api-server-egress', {
+          podSelector: rulerPods,
+          policyTypes: ['Egress'],
+          egress: [{ ports: tcp(443, 6443) }],
+        }),
+      ]
+    : [];
+  return [...peerPolicies, ...apiServer];
 }

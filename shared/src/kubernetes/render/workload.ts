@@ -40,6 +40,7 @@ import {
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { rulerRuleFiles } from './rules.js';
+import { rulerDiscovery } from './rules-discovery.js';
 import { storageAccess } from './storage.js';
 import { tlsVolume } from './tls.js';
 
@@ -141,6 +142,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
   const storage = traits.objectStore ? storageAccess(stack) : { env: [], volumes: [], mounts: [] };
   const tls = tlsVolume(stack, name);
   const rules = rulerRuleFiles(stack, name);
+  const discovery = rulerDiscovery(stack, name);
   const tmp = tmpVolume();
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: PATHS.configDir, readOnly: true },
@@ -149,6 +151,8 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
     tmp.mount,
     ...storage.mounts,
     ...tls.mounts,
+    // The discovered rules directory first: the declared tenants' folders are mounted over it.
+    ...discovery.mounts,
     ...rules.mounts,
   ];
   const env = [...storage.env, ...rules.env];
@@ -173,8 +177,8 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
       annotations: { [CONFIG_HASH_ANNOTATION]: lokiConfigHash(stack) },
     },
     spec: {
-      serviceAccountName: serviceAccountName(stack),
-      // Loki never calls the Kubernetes API.
+      serviceAccountName: discovery.serviceAccountName ?? serviceAccountName(stack),
+      // Loki never calls the Kubernetes API; the discovery sidecar mounts its token itself.
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurityContext(),
@@ -184,7 +188,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
       ...(component.tolerations ? { tolerations: component.tolerations } : {}),
       terminationGracePeriodSeconds: traits.shutdownGraceSeconds,
       ...(initContainers.length > 0 ? { initContainers } : {}),
-      containers: [loki],
+      containers: [loki, ...discovery.containers],
       volumes: [
         { name: 'config', configMap: { name: configMapName(stack) } },
         { name: 'runtime', configMap: { name: runtimeConfigMapName(stack) } },
@@ -192,6 +196,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
         tmp.volume,
         ...storage.volumes,
         ...tls.volumes,
+        ...discovery.volumes,
         ...rules.volumes,
       ],
     },

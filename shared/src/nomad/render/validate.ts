@@ -36,6 +36,13 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
         'reads Kubernetes Secrets, which Nomad cannot: remove the headers (on Nomad, write through a proxy that adds them)',
     });
   }
+  if (stack.spec.rules.discovery.enabled) {
+    issues.push({
+      path: 'spec.rules.discovery.enabled',
+      message:
+        'collects Kubernetes ConfigMaps, which Nomad has none of: set it to false and declare the rules in spec.rules.files or spec.rules.inline',
+    });
+  }
   if (storage.type === 'azure' && storage.azure?.useFederatedToken) {
     issues.push({
       path: 'spec.storage.azure.useFederatedToken',
