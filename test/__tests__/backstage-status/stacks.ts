@@ -184,31 +184,40 @@ export async function startStatusBackend(ttlSeconds: number): Promise<StatusBack
   });
   const get = (path: string, as = AS.user) => request(server).get(`/api/loki-stack${path}`).set('Authorization', as);
   const status = (location: string) => get(byEntity(stackEntity(location)));
-  const untilCondition = async (location: string, type: string): Promise<Json> => {
-    const deadline = Date.now() + 20_000;
+  /** Poll until `done` holds for the status (its part `shown` goes into the error when the deadline comes). */
+  const untilStatus = async (
+    location: string,
+    done: (body: Json) => boolean,
+    expected: string,
+    shown: (body: Json) => unknown,
+    timeoutMs: number,
+  ): Promise<Json> => {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const response = await status(location);
-      if (response.status === 200 && response.body.condition?.type === type) return response.body as Json;
+      if (response.status === 200 && done(response.body as Json)) return response.body as Json;
       if (Date.now() > deadline)
-        throw new Error(
-          `${location} did not become ${type}: ${JSON.stringify(response.body.condition ?? response.body)}`,
-        );
+        throw new Error(`${location}: ${expected}: ${JSON.stringify(shown(response.body as Json) ?? response.body)}`);
       await new Promise((resolve) => setTimeout(resolve, ttlSeconds * 1000));
     }
   };
-
-  const untilRulesLoaded = async (location: string, loaded: number): Promise<Json> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const response = await status(location);
-      if (response.status === 200 && response.body.rules?.loaded === loaded) return response.body as Json;
-      if (Date.now() > deadline)
-        throw new Error(
-          `the ruler of ${location} did not report ${loaded} groups loaded: ${JSON.stringify(response.body.rules ?? response.body)}`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, ttlSeconds * 1000));
-    }
-  };
+  const untilCondition = (location: string, type: string) =>
+    untilStatus(
+      location,
+      (body) => body.condition?.type === type,
+      `did not become ${type}`,
+      (body) => body.condition,
+      20_000,
+    );
+  // The kubelet and the ruler's poll take their time to load the rules.
+  const untilRulesLoaded = (location: string, loaded: number) =>
+    untilStatus(
+      location,
+      (body) => body.rules?.loaded === loaded,
+      `the ruler did not report ${loaded} groups loaded`,
+      (body) => body.rules,
+      60_000,
+    );
 
   const { cluster } = fixture.running.server;
   const apply = (namespace: string, spec: Json = {}) =>
