@@ -193,6 +193,10 @@ function rulesUnknown(error: unknown, deadlineMs: number): string {
   if (error instanceof RulesTimeout) return `the ruler did not answer within ${deadlineMs} ms`;
   const message = error instanceof Error ? error.message : '';
   if (/^no ready ruler pod/.test(message)) return 'no ruler pod is ready';
+  const refused = /refused the port-forward to pod \S+ with HTTP (\d+)/.exec(message)?.[1];
+  if (refused === '403')
+    return 'the cluster refuses a port-forward to a ruler pod (HTTP 403): the service account needs create on pods/portforward';
+  if (refused) return `the cluster refuses a port-forward to a ruler pod (HTTP ${refused})`;
   const answered = /^the ruler's rules API answered (HTTP \d+|no JSON)/.exec(message);
   if (answered) return `the ruler's rules API answered ${answered[1]}`;
   return "the ruler's rules API could not be read; the backend's log says more";

@@ -98,6 +98,23 @@ test('a ruler that does not answer: the status comes within the rules deadline, 
   await backend.untilRulesLoaded('dev/b-rules/loki', 2);
 }, 90_000);
 
+test('a cluster that refuses port-forwards: the rules are unknown saying which right is missing, never an address', async () => {
+  await backend.untilRulesLoaded('dev/b-rules/loki', 2);
+  const { faults } = backend.fixture.running.server;
+  faults.forbid({ verb: 'create', resource: 'pods/portforward', namespace: 'b-rules' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 50));
+    const response = await backend.status('dev/b-rules/loki');
+    expect(response.status).toBe(200);
+    expect(response.body.rules).toEqual({
+      unknown:
+        'the cluster refuses a port-forward to a ruler pod (HTTP 403): the service account needs create on pods/portforward',
+    });
+  } finally {
+    faults.allowAll();
+  }
+}, 90_000);
+
 test('a ruler annotation edited by hand: the rules are unknown, naming it, and the status is served', async () => {
   const { apps } = backend.fixture.connection;
   const setAnnotation = async (value: string) => {
