@@ -18,7 +18,7 @@ export interface Config {
     rulesCacheSeconds?: number;
     /**
      * How long reading the ruler's rules API may take, in seconds; then the status is served with its rules
-     * "unknown" and why. Keep it below statusTimeoutSeconds. Default 3.
+     * "unknown" and why. The whole status still answers within statusTimeoutSeconds. Default 3.
      */
     rulesTimeoutSeconds?: number;
   };

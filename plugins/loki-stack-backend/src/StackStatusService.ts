@@ -90,6 +90,7 @@ export class StackStatusService {
     const problems = stackRefProblems(ref);
     if (problems.length > 0) throw new InputError(problems.map((problem) => problem.message).join('; '));
     const connection = this.connection(key.cluster);
+    const deadline = Date.now() + this.deadlineMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ClusterError(`no answer within ${this.deadlineMs} ms`)), this.deadlineMs);
@@ -103,7 +104,7 @@ export class StackStatusService {
       const rules = !Array.isArray(declaredRules)
         ? { rules: { unknown: declaredRules.invalid } }
         : declaredRules.length > 0
-          ? { rules: await this.rules(key, connection, declaredRules) }
+          ? { rules: await this.rules(key, connection, declaredRules, deadline) }
           : {};
       return { ...status, ...rules, checkedAt: new Date().toISOString() };
     } catch (error) {
@@ -122,13 +123,26 @@ export class StackStatusService {
     }
   }
 
-  /** The ruler's report of the declared groups, from memory while fresh and the declared groups are the same. */
-  private rules(key: StackKey, connection: Connection, declared: DeclaredRuleFile[]): Promise<RulesStatus> {
+  /**
+   * The ruler's report of the declared groups, from memory while fresh and the declared groups are the same; read
+   * within the rules deadline, and never past the status's `deadline`.
+   */
+  private rules(
+    key: StackKey,
+    connection: Connection,
+    declared: DeclaredRuleFile[],
+    deadline: number,
+  ): Promise<RulesStatus> {
     const id = `${key.cluster}/${key.namespace}/${key.name}`;
     const declaredText = JSON.stringify(declared);
     const cached = this.rulesCache.get(id);
     if (cached && cached.declared === declaredText && Date.now() - cached.at < cached.ttlMs) return cached.rules;
-    const rules = this.readRules(key, connection, declared);
+    const rules = this.readRules(
+      key,
+      connection,
+      declared,
+      Math.max(0, Math.min(this.rulesDeadlineMs, deadline - Date.now())),
+    );
     const entry = { at: Date.now(), ttlMs: this.rulesCacheTtlMs, declared: declaredText, rules };
     // An unknown answer is asked again as soon as the status is.
     void rules.then((answer) => 'unknown' in answer && (entry.ttlMs = this.cacheTtlMs));
@@ -136,20 +150,25 @@ export class StackStatusService {
     return entry.rules;
   }
 
-  /** What the ruler reports, or "unknown" and why (redacted) when it cannot tell within the rules deadline. */
-  private async readRules(key: StackKey, connection: Connection, declared: DeclaredRuleFile[]): Promise<RulesStatus> {
+  /** What the ruler reports, or "unknown" and why (redacted) when it cannot tell within `deadlineMs`. */
+  private async readRules(
+    key: StackKey,
+    connection: Connection,
+    declared: DeclaredRuleFile[],
+    deadlineMs: number,
+  ): Promise<RulesStatus> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RulesTimeout()), this.rulesDeadlineMs);
+      timer = setTimeout(() => reject(new RulesTimeout()), deadlineMs);
     });
     try {
       return await Promise.race([
-        rulesReport(connection, key, declared, until(Date.now() + this.rulesDeadlineMs, STATUS_RETRY)),
+        rulesReport(connection, key, declared, until(Date.now() + deadlineMs, STATUS_RETRY)),
         late,
       ]);
     } catch (error) {
       this.logger.warn(`rules of stack ${key.cluster}/${key.namespace}/${key.name}: ${describeError(error)}`);
-      return { unknown: rulesUnknown(error, this.rulesDeadlineMs) };
+      return { unknown: rulesUnknown(error, deadlineMs) };
     } finally {
       clearTimeout(timer);
     }
