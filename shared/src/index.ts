@@ -61,8 +61,14 @@ export {
   type SchemaPeriod,
 } from './stack/schema-periods.js';
 export {
+  describeRuleCounts,
+  describeRuleProblem,
+  describeRules,
   describeSchema,
   describeUpgrade,
+  type RuleGroupCheck,
+  type RulesReport,
+  type RulesUnknown,
   type StackUpgrade,
   STATUS_API_VERSION,
   type SchemaPeriodStatus,
@@ -184,8 +190,10 @@ export {
   type UpgradeTestOptions,
   type UpgradeTestReport,
 } from './kubernetes/ops/upgrade-test.js';
-export { getStackStatus, type StackRef } from './kubernetes/ops/status.js';
+export { getStackState, getStackStatus, type StackRef, type StackState } from './kubernetes/ops/status.js';
 export { stackEndpoints } from './kubernetes/ops/stack-status.js';
+export { rulesReport } from './kubernetes/ops/rules-check.js';
+export type { DeclaredRuleFile } from './stack/rule-files.js';
 export { forwardStack, type ForwardOptions, type LocalForward } from './kubernetes/ops/forward.js';
 export { diagnose, type Diagnosis } from './kubernetes/ops/diagnose.js';
 export { writeDiagnostics, type DiagnosticsOptions } from './kubernetes/ops/diagnostics.js';

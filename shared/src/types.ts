@@ -11,11 +11,20 @@ export type {
   ConditionType,
   PodProblem,
   PodState,
+  RuleGroupCheck,
+  RulesReport,
+  RulesUnknown,
   SchemaPeriodStatus,
   StackStatus,
   StackUpgrade,
 } from './stack/status-model.js';
-export { describeSchema, describeUpgrade } from './stack/status-model.js';
+export {
+  describeRuleCounts,
+  describeRuleProblem,
+  describeRules,
+  describeSchema,
+  describeUpgrade,
+} from './stack/status-model.js';
 export {
   PLAN_API_VERSION,
   type ChangeImpact,

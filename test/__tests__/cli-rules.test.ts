@@ -118,6 +118,15 @@ test('status --rules: the groups the ruler reports, only when asked; a failing o
   );
 });
 
+test('status --rules compares the ruler with the groups its live StatefulSet lists, not with the spec at hand', async () => {
+  const ok = project('r-ok', { 'errors.yaml': errors });
+  expect((await run(['apply', '-f', 'spec.yaml'], ok)).code).toBe(0);
+  const otherSpec = project('r-ok', {}, { rules: { inline: { fake: [{ ...SHOP_RULES, name: 'not-applied' }] } } });
+  const result = await run(['status', '--rules', '-f', 'spec.yaml', '-o', 'json'], otherSpec);
+  expect(JSON.parse(result.stdout).rules).toEqual({ loaded: 2, problems: [] });
+  expect(result.code).toBe(0);
+});
+
 test('a rule file with an invalid rule: 2 before any request, naming the file and the group', async () => {
   const bad = { groups: [{ name: 'bad', rules: [{ alert: 'A', record: 'b', expr: 'x' }] }] };
   const dir = project('r-invalid', { 'bad.yaml': bad });

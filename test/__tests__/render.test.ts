@@ -6,10 +6,10 @@ import type {
   V1PodDisruptionBudget,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { renderKubernetes, toYaml, parseSpec, type ComponentName } from 'loki-microservices';
+import { renderKubernetes, toYaml, parseSpec, type ComponentName, type LokiStackInput } from 'loki-microservices';
 import { discoveryNamespaces, parseQuantity, stackSelector } from 'loki-microservices/testing';
 import { allContainers, render, workloads } from '../src/objects.js';
-import { specMatrix } from '../src/specs.js';
+import { SHOP_RULES, specMatrix } from '../src/specs.js';
 
 type Workload = V1Deployment | V1StatefulSet;
 
@@ -257,6 +257,79 @@ test("a config change changes the pods' config hash; an unrelated change does no
       .annotations!['loki-microservices/config-hash'];
   expect(hash({ spec: { retention: '168h' } })).not.toBe(hash({}));
   expect(hash({ spec: { components: { querier: { replicas: 3 } } } })).toBe(hash({}));
+});
+
+describe('the ruler StatefulSet lists the declared rules for status, outside its pod template', () => {
+  const withRules = (inline: Record<string, unknown[]>, files: { file: string; groups: unknown[] }[] = []) =>
+    render({
+      spec: {
+        components: { ruler: { enabled: true } },
+        auth: { enabled: true, tenant: 'team-a' },
+        rules: { files: files.map(({ file }) => file), loadedFiles: files, inline },
+      },
+    } as LokiStackInput);
+  const ruler = (objects: KubernetesObject[]) =>
+    objects.find((object) => object.kind === 'StatefulSet' && object.metadata!.name === 'loki-ruler') as V1StatefulSet;
+
+  test('tenant, rule file as the ruler names it, source and groups, as compact JSON', () => {
+    const { objects } = withRules({ ops: [SHOP_RULES] }, [
+      {
+        file: 'rules/team-a.yaml',
+        groups: [
+          { ...SHOP_RULES, name: 'a-files' },
+          { ...SHOP_RULES, name: 'a-more' },
+        ],
+      },
+    ]);
+    const annotation = ruler(objects).metadata!.annotations!['loki-microservices/rules']!;
+    expect(JSON.parse(annotation)).toEqual([
+      { tenant: 'ops', file: 'inline.yaml', source: 'spec.rules.inline.ops', groups: ['shop'] },
+      { tenant: 'team-a', file: 'rules__team-a.yaml', source: 'rules/team-a.yaml', groups: ['a-files', 'a-more'] },
+    ]);
+    expect(annotation).not.toMatch(/\s/);
+    expect(ruler(objects).spec!.template.metadata!.annotations ?? {}).not.toHaveProperty('loki-microservices/rules');
+    const others = objects.filter((object) => object !== ruler(objects));
+    expect(others.some((object) => object.metadata!.annotations?.['loki-microservices/rules'])).toBe(false);
+    expect(
+      ruler(render({ spec: { components: { ruler: { enabled: true } } } }).objects).metadata!.annotations,
+    ).not.toHaveProperty('loki-microservices/rules');
+  });
+
+  test('changing a rule or a group changes the annotation, never the pod template (the ruler re-reads its files)', () => {
+    const before = ruler(withRules({ ops: [SHOP_RULES] }).objects);
+    const edited = ruler(
+      withRules({
+        ops: [
+          { ...SHOP_RULES, rules: [{ alert: 'Any', expr: 'count_over_time({app="shop"}[1m]) > 0' }] },
+          { ...SHOP_RULES, name: 'more' },
+        ],
+      }).objects,
+    );
+    expect(edited.spec!.template).toEqual(before.spec!.template);
+    expect(edited.metadata!.annotations!['loki-microservices/rules']).not.toBe(
+      before.metadata!.annotations!['loki-microservices/rules'],
+    );
+  });
+
+  test("more groups than Kubernetes' 256 KiB of annotations can list: refused at render, naming spec.rules", () => {
+    const groups = Array.from({ length: 3000 }, (_, index) => ({
+      ...SHOP_RULES,
+      name: `group-${index}-${'x'.repeat(80)}`,
+    }));
+    expect(() => withRules({ ops: groups })).toThrow(
+      expect.objectContaining({
+        issues: [
+          expect.objectContaining({
+            path: 'spec.rules',
+            message: expect.stringMatching(
+              /^declares 3000 rule groups, too many to list in the ruler's loki-microservices\/rules annotation \(\d+ KiB of annotations, Kubernetes allows 256 KiB\)/,
+            ),
+          }),
+        ],
+      }),
+    );
+    expect(() => withRules({ ops: groups.slice(0, 2000) })).not.toThrow();
+  });
 });
 
 test('the default render', () => {

@@ -21,11 +21,15 @@ export const lokiStackPlugin = createBackendPlugin({
       async init({ httpRouter, httpAuth, permissions, permissionsRegistry, catalog, config, logger }) {
         const cacheSeconds = config.getOptionalNumber('lokiStack.statusCacheSeconds');
         const timeoutSeconds = config.getOptionalNumber('lokiStack.statusTimeoutSeconds');
+        const rulesCacheSeconds = config.getOptionalNumber('lokiStack.rulesCacheSeconds');
+        const rulesTimeoutSeconds = config.getOptionalNumber('lokiStack.rulesTimeoutSeconds');
         const statuses = new StackStatusService({
           config,
           logger,
           ...(cacheSeconds !== undefined ? { cacheTtlMs: cacheSeconds * 1000 } : {}),
           ...(timeoutSeconds !== undefined ? { deadlineMs: timeoutSeconds * 1000 } : {}),
+          ...(rulesCacheSeconds !== undefined ? { rulesCacheTtlMs: rulesCacheSeconds * 1000 } : {}),
+          ...(rulesTimeoutSeconds !== undefined ? { rulesDeadlineMs: rulesTimeoutSeconds * 1000 } : {}),
         });
         permissionsRegistry.addPermissions(lokiStackPermissions);
         httpRouter.use(await createRouter({ statuses, httpAuth, permissions, catalog }));

@@ -1,10 +1,9 @@
 import { stringify } from 'yaml';
 import { until } from '../kubernetes/ops/retry.js';
 import { describeRuleProblem, describeRules, rulesReport, type RulesReport } from '../kubernetes/ops/rules-check.js';
-import { getStackStatus } from '../kubernetes/ops/status.js';
-import type { StackStatus } from '../stack/status-model.js';
+import { getStackState, type StackState } from '../kubernetes/ops/status.js';
 import { formatStatus } from './format-status.js';
-import { StackNotFoundError } from '../errors.js';
+import { ClusterError, StackNotFoundError } from '../errors.js';
 import type { CliIo, Command } from './io.js';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom } from './connect.js';
 import {
@@ -58,9 +57,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const stack = await loadStack(values, io);
   if (target === 'nomad') return nomadStatus(stack, values, format, io);
   const connection = connectFrom(values, io);
-  let stackStatus: StackStatus;
+  let state: StackState;
   try {
-    stackStatus = await getStackStatus(
+    state = await getStackState(
       connection,
       { name: stack.metadata.name, namespace: stack.metadata.namespace },
       until(Date.now() + timeoutMs),
@@ -70,10 +69,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
     io.stderr(`${error.message}\n`);
     return 3;
   }
-  // Only when asked: a status is three list requests, and reading rules takes a port-forward to a ruler.
-  const rules: RulesReport | undefined = values.rules
-    ? await rulesReport(connection, stack, until(Date.now() + timeoutMs))
-    : undefined;
+  const { status: stackStatus, declaredRules } = state;
+  // Only when asked: a status is three list requests, and reading rules takes a port-forward to a ruler. The
+  // groups are those the live ruler's annotation declares, as the status backend reads them.
+  let rules: RulesReport | undefined;
+  if (values.rules) {
+    if (!Array.isArray(declaredRules)) throw new ClusterError(declaredRules.invalid);
+    rules = await rulesReport(connection, stack.metadata, declaredRules, until(Date.now() + timeoutMs));
+  }
   const document = rules ? { ...stackStatus, rules } : stackStatus;
   io.stdout(
     format === 'json'

@@ -46,9 +46,55 @@ function ruleFileName(source: RuleSource): string {
   return source.source.replaceAll('/', '__').replace(/[^-._a-zA-Z0-9]/g, '_');
 }
 
-/** The source of a tenant's rule file, by the name the ruler's API gives it (`file`: the rule namespace, its name). */
-export function ruleFileSource(stack: LokiStack, tenant: string, name: string): string | undefined {
-  return tenantRules(stack)
-    .find((entry) => entry.tenant === tenant)
-    ?.files.find((candidate) => candidate.name === name)?.source.source;
+/** A rule file as the ruler names it (`file`), with its tenant, its source and the names of its groups. */
+export interface DeclaredRuleFile {
+  tenant: string;
+  file: string;
+  source: string;
+  groups: string[];
+}
+
+/** The rule groups the ruler should report: what the ruler's annotation lists, or the spec before it is applied. */
+export const declaredRules = (stack: LokiStack): DeclaredRuleFile[] =>
+  tenantRules(stack).flatMap(({ tenant, files }) =>
+    files.map(({ name, source }) => ({
+      tenant,
+      file: name,
+      source: source.source,
+      groups: source.groups.map((group) => group.name),
+    })),
+  );
+
+/** The declared rules as the ruler's annotation holds them: compact JSON. */
+export const rulesAnnotationOf = (declared: DeclaredRuleFile[]) => JSON.stringify(declared);
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * The declared rules an annotation lists; none when there is no annotation. An annotation that is not this
+ * list (edited by hand, written by another version) is `invalid`, naming it, not "no rules declared".
+ */
+export function declaredRulesOfAnnotation(
+  text: string | undefined,
+  annotation: string,
+): DeclaredRuleFile[] | { invalid: string } {
+  if (text === undefined) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const valid =
+    Array.isArray(value) &&
+    value.every(
+      (entry: Partial<Record<keyof DeclaredRuleFile, unknown>>) =>
+        typeof entry?.tenant === 'string' &&
+        typeof entry.file === 'string' &&
+        typeof entry.source === 'string' &&
+        isStringArray(entry.groups),
+    );
+  if (!valid) return { invalid: `the ruler's ${annotation} annotation is not a list of rule files and their groups` };
+  return value as DeclaredRuleFile[];
 }

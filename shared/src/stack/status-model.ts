@@ -62,7 +62,48 @@ export interface StackStatus {
    * pods run the new template. Absent when every Loki workload and pod runs one version.
    */
   upgrade?: StackUpgrade;
+  /**
+   * The rule groups the stack declares (spec.rules), as its ruler reports them: how many loaded, and each one
+   * missing or failing; or `unknown` and why when the ruler could not be asked. Absent when the stack declares no
+   * rules, and from the CLI's status unless it is asked for (`--rules`).
+   */
+  rules?: RulesReport | RulesUnknown;
 }
+
+/** One declared rule group as the ruler reports it. */
+export interface RuleGroupCheck {
+  tenant: string;
+  /** The rule file of the spec, or `spec.rules.inline.<tenant>`. */
+  source: string;
+  group: string;
+  /** `loaded`; `missing` (not in the ruler's answer); `failing` (a rule's lastError, in `error`). */
+  state: 'loaded' | 'missing' | 'failing';
+  error?: string;
+}
+
+/** The rule groups of a stack: how many loaded, and every one that did not. */
+export interface RulesReport {
+  loaded: number;
+  problems: RuleGroupCheck[];
+}
+
+/** The ruler could not be asked (no ready ruler, no answer in time): why, without addresses or identities. */
+export interface RulesUnknown {
+  unknown: string;
+}
+
+/** `rules/app.yaml, group "errors" (tenant team-a): failing: parse error …`. */
+export const describeRuleProblem = (check: RuleGroupCheck) =>
+  `${check.source}, group "${check.group}" (tenant ${check.tenant}): ${check.state === 'missing' ? 'not loaded by the ruler' : `failing: ${check.error}`}`;
+
+/** "3 groups loaded", "2 groups loaded, 1 not", "unknown (no ruler pod is ready)". */
+export const describeRuleCounts = (rules: RulesReport | RulesUnknown) =>
+  'unknown' in rules
+    ? `unknown (${rules.unknown})`
+    : `${rules.loaded} group${rules.loaded === 1 ? '' : 's'} loaded${rules.problems.length > 0 ? `, ${rules.problems.length} not` : ''}`;
+
+/** "rules: 3 groups loaded", the CLI's line. */
+export const describeRules = (rules: RulesReport | RulesUnknown) => `rules: ${describeRuleCounts(rules)}`;
 
 export interface StackUpgrade {
   to: string;

@@ -2,6 +2,8 @@
 // the test API server. By entity: ready, degraded, failed, missing stack, unreachable or forbidding cluster, an
 // entity the caller may not read (404, as if it did not exist), loki.stack.read denied (403), no or a bad
 // annotation (404), unauthenticated (401), the cache. By location: services only, behind its own permission.
+// Rules: what the ruler of a stack that declares them reports, failing groups by file and group; a ruler that
+// does not answer makes them "unknown", not the status.
 import { startStatusBackend, AS, ENTITIES, type StatusBackend } from './stacks.js';
 import { byEntity, stackEntity } from './entities.js';
 
@@ -46,6 +48,95 @@ test('a failed and a degraded stack say which component and why', async () => {
   expect(degraded.condition.message).toBe('distributor 1/1 ready (ImagePullBackOff)');
   expect(degraded.components.distributor.notReady[0]).toMatchObject({ reason: 'ImagePullBackOff', failing: true });
 });
+
+test('a stack that declares rules: the groups its ruler loaded, and the failing one by tenant, file and group', async () => {
+  const body = await backend.untilRulesLoaded('dev/b-rules/loki', 2);
+  expect(body.rules).toEqual({
+    loaded: 2,
+    problems: [
+      {
+        tenant: 'fake',
+        source: 'rules/shop.yaml',
+        group: 'typo',
+        state: 'failing',
+        error: expect.stringMatching(/^parse error/),
+      },
+    ],
+  });
+  expect(body.condition.type).toBe('Ready');
+  expect((await backend.status('dev/b-ready/loki')).body).not.toHaveProperty('rules');
+}, 90_000);
+
+test('rules cost one port-forward to a ruler per tenant for any number of concurrent cards, none for a stack without rules', async () => {
+  await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 50));
+  const forwards = (namespace: string) =>
+    backend.fixture.running.server.faults.requests.filter(
+      (r) => r.path.includes(`/namespaces/${namespace}/pods/`) && r.path.includes('/portforward'),
+    ).length;
+  const before = [forwards('b-rules'), forwards('b-ready')];
+  const answers = await Promise.all(Array.from({ length: 10 }, () => backend.status('dev/b-rules/loki')));
+  expect(answers.map((answer) => answer.body.rules?.loaded)).toEqual(Array(10).fill(2));
+  await Promise.all(Array.from({ length: 3 }, () => backend.status('dev/b-ready/loki')));
+  expect([forwards('b-rules') - before[0]!, forwards('b-ready') - before[1]!]).toEqual([1, 0]);
+}, 90_000);
+
+test('a ruler that does not answer: the status comes within the rules deadline, its rules "unknown" and why', async () => {
+  await backend.untilRulesLoaded('dev/b-rules/loki', 2);
+  const { faults } = backend.fixture.running.server;
+  faults.stall({ verb: 'create', resource: 'pods/portforward', namespace: 'b-rules' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 50));
+    const started = Date.now();
+    const response = await backend.status('dev/b-rules/loki');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(response.status).toBe(200);
+    expect(response.body.condition.type).toBe('Ready');
+    expect(response.body.rules).toEqual({ unknown: 'the ruler did not answer within 2000 ms' });
+  } finally {
+    faults.releaseStalled();
+  }
+  await backend.untilRulesLoaded('dev/b-rules/loki', 2);
+}, 90_000);
+
+test('a cluster that refuses port-forwards: the rules are unknown saying which right is missing, never an address', async () => {
+  await backend.untilRulesLoaded('dev/b-rules/loki', 2);
+  const { faults } = backend.fixture.running.server;
+  faults.forbid({ verb: 'create', resource: 'pods/portforward', namespace: 'b-rules' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 50));
+    const response = await backend.status('dev/b-rules/loki');
+    expect(response.status).toBe(200);
+    expect(response.body.rules).toEqual({
+      unknown:
+        'the cluster refuses a port-forward to a ruler pod (HTTP 403): the service account needs create on pods/portforward',
+    });
+  } finally {
+    faults.allowAll();
+  }
+}, 90_000);
+
+test('a ruler annotation edited by hand: the rules are unknown, naming it, and the status is served', async () => {
+  const { apps } = backend.fixture.connection;
+  const setAnnotation = async (value: string) => {
+    const ruler = await apps.readNamespacedStatefulSet({ name: 'loki-ruler', namespace: 'b-rules' });
+    const old = ruler.metadata!.annotations!['loki-microservices/rules']!;
+    ruler.metadata!.annotations!['loki-microservices/rules'] = value;
+    await apps.replaceNamespacedStatefulSet({ name: 'loki-ruler', namespace: 'b-rules', body: ruler });
+    return old;
+  };
+  const declared = await setAnnotation('{"groups": "not a list"}');
+  try {
+    await new Promise((resolve) => setTimeout(resolve, TTL_SECONDS * 1000 + 50));
+    const response = await backend.status('dev/b-rules/loki');
+    expect(response.status).toBe(200);
+    expect(response.body.components.ruler).toMatchObject({ ready: 1 });
+    expect(response.body.rules).toEqual({
+      unknown: "the ruler's loki-microservices/rules annotation is not a list of rule files and their groups",
+    });
+  } finally {
+    await setAnnotation(declared);
+  }
+}, 90_000);
 
 test('the entity is read as the caller, then loki.stack.read is asked on it as a resource', async () => {
   backend.asked.length = 0;

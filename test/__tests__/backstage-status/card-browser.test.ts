@@ -122,6 +122,7 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await backend.untilCondition('dev/b-ready/loki', 'Ready');
   await backend.untilCondition('dev/b-degraded/loki', 'Degraded');
+  await backend.untilRulesLoaded('dev/b-rules/loki', 2);
 }, 120_000);
 
 afterAll(async () => {
@@ -244,6 +245,7 @@ describe.each(['light', 'dark'] as const)('%s theme', (theme) => {
     expect(text).toContain('http://loki-query-frontend.b-ready.svc.cluster.local:3100');
     expect(text).toMatch(/Loki 3\.7\.8 · last checked/);
     expect(text).not.toContain('Pods not ready');
+    expect(text).not.toContain('Rules');
     await expectBackstageLook(tab, theme);
     await expectCopyButtonsBesideUrls(tab);
     await screenshot(tab, `loki-stack-card-ready-${theme}.png`);
@@ -263,6 +265,16 @@ describe.each(['light', 'dark'] as const)('%s theme', (theme) => {
     await screenshot(tab, `loki-stack-card-degraded-${theme}.png`);
     expect(errors).toEqual([]);
   });
+});
+
+test('a stack with rules: how many groups the ruler loaded, and the failing one with its tenant, file and error', async () => {
+  const { tab, errors } = await open('dev/b-rules/loki');
+  await waitForText(tab, 'Rules: 2 groups loaded, 1 not', errors);
+  const failing = tab.locator('[data-rule-group="typo"]');
+  expect(await failing.innerText()).toMatch(/^rules\/shop\.yaml, group "typo" \(tenant fake\): failing: parse error/);
+  expect(await tab.locator('[data-rule-group]').count()).toBe(1);
+  await screenshot(tab, 'loki-stack-card-rules-light.png');
+  expect(errors).toEqual([]);
 });
 
 test('refresh is an icon button named Refresh, with a tooltip, that asks again', async () => {

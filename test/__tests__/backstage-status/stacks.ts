@@ -1,7 +1,8 @@
 // The loki-stack backend plugin in a test backend (Backstage's default auth), reading the test API server as
-// the Kubernetes-plugin clusters "dev" and "prod-eu" (and "gone", whose API server is not there), with three
+// the Kubernetes-plugin clusters "dev" and "prod-eu" (and "gone", whose API server is not there), with four
 // stacks: b-ready; b-failed, whose ingester crash-loops; b-degraded, whose distributor rolls out to pods that
-// cannot pull their image while the old pod serves. The catalog holds an entity per stack location the tests ask
+// cannot pull their image while the old pod serves; b-rules, with a ruler and rule groups (RULES_SPEC), one of
+// them failing. The catalog holds an entity per stack location the tests ask
 // about; a test permission policy refuses chosen principals chosen permissions, and the catalog applies
 // catalog.entity.read through it as the real catalog does.
 import {
@@ -22,6 +23,7 @@ import type { Server } from 'node:http';
 import request from 'supertest';
 import { FAST_RETRY, startFixture, type Fixture } from '../cluster/fixture.js';
 import { appConfig } from '../scaffolder/fixture.js';
+import { SHOP_RULES } from '../../src/specs.js';
 import { byEntity, stackEntity } from './entities.js';
 
 type Json = Record<string, any>;
@@ -108,6 +110,7 @@ export function statusServices(entities: Entity[], asked: AskedPermission[] = []
 /** The stack locations the status tests ask about, each named by an entity of the catalog. */
 export const LOCATIONS = [
   'dev/b-ready/loki',
+  'dev/b-rules/loki',
   'dev/b-failed/loki',
   'dev/b-failed/loki-x',
   'dev/b-degraded/loki',
@@ -122,6 +125,24 @@ export const ENTITIES = [
   stackEntity('dev/B_Ready/loki', 'bad'),
 ];
 
+/** The rules of b-rules: a file whose second group does not parse, and an inline group that loads. */
+export const RULES_SPEC = {
+  components: { ruler: { enabled: true } },
+  rules: {
+    files: ['rules/shop.yaml'],
+    loadedFiles: [
+      {
+        file: 'rules/shop.yaml',
+        groups: [
+          SHOP_RULES,
+          { name: 'typo', rules: [{ alert: 'Typo', expr: 'count_over_time({app="shop"[5m]) > 0' }] },
+        ],
+      },
+    ],
+    inline: { fake: [{ name: 'smoke', rules: [{ alert: 'Smoke', expr: 'count_over_time({job="smoke"}[5m]) > 0' }] }] },
+  },
+};
+
 export interface StatusBackend {
   fixture: Fixture;
   server: Server;
@@ -133,6 +154,8 @@ export interface StatusBackend {
   status(location: string): request.Test;
   /** Poll a stack's status (by its entity) until its condition is `type`. */
   untilCondition(location: string, type: string): Promise<Json>;
+  /** Poll a stack's status (by its entity) until its ruler reports `loaded` declared groups loaded. */
+  untilRulesLoaded(location: string, loaded: number): Promise<Json>;
   close(): Promise<void>;
 }
 
@@ -150,24 +173,51 @@ export async function startStatusBackend(ttlSeconds: number): Promise<StatusBack
   const { server } = await startTestBackend({
     features: [
       import('@loki-microservices/plugin-loki-stack-backend'),
-      mockServices.rootConfig.factory({ data: { ...config, lokiStack: { statusCacheSeconds: ttlSeconds } } }),
+      mockServices.rootConfig.factory({
+        data: {
+          ...config,
+          lokiStack: { statusCacheSeconds: ttlSeconds, rulesCacheSeconds: ttlSeconds, rulesTimeoutSeconds: 2 },
+        },
+      }),
       ...statusServices(ENTITIES, asked),
     ],
   });
   const get = (path: string, as = AS.user) => request(server).get(`/api/loki-stack${path}`).set('Authorization', as);
   const status = (location: string) => get(byEntity(stackEntity(location)));
-  const untilCondition = async (location: string, type: string): Promise<Json> => {
-    const deadline = Date.now() + 20_000;
+  /** Poll until `done` holds for the status (its part `shown` goes into the error when the deadline comes). */
+  const untilStatus = async (
+    location: string,
+    done: (body: Json) => boolean,
+    expected: string,
+    shown: (body: Json) => unknown,
+    timeoutMs: number,
+  ): Promise<Json> => {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const response = await status(location);
-      if (response.status === 200 && response.body.condition?.type === type) return response.body as Json;
+      if (response.status === 200 && done(response.body as Json)) return response.body as Json;
       if (Date.now() > deadline)
-        throw new Error(
-          `${location} did not become ${type}: ${JSON.stringify(response.body.condition ?? response.body)}`,
-        );
+        throw new Error(`${location}: ${expected}: ${JSON.stringify(shown(response.body as Json) ?? response.body)}`);
       await new Promise((resolve) => setTimeout(resolve, ttlSeconds * 1000));
     }
   };
+  const untilCondition = (location: string, type: string) =>
+    untilStatus(
+      location,
+      (body) => body.condition?.type === type,
+      `did not become ${type}`,
+      (body) => body.condition,
+      20_000,
+    );
+  // The kubelet and the ruler's poll take their time to load the rules.
+  const untilRulesLoaded = (location: string, loaded: number) =>
+    untilStatus(
+      location,
+      (body) => body.rules?.loaded === loaded,
+      `the ruler did not report ${loaded} groups loaded`,
+      (body) => body.rules,
+      60_000,
+    );
 
   const { cluster } = fixture.running.server;
   const apply = (namespace: string, spec: Json = {}) =>
@@ -178,8 +228,9 @@ export async function startStatusBackend(ttlSeconds: number): Promise<StatusBack
     );
   cluster.fail({ namespace: 'b-failed', workload: 'loki-ingester', image: 'grafana/loki' }, 'crashLoop');
   for (const namespace of ['b-ready', 'b-failed', 'b-degraded']) await apply(namespace);
+  await apply('b-rules', RULES_SPEC);
   await untilCondition('dev/b-degraded/loki', 'Ready');
   cluster.fail({ namespace: 'b-degraded', workload: 'loki-distributor' }, 'imagePull');
   await apply('b-degraded', { limits: { maxQuerySeries: 1000 } });
-  return { fixture, server, asked, get, status, untilCondition, close: () => fixture.close() };
+  return { fixture, server, asked, get, status, untilCondition, untilRulesLoaded, close: () => fixture.close() };
 }

@@ -91,6 +91,7 @@ test("ready: the condition, a row per component, the URLs and the version, for t
   expect(screen.queryByText('Pods not ready')).toBeNull();
   expect(screen.queryByText(/basic auth/)).toBeNull();
   expect(screen.queryByText(/^Schema /)).toBeNull();
+  expect(screen.queryByText(/^Rules/)).toBeNull();
 });
 
 test('the schema period in effect and the next one, when the status tells them', async () => {
@@ -161,6 +162,39 @@ test('failed: the component, the pod and why', async () => {
   expect(screen.getByText('Pods not ready')).toBeTruthy();
   expect(screen.getByText(/\(CrashLoopBackOff, container loki\), 4 restarts — back-off 40s/)).toBeTruthy();
   expect(screen.getByText('failing')).toBeTruthy();
+});
+
+test('rules: the groups loaded, each missing or failing one where it is declared; or unknown and why', async () => {
+  const ready = status(
+    { type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' },
+    { ruler: component(1, 1) },
+  );
+  const answers: CheckedStackStatus[] = [
+    {
+      ...ready,
+      rules: {
+        loaded: 3,
+        problems: [
+          {
+            tenant: 'team-a',
+            source: 'rules/shop.yaml',
+            group: 'typo',
+            state: 'failing',
+            error: 'parse error at 1:20',
+          },
+          { tenant: 'ops', source: 'spec.rules.inline.ops', group: 'late', state: 'missing' },
+        ],
+      },
+    },
+    { ...ready, rules: { unknown: 'the ruler did not answer within 3000 ms' } },
+  ];
+  await renderCard({ getStatus: async () => answers.shift() ?? ready });
+  expect(await screen.findByText('Rules: 3 groups loaded, 2 not')).toBeTruthy();
+  expect(screen.getByText('rules/shop.yaml, group "typo" (tenant team-a): failing: parse error at 1:20')).toBeTruthy();
+  expect(screen.getByText('spec.rules.inline.ops, group "late" (tenant ops): not loaded by the ruler')).toBeTruthy();
+  fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
+  expect(await screen.findByText('Rules: unknown (the ruler did not answer within 3000 ms)')).toBeTruthy();
+  expect(screen.queryByText(/group "typo"/)).toBeNull();
 });
 
 test.each([

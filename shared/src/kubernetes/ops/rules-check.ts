@@ -3,30 +3,18 @@
 // nor the gateway stands in the way; with sharding, any ruler answers for all of them), and retries until the
 // deadline while a group is missing (the kubelet and the ruler's poll_interval take their time) or failing.
 import { ClusterError } from '../../errors.js';
-import { ruleSources, type LokiStack } from '../../spec/schema.js';
-import { ruleFileSource } from '../../stack/rule-files.js';
+import type { LokiStack } from '../../spec/schema.js';
+import { declaredRules, type DeclaredRuleFile } from '../../stack/rule-files.js';
+import { describeRuleProblem, type RuleGroupCheck, type RulesReport } from '../../stack/status-model.js';
 import { PORTS } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { readyPodOf } from './forward.js';
 import { until, type RetryPolicy } from './retry.js';
 import { sendToPod } from './smoke.js';
+import type { StackRef } from './status.js';
 
-/** One declared rule group as the ruler reports it. */
-export interface RuleGroupCheck {
-  tenant: string;
-  /** The rule file of the spec, or `spec.rules.inline.<tenant>`. */
-  source: string;
-  group: string;
-  /** `loaded`; `missing` (not in the ruler's answer); `failing` (a rule's lastError, in `error`). */
-  state: 'loaded' | 'missing' | 'failing';
-  error?: string;
-}
-
-/** The rule groups of a stack: how many loaded, and every one that did not. */
-export interface RulesReport {
-  loaded: number;
-  problems: RuleGroupCheck[];
-}
+export type { RuleGroupCheck, RulesReport } from '../../stack/status-model.js';
+export { describeRuleProblem, describeRules } from '../../stack/status-model.js';
 
 /** A declared rule group is missing from the ruler or failing when the deadline comes (exit 3 in the CLI). */
 export class RulesNotLoadedError extends ClusterError {
@@ -40,28 +28,27 @@ export class RulesNotLoadedError extends ClusterError {
   }
 }
 
-export const describeRuleProblem = (check: RuleGroupCheck) =>
-  `${check.source}, group "${check.group}" (tenant ${check.tenant}): ${check.state === 'missing' ? 'not loaded by the ruler' : `failing: ${check.error}`}`;
-
-/** "rules: 3 groups loaded". */
-export const describeRules = (report: RulesReport) =>
-  `rules: ${report.loaded} group${report.loaded === 1 ? '' : 's'} loaded${report.problems.length > 0 ? `, ${report.problems.length} not` : ''}`;
-
 interface RulesAnswer {
   data?: { groups?: { name?: string; file?: string; rules?: { lastError?: string; health?: string }[] }[] };
 }
 
-/** The declared groups' states, read once. */
-export async function readRuleGroups(connection: Connection, stack: LokiStack, pod: string): Promise<RuleGroupCheck[]> {
-  const tenants = [...new Set(ruleSources(stack.spec).map((source) => source.tenant))];
+/**
+ * The declared groups' states, read once from the ruler `pod`. X-Scope-OrgID names each tenant; without auth Loki
+ * ignores it (every rule is the one tenant's).
+ */
+export async function readRuleGroups(
+  connection: Connection,
+  target: { namespace: string; pod: string },
+  declared: DeclaredRuleFile[],
+): Promise<RuleGroupCheck[]> {
   const checks: RuleGroupCheck[] = [];
-  for (const tenant of tenants) {
+  for (const tenant of [...new Set(declared.map((file) => file.tenant))]) {
     const answer = await sendToPod(
       connection,
-      { namespace: stack.metadata.namespace, pod, port: PORTS.http.port },
+      { ...target, port: PORTS.http.port },
       'GET',
       '/prometheus/api/v1/rules',
-      { headers: stack.spec.auth.enabled ? { 'X-Scope-OrgID': tenant } : {} },
+      { headers: { 'X-Scope-OrgID': tenant } },
     );
     if (answer.status !== 200)
       throw new ClusterError(
@@ -73,16 +60,14 @@ export async function readRuleGroups(connection: Connection, stack: LokiStack, p
     } catch {
       throw new ClusterError(`the ruler's rules API answered no JSON: ${answer.body.trim().slice(0, 200)}`);
     }
-    for (const source of ruleSources(stack.spec).filter((candidate) => candidate.tenant === tenant)) {
-      for (const declared of source.groups) {
-        const found = groups.find(
-          (group) => group.name === declared.name && ruleFileSource(stack, tenant, group.file ?? '') === source.source,
-        );
+    for (const file of declared.filter((candidate) => candidate.tenant === tenant)) {
+      for (const name of file.groups) {
+        const found = groups.find((group) => group.name === name && group.file === file.file);
         const error = found?.rules?.find((rule) => rule.lastError)?.lastError;
         checks.push({
           tenant,
-          source: source.source,
-          group: declared.name,
+          source: file.source,
+          group: name,
           state: !found ? 'missing' : error ? 'failing' : 'loaded',
           ...(error ? { error } : {}),
         });
@@ -92,11 +77,19 @@ export async function readRuleGroups(connection: Connection, stack: LokiStack, p
   return checks;
 }
 
-/** The declared groups as a ready ruler reports them now (retrying requests per `retry`, not a missing group). */
-export async function rulesReport(connection: Connection, stack: LokiStack, retry: RetryPolicy): Promise<RulesReport> {
-  if (ruleSources(stack.spec).length === 0) return { loaded: 0, problems: [] };
-  const pod = await readyPodOf(connection, stack.metadata, 'ruler', retry);
-  const checks = await readRuleGroups(connection, stack, pod);
+/**
+ * The `declared` groups (the ruler's annotation, or the spec's) as a ready ruler of the stack reports them now
+ * (retrying requests per `retry`, not a missing group).
+ */
+export async function rulesReport(
+  connection: Connection,
+  ref: StackRef,
+  declared: DeclaredRuleFile[],
+  retry: RetryPolicy,
+): Promise<RulesReport> {
+  if (declared.length === 0) return { loaded: 0, problems: [] };
+  const pod = await readyPodOf(connection, ref, 'ruler', retry);
+  const checks = await readRuleGroups(connection, { namespace: ref.namespace, pod }, declared);
   return {
     loaded: checks.filter((check) => check.state === 'loaded').length,
     problems: checks.filter((check) => check.state !== 'loaded'),
@@ -113,10 +106,11 @@ export async function checkRules(
   options: { deadline: number; intervalMs?: number },
 ): Promise<RulesReport> {
   const intervalMs = options.intervalMs ?? 2000;
+  const declared = declaredRules(stack);
   for (;;) {
     let report: RulesReport;
     try {
-      report = await rulesReport(connection, stack, until(options.deadline));
+      report = await rulesReport(connection, stack.metadata, declared, until(options.deadline));
     } catch (error) {
       if (Date.now() + intervalMs > options.deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));

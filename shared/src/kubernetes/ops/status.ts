@@ -1,10 +1,11 @@
 // status: the StackStatus of one stack, from three reads whatever its size (Deployments, StatefulSets and
 // pods), sent together. It parses nothing but the API's JSON: what it needs beyond the objects' state (the
-// cluster domain of the endpoints) is an annotation on the workloads.
+// cluster domain of the endpoints, the rules the ruler should have loaded) is an annotation on the workloads.
 import type { V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { StackNotFoundError } from '../../errors.js';
 import { assertStackRef } from '../../stack/names.js';
-import { stackSelector } from '../render/common.js';
+import { declaredRulesOfAnnotation, type DeclaredRuleFile } from '../../stack/rule-files.js';
+import { RULES_ANNOTATION, stackSelector } from '../render/common.js';
 import type { Connection } from './connection.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import type { StackStatus } from '../../stack/status-model.js';
@@ -15,11 +16,28 @@ export interface StackRef {
   namespace: string;
 }
 
+/**
+ * A stack's status, and the rule groups its ruler's annotation declares (none without rules), or what is wrong
+ * with that annotation (edited by hand): that makes the rules unknown, not the status.
+ */
+export interface StackState {
+  status: StackStatus;
+  declaredRules: DeclaredRuleFile[] | { invalid: string };
+}
+
 export async function getStackStatus(
   connection: Connection,
   ref: StackRef,
   retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<StackStatus> {
+  return (await getStackState(connection, ref, retry)).status;
+}
+
+export async function getStackState(
+  connection: Connection,
+  ref: StackRef,
+  retry: RetryPolicy = DEFAULT_RETRY,
+): Promise<StackState> {
   assertStackRef(ref);
   const { namespace } = ref;
   const labelSelector = stackSelector(ref.name);
@@ -45,5 +63,9 @@ export async function getStackStatus(
     ...statefulSets.items.map((item) => ({ ...item, kind: 'StatefulSet' })),
   ];
   if (workloads.length === 0) throw new StackNotFoundError(ref.name, namespace);
-  return stackStatusOf({ ...ref, workloads, pods: pods.items });
+  const ruler = statefulSets.items.find((item) => item.metadata?.labels?.['app.kubernetes.io/component'] === 'ruler');
+  return {
+    status: stackStatusOf({ ...ref, workloads, pods: pods.items }),
+    declaredRules: declaredRulesOfAnnotation(ruler?.metadata?.annotations?.[RULES_ANNOTATION], RULES_ANNOTATION),
+  };
 }

@@ -27,6 +27,11 @@ export const CREATED_FOR_ANNOTATION = 'loki-microservices/created-for';
 export const CLUSTER_DOMAIN_ANNOTATION = 'loki-microservices/cluster-domain';
 /** Workload annotation: the schema periods (JSON), which status shows without reading the Loki config. */
 export const SCHEMA_ANNOTATION = 'loki-microservices/schema';
+/**
+ * On the ruler's StatefulSet (not its pods: a rule change restarts nothing): the declared rule files, their
+ * tenants, sources and group names (JSON), which status compares with the ruler's rules API without the spec.
+ */
+export const RULES_ANNOTATION = 'loki-microservices/rules';
 
 export const PORTS = {
   http: { name: 'http-metrics', port: 3100 },

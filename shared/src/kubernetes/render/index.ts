@@ -33,7 +33,7 @@ import { credentialsSecret, withStorageCredentials, type StorageCredentials } fr
 import { lokiConfigMap, runtimeConfigMap } from './loki-config.js';
 import { monitoringFiles, prometheusOperatorObjects } from './monitoring.js';
 import { networkPolicies } from './network-policy.js';
-import { rulesConfigMaps } from './rules.js';
+import { rulesConfigMaps, withRulesAnnotation } from './rules.js';
 import { discoveryObjects } from './rules-discovery.js';
 import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSecret } from './generated-secrets.js';
 import { withSyncWaves } from './sync-waves.js';
@@ -145,7 +145,10 @@ export function renderKubernetes(given: LokiStack, options: RenderOptions = {}):
   };
 }
 
-/** A workload with what status reads off it (the cluster domain, the schema periods), and the pod annotations only apply knows. */
+/**
+ * A workload with what status reads off it (the cluster domain, the schema periods, the ruler's declared rules),
+ * and the pod annotations only apply knows.
+ */
 function withWorkloadAnnotations(
   stack: LokiStack,
   object: KubernetesObject,
@@ -153,17 +156,19 @@ function withWorkloadAnnotations(
 ): KubernetesObject {
   if (object.kind !== 'Deployment' && object.kind !== 'StatefulSet') return object;
   const workload = object as V1Deployment | V1StatefulSet;
-  const added = podAnnotations[object.metadata?.labels?.['app.kubernetes.io/component'] ?? ''] ?? {};
+  const component = object.metadata?.labels?.['app.kubernetes.io/component'] ?? '';
+  const added = podAnnotations[component] ?? {};
   const template = workload.spec!.template;
+  const annotations = {
+    ...workload.metadata?.annotations,
+    [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain,
+    [SCHEMA_ANNOTATION]: schemaAnnotationOf(stackSchemaPeriods(stack)),
+  };
   const annotated: V1Deployment | V1StatefulSet = {
     ...workload,
     metadata: {
       ...workload.metadata,
-      annotations: {
-        ...workload.metadata?.annotations,
-        [CLUSTER_DOMAIN_ANNOTATION]: stack.spec.clusterDomain,
-        [SCHEMA_ANNOTATION]: schemaAnnotationOf(stackSchemaPeriods(stack)),
-      },
+      annotations: component === 'ruler' ? withRulesAnnotation(stack, annotations) : annotations,
     },
     spec: {
       ...workload.spec!,

@@ -3,11 +3,15 @@
 // the ruler re-reads its directory every poll_interval, so changing a rule restarts nothing. Every ruler
 // replica mounts the same ConfigMaps and sees the same rules; the ring shards their evaluation.
 import type { V1ConfigMap, V1EnvVar, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { SpecError } from '../../errors.js';
 import type { ComponentName } from '../../spec/components.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { remoteWriteHeaderEnv } from '../../stack/loki-config.js';
-import { tenantRules } from '../../stack/rule-files.js';
-import { checksum, metadata, PATHS } from './common.js';
+import { declaredRules, rulesAnnotationOf, tenantRules } from '../../stack/rule-files.js';
+import { checksum, metadata, PATHS, RULES_ANNOTATION } from './common.js';
+
+/** What Kubernetes allows for all the annotations of one object together, names included (bytes). */
+const ANNOTATIONS_LIMIT = 256 * 1024;
 
 /** On each rules ConfigMap: the tenant its files are for (a tenant ID need not be a valid object name). */
 export const RULES_TENANT_ANNOTATION = 'loki-microservices/rules-tenant';
@@ -58,4 +62,26 @@ export function rulerRuleFiles(
       valueFrom: { secretKeyRef: { name: secretName, key } },
     })),
   };
+}
+
+/**
+ * The annotations of the ruler's StatefulSet with the declared rules added (none without rules). Too many groups
+ * for Kubernetes' annotation limit is refused here rather than by the API server halfway through an apply.
+ */
+export function withRulesAnnotation(stack: LokiStack, annotations: Record<string, string>): Record<string, string> {
+  const declared = declaredRules(stack);
+  if (declared.length === 0) return annotations;
+  const annotated = { ...annotations, [RULES_ANNOTATION]: rulesAnnotationOf(declared) };
+  const size = Object.entries(annotated).reduce(
+    (total, [name, value]) => total + new TextEncoder().encode(name + value).length,
+    0,
+  );
+  if (size > ANNOTATIONS_LIMIT)
+    throw new SpecError([
+      {
+        path: 'spec.rules',
+        message: `declares ${declared.reduce((total, file) => total + file.groups.length, 0)} rule groups, too many to list in the ruler's ${RULES_ANNOTATION} annotation (${Math.ceil(size / 1024)} KiB of annotations, Kubernetes allows ${ANNOTATIONS_LIMIT / 1024} KiB): put rules in fewer groups with shorter names`,
+      },
+    ]);
+  return annotated;
 }

@@ -30,6 +30,8 @@ import {
   Typography,
 } from '@material-ui/core';
 import {
+  describeRuleCounts,
+  describeRuleProblem,
   describeSchema,
   describeUpgrade,
   parseStackAnnotation,
@@ -37,6 +39,7 @@ import {
   type ComponentStatus,
   type PodProblem,
   type StackLocation,
+  type StackStatus,
 } from 'loki-microservices/types';
 import { Fragment, type ReactNode } from 'react';
 import { useAsyncRetry, useInterval } from 'react-use';
@@ -126,6 +129,34 @@ function PodProblems({ pods }: { pods: PodProblem[] }) {
   );
 }
 
+/** The declared rule groups: how many the ruler loaded, and each one missing or failing, where it is declared. */
+function Rules({ rules }: { rules: NonNullable<StackStatus['rules']> }) {
+  const classes = useStyles();
+  if ('unknown' in rules)
+    return (
+      <Typography variant="body2" className={classes.section} data-testid="rules">
+        <StatusWarning>Rules: {describeRuleCounts(rules)}</StatusWarning>
+      </Typography>
+    );
+  const Mark = rules.problems.length > 0 ? StatusError : StatusOK;
+  return (
+    <div className={classes.section} data-testid="rules">
+      <Typography variant="body2">
+        <Mark>Rules: {describeRuleCounts(rules)}</Mark>
+      </Typography>
+      {rules.problems.map((problem) => (
+        <Typography
+          key={`${problem.tenant}/${problem.source}/${problem.group}`}
+          variant="body2"
+          data-rule-group={problem.group}
+        >
+          {describeRuleProblem(problem)}
+        </Typography>
+      ))}
+    </div>
+  );
+}
+
 /** A URL that wraps after its dots and slashes rather than inside a name. */
 function Breakable({ url }: { url: string }) {
   return (
@@ -206,6 +237,7 @@ function StackStatusView({ status }: { status: CheckedStackStatus }) {
         data={rows}
       />
       <PodProblems pods={pods} />
+      {status.rules && <Rules rules={status.rules} />}
       <Endpoints endpoints={status.endpoints} />
       <Typography variant="caption" color="textSecondary" component="p" className={classes.section}>
         Loki {status.version ?? 'version unknown'} · last checked {new Date(status.checkedAt).toLocaleTimeString()}
