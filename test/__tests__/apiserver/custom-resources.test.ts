@@ -53,7 +53,14 @@ describe('a bare cluster', () => {
     const groups = ((await send(running, 'GET', '/apis')).json as { groups: { name: string }[] }).groups.map(
       (g) => g.name,
     );
-    expect(groups).toEqual(['apps', 'networking.k8s.io', 'policy', 'storage.k8s.io', 'coordination.k8s.io']);
+    expect(groups).toEqual([
+      'apps',
+      'networking.k8s.io',
+      'policy',
+      'rbac.authorization.k8s.io',
+      'storage.k8s.io',
+      'coordination.k8s.io',
+    ]);
     for (const path of [
       '/apis/monitoring.coreos.com/v1',
       '/apis/cert-manager.io/v1',
@@ -86,6 +93,7 @@ describe('a bare cluster', () => {
       'apps',
       'networking.k8s.io',
       'policy',
+      'rbac.authorization.k8s.io',
       'storage.k8s.io',
       'coordination.k8s.io',
       'monitoring.coreos.com',
