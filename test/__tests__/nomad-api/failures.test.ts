@@ -63,7 +63,8 @@ describe('unhealthy', () => {
     const deployment = (await deploymentIs(server, 'failed')).json;
     expect(deployment.StatusDescription).toBe('Failed due to progress deadline');
     expect(deployment.TaskGroups.ingester).toMatchObject({ UnhealthyAllocs: 2, HealthyAllocs: 0, PlacedAllocs: 2 });
-    expect(deployment.TaskGroups.distributor).toMatchObject({ HealthyAllocs: 1 });
+    // The deadline fails the deployment, not the other groups' allocations (healthy or, on a busy machine, undecided).
+    expect(deployment.TaskGroups.distributor).toMatchObject({ UnhealthyAllocs: 0, PlacedAllocs: 1 });
     expect(deployment.ModifyTime / 1e6).toBeGreaterThanOrEqual(
       Date.parse(deployment.TaskGroups.ingester.RequireProgressBy) - 5,
     );
