@@ -37,6 +37,7 @@ import {
   serviceAccountName,
   tmpVolume,
 } from './common.js';
+import { AUTOSCALED_PARTS, autoscalingOf, isAutoscaled, type AutoscaledPart } from './autoscaling.js';
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { rulerRuleFiles } from './rules.js';
@@ -50,14 +51,23 @@ export const CONFIG_HASH_ANNOTATION = 'loki-microservices/config-hash';
 /** Every object of one Loki component: Services, workload, and a PodDisruptionBudget when it has several pods. */
 export function lokiComponent(stack: LokiStack, name: ComponentName): KubernetesObject[] {
   const traits = COMPONENTS[name];
-  const replicas = stack.spec.components[name].replicas;
   return [
     service(stack, name, objectName(stack, name), false),
     ...(traits.headless ? [service(stack, name, headlessName(stack, name), true, traits.discoveredBeforeReady)] : []),
     traits.kind === 'StatefulSet' ? statefulSet(stack, name) : deployment(stack, name),
-    ...(replicas > 1 ? [podDisruptionBudget(stack, name)] : []),
+    ...(leastReplicas(stack, name) > 1 ? [podDisruptionBudget(stack, name)] : []),
   ];
 }
+
+/** The fewest pods a component runs: an autoscaler's minimum, or its replicas. */
+function leastReplicas(stack: LokiStack, name: ComponentName): number {
+  return isAutoscaledPart(name)
+    ? (autoscalingOf(stack, name)?.min ?? stack.spec.components[name].replicas)
+    : stack.spec.components[name].replicas;
+}
+
+const isAutoscaledPart = (name: ComponentName): name is Extract<AutoscaledPart, ComponentName> =>
+  (AUTOSCALED_PARTS as readonly string[]).includes(name);
 
 function service(
   stack: LokiStack,
@@ -92,7 +102,10 @@ function deployment(stack: LokiStack, name: ComponentName): V1Deployment {
     kind: 'Deployment',
     metadata: metadata(stack, objectName(stack, name), target),
     spec: {
-      replicas: stack.spec.components[name].replicas,
+      // Autoscaled: the autoscaler owns the count (apply hands it over, ops/apply.ts).
+      ...(isAutoscaledPart(name) && isAutoscaled(stack, name)
+        ? {}
+        : { replicas: stack.spec.components[name].replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(stack, target) },
       // Surge first: a one-replica component stays available during a rollout.
