@@ -131,6 +131,26 @@ describe('KEDA mode', () => {
     expect(fixture.running.server.store.get('Namespace', undefined, 'a-nokeda')).toBeUndefined();
   });
 
+  test("mode hpa → keda: the HPA is deleted before the ScaledObject is sent (KEDA's webhook refuses a second autoscaler)", async () => {
+    const ns = 'a-mode';
+    const hpa = await runCli(keda, ['apply', ...autoscaled(ns)]);
+    expect(hpa.code).toBe(0);
+    const sent = keda.running.server.faults.requests.length;
+    const switched = await runCli(keda, ['apply', ...kedaArgs(ns)]);
+    expect(switched.stderr).not.toMatch(/^error/m);
+    expect(switched.code).toBe(0);
+    const requests = keda.running.server.faults.requests.slice(sent).map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    const deleted = requests.indexOf(
+      `DELETE /apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/loki-querier`,
+    );
+    const applied = requests.indexOf(`PATCH /apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects/loki-querier`);
+    expect(deleted).toBeGreaterThanOrEqual(0);
+    expect(applied).toBeGreaterThan(deleted);
+    expect(keda.running.server.store.get('HorizontalPodAutoscaler', ns, 'loki-querier')).toBeUndefined();
+    expect(keda.running.server.store.get('ScaledObject', ns, 'loki-querier')).toBeDefined();
+    expect(switched.stderr).toContain('  HorizontalPodAutoscaler loki-querier pruned\n');
+  });
+
   test('with KEDA: a ScaledObject on the scheduler inflight requests of this stack, the Deployment without replicas', async () => {
     const result = await runCli(keda, ['apply', ...kedaArgs('a-keda')]);
     expect(result.stderr).not.toMatch(/^error/m);

@@ -417,7 +417,9 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       ...objects.map((object) =>
         (unsent(object)
           ? Promise.resolve(created(object))
-          : applyObject(connection, object, existing, options, retry, result)
+          : replaceAutoscaler(connection, stack, object, existing, options, retry).then(() =>
+              applyObject(connection, object, existing, options, retry, result),
+            )
         ).then((outcome) => {
           applied.push(outcome);
           report(outcome);
@@ -726,11 +728,32 @@ async function handOverReplicas(
   return object;
 }
 
+const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'];
+
+/**
+ * Before an autoscaler is applied, our autoscaler of the other kind for the same Deployment (`mode` changed)
+ * goes: KEDA's admission webhook refuses a ScaledObject for a workload another HPA scales, and two
+ * autoscalers would fight meanwhile. The prune at the end reports it.
+ */
+async function replaceAutoscaler(
+  connection: Connection,
+  stack: LokiStack,
+  object: KubernetesObject,
+  existing: Existing,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<void> {
+  if (!AUTOSCALER_KINDS.includes(object.kind ?? '')) return;
+  const otherKind = AUTOSCALER_KINDS.find((kind) => kind !== object.kind)!;
+  const previous = existing.get(keyOf(otherKind, object.metadata?.name));
+  if (ownedBy(previous, stack.metadata)) await prune(connection, previous!, options, retry);
+}
+
 /** A Deployment that carries replicas again while its autoscaler is live: autoscaling switched off. */
 const takesReplicasBack = (object: KubernetesObject, existing: Existing) =>
   object.kind === 'Deployment' &&
   replicasOf(object) !== undefined &&
-  ['HorizontalPodAutoscaler', 'ScaledObject'].some((kind) => existing.has(keyOf(kind, object.metadata?.name)));
+  AUTOSCALER_KINDS.some((kind) => existing.has(keyOf(kind, object.metadata?.name)));
 
 /** The autoscaler (or the handover manager) owns the replicas we take back; any other conflict stands. */
 const onlyReplicasConflict = (error: unknown) =>
