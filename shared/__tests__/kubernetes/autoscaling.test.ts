@@ -1,5 +1,4 @@
 // What autoscaling renders: the autoscaler of each part, and its Deployment without replicas.
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { lokiConfig } from '../../src/kubernetes/render/loki-config.js';
 import { renderKubernetes } from '../../src/kubernetes/render/index.js';
 import { parseSpec } from '../../src/spec/parse.js';
@@ -7,7 +6,7 @@ import type { LokiStackInput } from '../../src/spec/schema.js';
 
 type Json = Record<string, any>;
 
-const objectsOf = (input: LokiStackInput) => renderKubernetes(parseSpec(input)).objects as (KubernetesObject & Json)[];
+const objectsOf = (input: LokiStackInput) => renderKubernetes(parseSpec(input)).objects as Json[];
 const find = (objects: Json[], kind: string, name: string) =>
   objects.find((object) => object.kind === kind && object.metadata.name === name);
 const keda = { prometheusAddress: 'http://prometheus.monitoring:9090' };
