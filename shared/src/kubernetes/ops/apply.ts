@@ -684,7 +684,7 @@ async function applyObject(
  * without `spec.replicas` a field only we own would reset it to 1 (Kubernetes' "Transferring ownership": another
  * manager first applies the live value, then we stop applying it).
  */
-export const HANDOVER_MANAGER = 'loki-microservices-handover';
+const HANDOVER_MANAGER = 'loki-microservices-handover';
 
 const replicasOf = (object: KubernetesObject | undefined) =>
   (object as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
