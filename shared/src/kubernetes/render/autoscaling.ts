@@ -3,21 +3,21 @@
 // metric Loki's "Autoscaling Loki queriers" guide scales them on; KEDA scales the others on CPU, as Loki
 // documents no load metric for them. The autoscaled Deployments leave `spec.replicas` to the autoscaler.
 import type { KubernetesObject, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import type { ComponentName } from '../../spec/components.js';
+import { COMPONENTS, type ComponentName } from '../../spec/components.js';
 import type { Autoscaling, LokiStack } from '../../spec/schema.js';
 import { GATEWAY, metadata, objectName } from './common.js';
 import { stackMetricSelector } from './monitoring.js';
 
-export type AutoscaledPart = Extract<ComponentName, 'distributor' | 'querier' | 'queryFrontend'> | typeof GATEWAY;
-export const AUTOSCALED_PARTS: readonly AutoscaledPart[] = ['distributor', 'querier', 'queryFrontend', GATEWAY];
+type AutoscaledPart = Extract<ComponentName, 'distributor' | 'querier' | 'queryFrontend'> | typeof GATEWAY;
+const AUTOSCALED_PARTS: readonly AutoscaledPart[] = ['distributor', 'querier', 'queryFrontend', GATEWAY];
 
-export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
+const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 
 /**
  * Scale down only after load has stayed low this long: Loki's guide uses 30 minutes for queriers, as a
  * query burst often comes back (dashboards refreshing) and new pods cost a start-up each time.
  */
-export const SCALE_DOWN_STABILIZATION_SECONDS = 1800;
+const SCALE_DOWN_STABILIZATION_SECONDS = 1800;
 
 /** Loki's guide: a quantile of 0.75 over 2 minutes follows load without reacting to every spike. */
 const INFLIGHT_QUANTILE = '0.75';
@@ -25,14 +25,15 @@ const INFLIGHT_RANGE = '2m';
 /** Loki's guide: scale up once 75% of the querier workers are busy, keeping headroom while new pods start. */
 const BUSY_WORKER_SHARE = 0.75;
 
-/** The part's autoscaling settings when they are on. */
-export function autoscalingOf(stack: LokiStack, part: AutoscaledPart): Autoscaling | undefined {
+/** The part's autoscaling settings when they are on (never for the components the spec refuses it). */
+export function autoscalingOf(stack: LokiStack, part: ComponentName | typeof GATEWAY): Autoscaling | undefined {
   const settings = part === GATEWAY ? stack.spec.gateway.autoscaling : stack.spec.components[part].autoscaling;
   return settings?.enabled && (part !== GATEWAY || stack.spec.gateway.enabled) ? settings : undefined;
 }
 
 /** Whether `part` has an autoscaler: its Deployment then omits `spec.replicas`. */
-export const isAutoscaled = (stack: LokiStack, part: AutoscaledPart) => autoscalingOf(stack, part) !== undefined;
+export const isAutoscaled = (stack: LokiStack, part: ComponentName | typeof GATEWAY) =>
+  autoscalingOf(stack, part) !== undefined;
 
 /** The HorizontalPodAutoscalers and ScaledObjects of the stack. */
 export function autoscalers(stack: LokiStack): KubernetesObject[] {
@@ -45,10 +46,7 @@ export function autoscalers(stack: LokiStack): KubernetesObject[] {
   });
 }
 
-const componentLabel = (part: AutoscaledPart) =>
-  part === GATEWAY
-    ? GATEWAY
-    : { distributor: 'distributor', querier: 'querier', queryFrontend: 'query-frontend' }[part];
+const componentLabel = (part: AutoscaledPart) => (part === GATEWAY ? GATEWAY : COMPONENTS[part].target);
 
 /** Scale down only after the stabilization window, in the HPA's terms (KEDA passes it on to the HPA it makes). */
 const SCALE_DOWN_BEHAVIOR = { scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_STABILIZATION_SECONDS } };
@@ -111,7 +109,7 @@ const cpuTrigger = (settings: Autoscaling) => ({
 });
 
 /** The query Loki's guide scales queriers on, restricted to this stack by the labels our scrape config adds. */
-export function inflightQuery(stack: LokiStack): string {
+function inflightQuery(stack: LokiStack): string {
   return `sum(max_over_time(loki_query_scheduler_inflight_requests{${stackMetricSelector(stack)}, quantile="${INFLIGHT_QUANTILE}"}[${INFLIGHT_RANGE}]))`;
 }
 
@@ -119,7 +117,7 @@ export function inflightQuery(stack: LokiStack): string {
  * Inflight requests per querier before KEDA adds one, unless set: Loki's guide takes `floor(0.75 × workers)`,
  * at least 1 so that a single worker still scales.
  */
-export const inflightThreshold = (stack: LokiStack, settings: Autoscaling) =>
+const inflightThreshold = (stack: LokiStack, settings: Autoscaling) =>
   settings.keda?.threshold ?? Math.max(1, Math.floor(stack.spec.components.querier.maxConcurrent * BUSY_WORKER_SHARE));
 
 function inflightTrigger(stack: LokiStack, settings: Autoscaling) {

@@ -37,7 +37,7 @@ import {
   serviceAccountName,
   tmpVolume,
 } from './common.js';
-import { AUTOSCALED_PARTS, autoscalingOf, isAutoscaled, type AutoscaledPart } from './autoscaling.js';
+import { autoscalingOf, isAutoscaled } from './autoscaling.js';
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { rulerRuleFiles } from './rules.js';
@@ -60,14 +60,8 @@ export function lokiComponent(stack: LokiStack, name: ComponentName): Kubernetes
 }
 
 /** The fewest pods a component runs: an autoscaler's minimum, or its replicas. */
-function leastReplicas(stack: LokiStack, name: ComponentName): number {
-  return isAutoscaledPart(name)
-    ? (autoscalingOf(stack, name)?.min ?? stack.spec.components[name].replicas)
-    : stack.spec.components[name].replicas;
-}
-
-const isAutoscaledPart = (name: ComponentName): name is Extract<AutoscaledPart, ComponentName> =>
-  (AUTOSCALED_PARTS as readonly string[]).includes(name);
+const leastReplicas = (stack: LokiStack, name: ComponentName) =>
+  autoscalingOf(stack, name)?.min ?? stack.spec.components[name].replicas;
 
 function service(
   stack: LokiStack,
@@ -103,9 +97,7 @@ function deployment(stack: LokiStack, name: ComponentName): V1Deployment {
     metadata: metadata(stack, objectName(stack, name), target),
     spec: {
       // Autoscaled: the autoscaler owns the count (apply hands it over, ops/apply.ts).
-      ...(isAutoscaledPart(name) && isAutoscaled(stack, name)
-        ? {}
-        : { replicas: stack.spec.components[name].replicas }),
+      ...(isAutoscaled(stack, name) ? {} : { replicas: stack.spec.components[name].replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(stack, target) },
       // Surge first: a one-replica component stays available during a rollout.
