@@ -1,7 +1,8 @@
 // Autoscaling through the installed CLI against the test API server: switching it on hands spec.replicas over
 // to the autoscaler without resetting the live count (Kubernetes' documented ownership transfer), the plan shows
 // no replica change, switching it off takes the replicas back at the spec's value and prunes the autoscaler, and
-// KEDA mode on a cluster without KEDA's CRD is refused before anything is sent.
+// KEDA mode on a cluster without KEDA's CRD is refused before anything is sent, a change of mode deletes the
+// old autoscaler before the new one is sent, and an ingester's autoscaling is invalid input.
 import { jest } from '@jest/globals';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { runCli, startFixture, type Fixture } from './cluster/fixture.js';
@@ -162,4 +163,14 @@ describe('KEDA mode', () => {
     expect(querier(keda, 'a-keda').spec.replicas).toBe(1);
     expect(replicaOwners(keda, 'a-keda')).toEqual([]);
   });
+});
+
+test('autoscaling an ingester: exit 2 naming the field and the reason, before any request', async () => {
+  const before = fixture.running.server.faults.requests.length;
+  const result = await runCli(fixture, ['apply', '--set', 'spec.components.ingester.autoscaling={enabled: true}']);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(
+    'spec.components.ingester.autoscaling: not available: this component holds ring tokens',
+  );
+  expect(fixture.running.server.faults.requests.length).toBe(before);
 });
