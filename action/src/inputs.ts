@@ -16,6 +16,7 @@ import {
   readRuleFiles,
   readSpecDocument,
   replicaFields,
+  type ReplicaInput,
   STACK_INPUTS,
   stackInputFields,
   storageInputFields,
@@ -264,7 +265,7 @@ function optionalBoolean(input: string): boolean | '' {
   return value && value.toLowerCase() === 'true';
 }
 
-function replicaOverrides(): [string, number][] {
+function replicaOverrides(): [string, ReplicaInput][] {
   const text = core.getInput('replicas');
   if (!text) return [];
   return text
@@ -272,13 +273,17 @@ function replicaOverrides(): [string, number][] {
     .map((entry) => entry.trim())
     .filter(Boolean)
     .map((entry) => {
-      const match = /^([A-Za-z]+)\s*=\s*(\d+)$/.exec(entry);
-      if (!match) throw new InputError(`input "replicas": "${entry}" must be component=count, e.g. ingester=3`);
+      const match = /^([A-Za-z]+)\s*=\s*(\d+)(?:\s*-\s*(\d+))?$/.exec(entry);
+      if (!match)
+        throw new InputError(
+          `input "replicas": "${entry}" must be component=count or component=min-max, e.g. ingester=3, querier=2-10`,
+        );
       if (!(COMPONENT_NAMES as readonly string[]).includes(match[1]!))
         throw new InputError(
           `input "replicas": unknown component "${match[1]}"; components: ${COMPONENT_NAMES.join(', ')}`,
         );
-      return [match[1]!, Number(match[2])];
+      const count = Number(match[2]);
+      return [match[1]!, match[3] === undefined ? count : { min: count, max: Number(match[3]) }];
     });
 }
 

@@ -18,6 +18,7 @@ export {
   storageInputFields,
   withInputs,
   type InputField,
+  type ReplicaInput,
   type StackInputName,
   type StorageInputs,
 } from './spec/inputs.js';

@@ -1,12 +1,14 @@
 // Every rendered object of every profile, storage type and option set validates against the official
 // Kubernetes OpenAPI schemas (kubernetes-models, generated from Kubernetes' own definitions), and the
-// cert-manager and Prometheus Operator objects against those projects' CRD schemas (same generator).
+// cert-manager, Prometheus Operator and KEDA objects against those projects' CRD schemas (same generator).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
 import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { unknownFields } from '../src/kubernetes-fields.js';
@@ -29,6 +31,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Certificate,
   PodMonitor,
   PrometheusRule,
+  HorizontalPodAutoscaler,
+  ScaledObject,
 };
 
 function validate(object: KubernetesObject): void {
@@ -60,6 +64,22 @@ test('the validator rejects what the API server would reject', () => {
   };
   delete service.spec.ports[0]!.port;
   expect(() => validate(service as unknown as KubernetesObject)).toThrow(/port/);
+  const keda = {
+    spec: {
+      monitoring: { enabled: true },
+      components: {
+        querier: {
+          autoscaling: { enabled: true, mode: 'keda', keda: { prometheusAddress: 'http://prometheus:9090' } },
+        },
+      },
+    },
+  } as const;
+  const scaledObject = structuredClone(
+    render(keda).objects.find((object) => object.kind === 'ScaledObject')!,
+  ) as unknown as { spec: { triggers: { metadata: Record<string, unknown> }[] } };
+  expect(() => validate(scaledObject as unknown as KubernetesObject)).not.toThrow();
+  scaledObject.spec.triggers[0]!.metadata.threshold = 3;
+  expect(() => validate(scaledObject as unknown as KubernetesObject)).toThrow(/threshold must be string/);
 });
 
 test('the unknown-field check finds misspelled and misplaced fields', () => {

@@ -126,6 +126,34 @@ const OPTIONS: Record<string, LokiStackInput> = {
     },
   },
   'ruler-disabled': { spec: { components: { ruler: { enabled: false } } } },
+  'autoscaling-hpa': {
+    spec: {
+      profile: 'small',
+      gateway: { enabled: true, autoscaling: { enabled: true, min: 2, max: 6 } },
+      components: {
+        distributor: { autoscaling: { enabled: true, min: 2, max: 10, targetCPU: 70 } },
+        queryFrontend: { autoscaling: { enabled: true, max: 4 } },
+      },
+    },
+  },
+  'autoscaling-keda': {
+    spec: {
+      monitoring: { enabled: true },
+      components: {
+        querier: {
+          maxConcurrent: 8,
+          autoscaling: {
+            enabled: true,
+            min: 2,
+            max: 20,
+            mode: 'keda',
+            keda: { prometheusAddress: 'http://prometheus.monitoring.svc:9090' },
+          },
+        },
+        distributor: { autoscaling: { enabled: true, max: 5, mode: 'keda' } },
+      },
+    },
+  },
   overrides: EVERY_OVERRIDE,
   'network-policy': {
     spec: {

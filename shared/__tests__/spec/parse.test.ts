@@ -26,7 +26,12 @@ describe('parseSpec', () => {
       retention: '0',
       storage: { type: 'bundled' },
     });
-    expect(stack.spec.components).toEqual(PROFILE_PRESETS.demo.components);
+    // The profile's components, and Loki's own default for the queries a querier runs at once.
+    const { querier } = PROFILE_PRESETS.demo.components;
+    expect(stack.spec.components).toEqual({
+      ...PROFILE_PRESETS.demo.components,
+      querier: { ...querier, maxConcurrent: 4 },
+    });
     expect(stack.spec.storage.bundled).toMatchObject({
       bucket: 'loki',
       size: '10Gi',
@@ -46,6 +51,7 @@ describe('parseSpec', () => {
     expect(stack.spec.replicationFactor).toBe(2);
     expect(stack.spec.components.querier).toEqual({
       ...PROFILE_PRESETS.small.components.querier,
+      maxConcurrent: 4,
       replicas: 5,
       tolerations: [{ operator: 'Exists' }],
     });
@@ -293,5 +299,93 @@ describe('spec.caches', () => {
     expect(
       parseSpec({ spec: { caches: { type: 'memcached', chunks: { maxItemSize: '3Mi' } } } }).spec.caches.chunks,
     ).toMatchObject({ maxItemSize: '3Mi' });
+  });
+});
+
+describe('autoscaling: who may autoscale, and the settings that go together', () => {
+  const keda = { prometheusAddress: 'http://prometheus.monitoring:9090' };
+
+  test('off by default; turned on, it takes min 1, max 3, an HPA at 75% CPU; queriers run 4 queries at once', () => {
+    const { components, gateway } = parseSpec({}).spec;
+    expect(components.querier.autoscaling).toBeUndefined();
+    expect(gateway.autoscaling).toBeUndefined();
+    expect(components.querier.maxConcurrent).toBe(4);
+    expect(
+      parseSpec({ spec: { components: { distributor: { autoscaling: { enabled: true } } } } }).spec.components
+        .distributor.autoscaling,
+    ).toEqual({ enabled: true, min: 1, max: 3, mode: 'hpa', targetCPU: 75 });
+  });
+
+  test.each(['ingester', 'indexGateway', 'compactor', 'ruler', 'patternIngester'])(
+    '%s: refused, as it holds ring tokens or data',
+    (name) => {
+      expect(issuesOf({ spec: { components: { [name]: { autoscaling: { enabled: true } } } } })).toEqual({
+        [`spec.components.${name}.autoscaling`]: expect.stringMatching(/^not available: .*ring tokens.*set replicas/),
+      });
+    },
+  );
+
+  test('the query-scheduler: refused, as every querier and query-frontend connects to each one', () => {
+    expect(issuesOf({ spec: { components: { queryScheduler: { autoscaling: { enabled: true } } } } })).toEqual({
+      'spec.components.queryScheduler.autoscaling': expect.stringContaining('connects to each scheduler'),
+    });
+  });
+
+  test('min above max, a keda block without keda mode or off the querier, an unknown mode', () => {
+    expect(issuesOf({ spec: { components: { querier: { autoscaling: { enabled: true, min: 5, max: 2 } } } } })).toEqual(
+      {
+        'spec.components.querier.autoscaling.min': 'must be ≤ autoscaling.max (2): raise max or lower min',
+      },
+    );
+    expect(issuesOf({ spec: { components: { querier: { autoscaling: { enabled: true, keda } } } } })).toEqual({
+      'spec.components.querier.autoscaling.keda': expect.stringContaining('only for the querier with mode: keda'),
+    });
+    expect(
+      issuesOf({ spec: { components: { distributor: { autoscaling: { enabled: true, mode: 'keda', keda } } } } }),
+    ).toEqual({ 'spec.components.distributor.autoscaling.keda': expect.stringContaining('scale on CPU') });
+    expect(
+      issuesOf({ spec: { components: { queryFrontend: { autoscaling: { enabled: true, mode: 'vpa' } } } } }),
+    ).toHaveProperty(['spec.components.queryFrontend.autoscaling.mode']);
+  });
+
+  test("the querier on KEDA needs the Prometheus to ask, and the stack's scrape config for the loki_stack label", () => {
+    expect(issuesOf({ spec: { components: { querier: { autoscaling: { enabled: true, mode: 'keda' } } } } })).toEqual({
+      'spec.components.querier.autoscaling.keda': expect.stringContaining('set keda.prometheusAddress'),
+      'spec.monitoring.enabled': expect.stringContaining('loki_stack label'),
+    });
+    const scraped = { monitoring: { enabled: true } };
+    expect(
+      issuesOf({
+        spec: {
+          ...scraped,
+          components: { querier: { autoscaling: { enabled: true, mode: 'keda', keda: { prometheusAddress: 'x' } } } },
+        },
+      }),
+    ).toEqual({ 'spec.components.querier.autoscaling.keda.prometheusAddress': expect.stringContaining('http(s) URL') });
+    const querier = { autoscaling: { enabled: true, mode: 'keda', keda } };
+    expect(
+      parseSpec({ spec: { ...scraped, components: { querier } } }).spec.components.querier.autoscaling?.keda,
+    ).toEqual(keda);
+  });
+
+  test('on CPU, the autoscaled part needs a CPU request; the querier on KEDA does not', () => {
+    const noCpu = { resources: { requests: { cpu: null } } };
+    expect(issuesOf({ spec: { gateway: { enabled: true, ...noCpu, autoscaling: { enabled: true } } } })).toEqual({
+      'spec.gateway.resources.requests.cpu': expect.stringContaining('utilization is a share of the request'),
+    });
+    const querier = { ...noCpu, autoscaling: { enabled: true, mode: 'keda', keda } };
+    expect(() => parseSpec({ spec: { monitoring: { enabled: true }, components: { querier } } })).not.toThrow();
+  });
+
+  test('the gateway autoscales only when it runs', () => {
+    expect(issuesOf({ spec: { gateway: { autoscaling: { enabled: true } } } })).toEqual({
+      'spec.gateway.autoscaling.enabled': 'requires spec.gateway.enabled: true, or set it to false',
+    });
+  });
+
+  test('querier.maxConcurrent: a whole number from 1', () => {
+    expect(issuesOf({ spec: { components: { querier: { maxConcurrent: 0 } } } })).toHaveProperty([
+      'spec.components.querier.maxConcurrent',
+    ]);
   });
 });

@@ -86,13 +86,19 @@ export function stackInputFields(
   });
 }
 
-/** The replica-count fields of `{ component: count }`, set by the input `input`. */
-export function replicaFields(replicas: Record<string, number>, input: string): InputField[] {
-  return Object.entries(replicas).map(([component, count]) => ({
-    path: `spec.components.${component}.replicas`,
-    value: count,
-    input,
-  }));
+/** A replica count, or the range an autoscaler (an HPA on CPU) keeps the component in. */
+export type ReplicaInput = number | { min: number; max: number };
+
+/**
+ * The fields of `{ component: count | {min, max} }`, set by the input `input`: a count sets `replicas`, a range
+ * switches on `autoscaling` (the spec refuses it, naming the input, for the components that may not autoscale).
+ */
+export function replicaFields(replicas: Record<string, ReplicaInput>, input: string): InputField[] {
+  return Object.entries(replicas).map(([component, count]) =>
+    typeof count === 'number'
+      ? { path: `spec.components.${component}.replicas`, value: count, input }
+      : { path: `spec.components.${component}.autoscaling`, value: { enabled: true, ...count }, input },
+  );
 }
 
 const STORE_TYPES: readonly string[] = STORAGE_TYPES;

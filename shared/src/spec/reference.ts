@@ -64,6 +64,8 @@ function componentRows(shape: Record<string, z.ZodType>, path: string): Row[] {
   for (const name of COMPONENT_NAMES) {
     const componentShape = (unwrapWithDefault(shape[name]!).core.def as Def).shape as Record<string, z.ZodType>;
     for (const [field, schema] of Object.entries(componentShape)) {
+      // A field a component refuses (a `never`) is not one it has.
+      if ((unwrapWithDefault(schema).core.def as Def).type === 'never') continue;
       const entry = fields.get(field) ?? { schema, components: [] };
       entry.components.push(name);
       fields.set(field, entry);
@@ -82,12 +84,20 @@ function componentRows(shape: Record<string, z.ZodType>, path: string): Row[] {
         components.length === COMPONENT_NAMES.length ? '' : ` Only ${components.map((c) => `\`${c}\``).join(', ')}.`;
       return fieldRows(schema, `${path}.<component>.${field}`).map((row) => ({
         ...row,
-        fallback: row.fallback === 'required' ? 'profile' : row.fallback,
+        fallback: row.fallback === 'required' && setByAProfile(row.path) ? 'profile' : row.fallback,
         description: row.path.endsWith(`.${field}`) ? `${row.description}${scope}` : row.description,
       }));
     }),
   ];
 }
+
+/** Whether a profile sets the field `spec.components.<component>.…` for some component. */
+const setByAProfile = (path: string) =>
+  COMPONENT_NAMES.some((name) =>
+    PROFILES.some(
+      (profile) => getPath(presetDocument(profile), path.replace('<component>', name).split('.')) !== undefined,
+    ),
+  );
 
 function unwrapWithDefault(schema: z.ZodType): { core: z.ZodType; fallback?: string } {
   let current = schema;

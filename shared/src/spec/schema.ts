@@ -147,10 +147,77 @@ const placement = {
 
 const replicas = z.number().int().min(1).max(100);
 
+export const AUTOSCALING_MODES = ['hpa', 'keda'] as const;
+
+const autoscaling = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let an autoscaler set the replica count between `min` and `max`; `replicas` applies again once this is off.',
+      ),
+    min: replicas.default(1).describe('Fewest pods the autoscaler keeps.'),
+    max: replicas.default(3).describe('Most pods the autoscaler starts.'),
+    mode: z
+      .enum(AUTOSCALING_MODES)
+      .default('hpa')
+      .describe(
+        '`hpa`: a HorizontalPodAutoscaler on CPU (needs a CPU request); `keda`: a KEDA ScaledObject (needs KEDA installed) on the query-scheduler inflight requests for queriers, on CPU for the others.',
+      ),
+    targetCPU: z
+      .number()
+      .int()
+      .min(10)
+      .max(100)
+      .default(75)
+      .describe('Average CPU use, in percent of the request, the autoscaler aims at.'),
+    keda: z
+      .strictObject({
+        prometheusAddress: configUrl('must be the http(s) URL of the Prometheus that scrapes this stack').describe(
+          'Prometheus that scrapes this stack (its query API), which KEDA asks.',
+        ),
+        threshold: z
+          .number()
+          .positive()
+          .optional()
+          .describe(
+            "Inflight queries per querier before KEDA adds one; default: `floor(0.75 × spec.components.querier.maxConcurrent)`, at least 1, as Loki's querier autoscaling guide advises.",
+          ),
+      })
+      .optional()
+      .describe(
+        "The querier's KEDA trigger (with `mode: keda`; the others scale on CPU and take none): the Prometheus that scrapes this stack with `spec.monitoring`'s scrape config, whose `loki_stack` label the query selects on.",
+      ),
+  })
+  .optional()
+  .describe(
+    'Horizontal autoscaling: the Deployment then leaves its replica count to the autoscaler, and `apply` hands the live count over so that switching it on changes no pod count. Refused for the ring members that keep state (ingester, index gateway, compactor, ruler, pattern ingester) and for the query-scheduler, which every querier connects to. Kubernetes only.',
+  );
+
+/** Components holding ring tokens or data cannot follow load: scaling them moves streams and state. */
+const notAutoscaled = z
+  .never({
+    error:
+      'not available: this component holds ring tokens or data on its volume, so an autoscaler scaling it down would move streams and lose state; set replicas instead',
+  })
+  .optional()
+  .describe(
+    'Not available for ring members with state (ingesters, index gateways, compactor, ruler, pattern ingester).',
+  );
+
+const schedulerNotAutoscaled = z
+  .never({
+    error:
+      'not available: every query-frontend and querier connects to each scheduler, so their count is set by replicas (2 is enough)',
+  })
+  .optional();
+
 function statelessComponent(name: ComponentName) {
   return z
     .strictObject({
       replicas: replicas.describe('Number of pods.'),
+      autoscaling: name === 'queryScheduler' ? schedulerNotAutoscaled : autoscaling,
       resources: resources.describe(
         'Container requests and limits, merged over the profile values (`null` removes one).',
       ),
@@ -167,6 +234,7 @@ function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> 
         'Container requests and limits, merged over the profile values (`null` removes one).',
       ),
       storage: volume.describe('Persistent volume of each pod.'),
+      autoscaling: notAutoscaled,
       ...placement,
     })
     .describe(`The ${COMPONENTS[name].target} StatefulSet.`);
@@ -183,7 +251,17 @@ const components = z
   .strictObject({
     distributor: statelessComponent('distributor'),
     ingester: statefulComponent('ingester'),
-    querier: statelessComponent('querier'),
+    querier: statelessComponent('querier').extend({
+      maxConcurrent: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .default(4)
+        .describe(
+          "Queries one querier runs at once (Loki's `querier.max_concurrent`, default 4); the KEDA trigger's threshold derives from it.",
+        ),
+    }),
     queryFrontend: statelessComponent('queryFrontend'),
     queryScheduler: statelessComponent('queryScheduler'),
     indexGateway: statefulComponent('indexGateway'),
@@ -758,6 +836,7 @@ const gateway = z
         'An nginx gateway in front of the push, query, tail, rules and delete APIs, with HTTP basic auth per tenant; the push and query URLs point at it, and the smoke test goes through it.',
       ),
     replicas: replicas.describe('Number of gateway pods.'),
+    autoscaling,
     resources: resources.describe('Requests and limits of the gateway container, merged over the profile values.'),
     image: z
       .string()
@@ -1199,6 +1278,9 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     checkLimitsCoverRequests(component.resources, ['spec', 'components', name, 'resources'], issue);
   }
   checkLimitsCoverRequests(spec.gateway.resources, ['spec', 'gateway', 'resources'], issue);
+  for (const [path, scaled] of autoscaledParts(spec)) checkAutoscaling(scaled, path, spec.monitoring.enabled, issue);
+  if (spec.gateway.autoscaling?.enabled && !spec.gateway.enabled)
+    issue(['spec', 'gateway', 'autoscaling', 'enabled'], 'requires spec.gateway.enabled: true, or set it to false');
   checkCaches(spec.caches, issue);
   if (spec.storage.bundled)
     checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
@@ -1274,6 +1356,57 @@ function checkRulesDiscovery(
         `"${namespace}" is listed twice: list each namespace once`,
       );
   });
+}
+
+export type Autoscaling = NonNullable<z.output<typeof autoscaling>>;
+
+/** The parts that autoscale, with their spec paths: the components that may, and the gateway. */
+export function autoscaledParts(
+  spec: LokiStack['spec'],
+): [string[], { autoscaling: Autoscaling; resources: Resources }][] {
+  const parts: [string[], { autoscaling?: Autoscaling; resources: Resources }][] = [
+    ...(['distributor', 'querier', 'queryFrontend'] as const).map(
+      (name) =>
+        [['spec', 'components', name], spec.components[name]] as [string[], (typeof spec.components)[typeof name]],
+    ),
+    ...(spec.gateway.enabled ? [[['spec', 'gateway'], spec.gateway] as [string[], typeof spec.gateway]] : []),
+  ];
+  return parts.filter((part): part is [string[], { autoscaling: Autoscaling; resources: Resources }] =>
+    Boolean(part[1].autoscaling?.enabled),
+  );
+}
+
+function checkAutoscaling(
+  { autoscaling, resources }: { autoscaling: Autoscaling; resources: Resources },
+  path: string[],
+  scraped: boolean,
+  issue: (path: string[], message: string) => void,
+): void {
+  const at = [...path, 'autoscaling'];
+  if (autoscaling.min > autoscaling.max)
+    issue([...at, 'min'], `must be ≤ autoscaling.max (${autoscaling.max}): raise max or lower min`);
+  const onInflight = path.at(-1) === 'querier' && autoscaling.mode === 'keda';
+  if (autoscaling.keda && !onInflight)
+    issue(
+      [...at, 'keda'],
+      'only for the querier with mode: keda (the others scale on CPU, which needs no Prometheus): remove the keda block',
+    );
+  if (onInflight && !autoscaling.keda)
+    issue(
+      [...at, 'keda'],
+      'required for the querier with mode: keda: set keda.prometheusAddress to the Prometheus that scrapes this stack',
+    );
+  if (onInflight && !scraped)
+    issue(
+      ['spec', 'monitoring', 'enabled'],
+      `required by ${at.join('.')}.mode: keda: the trigger's query selects the scheduler's series by the loki_stack label that the stack's scrape config adds; set it to true and let that Prometheus scrape the stack`,
+    );
+  // KEDA's trigger for the others is CPU too; both compare usage with the request.
+  if (!onInflight && !resources.requests?.cpu)
+    issue(
+      [...path, 'resources', 'requests', 'cpu'],
+      `required when autoscaling on CPU: utilization is a share of the request; set ${path.join('.')}.resources.requests.cpu`,
+    );
 }
 
 function checkLimitsCoverRequests(

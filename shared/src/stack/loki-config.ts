@@ -13,6 +13,8 @@ import { activeSchemaPeriod, stackSchemaPeriods } from './schema-periods.js';
 import { STARTUP } from './startup.js';
 import { lokiCacheConfig, type CacheAddresses } from './caches.js';
 
+/** Loki's default `querier.max_concurrent` (3.x): queries one querier runs at once. */
+export const LOKI_MAX_CONCURRENT = 4;
 export { SCHEMA_FROM } from './schema-periods.js';
 
 /** gRPC messages up to 100 MiB: the 4 MiB default fails large query results between components. */
@@ -176,6 +178,10 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
           }
         : {}),
     },
+    // Written only when it differs from Loki's default (4), so that existing stacks' pods do not roll for it.
+    ...(stack.spec.components.querier.maxConcurrent === LOKI_MAX_CONCURRENT
+      ? {}
+      : { querier: { max_concurrent: stack.spec.components.querier.maxConcurrent } }),
     query_scheduler: {
       // The default of 100 rejects sharded queries with "too many outstanding requests".
       max_outstanding_requests_per_tenant: 32_768,

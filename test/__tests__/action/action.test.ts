@@ -421,6 +421,11 @@ describe('bad inputs fail before anything is sent to the cluster', () => {
       message: 'spec.components.ingester.replicas (input "replicas"): ',
     },
     {
+      name: 'a range for ingesters, which may not autoscale',
+      inputs: { replicas: 'ingester=1-3' },
+      message: 'spec.components.ingester.autoscaling (input "replicas"): not available',
+    },
+    {
       name: 'a network-policy that is not a boolean',
       inputs: { 'network-policy': 'strict' },
       message: 'input "network-policy" must be true or false (or empty for the spec\'s setting), not "strict"',
@@ -594,6 +599,35 @@ describe('render and status', () => {
       ]),
     );
     expect(files).toEqual(expect.arrayContaining(['prometheus-scrape.yaml', 'prometheus-rules.yaml']));
+  });
+
+  test('replicas: a range switches on an HPA for that component, a count still sets replicas', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-autoscaling-'));
+    const result = await runAction({
+      cwd,
+      inputs: {
+        command: 'render',
+        'output-dir': 'out',
+        replicas: 'querier=2-6, distributor=2',
+        kubeconfig: '/nonexistent',
+      },
+    });
+    expect(result.code).toBe(0);
+    const files = readdirSync(join(cwd, 'out'));
+    const read = (part: string) =>
+      parse(
+        readFileSync(
+          join(
+            cwd,
+            'out',
+            files.find((file) => file.endsWith(part))!,
+          ),
+          'utf8',
+        ),
+      ) as Json;
+    expect(read('-horizontalpodautoscaler-loki-querier.yaml').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(read('-deployment-loki-querier.yaml').spec).not.toHaveProperty('replicas');
+    expect(read('-deployment-loki-distributor.yaml').spec.replicas).toBe(2);
   });
 
   test('retention, tls-provider and caches, the inputs the scaffolder has too, set their spec fields', async () => {

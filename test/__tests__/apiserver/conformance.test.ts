@@ -81,6 +81,7 @@ describe('discovery', () => {
       } else if (document.groups) {
         expect(document.groups.map((g) => g.name)).toEqual([
           'apps',
+          'autoscaling',
           'networking.k8s.io',
           'policy',
           'rbac.authorization.k8s.io',

@@ -279,6 +279,14 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
       ),
     ).toEqual(['spec.nomad.credentials', 'spec.storage.azure.useFederatedToken']);
   });
+
+  test('autoscaling, which needs the separate Nomad Autoscaler', () => {
+    const input = NOMAD_SPECS['production/gcs-hard-anti-affinity']!;
+    const components = { ...input.spec!.components, distributor: { autoscaling: { enabled: true, max: 4 } } };
+    expect(issuesOf({ ...input, spec: { ...input.spec, components } })).toEqual([
+      { path: 'spec.components.distributor.autoscaling.enabled', message: expect.stringContaining('Kubernetes-only') },
+    ]);
+  });
 });
 
 test('spec.overrides change nothing in the job: the runtime template reads them from a Nomad Variable', async () => {

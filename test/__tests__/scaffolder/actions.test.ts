@@ -466,6 +466,27 @@ describe('loki:stack:render', () => {
     });
   });
 
+  test('replicas: a range switches on an HPA, recorded in the spec; a count sets replicas', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const { ctx, outputs } = contextFor(
+      { name: 'busy', replicas: { querier: { min: 2, max: 8 }, distributor: 2 }, targetPath: './loki' },
+      { workspacePath },
+    );
+    await createRenderAction().handler(ctx);
+    const files = outputs().files as string[];
+    const hpa = files.find((file) => file.endsWith('horizontalpodautoscaler-busy-querier.yaml'))!;
+    expect(parse(readFileSync(join(workspacePath, hpa), 'utf8')).spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 8,
+    });
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({
+      metadata: { name: 'busy' },
+      spec: {
+        components: { querier: { autoscaling: { enabled: true, min: 2, max: 8 } }, distributor: { replicas: 2 } },
+      },
+    });
+  });
+
   test('a targetPath outside the workspace is refused', async () => {
     const { ctx } = contextFor(
       { targetPath: '../outside' },

@@ -32,8 +32,12 @@ export interface ResourceType {
 }
 
 /** The API groups of the custom resources the double can serve. */
-export type CustomResourceGroup = 'monitoring.coreos.com' | 'cert-manager.io';
-export const CUSTOM_RESOURCE_GROUPS: readonly CustomResourceGroup[] = ['monitoring.coreos.com', 'cert-manager.io'];
+export type CustomResourceGroup = 'monitoring.coreos.com' | 'cert-manager.io' | 'keda.sh';
+export const CUSTOM_RESOURCE_GROUPS: readonly CustomResourceGroup[] = [
+  'monitoring.coreos.com',
+  'cert-manager.io',
+  'keda.sh',
+];
 
 export const apiVersionOf = (type: ResourceType) => (type.group ? `${type.group}/${type.version}` : type.version);
 
@@ -131,6 +135,16 @@ export const RESOURCES: ResourceType[] = [
     subresources: [],
     generation: false,
   },
+  // No controller here scales: tests write spec.replicas as the HPA controller would.
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    namespaced: true,
+    subresources: ['status'],
+    generation: false,
+  },
   // Cluster-scoped; the server starts with kind's default class `standard` (server.ts).
   {
     group: 'storage.k8s.io',
@@ -167,6 +181,10 @@ export const RESOURCES: ResourceType[] = [
     shortNames: ['promrule'],
     categories: ['prometheus-operator'],
   }),
+  {
+    ...custom('keda.sh', 'ScaledObject', 'scaledobjects', true, ['status'], { shortNames: ['so'] }),
+    version: 'v1alpha1',
+  },
   custom('cert-manager.io', 'Issuer', 'issuers', true, ['status'], { categories: ['cert-manager'] }),
   custom('cert-manager.io', 'ClusterIssuer', 'clusterissuers', false, ['status'], { categories: ['cert-manager'] }),
   custom('cert-manager.io', 'Certificate', 'certificates', true, ['status'], {
@@ -310,6 +328,32 @@ const STORAGE_V1 = {
   ],
 };
 
+/** Not in the recordings: written after Kubernetes 1.24's resource list for autoscaling/v2 (HPAs and their status). */
+const AUTOSCALING_V2 = () => ({
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'autoscaling/v2',
+  resources: [
+    {
+      name: 'horizontalpodautoscalers',
+      singularName: '',
+      namespaced: true,
+      kind: 'HorizontalPodAutoscaler',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['hpa'],
+      categories: ['all'],
+      storageVersionHash: storageVersionHash(resourceByKind('HorizontalPodAutoscaler')),
+    },
+    {
+      name: 'horizontalpodautoscalers/status',
+      singularName: '',
+      namespaced: true,
+      kind: 'HorizontalPodAutoscaler',
+      verbs: ['get', 'patch', 'update'],
+    },
+  ],
+});
+
 /** discovery.StorageVersionHash: the first 8 bytes of SHA-256 over `group/version/kind`, base64. */
 const storageVersionHash = (type: ResourceType) =>
   createHash('sha256').update(`${type.group}/${type.version}/${type.kind}`).digest().subarray(0, 8).toString('base64');
@@ -359,6 +403,7 @@ const BUILT_IN = {
     'coordination.k8s.io/v1': COORDINATION_V1,
     'storage.k8s.io/v1': STORAGE_V1,
     'rbac.authorization.k8s.io/v1': RBAC_V1(),
+    'autoscaling/v2': AUTOSCALING_V2(),
   } as Record<string, Record<string, unknown>>,
 };
 

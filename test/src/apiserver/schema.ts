@@ -39,6 +39,7 @@ const ROOT_MODELS: Record<string, string> = {
   StorageClass: 'V1StorageClass',
   Role: 'V1Role',
   RoleBinding: 'V1RoleBinding',
+  HorizontalPodAutoscaler: 'V2HorizontalPodAutoscaler',
 };
 
 export function schemaProblems(kind: string, object: unknown): SchemaProblem[] {

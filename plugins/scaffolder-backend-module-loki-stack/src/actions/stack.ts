@@ -6,6 +6,7 @@ import {
   COMPONENT_NAMES,
   parseSpecWithInputs,
   replicaFields,
+  type ReplicaInput,
   SpecError,
   stackInputFields,
   storageInputFields,
@@ -90,9 +91,11 @@ export const STACK_INPUT = {
       ),
   replicas: (z: Z) =>
     z
-      .record(z.string(), z.number().int())
+      .record(z.string(), z.union([z.number().int(), z.object({ min: z.number().int(), max: z.number().int() })]))
       .optional()
-      .describe(`Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }.`),
+      .describe(
+        `Replica overrides by component (${COMPONENT_NAMES.join(', ')}), e.g. { ingester: 3 }; a range, e.g. { querier: { min: 2, max: 10 } }, lets an HPA on CPU scale the distributor, querier or query-frontend (spec.components.<component>.autoscaling).`,
+      ),
   spec: (z: Z) =>
     z
       .record(z.string(), z.custom<JsonValue>())
@@ -119,7 +122,7 @@ export interface StackInput {
   tlsProvider?: string;
   patternIngester?: boolean;
   caches?: string;
-  replicas?: Record<string, number>;
+  replicas?: Record<string, ReplicaInput>;
   spec?: Record<string, unknown>;
 }
 

@@ -417,7 +417,9 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       ...objects.map((object) =>
         (unsent(object)
           ? Promise.resolve(created(object))
-          : applyObject(connection, object, existing, options, retry, result)
+          : replaceAutoscaler(connection, stack, object, existing, options, retry).then(() =>
+              applyObject(connection, object, existing, options, retry, result),
+            )
         ).then((outcome) => {
           applied.push(outcome);
           report(outcome);
@@ -572,7 +574,9 @@ function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void
   const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
   const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate')
     ? 'spec.tls.provider: cert-manager'
-    : 'spec.monitoring.prometheusOperator';
+    : missing.includes('ScaledObject')
+      ? 'autoscaling.mode: keda (the CRD scaledobjects.keda.sh)'
+      : 'spec.monitoring.prometheusOperator';
   throw new ClusterError(
     `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
     404,
@@ -643,7 +647,11 @@ async function applyObject(
   const identity = { kind: object.kind ?? '', name: nameOf(object) };
   let applied: KubernetesObject;
   try {
-    applied = await serverSideApply(connection, object, options, retry);
+    const sent = await handOverReplicas(connection, object, before, options, retry);
+    applied = await serverSideApply(connection, sent, options, retry).catch((error: unknown) => {
+      if (!(takesReplicasBack(object, existing) && onlyReplicasConflict(error))) throw error;
+      return serverSideApply(connection, sent, { ...options, forceConflicts: true }, retry);
+    });
   } catch (error) {
     if (!(before && options.dryRun && options.onPreview && isInvalid(error))) throw error;
     const fields = immutableChanges(object, before);
@@ -670,6 +678,86 @@ async function applyObject(
       : 'configured';
   return { ...identity, action };
 }
+
+/**
+ * The field manager that holds a Deployment's replicas while they pass from us to its autoscaler: applying
+ * without `spec.replicas` a field only we own would reset it to 1 (Kubernetes' "Transferring ownership": another
+ * manager first applies the live value, then we stop applying it).
+ */
+const HANDOVER_MANAGER = 'loki-microservices-handover';
+
+const replicasOf = (object: KubernetesObject | undefined) =>
+  (object as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+
+/** Whether our Apply entry in the live object's managedFields owns `spec.replicas`. */
+function ownsReplicas(live: KubernetesObject): boolean {
+  return (live.metadata?.managedFields ?? []).some((entry) => {
+    const spec = (entry.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:spec'];
+    return entry.manager === MANAGER && entry.operation === 'Apply' && !!spec && 'f:replicas' in spec;
+  });
+}
+
+/**
+ * A Deployment that stops carrying replicas (autoscaling switched on) while we still own them: the handover
+ * manager applies the live count first, so that our apply leaves it. A dry run cannot persist that step, so it
+ * previews with the live count instead.
+ */
+async function handOverReplicas(
+  connection: Connection,
+  object: KubernetesObject,
+  live: KubernetesObject | undefined,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<KubernetesObject> {
+  const count = replicasOf(live);
+  if (object.kind !== 'Deployment' || replicasOf(object) !== undefined || !live || count === undefined) return object;
+  if (!ownsReplicas(live)) return object;
+  if (options.dryRun)
+    return { ...object, spec: { ...(object as { spec?: object }).spec, replicas: count } } as KubernetesObject;
+  const claim = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace },
+    spec: { replicas: count },
+  };
+  await withRetry(
+    `handing the replicas of ${describe(object)} over to its autoscaler`,
+    () => connection.objects.patch(claim, undefined, undefined, HANDOVER_MANAGER, false, PatchStrategy.ServerSideApply),
+    retry,
+  );
+  return object;
+}
+
+const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'];
+
+/**
+ * Before an autoscaler is applied, our autoscaler of the other kind for the same Deployment (`mode` changed)
+ * goes: KEDA's admission webhook refuses a ScaledObject for a workload another HPA scales, and two
+ * autoscalers would fight meanwhile. The prune at the end reports it.
+ */
+async function replaceAutoscaler(
+  connection: Connection,
+  stack: LokiStack,
+  object: KubernetesObject,
+  existing: Existing,
+  options: ApplyOptions,
+  retry: RetryPolicy,
+): Promise<void> {
+  if (!AUTOSCALER_KINDS.includes(object.kind ?? '')) return;
+  const otherKind = AUTOSCALER_KINDS.find((kind) => kind !== object.kind)!;
+  const previous = existing.get(keyOf(otherKind, object.metadata?.name));
+  if (ownedBy(previous, stack.metadata)) await prune(connection, previous!, options, retry);
+}
+
+/** A Deployment that carries replicas again while its autoscaler is live: autoscaling switched off. */
+const takesReplicasBack = (object: KubernetesObject, existing: Existing) =>
+  object.kind === 'Deployment' &&
+  replicasOf(object) !== undefined &&
+  AUTOSCALER_KINDS.some((kind) => existing.has(keyOf(kind, object.metadata?.name)));
+
+/** The autoscaler (or the handover manager) owns the replicas we take back; any other conflict stands. */
+const onlyReplicasConflict = (error: unknown) =>
+  error instanceof ConflictError && error.conflicts.every((conflict) => conflict.field === '.spec.replicas');
 
 function serverSideApply(
   connection: Connection,

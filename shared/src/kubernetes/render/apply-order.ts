@@ -37,6 +37,9 @@ export const APPLY_PHASES: ManagedKind[][] = [
     { apiVersion: 'apps/v1', kind: 'Deployment' },
     { apiVersion: 'apps/v1', kind: 'StatefulSet' },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+    // An autoscaler whose Deployment is not there yet waits for it on its own.
+    { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+    { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', crd: 'KEDA' },
   ],
 ];
 

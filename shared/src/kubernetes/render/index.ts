@@ -39,6 +39,7 @@ import { derivedSecrets, generatedSecrets, type DerivedSecret, type GeneratedSec
 import { withSyncWaves } from './sync-waves.js';
 import { certManagerObjects } from './tls.js';
 import { lokiComponent } from './workload.js';
+import { autoscalers } from './autoscaling.js';
 
 export interface RenderedStack {
   /** Objects in apply order: namespace, identity and config (cert-manager's too), Services, NetworkPolicies and monitors, volumes, workloads, PDBs. */
@@ -72,7 +73,7 @@ function componentObjects(stack: LokiStack): KubernetesObject[] {
     lokiComponent(stack, name),
   );
   // The caches before the Loki workloads that use them: a rollout in waves applies them with the store, first.
-  return [...objectStore(stack), ...caches(stack), ...loki, ...gateway(stack)];
+  return [...objectStore(stack), ...caches(stack), ...loki, ...gateway(stack), ...autoscalers(stack)];
 }
 
 /** Pod-template annotations by component (`app.kubernetes.io/component`) that only `apply` knows, e.g. the hash of a certificate. */

@@ -41,9 +41,13 @@ export function scrapeConfig(stack: LokiStack): Record<string, unknown> {
   };
 }
 
+/** The PromQL label matchers that pick this stack's series: the labels the scrape config above attaches. */
+export const stackMetricSelector = (stack: LokiStack) =>
+  `${STACK_LABEL}="${stack.metadata.name}", namespace="${stack.metadata.namespace}"`;
+
 export function alertRules(stack: LokiStack): Record<string, unknown> {
   const { name, namespace } = stack.metadata;
-  const selector = `${STACK_LABEL}="${name}", namespace="${namespace}"`;
+  const selector = stackMetricSelector(stack);
   const alert = (
     alertName: string,
     expr: string,

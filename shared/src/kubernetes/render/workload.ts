@@ -37,6 +37,7 @@ import {
   serviceAccountName,
   tmpVolume,
 } from './common.js';
+import { autoscalingOf, isAutoscaled } from './autoscaling.js';
 import { lokiConfigHash } from './loki-config.js';
 import { ensureBucketContainer } from './components/object-store.js';
 import { rulerRuleFiles } from './rules.js';
@@ -50,14 +51,17 @@ export const CONFIG_HASH_ANNOTATION = 'loki-microservices/config-hash';
 /** Every object of one Loki component: Services, workload, and a PodDisruptionBudget when it has several pods. */
 export function lokiComponent(stack: LokiStack, name: ComponentName): KubernetesObject[] {
   const traits = COMPONENTS[name];
-  const replicas = stack.spec.components[name].replicas;
   return [
     service(stack, name, objectName(stack, name), false),
     ...(traits.headless ? [service(stack, name, headlessName(stack, name), true, traits.discoveredBeforeReady)] : []),
     traits.kind === 'StatefulSet' ? statefulSet(stack, name) : deployment(stack, name),
-    ...(replicas > 1 ? [podDisruptionBudget(stack, name)] : []),
+    ...(leastReplicas(stack, name) > 1 ? [podDisruptionBudget(stack, name)] : []),
   ];
 }
+
+/** The fewest pods a component runs: an autoscaler's minimum, or its replicas. */
+const leastReplicas = (stack: LokiStack, name: ComponentName) =>
+  autoscalingOf(stack, name)?.min ?? stack.spec.components[name].replicas;
 
 function service(
   stack: LokiStack,
@@ -92,7 +96,8 @@ function deployment(stack: LokiStack, name: ComponentName): V1Deployment {
     kind: 'Deployment',
     metadata: metadata(stack, objectName(stack, name), target),
     spec: {
-      replicas: stack.spec.components[name].replicas,
+      // Autoscaled: the autoscaler owns the count (apply hands it over, ops/apply.ts).
+      ...(isAutoscaled(stack, name) ? {} : { replicas: stack.spec.components[name].replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(stack, target) },
       // Surge first: a one-replica component stays available during a rollout.

@@ -1,7 +1,7 @@
 // What a valid spec may still ask for that Nomad cannot give: checked before rendering the job, so the
 // CLI reports it as invalid input (exit 2) with the field and the fix.
 import type { SpecIssue } from '../../errors.js';
-import type { LokiStack } from '../../spec/schema.js';
+import { autoscaledParts, type LokiStack } from '../../spec/schema.js';
 
 export function nomadIssues(stack: LokiStack): SpecIssue[] {
   const { storage, nomad } = stack.spec;
@@ -47,6 +47,13 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
     issues.push({
       path: 'spec.storage.azure.useFederatedToken',
       message: 'Azure Workload Identity is Kubernetes-only: remove it and set spec.nomad.credentials',
+    });
+  }
+  for (const [path] of autoscaledParts(stack.spec)) {
+    issues.push({
+      path: [...path, 'autoscaling', 'enabled'].join('.'),
+      message:
+        "is Kubernetes-only (Nomad's scaling needs the separate Nomad Autoscaler and an APM plugin): set it to false and size the group with replicas",
     });
   }
   return issues;

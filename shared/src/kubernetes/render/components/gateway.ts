@@ -1,6 +1,7 @@
 // The gateway (spec.gateway): unprivileged nginx in front of Loki's HTTP APIs, with basic auth per tenant
 // (gateway-config.ts says what goes where). Its user files come from the htpasswd Secret that `apply` derives
 // from the users' passwords; nginx reads them at every request, so new passwords need no rollout.
+import { autoscalingOf, isAutoscaled } from '../autoscaling.js';
 import type {
   KubernetesObject,
   V1ConfigMap,
@@ -54,7 +55,7 @@ export function gateway(stack: LokiStack): KubernetesObject[] {
     configMap(stack),
     service(stack),
     deployment(stack),
-    ...(stack.spec.gateway.replicas > 1 ? [podDisruptionBudget(stack)] : []),
+    ...((autoscalingOf(stack, GATEWAY)?.min ?? stack.spec.gateway.replicas) > 1 ? [podDisruptionBudget(stack)] : []),
   ];
 }
 
@@ -106,7 +107,7 @@ function deployment(stack: LokiStack): V1Deployment {
     kind: 'Deployment',
     metadata: metadata(stack, gatewayName(stack), GATEWAY),
     spec: {
-      replicas: spec.replicas,
+      ...(isAutoscaled(stack, GATEWAY) ? {} : { replicas: spec.replicas }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(stack, GATEWAY) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
