@@ -49,5 +49,12 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
       message: 'Azure Workload Identity is Kubernetes-only: remove it and set spec.nomad.credentials',
     });
   }
+  if (stack.spec.gateway.expose) {
+    issues.push({
+      path: 'spec.gateway.expose',
+      message:
+        'renders a Kubernetes Ingress or HTTPRoute, which Nomad has none of: remove it and expose the stack with spec.nomad.traefik',
+    });
+  }
   return issues;
 }
