@@ -663,6 +663,29 @@ describe('render and status', () => {
     expect(bad.stdout).toContain('loki/rules/bad.yaml, group "bad": rule 1: expr must be a non-empty LogQL query');
   });
 
+  test('an exposed gateway: the Ingress among the manifests, the external URLs as outputs (https with tls); empty without expose', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-expose-'));
+    writeFileSync(
+      join(cwd, 'spec.yaml'),
+      'spec:\n  gateway:\n    enabled: true\n    expose:\n      ingress:\n        host: loki.example.com\n        tls: {secretName: loki-example-tls}\n',
+    );
+    const exposed = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'out', spec: 'spec.yaml', kubeconfig: '/nonexistent' },
+    });
+    expect(exposed.code).toBe(0);
+    expect(exposed.outputs['external-push-url']).toBe('https://loki.example.com/loki/api/v1/push');
+    expect(exposed.outputs['external-query-url']).toBe('https://loki.example.com');
+    expect(readdirSync(join(cwd, 'out')).some((file) => file.includes('-ingress-loki-gateway'))).toBe(true);
+    const internal = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'plain', gateway: 'true', kubeconfig: '/nonexistent' },
+    });
+    expect(internal.code).toBe(0);
+    expect(internal.outputs['external-push-url']).toBe('');
+    expect(internal.outputs['external-query-url']).toBe('');
+  });
+
   test('status reports a ready stack, and a missing one as a failure', async () => {
     const namespace = 'a-deploy-20';
     const ready = await runAction({ inputs: withCluster({ command: 'status', namespace, replicas: 'querier=2' }) });
