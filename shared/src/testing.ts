@@ -29,6 +29,7 @@ export { caSecretName, certificateRequests, TLS_HASH_ANNOTATION, tlsSecretName }
 export { tlsSecrets } from './kubernetes/ops/certificates.js';
 export { nomadStatusOf } from './nomad/ops/status.js';
 export { stackStatusOf } from './kubernetes/ops/stack-status.js';
+export { formatEndpoints } from './cli/format-status.js';
 export { smokeTenant } from './kubernetes/ops/smoke.js';
 export { parseQuantity } from './spec/quantity.js';
 export {

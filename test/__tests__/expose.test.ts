@@ -3,7 +3,7 @@
 // refuses what would bypass the gateway's auth or expose nothing.
 import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import { parseSpec, stackEndpoints, type LokiStackInput, type StackEndpoints } from 'loki-microservices';
-import { stackStatusOf } from 'loki-microservices/testing';
+import { formatEndpoints, stackStatusOf } from 'loki-microservices/testing';
 import { find, render } from '../src/objects.js';
 import { issuesOf } from '../src/specs.js';
 
@@ -178,6 +178,20 @@ describe('the external URLs', () => {
     const status = stackStatusOf({ name: 'loki', namespace: 'loki', workloads: [deployment], pods: [] });
     expect(status.endpoints.external).toEqual(stackEndpoints(stack).external);
     expect(status.endpoints.external?.query).toBe('https://loki.example.com');
+  });
+
+  test('the CLI prints them after the in-cluster ones, with the same basic auth note', () => {
+    const deployment = find<V1Deployment>(
+      render(exposed({ ingress: { host: 'loki.example.com' } })).objects,
+      'Deployment',
+      'loki-gateway',
+    );
+    const status = stackStatusOf({ name: 'loki', namespace: 'loki', workloads: [deployment], pods: [] });
+    const auth = " (basic auth: a tenant's user and password)";
+    expect(formatEndpoints(status).slice(2)).toEqual([
+      `external push URL:  http://loki.example.com/loki/api/v1/push${auth}`,
+      `external query URL: http://loki.example.com${auth}`,
+    ]);
   });
 
   test('status ignores an annotation that is not a plain http(s) origin', () => {

@@ -559,7 +559,16 @@ async function foreignObjects(
     .map((object) => ({ kind: object.kind ?? '', name: nameOf(object) }));
 }
 
-/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
+/** The spec option that renders each kind served only with its CRD. */
+const OPTION_OF_CRD_KIND: Record<string, string> = {
+  Issuer: 'spec.tls.provider: cert-manager',
+  Certificate: 'spec.tls.provider: cert-manager',
+  PodMonitor: 'spec.monitoring.prometheusOperator',
+  PrometheusRule: 'spec.monitoring.prometheusOperator',
+  HTTPRoute: 'spec.gateway.expose.httpRoute',
+};
+
+/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator, Gateway API) stop apply before it sends anything. */
 function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void {
   const missing = [
     ...new Set(
@@ -570,9 +579,7 @@ function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void
   ];
   if (missing.length === 0) return;
   const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
-  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate')
-    ? 'spec.tls.provider: cert-manager'
-    : 'spec.monitoring.prometheusOperator';
+  const fields = [...new Set(missing.map((kind) => OPTION_OF_CRD_KIND[kind]))].join(' and ');
   throw new ClusterError(
     `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
     404,

@@ -30,11 +30,7 @@ export const APPLY_PHASES: ManagedKind[][] = [
     // Before the workloads: their pods start isolated.
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
-    {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      crd: 'the Gateway API (CRD httproutes.gateway.networking.k8s.io)',
-    },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', crd: 'the Gateway API' },
     { apiVersion: PROMETHEUS_OPERATOR, kind: 'PodMonitor', crd: 'the Prometheus Operator' },
     { apiVersion: PROMETHEUS_OPERATOR, kind: 'PrometheusRule', crd: 'the Prometheus Operator' },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
