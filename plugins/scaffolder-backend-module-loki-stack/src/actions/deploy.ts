@@ -68,6 +68,13 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         namespace: (z) => z.string().describe('The stack namespace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor)."),
         queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend, a Grafana data source URL.'),
+        externalPushUrl: (z) =>
+          z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
+        externalQueryUrl: (z) =>
+          z
+            .string()
+            .optional()
+            .describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
         status: (z) =>
           z
             .record(z.string(), z.custom<JsonValue>())
@@ -93,6 +100,10 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
       ctx.output('namespace', ref.namespace);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
+      if (endpoints.external) {
+        ctx.output('externalPushUrl', endpoints.external.push);
+        ctx.output('externalQueryUrl', endpoints.external.query);
+      }
       const onObject = (object: { kind: string; name: string; action: string }) =>
         ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
       const deadline = Date.now() + waitMs;

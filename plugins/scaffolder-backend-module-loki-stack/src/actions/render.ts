@@ -39,6 +39,13 @@ export function createRenderAction() {
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor), once deployed."),
         queryUrl: (z) =>
           z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
+        externalPushUrl: (z) =>
+          z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
+        externalQueryUrl: (z) =>
+          z
+            .string()
+            .optional()
+            .describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
       },
     },
     async handler(ctx) {
@@ -65,6 +72,10 @@ export function createRenderAction() {
       const endpoints = stackEndpoints(stack);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
+      if (endpoints.external) {
+        ctx.output('externalPushUrl', endpoints.external.push);
+        ctx.output('externalQueryUrl', endpoints.external.query);
+      }
       ctx.output('files', [inWorkspace(specFile), ...written.map((file) => inWorkspace(join(manifests, file)))]);
     },
   });

@@ -66,6 +66,29 @@ export const STACK_INPUT = {
       .describe(
         'An nginx gateway with basic auth per tenant in front of Loki (spec.gateway.enabled); pushUrl and queryUrl point at it.',
       ),
+  ingressHost: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        'With gateway: expose it outside the cluster through an Ingress for this host, e.g. loki.example.com (spec.gateway.expose.ingress.host).',
+      ),
+  ingressClass: (z: Z) =>
+    z.string().optional().describe("The Ingress's IngressClass, e.g. nginx (spec.gateway.expose.ingress.className)."),
+  ingressTlsSecret: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        "An existing kubernetes.io/tls Secret with the host's certificate: the Ingress serves HTTPS (spec.gateway.expose.ingress.tls.secretName).",
+      ),
+  ingressControllerNamespace: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        "The ingress controller's namespace, the only one let through to the gateway with networkPolicy (spec.gateway.expose.controllerNamespace).",
+      ),
   tls: (z: Z) => z.boolean().optional().describe('mTLS between Loki components (spec.tls.enabled).'),
   tlsProvider: (z: Z) =>
     z
@@ -115,6 +138,10 @@ export interface StackInput {
   networkPolicy?: boolean;
   monitoring?: boolean;
   gateway?: boolean;
+  ingressHost?: string;
+  ingressClass?: string;
+  ingressTlsSecret?: string;
+  ingressControllerNamespace?: string;
   tls?: boolean;
   tlsProvider?: string;
   patternIngester?: boolean;
@@ -132,6 +159,20 @@ const STORAGE_INPUT_NAMES = {
   secretName: 'secretName',
 };
 
+/** The spec fields of the Ingress inputs, which only the scaffolder takes. */
+const INGRESS_INPUT_PATHS = {
+  ingressHost: 'spec.gateway.expose.ingress.host',
+  ingressClass: 'spec.gateway.expose.ingress.className',
+  ingressTlsSecret: 'spec.gateway.expose.ingress.tls.secretName',
+  ingressControllerNamespace: 'spec.gateway.expose.controllerNamespace',
+} as const;
+
+function ingressFields(input: StackInput): InputField[] {
+  return (Object.keys(INGRESS_INPUT_PATHS) as (keyof typeof INGRESS_INPUT_PATHS)[]).flatMap((name) =>
+    input[name] ? [{ path: INGRESS_INPUT_PATHS[name], value: input[name], input: name }] : [],
+  );
+}
+
 function fieldsOf(input: StackInput): InputField[] {
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   return [
@@ -142,6 +183,7 @@ function fieldsOf(input: StackInput): InputField[] {
       STORAGE_INPUT_NAMES,
     ),
     ...replicaFields(input.replicas ?? {}, 'replicas'),
+    ...ingressFields(input),
   ];
 }
 
