@@ -20,7 +20,7 @@ import { reportingFailures } from './failures.js';
 import { inputParser, SCAFFOLDER_OPTION_NAMES } from './input.js';
 import { authorizeInitiator, lokiStackDeployPermission } from './permissions.js';
 import { planInto } from './plan.js';
-import { STACK_INPUT, stackFromInput, type Z } from './stack.js';
+import { EXTERNAL_URL_OUTPUT, STACK_INPUT, stackFromInput, type Z } from './stack.js';
 import { timeoutMs } from './timeout.js';
 
 const INPUT = {
@@ -68,13 +68,7 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         namespace: (z) => z.string().describe('The stack namespace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor)."),
         queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend, a Grafana data source URL.'),
-        externalPushUrl: (z) =>
-          z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
-        externalQueryUrl: (z) =>
-          z
-            .string()
-            .optional()
-            .describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
+        ...EXTERNAL_URL_OUTPUT,
         status: (z) =>
           z
             .record(z.string(), z.custom<JsonValue>())

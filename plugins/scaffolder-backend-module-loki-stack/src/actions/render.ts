@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { reportingFailures } from './failures.js';
 import { RENDER_EXAMPLES } from './render.examples.js';
 import { inputParser } from './input.js';
-import { specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js';
+import { EXTERNAL_URL_OUTPUT, specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js';
 
 const INPUT = {
   ...STACK_INPUT,
@@ -39,13 +39,7 @@ export function createRenderAction() {
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor), once deployed."),
         queryUrl: (z) =>
           z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
-        externalPushUrl: (z) =>
-          z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
-        externalQueryUrl: (z) =>
-          z
-            .string()
-            .optional()
-            .describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
+        ...EXTERNAL_URL_OUTPUT,
       },
     },
     async handler(ctx) {

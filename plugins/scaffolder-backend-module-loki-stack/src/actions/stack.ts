@@ -123,6 +123,14 @@ export const STACK_INPUT = {
       .describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
 
+/** The outputs render and deploy set for a stack whose gateway is exposed (spec.gateway.expose). */
+export const EXTERNAL_URL_OUTPUT = {
+  externalPushUrl: (z: Z) =>
+    z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
+  externalQueryUrl: (z: Z) =>
+    z.string().optional().describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
+};
+
 export interface StackInput {
   name?: string;
   namespace?: string;
