@@ -2,7 +2,7 @@
 // asks for, and the external URLs follow from them (status reads them off the gateway Deployment); the spec
 // refuses what would bypass the gateway's auth or expose nothing.
 import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
-import { parseSpec, stackEndpoints, type LokiStackInput, type StackEndpoints } from 'loki-microservices';
+import { parseSpec, specWarnings, stackEndpoints, type LokiStackInput, type StackEndpoints } from 'loki-microservices';
 import { formatEndpoints, stackStatusOf } from 'loki-microservices/testing';
 import { find, render } from '../src/objects.js';
 import { issuesOf } from '../src/specs.js';
@@ -279,4 +279,15 @@ describe('refused', () => {
     );
     expect(issuesOf(input)).toEqual([]);
   });
+});
+
+test('an Ingress without TLS is a warning: basic auth in clear text outside the cluster', () => {
+  const plain = parseSpec(exposed({ ingress: { host: 'loki.example.com' } }));
+  expect(specWarnings(plain)).toEqual([
+    { path: 'spec.gateway.expose.ingress.tls', message: expect.stringContaining('plain HTTP') },
+  ]);
+  const secured = parseSpec(exposed({ ingress: { host: 'loki.example.com', tls: { secretName: 'cert' } } }));
+  expect(specWarnings(secured)).toEqual([]);
+  const routed = parseSpec(exposed({ httpRoute: { parentRefs: [{ name: 'public' }] } }));
+  expect(specWarnings(routed)).toEqual([]);
 });

@@ -353,6 +353,11 @@ describe('options that need a CRD', () => {
       /^the cluster does not serve monitoring.coreos.com\/v1 PodMonitor, monitoring.coreos.com\/v1 PrometheusRule, which spec.monitoring.prometheusOperator needs: install the Prometheus Operator/,
     ],
     [
+      'gateway.expose.ingress.tls.issuerRef (cert-manager issues through its ingress-shim)',
+      exposedStack('c-none', { ingress: { host: 'loki.example.com', tls: { issuerRef: { name: 'letsencrypt' } } } }),
+      /^the cluster does not serve cert-manager.io\/v1 Certificate, which spec.gateway.expose.ingress.tls.issuerRef needs: install cert-manager \(its CRDs\), or turn the option off; nothing was applied$/,
+    ],
+    [
       'gateway.expose.httpRoute',
       exposedStack('c-none', { httpRoute }),
       /^the cluster does not serve gateway.networking.k8s.io\/v1 HTTPRoute, which spec.gateway.expose.httpRoute needs: install the Gateway API \(its CRDs\), or turn the option off; nothing was applied$/,
