@@ -686,6 +686,24 @@ describe('render and status', () => {
     expect(internal.outputs['external-query-url']).toBe('');
   });
 
+  test('deploy of an exposed gateway: the external URLs in the summary, beside the outputs that carry them', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'deploy-expose-'));
+    writeFileSync(
+      join(cwd, 'spec.yaml'),
+      'spec:\n  gateway:\n    enabled: true\n    expose:\n      ingress:\n        host: logs.example.com\n        tls: {secretName: logs-example-tls}\n',
+    );
+    const result = await runAction({
+      cwd,
+      inputs: withCluster({ namespace: 'a-exposed', spec: 'spec.yaml', expose: 'none', 'smoke-test': 'false' }),
+    });
+    expect(result.code).toBe(0);
+    expect(stored('Ingress', 'a-exposed')).toEqual(['loki-gateway']);
+    expect(result.outputs['external-query-url']).toBe('https://logs.example.com');
+    expect(result.summary).toContain(
+      '<td><code>https://logs.example.com/loki/api/v1/push</code> (<code>external-push-url</code>)</td>',
+    );
+  });
+
   test('status reports a ready stack, and a missing one as a failure', async () => {
     const namespace = 'a-deploy-20';
     const ready = await runAction({ inputs: withCluster({ command: 'status', namespace, replicas: 'querier=2' }) });
