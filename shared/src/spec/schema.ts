@@ -809,7 +809,9 @@ const exposeIngress = z
         z.string(),
       )
       .default({})
-      .describe('Extra annotations for the ingress controller (e.g. `nginx.ingress.kubernetes.io/proxy-body-size`).'),
+      .describe(
+        "Extra annotations for the ingress controller (e.g. `nginx.ingress.kubernetes.io/proxy-body-size`). Refused: ingress-nginx's `*-snippet`, `auth-*` and `default-backend`, which would bypass or replace the gateway's auth, and `cert-manager.io/*` (from `tls.issuerRef`).",
+      ),
   })
   .describe('An Ingress (networking.k8s.io/v1) to the gateway Service.');
 
