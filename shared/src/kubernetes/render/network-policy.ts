@@ -2,7 +2,7 @@
 // then each policy opens one flow the stack needs: gRPC between Loki components, memberlist among ring
 // members, HTTP from the query path to the compactor and queriers, the object store, DNS, and the entry
 // points (push on the distributor, queries on the query-frontend; or the gateway, which alone reaches them)
-// for the sources the user allows, and an exposed gateway's ingress controller).
+// for the sources the user allows, and an exposed gateway's ingress controller.
 // Kubelet probes are not subject to NetworkPolicy on the common CNIs.
 import type {
   KubernetesObject,
