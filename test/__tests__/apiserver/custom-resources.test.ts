@@ -5,7 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { startTestApiServer, type CustomResourceGroup, type RunningApiServer } from '../../src/apiserver/index.js';
-import { send } from './http.js';
+import { BUILT_IN_GROUPS, send } from './http.js';
 
 let running: RunningApiServer;
 
@@ -46,16 +46,6 @@ async function start(crds: CustomResourceGroup[]) {
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
   return { objects, apply };
 }
-
-/** The groups a bare test API server lists, in the order of the recorded discovery. */
-const BUILT_IN_GROUPS = [
-  'apps',
-  'networking.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'coordination.k8s.io',
-];
 
 describe('a bare cluster', () => {
   test('has neither group in discovery, and their URLs answer 404', async () => {
