@@ -8,13 +8,13 @@ import { GATEWAY_PORT } from '../gateway-config.js';
 /** On the gateway Deployment: the external base URL, for status (which reads only workloads). */
 export const EXTERNAL_URL_ANNOTATION = 'loki-microservices/external-url';
 
-export const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
+const GATEWAY_API_VERSION = 'gateway.networking.k8s.io/v1';
 
 type Expose = NonNullable<LokiStack['spec']['gateway']['expose']>;
 type ExposeIngress = NonNullable<Expose['ingress']>;
 
 /** The HTTPRoute shape of Gateway API v1 that we render (client-node has no model for it). */
-export interface HTTPRoute extends KubernetesObject {
+interface HTTPRoute extends KubernetesObject {
   spec: {
     parentRefs: NonNullable<Expose['httpRoute']>['parentRefs'];
     hostnames?: string[];
@@ -37,8 +37,8 @@ export function exposeObjects(stack: LokiStack): KubernetesObject[] {
   ];
 }
 
-/** The default Secret cert-manager writes the Ingress certificate to. */
-export const ingressTlsSecretName = (stack: LokiStack, tls: NonNullable<ExposeIngress['tls']>) =>
+/** The Secret holding the Ingress certificate: the one named, or by default where cert-manager writes it. */
+const ingressTlsSecretName = (stack: LokiStack, tls: NonNullable<ExposeIngress['tls']>) =>
   tls.secretName ?? `${exposedName(stack)}-external-tls`;
 
 function ingress(stack: LokiStack, spec: ExposeIngress): V1Ingress {
