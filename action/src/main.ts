@@ -29,6 +29,8 @@ export async function run(): Promise<void> {
   const endpoints = stackEndpoints(stack);
   core.setOutput('push-url', endpoints.push);
   core.setOutput('query-url', endpoints.query);
+  core.setOutput('external-push-url', endpoints.external?.push ?? '');
+  core.setOutput('external-query-url', endpoints.external?.query ?? '');
   const gateway = smokeOptionsOf(stack).gateway;
   core.setOutput('gateway-user', gateway?.user ?? '');
   core.setOutput('gateway-passwords-secret', gateway?.passwordsSecret ?? '');

@@ -74,6 +74,16 @@ export function addEndpoints(status: Pick<StackStatus, 'endpoints'>): void {
     ['push', code(status.endpoints.push)],
     ['query', code(status.endpoints.query)],
   ]);
+  const { external } = status.endpoints;
+  if (external)
+    core.summary.addTable([
+      [
+        { data: 'Outside the cluster', header: true },
+        { data: 'External URL (output)', header: true },
+      ],
+      ['push', `${code(external.push)} (<code>external-push-url</code>)`],
+      ['query', `${code(external.query)} (<code>external-query-url</code>)`],
+    ]);
 }
 
 /** The runner-side URLs of `expose: port-forward`, for the steps after this one. */

@@ -28,6 +28,8 @@ export { htpasswdFile, parseHtpasswd } from './kubernetes/ops/htpasswd.js';
 export { caSecretName, certificateRequests, TLS_HASH_ANNOTATION, tlsSecretName } from './kubernetes/render/tls.js';
 export { tlsSecrets } from './kubernetes/ops/certificates.js';
 export { nomadStatusOf } from './nomad/ops/status.js';
+export { stackStatusOf } from './kubernetes/ops/stack-status.js';
+export { formatEndpoints } from './cli/format-status.js';
 export { smokeTenant } from './kubernetes/ops/smoke.js';
 export { parseQuantity } from './spec/quantity.js';
 export {

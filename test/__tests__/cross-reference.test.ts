@@ -1,12 +1,24 @@
 // Everything that points somewhere points at something that is rendered: Loki config addresses at a
 // Service and port whose pods listen on it, Service selectors at pods, volume and env references at
 // ConfigMaps, Secrets and claims, and persistent volumes only where state lives.
-import type { V1Container, V1PodTemplateSpec, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Ingress,
+  V1IngressServiceBackend,
+  V1PodTemplateSpec,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { COMPONENTS, type ComponentName, type LokiStack } from 'loki-microservices';
 import { lokiConfig } from 'loki-microservices/testing';
 import { allContainers, render, selects, services, workloads, type Rendered } from '../src/objects.js';
 import { specMatrix } from '../src/specs.js';
+
+/** The part of a Gateway API HTTPRoute this test reads. */
+interface HTTPRouteObject {
+  spec: { rules: { backendRefs: { name: string; port: number }[] }[] };
+}
 
 interface Address {
   key: string;
@@ -185,6 +197,31 @@ describe.each(specMatrix())('$name', ({ input }) => {
         (w) => w.object !== object && selects(selector, w.template.metadata!.labels),
       );
       expect(others).toEqual([]);
+    }
+  });
+
+  test('an Ingress or HTTPRoute reaches the gateway Service only, by a port it has, whose pods are the gateway', () => {
+    const exposed = stack.spec.gateway.expose;
+    const backends: V1IngressServiceBackend[] = [
+      ...(objects.filter((o) => o.kind === 'Ingress') as V1Ingress[]).flatMap((ingress) =>
+        ingress.spec!.rules!.flatMap((rule) => rule.http!.paths.map((path) => path.backend.service!)),
+      ),
+      ...(objects.filter((o) => o.kind === 'HTTPRoute') as unknown as HTTPRouteObject[]).flatMap((route) =>
+        route.spec.rules.flatMap((rule) =>
+          rule.backendRefs.map((ref) => ({ name: ref.name, port: { number: ref.port } })),
+        ),
+      ),
+    ];
+    expect(backends).toHaveLength((exposed?.ingress ? 1 : 0) + (exposed?.httpRoute ? 1 : 0));
+    for (const backend of backends) {
+      const service = services(objects).find((s) => s.metadata!.name === backend.name)!;
+      expect(service).toBeDefined();
+      const wanted = backend.port!;
+      const port = service.spec!.ports!.find((p) => (wanted.name ? p.name === wanted.name : p.port === wanted.number));
+      expect(port).toBeDefined();
+      const pods = podsOf(rendered, service);
+      expect(pods.map((pod) => pod.metadata!.labels!['app.kubernetes.io/component'])).toEqual(['gateway']);
+      expect(listens(pods.flatMap(allContainers), port!.targetPort as string | number, port!.port)).toBe(true);
     }
   });
 

@@ -264,6 +264,32 @@ describe.each(withPolicies)('$name', ({ input }) => {
   });
 });
 
+const withGateway = withPolicies.filter(({ input }) => parseSpec(input).spec.gateway.enabled);
+
+test('the matrix has stacks with NetworkPolicies and a gateway, exposed and not', () => {
+  const exposed = withGateway.map(({ input }) => parseSpec(input).spec.gateway.expose !== undefined);
+  expect(exposed).toEqual(expect.arrayContaining([true, false]));
+});
+
+describe.each(withGateway)('$name: the ingress controller', ({ input }) => {
+  const { stack, policies, pod } = setUp(input);
+  const exposedTo = stack.spec.gateway.expose?.controllerNamespace;
+  const controllerIn = (namespace: string) => stranger(namespace, { 'app.kubernetes.io/name': 'ingress-nginx' });
+
+  test("reaches the gateway's port from the controller namespace only when the gateway is exposed", () => {
+    expect(allowed(policies, controllerIn('ingress-nginx'), pod('gateway'), 8080)).toBe(exposedTo === 'ingress-nginx');
+    expect(allowed(policies, controllerIn('ingress-nginx'), pod('gateway'), 8081)).toBe(false);
+    expect(allowed(policies, controllerIn('kube-system'), pod('gateway'), 8080)).toBe(false);
+  });
+
+  test('never reaches Loki behind the gateway', () => {
+    for (const upstream of gatewayUpstreams(stack).map(target)) {
+      expect(allowed(policies, controllerIn('ingress-nginx'), pod(upstream), 3100)).toBe(false);
+      expect(allowed(policies, controllerIn('ingress-nginx'), pod(upstream), 9095)).toBe(false);
+    }
+  });
+});
+
 test('the matrix has a stack with NetworkPolicies and rules discovery', () => {
   expect(withPolicies.some(({ input }) => parseSpec(input).spec.rules.discovery.enabled)).toBe(true);
 });

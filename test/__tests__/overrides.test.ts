@@ -2,19 +2,11 @@
 // Loki pod mounts and Loki re-reads (runtime_config), kept out of the config hash so that changing only the
 // overrides rolls no pod; per-stream retention (spec.retentionStreams); and what the spec refuses or warns about.
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
-import {
-  COMPONENTS,
-  parseSpec,
-  SpecError,
-  specWarnings,
-  toYaml,
-  type LokiStackInput,
-  type SpecIssue,
-} from 'loki-microservices';
+import { COMPONENTS, parseSpec, specWarnings, toYaml, type LokiStackInput } from 'loki-microservices';
 import { configMapName, lokiConfig, runtimeConfigMapName } from 'loki-microservices/testing';
 import { parse } from 'yaml';
 import { find, render, workloads } from '../src/objects.js';
-import { EVERY_OVERRIDE, specMatrix } from '../src/specs.js';
+import { EVERY_OVERRIDE, issuesOf, specMatrix } from '../src/specs.js';
 
 const CONFIG_HASH = 'loki-microservices/config-hash';
 const LOKI_TARGETS = new Set(Object.values(COMPONENTS).map((c) => c.target));
@@ -24,16 +16,6 @@ function runtimeFile(input: LokiStackInput): unknown {
   const { stack, objects } = render(input);
   const configMap = find<V1ConfigMap>(objects, 'ConfigMap', runtimeConfigMapName(stack));
   return parse(configMap.data!['runtime.yaml']!);
-}
-
-function issuesOf(input: LokiStackInput): SpecIssue[] {
-  try {
-    parseSpec(input);
-  } catch (error) {
-    if (error instanceof SpecError) return error.issues;
-    throw error;
-  }
-  return [];
 }
 
 const withAuth = (overrides: Record<string, unknown>): LokiStackInput => ({

@@ -1,11 +1,12 @@
 // Every rendered object of every profile, storage type and option set validates against the official
 // Kubernetes OpenAPI schemas (kubernetes-models, generated from Kubernetes' own definitions), and the
-// cert-manager, Prometheus Operator and KEDA objects against those projects' CRD schemas (same generator).
+// cert-manager, Prometheus Operator, Gateway API and KEDA objects against those projects' CRD schemas (same generator).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
@@ -25,6 +26,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   StatefulSet,
   PodDisruptionBudget,
   NetworkPolicy,
+  Ingress,
+  HTTPRoute,
   Role,
   RoleBinding,
   Issuer,

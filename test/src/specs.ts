@@ -1,6 +1,6 @@
 // Spec inputs that together cover every profile, every storage type and credential style, and the
 // options that change the rendered shape. Tests and benchmarks render all of them.
-import type { LokiStackInput, ProfileName } from 'loki-microservices';
+import { parseSpec, SpecError, type LokiStackInput, type ProfileName, type SpecIssue } from 'loki-microservices';
 
 type StorageInput = NonNullable<LokiStackInput['spec']>['storage'];
 
@@ -200,6 +200,41 @@ const OPTIONS: Record<string, LokiStackInput> = {
       },
     },
   },
+  // Exposed through both an Ingress and an HTTPRoute, the ingress controller's namespace let through to the gateway.
+  'network-policy-gateway-exposed': {
+    spec: {
+      gateway: {
+        enabled: true,
+        expose: {
+          ingress: {
+            className: 'nginx',
+            host: 'loki.example.com',
+            tls: { secretName: 'loki-example-tls' },
+            annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '16m' },
+          },
+          httpRoute: {
+            parentRefs: [{ name: 'public', namespace: 'gateways', sectionName: 'https' }],
+            hostnames: ['loki.example.com'],
+          },
+          controllerNamespace: 'ingress-nginx',
+        },
+      },
+      networkPolicy: {
+        enabled: true,
+        allowFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'promtail' } } }],
+      },
+    },
+  },
+  'gateway-exposed-cert-manager': {
+    spec: {
+      gateway: {
+        enabled: true,
+        expose: {
+          ingress: { host: 'logs.example.org', tls: { issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } } },
+        },
+      },
+    },
+  },
   'tls-generated': { spec: { profile: 'small', tls: { enabled: true }, components: { ruler: { enabled: true } } } },
   'tls-cert-manager': {
     metadata: { name: 'logs', namespace: 'observability' },
@@ -318,4 +353,15 @@ export function specMatrix(): NamedSpec[] {
   }
   for (const [name, input] of Object.entries(OPTIONS)) specs.push({ name, input });
   return specs;
+}
+
+/** The problems parseSpec finds in `input`, none when it is valid. */
+export function issuesOf(input: LokiStackInput): SpecIssue[] {
+  try {
+    parseSpec(input);
+  } catch (error) {
+    if (error instanceof SpecError) return error.issues;
+    throw error;
+  }
+  return [];
 }

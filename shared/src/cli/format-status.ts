@@ -35,9 +35,17 @@ export function formatStatus(status: StackStatus, now: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The push and query URLs, in the cluster and, for an exposed gateway, outside it. */
 export function formatEndpoints(status: StackStatus): string[] {
-  const auth = status.endpoints.basicAuth ? " (basic auth: a tenant's user and password)" : '';
-  return [`push URL:  ${status.endpoints.push}${auth}`, `query URL: ${status.endpoints.query}${auth}`];
+  const { push, query, basicAuth, external } = status.endpoints;
+  const auth = basicAuth ? " (basic auth: a tenant's user and password)" : '';
+  return [
+    `push URL:  ${push}${auth}`,
+    `query URL: ${query}${auth}`,
+    ...(external
+      ? [`external push URL:  ${external.push}${auth}`, `external query URL: ${external.query}${auth}`]
+      : []),
+  ];
 }
 
 function podsOf(component: ComponentStatus): string {

@@ -827,6 +827,115 @@ const gatewayUser = z
   .regex(TENANT, "must be a Loki tenant ID: up to 150 letters, digits or !-_.*'()")
   .refine((user) => user !== '.' && user !== '..', 'must not be "." or ".."');
 
+/** A cert-manager Issuer or ClusterIssuer. */
+const issuerRef = z.strictObject({
+  name: dnsSubdomain('an issuer name').describe('Issuer or ClusterIssuer name.'),
+  kind: z
+    .enum(['Issuer', 'ClusterIssuer'])
+    .default('Issuer')
+    .describe("`Issuer` (in the stack's namespace) or `ClusterIssuer`."),
+});
+
+// Ingress hosts and Gateway API hostnames: a DNS subdomain, or "*." and one (a wildcard covers one label).
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const hostname = z
+  .string()
+  .max(253, 'must be at most 253 characters')
+  .regex(HOSTNAME, 'must be a DNS name such as "loki.example.com", or a wildcard such as "*.example.com"');
+
+/** Annotations that would put the ingress controller between the client and the gateway's auth, or fight issuerRef. */
+const REFUSED_INGRESS_ANNOTATION =
+  /(^nginx\.ingress\.kubernetes\.io\/(.*-snippet|auth-.*|default-backend)$)|^cert-manager\.io\//;
+
+const exposeIngress = z
+  .strictObject({
+    className: dnsSubdomain('an IngressClass name')
+      .optional()
+      .describe("The IngressClass (e.g. `nginx`). Without it, the cluster's default class."),
+    host: hostname.describe('The host clients use, e.g. `loki.example.com`; `*.` covers one label.'),
+    tls: z
+      .strictObject({
+        secretName: secretName
+          .optional()
+          .describe(
+            "A Secret of type kubernetes.io/tls with the host's certificate; with `issuerRef`, where cert-manager writes it (default `<name>-gateway-external-tls`).",
+          ),
+        issuerRef: issuerRef
+          .optional()
+          .describe(
+            'cert-manager issues the certificate: the Ingress gets the annotation `cert-manager.io/issuer` or `cert-manager.io/cluster-issuer` (the cluster needs cert-manager and its ingress-shim).',
+          ),
+      })
+      .refine(
+        (tls) => tls.secretName || tls.issuerRef,
+        'set secretName (an existing certificate) or issuerRef (cert-manager)',
+      )
+      .optional()
+      .describe('HTTPS on the Ingress. Without it, the Ingress serves plain HTTP.'),
+    annotations: z
+      .record(
+        z
+          .string()
+          .regex(
+            LABEL_KEY,
+            'must be a valid annotation key: an optional DNS subdomain prefix and "/", then a name of up to 63 characters',
+          )
+          .refine(
+            (key) => !REFUSED_INGRESS_ANNOTATION.test(key),
+            "is refused: snippets, auth-* and default-backend would bypass or replace the gateway's auth, and cert-manager annotations come from tls.issuerRef",
+          ),
+        z.string(),
+      )
+      .default({})
+      .describe(
+        "Extra annotations for the ingress controller (e.g. `nginx.ingress.kubernetes.io/proxy-body-size`). Refused: ingress-nginx's `*-snippet`, `auth-*` and `default-backend`, which would bypass or replace the gateway's auth, and `cert-manager.io/*` (from `tls.issuerRef`).",
+      ),
+  })
+  .describe('An Ingress (networking.k8s.io/v1) to the gateway Service.');
+
+const parentRef = z
+  .strictObject({
+    group: dnsSubdomain('an API group').optional().describe('Default `gateway.networking.k8s.io`.'),
+    kind: z
+      .string()
+      .regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/, 'must be a Kind such as "Gateway"')
+      .max(63)
+      .optional()
+      .describe('Default `Gateway`.'),
+    namespace: dnsLabel('a namespace').optional().describe("The Gateway's namespace; default the stack's."),
+    name: dnsSubdomain('a Gateway name').describe('The Gateway.'),
+    sectionName: dnsSubdomain('a listener name').optional().describe('One listener of the Gateway.'),
+    port: z.number().int().min(1).max(65535).optional().describe('One port of the Gateway.'),
+  })
+  .describe('A Gateway API `ParentReference`.');
+
+const exposeHttpRoute = z
+  .strictObject({
+    parentRefs: z.array(parentRef).min(1).max(32).describe('The Gateways (listeners) the route attaches to.'),
+    hostnames: z
+      .array(hostname)
+      .max(16)
+      .default([])
+      .describe("The route's hostnames; the first one without a wildcard makes the external URLs."),
+  })
+  .describe(
+    'An HTTPRoute (gateway.networking.k8s.io/v1) to the gateway Service. TLS terminates on the Gateway that parentRefs name (its listener certificate); the external URLs say https.',
+  );
+
+const expose = z
+  .strictObject({
+    ingress: exposeIngress.optional(),
+    httpRoute: exposeHttpRoute.optional(),
+    controllerNamespace: dnsLabel('a namespace')
+      .optional()
+      .describe(
+        "The namespace of the ingress controller's or Gateway's pods: with `spec.networkPolicy.enabled` it is required, and the only one besides `allowFrom` that may reach the gateway.",
+      ),
+  })
+  .describe(
+    'Expose the gateway (never Loki itself) outside the cluster, through an Ingress, an HTTPRoute or both (e.g. while moving from one to the other); the external URLs come from the Ingress when both are set. Needs `enabled: true`.',
+  );
+
 const gateway = z
   .strictObject({
     enabled: z
@@ -862,6 +971,7 @@ const gateway = z
       .describe(
         "Existing Secret with each user's password under the user's name (every tenant and `adminUser`). Without it, `apply` creates `<name>-gateway-passwords` with random passwords, adds one for each new user, and never changes one.",
       ),
+    expose: expose.optional(),
     ...placement,
   })
   .describe('HTTP gateway with basic auth in front of Loki.');
@@ -886,14 +996,7 @@ const tls = z
       .describe(
         'Lifetime of each component certificate (90 days by default). `apply` renews a certificate past 80% of its life and rolls the pods that use it; cert-manager renews at the same point.',
       ),
-    issuerRef: z
-      .strictObject({
-        name: dnsSubdomain('an issuer name').describe('Issuer or ClusterIssuer name.'),
-        kind: z
-          .enum(['Issuer', 'ClusterIssuer'])
-          .default('Issuer')
-          .describe("`Issuer` (in the stack's namespace) or `ClusterIssuer`."),
-      })
+    issuerRef: issuerRef
       .optional()
       .describe(
         'With `provider: cert-manager`: the issuer of the component certificates. Without it, the stack gets its own self-signed CA (a selfSigned Issuer, a CA Certificate and a CA Issuer).',
@@ -1258,6 +1361,8 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
     );
   }
 
+  checkExpose(spec, issue);
+
   if (Object.keys(spec.overrides).length > 0 && !spec.auth.enabled) {
     issue(
       ['spec', 'overrides'],
@@ -1284,6 +1389,23 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   checkCaches(spec.caches, issue);
   if (spec.storage.bundled)
     checkLimitsCoverRequests(spec.storage.bundled.resources, ['spec', 'storage', 'bundled', 'resources'], issue);
+}
+
+function checkExpose(spec: LokiStack['spec'], issue: (path: (string | number)[], message: string) => void): void {
+  const { expose } = spec.gateway;
+  if (!expose) return;
+  const path = ['spec', 'gateway', 'expose'];
+  if (!spec.gateway.enabled)
+    issue(
+      path,
+      'needs the gateway, so that exposing never bypasses auth: set spec.gateway.enabled: true, or remove this',
+    );
+  if (!expose.ingress && !expose.httpRoute) issue(path, 'exposes nothing: set ingress, httpRoute or both');
+  if (spec.networkPolicy.enabled && !expose.controllerNamespace)
+    issue(
+      [...path, 'controllerNamespace'],
+      "required with spec.networkPolicy.enabled: name the namespace of the ingress controller's (or the Gateway's) pods, the only one let through to the gateway",
+    );
 }
 
 /** The rule groups of the stack by where they come from, tenants resolved: what the ruler gets. */

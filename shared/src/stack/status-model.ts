@@ -137,6 +137,8 @@ export interface StackEndpoints {
   query: string;
   /** The gateway asks for HTTP basic auth (a tenant's user and password). */
   basicAuth: boolean;
+  /** Outside the cluster, through the exposed gateway (spec.gateway.expose); absent when it is not exposed. */
+  external?: { push: string; query: string };
 }
 
 export function conditionOf(components: Record<string, ComponentStatus>): StackStatus['condition'] {

@@ -697,6 +697,47 @@ describe('render and status', () => {
     expect(bad.stdout).toContain('loki/rules/bad.yaml, group "bad": rule 1: expr must be a non-empty LogQL query');
   });
 
+  test('an exposed gateway: the Ingress among the manifests, the external URLs as outputs (https with tls); empty without expose', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-expose-'));
+    writeFileSync(
+      join(cwd, 'spec.yaml'),
+      'spec:\n  gateway:\n    enabled: true\n    expose:\n      ingress:\n        host: loki.example.com\n        tls: {secretName: loki-example-tls}\n',
+    );
+    const exposed = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'out', spec: 'spec.yaml', kubeconfig: '/nonexistent' },
+    });
+    expect(exposed.code).toBe(0);
+    expect(exposed.outputs['external-push-url']).toBe('https://loki.example.com/loki/api/v1/push');
+    expect(exposed.outputs['external-query-url']).toBe('https://loki.example.com');
+    expect(readdirSync(join(cwd, 'out')).some((file) => file.includes('-ingress-loki-gateway'))).toBe(true);
+    const internal = await runAction({
+      cwd,
+      inputs: { command: 'render', 'output-dir': 'plain', gateway: 'true', kubeconfig: '/nonexistent' },
+    });
+    expect(internal.code).toBe(0);
+    expect(internal.outputs['external-push-url']).toBe('');
+    expect(internal.outputs['external-query-url']).toBe('');
+  });
+
+  test('deploy of an exposed gateway: the external URLs in the summary, beside the outputs that carry them', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'deploy-expose-'));
+    writeFileSync(
+      join(cwd, 'spec.yaml'),
+      'spec:\n  gateway:\n    enabled: true\n    expose:\n      ingress:\n        host: logs.example.com\n        tls: {secretName: logs-example-tls}\n',
+    );
+    const result = await runAction({
+      cwd,
+      inputs: withCluster({ namespace: 'a-exposed', spec: 'spec.yaml', expose: 'none', 'smoke-test': 'false' }),
+    });
+    expect(result.code).toBe(0);
+    expect(stored('Ingress', 'a-exposed')).toEqual(['loki-gateway']);
+    expect(result.outputs['external-query-url']).toBe('https://logs.example.com');
+    expect(result.summary).toContain(
+      '<td><code>https://logs.example.com/loki/api/v1/push</code> (<code>external-push-url</code>)</td>',
+    );
+  });
+
   test('status reports a ready stack, and a missing one as a failure', async () => {
     const namespace = 'a-deploy-20';
     const ready = await runAction({ inputs: withCluster({ command: 'status', namespace, replicas: 'querier=2' }) });

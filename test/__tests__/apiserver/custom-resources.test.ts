@@ -4,8 +4,8 @@
 // destroy them.
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { startTestApiServer, type RunningApiServer } from '../../src/apiserver/index.js';
-import { send } from './http.js';
+import { startTestApiServer, type CustomResourceGroup, type RunningApiServer } from '../../src/apiserver/index.js';
+import { BUILT_IN_GROUPS, send } from './http.js';
 
 let running: RunningApiServer;
 
@@ -31,7 +31,7 @@ const podMonitor = (
   },
 });
 
-async function start(crds: ('monitoring.coreos.com' | 'cert-manager.io')[]) {
+async function start(crds: CustomResourceGroup[]) {
   running = await startTestApiServer({ readyAfterMs: 10, crds });
   const objects = k8s.KubernetesObjectApi.makeApiClient(running.kubeConfig);
   const apply = (object: Json, manager = 'loki-microservices', force = true) =>
@@ -47,17 +47,6 @@ async function start(crds: ('monitoring.coreos.com' | 'cert-manager.io')[]) {
   return { objects, apply };
 }
 
-/** The built-in groups the double serves, in the recorded order of a real API server's. */
-const BUILT_IN_GROUPS = [
-  'apps',
-  'autoscaling',
-  'networking.k8s.io',
-  'policy',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'coordination.k8s.io',
-];
-
 describe('a bare cluster', () => {
   test('has neither group in discovery, and their URLs answer 404', async () => {
     await start([]);
@@ -68,8 +57,10 @@ describe('a bare cluster', () => {
     for (const path of [
       '/apis/monitoring.coreos.com/v1',
       '/apis/cert-manager.io/v1',
+      '/apis/gateway.networking.k8s.io/v1',
       '/apis/monitoring.coreos.com/v1/namespaces/demo/podmonitors',
       '/apis/cert-manager.io/v1/clusterissuers',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/demo/httproutes',
     ]) {
       expect({ path, status: (await send(running, 'GET', path)).status }).toEqual({ path, status: 404 });
     }
@@ -165,6 +156,19 @@ describe('with the CRDs', () => {
       verbs: ['get', 'patch', 'update'],
     });
     expect((await send(running, 'GET', '/openapi/v3')).json).toHaveProperty(['paths', 'apis/cert-manager.io/v1']);
+  });
+
+  test("Gateway API: HTTPRoute as its standard channel's CRD lists it, with a status subresource", async () => {
+    await start(['gateway.networking.k8s.io']);
+    const gatewayApi = (await send(running, 'GET', '/apis/gateway.networking.k8s.io/v1')).json as ResourceList;
+    expect(gatewayApi.resources.map((r) => [r.name, r.kind, r.namespaced])).toEqual([
+      ['httproutes', 'HTTPRoute', true],
+      ['httproutes/status', 'HTTPRoute', true],
+    ]);
+    expect(gatewayApi.resources[0]).toMatchObject({ singularName: 'httproute', categories: ['gateway-api'] });
+    expect((await send(running, 'GET', '/apis/networking.k8s.io/v1')).json).toMatchObject({
+      resources: expect.arrayContaining([expect.objectContaining({ name: 'ingresses', kind: 'Ingress' })]),
+    });
   });
 
   test('every verb through client-node: apply, get, list by label, replace, merge patch, delete', async () => {

@@ -4,6 +4,17 @@ import { request } from 'node:https';
 import { serverCredentials } from '../../src/apiserver/tls.js';
 import type { RunningApiServer } from '../../src/apiserver/index.js';
 
+/** The API groups a test API server without custom resources lists, in the order of the recorded discovery. */
+export const BUILT_IN_GROUPS = [
+  'apps',
+  'autoscaling',
+  'networking.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'storage.k8s.io',
+  'coordination.k8s.io',
+];
+
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;

@@ -1,8 +1,8 @@
 // The production options against the test API server: the gateway (passwords generated once, htpasswd
 // derived and stable, the smoke test through it over a port-forward, authenticated), generated mTLS
 // certificates (issued, kept on re-apply, renewed past 80% of their life with the pods rolling), cert-manager
-// (Certificates applied, what it issues mounted and kept), Prometheus Operator objects, and the clear refusal
-// when the cluster lacks a CRD an option needs.
+// (Certificates applied, what it issues mounted and kept), Prometheus Operator objects, the gateway exposed
+// through an Ingress or an HTTPRoute, and the clear refusal when the cluster lacks a CRD an option needs.
 import { PatchStrategy } from '@kubernetes/client-node';
 import bcrypt from 'bcryptjs';
 import {
@@ -328,7 +328,7 @@ describe('options that need a CRD', () => {
   beforeAll(async () => {
     [bare, equipped] = await Promise.all([
       startFixture(),
-      startFixture({ crds: ['cert-manager.io', 'monitoring.coreos.com'] }),
+      startFixture({ crds: ['cert-manager.io', 'monitoring.coreos.com', 'gateway.networking.k8s.io'] }),
     ]);
   });
   afterAll(() => Promise.all([bare.close(), equipped.close()]));
@@ -337,6 +337,9 @@ describe('options that need a CRD', () => {
     stackOf({ metadata: { namespace }, spec: { tls: { enabled: true, provider: 'cert-manager' } } });
   const operatorStack = (namespace: string, prometheusOperator = true) =>
     stackOf({ metadata: { namespace }, spec: { monitoring: { enabled: true, prometheusOperator } } });
+  const exposedStack = (namespace: string, expose?: Record<string, unknown>) =>
+    stackOf({ metadata: { namespace }, spec: { gateway: { enabled: true, ...(expose ? { expose } : {}) } } });
+  const httpRoute = { parentRefs: [{ name: 'public', namespace: 'gateways' }], hostnames: ['loki.example.com'] };
 
   test.each([
     [
@@ -348,6 +351,16 @@ describe('options that need a CRD', () => {
       'monitoring.prometheusOperator',
       operatorStack('c-none'),
       /^the cluster does not serve monitoring.coreos.com\/v1 PodMonitor, monitoring.coreos.com\/v1 PrometheusRule, which spec.monitoring.prometheusOperator needs: install the Prometheus Operator/,
+    ],
+    [
+      'gateway.expose.ingress.tls.issuerRef (cert-manager issues through its ingress-shim)',
+      exposedStack('c-none', { ingress: { host: 'loki.example.com', tls: { issuerRef: { name: 'letsencrypt' } } } }),
+      /^the cluster does not serve cert-manager.io\/v1 Certificate, which spec.gateway.expose.ingress.tls.issuerRef needs: install cert-manager \(its CRDs\), or turn the option off; nothing was applied$/,
+    ],
+    [
+      'gateway.expose.httpRoute',
+      exposedStack('c-none', { httpRoute }),
+      /^the cluster does not serve gateway.networking.k8s.io\/v1 HTTPRoute, which spec.gateway.expose.httpRoute needs: install the Gateway API \(its CRDs\), or turn the option off; nothing was applied$/,
     ],
   ])('%s on a cluster without the CRD: refused before anything is sent', async (_name, stack, message) => {
     const error = await applyStack(bare.connection, stack, { retry: FAST_RETRY }).catch((caught: unknown) => caught);
@@ -409,5 +422,40 @@ describe('options that need a CRD', () => {
     const off = await applyStack(equipped.connection, operatorStack('c-mon', false), { retry: FAST_RETRY });
     expect(changed(off)).toEqual(expect.arrayContaining(['PodMonitor/loki pruned', 'PrometheusRule/loki pruned']));
     expect(equipped.running.server.store.list('PodMonitor', 'c-mon')).toEqual([]);
+  });
+
+  test('an Ingress needs no CRD: applied on a bare cluster, the external URLs in the status, pruned when expose goes', async () => {
+    const ingress = { host: 'loki.example.com', tls: { secretName: 'loki-example-tls' } };
+    const first = await applyStack(bare.connection, exposedStack('c-ing', { ingress }), { retry: FAST_RETRY });
+    expect(changed(first)).toContain('Ingress/loki-gateway created');
+    const stored = bare.running.server.store.get('Ingress', 'c-ing', 'loki-gateway') as Json;
+    expect(stored.spec.rules[0].http.paths[0].backend.service).toEqual({
+      name: 'loki-gateway',
+      port: { name: 'http' },
+    });
+    const status = await getStackStatus(bare.connection, { name: 'loki', namespace: 'c-ing' });
+    expect(status.endpoints.external).toEqual({
+      push: 'https://loki.example.com/loki/api/v1/push',
+      query: 'https://loki.example.com',
+    });
+    const off = await applyStack(bare.connection, exposedStack('c-ing'), { retry: FAST_RETRY });
+    expect(changed(off)).toContain('Ingress/loki-gateway pruned');
+    expect(bare.running.server.store.get('Ingress', 'c-ing', 'loki-gateway')).toBeUndefined();
+    const internal = await getStackStatus(bare.connection, { name: 'loki', namespace: 'c-ing' });
+    expect(internal.endpoints.external).toBeUndefined();
+  });
+
+  test('Gateway API: the HTTPRoute applied where its CRD is served, unchanged on re-apply, pruned when the option goes off', async () => {
+    const first = await applyStack(equipped.connection, exposedStack('c-route', { httpRoute }), { retry: FAST_RETRY });
+    expect(changed(first)).toContain('HTTPRoute/loki-gateway created');
+    const stored = equipped.running.server.store.get('HTTPRoute', 'c-route', 'loki-gateway') as Json;
+    expect(stored.spec.parentRefs).toEqual(httpRoute.parentRefs);
+    const again = await applyStack(equipped.connection, exposedStack('c-route', { httpRoute }), { retry: FAST_RETRY });
+    expect(changed(again)).toEqual([]);
+    const status = await getStackStatus(equipped.connection, { name: 'loki', namespace: 'c-route' });
+    expect(status.endpoints.external?.query).toBe('https://loki.example.com');
+    const off = await applyStack(equipped.connection, exposedStack('c-route'), { retry: FAST_RETRY });
+    expect(changed(off)).toContain('HTTPRoute/loki-gateway pruned');
+    expect(equipped.running.server.store.list('HTTPRoute', 'c-route')).toEqual([]);
   });
 });

@@ -266,6 +266,32 @@ test('each endpoint is a row: its label, its URL, and a button copying it', asyn
   ]);
 });
 
+test('an exposed gateway: the external URLs in rows of their own, each with a button copying it', async () => {
+  await renderCard({
+    getStatus: async () =>
+      status(
+        { type: 'Ready', reason: 'AllComponentsReady', message: '1 components ready' },
+        { gateway: component(1, 1) },
+        {
+          push: 'http://logs-gateway.obs.svc.cluster.local/loki/api/v1/push',
+          query: 'http://logs-gateway.obs.svc.cluster.local',
+          basicAuth: true,
+          external: { push: 'https://logs.example.com/loki/api/v1/push', query: 'https://logs.example.com' },
+        },
+      ),
+  });
+  const table = await screen.findByRole('table', { name: 'Endpoints' });
+  const rows = [...table.querySelectorAll('tr')].map((row) => [
+    row.getAttribute('data-endpoint'),
+    row.querySelector('td')?.textContent,
+    row.querySelector('button')?.getAttribute('aria-label'),
+  ]);
+  expect(rows.slice(2)).toEqual([
+    ['External push', 'https://logs.example.com/loki/api/v1/push', 'Copy the external push URL'],
+    ['External query', 'https://logs.example.com', 'Copy the external query URL'],
+  ]);
+});
+
 describe('LokiStackClient', () => {
   // jsdom has no fetch Response; the client reads only these members.
   const clientAnswering = (status: number, body: unknown) => {

@@ -287,6 +287,14 @@ describe('what Nomad cannot do is invalid input, naming the field', () => {
       { path: 'spec.components.distributor.autoscaling.enabled', message: expect.stringContaining('Kubernetes-only') },
     ]);
   });
+
+  test('the gateway exposed through a Kubernetes Ingress', () => {
+    const input = NOMAD_SPECS['small/rules-remote-write']!;
+    const gateway = { enabled: true, expose: { ingress: { host: 'loki.example.com' } } };
+    expect(issuesOf({ ...input, spec: { ...input.spec, gateway } })).toEqual([
+      { path: 'spec.gateway.expose', message: expect.stringContaining('spec.nomad.traefik') },
+    ]);
+  });
 });
 
 test('spec.overrides change nothing in the job: the runtime template reads them from a Nomad Variable', async () => {

@@ -487,6 +487,55 @@ describe('loki:stack:render', () => {
     });
   });
 
+  test('ingressHost exposes the gateway: the Ingress among the manifests, the external URLs as outputs, the spec recorded', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const input = {
+      name: 'pub',
+      gateway: true,
+      networkPolicy: true,
+      ingressHost: 'logs.example.com',
+      ingressClass: 'nginx',
+      ingressTlsSecret: 'logs-example-tls',
+      ingressControllerNamespace: 'ingress-nginx',
+      targetPath: './loki',
+    };
+    const { ctx, outputs } = contextFor(input, { workspacePath });
+    await createRenderAction().handler(ctx);
+    expect(outputs()).toMatchObject({
+      externalPushUrl: 'https://logs.example.com/loki/api/v1/push',
+      externalQueryUrl: 'https://logs.example.com',
+    });
+    expect((outputs().files as string[]).filter((file) => file.includes('ingress-pub-'))).toEqual([
+      expect.stringMatching(/^loki\/manifests\/\d+-ingress-pub-gateway\.yaml$/),
+    ]);
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({
+      metadata: { name: 'pub' },
+      spec: {
+        networkPolicy: { enabled: true },
+        gateway: {
+          enabled: true,
+          expose: {
+            ingress: { host: 'logs.example.com', className: 'nginx', tls: { secretName: 'logs-example-tls' } },
+            controllerNamespace: 'ingress-nginx',
+          },
+        },
+      },
+    });
+    const internal = contextFor({ name: 'pub', gateway: true, targetPath: './plain' }, { workspacePath });
+    await createRenderAction().handler(internal.ctx);
+    expect(internal.outputs()).not.toHaveProperty('externalPushUrl');
+  });
+
+  test('ingressHost without the gateway is refused, saying how to fix it', async () => {
+    const { ctx } = contextFor(
+      { ingressHost: 'logs.example.com' },
+      { workspacePath: mkdtempSync(join(tmpdir(), 'ws-')) },
+    );
+    await expect(createRenderAction().handler(ctx)).rejects.toThrow(
+      /spec\.gateway\.expose: needs the gateway, so that exposing never bypasses auth: set spec\.gateway\.enabled: true/,
+    );
+  });
+
   test('a targetPath outside the workspace is refused', async () => {
     const { ctx } = contextFor(
       { targetPath: '../outside' },

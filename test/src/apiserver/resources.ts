@@ -1,7 +1,7 @@
 // The resource types the test API server serves, and its discovery documents. The discovery documents
 // are the ones recorded from a real API server (fixtures/k8s-api-transcripts 01-06), filtered to the
 // resources implemented here, so that clients see exactly what works. Custom resources (the Prometheus
-// Operator's and cert-manager's) exist only on a server started with their group in `crds`, as on a
+// Operator's, cert-manager's and Gateway API's) exist only on a server started with their group in `crds`, as on a
 // cluster where their CRDs are installed.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,10 +32,11 @@ export interface ResourceType {
 }
 
 /** The API groups of the custom resources the double can serve. */
-export type CustomResourceGroup = 'monitoring.coreos.com' | 'cert-manager.io' | 'keda.sh';
+export type CustomResourceGroup = 'monitoring.coreos.com' | 'cert-manager.io' | 'gateway.networking.k8s.io' | 'keda.sh';
 export const CUSTOM_RESOURCE_GROUPS: readonly CustomResourceGroup[] = [
   'monitoring.coreos.com',
   'cert-manager.io',
+  'gateway.networking.k8s.io',
   'keda.sh',
 ];
 
@@ -116,6 +117,15 @@ export const RESOURCES: ResourceType[] = [
     subresources: [],
     generation: true,
   },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'Ingress',
+    plural: 'ingresses',
+    namespaced: true,
+    subresources: ['status'],
+    generation: true,
+  },
   // RBAC objects have no spec, status or generation (pkg/registry/rbac).
   {
     group: 'rbac.authorization.k8s.io',
@@ -181,6 +191,8 @@ export const RESOURCES: ResourceType[] = [
     shortNames: ['promrule'],
     categories: ['prometheus-operator'],
   }),
+  // Gateway API's standard channel (v1): HTTPRoute has a status subresource and the category gateway-api.
+  custom('gateway.networking.k8s.io', 'HTTPRoute', 'httproutes', true, ['status'], { categories: ['gateway-api'] }),
   {
     ...custom('keda.sh', 'ScaledObject', 'scaledobjects', true, ['status'], { shortNames: ['so'] }),
     version: 'v1alpha1',
@@ -292,7 +304,7 @@ const COORDINATION_V1 = {
   ],
 };
 
-/** Not in the recordings: written after Kubernetes 1.24's resource list for networking.k8s.io/v1. */
+/** Not in the recordings: written after Kubernetes 1.24's resource list for networking.k8s.io/v1 (NetworkPolicies, Ingresses). */
 const NETWORKING_V1 = {
   kind: 'APIResourceList',
   apiVersion: 'v1',
@@ -306,6 +318,22 @@ const NETWORKING_V1 = {
       verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
       shortNames: ['netpol'],
       storageVersionHash: 'YpfwF18m1G8=',
+    },
+    {
+      name: 'ingresses',
+      singularName: '',
+      namespaced: true,
+      kind: 'Ingress',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['ing'],
+      storageVersionHash: '39NQlfNR+bo=',
+    },
+    {
+      name: 'ingresses/status',
+      singularName: '',
+      namespaced: true,
+      kind: 'Ingress',
+      verbs: ['get', 'patch', 'update'],
     },
   ],
 };

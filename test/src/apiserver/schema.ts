@@ -35,6 +35,7 @@ const ROOT_MODELS: Record<string, string> = {
   ControllerRevision: 'V1ControllerRevision',
   PodDisruptionBudget: 'V1PodDisruptionBudget',
   NetworkPolicy: 'V1NetworkPolicy',
+  Ingress: 'V1Ingress',
   Lease: 'V1Lease',
   StorageClass: 'V1StorageClass',
   Role: 'V1Role',

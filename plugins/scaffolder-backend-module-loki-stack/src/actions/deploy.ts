@@ -20,7 +20,7 @@ import { reportingFailures } from './failures.js';
 import { inputParser, SCAFFOLDER_OPTION_NAMES } from './input.js';
 import { authorizeInitiator, lokiStackDeployPermission } from './permissions.js';
 import { planInto } from './plan.js';
-import { STACK_INPUT, stackFromInput, type Z } from './stack.js';
+import { EXTERNAL_URL_OUTPUT, STACK_INPUT, stackFromInput, type Z } from './stack.js';
 import { timeoutMs } from './timeout.js';
 
 const INPUT = {
@@ -68,6 +68,7 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
         namespace: (z) => z.string().describe('The stack namespace.'),
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor)."),
         queryUrl: (z) => z.string().describe('In-cluster URL of the query-frontend, a Grafana data source URL.'),
+        ...EXTERNAL_URL_OUTPUT,
         status: (z) =>
           z
             .record(z.string(), z.custom<JsonValue>())
@@ -93,6 +94,10 @@ export function createDeployAction(options: { clusters: Clusters; permissions: P
       ctx.output('namespace', ref.namespace);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
+      if (endpoints.external) {
+        ctx.output('externalPushUrl', endpoints.external.push);
+        ctx.output('externalQueryUrl', endpoints.external.query);
+      }
       const onObject = (object: { kind: string; name: string; action: string }) =>
         ctx.logger.info(`${object.kind} ${object.name} ${object.action}`);
       const deadline = Date.now() + waitMs;

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { reportingFailures } from './failures.js';
 import { RENDER_EXAMPLES } from './render.examples.js';
 import { inputParser } from './input.js';
-import { specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js';
+import { EXTERNAL_URL_OUTPUT, specDocumentOf, STACK_INPUT, stackFromInput, type Z } from './stack.js';
 
 const INPUT = {
   ...STACK_INPUT,
@@ -39,6 +39,7 @@ export function createRenderAction() {
         pushUrl: (z) => z.string().describe("In-cluster URL of Loki's push API (the distributor), once deployed."),
         queryUrl: (z) =>
           z.string().describe('In-cluster URL of the query-frontend (a Grafana data source URL), once deployed.'),
+        ...EXTERNAL_URL_OUTPUT,
       },
     },
     async handler(ctx) {
@@ -65,6 +66,10 @@ export function createRenderAction() {
       const endpoints = stackEndpoints(stack);
       ctx.output('pushUrl', endpoints.push);
       ctx.output('queryUrl', endpoints.query);
+      if (endpoints.external) {
+        ctx.output('externalPushUrl', endpoints.external.push);
+        ctx.output('externalQueryUrl', endpoints.external.query);
+      }
       ctx.output('files', [inWorkspace(specFile), ...written.map((file) => inWorkspace(join(manifests, file)))]);
     },
   });

@@ -67,6 +67,29 @@ export const STACK_INPUT = {
       .describe(
         'An nginx gateway with basic auth per tenant in front of Loki (spec.gateway.enabled); pushUrl and queryUrl point at it.',
       ),
+  ingressHost: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        'With gateway: expose it outside the cluster through an Ingress for this host, e.g. loki.example.com (spec.gateway.expose.ingress.host).',
+      ),
+  ingressClass: (z: Z) =>
+    z.string().optional().describe("The Ingress's IngressClass, e.g. nginx (spec.gateway.expose.ingress.className)."),
+  ingressTlsSecret: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        "An existing kubernetes.io/tls Secret with the host's certificate: the Ingress serves HTTPS (spec.gateway.expose.ingress.tls.secretName).",
+      ),
+  ingressControllerNamespace: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        "The ingress controller's namespace, the only one let through to the gateway with networkPolicy (spec.gateway.expose.controllerNamespace).",
+      ),
   tls: (z: Z) => z.boolean().optional().describe('mTLS between Loki components (spec.tls.enabled).'),
   tlsProvider: (z: Z) =>
     z
@@ -103,6 +126,14 @@ export const STACK_INPUT = {
       .describe('A whole LokiMicroservices spec document; the fields above override it.'),
 };
 
+/** The outputs render and deploy set for a stack whose gateway is exposed (spec.gateway.expose). */
+export const EXTERNAL_URL_OUTPUT = {
+  externalPushUrl: (z: Z) =>
+    z.string().optional().describe('With the gateway exposed: the push API outside the cluster (basic auth).'),
+  externalQueryUrl: (z: Z) =>
+    z.string().optional().describe('With the gateway exposed: the query API root outside the cluster (basic auth).'),
+};
+
 export interface StackInput {
   name?: string;
   namespace?: string;
@@ -118,6 +149,10 @@ export interface StackInput {
   networkPolicy?: boolean;
   monitoring?: boolean;
   gateway?: boolean;
+  ingressHost?: string;
+  ingressClass?: string;
+  ingressTlsSecret?: string;
+  ingressControllerNamespace?: string;
   tls?: boolean;
   tlsProvider?: string;
   patternIngester?: boolean;
@@ -135,6 +170,20 @@ const STORAGE_INPUT_NAMES = {
   secretName: 'secretName',
 };
 
+/** The spec fields of the Ingress inputs, which only the scaffolder takes. */
+const INGRESS_INPUT_PATHS = {
+  ingressHost: 'spec.gateway.expose.ingress.host',
+  ingressClass: 'spec.gateway.expose.ingress.className',
+  ingressTlsSecret: 'spec.gateway.expose.ingress.tls.secretName',
+  ingressControllerNamespace: 'spec.gateway.expose.controllerNamespace',
+} as const;
+
+function ingressFields(input: StackInput): InputField[] {
+  return (Object.keys(INGRESS_INPUT_PATHS) as (keyof typeof INGRESS_INPUT_PATHS)[]).flatMap((name) =>
+    input[name] ? [{ path: INGRESS_INPUT_PATHS[name], value: input[name], input: name }] : [],
+  );
+}
+
 function fieldsOf(input: StackInput): InputField[] {
   const { storageType: type, bucket, region, endpoint, accountName, secretName } = input;
   return [
@@ -145,6 +194,7 @@ function fieldsOf(input: StackInput): InputField[] {
       STORAGE_INPUT_NAMES,
     ),
     ...replicaFields(input.replicas ?? {}, 'replicas'),
+    ...ingressFields(input),
   ];
 }
 

@@ -561,22 +561,37 @@ async function foreignObjects(
     .map((object) => ({ kind: object.kind ?? '', name: nameOf(object) }));
 }
 
-/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator) stop apply before it sends anything. */
+/** The spec option that renders each kind served only with its CRD. */
+const OPTION_OF_CRD_KIND: Record<string, string> = {
+  Issuer: 'spec.tls.provider: cert-manager',
+  Certificate: 'spec.tls.provider: cert-manager',
+  PodMonitor: 'spec.monitoring.prometheusOperator',
+  PrometheusRule: 'spec.monitoring.prometheusOperator',
+  HTTPRoute: 'spec.gateway.expose.httpRoute',
+  ScaledObject: 'autoscaling.mode: keda (the CRD scaledobjects.keda.sh)',
+};
+
+/** A kind that must be served for an object to work, and the option that asked for it. */
+interface CrdNeed {
+  kind: string;
+  option: string;
+}
+
+function crdNeeds(object: KubernetesObject): CrdNeed[] {
+  if (kindOf(object.kind)?.crd) return [{ kind: object.kind!, option: OPTION_OF_CRD_KIND[object.kind!]! }];
+  // An Ingress naming an issuer gets its certificate from cert-manager's ingress-shim, as a Certificate.
+  const annotations = Object.keys(object.metadata?.annotations ?? {});
+  if (object.kind === 'Ingress' && annotations.some((key) => key.startsWith('cert-manager.io/')))
+    return [{ kind: 'Certificate', option: 'spec.gateway.expose.ingress.tls.issuerRef' }];
+  return [];
+}
+
+/** Objects of a kind whose CRD the cluster lacks (cert-manager, the Prometheus Operator, Gateway API, KEDA) stop apply before it sends anything. */
 function checkCrdsServed(objects: KubernetesObject[], served: Set<string>): void {
-  const missing = [
-    ...new Set(
-      objects
-        .filter((object) => kindOf(object.kind)?.crd && !served.has(object.apiVersion ?? ''))
-        .map((object) => object.kind!),
-    ),
-  ];
+  const missing = objects.flatMap(crdNeeds).filter((need) => !served.has(kindOf(need.kind)!.apiVersion));
   if (missing.length === 0) return;
-  const needs = [...new Set(missing.map((kind) => kindOf(kind)!))];
-  const fields = missing.some((kind) => kind === 'Issuer' || kind === 'Certificate')
-    ? 'spec.tls.provider: cert-manager'
-    : missing.includes('ScaledObject')
-      ? 'autoscaling.mode: keda (the CRD scaledobjects.keda.sh)'
-      : 'spec.monitoring.prometheusOperator';
+  const needs = [...new Set(missing.map((need) => kindOf(need.kind)!))];
+  const fields = [...new Set(missing.map((need) => need.option))].join(' and ');
   throw new ClusterError(
     `the cluster does not serve ${needs.map((k) => `${k.apiVersion} ${k.kind}`).join(', ')}, which ${fields} needs: install ${[...new Set(needs.map((k) => k.crd))].join(' and ')} (its CRDs), or turn the option off; nothing was applied`,
     404,

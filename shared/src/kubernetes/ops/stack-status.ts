@@ -3,6 +3,7 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { LokiStack } from '../../spec/schema.js';
 import { CLUSTER_DOMAIN_ANNOTATION, GATEWAY, SCHEMA_ANNOTATION } from '../render/common.js';
+import { EXTERNAL_URL_ANNOTATION, externalBaseUrl } from '../render/components/gateway-expose.js';
 import { periodsOfAnnotation, schemaStatusOf } from '../../stack/schema-periods.js';
 import { upgradeInWaves } from '../../stack/waves.js';
 import {
@@ -60,6 +61,7 @@ export function stackStatusOf(objects: StackObjects): StackStatus {
         objects.workloads.map((w) => w.metadata?.annotations?.[CLUSTER_DOMAIN_ANNOTATION]).find(Boolean) ??
         'cluster.local',
       gateway: objects.workloads.some((workload) => componentOf(workload) === GATEWAY),
+      externalUrl: externalUrlOf(objects.workloads),
     }),
     version:
       objects.workloads.find((w) => w.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')?.metadata?.labels?.[
@@ -125,15 +127,31 @@ export function endpointsOf(stack: {
   namespace: string;
   clusterDomain: string;
   gateway: boolean;
+  /** The exposed gateway's base URL (`https://loki.example.com`). */
+  externalUrl?: string;
 }): StackEndpoints {
   const host = (component: string) => `${stack.name}-${component}.${stack.namespace}.svc.${stack.clusterDomain}`;
   if (stack.gateway)
-    return { push: `http://${host(GATEWAY)}/loki/api/v1/push`, query: `http://${host(GATEWAY)}`, basicAuth: true };
+    return {
+      push: `http://${host(GATEWAY)}/loki/api/v1/push`,
+      query: `http://${host(GATEWAY)}`,
+      basicAuth: true,
+      ...(stack.externalUrl
+        ? { external: { push: `${stack.externalUrl}/loki/api/v1/push`, query: stack.externalUrl } }
+        : {}),
+    };
   return {
     push: `http://${host('distributor')}:3100/loki/api/v1/push`,
     query: `http://${host('query-frontend')}:3100`,
     basicAuth: false,
   };
+}
+
+/** The gateway Deployment's external URL annotation, if it holds a plain http(s) origin (it is printed as a link). */
+function externalUrlOf(workloads: (V1Deployment | V1StatefulSet)[]): string | undefined {
+  const gateway = workloads.find((workload) => componentOf(workload) === GATEWAY);
+  const url = gateway?.metadata?.annotations?.[EXTERNAL_URL_ANNOTATION];
+  return url && /^https?:\/\/[a-z0-9.-]{1,253}$/.test(url) ? url : undefined;
 }
 
 /** The URLs of a stack as its spec renders it. */
@@ -143,6 +161,7 @@ export function stackEndpoints(stack: LokiStack): StackEndpoints {
     namespace: stack.metadata.namespace,
     clusterDomain: stack.spec.clusterDomain,
     gateway: stack.spec.gateway.enabled,
+    externalUrl: externalBaseUrl(stack),
   });
 }
 

@@ -4,7 +4,7 @@
 export interface ManagedKind {
   apiVersion: string;
   kind: string;
-  /** Served only where its CustomResourceDefinition is installed (cert-manager, the Prometheus Operator). */
+  /** Served only where its CustomResourceDefinition is installed (cert-manager, the Prometheus Operator, Gateway API). */
   crd?: string;
 }
 
@@ -29,6 +29,8 @@ export const APPLY_PHASES: ManagedKind[][] = [
     { apiVersion: 'v1', kind: 'Service' },
     // Before the workloads: their pods start isolated.
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', crd: 'the Gateway API' },
     { apiVersion: PROMETHEUS_OPERATOR, kind: 'PodMonitor', crd: 'the Prometheus Operator' },
     { apiVersion: PROMETHEUS_OPERATOR, kind: 'PrometheusRule', crd: 'the Prometheus Operator' },
     { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },

@@ -2,7 +2,7 @@
 // then each policy opens one flow the stack needs: gRPC between Loki components, memberlist among ring
 // members, HTTP from the query path to the compactor and queriers, the object store, DNS, and the entry
 // points (push on the distributor, queries on the query-frontend; or the gateway, which alone reaches them)
-// for the sources the user allows.
+// for the sources the user allows, and an exposed gateway's ingress controller.
 // Kubelet probes are not subject to NetworkPolicy on the common CNIs.
 import type {
   KubernetesObject,
@@ -198,7 +198,7 @@ function gatewayPolicies(stack: LokiStack): NetworkPolicy[] {
     policy(stack, 'gateway', {
       podSelector: gatewayPods,
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ ...(allowFrom ? { from: allowFrom } : {}), ports: tcp(GATEWAY_PORT.port) }],
+      ingress: [{ ...(allowFrom ? { from: allowFrom } : {}), ports: tcp(GATEWAY_PORT.port) }, ...exposedFrom(stack)],
       egress: [{ to: [{ podSelector: upstreams }], ports: tcp(PORTS.http.port) }],
     }),
     policy(stack, 'gateway-upstreams', {
@@ -207,6 +207,14 @@ function gatewayPolicies(stack: LokiStack): NetworkPolicy[] {
       ingress: [{ from: [{ podSelector: gatewayPods }], ports: tcp(PORTS.http.port) }],
     }),
   ];
+}
+
+/** An exposed gateway: the pods of the ingress controller (or Gateway) in `controllerNamespace`, to the gateway only. */
+function exposedFrom(stack: LokiStack): IngressRule[] {
+  const namespace = stack.spec.gateway.expose?.controllerNamespace;
+  if (!namespace) return [];
+  const controller = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } };
+  return [{ from: [controller], ports: tcp(GATEWAY_PORT.port) }];
 }
 
 /** Only the components that read or write the object store reach it (the bucket-creating init container included). */

@@ -56,5 +56,12 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
         "is Kubernetes-only (Nomad's scaling needs the separate Nomad Autoscaler and an APM plugin): set it to false and size the group with replicas",
     });
   }
+  if (stack.spec.gateway.expose) {
+    issues.push({
+      path: 'spec.gateway.expose',
+      message:
+        'renders a Kubernetes Ingress or HTTPRoute, which Nomad has none of: remove it and expose the stack with spec.nomad.traefik',
+    });
+  }
   return issues;
 }

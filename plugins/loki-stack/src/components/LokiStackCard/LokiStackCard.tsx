@@ -171,12 +171,21 @@ function Breakable({ url }: { url: string }) {
   );
 }
 
-/** The push and query URLs, one row each: label, URL, and its copy button on the same line. */
+/**
+ * The push and query URLs, in the cluster and, for an exposed gateway, outside it: one row each, with label, URL
+ * and its copy button on the same line.
+ */
 function Endpoints({ endpoints }: { endpoints: CheckedStackStatus['endpoints'] }) {
   const classes = useStyles();
   const rows = [
     { label: 'Push', url: endpoints.push },
     { label: 'Query', url: endpoints.query },
+    ...(endpoints.external
+      ? [
+          { label: 'External push', url: endpoints.external.push },
+          { label: 'External query', url: endpoints.external.query },
+        ]
+      : []),
   ];
   return (
     <div className={classes.section}>

@@ -26,6 +26,7 @@ import {
   tmpVolume,
 } from '../common.js';
 import { GATEWAY_PATHS, GATEWAY_PORT, nginxConfig } from '../gateway-config.js';
+import { EXTERNAL_URL_ANNOTATION, exposeObjects, externalBaseUrl } from './gateway-expose.js';
 
 /** nginx-unprivileged runs as the `nginx` user, uid and gid 101. */
 const NGINX_ID = 101;
@@ -56,6 +57,7 @@ export function gateway(stack: LokiStack): KubernetesObject[] {
     service(stack),
     deployment(stack),
     ...((autoscalingOf(stack, GATEWAY)?.min ?? stack.spec.gateway.replicas) > 1 ? [podDisruptionBudget(stack)] : []),
+    ...exposeObjects(stack),
   ];
 }
 
@@ -102,10 +104,12 @@ function deployment(stack: LokiStack): V1Deployment {
       tmp.mount,
     ],
   });
+  const base = metadata(stack, gatewayName(stack), GATEWAY);
+  const external = externalBaseUrl(stack);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: metadata(stack, gatewayName(stack), GATEWAY),
+    metadata: external ? { ...base, annotations: { ...base.annotations, [EXTERNAL_URL_ANNOTATION]: external } } : base,
     spec: {
       ...(isAutoscaled(stack, GATEWAY) ? {} : { replicas: spec.replicas }),
       revisionHistoryLimit: 5,
