@@ -265,7 +265,7 @@ const OPTIONS: Record<string, LokiStackInput> = {
   'network-policy-zone-aware': {
     spec: {
       profile: 'production',
-      storage: STORAGE_VARIANTS.s3,
+      storage: STORAGE_VARIANTS['s3-compatible'],
       replicationFactor: 3,
       zoneAwareness: { enabled: true, zones: ['a', 'b', 'c'], placement: 'physical' },
       components: { ingester: { replicas: 2 } },

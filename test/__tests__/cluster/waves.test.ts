@@ -5,6 +5,7 @@ import { jest } from '@jest/globals';
 import {
   deployStack,
   NotReadyError,
+  ZoneMigrationRefusedError,
   planStack,
   getStackStatus,
   wavesOf,
@@ -41,7 +42,13 @@ const stackAt = (namespace: string, version: string): LokiStack =>
 interface Workload {
   kind: string;
   metadata: { name: string; generation?: number; labels?: Record<string, string> };
-  spec: { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
+  spec: {
+    replicas?: number;
+    template: {
+      metadata?: { annotations?: Record<string, string> };
+      spec: { containers: { name: string; image: string }[] };
+    };
+  };
   status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
 }
 
@@ -346,5 +353,112 @@ describe('the CLI', () => {
       'loki-distributor',
     ) as unknown as Workload;
     expect(imageOf(distributor)).toMatch(`:${OLD}`);
+  });
+});
+
+describe('zone-aware ingesters', () => {
+  const ZONES = ['b', 'c', 'a'];
+  const zoned = (namespace: string, spec: Record<string, unknown> = {}) =>
+    stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, zoneAwareness: { enabled: true, zones: ZONES }, ...spec },
+    });
+  const zoneOf = (workload: Workload) => workload.metadata.labels?.['loki-microservices/zone'];
+  const hashOf = (workload: Workload) =>
+    workload.spec.template.metadata?.annotations?.['loki-microservices/config-hash'];
+  const zoneSets = (namespace: string) => workloads(namespace).filter(zoneOf);
+  /** Rolled to the config `hash`: the template, seen by the controller, every pod updated and ready. */
+  const rolledTo = (workload: Workload, hash: string | undefined) => {
+    const { status = {}, spec, metadata } = workload;
+    const replicas = spec.replicas ?? 1;
+    return (
+      hashOf(workload) === hash &&
+      (status.observedGeneration ?? 0) >= (metadata.generation ?? 0) &&
+      status.updatedReplicas === replicas &&
+      status.readyReplicas === replicas
+    );
+  };
+
+  test('a change of configuration rolls one zone at a time, in the order of the spec, each ready before the next is patched', async () => {
+    const namespace = 'zones-roll';
+    await deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    const oldHash = hashOf(zoneSets(namespace)[0]!);
+    const heard: string[] = [];
+    const recorder = recordWorkloadPatches(namespace);
+    try {
+      // The default (`upgrade`) would roll a change that keeps the version all at once; zones roll in waves.
+      await deployStack(fixture.connection, zoned(namespace, { limits: { maxQuerySeries: 1000 } }), {
+        timeoutMs: 120_000,
+        wait: true,
+        onWave: (wave) => void heard.push(`${wave.components.join()}${wave.zone ? ` ${wave.zone}` : ''}`),
+      });
+    } finally {
+      recorder.stop();
+    }
+    const newHash = hashOf(zoneSets(namespace)[0]!);
+    expect(newHash).not.toBe(oldHash);
+    expect(heard.filter((wave) => wave.startsWith('ingester'))).toEqual(ZONES.map((zone) => `ingester ${zone}`));
+    const zonePatches = recorder.patches.filter((patch) => patch.name.startsWith('loki-ingester-zone-'));
+    expect(zonePatches.map((patch) => patch.name)).toEqual(ZONES.map((zone) => `loki-ingester-zone-${zone}`));
+    for (const [index, patch] of zonePatches.entries()) {
+      for (const workload of patch.before.filter(zoneOf)) {
+        const name = workload.metadata.name;
+        // The zones before have rolled and are ready; this one and those after still run the old configuration.
+        if (ZONES.indexOf(zoneOf(workload)!) < index)
+          expect({ [name]: rolledTo(workload, newHash) }).toEqual({ [name]: true });
+        else expect({ [name]: hashOf(workload) }).toEqual({ [name]: oldHash });
+      }
+    }
+    expect(zoneSets(namespace).every((workload) => rolledTo(workload, newHash))).toBe(true);
+  });
+
+  test('switching a running stack to zones is refused before anything is sent; plan names the option and the steps; with it, the zones come first and the old ingesters go last', async () => {
+    const namespace = 'zones-migrate';
+    const single = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, components: { ingester: { replicas: 3 } } },
+    });
+    await deployStack(fixture.connection, single, { timeoutMs: 60_000, wait: true });
+    const sent = recordTimeline(fixture.running);
+    const refused = deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    await expect(refused).rejects.toThrow(ZoneMigrationRefusedError);
+    await expect(refused).rejects.toThrow(/--migrate-zones/);
+    const writes = (events: typeof sent) =>
+      events.filter((e) => e.at === 'sent' && e.method !== 'GET' && !e.path.includes('dryRun'));
+    // Only the stack's lock is taken (and given back).
+    expect(writes(sent).filter((e) => !e.path.includes('/leases'))).toEqual([]);
+    expect(zoneSets(namespace)).toEqual([]);
+
+    const plan = await planStack(fixture.connection, zoned(namespace));
+    expect(plan.blockers).toContainEqual({
+      kind: 'StatefulSet',
+      name: 'loki-ingester',
+      message: expect.stringContaining('Re-run with --migrate-zones'),
+    });
+    const accepted = await planStack(fixture.connection, zoned(namespace), { migrateZones: true });
+    expect(accepted.blockers).toEqual([]);
+    expect(accepted.warnings).toContainEqual({
+      code: 'ZonesMigrated',
+      message: expect.stringContaining('loki-ingester-zone-b, loki-ingester-zone-c, loki-ingester-zone-a'),
+    });
+
+    sent.length = 0;
+    const deployed = await deployStack(fixture.connection, zoned(namespace), {
+      timeoutMs: 120_000,
+      wait: true,
+      migrateZones: true,
+    });
+    expect(deployed.status?.condition.type).toBe('Ready');
+    expect(zoneSets(namespace).map((workload) => workload.metadata.name)).toEqual(
+      expect.arrayContaining(ZONES.map((zone) => `loki-ingester-zone-${zone}`)),
+    );
+    expect(workloads(namespace).map((workload) => workload.metadata.name)).not.toContain('loki-ingester');
+    const order = writes(sent).map((e) => `${e.method} ${e.path.split('?')[0]!.split('/').slice(-2).join('/')}`);
+    const deleted = order.indexOf('DELETE statefulsets/loki-ingester');
+    expect(deleted).toBeGreaterThan(-1);
+    for (const zone of ZONES) {
+      const created = order.indexOf(`PATCH statefulsets/loki-ingester-zone-${zone}`);
+      expect({ zone, created: created > -1 && created < deleted }).toEqual({ zone, created: true });
+    }
   });
 });

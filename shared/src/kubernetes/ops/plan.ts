@@ -14,16 +14,26 @@ import {
   type StackPlan,
 } from '../../stack/plan-model.js';
 import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js';
-import { configMapName, objectName } from '../render/common.js';
+import { configMapName, objectName, ZONE_LABEL } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
 import { plannedWaves } from '../../stack/waves.js';
 import { applyStack, contentOf, type ApplyOptions, type ApplyResult, type ObjectPreview } from './apply.js';
 import type { Connection } from './connection.js';
+import { CLI_OPTION_NAMES } from './option-names.js';
+import { zoneMigrationRefusal, zoneMigrationSteps } from './zone-migration.js';
 
 export type PlanOptions = Pick<
   ApplyOptions,
-  'credentials' | 'adopt' | 'forceConflicts' | 'pruneVolumes' | 'retry' | 'now' | 'optionNames' | 'recreateStatefulSets'
+  | 'credentials'
+  | 'adopt'
+  | 'forceConflicts'
+  | 'pruneVolumes'
+  | 'retry'
+  | 'now'
+  | 'optionNames'
+  | 'recreateStatefulSets'
+  | 'migrateZones'
 >;
 
 /** What applying the stack now would change; nothing is changed (every request is a read or a dry run). */
@@ -39,7 +49,24 @@ export async function planStack(
     prune: true,
     onPreview: (preview) => previews.push(preview),
   });
-  return planOf(stack, result, previews);
+  const plan = planOf(stack, result, previews);
+  return withZoneMigration(stack, plan, options);
+}
+
+/** A plan that switches running ingesters to zones: the migration's steps, a blocker without the option. */
+function withZoneMigration(stack: LokiStack, plan: StackPlan, options: PlanOptions): StackPlan {
+  const ingesters = objectName(stack, 'ingester');
+  const pruned = plan.changes.some(
+    (change) => change.kind === 'StatefulSet' && change.name === ingesters && change.impact === 'prune',
+  );
+  if (!stack.spec.zoneAwareness.enabled || !pruned) return plan;
+  if (!options.migrateZones) {
+    const message = zoneMigrationRefusal(stack, (options.optionNames ?? CLI_OPTION_NAMES).migrateZones);
+    return { ...plan, blockers: [...plan.blockers, { kind: 'StatefulSet', name: ingesters, message }] };
+  }
+  const steps = zoneMigrationSteps(stack).map((step, index) => `(${index + 1}) ${step}`);
+  const warning = { code: 'ZonesMigrated' as const, message: `ingesters move to zones: ${steps.join('; ')}` };
+  return { ...plan, warnings: [...plan.warnings, warning] };
 }
 
 type Json = Record<string, unknown>;
@@ -190,6 +217,7 @@ function rollOf(
   return {
     component: after.metadata?.labels?.['app.kubernetes.io/component'] ?? after.metadata?.name ?? '',
     workload: `${next.kind} ${next.metadata?.name}`,
+    ...(after.metadata?.labels?.[ZONE_LABEL] ? { zone: after.metadata.labels[ZONE_LABEL] } : {}),
     // Pods added by a scale-up start new; pods removed by a scale-down are not replaced.
     pods: Math.min(before.spec?.replicas ?? 1, after.spec?.replicas ?? 1),
     reasons: [...new Set(reasons)],
