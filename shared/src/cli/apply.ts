@@ -68,8 +68,9 @@ ${NOMAD_HELP}
                          StatefulSet leaving its pods running and create it again; a larger volume size also
                          expands each claim, if its StorageClass allows expansion (checked first)
       --migrate-zones    Switch the running ingesters to zone-aware StatefulSets (spec.zoneAwareness): the
-                         zones are created beside them in waves, the old StatefulSet is pruned last (its
-                         ingesters flush on shutdown); without it, apply refuses the switch
+                         zones are created beside them in waves; last, the old ingesters stop one at a
+                         time (each flushes and leaves the ring) and their StatefulSet is pruned; without
+                         it, apply refuses the switch
       --allow-downgrade  Accept a spec.version of an older minor than the running Loki's
       --allow-skip       Accept a spec.version more than one minor newer than the running Loki's
   -o, --output FORMAT    text (default) or json, on standard output

@@ -377,7 +377,11 @@ const scheduling = z
       .describe(
         'Spread pods of a component over nodes: `soft` prefers distinct nodes, `hard` requires them (pods stay Pending when nodes are short).',
       ),
-    zoneSpread: z.boolean().describe('Spread pods of a component over `topology.kubernetes.io/zone`.'),
+    zoneSpread: z
+      .boolean()
+      .describe(
+        'Prefer to spread the pods of a component over `topology.kubernetes.io/zone` (`ScheduleAnyway`). It does not make the ingester ring zone-aware: all copies of a stream can still sit in one zone (see `zoneAwareness`).',
+      ),
   })
   .describe('Pod placement.');
 

@@ -443,11 +443,17 @@ describe('zone-aware ingesters', () => {
     });
 
     sent.length = 0;
-    const deployed = await deployStack(fixture.connection, zoned(namespace), {
-      timeoutMs: 120_000,
-      wait: true,
-      migrateZones: true,
-    });
+    const recorder = recordWorkloadPatches(namespace);
+    let deployed;
+    try {
+      deployed = await deployStack(fixture.connection, zoned(namespace), {
+        timeoutMs: 120_000,
+        wait: true,
+        migrateZones: true,
+      });
+    } finally {
+      recorder.stop();
+    }
     expect(deployed.status?.condition.type).toBe('Ready');
     expect(zoneSets(namespace).map((workload) => workload.metadata.name)).toEqual(
       expect.arrayContaining(ZONES.map((zone) => `loki-ingester-zone-${zone}`)),
@@ -459,6 +465,22 @@ describe('zone-aware ingesters', () => {
     for (const zone of ZONES) {
       const created = order.indexOf(`PATCH statefulsets/loki-ingester-zone-${zone}`);
       expect({ zone, created: created > -1 && created < deleted }).toEqual({ zone, created: true });
+    }
+    // The old ingesters leave one at a time, after the zones: 3 → 2 → 1 → 0, each pod gone before the next stops.
+    const drained = recorder.patches.filter((patch) => patch.name === 'loki-ingester');
+    expect(drained).toHaveLength(3);
+    expect(order.filter((step) => step === 'PATCH statefulsets/loki-ingester')).toHaveLength(3);
+    expect(order.lastIndexOf('PATCH statefulsets/loki-ingester')).toBeLessThan(deleted);
+    for (const [index, patch] of drained.entries()) {
+      const old = patch.before.find((workload) => workload.metadata.name === 'loki-ingester')!;
+      expect({ scaledTo: old.spec.replicas, pods: old.status?.replicas }).toEqual({
+        scaledTo: 3 - index,
+        pods: 3 - index,
+      });
+      for (const zone of ZONES) {
+        const set = patch.before.find((workload) => workload.metadata.name === `loki-ingester-zone-${zone}`);
+        expect({ zone, ready: set?.status?.readyReplicas }).toEqual({ zone, ready: 1 });
+      }
     }
   });
 });

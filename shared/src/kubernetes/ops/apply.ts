@@ -41,7 +41,12 @@ import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js
 import { secretValues } from './secret-values.js';
 import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
 import { waveOf, wavesOf, type Wave } from '../../stack/waves.js';
-import { singleZoneIngesters, zoneMigrationRefusal, ZoneMigrationRefusedError } from './zone-migration.js';
+import {
+  drainIngesters,
+  singleZoneIngesters,
+  zoneMigrationRefusal,
+  ZoneMigrationRefusedError,
+} from './zone-migration.js';
 
 const OBJECT_ACTIONS = ['created', 'configured', 'unchanged', 'pruned'] as const;
 export type ObjectAction = (typeof OBJECT_ACTIONS)[number];
@@ -503,6 +508,9 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     if (options.dryRun)
       for (const object of kept)
         options.onPreview?.({ kind: object.kind ?? '', name: nameOf(object), live: object, kept: true });
+    // The old ingesters of a zone migration leave one by one before their StatefulSet goes.
+    if (migrating && !options.dryRun && prunable.includes(migrating))
+      await drainIngesters(connection, migrating, retry);
     await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }
