@@ -412,6 +412,18 @@ describe('zone-aware ingesters', () => {
     expect(zoneSets(namespace).every((workload) => rolledTo(workload, newHash))).toBe(true);
   });
 
+  test('plan counts the ingesters of every zone: fewer per zone is a scale-down', async () => {
+    const namespace = 'zones-plan';
+    await deployStack(fixture.connection, zoned(namespace, { components: { ingester: { replicas: 2 } } }), {
+      timeoutMs: 60_000,
+    });
+    const plan = await planStack(fixture.connection, zoned(namespace));
+    expect(plan.warnings).toContainEqual({
+      code: 'IngestersScaledDown',
+      message: expect.stringContaining('ingesters scale down from 6 to 3'),
+    });
+  });
+
   test('switching a running stack to zones is refused before anything is sent; plan names the option and the steps; with it, the zones come first and the old ingesters go last', async () => {
     const namespace = 'zones-migrate';
     const single = stackOf({

@@ -14,7 +14,7 @@ import {
   type StackPlan,
 } from '../../stack/plan-model.js';
 import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js';
-import { configMapName, objectName, ZONE_LABEL } from '../render/common.js';
+import { configMapName, objectName, ZONE_LABEL, zonesOf } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
 import { plannedWaves } from '../../stack/waves.js';
@@ -227,11 +227,20 @@ function rollOf(
 function warningsOf(stack: LokiStack, previewOf: Map<string, ObjectPreview>): StackPlan['warnings'] {
   const config = previewOf.get(keyOf({ kind: 'ConfigMap', name: configMapName(stack) }));
   if (!config || !('next' in config) || !config.live) return [];
-  const ingesters = previewOf.get(keyOf({ kind: 'StatefulSet', name: objectName(stack, 'ingester') }));
+  // Every ingester StatefulSet that runs: the one, or one per zone (both while a zone migration runs).
+  const live = [...previewOf.values()]
+    .map((preview) => preview.live)
+    .filter(
+      (object) =>
+        object?.kind === 'StatefulSet' && object.metadata?.labels?.['app.kubernetes.io/component'] === 'ingester',
+    );
   const replicas = (object: KubernetesObject | undefined) => (object as Workload | undefined)?.spec?.replicas ?? 0;
-  const desired = stack.spec.components.ingester.replicas;
+  const desired = stack.spec.components.ingester.replicas * Math.max(1, zonesOf(stack, 'ingester').length);
   return lokiWarnings(
-    { config: lokiConfigOf(config.live) ?? {}, ingesters: ingesters?.live ? replicas(ingesters.live) : desired },
+    {
+      config: lokiConfigOf(config.live) ?? {},
+      ingesters: live.length > 0 ? live.reduce((sum, object) => sum + replicas(object), 0) : desired,
+    },
     { config: lokiConfigOf(config.next) ?? {}, ingesters: desired },
   );
 }
