@@ -335,6 +335,30 @@ describe('the CLI', () => {
     expect(output.timeline.waves.map((wave) => wave.number)).toEqual(waves.map((wave) => wave.number));
   });
 
+  test('apply refuses to switch a running stack to zones (exit 2, naming --migrate-zones); plan shows the steps', async () => {
+    const namespace = 'zones-cli';
+    await installed(namespace);
+    const zones = [
+      ...args(namespace, OLD),
+      '--set',
+      'spec.replicationFactor=3',
+      '--set',
+      'spec.zoneAwareness.enabled=true',
+    ];
+    const refused = await cli(zones);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('spec.zoneAwareness.enabled: switches the running ingesters ("loki-ingester")');
+    expect(refused.stderr).toContain('Re-run with --migrate-zones to go ahead');
+    const plan = await cli(['plan', ...zones.slice(1)]);
+    expect(plan.stdout).toContain('StatefulSet loki-ingester: switches the running ingesters');
+    expect(plan.stdout).toContain(
+      '(1) the StatefulSets loki-ingester-zone-a, loki-ingester-zone-b, loki-ingester-zone-c are created beside loki-ingester',
+    );
+    const migrated = await cli([...zones, '--migrate-zones']);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain(': ingester zone a, waiting until it is ready\n');
+  });
+
   test('a failing wave exits 3 with the diagnosis and the command that rolls back', async () => {
     const namespace = 'waves-cli-failing';
     await installed(namespace);
