@@ -67,10 +67,10 @@ ${NOMAD_HELP}
                          Make a StatefulSet change Kubernetes refuses in place (volume size…): delete the
                          StatefulSet leaving its pods running and create it again; a larger volume size also
                          expands each claim, if its StorageClass allows expansion (checked first)
-      --migrate-zones    Switch the running ingesters to zone-aware StatefulSets (spec.zoneAwareness): the
-                         zones are created beside them in waves; last, the old ingesters stop one at a
-                         time (each flushes and leaves the ring) and their StatefulSet is pruned; without
-                         it, apply refuses the switch
+      --migrate-zones    Replace the running ingester StatefulSets (spec.zoneAwareness switched on or off,
+                         zones renamed): the new ones are created in waves; last, the old ingesters stop
+                         one at a time (each flushes and leaves the ring) and their StatefulSets are
+                         pruned; without it, apply refuses the change
       --allow-downgrade  Accept a spec.version of an older minor than the running Loki's
       --allow-skip       Accept a spec.version more than one minor newer than the running Loki's
   -o, --output FORMAT    text (default) or json, on standard output

@@ -40,7 +40,7 @@ ${NOMAD_HELP}
       --prune-volumes    Plan as apply --prune-volumes would (volumes the spec no longer renders are deleted)
       --recreate-statefulsets
                          Plan as apply --recreate-statefulsets would (StatefulSets recreated, claims expanded)
-      --migrate-zones    Plan as apply --migrate-zones would (running ingesters moved to zone-aware StatefulSets)
+      --migrate-zones    Plan as apply --migrate-zones would (the running ingester StatefulSets replaced)
       --detailed-exitcode  Exit ${CHANGES_EXIT_CODE} when there are changes
   -o, --output FORMAT    text (default), json (a StackPlan, apiVersion loki-microservices/v1alpha1) or
                          markdown (for a job summary or a pull-request comment)

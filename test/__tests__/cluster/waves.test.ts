@@ -347,10 +347,10 @@ describe('the CLI', () => {
     ];
     const refused = await cli(zones);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('spec.zoneAwareness.enabled: switches the running ingesters ("loki-ingester")');
+    expect(refused.stderr).toContain('spec.zoneAwareness.enabled: replaces the running ingesters ("loki-ingester")');
     expect(refused.stderr).toContain('Re-run with --migrate-zones to go ahead');
     const plan = await cli(['plan', ...zones.slice(1)]);
-    expect(plan.stdout).toContain('StatefulSet loki-ingester: switches the running ingesters');
+    expect(plan.stdout).toContain('StatefulSet loki-ingester: replaces the running ingesters');
     expect(plan.stdout).toContain(
       '(1) the StatefulSets loki-ingester-zone-a, loki-ingester-zone-b, loki-ingester-zone-c are created beside loki-ingester',
     );
@@ -517,6 +517,48 @@ describe('zone-aware ingesters', () => {
         const set = patch.before.find((workload) => workload.metadata.name === `loki-ingester-zone-${zone}`);
         expect({ zone, ready: set?.status?.readyReplicas }).toEqual({ zone, ready: 1 });
       }
+    }
+  });
+
+  test('switching zones off, or renaming them, needs the option too; the old zones then leave one pod at a time, zone after zone', async () => {
+    const namespace = 'zones-off';
+    await deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    const single = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, components: { ingester: { replicas: 3 } } },
+    });
+    const sets = ['a', 'b', 'c'].map((zone) => `loki-ingester-zone-${zone}`);
+    await expect(deployStack(fixture.connection, single, { timeoutMs: 60_000 })).rejects.toThrow(
+      `replaces the running ingesters (${sets.map((set) => `"${set}"`).join(', ')})`,
+    );
+    const renamed = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, zoneAwareness: { enabled: true, zones: ['b', 'c', 'd'] } },
+    });
+    await expect(deployStack(fixture.connection, renamed, { timeoutMs: 60_000 })).rejects.toThrow(
+      'replaces the running ingesters ("loki-ingester-zone-a")',
+    );
+    expect((await planStack(fixture.connection, single)).blockers).toContainEqual(
+      expect.objectContaining({ kind: 'StatefulSet', name: 'loki-ingester-zone-a' }),
+    );
+
+    const recorder = recordWorkloadPatches(namespace);
+    try {
+      await deployStack(fixture.connection, single, { timeoutMs: 120_000, wait: true, migrateZones: true });
+    } finally {
+      recorder.stop();
+    }
+    expect(workloads(namespace).filter((workload) => workload.metadata.name.startsWith('loki-ingester'))).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ name: 'loki-ingester' }) }),
+    ]);
+    // Each zone scaled to 0 after the one before it is gone, with the new ingesters ready throughout.
+    const drained = recorder.patches.filter((patch) => sets.includes(patch.name));
+    expect(drained.map((patch) => patch.name)).toEqual(sets);
+    for (const [index, patch] of drained.entries()) {
+      const before = (name: string) => patch.before.find((workload) => workload.metadata.name === name);
+      for (const gone of sets.slice(0, index))
+        expect({ gone, left: before(gone)?.status?.replicas ?? 0 }).toEqual({ gone, left: 0 });
+      expect(before('loki-ingester')?.status?.readyReplicas).toBe(3);
     }
   });
 });

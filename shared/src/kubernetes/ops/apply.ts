@@ -43,7 +43,7 @@ import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type Resolved
 import { waveOf, wavesOf, type Wave } from '../../stack/waves.js';
 import {
   drainIngesters,
-  singleZoneIngesters,
+  replacedIngesters,
   zoneMigrationRefusal,
   ZoneMigrationRefusedError,
 } from './zone-migration.js';
@@ -369,9 +369,11 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   result.adopted = await foreignObjects(connection, stack, names, existing, retry);
   if (result.adopted.length > 0 && !options.adopt)
     throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
-  const migrating = singleZoneIngesters(stack, existing);
-  if (migrating && !options.dryRun && !options.migrateZones)
-    throw new ZoneMigrationRefusedError(zoneMigrationRefusal(stack, optionNamesOf(options).migrateZones));
+  const replaced = replacedIngesters(stack, existing);
+  if (replaced.length > 0 && !options.dryRun && !options.migrateZones)
+    throw new ZoneMigrationRefusedError(
+      zoneMigrationRefusal(stack, replaced.map(nameOf), optionNamesOf(options).migrateZones),
+    );
   if (run.namespace === 'existing') {
     if (!options.dryRun) {
       const recreations = await refuseImmutableChanges(
@@ -389,8 +391,9 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     }
   }
   // Zone-aware ingesters roll one zone at a time, whatever the change: two zones rolling together could take two
-  // copies of a stream at once. A zone migration so also prunes the old ingesters only after the last zone.
-  const when = stack.spec.zoneAwareness.enabled && options.waves ? 'always' : options.waves?.when;
+  // copies of a stream at once. A migration so also has the new ingesters ready before the old ones leave.
+  const inWaves = stack.spec.zoneAwareness.enabled || replaced.length > 0;
+  const when = inWaves && options.waves ? 'always' : options.waves?.when;
   const rollout = when && !options.dryRun ? rolloutOf(stack, existing, when) : undefined;
   const resolved = generated.map((secret) =>
     resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
@@ -508,9 +511,10 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     if (options.dryRun)
       for (const object of kept)
         options.onPreview?.({ kind: object.kind ?? '', name: nameOf(object), live: object, kept: true });
-    // The old ingesters of a zone migration leave one by one before their StatefulSet goes.
-    if (migrating && !options.dryRun && prunable.includes(migrating))
-      await drainIngesters(connection, migrating, retry);
+    // The replaced ingesters leave one by one, StatefulSet after StatefulSet, before the prune deletes them.
+    if (!options.dryRun)
+      for (const ingesters of replaced.filter((object) => prunable.includes(object)))
+        await drainIngesters(connection, ingesters, retry);
     await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }

@@ -14,14 +14,14 @@ import {
   type StackPlan,
 } from '../../stack/plan-model.js';
 import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js';
-import { configMapName, objectName, ZONE_LABEL, zonesOf } from '../render/common.js';
+import { configMapName, ZONE_LABEL, zonesOf } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
 import { plannedWaves } from '../../stack/waves.js';
 import { applyStack, contentOf, type ApplyOptions, type ApplyResult, type ObjectPreview } from './apply.js';
 import type { Connection } from './connection.js';
 import { CLI_OPTION_NAMES } from './option-names.js';
-import { zoneMigrationRefusal, zoneMigrationSteps } from './zone-migration.js';
+import { isIngesterSetName, zoneMigrationRefusal, zoneMigrationSteps } from './zone-migration.js';
 
 export type PlanOptions = Pick<
   ApplyOptions,
@@ -53,19 +53,22 @@ export async function planStack(
   return withZoneMigration(stack, plan, options);
 }
 
-/** A plan that switches running ingesters to zones: the migration's steps, a blocker without the option. */
+/** A plan that replaces running ingester StatefulSets: the migration's steps, a blocker without the option. */
 function withZoneMigration(stack: LokiStack, plan: StackPlan, options: PlanOptions): StackPlan {
-  const ingesters = objectName(stack, 'ingester');
-  const pruned = plan.changes.some(
-    (change) => change.kind === 'StatefulSet' && change.name === ingesters && change.impact === 'prune',
-  );
-  if (!stack.spec.zoneAwareness.enabled || !pruned) return plan;
+  const replaced = plan.changes
+    .filter(
+      (change) => change.kind === 'StatefulSet' && change.impact === 'prune' && isIngesterSetName(stack, change.name),
+    )
+    .map((change) => change.name)
+    .sort();
+  if (replaced.length === 0) return plan;
   if (!options.migrateZones) {
-    const message = zoneMigrationRefusal(stack, (options.optionNames ?? CLI_OPTION_NAMES).migrateZones);
-    return { ...plan, blockers: [...plan.blockers, { kind: 'StatefulSet', name: ingesters, message }] };
+    const option = (options.optionNames ?? CLI_OPTION_NAMES).migrateZones;
+    const message = zoneMigrationRefusal(stack, replaced, option);
+    return { ...plan, blockers: [...plan.blockers, { kind: 'StatefulSet', name: replaced[0]!, message }] };
   }
-  const steps = zoneMigrationSteps(stack).map((step, index) => `(${index + 1}) ${step}`);
-  const warning = { code: 'ZonesMigrated' as const, message: `ingesters move to zones: ${steps.join('; ')}` };
+  const steps = zoneMigrationSteps(stack, replaced).map((step, index) => `(${index + 1}) ${step}`);
+  const warning = { code: 'ZonesMigrated' as const, message: `the ingesters move: ${steps.join('; ')}` };
   return { ...plan, warnings: [...plan.warnings, warning] };
 }
 

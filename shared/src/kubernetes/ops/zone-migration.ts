@@ -1,16 +1,17 @@
-// Switching zone awareness on for a stack whose ingesters already hold data: the single ingester StatefulSet
-// gives way to one per zone, and Loki's documented migration (docs/sources/operations/zone-ingesters.md) moves
-// writes and reads over in steps. Refused unless asked for; plan lists the steps.
+// Changing how the ingesters are split into StatefulSets on a stack whose ingesters already hold data: zone
+// awareness switched on (the single StatefulSet gives way to one per zone), off, or zones renamed. Every stream
+// moves to other ingesters; Loki documents the staged migration (docs/sources/operations/zone-ingesters.md).
+// Refused unless asked for; plan lists the steps; with the option, the replaced ingesters leave one at a time.
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { ClusterError, SpecError } from '../../errors.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { MANAGER } from '../../stack/names.js';
-import { objectName, zoneObjectName } from '../render/common.js';
+import { objectName, zoneObjectName, zonesOf } from '../render/common.js';
 import type { Connection } from './connection.js';
-import { notFoundAsUndefined } from './kinds.js';
+import { createdFor, notFoundAsUndefined } from './kinds.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 
-/** A switch to zone-aware ingesters refused before anything was sent: exit code 2, like any spec error. */
+/** A change of the ingesters' StatefulSets refused before anything was sent: exit code 2, like any spec error. */
 export class ZoneMigrationRefusedError extends SpecError {
   constructor(message: string) {
     super([{ path: 'spec.zoneAwareness.enabled', message }]);
@@ -18,32 +19,50 @@ export class ZoneMigrationRefusedError extends SpecError {
   }
 }
 
-/** The single ingester StatefulSet of a live stack that the spec now splits into zones; undefined otherwise. */
-export function singleZoneIngesters(
-  stack: LokiStack,
-  existing: Map<string, KubernetesObject>,
-): KubernetesObject | undefined {
-  if (!stack.spec.zoneAwareness.enabled) return undefined;
-  return existing.get(`StatefulSet/${objectName(stack, 'ingester')}`);
+/** The ingester StatefulSets the spec renders: one per zone, or the one. */
+export function ingesterSetNames(stack: LokiStack): string[] {
+  const zones = zonesOf(stack, 'ingester');
+  return zones.length > 0 ? zones.map((zone) => zoneObjectName(stack, zone)) : [objectName(stack, 'ingester')];
 }
 
-/** The steps of the migration, in order, as the plan and the refusal tell them. */
-export function zoneMigrationSteps(stack: LokiStack): string[] {
-  const old = objectName(stack, 'ingester');
-  const zones = stack.spec.zoneAwareness.zones.map((zone) => zoneObjectName(stack, zone)).join(', ');
+/** Whether a name is one an ingester StatefulSet of the stack has, with zones or without. */
+export const isIngesterSetName = (stack: LokiStack, name: string) =>
+  name === objectName(stack, 'ingester') || name.startsWith(`${objectName(stack, 'ingester')}-zone-`);
+
+/** The live ingester StatefulSets of the stack that the spec no longer renders, in name order. */
+export function replacedIngesters(stack: LokiStack, existing: Map<string, KubernetesObject>): KubernetesObject[] {
+  const wanted = new Set(ingesterSetNames(stack));
+  return [...existing.values()]
+    .filter(
+      (object) =>
+        object.kind === 'StatefulSet' &&
+        createdFor(object, stack.metadata.name) &&
+        isIngesterSetName(stack, object.metadata?.name ?? '') &&
+        !wanted.has(object.metadata?.name ?? ''),
+    )
+    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+}
+
+/** The steps of the migration from the `replaced` StatefulSets, in order, as the plan and the refusal tell them. */
+export function zoneMigrationSteps(stack: LokiStack, replaced: string[]): string[] {
+  const old = replaced.join(', ');
+  const ring = stack.spec.zoneAwareness.enabled
+    ? 'the rings are zone-aware: the distributors write each stream to one ingester per zone, and the queriers read the zones'
+    : 'the rings are no longer zone-aware: the distributors write each stream to any replicationFactor ingesters';
   return [
-    `the StatefulSets ${zones} are created beside ${old}, which keeps running`,
-    'every ring turns zone-aware: the distributors write each stream to one ingester per zone, and the queriers read the zones',
-    `${old} is scaled down one pod at a time once the zones are ready, each ingester flushing its chunks to the object store and leaving the ring before the next stops (so that no stream loses two copies at once), then deleted; its volumes are kept`,
+    `the StatefulSets ${ingesterSetNames(stack).join(', ')} are created beside ${old}, which keep running`,
+    `the other components roll wave by wave; ${ring}`,
+    `${old} ${replaced.length > 1 ? 'are' : 'is'} scaled down one pod at a time once the new ingesters are ready, each ingester flushing its chunks to the object store and leaving the ring before the next stops (so that no stream loses two copies at once), then deleted; the volumes are kept`,
   ];
 }
 
-/** Why apply refuses the switch without the option: the steps, and the option that accepts them. */
-export function zoneMigrationRefusal(stack: LokiStack, option: string | undefined): string {
-  const steps = zoneMigrationSteps(stack)
+/** Why apply refuses the change without the option: the steps, and the option that accepts them. */
+export function zoneMigrationRefusal(stack: LokiStack, replaced: string[], option: string | undefined): string {
+  const steps = zoneMigrationSteps(stack, replaced)
     .map((step, index) => `(${index + 1}) ${step}`)
     .join('; ');
-  return `switches the running ingesters ("${objectName(stack, 'ingester')}") to zone-aware StatefulSets, which moves every stream to other ingesters: ${steps}. ${option ? `Re-run with ${option} to go ahead, or follow` : 'Follow'} the staged procedure in docs/kubernetes.md ("Switching zone awareness on"); nothing was applied`;
+  const running = replaced.map((name) => `"${name}"`).join(', ');
+  return `replaces the running ingesters (${running}) by other StatefulSets, which moves every stream to other ingesters: ${steps}. ${option ? `Re-run with ${option} to go ahead, or follow` : 'Follow'} the staged procedure in docs/kubernetes.md ("Switching zone awareness on"); nothing was applied`;
 }
 
 /** How long one old ingester may take to flush and leave, beyond its grace period, when the apply sets no deadline. */
