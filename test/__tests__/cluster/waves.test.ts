@@ -352,11 +352,12 @@ describe('the CLI', () => {
     const plan = await cli(['plan', ...zones.slice(1)]);
     expect(plan.stdout).toContain('StatefulSet loki-ingester: replaces the running ingesters');
     expect(plan.stdout).toContain(
-      '(1) the StatefulSets loki-ingester-zone-a, loki-ingester-zone-b, loki-ingester-zone-c are created beside loki-ingester',
+      '(1) the StatefulSets loki-ingester-zone-a, loki-ingester-zone-b, loki-ingester-zone-c run (those missing are created) beside loki-ingester',
     );
     const migrated = await cli([...zones, '--migrate-zones']);
     expect(migrated.code).toBe(0);
     expect(migrated.stderr).toContain(': ingester zone a, waiting until it is ready\n');
+    expect(migrated.stderr).toMatch(/wave \d+\/\d+ ingester zone c: ready after \d+\.\d s\n/);
   });
 
   test('a failing wave exits 3 with the diagnosis and the command that rolls back', async () => {

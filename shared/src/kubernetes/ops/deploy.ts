@@ -154,6 +154,8 @@ export interface WaveTiming {
   /** How many waves the rollout has. */
   of: number;
   components: string[];
+  /** The zone of a zone-aware ingester's wave. */
+  zone?: string;
   /** ISO times: the wave's workloads applied, and every pod ready again (as the wait saw it). */
   startedAt: string;
   readyAt: string;
@@ -309,6 +311,7 @@ async function rollWave(
     number: wave.number,
     of: wave.total,
     components: wave.components,
+    ...(wave.zone ? { zone: wave.zone } : {}),
     startedAt: started.toISOString(),
     readyAt: readyAt.toISOString(),
     durationMs: readyAt.getTime() - started.getTime(),
@@ -320,7 +323,7 @@ async function rollWave(
 
 /** "wave 3/9 ingester: ready after 12.4 s" (or "unchanged"). */
 export const describeWave = (timing: WaveTiming) =>
-  `wave ${timing.number}/${timing.of} ${timing.components.join(', ')}: ${timing.changed ? `ready after ${seconds(timing.durationMs)}` : 'unchanged'}`;
+  `wave ${timing.number}/${timing.of} ${waveName(timing)}: ${timing.changed ? `ready after ${seconds(timing.durationMs)}` : 'unchanged'}`;
 
 /** "37 objects: 12 created, 25 unchanged". */
 function summarizeApply(result: ApplyResult): string {

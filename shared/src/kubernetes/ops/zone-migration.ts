@@ -50,7 +50,7 @@ export function zoneMigrationSteps(stack: LokiStack, replaced: string[]): string
     ? 'the rings are zone-aware: the distributors write each stream to one ingester per zone, and the queriers read the zones'
     : 'the rings are no longer zone-aware: the distributors write each stream to any replicationFactor ingesters';
   return [
-    `the StatefulSets ${ingesterSetNames(stack).join(', ')} are created beside ${old}, which keep running`,
+    `the StatefulSets ${ingesterSetNames(stack).join(', ')} run (those missing are created) beside ${old}, which keep running`,
     `the other components roll wave by wave; ${ring}`,
     `${old} ${replaced.length > 1 ? 'are' : 'is'} scaled down one pod at a time once the new ingesters are ready, each ingester flushing its chunks to the object store and leaving the ring before the next stops (so that no stream loses two copies at once), then deleted; the volumes are kept`,
   ];
