@@ -144,6 +144,7 @@ export {
   type ObjectAction,
 } from './kubernetes/ops/apply.js';
 export { ImmutableFieldError } from './kubernetes/ops/immutable.js';
+export { ZoneMigrationRefusedError } from './kubernetes/ops/zone-migration.js';
 export { describeRecreation, type ClaimExpansion, type Recreation } from './kubernetes/ops/recreate.js';
 export { planStack, type PlanOptions } from './kubernetes/ops/plan.js';
 export { formatPlanMarkdown, formatPlanText, planSummary } from './stack/plan-format.js';

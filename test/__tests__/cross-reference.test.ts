@@ -145,7 +145,12 @@ describe.each(specMatrix())('$name', ({ input }) => {
       expect(own.filter((s) => s.spec!.clusterIP !== 'None').map((s) => s.metadata!.name)).toEqual([
         `${stack.metadata.name}-${traits.target}`,
       ]);
-      expect(own.filter((s) => s.spec!.clusterIP === 'None').length).toBe(traits.headless ? 1 : 0);
+      // A zone-aware ingester has one per zone, each governing its zone's StatefulSet.
+      const zones = name === 'ingester' && stack.spec.zoneAwareness.enabled ? stack.spec.zoneAwareness.zones : [];
+      const headless = zones.length > 0 ? zones.map((zone) => `-zone-${zone}-headless`) : ['-headless'];
+      expect(own.filter((s) => s.spec!.clusterIP === 'None').map((s) => s.metadata!.name)).toEqual(
+        traits.headless ? headless.map((suffix) => `${stack.metadata.name}-${traits.target}${suffix}`) : [],
+      );
     }
   });
 
@@ -166,7 +171,8 @@ describe.each(specMatrix())('$name', ({ input }) => {
       // Its own ring, which distributors (the tee) and queriers read.
       ...(stack.spec.components.patternIngester.enabled ? ['pattern-ingester'] : []),
     ];
-    expect(members.sort()).toEqual(ringUsers.sort());
+    // (Each zone of a zone-aware ingester is a workload of its own.)
+    expect([...new Set(members)].sort()).toEqual(ringUsers.sort());
     for (const pod of podsOf(rendered, memberlist)) {
       expect(listens(pod.spec!.containers, 'tcp-gossip-ring', 7946)).toBe(true);
     }
@@ -225,11 +231,14 @@ describe.each(specMatrix())('$name', ({ input }) => {
     }
   });
 
-  test('every StatefulSet is governed by a rendered headless Service', () => {
+  test('every StatefulSet is governed by a rendered headless Service that selects its pods and no other workload', () => {
     for (const statefulSet of objects.filter((o) => o.kind === 'StatefulSet') as V1StatefulSet[]) {
       const governing = services(objects).find((s) => s.metadata!.name === statefulSet.spec!.serviceName);
       expect(governing?.spec?.clusterIP).toBe('None');
-      expect(selects(governing!.spec!.selector, statefulSet.spec!.template.metadata!.labels)).toBe(true);
+      const selected = workloads(objects).filter((w) =>
+        selects(governing!.spec!.selector, w.template.metadata?.labels),
+      );
+      expect(selected.map((w) => w.object.metadata!.name)).toEqual([statefulSet.metadata!.name]);
     }
   });
 

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
+import type { V1StatefulSet } from '@kubernetes/client-node';
 import {
   COMPONENTS,
   parseSpec,
@@ -405,6 +406,20 @@ describe('provider cert-manager', () => {
         ),
     ).toBe(true);
   });
+});
+
+test("zone-aware ingesters: the ingester certificate names each zone's pods under its own governing Service", async () => {
+  const stack = parseSpec({ spec: { profile: 'small', tls: { enabled: true }, zoneAwareness: { enabled: true } } });
+  const issued = secretsByName((await tlsSecrets(stack, () => undefined, NOW)).secrets);
+  const ingester = new X509Certificate(issued.get(tlsSecretName(stack, 'ingester'))!['tls.crt']!);
+  const sets = renderKubernetes(stack).objects.filter(
+    (o) => o.kind === 'StatefulSet' && o.metadata!.labels!['app.kubernetes.io/component'] === 'ingester',
+  ) as V1StatefulSet[];
+  expect(sets).toHaveLength(3);
+  for (const set of sets) {
+    const pod = `${set.metadata!.name}-1.${set.spec!.serviceName}.${stack.metadata.namespace}.svc.${stack.spec.clusterDomain}`;
+    expect(ingester.checkHost(pod)).toBeDefined();
+  }
 });
 
 test('off by default: no TLS in the config, no certificate volume, no cert-manager objects', () => {

@@ -323,6 +323,20 @@ const OPTIONS: Record<string, LokiStackInput> = {
       },
     },
   },
+  // Zone-aware ingesters pinned to labelled nodes: a StatefulSet and headless Service per zone, with TLS names
+  // for each zone's pods, isolation, and sync waves that keep the zones apart.
+  'network-policy-zone-aware': {
+    spec: {
+      profile: 'production',
+      storage: STORAGE_VARIANTS['s3-compatible'],
+      replicationFactor: 3,
+      zoneAwareness: { enabled: true, zones: ['a', 'b', 'c'], placement: 'physical' },
+      components: { ingester: { replicas: 2 } },
+      tls: { enabled: true },
+      networkPolicy: { enabled: true },
+      gitops: { syncWaves: true },
+    },
+  },
   'everything-on': {
     spec: {
       profile: 'small',

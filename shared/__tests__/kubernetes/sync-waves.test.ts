@@ -28,6 +28,7 @@ test.each<[string, Json]>([
       components: { ruler: { enabled: true } },
     },
   ],
+  ['small with zone-aware ingesters', { profile: 'small', zoneAwareness: { enabled: true, zones: ['c', 'a', 'b'] } }],
 ])('%s: every object has a wave; the workloads follow wavesOf, everything else is 0', (_, spec) => {
   const stack = parseSpec({ spec: { ...spec, gitops: { syncWaves: true } } });
   const { objects } = renderKubernetes(stack);
@@ -72,4 +73,15 @@ test('memcached caches come before the Loki workloads that use them: wave 0, and
   for (const cache of caches) expect(waveOf(cache)).toBe('0');
   const firstLoki = workloads.findIndex((o) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'loki');
   for (const cache of caches) expect(workloads.indexOf(cache)).toBeLessThan(firstLoki);
+});
+
+test('zone-aware ingesters: each zone its own wave, consecutive, in the order of spec.zoneAwareness.zones', () => {
+  const stack = parseSpec({
+    spec: { profile: 'small', zoneAwareness: { enabled: true, zones: ['c', 'a', 'b'] }, gitops: { syncWaves: true } },
+  });
+  const ingesters = renderKubernetes(stack).objects.filter((o) => isWorkload(o) && componentOf(o) === 'ingester');
+  const waves = ingesters.map((o) => [o.metadata!.labels!['loki-microservices/zone'], Number(waveOf(o))] as const);
+  expect(waves.map(([zone]) => zone)).toEqual(['c', 'a', 'b']);
+  const [first] = waves[0]!.slice(1) as [number];
+  expect(waves.map(([, wave]) => wave)).toEqual([first, first + 1, first + 2]);
 });

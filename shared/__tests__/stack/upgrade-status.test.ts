@@ -102,3 +102,20 @@ test('the last wave patched but its old pod still running: still upgrading; a wa
     desired: 1,
   });
 });
+
+test('zone-aware ingesters, a StatefulSet per zone, are one component: counts summed, current only when every zone is', () => {
+  const zone = (name: string, ready: number): V1StatefulSet => {
+    const base = workload('ingester', '3.7.8', 2);
+    return {
+      ...base,
+      metadata: { ...base.metadata, name: `loki-ingester-zone-${name}` },
+      status: { ...base.status!, readyReplicas: ready, availableReplicas: ready },
+    };
+  };
+  const pods = [0, 1, 2, 3, 4, 5].map((index) => pod('ingester', index, '3.7.8'));
+  const rolling = statusOf([zone('a', 2), zone('b', 2), zone('c', 1)], pods).components.ingester!;
+  expect(rolling).toMatchObject({ kind: 'StatefulSet', desired: 6, ready: 5, updated: 6, current: false });
+  const ready = statusOf([zone('a', 2), zone('b', 2), zone('c', 2)], pods).components.ingester!;
+  expect(ready).toMatchObject({ desired: 6, ready: 6, updated: 6, current: true });
+  expect(Object.keys(statusOf([zone('a', 2), zone('b', 2)], pods).components)).toEqual(['ingester']);
+});

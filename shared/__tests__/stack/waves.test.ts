@@ -1,5 +1,5 @@
 import { parseSpec } from '../../src/spec/parse.js';
-import { waveOf, wavesOf } from '../../src/stack/waves.js';
+import { plannedWaves, waveName, waveOf, wavesOf } from '../../src/stack/waves.js';
 
 test('servers before clients, one component a wave, numbered from 1', () => {
   const waves = wavesOf(parseSpec({}));
@@ -36,4 +36,33 @@ test('the pattern ingester rolls after the ingesters and before its clients, the
   expect(labels.indexOf('pattern-ingester')).toBeLessThan(labels.indexOf('querier'));
   expect(labels.indexOf('pattern-ingester')).toBeLessThan(labels.indexOf('distributor'));
   expect(labels).toHaveLength(9);
+});
+
+test('zone-aware ingesters: a wave per zone, in the order of the zones; a plan counts each zone in its own wave', () => {
+  const stack = parseSpec({ spec: { profile: 'small', zoneAwareness: { enabled: true, zones: ['c', 'a', 'b'] } } });
+  const waves = wavesOf(stack);
+  expect(waves.slice(2, 5)).toEqual([
+    { number: 3, components: ['ingester'], zone: 'c' },
+    { number: 4, components: ['ingester'], zone: 'a' },
+    { number: 5, components: ['ingester'], zone: 'b' },
+  ]);
+  expect(waves.map(waveName).slice(1, 6)).toEqual([
+    'index-gateway',
+    'ingester zone c',
+    'ingester zone a',
+    'ingester zone b',
+    'pattern-ingester',
+  ]);
+  expect(waveOf(waves, 'ingester', 'a')?.number).toBe(4);
+  const roll = (zone: string) => ({
+    component: 'ingester',
+    workload: `StatefulSet loki-ingester-zone-${zone}`,
+    zone,
+    pods: 2,
+    reasons: [],
+  });
+  expect(plannedWaves(stack, [roll('a'), roll('b')]).waves).toEqual([
+    { number: 4, components: ['ingester'], zone: 'a', pods: 2 },
+    { number: 5, components: ['ingester'], zone: 'b', pods: 2 },
+  ]);
 });

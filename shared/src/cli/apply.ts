@@ -51,7 +51,8 @@ ${NOMAD_HELP}
                          spec.version rolls in waves, servers before clients (compactor, index-gateway,
                          ingester, pattern-ingester, query-scheduler, querier, query-frontend, ruler,
                          distributor, gateway),
-                         each ready before the next is changed; a wave that fails stops the rollout
+                         each ready before the next is changed; a wave that fails stops the rollout.
+                         With spec.zoneAwareness every change rolls in waves, one ingester zone each
       --verify-each-wave Smoke-test the stack after each wave
       --dry-run          Server-side dry run: the API server checks everything, nothing is stored
       --force-conflicts  Take over fields that another field manager owns
@@ -66,6 +67,10 @@ ${NOMAD_HELP}
                          Make a StatefulSet change Kubernetes refuses in place (volume size…): delete the
                          StatefulSet leaving its pods running and create it again; a larger volume size also
                          expands each claim, if its StorageClass allows expansion (checked first)
+      --migrate-zones    Replace the running ingester StatefulSets (spec.zoneAwareness switched on or off,
+                         zones renamed): the new ones are created in waves; last, the old ingesters stop
+                         one at a time (each flushes and leaves the ring) and their StatefulSets are
+                         pruned; without it, apply refuses the change
       --allow-downgrade  Accept a spec.version of an older minor than the running Loki's
       --allow-skip       Accept a spec.version more than one minor newer than the running Loki's
   -o, --output FORMAT    text (default) or json, on standard output
@@ -107,6 +112,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'no-prune': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
     'recreate-statefulsets': { type: 'boolean' },
+    'migrate-zones': { type: 'boolean' },
     'allow-downgrade': { type: 'boolean' },
     'allow-skip': { type: 'boolean' },
     waves: { type: 'boolean' },
@@ -122,6 +128,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values['no-prune'] && values['prune-volumes'])
     throw new UsageError('--prune-volumes contradicts --no-prune: choose one');
   if (values.waves && values['all-at-once']) throw new UsageError('--waves contradicts --all-at-once: choose one');
+  if (values['migrate-zones'] && values['all-at-once'])
+    throw new UsageError('--migrate-zones rolls in waves (the old ingesters go last): drop --all-at-once');
   if (values['verify-each-wave'] && values['all-at-once'])
     throw new UsageError('--verify-each-wave needs waves: drop --all-at-once');
   if (values['dry-run'] && (values.waves || values['verify-each-wave']))
@@ -137,6 +145,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       'no-prune',
       'prune-volumes',
       'recreate-statefulsets',
+      'migrate-zones',
       'verify-each-wave',
     ]);
   const stack = await loadStack(values, io);
@@ -170,6 +179,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       prune: !values['no-prune'],
       pruneVolumes: values['prune-volumes'],
       recreateStatefulSets: values['recreate-statefulsets'],
+      migrateZones: values['migrate-zones'],
       allowDowngrade: values['allow-downgrade'],
       allowSkip: values['allow-skip'],
       onUpgrade: (check) => io.stderr(`${describePreflight(check).join('\n')}\n`),

@@ -2,6 +2,7 @@
 // changed, and the components' ready counts. apply and upgrade-test show it alike.
 import type { DeployOptions, DeployPhase } from '../kubernetes/ops/deploy.js';
 import { describeWave } from '../kubernetes/ops/deploy.js';
+import { waveName } from '../stack/waves.js';
 import type { LokiStack } from '../spec/schema.js';
 import type { CliIo } from './io.js';
 
@@ -16,9 +17,7 @@ export function deployProgress(io: CliIo, stack: LokiStack, prefix = ''): Deploy
   };
   return {
     onWave: (wave) => {
-      io.stderr(
-        `${prefix}wave ${wave.number}/${wave.total}: ${wave.components.join(', ')}, waiting until it is ready\n`,
-      );
+      io.stderr(`${prefix}wave ${wave.number}/${wave.total}: ${waveName(wave)}, waiting until it is ready\n`);
       return (timing) => void (timing && io.stderr(`${describeWave(timing)}\n`));
     },
     onObject: (object) =>

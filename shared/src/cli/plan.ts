@@ -40,6 +40,7 @@ ${NOMAD_HELP}
       --prune-volumes    Plan as apply --prune-volumes would (volumes the spec no longer renders are deleted)
       --recreate-statefulsets
                          Plan as apply --recreate-statefulsets would (StatefulSets recreated, claims expanded)
+      --migrate-zones    Plan as apply --migrate-zones would (the running ingester StatefulSets replaced)
       --detailed-exitcode  Exit ${CHANGES_EXIT_CODE} when there are changes
   -o, --output FORMAT    text (default), json (a StackPlan, apiVersion loki-microservices/v1alpha1) or
                          markdown (for a job summary or a pull-request comment)
@@ -60,6 +61,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     'force-conflicts': { type: 'boolean' },
     'prune-volumes': { type: 'boolean' },
     'recreate-statefulsets': { type: 'boolean' },
+    'migrate-zones': { type: 'boolean' },
     'detailed-exitcode': { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   });
@@ -67,7 +69,14 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const timeoutMs = parseDuration(values.timeout, '--timeout');
   const target = parseTarget(values.target);
   if (target === 'kubernetes') rejectNomadOptions(values);
-  else rejectKubernetesOptions(values, ['adopt', 'force-conflicts', 'prune-volumes', 'recreate-statefulsets']);
+  else
+    rejectKubernetesOptions(values, [
+      'adopt',
+      'force-conflicts',
+      'prune-volumes',
+      'recreate-statefulsets',
+      'migrate-zones',
+    ]);
   const stack = await loadStack(values, io);
   let plan: StackPlan;
   if (target === 'nomad') plan = await planOnNomad(stack, values);
@@ -79,6 +88,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       forceConflicts: values['force-conflicts'],
       pruneVolumes: values['prune-volumes'],
       recreateStatefulSets: values['recreate-statefulsets'],
+      migrateZones: values['migrate-zones'],
       retry: until(Date.now() + timeoutMs),
     });
   }

@@ -226,10 +226,14 @@ function statelessComponent(name: ComponentName) {
     .describe(`The ${COMPONENTS[name].target} Deployment.`);
 }
 
-function statefulComponent(name: ComponentName, replicaCount: z.ZodType<number> = replicas) {
+function statefulComponent(
+  name: ComponentName,
+  replicaCount: z.ZodType<number> = replicas,
+  replicasText = 'Number of pods.',
+) {
   return z
     .strictObject({
-      replicas: replicaCount.describe('Number of pods.'),
+      replicas: replicaCount.describe(replicasText),
       resources: resources.describe(
         'Container requests and limits, merged over the profile values (`null` removes one).',
       ),
@@ -250,7 +254,11 @@ const optionalComponentEnabled = z
 const components = z
   .strictObject({
     distributor: statelessComponent('distributor'),
-    ingester: statefulComponent('ingester'),
+    ingester: statefulComponent(
+      'ingester',
+      replicas,
+      'Number of pods; with `zoneAwareness.enabled`, of each zone (each zone is a StatefulSet, and `replicationFactor` ≤ the total).',
+    ),
     querier: statelessComponent('querier').extend({
       maxConcurrent: z
         .number()
@@ -447,9 +455,45 @@ const scheduling = z
       .describe(
         'Spread pods of a component over nodes: `soft` prefers distinct nodes, `hard` requires them (pods stay Pending when nodes are short).',
       ),
-    zoneSpread: z.boolean().describe('Spread pods of a component over `topology.kubernetes.io/zone`.'),
+    zoneSpread: z
+      .boolean()
+      .describe(
+        'Prefer to spread the pods of a component over `topology.kubernetes.io/zone` (`ScheduleAnyway`). It does not make the ingester ring zone-aware: all copies of a stream can still sit in one zone (see `zoneAwareness`).',
+      ),
   })
   .describe('Pod placement.');
+
+export const DEFAULT_TOPOLOGY_KEY = 'topology.kubernetes.io/zone';
+
+const zoneAwareness = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Run the ingesters as one StatefulSet per zone with a zone-aware ring: Loki then keeps the `replicationFactor` copies of a stream in distinct zones, so that losing a whole zone loses no write and no recent data (Kubernetes only).',
+      ),
+    zones: z
+      .array(dnsLabel('a short DNS label such as "a"').max(12, 'must be at most 12 characters'))
+      .min(2)
+      .max(5)
+      .default(['a', 'b', 'c'])
+      .describe(
+        'The zones, as they appear in object names (`<name>-ingester-zone-<zone>`) and, with `placement: physical`, as the values of the topology label of the nodes. As many as `replicationFactor`.',
+      ),
+    placement: z
+      .enum(['logical', 'physical'])
+      .default('logical')
+      .describe(
+        '`physical` pins the pods of each zone to the nodes whose `topologyKey` label has the zone as its value; `logical` only tells Loki the zones (one failure domain per StatefulSet, not per data centre zone).',
+      ),
+    topologyKey: z
+      .string()
+      .min(1)
+      .default(DEFAULT_TOPOLOGY_KEY)
+      .describe('The node label whose values are the zones, for `placement: physical`.'),
+  })
+  .describe('Zone-aware replication of the ingesters (see docs/kubernetes.md, "Zone-aware ingesters").');
 
 const retention = z
   .preprocess(
@@ -1199,6 +1243,7 @@ const stackSpec = z
       discovery: { enabled: false, labelSelector: DEFAULT_DISCOVERY_LABEL, namespaces: [] },
     }),
     scheduling,
+    zoneAwareness: zoneAwareness.default(zoneAwareness.parse({})),
     networkPolicy: networkPolicy.default(networkPolicy.parse({})),
     monitoring: monitoring.default({ enabled: false, prometheusOperator: false, labels: {} }),
     gateway,
@@ -1290,7 +1335,17 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   const { spec } = stack;
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
-  if (spec.components.ingester.replicas < spec.replicationFactor) {
+  const zones = spec.zoneAwareness.enabled ? spec.zoneAwareness.zones : [];
+  if (zones.length > 0 && zones.length !== spec.replicationFactor) {
+    issue(
+      ['spec', 'zoneAwareness', 'zones'],
+      `must name as many zones as replicationFactor (${spec.replicationFactor}), one copy of each stream per zone: it names ${zones.length}`,
+    );
+  }
+  if (new Set(zones).size !== zones.length) {
+    issue(['spec', 'zoneAwareness', 'zones'], 'must not name a zone twice');
+  }
+  if (zones.length === 0 && spec.components.ingester.replicas < spec.replicationFactor) {
     issue(
       ['spec', 'components', 'ingester', 'replicas'],
       `must be ≥ replicationFactor (${spec.replicationFactor}): set it to at least ${spec.replicationFactor} or lower spec.replicationFactor`,

@@ -130,7 +130,9 @@ export function lokiConfig(stack: LokiStack, wiring: LokiWiring): Record<string,
       replication_factor: spec.replicationFactor,
       compactor_address: wiring.compactorAddress,
       ...(wiring.instanceAddr ? { instance_addr: wiring.instanceAddr } : {}),
-      ring: wiring.ring,
+      // Loki copies common.ring's zone settings into every ring, over the ring's own: they are set here, and each
+      // zone's ingesters name their zone with the common ring's flag (-common.storage.ring.instance-availability-zone).
+      ring: spec.zoneAwareness.enabled ? { ...wiring.ring, zone_awareness_enabled: true } : wiring.ring,
       storage: wiring.storage,
     },
     // Gossip goes over memberlist's TCP transport (Loki's only one), with the same TLS keys as a gRPC client.

@@ -45,7 +45,12 @@ const title = (plan: StackPlan) => `${plan.target === 'nomad' ? 'job' : 'stack'}
 
 /** "1 compactor (1 pod) → 3 ingester (3 pods) → …". */
 const wavesLine = (waves: NonNullable<StackPlan['waves']>) =>
-  waves.map((wave) => `${wave.number} ${wave.components.join(', ')} (${plural(wave.pods, 'pod')})`).join(' → ');
+  waves
+    .map(
+      (wave) =>
+        `${wave.number} ${wave.components.join(', ')}${wave.zone ? ` zone ${wave.zone}` : ''} (${plural(wave.pods, 'pod')})`,
+    )
+    .join(' → ');
 
 export function formatPlanText(plan: StackPlan): string {
   const width = Math.max(0, ...plan.changes.map((change) => `${change.kind} ${change.name}`.length));

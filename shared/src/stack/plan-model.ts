@@ -29,6 +29,8 @@ export interface PlannedRoll {
   component: string;
   /** The workload: a Kubernetes Deployment or StatefulSet, or a Nomad task group. */
   workload: string;
+  /** The zone of a zone-aware ingester's StatefulSet. */
+  zone?: string;
   pods: number;
   /** Why, in Loki's terms: `config: limits_config.ingestion_rate_mb`, `image: grafana/loki:3.6.0 → 3.7.0`… */
   reasons: string[];
@@ -38,6 +40,8 @@ export interface PlannedRoll {
 export interface PlannedWave {
   number: number;
   components: string[];
+  /** The zone a zone-aware ingester's wave rolls. */
+  zone?: string;
   pods: number;
 }
 
@@ -54,7 +58,8 @@ export type PlanWarningCode =
   | 'StorageChanged'
   | 'IngestersScaledDown'
   | 'RetentionShortened'
-  | 'AuthToggled';
+  | 'AuthToggled'
+  | 'ZonesMigrated';
 
 export interface PlanWarning {
   code: PlanWarningCode;

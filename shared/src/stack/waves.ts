@@ -31,23 +31,40 @@ export interface Wave {
   /** 1-based, as people count them: "wave 3/9". */
   number: number;
   components: string[];
+  /** A zone-aware ingester rolls one zone per wave: the zone (the `loki-microservices/zone` label) of this one. */
+  zone?: string;
 }
 
 const labelOf = (name: ComponentName | typeof GATEWAY_COMPONENT) =>
   name === GATEWAY_COMPONENT ? GATEWAY_COMPONENT : COMPONENTS[name].target;
 
-/** The waves of a stack: one component each, in server-before-client order, only the components it runs. */
+/**
+ * The waves of a stack: one component each, in server-before-client order, only the components it runs; a
+ * zone-aware ingester one wave per zone, in the spec's order, so that a rollout never takes two zones at once.
+ */
 export function wavesOf(stack: LokiStack): Wave[] {
   const deployed = new Set<string>(deployedComponents(stack));
   if (stack.spec.gateway.enabled) deployed.add(GATEWAY_COMPONENT);
-  return WAVE_ORDER.filter((name) => deployed.has(name)).map((name, index) => ({
-    number: index + 1,
-    components: [labelOf(name)],
-  }));
+  const zones = stack.spec.zoneAwareness.enabled ? stack.spec.zoneAwareness.zones : [];
+  return WAVE_ORDER.filter((name) => deployed.has(name))
+    .flatMap((name) =>
+      name === 'ingester' && zones.length > 0
+        ? zones.map((zone) => ({ components: [labelOf(name)], zone }))
+        : [{ components: [labelOf(name)] }],
+    )
+    .map((wave, index) => ({ number: index + 1, ...wave }));
 }
 
-/** The wave a component rolls in (by its label); undefined for what is not in a wave (the bundled object store). */
-export const waveOf = (waves: Wave[], component: string) => waves.find((wave) => wave.components.includes(component));
+/** A wave as people read it: its components, and its zone. */
+export const waveName = (wave: { components: string[]; zone?: string }) =>
+  `${wave.components.join(', ')}${wave.zone ? ` zone ${wave.zone}` : ''}`;
+
+/**
+ * The wave a component rolls in (by its label, and its zone for a zone-aware ingester; without one, its first
+ * zone's); undefined for what is not in a wave (the bundled object store).
+ */
+export const waveOf = (waves: Wave[], component: string, zone?: string) =>
+  waves.find((wave) => wave.components.includes(component) && (!zone || !wave.zone || wave.zone === zone));
 
 /** The waves of the components a live stack runs (their labels, in any order), for a status read off the cluster. */
 export function wavesOfComponents(components: Iterable<string>): Wave[] {
@@ -63,9 +80,10 @@ export function wavesOfComponents(components: Iterable<string>): Wave[] {
  */
 export function plannedWaves(stack: LokiStack, rolls: PlannedRoll[]): Pick<StackPlan, 'waves'> {
   const waves = wavesOf(stack).flatMap((wave) => {
-    const rolling = rolls.filter((roll) => wave.components.includes(roll.component));
+    const rolling = rolls.filter((roll) => wave.components.includes(roll.component) && roll.zone === wave.zone);
+    const pods = rolling.reduce((sum, roll) => sum + roll.pods, 0);
     return rolling.length > 0
-      ? [{ number: wave.number, components: wave.components, pods: rolling.reduce((sum, roll) => sum + roll.pods, 0) }]
+      ? [{ number: wave.number, components: wave.components, ...(wave.zone ? { zone: wave.zone } : {}), pods }]
       : [];
   });
   return waves.length > 1 ? { waves } : {};

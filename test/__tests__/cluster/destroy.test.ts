@@ -394,6 +394,32 @@ describe('the namespace', () => {
     expect(store().get('Namespace', undefined, 'd-once')).toBeUndefined();
   });
 
+  test("with deleteVolumes, a zone-aware stack's zone claims go too, and the namespace with them", async () => {
+    const namespace = 'd-zones';
+    const zoned = stackOf({
+      metadata: { namespace },
+      spec: { replicationFactor: 3, zoneAwareness: { enabled: true, zones: ['a', 'b', 'c'] } },
+    });
+    await applyStack(fixture.connection, zoned, { retry: FAST_RETRY });
+    await waitForStack(fixture.connection, { name: 'loki', namespace }, { timeoutMs: 20_000, retry: FAST_RETRY });
+    const zoneClaims = ['a', 'b', 'c'].map((zone) => `PersistentVolumeClaim/data-loki-ingester-zone-${zone}-0`);
+    expect(
+      keys(
+        store()
+          .list('PersistentVolumeClaim', namespace)
+          .map((claim) => ({ kind: 'PersistentVolumeClaim', name: claim.metadata.name })),
+      ),
+    ).toEqual(expect.arrayContaining(zoneClaims));
+    const result = await destroyStack(
+      fixture.connection,
+      { name: 'loki', namespace },
+      { retry: FAST_RETRY, deleteVolumes: true },
+    );
+    expect(keys(result.deleted)).toEqual(expect.arrayContaining(zoneClaims));
+    expect(result.kept).toEqual([]);
+    expect(result.namespaceDeleted).toBe(true);
+  });
+
   test('that existed before apply is never deleted, even empty', async () => {
     create('Namespace', undefined, { metadata: { name: 'd-pre', labels: { team: 'logs' } } });
     await applyReady('d-pre');

@@ -5,6 +5,7 @@ import { jest } from '@jest/globals';
 import {
   deployStack,
   NotReadyError,
+  ZoneMigrationRefusedError,
   planStack,
   getStackStatus,
   wavesOf,
@@ -41,7 +42,13 @@ const stackAt = (namespace: string, version: string): LokiStack =>
 interface Workload {
   kind: string;
   metadata: { name: string; generation?: number; labels?: Record<string, string> };
-  spec: { replicas?: number; template: { spec: { containers: { name: string; image: string }[] } } };
+  spec: {
+    replicas?: number;
+    template: {
+      metadata?: { annotations?: Record<string, string> };
+      spec: { containers: { name: string; image: string }[] };
+    };
+  };
   status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; updatedReplicas?: number };
 }
 
@@ -328,6 +335,31 @@ describe('the CLI', () => {
     expect(output.timeline.waves.map((wave) => wave.number)).toEqual(waves.map((wave) => wave.number));
   });
 
+  test('apply refuses to switch a running stack to zones (exit 2, naming --migrate-zones); plan shows the steps', async () => {
+    const namespace = 'zones-cli';
+    await installed(namespace);
+    const zones = [
+      ...args(namespace, OLD),
+      '--set',
+      'spec.replicationFactor=3',
+      '--set',
+      'spec.zoneAwareness.enabled=true',
+    ];
+    const refused = await cli(zones);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('spec.zoneAwareness.enabled: replaces the running ingesters ("loki-ingester")');
+    expect(refused.stderr).toContain('Re-run with --migrate-zones to go ahead');
+    const plan = await cli(['plan', ...zones.slice(1)]);
+    expect(plan.stdout).toContain('StatefulSet loki-ingester: replaces the running ingesters');
+    expect(plan.stdout).toContain(
+      '(1) the StatefulSets loki-ingester-zone-a, loki-ingester-zone-b, loki-ingester-zone-c run (those missing are created) beside loki-ingester',
+    );
+    const migrated = await cli([...zones, '--migrate-zones']);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stderr).toContain(': ingester zone a, waiting until it is ready\n');
+    expect(migrated.stderr).toMatch(/wave \d+\/\d+ ingester zone c: ready after \d+\.\d s\n/);
+  });
+
   test('a failing wave exits 3 with the diagnosis and the command that rolls back', async () => {
     const namespace = 'waves-cli-failing';
     await installed(namespace);
@@ -346,5 +378,188 @@ describe('the CLI', () => {
       'loki-distributor',
     ) as unknown as Workload;
     expect(imageOf(distributor)).toMatch(`:${OLD}`);
+  });
+});
+
+describe('zone-aware ingesters', () => {
+  const ZONES = ['b', 'c', 'a'];
+  const zoned = (namespace: string, spec: Record<string, unknown> = {}) =>
+    stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, zoneAwareness: { enabled: true, zones: ZONES }, ...spec },
+    });
+  const zoneOf = (workload: Workload) => workload.metadata.labels?.['loki-microservices/zone'];
+  const hashOf = (workload: Workload) =>
+    workload.spec.template.metadata?.annotations?.['loki-microservices/config-hash'];
+  const zoneSets = (namespace: string) => workloads(namespace).filter(zoneOf);
+  /** Rolled to the config `hash`: the template, seen by the controller, every pod updated and ready. */
+  const rolledTo = (workload: Workload, hash: string | undefined) => {
+    const { status = {}, spec, metadata } = workload;
+    const replicas = spec.replicas ?? 1;
+    return (
+      hashOf(workload) === hash &&
+      (status.observedGeneration ?? 0) >= (metadata.generation ?? 0) &&
+      status.updatedReplicas === replicas &&
+      status.readyReplicas === replicas
+    );
+  };
+
+  test('a change of configuration rolls one zone at a time, in the order of the spec, each ready before the next is patched', async () => {
+    const namespace = 'zones-roll';
+    await deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    const oldHash = hashOf(zoneSets(namespace)[0]!);
+    const heard: string[] = [];
+    const recorder = recordWorkloadPatches(namespace);
+    try {
+      // The default (`upgrade`) would roll a change that keeps the version all at once; zones roll in waves.
+      await deployStack(fixture.connection, zoned(namespace, { limits: { maxQuerySeries: 1000 } }), {
+        timeoutMs: 120_000,
+        wait: true,
+        onWave: (wave) => void heard.push(`${wave.components.join()}${wave.zone ? ` ${wave.zone}` : ''}`),
+      });
+    } finally {
+      recorder.stop();
+    }
+    const newHash = hashOf(zoneSets(namespace)[0]!);
+    expect(newHash).not.toBe(oldHash);
+    expect(heard.filter((wave) => wave.startsWith('ingester'))).toEqual(ZONES.map((zone) => `ingester ${zone}`));
+    const zonePatches = recorder.patches.filter((patch) => patch.name.startsWith('loki-ingester-zone-'));
+    expect(zonePatches.map((patch) => patch.name)).toEqual(ZONES.map((zone) => `loki-ingester-zone-${zone}`));
+    for (const [index, patch] of zonePatches.entries()) {
+      for (const workload of patch.before.filter(zoneOf)) {
+        const name = workload.metadata.name;
+        // The zones before have rolled and are ready; this one and those after still run the old configuration.
+        if (ZONES.indexOf(zoneOf(workload)!) < index)
+          expect({ [name]: rolledTo(workload, newHash) }).toEqual({ [name]: true });
+        else expect({ [name]: hashOf(workload) }).toEqual({ [name]: oldHash });
+      }
+    }
+    expect(zoneSets(namespace).every((workload) => rolledTo(workload, newHash))).toBe(true);
+  });
+
+  test('plan counts the ingesters of every zone: fewer per zone is a scale-down', async () => {
+    const namespace = 'zones-plan';
+    await deployStack(fixture.connection, zoned(namespace, { components: { ingester: { replicas: 2 } } }), {
+      timeoutMs: 60_000,
+    });
+    const plan = await planStack(fixture.connection, zoned(namespace));
+    expect(plan.warnings).toContainEqual({
+      code: 'IngestersScaledDown',
+      message: expect.stringContaining('ingesters scale down from 6 to 3'),
+    });
+  });
+
+  test('switching a running stack to zones is refused before anything is sent; plan names the option and the steps; with it, the zones come first and the old ingesters go last', async () => {
+    const namespace = 'zones-migrate';
+    const single = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, components: { ingester: { replicas: 3 } } },
+    });
+    await deployStack(fixture.connection, single, { timeoutMs: 60_000, wait: true });
+    const sent = recordTimeline(fixture.running);
+    const refused = deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    await expect(refused).rejects.toThrow(ZoneMigrationRefusedError);
+    await expect(refused).rejects.toThrow(/--migrate-zones/);
+    const writes = (events: typeof sent) =>
+      events.filter((e) => e.at === 'sent' && e.method !== 'GET' && !e.path.includes('dryRun'));
+    // Only the stack's lock is taken (and given back).
+    expect(writes(sent).filter((e) => !e.path.includes('/leases'))).toEqual([]);
+    expect(zoneSets(namespace)).toEqual([]);
+
+    const plan = await planStack(fixture.connection, zoned(namespace));
+    expect(plan.blockers).toContainEqual({
+      kind: 'StatefulSet',
+      name: 'loki-ingester',
+      message: expect.stringContaining('Re-run with --migrate-zones'),
+    });
+    const accepted = await planStack(fixture.connection, zoned(namespace), { migrateZones: true });
+    expect(accepted.blockers).toEqual([]);
+    expect(accepted.warnings).toContainEqual({
+      code: 'ZonesMigrated',
+      message: expect.stringContaining('loki-ingester-zone-b, loki-ingester-zone-c, loki-ingester-zone-a'),
+    });
+
+    sent.length = 0;
+    const recorder = recordWorkloadPatches(namespace);
+    let deployed;
+    try {
+      deployed = await deployStack(fixture.connection, zoned(namespace), {
+        timeoutMs: 120_000,
+        wait: true,
+        migrateZones: true,
+      });
+    } finally {
+      recorder.stop();
+    }
+    expect(deployed.status?.condition.type).toBe('Ready');
+    expect(zoneSets(namespace).map((workload) => workload.metadata.name)).toEqual(
+      expect.arrayContaining(ZONES.map((zone) => `loki-ingester-zone-${zone}`)),
+    );
+    expect(workloads(namespace).map((workload) => workload.metadata.name)).not.toContain('loki-ingester');
+    const order = writes(sent).map((e) => `${e.method} ${e.path.split('?')[0]!.split('/').slice(-2).join('/')}`);
+    const deleted = order.indexOf('DELETE statefulsets/loki-ingester');
+    expect(deleted).toBeGreaterThan(-1);
+    for (const zone of ZONES) {
+      const created = order.indexOf(`PATCH statefulsets/loki-ingester-zone-${zone}`);
+      expect({ zone, created: created > -1 && created < deleted }).toEqual({ zone, created: true });
+    }
+    // The old ingesters leave one at a time, after the zones: 3 → 2 → 1 → 0, each pod gone before the next stops.
+    const drained = recorder.patches.filter((patch) => patch.name === 'loki-ingester');
+    expect(drained).toHaveLength(3);
+    expect(order.filter((step) => step === 'PATCH statefulsets/loki-ingester')).toHaveLength(3);
+    expect(order.lastIndexOf('PATCH statefulsets/loki-ingester')).toBeLessThan(deleted);
+    for (const [index, patch] of drained.entries()) {
+      const old = patch.before.find((workload) => workload.metadata.name === 'loki-ingester')!;
+      expect({ scaledTo: old.spec.replicas, pods: old.status?.replicas }).toEqual({
+        scaledTo: 3 - index,
+        pods: 3 - index,
+      });
+      for (const zone of ZONES) {
+        const set = patch.before.find((workload) => workload.metadata.name === `loki-ingester-zone-${zone}`);
+        expect({ zone, ready: set?.status?.readyReplicas }).toEqual({ zone, ready: 1 });
+      }
+    }
+  });
+
+  test('switching zones off, or renaming them, needs the option too; the old zones then leave one pod at a time, zone after zone', async () => {
+    const namespace = 'zones-off';
+    await deployStack(fixture.connection, zoned(namespace), { timeoutMs: 60_000, wait: true });
+    const single = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, components: { ingester: { replicas: 3 } } },
+    });
+    const sets = ['a', 'b', 'c'].map((zone) => `loki-ingester-zone-${zone}`);
+    await expect(deployStack(fixture.connection, single, { timeoutMs: 60_000 })).rejects.toThrow(
+      `replaces the running ingesters (${sets.map((set) => `"${set}"`).join(', ')})`,
+    );
+    const renamed = stackOf({
+      metadata: { namespace },
+      spec: { version: OLD, replicationFactor: 3, zoneAwareness: { enabled: true, zones: ['b', 'c', 'd'] } },
+    });
+    await expect(deployStack(fixture.connection, renamed, { timeoutMs: 60_000 })).rejects.toThrow(
+      'replaces the running ingesters ("loki-ingester-zone-a")',
+    );
+    expect((await planStack(fixture.connection, single)).blockers).toContainEqual(
+      expect.objectContaining({ kind: 'StatefulSet', name: 'loki-ingester-zone-a' }),
+    );
+
+    const recorder = recordWorkloadPatches(namespace);
+    try {
+      await deployStack(fixture.connection, single, { timeoutMs: 120_000, wait: true, migrateZones: true });
+    } finally {
+      recorder.stop();
+    }
+    expect(workloads(namespace).filter((workload) => workload.metadata.name.startsWith('loki-ingester'))).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ name: 'loki-ingester' }) }),
+    ]);
+    // Each zone scaled to 0 after the one before it is gone, with the new ingesters ready throughout.
+    const drained = recorder.patches.filter((patch) => sets.includes(patch.name));
+    expect(drained.map((patch) => patch.name)).toEqual(sets);
+    for (const [index, patch] of drained.entries()) {
+      const before = (name: string) => patch.before.find((workload) => workload.metadata.name === name);
+      for (const gone of sets.slice(0, index))
+        expect({ gone, left: before(gone)?.status?.replicas ?? 0 }).toEqual({ gone, left: 0 });
+      expect(before('loki-ingester')?.status?.readyReplicas).toBe(3);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/
 import { ClusterError, ConflictError } from '../../errors.js';
 import { assertStackRef } from '../../stack/names.js';
 import { MANAGER } from '../../stack/names.js';
-import { configMapName, CREATED_FOR_ANNOTATION, stackSelector } from '../render/common.js';
+import { configMapName, CREATED_FOR_ANNOTATION, stackSelector, ZONE_LABEL } from '../render/common.js';
 import { checkSchemaChange, schemaPeriodsOf, stackSchemaPeriods } from '../../stack/schema-periods.js';
 import type { StorageCredentials } from '../render/credentials.js';
 import { generatedSecrets } from '../render/generated-secrets.js';
@@ -41,6 +41,12 @@ import { DEFAULT_RETRY, statusOf, withRetry, type RetryPolicy } from './retry.js
 import { secretValues } from './secret-values.js';
 import { derivedSecrets, gatewayPasswords, resolveGeneratedSecret, type ResolvedSecret } from './secrets.js';
 import { waveOf, wavesOf, type Wave } from '../../stack/waves.js';
+import {
+  drainIngesters,
+  replacedIngesters,
+  zoneMigrationRefusal,
+  ZoneMigrationRefusedError,
+} from './zone-migration.js';
 
 const OBJECT_ACTIONS = ['created', 'configured', 'unchanged', 'pruned'] as const;
 export type ObjectAction = (typeof OBJECT_ACTIONS)[number];
@@ -84,6 +90,12 @@ export interface ApplyOptions {
    * @default false
    */
   recreateStatefulSets?: boolean;
+  /**
+   * Switch a running stack's ingesters to zone-aware StatefulSets (zone-migration.ts): without it, apply refuses
+   * the switch before anything is sent. The rollout then goes in waves, the old StatefulSet pruned last.
+   * @default false
+   */
+  migrateZones?: boolean;
   /** How messages name the options they advise. @default CLI_OPTION_NAMES */
   optionNames?: OptionNames;
   /**
@@ -357,6 +369,11 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
   result.adopted = await foreignObjects(connection, stack, names, existing, retry);
   if (result.adopted.length > 0 && !options.adopt)
     throw new ForeignObjectsError(stack, result.adopted, optionNamesOf(options).adopt);
+  const replaced = replacedIngesters(stack, existing);
+  if (replaced.length > 0 && !options.dryRun && !options.migrateZones)
+    throw new ZoneMigrationRefusedError(
+      zoneMigrationRefusal(stack, replaced.map(nameOf), optionNamesOf(options).migrateZones),
+    );
   if (run.namespace === 'existing') {
     if (!options.dryRun) {
       const recreations = await refuseImmutableChanges(
@@ -373,7 +390,11 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
       }
     }
   }
-  const rollout = options.waves && !options.dryRun ? rolloutOf(stack, existing, options.waves.when) : undefined;
+  // Zone-aware ingesters roll one zone at a time, whatever the change: two zones rolling together could take two
+  // copies of a stream at once. A migration so also has the new ingesters ready before the old ones leave.
+  const inWaves = stack.spec.zoneAwareness.enabled || replaced.length > 0;
+  const when = inWaves && options.waves ? 'always' : options.waves?.when;
+  const rollout = when && !options.dryRun ? rolloutOf(stack, existing, when) : undefined;
   const resolved = generated.map((secret) =>
     resolveGeneratedSecret(secret, existing.get(keyOf('Secret', secret.name))),
   );
@@ -456,7 +477,7 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     // Everything that is not a Loki or gateway workload first, then wave by wave.
     const waveOfObject = (object: KubernetesObject) =>
       object.kind === 'Deployment' || object.kind === 'StatefulSet'
-        ? waveOf(rollout.waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '')
+        ? waveOf(rollout.waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '', object.metadata?.labels?.[ZONE_LABEL])
         : undefined;
     await send(
       objects.filter((object) => !waveOfObject(object)),
@@ -492,6 +513,10 @@ async function applyObjects(connection: Connection, stack: LokiStack, options: A
     if (options.dryRun)
       for (const object of kept)
         options.onPreview?.({ kind: object.kind ?? '', name: nameOf(object), live: object, kept: true });
+    // The replaced ingesters leave one by one, StatefulSet after StatefulSet, before the prune deletes them.
+    if (!options.dryRun)
+      for (const ingesters of replaced.filter((object) => prunable.includes(object)))
+        await drainIngesters(connection, ingesters, retry);
     await Promise.all(prunable.map((object) => prune(connection, object, options, retry).then(report)));
   }
 }
@@ -518,7 +543,8 @@ function rolloutOf(
   if (lokiWorkloads.length === 0) return undefined;
   const waves = wavesOf(stack);
   const order = (object: KubernetesObject) =>
-    waveOf(waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '')?.number ?? Number.MAX_SAFE_INTEGER;
+    waveOf(waves, object.metadata?.labels?.[COMPONENT_LABEL] ?? '', object.metadata?.labels?.[ZONE_LABEL])?.number ??
+    Number.MAX_SAFE_INTEGER;
   const older = lokiWorkloads
     .filter((object) => object.metadata?.labels?.[VERSION_LABEL] !== stack.spec.version)
     .sort((a, b) => order(b) - order(a))[0];

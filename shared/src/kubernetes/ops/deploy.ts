@@ -8,6 +8,7 @@ import type { Connection } from './connection.js';
 import { preflightUpgrade, type PreflightOptions } from './preflight.js';
 import { checkRules, describeRules, type RulesReport } from './rules-check.js';
 import { declaresRules } from '../../stack/rule-files.js';
+import { waveName } from '../../stack/waves.js';
 import { until } from './retry.js';
 import { smokeOptionsOf, smokeTest, type SmokeResult } from './smoke.js';
 import type { StackStatus } from '../../stack/status-model.js';
@@ -124,6 +125,7 @@ export interface DeployOptions
    * Roll the workloads out in waves, servers before clients (waves.ts), each wave waited for before the next:
    * `upgrade` when spec.version differs from the live workloads' version, `always` for any change, `never` all at
    * once. A wave that does not get ready stops the rollout (a NotReadyError naming the wave and the way back).
+   * With spec.zoneAwareness, `upgrade` acts as `always`: the ingesters roll one zone at a time.
    * @default 'upgrade'
    */
   waves?: 'upgrade' | 'always' | 'never';
@@ -152,6 +154,8 @@ export interface WaveTiming {
   /** How many waves the rollout has. */
   of: number;
   components: string[];
+  /** The zone of a zone-aware ingester's wave. */
+  zone?: string;
   /** ISO times: the wave's workloads applied, and every pod ready again (as the wait saw it). */
   startedAt: string;
   readyAt: string;
@@ -298,7 +302,7 @@ async function rollWave(
         wave.from && wave.from !== wave.to
           ? ` To roll back, apply Loki ${wave.from} again${names.applyCommand ? `: ${names.applyCommand} --set spec.version=${wave.from}` : ` (spec.version: ${wave.from})`}.`
           : '';
-      error.message = `rollout to Loki ${wave.to} stopped at wave ${wave.number}/${wave.total} (${wave.components.join(', ')})${later}.${back}\n${error.message}`;
+      error.message = `rollout to Loki ${wave.to} stopped at wave ${wave.number}/${wave.total} (${waveName(wave)})${later}.${back}\n${error.message}`;
     }
     throw error;
   }
@@ -307,6 +311,7 @@ async function rollWave(
     number: wave.number,
     of: wave.total,
     components: wave.components,
+    ...(wave.zone ? { zone: wave.zone } : {}),
     startedAt: started.toISOString(),
     readyAt: readyAt.toISOString(),
     durationMs: readyAt.getTime() - started.getTime(),
@@ -318,7 +323,7 @@ async function rollWave(
 
 /** "wave 3/9 ingester: ready after 12.4 s" (or "unchanged"). */
 export const describeWave = (timing: WaveTiming) =>
-  `wave ${timing.number}/${timing.of} ${timing.components.join(', ')}: ${timing.changed ? `ready after ${seconds(timing.durationMs)}` : 'unchanged'}`;
+  `wave ${timing.number}/${timing.of} ${waveName(timing)}: ${timing.changed ? `ready after ${seconds(timing.durationMs)}` : 'unchanged'}`;
 
 /** "37 objects: 12 created, 25 unchanged". */
 function summarizeApply(result: ApplyResult): string {

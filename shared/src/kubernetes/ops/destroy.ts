@@ -128,7 +128,8 @@ async function listStack(connection: Connection, ref: StackRef, retry: RetryPoli
 
 /**
  * The claims our StatefulSets made from their templates: they carry the pod labels (no managed-by), so
- * they are recognised by those labels and by their exact names, `data-<name>-<component>-<ordinal>`.
+ * they are recognised by those labels and by their exact names, `data-<name>-<component>-<ordinal>`
+ * (`data-<name>-ingester-zone-<zone>-<ordinal>` for a zone-aware ingester's).
  */
 async function claimsOfStatefulSets(
   connection: Connection,
@@ -138,7 +139,7 @@ async function claimsOfStatefulSets(
   const statefulTargets = Object.values(COMPONENTS)
     .filter((c) => c.kind === 'StatefulSet')
     .map((c) => c.target);
-  const name = new RegExp(`^data-${ref.name}-(${statefulTargets.join('|')})-\\d+$`);
+  const name = new RegExp(`^data-${ref.name}-(${statefulTargets.join('|')})(-zone-[a-z0-9-]+)?-\\d+$`);
   const list = await withRetry(
     `listing PersistentVolumeClaims in ${ref.namespace}`,
     () =>

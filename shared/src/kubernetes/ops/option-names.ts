@@ -13,6 +13,8 @@ export interface OptionNames {
   allowDowngrade?: string;
   /** Accept a change of Loki version past one minor or more. */
   allowSkip?: string;
+  /** Switch a running stack's ingesters to zone-aware StatefulSets. */
+  migrateZones?: string;
   /** The command that applies this spec again (a rollback appends `--set spec.version=…`); none: say the field. */
   applyCommand?: string;
 }
@@ -23,6 +25,7 @@ export const CLI_OPTION_NAMES: OptionNames = {
   forceConflicts: '--force-conflicts',
   allowNearSchema: '--allow-near-schema',
   recreateStatefulSets: '--recreate-statefulsets',
+  migrateZones: '--migrate-zones',
   allowDowngrade: '--allow-downgrade',
   allowSkip: '--allow-skip',
   applyCommand: 'loki-microservices apply -f <spec>',

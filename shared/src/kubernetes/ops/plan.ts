@@ -14,16 +14,26 @@ import {
   type StackPlan,
 } from '../../stack/plan-model.js';
 import { GATEWAY_CONFIG_HASH_ANNOTATION } from '../render/components/gateway.js';
-import { configMapName, objectName } from '../render/common.js';
+import { configMapName, ZONE_LABEL, zonesOf } from '../render/common.js';
 import { TLS_HASH_ANNOTATION } from '../render/tls.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/workload.js';
 import { plannedWaves } from '../../stack/waves.js';
 import { applyStack, contentOf, type ApplyOptions, type ApplyResult, type ObjectPreview } from './apply.js';
 import type { Connection } from './connection.js';
+import { CLI_OPTION_NAMES } from './option-names.js';
+import { isIngesterSetName, zoneMigrationRefusal, zoneMigrationSteps } from './zone-migration.js';
 
 export type PlanOptions = Pick<
   ApplyOptions,
-  'credentials' | 'adopt' | 'forceConflicts' | 'pruneVolumes' | 'retry' | 'now' | 'optionNames' | 'recreateStatefulSets'
+  | 'credentials'
+  | 'adopt'
+  | 'forceConflicts'
+  | 'pruneVolumes'
+  | 'retry'
+  | 'now'
+  | 'optionNames'
+  | 'recreateStatefulSets'
+  | 'migrateZones'
 >;
 
 /** What applying the stack now would change; nothing is changed (every request is a read or a dry run). */
@@ -39,7 +49,27 @@ export async function planStack(
     prune: true,
     onPreview: (preview) => previews.push(preview),
   });
-  return planOf(stack, result, previews);
+  const plan = planOf(stack, result, previews);
+  return withZoneMigration(stack, plan, options);
+}
+
+/** A plan that replaces running ingester StatefulSets: the migration's steps, a blocker without the option. */
+function withZoneMigration(stack: LokiStack, plan: StackPlan, options: PlanOptions): StackPlan {
+  const replaced = plan.changes
+    .filter(
+      (change) => change.kind === 'StatefulSet' && change.impact === 'prune' && isIngesterSetName(stack, change.name),
+    )
+    .map((change) => change.name)
+    .sort();
+  if (replaced.length === 0) return plan;
+  if (!options.migrateZones) {
+    const option = (options.optionNames ?? CLI_OPTION_NAMES).migrateZones;
+    const message = zoneMigrationRefusal(stack, replaced, option);
+    return { ...plan, blockers: [...plan.blockers, { kind: 'StatefulSet', name: replaced[0]!, message }] };
+  }
+  const steps = zoneMigrationSteps(stack, replaced).map((step, index) => `(${index + 1}) ${step}`);
+  const warning = { code: 'ZonesMigrated' as const, message: `the ingesters move: ${steps.join('; ')}` };
+  return { ...plan, warnings: [...plan.warnings, warning] };
 }
 
 type Json = Record<string, unknown>;
@@ -190,6 +220,7 @@ function rollOf(
   return {
     component: after.metadata?.labels?.['app.kubernetes.io/component'] ?? after.metadata?.name ?? '',
     workload: `${next.kind} ${next.metadata?.name}`,
+    ...(after.metadata?.labels?.[ZONE_LABEL] ? { zone: after.metadata.labels[ZONE_LABEL] } : {}),
     // Pods added by a scale-up start new; pods removed by a scale-down are not replaced.
     pods: Math.min(before.spec?.replicas ?? 1, after.spec?.replicas ?? 1),
     reasons: [...new Set(reasons)],
@@ -199,11 +230,20 @@ function rollOf(
 function warningsOf(stack: LokiStack, previewOf: Map<string, ObjectPreview>): StackPlan['warnings'] {
   const config = previewOf.get(keyOf({ kind: 'ConfigMap', name: configMapName(stack) }));
   if (!config || !('next' in config) || !config.live) return [];
-  const ingesters = previewOf.get(keyOf({ kind: 'StatefulSet', name: objectName(stack, 'ingester') }));
+  // Every ingester StatefulSet that runs: the one, or one per zone (both while a zone migration runs).
+  const live = [...previewOf.values()]
+    .map((preview) => preview.live)
+    .filter(
+      (object) =>
+        object?.kind === 'StatefulSet' && object.metadata?.labels?.['app.kubernetes.io/component'] === 'ingester',
+    );
   const replicas = (object: KubernetesObject | undefined) => (object as Workload | undefined)?.spec?.replicas ?? 0;
-  const desired = stack.spec.components.ingester.replicas;
+  const desired = stack.spec.components.ingester.replicas * Math.max(1, zonesOf(stack, 'ingester').length);
   return lokiWarnings(
-    { config: lokiConfigOf(config.live) ?? {}, ingesters: ingesters?.live ? replicas(ingesters.live) : desired },
+    {
+      config: lokiConfigOf(config.live) ?? {},
+      ingesters: live.length > 0 ? live.reduce((sum, object) => sum + replicas(object), 0) : desired,
+    },
     { config: lokiConfigOf(config.next) ?? {}, ingesters: desired },
   );
 }

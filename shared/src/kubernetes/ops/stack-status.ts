@@ -40,12 +40,14 @@ const FAILING_REASONS = new Set([
 
 export function stackStatusOf(objects: StackObjects): StackStatus {
   const components: Record<string, ComponentStatus> = {};
-  for (const workload of [...objects.workloads].sort((a, b) => componentOf(a).localeCompare(componentOf(b)))) {
-    const component = componentOf(workload);
+  // A zone-aware ingester is a StatefulSet per zone: one component `ingester` over all of them.
+  const names = [...new Set(objects.workloads.map(componentOf))].sort((a, b) => a.localeCompare(b));
+  for (const component of names) {
     const pods = objects.pods.filter(
       (pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === component && !pod.metadata?.deletionTimestamp,
     );
-    components[component] = componentStatus(workload, pods);
+    const workloads = objects.workloads.filter((workload) => componentOf(workload) === component);
+    components[component] = componentStatus(workloads, pods);
   }
   const created = objects.workloads.map((w) => w.metadata?.creationTimestamp).filter((t): t is Date => !!t);
   return {
@@ -168,14 +170,23 @@ export function stackEndpoints(stack: LokiStack): StackEndpoints {
 const componentOf = (workload: V1Deployment | V1StatefulSet) =>
   workload.metadata?.labels?.[COMPONENT_LABEL] ?? workload.metadata?.name ?? '';
 
-function componentStatus(workload: V1Deployment | V1StatefulSet, pods: V1Pod[]): ComponentStatus {
-  const kind = workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
+/** The pods a workload wants, has ready, updated and available, and whether it runs its latest spec. */
+function workloadCounts(workload: V1Deployment | V1StatefulSet) {
   const desired = workload.spec?.replicas ?? 1;
   const status = workload.status ?? {};
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const available = 'availableReplicas' in status ? (status.availableReplicas ?? 0) : ready;
   const observed = (status.observedGeneration ?? 0) >= (workload.metadata?.generation ?? 0);
+  const current =
+    observed && updated === desired && ready === desired && available === desired && (status.replicas ?? 0) === desired;
+  return { desired, ready, updated, current };
+}
+
+function componentStatus(workloads: (V1Deployment | V1StatefulSet)[], pods: V1Pod[]): ComponentStatus {
+  const kind = workloads[0]?.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
+  const counts = workloads.map(workloadCounts);
+  const sum = (key: 'desired' | 'ready' | 'updated') => counts.reduce((total, count) => total + count[key], 0);
   const byState: Record<PodState, number> = { Ready: 0, Running: 0, Pending: 0, Failed: 0, Unknown: 0 };
   const notReady: PodProblem[] = [];
   for (const pod of pods) {
@@ -186,15 +197,10 @@ function componentStatus(workload: V1Deployment | V1StatefulSet, pods: V1Pod[]):
   notReady.sort((a, b) => a.name.localeCompare(b.name));
   return {
     kind,
-    desired,
-    ready,
-    updated,
-    current:
-      observed &&
-      updated === desired &&
-      ready === desired &&
-      available === desired &&
-      (status.replicas ?? 0) === desired,
+    desired: sum('desired'),
+    ready: sum('ready'),
+    updated: sum('updated'),
+    current: counts.every((count) => count.current),
     pods: byState,
     notReady,
   };

@@ -68,6 +68,23 @@ export function objectName(stack: LokiStack, component: ComponentName | typeof O
 }
 
 export const headlessName = (stack: LokiStack, component: ComponentName) => `${objectName(stack, component)}-headless`;
+
+/** The zone of a zone-aware ingester's objects (its StatefulSet, headless Service and pods). */
+export const ZONE_LABEL = 'loki-microservices/zone';
+
+/** The zones a component runs in, one StatefulSet each: the ingester's with zoneAwareness, none otherwise. */
+export const zonesOf = (stack: LokiStack, component: ComponentName): string[] =>
+  component === 'ingester' && stack.spec.zoneAwareness.enabled ? stack.spec.zoneAwareness.zones : [];
+
+export const zoneObjectName = (stack: LokiStack, zone: string) => `${objectName(stack, 'ingester')}-zone-${zone}`;
+
+/** The headless Services a component's pods are found under: one per zone of a zone-aware ingester. */
+export function headlessNames(stack: LokiStack, component: ComponentName): string[] {
+  const zones = zonesOf(stack, component);
+  return zones.length > 0
+    ? zones.map((zone) => `${zoneObjectName(stack, zone)}-headless`)
+    : [headlessName(stack, component)];
+}
 export const memberlistName = (stack: LokiStack) => `${stack.metadata.name}-memberlist`;
 export const configMapName = (stack: LokiStack) => `${stack.metadata.name}-config`;
 /** The runtime configuration (per-tenant overrides): not in the config hash, so changing it rolls no pod. */

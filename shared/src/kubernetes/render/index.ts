@@ -25,6 +25,8 @@ import {
   objectName,
   PORTS,
   serviceAccountName,
+  zoneObjectName,
+  zonesOf,
 } from './common.js';
 import { caches } from './components/caches.js';
 import { gateway } from './components/gateway.js';
@@ -99,8 +101,23 @@ function statefulSetNameIssues(stack: LokiStack): { path: string; message: strin
     }));
 }
 
+/** Each zone's StatefulSet `<name>-ingester-zone-<zone>` must fit the same budget (its `-headless` Service then fits 63). */
+function zoneNameIssues(stack: LokiStack): { path: string; message: string }[] {
+  return zonesOf(stack, 'ingester').flatMap((zone, index) => {
+    const name = zoneObjectName(stack, zone);
+    if (name.length <= MAX_STATEFULSET_NAME) return [];
+    const room = MAX_STATEFULSET_NAME - (name.length - stack.metadata.name.length - zone.length);
+    return [
+      {
+        path: `spec.zoneAwareness.zones[${index}]`,
+        message: `"${zone}" makes the StatefulSet "${name}" longer than ${MAX_STATEFULSET_NAME} characters (Kubernetes labels its pods with that name and a revision hash, 63 at most): metadata.name and the zone together may have ${room} characters; shorten the zone or metadata.name`,
+      },
+    ];
+  });
+}
+
 export function renderKubernetes(given: LokiStack, options: RenderOptions = {}): RenderedStack {
-  const nameIssues = statefulSetNameIssues(given);
+  const nameIssues = [...statefulSetNameIssues(given), ...zoneNameIssues(given)];
   if (nameIssues.length > 0) throw new SpecError(nameIssues);
   const azure = given.spec.storage.azure;
   if (

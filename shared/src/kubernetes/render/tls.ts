@@ -8,7 +8,7 @@ import { parseDurationMs } from '../../spec/quantity.js';
 import type { LokiStack } from '../../spec/schema.js';
 import { deployedComponents } from '../../stack/components.js';
 import type { GrpcTlsFiles, TlsPeer } from '../../stack/loki-config.js';
-import { headlessName, memberlistName, metadata, objectName, serviceHost } from './common.js';
+import { headlessNames, memberlistName, metadata, objectName, serviceHost } from './common.js';
 
 export const TLS_DIR = '/etc/loki/tls';
 export const TLS_KEYS = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
@@ -41,9 +41,11 @@ export function certificateRequests(stack: LokiStack): CertificateRequest[] {
     const service = objectName(stack, component);
     const dnsNames = [
       ...serviceNames(stack, service),
-      ...(traits.headless ? serviceNames(stack, headlessName(stack, component)) : []),
+      ...(traits.headless ? headlessNames(stack, component).flatMap((name) => serviceNames(stack, name)) : []),
       // A StatefulSet's pods have DNS names under its governing Service.
-      ...(traits.kind === 'StatefulSet' ? [`*.${serviceHost(stack, headlessName(stack, component))}`] : []),
+      ...(traits.kind === 'StatefulSet'
+        ? headlessNames(stack, component).map((name) => `*.${serviceHost(stack, name)}`)
+        : []),
       ...(traits.ringMember ? [serviceHost(stack, memberlistName(stack))] : []),
     ];
     return {

@@ -5,6 +5,7 @@ import type {
   KubernetesObject,
   V1Container,
   V1Deployment,
+  V1NodeAffinity,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
   V1PodTemplateSpec,
@@ -18,7 +19,6 @@ import type { LokiStack } from '../../spec/schema.js';
 import {
   configMapName,
   hardenedContainer,
-  headlessName,
   imagePullSecrets,
   livenessProbe,
   lokiImage,
@@ -36,6 +36,9 @@ import {
   selectorLabels,
   serviceAccountName,
   tmpVolume,
+  ZONE_LABEL,
+  zoneObjectName,
+  zonesOf,
 } from './common.js';
 import { autoscalingOf, isAutoscaled } from './autoscaling.js';
 import { lokiConfigHash } from './loki-config.js';
@@ -51,12 +54,33 @@ export const CONFIG_HASH_ANNOTATION = 'loki-microservices/config-hash';
 /** Every object of one Loki component: Services, workload, and a PodDisruptionBudget when it has several pods. */
 export function lokiComponent(stack: LokiStack, name: ComponentName): KubernetesObject[] {
   const traits = COMPONENTS[name];
+  const zones = zonesOf(stack, name);
+  // A zone-aware ingester is a StatefulSet per zone, each with its own governing Service; the rest one workload.
+  const sets: { set: string; zone?: string }[] =
+    zones.length > 0
+      ? zones.map((zone) => ({ set: zoneObjectName(stack, zone), zone }))
+      : [{ set: objectName(stack, name) }];
+  const pods = leastReplicas(stack, name) * sets.length;
   return [
     service(stack, name, objectName(stack, name), false),
-    ...(traits.headless ? [service(stack, name, headlessName(stack, name), true, traits.discoveredBeforeReady)] : []),
-    traits.kind === 'StatefulSet' ? statefulSet(stack, name) : deployment(stack, name),
-    ...(leastReplicas(stack, name) > 1 ? [podDisruptionBudget(stack, name)] : []),
+    ...(traits.headless
+      ? sets.map(({ set, zone }) => service(stack, name, `${set}-headless`, true, traits.discoveredBeforeReady, zone))
+      : []),
+    ...(traits.kind === 'StatefulSet'
+      ? sets.map(({ set, zone }) => statefulSet(stack, name, set, zone))
+      : [deployment(stack, name)]),
+    // One budget over every zone: its selector is the component's, which each zone's pods carry.
+    ...(pods > 1 ? [podDisruptionBudget(stack, name)] : []),
   ];
+}
+
+/** The labels that tell a zone's objects and pods from the other zones'. */
+const zoneLabels = (zone: string | undefined): Record<string, string> => (zone ? { [ZONE_LABEL]: zone } : {});
+
+/** A zone's metadata: the component's, with the zone label. */
+function zonedMetadata(stack: LokiStack, name: string, target: string, zone: string | undefined) {
+  const base = metadata(stack, name, target);
+  return { ...base, labels: { ...base.labels, ...zoneLabels(zone) } };
 }
 
 /** The fewest pods a component runs: an autoscaler's minimum, or its replicas. */
@@ -69,16 +93,17 @@ function service(
   serviceName: string,
   headless: boolean,
   publishNotReady = false,
+  zone?: string,
 ): V1Service {
   const target = COMPONENTS[name].target;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: metadata(stack, serviceName, target),
+    metadata: zonedMetadata(stack, serviceName, target, zone),
     spec: {
       ...(headless ? { clusterIP: 'None' } : { type: 'ClusterIP' }),
       ...(publishNotReady ? { publishNotReadyAddresses: true } : {}),
-      selector: selectorLabels(stack, target),
+      selector: { ...selectorLabels(stack, target), ...zoneLabels(zone) },
       ports: [PORTS.http, PORTS.grpc].map(({ name: portName, port }) => ({
         name: portName,
         port,
@@ -107,7 +132,7 @@ function deployment(stack: LokiStack, name: ComponentName): V1Deployment {
   };
 }
 
-function statefulSet(stack: LokiStack, name: ComponentName): V1StatefulSet {
+function statefulSet(stack: LokiStack, name: ComponentName, setName: string, zone: string | undefined): V1StatefulSet {
   const target = COMPONENTS[name].target;
   const component = stack.spec.components[name];
   if (!('storage' in component)) throw new Error(`${name} has no storage settings`);
@@ -124,24 +149,24 @@ function statefulSet(stack: LokiStack, name: ComponentName): V1StatefulSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
-    metadata: metadata(stack, objectName(stack, name), target),
+    metadata: zonedMetadata(stack, setName, target, zone),
     spec: {
       replicas: component.replicas,
       revisionHistoryLimit: 5,
-      serviceName: headlessName(stack, name),
+      serviceName: `${setName}-headless`,
       // Loki pods do not depend on their siblings' order; starting them together halves start-up time.
       podManagementPolicy: 'Parallel',
       updateStrategy: { type: 'RollingUpdate' },
       // Volumes outlive the StatefulSet: `destroy` keeps data unless asked to delete it.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
-      selector: { matchLabels: selectorLabels(stack, target) },
-      template: podTemplate(stack, name),
+      selector: { matchLabels: { ...selectorLabels(stack, target), ...zoneLabels(zone) } },
+      template: podTemplate(stack, name, undefined, zone),
       volumeClaimTemplates: [claim],
     },
   };
 }
 
-function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volume): V1PodTemplateSpec {
+function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volume, zone?: string): V1PodTemplateSpec {
   const traits = COMPONENTS[name];
   const component = stack.spec.components[name];
   const storage = traits.objectStore ? storageAccess(stack) : { env: [], volumes: [], mounts: [] };
@@ -165,7 +190,14 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
   const loki: V1Container = hardenedContainer(stack, {
     name: 'loki',
     image: lokiImage(stack),
-    args: [`-target=${traits.target}`, `-config.file=${PATHS.configFile}`, '-config.expand-env=true'],
+    // The config is every component's: the zone, which differs by StatefulSet, is a flag. Not
+    // -ingester.availability-zone: Loki overwrites the ingester's zone with common.ring's, which the stack sets.
+    args: [
+      `-target=${traits.target}`,
+      `-config.file=${PATHS.configFile}`,
+      '-config.expand-env=true',
+      ...(zone ? [`-common.storage.ring.instance-availability-zone=${zone}`] : []),
+    ],
     ports: ports.map(({ name: portName, port }) => ({ name: portName, containerPort: port, protocol: 'TCP' })),
     ...(env.length > 0 ? { env } : {}),
     resources: resourceRequirements(component.resources),
@@ -178,7 +210,11 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
 
   return {
     metadata: {
-      labels: { ...objectLabels(stack, traits.target), ...(traits.ringMember ? { [MEMBERLIST_LABEL]: 'true' } : {}) },
+      labels: {
+        ...objectLabels(stack, traits.target),
+        ...(traits.ringMember ? { [MEMBERLIST_LABEL]: 'true' } : {}),
+        ...zoneLabels(zone),
+      },
       annotations: { [CONFIG_HASH_ANNOTATION]: lokiConfigHash(stack) },
     },
     spec: {
@@ -188,7 +224,7 @@ function podTemplate(stack: LokiStack, name: ComponentName, dataVolume?: V1Volum
       enableServiceLinks: false,
       securityContext: podSecurityContext(),
       ...imagePullSecrets(stack),
-      ...placement(stack, traits.target),
+      ...zonePlacement(stack, placement(stack, traits.target), zone),
       ...(component.nodeSelector ? { nodeSelector: component.nodeSelector } : {}),
       ...(component.tolerations ? { tolerations: component.tolerations } : {}),
       terminationGracePeriodSeconds: traits.shutdownGraceSeconds,
@@ -216,4 +252,20 @@ function podDisruptionBudget(stack: LokiStack, name: ComponentName): V1PodDisrup
     metadata: metadata(stack, objectName(stack, name), target),
     spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(stack, target) } },
   };
+}
+
+/** `placement: physical` pins a zone's pods to the nodes of that zone, besides the component's spread. */
+function zonePlacement(
+  stack: LokiStack,
+  spread: ReturnType<typeof placement>,
+  zone: string | undefined,
+): ReturnType<typeof placement> {
+  const { placement: mode, topologyKey } = stack.spec.zoneAwareness;
+  if (!zone || mode !== 'physical') return spread;
+  const nodeAffinity: V1NodeAffinity = {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: topologyKey, operator: 'In', values: [zone] }] }],
+    },
+  };
+  return { ...spread, affinity: { ...spread.affinity, nodeAffinity } };
 }

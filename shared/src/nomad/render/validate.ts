@@ -29,6 +29,13 @@ export function nomadIssues(stack: LokiStack): SpecIssue[] {
         'required for azure on Nomad (there is no workload identity for it): name the Vault path or Nomad Variable holding AZURE_STORAGE_ACCOUNT_KEY',
     });
   }
+  if (stack.spec.zoneAwareness.enabled) {
+    issues.push({
+      path: 'spec.zoneAwareness.enabled',
+      message:
+        'is Kubernetes only (a StatefulSet per zone, pinned by node labels; the Nomad job has one ingester group): set it to false for --target nomad',
+    });
+  }
   if (Object.keys(stack.spec.rules.remoteWrite?.headers ?? {}).length > 0) {
     issues.push({
       path: 'spec.rules.remoteWrite.headers',
