@@ -65,6 +65,7 @@ export const STACK_INPUTS = {
   patternIngester: { path: 'spec.components.patternIngester.enabled', type: 'boolean' },
   rules: { path: 'spec.rules.files', type: 'glob' },
   caches: { path: 'spec.caches.type', type: 'string' },
+  zoneAwareness: { path: 'spec.zoneAwareness.enabled', type: 'boolean' },
 } as const;
 
 export type StackInputName = keyof typeof STACK_INPUTS;

@@ -1339,7 +1339,7 @@ function checkCrossFieldRules(stack: LokiStack, ctx: z.RefinementCtx): void {
   if (zones.length > 0 && zones.length !== spec.replicationFactor) {
     issue(
       ['spec', 'zoneAwareness', 'zones'],
-      `must name as many zones as replicationFactor (${spec.replicationFactor}), one copy of each stream per zone: it names ${zones.length}`,
+      `must name as many zones as replicationFactor (${spec.replicationFactor}), one copy of each stream per zone: it names ${zones.length}; set spec.replicationFactor: ${zones.length} (the profiles small and production have 3) or list ${spec.replicationFactor} zones`,
     );
   }
   if (new Set(zones).size !== zones.length) {

@@ -660,6 +660,31 @@ describe('render and status', () => {
     expect(files.filter((file) => file.includes('-statefulset-') && file.includes('-cache'))).toHaveLength(2);
   });
 
+  test('zone-awareness: a StatefulSet per zone on small; on demo refused naming the field and the fix', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'render-zones-'));
+    const render = (profile: string, out: string) =>
+      runAction({
+        cwd,
+        inputs: { command: 'render', 'output-dir': out, profile, 'zone-awareness': 'true', kubeconfig: '/nonexistent' },
+      });
+    const zoned = await render('small', 'zoned');
+    expect(zoned.stdout).not.toContain('::error');
+    expect(zoned.code).toBe(0);
+    const files = readdirSync(join(cwd, 'zoned'));
+    expect(
+      files.filter((file) => /-statefulset-loki-ingester/.test(file)).map((file) => file.replace(/^\d+-/, '')),
+    ).toEqual([
+      'statefulset-loki-ingester-zone-a.yaml',
+      'statefulset-loki-ingester-zone-b.yaml',
+      'statefulset-loki-ingester-zone-c.yaml',
+    ]);
+    const refused = await render('demo', 'demo');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(
+      /^::error::invalid stack spec:.*spec\.zoneAwareness\.zones: .*set spec\.replicationFactor: 3/m,
+    );
+  });
+
   test("rules: a glob relative to the workspace, or the spec file's globs relative to it; a bad group fails naming it", async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'render-rules-'));
     mkdirSync(join(cwd, 'loki', 'rules'), { recursive: true });

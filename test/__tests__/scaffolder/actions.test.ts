@@ -526,6 +526,24 @@ describe('loki:stack:render', () => {
     expect(internal.outputs()).not.toHaveProperty('externalPushUrl');
   });
 
+  test('zoneAwareness: the ingesters as a StatefulSet per zone, recorded in the spec', async () => {
+    const workspacePath = mkdtempSync(join(tmpdir(), 'workspace-'));
+    const { ctx, outputs } = contextFor(
+      { name: 'zoned', profile: 'small', zoneAwareness: true, targetPath: './loki' },
+      { workspacePath },
+    );
+    await createRenderAction().handler(ctx);
+    expect((outputs().files as string[]).filter((file) => file.includes('statefulset-zoned-ingester'))).toEqual([
+      expect.stringMatching(/-statefulset-zoned-ingester-zone-a\.yaml$/),
+      expect.stringMatching(/-statefulset-zoned-ingester-zone-b\.yaml$/),
+      expect.stringMatching(/-statefulset-zoned-ingester-zone-c\.yaml$/),
+    ]);
+    expect(parse(readFileSync(join(workspacePath, 'loki/loki-stack.yaml'), 'utf8'))).toEqual({
+      metadata: { name: 'zoned' },
+      spec: { profile: 'small', zoneAwareness: { enabled: true } },
+    });
+  });
+
   test('ingressHost without the gateway is refused, saying how to fix it', async () => {
     const { ctx } = contextFor(
       { ingressHost: 'logs.example.com' },

@@ -112,6 +112,13 @@ export const STACK_INPUT = {
       .describe(
         'Chunks and results caches (spec.caches.type): embedded (per process), memcached (shared StatefulSets sized by the profile) or external (spec.caches.external).',
       ),
+  zoneAwareness: (z: Z) =>
+    z
+      .boolean()
+      .optional()
+      .describe(
+        'Zone-aware ingesters (spec.zoneAwareness.enabled): a StatefulSet per zone (a, b, c) on a zone-aware ring, so the 3 copies of a stream sit in 3 zones; small and production (replication factor 3).',
+      ),
   replicas: (z: Z) =>
     z
       .record(z.string(), z.union([z.number().int(), z.object({ min: z.number().int(), max: z.number().int() })]))
@@ -157,6 +164,7 @@ export interface StackInput {
   tlsProvider?: string;
   patternIngester?: boolean;
   caches?: string;
+  zoneAwareness?: boolean;
   replicas?: Record<string, ReplicaInput>;
   spec?: Record<string, unknown>;
 }
