@@ -97,6 +97,44 @@ test(
 );
 
 test(
+  'dry run with autoscaled queriers and zone-aware ingesters: the form values reach the spec as the options it names',
+  async () => {
+    const shipped = installedTemplate();
+    const values = {
+      ...requiredValues(shipped, choicesFor('scaled', 'tpl-scaled'), { publish: false, deployNow: false }),
+      profile: 'small',
+      zoneAwareness: true,
+      autoscaleQueriers: true,
+      querierMaxReplicas: 6,
+    };
+    const answer = await started.host.request('/api/scaffolder/v2/dry-run', {
+      method: 'POST',
+      token: userToken,
+      body: { template: shipped, values, directoryContents: installedTemplateFiles() },
+    });
+    expect([answer.status, answer.text.slice(0, 3000)]).toEqual([200, expect.anything()]);
+    const files = new Map(
+      (answer.body.directoryContents as Json[]).map((file) => [
+        file.path as string,
+        Buffer.from(file.base64Content as string, 'base64').toString('utf8'),
+      ]),
+    );
+    expect(parse(files.get('loki/loki-stack.yaml')!).spec).toMatchObject({
+      profile: 'small',
+      zoneAwareness: { enabled: true },
+      components: { querier: { autoscaling: { enabled: true, min: 2, max: 6 } } },
+    });
+    const manifest = (pattern: RegExp) => [...files.keys()].filter((path) => pattern.test(path));
+    expect(parse(files.get(manifest(/horizontalpodautoscaler-scaled-querier\.yaml$/)[0]!)!).spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 6,
+    });
+    expect(manifest(/statefulset-scaled-ingester-zone-[abc]\.yaml$/)).toHaveLength(3);
+  },
+  TEST_TIMEOUT_MS,
+);
+
+test(
   'a task with the required values, not kept in a repository, not deployed: completes, publishes and deploys nothing',
   async () => {
     const values = requiredValues(template, choicesFor('plain', 'tpl-plain'), { publish: false, deployNow: false });

@@ -112,7 +112,10 @@ function formFields(): Set<string> {
 
 test('every ${{ parameters.x }} is a form field, and every form field is used', () => {
   const fields = formFields();
-  const referenced = new Set([...text.matchAll(/\$\{\{\s*parameters\.([A-Za-z0-9_]+)/g)].map((match) => match[1]!));
+  const expressions = [...text.matchAll(/\$\{\{(.*?)\}\}/g)].map((match) => match[1]!);
+  const referenced = new Set(
+    expressions.flatMap((expression) => [...expression.matchAll(/\bparameters\.([A-Za-z0-9_]+)/g)].map((m) => m[1]!)),
+  );
   expect([...referenced].filter((name) => !fields.has(name))).toEqual([]);
   expect([...fields].filter((name) => !referenced.has(name))).toEqual([]);
 });
