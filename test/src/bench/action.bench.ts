@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApiServer } from '../apiserver/index.js';
+import { providedTool } from '../tools/tools.js';
 import { runnerInputs } from './runner-inputs.js';
 
 const RUNS = 7;
@@ -60,12 +61,12 @@ async function startUp(node: string): Promise<{ firstRequest: number; exit: numb
 
 const nodes: [string, string | undefined][] = [
   ['Node 20 (this process)', process.execPath],
-  ['Node 24 ($NODE24)', process.env.NODE24],
+  ['Node 24 ($NODE24)', providedTool(ROOT, 'NODE24')],
 ];
 console.log(`\nstart-up of the bundle (command status, a stack that does not exist), median of ${RUNS} runs:`);
 for (const [label, node] of nodes) {
   if (!node) {
-    console.log(`  ${label.padEnd(24)} not measured: set NODE24 (npm test unpacks it into .cache/node24)`);
+    console.log(`  ${label.padEnd(24)} not measured: set NODE24 or run test/dist/tools/provision.js`);
     continue;
   }
   const runs: { firstRequest: number; exit: number }[] = [];

@@ -3,7 +3,7 @@
 // request. Prints figures; asserts nothing. The double runs on its own thread, and its simulated cluster is
 // paused while a command is timed, as controllers do not share a real API server's CPU.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,7 @@ import {
   type DeployTimeline,
   type LokiStack,
 } from 'loki-microservices';
-import { toolsFile } from '../tools/tools.js';
+import { providedTool } from '../tools/tools.js';
 import { runnerInputs } from './runner-inputs.js';
 import { startServerThread, type ServerThread } from './server-thread.js';
 
@@ -31,12 +31,8 @@ const READY_AFTER_MS = 100;
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'shared/bin/loki-microservices.js');
 const ACTION = join(ROOT, 'action/dist/index.js');
-const provided = (existsSync(toolsFile(ROOT)) ? JSON.parse(readFileSync(toolsFile(ROOT), 'utf8')) : {}) as Record<
-  string,
-  string
->;
-const KUBECTL = process.env.KUBECTL ?? provided.KUBECTL ?? 'kubectl';
-const NODE24 = process.env.NODE24 ?? provided.NODE24;
+const KUBECTL = providedTool(ROOT, 'KUBECTL') ?? 'kubectl';
+const NODE24 = providedTool(ROOT, 'NODE24');
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const stackIn = (namespace: string): LokiStack => parseSpec({ metadata: { namespace } });

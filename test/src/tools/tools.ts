@@ -1,4 +1,5 @@
 // The outside programs the tests drive, by the environment variable each test reads.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** GitHub's runners run the Action on Node 24; its tests run the bundle on this release of it. */
@@ -28,3 +29,10 @@ export const TOOLS: { name: ToolName; what: string; without: string }[] = [
 
 /** Where provision.ts writes the paths it found, for the tests' setup file. */
 export const toolsFile = (root: string) => join(root, '.cache/tools.json');
+
+/** A tool's path: from its environment variable, else from what provision.ts found. */
+export function providedTool(root: string, name: ToolName): string | undefined {
+  const file = toolsFile(root);
+  const found = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<ToolName, string>>) : {};
+  return process.env[name] ?? found[name];
+}
