@@ -2,6 +2,7 @@
 // without a build: `loki-microservices` resolves to shared/src, so a test never runs a stale dist.
 const PURE_TESTS = [
   'cross-reference',
+  'install-scripts',
   'loki-config-keys',
   'monitoring',
   'network-policy',

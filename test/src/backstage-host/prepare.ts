@@ -100,7 +100,7 @@ function installHost(dir: string): void {
     `installing the host (npm ci) into ${staging}: better-sqlite3 builds from source when no prebuilt binary can be had (minutes, once per lockfile)`,
   );
   run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=warn'], staging);
-  // npm 11 skips install scripts it was not allowed to run; without its build better-sqlite3 cannot load.
+  // npm 12 skips the install scripts allowScripts does not allow; without its build better-sqlite3 cannot load.
   run(
     process.execPath,
     [
