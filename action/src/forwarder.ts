@@ -2,8 +2,10 @@
 // runner ends a step's process, not what it detached), forwarding local ports to the stack's entry points
 // until the post step sends SIGTERM. It says where it listens in the file it was given, then only logs.
 import { writeFileSync } from 'node:fs';
-import { connect, describeError, forwardStack, type LokiStack } from 'loki-microservices';
+import { connect, describeError, forwardStack, quietKnownDeprecations, type LokiStack } from 'loki-microservices';
 import { FORWARDER_ENV, type ForwarderConfig, type ForwarderReady } from './forward.js';
+
+quietKnownDeprecations();
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 

@@ -1,6 +1,6 @@
+import { quietKnownDeprecations } from 'loki-microservices';
 import { reportCrashes } from './crash.js';
 import { run } from './main.js';
-import { quietKnownDeprecations } from './warnings.js';
 
 quietKnownDeprecations();
 reportCrashes();

@@ -1,7 +1,7 @@
+import { quietKnownDeprecations } from 'loki-microservices';
 import { cleanup } from './cleanup.js';
 import { stopForwarder } from './forward.js';
 import { reportCrashes } from './crash.js';
-import { quietKnownDeprecations } from './warnings.js';
 
 quietKnownDeprecations();
 reportCrashes();

@@ -39,6 +39,7 @@ export {
 export { ClusterError, ConflictError, SpecError, StackNotFoundError, type SpecIssue } from './errors.js';
 export { describeError, redact, REDACTED, registerSecret } from './redact.js';
 export { VERSION } from './version.js';
+export { quietKnownDeprecations } from './warnings.js';
 
 // A stack on any platform: its name rules, its catalog annotation, its status.
 export { assertStackRef, isClusterName, isNamespaceName, isStackName, stackRefProblems } from './stack/names.js';

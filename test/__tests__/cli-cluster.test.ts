@@ -47,12 +47,15 @@ afterEach(() => {
   fixture.running.server.cluster.heal();
 });
 
-function run(args: string[], options: { env?: Record<string, string>; kubeconfig?: boolean } = {}): Promise<Result> {
+function run(
+  args: string[],
+  options: { env?: Record<string, string>; kubeconfig?: boolean; node?: string } = {},
+): Promise<Result> {
   const { KUBECONFIG: _ignored, ...inherited } = process.env;
   const env = { ...inherited, HOME, ...options.env };
   const withConfig = options.kubeconfig === false ? args : [...args, '--kubeconfig', fixture.running.kubeconfigPath];
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...withConfig], { env }, (error, stdout, stderr) => {
+    execFile(options.node ?? process.execPath, [BIN, ...withConfig], { env }, (error, stdout, stderr) => {
       printed.push(stdout, stderr);
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
@@ -196,6 +199,15 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
 
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toEqual({ ...status, createdAt: status.createdAt });
+  });
+
+  // Node 22 and later warn on stderr (DEP0169) when a dependency calls url.parse(), as client-node's node-fetch
+  // does on every request: nothing a user can act on.
+  test('status on Node 24 ($NODE24): the same table, and nothing on stderr', async () => {
+    expect(process.env.NODE24).toBeTruthy();
+    const result = await run(['status', ...ns], { node: process.env.NODE24 });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^c-main\/loki: Ready \(AllComponentsReady\)/);
   });
 
   test('KUBECONFIG and --context work like --kubeconfig', async () => {

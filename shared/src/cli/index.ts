@@ -1,6 +1,9 @@
 import { text } from 'node:stream/consumers';
 import { describeError } from '../redact.js';
+import { quietKnownDeprecations } from '../warnings.js';
 import { main } from './main.js';
+
+quietKnownDeprecations();
 
 // A crash (a bug, an error event nobody listens to) is reported as one redacted line, never as Node's dump
 // of the error object, which may hold a request and its Authorization header.
