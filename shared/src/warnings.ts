@@ -1,5 +1,5 @@
 /**
- * node-fetch 2, inside @kubernetes/client-node 1.x, calls url.parse() on every request, and Node 22+ warns
+ * node-fetch 2, inside @kubernetes/client-node 1.x, calls url.parse() on every request, and Node 24 warns
  * about that once per process (DEP0169) on stderr. Nothing a user of the CLI or a workflow author can act on:
  * our own processes (the CLI, the Action's steps and its forwarder) keep it out of their output, and every
  * other warning in. A library must not do this to its host's process, so the core never calls it itself.

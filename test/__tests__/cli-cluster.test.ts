@@ -201,7 +201,7 @@ describe('a stack applied, inspected, smoke-tested and destroyed', () => {
     expect(parse(yaml.stdout)).toEqual({ ...status, createdAt: status.createdAt });
   });
 
-  // Node 22 and later warn on stderr (DEP0169) when a dependency calls url.parse(), as client-node's node-fetch
+  // Node 24 warns on stderr (DEP0169) when a dependency calls url.parse(), as client-node's node-fetch
   // does on every request: nothing a user can act on.
   test('status on Node 24 ($NODE24): the same table, and nothing on stderr', async () => {
     expect(process.env.NODE24).toBeTruthy();
